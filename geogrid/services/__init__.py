@@ -1,0 +1,1 @@
+"""Services orchestrate IO and the domain modules (build an area, the demo, ...)."""
