@@ -85,3 +85,53 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if missing:
         raise InputError(f"{path}: manifest lacks {', '.join(missing)}; rebuild the area")
     return manifest
+
+
+def read_area(folder: Path | str, *, with_network: bool = True) -> Area:
+    """Load an area workspace, validating every layer against its spec.
+
+    Raises :class:`~geogrid.errors.InputError` listing every problem of every
+    layer (file, feature, property, how to fix) rather than the first one.
+    """
+    from geogrid.io import geojson  # local: geojson imports nothing from here
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    bbox = tuple(manifest["bbox"]) if "bbox" in manifest else None
+    problems: list[str] = []
+
+    def load(rel: str, spec: str, required: bool = True) -> gpd.GeoDataFrame | None:
+        path = folder / rel
+        if not path.exists():
+            if required:
+                problems.append(f"{path}: missing; rebuild the area or restore it from history/")
+            return None
+        try:
+            return geojson.read_layer(path, spec, expected_bbox=bbox)
+        except InputError as err:
+            problems.extend(err.problems or [str(err)])
+            return None
+
+    boundary = load("boundary.geojson", "boundary")
+    grids = load("grids.geojson", "grids")
+    buildings = load("buildings.geojson", "buildings")
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for path in sorted((folder / "layers").glob("*.geojson")):
+        frame = load(f"layers/{path.name}", "places")
+        if frame is not None:
+            layers[path.stem] = frame
+    incidents = load("incidents.geojson", "incidents", required=False)
+    teams = load("teams.geojson", "teams", required=False)
+    nodes = edges = None
+    if with_network:
+        nodes = load("network/nodes.geojson", "nodes")
+        edges = load("network/edges.geojson", "edges")
+    if problems:
+        raise InputError(f"area {folder} has invalid layers", problems)
+    assert boundary is not None and grids is not None and buildings is not None
+    if nodes is not None and "node_id" in nodes.columns:
+        nodes = nodes.set_index("node_id")
+    return Area(
+        path=folder, manifest=manifest, boundary=boundary, grids=grids, buildings=buildings,
+        layers=layers, incidents=incidents, teams=teams, nodes=nodes, edges=edges,
+    )

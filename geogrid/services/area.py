@@ -1,0 +1,236 @@
+"""Build and load area workspaces.
+
+``build_area`` turns a local OSM file (``.osm``, ``.osm.bz2``, ``.osm.pbf``)
+plus a boundary (polygon GeoJSON, admin relation in the file, or bbox) into an
+area folder: manifest, boundary, buildings with households, key-location
+layers and the street network. ``build_area_from_place`` does the same from a
+place name through osmnx when the network is reachable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geogrid import __version__
+from geogrid.buildings import estimate_households
+from geogrid.crs import WGS84, metric_crs_for
+from geogrid.errors import InputError
+from geogrid.io import geojson, osm
+from geogrid.io.workspace import MANIFEST, MANIFEST_SCHEMA, write_json_atomic
+from geogrid.network import StreetNetwork
+
+OSM_LICENCE = "ODbL 1.0"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass(frozen=True)
+class BoundaryChoice:
+    """Where the area outline comes from: exactly one of the three."""
+
+    geojson_path: Path | None = None
+    admin: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+    def describe(self) -> str:
+        if self.geojson_path is not None:
+            return f"polygon file {self.geojson_path.name}"
+        if self.admin is not None:
+            return f"OSM admin boundary {self.admin!r}"
+        if self.bbox is not None:
+            return "bbox " + ",".join(f"{v:.6f}" for v in self.bbox)
+        return "extent of the street network in the file"
+
+
+@dataclass
+class BuildReport:
+    """What a build produced, for the CLI and the closing notes."""
+
+    path: Path
+    metric_crs: str
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"area written to {self.path}"]
+        out += [f"  {k}: {v}" for k, v in self.counts.items()]
+        out += [f"  warning: {w}" for w in self.warnings]
+        return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_boundary(
+    choice: BoundaryChoice, osm_path: Path
+) -> tuple[BaseGeometry, list[str]]:
+    """Return the area polygon (EPSG:4326) for a boundary choice, and warnings."""
+    given = [choice.geojson_path, choice.admin, choice.bbox]
+    if sum(v is not None for v in given) > 1:
+        raise InputError("give only one boundary: a polygon file, an admin name/id, or a bbox")
+    if choice.geojson_path is not None:
+        frame = geojson.read_layer(choice.geojson_path, "boundary")
+        if frame.empty:
+            raise InputError(f"{choice.geojson_path}: no polygon in the boundary file")
+        return shapely.make_valid(frame.geometry.union_all()), []
+    if choice.bbox is not None:
+        west, south, east, north = choice.bbox
+        if not (west < east and south < north):
+            raise InputError(
+                f"bbox {choice.bbox} is empty or reversed; give west,south,east,north in lon/lat"
+            )
+        metric_crs_for(choice.bbox)  # refuses projected numbers with a clear message
+        return shapely.box(west, south, east, north), []
+    extract = osm.read_osm(osm_path)
+    if choice.admin is not None:
+        return osm.find_admin_boundary(extract, choice.admin), list(extract.warnings)
+    hull = extract.nodes.geometry.union_all().convex_hull
+    return hull, ["no boundary given: using the convex hull of the street network"]
+
+
+def build_area(
+    osm_path: Path | str,
+    out_dir: Path | str,
+    *,
+    name: str,
+    boundary: BoundaryChoice | None = None,
+    admin_code: str = "",
+    description: str = "",
+) -> BuildReport:
+    """Build an area workspace from a local OSM file; returns what was written.
+
+    Re-running replaces the derived layers (the old versions go to
+    ``history/``) but never overwrites the planner's ``grids.geojson``,
+    ``incidents.geojson`` or ``teams.geojson``.
+    """
+    osm_path = Path(osm_path)
+    out_dir = Path(out_dir)
+    boundary = boundary or BoundaryChoice()
+    polygon, warnings = resolve_boundary(boundary, osm_path)
+    extract = osm.read_osm(osm_path, boundary=polygon)
+    warnings += list(extract.warnings)
+    source = {
+        "role": "osm",
+        "file": osm_path.name,
+        "sha256": sha256_of(osm_path),
+        "licence": OSM_LICENCE,
+        "attribution": OSM_ATTRIBUTION,
+        "url": "https://www.openstreetmap.org/copyright",
+    }
+    return write_area(
+        out_dir,
+        name=name,
+        admin_code=admin_code,
+        description=description,
+        boundary=polygon,
+        boundary_source=boundary.describe(),
+        extract=extract,
+        sources=[source],
+        warnings=warnings,
+    )
+
+
+def write_area(
+    out_dir: Path,
+    *,
+    name: str,
+    admin_code: str,
+    description: str,
+    boundary: BaseGeometry,
+    boundary_source: str,
+    extract: osm.OsmExtract,
+    sources: list[dict[str, Any]],
+    warnings: list[str],
+    extra_manifest: dict[str, Any] | None = None,
+) -> BuildReport:
+    """Write an extract as an area workspace (atomic files, history kept)."""
+    if extract.edges.empty:
+        raise InputError(
+            f"no streets inside the boundary ({boundary_source}); check that the boundary "
+            "overlaps the OSM file"
+        )
+    metric_crs = metric_crs_for(tuple(boundary.bounds))
+    # the network must be routable: building it validates the frames
+    network = StreetNetwork.from_frames(extract.nodes, extract.edges, metric_crs)
+    buildings = estimate_households(extract.buildings, metric_crs)
+    history = out_dir / "history"
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def put(frame: gpd.GeoDataFrame, rel: str, spec: str) -> None:
+        geojson.write_layer(
+            frame, out_dir / rel, spec, history_dir=history, author="geogrid area build",
+            message=f"built from {', '.join(s['file'] for s in sources)}",
+        )
+
+    boundary_frame = gpd.GeoDataFrame(
+        {"name": [name], "admin_code": [admin_code or None], "source": [boundary_source]},
+        geometry=[boundary],
+        crs=WGS84,
+    )
+    put(boundary_frame, "boundary.geojson", "boundary")
+    put(buildings, "buildings.geojson", "buildings")
+    layer_names: list[str] = []
+    for layer, frame in extract.places.groupby("layer", sort=True):
+        put(frame.reset_index(drop=True), f"layers/{layer}.geojson", "places")
+        layer_names.append(str(layer))
+    put(extract.nodes, "network/nodes.geojson", "nodes")
+    put(extract.edges, "network/edges.geojson", "edges")
+    for rel, spec in (("grids.geojson", "grids"), ("incidents.geojson", "incidents"),
+                      ("teams.geojson", "teams")):
+        if not (out_dir / rel).exists():
+            empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
+            put(empty, rel, spec)
+
+    counts = {
+        "street nodes": len(extract.nodes),
+        "street segments": len(extract.edges),
+        **{f"{mode} segments": int(extract.edges[mode].sum()) for mode in ("walk", "bike", "drive")},
+        **{
+            f"{mode} largest connected share %": round(100 * network.largest_component_share(mode))
+            for mode in ("walk", "bike", "drive")
+        },
+        "buildings": len(buildings),
+        "households (estimated or tagged)": int(buildings["households"].sum())
+        if len(buildings) else 0,
+        **{f"places: {layer}": int((extract.places["layer"] == layer).sum()) for layer in layer_names},
+    }
+    manifest: dict[str, Any] = {
+        "schema": MANIFEST_SCHEMA,
+        "name": name,
+        "admin_code": admin_code,
+        "description": description,
+        "metric_crs": metric_crs,
+        "bbox": [round(v, 7) for v in boundary.bounds],
+        "boundary_source": boundary_source,
+        "layers": sorted(layer_names),
+        "sources": sources,
+        "synthetic": {"incidents": False, "teams": False},
+        "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "geogrid_version": __version__,
+        "counts": counts,
+        "warnings": warnings,
+    }
+    if extra_manifest:
+        manifest.update(extra_manifest)
+    write_json_atomic(out_dir / MANIFEST, manifest)
+    return BuildReport(path=out_dir, metric_crs=metric_crs, counts=counts, warnings=warnings)
+
+
+def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
