@@ -1,0 +1,182 @@
+"""A tiny in-memory area for the webmap tests (imported by tests/test_webmap_*.py).
+
+About 1 km square in Haidian, Beijing: a 2 x 2 grid, a few streets with Chinese
+names, three key places (incl. the school 海淀实验小学) and 200 seeded
+synthetic incidents spread unevenly over the grids so that one grid has fewer
+than 5 incidents (suppressed on the public map).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.io.workspace import Area
+
+WEST, SOUTH, EAST, NORTH = 116.300, 39.980, 116.312, 39.989
+MID_X, MID_Y = (WEST + EAST) / 2, (SOUTH + NORTH) / 2
+METRIC_CRS = "EPSG:32650"
+SCHOOL_NAME = "海淀实验小学"
+#: incidents per grid: G4 has fewer than 5, so its count is suppressed
+INCIDENTS_PER_GRID = {"G1": 100, "G2": 60, "G3": 37, "G4": 3}
+HOUSEHOLDS_PER_GRID = {"G1": 400, "G2": 250, "G3": 300, "G4": 120}
+OSM_SOURCE = {
+    "role": "osm",
+    "licence": "ODbL 1.0",
+    "attribution": "© OpenStreetMap contributors",
+    "url": "https://www.openstreetmap.org/copyright",
+}
+
+
+def _grids() -> gpd.GeoDataFrame:
+    boxes = {
+        "G1": (WEST, MID_Y, MID_X, NORTH),
+        "G2": (MID_X, MID_Y, EAST, NORTH),
+        "G3": (WEST, SOUTH, MID_X, MID_Y),
+        "G4": (MID_X, SOUTH, EAST, MID_Y),
+    }
+    names = {"G1": "西北网格", "G2": "东北网格", "G3": "西南网格", "G4": "东南网格"}
+    return gpd.GeoDataFrame(
+        {"grid_id": list(boxes), "name": [names[g] for g in boxes]},
+        geometry=[shapely.box(*b) for b in boxes.values()],
+        crs="EPSG:4326",
+    )
+
+
+def _buildings(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    rows = []
+    for grid_id, cell in zip(grids["grid_id"], grids.geometry, strict=True):
+        w, s, e, n = cell.bounds
+        # two buildings per grid, splitting the grid's households
+        for k, share in enumerate((0.6, 0.4)):
+            x = w + (e - w) * (0.3 + 0.4 * k)
+            y = s + (n - s) * 0.3
+            rows.append({
+                "id": f"B-{grid_id}-{k}",
+                "households": int(round(HOUSEHOLDS_PER_GRID[grid_id] * share)),
+                "geometry": shapely.box(x, y, x + 0.0005, y + 0.0004),
+            })
+    return gpd.GeoDataFrame(rows, crs="EPSG:4326")
+
+
+def _streets() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    coords = {
+        1: (WEST, MID_Y), 2: (MID_X, MID_Y), 3: (EAST, MID_Y),
+        4: (MID_X, SOUTH), 5: (MID_X, NORTH),
+        6: (WEST, SOUTH + 0.002), 7: (EAST, SOUTH + 0.002),
+        8: (WEST + 0.003, MID_Y), 9: (WEST + 0.003, NORTH),
+    }
+    ways = [
+        (1, 2, 101, "primary", "中关村大街"),
+        (2, 3, 101, "primary", "中关村大街"),
+        (4, 2, 102, "residential", "海淀南路"),
+        (2, 5, 102, "residential", "海淀南路"),
+        (6, 7, 103, "residential", "苏州街"),
+        (8, 9, 104, "footway", None),
+    ]
+    nodes = gpd.GeoDataFrame(
+        {"node_id": list(coords)},
+        geometry=[shapely.Point(xy) for xy in coords.values()],
+        crs="EPSG:4326",
+    ).set_index("node_id")
+    edges = gpd.GeoDataFrame(
+        [
+            {
+                "u": u, "v": v, "way_id": way, "highway": hw, "name": name,
+                "length_m": 100.0, "walk": True, "bike": hw != "footway",
+                "drive": hw != "footway", "oneway_bike": False, "oneway_drive": False,
+                "geometry": shapely.LineString([coords[u], coords[v]]),
+            }
+            for u, v, way, hw, name in ways
+        ],
+        crs="EPSG:4326",
+    )
+    return nodes, edges
+
+
+def _places() -> dict[str, gpd.GeoDataFrame]:
+    def frame(rows: list[tuple[str, str, str, float, float]], layer: str) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(
+            {
+                "id": [r[0] for r in rows],
+                "kind": [r[1] for r in rows],
+                "layer": layer,
+                "name": [r[2] for r in rows],
+            },
+            geometry=[shapely.Point(r[3], r[4]) for r in rows],
+            crs="EPSG:4326",
+        )
+
+    return {
+        "schools": frame([("node/9001", "school", SCHOOL_NAME, WEST + 0.002, NORTH - 0.002)],
+                         "schools"),
+        "police": frame([("node/9002", "police", "中关村派出所", EAST - 0.002, MID_Y + 0.001)],
+                        "police"),
+        "markets": frame([("way/9003", "marketplace", "海淀菜市场", MID_X + 0.001, SOUTH + 0.001)],
+                         "markets"),
+    }
+
+
+def _incidents(grids: gpd.GeoDataFrame, seed: int = 7) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    points, ids = [], []
+    for grid_id, cell in zip(grids["grid_id"], grids.geometry, strict=True):
+        w, s, e, n = cell.bounds
+        count = INCIDENTS_PER_GRID[grid_id]
+        # keep clear of the grid edges so each incident is in exactly one grid
+        xs = rng.uniform(w + 0.0003, e - 0.0003, count)
+        ys = rng.uniform(s + 0.0003, n - 0.0003, count)
+        points.extend(shapely.Point(x, y) for x, y in zip(xs, ys, strict=True))
+    ids = [f"INC-SYN-{k:04d}" for k in range(1, len(points) + 1)]
+    times = pd.date_range("2025-03-01 08:00", periods=len(points), freq="37min", tz="Asia/Shanghai")
+    categories = np.array(["theft", "fraud", "dispute", "vandalism"])[rng.integers(0, 4, len(points))]
+    return gpd.GeoDataFrame(
+        {"id": ids, "time": times, "category": categories, "synthetic": True},
+        geometry=points,
+        crs="EPSG:4326",
+    )
+
+
+def build_tiny_area(*, with_grids: bool = True, synthetic_in_manifest: bool = True) -> Area:
+    """The tiny Haidian area; ``with_grids=False`` leaves the grids frame empty."""
+    grids = _grids()
+    incidents = _incidents(grids)
+    nodes, edges = _streets()
+    manifest = {
+        "name": "海淀示例社区",
+        "admin_code": "110108",
+        "metric_crs": METRIC_CRS,
+        "bbox": [WEST, SOUTH, EAST, NORTH],
+        "sources": [dict(OSM_SOURCE)],
+        "synthetic": {"incidents": synthetic_in_manifest, "teams": False},
+    }
+    return Area(
+        path=Path("tests/data/tiny-haidian"),
+        manifest=manifest,
+        boundary=gpd.GeoDataFrame(
+            {"name": ["海淀示例社区"]}, geometry=[shapely.box(WEST, SOUTH, EAST, NORTH)],
+            crs="EPSG:4326",
+        ),
+        grids=grids if with_grids else grids.iloc[0:0],
+        buildings=_buildings(grids),
+        layers=_places(),
+        incidents=incidents,
+        teams=None,
+        nodes=nodes,
+        edges=edges,
+    )
+
+
+def incident_fingerprints(area: Area) -> list[str]:
+    """Strings that would reveal a raw incident: ids and exact coordinates."""
+    out: list[str] = []
+    assert area.incidents is not None
+    for incident_id, point in zip(area.incidents["id"], area.incidents.geometry, strict=True):
+        out.append(str(incident_id))
+        for value in (point.x, point.y):
+            out.extend({repr(value), f"{value:.6f}", f"{value:.5f}"})
+    return out

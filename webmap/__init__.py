@@ -1,0 +1,44 @@
+"""The geogrid web app: public safety map and JSON API (Flask app factory).
+
+``create_app(test_config=None)`` builds the app: defaults, then ``FLASK_*``
+environment variables (``app.config.from_prefixed_env()``), then ``test_config``.
+Config keys:
+
+``AREA_PATH``       area workspace folder (env ``FLASK_AREA_PATH``), read lazily
+                    on the first request that needs it (default ``data/geo/helsinki-demo``)
+``AREA``            an already-built :class:`geogrid.io.workspace.Area` (tests); wins over AREA_PATH
+``BASEMAP``         ``"offline"`` (the area's own streets, no tiles) or ``"osm"`` (web tiles)
+``DEFAULT_LANG``    ``"zh"`` or ``"en"``
+``DENSITY_CELL_M``  cell size of the fallback density surface when the area has no grids (>= 150)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "AREA_PATH": "data/geo/helsinki-demo",
+    "AREA": None,
+    "BASEMAP": "offline",
+    "DEFAULT_LANG": "zh",
+    "DENSITY_CELL_M": 200.0,
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the web app; ``test_config`` overrides the defaults and the environment."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
+
+    from webmap import api, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    errors.register_error_handlers(app)
+    return app

@@ -1,0 +1,439 @@
+"""Every Folium map of the web app is composed here.
+
+This is the only module where geogrid's lon/lat (x, y) turns into Leaflet's
+lat/lon. Maps load their JS/CSS from the app's own ``/static/vendor/`` copies
+(see ``scripts/vendor_assets.sh``), so a page renders with no internet; with
+``basemap="offline"`` they draw the area's own streets instead of web tiles.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
+from folium.template import Template
+
+from geogrid.crs import WGS84
+from geogrid.io.workspace import Area
+from webmap.area import incidents_are_synthetic, source_attributions
+from webmap.density import class_breaks, density_by_cell, density_by_grid
+from webmap.texts import texts_for
+
+BASEMAPS = ("offline", "osm")
+DEFAULT_ASSET_BASE = "/static/vendor"
+
+#: folium/branca link name -> vendored file under ``static/vendor/``.
+VENDORED_JS = {
+    "leaflet": "leaflet-1.9.3/leaflet.js",
+    "jquery": "jquery-3.7.1/jquery.min.js",
+    "bootstrap": "bootstrap-5.2.2/js/bootstrap.bundle.min.js",
+    "awesome_markers": "leaflet.awesome-markers-2.0.5/leaflet.awesome-markers.js",
+}
+VENDORED_CSS = {
+    "leaflet_css": "leaflet-1.9.3/leaflet.css",
+    "bootstrap_css": "bootstrap-5.2.2/css/bootstrap.min.css",
+    "awesome_markers_font_css": "fontawesome-free-6.2.0/css/all.min.css",
+    "awesome_markers_css": "leaflet.awesome-markers-2.0.5/leaflet.awesome-markers.css",
+}
+#: Links folium adds by default that these maps do not need (glyphicon icons, rotated icons).
+UNUSED_LINKS = frozenset({"glyphicons_css", "awesome_rotate_css"})
+
+#: Sequential palette (ColorBrewer YlOrRd, 5 classes) for the density classes.
+PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+SUPPRESSED_COLOUR = "#d9d9d9"
+NO_HOUSEHOLDS_COLOUR = "#f0f0f0"
+
+#: Street classes of the offline basemap: highway tags, line colour, weight in pixels.
+MAJOR_HIGHWAYS = frozenset({
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+    "secondary", "secondary_link", "tertiary", "tertiary_link",
+})
+PATH_HIGHWAYS = frozenset({"footway", "path", "cycleway", "steps", "pedestrian", "track", "bridleway"})
+STREET_STYLES = {
+    "major": {"color": "#8a8a8a", "weight": 3.5},
+    "minor": {"color": "#a8a8a8", "weight": 1.6},
+    "path": {"color": "#c4c4c4", "weight": 0.8},
+}
+
+#: Key-location layer -> (awesome-markers colour, Font Awesome icon, shown at start).
+LAYER_MARKERS = {
+    "police": ("darkblue", "shield-halved", True),
+    "schools": ("blue", "graduation-cap", True),
+    "health": ("red", "house-medical", True),
+    "markets": ("orange", "cart-shopping", False),
+    "stations": ("purple", "train-subway", False),
+    "banks": ("green", "building-columns", False),
+    "other": ("gray", "location-dot", False),
+}
+LAYER_ORDER = ("police", "schools", "health", "markets", "stations", "banks", "other")
+
+
+class MapControl(MacroElement):
+    """A Leaflet control holding fixed HTML (legend, labels), inside the map container."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var control = L.control({position: {{ this.position|tojson }}});
+                control.onAdd = function () {
+                    var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+                    div.innerHTML = {{ this.html|tojson }};
+                    L.DomEvent.disableClickPropagation(div);
+                    return div;
+                };
+                control.addTo({{ this._parent.get_name() }});
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str, css_class: str) -> None:
+        super().__init__()
+        self._name = "MapControl"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+
+
+class Attribution(MacroElement):
+    """Add a source attribution (HTML) to the map's attribution control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.html|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.html = html_text
+
+
+MAP_CSS = """
+<style>
+  .leaflet-container { background: #f6f4ef; }
+  .geogrid-legend, .geogrid-label {
+    background: rgba(255,255,255,0.92); padding: 6px 10px; border-radius: 4px;
+    box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.4 system-ui, sans-serif; color: #222;
+  }
+  .geogrid-legend .swatch {
+    display: inline-block; width: 16px; height: 12px; margin-right: 6px;
+    vertical-align: middle; border: 1px solid #999;
+  }
+  .geogrid-legend .title { font-weight: 600; margin-bottom: 4px; }
+  .geogrid-legend .note { color: #555; font-size: 12px; margin-top: 4px; }
+  .geogrid-label { background: #fff3cd; border: 1px solid #e0a800; font-weight: 600; }
+</style>
+"""
+
+
+# --------------------------------------------------------------------------- lon/lat -> lat/lon
+
+
+def _latlon(point: shapely.Point) -> list[float]:
+    """Leaflet order of a shapely point (the one flip of this module)."""
+    return [float(point.y), float(point.x)]
+
+
+def _leaflet_bounds(bounds: tuple[float, float, float, float]) -> list[list[float]]:
+    west, south, east, north = bounds
+    return [[south, west], [north, east]]
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def _walk(element: Any) -> Iterator[Any]:
+    yield element
+    for child in list(getattr(element, "_children", {}).values()):
+        yield from _walk(child)
+
+
+def _local_links(links: list[tuple[str, str]], vendored: dict[str, str],
+                 asset_base: str) -> list[tuple[str, str]]:
+    local = []
+    for name, url in links:
+        if name in UNUSED_LINKS:
+            continue
+        if name not in vendored:
+            if url.startswith("/") and not url.startswith("//"):
+                local.append((name, url))
+                continue
+            raise ValueError(
+                f"map asset {name!r} ({url}) has no vendored copy: add its npm package to "
+                "scripts/vendor_assets.sh and its file to webmap.maps.VENDORED_JS/CSS"
+            )
+        local.append((name, f"{asset_base.rstrip('/')}/{vendored[name]}"))
+    return local
+
+
+def use_local_assets(m: folium.Map, asset_base: str = DEFAULT_ASSET_BASE) -> folium.Map:
+    """Point every JS/CSS link of ``m`` and its children at the vendored copies.
+
+    Raises ``ValueError`` for a link with no vendored copy, so a new plugin can
+    never silently pull from a CDN.
+    """
+    for element in _walk(m):
+        if hasattr(element, "default_js"):
+            element.default_js = _local_links(list(element.default_js), VENDORED_JS, asset_base)
+        if hasattr(element, "default_css"):
+            element.default_css = _local_links(list(element.default_css), VENDORED_CSS, asset_base)
+    return m
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map cut into the three places of an HTML page."""
+
+    header: str
+    html: str
+    script: str
+
+
+def render_map_parts(m: folium.Map) -> MapParts:
+    """Render ``m`` into header (links, styles), body HTML and script for embedding in a page.
+
+    Raises ``ValueError`` if anything added a link to a remote host while rendering.
+    """
+    figure = m.get_root()
+    assert isinstance(figure, Figure)
+    for child in figure._children.values():
+        child.render()
+    for name, child in figure.header._children.items():
+        if isinstance(child, JavascriptLink | CssLink) and "//" in str(child.url):
+            raise ValueError(f"map asset {name!r} would load from {child.url}; vendor it")
+    return MapParts(
+        header=figure.header.render(),
+        html=figure.html.render(),
+        script=figure.script.render(),
+    )
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
+    """GeoJSON dict of ``frame`` with only ``columns`` as properties and 6-decimal coordinates."""
+    subset = frame[columns + ["geometry"]].copy()
+    subset["geometry"] = shapely.set_precision(subset.geometry.values, 1e-6)
+    return json.loads(subset.to_json(na="null", drop_id=True))
+
+
+def _street_class(highway: Any) -> str:
+    if highway in MAJOR_HIGHWAYS:
+        return "major"
+    if highway in PATH_HIGHWAYS:
+        return "path"
+    return "minor"
+
+
+def _add_streets(m: folium.Map, edges: gpd.GeoDataFrame | None, label: str) -> None:
+    group = folium.FeatureGroup(name=label, overlay=False, control=True)
+    if edges is not None and len(edges):
+        classes = np.array([_street_class(h) for h in edges["highway"]])
+        for street_class in ("path", "minor", "major"):
+            lines = edges.geometry.values[classes == street_class]
+            if len(lines) == 0:
+                continue
+            merged = shapely.line_merge(shapely.multilinestrings(lines))
+            merged = shapely.set_precision(merged, 1e-6)
+            style = dict(STREET_STYLES[street_class], opacity=1.0)
+            folium.GeoJson(
+                {"type": "Feature", "properties": {"class": street_class},
+                 "geometry": shapely.geometry.mapping(merged)},
+                style_function=lambda _f, style=style: style,
+                interactive=False,
+            ).add_to(group)
+    group.add_to(m)
+
+
+def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str) -> None:
+    folium.GeoJson(
+        _feature_collection(boundary, []),
+        name=label,
+        style_function=lambda _f: {
+            "color": "#333333", "weight": 2.5, "dashArray": "6 4", "fill": False,
+        },
+        interactive=False,
+    ).add_to(m)
+
+
+def _colour_for(value: float | None, breaks: list[float]) -> str:
+    if value is None or not breaks:
+        return PALETTE[0]
+    for colour, upper in zip(PALETTE, breaks, strict=False):
+        if value <= upper:
+            return colour
+    return PALETTE[min(len(breaks), len(PALETTE)) - 1]
+
+
+def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
+                 note: str = "") -> str:
+    rows = [f'<div class="title">{html.escape(title)}</div>']
+    lower = 0.0
+    for colour, upper in zip(PALETTE, breaks, strict=False):
+        span = f"{lower:g} – {upper:g}"
+        rows.append(f'<div><span class="swatch" style="background:{colour}"></span>{span}</div>')
+        lower = upper
+    for colour, label in extra:
+        rows.append(f'<div><span class="swatch" style="background:{colour}"></span>'
+                    f"{html.escape(label)}</div>")
+    if note:
+        rows.append(f'<div class="note">{html.escape(note)}</div>')
+    return "".join(rows)
+
+
+def _add_grid_density(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
+    density = density_by_grid(area.grids, area.buildings, area.incidents)
+    breaks = class_breaks([r for r in density["rate_per_1000"] if r is not None],
+                          classes=len(PALETTE))
+    display = density[["geometry"]].copy()
+    display["name"] = [html.escape(str(n)) for n in density["name"]]
+    display["incidents"] = [
+        words["fewer_than"] if hidden else str(n)
+        for n, hidden in zip(density["count"], density["suppressed"], strict=True)
+    ]
+    display["households"] = [str(int(h)) for h in density["households"]]
+    display["rate"] = [
+        "–" if r is None else f"{r:g}" for r in density["rate_per_1000"]
+    ]
+    display["fill"] = [
+        SUPPRESSED_COLOUR if hidden else (NO_HOUSEHOLDS_COLOUR if r is None else _colour_for(r, breaks))
+        for r, hidden in zip(density["rate_per_1000"], density["suppressed"], strict=True)
+    ]
+    data = _feature_collection(display, ["name", "incidents", "households", "rate", "fill"])
+    fields = ["name", "incidents", "households", "rate"]
+    aliases = [words["field_name"], words["field_incidents"], words["field_households"],
+               words["field_rate"]]
+    folium.GeoJson(
+        data,
+        name=words["density_grid"],
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
+            "color": "#555555", "weight": 1,
+        },
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.8},
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, labels=True),
+        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[words["field_name"]]),
+    ).add_to(m)
+    legend = _legend_html(
+        words["legend_grid"], breaks,
+        [(SUPPRESSED_COLOUR, words["suppressed"]), (NO_HOUSEHOLDS_COLOUR, words["no_households"])],
+    )
+    MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
+
+
+def _add_cell_density(m: folium.Map, area: Area, words: dict[str, Any], cell_m: float) -> None:
+    cells = density_by_cell(area.boundary, area.incidents, area.metric_crs, cell_m=cell_m)
+    breaks = class_breaks([float(c) for c in cells["count"]], classes=len(PALETTE))
+    display = cells[["geometry"]].copy()
+    display["incidents"] = [str(int(c)) for c in cells["count"]]
+    display["fill"] = [_colour_for(float(c), breaks) for c in cells["count"]]
+    cell = f"{cell_m:g}"
+    name = words["density_cell"].format(cell=cell)
+    if len(display):
+        folium.GeoJson(
+            _feature_collection(display, ["incidents", "fill"]),
+            name=name,
+            style_function=lambda f: {
+                "fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
+                "color": "#777777", "weight": 0.5,
+            },
+            highlight_function=lambda _f: {"weight": 2, "color": "#000000"},
+            popup=folium.GeoJsonPopup(fields=["incidents"], aliases=[words["field_incidents"]]),
+        ).add_to(m)
+    legend = _legend_html(words["legend_cell"].format(cell=cell), breaks, [],
+                          note=words["cell_hidden"])
+    MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
+
+
+def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
+    names = sorted(area.layers, key=lambda n: (LAYER_ORDER.index(n) if n in LAYER_ORDER
+                                               else len(LAYER_ORDER), n))
+    for layer in names:
+        places = area.layers[layer]
+        if places is None or len(places) == 0:
+            continue
+        colour, icon, show = LAYER_MARKERS.get(layer, LAYER_MARKERS["other"])
+        label = words["layers"].get(layer, layer)
+        group = folium.FeatureGroup(name=f"{label} ({len(places)})", show=show)
+        points = shapely.point_on_surface(places.geometry.values)
+        titles = places["name"] if "name" in places.columns else [None] * len(places)
+        for point, title in zip(points, titles, strict=True):
+            if point is None or point.is_empty:
+                continue
+            text = html.escape(str(title)) if isinstance(title, str) and title else label
+            folium.Marker(
+                location=_latlon(point),
+                tooltip=text,
+                popup=folium.Popup(f"<b>{text}</b><br>{html.escape(label)}", max_width=260),
+                icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+            ).add_to(group)
+        group.add_to(m)
+
+
+# --------------------------------------------------------------------------- the public map
+
+
+def public_map(
+    area: Area,
+    basemap: str = "offline",
+    lang: str = "zh",
+    *,
+    cell_m: float = 200.0,
+    asset_base: str = DEFAULT_ASSET_BASE,
+) -> folium.Map:
+    """The public safety map: boundary, incident density, key locations, attribution.
+
+    Incidents appear only as a statistic: per grid per 1,000 households when the
+    area has grids, else counts on ``cell_m`` square cells; counts below 5 are
+    suppressed. ``basemap="offline"`` draws the area's streets and no tiles;
+    ``"osm"`` uses OpenStreetMap tiles (needs internet). All JS/CSS is local.
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"basemap {basemap!r}: choose one of {', '.join(BASEMAPS)}")
+    words = texts_for(lang)
+    boundary = area.boundary.to_crs(WGS84) if area.boundary.crs else area.boundary
+    bounds = tuple(boundary.total_bounds) if len(boundary) else (-180.0, -85.0, 180.0, 85.0)
+    centre = shapely.box(*bounds).centroid
+    m = folium.Map(
+        location=_latlon(centre),
+        zoom_start=15,
+        tiles=None,
+        control_scale=True,
+    )
+    m.get_root().header.add_child(Element(MAP_CSS), name="geogrid_map_css")
+    if basemap == "offline":
+        _add_streets(m, area.edges, words["streets"])
+    else:
+        folium.TileLayer("OpenStreetMap", name=words["osm_tiles"], overlay=False).add_to(m)
+    _add_boundary(m, boundary, words["boundary"])
+    if len(area.grids):
+        _add_grid_density(m, area, words)
+    else:
+        _add_cell_density(m, area, words, cell_m)
+    _add_key_locations(m, area, words)
+    if incidents_are_synthetic(area):
+        MapControl(html.escape(words["synthetic_short"]), "topright", "geogrid-label").add_to(m)
+    for source in source_attributions(area):
+        if basemap == "osm" and "openstreetmap" in source["text"].lower():
+            continue  # the tile layer already credits OpenStreetMap
+        text = html.escape(source["text"])
+        if source["url"]:
+            text = f'<a href="{html.escape(source["url"])}" target="_blank" rel="noopener">{text}</a>'
+        Attribution(text).add_to(m)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(m)
+    m.fit_bounds(_leaflet_bounds(bounds))
+    return use_local_assets(m, asset_base)

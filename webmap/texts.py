@@ -1,0 +1,107 @@
+"""Words the public pages and maps show, in Chinese (default) and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+TEXTS: dict[str, dict[str, Any]] = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "title": "社区平安地图",
+        "description": (
+            "本图按网格统计公开事件密度（每千户事件数），只显示统计结果，"
+            "不显示任何事件的具体位置、时间或编号；少于 5 起的网格不公开数值。"
+        ),
+        "synthetic": "演示数据：图中事件为程序生成的合成数据，并非真实事件。",
+        "synthetic_short": "合成数据（演示）",
+        "switch_lang": "English",
+        "switch_lang_code": "en",
+        "attribution": "数据来源",
+        "boundary": "区域边界",
+        "streets": "街道底图",
+        "osm_tiles": "OpenStreetMap 底图",
+        "density_grid": "事件密度（每千户）",
+        "density_cell": "事件密度（每 {cell} 米方格）",
+        "legend_grid": "每千户事件数",
+        "legend_cell": "每 {cell} 米方格事件数",
+        "suppressed": "少于 5 起（不公开）",
+        "no_households": "无住户数据",
+        "cell_hidden": "少于 5 起的方格不显示",
+        "field_name": "网格",
+        "field_incidents": "事件数",
+        "field_households": "住户数",
+        "field_rate": "每千户事件数",
+        "fewer_than": "少于 5",
+        "layers": {
+            "schools": "学校",
+            "police": "警务",
+            "health": "医疗",
+            "markets": "市场商场",
+            "stations": "车站",
+            "banks": "银行",
+            "other": "其他场所",
+        },
+        "error_title": "出错了",
+        "error_back": "返回地图",
+        "error_not_found": "找不到这个页面。",
+        "error_unavailable": "地图数据暂时无法读取。",
+        "error_internal": "服务器内部错误，请稍后再试。",
+    },
+    "en": {
+        "html_lang": "en",
+        "title": "Community Safety Map",
+        "description": (
+            "Incident density per grid (incidents per 1,000 households). Only statistics "
+            "are shown, never the place, time or id of an incident; grids with fewer "
+            "than 5 incidents show no figure."
+        ),
+        "synthetic": "Demo data: the incidents on this map are synthetic, not real events.",
+        "synthetic_short": "Synthetic data (demo)",
+        "switch_lang": "中文",
+        "switch_lang_code": "zh",
+        "attribution": "Data sources",
+        "boundary": "Area boundary",
+        "streets": "Streets (offline basemap)",
+        "osm_tiles": "OpenStreetMap tiles",
+        "density_grid": "Incident density (per 1,000 households)",
+        "density_cell": "Incident density (per {cell} m cell)",
+        "legend_grid": "Incidents per 1,000 households",
+        "legend_cell": "Incidents per {cell} m cell",
+        "suppressed": "fewer than 5 (not published)",
+        "no_households": "no household data",
+        "cell_hidden": "cells with fewer than 5 are not shown",
+        "field_name": "Grid",
+        "field_incidents": "Incidents",
+        "field_households": "Households",
+        "field_rate": "Per 1,000 households",
+        "fewer_than": "fewer than 5",
+        "layers": {
+            "schools": "Schools",
+            "police": "Police",
+            "health": "Health",
+            "markets": "Markets",
+            "stations": "Stations",
+            "banks": "Banks",
+            "other": "Other places",
+        },
+        "error_title": "Something went wrong",
+        "error_back": "Back to the map",
+        "error_not_found": "This page does not exist.",
+        "error_unavailable": "The map data cannot be read right now.",
+        "error_internal": "Internal server error; please try again later.",
+    },
+}
+
+
+def pick_lang(requested: str | None, default: str = DEFAULT_LANG) -> str:
+    """Return ``requested`` if it is a supported language, else ``default``."""
+    if requested in LANGS:
+        return str(requested)
+    return default if default in LANGS else DEFAULT_LANG
+
+
+def texts_for(lang: str) -> dict[str, Any]:
+    return TEXTS[pick_lang(lang)]
