@@ -45,9 +45,9 @@ def synthetic_street_grid(
     length_m = straight * rng.uniform(1.0, 1.3, m)
     oneway = rng.random(m) < oneway_share
     drive = (iy.ravel()[u] % 7) != 3
-    nodes = gpd.GeoDataFrame(
-        geometry=shapely.points(x, y), crs=UTM_50N, index=node_ids
-    ).to_crs("EPSG:4326")
+    nodes = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=UTM_50N, index=node_ids).to_crs(
+        "EPSG:4326"
+    )
     nodes.index.name = "node_id"
     edges = gpd.GeoDataFrame(
         {

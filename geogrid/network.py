@@ -72,6 +72,8 @@ _ONEWAY_COLUMN = {"walk": None, "bike": "oneway_bike", "drive": "oneway_drive"}
 _PARALLEL_MIN_WORK = 4_000_000
 # Sources per dijkstra call: bounds the (sources x nodes) float64 block in memory.
 _CHUNK_SOURCES = 64
+# A snapped point this close to a street node is put on the node itself.
+_AT_NODE_M = 0.01
 # How many offending rows / points an error message lists before "... and N more".
 _MAX_LISTED = 20
 
@@ -354,9 +356,7 @@ def _validate_frames(
     node_index = nodes.index
     if not node_index.is_unique:
         dup = node_index[node_index.duplicated()].unique()
-        problems.append(
-            "network nodes: duplicate node ids " + _listed([str(d) for d in dup])
-        )
+        problems.append("network nodes: duplicate node ids " + _listed([str(d) for d in dup]))
     node_geom = nodes.geometry.values
     bad_nodes = ~(shapely.get_type_id(node_geom) == 0) | shapely.is_empty(node_geom)
     if bad_nodes.any():
@@ -408,9 +408,7 @@ def _validate_frames(
             pd.api.types.is_bool_dtype(values) or values.isin([0, 1]).all()
         ):
             bad = values.isna().to_numpy() | ~values.isin([True, False, 0, 1]).to_numpy()
-            problems.append(
-                f"network edges rows {rows(bad)}: column {col} must be true/false"
-            )
+            problems.append(f"network edges rows {rows(bad)}: column {col} must be true/false")
 
     if problems:
         raise InputError("the street network frames are invalid", problems)
@@ -581,8 +579,7 @@ def snap_points(
     n = len(source)
     if n == 0:
         empty = np.zeros(0)
-        return Snaps(mode, ids, empty.astype(np.int64), empty, np.zeros(0, object),
-                     source, empty)
+        return Snaps(mode, ids, empty.astype(np.int64), empty, np.zeros(0, object), source, empty)
     pairs, dist = tree.query_nearest(source, return_distance=True, all_matches=True)
     # Ties: keep the lowest edge position per point, deterministically.
     hit_edge = candidates[pairs[1]]
@@ -599,13 +596,18 @@ def snap_points(
 
     lines = network.edge_geometry[edge]
     fraction = shapely.line_locate_point(lines, source, normalized=True)
-    fraction = np.nan_to_num(fraction, nan=0.0)  # zero-length geometry
+    fraction = np.clip(np.nan_to_num(fraction, nan=0.0), 0.0, 1.0)  # nan: zero-length line
+    # Within a centimetre of a street node the point *is* that node (see _augment);
+    # this absorbs the rounding of CRS round trips.
+    along_m = fraction * shapely.length(lines)
+    fraction[along_m <= _AT_NODE_M] = 0.0
+    fraction[shapely.length(lines) - along_m <= _AT_NODE_M] = 1.0
     snapped = shapely.line_interpolate_point(lines, fraction, normalized=True)
     return Snaps(
         mode=mode,
         ids=ids,
         edge=_frozen(edge.astype(np.int64)),
-        fraction=_frozen(np.clip(fraction, 0.0, 1.0)),
+        fraction=_frozen(fraction),
         point=_frozen(np.asarray(snapped, dtype=object)),
         source=_frozen(source),
         distance_m=_frozen(distance_m),
@@ -694,9 +696,7 @@ def _augment(
     # segment (prev -> virtual) for every virtual node, plus (last virtual -> v)
     seg_tail = np.concatenate([prev_node, v_node[last]])
     seg_head = np.concatenate([v_node, network.edge_v[v_edge[last]]])
-    seg_len = np.concatenate(
-        [length * (v_frac - prev_frac), length[last] * (1.0 - v_frac[last])]
-    )
+    seg_len = np.concatenate([length * (v_frac - prev_frac), length[last] * (1.0 - v_frac[last])])
     seg_edge = np.concatenate([v_edge, v_edge[last]])
     seg_len = np.maximum(seg_len, 0.0)
     twoway = graph.edge_twoway[seg_edge]
@@ -909,8 +909,7 @@ def _route(
 ) -> _Route:
     graph = network.graph(mode)
     o = snap_points(network, _single_point(origin, "origin"), mode, max_snap_m, component)
-    d = snap_points(network, _single_point(destination, "destination"), mode, max_snap_m,
-                    component)
+    d = snap_points(network, _single_point(destination, "destination"), mode, max_snap_m, component)
     edge = np.concatenate([o.edge, d.edge])
     fraction = np.concatenate([o.fraction, d.fraction])
     matrix, point_node, v_edge, v_frac = _augment(network, graph, edge, fraction)
@@ -1001,6 +1000,7 @@ def route_geometry(
     Returns
     -------
     shapely.LineString
+        Lon/lat. From a point to itself: a zero-length line of two equal vertices.
     """
     route = _route(network, origin, destination, mode, max_snap_m, component)
     n = route.n_nodes
@@ -1012,6 +1012,8 @@ def route_geometry(
         return 0.0 if network.edge_u[edge] == node else 1.0
 
     coords: list[np.ndarray] = [shapely.get_coordinates(route.origin.source[0])]
+    if route.metres > 0:  # 0: the same point, no access legs either
+        coords.append(shapely.get_coordinates(route.origin.point[0]))
     for a, b in zip(route.path[:-1], route.path[1:], strict=True):
         a, b = int(a), int(b)
         if a >= n or b >= n:
@@ -1019,10 +1021,10 @@ def route_geometry(
         else:
             edge = route.arc_edge_of(a, b)
         geom = network.edge_geometry[edge]
-        piece = shapely.ops.substring(
-            geom, position(a, edge), position(b, edge), normalized=True
-        )
+        piece = shapely.ops.substring(geom, position(a, edge), position(b, edge), normalized=True)
         coords.append(shapely.get_coordinates(piece))
+    if route.metres > 0:
+        coords.append(shapely.get_coordinates(route.destination.point[0]))
     coords.append(shapely.get_coordinates(route.destination.source[0]))
     xy = np.concatenate(coords)
     keep = np.ones(len(xy), dtype=bool)
