@@ -313,6 +313,7 @@ SPECS: dict[str, LayerSpec] = {
             description="Building footprints with their households (rule: geogrid.buildings).",
             properties=(
                 _p("id", "id", "Building id, e.g. OSM way/123.", required=True, unique=True),
+                _p("osm_id", "int", "OSM id of the way or relation."),
                 _p("name", "str", "Building or compound name."),
                 _p("building", "str", "OSM building tag (apartments, yes, school, ...)."),
                 _p(
@@ -349,11 +350,11 @@ SPECS: dict[str, LayerSpec] = {
             id_property="id",
         ),
         LayerSpec(
-            name="key_locations",
+            name="places",
             file_pattern="layers/<name>.geojson",
             geometry_types=("Point", "Polygon", "MultiPolygon"),
             description=(
-                "Key locations, one file per layer (schools, police, markets, health, "
+                "Key locations (places), one file per layer (schools, police, markets, health, "
                 "stations, banks, other); kinds are listed in geogrid.places.PLACE_KINDS."
             ),
             properties=(
@@ -365,6 +366,8 @@ SPECS: dict[str, LayerSpec] = {
                     required=True,
                 ),
                 _p("name", "str", "Name as signposted (Chinese kept as is)."),
+                _p("layer", "str", "Layer (file name) the kind is drawn on, e.g. schools."),
+                _p("osm_id", "int", "OSM id of the node, way or relation."),
                 _p("address", "str", "Street address."),
                 _p("phone", "str", "Contact phone number."),
                 _p("opening_hours", "str", "OSM opening_hours value, e.g. Mo-Fr 08:00-17:00."),

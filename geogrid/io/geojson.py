@@ -246,7 +246,7 @@ def read_layer(
     path
         The layer file, e.g. ``<area>/grids.geojson``.
     spec_name
-        Key of :data:`geogrid.layers.SPECS` (``"grids"``, ``"key_locations"``, ...).
+        Key of :data:`geogrid.layers.SPECS` (``"grids"``, ``"places"``, ...).
     expected_bbox
         ``(west, south, east, north)`` of the area; features outside it that
         would fall inside with x and y swapped are reported.
