@@ -1,0 +1,971 @@
+"""Read OpenStreetMap files (.osm, .osm.bz2, .osm.pbf) into geogrid frames.
+
+One code path for every format: pyosmium (libosmium) reads the file twice,
+first the relations (to learn which ways are members of the areas we
+need), then nodes and ways with node locations. Everything returned is a
+GeoDataFrame in EPSG:4326, see :class:`OsmExtract`.
+
+Street network
+--------------
+``nodes`` and ``edges`` follow the contract "Street network frames" of
+``docs/ARCHITECTURE.md``: one edge per consecutive node pair of a way,
+u -> v in drawing direction, ``oneway=-1``/``reverse`` written reversed so
+that ``oneway_bike``/``oneway_drive`` always mean u -> v only. Walking is
+never one-way. A way whose mode flags are all false is left out.
+
+Mode rules (in the spirit of osmnx's ``network_type`` filters; the bike
+network is an **e-bike** network, the usual patrol vehicle in China):
+
+* Never routable: ``highway`` in proposed, construction, abandoned, disused,
+  planned, razed, platform, raceway, rest_area, services, bus_stop,
+  bus_guideway, busway, escape, elevator, no (and any unknown value);
+  ``area=yes`` (squares, drawn as areas); ``service=private``.
+* Access: ``access=no``/``private`` closes a way to every mode unless the
+  mode's own tag opens it again. Specific tags win over general ones:
+  ``foot`` for walking; ``bicycle`` > ``vehicle`` > ``access`` for e-bikes;
+  ``motorcar`` > ``motor_vehicle`` > ``vehicle`` > ``access`` for cars.
+  Opening values: yes, designated, permissive, destination, official,
+  customers, delivery; closing values: no, private, use_sidepath.
+* **walk**: every routable highway except motorway, motorway_link, trunk,
+  trunk_link, cycleway (unless ``foot`` opens it; trunks also when tagged
+  ``sidewalk=both|left|right|yes``); ``motorroad=yes`` closes it.
+* **bike** (e-bike): roads (trunk to residential, unclassified,
+  living_street, service, road, track) and cycleway; not motorway(_link),
+  steps, footway, pedestrian, path, bridleway, corridor unless ``bicycle``
+  opens them; ``motorroad=yes`` closes it.
+* **drive**: roads from motorway to residential, unclassified,
+  living_street, road and service (driveways and alleys included) except
+  ``service=parking_aisle|parking|emergency_access``; never track, footway,
+  path, pedestrian, steps, cycleway, bridleway, corridor.
+* One-way: ``oneway=yes|true|1`` (or ``junction=roundabout|circular``
+  without an ``oneway`` tag) -> u -> v; ``oneway=-1|reverse`` -> reversed;
+  other values (no, reversible, alternating) are two-way. E-bikes follow the
+  car rule unless ``oneway:bicycle`` says otherwise or a contraflow lane is
+  tagged (``cycleway[:both|:left|:right]=opposite|opposite_lane|opposite_track``
+  or ``cycleway:*:oneway=no|-1``). When cars go u -> v but bikes only
+  v -> u, the way gives two rows: one for walk/drive, one reversed for bike.
+
+Areas and clipped extracts
+--------------------------
+Buildings, area key locations and admin boundaries come from closed ways
+and from multipolygon / boundary relations, assembled by geogrid (not by
+libosmium) so that **clipped extracts load**: a street way that references
+nodes missing from the file is split at those nodes (runs of >= 2 present
+nodes are kept); a relation is assembled from the member ways present,
+keeping the rings that close (outer rings minus inner rings); a relation
+with no closed ring is skipped. Every such repair is listed, in words,
+in :attr:`OsmExtract.warnings`.
+
+Names are kept exactly as tagged (UTF-8, Chinese included).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from pyproj import Geod
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from geogrid.buildings import parse_number
+from geogrid.crs import WGS84
+from geogrid.errors import InputError
+from geogrid.places import classify_place, layer_of
+
+#: File name endings read_osm accepts, with the libosmium format of each.
+OSM_FORMATS: Mapping[str, str] = {
+    ".osm.pbf": "pbf",
+    ".pbf": "pbf",
+    ".osm.bz2": "osm.bz2",
+    ".osm.gz": "osm.gz",
+    ".osm": "osm",
+}
+
+OPEN_VALUES = frozenset(
+    {"yes", "designated", "permissive", "destination", "official", "customers", "delivery"}
+)
+CLOSED_VALUES = frozenset({"no", "private", "use_sidepath"})
+
+_ROADS = frozenset(
+    {
+        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
+        "residential", "living_street", "service", "road",
+    }
+)  # fmt: skip
+_PATHS = frozenset({"track", "pedestrian", "footway", "path", "steps", "cycleway", "bridleway"})
+#: highway values that can carry some mode; anything else is not a street.
+ROUTABLE_HIGHWAYS = _ROADS | _PATHS | {"corridor"}
+
+WALK_DEFAULT = ROUTABLE_HIGHWAYS - {"motorway", "motorway_link", "trunk", "trunk_link", "cycleway"}
+BIKE_DEFAULT = (_ROADS - {"motorway", "motorway_link"}) | {"track", "cycleway"}
+DRIVE_DEFAULT = _ROADS
+NO_DRIVE_SERVICES = frozenset({"parking_aisle", "parking", "emergency_access"})
+_SIDEWALK_VALUES = frozenset({"both", "left", "right", "yes"})
+_CONTRAFLOW = frozenset({"opposite", "opposite_lane", "opposite_track"})
+
+_LABEL_ROLES = ("label", "admin_centre")
+_GEOD = Geod(ellps="WGS84")
+_MAX_LISTED_IDS = 10
+
+
+@dataclass
+class OsmExtract:
+    """What :func:`read_osm` found in one OSM file, as EPSG:4326 frames.
+
+    Attributes
+    ----------
+    nodes : geopandas.GeoDataFrame
+        Street network nodes: index ``node_id`` (int64 OSM node id), Point.
+    edges : geopandas.GeoDataFrame
+        Street segments u -> v: ``u``, ``v``, ``way_id``, ``highway``,
+        ``name``, ``length_m``, ``walk``, ``bike``, ``drive``,
+        ``oneway_bike``, ``oneway_drive``, LineString (see module docstring).
+    buildings : geopandas.GeoDataFrame
+        ``id`` ("way/45", "relation/7"), ``osm_id``, ``building`` (tag
+        value), ``name``, ``levels`` (float from ``building:levels``, NaN if
+        untagged), ``flats`` (float from ``building:flats``, ``addr:flats``
+        or ``households``, NaN if untagged), Polygon/MultiPolygon.
+    places : geopandas.GeoDataFrame
+        Key locations: ``id`` ("node/123", "way/45"), ``kind``, ``layer``
+        (see :mod:`geogrid.places`), ``name``, ``name_en``, ``osm_id``,
+        Point (the node, or the representative point of an area).
+    admin : geopandas.GeoDataFrame
+        ``boundary=administrative`` areas: ``id``, ``osm_id``, ``name``,
+        ``admin_level`` (nullable int), every ``name:*`` tag as its own
+        column, Polygon/MultiPolygon. Never clipped.
+    warnings : list of str
+        Repairs and skips made while reading (clipped ways, incomplete
+        relations), one sentence each.
+    source : str
+        The file read.
+    """
+
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    admin: gpd.GeoDataFrame
+    warnings: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+# --------------------------------------------------------------------------- modes
+
+
+def _opened(value: str | None, default: bool) -> bool:
+    if value in OPEN_VALUES:
+        return True
+    if value in CLOSED_VALUES:
+        return False
+    return default
+
+
+def _oneway_of(value: str | None) -> int | None:
+    if value in ("yes", "true", "1"):
+        return 1
+    if value in ("-1", "reverse"):
+        return -1
+    if value is None:
+        return None
+    return 0
+
+
+def street_modes(tags: Mapping[str, str]) -> tuple[bool, bool, bool, int, int] | None:
+    """Return the mode rules of a ``highway`` way (see the module docstring).
+
+    Parameters
+    ----------
+    tags : Mapping[str, str]
+        The way's OSM tags.
+
+    Returns
+    -------
+    tuple or None
+        ``(walk, bike, drive, bike_direction, drive_direction)`` where a
+        direction is 1 (drawing direction only), -1 (against it only) or 0
+        (both ways); ``None`` when the way is not a street any mode may use.
+    """
+    highway = tags.get("highway")
+    if highway not in ROUTABLE_HIGHWAYS:
+        return None
+    if tags.get("area") == "yes" or tags.get("service") == "private":
+        return None
+    access_ok = _opened(tags.get("access"), True)
+    motorroad = tags.get("motorroad") == "yes"
+
+    walk_default = highway in WALK_DEFAULT or (
+        highway in ("trunk", "trunk_link") and tags.get("sidewalk") in _SIDEWALK_VALUES
+    )
+    walk_default = walk_default and access_ok and not motorroad
+    walk = _opened(tags.get("foot"), walk_default)
+
+    vehicle_ok = _opened(tags.get("vehicle"), access_ok)
+    bike_default = highway in BIKE_DEFAULT and vehicle_ok and not motorroad
+    bike = _opened(tags.get("bicycle"), bike_default)
+
+    drive_default = (
+        highway in DRIVE_DEFAULT and tags.get("service") not in NO_DRIVE_SERVICES and vehicle_ok
+    )
+    drive = _opened(tags.get("motorcar"), _opened(tags.get("motor_vehicle"), drive_default))
+
+    if not (walk or bike or drive):
+        return None
+
+    drive_dir = _oneway_of(tags.get("oneway"))
+    if drive_dir is None:
+        drive_dir = 1 if tags.get("junction") in ("roundabout", "circular") else 0
+    bike_dir = drive_dir
+    own = _oneway_of(tags.get("oneway:bicycle"))
+    if own is not None:
+        bike_dir = own
+    elif drive_dir != 0:
+        lanes = [tags.get(f"cycleway{side}") for side in ("", ":both", ":left", ":right")]
+        lane_oneway = [tags.get(f"cycleway{side}:oneway") for side in (":both", ":left", ":right")]
+        if any(v in _CONTRAFLOW for v in lanes) or any(v in ("no", "-1") for v in lane_oneway):
+            bike_dir = 0
+    return walk, bike, drive, bike_dir, drive_dir
+
+
+# --------------------------------------------------------------------------- reading
+
+Coord = tuple[float, float]
+Run = list[tuple[int, float, float]]
+
+
+@dataclass
+class _Relation:
+    osm_id: int
+    tags: dict[str, str]
+    members: list[tuple[int, str]]  # (way id, role)
+    label_nodes: list[int]  # node members with role label / admin_centre
+    wants_building: bool
+    place_kind: str | None
+    is_admin: bool
+
+
+def _check_path(path: str | Path) -> tuple[Path, str]:
+    file = Path(path)
+    lower = file.name.lower()
+    fmt = next((f for end, f in OSM_FORMATS.items() if lower.endswith(end)), None)
+    if fmt is None:
+        raise InputError(
+            f"{file}: unknown OSM file type; give an OpenStreetMap file ending in "
+            ".osm, .osm.bz2 or .osm.pbf (rename it if the content is OSM XML or PBF)"
+        )
+    if not file.is_file():
+        raise InputError(
+            f"{file}: no such file; check the path, or download an extract "
+            "(openstreetmap.org Export gives .osm, Geofabrik gives .osm.pbf)"
+        )
+    return file, fmt
+
+
+def _relation_wanted(tags: dict[str, str]) -> tuple[bool, str | None, bool] | None:
+    kind = tags.get("type")
+    is_admin = tags.get("boundary") == "administrative" and kind in ("boundary", "multipolygon")
+    if kind != "multipolygon" and not is_admin:
+        return None
+    wants_building = kind == "multipolygon" and tags.get("building", "no") != "no"
+    place_kind = classify_place(tags) if kind == "multipolygon" else None
+    if not (wants_building or place_kind or is_admin):
+        return None
+    return wants_building, place_kind, is_admin
+
+
+def _runs(way: osmium.osm.Way) -> tuple[list[Run], int]:
+    """Split a way's nodes into runs of present nodes; also count missing nodes."""
+    runs: list[Run] = []
+    current: Run = []
+    missing = 0
+    for ref in way.nodes:
+        location = ref.location
+        if location.valid():
+            current.append((ref.ref, location.lon, location.lat))
+        else:
+            missing += 1
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs, missing
+
+
+def _label(kind: str, osm_id: int, tags: Mapping[str, str]) -> str:
+    name = tags.get("name")
+    return f"{kind} {osm_id} ({name})" if name else f"{kind} {osm_id} (no name)"
+
+
+def _listed(ids: Sequence[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:_MAX_LISTED_IDS])
+    more = len(ids) - _MAX_LISTED_IDS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _polygon_of_ring(coords: Sequence[Coord]) -> BaseGeometry | None:
+    if len(coords) < 4:
+        return None
+    polygon = shapely.Polygon(coords)
+    if not polygon.is_valid:
+        polygon = _polygonal(shapely.make_valid(polygon))
+    return None if polygon is None or polygon.is_empty else polygon
+
+
+def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    if geometry.geom_type == "GeometryCollection":
+        parts = [g for g in geometry.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        if parts:
+            return shapely.union_all(parts)
+    return None
+
+
+def _faces(lines: list[shapely.LineString]) -> tuple[BaseGeometry | None, bool]:
+    """Polygonize lines; return (union of faces, whether all lines were used)."""
+    if not lines:
+        return None, True
+    polygons, cuts, dangles, invalid = shapely.polygonize_full(lines)
+    faces = [g for g in polygons.geoms]
+    leftover = any(not g.is_empty for g in (cuts, dangles, invalid))
+    if not faces:
+        return None, False
+    return shapely.union_all(faces), not leftover
+
+
+def _assemble(
+    relation: _Relation, member_runs: Mapping[int, tuple[list[Run], int]]
+) -> tuple[BaseGeometry | None, str | None, list[shapely.LineString]]:
+    """Assemble a relation's polygon from the member ways present.
+
+    Returns the polygon (or None), a warning (or None) and the outer lines.
+    """
+    outer: list[shapely.LineString] = []
+    inner: list[shapely.LineString] = []
+    absent = 0
+    clipped = 0
+    for way_id, role in relation.members:
+        if way_id not in member_runs:
+            absent += 1
+            continue
+        runs, missing = member_runs[way_id]
+        clipped += missing > 0
+        target = inner if role == "inner" else outer
+        target.extend(
+            shapely.LineString([(x, y) for _, x, y in run]) for run in runs if len(run) > 1
+        )
+    label = _label("relation", relation.osm_id, relation.tags)
+    incomplete = absent or clipped
+    problem = []
+    if absent:
+        problem.append(f"{absent} of its {len(relation.members)} member ways are not in the file")
+    if clipped:
+        problem.append(f"{clipped} member ways lack nodes")
+    outer_area, outer_closed = _faces(outer)
+    if outer_area is None:
+        why = "; ".join(problem) if problem else "its outer ways form no closed ring"
+        return (
+            None,
+            (
+                f"{label} skipped: {why}, so no outer ring closes; use an extract that "
+                "contains the whole area"
+            ),
+            outer,
+        )
+    inner_area, _ = _faces(inner)
+    area = outer_area if inner_area is None else outer_area.difference(inner_area)
+    area = _polygonal(shapely.make_valid(area)) if not area.is_valid else area
+    if area is None or area.is_empty:
+        return None, f"{label} skipped: its rings give an empty area", []
+    if incomplete or not outer_closed:
+        why = "; ".join(problem) if problem else "some outer ways form no closed ring"
+        return area, f"{label} incomplete: {why}; kept the rings that close", outer
+    return area, None, outer
+
+
+def _data_extent(scan: _Scan) -> BaseGeometry:
+    xs: list[float] = []
+    ys: list[float] = []
+    for _, _, run, _ in scan.edges:
+        xs.extend(x for _, x, _ in run)
+        ys.extend(y for _, _, y in run)
+    for runs, _ in scan.member_runs.values():
+        for run in runs:
+            xs.extend(x for _, x, _ in run)
+            ys.extend(y for _, _, y in run)
+    bounds = [min(xs), min(ys), max(xs), max(ys)]
+    if scan.extent is not None:
+        west, south, east, north = scan.extent
+        bounds = [min(bounds[0], west), min(bounds[1], south),
+                  max(bounds[2], east), max(bounds[3], north)]  # fmt: skip
+    return box(*bounds)
+
+
+def _split_extent(extent: BaseGeometry, outer: list[shapely.LineString]) -> list[BaseGeometry]:
+    """Cut the file's extent along the one open chain of a clipped boundary.
+
+    The chain's loose ends are joined to the nearest point of the extent's
+    edge; the two faces either side of it are returned (empty list when the
+    relation has no single open chain that cuts the extent in two).
+    """
+    merged = shapely.line_merge(shapely.union_all(outer))
+    parts = list(getattr(merged, "geoms", [merged]))
+    chains = [p for p in parts if p.geom_type == "LineString" and not p.is_closed]
+    if len(chains) != 1:
+        return []
+    coords = list(chains[0].coords)
+    edge = extent.exterior
+    start = edge.interpolate(edge.project(shapely.Point(coords[0])))
+    end = edge.interpolate(edge.project(shapely.Point(coords[-1])))
+    cutter = shapely.LineString([start.coords[0], *coords, end.coords[0]])
+    cutter = shapely.snap(cutter, edge, 1e-9)
+    faces = list(shapely.polygonize([shapely.union_all([edge, cutter])]).geoms)
+    return faces if len(faces) == 2 else []
+
+
+def _close_cut_admin(
+    cut: list[tuple[_Relation, list[shapely.LineString], str | None]],
+    assembled: list[dict[str, object]],
+    scan: _Scan,
+    warnings: list[str],
+) -> list[dict[str, object]]:
+    """Close admin boundaries cut by the edge of a clipped extract.
+
+    A boundary whose present ways form one open chain across the file's
+    extent is closed along the extent's edge, giving the part of the area
+    inside the file (``complete=False``). The side is chosen by an anchor
+    point: the relation's ``label``/``admin_centre`` node, else a ``place``
+    node with the same name; without an anchor, the side that does not
+    overlap areas of the same ``admin_level`` already assembled (adjacent
+    districts). Boundaries with no decidable side are skipped.
+    """
+    if not cut:
+        return []
+    extent = _data_extent(scan)
+    records: list[dict[str, object]] = []
+    pending = [(rel, _split_extent(extent, outer), warning) for rel, outer, warning in cut]
+    progress = True
+    while pending and progress:
+        progress = False
+        still: list[tuple[_Relation, list[BaseGeometry], str | None]] = []
+        for relation, faces, warning in pending:
+            chosen = _choose_side(relation, faces, scan, [*assembled, *records])
+            if chosen is None:
+                still.append((relation, faces, warning))
+                continue
+            progress = True
+            records.append(
+                _admin_record(f"relation/{relation.osm_id}", relation.osm_id,
+                              relation.tags, chosen, complete=False)
+            )  # fmt: skip
+            warnings.append(
+                f"{_label('relation', relation.osm_id, relation.tags)} is cut by the edge of "
+                "the extract; closed it along the extract's edge, so it covers only the part "
+                "inside the file (complete=False)"
+            )
+        pending = still
+    warnings.extend(w for _, _, w in pending if w)
+    return records
+
+
+def _choose_side(
+    relation: _Relation,
+    faces: list[BaseGeometry],
+    scan: _Scan,
+    assembled: list[dict[str, object]],
+) -> BaseGeometry | None:
+    if len(faces) != 2:
+        return None
+    anchors = [scan.label_points[n] for n in relation.label_nodes if n in scan.label_points]
+    anchors += scan.place_names.get(relation.tags.get("name", ""), [])
+    for x, y in anchors:
+        inside = [f for f in faces if f.contains(shapely.Point(x, y))]
+        if len(inside) == 1:
+            return inside[0]
+    level = relation.tags.get("admin_level", "")
+    neighbours = [
+        r["geometry"] for r in assembled
+        if str(r["admin_level"]) == level and r["osm_id"] != relation.osm_id
+    ]  # fmt: skip
+    if not neighbours:
+        return None
+    taken = shapely.union_all(neighbours)
+    overlap = [f.intersection(taken).area / f.area for f in faces]
+    free = [f for f, share in zip(faces, overlap, strict=True) if share < 0.01]
+    if len(free) == 1 and max(overlap) > 0.05:
+        return free[0]
+    return None
+
+
+def _frame(records: list[dict[str, object]], columns: Sequence[str]) -> gpd.GeoDataFrame:
+    data = pd.DataFrame.from_records(records, columns=[*columns, "geometry"])
+    for column in columns:
+        if not (is_numeric_dtype(data[column]) or is_bool_dtype(data[column])):
+            # text columns hold str or None (never NaN), whatever pandas infers
+            text = data[column].astype(object)
+            data[column] = text.where(text.notna(), None)
+    return gpd.GeoDataFrame(data, geometry="geometry", crs=WGS84)
+
+
+def _name_or_none(tags: Mapping[str, str], key: str = "name") -> str | None:
+    value = tags.get(key)
+    return value if value else None
+
+
+def read_osm(
+    path: str | Path,
+    bbox: tuple[float, float, float, float] | None = None,
+    boundary: BaseGeometry | None = None,
+) -> OsmExtract:
+    """Read an OpenStreetMap file into street network, building, place and admin frames.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An ``.osm``, ``.osm.bz2`` or ``.osm.pbf`` file (``.osm.gz`` works too).
+    bbox : tuple of float, optional
+        ``(west, south, east, north)`` in lon/lat to clip to.
+    boundary : shapely geometry, optional
+        A polygon in EPSG:4326 to clip to (instead of ``bbox``).
+
+    Returns
+    -------
+    OsmExtract
+        Frames in EPSG:4326. With a clip, street segments that intersect it
+        are kept whole (so the network stays connected at the edge), and
+        buildings and places whose representative point lies inside it;
+        admin boundaries are never clipped.
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown file type, unreadable or malformed content,
+        a bad bbox, or no street (``highway``) the network can use in the
+        file or inside the clip.
+    """
+    file, fmt = _check_path(path)
+    clip = _clip_geometry(file, bbox, boundary)
+
+    try:
+        relations = _read_relations(file, fmt)
+        member_ways = {way_id for rel in relations for way_id, _ in rel.members}
+        label_nodes = {node for rel in relations for node in rel.label_nodes}
+        scan = _scan_ways(file, fmt, member_ways, label_nodes)
+    except RuntimeError as err:
+        raise InputError(
+            f"{file}: cannot read OSM data ({err}); check that the file is complete "
+            "OSM XML (.osm, .osm.bz2) or PBF (.osm.pbf), e.g. export it again from "
+            "openstreetmap.org or download it again"
+        ) from err
+
+    warnings = list(scan.warnings)
+    if not scan.edges:
+        raise InputError(
+            f"{file}: no streets found (no way tagged highway=* that people, e-bikes or "
+            "cars may use); choose an extract that covers the streets of the area"
+        )
+
+    nodes, edges = _network_frames(scan)
+    buildings = _frame(scan.buildings, ("id", "osm_id", "building", "name", "levels", "flats"))
+    places = _frame(scan.places, ("id", "kind", "layer", "name", "name_en", "osm_id"))
+    admin_records = list(scan.admin)
+
+    building_records: list[dict[str, object]] = []
+    place_records: list[dict[str, object]] = []
+    cut_admin: list[tuple[_Relation, list[shapely.LineString], str | None]] = []
+    for relation in relations:
+        area, warning, outer = _assemble(relation, scan.member_runs)
+        if area is None and relation.is_admin and outer:
+            cut_admin.append((relation, outer, warning))
+            continue
+        if warning:
+            warnings.append(warning)
+        if area is None:
+            continue
+        rid = f"relation/{relation.osm_id}"
+        if relation.wants_building:
+            building_records.append(_building_record(rid, relation.osm_id, relation.tags, area))
+        if relation.place_kind:
+            place_records.append(
+                _place_record(rid, relation.osm_id, relation.place_kind, relation.tags,
+                              area.representative_point())
+            )  # fmt: skip
+        if relation.is_admin:
+            admin_records.append(
+                _admin_record(rid, relation.osm_id, relation.tags, area, warning is None)
+            )
+    admin_records.extend(_close_cut_admin(cut_admin, admin_records, scan, warnings))
+    buildings = _concat(buildings, building_records)
+    places = _concat(places, place_records)
+    admin = _admin_frame(admin_records)
+
+    if clip is not None:
+        shapely.prepare(clip)
+        edges = edges[shapely.intersects(clip, edges.geometry.to_numpy())].reset_index(drop=True)
+        if edges.empty:
+            raise InputError(
+                f"{file}: no street segment lies inside the requested clip "
+                f"{clip.bounds}; check the bbox/boundary is lon/lat and overlaps the file"
+            )
+        used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
+        nodes = nodes.loc[used]
+        inside = shapely.contains(clip, buildings.geometry.representative_point().to_numpy())
+        buildings = buildings[inside].reset_index(drop=True)
+        places = places[shapely.contains(clip, places.geometry.to_numpy())].reset_index(drop=True)
+    return OsmExtract(
+        nodes=nodes,
+        edges=edges,
+        buildings=buildings,
+        places=places,
+        admin=admin,
+        warnings=warnings,
+        source=str(file),
+    )
+
+
+def _clip_geometry(
+    file: Path,
+    bbox: tuple[float, float, float, float] | None,
+    boundary: BaseGeometry | None,
+) -> BaseGeometry | None:
+    if bbox is not None and boundary is not None:
+        raise InputError(f"{file}: give either bbox or boundary to clip to, not both")
+    if bbox is not None:
+        try:
+            west, south, east, north = (float(v) for v in bbox)
+        except (TypeError, ValueError) as err:
+            raise InputError(
+                f"{file}: bbox {bbox!r} must be four numbers (west, south, east, north)"
+            ) from err
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise InputError(
+                f"{file}: bbox {bbox!r} is not (west, south, east, north) in lon/lat; "
+                "check the order (longitude first) and that west < east, south < north"
+            )
+        return box(west, south, east, north)
+    if boundary is not None:
+        if boundary.is_empty or boundary.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(
+                f"{file}: the clip boundary must be a non-empty Polygon or MultiPolygon "
+                f"in lon/lat, got {boundary.geom_type}"
+            )
+        return boundary
+    return None
+
+
+def _read_relations(file: Path, fmt: str) -> list[_Relation]:
+    relations: list[_Relation] = []
+    for relation in osmium.FileProcessor(osmium.io.File(str(file), fmt), osmium.osm.RELATION):
+        tags = dict(relation.tags)
+        wanted = _relation_wanted(tags)
+        if wanted is None:
+            continue
+        members = [(m.ref, m.role) for m in relation.members if m.type == "w"]
+        labels = [m.ref for m in relation.members if m.type == "n" and m.role in _LABEL_ROLES]
+        relations.append(_Relation(relation.id, tags, members, labels, *wanted))
+    return relations
+
+
+@dataclass
+class _Scan:
+    edges: list[tuple[int, dict[str, str], Run, tuple[bool, bool, bool, int, int]]] = field(
+        default_factory=list
+    )
+    buildings: list[dict[str, object]] = field(default_factory=list)
+    places: list[dict[str, object]] = field(default_factory=list)
+    admin: list[dict[str, object]] = field(default_factory=list)
+    member_runs: dict[int, tuple[list[Run], int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    label_points: dict[int, Coord] = field(default_factory=dict)
+    place_names: dict[str, list[Coord]] = field(default_factory=dict)
+    extent: tuple[float, float, float, float] | None = None
+
+
+def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int]) -> _Scan:
+    scan = _Scan()
+    split_streets: list[int] = []
+    open_areas: list[int] = []
+    entities = osmium.osm.NODE | osmium.osm.WAY
+    processor = osmium.FileProcessor(osmium.io.File(str(file), fmt), entities).with_locations()
+    header_box = processor.header.box()
+    if header_box.valid():
+        scan.extent = (
+            header_box.bottom_left.lon, header_box.bottom_left.lat,
+            header_box.top_right.lon, header_box.top_right.lat,
+        )  # fmt: skip
+    for obj in processor:
+        if obj.is_node():
+            if obj.id in label_nodes and obj.location.valid():
+                scan.label_points[obj.id] = (obj.location.lon, obj.location.lat)
+            if not obj.tags:
+                continue
+            tags = dict(obj.tags)
+            if "place" in tags and "name" in tags and obj.location.valid():
+                scan.place_names.setdefault(tags["name"], []).append(
+                    (obj.location.lon, obj.location.lat)
+                )
+            kind = classify_place(tags)
+            if kind and obj.location.valid():
+                point = shapely.Point(obj.location.lon, obj.location.lat)
+                scan.places.append(_place_record(f"node/{obj.id}", obj.id, kind, tags, point))
+            continue
+        way_id = obj.id
+        tags = dict(obj.tags)
+        modes = street_modes(tags) if "highway" in tags else None
+        building = tags.get("building", "no") != "no"
+        place_kind = classify_place(tags) if tags else None
+        admin = (
+            tags.get("boundary") == "administrative"
+            and "name" in tags
+            and way_id not in member_ways
+        )
+        if not (modes or building or place_kind or admin or way_id in member_ways):
+            continue
+        runs, missing = _runs(obj)
+        if way_id in member_ways:
+            scan.member_runs[way_id] = (runs, missing)
+        if modes:
+            if missing:
+                split_streets.append(way_id)
+            for run in runs:
+                if len(run) > 1:
+                    scan.edges.append((way_id, tags, run, modes))
+        if not (building or place_kind or admin):
+            continue
+        closed = len(obj.nodes) >= 4 and obj.nodes[0].ref == obj.nodes[len(obj.nodes) - 1].ref
+        if not closed:
+            continue
+        if missing:
+            open_areas.append(way_id)
+            continue
+        area = _polygon_of_ring([(x, y) for _, x, y in runs[0]])
+        if area is None:
+            continue
+        wid = f"way/{way_id}"
+        if building:
+            scan.buildings.append(_building_record(wid, way_id, tags, area))
+        if place_kind:
+            scan.places.append(
+                _place_record(wid, way_id, place_kind, tags, area.representative_point())
+            )
+        if admin:
+            scan.admin.append(_admin_record(wid, way_id, tags, area))
+    if split_streets:
+        scan.warnings.append(
+            f"{len(split_streets)} street ways reference nodes missing from the file "
+            f"(clipped extract) and were split at them: ways {_listed(split_streets)}"
+        )
+    if open_areas:
+        scan.warnings.append(
+            f"{len(open_areas)} closed ways (buildings/areas) reference nodes missing from "
+            f"the file and were skipped: ways {_listed(open_areas)}"
+        )
+    return scan
+
+
+def _building_record(
+    rid: str, osm_id: int, tags: Mapping[str, str], area: BaseGeometry
+) -> dict[str, object]:
+    flats = next(
+        (
+            parse_number(tags[key])
+            for key in ("building:flats", "addr:flats", "households")
+            if key in tags and parse_number(tags[key]) is not None
+        ),
+        None,
+    )
+    levels = parse_number(tags.get("building:levels"))
+    return {
+        "id": rid,
+        "osm_id": osm_id,
+        "building": tags.get("building", "yes"),
+        "name": _name_or_none(tags),
+        "levels": math.nan if levels is None else levels,
+        "flats": math.nan if flats is None else flats,
+        "geometry": area,
+    }
+
+
+def _place_record(
+    rid: str, osm_id: int, kind: str, tags: Mapping[str, str], point: BaseGeometry
+) -> dict[str, object]:
+    return {
+        "id": rid,
+        "kind": kind,
+        "layer": layer_of(kind),
+        "name": _name_or_none(tags),
+        "name_en": _name_or_none(tags, "name:en"),
+        "osm_id": osm_id,
+        "geometry": point,
+    }
+
+
+def _admin_record(
+    rid: str, osm_id: int, tags: Mapping[str, str], area: BaseGeometry, complete: bool = True
+) -> dict[str, object]:
+    level = tags.get("admin_level", "")
+    record: dict[str, object] = {
+        "id": rid,
+        "osm_id": osm_id,
+        "name": _name_or_none(tags),
+        "admin_level": int(level) if level.isdigit() else None,
+        "complete": complete,
+    }
+    record.update({k: v for k, v in tags.items() if k.startswith("name:")})
+    record["geometry"] = area
+    return record
+
+
+def _admin_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    name_columns = sorted({k for r in records for k in r if k.startswith("name:")})
+    admin = _frame(records, ("id", "osm_id", "name", "admin_level", "complete", *name_columns))
+    admin["osm_id"] = admin["osm_id"].astype("int64")
+    admin["complete"] = admin["complete"].astype(bool)
+    admin["admin_level"] = admin["admin_level"].astype("Int64")
+    return admin
+
+
+def _concat(frame: gpd.GeoDataFrame, records: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    if records:
+        extra = _frame(records, [c for c in frame.columns if c != "geometry"])
+        frame = pd.concat([frame, extra], ignore_index=True) if len(frame) else extra
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
+    frame["osm_id"] = frame["osm_id"].astype("int64")
+    return frame
+
+
+def _network_frames(scan: _Scan) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    columns: dict[str, list[object]] = {
+        k: [] for k in ("u", "v", "way_id", "highway", "name", "walk", "bike", "drive",
+                        "oneway_bike", "oneway_drive")
+    }  # fmt: skip
+    coords: list[tuple[float, float, float, float]] = []
+    node_xy: dict[int, Coord] = {}
+
+    def add(run: Run, way_id: int, tags: Mapping[str, str], flags: tuple[bool, ...]) -> None:
+        for (u, ux, uy), (v, vx, vy) in zip(run, run[1:], strict=False):
+            if u == v:
+                continue
+            for key, value in zip(
+                ("u", "v", "way_id", "highway", "name", "walk", "bike", "drive",
+                 "oneway_bike", "oneway_drive"),
+                (u, v, way_id, tags["highway"], _name_or_none(tags), *flags),
+                strict=True,
+            ):  # fmt: skip
+                columns[key].append(value)
+            coords.append((ux, uy, vx, vy))
+
+    for way_id, tags, run, (walk, bike, drive, bike_dir, drive_dir) in scan.edges:
+        for ref, x, y in run:
+            node_xy[ref] = (x, y)
+        if drive_dir == -1 or (drive_dir == 0 and bike_dir == -1):
+            run = run[::-1]
+            bike_dir, drive_dir = -bike_dir, -drive_dir
+        oneway_drive = drive and drive_dir == 1
+        if bike_dir == -1 and bike:
+            # cars u -> v only, bikes v -> u only: one row each way
+            if walk or drive:
+                add(run, way_id, tags, (walk, False, drive, False, oneway_drive))
+            add(run[::-1], way_id, tags, (False, True, False, True, False))
+            continue
+        add(run, way_id, tags, (walk, bike, drive, bike and bike_dir == 1, oneway_drive))
+
+    xy = np.asarray(coords, dtype=float).reshape(-1, 4)
+    _, _, length_m = _GEOD.inv(xy[:, 0], xy[:, 1], xy[:, 2], xy[:, 3])
+    geometry = shapely.linestrings(xy.reshape(-1, 2, 2))
+    edges = gpd.GeoDataFrame(
+        {
+            "u": np.asarray(columns["u"], dtype=np.int64),
+            "v": np.asarray(columns["v"], dtype=np.int64),
+            "way_id": np.asarray(columns["way_id"], dtype=np.int64),
+            "highway": pd.Series(columns["highway"], dtype=object),
+            "name": pd.Series(columns["name"], dtype=object),
+            "length_m": np.asarray(length_m, dtype=float),
+            **{
+                key: np.asarray(columns[key], dtype=bool)
+                for key in ("walk", "bike", "drive", "oneway_bike", "oneway_drive")
+            },
+        },
+        geometry=geometry,
+        crs=WGS84,
+    )
+    ids = np.fromiter(node_xy.keys(), dtype=np.int64, count=len(node_xy))
+    points = np.asarray(list(node_xy.values()), dtype=float).reshape(-1, 2)
+    nodes = gpd.GeoDataFrame(
+        geometry=shapely.points(points),
+        index=pd.Index(ids, name="node_id"),
+        crs=WGS84,
+    )
+    return nodes, edges
+
+
+# --------------------------------------------------------------------------- admin lookup
+
+
+def find_admin_boundary(extract: OsmExtract, name_or_id: str | int) -> BaseGeometry:
+    """Return the polygon of an administrative boundary by name or OSM id.
+
+    Parameters
+    ----------
+    extract : OsmExtract
+        What :func:`read_osm` returned.
+    name_or_id : str or int
+        An exact name in any name tag (``name``, ``name:zh``, ``name:en``,
+        ...), a numeric OSM id (``15972224`` or ``"15972224"``) or a typed id
+        (``"relation/15972224"``).
+
+    Returns
+    -------
+    shapely Polygon or MultiPolygon
+        The boundary in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        When nothing matches (listing the admin areas available) or when a
+        name matches several areas (listing their ids to choose from).
+    """
+    admin = extract.admin
+    key = str(name_or_id).strip()
+    if "/" in key and key.split("/", 1)[1].isdigit():
+        matches = admin[admin["id"] == key]
+    elif key.isdigit():
+        matches = admin[admin["osm_id"] == int(key)]
+        relations = matches[matches["id"].str.startswith("relation/")]
+        matches = relations if len(relations) else matches
+    else:
+        name_columns = [c for c in admin.columns if c == "name" or c.startswith("name:")]
+        hit = np.zeros(len(admin), dtype=bool)
+        for column in name_columns:
+            hit |= (admin[column] == key).to_numpy(dtype=bool)
+        matches = admin[hit]
+    if len(matches) == 1:
+        return matches.geometry.iloc[0]
+    if len(matches) > 1:
+        raise InputError(
+            f"{extract.source}: {len(matches)} admin areas are named {key!r}; "
+            "pass one of their OSM ids instead",
+            problems=_describe_admin(matches),
+        )
+    raise InputError(
+        f"{extract.source}: no admin boundary named or numbered {key!r}; "
+        + ("use one of these names or ids" if len(admin) else "the file has none; "
+           "draw the boundary by hand or use an extract that contains it"),
+        problems=_describe_admin(admin),
+    )  # fmt: skip
+
+
+def _describe_admin(admin: gpd.GeoDataFrame) -> Iterable[str]:
+    for row in admin.itertuples():
+        level = "?" if pd.isna(row.admin_level) else row.admin_level
+        yield f"{row.name} ({row.id}, admin_level {level})"
