@@ -177,6 +177,20 @@ class StreetNetwork:
                 f"unknown travel mode {mode!r}; use one of {', '.join(MODES)}"
             ) from None
 
+    def largest_component_share(self, mode: str) -> float:
+        """Share (0..1) of the nodes ``mode`` uses that lie in its largest strongly
+        connected component, i.e. where points can be snapped; 0.0 when the mode
+        has no street at all."""
+        graph = self.graph(mode)
+        usable = graph.edge_usable
+        touched = np.zeros(self.n_nodes, dtype=bool)
+        touched[self.edge_u[usable]] = True
+        touched[self.edge_v[usable]] = True
+        n_touched = int(touched.sum())
+        if n_touched == 0:
+            return 0.0
+        return float(graph.in_main_component.sum()) / n_touched
+
     @classmethod
     def from_frames(
         cls, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, metric_crs: str
@@ -737,13 +751,20 @@ def _distances(matrix: csr_matrix, sources: np.ndarray, targets: np.ndarray) -> 
     return out
 
 
+def _cpu_count() -> int:
+    """CPUs this process may run on (the affinity mask in containers), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def _distance_block(
     matrix: csr_matrix, sources: np.ndarray, targets: np.ndarray, workers: int | None
 ) -> np.ndarray:
     """Shortest distances sources x targets, split over forked processes when it pays."""
     if workers is None:
         work = len(sources) * matrix.shape[0]
-        workers = (os.cpu_count() or 1) if work >= _PARALLEL_MIN_WORK else 1
+        workers = _cpu_count() if work >= _PARALLEL_MIN_WORK else 1
     workers = max(1, min(int(workers), len(sources)))
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
         return _distances(matrix, sources, targets)

@@ -295,6 +295,15 @@ def test_snaps_only_onto_largest_component() -> None:
         snap_points(net, pts((20, 290)), "walk", max_snap_m=100)
 
 
+def test_largest_component_share() -> None:
+    """The island's 2 of 5 walking nodes are outside the largest component: share 3/5."""
+    net = island_network()
+    assert net.largest_component_share("walk") == pytest.approx(3 / 5)
+    assert grid_3x3().largest_component_share("drive") == 1.0
+    with pytest.raises(InputError, match="unknown travel mode"):
+        net.largest_component_share("boat")
+
+
 def test_unreachable_pairs_raise_naming_them_or_give_inf() -> None:
     """With component='any' an island point cannot reach the main network: raise or inf."""
     net = island_network()
