@@ -351,6 +351,15 @@ def test_round_trip_keeps_chinese_names_and_values(tmp_path: Path) -> None:
     assert back.attrs["problems"] == []
 
 
+def test_rewriting_a_read_layer_gives_the_same_file(tmp_path: Path) -> None:
+    """write(read(file)) is byte-identical: spec columns added on read, null ones not written."""
+    path = write_layer(grids_frame(), tmp_path / "grids.geojson", "grids")
+    before = path.read_bytes()
+    assert b"worker" not in before, "null optional properties are left out"
+    write_layer(read_layer(path, "grids"), path, "grids", history=False)
+    assert path.read_bytes() == before
+
+
 def test_written_file_is_rfc7946(tmp_path: Path) -> None:
     """Output is lon/lat, right-hand rule and rounded to 7 decimals, even from metres."""
     metric = gpd.GeoDataFrame(

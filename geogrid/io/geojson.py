@@ -344,13 +344,24 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def prepare_features(frame: gpd.GeoDataFrame, source: str) -> list[dict[str, Any]]:
-    """Return ``frame`` as feature dicts ready to write: lon/lat, right-hand rule, 7 decimals."""
+def prepare_features(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> list[dict[str, Any]]:
+    """Return ``frame`` as feature dicts ready to write.
+
+    Geometries in lon/lat, right-hand rule, rounded to 7 decimals; optional
+    spec properties that are null are left out (missing = null), so that
+    writing a layer read by :func:`read_layer` gives back the same file.
+    """
     frame = to_wgs84(frame, source)
     geoms = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-    return features_from_frame(frame)
+    optional = {p.name for p in spec.optional}
+    features = features_from_frame(frame)
+    for f in features:
+        f["properties"] = {
+            k: v for k, v in f["properties"].items() if v is not None or k not in optional
+        }
+    return features
 
 
 def dumps_features(features: Sequence[dict[str, Any]]) -> str:
@@ -409,7 +420,7 @@ def write_layer(
     spec = get_spec(spec_name)
     path = Path(path)
     source = source_name(path)
-    features = prepare_features(frame, source)
+    features = prepare_features(frame, spec, source)
     errors = errors_in(validate_features(features, spec, source))
     if errors:
         raise InputError(
