@@ -64,9 +64,10 @@ def _buildings(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _streets() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    main_y, side_x = MID_Y + 0.0012, MID_X - 0.0015
     coords = {
-        1: (WEST, MID_Y), 2: (MID_X, MID_Y), 3: (EAST, MID_Y),
-        4: (MID_X, SOUTH), 5: (MID_X, NORTH),
+        1: (WEST, main_y), 2: (side_x, main_y), 3: (EAST, main_y),
+        4: (side_x, SOUTH), 5: (side_x, NORTH),
         6: (WEST, SOUTH + 0.002), 7: (EAST, SOUTH + 0.002),
         8: (WEST + 0.003, MID_Y), 9: (WEST + 0.003, NORTH),
     }
@@ -172,11 +173,13 @@ def build_tiny_area(*, with_grids: bool = True, synthetic_in_manifest: bool = Tr
 
 
 def incident_fingerprints(area: Area) -> list[str]:
-    """Strings that would reveal a raw incident: ids and exact coordinates."""
+    """Strings that would reveal a raw incident: its id, its exact coordinates
+    (full precision) and its position to 5 or 6 decimals as a lon, lat or lat, lon pair."""
     out: list[str] = []
     assert area.incidents is not None
     for incident_id, point in zip(area.incidents["id"], area.incidents.geometry, strict=True):
-        out.append(str(incident_id))
-        for value in (point.x, point.y):
-            out.extend({repr(value), f"{value:.6f}", f"{value:.5f}"})
+        x, y = point.x, point.y
+        out += [str(incident_id), repr(x), repr(y)]
+        for digits in (5, 6):
+            out += [f"{x:.{digits}f}, {y:.{digits}f}", f"{y:.{digits}f}, {x:.{digits}f}"]
     return out

@@ -91,7 +91,10 @@ def density_by_grid(
             "grid_id": ids.to_numpy(),
             "name": _grid_names(grids, ids).to_numpy(),
             "households": np.round(households).astype(np.int64),
-            "count": [None if hidden else int(n) for n, hidden in zip(counts, suppressed, strict=True)],
+            "count": pd.array(
+                [None if hidden else int(n) for n, hidden in zip(counts, suppressed, strict=True)],
+                dtype="Int64",
+            ),
             "rate_per_1000": rates,
             "suppressed": suppressed,
         },
@@ -145,14 +148,19 @@ def density_by_cell(
 
 
 def class_breaks(values: list[float], classes: int = 5) -> list[float]:
-    """Upper bounds of up to ``classes`` quantile classes of ``values`` (rounded, unique)."""
-    finite = sorted(v for v in values if v is not None and math.isfinite(v))
+    """Upper bounds of up to ``classes`` equal classes from 0 with a round step.
+
+    The step is 1, 2, 2.5 or 5 times a power of ten, so a legend reads
+    "0 – 50, 50 – 100, ..." and does not shift with every new incident.
+    """
+    finite = [float(v) for v in values if v is not None and math.isfinite(v) and v >= 0]
     if not finite:
         return []
-    quantiles = np.quantile(finite, [k / classes for k in range(1, classes + 1)])
-    breaks: list[float] = []
-    for q in quantiles:
-        q = round(float(q), 1)
-        if not breaks or q > breaks[-1]:
-            breaks.append(q)
-    return breaks
+    top = max(finite)
+    if top == 0:
+        return [0.0]
+    raw = top / classes
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw - 1e-12)
+    count = max(1, math.ceil(top / step - 1e-9))
+    return [round(step * (k + 1), 6) for k in range(count)]

@@ -24,7 +24,7 @@ from folium.template import Template
 from geogrid.crs import WGS84
 from geogrid.io.workspace import Area
 from webmap.area import incidents_are_synthetic, source_attributions
-from webmap.density import class_breaks, density_by_cell, density_by_grid
+from webmap.density import MIN_COUNT, class_breaks, density_by_cell, density_by_grid
 from webmap.texts import texts_for
 
 BASEMAPS = ("offline", "osm")
@@ -58,9 +58,9 @@ MAJOR_HIGHWAYS = frozenset({
 })
 PATH_HIGHWAYS = frozenset({"footway", "path", "cycleway", "steps", "pedestrian", "track", "bridleway"})
 STREET_STYLES = {
-    "major": {"color": "#8a8a8a", "weight": 3.5},
-    "minor": {"color": "#a8a8a8", "weight": 1.6},
-    "path": {"color": "#c4c4c4", "weight": 0.8},
+    "major": {"color": "#6e6e6e", "weight": 4},
+    "minor": {"color": "#9a9a9a", "weight": 2},
+    "path": {"color": "#b8b8b8", "weight": 1},
 }
 
 #: Key-location layer -> (awesome-markers colour, Font Awesome icon, shown at start).
@@ -123,7 +123,7 @@ class Attribution(MacroElement):
 
 MAP_CSS = """
 <style>
-  .leaflet-container { background: #f6f4ef; }
+  .folium-map.leaflet-container { background: #f4f2ec; }
   .geogrid-legend, .geogrid-label {
     background: rgba(255,255,255,0.92); padding: 6px 10px; border-radius: 4px;
     box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.4 system-ui, sans-serif; color: #222;
@@ -144,7 +144,7 @@ MAP_CSS = """
 
 def _latlon(point: shapely.Point) -> list[float]:
     """Leaflet order of a shapely point (the one flip of this module)."""
-    return [float(point.y), float(point.x)]
+    return [round(float(point.y), 7), round(float(point.x), 7)]
 
 
 def _leaflet_bounds(bounds: tuple[float, float, float, float]) -> list[list[float]]:
@@ -270,20 +270,27 @@ def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str) -> None
     ).add_to(m)
 
 
-def _colour_for(value: float | None, breaks: list[float]) -> str:
-    if value is None or not breaks:
-        return PALETTE[0]
-    for colour, upper in zip(PALETTE, breaks, strict=False):
+def _palette(classes: int) -> list[str]:
+    """``classes`` colours spread over the whole palette (light to dark)."""
+    if classes <= 1:
+        return [PALETTE[len(PALETTE) // 2]]
+    picks = np.linspace(0, len(PALETTE) - 1, classes).round().astype(int)
+    return [PALETTE[i] for i in picks]
+
+
+def _colour_for(value: float, breaks: list[float]) -> str:
+    colours = _palette(len(breaks))
+    for colour, upper in zip(colours, breaks, strict=True):
         if value <= upper:
             return colour
-    return PALETTE[min(len(breaks), len(PALETTE)) - 1]
+    return colours[-1]
 
 
 def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
-                 note: str = "") -> str:
+                 note: str = "", lowest: float = 0.0) -> str:
     rows = [f'<div class="title">{html.escape(title)}</div>']
-    lower = 0.0
-    for colour, upper in zip(PALETTE, breaks, strict=False):
+    lower = lowest
+    for colour, upper in zip(_palette(len(breaks)), breaks, strict=True):
         span = f"{lower:g} – {upper:g}"
         rows.append(f'<div><span class="swatch" style="background:{colour}"></span>{span}</div>')
         lower = upper
@@ -302,7 +309,7 @@ def _add_grid_density(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
     display = density[["geometry"]].copy()
     display["name"] = [html.escape(str(n)) for n in density["name"]]
     display["incidents"] = [
-        words["fewer_than"] if hidden else str(n)
+        words["fewer_than"] if hidden else str(int(n))
         for n, hidden in zip(density["count"], density["suppressed"], strict=True)
     ]
     display["households"] = [str(int(h)) for h in density["households"]]
@@ -321,7 +328,7 @@ def _add_grid_density(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
         data,
         name=words["density_grid"],
         style_function=lambda f: {
-            "fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
+            "fillColor": f["properties"]["fill"], "fillOpacity": 0.55,
             "color": "#555555", "weight": 1,
         },
         highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.8},
@@ -355,7 +362,7 @@ def _add_cell_density(m: folium.Map, area: Area, words: dict[str, Any], cell_m: 
             popup=folium.GeoJsonPopup(fields=["incidents"], aliases=[words["field_incidents"]]),
         ).add_to(m)
     legend = _legend_html(words["legend_cell"].format(cell=cell), breaks, [],
-                          note=words["cell_hidden"])
+                          note=words["cell_hidden"], lowest=float(MIN_COUNT))
     MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
 
 

@@ -1,0 +1,136 @@
+"""The public map as a person sees it: real headless Chromium, no internet.
+
+Starts the app on a free localhost port in a thread, opens ``/`` in Debian's
+Chromium through Playwright, and aborts every request that is not to
+127.0.0.1, so the page must render from the app's own files. Saves a
+screenshot to ``tests/output/public_map.png``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+from webmap_area import SCHOOL_NAME, build_tiny_area
+
+from webmap import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+OUTPUT = Path(__file__).parent / "output"
+
+if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+    pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
+                allow_module_level=True)
+if importlib.util.find_spec("playwright") is None:
+    pytest.skip("needs the playwright python package (pip install playwright; "
+                "no `playwright install`, Debian chromium is used)", allow_module_level=True)
+
+from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    app = create_app({"AREA": build_tiny_area(), "TESTING": True})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser_page() -> Iterator[tuple[Page, list[str]]]:
+    blocked: list[str] = []
+
+    def only_localhost(route: Route) -> None:
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.route("**/*", only_localhost)
+            yield page, blocked
+        finally:
+            browser.close()
+
+
+def test_public_map_draws_offline(server_url: str, browser_page: tuple[Page, list[str]]) -> None:
+    """With every non-local request aborted, Leaflet draws grids, legend, streets and
+    markers; clicking a grid opens its popup; the page asks for nothing off the machine."""
+    page, blocked = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    failed: list[str] = []
+    page.on("requestfailed", lambda req: failed.append(req.url))
+
+    page.goto(server_url + "/", wait_until="load")
+    page.wait_for_selector("path.leaflet-interactive", timeout=15_000)
+
+    assert page.title().startswith("社区平安地图")
+    assert page.locator("h1").inner_text() == "社区平安地图"
+    # 4 grid polygons are interactive; streets and the boundary are not
+    assert page.locator("path.leaflet-interactive").count() == 4
+    assert page.locator(".leaflet-overlay-pane path").count() >= 4 + 3 + 1
+    legend = page.locator(".geogrid-legend")
+    assert legend.is_visible()
+    assert "每千户事件数" in legend.inner_text()
+    assert page.locator(".geogrid-label").inner_text() == "合成数据（演示）"
+    assert page.locator(".leaflet-marker-pane .awesome-marker").count() == 2  # police + school shown at start
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    assert page.locator(".leaflet-control-layers").is_visible()
+
+    # hover shows the school's Chinese name
+    school = page.locator(".leaflet-marker-pane .awesome-marker-icon-blue").first
+    school.hover()
+    page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+    assert SCHOOL_NAME in page.locator(".leaflet-tooltip").last.inner_text()
+
+    # click the north-west grid: its popup shows the statistic
+    grid = page.locator("path.leaflet-interactive").first
+    grid.click(force=True)
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    text = popup.inner_text()
+    assert "每千户事件数" in text
+    assert "网格" in text
+    assert "西北网格" in text and "250" in text  # 100 incidents / 400 households
+    page.wait_for_timeout(400)  # let the popup finish fading in before the screenshot
+
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "public_map.png"), full_page=True)
+
+    assert blocked == [], f"page tried to reach the internet: {blocked}"
+    assert errors == [], f"JavaScript errors: {errors}"
+    assert [u for u in failed if "favicon" not in u] == []
+
+
+def test_english_switch(server_url: str, browser_page: tuple[Page, list[str]]) -> None:
+    """The language link switches the page and map labels to English."""
+    page, blocked = browser_page
+    page.goto(server_url + "/", wait_until="load")
+    page.click("a.lang-switch")
+    page.wait_for_selector("path.leaflet-interactive", timeout=15_000)
+    assert "lang=en" in page.url
+    assert page.locator("h1").inner_text() == "Community Safety Map"
+    assert "Incidents per 1,000 households" in page.locator(".geogrid-legend").inner_text()
+    page.screenshot(path=str(OUTPUT / "public_map_en.png"), full_page=True)
+    assert blocked == []

@@ -1,0 +1,331 @@
+"""Tests for the web app (webmap/__init__.py, public.py, api.py, errors.py, area.py).
+
+Every route is exercised through Flask's test client on a tiny in-memory area;
+no route may reveal an incident's id or exact coordinates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from webmap_area import SCHOOL_NAME, build_tiny_area, incident_fingerprints
+
+from geogrid.errors import CRSError, GeogridError, InfeasibleError, InputError, NetworkError
+from webmap import create_app
+from webmap.area import AreaUnavailableError
+
+PUBLIC_ROUTES = [
+    "/",
+    "/?lang=en",
+    "/?basemap=osm",
+    "/healthz",
+    "/api/area",
+    "/api/layers/schools.geojson",
+    "/api/layers/police.geojson",
+    "/api/layers/markets.geojson",
+    "/api/boundary.geojson",
+    "/api/streets.geojson",
+]
+
+
+@pytest.fixture(scope="module")
+def area():
+    return build_tiny_area()
+
+
+@pytest.fixture()
+def app(area):
+    return create_app({"AREA": area, "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.styles: list[str] = []
+        self.anchors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.scripts.append(str(values["src"]))
+        elif tag == "link" and values.get("href"):
+            self.styles.append(str(values["href"]))
+        elif tag == "a" and values.get("href"):
+            self.anchors.append(str(values["href"]))
+
+
+def test_config_defaults_and_env(monkeypatch):
+    """Defaults, then FLASK_* env vars, then test_config (which wins)."""
+    monkeypatch.setenv("FLASK_AREA_PATH", "/somewhere/area")
+    monkeypatch.setenv("FLASK_DEFAULT_LANG", "en")
+    app = create_app()
+    assert app.config["AREA_PATH"] == "/somewhere/area"
+    assert app.config["DEFAULT_LANG"] == "en"
+    assert app.config["BASEMAP"] == "offline"
+    assert create_app({"AREA_PATH": "x"}).config["AREA_PATH"] == "x"
+    monkeypatch.delenv("FLASK_AREA_PATH")
+    monkeypatch.delenv("FLASK_DEFAULT_LANG")
+    assert create_app().config["AREA_PATH"] == "data/geo/helsinki-demo"
+
+
+def test_healthz(client):
+    """/healthz answers JSON without touching the area."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.is_json
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_index_is_chinese_by_default(client):
+    """The page is Chinese, names the area, labels synthetic data and credits OSM."""
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    assert "<h1>社区平安地图</h1>" in page
+    assert "海淀示例社区" in page
+    assert "合成数据" in page
+    assert "© OpenStreetMap contributors" in page
+    assert SCHOOL_NAME in page
+    assert 'class="folium-map"' in page
+    assert "?lang=en" in page  # the language switch
+
+
+def test_index_english_switch(client):
+    """?lang=en gives the English page; an unknown language falls back to Chinese."""
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Community Safety Map" in page
+    assert "synthetic" in page.lower()
+    assert "Incidents per 1,000 households" in page
+    assert "社区平安地图" in client.get("/?lang=xx").get_data(as_text=True)
+
+
+def test_index_offline_assets_are_local(client):
+    """Every <script src> and <link href> of the page is served by the app itself,
+    and each of them answers 200."""
+    page = client.get("/").get_data(as_text=True)
+    links = _Links()
+    links.feed(page)
+    assets = links.scripts + links.styles
+    assert any("leaflet.js" in a for a in links.scripts)
+    assert any("leaflet.css" in a for a in links.styles)
+    for url in assets:
+        assert url.startswith("/static/"), url
+        assert client.get(url).status_code == 200, url
+    # the only absolute URLs in the page are attribution links
+    absolute = set(re.findall(r"https?://[^\s\"'<>\\]+", page))
+    assert absolute <= {"https://www.openstreetmap.org/copyright"}, absolute
+
+
+def test_index_osm_basemap_uses_tiles(client):
+    """?basemap=osm adds the OSM tile layer (online use); assets stay local."""
+    page = client.get("/?basemap=osm").get_data(as_text=True)
+    assert "tile.openstreetmap.org" in page
+    links = _Links()
+    links.feed(page)
+    assert all(u.startswith("/static/") for u in links.scripts + links.styles)
+
+
+def test_index_bad_basemap_is_400_page(client):
+    """An unknown basemap is a friendly HTML 400, not a traceback."""
+    response = client.get("/?basemap=google")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_area_summary(client, area):
+    """/api/area summarises the area: counts, layers with URLs, sources, synthetic flag."""
+    response = client.get("/api/area")
+    assert response.status_code == 200
+    assert response.is_json
+    body = response.get_json()
+    assert body["name"] == "海淀示例社区"
+    assert body["metric_crs"] == "EPSG:32650"
+    assert body["bbox"] == pytest.approx([116.300, 39.980, 116.312, 39.989])
+    assert body["counts"] == {
+        "grids": 4, "buildings": 8, "households": 1070, "streets": 6, "incidents": 200,
+    }
+    assert body["synthetic_incidents"] is True
+    assert [layer["name"] for layer in body["layers"]] == ["markets", "police", "schools"]
+    assert all(client.get(layer["url"]).status_code == 200 for layer in body["layers"])
+    assert body["sources"][0]["text"] == "© OpenStreetMap contributors"
+    assert "海淀示例社区" in response.get_data(as_text=True)  # not \\u-escaped
+
+
+def test_layer_geojson(client):
+    """A key-location layer is GeoJSON with id, kind, layer, name (Chinese as is)."""
+    response = client.get("/api/layers/schools.geojson")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    body = json.loads(response.get_data(as_text=True))
+    assert body["type"] == "FeatureCollection"
+    (feature,) = body["features"]
+    assert feature["properties"] == {
+        "id": "node/9001", "kind": "school", "layer": "schools", "name": SCHOOL_NAME,
+    }
+    assert feature["geometry"]["type"] == "Point"
+    assert SCHOOL_NAME in response.get_data(as_text=True)
+
+
+def test_unknown_layer_is_404_json(client):
+    """An unknown layer answers 404 with the error body and names the layers there are."""
+    response = client.get("/api/layers/casinos.geojson")
+    assert response.status_code == 404
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == "not_found"
+    assert "casinos" in error["message"] and "schools" in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/boundary.geojson", "/api/streets.geojson"])
+def test_boundary_and_streets_geojson(client, path):
+    """Boundary and streets are GeoJSON feature collections in lon/lat."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    body = json.loads(response.get_data(as_text=True))
+    assert body["type"] == "FeatureCollection" and body["features"]
+    x, y = body["features"][0]["geometry"]["coordinates"][0][:2] if path.endswith(
+        "streets.geojson") else body["features"][0]["geometry"]["coordinates"][0][0]
+    assert 116 < x < 117 and 39 < y < 41  # lon first
+
+
+def test_streets_keep_only_public_columns(client):
+    """Streets carry highway and name only (for the offline basemap)."""
+    body = json.loads(client.get("/api/streets.geojson").get_data(as_text=True))
+    assert {k for f in body["features"] for k in f["properties"]} == {"highway", "name"}
+    assert "中关村大街" in {f["properties"]["name"] for f in body["features"]}
+
+
+@pytest.mark.parametrize("path", ["/api/nothing", "/api"])
+def test_unknown_api_path_is_json(client, path):
+    """Unknown /api paths answer the JSON error body."""
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_unknown_page_is_friendly_html(client):
+    """Unknown pages answer a friendly HTML page in Chinese with a link back."""
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "找不到这个页面" in page and 'href="/?lang=zh"' in page
+
+
+def test_method_not_allowed_json(client):
+    """HTTP errors other than 404 keep the same JSON shape."""
+    response = client.post("/api/area")
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_missing_area_folder_is_503(tmp_path):
+    """An unbuilt area folder gives 503 with a message saying what to do, on both sides."""
+    app = create_app({"AREA_PATH": str(tmp_path / "nowhere"), "TESTING": True})
+    client = app.test_client()
+    response = client.get("/api/area")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "area_unavailable"
+    assert "FLASK_AREA_PATH" in error["message"]
+    page = client.get("/")
+    assert page.status_code == 503
+    assert "地图数据暂时无法读取" in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_area_is_read_lazily_once(monkeypatch, area):
+    """AREA_PATH is read with geogrid.io.workspace.read_area on first use, then kept."""
+    from geogrid.io import workspace
+
+    calls: list[str] = []
+
+    def fake_read_area(path, **_kwargs):
+        calls.append(str(path))
+        return area
+
+    monkeypatch.setattr(workspace, "read_area", fake_read_area, raising=False)
+    app = create_app({"AREA_PATH": "some/area", "TESTING": True})
+    client = app.test_client()
+    assert calls == []
+    assert client.get("/api/area").status_code == 200
+    assert client.get("/api/boundary.geojson").status_code == 200
+    assert calls == ["some/area"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (InputError("bad row 3"), 422, "input_error"),
+        (CRSError("no CRS"), 422, "crs_error"),
+        (NetworkError("off the network"), 422, "network_error"),
+        (InfeasibleError("too few teams"), 409, "infeasible"),
+        (AreaUnavailableError("gone"), 503, "area_unavailable"),
+        (GeogridError("odd"), 500, "geogrid_error"),
+        (RuntimeError("secret internals"), 500, "internal_error"),
+    ],
+)
+def test_errors_map_to_json_and_html(area, error, status, code):
+    """Each geogrid error maps to one status and code; unexpected errors hide their text."""
+    app = create_app({"AREA": area, "TESTING": False})
+
+    @app.get("/api/boom")
+    def api_boom():
+        raise error
+
+    @app.get("/boom")
+    def page_boom():
+        raise error
+
+    client = app.test_client()
+    response = client.get("/api/boom")
+    assert response.status_code == status
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    if isinstance(error, RuntimeError):
+        assert "secret" not in body["error"]["message"]
+    page = client.get("/boom")
+    assert page.status_code == status
+    assert page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "Traceback" not in text and "secret internals" not in text
+
+
+def test_no_public_response_reveals_an_incident(client, area):
+    """No route's body contains an incident id, exact coordinate, time or category."""
+    fingerprints = incident_fingerprints(area)
+    assert len(fingerprints) >= 200
+    for path in PUBLIC_ROUTES:
+        body = client.get(path).get_data(as_text=True)
+        leaked = [f for f in fingerprints if f in body]
+        assert leaked == [], f"{path} reveals {leaked[:5]}"
+        assert "INC-" not in body, path
+        assert "theft" not in body and "2025-03-01" not in body, path
+
+
+def test_no_incident_leak_without_grids():
+    """The cell surface (area without grids) reveals no incident either."""
+    area = build_tiny_area(with_grids=False)
+    client = create_app({"AREA": area, "TESTING": True}).test_client()
+    fingerprints = incident_fingerprints(area)
+    for path in ["/", "/?lang=en", "/api/area"]:
+        response = client.get(path)
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert [f for f in fingerprints if f in body] == [], path
