@@ -46,7 +46,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -574,13 +574,14 @@ def check_value(value: object, prop: PropertySpec) -> str | None:
         return f"{_show(value)} is not a 24-hour time HH:MM"
     if prop.choices is not None and value not in prop.choices:
         return f"{_show(value)} is not an allowed value"
-    number = isinstance(value, int | float)
-    if number and prop.minimum is not None:
-        low = value < prop.minimum or (prop.minimum_exclusive and value == prop.minimum)
-        if low:
-            limit = "is not above" if prop.minimum_exclusive else "is below"
-            return f"{_show(value)} {limit} {_num(prop.minimum)}"
-    if number and prop.maximum is not None and value > prop.maximum:
+    if not isinstance(value, int | float):
+        return None
+    if prop.minimum is not None and (
+        value < prop.minimum or (prop.minimum_exclusive and value == prop.minimum)
+    ):
+        limit = "is not above" if prop.minimum_exclusive else "is below"
+        return f"{_show(value)} {limit} {_num(prop.minimum)}"
+    if prop.maximum is not None and value > prop.maximum:
         return f"{_show(value)} is above {_num(prop.maximum)}"
     return None
 
@@ -854,7 +855,7 @@ def plain_value(value: object) -> object:
     """Return ``value`` as a JSON-ready Python value (numpy -> Python, NaN/NA -> None)."""
     if value is None:
         return None
-    if pd.api.types.is_scalar(value) and pd.isna(value):
+    if pd.api.types.is_scalar(value) and pd.isna(cast(Any, value)):
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return value.isoformat()

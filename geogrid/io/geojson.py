@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pandas.api.types import pandas_dtype
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 from shapely.geometry import mapping, shape
@@ -320,7 +321,7 @@ def frame_from_features(
         values = pd.Series([p.get(prop.name) for p in props], dtype=object)
         required_dtype, optional_dtype = _DTYPES.get(prop.type, ("object", "object"))
         dtype = required_dtype if prop.required else optional_dtype
-        columns[prop.name] = values.astype(dtype) if dtype != "object" else values
+        columns[prop.name] = values.astype(pandas_dtype(dtype)) if dtype != "object" else values
     extra: list[str] = []
     for p in props:
         extra.extend(k for k in p if k not in columns and k not in extra and k != "geometry")
@@ -328,7 +329,7 @@ def frame_from_features(
         columns[key] = pd.Series([p.get(key) for p in props], dtype=object).infer_objects()
     geoms = [shape(f["geometry"]) for f in features]
     geometry = shapely.orient_polygons(np.array(geoms, dtype=object), exterior_cw=False)
-    labels = pd.RangeIndex(len(features)) if index is None else pd.Index(index, dtype="int64")
+    labels = pd.RangeIndex(len(features)) if index is None else pd.Index(list(index), dtype="int64")
     data = pd.DataFrame({k: pd.Series(v.array, index=labels) for k, v in columns.items()})
     frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, index=labels), crs=WGS84)
     if spec.index is not None:
