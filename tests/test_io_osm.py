@@ -14,7 +14,13 @@ from shapely.geometry import box
 
 from geogrid.crs import WGS84
 from geogrid.errors import InputError
-from geogrid.io.osm import OsmExtract, find_admin_boundary, read_osm, street_modes
+from geogrid.io.osm import (
+    OsmExtract,
+    empty_extract,
+    find_admin_boundary,
+    read_osm,
+    street_modes,
+)
 
 DATA = Path(__file__).parent / "data" / "osm"
 STREETS = DATA / "streets.osm"
@@ -386,3 +392,22 @@ def test_helsinki_districts_cut_by_the_extract_are_closed(helsinki: OsmExtract) 
     text = "\n".join(helsinki.warnings)
     assert "relation 184714 (Kamppi) is cut by the edge of the extract" in text
     assert "relation 54224 (Suomi) skipped" in text
+
+
+def test_empty_extract_has_the_columns_of_a_read(streets: OsmExtract) -> None:
+    """empty_extract() gives frames with the same columns and dtypes as read_osm, no rows."""
+    empty = empty_extract(source="nothing")
+    for name in ("nodes", "edges", "buildings", "places"):
+        frame, full = getattr(empty, name), getattr(streets, name)
+        assert frame.empty and frame.crs == WGS84
+        assert list(frame.columns) == list(full.columns)
+        assert frame.dtypes.astype(str).to_dict() == full.dtypes.astype(str).to_dict()
+    assert empty.nodes.index.name == "node_id"
+    assert list(empty.admin.columns) == [
+        "id",
+        "osm_id",
+        "name",
+        "admin_level",
+        "complete",
+        "geometry",
+    ]

@@ -159,6 +159,50 @@ class OsmExtract:
     source: str = ""
 
 
+def empty_extract(source: str = "") -> OsmExtract:
+    """Return an :class:`OsmExtract` with no rows, every frame with its columns and dtypes.
+
+    Parameters
+    ----------
+    source : str, optional
+        What the extract will be filled from (kept in ``OsmExtract.source``).
+
+    Returns
+    -------
+    OsmExtract
+        Empty EPSG:4326 frames with the columns :func:`read_osm` gives.
+    """
+    nodes = gpd.GeoDataFrame(
+        geometry=gpd.GeoSeries([], crs=WGS84),
+        index=pd.Index(np.array([], dtype=np.int64), name="node_id"),
+        crs=WGS84,
+    )
+    text = pd.Series([], dtype=object)
+    flag = np.array([], dtype=bool)
+    whole = np.array([], dtype=np.int64)
+    edges = gpd.GeoDataFrame(
+        {
+            "u": whole, "v": whole, "way_id": whole, "highway": text, "name": text,
+            "length_m": np.array([], dtype=float), "walk": flag, "bike": flag, "drive": flag,
+            "oneway_bike": flag, "oneway_drive": flag,
+        },
+        geometry=gpd.GeoSeries([], crs=WGS84),
+        crs=WGS84,
+    )  # fmt: skip
+    buildings = _frame([], ("id", "osm_id", "building", "name", "levels", "flats"))
+    buildings = buildings.astype({"osm_id": "int64", "levels": float, "flats": float})
+    places = _frame([], ("id", "kind", "layer", "name", "name_en", "osm_id"))
+    places = places.astype({"osm_id": "int64"})
+    return OsmExtract(
+        nodes=nodes,
+        edges=edges,
+        buildings=buildings,
+        places=places,
+        admin=_admin_frame([]),
+        source=source,
+    )
+
+
 # --------------------------------------------------------------------------- modes
 
 
