@@ -135,7 +135,6 @@ def density_by_cell(
         return empty
     cells = shapely.box(keys[:, 0] * cell_m, keys[:, 1] * cell_m,
                         (keys[:, 0] + 1) * cell_m, (keys[:, 1] + 1) * cell_m)
-    cells = shapely.intersection(cells, outline)
     frame = gpd.GeoDataFrame(
         {
             "cell_id": [f"{c}_{r}" for c, r in keys],
@@ -143,8 +142,12 @@ def density_by_cell(
         },
         geometry=cells,
         crs=metric_crs,
+    ).to_crs(WGS84)
+    # clip in lon/lat so cells never poke out of the boundary as drawn
+    frame["geometry"] = shapely.intersection(
+        frame.geometry.values, shapely.union_all(boundary.to_crs(WGS84).geometry.values)
     )
-    return frame[~frame.geometry.is_empty].to_crs(WGS84).reset_index(drop=True)
+    return frame[~frame.geometry.is_empty].reset_index(drop=True)
 
 
 def class_breaks(values: list[float], classes: int = 5) -> list[float]:

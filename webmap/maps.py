@@ -148,7 +148,7 @@ def _latlon(point: shapely.Point) -> list[float]:
 
 
 def _leaflet_bounds(bounds: tuple[float, float, float, float]) -> list[list[float]]:
-    west, south, east, north = bounds
+    west, south, east, north = (round(float(v), 7) for v in bounds)
     return [[south, west], [north, east]]
 
 
@@ -272,13 +272,17 @@ def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str) -> None
 
 def _palette(classes: int) -> list[str]:
     """``classes`` colours spread over the whole palette (light to dark)."""
-    if classes <= 1:
+    if classes <= 0:
+        return []
+    if classes == 1:
         return [PALETTE[len(PALETTE) // 2]]
     picks = np.linspace(0, len(PALETTE) - 1, classes).round().astype(int)
     return [PALETTE[i] for i in picks]
 
 
 def _colour_for(value: float, breaks: list[float]) -> str:
+    if not breaks:
+        return PALETTE[0]
     colours = _palette(len(breaks))
     for colour, upper in zip(colours, breaks, strict=True):
         if value <= upper:
