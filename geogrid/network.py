@@ -74,6 +74,8 @@ _PARALLEL_MIN_WORK = 4_000_000
 _CHUNK_SOURCES = 64
 # A snapped point this close to a street node is put on the node itself.
 _AT_NODE_M = 0.01
+# Edge geometry ends must lie this close to their u and v nodes.
+_ENDPOINT_TOLERANCE_M = 1.0
 # How many offending rows / points an error message lists before "... and N more".
 _MAX_LISTED = 20
 
@@ -225,6 +227,7 @@ class StreetNetwork:
         node_xy_frame = nodes.geometry.to_crs(metric)
         node_xy = shapely.get_coordinates(node_xy_frame.values)
         edge_geometry = np.asarray(edges.geometry.to_crs(metric).values, dtype=object)
+        _check_edge_direction(edges.index.to_numpy(), edge_geometry, node_xy, u_pos, v_pos)
 
         flags = {col: edges[col].to_numpy(dtype=bool) for col in MODES}
         oneway = {
@@ -429,6 +432,29 @@ def _validate_frames(
     return node_index, u_pos.astype(np.int64), v_pos.astype(np.int64), length_m
 
 
+def _check_edge_direction(
+    labels: np.ndarray,
+    edge_geometry: np.ndarray,
+    node_xy: np.ndarray,
+    u_pos: np.ndarray,
+    v_pos: np.ndarray,
+) -> None:
+    """Refuse geometries that do not run from node u to node v (fractions would flip)."""
+    start = shapely.get_coordinates(shapely.get_point(edge_geometry, 0))
+    end = shapely.get_coordinates(shapely.get_point(edge_geometry, -1))
+    off = np.maximum(np.hypot(*(start - node_xy[u_pos]).T), np.hypot(*(end - node_xy[v_pos]).T))
+    bad = off > _ENDPOINT_TOLERANCE_M
+    if bad.any():
+        raise InputError(
+            "the street network frames are invalid",
+            [
+                f"network edges rows {_listed([str(x) for x in labels[bad]])}: geometry does "
+                f"not run from node u to node v (ends up to {off[bad].max():.0f} m away); "
+                "draw each segment from u to v"
+            ],
+        )
+
+
 # -------------------------------------------------------------------- compiling
 
 
@@ -498,6 +524,8 @@ def _compile_mode(
         counts = np.bincount(labels[touched])
         in_main = labels == int(np.argmax(counts))
         in_main &= touched
+        if counts.max() < 2:  # only oneway dead ends: no part with a way back
+            in_main[:] = False
     snap_edges = np.flatnonzero(usable & in_main[u_pos] & in_main[v_pos])
     tree = shapely.STRtree(edge_geometry[snap_edges])
     return ModeGraph(
@@ -588,6 +616,13 @@ def snap_points(
     else:
         raise InputError(f"component must be 'largest' or 'any', got {component!r}")
     if len(candidates) == 0:
+        if component == "largest" and graph.edge_usable.any():
+            raise NetworkError(
+                f"the {mode} network has no connected part with a way back: every street "
+                "usable by it is a oneway dead end; check the oneway tags, or pass "
+                "component='any'",
+                ids,
+            )
         raise NetworkError(f"the street network has no segment usable by {mode}", ids)
 
     n = len(source)

@@ -204,6 +204,12 @@ def _point_geometry(nodes, edges):
     return nodes, edges
 
 
+def _reversed_geometry(nodes, edges):
+    edges = edges.copy()
+    edges.loc[0, "geometry"] = edges.loc[0, "geometry"].reverse()
+    return nodes, edges
+
+
 def _no_crs(nodes, edges):
     return nodes, edges.set_crs(None, allow_override=True)
 
@@ -216,6 +222,7 @@ def _no_crs(nodes, edges):
         (_negative_length, InputError, ["rows 0:", "length_m"]),
         (_nan_length, InputError, ["rows 1:", "length_m"]),
         (_point_geometry, InputError, ["rows 1:", "LineString"]),
+        (_reversed_geometry, InputError, ["rows 0:", "from node u to node v", "100 m"]),
         (_no_crs, CRSError, ["network edges", "coordinate reference system"]),
     ],
 )
@@ -302,6 +309,24 @@ def test_largest_component_share() -> None:
     assert grid_3x3().largest_component_share("drive") == 1.0
     with pytest.raises(InputError, match="unknown travel mode"):
         net.largest_component_share("boat")
+
+
+def test_oneway_dead_ends_only_raise_a_clear_error() -> None:
+    """A drive network of oneway dead ends has no part with a way back: share 0 and a
+    NetworkError pointing at the oneway tags."""
+    nodes, edges = make_frames(
+        {1: (0, 0), 2: (100, 0), 3: (200, 0)},
+        [{"u": 1, "v": 2, "oneway": True}, {"u": 2, "v": 3, "oneway": True}],
+    )
+    net = StreetNetwork.from_frames(nodes, edges, METRIC)
+    assert net.largest_component_share("drive") == 0.0
+    assert net.largest_component_share("walk") == 1.0
+    with pytest.raises(NetworkError, match="oneway"):
+        travel_time_matrix(net, pts((50, 0)), mode="drive")
+    m = travel_time_matrix(
+        net, pts((50, 0), (150, 0)), mode="drive", component="any", unreachable="inf"
+    )
+    assert m.metres[0, 1] == pytest.approx(100) and np.isinf(m.metres[1, 0])
 
 
 def test_unreachable_pairs_raise_naming_them_or_give_inf() -> None:
