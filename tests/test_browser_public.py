@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
 from webmap_area import SCHOOL_NAME, build_tiny_area
+from werkzeug.serving import make_server
 
 from webmap import create_app
 
@@ -95,7 +95,8 @@ def test_public_map_draws_offline(server_url: str, browser_page: tuple[Page, lis
     assert legend.is_visible()
     assert "每千户事件数" in legend.inner_text()
     assert page.locator(".geogrid-label").inner_text() == "合成数据（演示）"
-    assert page.locator(".leaflet-marker-pane .awesome-marker").count() == 2  # police + school shown at start
+    # police and school are shown at start, markets hidden
+    assert page.locator(".leaflet-marker-pane .awesome-marker").count() == 2
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
     assert page.locator(".leaflet-control-layers").is_visible()
 

@@ -95,6 +95,10 @@ def test_density_by_grid_without_households(area):
     density = density_by_grid(area.grids, empty, area.incidents)
     assert density["rate_per_1000"].isna().all()
     assert int(density.loc[density["grid_id"] == "G1", "count"].iloc[0]) == 100
+    html = _html(public_map(dataclasses.replace(area, buildings=empty)))
+    assert "nan" not in html.lower().replace("nanjing", "")
+    assert html.count('"rate": "–"') == 4
+    assert html.count('"fill": "#f0f0f0"') == 3  # no households; the 4th is suppressed
 
 
 def test_density_by_cell_suppresses_small_counts(area):

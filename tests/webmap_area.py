@@ -134,7 +134,8 @@ def _incidents(grids: gpd.GeoDataFrame, seed: int = 7) -> gpd.GeoDataFrame:
         points.extend(shapely.Point(x, y) for x, y in zip(xs, ys, strict=True))
     ids = [f"INC-SYN-{k:04d}" for k in range(1, len(points) + 1)]
     times = pd.date_range("2025-03-01 08:00", periods=len(points), freq="37min", tz="Asia/Shanghai")
-    categories = np.array(["theft", "fraud", "dispute", "vandalism"])[rng.integers(0, 4, len(points))]
+    kinds = np.array(["theft", "fraud", "dispute", "vandalism"])
+    categories = kinds[rng.integers(0, len(kinds), len(points))]
     return gpd.GeoDataFrame(
         {"id": ids, "time": times, "category": categories, "synthetic": True},
         geometry=points,

@@ -61,7 +61,10 @@ def incidents_are_synthetic(area: Area) -> bool:
 
 
 def source_attributions(area: Area) -> list[dict[str, str]]:
-    """Distinct attributions of the manifest's sources: ``text``, ``url`` (may be ""), ``licence``."""
+    """Distinct attributions of the manifest's sources.
+
+    Each is a dict with ``text``, ``url`` (may be empty) and ``licence``.
+    """
     seen: set[str] = set()
     out: list[dict[str, str]] = []
     for source in area.manifest.get("sources", []) or []:

@@ -116,7 +116,9 @@ def density_by_cell(
     returned, with ``cell_id``, ``count`` and the geometry (EPSG:4326).
     """
     if cell_m < MIN_CELL_M:
-        raise ValueError(f"cell_m={cell_m}: cells smaller than {MIN_CELL_M:.0f} m are not published")
+        raise ValueError(
+            f"cell_m={cell_m}: cells smaller than {MIN_CELL_M:.0f} m are not published"
+        )
     empty = gpd.GeoDataFrame({"cell_id": [], "count": []}, geometry=[], crs=WGS84)
     if incidents is None or len(incidents) == 0 or len(boundary) == 0:
         return empty

@@ -57,9 +57,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(GeogridError)
     def handle_geogrid(exc: GeogridError):
-        for cls, status, code in GEOGRID_STATUS:
-            if isinstance(exc, cls):
-                break
+        status, code = next((s, c) for cls, s, c in GEOGRID_STATUS if isinstance(exc, cls))
         if status >= 500:
             app.logger.error("geogrid error on %s: %s", request.path, exc)
         return error_response(status, code, str(exc))

@@ -17,6 +17,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from folium.template import Template
@@ -56,7 +57,9 @@ MAJOR_HIGHWAYS = frozenset({
     "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
     "secondary", "secondary_link", "tertiary", "tertiary_link",
 })
-PATH_HIGHWAYS = frozenset({"footway", "path", "cycleway", "steps", "pedestrian", "track", "bridleway"})
+PATH_HIGHWAYS = frozenset({
+    "footway", "path", "cycleway", "steps", "pedestrian", "track", "bridleway",
+})
 STREET_STYLES = {
     "major": {"color": "#6e6e6e", "weight": 4},
     "minor": {"color": "#9a9a9a", "weight": 2},
@@ -270,6 +273,10 @@ def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str) -> None
     ).add_to(m)
 
 
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
 def _palette(classes: int) -> list[str]:
     """``classes`` colours spread over the whole palette (light to dark)."""
     if classes <= 0:
@@ -308,7 +315,7 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
 
 def _add_grid_density(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
     density = density_by_grid(area.grids, area.buildings, area.incidents)
-    breaks = class_breaks([r for r in density["rate_per_1000"] if r is not None],
+    breaks = class_breaks([float(r) for r in density["rate_per_1000"] if not _missing(r)],
                           classes=len(PALETTE))
     display = density[["geometry"]].copy()
     display["name"] = [html.escape(str(n)) for n in density["name"]]
@@ -318,10 +325,12 @@ def _add_grid_density(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
     ]
     display["households"] = [str(int(h)) for h in density["households"]]
     display["rate"] = [
-        "–" if r is None else f"{r:g}" for r in density["rate_per_1000"]
+        "–" if _missing(r) else f"{float(r):g}" for r in density["rate_per_1000"]
     ]
     display["fill"] = [
-        SUPPRESSED_COLOUR if hidden else (NO_HOUSEHOLDS_COLOUR if r is None else _colour_for(r, breaks))
+        SUPPRESSED_COLOUR if hidden
+        else NO_HOUSEHOLDS_COLOUR if _missing(r)
+        else _colour_for(float(r), breaks)
         for r, hidden in zip(density["rate_per_1000"], density["suppressed"], strict=True)
     ]
     data = _feature_collection(display, ["name", "incidents", "households", "rate", "fill"])
@@ -443,7 +452,8 @@ def public_map(
             continue  # the tile layer already credits OpenStreetMap
         text = html.escape(source["text"])
         if source["url"]:
-            text = f'<a href="{html.escape(source["url"])}" target="_blank" rel="noopener">{text}</a>'
+            href = html.escape(source["url"])
+            text = f'<a href="{href}" target="_blank" rel="noopener">{text}</a>'
         Attribution(text).add_to(m)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
     m.fit_bounds(_leaflet_bounds(bounds))
