@@ -351,7 +351,7 @@ def test_bad_input_table(
     [
         ({"bbox": (116.36, 40.0, 116.35, 40.1)}, "west < east"),
         ({"bbox": (40.0, 116.35, 40.1, 116.36)}, "longitude first"),
-        ({"bbox": (116.0, 39.0, 116.1, 39.1)}, "no street segment lies inside"),
+        ({"bbox": (116.0, 39.0, 116.1, 39.1)}, "no streets inside"),
         ({"bbox": (116.0, 39.0, 116.1, 39.1), "boundary": box(0, 0, 1, 1)}, "not both"),
         ({"boundary": shapely.Point(116.35, 40.0)}, "Polygon"),
     ],

@@ -587,7 +587,8 @@ def read_osm(
     OsmExtract
         Frames in EPSG:4326. With a clip, street segments that intersect it
         are kept whole (so the network stays connected at the edge), and
-        buildings and places whose representative point lies inside it;
+        buildings and places whose representative point lies inside it or
+        on its edge;
         admin boundaries are never clipped.
 
     Raises
@@ -658,14 +659,14 @@ def read_osm(
         edges = edges[shapely.intersects(clip, edges.geometry.to_numpy())].reset_index(drop=True)
         if edges.empty:
             raise InputError(
-                f"{file}: no street segment lies inside the requested clip "
-                f"{clip.bounds}; check the bbox/boundary is lon/lat and overlaps the file"
+                f"{file}: no streets inside the requested clip (no street segment meets "
+                f"{clip.bounds}); check the bbox/boundary is lon/lat and overlaps the file"
             )
         used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
         nodes = nodes.loc[used]
-        inside = shapely.contains(clip, buildings.geometry.representative_point().to_numpy())
+        inside = shapely.covers(clip, buildings.geometry.representative_point().to_numpy())
         buildings = buildings[inside].reset_index(drop=True)
-        places = places[shapely.contains(clip, places.geometry.to_numpy())].reset_index(drop=True)
+        places = places[shapely.covers(clip, places.geometry.to_numpy())].reset_index(drop=True)
     return OsmExtract(
         nodes=nodes,
         edges=edges,
