@@ -234,3 +234,26 @@ def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     if not frames:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+
+
+def build_area_from_place(
+    place: str, out_dir: Path | str, *, name: str, admin_code: str = "", description: str = ""
+) -> BuildReport:
+    """Build an area by place name through osmnx (needs internet access)."""
+    from geogrid.io import osm_online
+
+    outline, graph, features = osm_online.download_place(place)
+    extract = osm_online.extract_from_osmnx(graph, features, outline)
+    source = {
+        "role": "osm",
+        "file": f"osmnx download of {place!r}",
+        "downloaded": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "licence": OSM_LICENCE,
+        "attribution": OSM_ATTRIBUTION,
+        "url": "https://www.openstreetmap.org/copyright",
+    }
+    return write_area(
+        Path(out_dir), name=name, admin_code=admin_code, description=description,
+        boundary=outline, boundary_source=f"Nominatim outline of {place!r}", extract=extract,
+        sources=[source], warnings=list(extract.warnings),
+    )

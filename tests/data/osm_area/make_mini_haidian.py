@@ -54,7 +54,7 @@ places = [
     ("highway", "bus_stop", "成府路口东", 1.0, 3.2),
     ("amenity", "bus_station", "学院路公交场站", 0.2, 3.5),
     ("amenity", "bank", "中国银行学院路支行", 2.2, 3.6),
-    ("amenity", "hospital", "学院路社区医院", 3.2, 0.6),
+    ("amenity", "hospital", "学院路社区医院", 3.2, 4.2),
 ]
 nid = 5000
 for key, value, name, fi, fj in places:
@@ -62,11 +62,11 @@ for key, value, name, fi, fj in places:
     nid += 1
 
 buildings = [
-    ({"building": "apartments", "building:levels": "6", "name": "清华东路小区1号楼"}, 0.2, 1.2),
-    ({"building": "residential", "building:flats": "48"}, 1.2, 0.2),
+    ({"building": "apartments", "building:levels": "6", "name": "清华东路小区1号楼"}, 0.8, 1.2),
+    ({"building": "residential", "building:flats": "48"}, 1.2, 2.6),
     ({"building": "apartments", "building:levels": "12"}, 2.2, 2.2),
-    ({"building": "school"}, 0.55, 0.1),
-    ({"building": "commercial"}, 3.2, 3.2),
+    ({"building": "school"}, 0.55, 0.6),
+    ({"building": "commercial"}, 3.0, 3.0),
 ]
 for tags, fi, fj in buildings:
     ids = []
