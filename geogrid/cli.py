@@ -60,19 +60,34 @@ def area() -> None:
 
 @area.command("build")
 @click.argument("osm_file", type=click.Path(path_type=Path), required=False)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Area folder to write, e.g. data/geo/haidian.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Area folder to write, e.g. data/geo/haidian.",
+)
 @click.option("--name", help="Area name (defaults to the folder name).")
-@click.option("--boundary", "boundary_file", type=click.Path(path_type=Path),
-              help="Polygon GeoJSON (EPSG:4326) of the area outline.")
+@click.option(
+    "--boundary",
+    "boundary_file",
+    type=click.Path(path_type=Path),
+    help="Polygon GeoJSON (EPSG:4326) of the area outline.",
+)
 @click.option("--admin", help="Name or OSM id of an administrative boundary inside the file.")
 @click.option("--bbox", help="west,south,east,north in lon/lat.")
 @click.option("--place", help="Place name to download through osmnx (needs internet).")
 @click.option("--admin-code", default="", help="Administrative code, e.g. 110108 for Haidian.")
 @friendly_errors
 def area_build(
-    osm_file: Path | None, out_dir: Path, name: str | None, boundary_file: Path | None,
-    admin: str | None, bbox: str | None, place: str | None, admin_code: str,
+    osm_file: Path | None,
+    out_dir: Path,
+    name: str | None,
+    boundary_file: Path | None,
+    admin: str | None,
+    bbox: str | None,
+    place: str | None,
+    admin_code: str,
 ) -> None:
     """Build an area workspace from OSM_FILE (.osm, .osm.bz2, .osm.pbf) or --place."""
     from geogrid.services.area import BoundaryChoice, build_area, build_area_from_place
@@ -106,8 +121,10 @@ def area_info(area_dir: Path) -> None:
     click.echo(f"  metric CRS: {m['metric_crs']}   bbox: {m.get('bbox')}")
     for src in m.get("sources", []):
         click.echo(f"  source: {src.get('file')} ({src.get('licence')}, {src.get('attribution')})")
-    click.echo(f"  buildings: {len(loaded.buildings)}  households: "
-               f"{int(loaded.buildings['households'].sum()) if len(loaded.buildings) else 0}")
+    click.echo(
+        f"  buildings: {len(loaded.buildings)}  households: "
+        f"{int(loaded.buildings['households'].sum()) if len(loaded.buildings) else 0}"
+    )
     click.echo(f"  grids: {len(loaded.grids)}")
     for layer, frame in loaded.layers.items():
         click.echo(f"  layer {layer}: {len(frame)}")
@@ -137,8 +154,13 @@ def demo() -> None:
 
 
 @demo.command("build")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder (default data/geo/helsinki-demo).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder (default data/geo/helsinki-demo).",
+)
 @click.option("--force", is_flag=True, help="Rebuild even if it exists.")
 @friendly_errors
 def demo_build(out_dir: Path | None, force: bool) -> None:
@@ -164,11 +186,22 @@ def network() -> None:
 @click.option("--to", "to_layer", default=None, help="Layer of destinations (default: origins).")
 @click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk")
 @click.option("--speed-kmh", type=float, default=None, help="Override the mode's speed.")
-@click.option("--out", "out_csv", type=click.Path(path_type=Path), default=None,
-              help="CSV to write (default: print).")
+@click.option(
+    "--out",
+    "out_csv",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV to write (default: print).",
+)
 @friendly_errors
-def network_matrix(area_dir: Path, from_layer: str, to_layer: str | None, mode: str,
-                   speed_kmh: float | None, out_csv: Path | None) -> None:
+def network_matrix(
+    area_dir: Path,
+    from_layer: str,
+    to_layer: str | None,
+    mode: str,
+    speed_kmh: float | None,
+    out_csv: Path | None,
+) -> None:
     """Travel-time matrix in minutes between the places of two layers."""
     from geogrid.errors import InputError
     from geogrid.io.workspace import read_area
@@ -177,14 +210,17 @@ def network_matrix(area_dir: Path, from_layer: str, to_layer: str | None, mode: 
     loaded = read_area(area_dir)
     for layer in (from_layer, to_layer or from_layer):
         if layer not in loaded.layers:
-            raise InputError(f"{area_dir}: no layer {layer!r}; layers are: "
-                             f"{', '.join(sorted(loaded.layers)) or 'none'}")
+            raise InputError(
+                f"{area_dir}: no layer {layer!r}; layers are: "
+                f"{', '.join(sorted(loaded.layers)) or 'none'}"
+            )
     assert loaded.nodes is not None and loaded.edges is not None
     net = StreetNetwork.from_frames(loaded.nodes, loaded.edges, loaded.metric_crs)
     origins = loaded.layers[from_layer]
     dests = loaded.layers[to_layer] if to_layer else origins
-    result = travel_time_matrix(net, origins.geometry, dests.geometry, mode=mode,
-                                speed_kmh=speed_kmh)
+    result = travel_time_matrix(
+        net, origins.geometry, dests.geometry, mode=mode, speed_kmh=speed_kmh
+    )
     rows = [["from \\ to (min)", *dests["id"].astype(str)]]
     for oid, row in zip(origins["id"].astype(str), result.seconds, strict=True):
         rows.append([oid, *(f"{s / 60:.1f}" for s in row)])

@@ -162,7 +162,9 @@ def _draw_times(
     month_starts = pd.date_range(first, periods=months + 1, freq="MS")
     # mild seasonal swing: more incidents in summer months
     season = 1.0 + 0.25 * np.sin((month_starts[:-1].month.to_numpy() - 4) / 12 * 2 * np.pi)
-    days = np.array([(b - a).days for a, b in zip(month_starts[:-1], month_starts[1:], strict=True)])
+    days = np.array(
+        [(b - a).days for a, b in zip(month_starts[:-1], month_starts[1:], strict=True)]
+    )
     p_month = season * days
     month_idx = rng.choice(months, size=count, p=p_month / p_month.sum())
     day = (rng.uniform(0, 1, size=count) * days[month_idx]).astype(int)
@@ -175,9 +177,7 @@ def _draw_times(
     return out
 
 
-def generate_teams(
-    bases: gpd.GeoDataFrame, *, count: int = 3, seed: int = 42
-) -> gpd.GeoDataFrame:
+def generate_teams(bases: gpd.GeoDataFrame, *, count: int = 3, seed: int = 42) -> gpd.GeoDataFrame:
     """Make ``count`` synthetic volunteer patrol teams based at the given points.
 
     Bases are taken in order (police posts, community centres first is the

@@ -20,8 +20,20 @@ def runner() -> CliRunner:
 def test_area_build_info_validate_and_matrix(runner: CliRunner, tmp_path: Path):
     """build -> info -> validate -> network matrix work end to end on a small OSM file."""
     out = tmp_path / "mini"
-    res = runner.invoke(main, ["area", "build", str(MINI), "--out", str(out),
-                               "--admin", "矿业大学社区居委会", "--admin-code", "110108"])
+    res = runner.invoke(
+        main,
+        [
+            "area",
+            "build",
+            str(MINI),
+            "--out",
+            str(out),
+            "--admin",
+            "矿业大学社区居委会",
+            "--admin-code",
+            "110108",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "street segments" in res.output
     res = runner.invoke(main, ["area", "info", str(out)])
@@ -30,8 +42,20 @@ def test_area_build_info_validate_and_matrix(runner: CliRunner, tmp_path: Path):
     res = runner.invoke(main, ["area", "validate", str(out)])
     assert res.exit_code == 0 and "all layers valid" in res.output
     csv_path = tmp_path / "m.csv"
-    res = runner.invoke(main, ["network", "matrix", str(out), "--from", "police", "--to",
-                               "schools", "--out", str(csv_path)])
+    res = runner.invoke(
+        main,
+        [
+            "network",
+            "matrix",
+            str(out),
+            "--from",
+            "police",
+            "--to",
+            "schools",
+            "--out",
+            str(csv_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     rows = csv_path.read_text(encoding="utf-8").splitlines()
     assert len(rows) == 2  # header + one police post
@@ -43,14 +67,18 @@ def test_area_build_info_validate_and_matrix(runner: CliRunner, tmp_path: Path):
     ("args", "fragment"),
     [
         (["area", "build", "nowhere.osm", "--out", "{tmp}/x"], "nowhere.osm"),
-        (["area", "build", str(MINI), "--out", "{tmp}/x", "--bbox", "1,2,3"], "west,south,east,north"),
+        (
+            ["area", "build", str(MINI), "--out", "{tmp}/x", "--bbox", "1,2,3"],
+            "west,south,east,north",
+        ),
         (["area", "build", "--out", "{tmp}/x"], "give an OSM file"),
         (["area", "info", "{tmp}"], "build the area first"),
         (["network", "matrix", "{tmp}", "--from", "police"], "build the area first"),
     ],
 )
-def test_bad_input_gives_a_message_not_a_traceback(runner: CliRunner, tmp_path: Path,
-                                                   args: list[str], fragment: str):
+def test_bad_input_gives_a_message_not_a_traceback(
+    runner: CliRunner, tmp_path: Path, args: list[str], fragment: str
+):
     """Bad input exits non-zero with a message naming the problem and no traceback."""
     res = runner.invoke(main, [a.replace("{tmp}", str(tmp_path)) for a in args])
     assert res.exit_code != 0
@@ -61,8 +89,9 @@ def test_bad_input_gives_a_message_not_a_traceback(runner: CliRunner, tmp_path: 
 def test_unknown_layer_lists_the_layers(runner: CliRunner, tmp_path: Path):
     """Asking for a layer that does not exist names the layers that do."""
     out = tmp_path / "mini"
-    runner.invoke(main, ["area", "build", str(MINI), "--out", str(out), "--admin",
-                         "矿业大学社区居委会"])
+    runner.invoke(
+        main, ["area", "build", str(MINI), "--out", str(out), "--admin", "矿业大学社区居委会"]
+    )
     res = runner.invoke(main, ["network", "matrix", str(out), "--from", "churches"])
     assert res.exit_code == 1
     assert "no layer 'churches'" in res.output and "police" in res.output

@@ -14,8 +14,9 @@ def test_errors_subclass_builtins_and_base():
 
 def test_input_error_lists_each_problem_on_its_own_line():
     """str(InputError) has the summary then one indented line per problem."""
-    err = InputError("incidents.csv has 2 bad rows", ["row 17: lat 91.2 out of range",
-                                                     "row 40: empty time"])
+    err = InputError(
+        "incidents.csv has 2 bad rows", ["row 17: lat 91.2 out of range", "row 40: empty time"]
+    )
     assert err.problems == ["row 17: lat 91.2 out of range", "row 40: empty time"]
     assert str(err).splitlines() == [
         "incidents.csv has 2 bad rows",

@@ -20,8 +20,13 @@ MINI = Path(__file__).parent / "data" / "osm_area" / "mini_haidian.osm"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("areas") / "mini"
-    build_area(MINI, out, name="mini", boundary=BoundaryChoice(admin="矿业大学社区居委会"),
-               admin_code="110108")
+    build_area(
+        MINI,
+        out,
+        name="mini",
+        boundary=BoundaryChoice(admin="矿业大学社区居委会"),
+        admin_code="110108",
+    )
     return out
 
 

@@ -54,7 +54,9 @@ def test_incidents_are_labelled_synthetic_and_well_formed(streets, places):
     assert inc["id"].is_unique
     assert str(inc.crs) == "EPSG:4326"
     times = [datetime.fromisoformat(t) for t in inc["time"]]
-    assert all(t.utcoffset() is not None and t.utcoffset().total_seconds() == 8 * 3600 for t in times)
+    assert all(
+        t.utcoffset() is not None and t.utcoffset().total_seconds() == 8 * 3600 for t in times
+    )
     assert times == sorted(times)
     assert set(inc["category"]) <= {c[0] for c in CATEGORY_SHARES}
 
@@ -73,7 +75,9 @@ def test_incidents_lie_near_streets_or_attractors(streets, places):
 
 def test_time_span_and_zero_count(streets, places):
     """Times stay inside the requested months; zero incidents give an empty frame."""
-    inc = generate_incidents(streets, places, METRIC, count=400, seed=2, start="2025-03-01", months=2)
+    inc = generate_incidents(
+        streets, places, METRIC, count=400, seed=2, start="2025-03-01", months=2
+    )
     times = [datetime.fromisoformat(t) for t in inc["time"]]
     assert min(times).date().isoformat() >= "2025-03-01"
     assert max(times).date().isoformat() < "2025-05-01"

@@ -198,7 +198,7 @@ def empty_extract(source: str = "") -> OsmExtract:
         edges=edges,
         buildings=buildings,
         places=places,
-        admin=_admin_frame([]),
+        admin=admin_frame([]),
         source=source,
     )
 
@@ -509,7 +509,7 @@ def _close_cut_admin(
                 continue
             progress = True
             records.append(
-                _admin_record(f"relation/{relation.osm_id}", relation.osm_id,
+                admin_record(f"relation/{relation.osm_id}", relation.osm_id,
                               relation.tags, chosen, complete=False)
             )  # fmt: skip
             warnings.append(
@@ -639,20 +639,20 @@ def read_osm(
             continue
         rid = f"relation/{relation.osm_id}"
         if relation.wants_building:
-            building_records.append(_building_record(rid, relation.osm_id, relation.tags, area))
+            building_records.append(building_record(rid, relation.osm_id, relation.tags, area))
         if relation.place_kind:
             place_records.append(
-                _place_record(rid, relation.osm_id, relation.place_kind, relation.tags,
+                place_record(rid, relation.osm_id, relation.place_kind, relation.tags,
                               area.representative_point())
             )  # fmt: skip
         if relation.is_admin:
             admin_records.append(
-                _admin_record(rid, relation.osm_id, relation.tags, area, warning is None)
+                admin_record(rid, relation.osm_id, relation.tags, area, warning is None)
             )
     admin_records.extend(_close_cut_admin(cut_admin, admin_records, scan, warnings))
-    buildings = _concat(buildings, building_records)
-    places = _concat(places, place_records)
-    admin = _admin_frame(admin_records)
+    buildings = concat_records(buildings, building_records)
+    places = concat_records(places, place_records)
+    admin = admin_frame(admin_records)
 
     if clip is not None:
         shapely.prepare(clip)
@@ -762,7 +762,7 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             kind = classify_place(tags)
             if kind and obj.location.valid():
                 point = shapely.Point(obj.location.lon, obj.location.lat)
-                scan.places.append(_place_record(f"node/{obj.id}", obj.id, kind, tags, point))
+                scan.places.append(place_record(f"node/{obj.id}", obj.id, kind, tags, point))
             continue
         way_id = obj.id
         tags = dict(obj.tags)
@@ -798,13 +798,13 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             continue
         wid = f"way/{way_id}"
         if building:
-            scan.buildings.append(_building_record(wid, way_id, tags, area))
+            scan.buildings.append(building_record(wid, way_id, tags, area))
         if place_kind:
             scan.places.append(
-                _place_record(wid, way_id, place_kind, tags, area.representative_point())
+                place_record(wid, way_id, place_kind, tags, area.representative_point())
             )
         if admin:
-            scan.admin.append(_admin_record(wid, way_id, tags, area))
+            scan.admin.append(admin_record(wid, way_id, tags, area))
     if split_streets:
         scan.warnings.append(
             f"{len(split_streets)} street ways reference nodes missing from the file "
@@ -818,7 +818,7 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
     return scan
 
 
-def _building_record(
+def building_record(
     rid: str, osm_id: int, tags: Mapping[str, str], area: BaseGeometry
 ) -> dict[str, object]:
     flats = next(
@@ -841,7 +841,7 @@ def _building_record(
     }
 
 
-def _place_record(
+def place_record(
     rid: str, osm_id: int, kind: str, tags: Mapping[str, str], point: BaseGeometry
 ) -> dict[str, object]:
     return {
@@ -855,7 +855,7 @@ def _place_record(
     }
 
 
-def _admin_record(
+def admin_record(
     rid: str, osm_id: int, tags: Mapping[str, str], area: BaseGeometry, complete: bool = True
 ) -> dict[str, object]:
     level = tags.get("admin_level", "")
@@ -871,7 +871,7 @@ def _admin_record(
     return record
 
 
-def _admin_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
+def admin_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
     name_columns = sorted({k for r in records for k in r if k.startswith("name:")})
     admin = _frame(records, ("id", "osm_id", "name", "admin_level", "complete", *name_columns))
     admin["osm_id"] = admin["osm_id"].astype("int64")
@@ -880,7 +880,7 @@ def _admin_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
     return admin
 
 
-def _concat(frame: gpd.GeoDataFrame, records: list[dict[str, object]]) -> gpd.GeoDataFrame:
+def concat_records(frame: gpd.GeoDataFrame, records: list[dict[str, object]]) -> gpd.GeoDataFrame:
     if records:
         extra = _frame(records, [c for c in frame.columns if c != "geometry"])
         frame = pd.concat([frame, extra], ignore_index=True) if len(frame) else extra

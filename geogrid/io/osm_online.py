@@ -25,12 +25,12 @@ from geogrid.crs import WGS84
 from geogrid.errors import InputError, NetworkError
 from geogrid.io.osm import (
     OsmExtract,
-    _admin_frame,
-    _admin_record,
-    _building_record,
-    _concat,
-    _place_record,
+    admin_frame,
+    admin_record,
+    building_record,
+    concat_records,
     empty_extract,
+    place_record,
     street_modes,
 )
 from geogrid.places import classify_place
@@ -79,8 +79,9 @@ def download_place(place: str) -> tuple[BaseGeometry, nx.MultiDiGraph, gpd.GeoDa
     try:
         outline = ox.geocode_to_gdf(place).to_crs(WGS84).geometry.union_all()
         with mode_tags_kept():
-            graph = ox.graph_from_polygon(outline, network_type="all", simplify=False,
-                                          retain_all=True, truncate_by_edge=True)
+            graph = ox.graph_from_polygon(
+                outline, network_type="all", simplify=False, retain_all=True, truncate_by_edge=True
+            )
         features = ox.features_from_polygon(outline, tags=FEATURE_TAGS)
     except (OSError, ValueError) as err:  # requests' errors subclass OSError
         raise NetworkError(
@@ -149,17 +150,19 @@ def extract_from_osmnx(
         fid = f"{element}/{osm_id}"
         polygonal = geom.geom_type in ("Polygon", "MultiPolygon")
         if polygonal and tags.get("building", "no") != "no":
-            buildings.append(_building_record(fid, int(osm_id), tags, geom))
+            buildings.append(building_record(fid, int(osm_id), tags, geom))
         kind = classify_place(tags)
         if kind:
             point = geom if geom.geom_type == "Point" else geom.representative_point()
-            places.append(_place_record(fid, int(osm_id), kind, tags, point))
+            places.append(place_record(fid, int(osm_id), kind, tags, point))
         if polygonal and tags.get("boundary") == "administrative" and "name" in tags:
-            admin.append(_admin_record(fid, int(osm_id), tags, geom))
-    extract.buildings = _concat(extract.buildings, buildings)
-    extract.places = _concat(extract.places, places)
-    extract.admin = _admin_frame(admin)
-    inside_b = shapely.contains(boundary, extract.buildings.geometry.representative_point().to_numpy())
+            admin.append(admin_record(fid, int(osm_id), tags, geom))
+    extract.buildings = concat_records(extract.buildings, buildings)
+    extract.places = concat_records(extract.places, places)
+    extract.admin = admin_frame(admin)
+    inside_b = shapely.contains(
+        boundary, extract.buildings.geometry.representative_point().to_numpy()
+    )
     extract.buildings = extract.buildings[inside_b].reset_index(drop=True)
     inside_p = shapely.contains(boundary, extract.places.geometry.to_numpy())
     extract.places = extract.places[inside_p].reset_index(drop=True)

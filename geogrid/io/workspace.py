@@ -132,6 +132,14 @@ def read_area(folder: Path | str, *, with_network: bool = True) -> Area:
     if nodes is not None and "node_id" in nodes.columns:
         nodes = nodes.set_index("node_id")
     return Area(
-        path=folder, manifest=manifest, boundary=boundary, grids=grids, buildings=buildings,
-        layers=layers, incidents=incidents, teams=teams, nodes=nodes, edges=edges,
+        path=folder,
+        manifest=manifest,
+        boundary=boundary,
+        grids=grids,
+        buildings=buildings,
+        layers=layers,
+        incidents=incidents,
+        teams=teams,
+        nodes=nodes,
+        edges=edges,
     )

@@ -74,9 +74,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_boundary(
-    choice: BoundaryChoice, osm_path: Path
-) -> tuple[BaseGeometry, list[str]]:
+def resolve_boundary(choice: BoundaryChoice, osm_path: Path) -> tuple[BaseGeometry, list[str]]:
     """Return the area polygon (EPSG:4326) for a boundary choice, and warnings."""
     given = [choice.geojson_path, choice.admin, choice.bbox]
     if sum(v is not None for v in given) > 1:
@@ -171,7 +169,11 @@ def write_area(
 
     def put(frame: gpd.GeoDataFrame, rel: str, spec: str) -> None:
         geojson.write_layer(
-            frame, out_dir / rel, spec, history_dir=history, author="geogrid area build",
+            frame,
+            out_dir / rel,
+            spec,
+            history_dir=history,
+            author="geogrid area build",
             message=f"built from {', '.join(s['file'] for s in sources)}",
         )
 
@@ -188,8 +190,11 @@ def write_area(
         layer_names.append(str(layer))
     put(extract.nodes, "network/nodes.geojson", "nodes")
     put(extract.edges, "network/edges.geojson", "edges")
-    for rel, spec in (("grids.geojson", "grids"), ("incidents.geojson", "incidents"),
-                      ("teams.geojson", "teams")):
+    for rel, spec in (
+        ("grids.geojson", "grids"),
+        ("incidents.geojson", "incidents"),
+        ("teams.geojson", "teams"),
+    ):
         if not (out_dir / rel).exists():
             empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
             put(empty, rel, spec)
@@ -197,15 +202,21 @@ def write_area(
     counts = {
         "street nodes": len(extract.nodes),
         "street segments": len(extract.edges),
-        **{f"{mode} segments": int(extract.edges[mode].sum()) for mode in ("walk", "bike", "drive")},
+        **{
+            f"{mode} segments": int(extract.edges[mode].sum()) for mode in ("walk", "bike", "drive")
+        },
         **{
             f"{mode} largest connected share %": round(100 * network.largest_component_share(mode))
             for mode in ("walk", "bike", "drive")
         },
         "buildings": len(buildings),
         "households (estimated or tagged)": int(buildings["households"].sum())
-        if len(buildings) else 0,
-        **{f"places: {layer}": int((extract.places["layer"] == layer).sum()) for layer in layer_names},
+        if len(buildings)
+        else 0,
+        **{
+            f"places: {layer}": int((extract.places["layer"] == layer).sum())
+            for layer in layer_names
+        },
     }
     manifest: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,
@@ -253,7 +264,13 @@ def build_area_from_place(
         "url": "https://www.openstreetmap.org/copyright",
     }
     return write_area(
-        Path(out_dir), name=name, admin_code=admin_code, description=description,
-        boundary=outline, boundary_source=f"Nominatim outline of {place!r}", extract=extract,
-        sources=[source], warnings=list(extract.warnings),
+        Path(out_dir),
+        name=name,
+        admin_code=admin_code,
+        description=description,
+        boundary=outline,
+        boundary_source=f"Nominatim outline of {place!r}",
+        extract=extract,
+        sources=[source],
+        warnings=list(extract.warnings),
     )

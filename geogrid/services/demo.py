@@ -13,8 +13,6 @@ from pathlib import Path
 
 import shapely
 
-
-
 from geogrid.errors import InputError
 from geogrid.io import geojson, osm
 from geogrid.io.workspace import MANIFEST
@@ -89,8 +87,14 @@ def build_demo(out_dir: Path | str = DEMO_DIR, *, seed: int = DEMO_SEED) -> Buil
     )
     metric_crs = report.metric_crs
     incidents = generate_incidents(
-        extract.edges, extract.places, metric_crs, count=DEMO_INCIDENTS, seed=seed,
-        start="2025-01-01", months=24, tz=DEMO_TIMEZONE,
+        extract.edges,
+        extract.places,
+        metric_crs,
+        count=DEMO_INCIDENTS,
+        seed=seed,
+        start="2025-01-01",
+        months=24,
+        tz=DEMO_TIMEZONE,
     )
     bases = concat_frames(
         [extract.places[extract.places["kind"] == k] for k in ("police", "community_centre")]
@@ -98,10 +102,18 @@ def build_demo(out_dir: Path | str = DEMO_DIR, *, seed: int = DEMO_SEED) -> Buil
     )
     teams = generate_teams(bases, count=3, seed=seed)
     history = out_dir / "history"
-    for frame, rel, spec in ((incidents, "incidents.geojson", "incidents"),
-                             (teams, "teams.geojson", "teams")):
-        geojson.write_layer(frame, out_dir / rel, spec, history_dir=history,
-                            author="geogrid demo build", message=f"synthetic, seed={seed}")
+    for frame, rel, spec in (
+        (incidents, "incidents.geojson", "incidents"),
+        (teams, "teams.geojson", "teams"),
+    ):
+        geojson.write_layer(
+            frame,
+            out_dir / rel,
+            spec,
+            history_dir=history,
+            author="geogrid demo build",
+            message=f"synthetic, seed={seed}",
+        )
     report.counts["synthetic incidents"] = len(incidents)
     report.counts["synthetic teams"] = len(teams)
     return report
@@ -113,6 +125,3 @@ def ensure_demo(out_dir: Path | str = DEMO_DIR) -> Path:
     if not demo_exists(out_dir):
         build_demo(out_dir)
     return out_dir
-
-
-

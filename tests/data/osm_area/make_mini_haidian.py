@@ -89,10 +89,19 @@ for k in range(4):
     ways.append((wid, [corner_ids[k], corner_ids[(k + 1) % 4]], {}))
     members.append(("way", wid, "outer"))
     wid += 1
-relations.append((9000, members, {
-    "type": "boundary", "boundary": "administrative", "admin_level": "10",
-    "name": "矿业大学社区居委会", "name:en": "CUMT Community",
-}))
+relations.append(
+    (
+        9000,
+        members,
+        {
+            "type": "boundary",
+            "boundary": "administrative",
+            "admin_level": "10",
+            "name": "矿业大学社区居委会",
+            "name:en": "CUMT Community",
+        },
+    )
+)
 
 
 def tag_xml(tags: dict[str, str]) -> str:
@@ -100,10 +109,14 @@ def tag_xml(tags: dict[str, str]) -> str:
 
 
 def render() -> str:
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<osm version="0.6" generator="geogrid tests (hand-made)">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<osm version="0.6" generator="geogrid tests (hand-made)">',
+    ]
     for i, lon, lat, tags in nodes:
-        out.append(f'<node id="{i}" version="1" lat="{lat:.7f}" lon="{lon:.7f}">{tag_xml(tags)}</node>')
+        out.append(
+            f'<node id="{i}" version="1" lat="{lat:.7f}" lon="{lon:.7f}">{tag_xml(tags)}</node>'
+        )
     for i, refs, tags in ways:
         nds = "".join(f'<nd ref="{r}"/>' for r in refs)
         out.append(f'<way id="{i}" version="1">{nds}{tag_xml(tags)}</way>')
