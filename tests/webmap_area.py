@@ -175,12 +175,15 @@ def build_tiny_area(*, with_grids: bool = True, synthetic_in_manifest: bool = Tr
 
 def incident_fingerprints(area: Area) -> list[str]:
     """Strings that would reveal a raw incident: its id, its exact coordinates
-    (full precision) and its position to 5 or 6 decimals as a lon, lat or lat, lon pair."""
+    (full precision, when they have 8+ decimals) and its position to 5 or 6
+    decimals as a lon, lat or lat, lon pair."""
     out: list[str] = []
     assert area.incidents is not None
     for incident_id, point in zip(area.incidents["id"], area.incidents.geometry, strict=True):
         x, y = point.x, point.y
-        out += [str(incident_id), repr(x), repr(y)]
+        out.append(str(incident_id))
+        # a lone coordinate is a fingerprint only when precise enough to be unique
+        out += [repr(v) for v in (x, y) if len(repr(v).partition(".")[2]) >= 8]
         for digits in (5, 6):
             out += [f"{x:.{digits}f}, {y:.{digits}f}", f"{y:.{digits}f}, {x:.{digits}f}"]
     return out

@@ -35,9 +35,15 @@ def index():
     if basemap not in BASEMAPS:
         abort(400, description=f"basemap must be one of {', '.join(BASEMAPS)}")
     area = current_area()
+    words = texts_for(lang)
+    description = (
+        words["description"] if len(area.grids)
+        else words["description_cell"].format(cell=f"{current_app.config['DENSITY_CELL_M']:g}")
+    )
     return render_template(
         "public/map.html",
-        t=texts_for(lang),
+        t=words,
+        description=description,
         lang=lang,
         basemap=basemap,
         area_name=area.name,

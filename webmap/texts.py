@@ -15,6 +15,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             "本图按网格统计公开事件密度（每千户事件数），只显示统计结果，"
             "不显示任何事件的具体位置、时间或编号；少于 5 起的网格不公开数值。"
         ),
+        "description_cell": (
+            "本图按 {cell} 米方格统计公开事件数，只显示统计结果，"
+            "不显示任何事件的具体位置、时间或编号；少于 5 起的方格不显示。"
+        ),
         "synthetic": "演示数据：图中事件为程序生成的合成数据，并非真实事件。",
         "synthetic_short": "合成数据（演示）",
         "switch_lang": "English",
@@ -57,6 +61,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             "Incident density per grid (incidents per 1,000 households). Only statistics "
             "are shown, never the place, time or id of an incident; grids with fewer "
             "than 5 incidents show no figure."
+        ),
+        "description_cell": (
+            "Incident counts per {cell} m square. Only statistics are shown, never the "
+            "place, time or id of an incident; squares with fewer than 5 incidents are not shown."
         ),
         "synthetic": "Demo data: the incidents on this map are synthetic, not real events.",
         "synthetic_short": "Synthetic data (demo)",
