@@ -411,3 +411,24 @@ def test_empty_extract_has_the_columns_of_a_read(streets: OsmExtract) -> None:
         "complete",
         "geometry",
     ]
+
+
+def test_admin_boundary_that_cannot_close_says_so(tmp_path):
+    """Asking for an admin area whose ring is cut off names the relation and the fix."""
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<node id="1" lat="40.0" lon="116.30"/><node id="2" lat="40.0" lon="116.31"/>\n'
+        '<node id="3" lat="40.01" lon="116.31"/>\n'
+        '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>\n'
+        '<way id="11"><nd ref="1"/><nd ref="2"/><nd ref="3"/></way>\n'
+        '<relation id="99"><member type="way" ref="11" role="outer"/>'
+        '<member type="way" ref="12" role="outer"/>'
+        '<tag k="type" v="boundary"/><tag k="boundary" v="administrative"/>'
+        '<tag k="admin_level" v="10"/><tag k="name" v="测试社区居委会"/></relation>\n</osm>\n'
+    )
+    path = tmp_path / "cut.osm"
+    path.write_text(text, encoding="utf-8")
+    extract = read_osm(path)
+    with pytest.raises(InputError, match="cannot be assembled") as info:
+        find_admin_boundary(extract, "测试社区居委会")
+    assert "relation 99" in str(info.value)

@@ -1002,6 +1002,13 @@ def find_admin_boundary(extract: OsmExtract, name_or_id: str | int) -> BaseGeome
             "pass one of their OSM ids instead",
             problems=_describe_admin(matches),
         )
+    skipped = [w for w in extract.warnings if f"({key})" in w or f"relation {key} " in w]
+    if skipped:
+        raise InputError(
+            f"{extract.source}: admin boundary {key!r} is in the file but cannot be "
+            "assembled; pass --boundary with a polygon GeoJSON or --bbox instead",
+            problems=skipped,
+        )
     raise InputError(
         f"{extract.source}: no admin boundary named or numbered {key!r}; "
         + ("use one of these names or ids" if len(admin) else "the file has none; "
