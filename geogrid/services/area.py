@@ -30,6 +30,7 @@ from geogrid.network import StreetNetwork
 
 OSM_LICENCE = "ODbL 1.0"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+MAX_WARNINGS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,10 @@ class BuildReport:
     def lines(self) -> list[str]:
         out = [f"area written to {self.path}"]
         out += [f"  {k}: {v}" for k, v in self.counts.items()]
-        out += [f"  warning: {w}" for w in self.warnings]
+        out += [f"  warning: {w}" for w in self.warnings[:MAX_WARNINGS_SHOWN]]
+        if len(self.warnings) > MAX_WARNINGS_SHOWN:
+            hidden = len(self.warnings) - MAX_WARNINGS_SHOWN
+            out.append(f"  ... and {hidden} more warnings, all listed in {self.path / MANIFEST}")
         return out
 
 
