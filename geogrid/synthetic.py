@@ -138,7 +138,7 @@ def generate_incidents(
     times = _draw_times(rng, count, start, months, tz)
     shares = np.array([c[3] for c in CATEGORY_SHARES])
     cats = rng.choice(len(CATEGORY_SHARES), size=count, p=shares / shares.sum())
-    order = np.argsort(times, kind="stable")
+    order = np.argsort(np.array([t.timestamp() for t in times]), kind="stable")
     frame = gpd.GeoDataFrame(
         {
             "id": [f"SYN-{seed}-{i + 1:06d}" for i in range(count)],

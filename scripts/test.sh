@@ -26,4 +26,5 @@ if ! command -v pdftoppm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 .venv/bin/lint-imports
 .venv/bin/ruff check geogrid webmap tests benchmarks
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -711,6 +711,8 @@ def _clip_geometry(
 def _read_relations(file: Path, fmt: str) -> list[_Relation]:
     relations: list[_Relation] = []
     for relation in osmium.FileProcessor(osmium.io.File(str(file), fmt), osmium.osm.RELATION):
+        if not isinstance(relation, osmium.osm.Relation):
+            continue
         tags = dict(relation.tags)
         wanted = _relation_wanted(tags)
         if wanted is None:
@@ -749,7 +751,7 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             header_box.top_right.lon, header_box.top_right.lat,
         )  # fmt: skip
     for obj in processor:
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             if obj.id in label_nodes and obj.location.valid():
                 scan.label_points[obj.id] = (obj.location.lon, obj.location.lat)
             if not obj.tags:
@@ -763,6 +765,8 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             if kind and obj.location.valid():
                 point = shapely.Point(obj.location.lon, obj.location.lat)
                 scan.places.append(place_record(f"node/{obj.id}", obj.id, kind, tags, point))
+            continue
+        if not isinstance(obj, osmium.osm.Way):
             continue
         way_id = obj.id
         tags = dict(obj.tags)
