@@ -133,5 +133,7 @@ def test_english_switch(server_url: str, browser_page: tuple[Page, list[str]]) -
     assert "lang=en" in page.url
     assert page.locator("h1").inner_text() == "Community Safety Map"
     assert "Incidents per 1,000 households" in page.locator(".geogrid-legend").inner_text()
+    page.wait_for_timeout(500)  # let fitBounds' zoom animation end before the screenshot
+    OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "public_map_en.png"), full_page=True)
     assert blocked == []

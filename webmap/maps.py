@@ -387,7 +387,7 @@ def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any]) -> None
         if places is None or len(places) == 0:
             continue
         colour, icon, show = LAYER_MARKERS.get(layer, LAYER_MARKERS["other"])
-        label = words["layers"].get(layer, layer)
+        label = words["layers"].get(layer) or html.escape(layer)
         group = folium.FeatureGroup(name=f"{label} ({len(places)})", show=show)
         points = shapely.point_on_surface(places.geometry.values)
         titles = places["name"] if "name" in places.columns else [None] * len(places)
@@ -398,7 +398,7 @@ def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any]) -> None
             folium.Marker(
                 location=_latlon(point),
                 tooltip=text,
-                popup=folium.Popup(f"<b>{text}</b><br>{html.escape(label)}", max_width=260),
+                popup=folium.Popup(f"<b>{text}</b><br>{label}", max_width=260),
                 icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
             ).add_to(group)
         group.add_to(m)
