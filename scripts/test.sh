@@ -11,18 +11,20 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages: chromium (browser tests), poppler-utils (pdftoppm for printed
+# sheets), fonts-wqy-microhei (Chinese text in screenshots).
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian chromium for the browser tests..."
+    echo "installing Debian packages: ${need[*]}"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "warning: chromium is not installed; browser tests will be skipped" >&2
+    echo "warning: missing ${need[*]}; browser/print tests will be skipped" >&2
   fi
-fi
-if ! command -v pdftoppm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 fi
 .venv/bin/lint-imports
 .venv/bin/ruff check geogrid webmap tests benchmarks
