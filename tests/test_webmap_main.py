@@ -1,0 +1,45 @@
+"""Tests for webmap.__main__ (the `geogrid-web` command), without starting a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from webmap.__main__ import main
+
+
+@pytest.fixture()
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Flask, str, int]]:
+    calls: list[tuple[Flask, str, int]] = []
+
+    def fake_run(self: Flask, host: str, port: int, **kwargs: object) -> None:
+        calls.append((self, host, port))
+
+    monkeypatch.setattr(Flask, "run", fake_run)
+    return calls
+
+
+def test_demo_flag_builds_the_demo_then_serves(tmp_path: Path, served, monkeypatch):
+    """--demo builds the missing demo area, prints the URL and serves that folder."""
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["--demo", "--port", "5099"])
+    assert res.exit_code == 0, res.output
+    assert "building the demo area" in res.output
+    assert "http://127.0.0.1:5099/" in res.output
+    assert (tmp_path / "data/geo/helsinki-demo/area.json").exists()
+    app, host, port = served[0]
+    assert (host, port) == ("127.0.0.1", 5099)
+    assert app.config["AREA_PATH"].endswith("helsinki-demo")
+    again = CliRunner().invoke(main, ["--demo"])
+    assert "building the demo area" not in again.output
+
+
+def test_not_an_area_says_how_to_make_one(tmp_path: Path, served):
+    """Pointing at a folder that is not an area gives a message, not a traceback."""
+    res = CliRunner().invoke(main, ["--area", str(tmp_path)])
+    assert res.exit_code != 0
+    assert "not an area workspace" in res.output and "geogrid-web --demo" in res.output
+    assert served == []
