@@ -26,9 +26,21 @@ def test_one_test_module_per_source_module() -> None:
     missing = []
     for src in sorted((ROOT / "geogrid").rglob("*.py")):
         rel = src.relative_to(ROOT / "geogrid")
-        if src.name == "__init__.py":
+        if src.name in ("__init__.py", "__main__.py"):
             continue
         name = "test_" + "_".join(rel.with_suffix("").parts) + ".py"
         if not (ROOT / "tests" / name).exists():
             missing.append(f"geogrid/{rel} -> tests/{name}")
     assert not missing, "source modules without a test module:\n" + "\n".join(missing)
+
+
+def test_only_the_solver_adapter_imports_ortools() -> None:
+    """No geogrid module but geogrid/solver*.py imports ortools."""
+    offenders = []
+    for src in sorted((ROOT / "geogrid").rglob("*.py")):
+        if src.stem.startswith("solver"):
+            continue
+        text = src.read_text(encoding="utf-8")
+        if "import ortools" in text or "from ortools" in text:
+            offenders.append(str(src.relative_to(ROOT)))
+    assert not offenders, f"ortools imported outside the solver adapter: {offenders}"

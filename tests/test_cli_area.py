@@ -1,4 +1,4 @@
-"""Tests for geogrid.cli through click's CliRunner."""
+"""Tests for geogrid.cli.area (and the CLI end to end) through click's CliRunner."""
 
 from __future__ import annotations
 
@@ -84,21 +84,3 @@ def test_bad_input_gives_a_message_not_a_traceback(
     assert res.exit_code != 0
     assert fragment in res.output
     assert "Traceback" not in res.output
-
-
-def test_unknown_layer_lists_the_layers(runner: CliRunner, tmp_path: Path):
-    """Asking for a layer that does not exist names the layers that do."""
-    out = tmp_path / "mini"
-    runner.invoke(
-        main, ["area", "build", str(MINI), "--out", str(out), "--admin", "矿业大学社区居委会"]
-    )
-    res = runner.invoke(main, ["network", "matrix", str(out), "--from", "churches"])
-    assert res.exit_code == 1
-    assert "no layer 'churches'" in res.output and "police" in res.output
-
-
-def test_layers_doc_prints_the_specs(runner: CliRunner):
-    """`geogrid layers doc` prints the layer specification with units."""
-    res = runner.invoke(main, ["layers", "doc"])
-    assert res.exit_code == 0
-    assert "grids" in res.output and "households" in res.output

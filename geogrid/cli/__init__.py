@@ -1,0 +1,11 @@
+"""The ``geogrid`` command line: one module per command group.
+
+``geogrid.cli.base`` holds the top-level group; each submodule adds its group
+when imported here. Add a new group as ``geogrid/cli/<group>.py`` and import it
+below.
+"""
+
+from geogrid.cli import area, demo, layers, network  # noqa: F401  (registers the groups)
+from geogrid.cli.base import main
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""``python -m geogrid.cli``."""
+
+from geogrid.cli import main
+
+main()

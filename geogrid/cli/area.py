@@ -1,0 +1,104 @@
+"""``geogrid area``: build, inspect and validate area workspaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geogrid.cli.base import friendly_errors, main, parse_bbox
+
+
+@main.group()
+def area() -> None:
+    """Build, inspect and validate area workspaces."""
+
+
+@area.command("build")
+@click.argument("osm_file", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Area folder to write, e.g. data/geo/haidian.",
+)
+@click.option("--name", help="Area name (defaults to the folder name).")
+@click.option(
+    "--boundary",
+    "boundary_file",
+    type=click.Path(path_type=Path),
+    help="Polygon GeoJSON (EPSG:4326) of the area outline.",
+)
+@click.option("--admin", help="Name or OSM id of an administrative boundary inside the file.")
+@click.option("--bbox", help="west,south,east,north in lon/lat.")
+@click.option("--place", help="Place name to download through osmnx (needs internet).")
+@click.option("--admin-code", default="", help="Administrative code, e.g. 110108 for Haidian.")
+@friendly_errors
+def area_build(
+    osm_file: Path | None,
+    out_dir: Path,
+    name: str | None,
+    boundary_file: Path | None,
+    admin: str | None,
+    bbox: str | None,
+    place: str | None,
+    admin_code: str,
+) -> None:
+    """Build an area workspace from OSM_FILE (.osm, .osm.bz2, .osm.pbf) or --place."""
+    from geogrid.services.area import BoundaryChoice, build_area, build_area_from_place
+
+    name = name or out_dir.name
+    if place:
+        if osm_file is not None:
+            raise click.UsageError("give either OSM_FILE or --place, not both")
+        report = build_area_from_place(place, out_dir, name=name, admin_code=admin_code)
+    else:
+        if osm_file is None:
+            raise click.UsageError("give an OSM file (.osm, .osm.bz2, .osm.pbf) or --place NAME")
+        choice = BoundaryChoice(geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox))
+        report = build_area(osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code)
+    for line in report.lines():
+        click.echo(line)
+
+
+@area.command("info")
+@click.argument("area_dir", type=click.Path(path_type=Path))
+@friendly_errors
+def area_info(area_dir: Path) -> None:
+    """Summarise an area: manifest, sources, layer counts (validates every layer)."""
+    from geogrid.io.workspace import read_area
+
+    loaded = read_area(area_dir)
+    m = loaded.manifest
+    click.echo(f"{m['name']}  ({area_dir})")
+    if m.get("description"):
+        click.echo(f"  {m['description']}")
+    click.echo(f"  metric CRS: {m['metric_crs']}   bbox: {m.get('bbox')}")
+    for src in m.get("sources", []):
+        click.echo(f"  source: {src.get('file')} ({src.get('licence')}, {src.get('attribution')})")
+    click.echo(
+        f"  buildings: {len(loaded.buildings)}  households: "
+        f"{int(loaded.buildings['households'].sum()) if len(loaded.buildings) else 0}"
+    )
+    click.echo(f"  grids: {len(loaded.grids)}")
+    for layer, frame in loaded.layers.items():
+        click.echo(f"  layer {layer}: {len(frame)}")
+    if loaded.incidents is not None:
+        synthetic = " (synthetic)" if m.get("synthetic", {}).get("incidents") else ""
+        click.echo(f"  incidents: {len(loaded.incidents)}{synthetic}")
+    if loaded.teams is not None:
+        click.echo(f"  teams: {len(loaded.teams)}")
+    if loaded.edges is not None:
+        click.echo(f"  street segments: {len(loaded.edges)}")
+
+
+@area.command("validate")
+@click.argument("area_dir", type=click.Path(path_type=Path))
+@friendly_errors
+def area_validate(area_dir: Path) -> None:
+    """Check every layer of an area; list all problems (exit 1 when any)."""
+    from geogrid.io.workspace import read_area
+
+    read_area(area_dir)
+    click.echo(f"{area_dir}: all layers valid")

@@ -1,0 +1,46 @@
+"""Tests for geogrid.cli.network: travel-time matrices from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geogrid.cli import main
+
+MINI = Path(__file__).parent / "data" / "osm_area" / "mini_haidian.osm"
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_matrix_prints_minutes_csv(runner: CliRunner, tmp_path: Path):
+    """Without --out the matrix is printed as CSV in minutes, one row per origin."""
+    out = tmp_path / "mini"
+    runner.invoke(
+        main, ["area", "build", str(MINI), "--out", str(out), "--admin", "矿业大学社区居委会"]
+    )
+    res = runner.invoke(
+        main,
+        ["network", "matrix", str(out), "--from", "schools", "--mode", "bike", "--speed-kmh", "12"],
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0].startswith("from \\ to (min)")
+    assert len(lines) == 1 + len(lines[0].split(",")) - 1  # square: schools x schools
+    diagonal = [float(line.split(",")[k + 1]) for k, line in enumerate(lines[1:])]
+    assert diagonal == [0.0] * len(diagonal)
+
+
+def test_unknown_layer_lists_the_layers(runner: CliRunner, tmp_path: Path):
+    """Asking for a layer that does not exist names the layers that do."""
+    out = tmp_path / "mini"
+    runner.invoke(
+        main, ["area", "build", str(MINI), "--out", str(out), "--admin", "矿业大学社区居委会"]
+    )
+    res = runner.invoke(main, ["network", "matrix", str(out), "--from", "churches"])
+    assert res.exit_code == 1
+    assert "no layer 'churches'" in res.output and "police" in res.output
