@@ -84,6 +84,68 @@ _MAX_LISTED = 20
 
 
 @dataclass(frozen=True, eq=False)
+class CoreGraph:
+    """One mode's graph with chains of degree-2 nodes contracted into single arcs.
+
+    Real OSM data has a node at every bend of a street, so most nodes join
+    exactly two neighbours. A *chain* is a maximal path ``n0 -> n1 ... -> nk``
+    whose interior nodes have exactly two distinct neighbours, no self loop,
+    and the same usable directions on every link (all two-way, or all oneway
+    the same way round); ``n0`` and ``nk`` are junctions or dead ends (equal
+    for a chain that closes into a loop; a cycle with no junction at all gets
+    one of its nodes as ``n0``). Oneway chains are stored in their direction
+    of travel. The core keeps every other node and replaces each chain by the
+    arc ``n0 -> nk`` (and ``nk -> n0`` when two-way) of the chain's length;
+    shortest distances between core nodes are unchanged.
+
+    Attributes
+    ----------
+    lengths : scipy.sparse.csr_matrix
+        ``(n_core, n_core)`` arc lengths over core positions (minimum over
+        parallel arcs and chains).
+    core_nodes : numpy.ndarray
+        Node position of each core position.
+    node_core : numpy.ndarray
+        Core position per node position, -1 for chain interiors and nodes
+        the mode never uses.
+    node_chain, node_chain_pos : numpy.ndarray
+        Per node position: the chain it is interior to (-1 if none) and its
+        index ``i`` in that chain.
+    chain_ptr : numpy.ndarray
+        Chain ``c`` holds ``chain_nodes[chain_ptr[c]:chain_ptr[c + 1]]``.
+    chain_nodes : numpy.ndarray
+        Node positions ``n0 .. nk`` of every chain, concatenated.
+    chain_fwd_m : numpy.ndarray
+        Aligned with ``chain_nodes``: metres from ``n0`` to ``ni`` along the chain.
+    chain_bwd_m : numpy.ndarray
+        Aligned with ``chain_nodes``: metres from ``ni`` back to ``n0`` (two-way chains).
+    chain_twoway : numpy.ndarray
+        Bool per chain: it may be travelled ``nk -> n0`` as well.
+    """
+
+    lengths: csr_matrix
+    core_nodes: np.ndarray
+    node_core: np.ndarray
+    node_chain: np.ndarray
+    node_chain_pos: np.ndarray
+    chain_ptr: np.ndarray
+    chain_nodes: np.ndarray
+    chain_fwd_m: np.ndarray
+    chain_bwd_m: np.ndarray
+    chain_twoway: np.ndarray
+
+    @property
+    def n_core(self) -> int:
+        """Number of core nodes."""
+        return len(self.core_nodes)
+
+    @property
+    def n_chains(self) -> int:
+        """Number of contracted chains."""
+        return len(self.chain_ptr) - 1
+
+
+@dataclass(frozen=True, eq=False)
 class ModeGraph:
     """The compiled graph of one travel mode.
 
@@ -110,6 +172,9 @@ class ModeGraph:
         largest strongly connected component.
     snap_tree : shapely.STRtree
         Spatial index over the metric geometries of ``snap_edges``.
+    core : CoreGraph
+        The same graph with chains of degree-2 nodes contracted; travel-time
+        matrices run on it.
     """
 
     mode: str
@@ -120,6 +185,7 @@ class ModeGraph:
     in_main_component: np.ndarray
     snap_edges: np.ndarray
     snap_tree: shapely.STRtree
+    core: CoreGraph
 
 
 @dataclass(frozen=True, eq=False)
@@ -537,7 +603,172 @@ def _compile_mode(
         in_main_component=_frozen(in_main),
         snap_edges=_frozen(snap_edges),
         snap_tree=tree,
+        core=_contract(matrix, n_nodes),
     )
+
+
+# ------------------------------------------------------------- contraction
+
+
+def _arc_lookup(matrix: csr_matrix, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+    """Index into ``matrix.data`` of each arc (tail, head), -1 where there is none."""
+    n = matrix.shape[0]
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    keys = row * n + matrix.indices  # sorted: CSR rows in order, heads sorted in rows
+    wanted = np.asarray(tails, dtype=np.int64) * n + np.asarray(heads, dtype=np.int64)
+    at = np.searchsorted(keys, wanted)
+    at_c = np.minimum(at, max(len(keys) - 1, 0))
+    found = (at < len(keys)) & (keys[at_c] == wanted) if len(keys) else np.zeros(len(wanted), bool)
+    return np.where(found, at_c, -1)
+
+
+def _walk_chains(
+    interior: np.ndarray, nb0: np.ndarray, nb1: np.ndarray
+) -> tuple[list[list[int]], np.ndarray]:
+    """Node sequences ``n0 .. nk`` of all chains; cycles without a junction get one.
+
+    Returns the chains and the (possibly reduced) interior mask.
+    """
+    interior = interior.copy()
+    inside = interior.tolist()
+    first = nb0.tolist()
+    second = nb1.tolist()
+    seen = [False] * len(inside)
+    chains: list[list[int]] = []
+    for x in np.flatnonzero(interior).tolist():
+        if seen[x]:
+            continue
+        prev, cur = x, first[x]
+        while inside[cur] and cur != x:  # find one end
+            prev, cur = cur, (first[cur] if first[cur] != prev else second[cur])
+        if cur == x:  # a cycle of degree-2 nodes: x becomes its junction
+            inside[x] = False
+            interior[x] = False
+            prev = first[x]
+        end, nxt = cur, prev
+        seq = [end]
+        p, c = end, nxt
+        while inside[c]:
+            seq.append(c)
+            seen[c] = True
+            p, c = c, (first[c] if first[c] != p else second[c])
+        seq.append(c)
+        chains.append(seq)
+    return chains, interior
+
+
+def _contract(matrix: csr_matrix, n_nodes: int) -> CoreGraph:
+    """Contract chains of degree-2 nodes of one mode's arc matrix (see CoreGraph)."""
+    tails = np.repeat(np.arange(n_nodes), np.diff(matrix.indptr))
+    heads = matrix.indices.astype(np.int64)
+    loop = np.zeros(n_nodes, dtype=bool)
+    loop[tails[tails == heads]] = True
+    proper = tails != heads
+    ones = np.ones(int(proper.sum()))
+    pattern = csr_matrix((ones, (tails[proper], heads[proper])), shape=(n_nodes, n_nodes))
+    pattern = (pattern + pattern.T).tocsr()
+    pattern.sum_duplicates()
+    pattern.sort_indices()
+    degree = np.diff(pattern.indptr)
+    candidate = (degree == 2) & ~loop
+    start = pattern.indptr[:-1]
+    padded = np.append(pattern.indices, [-1, -1])  # safe reads past the last row
+    nb0 = np.where(candidate, padded[start], -1)
+    nb1 = np.where(candidate, padded[start + 1], -1)
+    cand = np.flatnonzero(candidate)
+    p, q = nb0[cand], nb1[cand]
+    out_p = _arc_lookup(matrix, cand, p) >= 0
+    in_p = _arc_lookup(matrix, p, cand) >= 0
+    out_q = _arc_lookup(matrix, cand, q) >= 0
+    in_q = _arc_lookup(matrix, q, cand) >= 0
+    twoway = out_p & in_p & out_q & in_q
+    through = (in_p & out_q & ~out_p & ~in_q) | (in_q & out_p & ~out_q & ~in_p)
+    interior = np.zeros(n_nodes, dtype=bool)
+    interior[cand[twoway | through]] = True
+
+    chains, interior = _walk_chains(interior, nb0, nb1)
+    # Orient oneway chains in their direction of travel.
+    for k, seq in enumerate(chains):
+        if _arc_lookup(matrix, seq[:1], seq[1:2])[0] < 0:
+            chains[k] = seq[::-1]
+    sizes = np.array([len(s) for s in chains], dtype=np.int64)
+    chain_ptr = np.zeros(len(chains) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=chain_ptr[1:])
+    chain_nodes = (
+        np.concatenate([np.asarray(s, dtype=np.int64) for s in chains])
+        if chains
+        else np.zeros(0, dtype=np.int64)
+    )
+    chain_id = np.repeat(np.arange(len(chains)), sizes)
+    link = np.ones(len(chain_nodes), dtype=bool)  # link i -> i + 1 within a chain
+    link[chain_ptr[1:] - 1] = False
+    a, b = chain_nodes[link], chain_nodes[np.flatnonzero(link) + 1]
+    fwd_at = _arc_lookup(matrix, a, b)
+    bwd_at = _arc_lookup(matrix, b, a)
+    assert (fwd_at >= 0).all()
+    chain_twoway = np.ones(len(chains), dtype=bool)
+    np.logical_and.at(chain_twoway, chain_id[link], bwd_at >= 0)
+    fwd_step = np.zeros(len(chain_nodes))
+    bwd_step = np.zeros(len(chain_nodes))
+    fwd_step[np.flatnonzero(link) + 1] = matrix.data[fwd_at]
+    bwd_step[np.flatnonzero(link) + 1] = np.where(bwd_at >= 0, matrix.data[bwd_at], 0.0)
+    chain_fwd_m = _segmented_cumsum(fwd_step, chain_ptr)
+    chain_bwd_m = _segmented_cumsum(bwd_step, chain_ptr)
+
+    node_chain = np.full(n_nodes, -1, dtype=np.int64)
+    node_chain_pos = np.full(n_nodes, -1, dtype=np.int64)
+    inner = np.ones(len(chain_nodes), dtype=bool)
+    inner[chain_ptr[:-1]] = False
+    inner[chain_ptr[1:] - 1] = False
+    node_chain[chain_nodes[inner]] = chain_id[inner]
+    node_chain_pos[chain_nodes[inner]] = (np.arange(len(chain_nodes)) - chain_ptr[chain_id])[inner]
+
+    touched = np.zeros(n_nodes, dtype=bool)
+    touched[tails] = True
+    touched[heads] = True
+    core_nodes = np.flatnonzero(touched & ~interior)
+    node_core = np.full(n_nodes, -1, dtype=np.int64)
+    node_core[core_nodes] = np.arange(len(core_nodes))
+
+    plain = ~interior[tails] & ~interior[heads]
+    n0 = chain_nodes[chain_ptr[:-1]]
+    nk = chain_nodes[chain_ptr[1:] - 1]
+    total_fwd = chain_fwd_m[chain_ptr[1:] - 1]
+    total_bwd = chain_bwd_m[chain_ptr[1:] - 1]
+    open_ = n0 != nk
+    back = open_ & chain_twoway
+    core_tails = np.concatenate([tails[plain], n0[open_], nk[back]])
+    core_heads = np.concatenate([heads[plain], nk[open_], n0[back]])
+    core_lens = np.concatenate([matrix.data[plain], total_fwd[open_], total_bwd[back]])
+    keep = core_tails != core_heads
+    core, _ = _build_csr(
+        len(core_nodes),
+        node_core[core_tails[keep]],
+        node_core[core_heads[keep]],
+        core_lens[keep],
+        np.zeros(int(keep.sum()), dtype=np.int64),
+    )
+    return CoreGraph(
+        lengths=core,
+        core_nodes=_frozen(core_nodes),
+        node_core=_frozen(node_core),
+        node_chain=_frozen(node_chain),
+        node_chain_pos=_frozen(node_chain_pos),
+        chain_ptr=_frozen(chain_ptr),
+        chain_nodes=_frozen(chain_nodes),
+        chain_fwd_m=_frozen(chain_fwd_m),
+        chain_bwd_m=_frozen(chain_bwd_m),
+        chain_twoway=_frozen(chain_twoway),
+    )
+
+
+def _segmented_cumsum(steps: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Cumulative sums of ``steps`` restarting at every segment start of ``ptr``."""
+    if len(steps) == 0:
+        return steps.copy()
+    total = np.cumsum(steps)
+    base = np.repeat(total[ptr[:-1]] - steps[ptr[:-1]], np.diff(ptr))
+    return total - base
 
 
 # --------------------------------------------------------------------- snapping
@@ -760,6 +991,100 @@ def _augment(
     return matrix, point_node, v_edge, v_frac
 
 
+def _augment_core(
+    network: StreetNetwork, graph: ModeGraph, edge: np.ndarray, fraction: np.ndarray
+) -> tuple[csr_matrix, np.ndarray]:
+    """Like :func:`_augment`, on the contracted core graph of ``graph``.
+
+    Street nodes a point needs (its own node, or the two ends of the segment
+    it splits) that are interior to a chain become *anchors*: they are put
+    back into the graph, linked to their neighbouring anchors or chain ends
+    by the exact along-chain metres in each direction the chain allows. The
+    split segments then hang between core nodes and anchors exactly as in
+    :func:`_augment`, so points on one chain reach each other along it.
+
+    Returns
+    -------
+    matrix : csr_matrix
+        Over ``n_core + n_anchors + k`` nodes: core positions first, then
+        anchors, then ``k`` virtual nodes.
+    point_node : numpy.ndarray
+        Node of each input point in ``matrix``.
+    """
+    core = graph.core
+    n_core = core.n_core
+    at_node = np.where(fraction <= 0.0, network.edge_u[edge], network.edge_v[edge])
+    interior = (fraction > 0.0) & (fraction < 1.0)
+    keys = np.stack([edge[interior], fraction[interior]])
+    uniq, point_virtual = np.unique(keys, axis=1, return_inverse=True)
+    v_edge = uniq[0].astype(np.int64)
+    v_frac = uniq[1]
+    k = len(v_edge)  # sorted by (edge, fraction)
+
+    needed = np.unique(
+        np.concatenate([at_node[~interior], network.edge_u[v_edge], network.edge_v[v_edge]])
+    )
+    anchors = needed[core.node_core[needed] < 0]
+    n_anchor = len(anchors)
+    n_total = n_core + n_anchor + k
+
+    def aug(nodes: np.ndarray) -> np.ndarray:
+        """Node of the augmented graph for street node positions (core or anchor)."""
+        pos = core.node_core[nodes]
+        return np.where(pos >= 0, pos, n_core + np.searchsorted(anchors, nodes))
+
+    # Stations along each chain with anchors: its two ends and the anchors, in order.
+    ptr = core.chain_ptr
+    a_chain = core.node_chain[anchors]
+    chains = np.unique(a_chain)
+    last_pos = ptr[chains + 1] - 1 - ptr[chains]
+    st_chain = np.concatenate([a_chain, chains, chains])
+    st_pos = np.concatenate([core.node_chain_pos[anchors], np.zeros_like(chains), last_pos])
+    st_node = np.concatenate(
+        [
+            n_core + np.arange(n_anchor),
+            core.node_core[core.chain_nodes[ptr[chains]]],
+            core.node_core[core.chain_nodes[ptr[chains + 1] - 1]],
+        ]
+    )
+    order = np.lexsort((st_pos, st_chain))
+    st_chain, st_pos, st_node = st_chain[order], st_pos[order], st_node[order]
+    pair = st_chain[1:] == st_chain[:-1]
+    pair_chain = st_chain[1:][pair]
+    flat_a = ptr[pair_chain] + st_pos[:-1][pair]
+    flat_b = ptr[pair_chain] + st_pos[1:][pair]
+    st_a, st_b = st_node[:-1][pair], st_node[1:][pair]
+    st_fwd = core.chain_fwd_m[flat_b] - core.chain_fwd_m[flat_a]
+    st_bwd = core.chain_bwd_m[flat_b] - core.chain_bwd_m[flat_a]
+    st_two = core.chain_twoway[pair_chain]
+
+    # Split segments, as in _augment.
+    v_node = n_core + n_anchor + np.arange(k)
+    length = network.edge_length_m[v_edge]
+    first = np.ones(k, dtype=bool)
+    first[1:] = v_edge[1:] != v_edge[:-1]
+    last = np.ones(k, dtype=bool)
+    last[:-1] = v_edge[1:] != v_edge[:-1]
+    prev_node = np.where(first, aug(network.edge_u[v_edge]), np.roll(v_node, 1))
+    prev_frac = np.where(first, 0.0, np.roll(v_frac, 1))
+    seg_tail = np.concatenate([prev_node, v_node[last]])
+    seg_head = np.concatenate([v_node, aug(network.edge_v[v_edge[last]])])
+    seg_len = np.concatenate([length * (v_frac - prev_frac), length[last] * (1.0 - v_frac[last])])
+    seg_len = np.maximum(seg_len, 0.0)
+    twoway = graph.edge_twoway[np.concatenate([v_edge, v_edge[last]])]
+
+    base = core.lengths
+    base_tails = np.repeat(np.arange(n_core), np.diff(base.indptr))
+    tails = np.concatenate([base_tails, st_a, st_b[st_two], seg_tail, seg_head[twoway]])
+    heads = np.concatenate([base.indices, st_b, st_a[st_two], seg_head, seg_tail[twoway]])
+    lens = np.concatenate([base.data, st_fwd, st_bwd[st_two], seg_len, seg_len[twoway]])
+    matrix, _ = _build_csr(n_total, tails, heads, lens, np.zeros(len(tails), dtype=np.int64))
+
+    point_node = aug(at_node)
+    point_node[interior] = n_core + n_anchor + point_virtual.ravel()
+    return matrix, point_node
+
+
 # ------------------------------------------------------------------ dijkstra
 
 _WORKER_GRAPH: csr_matrix | None = None
@@ -891,7 +1216,7 @@ def travel_time_matrix(
 
     edge = np.concatenate([origin_snaps.edge, dest_snaps.edge])
     fraction = np.concatenate([origin_snaps.fraction, dest_snaps.fraction])
-    matrix, point_node, _, _ = _augment(network, graph, edge, fraction)
+    matrix, point_node = _augment_core(network, graph, edge, fraction)
     o_node, d_node = point_node[:n_o], point_node[n_o:]
 
     sources, source_row = np.unique(o_node, return_inverse=True)

@@ -580,3 +580,191 @@ def test_property_matrix_matches_networkx_and_triangle_inequality(graph) -> None
             assert m.metres[a, b] == pytest.approx(expected, abs=1e-6)
     d = m.metres
     assert np.all(d[:, None, :] <= d[:, :, None] + d[None, :, :] + 1e-6)
+
+
+# ---------------------------------------------------------------- contracted chains
+
+
+def _split_reference(edges: gpd.GeoDataFrame, mode: str, snaps, i: int, j: int, ref) -> float:
+    """Independent street metres from snapped point i to snapped point j (no access legs):
+    via the ends of their segments on the uncontracted reference graph, or directly along
+    a shared segment. A point at fraction 0 or 1 is the street node itself."""
+    oneway_col = {"walk": None, "bike": "oneway_bike", "drive": "oneway_drive"}[mode]
+
+    def ends(k: int, leaving: bool) -> list[tuple[int, float]]:
+        row = edges.iloc[snaps.edge[k]]
+        f, length = snaps.fraction[k], row.length_m
+        if f <= 0.0:
+            return [(row.u, 0.0)]
+        if f >= 1.0:
+            return [(row.v, 0.0)]
+        twoway = oneway_col is None or not row[oneway_col]
+        if leaving:
+            return [(row.v, (1 - f) * length)] + ([(row.u, f * length)] if twoway else [])
+        return [(row.u, f * length)] + ([(row.v, (1 - f) * length)] if twoway else [])
+
+    best = math.inf
+    for a, da in ends(i, True):
+        lengths = (
+            nx.single_source_dijkstra_path_length(ref, a, weight="w") if a in ref else {a: 0.0}
+        )
+        for b, db in ends(j, False):
+            if b in lengths:
+                best = min(best, da + lengths[b] + db)
+    if snaps.edge[i] == snaps.edge[j]:
+        row = edges.iloc[snaps.edge[i]]
+        forward = snaps.fraction[j] >= snaps.fraction[i]
+        if forward or oneway_col is None or not row[oneway_col]:
+            best = min(best, abs(snaps.fraction[j] - snaps.fraction[i]) * row.length_m)
+    return best
+
+
+def assert_matrix_matches_reference(nodes, edges, points, mode: str) -> StreetNetwork:
+    """travel_time_matrix on the contracted core equals the uncontracted networkx answer
+    for every pair of points."""
+    net = StreetNetwork.from_frames(nodes, edges, METRIC)
+    m = travel_time_matrix(
+        net, points, mode=mode, max_snap_m=5000, component="any", unreachable="inf", workers=1
+    )
+    ref = reference_digraph(edges, mode)
+    snaps = m.origins
+    xy = shapely.get_coordinates(snaps.source)
+    for i in range(len(points)):
+        for j in range(len(points)):
+            if (xy[i] == xy[j]).all():
+                assert m.metres[i, j] == 0.0
+                continue
+            street = _split_reference(edges, mode, snaps, i, j, ref)
+            expected = street + snaps.distance_m[i] + snaps.distance_m[j]
+            assert m.metres[i, j] == pytest.approx(expected, rel=1e-9, abs=1e-6), (mode, i, j)
+    return net
+
+
+def long_chains() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A square of junctions 1..4 (400 m sides) whose sides are drawn with a node every
+    50 m, as OSM draws streets; the south side is a oneway drawn east, the east side a
+    oneway drawn south (so its chain runs against the drawing order of the way's nodes),
+    the west side has a shorter parallel segment in its middle, and a 6-node loop hangs
+    off junction 3."""
+    node_xy = {1: (0, 0), 2: (400, 0), 3: (400, 400), 4: (0, 400)}
+    edges: list[dict] = []
+    next_id = 100
+
+    def street(a: int, b: int, oneway: bool = False) -> None:
+        nonlocal next_id
+        (ax, ay), (bx, by) = node_xy[a], node_xy[b]
+        chain = [a]
+        for s in range(1, 8):
+            node_xy[next_id] = (ax + (bx - ax) * s / 8, ay + (by - ay) * s / 8)
+            chain.append(next_id)
+            next_id += 1
+        chain.append(b)
+        for u, v in zip(chain[:-1], chain[1:], strict=True):
+            edges.append({"u": u, "v": v, "oneway": oneway})
+
+    street(1, 2, oneway=True)
+    street(3, 2, oneway=True)
+    street(3, 4)
+    street(4, 1)
+    edges.append({"u": 121, "v": 122, "length_m": 30.0})  # parallel, shorter than 50 m
+    loop = [3] + list(range(200, 206)) + [3]
+    for k, node in enumerate(loop[1:-1]):
+        node_xy[node] = (400 + 60 * math.cos(k), 460 + 60 * math.sin(k))
+    for u, v in zip(loop[:-1], loop[1:], strict=True):
+        edges.append({"u": u, "v": v})
+    return make_frames(node_xy, edges)
+
+
+def test_chains_are_contracted_and_routes_still_expand() -> None:
+    """Nodes between junctions leave the core (walking, only junction 3 is left: the
+    corners of the square have two neighbours; driving, the oneways keep corners 1 and 2);
+    shortest_path still lists every node it passes."""
+    nodes, edges = long_chains()
+    net = StreetNetwork.from_frames(nodes, edges, METRIC)
+    assert net.n_nodes == 4 + 4 * 7 + 6
+    walk, drive = net.graphs["walk"].core, net.graphs["drive"].core
+    assert net.node_ids[walk.core_nodes].tolist() == [3]
+    assert walk.n_chains == 2  # the square and the loop, both closing at 3
+    assert net.node_ids[drive.core_nodes].tolist() == [1, 2, 3]
+    assert drive.n_chains == 4  # south and east oneways, west + north, the loop
+    assert net.graphs["walk"].lengths.shape == (net.n_nodes, net.n_nodes)  # unchanged
+    origin = pts((0, 10)).to_crs("EPSG:4326").iloc[0]
+    destination = pts((390, 400)).to_crs("EPSG:4326").iloc[0]
+    path = shortest_path(net, origin, destination, "drive")
+    xy = {i: (round(p.x - X0), round(p.y - Y0)) for i, p in nodes.to_crs(METRIC).geometry.items()}
+    assert [xy[i] for i in path] == [(0, y) for y in range(50, 401, 50)] + [
+        (x, 400) for x in range(50, 351, 50)
+    ]
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_contracted_matrix_matches_networkx_on_chains(mode: str) -> None:
+    """Points on chain nodes, mid-segment on chains (several on one chain and on one
+    segment), on the oneway chains, on the parallel segment and on the loop get the
+    same metres as networkx on the full graph, in both directions."""
+    nodes, edges = long_chains()
+    points = pts(
+        (0, 0), (75, 3), (100, 0), (310, -4), (320, 0), (404, 120), (400, 250), (250, 400),
+        (-6, 180), (0, 200), (0, 225), (2, 240), (463, 405), (420, 510), (20, 20),
+    )  # fmt: skip
+    assert_matrix_matches_reference(nodes, edges, points, mode)
+
+
+def test_cycle_without_junction_and_oneway_ring() -> None:
+    """A ring of degree-2 nodes with no junction (two-way, then oneway) is contracted
+    around one of its nodes and still gives exact metres between points on it."""
+    n = 9
+    node_xy = {i + 1: (300 * math.cos(2 * math.pi * i / n), 300 * math.sin(2 * math.pi * i / n))
+               for i in range(n)}  # fmt: skip
+    ring = [{"u": i + 1, "v": (i + 1) % n + 1} for i in range(n)]
+    rng = np.random.default_rng(4)
+    points = pts(*(node_xy[i] for i in (2, 5, 7)), *rng.uniform(-300, 300, (5, 2)))
+    for oneway in (False, True):
+        nodes, edges = make_frames(node_xy, [{**e, "oneway": oneway} for e in ring])
+        for mode in ("walk", "drive"):
+            net = assert_matrix_matches_reference(nodes, edges, points, mode)
+            assert net.graphs[mode].core.n_core == 1
+
+
+@st.composite
+def street_ways(draw):
+    """Random OSM-like ways: node sequences with per-segment lengths, some oneway, so
+    that most nodes have two neighbours; sometimes reverse duplicates and self loops."""
+    n = draw(st.integers(min_value=3, max_value=14))
+    ways = draw(
+        st.lists(
+            st.tuples(
+                st.lists(st.integers(0, n - 1), min_size=2, max_size=8, unique=True),
+                st.booleans(),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    edges = []
+    for seq, oneway, closed in ways:
+        if closed and len(seq) >= 3:
+            seq = [*seq, seq[0]]
+        for a, b in zip(seq[:-1], seq[1:], strict=True):
+            length = draw(st.floats(min_value=0.0, max_value=400.0))
+            edges.append({"u": a + 1, "v": b + 1, "length_m": length, "oneway": oneway})
+    return n, edges
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(street_ways(), st.lists(st.tuples(st.floats(-1.1, 1.1), st.floats(-1.1, 1.1)),
+                               min_size=1, max_size=6))  # fmt: skip
+def test_property_contracted_matrix_matches_networkx(graph, extra) -> None:
+    """On random chain-rich graphs (oneway ways, closed ways, shared nodes), node points
+    and arbitrary points give the networkx metres of the uncontracted graph."""
+    n, edges = graph
+    node_xy = {
+        i + 1: (1000 * math.cos(2 * math.pi * i / n), 1000 * math.sin(2 * math.pi * i / n))
+        for i in range(n)
+    }
+    nodes, edge_frame = make_frames(node_xy, edges)
+    used = sorted({e["u"] for e in edges} | {e["v"] for e in edges})
+    xy = [node_xy[i] for i in used] + [(1000 * x, 1000 * y) for x, y in extra]
+    for mode in ("walk", "drive"):
+        assert_matrix_matches_reference(nodes, edge_frame, pts(*xy), mode)
