@@ -991,25 +991,27 @@ def _augment(
     return matrix, point_node, v_edge, v_frac
 
 
-def _augment_core(
+def _local_graph(
     network: StreetNetwork, graph: ModeGraph, edge: np.ndarray, fraction: np.ndarray
 ) -> tuple[csr_matrix, np.ndarray]:
-    """Like :func:`_augment`, on the contracted core graph of ``graph``.
+    """The points' local graph: how they reach the core graph of ``graph`` and each other.
 
-    Street nodes a point needs (its own node, or the two ends of the segment
-    it splits) that are interior to a chain become *anchors*: they are put
-    back into the graph, linked to their neighbouring anchors or chain ends
-    by the exact along-chain metres in each direction the chain allows. The
-    split segments then hang between core nodes and anchors exactly as in
-    :func:`_augment`, so points on one chain reach each other along it.
+    A point at a core node is that core node. Street nodes a point needs (its
+    own node, or the two ends of the segment it splits) that are interior to
+    a chain become *anchors*, linked to their neighbouring anchors or chain
+    ends by the exact along-chain metres in each direction the chain allows.
+    The split segments hang between core nodes and anchors as in
+    :func:`_augment`, so points on one chain reach each other along it. The
+    core's own arcs are left out; arcs *into* core node ``c`` end at its
+    in-copy ``n_total + c`` (see :func:`_street_metres`).
 
     Returns
     -------
     matrix : csr_matrix
-        Over ``n_core + n_anchors + k`` nodes: core positions first, then
-        anchors, then ``k`` virtual nodes.
+        Over ``n_total + n_core`` nodes: core positions, anchors, ``k``
+        virtual nodes (``n_total = n_core + n_anchors + k``), in-copies.
     point_node : numpy.ndarray
-        Node of each input point in ``matrix``.
+        Node of each input point in ``matrix`` (below ``n_total``).
     """
     core = graph.core
     n_core = core.n_core
@@ -1073,12 +1075,14 @@ def _augment_core(
     seg_len = np.maximum(seg_len, 0.0)
     twoway = graph.edge_twoway[np.concatenate([v_edge, v_edge[last]])]
 
-    base = core.lengths
-    base_tails = np.repeat(np.arange(n_core), np.diff(base.indptr))
-    tails = np.concatenate([base_tails, st_a, st_b[st_two], seg_tail, seg_head[twoway]])
-    heads = np.concatenate([base.indices, st_b, st_a[st_two], seg_head, seg_tail[twoway]])
-    lens = np.concatenate([base.data, st_fwd, st_bwd[st_two], seg_len, seg_len[twoway]])
-    matrix, _ = _build_csr(n_total, tails, heads, lens, np.zeros(len(tails), dtype=np.int64))
+    tails = np.concatenate([st_a, st_b[st_two], seg_tail, seg_head[twoway]])
+    heads = np.concatenate([st_b, st_a[st_two], seg_head, seg_tail[twoway]])
+    lens = np.concatenate([st_fwd, st_bwd[st_two], seg_len, seg_len[twoway]])
+    # Arcs into a core node go to its in-copy n_total + c, so that no local path
+    # runs through a core node: local paths end where the core graph takes over.
+    heads = np.where(heads < n_core, heads + n_total, heads)
+    size = n_total + n_core
+    matrix, _ = _build_csr(size, tails, heads, lens, np.zeros(len(tails), dtype=np.int64))
 
     point_node = aug(at_node)
     point_node[interior] = n_core + n_anchor + point_virtual.ravel()
@@ -1139,6 +1143,69 @@ def _distance_block(
     ) as pool:
         blocks = list(pool.map(_dijkstra_block, parts))
     return np.vstack(blocks)
+
+
+def _ends(
+    local: csr_matrix, nodes: np.ndarray, n_core: int, columns: slice
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Core nodes each of ``nodes`` reaches in ``local``, padded with cost inf.
+
+    Returns (core node, cost) arrays of shape ``(len(nodes), m)`` and the
+    local distance rows of the nodes that are not core nodes themselves.
+    """
+    is_core = nodes < n_core
+    rows = dijkstra(local, directed=True, indices=nodes[~is_core])
+    block = rows[:, columns]
+    finite = np.isfinite(block)
+    m = max(1, int(finite.sum(axis=1).max(initial=0)))
+    order = np.argsort(~finite, axis=1, kind="stable")[:, :m]
+    end = np.zeros((len(nodes), m), dtype=np.int64)
+    cost = np.full((len(nodes), m), np.inf)
+    end[~is_core] = order
+    cost[~is_core] = np.take_along_axis(block, order, axis=1)
+    end[is_core, 0] = nodes[is_core]
+    cost[is_core, 0] = 0.0
+    return end, cost, rows
+
+
+def _street_metres(
+    core: csr_matrix,
+    local: csr_matrix,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    workers: int | None,
+) -> np.ndarray:
+    """Shortest metres from each source to each target node of ``local`` (see
+    :func:`_local_graph`), searching the contracted core only once per core node.
+
+    Every path either stays local (source and target on one chain or segment)
+    or leaves the source's chain at one of its ends ``e``, crosses the core
+    to ``f`` and enters the target's chain: ``local(s, e) + core(e, f) +
+    local(f, t)``. The shortest-path searches run from the distinct ends
+    ``e`` on the core graph, which is far smaller than the street graph.
+    """
+    n_core = core.shape[0]
+    n_total = local.shape[0] - n_core
+    exit_node, exit_cost, out_rows = _ends(local, sources, n_core, slice(n_total, None))
+    entry_node, entry_cost, _ = _ends(local.T.tocsr(), targets, n_core, slice(0, n_core))
+    # Local paths: from sources off the core straight to targets off the core.
+    street = np.full((len(sources), len(targets)), np.inf)
+    off_s, off_t = sources >= n_core, targets >= n_core
+    street[np.ix_(off_s, off_t)] = out_rows[:, targets[off_t]]
+
+    exits = np.unique(exit_node[np.isfinite(exit_cost)])
+    entries = np.unique(entry_node[np.isfinite(entry_cost)])
+    if len(exits) == 0 or len(entries) == 0:
+        return street
+    across = _distance_block(core, exits, entries, workers)
+    exit_at = np.minimum(np.searchsorted(exits, exit_node), len(exits) - 1)
+    entry_at = np.minimum(np.searchsorted(entries, entry_node), len(entries) - 1)
+    to_entry = np.full((len(sources), len(entries)), np.inf)  # source -> core entry
+    for a in range(exit_node.shape[1]):
+        np.minimum(to_entry, across[exit_at[:, a]] + exit_cost[:, a, None], out=to_entry)
+    for b in range(entry_node.shape[1]):
+        np.minimum(street, to_entry[:, entry_at[:, b]] + entry_cost[None, :, b], out=street)
+    return street
 
 
 def _speed(mode: str, speed_kmh: float | None) -> float:
@@ -1216,12 +1283,12 @@ def travel_time_matrix(
 
     edge = np.concatenate([origin_snaps.edge, dest_snaps.edge])
     fraction = np.concatenate([origin_snaps.fraction, dest_snaps.fraction])
-    matrix, point_node = _augment_core(network, graph, edge, fraction)
+    local, point_node = _local_graph(network, graph, edge, fraction)
     o_node, d_node = point_node[:n_o], point_node[n_o:]
 
     sources, source_row = np.unique(o_node, return_inverse=True)
     targets, target_col = np.unique(d_node, return_inverse=True)
-    street = _distance_block(matrix, sources, targets, workers)
+    street = _street_metres(graph.core.lengths, local, sources, targets, workers)
     metres = street[source_row.ravel()][:, target_col.ravel()]
     metres += origin_snaps.distance_m[:, None] + dest_snaps.distance_m[None, :]
 
