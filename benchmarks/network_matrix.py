@@ -13,6 +13,8 @@ Inputs:
 
 For each input, ``n`` points are drawn (seeded) on street nodes of the largest walking
 component, so both sides answer the same question: node-to-node walking metres.
+"walk core nodes" are the nodes left after contracting chains of degree-2 nodes (see
+``geogrid.network.CoreGraph``); the shortest-path searches run on them.
 "ours" is ``travel_time_matrix`` including snapping (the network is compiled once, before
 timing; its build time is shown separately). The peer is networkx
 ``single_source_dijkstra_path_length`` per source on the same DiGraph (``to_networkx``),
@@ -163,6 +165,7 @@ def measure(name: str, nodes, edges, metric_crs: str, n_points: int, seed: int) 
     return {
         "input": name,
         "nodes": network.n_nodes,
+        "core_nodes": network.graphs["walk"].core.n_core,
         "edges": network.n_edges,
         "matrix": f"{len(chosen)} x {len(chosen)}",
         "build_s": build_s,
@@ -177,18 +180,20 @@ def measure(name: str, nodes, edges, metric_crs: str, n_points: int, seed: int) 
 def markdown(rows: list[dict], skipped: list[tuple[str, str]]) -> str:
     """The results as a markdown table (for benchmarks/RESULTS.md)."""
     lines = [
-        "| input | nodes | edges | matrix | build s | ours s | ours 1 worker s "
+        "| input | nodes | walk core nodes | edges | matrix | build s | ours s | ours 1 worker s "
         "| networkx s | networkx / ours | max abs diff m |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['input']} | {r['nodes']:,} | {r['edges']:,} | {r['matrix']} "
-            f"| {r['build_s']:.2f} | {r['ours_s']:.2f} | {r['ours_1w_s']:.2f} "
+            f"| {r['input']} | {r['nodes']:,} "
+            f"| {r['core_nodes']:,} ({r['core_nodes'] / r['nodes']:.0%}) | {r['edges']:,} "
+            f"| {r['matrix']} "
+            f"| {r['build_s']:.2f} | {r['ours_s']:.3f} | {r['ours_1w_s']:.3f} "
             f"| {r['networkx_s']:.1f} | {r['ratio']:.0f}x | {r['max_diff_m']:.1e} |"
         )
     for name, reason in skipped:
-        lines.append(f"| {name} | skipped: {reason} | | | | | | | | |")
+        lines.append(f"| {name} | skipped: {reason} | | | | | | | | | |")
     return "\n".join(lines)
 
 
@@ -227,7 +232,7 @@ def main() -> int:
         row = measure(name, *loaded, n_points=n_points, seed=7)
         rows.append(row)
         print(
-            f"  nodes {row['nodes']:,}, build {row['build_s']:.2f} s, ours {row['ours_s']:.2f} s "
+            f"  nodes {row['nodes']:,} (walk core {row['core_nodes']:,}), build {row['build_s']:.2f} s, ours {row['ours_s']:.2f} s "
             f"(1 worker {row['ours_1w_s']:.2f} s), networkx {row['networkx_s']:.1f} s, "
             f"ratio {row['ratio']:.0f}x, max |diff| {row['max_diff_m']:.1e} m",
             flush=True,

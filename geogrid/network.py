@@ -15,9 +15,15 @@ Everything after that is plain numpy / scipy:
   from the point to the street is walked (or ridden) at the same speed;
 * :func:`shortest_path` and :func:`route_geometry` draw one route.
 
-Shortest paths run with :func:`scipy.sparse.csgraph.dijkstra` from the unique
-sources only. scipy holds the GIL while it runs, so big jobs are split over
-forked worker processes (see ``workers`` in :func:`travel_time_matrix`).
+Real OSM streets have a node at every bend, so most nodes join exactly two
+neighbours. Each mode's graph is therefore also compiled into a *core*
+(:class:`CoreGraph`): chains of degree-2 nodes become single arcs. Matrices
+link each point to the ends of its chain by exact along-chain metres and run
+:func:`scipy.sparse.csgraph.dijkstra` on the core only, from the distinct
+chain ends the origins leave by. scipy holds the GIL while it runs, so big
+jobs are split over forked worker processes (see ``workers`` in
+:func:`travel_time_matrix`). Single routes run on the full graph, so they
+list every node they pass.
 """
 
 from __future__ import annotations
