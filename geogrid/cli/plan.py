@@ -1,0 +1,96 @@
+"""``geogrid plan``, ``geogrid coverage`` and ``geogrid posts``: patrol routes and post coverage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import geopandas as gpd
+
+from geogrid.cli.base import friendly_errors, main
+from geogrid.services import patrol as service
+
+
+@main.command("plan")
+@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Patrol TOML config.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [AREA/plans].")
+@click.option("--hotspots", type=click.Path(dir_okay=False, path_type=Path), help="Ranked hot spots (GeoJSON).")
+@click.option("--time-limit", "time_limit_s", type=float, help="Solver seconds [config or 10].")
+@click.option("--seed", type=int, help="Solver seed [config or 1].")
+@click.option("--date", default="", help="Date printed on the route sheets.")
+@friendly_errors
+def plan(
+    area: Path,
+    config_path: Path | None,
+    out_dir: Path | None,
+    hotspots: Path | None,
+    time_limit_s: float | None,
+    seed: int | None,
+    date: str,
+) -> None:
+    """Plan every team's route: writes plan.geojson, <team>.gpx and route_sheets.pdf."""
+    spots = gpd.read_file(hotspots) if hotspots is not None else None
+    run = service.plan_area(
+        area, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed, date=date
+    )
+    from geogrid.patrol import plan_summary
+
+    click.echo(plan_summary(run.problem, run.plan))
+    for path in run.paths:
+        click.echo(f"wrote {path}")
+
+
+@main.command("coverage")
+@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--posts", "posts_layer", default="police", show_default=True, help="Layer of the posts.")
+@click.option("--minutes", default="1,3,5", show_default=True, help="Response times, comma separated.")
+@click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True)
+@click.option("--speed", "speed_kmh", type=float, help="Speed in km/h [mode default].")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write service areas (GeoJSON).")
+@friendly_errors
+def coverage(
+    area: Path, posts_layer: str, minutes: str, mode: str, speed_kmh: float | None, out_path: Path | None
+) -> None:
+    """Service areas (response circles along the streets) and covered shares."""
+    try:
+        mins = tuple(float(m) for m in minutes.split(","))
+    except ValueError as err:
+        raise click.BadParameter(f"{minutes!r}: give minutes like 1,3,5") from err
+    _, shares = service.coverage_report(area, posts_layer, mins, mode, speed_kmh, out_path)
+    for row in shares:
+        click.echo(
+            f"{row['demand']:<14} {row['minutes']:>4g} min  {row['share'] * 100:5.1f} %  "
+            f"({row['covered']:g} of {row['total']:g})"
+        )
+    if out_path is not None:
+        click.echo(f"wrote {out_path}")
+
+
+@main.command("posts")
+@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-k", "k", type=int, default=3, show_default=True, help="New posts to site.")
+@click.option("--minutes", type=float, default=3.0, show_default=True, help="Response time.")
+@click.option("--existing", default="police", show_default=True, help="Layer of existing posts ('' for none).")
+@click.option("--demand", default="incidents", show_default=True, help="incidents, households or 'key locations'.")
+@click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True)
+@click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the posts (GeoJSON).")
+@friendly_errors
+def posts(
+    area: Path, k: int, minutes: float, existing: str, demand: str, mode: str, time_limit_s: float, out_path: Path | None
+) -> None:
+    """Choose K new posts that maximise the demand reached within MINUTES (MCLP)."""
+    chosen = service.site_posts(
+        area, k, minutes, existing or None, mode=mode, demand=demand, time_limit_s=time_limit_s
+    )
+    share = float(chosen["covered_share"].iloc[0]) if len(chosen) else 0.0
+    for _, row in chosen.iterrows():
+        tag = "new" if row["new"] else "existing"
+        click.echo(f"{tag:<8} {row.geometry.y:.6f},{row.geometry.x:.6f}  reaches {row['covers']:g}")
+    click.echo(f"covered within {minutes:g} min: {share * 100:.1f} %" + (" (proven optimal)" if chosen["optimal"].all() else ""))
+    if out_path is not None:
+        from geogrid.io.plans import write_bytes_atomic
+
+        write_bytes_atomic(out_path, chosen.to_json(ensure_ascii=False).encode("utf-8"))
+        click.echo(f"wrote {out_path}")

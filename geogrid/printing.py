@@ -1,0 +1,294 @@
+"""Printable A4 route sheets (PDF bytes) for patrol team leaders.
+
+One sheet per team: header (team, leader, shift, totals), a map drawn from
+the area's own street edges (no tile server), the route with numbered stops,
+and a table of stops with times, dwell, notes and a check box. Chinese text
+uses an embedded CJK TrueType font (WenQuanYi Micro Hei from Debian
+``fonts-wqy-microhei``), subset into the PDF so any viewer shows it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from geogrid.errors import InputError
+from geogrid.patrol import PatrolPlan, PatrolProblem, TeamRoute, format_hhmm
+
+CJK_FONT_PATHS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+FONT = "GeogridCJK"
+KIND_ZH = {
+    "hotspot": "热点",
+    "school": "学校",
+    "kindergarten": "幼儿园",
+    "university": "大学",
+    "college": "学院",
+    "marketplace": "市场",
+    "supermarket": "超市",
+    "mall": "商场",
+    "subway_entrance": "地铁口",
+    "subway_station": "地铁站",
+    "railway_station": "火车站",
+    "bus_station": "公交站",
+    "police": "派出所",
+    "fire_station": "消防站",
+    "grid": "网格",
+}
+MODE_ZH = {"walk": "步行", "bike": "电动自行车", "drive": "汽车"}
+ROUTE_COLOUR = colors.HexColor("#1f5fbf")
+STOP_COLOUR = colors.HexColor("#c0392b")
+
+
+def register_cjk_font(paths: Sequence[str] = CJK_FONT_PATHS) -> str:
+    """Register the first CJK TrueType font found; returns its reportlab name."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return FONT
+    for path in paths:
+        if Path(path).exists():
+            pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
+            return FONT
+    raise InputError(
+        "no CJK font for the route sheets; install the Debian package fonts-wqy-microhei",
+        [f"looked for {p}" for p in paths],
+    )
+
+
+def render_route_sheets(
+    problem: PatrolProblem,
+    plan: PatrolPlan,
+    routes: gpd.GeoDataFrame,
+    edges: gpd.GeoDataFrame | None,
+    metric_crs: str,
+    *,
+    title: str = "平安巡逻路线单",
+    date: str = "",
+) -> bytes:
+    """All teams' route sheets as one PDF (one or more A4 pages per team).
+
+    Parameters
+    ----------
+    problem, plan : the solved problem.
+    routes : frame from :func:`geogrid.patrol.plan_frames` (one line per team).
+    edges : street edges (EPSG:4326) drawn as the map background; None: no streets.
+    metric_crs : CRS to draw the map in (metres, north up).
+    """
+    font = register_cjk_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf.setTitle(title)
+    streets = None
+    if edges is not None and len(edges):
+        streets = edges.to_crs(metric_crs)
+    lines = routes.set_index("team").to_crs(metric_crs) if len(routes) else routes
+    for route in plan.routes:
+        team = problem.teams[route.team]
+        line = lines.geometry.get(team.id) if len(lines) else None
+        _sheet(pdf, font, problem, route, line, streets, metric_crs, title, date)
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _sheet(
+    pdf: canvas.Canvas,
+    font: str,
+    problem: PatrolProblem,
+    route: TeamRoute,
+    line: shapely.LineString | None,
+    streets: gpd.GeoDataFrame | None,
+    metric_crs: str,
+    title: str,
+    date: str,
+) -> None:
+    team = problem.teams[route.team]
+    width, height = A4
+    margin = 14 * mm
+    top = height - margin
+    pdf.setFont(font, 16)
+    pdf.drawString(margin, top - 6 * mm, f"{title} · {team.name or team.id}")
+    pdf.setFont(font, 9.5)
+    info = (
+        f"队长 Leader: {team.leader or '—'}   人数 Size: {team.size}   "
+        f"方式 Mode: {MODE_ZH.get(team.mode, team.mode)} {team.speed_kmh:g} km/h   "
+        f"班次 Shift: {format_hhmm(team.shift_start_s)}–{format_hhmm(team.shift_end_s)}"
+    )
+    pdf.drawString(margin, top - 12 * mm, info)
+    totals = (
+        f"出发 Depart {format_hhmm(route.depart_s)}  返回 Back {format_hhmm(route.return_s)}  "
+        f"用时 Total {route.total_s // 60} min  路程 Distance {route.metres / 1000:.2f} km  "
+        f"停靠点 Stops {len(route.visits)}"
+    )
+    pdf.drawString(margin, top - 17 * mm, totals + (f"   日期 Date: {date}" if date else "   日期 Date: ________"))
+
+    # ---- map
+    map_h = 105 * mm
+    map_box = (margin, top - 21 * mm - map_h, width - 2 * margin, map_h)
+    points = [problem.stops[v.stop].point for v in route.visits]
+    _draw_map(pdf, font, map_box, team.base, points, line, streets, metric_crs)
+
+    # ---- table
+    y = map_box[1] - 8 * mm
+    cols = [margin, margin + 8 * mm, margin + 16 * mm, margin + 44 * mm, margin + 58 * mm, margin + 128 * mm]
+    heads = ["✓", "No.", "到达–离开 Time", "停留 min", "地点 Place", "类型 / 备注 Kind / notes"]
+    row_h = 7.2 * mm
+
+    def header(y: float) -> float:
+        pdf.setFont(font, 9)
+        pdf.setFillColor(colors.black)
+        for x, h in zip(cols, heads, strict=True):
+            pdf.drawString(x + 1, y, "" if h == "✓" else h)
+        pdf.line(margin, y - 2, width - margin, y - 2)
+        return y - row_h
+
+    y = header(y)
+    for n, visit in enumerate(route.visits, 1):
+        if y < margin + 12 * mm:
+            _footer(pdf, font, team.id, margin)
+            pdf.showPage()
+            y = header(height - margin - 6 * mm)
+        stop = problem.stops[visit.stop]
+        pdf.setFont(font, 9.5)
+        pdf.rect(cols[0] + 1, y - 1, 4 * mm, 4 * mm, stroke=1, fill=0)
+        pdf.drawString(cols[1] + 1, y, str(n))
+        pdf.drawString(cols[2] + 1, y, f"{format_hhmm(visit.start_s)}–{format_hhmm(visit.leave_s)}")
+        pdf.drawString(cols[3] + 1, y, f"{stop.dwell_s // 60}")
+        pdf.drawString(cols[4] + 1, y, _fit(pdf, font, 9.5, stop.name or stop.id, cols[5] - cols[4] - 3))
+        note = KIND_ZH.get(stop.kind, stop.kind)
+        if stop.window_s:
+            note += f" 时窗 {format_hhmm(stop.window_s[0])}–{format_hhmm(stop.window_s[1])}"
+        if stop.notes:
+            note += f" · {stop.notes}"
+        pdf.setFont(font, 8)
+        pdf.drawString(cols[5] + 1, y, _fit(pdf, font, 8, note, width - margin - cols[5] - 2))
+        pdf.setStrokeColor(colors.lightgrey)
+        pdf.line(margin, y - 2.5 * mm, width - margin, y - 2.5 * mm)
+        pdf.setStrokeColor(colors.black)
+        y -= row_h
+    if not route.visits:
+        pdf.setFont(font, 10)
+        pdf.drawString(margin, y, "本班次无巡逻点 No stops on this shift.")
+    _footer(pdf, font, team.id, margin)
+    pdf.showPage()
+
+
+def _footer(pdf: canvas.Canvas, font: str, team_id: str, margin: float) -> None:
+    pdf.setFont(font, 7.5)
+    pdf.setFillColor(colors.grey)
+    pdf.drawString(
+        margin,
+        margin - 6 * mm,
+        f"geogrid · {team_id} · 签名 Signature: ____________   地图数据 © OpenStreetMap contributors",
+    )
+    pdf.setFillColor(colors.black)
+
+
+def _fit(pdf: canvas.Canvas, font: str, size: float, text: str, width: float) -> str:
+    if pdf.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdf.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _draw_map(
+    pdf: canvas.Canvas,
+    font: str,
+    box: tuple[float, float, float, float],
+    base: tuple[float, float] | None,
+    points: list[tuple[float, float] | None],
+    line: shapely.LineString | None,
+    streets: gpd.GeoDataFrame | None,
+    metric_crs: str,
+) -> None:
+    bx, by, bw, bh = box
+    pdf.setStrokeColor(colors.black)
+    pdf.rect(bx, by, bw, bh, stroke=1, fill=0)
+    lonlat = [p for p in [base, *points] if p is not None]
+    if not lonlat:
+        return
+    pts = gpd.GeoSeries(shapely.points(np.asarray(lonlat)), crs="EPSG:4326").to_crs(metric_crs)
+    geoms = list(pts)
+    if line is not None and not line.is_empty:
+        geoms.append(line)
+    west, south, east, north = shapely.GeometryCollection(geoms).bounds
+    pad = max(east - west, north - south) * 0.08 + 80.0
+    west, south, east, north = west - pad, south - pad, east + pad, north + pad
+    scale = min(bw / (east - west), bh / (north - south))
+    cx, cy = (west + east) / 2, (south + north) / 2
+
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return bx + bw / 2 + (x - cx) * scale, by + bh / 2 + (y - cy) * scale
+
+    half_w, half_h = bw / 2 / scale, bh / 2 / scale
+    view = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    path = pdf.beginPath()
+    path.rect(bx, by, bw, bh)
+    pdf.saveState()
+    pdf.clipPath(path, stroke=0, fill=0)
+    if streets is not None:
+        shown = streets[streets.intersects(view)]
+        major = shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"]) if "highway" in shown else None
+        for i, geom in enumerate(shown.geometry):
+            coords = shapely.get_coordinates(geom)
+            is_major = bool(major.iloc[i]) if major is not None else False
+            pdf.setStrokeColor(colors.HexColor("#9a9a9a" if is_major else "#c8c8c8"))
+            pdf.setLineWidth(1.2 if is_major else 0.5)
+            p = pdf.beginPath()
+            p.moveTo(*xy(*coords[0]))
+            for c in coords[1:]:
+                p.lineTo(*xy(*c))
+            pdf.drawPath(p, stroke=1, fill=0)
+    if line is not None and not line.is_empty:
+        coords = shapely.get_coordinates(line)
+        pdf.setStrokeColor(ROUTE_COLOUR)
+        pdf.setLineWidth(2.0)
+        p = pdf.beginPath()
+        p.moveTo(*xy(*coords[0]))
+        for c in coords[1:]:
+            p.lineTo(*xy(*c))
+        pdf.drawPath(p, stroke=1, fill=0)
+    metric = [shapely.get_coordinates(g)[0] for g in pts]
+    start = 0
+    if base is not None:
+        x, y = xy(*metric[0])
+        pdf.setFillColor(colors.black)
+        pdf.rect(x - 4, y - 4, 8, 8, stroke=0, fill=1)
+        pdf.setFillColor(colors.white)
+        pdf.setFont(font, 6.5)
+        pdf.drawCentredString(x, y - 2.2, "B")
+        start = 1
+    for n, c in enumerate(metric[start:], 1):
+        x, y = xy(*c)
+        pdf.setFillColor(STOP_COLOUR)
+        pdf.setStrokeColor(colors.white)
+        pdf.circle(x, y, 5.2, stroke=1, fill=1)
+        pdf.setFillColor(colors.white)
+        pdf.setFont(font, 6.5 if n < 10 else 5.5)
+        pdf.drawCentredString(x, y - 2.2, str(n))
+    pdf.restoreState()
+    # scale bar (100 / 200 / 500 m) and north arrow
+    for bar_m in (500, 200, 100, 50):
+        if bar_m * scale < bw / 4:
+            break
+    pdf.setStrokeColor(colors.black)
+    pdf.setFillColor(colors.black)
+    pdf.setLineWidth(1.5)
+    pdf.line(bx + 6 * mm, by + 5 * mm, bx + 6 * mm + bar_m * scale, by + 5 * mm)
+    pdf.setFont(font, 7)
+    pdf.drawString(bx + 6 * mm, by + 6.5 * mm, f"{bar_m} m")
+    pdf.drawString(bx + bw - 8 * mm, by + bh - 8 * mm, "N ↑")
+    pdf.setLineWidth(1)

@@ -1,0 +1,266 @@
+"""Patrol planning for an area workspace: workspace + TOML config -> plan -> files.
+
+The config (see ``data/config/patrol.example.toml``) says which key-location
+layers become stops (prize, dwell, time window, which teams), how hot spots
+weigh and revisit, and the solver's seed and time limit. Hot spots come as
+a frame shaped like ``geogrid.incidents.rank_hotspots`` output (passed in, or
+a GeoJSON file named in the config or on the command line).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from geogrid.coverage import coverage_shares, service_areas
+from geogrid.errors import InputError
+from geogrid.io.plans import write_bytes_atomic, write_plan
+from geogrid.io.workspace import Area, read_area
+from geogrid.network import StreetNetwork
+from geogrid.patrol import (
+    PatrolPlan,
+    PatrolProblem,
+    Stop,
+    build_problem,
+    plan_frames,
+    solve_patrol,
+    stops_from_grids,
+    stops_from_hotspots,
+    stops_from_places,
+    teams_from_frame,
+)
+from geogrid.printing import render_route_sheets
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "solver": {"time_limit_s": 10.0, "seed": 1},
+    "places": [],
+    "hotspots": {},
+}
+PLACE_KEYS = {"layer", "kinds", "prize", "dwell_min", "window", "required", "teams", "skill", "notes", "max_stops"}
+
+
+def read_patrol_config(path: Path | str | None) -> dict[str, Any]:
+    """Read and check a patrol TOML config; None gives the defaults."""
+    if path is None:
+        return dict(DEFAULT_CONFIG)
+    path = Path(path)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise InputError(f"{path}: no such config file") from err
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path}: not valid TOML: {err}") from err
+    problems = []
+    for n, place in enumerate(config.get("places", []), 1):
+        unknown = set(place) - PLACE_KEYS
+        if unknown:
+            problems.append(f"[[places]] #{n}: unknown key(s) {', '.join(sorted(unknown))}")
+        if "layer" not in place:
+            problems.append(f"[[places]] #{n}: say which layer, e.g. layer = \"schools\"")
+        window = place.get("window")
+        if window is not None and (not isinstance(window, list) or len(window) != 2):
+            problems.append(f"[[places]] #{n}: window is two times, e.g. [\"07:30\", \"07:40\"]")
+    if problems:
+        raise InputError(f"{path}: config has problems", problems)
+    return {**DEFAULT_CONFIG, **config}
+
+
+def area_stops(area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | None = None) -> list[Stop]:
+    """All stops the config asks for in ``area``."""
+    stops: list[Stop] = []
+    problems = []
+    for n, place in enumerate(config.get("places", []), 1):
+        layer = area.layers.get(place["layer"])
+        if layer is None:
+            problems.append(
+                f"[[places]] #{n}: area has no layer {place['layer']!r} "
+                f"(it has {', '.join(sorted(area.layers)) or 'none'})"
+            )
+            continue
+        if "kinds" in place:
+            layer = layer[layer["kind"].isin(place["kinds"])]
+        if "max_stops" in place:
+            layer = layer.iloc[: int(place["max_stops"])]
+        window = tuple(place["window"]) if place.get("window") else None
+        stops += stops_from_places(
+            layer,
+            prize=int(place.get("prize", 10)),
+            dwell_min=float(place.get("dwell_min", 10)),
+            window=window,
+            required=bool(place.get("required", False)),
+            skill=place.get("skill"),
+            teams=place.get("teams"),
+            notes=str(place.get("notes", "")),
+        )
+    if problems:
+        raise InputError("the patrol config names layers the area lacks", problems)
+    spots = config.get("hotspots", {})
+    if hotspots is None and spots.get("file"):
+        hotspots = gpd.read_file(area.path / spots["file"])
+    if hotspots is not None and len(hotspots):
+        stops += stops_from_hotspots(
+            hotspots,
+            prize_per_priority=int(spots.get("prize_per_priority", 10)),
+            required_min_priority=spots.get("required_min_priority"),
+            revisit_min_priority=spots.get("revisit_min_priority"),
+            revisit_after_min=float(spots.get("revisit_after_min", 60)),
+            teams=spots.get("teams"),
+        )
+    if config.get("grids", {}).get("pass_every_grid") and len(area.grids):
+        stops += stops_from_grids(area.grids, teams=config["grids"].get("teams"))
+    return stops
+
+
+@dataclass(frozen=True)
+class PatrolRun:
+    """What :func:`plan_area` produced."""
+
+    problem: PatrolProblem
+    plan: PatrolPlan
+    visits: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    paths: tuple[Path, ...]
+
+
+def area_problem(
+    area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | None = None
+) -> tuple[PatrolProblem, StreetNetwork]:
+    """Compile the area's teams and configured stops into a PatrolProblem."""
+    if area.teams is None or not len(area.teams):
+        raise InputError(f"area {area.path} has no teams.geojson; add the patrol teams first")
+    if area.nodes is None or area.edges is None:
+        raise InputError(f"area {area.path} has no street network; rebuild the area")
+    skills = {tid: t.get("skills", []) for tid, t in config.get("teams", {}).items()}
+    teams = teams_from_frame(area.teams, skills)
+    stops = area_stops(area, config, hotspots)
+    if not stops:
+        raise InputError("no stops: list key-location layers under [[places]] or give hot spots")
+    network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
+    return build_problem(network, teams, stops), network
+
+
+def plan_area(
+    folder: Path | str,
+    config_path: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    *,
+    hotspots: gpd.GeoDataFrame | None = None,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    date: str = "",
+) -> PatrolRun:
+    """Plan tonight's routes for every team of the area and write the files.
+
+    Writes ``plan.geojson``, ``<team>.gpx``, ``route_sheets.pdf`` and
+    ``plan.json`` into ``out_dir`` (default ``<area>/plans``).
+    """
+    config = read_patrol_config(config_path)
+    area = read_area(folder)
+    problem, network = area_problem(area, config, hotspots)
+    solver_cfg = config.get("solver", {})
+    plan = solve_patrol(
+        problem,
+        time_limit_s=float(time_limit_s if time_limit_s is not None else solver_cfg.get("time_limit_s", 10)),
+        seed=int(seed if seed is not None else solver_cfg.get("seed", 1)),
+    )
+    visits, routes = plan_frames(problem, plan, network)
+    pdf = render_route_sheets(problem, plan, routes, area.edges, area.metric_crs, date=date)
+    summary = {
+        "area": area.name,
+        "prize": plan.prize,
+        "seed": plan.seed,
+        "solve_s": round(plan.solve_s, 2),
+        "stops": problem.n_stops,
+        "visited": len(plan.visited()),
+        "skipped": [problem.stops[i].id for i in plan.skipped],
+        "teams": routes.drop(columns="geometry").to_dict(orient="records"),
+    }
+    out = Path(out_dir) if out_dir is not None else area.path / "plans"
+    paths = write_plan(out, visits, routes, pdf, summary)
+    return PatrolRun(problem, plan, visits, routes, tuple(paths))
+
+
+def posts_from_area(area: Area, layer: str) -> gpd.GeoDataFrame:
+    """The post locations (e.g. police) of a layer, as points."""
+    if layer not in area.layers:
+        raise InputError(f"area {area.path} has no layer {layer!r}; it has {', '.join(sorted(area.layers))}")
+    posts = area.layers[layer].copy()
+    posts["geometry"] = posts.geometry.representative_point()
+    return posts.set_index("id")
+
+
+def coverage_report(
+    folder: Path | str,
+    posts_layer: str,
+    minutes: tuple[float, ...] = (1.0, 3.0, 5.0),
+    mode: str = "walk",
+    speed_kmh: float | None = None,
+    out_path: Path | str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
+    """Service areas of the posts and what they cover (incidents, households, places)."""
+    area = read_area(folder)
+    assert area.nodes is not None and area.edges is not None
+    network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
+    posts = posts_from_area(area, posts_layer)
+    areas = service_areas(network, posts, minutes, mode=mode, speed_kmh=speed_kmh)
+    demand = _demand_layers(area, exclude=posts_layer)
+    shares = coverage_shares(network, posts, demand, minutes, mode=mode, speed_kmh=speed_kmh)
+    if out_path is not None:
+        write_bytes_atomic(Path(out_path), areas.to_json(ensure_ascii=False).encode("utf-8"))
+    return areas, shares
+
+
+def _demand_layers(area: Area, exclude: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    demand: dict[str, gpd.GeoDataFrame] = {}
+    if area.incidents is not None and len(area.incidents):
+        demand["incidents"] = area.incidents
+    if len(area.buildings) and "households" in area.buildings:
+        b = area.buildings[area.buildings["households"].fillna(0) > 0].copy()
+        b["geometry"] = b.geometry.representative_point()
+        b["weight"] = b["households"].astype(float)
+        demand["households"] = b
+    places = [f for name, f in area.layers.items() if name != exclude and len(f)]
+    if places:
+        import pandas as pd
+
+        key = gpd.GeoDataFrame(pd.concat(places, ignore_index=True), crs="EPSG:4326")
+        key["geometry"] = key.geometry.representative_point()
+        demand["key locations"] = key
+    return demand
+
+
+def site_posts(
+    folder: Path | str,
+    k: int,
+    minutes: float = 3.0,
+    existing_layer: str | None = "police",
+    candidates: str = "nodes",
+    mode: str = "walk",
+    speed_kmh: float | None = None,
+    demand: str = "incidents",
+    time_limit_s: float = 10.0,
+) -> gpd.GeoDataFrame:
+    """Choose ``k`` new posts maximising the demand reached within ``minutes``."""
+    from geogrid.coverage import choose_posts
+
+    area = read_area(folder)
+    assert area.nodes is not None and area.edges is not None
+    network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
+    layers = _demand_layers(area)
+    if demand not in layers:
+        raise InputError(f"no demand layer {demand!r}; choose from {', '.join(layers)}")
+    existing = posts_from_area(area, existing_layer) if existing_layer else None
+    return choose_posts(
+        network,
+        layers[demand],
+        k,
+        minutes=minutes,
+        existing=existing,
+        mode=mode,
+        speed_kmh=speed_kmh,
+        time_limit_s=time_limit_s,
+    )

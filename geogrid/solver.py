@@ -1,0 +1,263 @@
+"""The optimisation adapter: the only module that imports OR-Tools.
+
+It sees numbers only (STYLE: geometry -> matrix -> model). Two models:
+
+* :func:`solve_routing` - vehicle routing with time windows, service (dwell)
+  times, per-vehicle shifts and travel matrices, optional nodes with prizes
+  (disjunction penalties: prize-collecting / team orienteering), allowed
+  vehicles per node, capacities and "visit b at least ``gap`` after a".
+* :func:`solve_covering` - maximal covering location (MCLP) as a MIP with
+  some facilities fixed open.
+
+Determinism: the ``seed`` permutes the order in which nodes are handed to
+the routing model (OR-Tools routing has no seed of its own), so the same
+seed with the same ``solution_limit`` gives the same routes. A pure
+``time_limit_s`` stop depends on machine speed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.linear_solver import pywraplp
+
+UNLIMITED = 2**40
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """Routes found by :func:`solve_routing`.
+
+    Attributes
+    ----------
+    routes : tuple of tuple of int
+        Per vehicle, the visited node indices in order (without start/end).
+    service_start : tuple of tuple of int
+        Per vehicle, the earliest feasible service start time of each visit.
+    start_time : tuple of int
+        Per vehicle, the time it leaves its start node.
+    found : bool
+        False when no solution satisfied the hard constraints.
+    objective : int
+        OR-Tools objective (arc cost + penalties of skipped nodes).
+    solve_s : float
+        Wall-clock seconds spent searching.
+    """
+
+    routes: tuple[tuple[int, ...], ...]
+    service_start: tuple[tuple[int, ...], ...]
+    start_time: tuple[int, ...]
+    found: bool
+    objective: int
+    solve_s: float
+
+
+def solve_routing(
+    travel: np.ndarray,
+    vehicle_matrix: Sequence[int],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    shift: Sequence[tuple[int, int]],
+    service: Sequence[int],
+    windows: Sequence[tuple[int, int] | None],
+    penalties: Sequence[int | None],
+    *,
+    allowed: Sequence[Sequence[int] | None] | None = None,
+    demand: Sequence[int] | None = None,
+    capacity: Sequence[int] | None = None,
+    min_gaps: Sequence[tuple[int, int, int]] = (),
+    arc_cost: np.ndarray | None = None,
+    time_limit_s: float = 10.0,
+    solution_limit: int | None = None,
+    seed: int = 0,
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+) -> RoutingResult:
+    """Solve a rich VRP on integer travel times.
+
+    Parameters
+    ----------
+    travel : (m, L, L) int array
+        Travel times between all L nodes, one matrix per travel mode/speed.
+    vehicle_matrix : per vehicle, which of the m matrices it uses.
+    starts, ends : per vehicle, its start and end node (never visited as stops).
+    shift : per vehicle, (earliest start, latest end).
+    service : per node, service (dwell) time.
+    windows : per node, (earliest, latest) service start or None.
+    penalties : per node, the penalty for skipping it, or None if required.
+        Depot nodes are ignored.
+    allowed : per node, vehicle indices that may serve it (None: all).
+    demand, capacity : optional load per node and capacity per vehicle.
+    min_gaps : (a, b, gap): if b is served, a is served and b starts at
+        least ``gap`` after a starts.
+    arc_cost : (m, L, L) int array, optional
+        Cost per arc (default: travel).
+    time_limit_s, solution_limit, seed, metaheuristic
+        Search control.
+    """
+    travel = np.asarray(travel, dtype=np.int64)
+    n_nodes = travel.shape[1]
+    n_vehicles = len(starts)
+    depots = set(starts) | set(ends)
+    # seed -> permutation of the model's node order (deterministic)
+    rng = np.random.default_rng(seed)
+    perm = np.arange(n_nodes)
+    if seed:
+        perm = rng.permutation(n_nodes)
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(n_nodes)  # model node -> our node is perm; ours -> model is inv
+
+    manager = pywrapcp.RoutingIndexManager(
+        n_nodes, n_vehicles, [int(inv[s]) for s in starts], [int(inv[e]) for e in ends]
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    service_arr = np.asarray(service, dtype=np.int64)
+    node_of_index = np.array(
+        [perm[manager.IndexToNode(i)] for i in range(routing.Size() + n_vehicles)], dtype=np.int64
+    )
+    # transit per matrix: service at the origin + travel
+    transit_tables = [
+        (travel[k] + service_arr[:, None])[node_of_index][:, node_of_index].tolist()
+        for k in range(travel.shape[0])
+    ]
+    costs = travel if arc_cost is None else np.asarray(arc_cost, dtype=np.int64)
+    cost_tables = [costs[k][node_of_index][:, node_of_index].tolist() for k in range(costs.shape[0])]
+
+    def make_cb(table: list[list[int]]):
+        return lambda i, j: table[i][j]
+
+    transit_cb = [routing.RegisterTransitCallback(make_cb(t)) for t in transit_tables]
+    cost_cb = [routing.RegisterTransitCallback(make_cb(t)) for t in cost_tables]
+    for v in range(n_vehicles):
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[vehicle_matrix[v]], v)
+    horizon = int(max(e for _, e in shift)) + 1
+    routing.AddDimensionWithVehicleTransits(
+        [transit_cb[vehicle_matrix[v]] for v in range(n_vehicles)], horizon, horizon, False, "time"
+    )
+    time_dim = routing.GetDimensionOrDie("time")
+    for v in range(n_vehicles):
+        lo, hi = shift[v]
+        time_dim.CumulVar(routing.Start(v)).SetRange(int(lo), int(hi))
+        time_dim.CumulVar(routing.End(v)).SetRange(int(lo), int(hi))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+    if demand is not None and capacity is not None:
+        demand_arr = np.asarray(demand, dtype=np.int64)
+        dem_cb = routing.RegisterUnaryTransitCallback(
+            lambda i: int(demand_arr[node_of_index[i]])
+        )
+        routing.AddDimensionWithVehicleCapacity(
+            dem_cb, 0, [int(c) for c in capacity], True, "load"
+        )
+    solver = routing.solver()
+    for node in range(n_nodes):
+        if node in depots:
+            continue
+        index = manager.NodeToIndex(int(inv[node]))
+        w = windows[node]
+        if w is not None:
+            time_dim.CumulVar(index).SetRange(int(w[0]), int(w[1]))
+        if allowed is not None:
+            ok = allowed[node]
+            if ok is not None and len(ok) < n_vehicles:
+                routing.VehicleVar(index).SetValues([-1, *(int(v) for v in ok)])
+        pen = penalties[node]
+        if pen is not None:
+            routing.AddDisjunction([index], int(pen))
+    for a, b, gap in min_gaps:
+        ia = manager.NodeToIndex(int(inv[a]))
+        ib = manager.NodeToIndex(int(inv[b]))
+        solver.Add(routing.ActiveVar(ib) <= routing.ActiveVar(ia))
+        solver.Add(
+            time_dim.CumulVar(ib) - time_dim.CumulVar(ia) - int(gap)
+            >= -horizon * (1 - routing.ActiveVar(ib))
+        )
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    params.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
+    )
+    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if solution_limit is not None:
+        params.solution_limit = int(solution_limit)
+    t0 = time.perf_counter()
+    solution = routing.SolveWithParameters(params)
+    solve_s = time.perf_counter() - t0
+    if solution is None:
+        empty = tuple(() for _ in range(n_vehicles))
+        return RoutingResult(empty, empty, tuple(0 for _ in range(n_vehicles)), False, 0, solve_s)
+    routes, starts_out, depart = [], [], []
+    for v in range(n_vehicles):
+        index = routing.Start(v)
+        depart.append(int(solution.Min(time_dim.CumulVar(index))))
+        nodes, times = [], []
+        index = solution.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            nodes.append(int(perm[manager.IndexToNode(index)]))
+            times.append(int(solution.Min(time_dim.CumulVar(index))))
+            index = solution.Value(routing.NextVar(index))
+        routes.append(tuple(nodes))
+        starts_out.append(tuple(times))
+    return RoutingResult(
+        tuple(routes), tuple(starts_out), tuple(depart), True, int(solution.ObjectiveValue()), solve_s
+    )
+
+
+@dataclass(frozen=True)
+class CoveringResult:
+    """Facilities chosen by :func:`solve_covering`."""
+
+    open: tuple[int, ...]
+    covered_weight: float
+    bound: float
+    optimal: bool
+    solve_s: float
+
+
+def solve_covering(
+    cover: np.ndarray,
+    weights: Sequence[float],
+    n_open: int,
+    fixed: Sequence[int] = (),
+    *,
+    time_limit_s: float = 10.0,
+) -> CoveringResult:
+    """Maximal covering location: open ``n_open`` more sites besides ``fixed``.
+
+    Parameters
+    ----------
+    cover : (n_sites, n_demand) bool
+        ``cover[j, i]``: site j covers demand i.
+    weights : per demand point.
+    n_open : new sites to open (in addition to the fixed ones).
+    fixed : sites that are open already.
+    """
+    cover = np.asarray(cover, dtype=bool)
+    w = np.asarray(weights, dtype=float)
+    n_sites, n_demand = cover.shape
+    t0 = time.perf_counter()
+    solver = pywraplp.Solver.CreateSolver("SCIP") or pywraplp.Solver.CreateSolver("CBC")
+    x = [solver.BoolVar(f"x{j}") for j in range(n_sites)]
+    fixed_set = {int(j) for j in fixed}
+    for j in fixed_set:
+        x[j].SetLb(1)
+    solver.Add(sum(x) == len(fixed_set) + int(n_open))
+    # demand covered by a fixed site is simply counted; others get a y variable
+    pre = cover[sorted(fixed_set)].any(axis=0) if fixed_set else np.zeros(n_demand, dtype=bool)
+    objective = solver.Objective()
+    for i in np.flatnonzero(~pre & cover.any(axis=0) & (w > 0)):
+        y = solver.NumVar(0, 1, f"y{i}")
+        solver.Add(y <= sum(x[j] for j in np.flatnonzero(cover[:, i])))
+        objective.SetCoefficient(y, float(w[i]))
+    objective.SetMaximization()
+    solver.SetTimeLimit(int(time_limit_s * 1000))
+    status = solver.Solve()
+    solve_s = time.perf_counter() - t0
+    chosen = tuple(j for j in range(n_sites) if x[j].solution_value() > 0.5)
+    covered = float(w[cover[list(chosen)].any(axis=0)].sum()) if chosen else 0.0
+    bound = float(objective.BestBound()) + float(w[pre].sum())
+    return CoveringResult(chosen, covered, bound, status == pywraplp.Solver.OPTIMAL, solve_s)
