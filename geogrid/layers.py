@@ -303,6 +303,45 @@ SPECS: dict[str, LayerSpec] = {
                     "bool",
                     "Drawn by hand: automatic re-gridding keeps this grid as it is.",
                 ),
+                _p(
+                    "population",
+                    "float",
+                    "Population estimate (households x persons per household, or counted).",
+                    unit="persons",
+                    minimum=0,
+                ),
+                _p("area_m2", "float", "Area in the area's metric CRS.", unit="m²", minimum=0),
+                _p(
+                    "polsby_popper",
+                    "float",
+                    "Compactness 4πA/P² (1 for a circle).",
+                    minimum=0,
+                    maximum=1,
+                ),
+                _p("units", "int", "Base units (street blocks) in the grid.", minimum=0),
+            ),
+            id_property="code",
+        ),
+        LayerSpec(
+            name="communities",
+            file_pattern="communities.geojson",
+            geometry_types=_POLYGONS,
+            description=(
+                "Parent units (社区 communities) that grids nest in; optional. "
+                "Without it the whole area is one parent."
+            ),
+            properties=(
+                _p(
+                    "code",
+                    "str",
+                    "12-digit code: admin code (6) + street (3) + community (3), e.g. "
+                    "110108001002.",
+                    required=True,
+                    unique=True,
+                ),
+                _p("name", "str", "Community name (Chinese kept as is)."),
+                _p("admin_level", "int", "OSM admin_level of the source boundary."),
+                _p("source", "str", "Where the outline comes from (OSM relation, survey, ...)."),
             ),
             id_property="code",
         ),

@@ -48,6 +48,7 @@ def test_every_workspace_layer_has_a_spec() -> None:
     """SPECS documents every layer of the area workspace in docs/ARCHITECTURE.md."""
     assert set(SPECS) == {
         "boundary",
+        "communities",
         "grids",
         "buildings",
         "places",
