@@ -17,9 +17,6 @@ copying the old file to the area's ``history/`` folder.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +33,7 @@ from shapely.geometry import mapping, shape
 
 from geogrid.crs import WGS84, to_wgs84
 from geogrid.errors import CRSError, InputError
+from geogrid.io.atomic import copy_atomic, write_text_atomic
 from geogrid.layers import (
     LayerSpec,
     errors_in,
@@ -437,7 +435,7 @@ def write_layer(
                 "or history=False"
             )
         save_history(path, Path(history_dir), author=author, message=message)
-    _write_text_atomic(path, text)
+    write_text_atomic(path, text)
     return path
 
 
@@ -475,33 +473,8 @@ def save_history(
         "author": author,
         "message": message,
     }
-    _copy_atomic(path, copy)
-    _write_text_atomic(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    copy_atomic(path, copy)
+    write_text_atomic(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return copy
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Write UTF-8 text to a temp file in ``path``'s folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` through a temp file and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
