@@ -695,7 +695,7 @@ def _contract(matrix: csr_matrix, n_nodes: int) -> CoreGraph:
     chains, interior = _walk_chains(interior, nb0, nb1)
     # Orient oneway chains in their direction of travel.
     for k, seq in enumerate(chains):
-        if _arc_lookup(matrix, seq[:1], seq[1:2])[0] < 0:
+        if _arc_lookup(matrix, np.asarray(seq[:1]), np.asarray(seq[1:2]))[0] < 0:
             chains[k] = seq[::-1]
     sizes = np.array([len(s) for s in chains], dtype=np.int64)
     chain_ptr = np.zeros(len(chains) + 1, dtype=np.int64)
