@@ -1,0 +1,50 @@
+"""`geogrid plan`, `geogrid coverage` and `geogrid posts` on the demo area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geogrid.cli import main
+from geogrid.services.demo import build_demo
+
+DATA = Path(__file__).parent / "data" / "patrol"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "helsinki-demo"
+    build_demo(out)
+    return out
+
+
+def test_plan_command_writes_sheets_and_gpx(demo: Path, tmp_path: Path) -> None:
+    """One command gives route sheets and a GPX per team."""
+    result = CliRunner().invoke(
+        main, ["plan", str(demo), "--config", str(DATA / "small.toml"), "--out", str(tmp_path), "--time-limit", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "team-3" in result.output
+    assert (tmp_path / "route_sheets.pdf").exists() and len(list(tmp_path.glob("*.gpx"))) == 3
+
+
+def test_plan_command_bad_config_exits_1(demo: Path) -> None:
+    """A bad config prints the problems, no traceback, exit code 1."""
+    result = CliRunner().invoke(main, ["plan", str(demo), "--config", str(DATA / "bad.toml")])
+    assert result.exit_code == 1 and "windw" in result.output and "Traceback" not in result.output
+
+
+def test_coverage_and_posts_commands(demo: Path, tmp_path: Path) -> None:
+    """coverage prints shares per minute; posts prints the chosen sites and the share."""
+    result = CliRunner().invoke(main, ["coverage", str(demo), "--minutes", "1,3"])
+    assert result.exit_code == 0, result.output
+    assert "incidents" in result.output and "%" in result.output
+    result = CliRunner().invoke(
+        main, ["posts", str(demo), "-k", "1", "--time-limit", "5", "--out", str(tmp_path / "posts.geojson")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "new" in result.output and (tmp_path / "posts.geojson").exists()
+    result = CliRunner().invoke(main, ["coverage", str(demo), "--minutes", "x"])
+    assert result.exit_code == 2

@@ -1,0 +1,79 @@
+"""From the demo area and a TOML config to checked plans, files and coverage figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geogrid.errors import InputError
+from geogrid.io.workspace import read_area
+from geogrid.patrol import check_plan
+from geogrid.services.demo import build_demo
+from geogrid.services.patrol import (
+    area_stops,
+    coverage_report,
+    plan_area,
+    read_patrol_config,
+    site_posts,
+)
+from tests.patrol_area import grid_count_hotspots
+
+DATA = Path(__file__).parent / "data" / "patrol"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "helsinki-demo"
+    build_demo(out)
+    return out
+
+
+def test_plan_area_writes_checked_plan(demo: Path, tmp_path: Path) -> None:
+    """Three teams get routes that pass check_plan; GeoJSON, GPX, PDF and summary are written."""
+    area = read_area(demo, with_network=False)
+    assert area.incidents is not None
+    spots = grid_count_hotspots(area.incidents, area.metric_crs, top=8)
+    run = plan_area(demo, DATA / "small.toml", tmp_path, hotspots=spots)
+    assert check_plan(run.problem, run.plan) == []
+    assert len(run.plan.routes) == 3 and run.plan.prize > 0
+    names = sorted(p.name for p in run.paths)
+    assert names == ["plan.geojson", "plan.json", "route_sheets.pdf", "team-1.gpx", "team-2.gpx", "team-3.gpx"]
+    kinds = {run.problem.stops[i].kind for i in run.plan.visited()}
+    assert "hotspot" in kinds
+    # the morning team is the one at the school (window 07:30-07:40)
+    for route in run.plan.routes:
+        for v in route.visits:
+            if run.problem.stops[v.stop].kind == "school":
+                assert run.problem.teams[route.team].id == "team-3"
+
+
+def test_config_problems_are_listed(tmp_path: Path) -> None:
+    """A bad config names every problem; a missing file and bad TOML are clear."""
+    with pytest.raises(InputError) as err:
+        read_patrol_config(DATA / "bad.toml")
+    assert "windw" in str(err.value) and "two times" in str(err.value)
+    with pytest.raises(InputError, match="no such config"):
+        read_patrol_config(tmp_path / "none.toml")
+    (tmp_path / "x.toml").write_text("[[places]\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        read_patrol_config(tmp_path / "x.toml")
+
+
+def test_unknown_layer_is_named(demo: Path) -> None:
+    """A config naming a layer the area lacks lists the layers it has."""
+    area = read_area(demo, with_network=False)
+    with pytest.raises(InputError, match="has no layer 'kindergartens'.*schools"):
+        area_stops(area, {"places": [{"layer": "kindergartens"}]})
+
+
+def test_coverage_report_and_posts(demo: Path, tmp_path: Path) -> None:
+    """Coverage shares grow with minutes; siting posts keeps the existing one and covers more."""
+    areas, shares = coverage_report(demo, "police", (1, 5), out_path=tmp_path / "areas.geojson")
+    assert (tmp_path / "areas.geojson").exists() and len(areas) == 2
+    inc = [r["share"] for r in shares if r["demand"] == "incidents"]
+    assert 0 <= inc[0] <= inc[1] <= 1
+    posts = site_posts(demo, 2, minutes=3, time_limit_s=5)
+    assert list(posts["new"]) == [False, True, True]
+    before = [r for r in coverage_report(demo, "police", (3,))[1] if r["demand"] == "incidents"][0]
+    assert posts["covered_share"].iloc[0] > before["share"]
