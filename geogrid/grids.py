@@ -66,8 +66,12 @@ PERSONS_PER_HOUSEHOLD = 2.62
 MIN_SHARED_M = 1.0
 #: Street blocks smaller than this join a neighbour.
 MIN_UNIT_M2 = 100.0
-#: Gaps, overlaps and outside parts smaller than this are ignored by validate_grids.
-TOLERANCE_M2 = 1.0
+#: Gaps, overlaps and outside parts smaller than this (a 5 m x 5 m patch, far below a
+#: building; left by snapping to 1 cm) are ignored by validate_grids.
+TOLERANCE_M2 = 25.0
+#: Coordinates are snapped to this grid (degrees, about 1 cm) so that written
+#: layers (7 decimals) stay valid polygons.
+GRID_SIZE_DEG = 1e-7
 #: Default 12-digit parent code when an area has no communities layer.
 DEFAULT_PARENT_CODE = "000000000000"
 
@@ -234,9 +238,9 @@ def units_from_streets(
     codes = _parent_codes(faces, parents, parent_geoms)
     faces, codes = _merge_slivers(faces, codes, min_unit_m2)
     units = gpd.GeoDataFrame({"parent_code": codes}, geometry=list(faces), crs=metric_crs)
-    units = _ordered(units, metric_crs)
+    units = order_rows(units, metric_crs)
     units.index = pd.Index([f"b{i + 1:04d}" for i in range(len(units))], name="unit_id")
-    return to_wgs84(units, "units")
+    return snap(to_wgs84(units, "units"))
 
 
 def _parent_codes(
@@ -290,7 +294,7 @@ def _merge_slivers(
     return faces[alive], [c for c, a in zip(codes, alive, strict=True) if a]
 
 
-def _ordered(frame: gpd.GeoDataFrame, metric_crs: str | None = None) -> gpd.GeoDataFrame:
+def order_rows(frame: gpd.GeoDataFrame, metric_crs: str | None = None) -> gpd.GeoDataFrame:
     """Sort rows north to south in rows, west to east within a row.
 
     Rows are as high as the square root of the median area; measured in
@@ -338,7 +342,7 @@ def refine_units(
         outline = metric_units.geometry.iloc[pos]
         points = shapely.point_on_surface(inside.geometry.to_numpy())
         cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=outline))
-        cells = shapely.intersection(cells, outline)
+        cells = shapely.get_parts(shapely.intersection(cells, outline))  # one unit per piece
         cells = cells[~shapely.is_empty(cells) & (shapely.area(cells) > 0)]
         frame = gpd.GeoDataFrame(
             {"parent_code": units["parent_code"].iloc[pos]},
@@ -350,7 +354,7 @@ def refine_units(
     if not pieces:
         return units
     extra = pd.concat([f for _, f in pieces])
-    extra = count_households(to_wgs84(extra, "units"), buildings.iloc[np.isin(which, [units.index.get_loc(u) for u, _ in pieces])], metric_crs, persons_per_household)
+    extra = count_households(snap(to_wgs84(extra, "units")), buildings.iloc[np.isin(which, [units.index.get_loc(u) for u, _ in pieces])], metric_crs, persons_per_household)
     kept = units.drop(index=[u for u, _ in pieces])
     out = pd.concat([kept, extra[[c for c in kept.columns if c in extra.columns]]])
     out.index.name = "unit_id"
@@ -397,7 +401,14 @@ def units_from_buildings(
         index=pd.Index(ids, name="unit_id"),
         crs=metric_crs,
     )
-    return to_wgs84(units, "units")
+    return snap(to_wgs84(units, "units"))
+
+
+def snap(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Snap lon/lat geometries to :data:`GRID_SIZE_DEG`, dropping rows that vanish."""
+    geoms = shapely.set_precision(frame.geometry.to_numpy(), GRID_SIZE_DEG)
+    out = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    return out[~out.geometry.is_empty]
 
 
 def count_households(
@@ -563,7 +574,7 @@ def _bridge_islands(
             if c == main or totals[c] >= pband.min_households:
                 continue
             inside = idx[comp == c]
-            outside = idx[comp != c]
+            outside = idx[comp == main]
             d = (graph.x[inside, None] - graph.x[None, outside]) ** 2 + (
                 graph.y[inside, None] - graph.y[None, outside]
             ) ** 2
@@ -1056,6 +1067,8 @@ def build_grids(
                     )
                 part = _Partitioner(adj, cpop, area, cx, cy, cpinned, pband, rng)
                 pieces = part.split(np.arange(len(uniq)), k)
+                if high < low:
+                    reported.update(range(next_label, next_label + len(pieces)))
                 for piece in pieces:
                     rows = nodes[np.isin(inverse, piece)]
                     labels[rows] = next_label
@@ -1147,7 +1160,7 @@ def assign_codes(
             if union and shapely.intersection(ga, gb).area / union >= 0.99:
                 codes[key] = code
                 used.add(code)
-    for parent, group in _ordered(grids, metric_crs).groupby("parent_code", sort=False):
+    for parent, group in order_rows(grids, metric_crs).groupby("parent_code", sort=False):
         seq = 1
         for key in group["key"].astype(str):
             if key in codes:
@@ -1179,7 +1192,7 @@ def assemble_grids(
     rows = []
     geoms = []
     for code, group in units.groupby("grid", sort=True):
-        geom = shapely.union_all(group.geometry.to_numpy())
+        geom = shapely.union_all(group.geometry.to_numpy(), grid_size=GRID_SIZE_DEG)
         geoms.append(geom)
         rows.append(
             {
@@ -1206,7 +1219,7 @@ def assemble_grids(
         if "locked" in attrs.columns:
             extra = grids["code"].map(attrs["locked"]).fillna(False).astype(bool)
             grids["locked"] = grids["locked"] | extra
-    grids = _ordered(grids, metric_crs)
+    grids = order_rows(grids, metric_crs)
     return grids[[*cols, "geometry"]].reset_index(drop=True)
 
 
@@ -1668,4 +1681,4 @@ def synthetic_units(
         index=pd.Index([f"s{i + 1:05d}" for i in range(len(points))], name="unit_id"),
         crs=metric_crs,
     )
-    return to_wgs84(units, "synthetic units")
+    return snap(to_wgs84(units, "synthetic units"))

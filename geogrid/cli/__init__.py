@@ -6,6 +6,7 @@ below.
 """
 
 from geogrid.cli import area, demo, layers, network, plan  # noqa: F401  (registers the groups)
+from geogrid.cli import grids  # noqa: F401  (registers `geogrid grids`)
 from geogrid.cli.base import main
 
 __all__ = ["main"]

@@ -1,0 +1,258 @@
+"""``geogrid grids``: generate, validate, edit, undo, compare and report household grids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from geogrid.cli.base import friendly_errors, main
+
+AREA = click.argument("area_dir", type=click.Path(path_type=Path))
+
+
+def _author(func):
+    func = click.option("--message", "-m", default=None, help="Why (kept with the version).")(func)
+    return click.option(
+        "--author", default="planner", show_default=True, help="Who makes the change."
+    )(func)
+
+
+def _band(text: str) -> tuple[int, int]:
+    try:
+        low, high = (int(v) for v in text.split("-"))
+    except ValueError as err:
+        raise click.BadParameter(f"{text!r}: give MIN-MAX households, e.g. 300-500") from err
+    return low, high
+
+
+def _print(result) -> None:
+    for line in result.summary():
+        click.echo(line)
+
+
+@main.group()
+def grids() -> None:
+    """Household-balanced grids (网格): build, validate, edit, undo, diff, report."""
+
+
+@grids.command("communities")
+@AREA
+@click.option("--osm", "osm_path", required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--admin-level", default=10, show_default=True, help="OSM admin_level of communities.")
+@click.option("--street-code", default="001", show_default=True, help="3-digit street (街道) code.")
+@friendly_errors
+def grids_communities(area_dir: Path, osm_path: Path, admin_level: int, street_code: str) -> None:
+    """Store the OSM admin areas inside the area as communities.geojson (grid parents)."""
+    from geogrid.services.grids import import_communities
+
+    frame = import_communities(area_dir, osm_path, admin_level=admin_level, street_code=street_code)
+    for code, name in zip(frame["code"], frame["name"], strict=True):
+        click.echo(f"{code}  {name}")
+    click.echo(f"wrote {len(frame)} communities to {area_dir / 'communities.geojson'}")
+
+
+@grids.command("build")
+@AREA
+@click.option("--band", "band_text", default="300-500", show_default=True, help="Households MIN-MAX per grid.")
+@click.option(
+    "--parent-band",
+    multiple=True,
+    help="Band for one parent: CODE=MIN-MAX (repeatable).",
+)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--units", "units_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="GeoJSON of blocks (polygons) or buildings (points) to use as units.")
+@click.option("--households", "households_csv", type=click.Path(path_type=Path, exists=True),
+              default=None, help="CSV id,households[,population] for buildings or units.")
+@click.option("--restarts", default=4, show_default=True, help="Partitions tried; the best wins.")
+@_author
+@friendly_errors
+def grids_build(
+    area_dir: Path,
+    band_text: str,
+    parent_band: tuple[str, ...],
+    seed: int,
+    units_path: Path | None,
+    households_csv: Path | None,
+    restarts: int,
+    author: str,
+    message: str | None,
+) -> None:
+    """Partition the area into contiguous grids of MIN-MAX households; save a version."""
+    from geogrid.grids import Band
+    from geogrid.services.grids import generate
+
+    bands = {}
+    for item in parent_band:
+        code, _, text = item.partition("=")
+        if not text:
+            raise click.BadParameter(f"{item!r}: give CODE=MIN-MAX, e.g. 110108001002=200-400")
+        bands[code] = Band(*_band(text))
+    result = generate(
+        area_dir, band=Band(*_band(band_text)), bands=bands, seed=seed, units_path=units_path,
+        households_csv=households_csv, author=author, message=message, restarts=restarts,
+    )
+    _print(result)
+
+
+@grids.command("validate")
+@AREA
+@click.option("--grids", "grids_path", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Check this grids file instead of the area's grids.geojson.")
+@click.option("--band", "band_text", default=None, help="Households MIN-MAX (default: as saved).")
+@click.option("--no-worker-check", is_flag=True, help="Do not report grids without a worker.")
+@friendly_errors
+def grids_validate(area_dir: Path, grids_path: Path | None, band_text: str | None, no_worker_check: bool) -> None:
+    """List every problem of the grids (gaps, overlaps, outside parent, pieces, band, worker, code)."""
+    from geogrid.grids import Band
+    from geogrid.services.grids import validate
+
+    band = Band(*_band(band_text)) if band_text else None
+    problems = validate(area_dir, band=band, grids_path=grids_path, require_worker=not no_worker_check)
+    for p in problems:
+        click.echo(str(p))
+    click.echo(f"{len(problems)} problem(s)")
+    if problems:
+        raise SystemExit(2)
+
+
+def _edit(area_dir: Path, operation: str, author: str, message: str | None, **kwargs: object) -> None:
+    from geogrid.services.grids import edit
+
+    _print(edit(area_dir, operation, author=author, message=message, **kwargs))  # type: ignore[arg-type]
+
+
+@grids.command("reassign")
+@AREA
+@click.argument("unit_ids", nargs=-1, required=True)
+@click.option("--to", "to_code", required=True, help="Grid code the units move to.")
+@_author
+@friendly_errors
+def grids_reassign(area_dir: Path, unit_ids: tuple[str, ...], to_code: str, author: str, message: str | None) -> None:
+    """Move units to another (or a new) grid."""
+    _edit(area_dir, "reassign", author, message, units=list(unit_ids), to_code=to_code)
+
+
+@grids.command("split")
+@AREA
+@click.argument("code")
+@click.option("--new-code", default=None)
+@click.option("--seed", default=0, show_default=True)
+@_author
+@friendly_errors
+def grids_split(area_dir: Path, code: str, new_code: str | None, seed: int, author: str, message: str | None) -> None:
+    """Split a grid in two contiguous halves."""
+    _edit(area_dir, "split", author, message, codes=[code], new_code=new_code, seed=seed)
+
+
+@grids.command("merge")
+@AREA
+@click.argument("codes", nargs=-1, required=True)
+@_author
+@friendly_errors
+def grids_merge(area_dir: Path, codes: tuple[str, ...], author: str, message: str | None) -> None:
+    """Merge grids into the first code given."""
+    _edit(area_dir, "merge", author, message, codes=list(codes))
+
+
+@grids.command("rename")
+@AREA
+@click.argument("code")
+@click.option("--code", "new_code", default=None, help="New grid code.")
+@click.option("--name", default=None, help="New grid name.")
+@_author
+@friendly_errors
+def grids_rename(area_dir: Path, code: str, new_code: str | None, name: str | None, author: str, message: str | None) -> None:
+    """Change a grid's code and/or name."""
+    _edit(area_dir, "rename", author, message, codes=[code], new_code=new_code, name=name)
+
+
+@grids.command("lock")
+@AREA
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--unlock", is_flag=True)
+@_author
+@friendly_errors
+def grids_lock(area_dir: Path, codes: tuple[str, ...], unlock: bool, author: str, message: str | None) -> None:
+    """Lock grids (re-gridding keeps them as they are), or unlock them."""
+    _edit(area_dir, "unlock" if unlock else "lock", author, message, codes=list(codes))
+
+
+@grids.command("worker")
+@AREA
+@click.argument("code")
+@click.argument("worker")
+@_author
+@friendly_errors
+def grids_worker(area_dir: Path, code: str, worker: str, author: str, message: str | None) -> None:
+    """Set the grid worker (网格员) of a grid."""
+    _edit(area_dir, "worker", author, message, codes=[code], worker=worker)
+
+
+@grids.command("undo")
+@AREA
+@click.option("--author", default="planner", show_default=True)
+@friendly_errors
+def grids_undo(area_dir: Path, author: str) -> None:
+    """Go back to the version the current grids were made from."""
+    from geogrid.services.grids import undo
+
+    version = undo(area_dir, author)
+    click.echo(f"current grids are v{version.id:04d} again: {version.message}")
+
+
+@grids.command("log")
+@AREA
+@friendly_errors
+def grids_log(area_dir: Path) -> None:
+    """List saved grid versions (* marks the current one)."""
+    from geogrid.io.versions import list_versions
+
+    saved, head = list_versions(area_dir)
+    for v in saved:
+        click.echo(v.line(head))
+    if not saved:
+        click.echo("no saved grid versions")
+
+
+@grids.command("diff")
+@AREA
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print the moves and per-grid table as JSON.")
+@friendly_errors
+def grids_diff(area_dir: Path, a: str, b: str, as_json: bool) -> None:
+    """Compare two versions (v0001, 2) or grids files: households moved, per-grid deltas."""
+    from geogrid.services.grids import compare
+
+    diff = compare(area_dir, a, b)
+    if as_json:
+        click.echo(json.dumps({
+            "moves": json.loads(diff.moves.to_json(orient="records", force_ascii=False)),
+            "per_grid": json.loads(diff.per_grid.to_json(orient="records", force_ascii=False)),
+        }, ensure_ascii=False, indent=1))
+        return
+    lines = diff.summary()
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo("no changes")
+
+
+@grids.command("report")
+@AREA
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None)
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+@friendly_errors
+def grids_report(area_dir: Path, csv_path: Path | None, json_path: Path | None) -> None:
+    """Per-grid report: households, population, area, compactness, neighbours, worker, parent."""
+    from geogrid.services.grids import report
+
+    table = report(area_dir, csv_path, json_path)
+    if csv_path is None and json_path is None:
+        click.echo(table.to_string(index=False))
+    else:
+        click.echo(f"wrote report of {len(table)} grids" + "".join(
+            f" to {p}" for p in (csv_path, json_path) if p is not None))

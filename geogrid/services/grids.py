@@ -1,0 +1,404 @@
+"""Grids on an area workspace: generate, edit, validate, undo, compare, report.
+
+Orchestration only: reads the area (:mod:`geogrid.io.workspace`), computes
+with :mod:`geogrid.grids`, saves versions through :mod:`geogrid.io.versions`.
+Every edit re-validates the grids and returns the problems found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geogrid import grids as G
+from geogrid.crs import WGS84, to_metric
+from geogrid.errors import InputError
+from geogrid.io import geojson, versions
+from geogrid.io.workspace import Area, read_area, read_manifest
+
+
+@dataclass
+class GridResult:
+    """What a grid command did: the plan, the saved version and the problems left."""
+
+    plan: G.GridPlan
+    version: versions.GridVersion | None
+    problems: list[G.GridProblem]
+
+    def summary(self) -> list[str]:
+        grids = self.plan.grids
+        inside = sum(
+            self.plan.band_of(str(p)).violation(h) == 0
+            for p, h in zip(grids["parent_code"], grids["households"], strict=True)
+        )
+        lines = [
+            f"{len(grids)} grids, {inside} inside their household band "
+            f"({self.plan.default_band} by default), {int(grids['households'].sum())} households, "
+            f"median Polsby-Popper {grids['polsby_popper'].median():.2f}",
+        ]
+        if self.version is not None:
+            lines.append(f"saved as v{self.version.id:04d} by {self.version.author}: {self.version.message}")
+        lines += [f"note: {p}" for p in self.plan.problems]
+        lines += [f"problem: {p}" for p in self.problems]
+        return lines
+
+
+def read_communities(area_dir: Path | str) -> gpd.GeoDataFrame | None:
+    """The area's ``communities.geojson`` (parent units), or None when absent."""
+    path = Path(area_dir) / "communities.geojson"
+    if not path.exists():
+        return None
+    return geojson.read_layer(path, "communities")
+
+
+def default_parent_code(admin_code: str | None) -> str:
+    """12-digit parent code from an area admin code (6 digits + zeros; all zeros if none)."""
+    digits = "".join(ch for ch in (admin_code or "") if ch.isdigit())
+    return (digits + "0" * 12)[:12]
+
+
+def import_communities(
+    area_dir: Path | str,
+    osm_path: Path | str,
+    *,
+    admin_level: int = 10,
+    street_code: str = "001",
+    author: str = "geogrid grids communities",
+) -> gpd.GeoDataFrame:
+    """Store the OSM admin areas of ``admin_level`` inside the area as ``communities.geojson``.
+
+    Codes are admin code (6) + ``street_code`` (3) + a 3-digit sequence
+    numbered north to south, west to east. Raises when the OSM file has no
+    such admin areas inside the area.
+    """
+    from geogrid.io.osm import read_osm
+
+    area_dir = Path(area_dir)
+    area = read_area(area_dir, with_network=False)
+    outline = shapely.union_all(area.boundary.geometry.to_numpy())
+    admin = read_osm(Path(osm_path)).admin
+    levels = sorted({int(v) for v in admin["admin_level"].dropna()}) if len(admin) else []
+    chosen = admin[admin["admin_level"] == admin_level] if len(admin) else admin
+    chosen = chosen[chosen.geometry.intersects(outline)] if len(chosen) else chosen
+    if not len(chosen):
+        raise InputError(
+            f"{osm_path}: no admin_level={admin_level} areas inside {area_dir}; levels found: "
+            f"{', '.join(map(str, levels)) or 'none'}; choose one with --admin-level or draw "
+            "communities.geojson by hand"
+        )
+    clipped = chosen.geometry.intersection(outline)
+    frame = gpd.GeoDataFrame(
+        {
+            "name": chosen["name"].astype(object).to_numpy(),
+            "admin_level": admin_level,
+            "source": [f"OSM {i}" for i in chosen["id"]],
+        },
+        geometry=clipped.to_numpy(),
+        crs=WGS84,
+    )
+    frame = frame[~frame.geometry.is_empty & frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    frame = frame[to_metric(frame, area.metric_crs, "communities").area > G.TOLERANCE_M2]
+    # the first admin area wins where two overlap
+    taken = shapely.Polygon()
+    geoms = []
+    for geom in frame.geometry:
+        geoms.append(shapely.difference(geom, taken))
+        taken = shapely.union(taken, geom)
+    frame = frame.set_geometry(geoms, crs=WGS84)
+    frame = G.order_rows(frame, area.metric_crs).reset_index(drop=True)
+    prefix = default_parent_code(area.manifest.get("admin_code"))[:6] + street_code
+    frame.insert(0, "code", [f"{prefix}{i + 1:03d}" for i in range(len(frame))])
+    geojson.write_layer(
+        frame,
+        area_dir / "communities.geojson",
+        "communities",
+        history_dir=area_dir / "history",
+        author=author,
+        message=f"admin_level={admin_level} areas from {Path(osm_path).name}",
+    )
+    return frame
+
+
+def make_units(
+    area: Area,
+    communities: gpd.GeoDataFrame | None,
+    *,
+    units_path: Path | str | None = None,
+    households_csv: Path | str | None = None,
+    max_households: int = G.DEFAULT_MAX_HOUSEHOLDS,
+) -> gpd.GeoDataFrame:
+    """Base units of an area: street blocks (blocks over the max split by building) or a file.
+
+    A units file with Point features or an ``id`` per building is treated as
+    buildings (one Voronoi cell each); polygons are blocks. A household CSV
+    (id -> households, population) names buildings or units.
+    """
+    from geogrid.io.versions import read_household_table, read_units
+
+    buildings = area.buildings
+    table = read_household_table(households_csv) if households_csv else None
+    if table is not None and len(buildings) and table["id"].astype(str).isin(buildings["id"].astype(str)).any():
+        buildings = G.apply_household_table(buildings, table, what=Path(str(households_csv)).name)
+        table = None
+    default = default_parent_code(area.manifest.get("admin_code"))
+    if units_path is not None:
+        given = read_units(units_path)
+        if (given.geometry.geom_type == "Point").any():
+            as_buildings = given.reset_index().rename(columns={"unit_id": "id"})
+            units = G.units_from_buildings(as_buildings, area.boundary, area.metric_crs, communities)
+            if "households" in as_buildings.columns:
+                units = G.count_households(units, as_buildings, area.metric_crs)
+            else:
+                units = G.count_households(units, buildings, area.metric_crs)
+        else:
+            units = given
+            if "parent_code" not in units.columns:
+                units["parent_code"] = _parents_of(units, communities, area.metric_crs, default)
+            if "households" not in units.columns:
+                units = G.count_households(units, buildings, area.metric_crs)
+            elif "population" not in units.columns:
+                units["population"] = (units["households"] * G.PERSONS_PER_HOUSEHOLD).round(1)
+    else:
+        if area.edges is None:
+            raise InputError(f"{area.path}: no street network; rebuild the area")
+        units = G.units_from_streets(area.boundary, area.edges, area.metric_crs, communities)
+        if communities is None:
+            units["parent_code"] = default
+        units = G.count_households(units, buildings, area.metric_crs)
+        units = G.refine_units(units, buildings, area.metric_crs, max_households)
+    if table is not None:
+        units = G.apply_household_table(units, table, what=Path(str(households_csv)).name)
+    return units
+
+
+def _parents_of(
+    units: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, metric_crs: str, default: str
+) -> list[str]:
+    if communities is None or not len(communities):
+        return [default] * len(units)
+    points = to_metric(units, metric_crs, "units").geometry.representative_point().to_numpy()
+    tree = shapely.STRtree(to_metric(communities, metric_crs, "communities").geometry.to_numpy())
+    nearest = tree.query_nearest(points, all_matches=False)[1]
+    return [str(c) for c in communities["code"].to_numpy()[nearest]]
+
+
+def _band_meta(plan: G.GridPlan) -> dict[str, Any]:
+    return {
+        "band": [plan.default_band.min_households, plan.default_band.max_households],
+        "bands": {k: [b.min_households, b.max_households] for k, b in plan.bands.items()},
+    }
+
+
+def _bands_from(meta: Mapping[str, Any]) -> tuple[G.Band, dict[str, G.Band]]:
+    band = G.Band(*meta.get("band", (G.DEFAULT_MIN_HOUSEHOLDS, G.DEFAULT_MAX_HOUSEHOLDS)))
+    bands = {k: G.Band(*v) for k, v in meta.get("bands", {}).items()}
+    return band, bands
+
+
+def check(area: Area, plan: G.GridPlan, communities: gpd.GeoDataFrame | None, require_worker: bool = False) -> list[G.GridProblem]:
+    return G.validate_grids(
+        plan.grids,
+        area.metric_crs,
+        boundary=area.boundary,
+        parents=communities,
+        band=plan.default_band,
+        bands=plan.bands,
+        require_worker=require_worker,
+    )
+
+
+def generate(
+    area_dir: Path | str,
+    *,
+    band: G.Band | None = None,
+    bands: Mapping[str, G.Band] | None = None,
+    seed: int = 0,
+    units_path: Path | str | None = None,
+    households_csv: Path | str | None = None,
+    keep_locked: bool = True,
+    author: str = "geogrid grids build",
+    message: str | None = None,
+    restarts: int = 4,
+) -> GridResult:
+    """Generate grids for an area and save them as a new version.
+
+    Grids locked in the current version (``locked``) are kept as they are
+    when ``keep_locked``; unchanged grids keep their codes.
+    """
+    area_dir = Path(area_dir)
+    area = read_area(area_dir)
+    communities = read_communities(area_dir)
+    band = band or G.Band()
+    bands = dict(bands or {})
+    units = make_units(
+        area, communities, units_path=units_path, households_csv=households_csv,
+        max_households=min([band.max_households, *(b.max_households for b in bands.values())]),
+    )
+    locked_grids: list[str] = []
+    previous = area.grids if len(area.grids) else None
+    saved, _ = versions.list_versions(area_dir)
+    if keep_locked and saved and units_path is None:
+        _, old_grids, old_units = versions.load_version(area_dir)
+        if old_units is not None and "locked" in old_grids.columns:
+            locked_grids = sorted(
+                old_grids.loc[old_grids["locked"].fillna(False).astype(bool), "code"].astype(str)
+            )
+            if locked_grids:  # keep the saved units so locked grids stay exactly as they are
+                units = G.count_households(
+                    old_units[["parent_code", "grid", "geometry"]], area.buildings, area.metric_crs
+                )
+    plan = G.build_grids(
+        units, area.metric_crs, band=band, bands=bands, seed=seed,
+        locked_grids=locked_grids, previous=previous, restarts=restarts,
+    )
+    problems = check(area, plan, communities)
+    version = versions.save_version(
+        area_dir, plan.grids, plan.units, author=author,
+        message=message or f"generated, band {band}, seed {seed}",
+        meta={**_band_meta(plan), "seed": seed},
+    )
+    return GridResult(plan=plan, version=version, problems=problems)
+
+
+def load_plan(area_dir: Path | str, version_id: int | None = None) -> G.GridPlan:
+    """The plan of a saved version (current by default)."""
+    area_dir = Path(area_dir)
+    version, grids, units = versions.load_version(area_dir, version_id)
+    if units is None:
+        raise InputError(
+            f"{area_dir}: v{version.id:04d} has no units (hand-drawn grids); edit the grids "
+            "in a GIS, or generate grids to edit them here"
+        )
+    band, bands = _bands_from(version.meta)
+    return G.plan_from_layers(grids, units, read_manifest(area_dir)["metric_crs"], band, bands)
+
+
+EDITS = ("reassign", "split", "merge", "rename", "lock", "unlock", "worker")
+
+
+def edit(
+    area_dir: Path | str,
+    operation: str,
+    *,
+    author: str,
+    message: str | None = None,
+    codes: Sequence[str] = (),
+    units: Sequence[str] = (),
+    to_code: str | None = None,
+    new_code: str | None = None,
+    name: str | None = None,
+    worker: str | None = None,
+    seed: int = 0,
+) -> GridResult:
+    """Apply one edit to the current grids, re-validate, and save a new version.
+
+    Operations: ``reassign`` (``units`` to ``to_code``), ``split`` (``codes[0]``),
+    ``merge`` (``codes``, into the first), ``rename`` (``codes[0]`` to
+    ``new_code`` and/or ``name``), ``lock`` / ``unlock`` (``codes``),
+    ``worker`` (``codes[0]`` gets ``worker``).
+    """
+    area_dir = Path(area_dir)
+    plan = load_plan(area_dir)
+    if operation == "reassign":
+        if not units or to_code is None:
+            raise InputError("reassign needs unit ids and --to CODE")
+        plan = G.reassign_units(plan, units, to_code)
+        what = f"moved {', '.join(units)} to {to_code}"
+    elif operation == "split":
+        plan = G.split_grid(plan, _one(codes, operation), seed=seed, new_code=new_code)
+        what = f"split {codes[0]}"
+    elif operation == "merge":
+        if len(codes) < 2:
+            raise InputError("merge needs at least two grid codes")
+        plan = G.merge_grids(plan, codes)
+        what = f"merged {', '.join(codes)}"
+    elif operation == "rename":
+        plan = G.rename_grid(plan, _one(codes, operation), new_code=new_code, name=name)
+        what = f"renamed {codes[0]}" + (f" to {new_code}" if new_code else "") + (f" ({name})" if name else "")
+    elif operation in ("lock", "unlock"):
+        for code in codes:
+            plan = G.set_grid(plan, code, locked=operation == "lock")
+        what = f"{operation}ed {', '.join(codes)}"
+    elif operation == "worker":
+        if worker is None:
+            raise InputError("worker needs a name: --worker NAME")
+        plan = G.set_grid(plan, _one(codes, operation), worker=worker)
+        what = f"worker of {codes[0]}: {worker}"
+    else:
+        raise InputError(f"unknown edit {operation!r}; choose one of {', '.join(EDITS)}")
+    area = read_area(area_dir, with_network=False)
+    problems = check(area, plan, read_communities(area_dir))
+    version = versions.save_version(
+        area_dir, plan.grids, plan.units, author=author, message=message or what,
+        meta=_band_meta(plan),
+    )
+    return GridResult(plan=plan, version=version, problems=problems)
+
+
+def _one(codes: Sequence[str], operation: str) -> str:
+    if len(codes) != 1:
+        raise InputError(f"{operation} takes exactly one grid code")
+    return codes[0]
+
+
+def validate(
+    area_dir: Path | str,
+    *,
+    band: G.Band | None = None,
+    grids_path: Path | str | None = None,
+    require_worker: bool = True,
+) -> list[G.GridProblem]:
+    """Problems of the area's grids layer (or another grids file), generated or hand-drawn."""
+    area_dir = Path(area_dir)
+    area = read_area(area_dir, with_network=False)
+    grids = geojson.read_layer(Path(grids_path), "grids") if grids_path else area.grids
+    bands: dict[str, G.Band] = {}
+    if band is None:
+        saved, _ = versions.list_versions(area_dir)
+        if saved:
+            band, bands = _bands_from(versions.load_version(area_dir)[0].meta)
+    return G.validate_grids(
+        grids, area.metric_crs, boundary=area.boundary, parents=read_communities(area_dir),
+        band=band, bands=bands, buildings=area.buildings, require_worker=require_worker,
+    )
+
+
+def undo(area_dir: Path | str, author: str) -> versions.GridVersion:
+    """Go back to the version the current one was made from."""
+    return versions.undo(area_dir, author)
+
+
+def _grids_of(area_dir: Path, ref: str) -> gpd.GeoDataFrame:
+    path = Path(ref)
+    if path.suffix == ".geojson" and path.exists():
+        return geojson.read_layer(path, "grids")
+    digits = ref.lstrip("vV")
+    if not digits.isdigit():
+        raise InputError(f"{ref!r}: give a version (v0003 or 3) or a grids .geojson file")
+    return versions.load_version(area_dir, int(digits))[1]
+
+
+def compare(area_dir: Path | str, a: str, b: str) -> G.GridDiff:
+    """Compare two grid versions (ids like v0002) or grids files over the area's buildings."""
+    area_dir = Path(area_dir)
+    area = read_area(area_dir, with_network=False)
+    return G.compare_grids(_grids_of(area_dir, a), _grids_of(area_dir, b), area.buildings, area.metric_crs)
+
+
+def report(
+    area_dir: Path | str, csv_path: Path | str | None = None, json_path: Path | str | None = None
+) -> pd.DataFrame:
+    """Per-grid report of the area's grids; written as CSV and/or JSON when paths are given."""
+    area_dir = Path(area_dir)
+    area = read_area(area_dir, with_network=False)
+    table = G.grid_report(area.grids, area.metric_crs)
+    versions.write_report(
+        table, Path(csv_path) if csv_path else None, Path(json_path) if json_path else None
+    )
+    return table
