@@ -432,6 +432,17 @@ SPECS: dict[str, LayerSpec] = {
                 _p("synthetic", "bool", "Made up by geogrid.synthetic, not a real incident."),
                 _p("source", "str", "Where the record comes from (generator and seed, system)."),
                 _p("description", "str", "Free text."),
+                _p(
+                    "zone",
+                    "str",
+                    "Beat, neighbourhood or other source zone the record names (import).",
+                ),
+                _p(
+                    "time_precision",
+                    "str",
+                    "How precise `time` is in the source; minute when absent.",
+                    choices=("minute", "hour", "day", "month"),
+                ),
             ),
             id_property="id",
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -44,3 +45,85 @@ def test_frames_without_crs_are_refused():
     assert metric.crs.to_epsg() == 32650
     back = to_wgs84(metric, "x")
     assert back.geometry.iloc[0].distance(shapely.Point(116.3, 39.9)) < 1e-9
+
+
+# --------------------------------------------------------------------------- GCJ-02 / BD-09
+
+from geogrid.crs import (  # noqa: E402
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    lonlat_from_system,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+
+
+def _metres(lon1, lat1, lon2, lat2):
+    """Equirectangular distance in metres (plenty for sub-metre checks)."""
+    import math
+
+    k = 111_320.0
+    return math.hypot((lon1 - lon2) * k * math.cos(math.radians(lat1)), (lat1 - lat2) * k)
+
+
+# Published pairs (lon, lat): eviltransform's test vectors (googollee/eviltransform,
+# go/transform_test.go) and wandergis/coordtransform's README / test/app.js.
+WGS_GCJ_PAIRS = [
+    ((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),  # Shanghai
+    ((113.912316, 22.543847), (113.9171764808363, 22.540796131694766)),  # Shenzhen
+    ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069)),  # Beijing
+    ((116.404, 39.915), (116.41024449916938, 39.91640428150164)),  # Tiananmen (coordtransform)
+]
+
+
+@pytest.mark.parametrize(("wgs", "gcj"), WGS_GCJ_PAIRS)
+def test_wgs84_to_gcj02_matches_published_pairs(wgs, gcj):
+    """WGS-84 -> GCJ-02 reproduces the published pairs to 1e-9 degrees (0.1 mm)."""
+    lon, lat = wgs84_to_gcj02(*wgs)
+    assert lon == pytest.approx(gcj[0], abs=1e-9) and lat == pytest.approx(gcj[1], abs=1e-9)
+
+
+@pytest.mark.parametrize(("wgs", "gcj"), WGS_GCJ_PAIRS)
+def test_gcj02_to_wgs84_recovers_the_original_within_a_centimetre(wgs, gcj):
+    """GCJ-02 -> WGS-84 (iterated inverse) lands within 1 cm of the published WGS point."""
+    lon, lat = gcj02_to_wgs84(*gcj)
+    assert _metres(float(lon), float(lat), *wgs) < 0.01
+
+
+def test_bd09_matches_the_coordtransform_pair():
+    """GCJ-02 -> BD-09 of (116.404, 39.915) is coordtransform's published value; BD-09 -> GCJ-02
+    agrees with its closed-form inverse (116.39762729, 39.90865674) within 0.5 m."""
+    lon, lat = gcj02_to_bd09(116.404, 39.915)
+    assert lon == pytest.approx(116.41036949371029, abs=1e-9)
+    assert lat == pytest.approx(39.92133699351021, abs=1e-9)
+    back = bd09_to_gcj02(116.404, 39.915)
+    assert _metres(float(back[0]), float(back[1]), 116.39762729119315, 39.90865673957631) < 0.5
+
+
+def test_round_trips_are_exact_on_many_points():
+    """wgs -> gcj -> wgs and wgs -> bd -> wgs return within 1 mm across China, vectorised."""
+    rng = np.random.default_rng(1)
+    lon = rng.uniform(75, 134, 500)
+    lat = rng.uniform(18, 53, 500)
+    for fwd, inv in ((wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84)):
+        x, y = inv(*fwd(lon, lat))
+        err = np.hypot((x - lon) * 111_320 * np.cos(np.radians(lat)), (y - lat) * 111_320)
+        assert err.max() < 0.001
+
+
+def test_no_offset_outside_china():
+    """Outside mainland China GCJ-02 equals WGS-84 (Helsinki stays put)."""
+    lon, lat = wgs84_to_gcj02(24.94, 60.17)
+    assert (float(lon), float(lat)) == (24.94, 60.17)
+
+
+def test_lonlat_from_system_handles_named_systems_and_epsg():
+    """lonlat_from_system converts gcj02/bd09 and any EPSG code; unknown names get a hint."""
+    lon, lat = lonlat_from_system([116.41024449916938], [39.91640428150164], "GCJ-02")
+    assert _metres(lon[0], lat[0], 116.404, 39.915) < 0.01
+    lon, lat = lonlat_from_system([490320.299], [5458606.9208], "EPSG:26910")  # Vancouver UTM
+    assert -123.2 < lon[0] < -123.0 and 49.2 < lat[0] < 49.4
+    with pytest.raises(CRSError, match="gcj02"):
+        lonlat_from_system([1.0], [2.0], "mars")

@@ -1,0 +1,251 @@
+"""Read incident sources and mapping files; write incidents, rejects and public datasets.
+
+The IO shell around :mod:`geogrid.incidents`:
+
+* :func:`read_mapping` reads a TOML mapping file (see ``data/mappings/``);
+* :func:`read_source_table` reads CSV/TSV (UTF-8, UTF-8 with BOM, GBK;
+  ``.gz`` too), GeoJSON, GeoPackage and Parquet into a raw table whose
+  index is the 1-based data row number (geometry files give ``x``/``y``
+  columns from their points, in the file's own CRS);
+* :func:`import_incidents` = read + :func:`geogrid.incidents.clean_incidents`;
+* :func:`save_incidents` merges into an area's ``incidents.geojson`` by id
+  (atomic, with history; unchanged when nothing is new);
+* :func:`write_rejects` writes the rejects report (CSV, UTF-8 with BOM so
+  Excel shows Chinese);
+* :func:`publish_dataset` writes the public GeoJSON + CSV, only from
+  tables that went through :func:`geogrid.incidents.release`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.crs import WGS84
+from geogrid.errors import InputError
+from geogrid.incidents import (
+    Cleaned,
+    IncidentMapping,
+    clean_incidents,
+    incidents_from_layer,
+    incidents_to_layer,
+    mapping_from_dict,
+    merge_incidents,
+)
+from geogrid.io.atomic import write_text_atomic
+from geogrid.io.geojson import (
+    dumps_features,
+    read_layer,
+    write_layer,
+)
+from geogrid.layers import features_from_frame
+
+_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".parquet": "parquet",
+    ".geoparquet": "parquet",
+}
+
+
+def read_mapping(path: Path | str) -> IncidentMapping:
+    """Read a TOML mapping file (see :func:`geogrid.incidents.mapping_from_dict`)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: mapping file not found; see data/mappings/ for examples")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path.name}: not valid TOML: {err}; fix the line it names") from err
+    return mapping_from_dict(data, where=path.name)
+
+
+def source_format(path: Path, mapping: IncidentMapping | None = None) -> str:
+    """The file format: the mapping's ``format``, else from the suffix (``.csv.gz`` -> csv)."""
+    if mapping is not None and mapping.format:
+        return mapping.format.lower()
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = _FORMATS.get(suffixes[-1] if suffixes else "")
+    if fmt is None:
+        raise InputError(
+            f"{Path(path).name}: cannot tell the format from the name; set [source] format "
+            f"to one of {', '.join(sorted(set(_FORMATS.values())))}"
+        )
+    return fmt
+
+
+def _decode(raw: bytes, encoding: str, name: str) -> str:
+    encodings = ["utf-8-sig", "gb18030"] if encoding.lower() in ("auto", "") else [encoding]
+    if encoding.lower() in ("utf-8", "utf8"):
+        encodings = ["utf-8-sig"]  # a BOM is never data
+    if encoding.lower() == "gbk":
+        encodings = ["gb18030"]  # superset of GBK, decodes everything GBK does
+    for enc in encodings:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError as err:
+            last = err
+    raise InputError(
+        f"{name}: cannot decode the file as {' or '.join(encodings)}",
+        [
+            f"{name}: byte {last.start} is not valid {last.encoding}; set [source] encoding "
+            "(utf-8, gbk) to what the exporting tool used"
+        ],
+    )
+
+
+def read_source_table(path: Path | str, mapping: IncidentMapping) -> pd.DataFrame:
+    """Read a source file as a raw table, index = 1-based data row number.
+
+    CSV/TSV values stay text (nothing is guessed); geometry formats give
+    their attributes plus ``x``/``y`` (point coordinates, NaN for empty or
+    non-point geometries) in the file's CRS.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: source file not found")
+    fmt = source_format(path, mapping)
+    if fmt in ("csv", "tsv"):
+        raw = path.read_bytes()
+        if path.suffix.lower() == ".gz":
+            raw = gzip.decompress(raw)
+        text = _decode(raw, mapping.encoding, path.name)
+        sep = mapping.delimiter or ("\t" if fmt == "tsv" else ",")
+        try:
+            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        except pd.errors.ParserError as err:
+            raise InputError(f"{path.name}: not a readable {fmt.upper()} file: {err}") from err
+    elif fmt in ("geojson", "gpkg"):
+        frame = gpd.read_file(path)
+        table = _xy_table(frame)
+    elif fmt == "parquet":
+        try:
+            frame = gpd.read_parquet(path)
+            table = _xy_table(frame)
+        except ValueError:
+            table = pd.read_parquet(path)
+    else:
+        raise InputError(
+            f"{path.name}: unknown format {fmt!r}; use csv, tsv, geojson, gpkg, parquet"
+        )
+    table.index = pd.RangeIndex(1, len(table) + 1)
+    return table
+
+
+def _xy_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    geoms = frame.geometry.to_numpy()
+    points = shapely.get_type_id(geoms) == 0
+    x = np.where(points, shapely.get_x(geoms), np.nan)
+    y = np.where(points, shapely.get_y(geoms), np.nan)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    table["x"] = x
+    table["y"] = y
+    return table
+
+
+def import_incidents(
+    path: Path | str, mapping: IncidentMapping, *, area: shapely.Geometry | None = None
+) -> Cleaned:
+    """Read ``path`` with ``mapping`` and split good rows from rejects.
+
+    ``area`` (WGS-84 polygon, e.g. the area boundary) rejects points outside it.
+    """
+    path = Path(path)
+    table = read_source_table(path, mapping)
+    return clean_incidents(table, mapping, area=area, where=path.name)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What :func:`save_incidents` did."""
+
+    path: Path
+    added: int
+    total: int
+
+
+def load_incidents(path: Path | str, timezone: str = "Asia/Shanghai") -> gpd.GeoDataFrame:
+    """Read an ``incidents.geojson`` layer as an incidents frame (times parsed)."""
+    return incidents_from_layer(read_layer(Path(path), "incidents"), timezone)
+
+
+def save_incidents(
+    incidents: gpd.GeoDataFrame, path: Path | str, *, author: str | None = None
+) -> Saved:
+    """Merge ``incidents`` into the layer at ``path`` by id and write it if anything is new.
+
+    The previous file goes to ``history/`` next to it; with nothing new the
+    file is left untouched (importing the same file twice changes nothing).
+    """
+    path = Path(path)
+    existing = read_layer(path, "incidents") if path.exists() else None
+    new_layer = incidents_to_layer(incidents)
+    merged, added = merge_incidents(existing, new_layer)
+    if added or not path.exists():
+        write_layer(
+            merged,
+            path,
+            "incidents",
+            history=True,
+            author=author,
+            message=f"import: {added} incidents added",
+            history_dir=path.parent / "history",
+        )
+    return Saved(path, added, len(merged))
+
+
+def write_rejects(rejects: pd.DataFrame, path: Path | str, source: str) -> Path:
+    """Write the rejects report as CSV (UTF-8 with BOM): source, row, id, reason, detail."""
+    path = Path(path)
+    table = rejects.copy()
+    table.insert(0, "source", source)
+    write_text_atomic(path, "\ufeff" + table.to_csv(index=False))
+    return path
+
+
+def publish_dataset(
+    released: gpd.GeoDataFrame, out_dir: Path | str, stem: str = "incidents_public"
+) -> list[Path]:
+    """Write a released table as ``<stem>.geojson`` and ``<stem>.csv`` (no geometry).
+
+    Refuses any table that did not come out of :func:`geogrid.incidents.release`.
+    """
+    if not released.attrs.get("released"):
+        raise InputError(
+            "publish_dataset: the table was not released; pass it through "
+            "geogrid.incidents.release (or public_counts) first"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = released.to_crs(WGS84)
+    rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 6))
+    frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=WGS84))
+    features = features_from_frame(frame)
+    geojson_path = out / f"{stem}.geojson"
+    csv_path = out / f"{stem}.csv"
+    write_text_atomic(geojson_path, dumps_features(features))
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    write_text_atomic(csv_path, "\ufeff" + table.to_csv(index=False))
+    meta = {
+        "rules": released.attrs.get("release_rules"),
+        "rows": len(frame),
+        "note": "aggregate counts only; counts under k suppressed; sensitive categories excluded",
+    }
+    write_text_atomic(out / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    return [geojson_path, csv_path]

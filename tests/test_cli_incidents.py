@@ -1,0 +1,184 @@
+"""Tests for geogrid.cli.incidents: import, summary, hotspots, publish from the shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geogrid.cli import main
+from geogrid.io.geojson import write_layer
+from geogrid.io.incidents import save_incidents
+from geogrid.io.workspace import write_json_atomic
+
+DATA = Path(__file__).parent / "data" / "incidents"
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture()
+def area(tmp_path: Path) -> Path:
+    """A minimal Haidian area: manifest, boundary, 8x8 grids with households, clustered incidents."""
+    folder = tmp_path / "haidian"
+    bbox = (116.30, 39.95, 116.40, 40.03)
+    write_json_atomic(
+        folder / "area.json",
+        {
+            "schema": "geogrid-area/1",
+            "name": "haidian-test",
+            "metric_crs": "EPSG:32650",
+            "bbox": list(bbox),
+            "sources": [],
+        },
+    )
+    boundary = gpd.GeoDataFrame({"name": ["test"]}, geometry=[shapely.box(*bbox)], crs="EPSG:4326")
+    write_layer(boundary, folder / "boundary.geojson", "boundary", history=False)
+    xs = np.linspace(bbox[0], bbox[2], 9)
+    ys = np.linspace(bbox[1], bbox[3], 9)
+    polys, codes = [], []
+    for i in range(8):
+        for j in range(8):
+            polys.append(shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1]))
+            codes.append(f"110108001{i:03d}-{j:02d}")
+    grids = gpd.GeoDataFrame(
+        {"code": codes, "parent_code": [c[:12] for c in codes], "households": [500] * 64},
+        geometry=polys,
+        crs="EPSG:4326",
+    )
+    write_layer(grids, folder / "grids.geojson", "grids", history=False)
+    rng = np.random.default_rng(0)
+    n_bg, n_cl = 300, 200
+    lon = np.concatenate([rng.uniform(116.30, 116.40, n_bg), rng.normal(116.3375, 0.004, n_cl)])
+    lat = np.concatenate([rng.uniform(39.95, 40.03, n_bg), rng.normal(39.97, 0.004, n_cl)])
+    hours = np.concatenate([rng.integers(0, 24, n_bg), rng.integers(20, 23, n_cl)])
+    days = rng.integers(0, 400, n_bg + n_cl)
+    incidents = gpd.GeoDataFrame(
+        {
+            "id": [f"T{i:04d}" for i in range(n_bg + n_cl)],
+            "time": pd.Timestamp("2024-06-01", tz="Asia/Shanghai")
+            + pd.to_timedelta(days * 24 + hours, unit="h"),
+            "category": "theft",
+            "synthetic": True,
+            "source": "test",
+        },
+        geometry=shapely.points(lon, lat),
+        crs="EPSG:4326",
+    )
+    save_incidents(incidents, folder / "incidents.geojson")
+    return folder
+
+
+def test_import_into_an_area_reports_rejects_and_is_idempotent(runner, area):
+    """`incidents import` names each reject reason, writes the report; a rerun adds nothing."""
+    args = [
+        "incidents",
+        "import",
+        str(DATA / "haidian_gcj02_gbk.csv"),
+        "--mapping",
+        str(DATA / "haidian_gcj02.toml"),
+        "--area",
+        str(area),
+    ]
+    res = runner.invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert "13 rows, 3 good, 10 rejected; 3 new, 503 in" in res.output
+    assert "rejected swapped_coordinates: 1" in res.output
+    assert (area / "haidian_gcj02_gbk.csv.rejects.csv").exists()
+    again = runner.invoke(main, args)
+    assert "0 new, 503 in" in again.output
+
+
+def test_import_with_a_bad_mapping_is_a_clean_error(runner, area, tmp_path):
+    """A mapping without a coordinate system gives exit 1 and a message, no traceback."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[columns]\nid = "id"\n', encoding="utf-8")
+    res = runner.invoke(
+        main,
+        [
+            "incidents",
+            "import",
+            str(DATA / "haidian_gcj02.csv"),
+            "--mapping",
+            str(bad),
+            "--area",
+            str(area),
+        ],
+    )
+    assert res.exit_code == 1 and "coordinates is required" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_summary_by_grid_and_community_with_change(runner, area, tmp_path):
+    """`incidents summary` prints counts with rates and the 同比/环比 sentence; --csv writes it."""
+    out = tmp_path / "s.csv"
+    res = runner.invoke(
+        main,
+        [
+            "incidents",
+            "summary",
+            "--area",
+            str(area),
+            "--freq",
+            "month",
+            "--period",
+            "2025-06",
+            "--csv",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "rate_per_1000_households" in res.output and "同比" in res.output
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert table["count"].sum() == 500
+    res = runner.invoke(main, ["incidents", "summary", "--area", str(area), "--level", "community"])
+    assert res.exit_code == 0 and "8 places" in res.output and "110108001003" in res.output
+
+
+def test_hotspots_ranked_and_written(runner, area, tmp_path):
+    """`incidents hotspots` ranks Gi* hot spots with peak hours and writes them as GeoJSON."""
+    out = tmp_path / "hot.geojson"
+    res = runner.invoke(main, ["incidents", "hotspots", "--area", str(area), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["features"], res.output
+    first = data["features"][0]["properties"]
+    assert first["rank"] == 1 and first["priority"] == 5 and first["peak_hours"] == "20-23"
+
+
+def test_publish_writes_released_files(runner, area, tmp_path):
+    """`incidents publish` writes GeoJSON + CSV of polygons with suppressed small counts."""
+    out = tmp_path / "public"
+    res = runner.invoke(main, ["incidents", "publish", "--area", str(area), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "incidents_public.geojson").read_text(encoding="utf-8"))
+    assert {f["geometry"]["type"] for f in data["features"]} == {"Polygon"}
+    counts = [f["properties"]["count"] for f in data["features"]]
+    assert all(c is None or c == 0 or c >= 5 for c in counts)
+    assert "T0001" not in (out / "incidents_public.csv").read_text(encoding="utf-8-sig")
+
+
+def test_needs_exactly_one_input(runner, area, tmp_path):
+    """Giving neither or both of --area/--incidents is a clear error."""
+    res = runner.invoke(main, ["incidents", "hotspots"])
+    assert res.exit_code == 1 and "either --area" in res.output
+    res = runner.invoke(
+        main,
+        [
+            "incidents",
+            "summary",
+            "--incidents",
+            str(area / "incidents.geojson"),
+            "--resolution",
+            "8",
+        ],
+    )
+    assert res.exit_code == 0 and "500 incidents" in res.output
