@@ -64,6 +64,8 @@ DEFAULT_MAX_HOUSEHOLDS = 500
 PERSONS_PER_HOUSEHOLD = 2.62
 #: Units sharing less boundary than this are not neighbours (corner contact).
 MIN_SHARED_M = 1.0
+#: Area and parent outlines within this distance of a street are snapped onto it.
+SNAP_M = 3.0
 #: Street blocks smaller than this join a neighbour.
 MIN_UNIT_M2 = 100.0
 #: Gaps, overlaps and outside parts smaller than this (a 5 m x 5 m patch, far below a
@@ -223,12 +225,16 @@ def units_from_streets(
         raise InputError("the area boundary is empty; rebuild the area")
     street_lines: Any = _metric_geoms(edges, metric_crs, "street edges") if len(edges) else []
     lines = [shapely.intersection(line, outline) for line in street_lines]
-    lines.append(outline.boundary)
+    streets = shapely.union_all(np.array(lines, dtype=object)) if lines else None
+    cuts = [outline.boundary]
     parent_geoms = None
     if parents is not None and len(parents):
         parent_geoms = _metric_geoms(parents, metric_crs, "communities")
-        lines.extend(shapely.intersection(g, outline).boundary for g in parent_geoms)
-    noded = shapely.union_all(np.array(lines, dtype=object))
+        cuts.extend(shapely.intersection(g, outline).boundary for g in parent_geoms)
+    if streets is not None and not streets.is_empty:
+        # outlines drawn along a street follow it exactly (no sliver blocks)
+        cuts = [shapely.snap(c, streets, SNAP_M) for c in cuts]
+    noded = shapely.union_all(np.array([*lines, *cuts], dtype=object))
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
     inside = shapely.contains_properly(
         shapely.buffer(outline, 0.01), shapely.point_on_surface(faces)
@@ -406,9 +412,18 @@ def units_from_buildings(
 
 def snap(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Snap lon/lat geometries to :data:`GRID_SIZE_DEG`, dropping rows that vanish."""
-    geoms = shapely.set_precision(frame.geometry.to_numpy(), GRID_SIZE_DEG)
+    geoms = np.array([_snap_one(g) for g in frame.geometry.to_numpy()], dtype=object)
     out = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     return out[~out.geometry.is_empty]
+
+
+def _snap_one(geom: shapely.Geometry) -> shapely.Geometry:
+    try:
+        return shapely.set_precision(geom, GRID_SIZE_DEG)
+    except shapely.errors.GEOSException:  # rare topology failure: round, then repair
+        fixed = shapely.make_valid(shapely.set_precision(geom, GRID_SIZE_DEG, mode="pointwise"))
+        polygons = [p for p in shapely.get_parts(fixed) if p.geom_type == "Polygon"]
+        return shapely.union_all(polygons) if polygons else shapely.Polygon()
 
 
 def count_households(
@@ -551,6 +566,8 @@ def _bridge_islands(
     pop: np.ndarray,
     band: Band,
     bands: Mapping[str, Band],
+    ids: np.ndarray | None = None,
+    notes: list[str] | None = None,
 ) -> UnitGraph:
     """Link each piece of a parent's unit graph under the min to the nearest other piece.
 
@@ -579,6 +596,14 @@ def _bridge_islands(
                 graph.y[inside, None] - graph.y[None, outside]
             ) ** 2
             i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+            if notes is not None and ids is not None:
+                names = ", ".join(map(str, ids[inside][:12])) + (" ..." if len(inside) > 12 else "")
+                notes.append(
+                    f"units {names} are an island of {totals[c]:.0f} households (under the min "
+                    f"{pband.min_households}, no shared boundary with the rest of parent {parent}): "
+                    f"joined to the grid of unit {ids[outside[j]]} across the gap, so that grid "
+                    "is in pieces; draw the missing street link or accept it"
+                )
             rows += [inside[i], outside[j]]
             cols += [outside[j], inside[i]]
             vals += [1e-3, 1e-3]
@@ -971,7 +996,7 @@ def build_grids(
     n = len(units)
     ids = units.index.to_numpy()
     parents = units["parent_code"].to_numpy()
-    graph = _bridge_islands(graph, parents, pop, band, bands)
+    graph = _bridge_islands(graph, parents, pop, band, bands, ids, problems)
     upper = sparse.triu(graph.adjacency, k=1).tocoo()
 
     def attempt(rng: np.random.Generator) -> tuple[Any, ...]:

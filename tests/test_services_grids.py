@@ -1,0 +1,101 @@
+"""geogrid.services.grids: generate, edit, validate, undo, compare and report on a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geogrid import grids as G
+from geogrid.errors import InputError
+from geogrid.io import versions
+from geogrid.services import grids as S
+from tests.grids_area import make_area
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def area(tmp_path: Path) -> Path:
+    """A synthetic workspace with two communities."""
+    return make_area(tmp_path / "area", with_communities=True)
+
+
+def test_generate_saves_a_version_in_band(area: Path) -> None:
+    """Generating grids saves v1; every grid is in band and nests in a community."""
+    result = S.generate(area, seed=0, author="王芳")
+    assert result.version is not None and result.version.id == 1
+    grids = result.plan.grids
+    assert grids["households"].between(300, 500).all()
+    assert set(grids["parent_code"]) == {"110108001001", "110108001002"}
+    kinds = {p.kind for p in result.problems}
+    assert kinds <= {"missing worker"}
+    assert "12 grids" in result.summary()[0] or "grids" in result.summary()[0]
+
+
+def test_edit_validate_undo_and_diff(area: Path) -> None:
+    """Split, set a worker, undo, and diff two versions on disk."""
+    first = S.generate(area, seed=0)
+    code = first.plan.grids["code"].iloc[0]
+    split = S.edit(area, "split", author="李明", codes=[code])
+    assert len(split.plan.grids) == len(first.plan.grids) + 1
+    assert any(p.kind == "households out of band" for p in split.problems)
+    S.edit(area, "worker", author="李明", codes=[code], worker="张伟")
+    problems = S.validate(area)
+    assert not any(p.kind == "missing worker" and p.code == code for p in problems)
+    back = S.undo(area, "李明")
+    assert back.id == 2
+    diff = S.compare(area, "v1", "v2")
+    assert diff.moves["households"].sum() > 0
+    saved, head = versions.list_versions(area)
+    assert head == 2 and len(saved) == 3
+
+
+def test_locked_grid_survives_regeneration(area: Path) -> None:
+    """A grid locked in the current version keeps its units and code when grids are rebuilt."""
+    first = S.generate(area, seed=0)
+    code = first.plan.grids["code"].iloc[3]
+    S.edit(area, "lock", author="王芳", codes=[code])
+    again = S.generate(area, seed=9)
+    before = first.plan.units.index[first.plan.units["grid"] == code]
+    after = again.plan.units.index[again.plan.units["grid"] == code]
+    assert sorted(before) == sorted(after)
+    assert bool(again.plan.grids.set_index("code").at[code, "locked"])
+
+
+def test_report_writes_csv_and_json(area: Path, tmp_path: Path) -> None:
+    """The report names every grid with its households and neighbours."""
+    S.generate(area, seed=0)
+    table = S.report(area, tmp_path / "r.csv", tmp_path / "r.json")
+    assert len(table) == len(versions.load_version(area)[1])
+    assert (tmp_path / "r.csv").exists() and (tmp_path / "r.json").exists()
+
+
+def test_hand_drawn_grids_validate_without_units(area: Path, tmp_path: Path) -> None:
+    """A hand-drawn grids file is validated; editing it here says it has no units."""
+    plan = S.generate(area, seed=0).plan
+    drawn = plan.grids.iloc[1:].drop(columns=["units"])
+    path = tmp_path / "drawn.geojson"
+    from geogrid.io import geojson
+
+    geojson.write_layer(drawn, path, "grids", history=False)
+    problems = S.validate(area, grids_path=path, band=G.Band(300, 500))
+    assert any(p.kind == "gap" for p in problems)
+    versions.save_version(area, drawn, None, author="王芳", message="drawn by hand")
+    with pytest.raises(InputError, match="hand-drawn"):
+        S.edit(area, "split", author="王芳", codes=[drawn["code"].iloc[0]])
+
+
+def test_household_csv_overrides_building_counts(area: Path, tmp_path: Path) -> None:
+    """An imported table of building households changes the grid totals."""
+    csv = tmp_path / "hh.csv"
+    csv.write_text("id,households\nway/1000,0\nway/1001,0\n", encoding="utf-8")
+    base = S.generate(area, seed=0).plan.grids["households"].sum()
+    changed = S.generate(area, seed=0, households_csv=csv).plan.grids["households"].sum()
+    assert changed < base
+
+
+def test_communities_from_an_osm_file_without_them_say_so(area: Path) -> None:
+    """An OSM file without admin areas of the level asked for gives an actionable error."""
+    with pytest.raises(InputError, match="admin-level"):
+        S.import_communities(area, ROOT / "tests" / "data" / "osm" / "clipped.osm")
