@@ -595,8 +595,15 @@ def solve_patrol(
     time_limit_s: float = 10.0,
     seed: int = 0,
     solution_limit: int | None = None,
+    skip_weight: int = SKIP_WEIGHT,
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
 ) -> PatrolPlan:
-    """Plan routes for every team; raises InfeasibleError saying why when impossible."""
+    """Plan routes for every team; raises InfeasibleError saying why when impossible.
+
+    The objective is travel time (seconds) plus ``skip_weight`` x prize for
+    every optional stop left out: with the default a prize point is worth
+    1000 s of walking, so stops are skipped only when they do not fit.
+    """
     reasons = explain_infeasible(problem)
     if reasons:
         raise InfeasibleError("no plan can serve every required stop", reasons)
@@ -604,7 +611,7 @@ def solve_patrol(
     n_loc = problem.n_locations
     service = [s.dwell_s for s in problem.stops] + [0] * (n_loc - n)
     windows = [s.window_s for s in problem.stops] + [None] * (n_loc - n)
-    penalties: list[int | None] = [None if s.required else SKIP_WEIGHT * s.prize for s in problem.stops]
+    penalties: list[int | None] = [None if s.required else skip_weight * s.prize for s in problem.stops]
     penalties += [None] * (n_loc - n)
     allowed: list[Sequence[int] | None] = [problem.allowed_teams(s) for s in problem.stops]
     allowed += [None] * (n_loc - n)
@@ -632,6 +639,7 @@ def solve_patrol(
         time_limit_s=time_limit_s,
         solution_limit=solution_limit,
         seed=seed,
+        metaheuristic=metaheuristic,
     )
     if not result.found:
         raise InfeasibleError(

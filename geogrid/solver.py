@@ -22,10 +22,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.linear_solver import pywraplp
+from ortools.util import optional_boolean_pb2
 
 UNLIMITED = 2**40
+PRIZE_OPERATORS = (
+    "use_extended_swap_active",
+    "use_relocate_and_make_active",
+    "use_exchange_and_make_active",
+    "use_inactive_lns",
+    "use_global_cheapest_insertion_close_nodes_lns",
+    "use_local_cheapest_insertion_close_nodes_lns",
+    "use_global_cheapest_insertion_expensive_chain_lns",
+    "use_local_cheapest_insertion_expensive_chain_lns",
+)
+"""Local-search operators OR-Tools leaves off by default that swap served and
+skipped nodes; they matter when prizes decide (team orienteering)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ def solve_routing(
     solution_limit: int | None = None,
     seed: int = 0,
     metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    prize_collecting: bool = True,
 ) -> RoutingResult:
     """Solve a rich VRP on integer travel times.
 
@@ -97,6 +111,8 @@ def solve_routing(
         Cost per arc (default: travel).
     time_limit_s, solution_limit, seed, metaheuristic
         Search control.
+    prize_collecting : bool
+        Also use the operators in :data:`PRIZE_OPERATORS` (when some nodes are optional).
     """
     travel = np.asarray(travel, dtype=np.int64)
     n_nodes = travel.shape[1]
@@ -178,9 +194,31 @@ def solve_routing(
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = getattr(
-        routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
-    )
+    if metaheuristic == "ITERATED_LOCAL_SEARCH":
+        # ruin (SISR strings) and recreate, simulated-annealing acceptance
+        params.use_iterated_local_search = True
+        ils = params.iterated_local_search_parameters
+        ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
+        ils.improve_perturbed_solution = True
+        ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
+        ruin.sisr.max_removed_sequence_size = 10
+        ruin.sisr.avg_num_removed_visits = 10
+        ruin.sisr.bypass_factor = 0.01
+        ils.ruin_recreate_parameters.recreate_strategy.heuristic = (
+            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+        )
+        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+        sa.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
+        sa.automatic_temperatures = True
+        ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
+    else:
+        params.local_search_metaheuristic = getattr(
+            routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
+        )
+    if prize_collecting and any(p is not None for p in penalties):
+        ops = params.local_search_operators
+        for name in PRIZE_OPERATORS:
+            setattr(ops, name, optional_boolean_pb2.BOOL_TRUE)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if solution_limit is not None:
         params.solution_limit = int(solution_limit)
