@@ -615,12 +615,13 @@ def assign_cells(
     ny = max(1, int(round(target / nx)))
     dx, dy = width / nx, height / ny
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="xy")
-    boxes = shapely.box(
-        west + gx.ravel() * dx,
-        south + gy.ravel() * dy,
-        west + (gx.ravel() + 1) * dx,
-        south + (gy.ravel() + 1) * dy,
+    x0 = west + gx.ravel() * dx
+    y0 = south + gy.ravel() * dy
+    x1, y1 = x0 + dx, y0 + dy
+    rings = np.stack(
+        [np.column_stack(c) for c in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))], axis=1
     )
+    boxes = shapely.polygons(rings)
     tree = shapely.STRtree(polys)
     box_idx, poly_idx = tree.query(boxes, predicate="intersects")
     order = np.lexsort((poly_idx, box_idx))
@@ -665,15 +666,18 @@ def h3_cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
     import h3
 
     to_cell = h3.api.basic_int.latlng_to_cell
-    ints = [
-        to_cell(b, a, resolution)
-        for a, b in zip(np.asarray(lon).tolist(), np.asarray(lat).tolist(), strict=True)
-    ]
-    return (
-        np.array([format(i, "x") for i in ints], dtype=object)
-        if ints
-        else np.array([], dtype=object)
+    lons = np.asarray(lon, dtype=float).tolist()
+    lats = np.asarray(lat, dtype=float).tolist()
+    ints = np.fromiter(
+        (to_cell(b, a, resolution) for a, b in zip(lons, lats, strict=True)),
+        dtype=np.uint64,
+        count=len(lons),
     )
+    if len(ints) == 0:
+        return np.array([], dtype=object)
+    unique, inverse = np.unique(ints, return_inverse=True)
+    labels = np.array([format(int(u), "x") for u in unique], dtype=object)
+    return labels[inverse]
 
 
 def hex_cells(cell_ids: Iterable[str], *, ring: int = 0) -> gpd.GeoDataFrame:

@@ -28,8 +28,11 @@ def _area_parts(area_dir: Path) -> tuple[dict[str, Any], Any, Any]:
     return manifest, boundary.geometry.union_all(), grids
 
 
-def _load(area_dir: Path | None, incidents_file: Path | None, tz: str) -> tuple[Any, str, Any]:
-    """Incidents frame, metric CRS, grid cells (or None) from --area or --incidents."""
+def _load(
+    area_dir: Path | None, incidents_file: Path | None, tz: str | None
+) -> tuple[Any, str, Any, str]:
+    """Incidents frame, metric CRS, grid cells (or None) and time zone from --area or
+    --incidents; the zone is --tz, else the area's ``timezone``, else Asia/Shanghai."""
     from geogrid.crs import metric_crs_for
     from geogrid.errors import InputError
     from geogrid.incidents import grid_cells
@@ -40,17 +43,19 @@ def _load(area_dir: Path | None, incidents_file: Path | None, tz: str) -> tuple[
     cells = None
     if area_dir is not None:
         manifest, _, grids = _area_parts(area_dir)
+        tz = tz or str(manifest.get("timezone") or DEFAULT_TZ)
         frame = load_incidents(area_dir / "incidents.geojson", tz)
         metric = str(manifest["metric_crs"])
         if grids is not None and len(grids):
             cells = grid_cells(grids)
     else:
         assert incidents_file is not None
+        tz = tz or DEFAULT_TZ
         frame = load_incidents(incidents_file, tz)
         metric = metric_crs_for(tuple(frame.total_bounds))
     if len(frame) == 0:
         raise InputError("no incidents to work with; import some first (geogrid incidents import)")
-    return frame, metric, cells
+    return frame, metric, cells, tz
 
 
 _AREA = click.option(
@@ -67,7 +72,10 @@ _FILE = click.option(
     default=None,
     help="An incidents.geojson outside an area.",
 )
-_TZ = click.option("--tz", default="Asia/Shanghai", show_default=True, help="Local time zone.")
+DEFAULT_TZ = "Asia/Shanghai"
+_TZ = click.option(
+    "--tz", default=None, help="Local time zone (default: the area's, else Asia/Shanghai)."
+)
 
 
 @incidents.command("import")
@@ -164,7 +172,7 @@ def incidents_import(
 def incidents_summary(
     area_dir: Path | None,
     incidents_file: Path | None,
-    tz: str,
+    tz: str | None,
     freq: str,
     level: str,
     resolution: int,
@@ -174,7 +182,7 @@ def incidents_summary(
     """Counts (and rates per 1,000 households with grids) by place and period."""
     from geogrid.incidents import period_change, summarize
 
-    frame, _, cells = _load(area_dir, incidents_file, tz)
+    frame, _, cells, tz = _load(area_dir, incidents_file, tz)
     table = summarize(frame, cells, level=level, freq=freq, resolution=resolution)
     click.echo(f"{len(frame)} incidents, {table['place'].nunique()} places, by {freq}")
     click.echo(table.sort_values("count", ascending=False).head(10).to_string(index=False))
@@ -214,7 +222,7 @@ def incidents_summary(
 def incidents_hotspots(
     area_dir: Path | None,
     incidents_file: Path | None,
-    tz: str,
+    tz: str | None,
     resolution: int,
     alpha: float,
     top: int | None,
@@ -226,7 +234,7 @@ def incidents_hotspots(
     from geogrid.io.geojson import dumps_features
     from geogrid.layers import features_from_frame
 
-    frame, metric, cells = _load(area_dir, incidents_file, tz)
+    frame, metric, cells, tz = _load(area_dir, incidents_file, tz)
     spots = rank_hotspots(
         frame, metric, cells, resolution=resolution, alpha=alpha, top=top, timezone=tz
     )
@@ -268,7 +276,7 @@ def incidents_hotspots(
 def incidents_publish(
     area_dir: Path | None,
     incidents_file: Path | None,
-    tz: str,
+    tz: str | None,
     out_dir: Path,
     k: int,
     freq: str,
@@ -278,7 +286,7 @@ def incidents_publish(
     from geogrid.incidents import ReleaseRules, public_counts
     from geogrid.io.incidents import publish_dataset
 
-    frame, _, cells = _load(area_dir, incidents_file, tz)
+    frame, _, cells, tz = _load(area_dir, incidents_file, tz)
     released = public_counts(
         frame, cells, rules=ReleaseRules(k=k), freq=freq, resolution=resolution
     )
