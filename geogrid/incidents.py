@@ -610,7 +610,9 @@ def assign_cells(
         return result
     west, south, east, north = shapely.total_bounds(polys)
     width, height = max(east - west, 1e-12), max(north - south, 1e-12)
-    target = max(64, 32 * len(polys))
+    # about 32 buckets per polygon, but no more than one per 8 points: the raster is a fixed
+    # cost that only pays off when many points use it
+    target = int(min(32 * len(polys), max(64, len(x) // 8)))
     nx = max(1, int(round(math.sqrt(target * width / height))))
     ny = max(1, int(round(target / nx)))
     dx, dy = width / nx, height / ny
@@ -1199,7 +1201,8 @@ def rank_hotspots(
     (``"HH:MM"`` local, the peak window; 00:00-23:59 when the source has no
     hours), ``dwell_min``, ``count_nearby`` (cell plus neighbours: what Gi*
     weighs), ``top_category``, ``cell_kind`` (``h3`` or ``polygon``) and a
-    Point: the centre of the densest incident cluster in the cell. Only
+    Point: the cell centroid snapped to the nearest incident cluster in the
+    cell (see :func:`_cluster_point`). Only
     cells with ``z > 0`` and ``p_fdr <= alpha``.
     """
     import h3
@@ -1289,7 +1292,12 @@ def _peak_window(inside: pd.DataFrame, tz: str, window_h: int) -> tuple[str, str
 def _cluster_point(
     inside_metric: gpd.GeoDataFrame, cell: shapely.Geometry, metric_crs: str, radius_m: float
 ) -> shapely.Point:
-    """Centre of the densest cluster of the cell's incidents (cell centroid when none)."""
+    """The cell centroid snapped to the nearest incident cluster (centroid when no incidents).
+
+    A cluster core is an incident with at least half as many neighbours within
+    ``radius_m`` as the cell's densest incident (and at least 2); the point is
+    the mean of the neighbours of the core nearest the centroid.
+    """
     if len(inside_metric) == 0:
         return shapely.centroid(cell)
     xy = np.column_stack([inside_metric.geometry.x, inside_metric.geometry.y])
@@ -1297,7 +1305,11 @@ def _cluster_point(
     density = tree.query_ball_point(xy, radius_m, return_length=True)
     centroid = gpd.GeoSeries([shapely.centroid(cell)], crs=WGS84).to_crs(metric_crs).iloc[0]
     dist = np.hypot(xy[:, 0] - centroid.x, xy[:, 1] - centroid.y)
-    best = int(np.lexsort((dist, -np.asarray(density)))[0])
+    density = np.asarray(density)
+    dense = density >= max(2, 0.5 * density.max())  # cluster cores: at least half the peak
+    if not dense.any():
+        dense = density == density.max()
+    best = int(np.flatnonzero(dense)[np.argmin(dist[dense])])
     members = tree.query_ball_point(xy[best], radius_m)
     cx, cy = xy[members].mean(axis=0)
     point = gpd.GeoSeries([shapely.Point(cx, cy)], crs=metric_crs).to_crs(WGS84).iloc[0]

@@ -559,3 +559,29 @@ def test_no_raw_data_gets_out_through_any_public_function(name):
         _assert_public(out, k=out.attrs["release_rules"]["k"])
     with pytest.raises(InputError):
         inc.public_counts(raw, freq="day")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n_cells=st.integers(1, 40), n_points=st.integers(0, 3000))
+def test_assign_cells_matches_contains_for_any_layout(seed, n_cells, n_points):
+    """For any Voronoi grid and point cloud, each point gets the polygon that contains it
+    (or -1), whatever the number of points (the bucket raster scales with it)."""
+    cells = (
+        _voronoi_cells(n_cells, seed=seed)
+        if n_cells > 1
+        else gpd.GeoDataFrame(geometry=[shapely.box(116.33, 39.98, 116.37, 40.01)], crs="EPSG:4326")
+    )
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(116.32, 116.38, n_points)
+    y = rng.uniform(39.97, 40.02, n_points)
+    got = inc.assign_cells(x, y, cells.geometry.to_numpy())
+    inside = np.zeros((len(cells), n_points), dtype=bool)
+    for i, poly in enumerate(cells.geometry):
+        inside[i] = shapely.contains_xy(poly, x, y)
+    assert (inside.sum(axis=0) <= 1).all()
+    expected = np.where(inside.any(axis=0), inside.argmax(axis=0), -1)
+    assert (got == expected).all()
