@@ -314,6 +314,13 @@ def stops_from_hotspots(
     return out
 
 
+def _place_name(row: Any, kind: str | None) -> str:
+    name = row.get("name")
+    if name is not None and not pd.isna(name) and str(name).strip():
+        return str(name)
+    return f"{kind or row.get('kind') or 'place'} {row['id']}"
+
+
 def stops_from_places(
     places: gpd.GeoDataFrame,
     *,
@@ -337,7 +344,7 @@ def stops_from_places(
             dwell_s=int(round(dwell_min * 60)),
             window_s=win,
             required=required,
-            name=str(row.get("name") or row["id"]) if not pd.isna(row.get("name")) else str(row["id"]),
+            name=_place_name(row, kind),
             kind=str(kind or row.get("kind") or "place"),
             teams=allowed,
             skill=skill,
