@@ -40,7 +40,7 @@ import hashlib
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -363,13 +363,11 @@ def clean_incidents(
     reason = np.full(n, "", dtype=object)
     detail = np.full(n, "", dtype=object)
 
-    def flag(mask: np.ndarray, code: str, text: Sequence[str] | str) -> None:
-        new = mask & (reason == "")
+    def flag(mask: np.ndarray, code: str, text: str | Callable[[int], str]) -> None:
+        """Reject rows in ``mask`` not rejected yet; ``text`` is the detail (or makes it)."""
+        new = np.flatnonzero(mask & (reason == ""))
         reason[new] = code
-        if isinstance(text, str):
-            detail[new] = text
-        else:
-            detail[new] = np.asarray(text, dtype=object)[new]
+        detail[new] = text if isinstance(text, str) else [text(int(i)) for i in new]
 
     # id
     if "id" in mapping.columns:
@@ -380,27 +378,27 @@ def clean_incidents(
 
     # coordinates
     x, y = _coordinates(table, mapping)
-    raw = [f"x={a!r}, y={b!r}" for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+
+    def raw(i: int) -> str:
+        return f"x={x[i]!r}, y={y[i]!r}"
+
     system = mapping.coordinates.strip().lower().replace("-", "").replace("_", "")
     lonlat = system in _LONLAT_SYSTEMS or system in ("epsg:4326", "4326")
     nan = ~np.isfinite(x) | ~np.isfinite(y)
     zero = (x == 0) & (y == 0)
-    flag(nan | zero, "missing_coordinates", "no usable coordinates (" + "empty or 0,0" + ")")
+    flag(nan | zero, "missing_coordinates", "no usable coordinates (empty, not a number, or 0,0)")
     if lonlat:
         swapped = (np.abs(y) > 90) & (np.abs(x) <= 90)
         flag(
             swapped,
             "swapped_coordinates",
-            [
-                f"{r}: latitude {b} > 90 but longitude {a} fits "
-                "a latitude; swap the x and y columns in the mapping"
-                for r, a, b in zip(raw, x.tolist(), y.tolist(), strict=True)
-            ],
+            lambda i: (
+                f"{raw(i)}: latitude {y[i]} > 90 but longitude {x[i]} fits a latitude; "
+                "swap them in this row (or x and y in the mapping if every row is like this)"
+            ),
         )
         out = (np.abs(x) > 180) | (np.abs(y) > 90)
-        flag(
-            out, "out_of_range", [f"{r} is not lon/lat; check the coordinates setting" for r in raw]
-        )
+        flag(out, "out_of_range", lambda i: f"{raw(i)} is not lon/lat; check the coordinates")
     ok = reason == ""
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
@@ -412,7 +410,7 @@ def clean_incidents(
     flag(
         bad_conv,
         "out_of_range",
-        [f"{r} is outside {mapping.coordinates}; check the coordinates setting" for r in raw],
+        lambda i: f"{raw(i)} is outside {mapping.coordinates}; check the coordinates setting",
     )
 
     # area
@@ -440,42 +438,35 @@ def clean_incidents(
             flag(
                 pending & ~inside_now & inside_swapped,
                 "swapped_coordinates",
-                [
-                    f"{r}: outside the area, inside it with x and y swapped; swap the x and y "
-                    "columns in the mapping"
-                    for r in raw
-                ],
+                lambda i: (
+                    f"{raw(i)}: outside the area, inside it with x and y swapped; swap "
+                    "them in this row (or x and y in the mapping if every row is like this)"
+                ),
             )
         flag(
             pending & ~inside_now,
             "outside_area",
-            [
-                f"lon {a:.6f}, lat {b:.6f} is outside the "
-                "area (a geocoding error, or the wrong area or coordinate system)"
-                for a, b in zip(lon.tolist(), lat.tolist(), strict=True)
-            ],
+            lambda i: (
+                f"lon {lon[i]:.6f}, lat {lat[i]:.6f} is outside the area (a geocoding "
+                "error, or the wrong area or coordinate system)"
+            ),
         )
 
     # time
     times = _times(table, mapping)
     if "time" in mapping.columns:
-        src = _text(table[mapping.columns["time"]]).fillna("").tolist()
-        flag(
-            times.isna().to_numpy(),
-            "bad_time",
-            [
-                f"time {s!r} cannot be read"
-                + (
-                    f" with format {mapping.time_format!r}"
-                    if mapping.time_format
-                    else " as ISO-8601"
-                )
-                + f" (or does not exist in {mapping.timezone}: clocks go forward)"
-                if s
-                else "time is empty"
-                for s in src
-            ],
-        )
+        src = _text(table[mapping.columns["time"]]).fillna("").to_numpy(dtype=object)
+        how = f"with format {mapping.time_format!r}" if mapping.time_format else "as ISO-8601"
+
+        def bad_time(i: int) -> str:
+            if not src[i]:
+                return "time is empty"
+            return (
+                f"time {src[i]!r} cannot be read {how}, or does not exist in "
+                f"{mapping.timezone} (skipped when clocks go forward); fix it in this row"
+            )
+
+        flag(times.isna().to_numpy(), "bad_time", bad_time)
     else:
         cols = ", ".join(mapping.time_parts.values())
         flag(

@@ -83,7 +83,7 @@ def test_mapping_collects_every_problem_and_says_how_to_fix():
 BAD_ROWS = [
     (4, "B1", "missing_coordinates", "empty"),
     (5, "B2", "out_of_range", "not lon/lat"),
-    (6, "B3", "swapped_coordinates", "swap the x and y"),
+    (6, "B3", "swapped_coordinates", "swap them in this row"),
     (7, "B4", "outside_area", "outside the area"),
     (8, "B5", "bad_time", "'2025-13-45 25:00' cannot be read"),
     (9, "B6", "bad_time", "time is empty"),
