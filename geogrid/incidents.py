@@ -496,9 +496,10 @@ def clean_incidents(
         ]
 
     good = reason == ""
+    kept = pd.RangeIndex(int(good.sum()))
     data: dict[str, Any] = {
         "id": ids[good].astype(str).to_numpy(),
-        "time": times[good].to_numpy(),
+        "time": times[good].set_axis(kept),
         "category": category[good].astype(str).to_numpy(),
     }
     for name in ("category_zh", "description", "zone"):
@@ -509,12 +510,10 @@ def clean_incidents(
     data["time_precision"] = mapping.time_precision
     data["synthetic"] = False
     incidents = gpd.GeoDataFrame(
-        pd.DataFrame(data, index=pd.RangeIndex(int(good.sum()))),
+        pd.DataFrame(data, index=kept),
         geometry=shapely.points(lon[good], lat[good]),
         crs=WGS84,
     )
-    incidents["time"] = pd.Series(times[good].to_numpy(), dtype=times.dtype).to_numpy()
-    incidents["time"] = incidents["time"].astype(times.dtype)
     bad = ~good
     rejects = pd.DataFrame(
         {
