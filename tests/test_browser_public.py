@@ -1,9 +1,10 @@
 """The public map as a person sees it: real headless Chromium, no internet.
 
-Starts the app on a free localhost port in a thread, opens ``/`` in Debian's
-Chromium through Playwright, and aborts every request that is not to
-127.0.0.1, so the page must render from the app's own files. Saves a
-screenshot to ``tests/output/public_map.png``.
+Starts the app on free localhost ports in threads (the built Helsinki demo
+area, which has no grids and so shows 200 m cells, and the tiny Haidian area
+with grids), opens ``/`` in Debian's Chromium through Playwright, and aborts
+every request that is not to 127.0.0.1, so the page must render from the
+app's own files. Saves screenshots under ``tests/output/``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,7 @@ if importlib.util.find_spec("playwright") is None:
 from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    app = create_app({"AREA": build_tiny_area(), "TESTING": True})
+def _serve(app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -51,6 +50,29 @@ def server_url() -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    yield from _serve(create_app({"AREA": build_tiny_area(), "TESTING": True}))
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from geogrid.services.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("browser-demo") / "helsinki-demo"
+    build_demo(folder)
+    yield from _serve(create_app({"AREA_PATH": str(folder), "TESTING": True}))
+
+
+def _open_popup(page: Page, index: int = 0) -> str:
+    """Click the middle of the index-th interactive polygon; return the popup's text."""
+    box = page.locator("path.leaflet-interactive").nth(index).bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    return popup.inner_text()
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +128,14 @@ def test_public_map_draws_offline(server_url: str, browser_page: tuple[Page, lis
     page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
     assert SCHOOL_NAME in page.locator(".leaflet-tooltip").last.inner_text()
 
-    # click the north-west grid: its popup shows the statistic
-    grid = page.locator("path.leaflet-interactive").first
-    grid.click(force=True)
-    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
-    text = popup.inner_text()
+    # the year-over-year summary and the filters are above the map
+    assert "同比" in page.locator("#yoy").inner_text()
+    assert page.locator("#filter-category option").count() == 5
+
+    # click the north-west grid: its popup shows the statistic and the monthly trend
+    text = _open_popup(page, 0)
+    assert "月度趋势" in text
+    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() >= 14
     assert "每千户事件数" in text
     assert "网格" in text
     assert "西北网格" in text and "250" in text  # 100 incidents / 400 households
@@ -137,3 +162,50 @@ def test_english_switch(server_url: str, browser_page: tuple[Page, list[str]]) -
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "public_map_en.png"), full_page=True)
     assert blocked == []
+
+
+def test_filter_by_category_and_months(server_url: str,
+                                       browser_page: tuple[Page, list[str]]) -> None:
+    """Choosing a category and months in the form reloads the map with those figures."""
+    page, blocked = browser_page
+    page.goto(server_url + "/", wait_until="load")
+    page.select_option("#filter-from", "2026-01")
+    page.select_option("#filter-to", "2026-04")
+    page.select_option("#filter-category", "theft")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("path.leaflet-interactive", timeout=15_000)
+    assert "category=theft" in page.url and "from=2026-01" in page.url
+    assert page.locator("#filter-category").input_value() == "theft"
+    assert "2026-01 至 2026-04" in page.locator("#yoy").inner_text()
+    text = _open_popup(page, 0)
+    assert "西北网格" in text and "月度趋势" in text
+    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() == 4
+    page.wait_for_timeout(400)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "public_map_filtered.png"), full_page=True)
+    assert blocked == []
+
+
+def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list[str]]) -> None:
+    """The Helsinki demo (no grids: 200 m cells) renders fully with the internet blocked:
+    cells, legend, streets, police markers; a cell's popup has its trend chart."""
+    page, blocked = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(demo_url + "/", wait_until="load")
+    page.wait_for_selector("path.leaflet-interactive", timeout=20_000)
+    cells = page.locator("path.leaflet-interactive").count()
+    assert cells >= 10
+    assert page.locator(".leaflet-overlay-pane path").count() > cells  # streets, boundary
+    legend = page.locator(".geogrid-legend")
+    assert legend.is_visible() and "每 200 米方格事件数" in legend.inner_text()
+    assert page.locator(".leaflet-marker-pane .awesome-marker").count() > 0
+    assert "同比" in page.locator("#yoy").inner_text()
+    text = _open_popup(page, cells // 2)
+    assert "事件数" in text and "月度趋势" in text
+    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() >= 12
+    page.wait_for_timeout(500)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "public_map_demo.png"), full_page=True)
+    assert blocked == [], f"page tried to reach the internet: {blocked}"
+    assert errors == [], f"JavaScript errors: {errors}"

@@ -24,8 +24,20 @@ PUBLIC_ROUTES = [
     "/",
     "/?lang=en",
     "/?basemap=osm",
+    "/?basemap=amap",
+    "/?from=2025-04&to=2025-06&category=theft",
     "/healthz",
+    "/api/openapi.json",
     "/api/area",
+    "/api/places.geojson",
+    "/api/places.geojson?from=2025-05&category=fraud",
+    "/api/aggregates/places",
+    "/api/aggregates/months",
+    "/api/aggregates/months?by=place",
+    "/api/aggregates/months?by=category",
+    "/api/aggregates/months?place=G1",
+    "/api/aggregates/categories",
+    "/api/aggregates/yoy?from=2026-03&to=2026-04",
     "/api/layers/schools.geojson",
     "/api/layers/police.geojson",
     "/api/layers/markets.geojson",
@@ -159,7 +171,11 @@ def test_area_summary(client, area):
     assert body["bbox"] == pytest.approx([116.300, 39.980, 116.312, 39.989])
     assert body["counts"] == {
         "grids": 4, "buildings": 8, "households": 1070, "streets": 6, "incidents": 200,
-    }
+    }  # 200 public incidents; the 6 of a sensitive category are in no total
+    assert body["statistics"]["place_kind"] == "grid"
+    assert body["statistics"]["release_rules"]["min_count"] == 5
+    assert [c["category"] for c in body["statistics"]["categories"]] == [
+        "dispute", "fraud", "theft", "vandalism"]
     assert body["synthetic_incidents"] is True
     assert [layer["name"] for layer in body["layers"]] == ["markets", "police", "schools"]
     assert all(client.get(layer["url"]).status_code == 200 for layer in body["layers"])
@@ -310,16 +326,34 @@ def test_errors_map_to_json_and_html(area, error, status, code):
     assert "Traceback" not in text and "secret internals" not in text
 
 
+PERSONAL_FIELDS = ("description", "address", "person", "phone", "id_card", "zone", "source")
+
+
 def test_no_public_response_reveals_an_incident(client, area):
-    """No route's body contains an incident id, exact coordinate, time or category."""
+    """No route's body contains an incident id, exact coordinate, day or time, a personal
+    or free-text field, or anything of a sensitive category (not even its count)."""
     fingerprints = incident_fingerprints(area)
     assert len(fingerprints) >= 200
     for path in PUBLIC_ROUTES:
-        body = client.get(path).get_data(as_text=True)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = response.get_data(as_text=True)
         leaked = [f for f in fingerprints if f in body]
         assert leaked == [], f"{path} reveals {leaked[:5]}"
         assert "INC-" not in body, path
-        assert "theft" not in body and "2025-03-01" not in body, path
+        assert re.search(r"20\d\d-\d\d-\d\d", body) is None, path
+        assert "domestic_violence" not in body, path
+        if response.is_json or "geo+json" in response.mimetype:
+            keys = _json_keys(json.loads(body))
+            assert not keys & set(PERSONAL_FIELDS) - {"description"}, (path, keys)
+
+
+def _json_keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _json_keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _json_keys(v)}
+    return set()
 
 
 def test_no_incident_leak_without_grids():
@@ -368,3 +402,144 @@ def test_demo_area_from_disk(tmp_path_factory):
         assert response.status_code == 200, path
         body = response.get_data(as_text=True)
         assert [f for f in fingerprints if f in body] == [], path
+
+
+# ----------------------------------------------------------------------------- every route
+
+#: One request per route of the app (the test below fails when a route is added without one).
+ROUTE_SAMPLES = {
+    "/": "/",
+    "/healthz": "/healthz",
+    "/api/openapi.json": "/api/openapi.json",
+    "/api/area": "/api/area",
+    "/api/places.geojson": "/api/places.geojson",
+    "/api/aggregates/places": "/api/aggregates/places",
+    "/api/aggregates/months": "/api/aggregates/months",
+    "/api/aggregates/categories": "/api/aggregates/categories",
+    "/api/aggregates/yoy": "/api/aggregates/yoy",
+    "/api/layers/<name>.geojson": "/api/layers/police.geojson",
+    "/api/boundary.geojson": "/api/boundary.geojson",
+    "/api/streets.geojson": "/api/streets.geojson",
+    "/static/<path:filename>": "/static/css/page.css",
+}
+
+
+def test_every_route_answers(app, client):
+    """Every URL rule of the app has a sample request here and answers 200."""
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert rules == set(ROUTE_SAMPLES)
+    for path in ROUTE_SAMPLES.values():
+        assert client.get(path).status_code == 200, path
+
+
+def test_openapi_document_is_valid_and_complete(app, client):
+    """/api/openapi.json is a valid OpenAPI 3.1 document describing every /api route."""
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/openapi.json").get_json()
+    validate(document)
+    assert document["servers"] == [{"url": "/api"}]
+    api_rules = {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).removeprefix("/api")
+        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")
+    }
+    assert set(document["paths"]) == api_rules
+
+
+@pytest.mark.parametrize("path", [
+    "/api/places.geojson", "/api/places.geojson?from=2025-06", "/api/layers/schools.geojson",
+    "/api/boundary.geojson", "/api/streets.geojson",
+])
+def test_geojson_etag_and_304(client, path):
+    """GeoJSON answers carry an ETag and Cache-Control; If-None-Match with it gives 304
+    and no body; another filter gives another ETag."""
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    assert etag and "max-age" in first.headers["Cache-Control"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    if "places" in path:
+        other = client.get("/api/places.geojson?category=theft").headers["ETag"]
+        assert other != etag
+
+
+def test_request_size_limits(client):
+    """Oversized bodies get 413 and overlong URLs 414, with the JSON error body."""
+    big = client.post("/api/area", data=b"x" * (64 * 1024 + 1))
+    assert big.status_code == 413
+    assert big.get_json()["error"]["code"] == "request_entity_too_large"
+    long = client.get("/api/aggregates/months?category=" + "a" * 3000)
+    assert long.status_code == 414
+    assert set(long.get_json()["error"]) == {"code", "message"}
+
+
+def test_places_geojson(client):
+    """Public places: polygons with count, rate and the suppression flag only."""
+    body = json.loads(client.get("/api/places.geojson").get_data(as_text=True))
+    props = {f["properties"]["place"]: f["properties"] for f in body["features"]}
+    assert set(props) == {"G1", "G2", "G3", "G4"}
+    assert props["G1"]["count"] == 100 and props["G1"]["rate_per_1000_households"] == 250.0
+    assert props["G4"] == {
+        "place": "G4", "kind": "grid", "name": "东南网格", "households": 120,
+        "count": None, "rate_per_1000_households": None, "suppressed": True,
+    }
+    assert {f["geometry"]["type"] for f in body["features"]} == {"Polygon"}
+
+
+def test_aggregate_endpoints(client):
+    """Per place, per month (area, place, category), per category and year over year."""
+    places = client.get("/api/aggregates/places?from=2025-03&to=2025-12").get_json()
+    assert places["kind"] == "grid" and len(places["places"]) == 4
+    months = client.get("/api/aggregates/months").get_json()
+    assert months["by"] is None and months["rows"][0]["month"] == "2025-03"
+    assert sum(r["count"] or 0 for r in months["rows"]) <= 200
+    trend = client.get("/api/aggregates/months?place=G1&from=2025-06&to=2025-08").get_json()
+    assert [r["month"] for r in trend["rows"]] == ["2025-06", "2025-07", "2025-08"]
+    assert all(r["count"] is None or r["count"] >= 5 or r["count"] == 0 for r in trend["rows"])
+    assert client.get("/api/aggregates/months?place=G9").status_code == 404
+    assert client.get("/api/aggregates/months?by=street").status_code == 400
+    cats = client.get("/api/aggregates/categories?category=theft,fraud").get_json()
+    assert [r["category"] for r in cats["rows"]] == ["fraud", "theft"]
+    yoy = client.get("/api/aggregates/yoy?from=2026-03&to=2026-04").get_json()["year_over_year"]
+    assert yoy["previous_from"] == "2025-03" and yoy["comparable"] is True
+
+
+@pytest.mark.parametrize("query", [
+    "from=2025-13", "from=May", "from=2026-01&to=2025-01", "category=domestic_violence",
+    "category=nope",
+])
+def test_bad_filters_are_400(client, query):
+    """Bad months, reversed ranges and unknown (or sensitive) categories are 400 on both
+    sides: JSON error body under /api, friendly page on /."""
+    api = client.get(f"/api/aggregates/places?{query}")
+    assert api.status_code == 400
+    assert api.get_json()["error"]["code"] == "bad_request"
+    page = client.get(f"/?{query}")
+    assert page.status_code == 400 and page.mimetype == "text/html"
+
+
+def test_index_filters_and_year_over_year(client):
+    """The page has month and category filters; a selection is kept in the form and
+    changes the year-over-year sentence."""
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="filters"' in page and 'name="from"' in page and 'name="category"' in page
+    assert '<option value="2025-03">2025-03</option>' in page
+    assert 'id="yoy"' in page and "同比" in page
+    picked = client.get("/?from=2026-03&to=2026-04&category=theft").get_data(as_text=True)
+    assert '<option value="2026-03" selected>' in picked
+    assert '<option value="theft" selected>' in picked
+    assert "2026-03 至 2026-04" in picked and "上年同期（2025-03 至 2025-04）" in picked
+    english = client.get("/?lang=en&from=2026-03&to=2026-04").get_data(as_text=True)
+    assert "year over year" in english
+
+
+def test_basemaps_offered(area):
+    """Tianditu is offered (and accepted) only with a key; Amap always, shifted to GCJ-02."""
+    plain = create_app({"AREA": area, "TESTING": True}).test_client()
+    assert plain.get("/?basemap=tianditu").status_code == 400
+    assert 'value="tianditu"' not in plain.get("/").get_data(as_text=True)
+    assert "autonavi.com" in plain.get("/?basemap=amap").get_data(as_text=True)
+    keyed = create_app({"AREA": area, "TESTING": True, "TIANDITU_KEY": "abc"}).test_client()
+    page = keyed.get("/?basemap=tianditu").get_data(as_text=True)
+    assert "tianditu.gov.cn" in page and "tk=abc" in page

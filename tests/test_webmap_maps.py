@@ -1,4 +1,4 @@
-"""Tests for webmap/maps.py and webmap/density.py: what the public map is made of."""
+"""Tests for webmap/maps.py: what the public map is made of."""
 
 from __future__ import annotations
 
@@ -11,24 +11,25 @@ from pathlib import Path
 import folium
 import folium.plugins
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from webmap_area import (
-    HOUSEHOLDS_PER_GRID,
-    INCIDENTS_PER_GRID,
     METRIC_CRS,
     SCHOOL_NAME,
     build_tiny_area,
     incident_fingerprints,
 )
 
-from webmap.density import MIN_COUNT, class_breaks, density_by_cell, density_by_grid
+from geogrid.crs import wgs84_to_gcj02
+from webmap.density import MIN_COUNT, Selection, build_public_stats
 from webmap.maps import (
+    BASEMAPS,
     VENDORED_CSS,
     VENDORED_JS,
+    display_for,
     public_map,
     render_map_parts,
+    trend_svg,
     use_local_assets,
 )
 
@@ -70,73 +71,6 @@ def _tile_layers(m: folium.Map) -> list[folium.TileLayer]:
     return [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
 
 
-# ----------------------------------------------------------------------------- density
-
-
-def test_density_by_grid_counts_per_1000_households(area):
-    """Counts and rates per grid match the fixture; the grid with < 5 is suppressed."""
-    density = density_by_grid(area.grids, area.buildings, area.incidents).set_index("grid_id")
-    for grid_id, count in INCIDENTS_PER_GRID.items():
-        row = density.loc[grid_id]
-        assert row["households"] == HOUSEHOLDS_PER_GRID[grid_id]
-        if count < MIN_COUNT:
-            assert row["suppressed"]
-            assert pd.isna(row["count"]) and pd.isna(row["rate_per_1000"])
-        else:
-            assert not row["suppressed"]
-            assert row["count"] == count
-            assert row["rate_per_1000"] == round(1000 * count / HOUSEHOLDS_PER_GRID[grid_id], 1)
-    assert density.crs == "EPSG:4326"
-
-
-def test_density_by_grid_without_households(area):
-    """A grid with no households has a count but no rate."""
-    empty = area.buildings.iloc[0:0]
-    density = density_by_grid(area.grids, empty, area.incidents)
-    assert density["rate_per_1000"].isna().all()
-    assert int(density.loc[density["grid_id"] == "G1", "count"].iloc[0]) == 100
-    html = _html(public_map(dataclasses.replace(area, buildings=empty)))
-    assert "nan" not in html.lower().replace("nanjing", "")
-    assert html.count('"rate": "–"') == 4
-    assert html.count('"fill": "#f0f0f0"') == 3  # no households; the 4th is suppressed
-
-
-def test_density_by_cell_suppresses_small_counts(area):
-    """Cells are >= 150 m, aligned, clipped to the boundary; counts below 5 never appear."""
-    cells = density_by_cell(area.boundary, area.incidents, METRIC_CRS, cell_m=150)
-    assert len(cells) > 0
-    assert (cells["count"] >= MIN_COUNT).all()
-    assert cells["count"].sum() < len(area.incidents)  # some incidents were in small cells
-    outline = area.boundary.geometry.iloc[0].buffer(1e-7)
-    assert all(outline.contains(g) for g in cells.geometry)
-    sizes = cells.to_crs(METRIC_CRS).geometry.area
-    assert sizes.max() <= 150 * 150 + 1
-    with pytest.raises(ValueError, match="150"):
-        density_by_cell(area.boundary, area.incidents, METRIC_CRS, cell_m=100)
-
-
-def test_density_by_cell_all_suppressed(area):
-    """Four incidents in one place make no cell at all."""
-    few = area.incidents.iloc[:4]
-    assert len(density_by_cell(area.boundary, few, METRIC_CRS)) == 0
-    assert len(density_by_cell(area.boundary, None, METRIC_CRS)) == 0
-
-
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        ([250.0, 240.0, 123.3], [50, 100, 150, 200, 250]),
-        ([7.0], [2, 4, 6, 8]),
-        ([0.0], [0.0]),
-        ([], []),
-        ([12.0, 3.0], [2.5, 5, 7.5, 10, 12.5]),
-    ],
-)
-def test_class_breaks_are_round(values, expected):
-    """Legend classes start at 0 with a round step and cover the largest value."""
-    assert class_breaks(values) == pytest.approx(expected)
-
-
 # ----------------------------------------------------------------------------- maps
 
 
@@ -174,9 +108,66 @@ def test_osm_basemap_has_tile_layer(area):
 
 
 def test_unknown_basemap_is_refused(area):
-    """Only 'offline' and 'osm' are basemaps."""
+    """Only offline, osm, tianditu and amap are basemaps."""
+    assert BASEMAPS == ("offline", "osm", "tianditu", "amap")
     with pytest.raises(ValueError, match="offline"):
         public_map(area, basemap="satellite")
+
+
+def test_tianditu_needs_a_key_and_keeps_wgs84(area):
+    """Tianditu draws the vector and label layers with the configured key; its
+    CGCS2000 tiles take WGS-84 overlays unshifted."""
+    with pytest.raises(ValueError, match="TIANDITU_KEY"):
+        public_map(area, basemap="tianditu")
+    m = public_map(area, basemap="tianditu", tianditu_key="k123")
+    urls = [t.tiles for t in _tile_layers(m)]
+    assert len(urls) == 2 and all("tianditu.gov.cn" in u and "tk=k123" in u for u in urls)
+    assert "LAYER=vec" in urls[0] and "LAYER=cva" in urls[1]
+    html = _html(m)
+    school = area.layers["schools"].geometry.iloc[0]
+    assert f"[{round(school.y, 7)}, {round(school.x, 7)}]" in html
+
+
+def test_amap_shifts_overlays_to_gcj02(area):
+    """Amap tiles are GCJ-02: every overlay (markers, grids, boundary) is shifted
+    WGS-84 -> GCJ-02 for display, by the same transform as geogrid.crs."""
+    m = public_map(area, basemap="amap")
+    (tiles,) = _tile_layers(m)
+    assert "autonavi.com" in tiles.tiles
+    html = _html(m)
+    school = area.layers["schools"].geometry.iloc[0]
+    gx, gy = (float(v[0]) for v in wgs84_to_gcj02([school.x], [school.y]))
+    assert 100 < shapely.Point(gx, gy).distance(school) * 111_000 < 1000  # ~hundreds of m
+    assert f"[{round(gy, 7)}, {round(gx, 7)}]" in html
+    assert f"[{round(school.y, 7)}, {round(school.x, 7)}]" not in html
+    assert "[116.3, 39.989]" in _html(public_map(area, basemap="osm"))  # a grid corner
+    assert "[116.3, 39.989]" not in html
+    assert display_for("osm")(area.grids.geometry.values)[0].equals(area.grids.geometry.iloc[0])
+
+
+def test_trend_svg_marks_suppressed_months():
+    """The trend chart is inline SVG: one bar per month, grey stubs for suppressed ones."""
+    svg = trend_svg(["2025-01", "2025-02", "2025-03"], [10, None, 0], "趋势", "少于 5")
+    assert svg.startswith("<svg") and svg.count("<rect") == 3
+    assert "2025-02: 少于 5" in svg and "2025-01: 10" in svg
+    assert "2025-01</text>" in svg and "2025-03</text>" in svg
+
+
+def test_popup_has_trend_for_each_grid(area):
+    """Each grid's popup carries its monthly trend (SVG) over the selected months."""
+    html = _html(public_map(area))
+    assert len(re.findall(r'<svg class=\\*"geogrid-trend', html)) == 4
+    assert "月度趋势" in html
+
+
+def test_selection_filters_the_map(area):
+    """A month range and a category change the figures drawn on the map."""
+    stats = build_public_stats(area)
+    full = _html(public_map(area, stats=stats))
+    part = _html(public_map(area, stats=stats,
+                            selection=Selection("2026-01", "2026-04", ("theft",))))
+    assert '"incidents": "100"' in full and '"incidents": "100"' not in part
+    assert "2026-01</text>" in part and "2025-03</text>" not in part
 
 
 def test_legend_and_grid_choropleth(area):
@@ -216,11 +207,13 @@ def test_cell_surface_when_no_grids():
 
 @pytest.mark.parametrize("with_grids", [True, False])
 def test_map_never_shows_raw_incidents(with_grids):
-    """No incident id, coordinate, time or category reaches the map's HTML."""
+    """No incident id, coordinate, time of day, day or category reaches the map's HTML
+    (months appear only as labels of the trend charts)."""
     area = build_tiny_area(with_grids=with_grids)
     html = _html(public_map(area))
     assert [f for f in incident_fingerprints(area) if f in html] == []
-    assert "INC-" not in html and "theft" not in html and "2025-03" not in html
+    assert "INC-" not in html and "theft" not in html and "domestic" not in html
+    assert re.search(r"20\d\d-\d\d-\d\d", html) is None
 
 
 def test_leak_check_would_catch_raw_points(area):

@@ -2,8 +2,9 @@
 
 About 1 km square in Haidian, Beijing: a 2 x 2 grid, a few streets with Chinese
 names, three key places (incl. the school 海淀实验小学) and 200 seeded
-synthetic incidents spread unevenly over the grids so that one grid has fewer
-than 5 incidents (suppressed on the public map).
+synthetic incidents over 14 months (2025-03 .. 2026-04) spread unevenly over
+the grids so that one grid has fewer than 5 incidents (suppressed on the public
+map), plus six records of a sensitive category that must never be counted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ METRIC_CRS = "EPSG:32650"
 SCHOOL_NAME = "海淀实验小学"
 #: incidents per grid: G4 has fewer than 5, so its count is suppressed
 INCIDENTS_PER_GRID = {"G1": 100, "G2": 60, "G3": 37, "G4": 3}
+#: records of a sensitive category (never published), all in G1 on top of its 100
+SENSITIVE_COUNT = 6
+SENSITIVE_CATEGORY = "domestic_violence"
 HOUSEHOLDS_PER_GRID = {"G1": 400, "G2": 250, "G3": 300, "G4": 120}
 OSM_SOURCE = {
     "role": "osm",
@@ -132,10 +136,16 @@ def _incidents(grids: gpd.GeoDataFrame, seed: int = 7) -> gpd.GeoDataFrame:
         xs = rng.uniform(w + 0.0003, e - 0.0003, count)
         ys = rng.uniform(s + 0.0003, n - 0.0003, count)
         points.extend(shapely.Point(x, y) for x, y in zip(xs, ys, strict=True))
+    # six sensitive records in the north-west grid: never counted in public
+    w, s, e, n = grids.geometry.iloc[0].bounds
+    points.extend(shapely.Point(w + 0.001 * (k + 1), s + 0.001) for k in range(SENSITIVE_COUNT))
     ids = [f"INC-SYN-{k:04d}" for k in range(1, len(points) + 1)]
-    times = pd.date_range("2025-03-01 08:00", periods=len(points), freq="37min", tz="Asia/Shanghai")
+    # 14 months, 2025-03 .. 2026-04, shuffled over the grids
+    times = pd.date_range("2025-03-01 08:07", periods=len(points), freq="51h", tz="Asia/Shanghai")
+    times = times[rng.permutation(len(points))]
     kinds = np.array(["theft", "fraud", "dispute", "vandalism"])
-    categories = kinds[rng.integers(0, len(kinds), len(points))]
+    categories = kinds[rng.integers(0, len(kinds), len(points))].astype(object)
+    categories[-SENSITIVE_COUNT:] = SENSITIVE_CATEGORY
     return gpd.GeoDataFrame(
         {"id": ids, "time": times, "category": categories, "synthetic": True},
         geometry=points,

@@ -10,13 +10,17 @@ Config keys:
 ``BASEMAP``         ``"offline"`` (the area's own streets, no tiles) or ``"osm"`` (web tiles)
 ``DEFAULT_LANG``    ``"zh"`` or ``"en"``
 ``DENSITY_CELL_M``  cell size of the fallback density surface when the area has no grids (>= 150)
+``TIANDITU_KEY``    browser key for Tianditu tiles (env ``FLASK_TIANDITU_KEY``); without it
+                    the ``tianditu`` basemap is not offered
+``MAX_CONTENT_LENGTH`` largest request body in bytes (default 64 KiB); larger ones get 413
+``MAX_URL_LENGTH``  longest path + query string in characters (default 2048); longer get 414
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
 
 DEFAULTS: dict[str, Any] = {
     "AREA_PATH": "data/geo/helsinki-demo",
@@ -24,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "BASEMAP": "offline",
     "DEFAULT_LANG": "zh",
     "DENSITY_CELL_M": 200.0,
+    "TIANDITU_KEY": "",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_URL_LENGTH": 2048,
 }
 
 
@@ -41,4 +48,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     errors.register_error_handlers(app)
+
+    @app.before_request
+    def limit_request_size() -> None:
+        """Refuse oversized requests before any view reads them (GETs with bodies too)."""
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413, description=f"request body larger than {limit} bytes")
+        url_limit = app.config["MAX_URL_LENGTH"]
+        if len(request.full_path) > url_limit:
+            abort(414, description=f"URL longer than {url_limit} characters")
+
     return app

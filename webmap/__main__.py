@@ -13,6 +13,7 @@ import click
 
 from geogrid.errors import GeogridError
 from webmap import create_app
+from webmap.maps import BASEMAPS
 
 
 @click.command()
@@ -21,8 +22,10 @@ from webmap import create_app
               help="Area workspace folder (default data/geo/helsinki-demo).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--basemap", type=click.Choice(["offline", "osm"]), default="offline",
-              show_default=True, help="offline: drawn from the area's streets; osm: web tiles.")
+@click.option("--basemap", type=click.Choice(list(BASEMAPS)), default="offline",
+              show_default=True,
+              help="offline: drawn from the area's streets; osm, tianditu (needs "
+                   "FLASK_TIANDITU_KEY), amap: web tiles.")
 def main(demo: bool, area_dir: Path | None, host: str, port: int, basemap: str) -> None:
     """Serve the geogrid web app (public safety map and JSON API)."""
     from geogrid.services.demo import DEMO_DIR, build_demo, demo_exists

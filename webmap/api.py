@@ -1,67 +1,282 @@
-"""JSON API: area summary and the public GeoJSON layers (never raw incidents)."""
+"""JSON API: area summary, public aggregates and GeoJSON layers (never raw incidents).
+
+Every incident figure comes from :mod:`webmap.density` (suppressed, sensitive
+categories dropped, months at finest). GeoJSON answers carry an ``ETag`` and
+answer ``304 Not Modified`` to a matching ``If-None-Match``.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
 import geopandas as gpd
+import pandas as pd
 import shapely
-from flask import Blueprint, Response, abort, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from geogrid.crs import WGS84
-from webmap.area import current_area, incidents_are_synthetic, source_attributions
+from webmap.area import (
+    current_area,
+    current_stats,
+    incidents_are_synthetic,
+    selection_from_args,
+    source_attributions,
+)
+from webmap.density import (
+    MIN_COUNT,
+    RULES,
+    category_counts,
+    monthly_counts,
+    place_counts,
+    public_total,
+    year_over_year,
+)
+from webmap.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 GEOJSON_MIMETYPE = "application/geo+json"
 PLACE_COLUMNS = ["id", "kind", "layer", "name"]
 STREET_COLUMNS = ["highway", "name"]
+#: GeoJSON bodies kept per app (route + query), least recently used dropped.
+BODY_CACHE_SIZE = 64
+CACHE_CONTROL = "public, max-age=300"
+_CACHE = "webmap.api_bodies"
 
 
-def _geojson(frame: gpd.GeoDataFrame, columns: list[str]) -> Response:
+def _geojson_body(frame: gpd.GeoDataFrame, columns: list[str]) -> str:
     keep = [c for c in columns if c in frame.columns]
     subset = frame[keep + ["geometry"]]
     if subset.crs is not None and subset.crs != WGS84:
         subset = subset.to_crs(WGS84)
     subset = subset.set_geometry(shapely.set_precision(subset.geometry.values, 1e-7))
-    body = subset.to_json(na="null", drop_id=True, ensure_ascii=False)
-    return Response(body, mimetype=GEOJSON_MIMETYPE)
+    return subset.to_json(na="null", drop_id=True, ensure_ascii=False)
+
+
+def _cached_json(build: Callable[[], dict[str, Any]]) -> Response:
+    """A JSON answer for this URL, built once per app, with ETag / If-None-Match -> 304."""
+    return _cached_geojson(
+        lambda: json.dumps(build(), ensure_ascii=False, sort_keys=True),
+        mimetype="application/json",
+    )
+
+
+def _cached_geojson(build: Callable[[], str], mimetype: str = GEOJSON_MIMETYPE) -> Response:
+    """The GeoJSON body for this URL (built once), with ETag / If-None-Match -> 304."""
+    state: dict[str, Any] = current_app.extensions.setdefault(
+        _CACHE, {"lock": threading.Lock(), "bodies": OrderedDict()}
+    )
+    key = (request.path, tuple(sorted(request.args.items(multi=True))), id(current_area()))
+    with state["lock"]:
+        body = state["bodies"].get(key)
+        if body is not None:
+            state["bodies"].move_to_end(key)
+    if body is None:
+        body = build()
+        with state["lock"]:
+            state["bodies"][key] = body
+            while len(state["bodies"]) > BODY_CACHE_SIZE:
+                state["bodies"].popitem(last=False)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _selection_json(selection: Any) -> dict[str, Any]:
+    return {"from": selection.start, "to": selection.end,
+            "categories": list(selection.categories)}
+
+
+def _count(value: Any) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for row in table[columns].itertuples(index=False):
+        item = dict(zip(columns, row, strict=True))
+        item["count"] = _count(item["count"])
+        item["suppressed"] = bool(item["suppressed"])
+        out.append(item)
+    return out
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return openapi_document(url_for("api.openapi", _external=False).rsplit("/", 1)[0])
 
 
 @bp.get("/area")
 def area_summary():
-    area = current_area()
-    incidents = area.incidents
-    households = (
-        int(area.buildings["households"].fillna(0).sum())
-        if "households" in area.buildings.columns else 0
-    )
-    return {
-        "name": area.name,
-        "admin_code": area.manifest.get("admin_code", ""),
-        "description": area.manifest.get("description", ""),
-        "metric_crs": area.metric_crs,
-        "bbox": [round(float(v), 7) for v in area.boundary.total_bounds],
-        "counts": {
-            "grids": len(area.grids),
-            "buildings": len(area.buildings),
-            "households": households,
-            "streets": 0 if area.edges is None else len(area.edges),
-            "incidents": 0 if incidents is None else len(incidents),
-        },
-        "synthetic_incidents": incidents_are_synthetic(area),
-        "layers": [
+    def build() -> dict[str, Any]:
+        area = current_area()
+        stats = current_stats()
+        households = (
+            int(area.buildings["households"].fillna(0).sum())
+            if "households" in area.buildings.columns else 0
+        )
+        return {
+            "name": area.name,
+            "admin_code": area.manifest.get("admin_code", ""),
+            "description": area.manifest.get("description", ""),
+            "metric_crs": area.metric_crs,
+            "bbox": [round(float(v), 7) for v in area.boundary.total_bounds],
+            "counts": {
+                "grids": len(area.grids),
+                "buildings": len(area.buildings),
+                "households": households,
+                "streets": 0 if area.edges is None else len(area.edges),
+                # public incidents only: sensitive categories are not in any total
+                "incidents": public_total(stats),
+            },
+            "synthetic_incidents": incidents_are_synthetic(area),
+            "statistics": {
+                "place_kind": stats.kind,
+                "cell_m": stats.cell_m if stats.kind == "cell" else None,
+                "months": stats.months,
+                "categories": [{"category": k, "label_zh": v} for k, v in stats.categories.items()],
+                "release_rules": {
+                    "min_count": MIN_COUNT,
+                    "finest_period": RULES.finest_period,
+                    "sensitive_words": list(RULES.sensitive_words),
+                },
+            },
+            "layers": [
+                {
+                    "name": name,
+                    "count": len(frame),
+                    "url": url_for("api.layer", name=name),
+                }
+                for name, frame in sorted(area.layers.items())
+            ],
+            "sources": source_attributions(area),
+            "links": {
+                "boundary": url_for("api.boundary"),
+                "streets": url_for("api.streets"),
+                "places": url_for("api.places_geojson"),
+                "aggregates": {
+                    "places": url_for("api.aggregate_places"),
+                    "months": url_for("api.aggregate_months"),
+                    "categories": url_for("api.aggregate_categories"),
+                    "year_over_year": url_for("api.aggregate_yoy"),
+                },
+                "openapi": url_for("api.openapi"),
+            },
+        }
+
+    return _cached_json(build)
+
+
+@bp.get("/places.geojson")
+def places_geojson():
+    stats = current_stats()
+    selection = selection_from_args(request.args, stats)
+
+    def build() -> str:
+        counts = place_counts(stats, selection)
+        frame = gpd.GeoDataFrame(
             {
-                "name": name,
-                "count": len(frame),
-                "url": url_for("api.layer", name=name),
-            }
-            for name, frame in sorted(area.layers.items())
-        ],
-        "sources": source_attributions(area),
-        "links": {
-            "boundary": url_for("api.boundary"),
-            "streets": url_for("api.streets"),
-        },
-    }
+                "place": counts.index.astype(str),
+                "kind": stats.kind,
+                "name": counts["place_name"].to_numpy(),
+                "households": counts["households"].to_numpy(),
+                "count": pd.array([_count(v) for v in counts["count"]], dtype="Int64"),
+                "rate_per_1000_households": counts["rate_per_1000_households"].to_numpy(),
+                "suppressed": counts["suppressed"].to_numpy(),
+            },
+            geometry=counts.geometry.to_numpy(), crs=WGS84,
+        )
+        if stats.kind == "cell":
+            frame = frame.drop(columns=["households", "rate_per_1000_households"])
+        return _geojson_body(frame, [c for c in frame.columns if c != "geometry"])
+
+    return _cached_geojson(build)
+
+
+@bp.get("/aggregates/places")
+def aggregate_places():
+    stats = current_stats()
+    selection = selection_from_args(request.args, stats)
+
+    def build() -> dict[str, Any]:
+        counts = place_counts(stats, selection)
+        rows = []
+        for place, row in counts.iterrows():
+            rate = row["rate_per_1000_households"]
+            rows.append({
+                "place": str(place), "name": str(row["place_name"]),
+                "households": int(row["households"]) if stats.kind == "grid" else None,
+                "count": _count(row["count"]), "suppressed": bool(row["suppressed"]),
+                "rate_per_1000_households": None if pd.isna(rate) else float(rate),
+            })
+        return {"kind": stats.kind, "selection": _selection_json(selection), "places": rows}
+
+    return _cached_json(build)
+
+
+@bp.get("/aggregates/months")
+def aggregate_months():
+    stats = current_stats()
+    selection = selection_from_args(request.args, stats)
+
+    def build() -> dict[str, Any]:
+        by = request.args.get("by") or None
+        if by not in (None, "place", "category"):
+            abort(400, description="by must be place or category (or absent for the whole area)")
+        place = request.args.get("place")
+        table = monthly_counts(stats, selection, by="place" if place else by)
+        if place:
+            if place not in set(table["place"]):
+                abort(404, description=f"no public place {place!r} in this area")
+            table = table[table["place"] == place]
+            by = "place"
+        columns = ["period", "count", "suppressed"] + ([by] if by else [])
+        rows = _rows(table, columns)
+        for row in rows:
+            row["month"] = row.pop("period")
+        return {"selection": _selection_json(selection), "by": by, "rows": rows}
+
+    return _cached_json(build)
+
+
+@bp.get("/aggregates/categories")
+def aggregate_categories():
+    stats = current_stats()
+    selection = selection_from_args(request.args, stats)
+
+    def build() -> dict[str, Any]:
+        table = category_counts(stats, selection)
+        return {"selection": _selection_json(selection),
+                "rows": _rows(table, ["category", "label_zh", "count", "suppressed"])}
+
+    return _cached_json(build)
+
+
+@bp.get("/aggregates/yoy")
+def aggregate_yoy():
+    stats = current_stats()
+    selection = selection_from_args(request.args, stats)
+
+    def build() -> dict[str, Any]:
+        yoy = year_over_year(stats, selection)
+        if yoy is None:
+            return {"selection": _selection_json(selection), "year_over_year": None}
+        return {
+            "selection": _selection_json(selection),
+            "year_over_year": {
+                "from": yoy.start, "to": yoy.end, "count": yoy.count,
+                "previous_from": yoy.previous_start, "previous_to": yoy.previous_end,
+                "previous_count": yoy.previous_count if yoy.comparable else None,
+                "comparable": yoy.comparable, "change_pct": yoy.change_pct,
+            },
+        }
+
+    return _cached_json(build)
 
 
 @bp.get("/layers/<name>.geojson")
@@ -70,12 +285,12 @@ def layer(name: str):
     if name not in area.layers:
         known = ", ".join(sorted(area.layers)) or "none"
         abort(404, description=f"no key-location layer {name!r}; this area has: {known}")
-    return _geojson(area.layers[name], PLACE_COLUMNS)
+    return _cached_geojson(lambda: _geojson_body(area.layers[name], PLACE_COLUMNS))
 
 
 @bp.get("/boundary.geojson")
 def boundary():
-    return _geojson(current_area().boundary, ["name"])
+    return _cached_geojson(lambda: _geojson_body(current_area().boundary, ["name"]))
 
 
 @bp.get("/streets.geojson")
@@ -83,4 +298,4 @@ def streets():
     edges = current_area().edges
     if edges is None:
         edges = gpd.GeoDataFrame({"highway": [], "name": []}, geometry=[], crs=WGS84)
-    return _geojson(edges, STREET_COLUMNS)
+    return _cached_geojson(lambda: _geojson_body(edges, STREET_COLUMNS))

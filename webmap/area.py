@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 
 from geogrid.errors import GeogridError
 from geogrid.io.workspace import Area
+from webmap.density import MONTH_RE, PublicStats, Selection, build_public_stats
 
 _EXTENSION = "webmap.area"
+_STATS = "webmap.stats"
 
 
 class AreaUnavailableError(GeogridError):
@@ -80,3 +84,42 @@ def source_attributions(area: Area) -> list[dict[str, str]]:
         licence = str(source.get("licence") or source.get("license") or "")
         out.append({"text": text, "url": url, "licence": licence})
     return out
+
+
+def current_stats() -> PublicStats:
+    """The app's public statistics (built once per app from the area and DENSITY_CELL_M)."""
+    app = current_app
+    state: dict[str, Any] = app.extensions.setdefault(
+        _STATS, {"lock": threading.Lock(), "stats": None, "area": None}
+    )
+    area = current_area()
+    with state["lock"]:
+        if state["stats"] is None or state["area"] is not area:
+            state["stats"] = build_public_stats(area, float(app.config["DENSITY_CELL_M"]))
+            state["area"] = area
+        return state["stats"]
+
+
+def selection_from_args(args: MultiDict[str, str], stats: PublicStats) -> Selection:
+    """The month range and categories asked for in the query string, checked.
+
+    ``from`` / ``to``: ``YYYY-MM`` (inclusive); ``category``: repeated or
+    comma-separated category codes. Raises ``BadRequest`` (400) naming what is wrong.
+    """
+    problems: list[str] = []
+    months: dict[str, str | None] = {}
+    for key in ("from", "to"):
+        value = (args.get(key) or "").strip()
+        if value and not MONTH_RE.fullmatch(value):
+            problems.append(f"{key}={value!r}: write a month as YYYY-MM, e.g. 2025-06")
+        months[key] = value or None
+    if months["from"] and months["to"] and months["from"] > months["to"]:
+        problems.append(f"from={months['from']} is after to={months['to']}")
+    wanted = [c.strip() for raw in args.getlist("category") for c in raw.split(",") if c.strip()]
+    unknown = sorted(set(wanted) - set(stats.categories))
+    if unknown:
+        known = ", ".join(stats.categories) or "none"
+        problems.append(f"unknown category {', '.join(unknown)}; public categories: {known}")
+    if problems:
+        raise BadRequest(description="bad filter: " + "; ".join(problems))
+    return Selection(months["from"], months["to"], tuple(sorted(set(wanted))))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +22,58 @@ import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from folium.template import Template
 
-from geogrid.crs import WGS84
+from geogrid.crs import WGS84, wgs84_to_gcj02
 from geogrid.io.workspace import Area
 from webmap.area import incidents_are_synthetic, source_attributions
-from webmap.density import MIN_COUNT, class_breaks, density_by_cell, density_by_grid
+from webmap.density import (
+    MIN_COUNT,
+    PublicStats,
+    Selection,
+    build_public_stats,
+    class_breaks,
+    monthly_counts,
+    place_counts,
+)
 from webmap.texts import texts_for
 
-BASEMAPS = ("offline", "osm")
+
+@dataclass(frozen=True)
+class Basemap:
+    """A web tile basemap: URL templates (drawn in order), credit, and the datum of its tiles."""
+
+    tiles: tuple[str, ...]
+    attribution: str
+    subdomains: str
+    #: "wgs84" (OSM; Tianditu's CGCS2000 differs from WGS-84 by centimetres) or "gcj02" (Amap)
+    datum: str
+    max_zoom: int = 18
+    needs_key: bool = False
+
+
+TILE_BASEMAPS: dict[str, Basemap] = {
+    "osm": Basemap(
+        tiles=("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
+        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        subdomains="abc", datum="wgs84", max_zoom=19,
+    ),
+    "tianditu": Basemap(
+        tiles=tuple(
+            f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            f"&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+            for layer in ("vec", "cva")  # streets, then Chinese labels on top
+        ),
+        attribution='&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a>',
+        subdomains="01234567", datum="wgs84", needs_key=True,
+    ),
+    "amap": Basemap(
+        tiles=("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+               "&style=8&x={x}&y={y}&z={z}",),
+        attribution='&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a>',
+        subdomains="1234", datum="gcj02",
+    ),
+}
+BASEMAPS = ("offline", *TILE_BASEMAPS)
 DEFAULT_ASSET_BASE = "/static/vendor"
 
 #: folium/branca link name -> vendored file under ``static/vendor/``.
@@ -155,6 +200,29 @@ def _leaflet_bounds(bounds: tuple[float, float, float, float]) -> list[list[floa
     return [[south, west], [north, east]]
 
 
+#: How overlay geometries (WGS-84) are moved onto the basemap's datum for display.
+Display = Callable[[np.ndarray], np.ndarray]
+
+
+def _as_is(geometries: np.ndarray) -> np.ndarray:
+    return np.asarray(geometries)
+
+
+def _to_gcj02(geometries: np.ndarray) -> np.ndarray:
+    """WGS-84 -> GCJ-02 (the offset Chinese web maps such as Amap use); display only."""
+    def shift(xy: np.ndarray) -> np.ndarray:
+        lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(np.asarray(geometries), shift)
+
+
+def display_for(basemap: str) -> Display:
+    """The geometry shift that makes WGS-84 overlays line up with ``basemap``'s tiles."""
+    tiles = TILE_BASEMAPS.get(basemap)
+    return _to_gcj02 if tiles is not None and tiles.datum == "gcj02" else _as_is
+
+
 # --------------------------------------------------------------------------- assets
 
 
@@ -262,9 +330,11 @@ def _add_streets(m: folium.Map, edges: gpd.GeoDataFrame | None, label: str) -> N
     group.add_to(m)
 
 
-def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str) -> None:
+def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str,
+                  display: Display) -> None:
+    shown = gpd.GeoDataFrame(geometry=display(boundary.geometry.values), crs=WGS84)
     folium.GeoJson(
-        _feature_collection(boundary, []),
+        _feature_collection(shown, []),
         name=label,
         style_function=lambda _f: {
             "color": "#333333", "weight": 2.5, "dashArray": "6 4", "fill": False,
@@ -313,73 +383,105 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
     return "".join(rows)
 
 
-def _add_grid_density(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
-    density = density_by_grid(area.grids, area.buildings, area.incidents)
-    breaks = class_breaks([float(r) for r in density["rate_per_1000"] if not _missing(r)],
-                          classes=len(PALETTE))
-    display = density[["geometry"]].copy()
-    display["name"] = [html.escape(str(n)) for n in density["name"]]
-    display["incidents"] = [
+def trend_svg(months: list[str], counts: list[int | None], title: str, hidden: str) -> str:
+    """A small inline SVG bar chart of monthly counts; suppressed months are grey stubs."""
+    width, height, pad = 240, 64, 14
+    n = max(len(months), 1)
+    step = width / n
+    top = max([c for c in counts if c is not None] + [MIN_COUNT])
+    bars = []
+    for k, (month, count) in enumerate(zip(months, counts, strict=True)):
+        x = round(k * step + step * 0.1, 1)
+        w = round(max(step * 0.8, 1.0), 1)
+        if count is None:
+            h, fill, label = 3.0, SUPPRESSED_COLOUR, f"{month}: {hidden}"
+        else:
+            h, fill, label = (height - pad) * count / top, PALETTE[3], f"{month}: {count}"
+        y = round(height - pad - h, 1)
+        bars.append(f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
+                    f'fill="{fill}"><title>{html.escape(label)}</title></rect>')
+    ends = f'<text x="0" y="9" font-size="9" fill="#666">max {top}</text>'
+    if months:
+        ends += (f'<text x="0" y="{height - 2}" font-size="10">{months[0]}</text>'
+                f'<text x="{width}" y="{height - 2}" font-size="10" '
+                f'text-anchor="end">{months[-1]}</text>')
+    return (f'<svg class="geogrid-trend" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{html.escape(title)}"><title>{html.escape(title)}</title>'
+            f'<line x1="0" y1="{height - pad}" x2="{width}" y2="{height - pad}" '
+            f'stroke="#999" stroke-width="0.5"/>{"".join(bars)}{ends}</svg>')
+
+
+def _trends(stats: PublicStats, selection: Selection, words: dict[str, Any]) -> dict[str, str]:
+    """Place id -> trend chart of its monthly counts over the selection."""
+    table = monthly_counts(stats, selection, by="place")
+    out: dict[str, str] = {}
+    for place, rows in table.groupby("place", sort=False):
+        counts = [None if pd.isna(c) else int(c) for c in rows["count"]]
+        out[str(place)] = trend_svg(list(rows["period"]), counts, words["trend"],
+                                    words["fewer_than"])
+    return out
+
+
+def _add_density(m: folium.Map, stats: PublicStats, selection: Selection,
+                 words: dict[str, Any], display: Display) -> None:
+    density = place_counts(stats, selection)
+    trends = _trends(stats, selection, words)
+    grid = stats.kind == "grid"
+    values = density["rate_per_1000_households"] if grid else density["count"]
+    breaks = class_breaks([float(v) for v in values if not _missing(v)], classes=len(PALETTE))
+    shown = gpd.GeoDataFrame(geometry=display(density.geometry.values), crs=WGS84)
+    shown["name"] = [html.escape(str(n)) for n in density["place_name"]]
+    shown["incidents"] = [
         words["fewer_than"] if hidden else str(int(n))
         for n, hidden in zip(density["count"], density["suppressed"], strict=True)
     ]
-    display["households"] = [str(int(h)) for h in density["households"]]
-    display["rate"] = [
-        "–" if _missing(r) else f"{float(r):g}" for r in density["rate_per_1000"]
-    ]
-    display["fill"] = [
+    shown["households"] = [str(int(h)) for h in density["households"]]
+    shown["rate"] = ["–" if _missing(r) else f"{float(r):g}"
+                     for r in density["rate_per_1000_households"]]
+    shown["trend"] = [trends.get(str(p), "") for p in density.index]
+    shown["fill"] = [
         SUPPRESSED_COLOUR if hidden
-        else NO_HOUSEHOLDS_COLOUR if _missing(r)
-        else _colour_for(float(r), breaks)
-        for r, hidden in zip(density["rate_per_1000"], density["suppressed"], strict=True)
+        else NO_HOUSEHOLDS_COLOUR if _missing(v)
+        else _colour_for(float(v), breaks)
+        for v, hidden in zip(values, density["suppressed"], strict=True)
     ]
-    data = _feature_collection(display, ["name", "incidents", "households", "rate", "fill"])
-    fields = ["name", "incidents", "households", "rate"]
-    aliases = [words["field_name"], words["field_incidents"], words["field_households"],
-               words["field_rate"]]
-    folium.GeoJson(
-        data,
-        name=words["density_grid"],
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"], "fillOpacity": 0.55,
-            "color": "#555555", "weight": 1,
-        },
-        highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.8},
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, labels=True),
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[words["field_name"]]),
-    ).add_to(m)
-    legend = _legend_html(
-        words["legend_grid"], breaks,
-        [(SUPPRESSED_COLOUR, words["suppressed"]), (NO_HOUSEHOLDS_COLOUR, words["no_households"])],
-    )
-    MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
-
-
-def _add_cell_density(m: folium.Map, area: Area, words: dict[str, Any], cell_m: float) -> None:
-    cells = density_by_cell(area.boundary, area.incidents, area.metric_crs, cell_m=cell_m)
-    breaks = class_breaks([float(c) for c in cells["count"]], classes=len(PALETTE))
-    display = cells[["geometry"]].copy()
-    display["incidents"] = [str(int(c)) for c in cells["count"]]
-    display["fill"] = [_colour_for(float(c), breaks) for c in cells["count"]]
-    cell = f"{cell_m:g}"
-    name = words["density_cell"].format(cell=cell)
-    if len(display):
+    if grid:
+        fields = ["name", "incidents", "households", "rate", "trend"]
+        aliases = [words["field_name"], words["field_incidents"], words["field_households"],
+                   words["field_rate"], words["trend"]]
+        name = words["density_grid"]
+        legend = _legend_html(
+            words["legend_grid"], breaks,
+            [(SUPPRESSED_COLOUR, words["suppressed"]),
+             (NO_HOUSEHOLDS_COLOUR, words["no_households"])],
+        )
+    else:
+        cell = f"{stats.cell_m:g}"
+        fields = ["incidents", "trend"]
+        aliases = [words["field_incidents"], words["trend"]]
+        name = words["density_cell"].format(cell=cell)
+        legend = _legend_html(words["legend_cell"].format(cell=cell), breaks, [],
+                              note=words["cell_hidden"], lowest=float(MIN_COUNT))
+    if len(shown):
         folium.GeoJson(
-            _feature_collection(display, ["incidents", "fill"]),
+            _feature_collection(shown, fields + ["fill"]),
             name=name,
             style_function=lambda f: {
-                "fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
-                "color": "#777777", "weight": 0.5,
+                "fillColor": f["properties"]["fill"], "fillOpacity": 0.55 if grid else 0.65,
+                "color": "#555555" if grid else "#777777", "weight": 1 if grid else 0.5,
             },
-            highlight_function=lambda _f: {"weight": 2, "color": "#000000"},
-            popup=folium.GeoJsonPopup(fields=["incidents"], aliases=[words["field_incidents"]]),
+            highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.8},
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, labels=True,
+                                      class_name="geogrid-popup", max_width=420),
+            tooltip=(folium.GeoJsonTooltip(fields=["name"], aliases=[words["field_name"]])
+                     if grid else None),
         ).add_to(m)
-    legend = _legend_html(words["legend_cell"].format(cell=cell), breaks, [],
-                          note=words["cell_hidden"], lowest=float(MIN_COUNT))
     MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
 
 
-def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any]) -> None:
+def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any],
+                       display: Display) -> None:
     names = sorted(area.layers, key=lambda n: (LAYER_ORDER.index(n) if n in LAYER_ORDER
                                                else len(LAYER_ORDER), n))
     for layer in names:
@@ -389,7 +491,7 @@ def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any]) -> None
         colour, icon, show = LAYER_MARKERS.get(layer, LAYER_MARKERS["other"])
         label = words["layers"].get(layer) or html.escape(layer)
         group = folium.FeatureGroup(name=f"{label} ({len(places)})", show=show)
-        points = shapely.point_on_surface(places.geometry.values)
+        points = display(shapely.point_on_surface(places.to_crs(WGS84).geometry.values))
         titles = places["name"] if "name" in places.columns else [None] * len(places)
         for point, title in zip(points, titles, strict=True):
             if point is None or point.is_empty:
@@ -412,39 +514,60 @@ def public_map(
     basemap: str = "offline",
     lang: str = "zh",
     *,
+    stats: PublicStats | None = None,
+    selection: Selection | None = None,
     cell_m: float = 200.0,
     asset_base: str = DEFAULT_ASSET_BASE,
+    tianditu_key: str = "",
 ) -> folium.Map:
     """The public safety map: boundary, incident density, key locations, attribution.
 
-    Incidents appear only as a statistic: per grid per 1,000 households when the
-    area has grids, else counts on ``cell_m`` square cells; counts below 5 are
-    suppressed. ``basemap="offline"`` draws the area's streets and no tiles;
-    ``"osm"`` uses OpenStreetMap tiles (needs internet). All JS/CSS is local.
+    Incidents appear only as a statistic from ``stats`` (built from ``area``
+    with ``cell_m`` when None) for the ``selection`` of months and categories:
+    per grid per 1,000 households when the area has grids, else counts on
+    square cells; counts below 5 are suppressed. Each place's popup has a
+    monthly trend chart.
+
+    ``basemap``: ``"offline"`` draws the area's streets and no tiles;
+    ``"osm"``, ``"tianditu"`` (needs ``tianditu_key``) and ``"amap"`` use web
+    tiles (need internet). Amap tiles are drawn in GCJ-02, so every overlay is
+    shifted WGS-84 -> GCJ-02 for display (the data stay WGS-84); OSM and
+    Tianditu (CGCS2000) take WGS-84 as is. All JS/CSS is local.
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"basemap {basemap!r}: choose one of {', '.join(BASEMAPS)}")
+    tiles = TILE_BASEMAPS.get(basemap)
+    if tiles is not None and tiles.needs_key and not tianditu_key:
+        raise ValueError(f"basemap {basemap!r} needs a key: set TIANDITU_KEY")
     words = texts_for(lang)
+    stats = stats if stats is not None else build_public_stats(area, cell_m)
+    selection = selection or Selection()
+    display = display_for(basemap)
     boundary = area.boundary.to_crs(WGS84) if area.boundary.crs else area.boundary
-    bounds = tuple(boundary.total_bounds) if len(boundary) else (-180.0, -85.0, 180.0, 85.0)
+    shown_boundary = display(boundary.geometry.values)
+    bounds = (tuple(shapely.total_bounds(shown_boundary)) if len(boundary)
+              else (-180.0, -85.0, 180.0, 85.0))
     centre = shapely.box(*bounds).centroid
     m = folium.Map(
         location=_latlon(centre),
         zoom_start=15,
         tiles=None,
         control_scale=True,
+        zoom_snap=0.25,  # fit small areas snugly
     )
     m.get_root().header.add_child(Element(MAP_CSS), name="geogrid_map_css")
-    if basemap == "offline":
+    if tiles is None:
         _add_streets(m, area.edges, words["streets"])
     else:
-        folium.TileLayer("OpenStreetMap", name=words["osm_tiles"], overlay=False).add_to(m)
-    _add_boundary(m, boundary, words["boundary"])
-    if len(area.grids):
-        _add_grid_density(m, area, words)
-    else:
-        _add_cell_density(m, area, words, cell_m)
-    _add_key_locations(m, area, words)
+        for k, url in enumerate(tiles.tiles):
+            folium.TileLayer(
+                tiles=url.replace("{key}", tianditu_key), attr=tiles.attribution,
+                name=words["tiles"][basemap], overlay=k > 0, control=k == 0,
+                subdomains=tiles.subdomains, max_zoom=tiles.max_zoom,
+            ).add_to(m)
+    _add_boundary(m, boundary, words["boundary"], display)
+    _add_density(m, stats, selection, words, display)
+    _add_key_locations(m, area, words, display)
     if incidents_are_synthetic(area):
         MapControl(html.escape(words["synthetic_short"]), "topright", "geogrid-label").add_to(m)
     for source in source_attributions(area):

@@ -2,43 +2,95 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from typing import Any
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from webmap.area import current_area, incidents_are_synthetic, source_attributions
-from webmap.maps import BASEMAPS, MapParts, public_map, render_map_parts
+from webmap.area import (
+    current_area,
+    current_stats,
+    incidents_are_synthetic,
+    selection_from_args,
+    source_attributions,
+)
+from webmap.density import PublicStats, Selection, YearOverYear, year_over_year
+from webmap.maps import BASEMAPS, TILE_BASEMAPS, MapParts, public_map, render_map_parts
 from webmap.texts import pick_lang, texts_for
 
 bp = Blueprint("public", __name__)
 
 _CACHE = "webmap.public_maps"
+#: Rendered maps kept per app (language x basemap x filter), least recently used dropped.
+MAP_CACHE_SIZE = 32
 
 
-def _map_parts(lang: str, basemap: str) -> MapParts:
-    """The rendered public map, built once per (language, basemap) for the app's area."""
-    cache: dict[tuple[str, str], MapParts] = current_app.extensions.setdefault(_CACHE, {})
-    key = (lang, basemap)
-    if key not in cache:
-        area = current_area()
-        m = public_map(
-            area, basemap=basemap, lang=lang,
-            cell_m=float(current_app.config["DENSITY_CELL_M"]),
-            asset_base=url_for("static", filename="vendor"),
-        )
-        cache[key] = render_map_parts(m)
-    return cache[key]
+def _map_parts(lang: str, basemap: str, stats: PublicStats, selection: Selection) -> MapParts:
+    """The rendered public map for one (language, basemap, selection), cached."""
+    state: dict[str, Any] = current_app.extensions.setdefault(
+        _CACHE, {"lock": threading.Lock(), "maps": OrderedDict()}
+    )
+    key = (lang, basemap, selection, id(stats))
+    with state["lock"]:
+        if key in state["maps"]:
+            state["maps"].move_to_end(key)
+            return state["maps"][key]
+    parts = render_map_parts(public_map(
+        current_area(), basemap=basemap, lang=lang, stats=stats, selection=selection,
+        asset_base=url_for("static", filename="vendor"),
+        tianditu_key=current_app.config["TIANDITU_KEY"],
+    ))
+    with state["lock"]:
+        state["maps"][key] = parts
+        while len(state["maps"]) > MAP_CACHE_SIZE:
+            state["maps"].popitem(last=False)
+    return parts
+
+
+def available_basemaps() -> list[str]:
+    """Basemaps this app can draw (Tianditu only with a key)."""
+    key = current_app.config["TIANDITU_KEY"]
+    return [b for b in BASEMAPS
+            if b not in TILE_BASEMAPS or not TILE_BASEMAPS[b].needs_key or key]
+
+
+def _yoy_sentence(yoy: YearOverYear | None, words: dict[str, Any]) -> str:
+    if yoy is None:
+        return ""
+    hidden = words["yoy_hidden"]
+    if not yoy.comparable:
+        count = hidden if yoy.count is None else yoy.count
+        return words["yoy_only"].format(start=yoy.start, end=yoy.end, count=count,
+                                        none=words["yoy_none"])
+    text = words["yoy_text"].format(
+        start=yoy.start, end=yoy.end, pstart=yoy.previous_start, pend=yoy.previous_end,
+        count=hidden if yoy.count is None else yoy.count,
+        pcount=hidden if yoy.previous_count is None else yoy.previous_count,
+    )
+    pct = yoy.change_pct
+    if pct is None:
+        change = words["yoy_none"]
+    elif pct == 0:
+        change = words["yoy_flat"]
+    else:
+        change = words["yoy_up" if pct > 0 else "yoy_down"].format(pct=f"{abs(pct):g}")
+    return f"{text}；{change}" if words["html_lang"].startswith("zh") else f"{text}; {change}."
 
 
 @bp.get("/")
 def index():
     lang = pick_lang(request.args.get("lang"), default=current_app.config["DEFAULT_LANG"])
     basemap = request.args.get("basemap", current_app.config["BASEMAP"])
-    if basemap not in BASEMAPS:
-        abort(400, description=f"basemap must be one of {', '.join(BASEMAPS)}")
+    if basemap not in available_basemaps():
+        abort(400, description=f"basemap must be one of {', '.join(available_basemaps())}")
     area = current_area()
+    stats = current_stats()
+    selection = selection_from_args(request.args, stats)
     words = texts_for(lang)
     description = (
-        words["description"] if len(area.grids)
-        else words["description_cell"].format(cell=f"{current_app.config['DENSITY_CELL_M']:g}")
+        words["description"] if stats.kind == "grid"
+        else words["description_cell"].format(cell=f"{stats.cell_m:g}")
     )
     return render_template(
         "public/map.html",
@@ -46,10 +98,15 @@ def index():
         description=description,
         lang=lang,
         basemap=basemap,
+        basemaps=available_basemaps(),
         area_name=area.name,
         synthetic=incidents_are_synthetic(area),
         attributions=source_attributions(area),
-        parts=_map_parts(lang, basemap),
+        months=stats.months,
+        categories=stats.categories,
+        selection=selection,
+        yoy=_yoy_sentence(year_over_year(stats, selection), words),
+        parts=_map_parts(lang, basemap, stats, selection),
     )
 
 

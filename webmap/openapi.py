@@ -1,0 +1,181 @@
+"""The OpenAPI 3.1 document of the JSON API (hand-written; served at ``/api/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_FILTERS: list[dict[str, Any]] = [
+    {"name": "from", "in": "query", "required": False,
+     "description": "first month, inclusive (YYYY-MM)",
+     "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}},
+    {"name": "to", "in": "query", "required": False,
+     "description": "last month, inclusive (YYYY-MM)",
+     "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}},
+    {"name": "category", "in": "query", "required": False, "style": "form", "explode": True,
+     "description": "public category code; repeat or comma-separate for several (default: all)",
+     "schema": {"type": "array", "items": {"type": "string"}}},
+]
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/Error"},
+    "413": {"$ref": "#/components/responses/Error"},
+    "414": {"$ref": "#/components/responses/Error"},
+    "503": {"$ref": "#/components/responses/Error"},
+}
+_COUNT = {"type": ["integer", "null"], "minimum": 0,
+          "description": "null when suppressed (1 to 4 incidents)"}
+
+
+def _json(schema_ref: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+def _geojson(description: str, with_filters: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": description,
+        "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}]
+        + (list(_FILTERS) if with_filters else []),
+        "responses": {
+            "200": {
+                "description": "RFC 7946 FeatureCollection in WGS-84 lon/lat",
+                "headers": {"ETag": {"$ref": "#/components/headers/ETag"},
+                            "Cache-Control": {"schema": {"type": "string"}}},
+                "content": {"application/geo+json": {
+                    "schema": {"$ref": "#/components/schemas/FeatureCollection"}}},
+            },
+            "304": {"description": "not modified (If-None-Match matched the ETag)"},
+            **_ERRORS,
+        },
+    }
+    return {"get": op}
+
+
+def _aggregate(summary: str, schema_ref: str, extra: list[dict[str, Any]] | None = None,
+               not_found: bool = False) -> dict[str, Any]:
+    ok = _json(schema_ref, summary)
+    ok["headers"] = {"ETag": {"$ref": "#/components/headers/ETag"}}
+    responses: dict[str, Any] = {
+        "200": ok, "304": {"description": "not modified (If-None-Match matched the ETag)"},
+        **_ERRORS,
+    }
+    if not_found:
+        responses["404"] = {"$ref": "#/components/responses/Error"}
+    return {"get": {"summary": summary, "parameters": list(_FILTERS) + (extra or []),
+                    "responses": responses}}
+
+
+def openapi_document(server_url: str = "/api") -> dict[str, Any]:
+    """The OpenAPI 3.1 document; paths are relative to ``server_url``."""
+    selection = {"type": "object", "properties": {
+        "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+        "categories": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "geogrid public safety API",
+            "version": "1.0.0",
+            "description": (
+                "Public incident statistics by grid (or square cell when an area has no "
+                "grids), month and category. Only aggregates that passed the public release "
+                "rules are served: no incident points, ids, times, addresses or personal "
+                "fields; counts from 1 to 4 are suppressed (null, suppressed=true); "
+                "sensitive categories are excluded; months are the finest period."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/openapi.json": {"get": {"summary": "this document", "responses": {
+                "200": {"description": "OpenAPI 3.1 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/area": {"get": {"summary": "the area: name, bbox, counts, months, categories, links",
+                              "responses": {"200": _json("#/components/schemas/Area", "area"),
+                                            "503": {"$ref": "#/components/responses/Error"}}}},
+            "/places.geojson": _geojson(
+                "public count (and rate per 1,000 households for grids) per place", True),
+            "/aggregates/places": _aggregate("count per place", "#/components/schemas/Places"),
+            "/aggregates/months": _aggregate(
+                "count per month, for the area or by place / category",
+                "#/components/schemas/Rows",
+                [{"name": "by", "in": "query", "required": False,
+                  "schema": {"type": "string", "enum": ["place", "category"]}},
+                 {"name": "place", "in": "query", "required": False,
+                  "description": "one place id (grid id or cell id): its monthly trend",
+                  "schema": {"type": "string"}}],
+                not_found=True),
+            "/aggregates/categories": _aggregate("count per category",
+                                                 "#/components/schemas/Rows"),
+            "/aggregates/yoy": _aggregate(
+                "the selected months (at most the last 12) against a year earlier",
+                "#/components/schemas/YearOverYear"),
+            "/layers/{name}.geojson": {
+                "parameters": [{"name": "name", "in": "path", "required": True,
+                                "description": "key-location layer (police, schools, ...)",
+                                "schema": {"type": "string"}}],
+                **_geojson("public places of one layer (police, service points, schools ...)"),
+            },
+            "/boundary.geojson": _geojson("the area outline"),
+            "/streets.geojson": _geojson("OSM streets (highway, name)"),
+        },
+        "components": {
+            "parameters": {
+                "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False,
+                                "schema": {"type": "string"}},
+            },
+            "headers": {"ETag": {"description": "entity tag of the body",
+                                 "schema": {"type": "string"}}},
+            "responses": {
+                "Error": _json("#/components/schemas/Error", "error"),
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object", "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"},
+                                       "message": {"type": "string"}}}},
+                },
+                "FeatureCollection": {
+                    "type": "object", "required": ["type", "features"],
+                    "properties": {
+                        "type": {"const": "FeatureCollection"},
+                        "features": {"type": "array", "items": {
+                            "type": "object", "required": ["type", "geometry", "properties"],
+                            "properties": {"type": {"const": "Feature"},
+                                           "geometry": {"type": ["object", "null"]},
+                                           "properties": {"type": ["object", "null"]}}}},
+                    },
+                },
+                "Area": {"type": "object", "required": ["name", "bbox", "counts", "links"],
+                         "properties": {"name": {"type": "string"},
+                                        "bbox": {"type": "array", "items": {"type": "number"},
+                                                 "minItems": 4, "maxItems": 4},
+                                        "counts": {"type": "object"},
+                                        "statistics": {"type": "object"},
+                                        "layers": {"type": "array"},
+                                        "links": {"type": "object"}}},
+                "Places": {"type": "object", "required": ["kind", "places"], "properties": {
+                    "kind": {"type": "string", "enum": ["grid", "cell"]},
+                    "selection": selection,
+                    "places": {"type": "array", "items": {"type": "object", "properties": {
+                        "place": {"type": "string"}, "name": {"type": "string"},
+                        "households": {"type": ["integer", "null"]},
+                        "count": _COUNT, "suppressed": {"type": "boolean"},
+                        "rate_per_1000_households": {"type": ["number", "null"]}}}}}},
+                "Rows": {"type": "object", "required": ["rows"], "properties": {
+                    "selection": selection,
+                    "by": {"type": ["string", "null"]},
+                    "rows": {"type": "array", "items": {"type": "object", "properties": {
+                        "month": {"type": "string"}, "category": {"type": "string"},
+                        "place": {"type": "string"}, "label_zh": {"type": "string"},
+                        "count": _COUNT, "suppressed": {"type": "boolean"}}}}}},
+                "YearOverYear": {"type": "object", "properties": {
+                    "selection": selection,
+                    "year_over_year": {"type": ["object", "null"], "properties": {
+                        "from": {"type": "string"}, "to": {"type": "string"},
+                        "count": _COUNT, "previous_from": {"type": "string"},
+                        "previous_to": {"type": "string"}, "previous_count": _COUNT,
+                        "comparable": {"type": "boolean"},
+                        "change_pct": {"type": ["number", "null"]}}}}},
+            },
+        },
+    }
