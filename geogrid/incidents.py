@@ -865,11 +865,7 @@ def hour_by_weekday(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _hourly_times(incidents: pd.DataFrame) -> pd.Series:
-    times = incidents["time"]
-    if "time_precision" in incidents.columns:
-        coarse = incidents["time_precision"].astype("string").isin(["day", "month"]).fillna(False)
-        times = times[~coarse.to_numpy(dtype=bool)]
-    return times
+    return incidents["time"][_has_hours(incidents)]
 
 
 @dataclass(frozen=True)
@@ -1219,14 +1215,26 @@ def rank_hotspots(
     if top is not None:
         hot = hot[:top]
     tz = timezone or str(incidents["time"].dt.tz)
-    metric = tagged.to_crs(metric_crs)
+    from pyproj import Transformer
+
+    to_metric = Transformer.from_crs(WGS84, metric_crs, always_xy=True)
+    to_wgs84 = Transformer.from_crs(metric_crs, WGS84, always_xy=True)
+    lonlat = shapely.get_coordinates(tagged.geometry.to_numpy())
+    mx, my = to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+    metric_xy = np.column_stack([mx, my])
+    hourly = _has_hours(tagged)
+    hours = tagged["time"].dt.tz_convert(tz).dt.hour.to_numpy()
+    categories = tagged["category"].astype(str).to_numpy()
+    members = tagged.reset_index(drop=True).groupby("cell").indices
     rows = []
     for rank, i in enumerate(hot, start=1):
         cid = ids[i]
-        mine = tagged["cell"] == cid
-        inside = tagged[mine]
-        peak, start, end = _peak_window(inside, tz, window_h)
-        top_cat = str(inside["category"].mode().iloc[0]) if len(inside) else ""
+        mine = members.get(cid, np.array([], dtype=np.int64))
+        peak, start, end = _peak_window(hours[mine[hourly[mine]]], window_h)
+        top_cat = str(pd.Series(categories[mine]).mode().iloc[0]) if len(mine) else ""
+        centroid = shapely.centroid(cells.geometry.iloc[i])
+        cx, cy = to_metric.transform(centroid.x, centroid.y)
+        px, py = _cluster_point(metric_xy[mine], (cx, cy), cluster_radius_m)
         rows.append(
             {
                 "id": str(cid),
@@ -1241,9 +1249,7 @@ def rank_hotspots(
                 "count_nearby": int(counts[i] + counts[list(neighbours[i])].sum()),
                 "top_category": top_cat,
                 "cell_kind": kind,
-                "geometry": _cluster_point(
-                    metric[mine.to_numpy()], cells.geometry.iloc[i], metric_crs, cluster_radius_m
-                ),
+                "geometry": shapely.Point(*to_wgs84.transform(px, py)),
             }
         )
     n = len(rows)
@@ -1267,11 +1273,18 @@ def rank_hotspots(
     )
 
 
-def _peak_window(inside: pd.DataFrame, tz: str, window_h: int) -> tuple[str, str, str]:
-    times = _hourly_times(inside)
-    if len(times) == 0:
+def _has_hours(incidents: pd.DataFrame) -> np.ndarray:
+    """True for records whose time has an hour (time_precision not day or month)."""
+    if "time_precision" not in incidents.columns:
+        return np.ones(len(incidents), dtype=bool)
+    coarse = incidents["time_precision"].astype("string").isin(["day", "month"]).fillna(False)
+    return ~coarse.to_numpy(dtype=bool)
+
+
+def _peak_window(hours: np.ndarray, window_h: int) -> tuple[str, str, str]:
+    """The busiest ``window_h``-hour window of the day (circular): "18-21", "18:00", "21:00"."""
+    if len(hours) == 0:
         return "", "00:00", "23:59"
-    hours = times.dt.tz_convert(tz).dt.hour.to_numpy()
     per_hour = np.bincount(hours, minlength=24)
     sums = np.array([per_hour[(h + np.arange(window_h)) % 24].sum() for h in range(24)])
     h0 = int(np.argmax(sums))
@@ -1280,30 +1293,27 @@ def _peak_window(inside: pd.DataFrame, tz: str, window_h: int) -> tuple[str, str
 
 
 def _cluster_point(
-    inside_metric: gpd.GeoDataFrame, cell: shapely.Geometry, metric_crs: str, radius_m: float
-) -> shapely.Point:
-    """The cell centroid snapped to the nearest incident cluster (centroid when no incidents).
+    xy: np.ndarray, centroid: tuple[float, float], radius_m: float
+) -> tuple[float, float]:
+    """The cell centroid snapped to the nearest incident cluster (metric x, y).
 
     A cluster core is an incident with at least half as many neighbours within
     ``radius_m`` as the cell's densest incident (and at least 2); the point is
-    the mean of the neighbours of the core nearest the centroid.
+    the mean of the neighbours of the core nearest the centroid. The centroid
+    itself when the cell has no incidents.
     """
-    if len(inside_metric) == 0:
-        return shapely.centroid(cell)
-    xy = np.column_stack([inside_metric.geometry.x, inside_metric.geometry.y])
+    if len(xy) == 0:
+        return centroid
     tree = cKDTree(xy)
-    density = tree.query_ball_point(xy, radius_m, return_length=True)
-    centroid = gpd.GeoSeries([shapely.centroid(cell)], crs=WGS84).to_crs(metric_crs).iloc[0]
-    dist = np.hypot(xy[:, 0] - centroid.x, xy[:, 1] - centroid.y)
-    density = np.asarray(density)
+    density = np.asarray(tree.query_ball_point(xy, radius_m, return_length=True))
+    dist = np.hypot(xy[:, 0] - centroid[0], xy[:, 1] - centroid[1])
     dense = density >= max(2, 0.5 * density.max())  # cluster cores: at least half the peak
     if not dense.any():
         dense = density == density.max()
     best = int(np.flatnonzero(dense)[np.argmin(dist[dense])])
     members = tree.query_ball_point(xy[best], radius_m)
     cx, cy = xy[members].mean(axis=0)
-    point = gpd.GeoSeries([shapely.Point(cx, cy)], crs=metric_crs).to_crs(WGS84).iloc[0]
-    return point
+    return float(cx), float(cy)
 
 
 # =========================================================================== public release
