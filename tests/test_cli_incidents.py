@@ -182,3 +182,27 @@ def test_needs_exactly_one_input(runner, area, tmp_path):
         ],
     )
     assert res.exit_code == 0 and "500 incidents" in res.output
+
+
+def test_summary_and_hotspots_in_own_zone_polygons(runner, area, tmp_path):
+    """--zones counts in any polygons (a city's neighbourhoods or beats), named by --zone-id."""
+    zones = gpd.GeoDataFrame(
+        {"hood": ["west", "east"], "n": [1, 2]},
+        geometry=[
+            shapely.box(116.30, 39.95, 116.35, 40.03),
+            shapely.box(116.35, 39.95, 116.40, 40.03),
+        ],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "hoods.geojson"
+    zones.to_file(path, driver="GeoJSON")
+    res = runner.invoke(
+        main, ["incidents", "summary", "--area", str(area), "--zones", str(path), "--freq", "year"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "2 places" in res.output and "west" in res.output
+    res = runner.invoke(
+        main,
+        ["incidents", "summary", "--area", str(area), "--zones", str(path), "--zone-id", "nope"],
+    )
+    assert res.exit_code == 1 and "no column 'nope'" in res.output

@@ -28,6 +28,29 @@ def _area_parts(area_dir: Path) -> tuple[dict[str, Any], Any, Any]:
     return manifest, boundary.geometry.union_all(), grids
 
 
+def _zones(path: Path, id_column: str | None) -> Any:
+    """Polygons from any vector file, as cells (index = the id column, EPSG:4326)."""
+    import geopandas as gpd
+
+    from geogrid.crs import to_wgs84
+    from geogrid.errors import InputError
+
+    zones = to_wgs84(gpd.read_file(path), path.name)
+    if id_column is None:
+        texts = [c for c in zones.columns if c != "geometry" and zones[c].dtype.kind in "OUT"]
+        texts = texts or [c for c in zones.columns if c != "geometry"]
+        if not texts:
+            raise InputError(f"{path.name}: no attribute to name the zones; add one")
+        id_column = texts[0]
+    if id_column not in zones.columns:
+        raise InputError(
+            f"{path.name}: no column {id_column!r}; it has {', '.join(map(str, zones.columns))}"
+        )
+    cells = zones[["geometry"]].copy()
+    cells.index = zones[id_column].astype(str).rename("cell")
+    return cells
+
+
 def _load(
     area_dir: Path | None, incidents_file: Path | None, tz: str | None
 ) -> tuple[Any, str, Any, str]:
@@ -73,6 +96,18 @@ _FILE = click.option(
     help="An incidents.geojson outside an area.",
 )
 DEFAULT_TZ = "Asia/Shanghai"
+_ZONES = click.option(
+    "--zones",
+    "zones_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Polygons to count in instead of grids/H3 (e.g. the city's neighbourhoods or beats).",
+)
+_ZONE_ID = click.option(
+    "--zone-id",
+    default=None,
+    help="Column of --zones naming each polygon (default: first text column).",
+)
 _TZ = click.option(
     "--tz", default=None, help="Local time zone (default: the area's, else Asia/Shanghai)."
 )
@@ -143,6 +178,8 @@ def incidents_import(
 @incidents.command("summary")
 @_AREA
 @_FILE
+@_ZONES
+@_ZONE_ID
 @_TZ
 @click.option(
     "--freq",
@@ -172,6 +209,8 @@ def incidents_import(
 def incidents_summary(
     area_dir: Path | None,
     incidents_file: Path | None,
+    zones_file: Path | None,
+    zone_id: str | None,
     tz: str | None,
     freq: str,
     level: str,
@@ -181,8 +220,11 @@ def incidents_summary(
 ) -> None:
     """Counts (and rates per 1,000 households with grids) by place and period."""
     from geogrid.incidents import period_change, summarize
+    from geogrid.io.atomic import write_text_atomic
 
     frame, _, cells, tz = _load(area_dir, incidents_file, tz)
+    if zones_file is not None:
+        cells = _zones(zones_file, zone_id)
     table = summarize(frame, cells, level=level, freq=freq, resolution=resolution)
     click.echo(f"{len(frame)} incidents, {table['place'].nunique()} places, by {freq}")
     click.echo(table.sort_values("count", ascending=False).head(10).to_string(index=False))
@@ -194,13 +236,15 @@ def incidents_summary(
         )
         click.echo(change.phrase_zh())
     if csv_path is not None:
-        csv_path.write_text("\ufeff" + table.to_csv(index=False), encoding="utf-8")
+        write_text_atomic(csv_path, "\ufeff" + table.to_csv(index=False))
         click.echo(f"wrote {csv_path}")
 
 
 @incidents.command("hotspots")
 @_AREA
 @_FILE
+@_ZONES
+@_ZONE_ID
 @_TZ
 @click.option(
     "--resolution",
@@ -222,6 +266,8 @@ def incidents_summary(
 def incidents_hotspots(
     area_dir: Path | None,
     incidents_file: Path | None,
+    zones_file: Path | None,
+    zone_id: str | None,
     tz: str | None,
     resolution: int,
     alpha: float,
@@ -235,6 +281,8 @@ def incidents_hotspots(
     from geogrid.layers import features_from_frame
 
     frame, metric, cells, tz = _load(area_dir, incidents_file, tz)
+    if zones_file is not None:
+        cells = _zones(zones_file, zone_id)
     spots = rank_hotspots(
         frame, metric, cells, resolution=resolution, alpha=alpha, top=top, timezone=tz
     )
