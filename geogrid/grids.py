@@ -922,6 +922,80 @@ def repair(
     return improve(labels, graph, pop, frozen, band_of_label, rng, closed=closed_set, groups=groups)
 
 
+def polish(
+    labels: np.ndarray,
+    graph: UnitGraph,
+    pop: np.ndarray,
+    frozen: np.ndarray,
+    band_of_label: Mapping[int, Band],
+    rng: np.random.Generator,
+    closed: Iterable[int] = (),
+    groups: np.ndarray | None = None,
+    rounds: int = 2,
+    trees: int = 6,
+) -> np.ndarray:
+    """Compactness pass: re-split pairs of neighbouring grids where that shortens their border.
+
+    For each pair of neighbouring grids of one band (no frozen units), their
+    union is cut again into two by spanning-tree bisection; the new pair is
+    kept when both halves are at least as close to the band as before and
+    the border between them is shorter (less total grid perimeter, higher
+    Polsby-Popper). Returns new labels.
+    """
+    labels = labels.copy()
+    closed_set = {int(c) for c in closed}
+    group_of = np.zeros(len(labels), dtype=np.int64) if groups is None else groups
+    adj = graph.adjacency.tocoo()
+    same = group_of[adj.row] == group_of[adj.col]
+    adj = sparse.coo_matrix((adj.data[same], (adj.row[same], adj.col[same])), shape=adj.shape)
+    for _ in range(rounds):
+        pairs = {
+            (int(min(a, b)), int(max(a, b)))
+            for a, b in zip(labels[adj.row], labels[adj.col], strict=True)
+            if a != b
+        }
+        frozen_labels = set(labels[frozen].tolist()) | closed_set
+        order = sorted(pairs)
+        improved = 0
+        for k in rng.permutation(len(order)):
+            a, b = order[k]
+            if a in frozen_labels or b in frozen_labels or band_of_label[a] != band_of_label[b]:
+                continue
+            nodes = np.flatnonzero((labels == a) | (labels == b))
+            if len(nodes) < 3:
+                continue
+            band = band_of_label[a]
+            sub = graph.adjacency[nodes][:, nodes].tocsr()
+            side_a = labels[nodes] == a
+            old_cut = float(sub[side_a][:, ~side_a].sum())
+            if old_cut <= 0:
+                continue
+            before = [band.violation(pop[nodes][side_a].sum()), band.violation(pop[nodes][~side_a].sum())]
+            part = _Partitioner(
+                sub, pop[nodes], graph.area_m2[nodes], graph.x[nodes], graph.y[nodes],
+                np.zeros(len(nodes)), band, rng, trees=trees,
+            )
+            pieces = part.split(np.arange(len(nodes)), 2)
+            if len(pieces) != 2:
+                continue
+            new_a = np.zeros(len(nodes), dtype=bool)
+            new_a[pieces[0]] = True
+            after = sorted(band.violation(pop[nodes][m].sum()) for m in (new_a, ~new_a))
+            if after[1] > max(before) or sum(after) > sum(before):
+                continue
+            new_cut = float(sub[new_a][:, ~new_a].sum())
+            if new_cut < old_cut * 0.98:
+                # keep the label whose old units overlap most with each new half
+                if (new_a & side_a).sum() + (~new_a & ~side_a).sum() < len(nodes) / 2:
+                    new_a = ~new_a
+                labels[nodes[new_a]] = a
+                labels[nodes[~new_a]] = b
+                improved += 1
+        if not improved:
+            break
+    return labels
+
+
 def build_grids(
     units: gpd.GeoDataFrame,
     metric_crs: str,
@@ -958,9 +1032,9 @@ def build_grids(
         Earlier grids (``code``, ``parent_code``, geometry): grids whose units
         did not change keep their code.
     restarts
-        Partitions tried (seeded from ``seed``); the one with the least
-        band violation, then the shortest total grid boundary, wins. Stops
-        early once a plan is inside the band.
+        Partitions tried (seeded from ``seed``) until one is inside the
+        band; otherwise the one with the least band violation, then the
+        shortest total grid boundary, wins.
 
     Returns
     -------
@@ -1111,6 +1185,8 @@ def build_grids(
         closed = [lab for lab, code in label_code.items() if code in locked_grids]
         labels = improve(labels, graph, pop, frozen, label_band, rng, closed=closed, groups=groups)
         labels = repair(labels, graph, pop, frozen, label_band, rng, closed=closed, groups=groups)
+        labels = polish(labels, graph, pop, frozen, label_band, rng, closed=closed, groups=groups)
+        labels = improve(labels, graph, pop, frozen, label_band, rng, closed=closed, groups=groups)
         return labels, label_code, label_band, frozen, problems, reported
 
     best: tuple[Any, ...] | None = None
@@ -1124,7 +1200,7 @@ def build_grids(
         key = (viol, cut)
         if best_key is None or key < best_key:
             best, best_key = result, key
-        if viol == 0 and r >= 1:
+        if viol == 0:
             break
     assert best is not None
     labels, label_code, label_band, frozen, more, reported = best
