@@ -157,7 +157,9 @@ def test_hotspots_ranked_and_written(runner, area, tmp_path):
 def test_publish_writes_released_files(runner, area, tmp_path):
     """`incidents publish` writes GeoJSON + CSV of polygons with suppressed small counts."""
     out = tmp_path / "public"
-    res = runner.invoke(main, ["incidents", "publish", "--area", str(area), "--out", str(out)])
+    res = runner.invoke(
+        main, ["incidents", "publish", "--area", str(area), "--out", str(out), "--all-categories"]
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((out / "incidents_public.geojson").read_text(encoding="utf-8"))
     assert {f["geometry"]["type"] for f in data["features"]} == {"Polygon"}

@@ -294,7 +294,13 @@ def incidents_hotspots(
         )
     )
     if out_path is not None:
-        write_text_atomic(out_path, dumps_features(features_from_frame(spots)))
+        import numpy as np
+        import shapely
+
+        rounded = spots.set_geometry(
+            shapely.transform(spots.geometry.to_numpy(), lambda xy: np.round(xy, 7)), crs=spots.crs
+        )
+        write_text_atomic(out_path, dumps_features(features_from_frame(rounded)))
         click.echo(f"wrote {out_path}")
 
 
@@ -314,6 +320,12 @@ def incidents_hotspots(
     "--freq", type=click.Choice(["month", "quarter", "year"]), default="month", show_default=True
 )
 @click.option(
+    "--by-category/--all-categories",
+    default=True,
+    show_default=True,
+    help="One row per category, or all (non-sensitive) categories together.",
+)
+@click.option(
     "--resolution",
     type=int,
     default=8,
@@ -328,6 +340,7 @@ def incidents_publish(
     out_dir: Path,
     k: int,
     freq: str,
+    by_category: bool,
     resolution: int,
 ) -> None:
     """Write the public dataset: counts by cell and month, release rules applied."""
@@ -336,7 +349,12 @@ def incidents_publish(
 
     frame, _, cells, tz = _load(area_dir, incidents_file, tz)
     released = public_counts(
-        frame, cells, rules=ReleaseRules(k=k), freq=freq, resolution=resolution
+        frame,
+        cells,
+        rules=ReleaseRules(k=k),
+        freq=freq,
+        by_category=by_category,
+        resolution=resolution,
     )
     paths = publish_dataset(released, out_dir)
     click.echo(
