@@ -828,9 +828,9 @@ def summarize(
     if cells is not None and level != "zone":
         ids = pd.Series(cells.index.astype(str), index=cells.index.astype(str))
         if level == "community":
-            ids = cells["parent_code"].astype(str).set_axis(cells.index.astype(str))
+            ids = cells["parent_code"].astype("string").set_axis(cells.index.astype(str))
         elif level == "street":
-            ids = cells["parent_code"].astype(str).str.slice(0, 9).set_axis(cells.index.astype(str))
+            ids = cells["parent_code"].astype("string").str.slice(0, 9).set_axis(cells.index.astype(str))
         present = set(counts["place"])
         empty = sorted(set(ids.dropna()) - present)
         if empty and not by_category and freq is None:
