@@ -14,6 +14,7 @@ solver. Times are seconds after midnight of the shift day (``*_s``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,9 +26,12 @@ import shapely
 
 from geogrid.errors import InfeasibleError, InputError
 from geogrid.network import DEFAULT_SPEEDS_KMH, StreetNetwork, route_geometry, travel_time_matrix
-from geogrid.solver import solve_routing
+from geogrid.solver import improve_prize_routes, solve_routing
 
 DAY_S = 86_400
+POLISH_SHARE_ORTOOLS = 0.3
+"""In pure team orienteering, OR-Tools gets this share of the time, the
+prize-routes local search (:func:`geogrid.solver.improve_prize_routes`) the rest."""
 SKIP_WEIGHT = 1_000
 """Penalty per prize point for skipping an optional stop, in seconds of travel.
 
@@ -610,6 +614,11 @@ def solve_patrol(
     The objective is travel time (seconds) plus ``skip_weight`` x prize for
     every optional stop left out: with the default a prize point is worth
     1000 s of walking, so stops are skipped only when they do not fit.
+
+    Pure team orienteering (only optional stops with prizes, no windows,
+    revisits, capacities or restrictions) is polished by an iterated local
+    search after OR-Tools, unless ``solution_limit`` asks for a
+    deterministic OR-Tools-only run.
     """
     reasons = explain_infeasible(problem)
     if reasons:
@@ -630,6 +639,7 @@ def solve_patrol(
         for i, s in enumerate(problem.stops)
         if s.revisit_of is not None
     ]
+    polish = solution_limit is None and _pure_orienteering(problem)
     result = solve_routing(
         problem.travel_s,
         problem.matrix_of_team,
@@ -643,11 +653,30 @@ def solve_patrol(
         demand=[s.demand for s in problem.stops] + [0] * (n_loc - n),
         capacity=capacity,
         min_gaps=gaps,
-        time_limit_s=time_limit_s,
+        time_limit_s=time_limit_s * (POLISH_SHARE_ORTOOLS if polish else 1.0),
         solution_limit=solution_limit,
         seed=seed,
         metaheuristic=metaheuristic,
     )
+    if polish and result.found:
+        k = problem.matrix_of_team[0]
+        cost = problem.travel_s[k] + np.asarray(service, dtype=np.int64)[:, None]
+        improved = improve_prize_routes(
+            cost,
+            problem.start_loc,
+            problem.end_loc,
+            [t.shift_end_s - t.shift_start_s for t in problem.teams],
+            [s.prize for s in problem.stops] + [0] * (n_loc - n),
+            result.routes,
+            time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
+            seed=seed,
+        )
+        result = dataclasses.replace(
+            result,
+            routes=improved,
+            service_start=tuple(tuple(0 for _ in r) for r in improved),
+            start_time=tuple(t.shift_start_s for t in problem.teams),
+        )
     if not result.found:
         raise InfeasibleError(
             "the solver found no plan that serves every required stop within the shifts",
@@ -675,6 +704,19 @@ def solve_patrol(
     if violations:  # the solver and the checker disagree: never hand out such a plan
         raise InfeasibleError("the solver returned a plan that fails check_plan", violations)
     return plan
+
+
+def _pure_orienteering(problem: PatrolProblem) -> bool:
+    """True for team orienteering proper: optional stops with prizes, nothing else binds
+    (no windows, revisits, capacities, restrictions, required stops; one travel matrix)."""
+    return (
+        len(set(problem.matrix_of_team)) == 1
+        and all(t.capacity is None for t in problem.teams)
+        and all(
+            s.window_s is None and s.revisit_of is None and not s.required and s.teams is None and s.skill is None
+            for s in problem.stops
+        )
+    )
 
 
 def _shift_departure(problem: PatrolProblem, route: TeamRoute) -> TeamRoute:

@@ -299,3 +299,121 @@ def solve_covering(
     covered = float(w[cover[list(chosen)].any(axis=0)].sum()) if chosen else 0.0
     bound = float(objective.BestBound()) + float(w[pre].sum())
     return CoveringResult(chosen, covered, bound, status == pywraplp.Solver.OPTIMAL, solve_s)
+
+
+def improve_prize_routes(
+    cost: np.ndarray,
+    starts: Sequence[int],
+    ends: Sequence[int],
+    limits: Sequence[int],
+    prizes: Sequence[int],
+    routes: Sequence[Sequence[int]],
+    *,
+    time_limit_s: float = 5.0,
+    seed: int = 0,
+) -> tuple[tuple[int, ...], ...]:
+    """Iterated local search for team orienteering without time windows.
+
+    ``cost[a, b]`` is the time from a to b including the service at a;
+    route v runs ``starts[v] -> ... -> ends[v]`` within ``limits[v]``. Starting
+    from ``routes`` (e.g. OR-Tools' answer) it alternates 2-opt, cheapest
+    feasible insertion by prize and ruin-and-recreate of a string of visits,
+    keeping the best (prize, then shorter total) plan. Deterministic for a
+    seed up to the time limit.
+    """
+    cost = np.asarray(cost, dtype=np.int64)
+    prize = np.asarray(prizes, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    deadline = time.perf_counter() + time_limit_s
+    paths = [[int(s), *map(int, r), int(e)] for s, r, e in zip(starts, routes, ends, strict=True)]
+    depots = set(starts) | set(ends)
+    candidates = [i for i in range(len(prize)) if i not in depots and prize[i] > 0]
+
+    def length(p: list[int]) -> int:
+        a = np.asarray(p)
+        return int(cost[a[:-1], a[1:]].sum())
+
+    def two_opt(p: list[int]) -> list[int]:
+        improved = True
+        while improved and len(p) > 3:
+            improved = False
+            a = np.asarray(p)
+            n = len(a)
+            fwd = np.concatenate([[0], np.cumsum(cost[a[:-1], a[1:]])])
+            bwd = np.concatenate([[0], np.cumsum(cost[a[1:], a[:-1]])])
+            for i in range(1, n - 2):
+                j = np.arange(i + 1, n - 1)  # reverse a[i..j]
+                old = cost[a[i - 1], a[i]] + fwd[j] - fwd[i] + cost[a[j], a[j + 1]]
+                new = cost[a[i - 1], a[j]] + bwd[j] - bwd[i] + cost[a[i], a[j + 1]]
+                delta = new - old
+                k = int(np.argmin(delta))
+                if delta[k] < 0:
+                    jj = int(j[k])
+                    p = p[:i] + p[i : jj + 1][::-1] + p[jj + 1 :]
+                    improved = True
+                    break
+        return p
+
+    def insert_all(ps: list[list[int]], lens: list[int], free: list[int], noise: float) -> None:
+        """Greedy insertion by prize per extra second, with multiplicative noise."""
+        while free:
+            f = np.asarray(free)
+            best_delta = np.full(len(f), np.iinfo(np.int64).max)
+            best_route = np.full(len(f), -1)
+            best_pos = np.zeros(len(f), dtype=np.int64)
+            for v, p in enumerate(ps):
+                a = np.asarray(p)
+                delta = cost[a[:-1, None], f[None, :]] + cost[f[None, :], a[1:, None]] - cost[a[:-1], a[1:]][:, None]
+                k = delta.argmin(axis=0)
+                d = delta[k, np.arange(len(f))]
+                ok = (lens[v] + d <= limits[v]) & (d < best_delta)
+                best_delta[ok], best_route[ok], best_pos[ok] = d[ok], v, k[ok] + 1
+            feasible = np.flatnonzero(best_route >= 0)
+            if not len(feasible):
+                return
+            ratio = prize[f[feasible]] / (np.maximum(best_delta[feasible], 0) + 1.0)
+            ratio = ratio * rng.uniform(1.0 - noise, 1.0 + noise, len(feasible))
+            pick = int(feasible[int(np.argmax(ratio))])
+            v, pos, node = int(best_route[pick]), int(best_pos[pick]), int(f[pick])
+            ps[v].insert(pos, node)
+            lens[v] += int(best_delta[pick])
+            free.remove(node)
+
+    def ruin(ps: list[list[int]]) -> None:
+        """Remove the visits nearest to a random node (spatial ruin, SISR-like)."""
+        centre = int(candidates[int(rng.integers(len(candidates)))])
+        k = int(rng.integers(2, 9))
+        visited = [i for p in ps for i in p[1:-1]]
+        if not visited:
+            return
+        near = sorted(visited, key=lambda i: cost[centre, i] + cost[i, centre])[:k]
+        drop = set(near)
+        for v in range(len(ps)):
+            ps[v] = [ps[v][0], *(i for i in ps[v][1:-1] if i not in drop), ps[v][-1]]
+
+    def score(ps: list[list[int]]) -> tuple[int, int]:
+        visited = [i for p in ps for i in p[1:-1]]
+        return int(prize[visited].sum()), -sum(length(p) for p in ps)
+
+    paths = [two_opt(p) for p in paths]
+    lens = [length(p) for p in paths]
+    free = [i for i in candidates if all(i not in p for p in paths)]
+    insert_all(paths, lens, free, 0.0)
+    best_paths = [list(p) for p in paths]
+    best_score = score(paths)
+    current, current_score = [list(p) for p in paths], best_score
+    temperature = 0.02 * max(best_score[0], 1)
+    while candidates and time.perf_counter() < deadline:
+        ps = [list(p) for p in current]
+        ruin(ps)
+        ps = [two_opt(p) for p in ps]
+        lens = [length(p) for p in ps]
+        free = [i for i in candidates if all(i not in p for p in ps)]
+        insert_all(ps, lens, free, 0.3)
+        sc = score(ps)
+        if sc > best_score:
+            best_score, best_paths = sc, [list(p) for p in ps]
+        if sc >= current_score or rng.random() < np.exp((sc[0] - current_score[0]) / max(temperature, 1e-9)):
+            current, current_score = ps, sc
+        temperature *= 0.999
+    return tuple(tuple(p[1:-1]) for p in best_paths)
