@@ -14,6 +14,7 @@ from webmap_area import (
     build_tiny_area,
 )
 
+from geogrid.incidents import release
 from webmap.density import (
     MIN_COUNT,
     Selection,
@@ -22,6 +23,7 @@ from webmap.density import (
     class_breaks,
     monthly_counts,
     place_counts,
+    protect,
     year_over_year,
 )
 
@@ -47,13 +49,14 @@ def test_counts_hold_no_position_time_or_id(stats):
 
 
 def test_place_counts_per_1000_households(stats):
-    """Counts and rates per grid match the fixture (sensitive records not counted);
-    the grid with < 5 is suppressed."""
+    """Counts and rates per grid match the fixture (sensitive records not counted); the
+    grid with < 5 is suppressed and the smallest other one withheld with it."""
     density = place_counts(stats)
+    withheld = min(c for c in INCIDENTS_PER_GRID.values() if c >= MIN_COUNT)
     for grid_id, count in INCIDENTS_PER_GRID.items():
         row = density.loc[grid_id]
         assert row["households"] == HOUSEHOLDS_PER_GRID[grid_id]
-        if count < MIN_COUNT:
+        if count < MIN_COUNT or count == withheld:
             assert row["suppressed"]
             assert pd.isna(row["count"]) and pd.isna(row["rate_per_1000_households"])
         else:
@@ -62,6 +65,41 @@ def test_place_counts_per_1000_households(stats):
             rate = round(1000 * count / HOUSEHOLDS_PER_GRID[grid_id], 1)
             assert row["rate_per_1000_households"] == rate
     assert SENSITIVE_COUNT > 0 and density.loc["G1", "count"] == 100
+
+
+def _table(counts: list[list[int]]) -> pd.DataFrame:
+    rows = [{"place": f"P{i}", "period": f"2025-{j + 1:02d}", "count": c}
+            for i, line in enumerate(counts) for j, c in enumerate(line)]
+    return release(pd.DataFrame(rows))
+
+
+def test_protect_leaves_no_line_with_one_hidden_count():
+    """Secondary suppression: no row or column keeps exactly one hidden count, so no
+    hidden count equals a published total minus published counts; zeros stay."""
+    one_line = protect(release(pd.DataFrame({"place": list("abcd"), "count": [3, 37, 60, 0]})),
+                       None, "place")
+    assert list(one_line["suppressed"]) == [True, True, False, False]
+    assert one_line["count"].iloc[3] == 0
+    grid = protect(_table([[3, 20, 30], [40, 50, 60], [70, 80, 90]]), "place", "period")
+    hidden = grid.pivot(index="place", columns="period", values="suppressed")
+    assert hidden.to_numpy().sum() >= 4
+    assert (hidden.sum(axis=0) != 1).all() and (hidden.sum(axis=1) != 1).all()
+    untouched = protect(_table([[20, 30], [40, 50]]), "place", "period")
+    assert not untouched["suppressed"].any()
+
+
+@pytest.mark.parametrize("by", [None, "place", "category"])
+def test_breakdowns_never_reveal_a_hidden_count(stats, by):
+    """In every published breakdown each line with a hidden count has at least two."""
+    table = monthly_counts(stats, by=by)
+    for key in ([by, "period"] if by else ["period"]):
+        if by is None:
+            assert table["suppressed"].sum() != 1
+            break
+        per_line = table.groupby(key)["suppressed"].sum()
+        assert (per_line != 1).all(), (by, key)
+    cats = category_counts(stats, Selection("2025-03", "2025-04"))
+    assert cats["suppressed"].sum() != 1
 
 
 def test_place_counts_without_households(area):

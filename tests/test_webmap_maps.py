@@ -182,7 +182,10 @@ def test_legend_and_grid_choropleth(area):
     assert "200 – 250" in legend_text
     assert "西北网格" in html and "东南网格" in html
     assert '"incidents": "100"' in html
-    assert '"incidents": "少于 5"' in html  # G4 has 3 incidents: suppressed
+    # G4 has 3 incidents: suppressed; G3 (37, the smallest other) is withheld so that
+    # G4 cannot be worked out from the area total
+    assert html.count('"incidents": "不公开"') == 2
+    assert '"incidents": "37"' not in html
     assert '"incidents": "3"' not in html
 
 

@@ -352,7 +352,7 @@ def _palette(classes: int) -> list[str]:
     if classes <= 0:
         return []
     if classes == 1:
-        return [PALETTE[len(PALETTE) // 2]]
+        return [PALETTE[0]]
     picks = np.linspace(0, len(PALETTE) - 1, classes).round().astype(int)
     return [PALETTE[i] for i in picks]
 
@@ -372,7 +372,7 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
     rows = [f'<div class="title">{html.escape(title)}</div>']
     lower = lowest
     for colour, upper in zip(_palette(len(breaks)), breaks, strict=True):
-        span = f"{lower:g} – {upper:g}"
+        span = f"{upper:g}" if upper == lower else f"{lower:g} – {upper:g}"
         rows.append(f'<div><span class="swatch" style="background:{colour}"></span>{span}</div>')
         lower = upper
     for colour, label in extra:
@@ -396,7 +396,7 @@ def trend_svg(months: list[str], counts: list[int | None], title: str, hidden: s
         if count is None:
             h, fill, label = 3.0, SUPPRESSED_COLOUR, f"{month}: {hidden}"
         else:
-            h, fill, label = (height - pad) * count / top, PALETTE[3], f"{month}: {count}"
+            h, fill, label = (height - pad - 11) * count / top, PALETTE[3], f"{month}: {count}"
         y = round(height - pad - h, 1)
         bars.append(f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
                     f'fill="{fill}"><title>{html.escape(label)}</title></rect>')

@@ -13,7 +13,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "title": "社区平安地图",
         "description": (
             "本图按网格统计公开事件密度（每千户事件数），只显示统计结果，"
-            "不显示任何事件的具体位置、时间或编号；少于 5 起的网格不公开数值。"
+            "不显示任何事件的具体位置、时间或编号；少于 5 起的网格不公开数值，"
+            "必要时再隐去一个较小的数值，使其无法由合计推算。"
         ),
         "description_cell": (
             "本图按 {cell} 米方格统计公开事件数，只显示统计结果，"
@@ -45,19 +46,19 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_down": "同比下降 {pct}%",
         "yoy_flat": "同比持平",
         "yoy_none": "上年同期无可比数据",
-        "yoy_hidden": "少于 5",
+        "yoy_hidden": "不公开（少于 5）",
         "density_grid": "事件密度（每千户）",
         "density_cell": "事件密度（每 {cell} 米方格）",
         "legend_grid": "每千户事件数",
         "legend_cell": "每 {cell} 米方格事件数",
-        "suppressed": "少于 5 起（不公开）",
+        "suppressed": "不公开（少于 5 起，或防止推算）",
         "no_households": "无住户数据",
         "cell_hidden": "少于 5 起的方格不显示",
         "field_name": "网格",
         "field_incidents": "事件数",
         "field_households": "住户数",
         "field_rate": "每千户事件数",
-        "fewer_than": "少于 5",
+        "fewer_than": "不公开",
         "layers": {
             "schools": "学校",
             "police": "警务",
@@ -79,7 +80,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "description": (
             "Incident density per grid (incidents per 1,000 households). Only statistics "
             "are shown, never the place, time or id of an incident; grids with fewer "
-            "than 5 incidents show no figure."
+            "than 5 incidents show no figure, and where needed one more small figure is "
+            "withheld so that it cannot be worked out from the totals."
         ),
         "description_cell": (
             "Incident counts per {cell} m square. Only statistics are shown, never the "
@@ -113,19 +115,19 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_down": "down {pct}% year over year",
         "yoy_flat": "unchanged year over year",
         "yoy_none": "no comparable data a year earlier",
-        "yoy_hidden": "fewer than 5",
+        "yoy_hidden": "not published (fewer than 5)",
         "density_grid": "Incident density (per 1,000 households)",
         "density_cell": "Incident density (per {cell} m cell)",
         "legend_grid": "Incidents per 1,000 households",
         "legend_cell": "Incidents per {cell} m cell",
-        "suppressed": "fewer than 5 (not published)",
+        "suppressed": "not published (fewer than 5, or to prevent inference)",
         "no_households": "no household data",
         "cell_hidden": "cells with fewer than 5 are not shown",
         "field_name": "Grid",
         "field_incidents": "Incidents",
         "field_households": "Households",
         "field_rate": "Per 1,000 households",
-        "fewer_than": "fewer than 5",
+        "fewer_than": "not published",
         "layers": {
             "schools": "Schools",
             "police": "Police",
