@@ -210,8 +210,10 @@ Command: `{command}` (gunicorn `webmap:create_app()` on 127.0.0.1, gthread worke
 `--preload`; demo area {area.name}: Helsinki OSM streets, 3000 synthetic incidents,
 no grids, so 200 m cells). Load generator: Python threads, one keep-alive HTTP/1.1
 connection each, bounded in time and count, on the same 2 cores as the server (so
-the figures are a floor). Pages and GeoJSON bodies are served from per-worker caches
-after the first request (warm-up not counted).
+the figures are a floor). Pages and GeoJSON/JSON bodies are served from per-worker
+caches after the first request (warm-up not counted); bodies are not compressed (put
+gzip in the reverse proxy: the demo page is ~0.8 MB, most of it the street basemap).
+A load average above 2 means other jobs shared the machine during the run.
 
 {stamp}, {machine}:
 
