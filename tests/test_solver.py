@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from geogrid.solver import solve_covering, solve_routing
+from geogrid.solver import improve_prize_routes, solve_covering, solve_routing
 
 
 def line_matrix(n: int) -> np.ndarray:
@@ -68,3 +68,20 @@ def test_covering_matches_brute_force() -> None:
     res = solve_covering(cover, w, 2, fixed=[0], time_limit_s=5)
     assert res.optimal and 0 in res.open and len(res.open) == 3
     assert res.covered_weight == best
+
+
+def test_prize_routes_search_keeps_limits_and_never_loses_prize() -> None:
+    """The orienteering local search returns routes within their limits and at least the start prize."""
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 100, (22, 2))
+    cost = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
+    prizes = [*rng.integers(1, 10, 20).tolist(), 0, 0]
+    start = ((0, 1), (2,))
+    routes = improve_prize_routes(
+        cost, [20, 20], [21, 21], [150, 150], prizes, start, time_limit_s=0.5, seed=1
+    )
+    for r in routes:
+        path = [20, *r, 21]
+        assert sum(cost[a, b] for a, b in zip(path[:-1], path[1:], strict=True)) <= 150
+    assert len({i for r in routes for i in r}) == sum(len(r) for r in routes)
+    assert sum(prizes[i] for r in routes for i in r) >= prizes[0] + prizes[1] + prizes[2]
