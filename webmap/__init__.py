@@ -7,7 +7,8 @@ Config keys:
 ``AREA_PATH``       area workspace folder (env ``FLASK_AREA_PATH``), read lazily
                     on the first request that needs it (default ``data/geo/helsinki-demo``)
 ``AREA``            an already-built :class:`geogrid.io.workspace.Area` (tests); wins over AREA_PATH
-``BASEMAP``         ``"offline"`` (the area's own streets, no tiles) or ``"osm"`` (web tiles)
+``BASEMAP``         ``"offline"`` (the area's own streets, no tiles), ``"osm"``, ``"tianditu"`` or
+                    ``"amap"`` (web tiles; Amap overlays are shifted to GCJ-02 for display)
 ``DEFAULT_LANG``    ``"zh"`` or ``"en"``
 ``DENSITY_CELL_M``  cell size of the fallback density surface when the area has no grids (>= 150)
 ``TIANDITU_KEY``    browser key for Tianditu tiles (env ``FLASK_TIANDITU_KEY``); without it
