@@ -109,6 +109,9 @@ def main() -> int:
     parser.add_argument("--resolution", type=int, default=9)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--scaling", action="store_true", help="Also compare grids at 10k, 100k and 300k points."
+    )
     args = parser.parse_args()
 
     points = make_points(args.n, args.seed)
@@ -162,6 +165,16 @@ def main() -> int:
         print(
             f"| {target} | {cells} | {t_o:.3f} | {t_p:.3f} | {t_p / t_o:.1f}x | {ag:.2%} | {df} |"
         )
+    if args.scaling:
+        print()
+        print("| points | ours s | sjoin + groupby s | sjoin / ours | counts equal |")
+        print("|---:|---:|---:|---:|---|")
+        for n in (10_000, 100_000, 300_000):
+            pts = make_points(n, args.seed)
+            t_o, c_o = best(lambda pts=pts: ours_grids(pts, grids), args.repeat)
+            t_p, c_p = best(lambda pts=pts: sjoin_grids(pts, grids), args.repeat)
+            equal = bool((c_o == c_p).all())
+            print(f"| {n:,} | {t_o:.3f} | {t_p:.3f} | {t_p / t_o:.1f}x | {equal} |")
     return 0
 
 
