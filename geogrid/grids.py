@@ -64,8 +64,6 @@ DEFAULT_MAX_HOUSEHOLDS = 500
 PERSONS_PER_HOUSEHOLD = 2.62
 #: Units sharing less boundary than this are not neighbours (corner contact).
 MIN_SHARED_M = 1.0
-#: Area and parent outlines within this distance of a street are snapped onto it.
-SNAP_M = 3.0
 #: Street blocks smaller than this join a neighbour.
 MIN_UNIT_M2 = 100.0
 #: Gaps, overlaps and outside parts smaller than this (a 5 m x 5 m patch, far below a
@@ -225,16 +223,14 @@ def units_from_streets(
         raise InputError("the area boundary is empty; rebuild the area")
     street_lines: Any = _metric_geoms(edges, metric_crs, "street edges") if len(edges) else []
     lines = [shapely.intersection(line, outline) for line in street_lines]
-    streets = shapely.union_all(np.array(lines, dtype=object)) if lines else None
-    cuts = [outline.boundary]
+    cuts = []
     parent_geoms = None
     if parents is not None and len(parents):
         parent_geoms = _metric_geoms(parents, metric_crs, "communities")
         cuts.extend(shapely.intersection(g, outline).boundary for g in parent_geoms)
-    if streets is not None and not streets.is_empty:
-        # outlines drawn along a street follow it exactly (no sliver blocks)
-        cuts = [shapely.snap(c, streets, SNAP_M) for c in cuts]
-    noded = shapely.union_all(np.array([*lines, *cuts], dtype=object))
+    # outlines are never moved: blocks cover the area and nest in parents exactly; a
+    # strip between a parent outline and a street near it becomes a thin unit
+    noded = shapely.union_all(np.array([*lines, outline.boundary, *cuts], dtype=object))
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
     inside = shapely.contains_properly(
         shapely.buffer(outline, 0.01), shapely.point_on_surface(faces)
@@ -1155,11 +1151,13 @@ def build_grids(
                             f"an island of {total:.0f} households under the min "
                             f"{pband.min_households} (no unit of parent {parent} touches it)"
                         )
-                    else:
+                    elif total < pband.min_households:
                         why = (
-                            f"{total:.0f} households cannot be cut into grids of "
-                            f"{pband}"
+                            f"parent {parent} holds only {total:.0f} households here, under the "
+                            f"min {pband.min_households} (grids nest in their parent)"
                         )
+                    else:
+                        why = f"{total:.0f} households cannot be cut into grids of {pband}"
                     problems.append(
                         f"units {member_ids}: {why}; they form {k} grid(s) out of band; "
                         "join them to a neighbour by hand or widen the band for this parent"
