@@ -830,7 +830,12 @@ def summarize(
         if level == "community":
             ids = cells["parent_code"].astype("string").set_axis(cells.index.astype(str))
         elif level == "street":
-            ids = cells["parent_code"].astype("string").str.slice(0, 9).set_axis(cells.index.astype(str))
+            ids = (
+                cells["parent_code"]
+                .astype("string")
+                .str.slice(0, 9)
+                .set_axis(cells.index.astype(str))
+            )
         present = set(counts["place"])
         empty = sorted(set(ids.dropna()) - present)
         if empty and not by_category and freq is None:
@@ -1356,6 +1361,9 @@ PUBLIC_COLUMNS: frozenset[str] = frozenset(
     }
 )
 
+#: Equal-area CRS for the polygon size rule (NSIDC EASE-Grid 2.0 global).
+_EQUAL_AREA = "EPSG:6933"
+
 _GRANULARITY_PATTERNS = {
     "month": r"\d{4}-\d{2}|\d{4}-Q[1-4]|\d{4}",
     "quarter": r"\d{4}-Q[1-4]|\d{4}",
@@ -1379,12 +1387,17 @@ class ReleaseRules:
     columns
         Columns allowed out; others (ids, times, addresses, descriptions,
         names of people, coordinates) are dropped.
+    min_area_m2
+        Smallest polygon allowed out (default 1 ha; an H3 resolution-10 hexagon is
+        about 1.5 ha, a grid 网格 tens of hectares): tiny polygons would pin
+        incidents down like points.
     """
 
     k: int = 5
     sensitive_words: tuple[str, ...] = SENSITIVE_WORDS
     finest_period: str = "month"
     columns: frozenset[str] = PUBLIC_COLUMNS
+    min_area_m2: float = 10_000.0
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -1410,7 +1423,8 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
 
     1. refuse tables without a ``count`` column (raw records are not counts);
     2. refuse any geometry that is not a polygon (no points or lines:
-       a point would show where an incident happened);
+       a point would show where an incident happened), and polygons smaller
+       than ``rules.min_area_m2``;
     3. refuse ``period`` labels finer than ``rules.finest_period``;
     4. drop rows of sensitive categories (``category``/``category_zh``);
     5. drop every column not in ``rules.columns`` (ids, times, addresses,
@@ -1444,6 +1458,17 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
                 f"geometries of type {', '.join(sorted(bad))} found: public data may only "
                 "carry areas (grid, hexagon, neighbourhood polygons), never points or lines"
             )
+        elif table.crs is None:
+            problems.append("the polygons have no CRS; set one (EPSG:4326) before release")
+        elif len(geometry):
+            area_m2 = geometry.to_crs(_EQUAL_AREA).area.to_numpy()
+            tiny = int((area_m2 < rules.min_area_m2).sum())
+            if tiny:
+                problems.append(
+                    f"{tiny} polygon(s) smaller than {rules.min_area_m2:,.0f} m² (smallest "
+                    f"{area_m2.min():,.0f} m²) would pin incidents down; use larger cells "
+                    "(grids, or H3 resolution 10 or coarser)"
+                )
     elif "geometry" in table.columns:
         problems.append(
             "a geometry column that is not a GeoSeries; pass a GeoDataFrame of polygons"
@@ -1482,6 +1507,7 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
         "dropped_columns": dropped,
         "release_rules": {
             "k": rules.k,
+            "min_area_m2": rules.min_area_m2,
             "finest_period": rules.finest_period,
             "sensitive_words": list(rules.sensitive_words),
         },

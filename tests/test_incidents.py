@@ -585,3 +585,20 @@ def test_assign_cells_matches_contains_for_any_layout(seed, n_cells, n_points):
     assert (inside.sum(axis=0) <= 1).all()
     expected = np.where(inside.any(axis=0), inside.argmax(axis=0), -1)
     assert (got == expected).all()
+
+
+def test_release_refuses_polygons_small_enough_to_pin_incidents_down():
+    """Counts on tiny polygons (H3 resolution 13, about 44 m²) are refused like points;
+    resolution-9 hexagons pass; the minimum is configurable."""
+    frame = _clustered()
+    fine = inc.summarize(frame, freq="month", resolution=13)
+    cells = inc.hex_cells(fine["place"].unique())
+    table = gpd.GeoDataFrame(
+        fine, geometry=fine["place"].map(cells.geometry).to_numpy(), crs="EPSG:4326"
+    )
+    with pytest.raises(InputError, match="smaller than 10,000 m²"):
+        inc.release(table)
+    assert inc.release(table, inc.ReleaseRules(min_area_m2=10)).attrs["released"]
+    assert len(inc.public_counts(frame, resolution=9)) > 0
+    with pytest.raises(InputError, match="smaller than"):
+        inc.public_counts(frame, resolution=12)
