@@ -223,14 +223,14 @@ def units_from_streets(
         raise InputError("the area boundary is empty; rebuild the area")
     street_lines: Any = _metric_geoms(edges, metric_crs, "street edges") if len(edges) else []
     lines = [shapely.intersection(line, outline) for line in street_lines]
-    cuts = []
+    cuts: list[Any] = []
     parent_geoms = None
     if parents is not None and len(parents):
         parent_geoms = _metric_geoms(parents, metric_crs, "communities")
         cuts.extend(shapely.intersection(g, outline).boundary for g in parent_geoms)
     # outlines are never moved: blocks cover the area and nest in parents exactly; a
     # strip between a parent outline and a street near it becomes a thin unit
-    noded = shapely.union_all(np.array([*lines, outline.boundary, *cuts], dtype=object))
+    noded = shapely.union_all(np.asarray([*lines, outline.boundary, *cuts], dtype=object))
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
     inside = shapely.contains_properly(
         shapely.buffer(outline, 0.01), shapely.point_on_surface(faces)

@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from geogrid.cli import main
+from geogrid.io import versions
 from tests.grids_area import make_area
 
 
@@ -19,12 +20,14 @@ def test_grids_cli_walkthrough(tmp_path: Path) -> None:
     assert "inside their household band" in out.output
     out = run(main, ["grids", "validate", area])
     assert out.exit_code == 2 and "missing worker" in out.output
-    out = run(main, ["grids", "split", area, "110108001001001", "--author", "李明"])
+    grids = versions.load_version(area)[1]
+    code = grids.sort_values("units")["code"].iloc[-1]
+    out = run(main, ["grids", "split", area, code, "--author", "李明"])
     assert out.exit_code == 0, out.output
     out = run(main, ["grids", "log", area])
     assert "* v0002" in out.output and "李明" in out.output
     out = run(main, ["grids", "diff", area, "v1", "v2"])
-    assert "moved from 110108001001001" in out.output
+    assert f"moved from {code}" in out.output
     out = run(main, ["grids", "undo", area])
     assert "v0001" in out.output
     out = run(main, ["grids", "report", area, "--csv", str(tmp_path / "r.csv")])

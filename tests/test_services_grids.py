@@ -36,7 +36,7 @@ def test_generate_saves_a_version_in_band(area: Path) -> None:
 def test_edit_validate_undo_and_diff(area: Path) -> None:
     """Split, set a worker, undo, and diff two versions on disk."""
     first = S.generate(area, seed=0)
-    code = first.plan.grids["code"].iloc[0]
+    code = first.plan.grids.sort_values("units")["code"].iloc[-1]
     split = S.edit(area, "split", author="李明", codes=[code])
     assert len(split.plan.grids) == len(first.plan.grids) + 1
     assert any(p.kind == "households out of band" for p in split.problems)
