@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from geogrid import incidents as inc
-from geogrid.crs import wgs84_to_gcj02
+from geogrid.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geogrid.errors import InputError
 
 DATA = Path(__file__).parent / "data" / "incidents"
@@ -216,19 +216,22 @@ def test_merge_is_idempotent():
     assert added == 3 and added2 == 0 and again is merged
 
 
-def test_gcj02_and_wgs84_imports_of_the_same_points_agree():
-    """The same points given in WGS-84 or GCJ-02 end up within 1 mm of each other."""
+def test_wgs84_gcj02_and_bd09_imports_of_the_same_points_agree():
+    """The same points given in WGS-84, GCJ-02 or BD-09 (written to 9 decimals, as exports
+    do) end up within 1 mm of each other."""
     lon, lat = np.array([116.35, 116.36]), np.array([39.99, 40.0])
     glon, glat = wgs84_to_gcj02(lon, lat)
+    blon, blat = wgs84_to_bd09(lon, lat)
     frames = []
-    for system, (x, y) in (("wgs84", (lon, lat)), ("gcj02", (glon, glat))):
+    systems = (("wgs84", (lon, lat)), ("gcj02", (glon, glat)), ("bd09", (blon, blat)))
+    for system, (x, y) in systems:
         table = pd.DataFrame(
             {
                 "id": ["a", "b"],
                 "t": ["2025-01-01T10:00:00"] * 2,
                 "c": ["x"] * 2,
-                "x": x.astype(str),
-                "y": y.astype(str),
+                "x": [f"{v:.9f}" for v in x],
+                "y": [f"{v:.9f}" for v in y],
             },
             index=[1, 2],
         )
@@ -241,6 +244,7 @@ def test_gcj02_and_wgs84_imports_of_the_same_points_agree():
         )
         frames.append(inc.clean_incidents(table, mapping).incidents.to_crs(UTM50))
     assert frames[0].geometry.distance(frames[1].geometry).max() < 0.001
+    assert frames[0].geometry.distance(frames[2].geometry).max() < 0.001
 
 
 # --------------------------------------------------------------------------- cells
