@@ -99,3 +99,17 @@ def test_communities_from_an_osm_file_without_them_say_so(area: Path) -> None:
     """An OSM file without admin areas of the level asked for gives an actionable error."""
     with pytest.raises(InputError, match="admin-level"):
         S.import_communities(area, ROOT / "tests" / "data" / "osm" / "clipped.osm")
+
+
+def test_user_supplied_buildings_become_units(area: Path, tmp_path: Path) -> None:
+    """A GeoJSON of building points with households is turned into one cell per building."""
+    from geogrid.io import geojson as gj
+    from tests.grids_area import buildings
+
+    points = buildings()
+    points = points.set_geometry(points.geometry.representative_point())[["id", "households", "geometry"]]
+    path = tmp_path / "points.geojson"
+    path.write_text(gj.dumps_features(__import__("geogrid.layers", fromlist=["x"]).features_from_frame(points)), encoding="utf-8")
+    result = S.generate(area, seed=0, units_path=path)
+    assert len(result.plan.units) == len(points)
+    assert result.plan.grids["households"].sum() == points["households"].sum()
