@@ -1387,10 +1387,16 @@ class ReleaseRules:
     columns
         Columns allowed out; others (ids, times, addresses, descriptions,
         names of people, coordinates) are dropped.
+    secondary
+        Secondary suppression: along every line of the table (the places of one
+        period and category, the periods of one place, ...) a single hidden count
+        could be recovered from the line's total, so the smallest shown non-zero
+        count of such a line is hidden too, until no line has exactly one.
     min_area_m2
-        Smallest polygon allowed out (default 1 ha; an H3 resolution-10 hexagon is
-        about 1.5 ha, a grid 网格 tens of hectares): tiny polygons would pin
-        incidents down like points.
+        Counts on polygons smaller than this (default 1 ha; an H3 resolution-10
+        hexagon is about 1.5 ha, a grid 网格 tens of hectares, a clipped edge cell
+        can be a sliver) are suppressed like small counts: a tiny polygon would
+        pin incidents down like a point.
     """
 
     k: int = 5
@@ -1398,6 +1404,7 @@ class ReleaseRules:
     finest_period: str = "month"
     columns: frozenset[str] = PUBLIC_COLUMNS
     min_area_m2: float = 10_000.0
+    secondary: bool = True
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -1416,6 +1423,45 @@ class ReleaseRules:
         return mask
 
 
+_KEY_COLUMNS = ("place", "place_name", "level", "category", "period")
+
+
+def _secondary_suppression(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:
+    """Extend ``hidden`` so that no line of the table has exactly one hidden count.
+
+    A line is the set of rows that agree on every key column but one. When a
+    line has one hidden count, its smallest shown non-zero count (a zero when
+    only zeros are left) is hidden as well, so the line's total no longer gives
+    the hidden count away; repeated until nothing changes.
+    """
+    hidden = hidden.copy()
+    keys = [c for c in _KEY_COLUMNS if c in table.columns]
+    if not hidden.any() or not keys:
+        return hidden
+    values = pd.to_numeric(table["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    lines: list[np.ndarray] = []
+    for dim in keys:
+        others = [c for c in keys if c != dim]
+        if others:
+            groups = table.groupby(others, dropna=False, sort=False).indices
+            lines.extend(np.asarray(v) for v in groups.values())
+        else:
+            lines.append(np.arange(len(table)))
+    changed = True
+    while changed:
+        changed = False
+        for idx in lines:
+            if len(idx) < 2 or hidden[idx].sum() != 1:
+                continue
+            shown = idx[~hidden[idx] & (values[idx] > 0)]
+            if not len(shown):  # only zeros left: a zero gives the total away as well
+                shown = idx[~hidden[idx] & ~np.isnan(values[idx])]
+            if len(shown):
+                hidden[shown[np.argmin(values[shown])]] = True
+                changed = True
+    return hidden
+
+
 def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFrame:
     """The one gate for public data: return ``table`` fit to publish, or refuse it.
 
@@ -1423,15 +1469,16 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
 
     1. refuse tables without a ``count`` column (raw records are not counts);
     2. refuse any geometry that is not a polygon (no points or lines:
-       a point would show where an incident happened), and polygons smaller
-       than ``rules.min_area_m2``;
+       a point would show where an incident happened);
     3. refuse ``period`` labels finer than ``rules.finest_period``;
     4. drop rows of sensitive categories (``category``/``category_zh``);
     5. drop every column not in ``rules.columns`` (ids, times, addresses,
        descriptions, personal fields) -- the names are in
        ``attrs["dropped_columns"]``;
-    6. suppress counts from 1 to k-1: count and rate become empty and
-       ``suppressed`` is true.
+    6. suppress counts from 1 to k-1, and non-zero counts on polygons smaller
+       than ``rules.min_area_m2``: count and rate become empty and
+       ``suppressed`` is true; then secondary suppression (see
+       :class:`ReleaseRules`) so no hidden count follows from a line total.
 
     Returns a new frame (GeoDataFrame if the input had polygons) with
     ``attrs["released"] = True`` and the rules in ``attrs["release_rules"]``.
@@ -1460,15 +1507,6 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
             )
         elif table.crs is None:
             problems.append("the polygons have no CRS; set one (EPSG:4326) before release")
-        elif len(geometry):
-            area_m2 = geometry.to_crs(_EQUAL_AREA).area.to_numpy()
-            tiny = int((area_m2 < rules.min_area_m2).sum())
-            if tiny:
-                problems.append(
-                    f"{tiny} polygon(s) smaller than {rules.min_area_m2:,.0f} m² (smallest "
-                    f"{area_m2.min():,.0f} m²) would pin incidents down; use larger cells "
-                    "(grids, or H3 resolution 10 or coarser)"
-                )
     elif "geometry" in table.columns:
         problems.append(
             "a geometry column that is not a GeoSeries; pass a GeoDataFrame of polygons"
@@ -1494,6 +1532,15 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
     out = out.drop(columns=dropped)
     counts = pd.to_numeric(out["count"], errors="coerce").astype("Int64")
     small = (counts > 0) & (counts < rules.k)
+    tiny = np.zeros(len(out), dtype=bool)
+    if geometry is not None and len(out):
+        area_m2 = out.geometry.to_crs(_EQUAL_AREA).area.to_numpy()
+        tiny = area_m2 < rules.min_area_m2
+        small = small | pd.Series(
+            tiny & (counts.fillna(0) > 0).to_numpy(dtype=bool), index=out.index
+        )
+    if rules.secondary:
+        small = pd.Series(_secondary_suppression(out, small.to_numpy(dtype=bool)), index=out.index)
     out["count"] = counts.mask(small)
     if "rate_per_1000_households" in out.columns:
         out["rate_per_1000_households"] = (
@@ -1508,6 +1555,7 @@ def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFr
         "release_rules": {
             "k": rules.k,
             "min_area_m2": rules.min_area_m2,
+            "secondary": rules.secondary,
             "finest_period": rules.finest_period,
             "sensitive_words": list(rules.sensitive_words),
         },
