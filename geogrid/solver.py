@@ -142,11 +142,9 @@ def solve_routing(
     costs = travel if arc_cost is None else np.asarray(arc_cost, dtype=np.int64)
     cost_tables = [costs[k][node_of_index][:, node_of_index].tolist() for k in range(costs.shape[0])]
 
-    def make_cb(table: list[list[int]]):
-        return lambda i, j: table[i][j]
-
-    transit_cb = [routing.RegisterTransitCallback(make_cb(t)) for t in transit_tables]
-    cost_cb = [routing.RegisterTransitCallback(make_cb(t)) for t in cost_tables]
+    # matrices live on the C++ side: no Python callback in the search loop
+    transit_cb = [routing.RegisterTransitMatrix(t) for t in transit_tables]
+    cost_cb = [routing.RegisterTransitMatrix(t) for t in cost_tables]
     for v in range(n_vehicles):
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[vehicle_matrix[v]], v)
     horizon = int(max(e for _, e in shift)) + 1
@@ -162,9 +160,7 @@ def solve_routing(
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
     if demand is not None and capacity is not None:
         demand_arr = np.asarray(demand, dtype=np.int64)
-        dem_cb = routing.RegisterUnaryTransitCallback(
-            lambda i: int(demand_arr[node_of_index[i]])
-        )
+        dem_cb = routing.RegisterUnaryTransitVector(demand_arr[node_of_index].tolist())
         routing.AddDimensionWithVehicleCapacity(
             dem_cb, 0, [int(c) for c in capacity], True, "load"
         )
