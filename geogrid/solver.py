@@ -131,17 +131,13 @@ def solve_routing(
     )
     routing = pywrapcp.RoutingModel(manager)
     service_arr = np.asarray(service, dtype=np.int64)
-    node_of_index = np.array(
-        [perm[manager.IndexToNode(i)] for i in range(routing.Size() + n_vehicles)], dtype=np.int64
-    )
-    # transit per matrix: service at the origin + travel
+    # transit per matrix: service at the origin + travel; matrices and vectors
+    # handed to OR-Tools are indexed by the model's node numbers (perm maps them to ours)
     transit_tables = [
-        (travel[k] + service_arr[:, None])[node_of_index][:, node_of_index].tolist()
-        for k in range(travel.shape[0])
+        (travel[k] + service_arr[:, None])[perm][:, perm].tolist() for k in range(travel.shape[0])
     ]
     costs = travel if arc_cost is None else np.asarray(arc_cost, dtype=np.int64)
-    cost_tables = [costs[k][node_of_index][:, node_of_index].tolist() for k in range(costs.shape[0])]
-
+    cost_tables = [costs[k][perm][:, perm].tolist() for k in range(costs.shape[0])]
     # matrices live on the C++ side: no Python callback in the search loop
     transit_cb = [routing.RegisterTransitMatrix(t) for t in transit_tables]
     cost_cb = [routing.RegisterTransitMatrix(t) for t in cost_tables]
@@ -160,7 +156,7 @@ def solve_routing(
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
     if demand is not None and capacity is not None:
         demand_arr = np.asarray(demand, dtype=np.int64)
-        dem_cb = routing.RegisterUnaryTransitVector(demand_arr[node_of_index].tolist())
+        dem_cb = routing.RegisterUnaryTransitVector(demand_arr[perm].tolist())
         routing.AddDimensionWithVehicleCapacity(
             dem_cb, 0, [int(c) for c in capacity], True, "load"
         )

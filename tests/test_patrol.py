@@ -226,3 +226,17 @@ def test_build_problem_on_streets_and_route_geometry() -> None:
     line = routes.geometry.iloc[0]
     assert shapely.Point(line.coords[0]).distance(shapely.Point(teams[0].base)) < 1e-6
     assert shapely.Point(line.coords[-1]).distance(shapely.Point(teams[0].base)) < 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_orienteering_with_separate_start_and_end_passes_check(seed: int) -> None:
+    """Team orienteering (start and end apart, tight limit, OR-Tools then local search) stays feasible for any seed."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (32, 2))
+    d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
+    teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=180) for k in range(3)]
+    stops = [Stop(f"c{i}", prize=int(rng.integers(1, 10)), dwell_s=0) for i in range(30)]
+    problem = PatrolProblem.from_matrix(teams, stops, d, start_loc=[30] * 3, end_loc=[31] * 3)
+    plan = solve_patrol(problem, time_limit_s=1, seed=seed)
+    assert check_plan(problem, plan) == []
+    assert plan.prize > 0
