@@ -14,6 +14,8 @@
 # bootstrap 5.2.2, fontawesome-free 6.2.0); leaflet.awesome-markers is 2.0.5 because
 # npm has no 2.0.2 (folium's CDN copy). Bootstrap 3 glyphicons and folium's
 # awesome-rotate CSS are not vendored: the maps use Font Awesome icons, unrotated.
+# leaflet-draw 1.0.4 (MIT, licence in its package.json: the tarball has no LICENSE file)
+# is the planner grid editor's drawing tool.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +30,7 @@ PACKAGES=(
   "bootstrap@5.2.2|bootstrap-5.2.2|LICENSE dist/css/bootstrap.min.css dist/js/bootstrap.bundle.min.js"
   "leaflet.awesome-markers@2.0.5|leaflet.awesome-markers-2.0.5|LICENSE dist/leaflet.awesome-markers.js dist/leaflet.awesome-markers.css dist/images/markers-soft.png dist/images/markers-soft@2x.png dist/images/markers-shadow.png dist/images/markers-shadow@2x.png"
   "@fortawesome/fontawesome-free@6.2.0|fontawesome-free-6.2.0|LICENSE.txt css/all.min.css webfonts/fa-solid-900.woff2 webfonts/fa-regular-400.woff2 webfonts/fa-brands-400.woff2"
+  "leaflet-draw@1.0.4|leaflet-draw-1.0.4|package.json dist/leaflet.draw.js dist/leaflet.draw.css dist/images/spritesheet.png dist/images/spritesheet-2x.png dist/images/spritesheet.svg"
 )
 
 rm -rf "$DEST"

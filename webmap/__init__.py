@@ -15,6 +15,19 @@ Config keys:
                     the ``tianditu`` basemap is not offered
 ``MAX_CONTENT_LENGTH`` largest request body in bytes (default 64 KiB); larger ones get 413
 ``MAX_URL_LENGTH``  longest path + query string in characters (default 2048); longer get 414
+``SECRET_KEY``      signs the session cookie (env ``FLASK_SECRET_KEY``); without one, a key is
+                    made once into ``<instance folder>/secret_key``
+``USERS_PATH``      the accounts file (default ``<instance folder>/users.json``; see webmap.users)
+``SESSION_COOKIE_SECURE`` True (default): the session cookie only travels over https; set
+                    False for plain-http development (``geogrid-web`` and tests do)
+``PATROL_CONFIG``   patrol TOML for the team-leader pages (default: the area's patrol.toml,
+                    else data/config/patrol.example.toml)
+``PATROL_TIME_LIMIT_S`` solver time limit of a plan computed from the browser (default 5)
+``JOB_WORKERS``     background jobs run at once (default 1)
+
+Pages per audience: public (``/``, ``/api/...`` aggregates), auth (``/login``,
+``/logout``), planner (``/planner/...``, ``/api/planner/...``), patrol
+(``/patrol/...``, ``/api/patrol/...``); job progress at ``/api/jobs/<id>``.
 """
 
 from __future__ import annotations
@@ -32,6 +45,15 @@ DEFAULTS: dict[str, Any] = {
     "TIANDITU_KEY": "",
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_URL_LENGTH": 2048,
+    "SECRET_KEY": None,
+    "USERS_PATH": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "PATROL_CONFIG": None,
+    "PATROL_TIME_LIMIT_S": 5.0,
+    "JOB_WORKERS": 1,
 }
 
 
@@ -41,13 +63,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env()
     if test_config is not None:
+        if test_config.get("TESTING") and "SESSION_COOKIE_SECURE" not in test_config:
+            app.config["SESSION_COOKIE_SECURE"] = False  # the test client speaks plain http
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
 
-    from webmap import api, errors, public
+    from webmap import api, auth, errors, jobs, patrol, planner, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(planner.bp)
+    app.register_blueprint(planner.api)
+    app.register_blueprint(patrol.bp)
+    app.register_blueprint(patrol.api)
+    app.register_blueprint(jobs.bp)
     errors.register_error_handlers(app)
 
     @app.before_request
@@ -59,5 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         url_limit = app.config["MAX_URL_LENGTH"]
         if len(request.full_path) > url_limit:
             abort(414, description=f"URL longer than {url_limit} characters")
+
+    auth.init_app(app)  # after the size check: the CSRF check reads the form
 
     return app

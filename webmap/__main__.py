@@ -1,12 +1,19 @@
-"""``geogrid-web``: serve the web app on an area workspace.
+"""``geogrid-web``: serve the web app on an area workspace, and manage its accounts.
 
 ``geogrid-web --demo`` builds the embedded demo area first if it is missing
 (real Helsinki OSM data, synthetic incidents) and serves it. This is the
-development server; see the README for a production (gunicorn) command.
+development server (plain http, so the session cookie is not marked Secure
+unless ``FLASK_SESSION_COOKIE_SECURE`` says so); see the README for a
+production (gunicorn) command.
+
+``geogrid-web users add NAME --role planner`` / ``users disable NAME`` /
+``users list`` manage the accounts file (``FLASK_USERS_PATH``, default
+``instance/users.json``).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -14,9 +21,10 @@ import click
 from geogrid.errors import GeogridError
 from webmap import create_app
 from webmap.maps import BASEMAPS
+from webmap.users import ROLES, UserStore
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--demo", is_flag=True, help="Serve the demo area, building it first if needed.")
 @click.option("--area", "area_dir", type=click.Path(path_type=Path), default=None,
               help="Area workspace folder (default data/geo/helsinki-demo).")
@@ -26,8 +34,15 @@ from webmap.maps import BASEMAPS
               show_default=True,
               help="offline: drawn from the area's streets; osm, tianditu (needs "
                    "FLASK_TIANDITU_KEY), amap: web tiles.")
-def main(demo: bool, area_dir: Path | None, host: str, port: int, basemap: str) -> None:
-    """Serve the geogrid web app (public safety map and JSON API)."""
+@click.pass_context
+def main(ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port: int,
+         basemap: str) -> None:
+    """Serve the geogrid web app (public map, planner and patrol pages, JSON API).
+
+    Without a command it serves; `geogrid-web users --help` manages accounts.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from geogrid.services.demo import DEMO_DIR, build_demo, demo_exists
 
     if demo and area_dir is None:
@@ -45,9 +60,74 @@ def main(demo: bool, area_dir: Path | None, host: str, port: int, basemap: str) 
             f"{area_dir} is not an area workspace; build one with `geogrid area build` "
             "or run `geogrid-web --demo`"
         )
-    app = create_app({"AREA_PATH": str(area_dir.resolve()), "BASEMAP": basemap})
+    config: dict[str, object] = {"AREA_PATH": str(area_dir.resolve()), "BASEMAP": basemap}
+    if "FLASK_SESSION_COOKIE_SECURE" not in os.environ:
+        config["SESSION_COOKIE_SECURE"] = False  # the development server speaks plain http
+    app = create_app(config)
     click.echo(f"geogrid web app on {area_dir}: http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _store(users_file: Path | None) -> UserStore:
+    if users_file is not None:
+        return UserStore(users_file)
+    return UserStore(create_app().config["USERS_PATH"])
+
+
+users_file_option = click.option(
+    "--users-file", type=click.Path(path_type=Path), default=None,
+    help="Accounts file (default: FLASK_USERS_PATH, else instance/users.json).",
+)
+
+
+@main.group()
+def users() -> None:
+    """Add, disable and list the accounts of planners, team leaders and admins."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--team", default=None, help="Team id a team leader leads (sees only that team).")
+@click.password_option(help="Password (asked for when not given; at least 8 characters).")
+@users_file_option
+def users_add(username: str, role: str, team: str | None, password: str,
+              users_file: Path | None) -> None:
+    """Create an account; the password is stored only as a scrypt hash."""
+    store = _store(users_file)
+    try:
+        user = store.add(username, password, role, team=team)
+    except GeogridError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"added {user.username} ({user.role}{', team ' + user.team if user.team else ''}) "
+               f"to {store.path}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+@users_file_option
+def users_disable(username: str, enable: bool, users_file: Path | None) -> None:
+    """Disable an account (its open sessions end at their next request)."""
+    try:
+        user = _store(users_file).set_disabled(username, not enable)
+    except GeogridError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"{user.username}: {'disabled' if user.disabled else 'enabled'}")
+
+
+@users.command("list")
+@users_file_option
+def users_list(users_file: Path | None) -> None:
+    """List the accounts (never the password hashes)."""
+    store = _store(users_file)
+    rows = store.list()
+    if not rows:
+        click.echo(f"no accounts in {store.path}; add one with `geogrid-web users add NAME --role planner`")
+    for user in rows:
+        state = "disabled" if user.disabled else "active"
+        team = f" team={user.team}" if user.team else ""
+        click.echo(f"{user.username}\t{user.role}\t{state}{team}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,257 @@
+"""Team-leader pages (/patrol/...): pick team and shift, compute or open the plan, print it.
+
+A plan is made for one shift date (default: today, "tonight's plan") for
+all teams of the area by :func:`geogrid.services.patrol.plan_area` on a
+worker thread (:mod:`webmap.jobs`), with the solver time limit
+``PATROL_TIME_LIMIT_S``; the page polls ``/api/jobs/<id>``. Files go to
+``<area>/plans/web/<date>/`` (plan.geojson, <team>.gpx, route_sheets.pdf,
+plan.json, all written atomically) and are served from there. A team
+leader whose account names a team sees only that team.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import date as Date
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from geogrid.io.workspace import read_area
+from geogrid.patrol import format_hhmm, parse_hhmm
+from geogrid.services.patrol import plan_area
+from webmap.auth import current_user, role_required
+from webmap.jobs import Progress, runner_of
+
+bp = Blueprint("patrol", __name__, url_prefix="/patrol")
+api = Blueprint("patrol_api", __name__, url_prefix="/api/patrol")
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TEAM_RE = re.compile(r"^[\w.\-]{1,64}$")
+_RUNNING: dict[str, str] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def area_dir() -> Path:
+    path = Path(current_app.config["AREA_PATH"])
+    if not (path / "area.json").exists():
+        abort(503, description=f"patrol plans need an area folder; {path} has no area.json")
+    return path
+
+
+def plans_dir(folder: Path, day: str) -> Path:
+    return folder / "plans" / "web" / day
+
+
+def _check_date(day: str) -> str:
+    if not DATE_RE.fullmatch(day):
+        abort(400, description=f"shift date {day!r}: write it as YYYY-MM-DD")
+    try:
+        Date.fromisoformat(day)
+    except ValueError:
+        abort(400, description=f"shift date {day!r} does not exist")
+    return day
+
+
+def config_path(folder: Path) -> Path | None:
+    """The patrol config: PATROL_CONFIG, else the area's patrol.toml, else the example."""
+    configured = current_app.config.get("PATROL_CONFIG")
+    if configured:
+        return Path(configured)
+    for candidate in (folder / "patrol.toml",
+                      Path(current_app.root_path).parent / "data/config/patrol.example.toml"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def teams_of(folder: Path) -> list[dict[str, Any]]:
+    """The area's teams (id, name, leader, mode, shift) the signed-in user may see."""
+    area = read_area(folder, with_network=False)
+    if area.teams is None or not len(area.teams):
+        return []
+    user = current_user()
+    out = []
+    for row in area.teams.itertuples(index=False):
+        tid = str(row.id)
+        if user is not None and user.role == "team_leader" and user.team and user.team != tid:
+            continue
+        start = getattr(row, "shift_start", None) or "00:00"
+        end = getattr(row, "shift_end", None) or "24:00"
+        out.append({"id": tid, "name": str(getattr(row, "name", "") or tid),
+                    "leader": str(getattr(row, "leader", "") or ""), "mode": str(row.mode),
+                    "shift": f"{format_hhmm(parse_hhmm(start))}–{format_hhmm(parse_hhmm(end))}"})
+    return out
+
+
+def _team(folder: Path, team: str) -> dict[str, Any]:
+    if not TEAM_RE.fullmatch(team):
+        abort(404, description=f"no team {team!r}")
+    for t in teams_of(folder):
+        if t["id"] == team:
+            return t
+    user = current_user()
+    if user is not None and user.role == "team_leader" and user.team:
+        abort(403, description=f"your account leads team {user.team}; ask an admin for {team}")
+    abort(404, description=f"no team {team!r} in this area")
+
+
+def read_plan(folder: Path, day: str) -> dict[str, Any] | None:
+    """plan.json and plan.geojson of a shift, or None when not computed yet."""
+    out = plans_dir(folder, day)
+    if not (out / "plan.json").exists() or not (out / "plan.geojson").exists():
+        return None
+    return {"summary": json.loads((out / "plan.json").read_text(encoding="utf-8")),
+            "geojson": json.loads((out / "plan.geojson").read_text(encoding="utf-8"))}
+
+
+def _team_features(plan: dict[str, Any], team: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    route = None
+    stops = []
+    for f in plan["geojson"]["features"]:
+        props = f["properties"]
+        if props.get("team") != team:
+            continue
+        if props.get("feature") == "route":
+            route = props
+        else:
+            stops.append(props)
+    return route, sorted(stops, key=lambda p: p.get("seq", 0))
+
+
+def _solve(progress: Progress, app: Flask, folder: Path, config: Path | None, day: str,
+           time_limit_s: float) -> dict[str, Any]:
+    done = threading.Event()
+
+    def tick() -> None:  # the solver says nothing while it runs: show the clock against its limit
+        start = time.time()
+        while not done.wait(0.25):
+            used = time.time() - start
+            progress(0.15 + 0.7 * min(1.0, used / max(time_limit_s, 0.1)),
+                     f"solving routes ({used:.0f} s of at most {time_limit_s:g} s)")
+
+    progress(0.05, "reading the area and the street network")
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        run = plan_area(folder, config, plans_dir(folder, day), time_limit_s=time_limit_s, date=day)
+    finally:
+        done.set()
+        with _RUNNING_LOCK:
+            _RUNNING.pop(f"{folder}:{day}", None)
+    progress(1.0, "plan ready")
+    return {"date": day, "visited": len(run.plan.visited()), "stops": run.problem.n_stops,
+            "prize": run.plan.prize}
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.get("/")
+@role_required("team_leader")
+def index():
+    folder = area_dir()
+    day = _check_date(request.args.get("date") or Date.today().isoformat())
+    teams = teams_of(folder)
+    web = folder / "plans" / "web"
+    days = sorted((p.name for p in web.iterdir() if (p / "plan.json").exists()), reverse=True) if web.exists() else []
+    return render_template("patrol/index.html", teams=teams, day=day, days=days,
+                           has_plan=read_plan(folder, day) is not None,
+                           time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"])
+
+
+@bp.get("/plans/<day>/<team>")
+@role_required("team_leader")
+def plan_page(day: str, team: str):
+    return _plan_view(day, team, "patrol/plan.html")
+
+
+@bp.get("/plans/<day>/<team>/print")
+@role_required("team_leader")
+def print_view(day: str, team: str):
+    return _plan_view(day, team, "patrol/print.html")
+
+
+def _plan_view(day: str, team: str, template: str):
+    folder = area_dir()
+    _check_date(day)
+    info = _team(folder, team)
+    plan = read_plan(folder, day)
+    if plan is None:
+        abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
+    route, stops = _team_features(plan, team)
+    return render_template(template, day=day, team=info, route=route, stops=stops,
+                           summary=plan["summary"],
+                           geojson_url=url_for("patrol_api.plan_geojson", day=day, team=team))
+
+
+@bp.get("/plans/<day>/route_sheets.pdf")
+@role_required("team_leader")
+def pdf(day: str):
+    folder = area_dir()
+    path = plans_dir(folder, _check_date(day)) / "route_sheets.pdf"
+    if not path.exists():
+        abort(404, description=f"no route sheets for {day} yet; compute the plan first")
+    return send_file(path.resolve(), mimetype="application/pdf", download_name=f"route_sheets-{day}.pdf",
+                     max_age=0)
+
+
+@bp.get("/plans/<day>/<team>.gpx")
+@role_required("team_leader")
+def gpx(day: str, team: str):
+    folder = area_dir()
+    _team(folder, team)
+    path = plans_dir(folder, _check_date(day)) / f"{team}.gpx"
+    if not path.exists():
+        abort(404, description=f"no GPX for {team} on {day}; compute the plan first")
+    return send_file(path.resolve(), mimetype="application/gpx+xml", as_attachment=True,
+                     download_name=f"{team}-{day}.gpx", max_age=0)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+@api.post("/plans")
+@role_required("team_leader")
+def start_plan():
+    folder = area_dir()
+    body = request.get_json(silent=True) or {}
+    day = _check_date(str(body.get("date") or Date.today().isoformat()))
+    key = f"{folder}:{day}"
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = runner_of(app)
+    user = current_user()
+    assert user is not None
+    with _RUNNING_LOCK:
+        running = _RUNNING.get(key)
+        job = runner.get(running) if running else None
+        if job is None or job.state in ("done", "failed"):
+            job = runner.submit("patrol", user.username, _solve, app, folder, config_path(folder), day,
+                                float(app.config["PATROL_TIME_LIMIT_S"]))
+            _RUNNING[key] = job.id
+    return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
+
+
+@api.get("/plans/<day>/<team>.geojson")
+@role_required("team_leader")
+def plan_geojson(day: str, team: str):
+    folder = area_dir()
+    _team(folder, team)
+    plan = read_plan(folder, _check_date(day))
+    if plan is None:
+        abort(404, description=f"no plan for {day} yet")
+    features = [f for f in plan["geojson"]["features"] if f["properties"].get("team") == team]
+    return {"type": "FeatureCollection", "features": features}

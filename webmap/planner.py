@@ -1,0 +1,376 @@
+"""Planner pages (/planner/...) and their JSON edits (/api/planner/...).
+
+The grids of the area folder (``AREA_PATH``) are edited through
+:mod:`geogrid.services.grids`: every save re-validates the grids
+(``validate_grids``) and becomes a new version with author and message.
+
+Safe concurrent editing: every answer carries an ``ETag`` naming the current
+version and the number of changes so far (``"v0004.5"``). Every edit must
+send it back in ``If-Match`` (or the ``if_match`` form field): without it the
+answer is 428, with an old one 409 and a message that says who changed what
+since. Check-and-save runs under a per-area lock (a thread lock plus an
+``flock`` on ``grid_versions/.edit.lock`` across processes). A version is
+written before the index that makes it current (temp file + rename), so a
+server killed mid-save leaves the previous version current.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+
+from geogrid import grids as G
+from geogrid.crs import WGS84
+from geogrid.io import versions
+from geogrid.io.workspace import read_area
+from geogrid.services import grids as S
+from webmap.auth import current_user, role_required
+from webmap.jobs import Progress, runner_of
+
+bp = Blueprint("planner", __name__, url_prefix="/planner")
+api = Blueprint("planner_api", __name__, url_prefix="/api/planner")
+
+EDIT_FIELDS = {"op", "units", "to", "codes", "new_code", "name", "worker", "message", "seed"}
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+# --------------------------------------------------------------------------- area, versions, locks
+
+
+def area_dir() -> Path:
+    """The area folder the planner edits (503 when the app has none on disk)."""
+    path = Path(current_app.config["AREA_PATH"])
+    if not (path / "area.json").exists():
+        abort(503, description=f"the planner edits an area folder; {path} has no area.json "
+                               "(set FLASK_AREA_PATH)")
+    return path
+
+
+@contextmanager
+def editing(folder: Path) -> Iterator[None]:
+    """One edit at a time per area: a thread lock, then an flock across processes."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(str(folder.resolve()), threading.Lock())
+    with lock:
+        lock_path = folder / versions.VERSIONS_DIR / ".edit.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _events(index: dict[str, Any]) -> list[dict[str, Any]]:
+    """Saves and undos of the index in the order they happened."""
+    events = [{"what": "save", "time": v.get("time", ""), **v} for v in index["versions"]]
+    events += [{"what": "undo", **u} for u in index.get("undone", [])]
+    return sorted(events, key=lambda e: (e["time"], e["what"] == "undo"))
+
+
+def version_tag(folder: Path) -> str:
+    """ETag value of the area's grids: current version and number of changes so far."""
+    index = versions.read_index(folder)
+    head = int(index.get("head") or 0)
+    return f"v{head:04d}.{len(_events(index))}"
+
+
+def _describe(event: dict[str, Any]) -> str:
+    if event["what"] == "undo":
+        return f"{event.get('author', '?')} undid v{int(event['version']):04d} at {event['time']}"
+    return (f"{event.get('author', '?')} saved v{int(event['id']):04d} at {event['time']}: "
+            f"{event.get('message', '')}")
+
+
+def stale_message(folder: Path, given: str) -> str:
+    """Who changed what since the version named by ``given``."""
+    index = versions.read_index(folder)
+    events = _events(index)
+    try:
+        seen = int(given.rsplit(".", 1)[1])
+    except (IndexError, ValueError):
+        seen = 0
+    changes = [_describe(e) for e in events[seen:]] or [f"now at {version_tag(folder)}"]
+    return (
+        f"the grids changed since you loaded them ({given or 'no version'}): "
+        + "; ".join(changes)
+        + ". Your edit was not saved: reload to see their change, then redo yours."
+    )
+
+
+def _given_tag() -> str | None:
+    raw = request.headers.get("If-Match") or request.form.get("if_match")
+    if not raw:
+        return None
+    return raw.split(",")[0].strip().removeprefix("W/").strip('"')
+
+
+def require_current(folder: Path, given: str | None = None) -> str:
+    """Abort 428 without If-Match and 409 when it names an older state (call under the lock)."""
+    given = given if given is not None else _given_tag()
+    if not given:
+        abort(428, description="send If-Match with the ETag of the grids you loaded")
+    if given != "*" and given != version_tag(folder):
+        abort(409, description=stale_message(folder, given))
+    return given
+
+
+def refresh_area(app: Flask) -> None:
+    """Make the public map and API read the new grids at their next request."""
+    state = app.extensions.get("webmap.area")
+    if state is not None:
+        with state["lock"]:
+            state["area"] = None
+
+
+# --------------------------------------------------------------------------- JSON shapes
+
+
+def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
+    keep = [c for c in columns if c in frame.columns]
+    subset = frame[keep + ["geometry"]].to_crs(WGS84)
+    return json.loads(subset.to_json(na="null", drop_id=False))
+
+
+def _problem_json(p: G.GridProblem) -> dict[str, Any]:
+    return {"kind": p.kind, "code": p.code, "message": p.message,
+            "lon": round(p.lon, 7), "lat": round(p.lat, 7), "text": str(p)}
+
+
+def grid_state(folder: Path) -> dict[str, Any]:
+    """Everything the editor draws: grids, units, problems, version list and ETag."""
+    saved, head = versions.list_versions(folder)
+    state: dict[str, Any] = {
+        "etag": version_tag(folder), "head": head,
+        "versions": [{"id": v.id, "parent": v.parent, "author": v.author, "time": v.time,
+                      "message": v.message} for v in saved],
+    }
+    if head is None:
+        empty = {"type": "FeatureCollection", "features": []}
+        return {**state, "grids": empty, "units": empty, "problems": [], "band": None}
+    plan = S.load_plan(folder)
+    area = read_area(folder, with_network=False)
+    problems = S.check(area, plan, S.read_communities(folder))
+    units = plan.units.reset_index()
+    return {
+        **state,
+        "band": [plan.default_band.min_households, plan.default_band.max_households],
+        "grids": _features(plan.grids, ["code", "name", "parent_code", "households", "units",
+                                        "worker", "locked"]),
+        "units": _features(units, ["unit_id", "grid", "households", "locked", "parent_code"]),
+        "problems": [_problem_json(p) for p in problems],
+    }
+
+
+def _state_response(folder: Path, extra: dict[str, Any] | None = None, status: int = 200) -> Response:
+    body = {**grid_state(folder), **(extra or {})}
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
+    response.headers["ETag"] = f'"{body["etag"]}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="send a JSON object")
+    unknown = set(body) - EDIT_FIELDS - {"min_households", "max_households", "keep_locked"}
+    if unknown:
+        abort(400, description=f"unknown field(s) {', '.join(sorted(unknown))}")
+    return body
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        abort(400, description=f"{key} must be a list of strings")
+    return value
+
+
+def _author() -> str:
+    user = current_user()
+    assert user is not None
+    return user.username
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.get("/")
+@role_required("planner")
+def editor():
+    folder = area_dir()
+    return render_template("planner/editor.html", area_name=read_area(folder, with_network=False).name,
+                           etag=version_tag(folder))
+
+
+@bp.get("/versions")
+@role_required("planner")
+def history():
+    folder = area_dir()
+    saved, head = versions.list_versions(folder)
+    return render_template("planner/versions.html", versions=list(reversed(saved)), head=head,
+                           etag=version_tag(folder))
+
+
+def _version_arg(name: str, default: int | None) -> int:
+    raw = (request.args.get(name) or "").lstrip("vV")
+    if not raw and default is not None:
+        return default
+    if not raw.isdigit():
+        abort(400, description=f"{name} must be a version number such as 3 or v0003")
+    return int(raw)
+
+
+def _diff(folder: Path) -> tuple[int, int, G.GridDiff]:
+    saved, head = versions.list_versions(folder)
+    if head is None:
+        abort(404, description="no grid versions yet; generate grids first")
+    by_id = {v.id: v for v in saved}
+    b = _version_arg("b", head)
+    a = _version_arg("a", by_id[b].parent if b in by_id and by_id[b].parent else b)
+    for v in (a, b):
+        if v not in by_id:
+            abort(404, description=f"no grid version {v}; versions are "
+                                   + ", ".join(f"v{x:04d}" for x in by_id))
+    return a, b, S.compare(folder, str(a), str(b))
+
+
+@bp.get("/diff")
+@role_required("planner")
+def diff():
+    folder = area_dir()
+    a, b, result = _diff(folder)
+    saved, head = versions.list_versions(folder)
+    return render_template(
+        "planner/diff.html", a=a, b=b, versions=saved, head=head,
+        moves=result.moves.to_dict("records"),
+        per_grid=[r for r in result.per_grid.to_dict("records") if r["status"] != "unchanged"],
+        unchanged=int((result.per_grid["status"] == "unchanged").sum()) if len(result.per_grid) else 0,
+        summary=result.summary(),
+    )
+
+
+# --------------------------------------------------------------------------- JSON API
+
+
+@api.get("/state")
+@role_required("planner")
+def state():
+    return _state_response(area_dir())
+
+
+@api.post("/edits")
+@role_required("planner")
+def edit():
+    folder = area_dir()
+    body = _json_body()
+    op = body.get("op")
+    if op not in S.EDITS:
+        abort(400, description=f"op must be one of {', '.join(S.EDITS)}")
+    to_code = body.get("to")
+    if to_code is not None and (not isinstance(to_code, str) or not to_code.strip()):
+        abort(400, description="to must be a grid code")
+    with editing(folder):
+        require_current(folder)
+        result = S.edit(
+            folder, op, author=_author(), message=(body.get("message") or None),
+            codes=_strings(body, "codes"), units=_strings(body, "units"),
+            to_code=to_code.strip() if to_code else None,
+            new_code=body.get("new_code") or None, name=body.get("name") or None,
+            worker=body.get("worker") or None, seed=int(body.get("seed") or 0),
+        )
+    refresh_area(current_app._get_current_object())  # type: ignore[attr-defined]
+    assert result.version is not None
+    return _state_response(folder, {"saved": result.version.line()})
+
+
+@api.post("/undo")
+@role_required("planner")
+def undo():
+    folder = area_dir()
+    with editing(folder):
+        require_current(folder)
+        back = S.undo(folder, _author())
+    refresh_area(current_app._get_current_object())  # type: ignore[attr-defined]
+    return _state_response(folder, {"saved": f"back to v{back.id:04d}: {back.message}"})
+
+
+def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author: str,
+                band: G.Band, seed: int, keep_locked: bool, message: str | None) -> dict[str, Any]:
+    progress(0.1, "waiting for other edits")
+    with app.app_context(), editing(folder):
+        if given != "*" and given != version_tag(folder):
+            from geogrid.errors import InputError
+
+            raise InputError(stale_message(folder, given))
+        progress(0.3, f"building grids (band {band}, seed {seed})")
+        result = S.generate(folder, band=band, seed=seed, keep_locked=keep_locked,
+                            author=author, message=message, restarts=2)
+    refresh_area(app)
+    assert result.version is not None
+    return {"version": result.version.id, "summary": result.summary(),
+            "etag": version_tag(folder)}
+
+
+@api.post("/regenerate")
+@role_required("planner")
+def regenerate():
+    folder = area_dir()
+    body = _json_body()
+    given = require_current(folder)
+    try:
+        band = G.Band(int(body.get("min_households", G.DEFAULT_MIN_HOUSEHOLDS)),
+                      int(body.get("max_households", G.DEFAULT_MAX_HOUSEHOLDS)))
+        seed = int(body.get("seed") or 0)
+    except (TypeError, ValueError) as err:
+        abort(400, description=f"bad band or seed: {err}")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    job = runner_of(app).submit(
+        "regenerate", _author(), _regenerate, app, folder, given, _author(), band, seed,
+        bool(body.get("keep_locked", True)), body.get("message") or None,
+    )
+    return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
+
+
+@api.get("/diff")
+@role_required("planner")
+def diff_json():
+    a, b, result = _diff(area_dir())
+    moves = result.moves.copy()
+    moves["households"] = moves["households"].astype(int)
+    moves["buildings"] = moves["buildings"].astype(int)
+    return {
+        "a": a, "b": b,
+        "moves": json.loads(moves.to_json(orient="records", force_ascii=False)),
+        "per_grid": json.loads(pd.DataFrame(result.per_grid).to_json(orient="records", force_ascii=False)),
+        "summary": result.summary(),
+    }
+
+
+@api.get("/export.geojson")
+@role_required("planner")
+def export():
+    folder = area_dir()
+    saved, head = versions.list_versions(folder)
+    if head is None:
+        abort(404, description="no grids yet; generate them first")
+    _, grids, _ = versions.load_version(folder, head)
+    body = grids.to_crs(WGS84).to_json(na="null", drop_id=True, ensure_ascii=False)
+    response = Response(body, mimetype="application/geo+json")
+    response.headers["Content-Disposition"] = f'attachment; filename="grids-v{head:04d}.geojson"'
+    response.headers["ETag"] = f'"{version_tag(folder)}"'
+    return response

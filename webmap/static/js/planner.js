@@ -1,0 +1,190 @@
+/* Planner grid editor: units coloured by grid, click or draw to select, save moves with If-Match. */
+(function () {
+  "use strict";
+  const { call, pollJob, errorText } = window.geogridStaff;
+  const el = document.getElementById("map");
+  const urls = el.dataset;
+  const map = L.map(el, { zoomControl: true, preferCanvas: false });
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                   "#7f7f7f", "#bcbd22", "#17becf", "#3b5b92", "#b5651d", "#4daf4a", "#984ea3"];
+  let state = null, etag = null, fitted = false;
+  const selected = new Set();
+  const unitLayers = {};
+  const unitsLayer = L.featureGroup().addTo(map);
+  const gridsLayer = L.featureGroup().addTo(map);
+  const problemsLayer = L.featureGroup().addTo(map);
+  const drawn = new L.FeatureGroup().addTo(map);
+  const $ = (id) => document.getElementById(id);
+
+  const colourOf = {};
+  function colour(code) {
+    if (!(code in colourOf)) colourOf[code] = PALETTE[Object.keys(colourOf).length % PALETTE.length];
+    return colourOf[code];
+  }
+
+  function unitStyle(f) {
+    const sel = selected.has(f.properties.unit_id);
+    return { color: sel ? "#000" : "#666", weight: sel ? 3 : 0.6, dashArray: sel ? "4 2" : null,
+             fillColor: colour(f.properties.grid), fillOpacity: sel ? 0.75 : 0.45,
+             className: "unit unit-" + f.properties.unit_id };
+  }
+
+  function toggle(id) {
+    if (selected.has(id)) selected.delete(id); else selected.add(id);
+    refreshSelection();
+  }
+
+  function refreshSelection() {
+    for (const [id, layer] of Object.entries(unitLayers)) layer.setStyle(unitStyle(layer.feature));
+    $("selected-count").textContent = selected.size;
+    let hh = 0;
+    for (const id of selected) hh += Number(unitLayers[id].feature.properties.households || 0);
+    $("selected-hh").textContent = selected.size ? "(" + hh + " 户 households)" : "";
+  }
+
+  function draw() {
+    unitsLayer.clearLayers(); gridsLayer.clearLayers(); problemsLayer.clearLayers();
+    for (const k of Object.keys(unitLayers)) delete unitLayers[k];
+    for (const id of [...selected]) {
+      if (!state.units.features.some((f) => f.properties.unit_id === id)) selected.delete(id);
+    }
+    L.geoJSON(state.units, {
+      style: unitStyle,
+      onEachFeature: (f, layer) => {
+        unitLayers[f.properties.unit_id] = layer;
+        layer.on("click", () => toggle(f.properties.unit_id));
+        layer.bindTooltip(f.properties.unit_id + " · " + f.properties.grid + " · " +
+                          f.properties.households + " 户", { sticky: true });
+      },
+    }).eachLayer((l) => unitsLayer.addLayer(l));
+    L.geoJSON(state.grids, {
+      style: (f) => ({ color: f.properties.locked ? "#000" : "#222", weight: f.properties.locked ? 4 : 2,
+                       fill: false, interactive: false, className: "grid grid-" + f.properties.code }),
+      onEachFeature: (f, layer) => {
+        layer.bindTooltip(String(f.properties.code).slice(-3) + " · " + f.properties.households + "户",
+                          { permanent: true, direction: "center", className: "grid-label" });
+      },
+    }).eachLayer((l) => gridsLayer.addLayer(l));
+    for (const p of state.problems) {
+      L.circleMarker([p.lat, p.lon], { radius: 8, color: "#d62728", weight: 3, fillOpacity: 0.3,
+                                       className: "problem-marker" })
+        .bindPopup(p.text).addTo(problemsLayer);
+    }
+    if (!fitted && unitsLayer.getLayers().length) { map.fitBounds(unitsLayer.getBounds()); fitted = true; }
+    unitsLayer.bringToBack();
+    refreshSelection();
+    fillSide();
+  }
+
+  function fillSide() {
+    $("version").textContent = state.etag + (state.head ? " (v" + String(state.head).padStart(4, "0") + ")" : " (no grids yet)");
+    $("band").textContent = state.band ? state.band[0] + "–" + state.band[1] : "";
+    const target = $("target-grid");
+    const old = target.value;
+    target.innerHTML = "";
+    const body = $("grid-table").querySelector("tbody");
+    body.innerHTML = "";
+    for (const f of state.grids.features) {
+      const p = f.properties;
+      const opt = document.createElement("option");
+      opt.value = p.code; opt.textContent = p.code + " (" + p.households + " 户)";
+      target.appendChild(opt);
+      const tr = document.createElement("tr");
+      const out = state.band && (p.households < state.band[0] || p.households > state.band[1]);
+      tr.innerHTML = '<td><input type="checkbox" class="grid-check" value="' + p.code + '"></td>' +
+        '<td><span style="color:' + colour(p.code) + '">■</span> ' + p.code + "</td>" +
+        '<td class="num ' + (out ? "bad" : "") + '">' + p.households + "</td><td>" + (p.locked ? "🔒" : "") + "</td>";
+      body.appendChild(tr);
+    }
+    if (old) target.value = old;
+    const list = $("problems");
+    list.innerHTML = "";
+    for (const p of state.problems) {
+      const li = document.createElement("li");
+      li.textContent = p.text;
+      li.className = "problem problem-" + p.kind.replace(/\s+/g, "-");
+      li.addEventListener("click", () => map.setView([p.lat, p.lon], Math.max(map.getZoom(), 16)));
+      list.appendChild(li);
+    }
+    $("problem-count").textContent = state.problems.length;
+  }
+
+  function show(r, okText) {
+    $("conflict").hidden = true; $("saved").hidden = true;
+    if (r.ok) {
+      state = r.data; etag = r.data.etag;
+      if (okText || r.data.saved) { $("saved").textContent = "已保存 Saved: " + (r.data.saved || okText); $("saved").hidden = false; }
+      draw();
+      return true;
+    }
+    $("conflict").textContent = (r.status === 409 ? "冲突 Conflict (409): " : "未保存 Not saved (" + r.status + "): ") + errorText(r);
+    if (r.status === 409) {
+      const btn = document.createElement("button");
+      btn.textContent = "重新载入 Reload"; btn.id = "reload-btn";
+      btn.addEventListener("click", () => { selected.clear(); load(); });
+      $("conflict").appendChild(document.createElement("br"));
+      $("conflict").appendChild(btn);
+    }
+    $("conflict").hidden = false;
+    return false;
+  }
+
+  async function load() { show(await call("GET", urls.stateUrl)); }
+
+  async function edit(body) {
+    body.message = $("message").value || undefined;
+    const r = await call("POST", urls.editUrl, body, etag);
+    if (show(r)) { selected.clear(); $("message").value = ""; refreshSelection(); }
+  }
+
+  function checked() { return [...document.querySelectorAll(".grid-check:checked")].map((c) => c.value); }
+
+  $("move-btn").addEventListener("click", () => {
+    const to = $("new-grid").value.trim() || $("target-grid").value;
+    if (!selected.size) { show({ ok: false, status: 400, data: { error: { message: "select units first" } } }); return; }
+    edit({ op: "reassign", units: [...selected], to });
+  });
+  $("clear-btn").addEventListener("click", () => { selected.clear(); refreshSelection(); });
+  $("split-btn").addEventListener("click", () => edit({ op: "split", codes: checked().slice(0, 1) }));
+  $("merge-btn").addEventListener("click", () => edit({ op: "merge", codes: checked() }));
+  $("lock-btn").addEventListener("click", () => edit({ op: "lock", codes: checked() }));
+  $("unlock-btn").addEventListener("click", () => edit({ op: "unlock", codes: checked() }));
+  $("undo-btn").addEventListener("click", async () => show(await call("POST", urls.undoUrl, {}, etag)));
+  $("regen-btn").addEventListener("click", async () => {
+    const r = await call("POST", urls.regenerateUrl, {
+      min_households: Number($("gen-min").value), max_households: Number($("gen-max").value),
+      seed: Number($("gen-seed").value), keep_locked: $("gen-locked").checked,
+      message: $("message").value || undefined,
+    }, etag);
+    if (!r.ok) { show(r); return; }
+    const bar = $("regen-progress"); bar.hidden = false;
+    const job = await pollJob(r.data.status_url, (j) => { bar.value = j.progress; $("regen-status").textContent = j.message || j.state; });
+    $("regen-status").textContent = job.state === "done" ? job.result.summary.join("; ") : "失败 failed: " + job.error;
+    load();
+  });
+
+  // drawing a rectangle or polygon selects the units whose centre lies inside it
+  map.addControl(new L.Control.Draw({
+    draw: { polyline: false, circle: false, marker: false, circlemarker: false,
+            rectangle: { shapeOptions: { color: "#000" } }, polygon: { shapeOptions: { color: "#000" } } },
+    edit: false,
+  }));
+  function inside(pt, ring) {
+    let hit = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const a = ring[i], b = ring[j];
+      if ((a.lat > pt.lat) !== (b.lat > pt.lat) &&
+          pt.lng < ((b.lng - a.lng) * (pt.lat - a.lat)) / (b.lat - a.lat) + a.lng) hit = !hit;
+    }
+    return hit;
+  }
+  map.on(L.Draw.Event.CREATED, (e) => {
+    const ring = e.layer.getLatLngs()[0];
+    for (const [id, layer] of Object.entries(unitLayers)) {
+      if (inside(layer.getBounds().getCenter(), ring)) selected.add(id);
+    }
+    refreshSelection();
+  });
+
+  load();
+})();

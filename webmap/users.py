@@ -1,0 +1,134 @@
+"""Web accounts: a JSON file of users with hashed passwords and one role each.
+
+The file (``USERS_PATH``, default ``<instance folder>/users.json``) looks like::
+
+    {"schema": "geogrid-users/1",
+     "users": {"wang": {"role": "planner", "password_hash": "scrypt:...",
+                        "disabled": false, "team": null, "created": "..."}}}
+
+It is rewritten whole through :func:`geogrid.io.atomic.write_text_atomic`
+(temp file + rename), so a crash never leaves half a file. Passwords are
+hashed with :mod:`werkzeug.security` (scrypt); the plain password is never
+stored. Roles, from least to most: ``team_leader``, ``planner``, ``admin``
+(the public needs no account).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from geogrid.errors import InputError
+from geogrid.io.atomic import write_text_atomic
+
+ROLES = ("team_leader", "planner", "admin")
+SCHEMA = "geogrid-users/1"
+MIN_PASSWORD = 8
+USERNAME_RE = re.compile(r"^[\w.\-@]{2,64}$")
+#: compared against when the user is unknown, so a wrong name costs as long as a wrong password
+_DUMMY_HASH = generate_password_hash("not-a-password-of-anyone")
+
+
+@dataclass(frozen=True)
+class User:
+    """One account (never holds the plain password)."""
+
+    username: str
+    role: str
+    password_hash: str
+    disabled: bool = False
+    team: str | None = None
+    created: str = ""
+
+    def may(self, *roles: str) -> bool:
+        """True when the account is active and has one of ``roles`` (admin may everything)."""
+        return not self.disabled and (self.role == "admin" or self.role in roles)
+
+
+class UserStore:
+    """The users file; every change is read-modify-write under a lock, written atomically."""
+
+    _locks: dict[str, threading.Lock] = {}
+    _locks_guard = threading.Lock()
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        with self._locks_guard:
+            self._lock = self._locks.setdefault(str(self.path.resolve()), threading.Lock())
+
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"schema": SCHEMA, "users": {}}
+        try:
+            data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise InputError(
+                f"{self.path}: malformed JSON at line {err.lineno}: {err.msg}; restore the file"
+            ) from err
+        data.setdefault("users", {})
+        return data
+
+    def _write(self, data: dict[str, Any]) -> None:
+        write_text_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+    def get(self, username: str) -> User | None:
+        row = self._read()["users"].get(username)
+        return None if row is None else User(username=username, **row)
+
+    def list(self) -> list[User]:
+        return [User(username=name, **row) for name, row in sorted(self._read()["users"].items())]
+
+    def add(self, username: str, password: str, role: str, team: str | None = None) -> User:
+        """Create an account; refuses a taken name, an unknown role or a short password."""
+        problems = []
+        if not USERNAME_RE.fullmatch(username):
+            problems.append(f"user name {username!r}: 2-64 letters, digits or . - _ @")
+        if role not in ROLES:
+            problems.append(f"role {role!r}: choose one of {', '.join(ROLES)}")
+        if len(password) < MIN_PASSWORD:
+            problems.append(f"password: at least {MIN_PASSWORD} characters")
+        if problems:
+            raise InputError("cannot add the user: " + "; ".join(problems))
+        with self._lock:
+            data = self._read()
+            if username in data["users"]:
+                raise InputError(f"user {username!r} exists; choose another name")
+            user = User(
+                username=username, role=role, password_hash=generate_password_hash(password),
+                team=team or None,
+                created=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            )
+            row = asdict(user)
+            del row["username"]
+            data["users"][username] = row
+            self._write(data)
+        return user
+
+    def set_disabled(self, username: str, disabled: bool = True) -> User:
+        """Disable (or enable again) an account; its sessions stop working at the next request."""
+        with self._lock:
+            data = self._read()
+            if username not in data["users"]:
+                raise InputError(f"no user {username!r}; `geogrid-web users list` shows them")
+            data["users"][username]["disabled"] = disabled
+            self._write(data)
+        user = self.get(username)
+        assert user is not None
+        return user
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The active user with this name and password, else None."""
+        user = self.get(username)
+        if user is None:
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        if not check_password_hash(user.password_hash, password) or user.disabled:
+            return None
+        return user
