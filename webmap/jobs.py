@@ -135,6 +135,7 @@ def status(job_id: str):
     if user is None:
         abort(401, description="sign in first (POST /login)")
     job = runner_of(current_app).get(job_id)
-    if job is None or (job.owner != user.username and user.role != "admin"):
+    shared = job is not None and job.kind == "patrol" and user.may("team_leader")  # one plan per shift
+    if job is None or (job.owner != user.username and user.role != "admin" and not shared):
         abort(404, description=f"no job {job_id} of yours (jobs are forgotten on restart)")
     return job.as_json()

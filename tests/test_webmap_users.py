@@ -1,0 +1,73 @@
+"""webmap.users: the accounts file (hashed passwords, roles, disable, atomic writes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from geogrid.errors import InputError
+from webmap.users import UserStore
+
+
+def test_add_hashes_the_password_and_authenticates(tmp_path: Path) -> None:
+    """The file holds a scrypt/pbkdf2 hash, never the password; the right password signs in."""
+    store = UserStore(tmp_path / "users.json")
+    store.add("wang", "secret-pass-1", "planner")
+    text = (tmp_path / "users.json").read_text(encoding="utf-8")
+    assert "secret-pass-1" not in text
+    row = json.loads(text)["users"]["wang"]
+    assert row["password_hash"].startswith(("scrypt:", "pbkdf2:")) and row["role"] == "planner"
+    assert store.authenticate("wang", "secret-pass-1") is not None
+    assert store.authenticate("wang", "wrong-pass-1") is None
+    assert store.authenticate("nobody", "secret-pass-1") is None
+
+
+def test_disable_and_enable(tmp_path: Path) -> None:
+    """A disabled account cannot sign in; enabling it again restores it."""
+    store = UserStore(tmp_path / "users.json")
+    store.add("li", "secret-pass-1", "team_leader", team="team-2")
+    assert store.set_disabled("li").disabled
+    assert store.authenticate("li", "secret-pass-1") is None
+    assert not store.set_disabled("li", False).disabled
+    assert store.get("li").team == "team-2"
+    assert [u.username for u in store.list()] == ["li"]
+
+
+@pytest.mark.parametrize(("name", "password", "role", "fragment"), [
+    ("x", "secret-pass-1", "planner", "user name"),
+    ("wang", "short", "planner", "at least 8"),
+    ("wang", "secret-pass-1", "mayor", "choose one of team_leader, planner, admin"),
+])
+def test_bad_accounts_are_refused(tmp_path: Path, name: str, password: str, role: str, fragment: str) -> None:
+    """Bad names, short passwords and unknown roles are refused with a message saying why."""
+    with pytest.raises(InputError, match=fragment):
+        UserStore(tmp_path / "users.json").add(name, password, role)
+
+
+def test_duplicate_and_unknown_users(tmp_path: Path) -> None:
+    """A taken name is refused; disabling an unknown user names the list command."""
+    store = UserStore(tmp_path / "users.json")
+    store.add("wang", "secret-pass-1", "admin")
+    with pytest.raises(InputError, match="exists"):
+        store.add("wang", "secret-pass-2", "planner")
+    with pytest.raises(InputError, match="users list"):
+        store.set_disabled("zhao")
+
+
+def test_file_is_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failing write leaves the previous file intact and no temp file behind."""
+    store = UserStore(tmp_path / "users.json")
+    store.add("wang", "secret-pass-1", "admin")
+    before = (tmp_path / "users.json").read_text(encoding="utf-8")
+    import os
+
+    def boom(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        store.add("li", "secret-pass-1", "planner")
+    assert (tmp_path / "users.json").read_text(encoding="utf-8") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["users.json"]
