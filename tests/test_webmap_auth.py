@@ -64,7 +64,7 @@ def test_route_by_role(app: Flask, role: str | None) -> None:
     """Each role opens exactly the routes of its audience and is refused the others."""
     client = app.test_client()
     token = sign_in(client, ROLE_USERS[role]) if role else csrf_of(client)
-    for rule, (method, url, body, audience) in STAFF_ROUTES.items():
+    for method, url, body, audience in STAFF_ROUTES.values():
         headers = {"X-CSRF-Token": token}
         res = client.open(url, method=method, json=body, headers=headers)
         allowed = role in AUDIENCE[audience]
