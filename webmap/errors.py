@@ -34,6 +34,11 @@ def _wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+def _staff_page() -> bool:
+    """Planner and patrol pages show the reason of a 4xx too (e.g. "no plan for ... yet")."""
+    return request.path.startswith(("/planner/", "/patrol/", "/login"))
+
+
 def error_response(status: int, code: str, message: str):
     """The response for an error: JSON under /api, the friendly HTML page elsewhere."""
     if _wants_json():
@@ -45,7 +50,7 @@ def error_response(status: int, code: str, message: str):
     )
     return (
         render_template("error.html", status=status, code=code, message=friendly,
-                        detail=message if status == 503 else "", lang=lang, t=words),
+                        detail=message if status == 503 or _staff_page() else "", lang=lang, t=words),
         status,
     )
 
