@@ -6,9 +6,8 @@ Usage::
 
 For each area: three teams, the stops of ``data/config/patrol.example.toml``
 (schools for the morning team, markets, stations, police) plus hot spots.
-Hot spots come from a SIMPLE FALLBACK used only here and in the tests until
-``geogrid.incidents`` ships ``rank_hotspots``: incident counts on a 200 m
-grid, the top 12 cells, priority by rank. Haidian has no incidents or teams
+Hot spots: the 12 hottest Gi* cells of the area's incidents
+(``geogrid.services.patrol.area_hotspots`` -> ``geogrid.incidents.rank_hotspots``). Haidian has no incidents or teams
 in its workspace: it gets seeded synthetic incidents and teams
 (``geogrid.synthetic``), labelled as such. Every plan is checked by
 ``check_plan``. The demo's route sheets and GPX files go to ``--out``.
@@ -27,9 +26,7 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from geogrid.io.plans import write_plan
 from geogrid.io.workspace import read_area
@@ -37,38 +34,12 @@ from geogrid.network import StreetNetwork
 from geogrid.patrol import build_problem, check_plan, plan_frames, solve_patrol, teams_from_frame
 from geogrid.printing import render_route_sheets
 from geogrid.services.demo import ensure_demo
-from geogrid.services.patrol import area_stops, read_patrol_config
+from geogrid.services.patrol import area_hotspots, area_stops, read_patrol_config
 from geogrid.synthetic import generate_incidents, generate_teams
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIDIAN = ROOT.parent / "shared" / "data" / "osm_china" / "beijing_haidian_cau" / "map.osm"
 CONFIG = ROOT / "data" / "config" / "patrol.example.toml"
-
-
-def grid_count_hotspots(incidents: gpd.GeoDataFrame, metric_crs: str, cell_m: float = 200.0, top: int = 12) -> gpd.GeoDataFrame:
-    """FALLBACK hot spots (not a hot-spot method): top cells by incident count."""
-    pts = incidents.to_crs(metric_crs)
-    cell = (np.floor(pts.geometry.x / cell_m).astype(int).astype(str) + "_" + np.floor(pts.geometry.y / cell_m).astype(int).astype(str))
-    frame = pd.DataFrame({"cell": cell, "x": pts.geometry.x, "y": pts.geometry.y})
-    g = frame.groupby("cell").agg(count=("x", "size"), x=("x", "mean"), y=("y", "mean"))
-    g = g.sort_values(["count", "x"], ascending=[False, True]).head(top).reset_index()
-    ranks = np.arange(1, len(g) + 1)
-    return gpd.GeoDataFrame(
-        {
-            "id": [f"H{r:02d}" for r in ranks],
-            "rank": ranks,
-            "score": g["count"].astype(float),
-            "p_fdr": 0.01,
-            "count": g["count"],
-            "priority": np.clip(5 - (ranks - 1) * 5 // len(g), 1, 5),
-            "peak_hours": "19-22",
-            "window_start": "18:30",
-            "window_end": "21:45",
-            "dwell_min": 12.0,
-        },
-        geometry=shapely.points(g["x"], g["y"]),
-        crs=metric_crs,
-    ).to_crs("EPSG:4326")
 
 
 def haidian_area(tmp: Path) -> Path | None:
@@ -97,13 +68,14 @@ def run_area(label: str, folder: Path, time_s: float, out: Path | None) -> list[
         places = gpd.GeoDataFrame(places, crs="EPSG:4326")
         incidents = generate_incidents(area.edges, places, area.metric_crs, count=1500, seed=7)
         synthetic = " (synthetic incidents"
+        area.incidents = incidents
     if teams_frame is None or not len(teams_frame):
         bases = pd.concat([area.layers.get("police", area.layers["schools"])]).copy()
         bases["geometry"] = bases.geometry.representative_point()
         teams_frame = generate_teams(bases.reset_index(drop=True), count=3, seed=7)
         synthetic += " and teams" if synthetic else " (synthetic teams"
     synthetic += ")" if synthetic else ""
-    spots = grid_count_hotspots(incidents, area.metric_crs) if incidents is not None and len(incidents) else None
+    spots = area_hotspots(area, top=12) if incidents is not None and len(incidents) else None
     stops = area_stops(area, config, spots)
     teams = teams_from_frame(teams_frame)
     problem = build_problem(network, teams, stops)

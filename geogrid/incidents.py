@@ -72,6 +72,9 @@ _LONLAT_SYSTEMS = ("wgs84", "gcj02", "bd09")
 _PRECISIONS = ("minute", "hour", "day", "month")
 _TIME_PARTS = ("year", "month", "day", "hour", "minute")
 
+#: time zone of incident times that carry no offset, unless the area or mapping says otherwise
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
 
 @dataclass(frozen=True)
 class IncidentMapping:
@@ -111,7 +114,7 @@ class IncidentMapping:
     name: str
     coordinates: str
     columns: Mapping[str, str]
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     time_parts: Mapping[str, str] = field(default_factory=dict)
     time_format: str | None = None
     time_precision: str = "minute"
@@ -189,7 +192,7 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
                 raise ValueError
         except (TypeError, ValueError):
             problems.append(f"[source] bbox {bbox!r}: give [west, south, east, north] in lon/lat")
-    timezone = str(source.get("timezone") or "Asia/Shanghai")
+    timezone = str(source.get("timezone") or DEFAULT_TIMEZONE)
     try:
         pd.Timestamp("2020-01-01").tz_localize(timezone)
     except Exception:
@@ -544,7 +547,7 @@ def merge_incidents(
 
 
 def incidents_from_layer(
-    layer: gpd.GeoDataFrame, timezone: str = "Asia/Shanghai"
+    layer: gpd.GeoDataFrame, timezone: str = DEFAULT_TIMEZONE
 ) -> gpd.GeoDataFrame:
     """Turn the ``incidents`` layer as read (``time`` as ISO text) into an incidents frame.
 

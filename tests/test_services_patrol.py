@@ -11,13 +11,13 @@ from geogrid.io.workspace import read_area
 from geogrid.patrol import check_plan
 from geogrid.services.demo import build_demo
 from geogrid.services.patrol import (
+    area_hotspots,
     area_stops,
     coverage_report,
     plan_area,
     read_patrol_config,
     site_posts,
 )
-from tests.patrol_area import grid_count_hotspots
 
 DATA = Path(__file__).parent / "data" / "patrol"
 
@@ -33,7 +33,7 @@ def test_plan_area_writes_checked_plan(demo: Path, tmp_path: Path) -> None:
     """Three teams get routes that pass check_plan; GeoJSON, GPX, PDF and summary are written."""
     area = read_area(demo, with_network=False)
     assert area.incidents is not None
-    spots = grid_count_hotspots(area.incidents, area.metric_crs, top=8)
+    spots = area_hotspots(area, top=8)
     run = plan_area(demo, DATA / "small.toml", tmp_path, hotspots=spots)
     assert check_plan(run.problem, run.plan) == []
     assert len(run.plan.routes) == 3 and run.plan.prize > 0
@@ -77,3 +77,15 @@ def test_coverage_report_and_posts(demo: Path, tmp_path: Path) -> None:
     assert list(posts["new"]) == [False, True, True]
     before = [r for r in coverage_report(demo, "police", (3,))[1] if r["demand"] == "incidents"][0]
     assert posts["covered_share"].iloc[0] > before["share"]
+
+
+def test_hotspots_from_the_areas_incidents_have_findable_names(demo: Path) -> None:
+    """area_hotspots ranks the incidents (Gi*) and names each spot by rank and nearest street."""
+    area = read_area(demo)
+    spots = area_hotspots(area, top=5)
+    assert list(spots["rank"]) == [1, 2, 3, 4, 5]
+    assert (spots["p_fdr"] <= 0.05).all()
+    assert all(name.startswith(f"热点{r} · ") for name, r in zip(spots["name"], spots["rank"], strict=True))
+    config = read_patrol_config(None) | {"hotspots": {"from_incidents": True, "top": 5}}
+    stops = area_stops(area, config)
+    assert [s.name for s in stops if s.kind == "hotspot"][:5] == list(spots["name"])

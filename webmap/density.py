@@ -26,6 +26,7 @@ import shapely
 
 from geogrid.crs import WGS84
 from geogrid.incidents import (
+    DEFAULT_TIMEZONE,
     ReleaseRules,
     incidents_from_layer,
     release,
@@ -41,7 +42,6 @@ MIN_COUNT = RULES.k
 #: Smallest square cell of the fallback count surface, in metres.
 MIN_CELL_M = 150.0
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-DEFAULT_TZ = "Asia/Shanghai"
 COUNT_COLUMNS = ["place", "category", "period", "count"]
 
 
@@ -148,7 +148,7 @@ def _incidents(area: Area) -> gpd.GeoDataFrame:
     if layer is None or len(layer) == 0:
         return gpd.GeoDataFrame({"id": [], "time": [], "category": []}, geometry=[], crs=WGS84)
     layer = layer.to_crs(WGS84) if layer.crs not in (None, WGS84) else layer
-    timezone = str(area.manifest.get("timezone") or DEFAULT_TZ)
+    timezone = str(area.manifest.get("timezone") or DEFAULT_TIMEZONE)
     if pd.api.types.is_datetime64_any_dtype(layer["time"]):
         incidents = layer.assign(time=layer["time"].dt.tz_convert(timezone))
     else:

@@ -18,6 +18,7 @@ import geopandas as gpd
 
 from geogrid.coverage import coverage_shares, service_areas
 from geogrid.errors import InputError
+from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
 from geogrid.io.plans import write_bytes_atomic, write_plan
 from geogrid.io.workspace import Area, read_area
 from geogrid.network import StreetNetwork
@@ -101,6 +102,8 @@ def area_stops(area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | 
     spots = config.get("hotspots", {})
     if hotspots is None and spots.get("file"):
         hotspots = gpd.read_file(area.path / spots["file"])
+    if hotspots is None and spots.get("from_incidents") and area.incidents is not None:
+        hotspots = area_hotspots(area, top=spots.get("top"))
     if hotspots is not None and len(hotspots):
         stops += stops_from_hotspots(
             hotspots,
@@ -113,6 +116,32 @@ def area_stops(area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | 
     if config.get("grids", {}).get("pass_every_grid") and len(area.grids):
         stops += stops_from_grids(area.grids, teams=config["grids"].get("teams"))
     return stops
+
+
+def area_hotspots(area: Area, top: int | None = None) -> gpd.GeoDataFrame:
+    """Rank the area's incident hot spots (Gi* with FDR) as patrol stops, hottest first."""
+    timezone = str(area.manifest.get("timezone") or DEFAULT_TIMEZONE)
+    if area.incidents is None or len(area.incidents) == 0:
+        raise InputError(
+            f"{area.path}: no incidents to find hot spots in; import some with "
+            "`geogrid incidents import` or drop from_incidents from the config"
+        )
+    incidents = incidents_from_layer(area.incidents, timezone)
+    spots = rank_hotspots(incidents, area.metric_crs, timezone=timezone, top=top)
+    return spots.assign(name=hotspot_names(spots, area))
+
+
+def hotspot_names(spots: gpd.GeoDataFrame, area: Area) -> list[str]:
+    """Names a volunteer can find: "热点1 · <nearest named street>" (rank, street)."""
+    streets = area.edges
+    if streets is None or len(spots) == 0 or "name" not in streets:
+        return [f"热点{int(r)}" for r in spots["rank"]]
+    named = streets[streets["name"].notna()][["name", "geometry"]].to_crs(area.metric_crs)
+    if len(named) == 0:
+        return [f"热点{int(r)}" for r in spots["rank"]]
+    points = spots[["rank", "geometry"]].to_crs(area.metric_crs)
+    nearest = gpd.sjoin_nearest(points, named, how="left").groupby(level=0).first()
+    return [f"热点{int(r)} · {n}" for r, n in zip(spots["rank"], nearest["name"], strict=True)]
 
 
 @dataclass(frozen=True)
