@@ -121,6 +121,7 @@ def login():
             status = 401
         else:
             session.clear()
+            session.permanent = True  # PERMANENT_SESSION_LIFETIME (12 h by default), then sign in again
             session["user"] = user.username
             session["pw"] = user.password_hash[-16:]  # a password change ends old sessions
             csrf_token()

@@ -16,11 +16,20 @@
   const drawn = new L.FeatureGroup().addTo(map);
   const $ = (id) => document.getElementById(id);
 
+  // neighbouring grids (boxes that touch) get different colours; a grid keeps its colour when it can
   const colourOf = {};
-  function colour(code) {
-    if (!(code in colourOf)) colourOf[code] = PALETTE[Object.keys(colourOf).length % PALETTE.length];
-    return colourOf[code];
+  function assignColours(grids) {
+    const items = grids.features.map((f) => ({ code: f.properties.code, box: L.geoJSON(f).getBounds().pad(0.01) }));
+    const done = [];
+    for (const item of items) {
+      const used = new Set(done.filter((d) => d.box.intersects(item.box)).map((d) => colourOf[d.code]));
+      if (!(item.code in colourOf) || used.has(colourOf[item.code])) {
+        colourOf[item.code] = PALETTE.find((c) => !used.has(c)) || PALETTE[done.length % PALETTE.length];
+      }
+      done.push(item);
+    }
   }
+  function colour(code) { return colourOf[code] || "#999"; }
 
   function unitStyle(f) {
     const sel = selected.has(f.properties.unit_id);
@@ -45,6 +54,7 @@
   function draw() {
     unitsLayer.clearLayers(); gridsLayer.clearLayers(); problemsLayer.clearLayers();
     for (const k of Object.keys(unitLayers)) delete unitLayers[k];
+    assignColours(state.grids);
     for (const id of [...selected]) {
       if (!state.units.features.some((f) => f.properties.unit_id === id)) selected.delete(id);
     }
