@@ -14,8 +14,9 @@
 # bootstrap 5.2.2, fontawesome-free 6.2.0); leaflet.awesome-markers is 2.0.5 because
 # npm has no 2.0.2 (folium's CDN copy). Bootstrap 3 glyphicons and folium's
 # awesome-rotate CSS are not vendored: the maps use Font Awesome icons, unrotated.
-# leaflet-draw 1.0.4 (MIT, licence in its package.json: the tarball has no LICENSE file)
-# is the planner grid editor's drawing tool.
+# leaflet-draw 1.0.4 (MIT) is the planner grid editor's drawing tool; its tarball has no
+# licence file, so LICENSE is written here: the MIT text (its package.json says MIT) under
+# the copyright line of its dist/leaflet.draw.js header.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +48,34 @@ for entry in "${PACKAGES[@]}"; do
   tar -xzf "$WORK/$folder/$tarball" -C "$WORK/$folder"
   integrity="$(npm view "$spec" dist.integrity 2>/dev/null)"
   licence="$(npm view "$spec" license 2>/dev/null)"
+  if [ "$name" = "leaflet-draw" ]; then
+    copyright="$(grep -m1 -o '(c) .*' "$WORK/$folder/package/dist/leaflet.draw.js" | sed 's/^(c)/Copyright (c)/')"
+    mkdir -p "$DEST/$folder"
+    cat > "$DEST/$folder/LICENSE" <<EOF_LICENSE
+$copyright
+
+Permission is hereby granted, free of charge, to any person obtaining
+a copy of this software and associated documentation files (the
+"Software"), to deal in the Software without restriction, including
+without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to
+permit persons to whom the Software is furnished to do so, subject to
+the following conditions:
+
+The above copyright notice and this permission notice shall be
+included in all copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND,
+EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
+MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE
+LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION
+OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+EOF_LICENSE
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$version" "$licence" "$integrity" \
+      "$folder/LICENSE" "$(sha256sum "$DEST/$folder/LICENSE" | cut -d' ' -f1)" >> "$WORK/records.tsv"
+  fi
   for file in $files; do
     # dist/ is dropped so the CSS-relative paths (images/, ../webfonts/) still resolve
     rel="${file#dist/}"

@@ -201,3 +201,18 @@ def test_no_area_folder_is_503(tmp_path: Path) -> None:
     client, _ = _planner(app)
     res = client.get("/api/planner/state")
     assert res.status_code == 503 and "FLASK_AREA_PATH" in res.get_json()["error"]["message"]
+
+
+def test_regenerate_from_no_grids_at_all(tmp_path: Path) -> None:
+    """An area with no grid versions shows an empty editor and gets v0001 from regenerate."""
+    from tests.grids_area import make_area
+
+    app = staff_app(make_area(tmp_path / "area"), tmp_path / "users.json")
+    client, token = _planner(app)
+    assert client.get("/planner/").status_code == 200
+    empty = _state(client)
+    assert empty["head"] is None and empty["etag"] == "v0000.0" and empty["units"]["features"] == []
+    assert client.get("/api/planner/export.geojson").status_code == 404
+    res = _post(client, token, "/api/planner/regenerate", {"seed": 1}, empty["etag"])
+    assert runner_of(app).wait(res.get_json()["job"]).state == "done"
+    assert _state(client)["head"] == 1

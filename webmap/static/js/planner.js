@@ -81,6 +81,13 @@
         .bindPopup(p.text).addTo(problemsLayer);
     }
     if (!fitted && unitsLayer.getLayers().length) { map.fitBounds(unitsLayer.getBounds()); fitted = true; }
+    else if (!fitted) {  // no grids yet: show the area outline until "regenerate" makes them
+      fitted = true;
+      fetch(urls.boundaryUrl).then((r) => r.json()).then((b) => {
+        const outline = L.geoJSON(b, { style: { color: "#333", weight: 2, fill: false }, interactive: false }).addTo(map);
+        map.fitBounds(outline.getBounds());
+      });
+    }
     unitsLayer.bringToBack();
     refreshSelection();
     fillSide();
