@@ -148,6 +148,7 @@ def test_bad_edits_are_400_or_422_with_a_message(app: Flask) -> None:
         ({"op": "reassign", "units": ["nope"], "to": "X"}, 422, "no unit nope"),
         ({"op": "merge", "codes": ["110108000000001"]}, 422, "at least two"),
         ({"op": "reassign", "units": "b0001", "to": "X"}, 400, "list of strings"),
+        ({"op": "split", "codes": ["110108000000001"], "seed": "x"}, 400, "whole number"),
     ]:
         res = _post(client, token, "/api/planner/edits", body, etag)
         assert res.status_code == status and fragment in res.get_json()["error"]["message"], body

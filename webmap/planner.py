@@ -281,6 +281,9 @@ def edit():
     op = body.get("op")
     if op not in S.EDITS:
         abort(400, description=f"op must be one of {', '.join(S.EDITS)}")
+    seed = body.get("seed") or 0
+    if not isinstance(seed, int):
+        abort(400, description="seed must be a whole number")
     to_code = body.get("to")
     if to_code is not None and (not isinstance(to_code, str) or not to_code.strip()):
         abort(400, description="to must be a grid code")
@@ -291,7 +294,7 @@ def edit():
             codes=_strings(body, "codes"), units=_strings(body, "units"),
             to_code=to_code.strip() if to_code else None,
             new_code=body.get("new_code") or None, name=body.get("name") or None,
-            worker=body.get("worker") or None, seed=int(body.get("seed") or 0),
+            worker=body.get("worker") or None, seed=seed,
         )
     refresh_area(current_app._get_current_object())  # type: ignore[attr-defined]
     assert result.version is not None
