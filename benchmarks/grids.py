@@ -10,7 +10,8 @@ when present, built into ``benchmarks/output/beijing-haidian``) and a SYNTHETIC
 city of about 10,000 blocks (``geogrid.grids.synthetic_units``, seed 1).
 
 Peers get the grid count ours found (SKATER, AZP, GerryChain) or the floor
-(MaxP: ``threshold = min``); GerryChain's ``recursive_tree_part`` gets the
+(MaxP: ``threshold = min``; SKATER's ``floor`` counts units, not households,
+so it gets no household constraint at all); GerryChain's ``recursive_tree_part`` gets the
 mean households per grid and epsilon = half the band width / mid-band. Each
 peer run is a child process with a time limit (``--timeout``, default 600 s).
 
@@ -105,8 +106,8 @@ def _peer(name: str, units: Any, metric_crs: str, k: int, band: G.Band) -> np.nd
         elif name == "skater":
             from spopt.region import Skater
 
-            model = Skater(metric, w, attrs, n_clusters=k, floor=band.min_households,
-                           )
+            # Skater's floor counts units, not households: it gets the grid count only
+            model = Skater(metric, w, attrs, n_clusters=k)
         else:
             from spopt.region import AZP
 
@@ -196,7 +197,7 @@ def main() -> None:
             if not peer:
                 continue
             status, payload, seconds = run_peer(peer, units, metric_crs, k, BAND, args.timeout)
-            names = {"maxp": "spopt MaxPHeuristic (floor)", "skater": "spopt Skater (k, floor)",
+            names = {"maxp": "spopt MaxPHeuristic (floor)", "skater": "spopt Skater (k)",
                      "azp": "spopt AZP (k)", "gerrychain": "GerryChain recursive_tree_part (k, ±eps)"}
             if status == "ok":
                 p = score(units, payload, metric_crs, BAND)
