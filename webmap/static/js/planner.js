@@ -206,7 +206,7 @@
   // for people who script the page (and the browser tests): show one unit up close
   window.geogridEditor = {
     map,
-    focusUnit: (id) => map.fitBounds(unitLayers[id].getBounds(), { maxZoom: 17, padding: [120, 120] }),
+    focusUnit: (id) => { map.fitBounds(unitLayers[id].getBounds(), { maxZoom: 17, padding: [120, 120], animate: false }); },
   };
   load();
 })();
