@@ -35,6 +35,7 @@ STAFF_ROUTES: dict[str, tuple[str, str, dict | None, str]] = {
     "/patrol/plans/<day>/<team>/print": ("GET", f"/patrol/plans/{DAY}/team-1/print", None, "team_leader"),
     "/patrol/plans/<day>/route_sheets.pdf": ("GET", f"/patrol/plans/{DAY}/route_sheets.pdf", None, "team_leader"),
     "/patrol/plans/<day>/<team>.gpx": ("GET", f"/patrol/plans/{DAY}/team-1.gpx", None, "team_leader"),
+    "/patrol/plans/<day>/<team>.pdf": ("GET", f"/patrol/plans/{DAY}/team-1.pdf", None, "team_leader"),
     "/api/patrol/plans": ("POST", "/api/patrol/plans", {"date": "not-a-date"}, "team_leader"),
     "/api/patrol/plans/<day>/<team>.geojson": ("GET", f"/api/patrol/plans/{DAY}/team-1.geojson", None, "team_leader"),
     "/api/jobs/<job_id>": ("GET", "/api/jobs/000000000000", None, "staff"),

@@ -58,6 +58,7 @@ def test_plan_page_map_and_stop_table(solved: tuple[Flask, str]) -> None:
     sign_in(client, "lead")
     page = client.get(f"/patrol/plans/{DAY}/{team}").get_data(as_text=True)
     assert 'id="stops"' in page and "print" in page and ".gpx" in page and "route_sheets.pdf" in page
+    assert f"{team}.pdf" in page
     features = client.get(f"/api/patrol/plans/{DAY}/{team}.geojson").get_json()["features"]
     stops = [f for f in features if f["properties"]["feature"] == "stop"]
     assert [f["properties"]["seq"] for f in stops] == list(range(1, len(stops) + 1))
@@ -77,6 +78,8 @@ def test_print_pdf_gpx(solved: tuple[Flask, str]) -> None:
     assert "平安巡逻路线单" in sheet and "☐" in sheet and "window.print()" in sheet
     pdf = client.get(f"/patrol/plans/{DAY}/route_sheets.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    own = client.get(f"/patrol/plans/{DAY}/{team}.pdf")
+    assert own.status_code == 200 and own.data.startswith(b"%PDF") and len(own.data) < len(pdf.data)
     gpx = client.get(f"/patrol/plans/{DAY}/{team}.gpx")
     assert gpx.status_code == 200 and b"<gpx" in gpx.data and b"<wpt" in gpx.data
     assert "attachment" in gpx.headers["Content-Disposition"]
@@ -89,6 +92,9 @@ def test_team_leader_sees_only_their_team(solved: tuple[Flask, str]) -> None:
     sign_in(client, "lead1")
     assert client.get(f"/patrol/plans/{DAY}/team-2").status_code == 403
     assert client.get(f"/patrol/plans/{DAY}/team-2.gpx").status_code == 403
+    assert client.get(f"/patrol/plans/{DAY}/team-2.pdf").status_code == 403
+    assert client.get(f"/patrol/plans/{DAY}/route_sheets.pdf").status_code == 403
+    assert client.get(f"/patrol/plans/{DAY}/team-1.pdf").status_code == 200
     assert client.get(f"/patrol/plans/{DAY}/team-1").status_code == 200
     index = client.get("/patrol/").get_data(as_text=True)
     assert 'value="team-1"' in index and 'value="team-2"' not in index

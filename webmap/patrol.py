@@ -5,12 +5,14 @@ all teams of the area by :func:`geogrid.services.patrol.plan_area` on a
 worker thread (:mod:`webmap.jobs`), with the solver time limit
 ``PATROL_TIME_LIMIT_S``; the page polls ``/api/jobs/<id>``. Files go to
 ``<area>/plans/web/<date>/`` (plan.geojson, <team>.gpx, route_sheets.pdf,
-plan.json, all written atomically) and are served from there. A team
-leader whose account names a team sees only that team.
+plan.json, and one <team>.pdf per team, all written atomically) and are
+served from there. A team leader whose account names a team sees only that
+team (its own PDF, not the all-teams one).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -30,9 +32,11 @@ from flask import (
     url_for,
 )
 
+from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.workspace import read_area
 from geogrid.patrol import format_hhmm, parse_hhmm
-from geogrid.services.patrol import plan_area
+from geogrid.printing import render_route_sheets
+from geogrid.services.patrol import PatrolRun, plan_area
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
 
@@ -152,9 +156,27 @@ def _solve(progress: Progress, app: Flask, folder: Path, config: Path | None, da
         done.set()
         with _RUNNING_LOCK:
             _RUNNING.pop(f"{folder}:{day}", None)
+    progress(0.9, "printing one route sheet per team")
+    write_team_sheets(run, folder, day)
     progress(1.0, "plan ready")
     return {"date": day, "visited": len(run.plan.visited()), "stops": run.problem.n_stops,
             "prize": run.plan.prize}
+
+
+def write_team_sheets(run: PatrolRun, folder: Path, day: str) -> None:
+    """``<team>.pdf`` for every team: its own A4 route sheet only."""
+    area = read_area(folder)
+    for route in run.plan.routes:
+        team = run.problem.teams[route.team]
+        one = dataclasses.replace(run.plan, routes=(route,))
+        pdf = render_route_sheets(run.problem, one, run.routes, area.edges, area.metric_crs, date=day)
+        write_bytes_atomic(plans_dir(folder, day) / f"{team.id}.pdf", pdf)
+
+
+def _bound_team() -> str | None:
+    """The team a team-leader account is limited to (None: all teams)."""
+    user = current_user()
+    return user.team if user is not None and user.role == "team_leader" and user.team else None
 
 
 # --------------------------------------------------------------------------- pages
@@ -194,7 +216,7 @@ def _plan_view(day: str, team: str, template: str):
         abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
     route, stops = _team_features(plan, team)
     return render_template(template, day=day, team=info, route=route, stops=stops,
-                           summary=plan["summary"],
+                           summary=plan["summary"], all_sheets=_bound_team() is None,
                            geojson_url=url_for("patrol_api.plan_geojson", day=day, team=team))
 
 
@@ -202,10 +224,25 @@ def _plan_view(day: str, team: str, template: str):
 @role_required("team_leader")
 def pdf(day: str):
     folder = area_dir()
+    if _bound_team() is not None:
+        abort(403, description=f"your account leads {_bound_team()}: download its own sheet "
+                               f"({_bound_team()}.pdf)")
     path = plans_dir(folder, _check_date(day)) / "route_sheets.pdf"
     if not path.exists():
         abort(404, description=f"no route sheets for {day} yet; compute the plan first")
     return send_file(path.resolve(), mimetype="application/pdf", download_name=f"route_sheets-{day}.pdf",
+                     max_age=0)
+
+
+@bp.get("/plans/<day>/<team>.pdf")
+@role_required("team_leader")
+def team_pdf(day: str, team: str):
+    folder = area_dir()
+    _team(folder, team)
+    path = plans_dir(folder, _check_date(day)) / f"{team}.pdf"
+    if not path.exists():
+        abort(404, description=f"no route sheet for {team} on {day}; compute the plan first")
+    return send_file(path.resolve(), mimetype="application/pdf", download_name=f"{team}-{day}.pdf",
                      max_age=0)
 
 
