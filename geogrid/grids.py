@@ -1471,11 +1471,6 @@ def set_grid(plan: GridPlan, code: str, *, locked: bool | None = None, worker: s
 # --------------------------------------------------------------------------- validation
 
 
-def _where(geom: shapely.Geometry, to_lonlat: gpd.GeoSeries | None = None) -> tuple[float, float]:
-    point = shapely.point_on_surface(geom)
-    return float(point.x), float(point.y)
-
-
 def validate_grids(
     grids: gpd.GeoDataFrame,
     metric_crs: str,
@@ -1501,14 +1496,15 @@ def validate_grids(
     problems: list[GridProblem] = []
     if not len(grids):
         if boundary is not None and len(boundary):
-            lon, lat = _where(shapely.union_all(to_wgs84(boundary, "boundary").geometry.to_numpy()))
+            point = shapely.point_on_surface(
+                shapely.union_all(to_wgs84(boundary, "boundary").geometry.to_numpy())
+            )
+            lon, lat = float(point.x), float(point.y)
             problems.append(GridProblem("gap", None, "the area has no grids yet", lon, lat))
         return problems
     lonlat = to_wgs84(grids, "grids").reset_index(drop=True)
     metric = lonlat.to_crs(metric_crs)
     geoms = metric.geometry.to_numpy()
-    transformer = gpd.GeoSeries([], crs=metric_crs)
-    del transformer
 
     def at(geom: shapely.Geometry) -> tuple[float, float]:
         point = gpd.GeoSeries([shapely.point_on_surface(geom)], crs=metric_crs).to_crs(WGS84)
