@@ -158,3 +158,15 @@ def test_dev_secret_key_is_made_once_in_the_instance_folder(tmp_path: Path) -> N
     first = secret_key_for(app)
     assert len(first) == 64 and (tmp_path / "instance/secret_key").stat().st_mode & 0o777 == 0o600
     assert secret_key_for(app) == first
+
+
+def test_repeated_wrong_passwords_lock_the_name_for_a_while(app: Flask) -> None:
+    """After five wrong passwords the name is refused (429), even with the right one."""
+    UserStore(app.config["USERS_PATH"]).add("guess", PASSWORD, "planner")
+    client = app.test_client()
+    token = csrf_of(client)
+    for _ in range(5):
+        res = client.post("/login", data={"username": "guess", "password": "wrong-wrong", "csrf_token": token})
+        assert res.status_code == 401
+    res = client.post("/login", data={"username": "guess", "password": PASSWORD, "csrf_token": token})
+    assert res.status_code == 429 and "too many wrong passwords" in res.get_data(as_text=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,11 @@ bp = Blueprint("auth", __name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+#: failed sign-ins per user name before it is refused for LOCKOUT_S (in this process)
+MAX_FAILURES = 5
+LOCKOUT_S = 600
+_FAILURES: dict[str, list[float]] = {}
+_FAILURES_LOCK = threading.Lock()
 #: landing page per role after sign-in
 HOME = {"team_leader": "patrol.index", "planner": "planner.editor", "admin": "planner.editor"}
 
@@ -94,7 +101,6 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             if not user.may(*roles):
                 abort(403, description=f"your role ({user.role}) may not open this page")
             return view(*args, **kwargs)
-        guarded.roles = roles  # type: ignore[attr-defined]  # read by the route-by-role test
         return guarded
     return decorate
 
@@ -113,9 +119,12 @@ def login():
     error = ""
     status = 200
     if request.method == "POST":
-        user = user_store().authenticate(
-            request.form.get("username", "").strip(), request.form.get("password", "")
-        )
+        name = request.form.get("username", "").strip()
+        if _locked_out(name):
+            abort(429, description=f"too many wrong passwords for {name!r}; wait "
+                                   f"{LOCKOUT_S // 60} minutes or ask an admin")
+        user = user_store().authenticate(name, request.form.get("password", ""))
+        _count_attempt(name, ok=user is not None)
         if user is None:
             error = "用户名或密码不正确，或账户已停用。 Wrong user name or password, or the account is disabled."
             status = 401
@@ -128,6 +137,22 @@ def login():
             target = _safe_next(request.args.get("next")) or url_for(HOME[user.role])
             return redirect(target)
     return render_template("auth/login.html", error=error, user=current_user()), status
+
+
+def _locked_out(name: str) -> bool:
+    now = time.time()
+    with _FAILURES_LOCK:
+        recent = [t for t in _FAILURES.get(name, []) if now - t < LOCKOUT_S]
+        _FAILURES[name] = recent
+        return len(recent) >= MAX_FAILURES
+
+
+def _count_attempt(name: str, ok: bool) -> None:
+    with _FAILURES_LOCK:
+        if ok:
+            _FAILURES.pop(name, None)
+        else:
+            _FAILURES.setdefault(name, []).append(time.time())
 
 
 @bp.post("/logout")

@@ -35,7 +35,7 @@ from flask import (
 from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.workspace import read_area
 from geogrid.patrol import format_hhmm, parse_hhmm
-from geogrid.printing import render_route_sheets
+from geogrid.printing import KIND_ZH, render_route_sheets
 from geogrid.services.patrol import PatrolRun, plan_area
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
@@ -216,7 +216,7 @@ def _plan_view(day: str, team: str, template: str):
         abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
     route, stops = _team_features(plan, team)
     return render_template(template, day=day, team=info, route=route, stops=stops,
-                           summary=plan["summary"], all_sheets=_bound_team() is None,
+                           summary=plan["summary"], all_sheets=_bound_team() is None, kind_zh=KIND_ZH,
                            geojson_url=url_for("patrol_api.plan_geojson", day=day, team=team))
 
 
