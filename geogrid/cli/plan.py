@@ -87,7 +87,7 @@ def posts(
     share = float(chosen["covered_share"].iloc[0]) if len(chosen) else 0.0
     for _, row in chosen.iterrows():
         tag = "new" if row["new"] else "existing"
-        click.echo(f"{tag:<8} {row.geometry.y:.6f},{row.geometry.x:.6f}  reaches {row['covers']:g}")
+        click.echo(f"{tag:<8} lon,lat {row.geometry.x:.6f},{row.geometry.y:.6f}  reaches {row['covers']:g}")
     click.echo(f"covered within {minutes:g} min: {share * 100:.1f} %" + (" (proven optimal)" if chosen["optimal"].all() else ""))
     if out_path is not None:
         from geogrid.io.plans import write_bytes_atomic
