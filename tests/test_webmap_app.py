@@ -46,6 +46,13 @@ PUBLIC_ROUTES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made here without TESTING read the key from the environment, so none is
+    written into the real instance folder."""
+    monkeypatch.setenv("FLASK_SECRET_KEY", "test-only")
+
+
 @pytest.fixture(scope="module")
 def area():
     return build_tiny_area()

@@ -14,6 +14,7 @@ from webmap.__main__ import main
 @pytest.fixture()
 def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Flask, str, int]]:
     calls: list[tuple[Flask, str, int]] = []
+    monkeypatch.setenv("FLASK_SECRET_KEY", "test-only")  # no key file in the real instance folder
 
     def fake_run(self: Flask, host: str, port: int, **kwargs: object) -> None:
         calls.append((self, host, port))
