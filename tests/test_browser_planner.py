@@ -1,7 +1,8 @@
 """The planner grid editor in a real headless Chromium, on the demo area, offline.
 
 A planner signs in, moves a block between two grids by clicking it, sees the
-diff between the versions and undoes the move; then saves a move that makes
+diff between the versions and undoes the move, and selects blocks by drawing a
+rectangle; then saves a move that makes
 a validation problem (shown on the map and in the list); then a second
 planner saves first and the first planner's stale edit is refused with 409
 naming who changed what. Screenshots go to tests/output/.
@@ -116,6 +117,20 @@ def test_planner_moves_a_block_sees_the_diff_and_undoes(base: str, demo: Path, c
     page.click("#undo-btn")
     page.wait_for_selector("#saved:has-text('back to v0001')", timeout=15_000)
     assert versions.list_versions(demo)[1] == 1
+
+    # drawing a rectangle (Leaflet.draw) selects the blocks inside it
+    page.click(".leaflet-draw-draw-rectangle")
+    box = page.locator("#map").bounding_box()
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 150, y + 120, steps=5)
+    page.mouse.up()
+    page.wait_for_function("Number(document.getElementById('selected-count').textContent) > 0",
+                           timeout=5_000)
+    page.screenshot(path=str(OUTPUT / "planner-draw-select.png"))
+    page.click("#clear-btn")
+    assert page.locator("#selected-count").inner_text() == "0"
     assert errors == [] and blocked == []
     page.close()
 
