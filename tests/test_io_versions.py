@@ -96,3 +96,27 @@ def test_write_report_csv_and_json(tmp_path: Path) -> None:
     versions.write_report(report, tmp_path / "r.csv", tmp_path / "r.json")
     assert (tmp_path / "r.csv").read_text().splitlines()[0] == "code,households,worker"
     assert json.loads((tmp_path / "r.json").read_text()) == [{"code": "a", "households": 3, "worker": None}]
+
+
+def test_save_killed_after_the_index_is_repaired_on_next_read(area: Path, monkeypatch):
+    """A save cut short after the version is recorded leaves no stale live grids behind."""
+    from geogrid.io.workspace import _repair_interrupted_grid_save
+
+    versions.save_version(area, _plan().grids, _plan().units, author="王芳", message="first")
+    live_before = (area / "grids.geojson").read_bytes()
+    merged = G.merge_grids(_plan(), list(_plan().grids["code"]))
+
+    def killed(*args, **kwargs):
+        raise OSError("server killed mid-save")
+
+    monkeypatch.setattr(versions, "_write_live", killed)
+    with pytest.raises(OSError):
+        versions.save_version(area, merged.grids, merged.units, author="李明", message="merge")
+    monkeypatch.undo()
+    assert (area / "grids.geojson").read_bytes() == live_before  # stale, not half-written
+    assert versions.sync_live(area) is True
+    head = versions.list_versions(area)[1]
+    saved = (area / "grid_versions" / f"v{head:04d}" / "grids.geojson").read_bytes()
+    assert (area / "grids.geojson").read_bytes() == saved
+    assert versions.sync_live(area) is False
+    _repair_interrupted_grid_save(area)  # idempotent

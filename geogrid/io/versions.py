@@ -27,6 +27,7 @@ import shapely
 from geogrid.crs import WGS84, to_wgs84
 from geogrid.errors import InputError
 from geogrid.io import geojson
+from geogrid.io.atomic import copy_atomic
 from geogrid.io.tables import write_csv_atomic
 from geogrid.io.workspace import write_json_atomic
 from geogrid.layers import features_from_frame
@@ -211,13 +212,13 @@ def save_version(
     area_dir = Path(area_dir)
     if not author.strip():
         raise InputError("say who saves the grids (author), e.g. --author 'Wang Li'")
+    sync_live(area_dir)
     index = read_index(area_dir)
     new_id = max((int(v["id"]) for v in index["versions"]), default=0) + 1
     folder = area_dir / VERSIONS_DIR / f"v{new_id:04d}"
     geojson.write_layer(grids, folder / "grids.geojson", "grids", history=False)
     if units is not None:
         write_units(units, folder / "units.geojson")
-    _write_live(area_dir, grids, author, message)
     entry = {
         "id": new_id,
         "parent": index.get("head"),
@@ -228,19 +229,40 @@ def save_version(
     }
     index["versions"].append(entry)
     index["head"] = new_id
+    # the index is the commit point: a crash before it leaves the old version current
+    # (the new folder is an orphan); a crash after it is repaired by sync_live
     write_json_atomic(area_dir / VERSIONS_DIR / INDEX, index)
+    _write_live(area_dir, new_id, author, message)
     return _version(area_dir, new_id)
 
 
-def _write_live(area_dir: Path, grids: gpd.GeoDataFrame, author: str, message: str) -> None:
-    geojson.write_layer(
-        grids,
-        area_dir / "grids.geojson",
-        "grids",
-        history_dir=area_dir / "history",
-        author=author,
-        message=message,
-    )
+def sync_live(area_dir: Path | str) -> bool:
+    """Make ``grids.geojson`` equal the current version's grids if a save was cut short.
+
+    Returns True when the live file had to be rewritten (the old one goes to
+    ``history/``). Areas without saved versions are left alone.
+    """
+    area_dir = Path(area_dir)
+    if not (area_dir / VERSIONS_DIR / INDEX).exists():
+        return False
+    index = read_index(area_dir)
+    if index.get("head") is None:
+        return False
+    version = _version(area_dir, None)
+    saved = area_dir / VERSIONS_DIR / version.folder / "grids.geojson"
+    live = area_dir / "grids.geojson"
+    if live.exists() and live.read_bytes() == saved.read_bytes():
+        return False
+    _write_live(area_dir, version.id, "geogrid", f"restore v{version.id:04d} after an interrupted save")
+    return True
+
+
+def _write_live(area_dir: Path, version_id: int, author: str, message: str) -> None:
+    """Make ``grids.geojson`` a byte copy of a saved version (old live file to history/)."""
+    live = area_dir / "grids.geojson"
+    if live.exists():
+        geojson.save_history(live, area_dir / "history", author=author, message=message)
+    copy_atomic(area_dir / VERSIONS_DIR / f"v{version_id:04d}" / "grids.geojson", live)
 
 
 def load_version(
@@ -265,13 +287,12 @@ def undo(area_dir: Path | str, author: str) -> GridVersion:
         raise InputError(
             f"{area_dir}: v{current.id:04d} is the first saved version; nothing to undo"
         )
-    _, grids, _ = load_version(area_dir, current.parent)
-    _write_live(area_dir, grids, author, f"undo v{current.id:04d}: {current.message}")
     index["head"] = current.parent
     index.setdefault("undone", []).append(
         {"version": current.id, "author": author, "time": _now()}
     )
     write_json_atomic(area_dir / VERSIONS_DIR / INDEX, index)
+    _write_live(area_dir, current.parent, author, f"undo v{current.id:04d}: {current.message}")
     return _version(area_dir, current.parent)
 
 

@@ -13,6 +13,7 @@ edited layer under ``history/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,7 @@ def read_area(folder: Path | str, *, with_network: bool = True) -> Area:
             return None
 
     boundary = load("boundary.geojson", "boundary")
+    _repair_interrupted_grid_save(folder)
     grids = load("grids.geojson", "grids")
     buildings = load("buildings.geojson", "buildings")
     layers: dict[str, gpd.GeoDataFrame] = {}
@@ -131,3 +133,12 @@ def read_area(folder: Path | str, *, with_network: bool = True) -> Area:
         nodes=nodes,
         edges=edges,
     )
+
+
+def _repair_interrupted_grid_save(folder: Path) -> None:
+    """Bring grids.geojson back in line with the current saved grid version, if a save
+    was killed between recording the version and writing the live file."""
+    from geogrid.io.versions import sync_live  # local: versions imports this module
+
+    with contextlib.suppress(OSError):  # a read-only copy of an area: serve what is there
+        sync_live(folder)
