@@ -90,7 +90,7 @@ def posts(
         click.echo(f"{tag:<8} lon,lat {row.geometry.x:.6f},{row.geometry.y:.6f}  reaches {row['covers']:g}")
     click.echo(f"covered within {minutes:g} min: {share * 100:.1f} %" + (" (proven optimal)" if chosen["optimal"].all() else ""))
     if out_path is not None:
-        from geogrid.io.plans import write_bytes_atomic
+        from geogrid.io.atomic import write_bytes_atomic
 
         write_bytes_atomic(out_path, chosen.to_json(ensure_ascii=False).encode("utf-8"))
         click.echo(f"wrote {out_path}")

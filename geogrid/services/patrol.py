@@ -19,7 +19,8 @@ import geopandas as gpd
 from geogrid.coverage import coverage_shares, service_areas
 from geogrid.errors import InputError
 from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
-from geogrid.io.plans import write_bytes_atomic, write_plan
+from geogrid.io.atomic import write_bytes_atomic
+from geogrid.io.plans import write_plan
 from geogrid.io.workspace import Area, read_area
 from geogrid.network import StreetNetwork
 from geogrid.patrol import (
