@@ -303,109 +303,275 @@ def improve_prize_routes(
     *,
     time_limit_s: float = 5.0,
     seed: int = 0,
+    max_iterations: int | None = None,
 ) -> tuple[tuple[int, ...], ...]:
     """Iterated local search for team orienteering without time windows.
 
     ``cost[a, b]`` is the time from a to b including the service at a;
-    route v runs ``starts[v] -> ... -> ends[v]`` within ``limits[v]``. Starting
-    from ``routes`` (e.g. OR-Tools' answer) it alternates 2-opt, cheapest
-    feasible insertion by prize and ruin-and-recreate of a string of visits,
-    keeping the best (prize, then shorter total) plan. Deterministic for a
-    seed up to the time limit.
+    route v runs ``starts[v] -> ... -> ends[v]`` within ``limits[v]``.
+    Starting from ``routes`` (e.g. OR-Tools' answer) it repeats: ruin (a
+    spatial cluster, random visits, the visits with the lowest prize per
+    second of detour, or a string of one route), recreate by prize per extra
+    second with noise, then a local search to a local optimum (2-opt and
+    or-opt inside routes, relocate between routes, swap a visit for a more
+    valuable skipped stop, insert what fits). Acceptance is simulated
+    annealing on prize with a temperature falling linearly with the elapsed
+    time; it keeps the best (prize, then shorter total) plan. Every move is
+    evaluated for all positions at once with numpy.
+
+    Deterministic for a seed when ``max_iterations`` stops it before the
+    time limit.
     """
     cost = np.asarray(cost, dtype=np.int64)
     prize = np.asarray(prizes, dtype=np.int64)
+    limit = np.asarray(limits, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    deadline = time.perf_counter() + time_limit_s
-    paths = [[int(s), *map(int, r), int(e)] for s, r, e in zip(starts, routes, ends, strict=True)]
+    t_start = time.perf_counter()
+    deadline = t_start + time_limit_s
+    n_routes = len(starts)
     depots = set(starts) | set(ends)
-    candidates = [i for i in range(len(prize)) if i not in depots and prize[i] > 0]
+    cand = np.asarray([i for i in range(len(prize)) if i not in depots and prize[i] > 0], dtype=np.int64)
+    round_trip = cost + cost.T
+    big = np.iinfo(np.int64).max // 4
 
     def length(p: list[int]) -> int:
         a = np.asarray(p)
         return int(cost[a[:-1], a[1:]].sum())
 
     def two_opt(p: list[int]) -> list[int]:
-        improved = True
-        while improved and len(p) > 3:
-            improved = False
+        """Best-improvement 2-opt, all (i, j) pairs of a pass in one array."""
+        while len(p) > 3:
             a = np.asarray(p)
             n = len(a)
             fwd = np.concatenate([[0], np.cumsum(cost[a[:-1], a[1:]])])
             bwd = np.concatenate([[0], np.cumsum(cost[a[1:], a[:-1]])])
-            for i in range(1, n - 2):
-                j = np.arange(i + 1, n - 1)  # reverse a[i..j]
-                old = cost[a[i - 1], a[i]] + fwd[j] - fwd[i] + cost[a[j], a[j + 1]]
-                new = cost[a[i - 1], a[j]] + bwd[j] - bwd[i] + cost[a[i], a[j + 1]]
-                delta = new - old
-                k = int(np.argmin(delta))
-                if delta[k] < 0:
-                    jj = int(j[k])
-                    p = p[:i] + p[i : jj + 1][::-1] + p[jj + 1 :]
-                    improved = True
-                    break
+            i, j = np.triu_indices(n - 1, k=1)
+            keep = i >= 1
+            i, j = i[keep], j[keep]  # reverse a[i..j], 1 <= i < j <= n - 2
+            old = cost[a[i - 1], a[i]] + fwd[j] - fwd[i] + cost[a[j], a[j + 1]]
+            new = cost[a[i - 1], a[j]] + bwd[j] - bwd[i] + cost[a[i], a[j + 1]]
+            delta = new - old
+            k = int(np.argmin(delta))
+            if delta[k] >= 0:
+                return p
+            ii, jj = int(i[k]), int(j[k])
+            p = p[:ii] + p[ii : jj + 1][::-1] + p[jj + 1 :]
         return p
 
-    def insert_all(ps: list[list[int]], lens: list[int], free: list[int], noise: float) -> None:
+    def or_opt(p: list[int]) -> tuple[list[int], bool]:
+        """Move the best string of 1-3 visits elsewhere in its route (forward or reversed)."""
+        a = np.asarray(p)
+        n = len(a)
+        best, move = 0, None
+        for s in (1, 2, 3):
+            if n - 2 < s + 1:
+                break
+            i = np.arange(1, n - s)  # string a[i..i+s-1]
+            first, last = a[i], a[i + s - 1]
+            inner = np.zeros(len(i), dtype=np.int64)
+            for t in range(s - 1):
+                inner += cost[a[i + t], a[i + t + 1]]
+            inner_rev = np.zeros(len(i), dtype=np.int64)
+            for t in range(s - 1):
+                inner_rev += cost[a[i + t + 1], a[i + t]]
+            gain = cost[a[i - 1], first] + cost[last, a[i + s]] - cost[a[i - 1], a[i + s]]
+            k = np.arange(n - 1)  # insert between a[k] and a[k+1]
+            ins = cost[a[k][None, :], first[:, None]] + cost[last[:, None], a[k + 1][None, :]] - cost[a[k], a[k + 1]][None, :]
+            ins_rev = cost[a[k][None, :], last[:, None]] + cost[first[:, None], a[k + 1][None, :]] - cost[a[k], a[k + 1]][None, :]
+            ins_rev = ins_rev + (inner_rev - inner)[:, None]
+            bad = (k[None, :] >= i[:, None] - 1) & (k[None, :] <= i[:, None] + s - 1)
+            for rev, d in ((False, ins), (True, ins_rev)):
+                delta = np.where(bad, big, d - gain[:, None])
+                r, c = np.unravel_index(int(np.argmin(delta)), delta.shape)
+                if delta[r, c] < best:
+                    best, move = int(delta[r, c]), (int(i[r]), s, int(k[c]), rev)
+        if move is None:
+            return p, False
+        ii, s, kk, rev = move
+        seg = p[ii : ii + s]
+        if rev:
+            seg = seg[::-1]
+        rest = p[:ii] + p[ii + s :]
+        pos = kk + 1 if kk < ii else kk + 1 - s
+        return rest[:pos] + seg + rest[pos:], True
+
+    def insertion_delta(a: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """(positions, nodes) extra time of putting node f between a[k] and a[k+1]."""
+        return cost[a[:-1, None], f[None, :]] + cost[f[None, :], a[1:, None]] - cost[a[:-1], a[1:]][:, None]
+
+    def relocate(ps: list[list[int]], lens: list[int]) -> bool:
+        """Move one visit to another route where it costs less than it saves."""
+        best, move = 0, None
+        for v, p in enumerate(ps):
+            if len(p) <= 2:
+                continue
+            a = np.asarray(p)
+            w = a[1:-1]
+            gain = cost[a[:-2], w] + cost[w, a[2:]] - cost[a[:-2], a[2:]]
+            for u, q in enumerate(ps):
+                if u == v:
+                    continue
+                d = insertion_delta(np.asarray(q), w)  # (pos, w)
+                fits = (lens[u] + d <= limit[u]) & (lens[v] - gain <= limit[v])[None, :]
+                d = np.where(fits, d - gain[None, :], big)
+                r, c = np.unravel_index(int(np.argmin(d)), d.shape)
+                if d[r, c] < best:
+                    best, move = int(d[r, c]), (v, int(c) + 1, u, int(r) + 1)
+        if move is None:
+            return False
+        v, i, u, pos = move
+        node = ps[v].pop(i)
+        ps[u].insert(pos, node)
+        lens[v], lens[u] = length(ps[v]), length(ps[u])
+        return True
+
+    def swap_in(ps: list[list[int]], lens: list[int], used: np.ndarray) -> bool:
+        """Replace a visit by a skipped stop worth more (or equal and shorter), same position."""
+        free = cand[~used[cand]]
+        if not len(free):
+            return False
+        best, move = (0, 0), None
+        for v, p in enumerate(ps):
+            if len(p) <= 2:
+                continue
+            a = np.asarray(p)
+            w = a[1:-1]
+            d = cost[a[:-2, None], free[None, :]] + cost[free[None, :], a[2:, None]] - (cost[a[:-2], w] + cost[w, a[2:]])[:, None]
+            gain = prize[free][None, :] - prize[w][:, None]
+            ok = (lens[v] + d <= limit[v]) & ((gain > 0) | ((gain == 0) & (d < 0)))
+            if not ok.any():
+                continue
+            key = np.where(ok, gain * (1 << 32) - d, -big)  # prize first, then time
+            r, c = np.unravel_index(int(np.argmax(key)), key.shape)
+            cand_key = (int(gain[r, c]), -int(d[r, c]))
+            if cand_key > best:
+                best, move = cand_key, (v, int(r) + 1, int(free[c]))
+        if move is None:
+            return False
+        v, i, node = move
+        used[ps[v][i]] = False
+        ps[v][i] = node
+        used[node] = True
+        lens[v] = length(ps[v])
+        return True
+
+    def insert_all(ps: list[list[int]], lens: list[int], used: np.ndarray, noise: float) -> bool:
         """Greedy insertion by prize per extra second, with multiplicative noise."""
-        while free:
-            f = np.asarray(free)
-            best_delta = np.full(len(f), np.iinfo(np.int64).max)
-            best_route = np.full(len(f), -1)
-            best_pos = np.zeros(len(f), dtype=np.int64)
+        changed = False
+        free = cand[~used[cand]]
+        while len(free):
+            best_delta = np.full(len(free), big)
+            best_route = np.full(len(free), -1)
+            best_pos = np.zeros(len(free), dtype=np.int64)
             for v, p in enumerate(ps):
-                a = np.asarray(p)
-                delta = cost[a[:-1, None], f[None, :]] + cost[f[None, :], a[1:, None]] - cost[a[:-1], a[1:]][:, None]
+                delta = insertion_delta(np.asarray(p), free)
                 k = delta.argmin(axis=0)
-                d = delta[k, np.arange(len(f))]
-                ok = (lens[v] + d <= limits[v]) & (d < best_delta)
+                d = delta[k, np.arange(len(free))]
+                ok = (lens[v] + d <= limit[v]) & (d < best_delta)
                 best_delta[ok], best_route[ok], best_pos[ok] = d[ok], v, k[ok] + 1
             feasible = np.flatnonzero(best_route >= 0)
             if not len(feasible):
-                return
-            ratio = prize[f[feasible]] / (np.maximum(best_delta[feasible], 0) + 1.0)
-            ratio = ratio * rng.uniform(1.0 - noise, 1.0 + noise, len(feasible))
+                break
+            ratio = prize[free[feasible]] / (np.maximum(best_delta[feasible], 0) + 1.0)
+            if noise:
+                ratio = ratio * rng.uniform(1.0 - noise, 1.0 + noise, len(feasible))
             pick = int(feasible[int(np.argmax(ratio))])
-            v, pos, node = int(best_route[pick]), int(best_pos[pick]), int(f[pick])
+            v, pos, node = int(best_route[pick]), int(best_pos[pick]), int(free[pick])
             ps[v].insert(pos, node)
             lens[v] += int(best_delta[pick])
-            free.remove(node)
+            used[node] = True
+            free = np.delete(free, pick)
+            changed = True
+        return changed
 
-    def ruin(ps: list[list[int]]) -> None:
-        """Remove the visits nearest to a random node (spatial ruin, SISR-like)."""
-        centre = int(candidates[int(rng.integers(len(candidates)))])
-        k = int(rng.integers(2, 9))
-        visited = [i for p in ps for i in p[1:-1]]
-        if not visited:
-            return
-        near = sorted(visited, key=lambda i: cost[centre, i] + cost[i, centre])[:k]
-        drop = set(near)
-        for v in range(len(ps)):
-            ps[v] = [ps[v][0], *(i for i in ps[v][1:-1] if i not in drop), ps[v][-1]]
-
-    def score(ps: list[list[int]]) -> tuple[int, int]:
-        visited = [i for p in ps for i in p[1:-1]]
-        return int(prize[visited].sum()), -sum(length(p) for p in ps)
-
-    paths = [two_opt(p) for p in paths]
-    lens = [length(p) for p in paths]
-    free = [i for i in candidates if all(i not in p for p in paths)]
-    insert_all(paths, lens, free, 0.0)
-    best_paths = [list(p) for p in paths]
-    best_score = score(paths)
-    current, current_score = [list(p) for p in paths], best_score
-    temperature = 0.02 * max(best_score[0], 1)
-    while candidates and time.perf_counter() < deadline:
-        ps = [list(p) for p in current]
-        ruin(ps)
-        ps = [two_opt(p) for p in ps]
+    def local_search(ps: list[list[int]], used: np.ndarray) -> list[int]:
+        ps[:] = [two_opt(p) for p in ps]
         lens = [length(p) for p in ps]
-        free = [i for i in candidates if all(i not in p for p in ps)]
-        insert_all(ps, lens, free, 0.3)
-        sc = score(ps)
+        while True:
+            for v in range(n_routes):
+                moved = True
+                while moved:
+                    ps[v], moved = or_opt(ps[v])
+                ps[v] = two_opt(ps[v])
+            lens = [length(p) for p in ps]
+            insert_all(ps, lens, used, 0.0)
+            if swap_in(ps, lens, used) or relocate(ps, lens):
+                continue
+            return lens
+
+    def ruin(ps: list[list[int]], used: np.ndarray) -> None:
+        visited = np.asarray([i for p in ps for i in p[1:-1]], dtype=np.int64)
+        if not len(visited):
+            return
+        k = min(len(visited), int(rng.integers(2, max(3, min(50, len(visited) // 2 + 2)))))
+        kind = int(rng.integers(4))
+        if kind == 0:  # spatial: the visits nearest to a random stop
+            centre = int(cand[int(rng.integers(len(cand)))])
+            drop = visited[np.argsort(round_trip[centre, visited], kind="stable")[:k]]
+        elif kind == 1:  # random visits
+            drop = rng.choice(visited, size=k, replace=False)
+        elif kind == 2:  # lowest prize per second of detour, with noise
+            ratios = []
+            for p in ps:
+                a = np.asarray(p)
+                if len(a) > 2:
+                    w = a[1:-1]
+                    det = cost[a[:-2], w] + cost[w, a[2:]] - cost[a[:-2], a[2:]]
+                    ratios.append(prize[w] / (np.maximum(det, 0) + 1.0))
+            ratio = np.concatenate(ratios) * rng.uniform(0.5, 1.5, len(visited))
+            drop = visited[np.argsort(ratio, kind="stable")[:k]]
+        else:  # a string of one route
+            lens_r = [len(p) - 2 for p in ps]
+            v = int(rng.choice(np.flatnonzero(np.asarray(lens_r) > 0)))
+            m = min(k, lens_r[v])
+            s = int(rng.integers(1, lens_r[v] - m + 2))
+            drop = np.asarray(ps[v][s : s + m])
+        gone = set(int(i) for i in drop)
+        used[list(gone)] = False
+        for v in range(n_routes):
+            ps[v] = [ps[v][0], *(i for i in ps[v][1:-1] if i not in gone), ps[v][-1]]
+
+    def score(ps: list[list[int]], lens: list[int]) -> tuple[int, int]:
+        if any(ln > lim for ln, lim in zip(lens, limit, strict=True)):
+            return -1, 0
+        return int(sum(int(prize[p[1:-1]].sum()) for p in ps if len(p) > 2)), -int(sum(lens))
+
+    paths = [[int(s), *map(int, r), int(e)] for s, r, e in zip(starts, routes, ends, strict=True)]
+    used = np.zeros(len(prize), dtype=bool)
+    for p in paths:
+        used[p[1:-1]] = True
+    if not len(cand):
+        return tuple(tuple(p[1:-1]) for p in paths)
+    lens = local_search(paths, used)
+    best_paths, best_score = [list(p) for p in paths], score(paths, lens)
+    current, current_used, current_score = [list(p) for p in paths], used.copy(), best_score
+    t0 = float(prize[cand].mean())  # worse by one average prize: accepted with p = 1/e at the start
+    it = since_best = 0
+    while True:
+        now = time.perf_counter()
+        if now >= deadline or (max_iterations is not None and it >= max_iterations):
+            break
+        it += 1
+        ps, us = [list(p) for p in current], current_used.copy()
+        ruin(ps, us)
+        insert_all(ps, [length(p) for p in ps], us, 0.3)
+        lens = local_search(ps, us)
+        sc = score(ps, lens)
+        since_best += 1
         if sc > best_score:
-            best_score, best_paths = sc, [list(p) for p in ps]
-        if sc >= current_score or rng.random() < np.exp((sc[0] - current_score[0]) / max(temperature, 1e-9)):
-            current, current_score = ps, sc
-        temperature *= 0.999
+            best_score, best_paths, since_best = sc, [list(p) for p in ps], 0
+        if max_iterations is not None:
+            frac = it / max_iterations
+        else:
+            frac = (now - t_start) / max(time_limit_s, 1e-9)
+        temperature = t0 * max(0.0, 1.0 - frac)
+        if sc >= current_score or (
+            temperature > 0 and rng.random() < np.exp((sc[0] - current_score[0]) / temperature)
+        ):
+            current, current_used, current_score = ps, us, sc
+        if since_best > 300:  # restart from the best plan
+            current, current_score, since_best = [list(p) for p in best_paths], best_score, 0
+            current_used = np.zeros(len(prize), dtype=bool)
+            for p in current:
+                current_used[p[1:-1]] = True
     return tuple(tuple(p[1:-1]) for p in best_paths)

@@ -85,3 +85,55 @@ def test_prize_routes_search_keeps_limits_and_never_loses_prize() -> None:
         assert sum(cost[a, b] for a, b in zip(path[:-1], path[1:], strict=True)) <= 150
     assert len({i for r in routes for i in r}) == sum(len(r) for r in routes)
     assert sum(prizes[i] for r in routes for i in r) >= prizes[0] + prizes[1] + prizes[2]
+
+
+def _orienteering_optimum(cost: np.ndarray, start: int, end: int, limit: int, prizes: list[int], nodes: list[int]) -> int:
+    """Best prize of one route by Held-Karp over every subset of ``nodes``."""
+    n = len(nodes)
+    inf = 10**18
+    dp = np.full((1 << n, n), inf, dtype=np.int64)
+    for k, node in enumerate(nodes):
+        dp[1 << k, k] = cost[start, node]
+    best = 0
+    for mask in range(1, 1 << n):
+        for k in range(n):
+            if dp[mask, k] >= inf:
+                continue
+            if dp[mask, k] + cost[nodes[k], end] <= limit:
+                best = max(best, sum(prizes[nodes[j]] for j in range(n) if mask >> j & 1))
+            for j in range(n):
+                if not mask >> j & 1:
+                    d = dp[mask, k] + cost[nodes[k], nodes[j]]
+                    if d < dp[mask | 1 << j, j]:
+                        dp[mask | 1 << j, j] = d
+    return best
+
+
+def test_prize_routes_search_reaches_small_optimum() -> None:
+    """On a 9-stop orienteering instance the search from an empty route finds the exact optimum (Held-Karp)."""
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 100, (11, 2))
+    cost = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
+    prizes = [*rng.integers(1, 20, 9).tolist(), 0, 0]
+    optimum = _orienteering_optimum(cost, 9, 10, 200, prizes, list(range(9)))
+    routes = improve_prize_routes(
+        cost, [9], [10], [200], prizes, [()], time_limit_s=30, seed=2, max_iterations=300
+    )
+    path = [9, *routes[0], 10]
+    assert sum(cost[a, b] for a, b in zip(path[:-1], path[1:], strict=True)) <= 200
+    assert sum(prizes[i] for i in routes[0]) == optimum
+
+
+def test_prize_routes_search_is_deterministic_with_iteration_limit() -> None:
+    """Same seed and max_iterations give the same routes, whatever the clock does."""
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 100, (32, 2))
+    cost = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
+    prizes = [*rng.integers(1, 10, 30).tolist(), 0, 0]
+    runs = [
+        improve_prize_routes(
+            cost, [30, 30], [31, 31], [180, 180], prizes, [(), ()], time_limit_s=60, seed=3, max_iterations=60
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
