@@ -21,6 +21,7 @@ def test_demo_build_then_skip_then_force(runner: CliRunner, tmp_path: Path):
     res = runner.invoke(main, ["demo", "build", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "synthetic incidents: 3000" in res.output
+    assert "grids (v0001):" in res.output
     res = runner.invoke(main, ["demo", "build", "--out", str(out)])
     assert "already built" in res.output
     res = runner.invoke(main, ["demo", "build", "--out", str(out), "--force"])

@@ -54,3 +54,20 @@ def test_ensure_demo_builds_only_once(tmp_path: Path):
     stamp = (out / "area.json").stat().st_mtime_ns
     ensure_demo(out)
     assert (out / "area.json").stat().st_mtime_ns == stamp
+
+
+def test_demo_with_grids_nests_balanced_grids_in_its_communities(tmp_path: Path):
+    """with_grids stores the six OSM communities and saves household-balanced grids as v0001,
+    and rebuilding never redraws grids a planner may have edited."""
+    out = tmp_path / "g"
+    report = build_demo(out, with_grids=True)
+    area = read_area(out)
+    assert report.counts["communities"] == 6
+    assert len(area.grids) == report.counts["grids (v0001)"] > 20
+    assert area.grids["households"].sum() == area.buildings["households"].sum()
+    in_band = area.grids["households"].between(300, 500)
+    assert in_band.sum() >= len(area.grids) - 1  # Punavuori holds too few households
+    assert any("Punavuori" in w or "under the min" in w for w in report.warnings[:3])
+    before = (out / "grids.geojson").read_bytes()
+    build_demo(out, with_grids=True)
+    assert (out / "grids.geojson").read_bytes() == before

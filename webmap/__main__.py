@@ -51,7 +51,7 @@ def main(ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port:
     if demo and not demo_exists(area_dir):
         click.echo(f"building the demo area into {area_dir} ...")
         try:
-            report = build_demo(area_dir)
+            report = build_demo(area_dir, with_grids=True)
         except GeogridError as err:
             raise click.ClickException(str(err)) from err
         click.echo("\n".join(report.lines()[:3]))

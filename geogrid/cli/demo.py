@@ -23,8 +23,14 @@ def demo() -> None:
     help="Folder (default data/geo/helsinki-demo).",
 )
 @click.option("--force", is_flag=True, help="Rebuild even if it exists.")
+@click.option(
+    "--grids/--no-grids",
+    default=True,
+    show_default=True,
+    help="Also draw household-balanced grids in the OSM communities (kept if already drawn).",
+)
 @friendly_errors
-def demo_build(out_dir: Path | None, force: bool) -> None:
+def demo_build(out_dir: Path | None, force: bool, grids: bool) -> None:
     """Build the demo area workspace (a few seconds)."""
     from geogrid.services.demo import DEMO_DIR, build_demo, demo_exists
 
@@ -32,5 +38,5 @@ def demo_build(out_dir: Path | None, force: bool) -> None:
     if demo_exists(out_dir) and not force:
         click.echo(f"demo already built at {out_dir} (use --force to rebuild)")
         return
-    for line in build_demo(out_dir).lines():
+    for line in build_demo(out_dir, with_grids=grids).lines():
         click.echo(line)

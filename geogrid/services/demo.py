@@ -16,6 +16,7 @@ import shapely
 from geogrid.errors import InputError
 from geogrid.io import geojson, osm
 from geogrid.io.workspace import MANIFEST
+from geogrid.services.grids import generate, import_communities
 from geogrid.services.area import (
     OSM_ATTRIBUTION,
     OSM_LICENCE,
@@ -54,8 +55,15 @@ def demo_exists(out_dir: Path = DEMO_DIR) -> bool:
     return (Path(out_dir) / MANIFEST).exists()
 
 
-def build_demo(out_dir: Path | str = DEMO_DIR, *, seed: int = DEMO_SEED) -> BuildReport:
-    """Build the demo area workspace into ``out_dir`` (about a few seconds)."""
+def build_demo(
+    out_dir: Path | str = DEMO_DIR, *, seed: int = DEMO_SEED, with_grids: bool = False
+) -> BuildReport:
+    """Build the demo area workspace into ``out_dir`` (a few seconds).
+
+    ``with_grids`` also stores the OSM communities (admin_level 10) as grid
+    parents and draws household-balanced grids (300-500 households) as version
+    v0001, so the public map shows rates per grid; a few seconds more.
+    """
     out_dir = Path(out_dir)
     pbf = helsinki_pbf()
     boundary = shapely.box(*DEMO_BBOX)
@@ -116,12 +124,19 @@ def build_demo(out_dir: Path | str = DEMO_DIR, *, seed: int = DEMO_SEED) -> Buil
         )
     report.counts["synthetic incidents"] = len(incidents)
     report.counts["synthetic teams"] = len(teams)
+    if with_grids and not (out_dir / "grid_versions").exists():  # never redraw edited grids
+        communities = import_communities(out_dir, pbf, author="geogrid demo build")
+        result = generate(out_dir, seed=seed, author="geogrid demo build",
+                          message="demo grids, band 300-500 households")
+        report.counts["communities"] = len(communities)
+        report.counts["grids (v0001)"] = len(result.plan.grids)
+        report.warnings[:0] = result.plan.problems  # what a planner must look at first
     return report
 
 
-def ensure_demo(out_dir: Path | str = DEMO_DIR) -> Path:
+def ensure_demo(out_dir: Path | str = DEMO_DIR, *, with_grids: bool = False) -> Path:
     """Build the demo if it is not there yet; return its folder."""
     out_dir = Path(out_dir)
     if not demo_exists(out_dir):
-        build_demo(out_dir)
+        build_demo(out_dir, with_grids=with_grids)
     return out_dir
