@@ -16,7 +16,6 @@ import shapely
 from geogrid.errors import InputError
 from geogrid.io import geojson, osm
 from geogrid.io.workspace import MANIFEST
-from geogrid.services.grids import generate, import_communities
 from geogrid.services.area import (
     OSM_ATTRIBUTION,
     OSM_LICENCE,
@@ -25,6 +24,7 @@ from geogrid.services.area import (
     sha256_of,
     write_area,
 )
+from geogrid.services.grids import generate, import_communities
 from geogrid.synthetic import generate_incidents, generate_teams
 
 DEMO_NAME = "helsinki-demo"
@@ -126,8 +126,12 @@ def build_demo(
     report.counts["synthetic teams"] = len(teams)
     if with_grids and not (out_dir / "grid_versions").exists():  # never redraw edited grids
         communities = import_communities(out_dir, pbf, author="geogrid demo build")
-        result = generate(out_dir, seed=seed, author="geogrid demo build",
-                          message="demo grids, band 300-500 households")
+        result = generate(
+            out_dir,
+            seed=seed,
+            author="geogrid demo build",
+            message="demo grids, band 300-500 households",
+        )
         report.counts["communities"] = len(communities)
         report.counts["grids (v0001)"] = len(result.plan.grids)
         report.warnings[:0] = result.plan.problems  # what a planner must look at first
