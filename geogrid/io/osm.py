@@ -654,20 +654,7 @@ def read_osm(
     places = concat_records(places, place_records)
     admin = admin_frame(admin_records)
 
-    if clip is not None:
-        shapely.prepare(clip)
-        edges = edges[shapely.intersects(clip, edges.geometry.to_numpy())].reset_index(drop=True)
-        if edges.empty:
-            raise InputError(
-                f"{file}: no streets inside the requested clip (no street segment meets "
-                f"{clip.bounds}); check the bbox/boundary is lon/lat and overlaps the file"
-            )
-        used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
-        nodes = nodes.loc[used]
-        inside = shapely.covers(clip, buildings.geometry.representative_point().to_numpy())
-        buildings = buildings[inside].reset_index(drop=True)
-        places = places[shapely.covers(clip, places.geometry.to_numpy())].reset_index(drop=True)
-    return OsmExtract(
+    extract = OsmExtract(
         nodes=nodes,
         edges=edges,
         buildings=buildings,
@@ -675,6 +662,40 @@ def read_osm(
         admin=admin,
         warnings=warnings,
         source=str(file),
+    )
+    return extract if clip is None else clip_extract(extract, clip)
+
+
+def clip_extract(extract: OsmExtract, clip: BaseGeometry) -> OsmExtract:
+    """Keep what lies in ``clip`` (a lon/lat polygon): street segments that meet it
+    (whole, so the network stays connected at the edge) with their nodes, and
+    buildings and places whose representative point it covers. Admin areas are
+    kept whole.
+
+    Raises
+    ------
+    InputError
+        When no street segment meets the clip.
+    """
+    shapely.prepare(clip)
+    edges = extract.edges
+    edges = edges[shapely.intersects(clip, edges.geometry.to_numpy())].reset_index(drop=True)
+    if edges.empty:
+        raise InputError(
+            f"{extract.source}: no streets inside the requested clip (no street segment meets "
+            f"{clip.bounds}); check the bbox/boundary is lon/lat and overlaps the file"
+        )
+    used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
+    buildings, places = extract.buildings, extract.places
+    inside = shapely.covers(clip, buildings.geometry.representative_point().to_numpy())
+    return OsmExtract(
+        nodes=extract.nodes.loc[used],
+        edges=edges,
+        buildings=buildings[inside].reset_index(drop=True),
+        places=places[shapely.covers(clip, places.geometry.to_numpy())].reset_index(drop=True),
+        admin=extract.admin,
+        warnings=list(extract.warnings),
+        source=extract.source,
     )
 
 

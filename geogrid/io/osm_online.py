@@ -28,6 +28,7 @@ from geogrid.io.osm import (
     admin_frame,
     admin_record,
     building_record,
+    clip_extract,
     concat_records,
     empty_extract,
     place_record,
@@ -133,7 +134,6 @@ def extract_from_osmnx(
     if not edge_rows:
         raise InputError("osmnx returned no street any mode may use inside the boundary")
     edges = gpd.GeoDataFrame(edge_rows, geometry="geometry", crs=WGS84)
-    edges = edges[shapely.intersects(boundary, edges.geometry.to_numpy())].reset_index(drop=True)
     used = sorted(set(edges["u"]) | set(edges["v"]))
     nodes = gpd.GeoDataFrame(
         {"node_id": used},
@@ -142,7 +142,7 @@ def extract_from_osmnx(
     ).set_index("node_id")
     extract.nodes, extract.edges = nodes, edges
     if features is None or features.empty:
-        return extract
+        return clip_extract(extract, boundary)
     buildings, places, admin = [], [], []
     for (element, osm_id), row in features.iterrows():
         tags = {k: str(v) for k, v in row.items() if k != "geometry" and not _missing(v)}
@@ -160,10 +160,4 @@ def extract_from_osmnx(
     extract.buildings = concat_records(extract.buildings, buildings)
     extract.places = concat_records(extract.places, places)
     extract.admin = admin_frame(admin)
-    inside_b = shapely.contains(
-        boundary, extract.buildings.geometry.representative_point().to_numpy()
-    )
-    extract.buildings = extract.buildings[inside_b].reset_index(drop=True)
-    inside_p = shapely.contains(boundary, extract.places.geometry.to_numpy())
-    extract.places = extract.places[inside_p].reset_index(drop=True)
-    return extract
+    return clip_extract(extract, boundary)

@@ -119,8 +119,6 @@ def read_area(folder: Path | str, *, with_network: bool = True) -> Area:
     if problems:
         raise InputError(f"area {folder} has invalid layers", problems)
     assert boundary is not None and grids is not None and buildings is not None
-    if nodes is not None and "node_id" in nodes.columns:
-        nodes = nodes.set_index("node_id")
     return Area(
         path=folder,
         manifest=manifest,

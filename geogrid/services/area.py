@@ -78,7 +78,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_boundary(choice: BoundaryChoice, osm_path: Path) -> tuple[BaseGeometry, list[str]]:
+def resolve_boundary(
+    choice: BoundaryChoice, extract: osm.OsmExtract
+) -> tuple[BaseGeometry, list[str]]:
     """Return the area polygon (EPSG:4326) for a boundary choice, and warnings."""
     given = [choice.geojson_path, choice.admin, choice.bbox]
     if sum(v is not None for v in given) > 1:
@@ -96,9 +98,8 @@ def resolve_boundary(choice: BoundaryChoice, osm_path: Path) -> tuple[BaseGeomet
             )
         metric_crs_for(choice.bbox)  # refuses projected numbers with a clear message
         return shapely.box(west, south, east, north), []
-    extract = osm.read_osm(osm_path)
     if choice.admin is not None:
-        return osm.find_admin_boundary(extract, choice.admin), list(extract.warnings)
+        return osm.find_admin_boundary(extract, choice.admin), []
     hull = extract.nodes.geometry.union_all().convex_hull
     return hull, ["no boundary given: using the convex hull of the street network"]
 
@@ -121,8 +122,9 @@ def build_area(
     osm_path = Path(osm_path)
     out_dir = Path(out_dir)
     boundary = boundary or BoundaryChoice()
-    polygon, warnings = resolve_boundary(boundary, osm_path)
-    extract = osm.read_osm(osm_path, boundary=polygon)
+    whole = osm.read_osm(osm_path)  # read once; the boundary may come from the file itself
+    polygon, warnings = resolve_boundary(boundary, whole)
+    extract = osm.clip_extract(whole, polygon)
     warnings += list(extract.warnings)
     source = {
         "role": "osm",
