@@ -227,11 +227,7 @@ def pdf(day: str):
     if _bound_team() is not None:
         abort(403, description=f"your account leads {_bound_team()}: download its own sheet "
                                f"({_bound_team()}.pdf)")
-    path = plans_dir(folder, _check_date(day)) / "route_sheets.pdf"
-    if not path.exists():
-        abort(404, description=f"no route sheets for {day} yet; compute the plan first")
-    return send_file(path.resolve(), mimetype="application/pdf", download_name=f"route_sheets-{day}.pdf",
-                     max_age=0)
+    return _plan_file(folder, day, "route_sheets.pdf", f"route sheets for {day}")
 
 
 @bp.get("/plans/<day>/<team>.pdf")
@@ -239,11 +235,7 @@ def pdf(day: str):
 def team_pdf(day: str, team: str):
     folder = area_dir()
     _team(folder, team)
-    path = plans_dir(folder, _check_date(day)) / f"{team}.pdf"
-    if not path.exists():
-        abort(404, description=f"no route sheet for {team} on {day}; compute the plan first")
-    return send_file(path.resolve(), mimetype="application/pdf", download_name=f"{team}-{day}.pdf",
-                     max_age=0)
+    return _plan_file(folder, day, f"{team}.pdf", f"route sheet for {team} on {day}")
 
 
 @bp.get("/plans/<day>/<team>.gpx")
@@ -251,11 +243,7 @@ def team_pdf(day: str, team: str):
 def gpx(day: str, team: str):
     folder = area_dir()
     _team(folder, team)
-    path = plans_dir(folder, _check_date(day)) / f"{team}.gpx"
-    if not path.exists():
-        abort(404, description=f"no GPX for {team} on {day}; compute the plan first")
-    return send_file(path.resolve(), mimetype="application/gpx+xml", as_attachment=True,
-                     download_name=f"{team}-{day}.gpx", max_age=0)
+    return _plan_file(folder, day, f"{team}.gpx", f"GPX for {team} on {day}")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -292,3 +280,16 @@ def plan_geojson(day: str, team: str):
         abort(404, description=f"no plan for {day} yet")
     features = [f for f in plan["geojson"]["features"] if f["properties"].get("team") == team]
     return {"type": "FeatureCollection", "features": features}
+
+
+_MIMETYPES = {".pdf": "application/pdf", ".gpx": "application/gpx+xml"}
+
+
+def _plan_file(folder: Path, day: str, name: str, what: str):
+    """Send one file of a day's plan as a download (404 naming it when not computed yet)."""
+    path = plans_dir(folder, _check_date(day)) / name
+    if not path.exists():
+        abort(404, description=f"no {what} yet; compute the plan first")
+    stem, suffix = Path(name).stem, Path(name).suffix
+    return send_file(path.resolve(), mimetype=_MIMETYPES[suffix], as_attachment=suffix == ".gpx",
+                     download_name=f"{stem}-{day}{suffix}", max_age=0)
