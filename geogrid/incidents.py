@@ -1439,6 +1439,8 @@ def _secondary_suppression(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarra
     """
     hidden = hidden.copy()
     keys = [c for c in _KEY_COLUMNS if c in table.columns]
+    if "place" in keys and "place_name" in keys:
+        keys.remove("place_name")  # a label of the place, not a dimension of its own
     if not hidden.any() or not keys:
         return hidden
     values = pd.to_numeric(table["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)

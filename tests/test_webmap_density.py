@@ -23,7 +23,6 @@ from webmap.density import (
     class_breaks,
     monthly_counts,
     place_counts,
-    protect,
     year_over_year,
 )
 
@@ -73,18 +72,20 @@ def _table(counts: list[list[int]]) -> pd.DataFrame:
     return release(pd.DataFrame(rows))
 
 
-def test_protect_leaves_no_line_with_one_hidden_count():
-    """Secondary suppression: no row or column keeps exactly one hidden count, so no
-    hidden count equals a published total minus published counts; zeros stay."""
-    one_line = protect(release(pd.DataFrame({"place": list("abcd"), "count": [3, 37, 60, 0]})),
-                       None, "place")
+def test_release_leaves_no_line_with_one_hidden_count():
+    """Secondary suppression (in geogrid.incidents.release, which every density table goes
+    through): no row or column keeps exactly one hidden count, so no hidden count equals a
+    published total minus published counts; zeros stay; a place's name is a label, not a
+    dimension of its own."""
+    one_line = release(pd.DataFrame({"place": list("abcd"), "place_name": list("ABCD"),
+                                     "count": [3, 37, 60, 0]}))
     assert list(one_line["suppressed"]) == [True, True, False, False]
     assert one_line["count"].iloc[3] == 0
-    grid = protect(_table([[3, 20, 30], [40, 50, 60], [70, 80, 90]]), "place", "period")
+    grid = _table([[3, 20, 30], [40, 50, 60], [70, 80, 90]])
     hidden = grid.pivot(index="place", columns="period", values="suppressed")
     assert hidden.to_numpy().sum() >= 4
     assert (hidden.sum(axis=0) != 1).all() and (hidden.sum(axis=1) != 1).all()
-    untouched = protect(_table([[20, 30], [40, 50]]), "place", "period")
+    untouched = _table([[20, 30], [40, 50]])
     assert not untouched["suppressed"].any()
 
 

@@ -205,48 +205,6 @@ def build_public_stats(area: Area, cell_m: float = 200.0) -> PublicStats:
 # --------------------------------------------------------------------------- secondary suppression
 
 
-def protect(table: pd.DataFrame, line: str | None, across: str) -> pd.DataFrame:
-    """Secondary suppression of a released table whose totals are published too.
-
-    ``release`` hides counts of 1 to k-1, but when a line of a breakdown (the
-    months of one grid, the grids of the area) has exactly one hidden count
-    and the line's total is shown elsewhere, the hidden count is the total
-    minus the others. This hides the smallest shown non-zero count of every
-    such line, along ``line`` (rows; None = the whole table is one line) and
-    along ``across`` (columns), until no line has exactly one hidden count.
-    ``count`` becomes NA and ``suppressed`` true for the cells it hides.
-
-    (A rule for ``geogrid.incidents.release``; it lives here until it moves there.)
-    """
-    if len(table) == 0:
-        return table
-    out = table.copy()
-    rows = out[line].to_numpy() if line else np.zeros(len(out), dtype=np.int64)
-    cols = out[across].to_numpy()
-    values = out["count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    keys = [pd.unique(rows), pd.unique(cols)]
-    members = [[np.flatnonzero(rows == k) for k in keys[0]],
-               [np.flatnonzero(cols == k) for k in keys[1]] if line else []]
-    changed = True
-    while changed:
-        changed = False
-        for groups in members:
-            for idx in groups:
-                hidden = np.isnan(values[idx])
-                if hidden.sum() != 1:
-                    continue
-                shown = idx[~hidden & (values[idx] > 0)]
-                if len(shown):
-                    values[shown[np.argmin(values[shown])]] = np.nan
-                    changed = True
-    newly = np.isnan(values) & ~out["suppressed"].to_numpy(dtype=bool)
-    out["count"] = out["count"].mask(newly)
-    if "rate_per_1000_households" in out.columns:  # a rate and households give the count
-        out["rate_per_1000_households"] = out["rate_per_1000_households"].mask(newly)
-    out["suppressed"] = out["suppressed"].to_numpy(dtype=bool) | newly
-    return out
-
-
 # --------------------------------------------------------------------------- queries
 
 
@@ -305,7 +263,7 @@ def place_counts(stats: PublicStats, selection: Selection | None = None) -> gpd.
     if stats.kind == "cell":
         # undrawn cells are not listed at all, so no line of cells has a known total
         return out[out["count"].fillna(0).to_numpy() > 0].set_index("place")
-    return protect(out, None, "place").set_index("place")
+    return out.set_index("place")
 
 
 def monthly_counts(stats: PublicStats, selection: Selection | None = None,
@@ -316,7 +274,7 @@ def monthly_counts(stats: PublicStats, selection: Selection | None = None,
     ``"category"``: one row per (key, month). Columns [``place`` /
     ``category``], ``period`` (``YYYY-MM``), ``count`` (Int64, NA when
     suppressed), ``suppressed``. Months with no incident appear with 0. The
-    counts are :func:`protect`-ed along both keys (the line totals are public).
+    counts pass ``release`` with secondary suppression along both keys (the line totals are public).
     """
     selection = selection or Selection()
     months = selection.months(stats)
@@ -324,13 +282,13 @@ def monthly_counts(stats: PublicStats, selection: Selection | None = None,
     if by is None:
         table = counts.groupby("period")["count"].sum().reindex(months, fill_value=0)
         raw = pd.DataFrame({"period": months, "count": table.to_numpy()})
-        return protect(release(raw, RULES), None, "period")
+        return release(raw, RULES)
     # cells that are not drawn are not public at all, so they get no monthly rows either
     keys = (list(place_counts(stats, selection).index) if by == "place"
             else sorted(set(selection.categories or stats.categories)))
     full = pd.MultiIndex.from_product([keys, months], names=[by, "period"])
     table = counts.groupby([by, "period"])["count"].sum().reindex(full, fill_value=0)
-    return protect(release(table.rename("count").reset_index(), RULES), by, "period")
+    return release(table.rename("count").reset_index(), RULES)
 
 
 def category_counts(stats: PublicStats, selection: Selection | None = None) -> pd.DataFrame:
@@ -340,7 +298,7 @@ def category_counts(stats: PublicStats, selection: Selection | None = None) -> p
     keys = sorted(set(selection.categories or stats.categories))
     table = selection.apply(stats.counts).groupby("category")["count"].sum()
     raw = pd.DataFrame({"category": keys, "count": table.reindex(keys, fill_value=0).to_numpy()})
-    out = protect(release(raw, RULES), None, "category")
+    out = release(raw, RULES)
     out["label_zh"] = [stats.categories.get(k, k) for k in out["category"]]
     return out
 
