@@ -627,3 +627,12 @@ def test_release_suppresses_counts_on_polygons_small_enough_to_pin_incidents_dow
     coarse = inc.public_counts(frame, resolution=9, freq="year", by_category=False)
     assert coarse["count"].max() >= 5
     assert inc.public_counts(frame, resolution=12)["count"].isna().all()
+
+
+def test_secondary_suppression_treats_place_name_as_a_label():
+    """A table of places with their names still gets secondary suppression: with one grid
+    hidden and the total public, the next smallest grid is hidden too."""
+    table = pd.DataFrame({"place": ["g1", "g2", "g3"], "place_name": ["甲", "乙", "丙"],
+                          "count": [3, 37, 60]})
+    out = inc.release(table)
+    assert list(out["suppressed"]) == [True, True, False]
