@@ -503,3 +503,21 @@ def test_problem_lines_name_folder_for_nested_layers(tmp_path: Path) -> None:
         "layers/schools.geojson feature 0 (id 's-1'), property 'kind': is missing; add it to "
         "every places feature: kind must be text"
     ]
+
+
+def test_read_vector_names_the_file_and_the_fix(tmp_path):
+    """Non-layer inputs (hot spots, zones): missing and unreadable files get an InputError
+    naming the file; a readable file comes back in EPSG:4326."""
+    from geogrid.io.geojson import read_vector
+
+    with pytest.raises(InputError, match="no such hot-spot file"):
+        read_vector(tmp_path / "nope.geojson", "hot-spot file")
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{ not json", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.geojson: cannot read this zones file"):
+        read_vector(bad, "zones file")
+    good = tmp_path / "good.geojson"
+    gpd.GeoDataFrame({"id": ["z1"]}, geometry=[shapely.box(116.3, 39.9, 116.4, 40.0)],
+                     crs="EPSG:4326").to_file(good)
+    frame = read_vector(good)
+    assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == ["z1"]

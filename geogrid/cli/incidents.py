@@ -30,12 +30,11 @@ def _area_parts(area_dir: Path) -> tuple[dict[str, Any], Any, Any]:
 
 def _zones(path: Path, id_column: str | None) -> Any:
     """Polygons from any vector file, as cells (index = the id column, EPSG:4326)."""
-    import geopandas as gpd
 
-    from geogrid.crs import to_wgs84
     from geogrid.errors import InputError
+    from geogrid.io.geojson import read_vector
 
-    zones = to_wgs84(gpd.read_file(path), path.name)
+    zones = read_vector(path, "zones file")
     if id_column is None:
         texts = [c for c in zones.columns if c != "geometry" and zones[c].dtype.kind in "OUT"]
         texts = texts or [c for c in zones.columns if c != "geometry"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import geopandas as gpd
 
 from geogrid.cli.base import friendly_errors, main
+from geogrid.io.geojson import read_vector
 from geogrid.services import patrol as service
 
 
@@ -30,7 +30,7 @@ def plan(
     date: str,
 ) -> None:
     """Plan every team's route: writes plan.geojson, <team>.gpx and route_sheets.pdf."""
-    spots = gpd.read_file(hotspots) if hotspots is not None else None
+    spots = read_vector(hotspots, "hot-spot file") if hotspots is not None else None
     run = service.plan_area(
         area, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed, date=date
     )

@@ -478,3 +478,22 @@ def save_history(
     return copy
 
 
+
+
+def read_vector(path: Path | str, what: str = "vector file") -> gpd.GeoDataFrame:
+    """Read any vector file GDAL knows (GeoJSON, GeoPackage, Shapefile...) with a CRS.
+
+    For inputs that are not workspace layers (hot-spot files, zone polygons).
+    Errors name the file and say how to fix it; a file without a CRS is
+    refused rather than guessed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such {what}; check the path")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as err:  # pyogrio/GDAL raise their own error types for bad files
+        raise InputError(
+            f"{path}: cannot read this {what} ({err}); give a GeoJSON or GeoPackage file"
+        ) from err
+    return to_wgs84(frame, str(path))

@@ -20,6 +20,7 @@ from geogrid.coverage import coverage_shares, service_areas
 from geogrid.errors import InputError
 from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
 from geogrid.io.atomic import write_bytes_atomic
+from geogrid.io.geojson import read_vector
 from geogrid.io.plans import write_plan
 from geogrid.io.workspace import Area, read_area
 from geogrid.network import StreetNetwork
@@ -102,7 +103,7 @@ def area_stops(area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | 
         raise InputError("the patrol config names layers the area lacks", problems)
     spots = config.get("hotspots", {})
     if hotspots is None and spots.get("file"):
-        hotspots = gpd.read_file(area.path / spots["file"])
+        hotspots = read_vector(area.path / spots["file"], "hot-spot file")
     if hotspots is None and spots.get("from_incidents") and area.incidents is not None:
         hotspots = area_hotspots(area, top=spots.get("top"))
     if hotspots is not None and len(hotspots):
