@@ -24,9 +24,22 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
 from ortools.util import optional_boolean_pb2
 
+from geogrid import solver_ils as ils
+
 UNLIMITED = 2**40
+PACK_AT = (0.5, 0.75, 0.9)
+"""Shares of its time budget at which :func:`improve_prize_routes` combines
+the routes it has seen by set packing."""
+POOL_BUFFER = 4096
+POOL_MARGIN = 3.0
+"""Routes of plans within this many average prizes of the best go to the pool."""
+RESTART_AFTER = 3000
+"""Iterations without a new best before the search goes back to the best plan."""
+CHUNK_S = 0.02
+"""Seconds per compiled chunk between clock checks."""
 PRIZE_OPERATORS = (
     "use_extended_swap_active",
     "use_relocate_and_make_active",
@@ -293,6 +306,51 @@ def solve_covering(
     return CoveringResult(chosen, covered, bound, status == pywraplp.Solver.OPTIMAL, solve_s)
 
 
+def pack_routes(
+    columns: Sequence[tuple[int, frozenset[int], int, int]],
+    slots: dict[int, int],
+    *,
+    time_limit_s: float = 1.0,
+    deterministic: bool = False,
+    hint: Sequence[int] = (),
+) -> list[int] | None:
+    """Choose routes from a pool: most prize, no stop twice.
+
+    ``columns`` holds (route class, stops, prize, length); ``slots[c]`` is how
+    many routes of class c may be chosen (vehicles with that start, end and
+    limit). A set-packing model for CP-SAT on one worker; returns the chosen
+    column indices, or None when CP-SAT found nothing in time.
+    """
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"r{k}") for k in range(len(columns))]
+    by_stop: dict[int, list[int]] = {}
+    by_class: dict[int, list[int]] = {}
+    for k, (cls, stops, _, _) in enumerate(columns):
+        by_class.setdefault(cls, []).append(k)
+        for i in stops:
+            by_stop.setdefault(i, []).append(k)
+    for ks in by_stop.values():
+        if len(ks) > 1:
+            model.add_at_most_one(x[k] for k in ks)
+    for cls, ks in by_class.items():
+        model.add(sum(x[k] for k in ks) <= slots[cls])
+    model.maximize(sum(x[k] * c[2] for k, c in enumerate(columns)))
+    chosen = set(hint)
+    for k in range(len(columns)):
+        model.add_hint(x[k], k in chosen)
+    solver = cp_model.CpSolver()
+    if deterministic:  # the same answer on any machine: a work limit, not a clock
+        solver.parameters.max_deterministic_time = max(0.01, time_limit_s)
+    else:
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
+    solver.parameters.num_workers = 1
+    solver.parameters.cp_model_presolve = False  # presolve costs more than it saves on packing
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return [k for k in range(len(columns)) if solver.value(x[k])]
+
+
 def improve_prize_routes(
     cost: np.ndarray,
     starts: Sequence[int],
@@ -309,269 +367,138 @@ def improve_prize_routes(
 
     ``cost[a, b]`` is the time from a to b including the service at a;
     route v runs ``starts[v] -> ... -> ends[v]`` within ``limits[v]``.
-    Starting from ``routes`` (e.g. OR-Tools' answer) it repeats: ruin (a
-    spatial cluster, random visits, the visits with the lowest prize per
-    second of detour, or a string of one route), recreate by prize per extra
-    second with noise, then a local search to a local optimum (2-opt and
-    or-opt inside routes, relocate between routes, swap a visit for a more
-    valuable skipped stop, insert what fits). Acceptance is simulated
-    annealing on prize with a temperature falling linearly with the elapsed
-    time; it keeps the best (prize, then shorter total) plan. Every move is
-    evaluated for all positions at once with numpy.
+    Starting from ``routes`` (e.g. OR-Tools' answer) it runs the compiled
+    search of :mod:`geogrid.solver_ils` in short chunks, keeps the routes of
+    every good plan it meets, and at the shares :data:`PACK_AT` of the budget
+    combines them by set packing (:func:`pack_routes`, CP-SAT); a better
+    combination becomes the current plan. It keeps the best (prize, then
+    shorter total) plan.
 
     Deterministic for a seed when ``max_iterations`` stops it before the
-    time limit.
+    time limit. The first call after installing compiles the search (numba,
+    several seconds, cached on disk); that happens before the clock starts.
     """
-    cost = np.asarray(cost, dtype=np.int64)
-    prize = np.asarray(prizes, dtype=np.int64)
-    limit = np.asarray(limits, dtype=np.int64)
-    rng = np.random.default_rng(seed)
+    ils.warm_up()
     t_start = time.perf_counter()
-    deadline = t_start + time_limit_s
+    cost = np.ascontiguousarray(cost, dtype=np.int64)
+    prize = np.ascontiguousarray(prizes, dtype=np.int64)
+    limit = np.ascontiguousarray(limits, dtype=np.int64)
     n_routes = len(starts)
-    depots = set(starts) | set(ends)
+    depots = set(map(int, starts)) | set(map(int, ends))
     cand = np.asarray([i for i in range(len(prize)) if i not in depots and prize[i] > 0], dtype=np.int64)
-    round_trip = cost + cost.T
-    big = np.iinfo(np.int64).max // 4
-
-    def length(p: list[int]) -> int:
-        a = np.asarray(p)
-        return int(cost[a[:-1], a[1:]].sum())
-
-    def two_opt(p: list[int]) -> list[int]:
-        """Best-improvement 2-opt, all (i, j) pairs of a pass in one array."""
-        while len(p) > 3:
-            a = np.asarray(p)
-            n = len(a)
-            fwd = np.concatenate([[0], np.cumsum(cost[a[:-1], a[1:]])])
-            bwd = np.concatenate([[0], np.cumsum(cost[a[1:], a[:-1]])])
-            i, j = np.triu_indices(n - 1, k=1)
-            keep = i >= 1
-            i, j = i[keep], j[keep]  # reverse a[i..j], 1 <= i < j <= n - 2
-            old = cost[a[i - 1], a[i]] + fwd[j] - fwd[i] + cost[a[j], a[j + 1]]
-            new = cost[a[i - 1], a[j]] + bwd[j] - bwd[i] + cost[a[i], a[j + 1]]
-            delta = new - old
-            k = int(np.argmin(delta))
-            if delta[k] >= 0:
-                return p
-            ii, jj = int(i[k]), int(j[k])
-            p = p[:ii] + p[ii : jj + 1][::-1] + p[jj + 1 :]
-        return p
-
-    def or_opt(p: list[int]) -> tuple[list[int], bool]:
-        """Move the best string of 1-3 visits elsewhere in its route (forward or reversed)."""
-        a = np.asarray(p)
-        n = len(a)
-        best, move = 0, None
-        for s in (1, 2, 3):
-            if n - 2 < s + 1:
-                break
-            i = np.arange(1, n - s)  # string a[i..i+s-1]
-            first, last = a[i], a[i + s - 1]
-            inner = np.zeros(len(i), dtype=np.int64)
-            for t in range(s - 1):
-                inner += cost[a[i + t], a[i + t + 1]]
-            inner_rev = np.zeros(len(i), dtype=np.int64)
-            for t in range(s - 1):
-                inner_rev += cost[a[i + t + 1], a[i + t]]
-            gain = cost[a[i - 1], first] + cost[last, a[i + s]] - cost[a[i - 1], a[i + s]]
-            k = np.arange(n - 1)  # insert between a[k] and a[k+1]
-            ins = cost[a[k][None, :], first[:, None]] + cost[last[:, None], a[k + 1][None, :]] - cost[a[k], a[k + 1]][None, :]
-            ins_rev = cost[a[k][None, :], last[:, None]] + cost[first[:, None], a[k + 1][None, :]] - cost[a[k], a[k + 1]][None, :]
-            ins_rev = ins_rev + (inner_rev - inner)[:, None]
-            bad = (k[None, :] >= i[:, None] - 1) & (k[None, :] <= i[:, None] + s - 1)
-            for rev, d in ((False, ins), (True, ins_rev)):
-                delta = np.where(bad, big, d - gain[:, None])
-                r, c = np.unravel_index(int(np.argmin(delta)), delta.shape)
-                if delta[r, c] < best:
-                    best, move = int(delta[r, c]), (int(i[r]), s, int(k[c]), rev)
-        if move is None:
-            return p, False
-        ii, s, kk, rev = move
-        seg = p[ii : ii + s]
-        if rev:
-            seg = seg[::-1]
-        rest = p[:ii] + p[ii + s :]
-        pos = kk + 1 if kk < ii else kk + 1 - s
-        return rest[:pos] + seg + rest[pos:], True
-
-    def insertion_delta(a: np.ndarray, f: np.ndarray) -> np.ndarray:
-        """(positions, nodes) extra time of putting node f between a[k] and a[k+1]."""
-        return cost[a[:-1, None], f[None, :]] + cost[f[None, :], a[1:, None]] - cost[a[:-1], a[1:]][:, None]
-
-    def relocate(ps: list[list[int]], lens: list[int]) -> bool:
-        """Move one visit to another route where it costs less than it saves."""
-        best, move = 0, None
-        for v, p in enumerate(ps):
-            if len(p) <= 2:
-                continue
-            a = np.asarray(p)
-            w = a[1:-1]
-            gain = cost[a[:-2], w] + cost[w, a[2:]] - cost[a[:-2], a[2:]]
-            for u, q in enumerate(ps):
-                if u == v:
-                    continue
-                d = insertion_delta(np.asarray(q), w)  # (pos, w)
-                fits = (lens[u] + d <= limit[u]) & (lens[v] - gain <= limit[v])[None, :]
-                d = np.where(fits, d - gain[None, :], big)
-                r, c = np.unravel_index(int(np.argmin(d)), d.shape)
-                if d[r, c] < best:
-                    best, move = int(d[r, c]), (v, int(c) + 1, u, int(r) + 1)
-        if move is None:
-            return False
-        v, i, u, pos = move
-        node = ps[v].pop(i)
-        ps[u].insert(pos, node)
-        lens[v], lens[u] = length(ps[v]), length(ps[u])
-        return True
-
-    def swap_in(ps: list[list[int]], lens: list[int], used: np.ndarray) -> bool:
-        """Replace a visit by a skipped stop worth more (or equal and shorter), same position."""
-        free = cand[~used[cand]]
-        if not len(free):
-            return False
-        best, move = (0, 0), None
-        for v, p in enumerate(ps):
-            if len(p) <= 2:
-                continue
-            a = np.asarray(p)
-            w = a[1:-1]
-            d = cost[a[:-2, None], free[None, :]] + cost[free[None, :], a[2:, None]] - (cost[a[:-2], w] + cost[w, a[2:]])[:, None]
-            gain = prize[free][None, :] - prize[w][:, None]
-            ok = (lens[v] + d <= limit[v]) & ((gain > 0) | ((gain == 0) & (d < 0)))
-            if not ok.any():
-                continue
-            key = np.where(ok, gain * (1 << 32) - d, -big)  # prize first, then time
-            r, c = np.unravel_index(int(np.argmax(key)), key.shape)
-            cand_key = (int(gain[r, c]), -int(d[r, c]))
-            if cand_key > best:
-                best, move = cand_key, (v, int(r) + 1, int(free[c]))
-        if move is None:
-            return False
-        v, i, node = move
-        used[ps[v][i]] = False
-        ps[v][i] = node
-        used[node] = True
-        lens[v] = length(ps[v])
-        return True
-
-    def insert_all(ps: list[list[int]], lens: list[int], used: np.ndarray, noise: float) -> bool:
-        """Greedy insertion by prize per extra second, with multiplicative noise."""
-        changed = False
-        free = cand[~used[cand]]
-        while len(free):
-            best_delta = np.full(len(free), big)
-            best_route = np.full(len(free), -1)
-            best_pos = np.zeros(len(free), dtype=np.int64)
-            for v, p in enumerate(ps):
-                delta = insertion_delta(np.asarray(p), free)
-                k = delta.argmin(axis=0)
-                d = delta[k, np.arange(len(free))]
-                ok = (lens[v] + d <= limit[v]) & (d < best_delta)
-                best_delta[ok], best_route[ok], best_pos[ok] = d[ok], v, k[ok] + 1
-            feasible = np.flatnonzero(best_route >= 0)
-            if not len(feasible):
-                break
-            ratio = prize[free[feasible]] / (np.maximum(best_delta[feasible], 0) + 1.0)
-            if noise:
-                ratio = ratio * rng.uniform(1.0 - noise, 1.0 + noise, len(feasible))
-            pick = int(feasible[int(np.argmax(ratio))])
-            v, pos, node = int(best_route[pick]), int(best_pos[pick]), int(free[pick])
-            ps[v].insert(pos, node)
-            lens[v] += int(best_delta[pick])
-            used[node] = True
-            free = np.delete(free, pick)
-            changed = True
-        return changed
-
-    def local_search(ps: list[list[int]], used: np.ndarray) -> list[int]:
-        ps[:] = [two_opt(p) for p in ps]
-        lens = [length(p) for p in ps]
-        while True:
-            for v in range(n_routes):
-                moved = True
-                while moved:
-                    ps[v], moved = or_opt(ps[v])
-                ps[v] = two_opt(ps[v])
-            lens = [length(p) for p in ps]
-            insert_all(ps, lens, used, 0.0)
-            if swap_in(ps, lens, used) or relocate(ps, lens):
-                continue
-            return lens
-
-    def ruin(ps: list[list[int]], used: np.ndarray) -> None:
-        visited = np.asarray([i for p in ps for i in p[1:-1]], dtype=np.int64)
-        if not len(visited):
-            return
-        k = min(len(visited), int(rng.integers(2, max(3, min(50, len(visited) // 2 + 2)))))
-        kind = int(rng.integers(4))
-        if kind == 0:  # spatial: the visits nearest to a random stop
-            centre = int(cand[int(rng.integers(len(cand)))])
-            drop = visited[np.argsort(round_trip[centre, visited], kind="stable")[:k]]
-        elif kind == 1:  # random visits
-            drop = rng.choice(visited, size=k, replace=False)
-        elif kind == 2:  # lowest prize per second of detour, with noise
-            ratios = []
-            for p in ps:
-                a = np.asarray(p)
-                if len(a) > 2:
-                    w = a[1:-1]
-                    det = cost[a[:-2], w] + cost[w, a[2:]] - cost[a[:-2], a[2:]]
-                    ratios.append(prize[w] / (np.maximum(det, 0) + 1.0))
-            ratio = np.concatenate(ratios) * rng.uniform(0.5, 1.5, len(visited))
-            drop = visited[np.argsort(ratio, kind="stable")[:k]]
-        else:  # a string of one route
-            lens_r = [len(p) - 2 for p in ps]
-            v = int(rng.choice(np.flatnonzero(np.asarray(lens_r) > 0)))
-            m = min(k, lens_r[v])
-            s = int(rng.integers(1, lens_r[v] - m + 2))
-            drop = np.asarray(ps[v][s : s + m])
-        gone = set(int(i) for i in drop)
-        used[list(gone)] = False
-        for v in range(n_routes):
-            ps[v] = [ps[v][0], *(i for i in ps[v][1:-1] if i not in gone), ps[v][-1]]
-
-    def score(ps: list[list[int]], lens: list[int]) -> tuple[int, int]:
-        if any(ln > lim for ln, lim in zip(lens, limit, strict=True)):
-            return -1, 0
-        return int(sum(int(prize[p[1:-1]].sum()) for p in ps if len(p) > 2)), -int(sum(lens))
-
-    paths = [[int(s), *map(int, r), int(e)] for s, r, e in zip(starts, routes, ends, strict=True)]
-    used = np.zeros(len(prize), dtype=bool)
-    for p in paths:
-        used[p[1:-1]] = True
     if not len(cand):
-        return tuple(tuple(p[1:-1]) for p in paths)
-    lens = local_search(paths, used)
-    best_paths, best_score = [list(p) for p in paths], score(paths, lens)
-    current, current_used, current_score = [list(p) for p in paths], used.copy(), best_score
-    t0 = float(prize[cand].mean())  # worse by one average prize: accepted with p = 1/e at the start
-    it = since_best = 0
+        return tuple(tuple(int(i) for i in r) for r in routes)
+    in_cand = set(cand.tolist())
+    width = len(cand) + len([i for r in routes for i in r if int(i) not in in_cand]) + 2
+    cur_r = np.zeros((n_routes, width), dtype=np.int64)
+    cur_c = np.zeros(n_routes, dtype=np.int64)
+    for v, (s, r, e) in enumerate(zip(starts, routes, ends, strict=True)):
+        path = [int(s), *map(int, r), int(e)]
+        cur_r[v, : len(path)] = path
+        cur_c[v] = len(path)
+    cur_l = np.zeros(n_routes, dtype=np.int64)
+    cur_u = np.zeros(len(prize), dtype=np.bool_)
+    for v in range(n_routes):
+        cur_u[cur_r[v, 1 : cur_c[v] - 1]] = True
+    ils.seed(int(seed))
+    ils.descend(cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u)
+    best_r, best_c, best_l = cur_r.copy(), cur_c.copy(), cur_l.copy()
+    p0 = int(ils.plan_prize(prize, cur_r, cur_c))
+    state = np.array([p0, cur_l.sum(), p0, cur_l.sum(), 0, 0], dtype=np.int64)
+
+    # route pool: routes of vehicles with the same start, end and limit are
+    # interchangeable (one class); one entry per class and set of stops
+    class_key = [(int(s), int(e), int(lim)) for s, e, lim in zip(starts, ends, limit, strict=True)]
+    class_ids = {k: c for c, k in enumerate(dict.fromkeys(class_key))}
+    cls_of = [class_ids[k] for k in class_key]
+    slots = {c: cls_of.count(c) for c in set(cls_of)}
+    pool: dict[tuple[int, frozenset[int]], tuple[int, np.ndarray]] = {}
+    pool_r = np.zeros((POOL_BUFFER, width), dtype=np.int64)
+    pool_c = np.zeros(POOL_BUFFER, dtype=np.int64)
+    pool_v = np.zeros(POOL_BUFFER, dtype=np.int64)
+    mean_prize = float(prize[cand].mean())
+
+    def drain() -> None:
+        for k in range(int(state[5])):
+            path = pool_r[k, : pool_c[k]]
+            key = (cls_of[int(pool_v[k])], frozenset(path[1:-1].tolist()))
+            ln = int(cost[path[:-1], path[1:]].sum())
+            old = pool.get(key)
+            if old is None or ln < old[0]:
+                pool[key] = (ln, path.copy())
+        state[5] = 0
+
+    def pack() -> None:
+        hint_keys = []
+        for v in range(n_routes):  # the best plan is always a candidate
+            if best_c[v] > 2:
+                path = best_r[v, : best_c[v]].copy()
+                key = (cls_of[v], frozenset(path[1:-1].tolist()))
+                if key not in pool or pool[key][0] > best_l[v]:
+                    pool[key] = (int(best_l[v]), path)
+                hint_keys.append(key)
+        keys = list(pool)
+        index = {k: i for i, k in enumerate(keys)}
+        columns = [(c, nodes, int(prize[list(nodes)].sum()), pool[(c, nodes)][0]) for c, nodes in keys]
+        budget = min(1.0, 0.05 * time_limit_s)
+        chosen = pack_routes(
+            columns, slots, time_limit_s=budget, deterministic=max_iterations is not None,
+            hint=[index[k] for k in hint_keys],
+        )
+        if chosen is None:
+            return
+        ps = np.zeros_like(cur_r)
+        pc = np.zeros_like(cur_c)
+        free = {c: [v for v in range(n_routes) if cls_of[v] == c] for c in slots}
+        for v in range(n_routes):
+            ps[v, :2] = (starts[v], ends[v])
+            pc[v] = 2
+        for k in chosen:
+            v = free[keys[k][0]].pop(0)
+            path = pool[keys[k]][1]
+            ps[v, : len(path)] = path
+            pc[v] = len(path)
+        pl = np.zeros_like(cur_l)
+        pu = np.zeros_like(cur_u)
+        for v in range(n_routes):
+            pu[ps[v, 1 : pc[v] - 1]] = True
+        ils.descend(cost, prize, cand, limit, ps, pc, pl, pu)
+        p, ln = int(ils.plan_prize(prize, ps, pc)), int(pl.sum())
+        if (p, -ln) > (int(state[2]), -int(state[3])):
+            best_r[:], best_c[:], best_l[:] = ps, pc, pl
+            cur_r[:], cur_c[:], cur_l[:], cur_u[:] = ps, pc, pl, pu
+            state[:5] = (p, ln, p, ln, 0)
+
+    pack_at = list(PACK_AT)
+    done, chunk = 0, 8 if max_iterations is None else 64
+    deadline = t_start + time_limit_s
     while True:
         now = time.perf_counter()
-        if now >= deadline or (max_iterations is not None and it >= max_iterations):
-            break
-        it += 1
-        ps, us = [list(p) for p in current], current_used.copy()
-        ruin(ps, us)
-        insert_all(ps, [length(p) for p in ps], us, 0.3)
-        lens = local_search(ps, us)
-        sc = score(ps, lens)
-        since_best += 1
-        if sc > best_score:
-            best_score, best_paths, since_best = sc, [list(p) for p in ps], 0
         if max_iterations is not None:
-            frac = it / max_iterations
+            if done >= max_iterations:
+                break
+            n = min(chunk, max_iterations - done)
+            frac0, frac1 = done / max_iterations, (done + n) / max_iterations
         else:
-            frac = (now - t_start) / max(time_limit_s, 1e-9)
-        temperature = t0 * max(0.0, 1.0 - frac)
-        if sc >= current_score or (
-            temperature > 0 and rng.random() < np.exp((sc[0] - current_score[0]) / temperature)
-        ):
-            current, current_used, current_score = ps, us, sc
-        if since_best > 300:  # restart from the best plan
-            current, current_score, since_best = [list(p) for p in best_paths], best_score, 0
-            current_used = np.zeros(len(prize), dtype=bool)
-            for p in current:
-                current_used[p[1:-1]] = True
-    return tuple(tuple(p[1:-1]) for p in best_paths)
+            if now >= deadline:
+                break
+            n = chunk
+            frac0 = (now - t_start) / time_limit_s
+            frac1 = frac0 + CHUNK_S / time_limit_s
+        if pack_at and frac0 >= pack_at[0]:
+            pack_at.pop(0)
+            drain()
+            pack()
+            continue
+        ils.run_chunk(
+            cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u, best_r, best_c, best_l,
+            state, n, frac0, min(frac1, 1.0), mean_prize, RESTART_AFTER,
+            pool_r, pool_c, pool_v, int(POOL_MARGIN * mean_prize),
+        )
+        done += n
+        if state[5] > POOL_BUFFER // 2:
+            drain()
+        if max_iterations is None:  # aim at chunks of about CHUNK_S seconds
+            spent = max(time.perf_counter() - now, 1e-6)
+            chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / spent)))
+    return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
-from geogrid.solver import improve_prize_routes, solve_covering, solve_routing
+from geogrid.solver import improve_prize_routes, pack_routes, solve_covering, solve_routing
 
 
 def line_matrix(n: int) -> np.ndarray:
@@ -137,3 +138,28 @@ def test_prize_routes_search_is_deterministic_with_iteration_limit() -> None:
         for _ in range(2)
     ]
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pack_routes_matches_brute_force(seed: int) -> None:
+    """Set packing picks the most prize from a pool: no stop twice, at most the class's vehicles."""
+    rng = np.random.default_rng(seed)
+    columns = []
+    for _ in range(14):
+        cls = int(rng.integers(2))
+        stops = frozenset(int(i) for i in rng.choice(12, size=int(rng.integers(1, 5)), replace=False))
+        columns.append((cls, stops, int(rng.integers(1, 30)), int(rng.integers(10, 100))))
+    slots = {0: 2, 1: 1}
+    best = 0
+    for r in range(4):
+        for pick in itertools.combinations(range(len(columns)), r):
+            stops = [i for k in pick for i in columns[k][1]]
+            per_class = [sum(columns[k][0] == c for k in pick) for c in (0, 1)]
+            if len(stops) == len(set(stops)) and per_class[0] <= 2 and per_class[1] <= 1:
+                best = max(best, sum(columns[k][2] for k in pick))
+    chosen = pack_routes(columns, slots, time_limit_s=5, deterministic=True, hint=[0])
+    assert chosen is not None
+    stops = [i for k in chosen for i in columns[k][1]]
+    assert len(stops) == len(set(stops))
+    assert sum(columns[k][0] == 0 for k in chosen) <= 2 and sum(columns[k][0] == 1 for k in chosen) <= 1
+    assert sum(columns[k][2] for k in chosen) == best
