@@ -40,6 +40,8 @@ RESTART_AFTER = 3000
 """Iterations without a new best before the search goes back to the best plan."""
 CHUNK_S = 0.02
 """Seconds per compiled chunk between clock checks."""
+TEMPERATURE = 1.0
+"""Starting temperature of the annealing, in average prizes (falls linearly to 0)."""
 PRIZE_OPERATORS = (
     "use_extended_swap_active",
     "use_relocate_and_make_active",
@@ -492,7 +494,7 @@ def improve_prize_routes(
             continue
         ils.run_chunk(
             cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u, best_r, best_c, best_l,
-            state, n, frac0, min(frac1, 1.0), mean_prize, RESTART_AFTER,
+            state, n, frac0, min(frac1, 1.0), mean_prize * TEMPERATURE, RESTART_AFTER,
             pool_r, pool_c, pool_v, int(POOL_MARGIN * mean_prize),
         )
         done += n
