@@ -27,7 +27,6 @@ import shapely
 from geogrid.errors import InfeasibleError, InputError
 from geogrid.network import DEFAULT_SPEEDS_KMH, StreetNetwork, route_geometry, travel_time_matrix
 from geogrid.solver import improve_prize_routes, solve_routing
-from geogrid.solver_vrptw import solve_vrptw
 
 DAY_S = 86_400
 POLISH_SHARE_ORTOOLS = 0.3
@@ -641,44 +640,24 @@ def solve_patrol(
         if s.revisit_of is not None
     ]
     polish = solution_limit is None and _pure_orienteering(problem)
-    if not gaps and not polish and metaheuristic == "GUIDED_LOCAL_SEARCH" and all(
-        s.required for s in problem.stops
-    ):
-        # every stop required (VRPTW / CVRP): multi-start search + set partitioning of its routes
-        result = solve_vrptw(
-            problem.travel_s,
-            problem.matrix_of_team,
-            problem.start_loc,
-            problem.end_loc,
-            [(t.shift_start_s, t.shift_end_s) for t in problem.teams],
-            service,
-            windows,
-            allowed=allowed,
-            demand=[s.demand for s in problem.stops] + [0] * (n_loc - n),
-            capacity=capacity,
-            time_limit_s=time_limit_s,
-            solution_limit=solution_limit,
-            seed=seed,
-        )
-    else:
-        result = solve_routing(
-            problem.travel_s,
-            problem.matrix_of_team,
-            problem.start_loc,
-            problem.end_loc,
-            [(t.shift_start_s, t.shift_end_s) for t in problem.teams],
-            service,
-            windows,
-            penalties,
-            allowed=allowed,
-            demand=[s.demand for s in problem.stops] + [0] * (n_loc - n),
-            capacity=capacity,
-            min_gaps=gaps,
-            time_limit_s=time_limit_s * (POLISH_SHARE_ORTOOLS if polish else 1.0),
-            solution_limit=solution_limit,
-            seed=seed,
-            metaheuristic=metaheuristic,
-        )
+    result = solve_routing(
+        problem.travel_s,
+        problem.matrix_of_team,
+        problem.start_loc,
+        problem.end_loc,
+        [(t.shift_start_s, t.shift_end_s) for t in problem.teams],
+        service,
+        windows,
+        penalties,
+        allowed=allowed,
+        demand=[s.demand for s in problem.stops] + [0] * (n_loc - n),
+        capacity=capacity,
+        min_gaps=gaps,
+        time_limit_s=time_limit_s * (POLISH_SHARE_ORTOOLS if polish else 1.0),
+        solution_limit=solution_limit,
+        seed=seed,
+        metaheuristic=metaheuristic,
+    )
     if polish and result.found:
         k = problem.matrix_of_team[0]
         cost = problem.travel_s[k] + np.asarray(service, dtype=np.int64)[:, None]

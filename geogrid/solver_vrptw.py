@@ -21,6 +21,11 @@ feasible for one is feasible for all.
 Service starts are recomputed (earliest start, leaving at the shift start)
 and checked against windows and shifts, whichever search or MIP produced
 the routes.
+
+Not used by :func:`geogrid.patrol.solve_patrol` (yet): on the 10 s Solomon
+benchmark (``benchmarks/patrol_solomon.py``) it was not clearly better than
+one OR-Tools search (mean gap 0.90-0.97 % against 0.92-1.04 %, paired runs):
+better on R101 and RC201, worse on RC101, the same on R201.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
 
-from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
+from geogrid.patrol import PatrolPlan, PatrolProblem, Stop, Team, check_plan, schedule_route
 from geogrid.solver import solve_routing
 from geogrid.solver_vrptw import MULTI_START, SINGLE_START, set_partition, solve_vrptw
 
@@ -138,15 +139,15 @@ def test_pipeline_is_deterministic_with_a_solution_limit() -> None:
 
 
 def test_heterogeneous_vehicles_keep_their_shifts_capacities_and_areas() -> None:
-    """Two vehicle classes (short shift / small capacity vs long) and stops only one
-    team may serve: the recombined plan still respects all of it (check_plan)."""
+    """Three vehicle classes (capacity, shift, and one team allowed at some stops):
+    routes are recombined only within a class, and the plan passes check_plan."""
     travel, service, windows, demand, _, _, horizon = synthetic_vrptw(11, n=24, vehicles=4)
     n = travel.shape[1] - 1
     teams = [
         Team("a", shift_start_s=0, shift_end_s=horizon, capacity=60),
         Team("b", shift_start_s=0, shift_end_s=horizon, capacity=60),
-        Team("c", shift_start_s=0, shift_end_s=horizon, capacity=30),
-        Team("d", shift_start_s=0, shift_end_s=horizon, capacity=30),
+        Team("c", shift_start_s=0, shift_end_s=horizon - 500, capacity=30),
+        Team("d", shift_start_s=0, shift_end_s=horizon - 500, capacity=30),
     ]
     stops = [
         Stop(
@@ -156,22 +157,34 @@ def test_heterogeneous_vehicles_keep_their_shifts_capacities_and_areas() -> None
         for i in range(n)
     ]
     problem = PatrolProblem.from_matrix(teams, stops, travel[0], start_loc=[n] * 4, end_loc=[n] * 4)
-    plan = solve_patrol(problem, time_limit_s=30, solution_limit=30, seed=2)
-    assert check_plan(problem, plan) == []
-    served_by = {v.stop: r.team for r in plan.routes for v in r.visits}
-    assert all(served_by[i] == 0 for i in range(3))
+    allowed = [problem.allowed_teams(s) for s in problem.stops] + [None]
+    for plan in (MULTI_START, SINGLE_START):
+        res = solve_vrptw(
+            problem.travel_s, problem.matrix_of_team, problem.start_loc, problem.end_loc,
+            [(t.shift_start_s, t.shift_end_s) for t in teams], service, windows, allowed=allowed,
+            demand=demand, capacity=[t.capacity for t in teams], time_limit_s=30, solution_limit=30,
+            seed=2, plan=plan, rounds=1,
+        )
+        assert res.found
+        routes = tuple(
+            schedule_route(problem, t, order, res.start_time[t], res.service_start[t])
+            for t, order in enumerate(res.routes)
+        )
+        visited = {v.stop for r in routes for v in r.visits}
+        patrol_plan = PatrolPlan(routes, (), sum(problem.stops[i].prize for i in visited), 2, res.solve_s)
+        assert check_plan(problem, patrol_plan) == []
+        assert all(i in res.routes[0] for i in range(3))
 
 
-def test_solve_patrol_time_limit_bounds_the_whole_call() -> None:
-    """With a wall-clock budget the pipeline (searches and MIPs) stays within it."""
+def test_time_limit_bounds_the_whole_call() -> None:
+    """With a wall-clock budget the pipeline (first plan, searches and MIPs) stays within it."""
     travel, service, windows, demand, capacity, vehicles, horizon = synthetic_vrptw(4, n=40, vehicles=6)
-    n = travel.shape[1] - 1
-    teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=horizon, capacity=40) for k in range(vehicles)]
-    stops = [
-        Stop(f"s{i}", required=True, demand=demand[i], window_s=windows[i], dwell_s=service[i])
-        for i in range(n)
-    ]
-    problem = PatrolProblem.from_matrix(teams, stops, travel[0], start_loc=[n] * vehicles, end_loc=[n] * vehicles)
-    plan = solve_patrol(problem, time_limit_s=2.0, seed=1)
-    assert check_plan(problem, plan) == []
-    assert plan.solve_s <= 2.3
+    depot = travel.shape[1] - 1
+    shift = [(0, horizon)] * vehicles
+    t0 = time.perf_counter()
+    res = solve_vrptw(
+        travel, [0] * vehicles, [depot] * vehicles, [depot] * vehicles, shift, service, windows,
+        demand=demand, capacity=capacity, time_limit_s=2.0, seed=1, plan=MULTI_START, rounds=1,
+    )
+    assert time.perf_counter() - t0 <= 2.3
+    check_routes(travel, service, windows, demand, capacity, shift, depot, res)
