@@ -26,12 +26,14 @@ import shapely
 
 from geogrid.errors import InfeasibleError, InputError
 from geogrid.network import DEFAULT_SPEEDS_KMH, StreetNetwork, route_geometry, travel_time_matrix
-from geogrid.solver import improve_prize_routes, solve_routing
+from geogrid.solver import improve_prize_routes, improve_required_routes, solve_routing
 
 DAY_S = 86_400
 POLISH_SHARE_ORTOOLS = 0.3
-"""In pure team orienteering, OR-Tools gets this share of the time, the
-prize-routes local search (:func:`geogrid.solver.improve_prize_routes`) the rest."""
+"""In pure team orienteering and in routing where every stop is required, OR-Tools
+gets this share of the time for a first plan; the compiled searches
+(:func:`geogrid.solver.improve_prize_routes`, :func:`geogrid.solver.improve_required_routes`)
+get the rest."""
 SKIP_WEIGHT = 1_000
 """Penalty per prize point for skipping an optional stop, in seconds of travel.
 
@@ -639,7 +641,9 @@ def solve_patrol(
         for i, s in enumerate(problem.stops)
         if s.revisit_of is not None
     ]
-    polish = solution_limit is None and _pure_orienteering(problem)
+    orienteering = solution_limit is None and _pure_orienteering(problem)
+    required = solution_limit is None and _required_routing(problem)
+    polish = orienteering or required
     result = solve_routing(
         problem.travel_s,
         problem.matrix_of_team,
@@ -658,7 +662,27 @@ def solve_patrol(
         seed=seed,
         metaheuristic=metaheuristic,
     )
-    if polish and result.found:
+    if required and result.found:
+        improved = improve_required_routes(
+            problem.travel_s[problem.matrix_of_team[0]],
+            service,
+            windows,
+            [s.demand for s in problem.stops] + [0] * (n_loc - n),
+            capacity if capacity is not None else [2**40] * len(problem.teams),
+            problem.start_loc,
+            problem.end_loc,
+            [(t.shift_start_s, t.shift_end_s) for t in problem.teams],
+            result.routes,
+            time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
+            seed=seed,
+        )
+        result = dataclasses.replace(
+            result,
+            routes=improved,
+            service_start=tuple(tuple(0 for _ in r) for r in improved),
+            start_time=tuple(t.shift_start_s for t in problem.teams),
+        )
+    if orienteering and result.found:
         k = problem.matrix_of_team[0]
         cost = problem.travel_s[k] + np.asarray(service, dtype=np.int64)[:, None]
         improved = improve_prize_routes(
@@ -704,6 +728,16 @@ def solve_patrol(
     if violations:  # the solver and the checker disagree: never hand out such a plan
         raise InfeasibleError("the solver returned a plan that fails check_plan", violations)
     return plan
+
+
+def _required_routing(problem: PatrolProblem) -> bool:
+    """True for vehicle routing proper: every stop required, one travel matrix, no
+    revisits or team restrictions (windows, dwell and capacities may bind)."""
+    return (
+        problem.n_stops > 0
+        and len(set(problem.matrix_of_team)) == 1
+        and all(s.required and s.revisit_of is None and s.teams is None and s.skill is None for s in problem.stops)
+    )
 
 
 def _pure_orienteering(problem: PatrolProblem) -> bool:

@@ -28,6 +28,7 @@ from ortools.sat.python import cp_model
 from ortools.util import optional_boolean_pb2
 
 from geogrid import solver_ils as ils
+from geogrid import solver_sisr as sisr
 
 UNLIMITED = 2**40
 PACK_AT = (0.5, 0.75, 0.9)
@@ -40,6 +41,9 @@ RESTART_AFTER = 3000
 """Iterations without a new best before the search goes back to the best plan."""
 CHUNK_S = 0.02
 """Seconds per compiled chunk between clock checks."""
+SISR_TEMPERATURE = (1.0, 0.01)
+"""Start and end temperature of :func:`improve_required_routes`, in mean arc lengths of
+the starting plan (falling exponentially over the budget)."""
 TEMPERATURE = 1.0
 """Starting temperature of the annealing, in average prizes (falls linearly to 0)."""
 PRIZE_OPERATORS = (
@@ -501,6 +505,95 @@ def improve_prize_routes(
         if state[5] > POOL_BUFFER // 2:
             drain()
         if max_iterations is None:  # aim at chunks of about CHUNK_S seconds
+            spent = max(time.perf_counter() - now, 1e-6)
+            chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / spent)))
+    return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))
+
+
+def improve_required_routes(
+    travel: np.ndarray,
+    service: Sequence[int],
+    windows: Sequence[tuple[int, int] | None],
+    demand: Sequence[int],
+    capacity: Sequence[int],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    shift: Sequence[tuple[int, int]],
+    routes: Sequence[Sequence[int]],
+    *,
+    time_limit_s: float = 5.0,
+    seed: int = 0,
+    max_iterations: int | None = None,
+) -> tuple[tuple[int, ...], ...]:
+    """Shorten a plan that must serve every stop: ruin and recreate (SISR).
+
+    ``travel[a, b]`` is one travel-time matrix for every vehicle; a stop's
+    service starts inside its window (None: any time) and lasts ``service``;
+    vehicle v leaves ``starts[v]`` no earlier than ``shift[v][0]``, reaches
+    ``ends[v]`` no later than ``shift[v][1]`` and carries at most
+    ``capacity[v]``. Starting from ``routes`` (OR-Tools' feasible answer) it
+    runs :mod:`geogrid.solver_sisr` in short chunks and returns the shortest
+    plan seen (every stop still served). Deterministic for a seed when
+    ``max_iterations`` stops it before the time limit; the first call after
+    installing compiles the search (numba), before the clock starts.
+    """
+    sisr.warm_up()
+    t_start = time.perf_counter()
+    travel = np.ascontiguousarray(travel, dtype=np.int64)
+    n_nodes = travel.shape[0]
+    n_routes = len(starts)
+    service_a = np.ascontiguousarray(service, dtype=np.int64)
+    w_open = np.asarray([w[0] if w is not None else 0 for w in windows], dtype=np.int64)
+    w_close = np.asarray([w[1] if w is not None else UNLIMITED for w in windows], dtype=np.int64)
+    demand_a = np.ascontiguousarray(demand, dtype=np.int64)
+    cap = np.ascontiguousarray(capacity, dtype=np.int64)
+    lo = np.asarray([s[0] for s in shift], dtype=np.int64)
+    hi = np.asarray([s[1] for s in shift], dtype=np.int64)
+    served = sorted(int(i) for r in routes for i in r)
+    if not served:
+        return tuple(tuple(int(i) for i in r) for r in routes)
+    cand = np.asarray(served, dtype=np.int64)
+    # neighbours of each stop among the stops, nearest first (both directions)
+    near = travel[np.ix_(cand, cand)] + travel[np.ix_(cand, cand)].T
+    adj = np.zeros((n_nodes, len(cand)), dtype=np.int64)
+    adj[cand] = cand[np.argsort(near, axis=1, kind="stable")]
+    far = np.zeros(n_nodes, dtype=np.float64)
+    far[cand] = travel[int(starts[0]), cand]
+    width = len(cand) + 2
+    cur_r = np.zeros((n_routes, width), dtype=np.int64)
+    cur_c = np.zeros(n_routes, dtype=np.int64)
+    for v, (s, r, e) in enumerate(zip(starts, routes, ends, strict=True)):
+        path = [int(s), *map(int, r), int(e)]
+        cur_r[v, : len(path)] = path
+        cur_c[v] = len(path)
+    total = sum(int(sisr.route_cost(travel, cur_r[v], cur_c[v])) for v in range(n_routes))
+    best_r, best_c = cur_r.copy(), cur_c.copy()
+    state = np.array([total, total], dtype=np.int64)
+    arcs = len(cand) + int((cur_c > 2).sum())
+    mean_arc = max(total / max(arcs, 1), 1.0)
+    sisr.seed(int(seed))
+    done, chunk = 0, 16 if max_iterations is None else 256
+    deadline = t_start + time_limit_s
+    while True:
+        now = time.perf_counter()
+        if max_iterations is not None:
+            if done >= max_iterations:
+                break
+            n = min(chunk, max_iterations - done)
+            frac0, frac1 = done / max_iterations, (done + n) / max_iterations
+        else:
+            if now >= deadline:
+                break
+            n = chunk
+            frac0 = (now - t_start) / time_limit_s
+            frac1 = min(frac0 + CHUNK_S / time_limit_s, 1.0)
+        sisr.run_chunk(
+            travel, service_a, w_open, w_close, demand_a, lo, hi, cap, adj, cand, far,
+            cur_r, cur_c, best_r, best_c, state, n, frac0, frac1,
+            SISR_TEMPERATURE[0] * mean_arc, SISR_TEMPERATURE[1] * mean_arc,
+        )
+        done += n
+        if max_iterations is None:
             spent = max(time.perf_counter() - now, 1e-6)
             chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / spent)))
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))

@@ -7,7 +7,13 @@ import itertools
 import numpy as np
 import pytest
 
-from geogrid.solver import improve_prize_routes, pack_routes, solve_covering, solve_routing
+from geogrid.solver import (
+    improve_prize_routes,
+    improve_required_routes,
+    pack_routes,
+    solve_covering,
+    solve_routing,
+)
 
 
 def line_matrix(n: int) -> np.ndarray:
@@ -163,3 +169,57 @@ def test_pack_routes_matches_brute_force(seed: int) -> None:
     assert len(stops) == len(set(stops))
     assert sum(columns[k][0] == 0 for k in chosen) <= 2 and sum(columns[k][0] == 1 for k in chosen) <= 1
     assert sum(columns[k][2] for k in chosen) == best
+
+
+def _vrptw(seed: int):
+    """Random VRPTW: 30 stops with windows, service, demand; depot 30; 8 vehicles of capacity 20."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (31, 2))
+    travel = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
+    opens = rng.integers(0, 400, 30)
+    windows = [(int(o), int(o) + int(w)) for o, w in zip(opens, rng.integers(80, 250, 30), strict=True)] + [None]
+    service = [*rng.integers(5, 15, 30).tolist(), 0]
+    demand = [*rng.integers(1, 6, 30).tolist(), 0]
+    return travel, windows, service, demand
+
+
+def _check_routes(travel, windows, service, demand, routes, shift, cap) -> int:
+    """Independent check: every stop once, windows, shift and capacity hold; returns total travel."""
+    assert sorted(i for r in routes for i in r) == list(range(30))
+    total = 0
+    for r in routes:
+        t, loc = shift[0], 30
+        assert sum(demand[i] for i in r) <= cap
+        for i in r:
+            t = max(t + service[loc] + travel[loc, i], windows[i][0])
+            assert t <= windows[i][1]
+            total += travel[loc, i]
+            loc = i
+        t += service[loc] + travel[loc, 30]
+        total += travel[loc, 30]
+        assert t <= shift[1]
+    return int(total)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_required_routes_search_keeps_every_constraint_and_shortens(seed: int) -> None:
+    """From OR-Tools' first plan, the ruin-and-recreate search serves every stop within windows,
+    shift and capacity, and its plan is never longer; the same seed gives the same routes."""
+    travel, windows, service, demand = _vrptw(seed)
+    shift, cap = (0, 900), 20
+    start = solve_routing(
+        travel[None], [0] * 8, [30] * 8, [30] * 8, [shift] * 8, service, windows, [None] * 31,
+        demand=demand, capacity=[cap] * 8, time_limit_s=5, solution_limit=1,
+    )
+    assert start.found
+    before = _check_routes(travel, windows, service, demand, start.routes, shift, cap)
+    runs = [
+        improve_required_routes(
+            travel, service, windows, demand, [cap] * 8, [30] * 8, [30] * 8, [shift] * 8, start.routes,
+            time_limit_s=60, seed=4, max_iterations=2000,
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    after = _check_routes(travel, windows, service, demand, runs[0], shift, cap)
+    assert after < before
