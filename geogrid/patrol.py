@@ -662,6 +662,7 @@ def solve_patrol(
         seed=seed,
         metaheuristic=metaheuristic,
     )
+    improved = None
     if required and result.found:
         improved = improve_required_routes(
             problem.travel_s[problem.matrix_of_team[0]],
@@ -676,17 +677,10 @@ def solve_patrol(
             time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
             seed=seed,
         )
-        result = dataclasses.replace(
-            result,
-            routes=improved,
-            service_start=tuple(tuple(0 for _ in r) for r in improved),
-            start_time=tuple(t.shift_start_s for t in problem.teams),
-        )
-    if orienteering and result.found:
+    elif orienteering and result.found:
         k = problem.matrix_of_team[0]
-        cost = problem.travel_s[k] + np.asarray(service, dtype=np.int64)[:, None]
         improved = improve_prize_routes(
-            cost,
+            problem.travel_s[k] + np.asarray(service, dtype=np.int64)[:, None],
             problem.start_loc,
             problem.end_loc,
             [t.shift_end_s - t.shift_start_s for t in problem.teams],
@@ -695,6 +689,7 @@ def solve_patrol(
             time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
             seed=seed,
         )
+    if improved is not None:  # orders only: times are scheduled below from the shift start
         result = dataclasses.replace(
             result,
             routes=improved,

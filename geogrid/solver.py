@@ -18,7 +18,7 @@ seed with the same ``solution_limit`` gives the same routes. A pure
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -357,6 +357,24 @@ def pack_routes(
     return [k for k in range(len(columns)) if solver.value(x[k])]
 
 
+def _chunks(
+    t_start: float, time_limit_s: float, max_iterations: int | None, chunk: int
+) -> Iterator[tuple[int, float, float]]:
+    """Split a budget into chunks for a compiled search: yields (iterations, share of
+    the budget at the chunk's start, at its end) until the time or the iteration limit
+    is spent. With a time limit each chunk is sized to take about CHUNK_S seconds."""
+    if max_iterations is not None:
+        for done in range(0, max_iterations, chunk):
+            n = min(chunk, max_iterations - done)
+            yield n, done / max_iterations, (done + n) / max_iterations
+        return
+    while (now := time.perf_counter()) < t_start + time_limit_s:
+        share = (now - t_start) / time_limit_s
+        yield chunk, share, min(share + CHUNK_S / time_limit_s, 1.0)
+        spent = max(time.perf_counter() - now, 1e-6)
+        chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / spent)))
+
+
 def improve_prize_routes(
     cost: np.ndarray,
     starts: Sequence[int],
@@ -476,37 +494,18 @@ def improve_prize_routes(
             state[:5] = (p, ln, p, ln, 0)
 
     pack_at = list(PACK_AT)
-    done, chunk = 0, 8 if max_iterations is None else 64
-    deadline = t_start + time_limit_s
-    while True:
-        now = time.perf_counter()
-        if max_iterations is not None:
-            if done >= max_iterations:
-                break
-            n = min(chunk, max_iterations - done)
-            frac0, frac1 = done / max_iterations, (done + n) / max_iterations
-        else:
-            if now >= deadline:
-                break
-            n = chunk
-            frac0 = (now - t_start) / time_limit_s
-            frac1 = frac0 + CHUNK_S / time_limit_s
-        if pack_at and frac0 >= pack_at[0]:
+    for n, share0, share1 in _chunks(t_start, time_limit_s, max_iterations, 8 if max_iterations is None else 64):
+        ils.run_chunk(
+            cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u, best_r, best_c, best_l,
+            state, n, share0, share1, mean_prize * TEMPERATURE, RESTART_AFTER,
+            pool_r, pool_c, pool_v, int(POOL_MARGIN * mean_prize),
+        )
+        if state[5] > POOL_BUFFER // 2:
+            drain()
+        if pack_at and share1 >= pack_at[0]:
             pack_at.pop(0)
             drain()
             pack()
-            continue
-        ils.run_chunk(
-            cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u, best_r, best_c, best_l,
-            state, n, frac0, min(frac1, 1.0), mean_prize * TEMPERATURE, RESTART_AFTER,
-            pool_r, pool_c, pool_v, int(POOL_MARGIN * mean_prize),
-        )
-        done += n
-        if state[5] > POOL_BUFFER // 2:
-            drain()
-        if max_iterations is None:  # aim at chunks of about CHUNK_S seconds
-            spent = max(time.perf_counter() - now, 1e-6)
-            chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / spent)))
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))
 
 
@@ -572,28 +571,10 @@ def improve_required_routes(
     arcs = len(cand) + int((cur_c > 2).sum())
     mean_arc = max(total / max(arcs, 1), 1.0)
     sisr.seed(int(seed))
-    done, chunk = 0, 16 if max_iterations is None else 256
-    deadline = t_start + time_limit_s
-    while True:
-        now = time.perf_counter()
-        if max_iterations is not None:
-            if done >= max_iterations:
-                break
-            n = min(chunk, max_iterations - done)
-            frac0, frac1 = done / max_iterations, (done + n) / max_iterations
-        else:
-            if now >= deadline:
-                break
-            n = chunk
-            frac0 = (now - t_start) / time_limit_s
-            frac1 = min(frac0 + CHUNK_S / time_limit_s, 1.0)
+    for n, share0, share1 in _chunks(t_start, time_limit_s, max_iterations, 16 if max_iterations is None else 256):
         sisr.run_chunk(
             travel, service_a, w_open, w_close, demand_a, lo, hi, cap, adj, cand, far,
-            cur_r, cur_c, best_r, best_c, state, n, frac0, frac1,
+            cur_r, cur_c, best_r, best_c, state, n, share0, share1,
             SISR_TEMPERATURE[0] * mean_arc, SISR_TEMPERATURE[1] * mean_arc,
         )
-        done += n
-        if max_iterations is None:
-            spent = max(time.perf_counter() - now, 1e-6)
-            chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / spent)))
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))
