@@ -357,6 +357,20 @@ def pack_routes(
     return [k for k in range(len(columns)) if solver.value(x[k])]
 
 
+def _path_arrays(
+    starts: Sequence[int], routes: Sequence[Sequence[int]], ends: Sequence[int], width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Routes as the compiled searches hold them: one row per vehicle, start node
+    first and end node last, and the number of nodes in each row."""
+    paths = np.zeros((len(starts), width), dtype=np.int64)
+    count = np.zeros(len(starts), dtype=np.int64)
+    for v, (s, r, e) in enumerate(zip(starts, routes, ends, strict=True)):
+        path = [int(s), *map(int, r), int(e)]
+        paths[v, : len(path)] = path
+        count[v] = len(path)
+    return paths, count
+
+
 def _chunks(
     t_start: float, time_limit_s: float, max_iterations: int | None, chunk: int
 ) -> Iterator[tuple[int, float, float]]:
@@ -414,12 +428,7 @@ def improve_prize_routes(
         return tuple(tuple(int(i) for i in r) for r in routes)
     in_cand = set(cand.tolist())
     width = len(cand) + len([i for r in routes for i in r if int(i) not in in_cand]) + 2
-    cur_r = np.zeros((n_routes, width), dtype=np.int64)
-    cur_c = np.zeros(n_routes, dtype=np.int64)
-    for v, (s, r, e) in enumerate(zip(starts, routes, ends, strict=True)):
-        path = [int(s), *map(int, r), int(e)]
-        cur_r[v, : len(path)] = path
-        cur_c[v] = len(path)
+    cur_r, cur_c = _path_arrays(starts, routes, ends, width)
     cur_l = np.zeros(n_routes, dtype=np.int64)
     cur_u = np.zeros(len(prize), dtype=np.bool_)
     for v in range(n_routes):
@@ -559,12 +568,7 @@ def improve_required_routes(
     far = np.zeros(n_nodes, dtype=np.float64)
     far[cand] = travel[int(starts[0]), cand]
     width = len(cand) + 2
-    cur_r = np.zeros((n_routes, width), dtype=np.int64)
-    cur_c = np.zeros(n_routes, dtype=np.int64)
-    for v, (s, r, e) in enumerate(zip(starts, routes, ends, strict=True)):
-        path = [int(s), *map(int, r), int(e)]
-        cur_r[v, : len(path)] = path
-        cur_c[v] = len(path)
+    cur_r, cur_c = _path_arrays(starts, routes, ends, width)
     total = sum(int(sisr.route_cost(travel, cur_r[v], cur_c[v])) for v in range(n_routes))
     best_r, best_c = cur_r.copy(), cur_c.copy()
     state = np.array([total, total], dtype=np.int64)
