@@ -357,6 +357,13 @@ def pack_routes(
     return [k for k in range(len(columns)) if solver.value(x[k])]
 
 
+def warm_up_searches() -> None:
+    """Compile (or load from numba's disk cache) both compiled searches now, e.g. in a
+    background thread when a server starts, so the first plan does not wait for it."""
+    ils.warm_up()
+    sisr.warm_up()
+
+
 def _path_arrays(
     starts: Sequence[int], routes: Sequence[Sequence[int]], ends: Sequence[int], width: int
 ) -> tuple[np.ndarray, np.ndarray]:

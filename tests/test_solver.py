@@ -223,3 +223,12 @@ def test_required_routes_search_keeps_every_constraint_and_shortens(seed: int) -
     assert runs[0] == runs[1]
     after = _check_routes(travel, windows, service, demand, runs[0], shift, cap)
     assert after < before
+
+
+def test_warm_up_searches_compiles_both_kernels() -> None:
+    """After warm_up_searches both compiled searches are ready (no compile in the first plan)."""
+    from geogrid import solver_ils, solver_sisr
+    from geogrid.solver import warm_up_searches
+
+    warm_up_searches()
+    assert solver_ils._warm and solver_sisr._warm

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,13 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Flask, str, int]]:
 
 
 def test_demo_flag_builds_the_demo_then_serves(tmp_path: Path, served, monkeypatch):
-    """--demo builds the missing demo area, prints the URL and serves that folder."""
+    """--demo builds the missing demo area, prints the URL and serves that folder; the
+    route searches are compiled in a background thread while the server starts."""
     monkeypatch.chdir(tmp_path)
+    warmed = threading.Event()
+    monkeypatch.setattr("webmap.__main__.warm_up_searches", warmed.set)
     res = CliRunner().invoke(main, ["--demo", "--port", "5099"])
+    assert warmed.wait(10)
     assert res.exit_code == 0, res.output
     assert "building the demo area" in res.output
     assert "http://127.0.0.1:5099/" in res.output

@@ -14,11 +14,13 @@ production (gunicorn) command.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import click
 
 from geogrid.errors import GeogridError
+from geogrid.solver import warm_up_searches
 from webmap import create_app
 from webmap.maps import BASEMAPS
 from webmap.users import ROLES, UserStore
@@ -64,6 +66,8 @@ def main(ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port:
     if "FLASK_SESSION_COOKIE_SECURE" not in os.environ:
         config["SESSION_COOKIE_SECURE"] = False  # the development server speaks plain http
     app = create_app(config)
+    # compile the route searches while the server starts, not in the first plan job
+    threading.Thread(target=warm_up_searches, name="warm-up-searches", daemon=True).start()
     click.echo(f"geogrid web app on {area_dir}: http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
