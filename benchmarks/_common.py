@@ -78,3 +78,13 @@ def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
         result = func()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def warm_up_searches_untimed() -> None:
+    """Compile our numba searches (or load them from the disk cache) before any timed
+    solve, as PyVRP's C++ was compiled when it was built; prints how long it took."""
+    from geogrid.solver import warm_up_searches
+
+    t0 = time.perf_counter()
+    warm_up_searches()
+    print(f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)")

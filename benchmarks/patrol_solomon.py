@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import warm_up_searches_untimed
 
 from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
-from geogrid.solver_sisr import warm_up
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "solomon_vrptw"
 SCALE = 1000
@@ -128,11 +128,7 @@ def main() -> int:
         return 0
     names = sorted(p.stem for p in DATA.glob("*.txt")) if args.all else args.instances.split(",")
     ref = bks()
-    # numba compiles our search on its first call after install (cached on disk since);
-    # done here, outside every timed solve, as PyVRP's C++ was compiled when it was built
-    t0 = time.perf_counter()
-    warm_up()
-    print(f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)")
+    warm_up_searches_untimed()
     print(f"# Solomon VRPTW, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}")
     print("| instance | BKS (distance) | ours | routes | gap % | PyVRP | routes | PyVRP gap % |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

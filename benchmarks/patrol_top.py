@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import warm_up_searches_untimed
 
 from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
-from geogrid.solver_ils import warm_up
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "top_chao"
 SCALE = 1000
@@ -128,11 +128,7 @@ def main() -> int:
     if args.all:
         names = sorted(p.stem for s in SETS.values() for p in (DATA / s).glob("p*.txt"))
     chao = chao_scores()
-    # numba compiles our search on its first call after install (cached on disk since);
-    # done here, outside every timed solve, as PyVRP's C++ was compiled when it was built
-    t0 = time.perf_counter()
-    warm_up()
-    print(f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)")
+    warm_up_searches_untimed()
     print(f"# TOP, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}")
     print("| instance | n | m | tmax | ours | ours s | PyVRP | PyVRP s | Chao 1996 | ours - PyVRP | ours - Chao |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
