@@ -9,6 +9,11 @@ It sees numbers only (STYLE: geometry -> matrix -> model). Two models:
 * :func:`solve_covering` - maximal covering location (MCLP) as a MIP with
   some facilities fixed open.
 
+OR-Tools' routes are then improved by two searches compiled with numba:
+:func:`improve_prize_routes` (team orienteering, :mod:`geogrid.solver_ils`,
+with CP-SAT set packing of pooled routes, :func:`pack_routes`) and
+:func:`improve_required_routes` (every stop required, :mod:`geogrid.solver_sisr`).
+
 Determinism: the ``seed`` permutes the order in which nodes are handed to
 the routing model (OR-Tools routing has no seed of its own), so the same
 seed with the same ``solution_limit`` gives the same routes. A pure
