@@ -88,3 +88,16 @@ def warm_up_searches_untimed() -> None:
     t0 = time.perf_counter()
     warm_up_searches()
     print(f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)")
+
+
+def solve_pyvrp_timed(model: Any, locs: list[Any], matrix: np.ndarray, time_s: float, seed: int) -> tuple[Any, float]:
+    """Give a PyVRP model ``matrix`` as distance and duration between all ``locs``, solve it
+    for ``time_s`` seconds; returns (result, wall seconds)."""
+    from pyvrp.stop import MaxRuntime
+
+    for a, la in enumerate(locs):
+        for b, lb in enumerate(locs):
+            model.add_edge(la, lb, distance=int(matrix[a, b]), duration=int(matrix[a, b]))
+    t0 = time.perf_counter()
+    res = model.solve(stop=MaxRuntime(time_s), seed=seed, display=False)
+    return res, time.perf_counter() - t0

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import warm_up_searches_untimed
+from _common import solve_pyvrp_timed, warm_up_searches_untimed
 
 from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
 
@@ -88,7 +88,6 @@ def solve_ours(rows: np.ndarray, vehicles: int, capacity: int, time_s: float, se
 
 def solve_pyvrp(rows: np.ndarray, vehicles: int, capacity: int, time_s: float, seed: int) -> tuple[float, int, float]:
     from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
 
     d = np.rint(real_matrix(rows) * SCALE).astype(np.int64)
     model = Model()
@@ -99,12 +98,7 @@ def solve_pyvrp(rows: np.ndarray, vehicles: int, capacity: int, time_s: float, s
     for i in range(1, len(rows)):
         model.add_client(locs[i], delivery=int(rows[i, 2]), service_duration=int(rows[i, 5] * SCALE),
                          tw_early=int(rows[i, 3] * SCALE), tw_late=int(rows[i, 4] * SCALE))
-    for a, la in enumerate(locs):
-        for b, lb in enumerate(locs):
-            model.add_edge(la, lb, distance=int(d[a, b]), duration=int(d[a, b]))
-    t0 = time.perf_counter()
-    res = model.solve(stop=MaxRuntime(time_s), seed=seed, display=False)
-    wall = time.perf_counter() - t0
+    res, wall = solve_pyvrp_timed(model, locs, d, time_s, seed)
     if not res.is_feasible():
         return float("nan"), 0, wall
     # PyVRP's own length on the integer matrix (x 1000, rounded), back in instance units

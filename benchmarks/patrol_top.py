@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import warm_up_searches_untimed
+from _common import solve_pyvrp_timed, warm_up_searches_untimed
 
 from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
 
@@ -78,7 +78,6 @@ def solve_ours(problem: PatrolProblem, time_s: float, seed: int) -> tuple[int, f
 
 def solve_pyvrp(m: int, tmax: float, xy: np.ndarray, scores: np.ndarray, time_s: float, seed: int) -> tuple[int, float]:
     from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
 
     n = len(xy)
     d = integer_matrix(xy)
@@ -91,12 +90,7 @@ def solve_pyvrp(m: int, tmax: float, xy: np.ndarray, scores: np.ndarray, time_s:
     )
     for i in range(1, n - 1):
         model.add_client(locs[i], prize=int(scores[i]) * 10**6, required=False)
-    for ia, a in enumerate(locs):
-        for ib, b in enumerate(locs):
-            model.add_edge(a, b, distance=int(d[ia, ib]), duration=int(d[ia, ib]))
-    t0 = time.perf_counter()
-    res = model.solve(stop=MaxRuntime(time_s), seed=seed, display=False)
-    wall = time.perf_counter() - t0
+    res, wall = solve_pyvrp_timed(model, locs, d, time_s, seed)
     if not res.is_feasible():
         return 0, wall
     return int(res.best.prizes()) // 10**6, wall
