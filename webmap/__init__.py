@@ -68,11 +68,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
 
-    from webmap import api, auth, errors, jobs, patrol, planner, public
+    from webmap import auth, errors
+    from webmap.views import api, jobs, patrol, planner, public
+    from webmap.views import auth as auth_views
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(auth.bp)
+    app.register_blueprint(auth_views.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(planner.api)
     app.register_blueprint(patrol.bp)

@@ -1,4 +1,4 @@
-"""Sign-in, roles and CSRF: the ``auth`` blueprint (/login, /logout) and the guards.
+"""Sessions, roles and CSRF: the guards every view uses (sign-in pages: :mod:`webmap.views.auth`).
 
 * Sessions are Flask's signed cookie (HttpOnly, SameSite=Lax, Secure unless
   ``SESSION_COOKIE_SECURE`` is False for plain-http development); the account
@@ -16,21 +16,16 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import (
-    Blueprint,
     Flask,
     abort,
     current_app,
     g,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -38,18 +33,9 @@ from flask import (
 
 from webmap.users import User, UserStore
 
-bp = Blueprint("auth", __name__)
-
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-#: failed sign-ins per user name before it is refused for LOCKOUT_S (in this process)
-MAX_FAILURES = 5
-LOCKOUT_S = 600
-_FAILURES: dict[str, list[float]] = {}
-_FAILURES_LOCK = threading.Lock()
-#: landing page per role after sign-in
-HOME = {"team_leader": "patrol.index", "planner": "planner.editor", "admin": "planner.editor"}
 
 
 def user_store() -> UserStore:
@@ -103,62 +89,6 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             return view(*args, **kwargs)
         return guarded
     return decorate
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlparse(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    error = ""
-    status = 200
-    if request.method == "POST":
-        name = request.form.get("username", "").strip()
-        if _locked_out(name):
-            abort(429, description=f"too many wrong passwords for {name!r}; wait "
-                                   f"{LOCKOUT_S // 60} minutes or ask an admin")
-        user = user_store().authenticate(name, request.form.get("password", ""))
-        _count_attempt(name, ok=user is not None)
-        if user is None:
-            error = "用户名或密码不正确，或账户已停用。 Wrong user name or password, or the account is disabled."
-            status = 401
-        else:
-            session.clear()
-            session.permanent = True  # PERMANENT_SESSION_LIFETIME (12 h by default), then sign in again
-            session["user"] = user.username
-            session["pw"] = user.password_hash[-16:]  # a password change ends old sessions
-            csrf_token()
-            target = _safe_next(request.args.get("next")) or url_for(HOME[user.role])
-            return redirect(target)
-    return render_template("auth/login.html", error=error, user=current_user()), status
-
-
-def _locked_out(name: str) -> bool:
-    now = time.time()
-    with _FAILURES_LOCK:
-        recent = [t for t in _FAILURES.get(name, []) if now - t < LOCKOUT_S]
-        _FAILURES[name] = recent
-        return len(recent) >= MAX_FAILURES
-
-
-def _count_attempt(name: str, ok: bool) -> None:
-    with _FAILURES_LOCK:
-        if ok:
-            _FAILURES.pop(name, None)
-        else:
-            _FAILURES.setdefault(name, []).append(time.time())
-
-
-@bp.post("/logout")
-def logout():
-    session.clear()
-    return redirect(url_for("public.index"))
 
 
 def secret_key_for(app: Flask) -> str:

@@ -2,7 +2,7 @@
 
 ``runner_of(app).submit(kind, owner, fn, *args)`` starts ``fn(progress, *args)``
 on a worker thread and returns a job id at once; the page polls
-``GET /api/jobs/<id>`` (see :mod:`webmap.planner` and :mod:`webmap.patrol`)
+``GET /api/jobs/<id>`` (see :mod:`webmap.views.planner` and :mod:`webmap.views.patrol`)
 for ``{"state": "queued|running|done|failed", "progress": 0..1, "message",
 "result", "error"}``. ``fn`` calls ``progress(fraction, message)`` as it goes.
 Jobs live in memory: a restart forgets them (their results are files on disk).
@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app
+from flask import Flask
 
 from geogrid.errors import GeogridError
 
@@ -121,21 +121,3 @@ def runner_of(app: Flask) -> JobRunner:
     if runner is None:
         runner = app.extensions.setdefault(_EXTENSION, JobRunner(int(app.config.get("JOB_WORKERS", 1))))
     return runner
-
-
-bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
-
-
-@bp.get("/<job_id>")
-def status(job_id: str):
-    """Progress of one job, for the user who started it (or an admin)."""
-    from webmap.auth import current_user
-
-    user = current_user()
-    if user is None:
-        abort(401, description="sign in first (POST /login)")
-    job = runner_of(current_app).get(job_id)
-    shared = job is not None and job.kind == "patrol" and user.may("team_leader")  # one plan per shift
-    if job is None or (job.owner != user.username and user.role != "admin" and not shared):
-        abort(404, description=f"no job {job_id} of yours (jobs are forgotten on restart)")
-    return job.as_json()

@@ -1,4 +1,4 @@
-"""webmap.patrol: team leaders compute tonight's plan in the background and open, print, download it.
+"""webmap.views.patrol: team leaders compute tonight's plan in the background and open, print, download it.
 
 One demo area (built once per module) and one short solve (1 s limit,
 tests/data/patrol/small.toml) shared by the tests.
