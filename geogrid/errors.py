@@ -51,3 +51,7 @@ class InfeasibleError(GeogridError, ValueError):
         if self.reasons:
             text = message + "\n" + "\n".join(f"  - {r}" for r in self.reasons)
         super().__init__(text)
+
+
+class InternalError(GeogridError, RuntimeError):
+    """A bug in geogrid: the message says what to report."""
