@@ -29,3 +29,36 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
         write_csv_atomic(path, [["new"]])
     assert path.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["m.csv"]
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=HYPERLINK(\"http://evil.example\",\"click\")", "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("\tTAB", "'\tTAB"),
+    ("\rCR", "'\rCR"),
+    ("-12", "-12"),
+    ("-3.5", "-3.5"),
+    ("+7", "+7"),
+    ("1e-3", "1e-3"),
+    (-4, "-4"),
+    (2.5, "2.5"),
+    ("海淀 = 北京", "海淀 = 北京"),
+])
+def test_formula_cells_are_neutralised(tmp_path, cell, written):
+    """A text cell a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
+    path = tmp_path / "m.csv"
+    write_csv_atomic(path, [["name"], [cell]])
+    assert path.read_bytes().decode("utf-8").split("\n")[1] == written
+
+
+def test_frame_csv_neutralises_and_keeps_numbers():
+    """DataFrames written through frame_csv get the same treatment (reports, rejects, releases)."""
+    import pandas as pd
+
+    from geogrid.io.tables import frame_csv
+
+    text = frame_csv(pd.DataFrame({"name": ["=1+1", "ok"], "count": [-3, 4]}), bom=True)
+    assert text.startswith("\ufeffname,count\n")
+    assert text.splitlines()[1:] == ["'=1+1,-3", "ok,4"]

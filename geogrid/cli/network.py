@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 
 import click
@@ -61,8 +59,9 @@ def network_matrix(
     for oid, row in zip(origins["id"].astype(str), result.seconds, strict=True):
         rows.append([oid, *(f"{s / 60:.1f}" for s in row)])
     if out_csv is None:
-        writer = csv.writer(sys.stdout)
-        writer.writerows(rows)
+        from geogrid.io.tables import csv_text
+
+        click.echo(csv_text(rows), nl=False)
     else:
         from geogrid.io.tables import write_csv_atomic
 
