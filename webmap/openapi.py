@@ -1,8 +1,14 @@
-"""The OpenAPI 3.1 document of the JSON API (hand-written; served at ``/api/openapi.json``)."""
+"""The OpenAPI 3.1 document of the JSON API (served at ``/api/openapi.json``).
+
+Paths and API schemas are written here; the workspace layer schemas come from
+the layer models (:func:`geogrid.layers.json_schemas`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from geogrid.layers import json_schemas
 
 _FILTERS: list[dict[str, Any]] = [
     {"name": "from", "in": "query", "required": False,
@@ -127,6 +133,8 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                 "Error": _json("#/components/schemas/Error", "error"),
             },
             "schemas": {
+                # workspace layer features, from the same pydantic models as the checks
+                **json_schemas(ref_prefix="#/components/schemas/"),
                 "Error": {
                     "type": "object", "required": ["error"],
                     "properties": {"error": {

@@ -1,8 +1,7 @@
-"""Tests for geogrid.layers: layer specs, feature validation and docs/LAYERS.md."""
+"""Tests for geogrid.layers.checks: feature and frame validation against a layer spec."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -11,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, mapping
 
-from geogrid.errors import InputError
 from geogrid.layers import (
     SPECS,
     Problem,
@@ -19,92 +17,16 @@ from geogrid.layers import (
     check_coordinates,
     check_value,
     errors_in,
-    get_spec,
-    render_markdown,
-    spec_for_file,
     validate_features,
     validate_layer,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 SQUARE = Polygon([(116.35, 39.99), (116.352, 39.99), (116.352, 39.992), (116.35, 39.992)])
 
 
 def grid(props: dict[str, Any], geom: Any = SQUARE) -> dict[str, Any]:
     """A grids feature dict."""
     return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
-
-
-def test_layers_md_is_up_to_date() -> None:
-    """docs/LAYERS.md equals render_markdown(SPECS); regenerate it when this fails."""
-    text = (ROOT / "docs" / "LAYERS.md").read_text(encoding="utf-8")
-    assert text == render_markdown(SPECS), (
-        'docs/LAYERS.md is stale: run python -c "from geogrid.layers import render_markdown; '
-        "open('docs/LAYERS.md', 'w', encoding='utf-8').write(render_markdown())\""
-    )
-
-
-def test_every_workspace_layer_has_a_spec() -> None:
-    """SPECS documents every layer of the area workspace in docs/ARCHITECTURE.md."""
-    assert set(SPECS) == {
-        "boundary",
-        "communities",
-        "grids",
-        "buildings",
-        "places",
-        "incidents",
-        "teams",
-        "nodes",
-        "edges",
-    }
-    for name, spec in SPECS.items():
-        assert spec.name == name
-        assert spec.description and spec.geometry_types
-        assert all(p.description for p in spec.properties), f"{name}: describe every property"
-        names = [p.name for p in spec.properties]
-        assert len(names) == len(set(names)), f"{name}: property listed twice"
-        if spec.id_property is not None:
-            assert spec.property(spec.id_property).unique
-
-
-def test_units_match_the_suffixes() -> None:
-    """A property named *_m, *_m2 or *_kmh carries the unit its suffix names."""
-    suffix_units = {"_m": "m", "_m2": "m²", "_kmh": "km/h"}
-    for spec in SPECS.values():
-        for prop in spec.properties:
-            for suffix, unit in suffix_units.items():
-                if prop.name.endswith(suffix):
-                    assert prop.unit == unit, f"{spec.name}.{prop.name}"
-
-
-def test_edges_spec_follows_the_network_contract() -> None:
-    """The edges spec requires exactly the columns of 'Street network frames'."""
-    edges = SPECS["edges"]
-    assert {p.name for p in edges.required} == {
-        "u",
-        "v",
-        "way_id",
-        "highway",
-        "length_m",
-        "walk",
-        "bike",
-        "drive",
-        "oneway_bike",
-        "oneway_drive",
-    }
-    assert [p.name for p in edges.optional] == ["name"]
-    assert edges.geometry_types == ("LineString",)
-
-
-def test_spec_lookup() -> None:
-    """get_spec names the known layers on a typo; spec_for_file maps workspace paths."""
-    with pytest.raises(InputError, match="unknown layer 'grid'.*grids"):
-        get_spec("grid")
-    assert spec_for_file("layers/schools.geojson").name == "places"
-    assert spec_for_file("network/edges.geojson").name == "edges"
-    assert spec_for_file("grids.geojson").name == "grids"
-    with pytest.raises(InputError, match="not a workspace layer file"):
-        spec_for_file("notes.txt")
 
 
 def test_problem_reads_as_one_actionable_line() -> None:
@@ -180,17 +102,6 @@ def test_check_value_explains_bad_values(prop: PropertySpec, value: object, frag
 def test_check_value_accepts_good_values(prop: PropertySpec, value: object) -> None:
     """Values that follow the rule pass (whole floats count as whole numbers)."""
     assert check_value(value, prop) is None
-
-
-def test_rule_reads_as_a_sentence() -> None:
-    """PropertySpec.rule() says type, allowed values, range and unit."""
-    assert SPECS["teams"].property("speed_kmh").rule() == (
-        "speed_kmh must be a number > 0 and <= 120 (km/h)"
-    )
-    assert SPECS["teams"].property("mode").rule() == (
-        "mode must be text, one of 'walk', 'bike', 'drive'"
-    )
-    assert SPECS["grids"].property("code").rule() == "code must be text, unique in the layer"
 
 
 def test_feature_level_problems() -> None:
