@@ -15,6 +15,7 @@ import shapely
 from geogrid import incidents as inc
 from geogrid.errors import InputError
 from geogrid.io import incidents as io_inc
+from geogrid.release import PUBLIC_COLUMNS, public_counts
 
 DATA = Path(__file__).parent / "data" / "incidents"
 MAPPINGS = Path(__file__).resolve().parents[1] / "data" / "mappings"
@@ -153,12 +154,12 @@ def test_publish_dataset_only_takes_released_tables(tmp_path):
     table = inc.summarize(frame, freq="month", resolution=8)
     with pytest.raises(InputError, match="not released"):
         io_inc.publish_dataset(gpd.GeoDataFrame(table), tmp_path)
-    released = inc.public_counts(frame, resolution=8)
+    released = public_counts(frame, resolution=8)
     geojson, csv = io_inc.publish_dataset(released, tmp_path)
     data = json.loads(geojson.read_text(encoding="utf-8"))
     assert {f["geometry"]["type"] for f in data["features"]} == {"Polygon"}
     for f in data["features"]:
-        assert set(f["properties"]) <= inc.PUBLIC_COLUMNS
+        assert set(f["properties"]) <= PUBLIC_COLUMNS
         count = f["properties"]["count"]
         assert count is None or count == 0 or count >= 5
     text = csv.read_text(encoding="utf-8-sig")

@@ -21,11 +21,12 @@ from webmap_area import (
 )
 
 from geogrid.crs import wgs84_to_gcj02
-from webmap.density import MIN_COUNT, Selection, build_public_stats
+from geogrid.release import MIN_COUNT, Selection, build_public_stats
 from webmap.maps import (
     BASEMAPS,
     VENDORED_CSS,
     VENDORED_JS,
+    class_breaks,
     display_for,
     public_map,
     render_map_parts,
@@ -330,3 +331,17 @@ def test_projected_boundary_is_shown_in_wgs84(area):
     html = _html(public_map(projected))
     assert "[[39.98, 116.3], [39.989, 116.312]]" in html
     assert shapely.box(116.3, 39.98, 116.312, 39.989).is_valid
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([250.0, 240.0, 123.3], [50, 100, 150, 200, 250]),
+        ([7.0], [2, 4, 6, 8]),
+        ([0.0], [0.0]),
+        ([], []),
+    ],
+)
+def test_class_breaks_are_round(values, expected):
+    """Legend classes start at 0 with a round step and cover the largest value."""
+    assert class_breaks(values) == pytest.approx(expected)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,16 +25,15 @@ from folium.template import Template
 
 from geogrid.crs import WGS84, wgs84_to_gcj02
 from geogrid.io.workspace import Area
-from webmap.area import incidents_are_synthetic, source_attributions
-from webmap.density import (
+from geogrid.release import (
     MIN_COUNT,
     PublicStats,
     Selection,
     build_public_stats,
-    class_breaks,
     monthly_counts,
     place_counts,
 )
+from webmap.area import incidents_are_synthetic, source_attributions
 from webmap.texts import texts_for
 
 
@@ -345,6 +345,25 @@ def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str,
 
 def _missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
+
+
+def class_breaks(values: list[float], classes: int = 5) -> list[float]:
+    """Upper bounds of up to ``classes`` equal classes from 0 with a round step.
+
+    The step is 1, 2, 2.5 or 5 times a power of ten, so a legend reads
+    "0 – 50, 50 – 100, ..." and does not shift with every new incident.
+    """
+    finite = [float(v) for v in values if v is not None and math.isfinite(v) and v >= 0]
+    if not finite:
+        return []
+    top = max(finite)
+    if top == 0:
+        return [0.0]
+    raw = top / classes
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw - 1e-12)
+    count = max(1, math.ceil(top / step - 1e-9))
+    return [round(step * (k + 1), 6) for k in range(count)]
 
 
 def _palette(classes: int) -> list[str]:

@@ -13,7 +13,7 @@ The IO shell around :mod:`geogrid.incidents`:
 * :func:`write_rejects` writes the rejects report (CSV, UTF-8 with BOM so
   Excel shows Chinese);
 * :func:`publish_dataset` writes the public GeoJSON + CSV, only from
-  tables that went through :func:`geogrid.incidents.release`.
+  tables that went through :func:`geogrid.release.release`.
 """
 
 from __future__ import annotations
@@ -224,12 +224,12 @@ def publish_dataset(
 ) -> list[Path]:
     """Write a released table as ``<stem>.geojson`` and ``<stem>.csv`` (no geometry).
 
-    Refuses any table that did not come out of :func:`geogrid.incidents.release`.
+    Refuses any table that did not come out of :func:`geogrid.release.release`.
     """
     if not released.attrs.get("released"):
         raise InputError(
             "publish_dataset: the table was not released; pass it through "
-            "geogrid.incidents.release (or public_counts) first"
+            "geogrid.release.release (or public_counts) first"
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,12 @@
-"""Tests for webmap/density.py: the public statistics behind the map and the API."""
+"""Tests for geogrid.release: the public release gate, and the released statistics of an
+area behind the map and the API."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from webmap_area import (
@@ -14,17 +17,187 @@ from webmap_area import (
     build_tiny_area,
 )
 
-from geogrid.incidents import release
-from webmap.density import (
+import geogrid.release
+from geogrid.errors import InputError
+from geogrid.incidents import hex_cells, summarize
+from geogrid.release import (
     MIN_COUNT,
+    PUBLIC_FUNCTIONS,
+    ReleaseRules,
     Selection,
     build_public_stats,
     category_counts,
-    class_breaks,
     monthly_counts,
     place_counts,
+    public_counts,
+    release,
     year_over_year,
 )
+from tests.incidents_data import clustered_incidents, incidents_at, voronoi_cells
+
+# --------------------------------------------------------------------------- the gate
+
+FORBIDDEN = {
+    "id",
+    "time",
+    "address",
+    "description",
+    "name",
+    "phone",
+    "reporter",
+    "x",
+    "y",
+    "lon",
+    "lat",
+}
+
+
+def _assert_public(table: pd.DataFrame, k: int = 5) -> None:
+    assert table.attrs.get("released") is True
+    assert not (FORBIDDEN & set(table.columns))
+    if isinstance(table, gpd.GeoDataFrame):
+        assert set(table.geom_type.dropna()) <= {"Polygon", "MultiPolygon"}
+    counts = table["count"].dropna()
+    assert ((counts == 0) | (counts >= k)).all()
+    if "category" in table.columns:
+        assert not table["category"].str.contains("性侵|家暴|sex|domestic", regex=True).any()
+    if "period" in table.columns:
+        assert table["period"].str.fullmatch(r"\d{4}-\d{2}|\d{4}-Q\d|\d{4}").all()
+
+
+def _adversarial_incidents() -> gpd.GeoDataFrame:
+    frame = clustered_incidents(n_background=300, n_cluster=80)
+    frame["category"] = np.where(np.arange(len(frame)) % 10 == 0, "性侵", "theft")
+    frame.loc[frame.index[:5], "category"] = "domestic violence"
+    frame["address"] = "学院路1号"
+    frame["description"] = "张三 13800000000"
+    frame["reporter"] = "李四"
+    return frame
+
+
+def test_release_refuses_raw_points_and_fine_periods():
+    """Raw records (no count), point geometries and day-level periods are refused with a reason."""
+    raw = _adversarial_incidents()
+    with pytest.raises(InputError, match="no count column"):
+        release(raw)
+    raw["count"] = 1
+    with pytest.raises(InputError, match="never points"):
+        release(raw)
+    daily = pd.DataFrame({"place": ["a"], "period": ["2025-03-01"], "count": [9]})
+    with pytest.raises(InputError, match="finer than month"):
+        release(daily)
+    with pytest.raises(InputError, match="finer than quarter"):
+        release(
+            pd.DataFrame({"period": ["2025-03"], "count": [9]}),
+            ReleaseRules(finest_period="quarter"),
+        )
+
+
+def test_release_suppresses_small_counts_drops_sensitive_and_personal_fields():
+    """Counts 1..k-1 vanish (zeros stay), sensitive categories and unknown columns are dropped."""
+    table = pd.DataFrame(
+        {
+            "place": ["a", "b", "c", "d"],
+            "category": ["theft", "theft", "家暴", "theft"],
+            "period": ["2025-01"] * 4,
+            "count": [0, 3, 40, 7],
+            "address": ["x"] * 4,
+            "rate_per_1000_households": [0.0, 1.0, 9.0, 2.0],
+        }
+    )
+    out = release(table, ReleaseRules(secondary=False))
+    assert list(out["place"]) == ["a", "b", "d"]
+    assert out["count"].iloc[0] == 0 and pd.isna(out["count"].iloc[1]) and out["count"].iloc[2] == 7
+    assert pd.isna(out["rate_per_1000_households"].iloc[1])
+    assert out["suppressed"].tolist() == [False, True, False]
+    assert "address" not in out.columns and out.attrs["dropped_columns"] == ["address"]
+    assert release(table, ReleaseRules(k=2))["count"].iloc[1] == 3
+    with pytest.raises(InputError, match="at least 1"):
+        ReleaseRules(k=0)
+
+
+def test_secondary_suppression_leaves_no_line_with_one_hidden_count():
+    """A lone hidden count in a line (places of a month, months of a place) would follow from
+    the line's total, so the smallest shown non-zero count of that line is hidden too."""
+    table = pd.DataFrame(
+        {
+            "place": ["a", "b", "c", "a", "b", "c"],
+            "period": ["2025-01"] * 3 + ["2025-02"] * 3,
+            "count": [3, 9, 20, 12, 8, 30],
+        }
+    )
+    out = release(table)
+    hidden = out["suppressed"].to_numpy()
+    assert hidden.tolist() == [True, True, False, True, True, False]
+    for key in ("place", "period"):
+        per_line = out.groupby(key)["suppressed"].sum()
+        assert (per_line != 1).all(), (key, per_line)
+    assert out.attrs["release_rules"]["secondary"] is True
+    none = release(table.assign(count=[5, 9, 20, 12, 0, 30]))
+    assert not none["suppressed"].any()
+    zeros = release(table.assign(count=[3, 9, 20, 12, 0, 30]))  # b: hidden 9 and a shown 0
+    assert (zeros.groupby("place")["suppressed"].sum() != 1).all()
+
+
+@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
+def test_no_raw_data_gets_out_through_any_public_function(name):
+    """Every public function, fed raw records with personal fields and sensitive categories,
+    either refuses or returns only released, polygon, month-level, k-suppressed counts."""
+    raw = _adversarial_incidents()
+    func = getattr(geogrid.release, name)
+    cells = voronoi_cells(30)
+    attempts = {
+        "release": [
+            lambda: func(raw),
+            lambda: func(raw.assign(count=1)),
+            lambda: func(pd.DataFrame(raw.drop(columns="geometry")).assign(count=9)),
+        ],
+        "public_counts": [
+            lambda: func(raw),
+            lambda: func(raw, cells),
+            lambda: func(raw, freq="year", by_category=False),
+            lambda: func(raw, cells, rules=ReleaseRules(k=3)),
+        ],
+    }[name]
+    for attempt in attempts:
+        try:
+            out = attempt()
+        except InputError:
+            continue
+        _assert_public(out, k=out.attrs["release_rules"]["k"])
+    with pytest.raises(InputError):
+        public_counts(raw, freq="day")
+
+
+def test_release_suppresses_counts_on_polygons_small_enough_to_pin_incidents_down():
+    """Counts on tiny polygons (H3 resolution 13, about 44 m²) are suppressed like small
+    counts; resolution-9 hexagons keep theirs; the minimum is configurable."""
+    same_spot = incidents_at([(116.3551, 39.9951)] * 10, ["2025-03-01 20:00"] * 10)
+    frame = gpd.GeoDataFrame(pd.concat([clustered_incidents(), same_spot], ignore_index=True))
+    fine = summarize(frame, freq=None, resolution=13)
+    cells = hex_cells(fine["place"].unique())
+    table = gpd.GeoDataFrame(
+        fine, geometry=fine["place"].map(cells.geometry).to_numpy(), crs="EPSG:4326"
+    )
+    assert fine["count"].max() >= 5
+    assert release(table)["count"].isna().all()
+    loose = release(table, ReleaseRules(min_area_m2=10))
+    assert loose["count"].max() == fine["count"].max()
+    coarse = public_counts(frame, resolution=9, freq="year", by_category=False)
+    assert coarse["count"].max() >= 5
+    assert public_counts(frame, resolution=12)["count"].isna().all()
+
+
+def test_secondary_suppression_treats_place_name_as_a_label():
+    """A table of places with their names still gets secondary suppression: with one grid
+    hidden and the total public, the next smallest grid is hidden too."""
+    table = pd.DataFrame({"place": ["g1", "g2", "g3"], "place_name": ["甲", "乙", "丙"],
+                          "count": [3, 37, 60]})
+    out = release(table)
+    assert list(out["suppressed"]) == [True, True, False]
+
+
+# --------------------------------------------------------------------------- public statistics of an area
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +246,7 @@ def _table(counts: list[list[int]]) -> pd.DataFrame:
 
 
 def test_release_leaves_no_line_with_one_hidden_count():
-    """Secondary suppression (in geogrid.incidents.release, which every density table goes
+    """Secondary suppression (in geogrid.release.release, which every density table goes
     through): no row or column keeps exactly one hidden count, so no hidden count equals a
     published total minus published counts; zeros stay; a place's name is a label, not a
     dimension of its own."""
@@ -176,17 +349,3 @@ def test_year_over_year(stats):
     early = year_over_year(stats, Selection("2025-03", "2025-04"))
     assert early is not None and not early.comparable and early.change_pct is None
     assert year_over_year(stats).end == stats.months[-1]  # default: the last 12 months
-
-
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        ([250.0, 240.0, 123.3], [50, 100, 150, 200, 250]),
-        ([7.0], [2, 4, 6, 8]),
-        ([0.0], [0.0]),
-        ([], []),
-    ],
-)
-def test_class_breaks_are_round(values, expected):
-    """Legend classes start at 0 with a round step and cover the largest value."""
-    assert class_breaks(values) == pytest.approx(expected)

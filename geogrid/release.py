@@ -1,23 +1,35 @@
-"""Public incident statistics for the map and the API (no folium, no flask here).
+"""The public release gate, and the released statistics of an area built on it.
 
-Counting and the public release rules are geogrid's (:mod:`geogrid.incidents`):
-:func:`build_public_stats` drops sensitive categories with
-``ReleaseRules.is_sensitive``, tags each incident with its place using
-``summarize`` (grid polygons, or square cells of at least ``MIN_CELL_M``
-metres when the area has no grids) and keeps only the internal table of counts
-by (place, category, month). Every table this module hands out has passed
-``geogrid.incidents.release``: counts from 1 to k-1 suppressed, no columns
-outside ``PUBLIC_COLUMNS``, months at finest. What is left here is the
-selection of months and categories, sums over it, and the one display rule
-of the cell surface: a cell whose count is suppressed or zero is not drawn
-(its mere presence would say "1 to 4 incidents here").
+Pure domain code: frames in, frames out; nothing is read or written here.
+
+The gate
+    :class:`ReleaseRules` and :func:`release`, the one gate every public
+    output passes (:func:`public_counts`, the IO ``publish_dataset`` and the
+    web map's tables go through it): no points, no addresses or personal
+    fields, counts under k suppressed (with secondary suppression so no
+    hidden count follows from a line total), sensitive categories dropped,
+    month granularity at finest.
+Public statistics of an area
+    :func:`build_public_stats` drops sensitive categories with
+    ``ReleaseRules.is_sensitive``, tags each incident with its place using
+    :func:`geogrid.incidents.summarize` (grid polygons, or square cells of at
+    least ``MIN_CELL_M`` metres when the area has no grids) and keeps only the
+    internal table of counts by (place, category, month). Every table handed
+    out from it (:func:`place_counts`, :func:`monthly_counts`,
+    :func:`category_counts`, :func:`public_total`, :func:`year_over_year`) has
+    passed :func:`release`: counts from 1 to k-1 suppressed, no columns outside
+    ``PUBLIC_COLUMNS``, months at finest. What is left to do there is the
+    selection of months and categories, sums over it, and the one rule of
+    the cell surface: a cell whose count is suppressed or zero is not listed
+    (its mere presence would say "1 to 4 incidents here").
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -25,15 +37,294 @@ import pandas as pd
 import shapely
 
 from geogrid.crs import WGS84
+from geogrid.errors import InputError
 from geogrid.incidents import (
     DEFAULT_TIMEZONE,
-    ReleaseRules,
+    hex_cells,
     incidents_from_layer,
-    release,
     summarize,
     tag_cells,
 )
-from geogrid.io.workspace import Area
+
+# =========================================================================== the gate
+
+#: Category words that mark a record as sensitive (matched case-insensitively inside the
+#: category and category_zh): sexual offences, domestic violence, self-harm, minors.
+SENSITIVE_WORDS: tuple[str, ...] = (
+    "sex",
+    "rape",
+    "domestic",
+    "suicide",
+    "self-harm",
+    "juvenile",
+    "minor",
+    "child",
+    "性侵",
+    "强奸",
+    "猥亵",
+    "家暴",
+    "家庭暴力",
+    "自杀",
+    "自伤",
+    "未成年",
+    "儿童",
+)
+
+#: Columns a public table may carry; everything else is dropped by :func:`release`.
+PUBLIC_COLUMNS: frozenset[str] = frozenset(
+    {
+        "place",
+        "place_name",
+        "level",
+        "category",
+        "period",
+        "count",
+        "households",
+        "rate_per_1000_households",
+        "suppressed",
+        "geometry",
+    }
+)
+
+#: Equal-area CRS for the polygon size rule (NSIDC EASE-Grid 2.0 global).
+_EQUAL_AREA = "EPSG:6933"
+
+_GRANULARITY_PATTERNS = {
+    "month": r"\d{4}-\d{2}|\d{4}-Q[1-4]|\d{4}",
+    "quarter": r"\d{4}-Q[1-4]|\d{4}",
+    "year": r"\d{4}",
+}
+
+
+@dataclass(frozen=True)
+class ReleaseRules:
+    """What may leave geogrid for the public. Defaults follow the issue: k = 5, months.
+
+    Attributes
+    ----------
+    k
+        Counts from 1 to ``k - 1`` are suppressed (shown as empty, with
+        ``suppressed = true``); zeros stay.
+    sensitive_words
+        Records whose category contains one of these are never published.
+    finest_period
+        ``month`` (default), ``quarter`` or ``year``: finer periods are refused.
+    columns
+        Columns allowed out; others (ids, times, addresses, descriptions,
+        names of people, coordinates) are dropped.
+    secondary
+        Secondary suppression: along every line of the table (the places of one
+        period and category, the periods of one place, ...) a single hidden count
+        could be recovered from the line's total, so the smallest shown non-zero
+        count of such a line is hidden too, until no line has exactly one.
+    min_area_m2
+        Counts on polygons smaller than this (default 1 ha; an H3 resolution-10
+        hexagon is about 1.5 ha, a grid 网格 tens of hectares, a clipped edge cell
+        can be a sliver) are suppressed like small counts: a tiny polygon would
+        pin incidents down like a point.
+    """
+
+    k: int = 5
+    sensitive_words: tuple[str, ...] = SENSITIVE_WORDS
+    finest_period: str = "month"
+    columns: frozenset[str] = PUBLIC_COLUMNS
+    min_area_m2: float = 10_000.0
+    secondary: bool = True
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise InputError(f"release rule k = {self.k}: k must be at least 1 (default 5)")
+        if self.finest_period not in _GRANULARITY_PATTERNS:
+            raise InputError(
+                f"release rule finest_period {self.finest_period!r}: use month, quarter or year"
+            )
+
+    def is_sensitive(self, categories: pd.Series) -> pd.Series:
+        """True where a category contains one of the sensitive words."""
+        text = categories.astype("string").str.lower().fillna("")
+        mask = pd.Series(False, index=categories.index)
+        for word in self.sensitive_words:
+            mask |= text.str.contains(word.lower(), regex=False)
+        return mask
+
+
+_KEY_COLUMNS = ("place", "place_name", "level", "category", "period")
+
+
+def _secondary_suppression(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:
+    """Extend ``hidden`` so that no line of the table has exactly one hidden count.
+
+    A line is the set of rows that agree on every key column but one. When a
+    line has one hidden count, its smallest shown non-zero count (a zero when
+    only zeros are left) is hidden as well, so the line's total no longer gives
+    the hidden count away; repeated until nothing changes.
+    """
+    hidden = hidden.copy()
+    keys = [c for c in _KEY_COLUMNS if c in table.columns]
+    if "place" in keys and "place_name" in keys:
+        keys.remove("place_name")  # a label of the place, not a dimension of its own
+    if not hidden.any() or not keys:
+        return hidden
+    values = pd.to_numeric(table["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    lines: list[np.ndarray] = []
+    for dim in keys:
+        others = [c for c in keys if c != dim]
+        if others:
+            groups = table.groupby(others, dropna=False, sort=False).indices
+            lines.extend(np.asarray(v) for v in groups.values())
+        else:
+            lines.append(np.arange(len(table)))
+    changed = True
+    while changed:
+        changed = False
+        for idx in lines:
+            if len(idx) < 2 or hidden[idx].sum() != 1:
+                continue
+            shown = idx[~hidden[idx] & (values[idx] > 0)]
+            if not len(shown):  # only zeros left: a zero gives the total away as well
+                shown = idx[~hidden[idx] & ~np.isnan(values[idx])]
+            if len(shown):
+                hidden[shown[np.argmin(values[shown])]] = True
+                changed = True
+    return hidden
+
+
+def release(table: pd.DataFrame, rules: ReleaseRules | None = None) -> pd.DataFrame:
+    """The one gate for public data: return ``table`` fit to publish, or refuse it.
+
+    Pure; applies, in order:
+
+    1. refuse tables without a ``count`` column (raw records are not counts);
+    2. refuse any geometry that is not a polygon (no points or lines:
+       a point would show where an incident happened);
+    3. refuse ``period`` labels finer than ``rules.finest_period``;
+    4. drop rows of sensitive categories (``category``/``category_zh``);
+    5. drop every column not in ``rules.columns`` (ids, times, addresses,
+       descriptions, personal fields) -- the names are in
+       ``attrs["dropped_columns"]``;
+    6. suppress counts from 1 to k-1, and non-zero counts on polygons smaller
+       than ``rules.min_area_m2``: count and rate become empty and
+       ``suppressed`` is true; then secondary suppression (see
+       :class:`ReleaseRules`) so no hidden count follows from a line total.
+
+    Returns a new frame (GeoDataFrame if the input had polygons) with
+    ``attrs["released"] = True`` and the rules in ``attrs["release_rules"]``.
+
+    Raises
+    ------
+    InputError
+        Saying what made the table unpublishable and what to pass instead.
+    """
+    rules = rules or ReleaseRules()
+    problems: list[str] = []
+    if "count" not in table.columns:
+        problems.append(
+            "the table has no count column: only aggregate counts can be published; "
+            "aggregate first (public_counts / summarize)"
+        )
+    geometry = None
+    if isinstance(table, gpd.GeoDataFrame) and table.geometry.name in table.columns:
+        geometry = table.geometry
+        kinds = set(geometry.geom_type.dropna())
+        bad = kinds - {"Polygon", "MultiPolygon"}
+        if bad:
+            problems.append(
+                f"geometries of type {', '.join(sorted(bad))} found: public data may only "
+                "carry areas (grid, hexagon, neighbourhood polygons), never points or lines"
+            )
+        elif table.crs is None:
+            problems.append("the polygons have no CRS; set one (EPSG:4326) before release")
+    elif "geometry" in table.columns:
+        problems.append(
+            "a geometry column that is not a GeoSeries; pass a GeoDataFrame of polygons"
+        )
+    if "period" in table.columns:
+        pattern = re.compile(_GRANULARITY_PATTERNS[rules.finest_period])
+        labels = table["period"].astype("string").fillna("")
+        fine = sorted({v for v in labels if not pattern.fullmatch(v)})
+        if fine:
+            problems.append(
+                f"periods finer than {rules.finest_period} found ({', '.join(fine[:3])}"
+                f"{', ...' if len(fine) > 3 else ''}); count by {rules.finest_period} or coarser"
+            )
+    if problems:
+        raise InputError("refusing to release this table", problems)
+    out = table.copy()
+    sensitive = pd.Series(False, index=out.index)
+    for col in ("category", "category_zh"):
+        if col in out.columns:
+            sensitive |= rules.is_sensitive(out[col])
+    out = out[~sensitive.to_numpy(dtype=bool)]
+    dropped = [c for c in out.columns if c not in rules.columns]
+    out = out.drop(columns=dropped)
+    counts = pd.to_numeric(out["count"], errors="coerce").astype("Int64")
+    small = (counts > 0) & (counts < rules.k)
+    tiny = np.zeros(len(out), dtype=bool)
+    if geometry is not None and len(out):
+        area_m2 = out.geometry.to_crs(_EQUAL_AREA).area.to_numpy()
+        tiny = area_m2 < rules.min_area_m2
+        small = small | pd.Series(
+            tiny & (counts.fillna(0) > 0).to_numpy(dtype=bool), index=out.index
+        )
+    if rules.secondary:
+        small = pd.Series(_secondary_suppression(out, small.to_numpy(dtype=bool)), index=out.index)
+    out["count"] = counts.mask(small)
+    if "rate_per_1000_households" in out.columns:
+        out["rate_per_1000_households"] = (
+            out["rate_per_1000_households"].astype(float).mask(small.to_numpy(dtype=bool))
+        )
+    out["suppressed"] = small.fillna(False).astype(bool)
+    if geometry is not None:
+        out = gpd.GeoDataFrame(out, geometry="geometry", crs=table.crs)
+    out.attrs = {
+        "released": True,
+        "dropped_columns": dropped,
+        "release_rules": {
+            "k": rules.k,
+            "min_area_m2": rules.min_area_m2,
+            "secondary": rules.secondary,
+            "finest_period": rules.finest_period,
+            "sensitive_words": list(rules.sensitive_words),
+        },
+        "sensitive_rows_dropped": int(sensitive.sum()),
+    }
+    return out.reset_index(drop=True)
+
+
+def public_counts(
+    incidents: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame | None = None,
+    *,
+    rules: ReleaseRules | None = None,
+    freq: str = "month",
+    by_category: bool = True,
+    resolution: int = 8,
+) -> gpd.GeoDataFrame:
+    """Public counts by cell (grid or H3), category and period, passed through :func:`release`.
+
+    Sensitive records are removed *before* counting, so they are in no total.
+    Geometry is the cell polygon (hexagons at ``resolution`` without ``cells``).
+    """
+    rules = rules or ReleaseRules()
+    keep = ~rules.is_sensitive(incidents["category"])
+    if "category_zh" in incidents.columns:
+        keep &= ~rules.is_sensitive(incidents["category_zh"])
+    safe = incidents[keep.to_numpy(dtype=bool)]
+    table = summarize(safe, cells, freq=freq, by_category=by_category, resolution=resolution)
+    if cells is None:
+        cells = hex_cells(table["place"].unique())
+    shapes = cells.geometry.copy()
+    shapes.index = cells.index.astype(str)
+    frame = gpd.GeoDataFrame(table, geometry=table["place"].map(shapes).to_numpy(), crs=cells.crs)
+    frame = frame[frame.geometry.notna()]
+    return release(frame.to_crs(WGS84), rules)
+
+
+#: Every function here whose output may be shown to the public; each goes through release().
+PUBLIC_FUNCTIONS: tuple[str, ...] = ("release", "public_counts")
+
+
+# =========================================================================== public statistics of an area
 
 #: The public release rules (geogrid's defaults: k = 5, months at finest).
 RULES = ReleaseRules()
@@ -43,6 +334,28 @@ MIN_COUNT = RULES.k
 MIN_CELL_M = 150.0
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 COUNT_COLUMNS = ["place", "category", "period", "count"]
+
+
+class AreaFrames(Protocol):
+    """What :func:`build_public_stats` reads of an area (a ``geogrid.io.workspace.Area``)."""
+
+    @property
+    def manifest(self) -> Mapping[str, Any]: ...
+
+    @property
+    def boundary(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def grids(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def buildings(self) -> gpd.GeoDataFrame | None: ...
+
+    @property
+    def incidents(self) -> gpd.GeoDataFrame | None: ...
+
+    @property
+    def metric_crs(self) -> str: ...
 
 
 # --------------------------------------------------------------------------- places
@@ -142,7 +455,7 @@ def _cells(boundary: gpd.GeoDataFrame, points: gpd.GeoSeries, metric_crs: str,
     return cells[~cells.geometry.is_empty]
 
 
-def _incidents(area: Area) -> gpd.GeoDataFrame:
+def _incidents(area: AreaFrames) -> gpd.GeoDataFrame:
     """The area's incidents with tz-aware times in the area's zone, sensitive ones dropped."""
     layer = area.incidents
     if layer is None or len(layer) == 0:
@@ -159,7 +472,7 @@ def _incidents(area: Area) -> gpd.GeoDataFrame:
     return incidents[~sensitive.to_numpy(dtype=bool) & incidents["time"].notna().to_numpy()]
 
 
-def build_public_stats(area: Area, cell_m: float = 200.0) -> PublicStats:
+def build_public_stats(area: AreaFrames, cell_m: float = 200.0) -> PublicStats:
     """Count ``area``'s non-sensitive incidents by grid (or cell when no grids), category
     and month with geogrid's ``summarize``."""
     if cell_m < MIN_CELL_M:
@@ -200,9 +513,6 @@ def build_public_stats(area: Area, cell_m: float = 200.0) -> PublicStats:
         months=_month_span(counts["period"]),
         cell_m=float(cell_m),
     )
-
-
-# --------------------------------------------------------------------------- secondary suppression
 
 
 # --------------------------------------------------------------------------- queries
@@ -356,22 +666,3 @@ def year_over_year(stats: PublicStats, selection: Selection | None = None) -> Ye
         previous_count=counts[1],
         comparable=stats.months[0] <= (before.start or ""),
     )
-
-
-def class_breaks(values: list[float], classes: int = 5) -> list[float]:
-    """Upper bounds of up to ``classes`` equal classes from 0 with a round step.
-
-    The step is 1, 2, 2.5 or 5 times a power of ten, so a legend reads
-    "0 – 50, 50 – 100, ..." and does not shift with every new incident.
-    """
-    finite = [float(v) for v in values if v is not None and math.isfinite(v) and v >= 0]
-    if not finite:
-        return []
-    top = max(finite)
-    if top == 0:
-        return [0.0]
-    raw = top / classes
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw - 1e-12)
-    count = max(1, math.ceil(top / step - 1e-9))
-    return [round(step * (k + 1), 6) for k in range(count)]

@@ -1,0 +1,72 @@
+"""Tests for geogrid.incidents.counts: summaries, rates, period labels and change."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import shapely
+
+from geogrid import incidents as inc
+from geogrid.errors import InputError
+from tests.incidents_data import TZ, incidents_at, random_incidents, voronoi_cells
+
+
+def test_summarize_counts_rates_and_parents():
+    """Counts per grid with rates per 1,000 households, rolled up to community and street."""
+    cells = voronoi_cells(4)
+    cells["households"] = [100, 200, 0, 400]
+    cells["parent_code"] = ["110108001001", "110108001001", "110108002001", "110108002001"]
+    pts = [shapely.centroid(g) for g in cells.geometry]
+    frame = incidents_at(
+        [(p.x, p.y) for p in pts for _ in range(2)], ["2025-01-05 10:00", "2025-02-05 10:00"] * 4
+    )
+    table = inc.summarize(frame, cells, freq=None)
+    assert table["count"].tolist() == [2, 2, 2, 2]
+    assert table.set_index("place").loc["g000", "rate_per_1000_households"] == pytest.approx(20.0)
+    assert pd.isna(table.set_index("place").loc["g002", "rate_per_1000_households"])
+    community = inc.summarize(frame, cells, level="community", freq="month")
+    assert set(community["period"]) == {"2025-01", "2025-02"}
+    assert community.query("place == '110108001001'")["households"].iloc[0] == 300
+    street = inc.summarize(frame, cells, level="street", freq=None)
+    assert street.set_index("place")["count"].to_dict() == {"110108001": 4, "110108002": 4}
+
+
+def test_summarize_on_h3_and_by_category():
+    """Without cells incidents are counted per H3 hexagon; by_category splits the rows."""
+    frame = random_incidents(200)
+    frame.loc[:99, "category"] = "fraud"
+    table = inc.summarize(frame, freq=None, by_category=True, resolution=7)
+    assert table["count"].sum() == 200
+    assert set(table["category"]) == {"fraud", "theft"}
+    assert table["place"].str.len().eq(15).all()
+
+
+def test_period_labels():
+    """Day, ISO week, month, quarter and year labels."""
+    times = pd.Series(pd.to_datetime(["2025-01-01 10:00", "2024-12-30 23:00"]).tz_localize(TZ))
+    assert inc.period_labels(times, "day").tolist() == ["2025-01-01", "2024-12-30"]
+    assert inc.period_labels(times, "week").tolist() == ["2025-W01", "2025-W01"]
+    assert inc.period_labels(times, "month").tolist() == ["2025-01", "2024-12"]
+    assert inc.period_labels(times, "quarter").tolist() == ["2025-Q1", "2024-Q4"]
+    with pytest.raises(InputError, match="hour"):
+        inc.period_labels(times, "hour")
+
+
+def test_period_change_gives_the_report_figure():
+    """68 last June, 59 this June -> 同比下降13.24%; 50 in May -> 环比上升18.00%."""
+    times = ["2024-06-10 10:00"] * 68 + ["2025-05-10 10:00"] * 50 + ["2025-06-10 10:00"] * 59
+    frame = incidents_at([(116.35, 39.99)] * len(times), times, ["刑事"] * len(times))
+    change = inc.period_change(frame, "2025-06", category="刑事")
+    assert (change.count, change.previous_count, change.last_year_count) == (59, 50, 68)
+    assert change.phrase_zh("刑事警情") == "刑事警情同比下降13.24%，环比上升18.00%"
+    assert inc.period_change(frame, "2023-06").phrase_zh().endswith("无可比数据")
+
+
+def test_hour_by_weekday_skips_sources_without_hours():
+    """The weekday x hour table counts hourly records only."""
+    frame = incidents_at(
+        [(116.35, 39.99)] * 3, ["2025-06-02 18:10", "2025-06-02 18:50", "2025-06-03 0:00"]
+    )
+    frame.loc[2, "time_precision"] = "month"
+    table = inc.hour_by_weekday(frame)
+    assert table.shape == (7, 24) and table.loc["Mon", 18] == 2 and table.to_numpy().sum() == 2

@@ -1,0 +1,223 @@
+"""Tests for geogrid.incidents.mapping: mapping files, cleaning on import, merging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geogrid import incidents as inc
+from geogrid.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geogrid.errors import InputError
+from tests.incidents_data import TZ, UTM50
+
+DATA = Path(__file__).parent / "data" / "incidents"
+HAIDIAN = (116.30, 39.95, 116.40, 40.03)
+
+
+def _mapping(**overrides):
+    base = {
+        "name": "t",
+        "source": {"coordinates": "gcj02", "timezone": TZ, "bbox": list(HAIDIAN)},
+        "columns": {"id": "id", "time": "报警时间", "category": "类别", "x": "经度", "y": "纬度"},
+    }
+    base.update(overrides)
+    return inc.mapping_from_dict(base)
+
+
+def _fixture_table() -> pd.DataFrame:
+    table = pd.read_csv(DATA / "haidian_gcj02.csv", dtype=str, keep_default_na=False)
+    table.index = pd.RangeIndex(1, len(table) + 1)
+    return table
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def test_mapping_collects_every_problem_and_says_how_to_fix():
+    """A broken mapping lists all its problems at once: no coordinate system, no time, bad field."""
+    with pytest.raises(InputError) as err:
+        inc.mapping_from_dict({"columns": {"colour": "c", "x": "lon"}}, where="m.toml")
+    text = str(err.value)
+    assert "m.toml" in text
+    for fragment in (
+        "name",
+        "coordinates is required",
+        "never guesses",
+        "time",
+        "colour",
+        "x and y",
+    ):
+        assert fragment in text
+
+
+# --------------------------------------------------------------------------- bad rows
+
+BAD_ROWS = [
+    (4, "B1", "missing_coordinates", "empty"),
+    (5, "B2", "out_of_range", "not lon/lat"),
+    (6, "B3", "swapped_coordinates", "swap them in this row"),
+    (7, "B4", "outside_area", "outside the area"),
+    (8, "B5", "bad_time", "'2025-13-45 25:00' cannot be read"),
+    (9, "B6", "bad_time", "time is empty"),
+    (10, "A1", "duplicate_id", "already on row 1"),
+    (11, "", "missing_id", "is empty"),
+    (12, "B7", "missing_category", "category is empty"),
+    (13, "B8", "missing_coordinates", "0,0"),
+]
+
+
+@pytest.mark.parametrize(("row", "id_", "reason", "fragment"), BAD_ROWS)
+def test_each_bad_row_kind_is_rejected_with_row_and_reason(row, id_, reason, fragment):
+    """Every kind of bad row lands in the rejects with its row number, reason and a hint."""
+    cleaned = inc.clean_incidents(_fixture_table(), _mapping())
+    rejects = cleaned.rejects.set_index("row")
+    assert rejects.loc[row, "reason"] == reason
+    assert rejects.loc[row, "id"] == id_
+    assert fragment in rejects.loc[row, "detail"]
+
+
+def test_good_rows_are_kept_converted_to_wgs84_and_local_time():
+    """The three good rows survive; GCJ-02 becomes WGS-84 (1 cm), times carry +08:00."""
+    cleaned = inc.clean_incidents(_fixture_table(), _mapping())
+    assert cleaned.rows == 13 and len(cleaned.rejects) == 10
+    got = cleaned.incidents.set_index("id")
+    assert list(got.index) == ["A1", "A2", "A3"]
+    expected = {"A1": (116.35, 39.99), "A2": (116.355, 39.995), "A3": (116.36, 40.0)}
+    for key, (lon, lat) in expected.items():
+        p = got.loc[key, "geometry"]
+        assert abs(p.x - lon) < 1e-6 and abs(p.y - lat) < 1e-6  # 7-decimal fixture, ~1 cm
+    assert str(got.loc["A1", "time"]) == "2025-03-01 21:30:00+08:00"
+    assert str(got.loc["A2", "time"]) == "2025-03-02 08:15:00+08:00"
+    assert got["synthetic"].eq(False).all() and got["source"].eq("t").all()
+
+
+def test_swapped_lonlat_inside_valid_ranges_is_caught_by_the_area():
+    """(lat, lon) that is still a valid (lon, lat) is reported as swapped when the swap lands inside."""
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "t": ["2025-01-01 10:00"] * 2,
+            "c": ["x"] * 2,
+            "lon": ["24.94", "60.17"],
+            "lat": ["60.17", "24.94"],
+        },
+        index=[1, 2],
+    )
+    mapping = inc.mapping_from_dict(
+        {
+            "name": "h",
+            "source": {"coordinates": "wgs84", "timezone": "Europe/Helsinki"},
+            "columns": {"id": "id", "time": "t", "category": "c", "x": "lon", "y": "lat"},
+        }
+    )
+    area = shapely.box(24.93, 60.16, 24.96, 60.18)
+    cleaned = inc.clean_incidents(table, mapping, area=area)
+    assert list(cleaned.incidents["id"]) == ["a"]
+    assert cleaned.rejects.loc[0, "reason"] == "swapped_coordinates"
+
+
+def test_projected_source_and_time_parts_with_dst_gaps():
+    """UTM metres become lon/lat; a time skipped by DST is rejected, an ambiguous one kept."""
+    table = pd.DataFrame(
+        {
+            "Y": ["2020", "2020", "2020"],
+            "M": ["3", "3", "11"],
+            "D": ["7", "8", "1"],
+            "H": ["2", "2", "1"],
+            "MIN": ["30", "30", "30"],
+            "T": ["Theft"] * 3,
+            "X": ["490320.299"] * 3,
+            "N": ["5458606.9208"] * 3,
+        },
+        index=[1, 2, 3],
+    )
+    mapping = inc.mapping_from_dict(
+        {
+            "name": "v",
+            "source": {"coordinates": "EPSG:26910", "timezone": "America/Vancouver"},
+            "columns": {"category": "T", "x": "X", "y": "N"},
+            "time_parts": {"year": "Y", "month": "M", "day": "D", "hour": "H", "minute": "MIN"},
+        }
+    )
+    cleaned = inc.clean_incidents(table, mapping)
+    assert list(cleaned.rejects["row"]) == [2]
+    assert "clocks go forward" in cleaned.rejects.loc[0, "detail"]
+    p = cleaned.incidents.geometry.iloc[0]
+    assert -123.14 < p.x < -123.12 and 49.27 < p.y < 49.29
+    assert str(cleaned.incidents["time"].iloc[1]) == "2020-11-01 01:30:00-07:00"
+
+
+def test_generated_ids_are_stable_and_keep_identical_rows_apart():
+    """Without an id column, ids hash the row; identical rows get -0, -1; reruns give the same ids."""
+    table = pd.DataFrame(
+        {"m": ["2022-01"] * 3, "x": ["-2.46", "-2.46", "-2.47"], "y": ["53.7"] * 3}, index=[1, 2, 3]
+    )
+    mapping = inc.mapping_from_dict(
+        {
+            "name": "uk",
+            "source": {
+                "coordinates": "wgs84",
+                "timezone": "Europe/London",
+                "time_precision": "month",
+            },
+            "columns": {"time": "m", "x": "x", "y": "y"},
+            "constants": {"category": "asb"},
+        }
+    )
+    first = inc.clean_incidents(table, mapping).incidents["id"].tolist()
+    again = inc.clean_incidents(table, mapping).incidents["id"].tolist()
+    assert first == again and len(set(first)) == 3
+    assert first[0].endswith("-0") and first[1].endswith("-1") and first[0][:-2] == first[1][:-2]
+
+
+def test_missing_columns_are_listed_with_what_the_file_has():
+    """A mapping naming absent columns fails once, listing each and the file's columns."""
+    table = _fixture_table().drop(columns=["经度", "纬度"])
+    with pytest.raises(InputError) as err:
+        inc.clean_incidents(table, _mapping(), where="x.csv")
+    assert (
+        "'经度'" in str(err.value) and "'纬度'" in str(err.value) and "'报警时间'" in str(err.value)
+    )
+
+
+def test_merge_is_idempotent():
+    """Merging the same records twice adds them once; the second merge adds nothing."""
+    cleaned = inc.clean_incidents(_fixture_table(), _mapping()).incidents
+    merged, added = inc.merge_incidents(None, cleaned)
+    again, added2 = inc.merge_incidents(merged, cleaned)
+    assert added == 3 and added2 == 0 and again is merged
+
+
+def test_wgs84_gcj02_and_bd09_imports_of_the_same_points_agree():
+    """The same points given in WGS-84, GCJ-02 or BD-09 (written to 9 decimals, as exports
+    do) end up within 1 mm of each other."""
+    lon, lat = np.array([116.35, 116.36]), np.array([39.99, 40.0])
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    blon, blat = wgs84_to_bd09(lon, lat)
+    frames = []
+    systems = (("wgs84", (lon, lat)), ("gcj02", (glon, glat)), ("bd09", (blon, blat)))
+    for system, (x, y) in systems:
+        table = pd.DataFrame(
+            {
+                "id": ["a", "b"],
+                "t": ["2025-01-01T10:00:00"] * 2,
+                "c": ["x"] * 2,
+                "x": [f"{v:.9f}" for v in x],
+                "y": [f"{v:.9f}" for v in y],
+            },
+            index=[1, 2],
+        )
+        mapping = inc.mapping_from_dict(
+            {
+                "name": "s",
+                "source": {"coordinates": system},
+                "columns": {"id": "id", "time": "t", "category": "c", "x": "x", "y": "y"},
+            }
+        )
+        frames.append(inc.clean_incidents(table, mapping).incidents.to_crs(UTM50))
+    assert frames[0].geometry.distance(frames[1].geometry).max() < 0.001
+    assert frames[0].geometry.distance(frames[2].geometry).max() < 0.001
