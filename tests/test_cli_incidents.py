@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from geogrid.cli import main
 from geogrid.io.geojson import write_layer
 from geogrid.io.incidents import save_incidents
-from geogrid.io.workspace import write_json_atomic
+from geogrid.io.atomic import write_json_atomic
 
 DATA = Path(__file__).parent / "data" / "incidents"
 

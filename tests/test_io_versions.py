@@ -98,9 +98,9 @@ def test_write_report_csv_and_json(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "r.json").read_text()) == [{"code": "a", "households": 3, "worker": None}]
 
 
-def test_save_killed_after_the_index_is_repaired_on_next_read(area: Path, monkeypatch):
+def test_save_killed_after_the_index_is_repaired_by_sync_live(area: Path, monkeypatch):
     """A save cut short after the version is recorded leaves no stale live grids behind."""
-    from geogrid.io.workspace import _repair_interrupted_grid_save
+    from geogrid.services.grids import repair_interrupted_save
 
     versions.save_version(area, _plan().grids, _plan().units, author="王芳", message="first")
     live_before = (area / "grids.geojson").read_bytes()
@@ -119,4 +119,61 @@ def test_save_killed_after_the_index_is_repaired_on_next_read(area: Path, monkey
     saved = (area / "grid_versions" / f"v{head:04d}" / "grids.geojson").read_bytes()
     assert (area / "grids.geojson").read_bytes() == saved
     assert versions.sync_live(area) is False
-    _repair_interrupted_grid_save(area)  # idempotent
+    assert repair_interrupted_save(area) is False  # idempotent
+
+
+def _save_many(folder: str, author: str, n: int, grids, units) -> None:
+    for i in range(n):
+        versions.save_version(folder, grids, units, author=author, message=f"{author} {i}")
+
+
+def test_saves_from_threads_and_processes_never_share_a_version(area: Path) -> None:
+    """A CLI edit and web saves at once (two processes, two threads) get distinct, consecutive
+    version ids; each is made from the one before; nothing is lost; the live file is the head."""
+    import multiprocessing
+    import threading
+
+    plan = _plan()
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_save_many, args=(str(area), f"cli{n}", 3, plan.grids, plan.units))
+             for n in range(2)]
+    for p in procs:
+        p.start()
+    threads = [threading.Thread(target=_save_many, args=(area, f"web{n}", 3, plan.grids, plan.units))
+               for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    saved, head = versions.list_versions(area)
+    assert [v.id for v in saved] == list(range(1, 13)) and head == 12
+    assert [v.parent for v in saved] == [None, *range(1, 12)]
+    assert sorted(v.message for v in saved) == sorted(
+        f"{who}{n} {i}" for who in ("cli", "web") for n in range(2) for i in range(3)
+    )
+    assert all((area / "grid_versions" / v.folder / "grids.geojson").exists() for v in saved)
+    assert (area / "grids.geojson").read_bytes() == (area / "grid_versions" / "v0012" / "grids.geojson").read_bytes()
+
+
+def test_save_takes_the_area_lock(area: Path) -> None:
+    """While another thread holds the area lock, a save waits for it."""
+    import threading
+    import time
+
+    from geogrid.io.workspace import Workspace
+
+    done: list[int] = []
+
+    def save() -> None:
+        done.append(versions.save_version(area, _plan().grids, None, author="王芳", message="x").id)
+
+    with Workspace(area).lock():
+        thread = threading.Thread(target=save)
+        thread.start()
+        time.sleep(0.5)
+        assert done == [] and versions.list_versions(area)[1] is None
+    thread.join()
+    assert done == [1]

@@ -113,3 +113,32 @@ def test_user_supplied_buildings_become_units(area: Path, tmp_path: Path) -> Non
     result = S.generate(area, seed=0, units_path=path)
     assert len(result.plan.units) == len(points)
     assert result.plan.grids["households"].sum() == points["households"].sum()
+
+
+def test_an_interrupted_save_is_repaired_by_the_next_write_not_by_reading(area: Path, monkeypatch) -> None:
+    """A save killed after its version was recorded: reading leaves the files as they are; the
+    next command that writes (here an edit) first restores the live grids, then saves."""
+    from geogrid.io.workspace import read_area
+
+    first = S.generate(area, seed=0)
+    code = first.plan.grids["code"].iloc[0]
+
+    def killed(*args, **kwargs):
+        raise OSError("killed mid-save")
+
+    monkeypatch.setattr(versions, "_write_live", killed)
+    with pytest.raises(OSError):
+        S.edit(area, "lock", author="王芳", codes=[code])
+    monkeypatch.undo()
+    stale = (area / "grids.geojson").read_bytes()
+    read_area(area)
+    S.validate(area)
+    assert (area / "grids.geojson").read_bytes() == stale
+    assert versions.list_versions(area)[1] == 2
+    S.edit(area, "worker", author="李明", codes=[code], worker="张伟")
+    sidecars = sorted((area / "history" / "grids").glob("*.json"))
+    assert any("restore v0002 after an interrupted save" in p.read_text(encoding="utf-8") for p in sidecars)
+    saved, head = versions.list_versions(area)
+    assert head == 3 and saved[-1].parent == 2
+    assert (area / "grids.geojson").read_bytes() == (area / "grid_versions" / "v0003" / "grids.geojson").read_bytes()
+    assert S.repair_interrupted_save(area) is False

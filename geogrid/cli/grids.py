@@ -45,12 +45,13 @@ def grids() -> None:
 @friendly_errors
 def grids_communities(area_dir: Path, osm_path: Path, admin_level: int, street_code: str) -> None:
     """Store the OSM admin areas inside the area as communities.geojson (grid parents)."""
+    from geogrid.io.workspace import Workspace
     from geogrid.services.grids import import_communities
 
     frame = import_communities(area_dir, osm_path, admin_level=admin_level, street_code=street_code)
     for code, name in zip(frame["code"], frame["name"], strict=True):
         click.echo(f"{code}  {name}")
-    click.echo(f"wrote {len(frame)} communities to {area_dir / 'communities.geojson'}")
+    click.echo(f"wrote {len(frame)} communities to {Workspace(area_dir).communities_path}")
 
 
 @grids.command("build")

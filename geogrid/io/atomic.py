@@ -8,10 +8,12 @@ file behind.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
@@ -34,6 +36,11 @@ def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
 def write_text_atomic(path: Path | str, text: str) -> Path:
     """Write UTF-8 text (``\\n`` line ends) to ``path`` atomically; returns the path."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path | str, data: Any) -> Path:
+    """Write JSON (UTF-8, Chinese kept readable, indented) to ``path`` atomically."""
+    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def copy_atomic(source: Path | str, target: Path | str) -> Path:

@@ -9,6 +9,11 @@ current version; its grids are also written to the area's ``grids.geojson``
 through :func:`geogrid.io.geojson.write_layer` (atomic, previous file kept in
 ``history/grids/`` with author and message). :func:`undo` moves ``head``
 back to the parent version and writes it again; nothing is deleted.
+
+Every save, undo and repair runs under the area's lock
+(:meth:`geogrid.io.workspace.Workspace.lock`), so two writers (a CLI edit and
+a web save) never pick the same version id. Paths come from the
+:class:`~geogrid.io.workspace.Workspace`.
 """
 
 from __future__ import annotations
@@ -27,13 +32,11 @@ import shapely
 from geogrid.crs import WGS84, to_wgs84
 from geogrid.errors import InputError
 from geogrid.io import geojson
-from geogrid.io.atomic import copy_atomic
+from geogrid.io.atomic import copy_atomic, write_json_atomic
 from geogrid.io.tables import write_csv_atomic
-from geogrid.io.workspace import write_json_atomic
+from geogrid.io.workspace import Workspace
 from geogrid.layers import features_from_frame
 
-VERSIONS_DIR = "grid_versions"
-INDEX = "index.json"
 SCHEMA = "geogrid-grid-versions/1"
 
 
@@ -63,7 +66,7 @@ def _now() -> str:
 
 def read_index(area_dir: Path | str) -> dict[str, Any]:
     """The version index of an area (an empty one when no grids were saved yet)."""
-    path = Path(area_dir) / VERSIONS_DIR / INDEX
+    path = Workspace(area_dir).versions_index_path
     if not path.exists():
         return {"schema": SCHEMA, "head": None, "versions": []}
     try:
@@ -212,13 +215,23 @@ def save_version(
     area_dir = Path(area_dir)
     if not author.strip():
         raise InputError("say who saves the grids (author), e.g. --author 'Wang Li'")
-    sync_live(area_dir)
-    index = read_index(area_dir)
-    new_id = max((int(v["id"]) for v in index["versions"]), default=0) + 1
-    folder = area_dir / VERSIONS_DIR / f"v{new_id:04d}"
-    geojson.write_layer(grids, folder / "grids.geojson", "grids", history=False)
-    if units is not None:
-        write_units(units, folder / "units.geojson")
+    ws = Workspace(area_dir)
+    with ws.lock():  # the next id is picked and taken under one lock
+        sync_live(area_dir)
+        index = read_index(area_dir)
+        new_id = max((int(v["id"]) for v in index["versions"]), default=0) + 1
+        geojson.write_layer(grids, ws.version_grids_path(new_id), "grids", history=False)
+        if units is not None:
+            write_units(units, ws.version_units_path(new_id))
+        _commit(ws, index, new_id, author, message, meta)
+        return _version(area_dir, new_id)
+
+
+def _commit(
+    ws: Workspace, index: dict[str, Any], new_id: int, author: str, message: str,
+    meta: dict[str, Any] | None,
+) -> None:
+    """Record version ``new_id`` in the index (the commit point), then write the live grids."""
     entry = {
         "id": new_id,
         "parent": index.get("head"),
@@ -231,69 +244,74 @@ def save_version(
     index["head"] = new_id
     # the index is the commit point: a crash before it leaves the old version current
     # (the new folder is an orphan); a crash after it is repaired by sync_live
-    write_json_atomic(area_dir / VERSIONS_DIR / INDEX, index)
-    _write_live(area_dir, new_id, author, message)
-    return _version(area_dir, new_id)
+    write_json_atomic(ws.versions_index_path, index)
+    _write_live(ws.path, new_id, author, message)
 
 
 def sync_live(area_dir: Path | str) -> bool:
     """Make ``grids.geojson`` equal the current version's grids if a save was cut short.
 
     Returns True when the live file had to be rewritten (the old one goes to
-    ``history/``). Areas without saved versions are left alone.
+    ``history/``). Areas without saved versions are left alone. Runs under the
+    area's lock; reading an area never calls it, writers do (see
+    :func:`geogrid.services.grids.repair_interrupted_save`).
     """
-    area_dir = Path(area_dir)
-    if not (area_dir / VERSIONS_DIR / INDEX).exists():
+    ws = Workspace(area_dir)
+    if not ws.versions_index_path.exists():
         return False
-    index = read_index(area_dir)
-    if index.get("head") is None:
-        return False
-    version = _version(area_dir, None)
-    saved = area_dir / VERSIONS_DIR / version.folder / "grids.geojson"
-    live = area_dir / "grids.geojson"
-    if live.exists() and live.read_bytes() == saved.read_bytes():
-        return False
-    _write_live(area_dir, version.id, "geogrid", f"restore v{version.id:04d} after an interrupted save")
-    return True
+    with ws.lock():
+        index = read_index(ws.path)
+        if index.get("head") is None:
+            return False
+        version = _version(ws.path, None)
+        saved = ws.version_grids_path(version.id)
+        live = ws.grids_path
+        if live.exists() and live.read_bytes() == saved.read_bytes():
+            return False
+        _write_live(ws.path, version.id, "geogrid",
+                    f"restore v{version.id:04d} after an interrupted save")
+        return True
 
 
 def _write_live(area_dir: Path, version_id: int, author: str, message: str) -> None:
     """Make ``grids.geojson`` a byte copy of a saved version (old live file to history/)."""
-    live = area_dir / "grids.geojson"
+    ws = Workspace(area_dir)
+    live = ws.grids_path
     if live.exists():
-        geojson.save_history(live, area_dir / "history", author=author, message=message)
-    copy_atomic(area_dir / VERSIONS_DIR / f"v{version_id:04d}" / "grids.geojson", live)
+        geojson.save_history(live, ws.history_dir, author=author, message=message)
+    copy_atomic(ws.version_grids_path(version_id), live)
 
 
 def load_version(
     area_dir: Path | str, version_id: int | None = None
 ) -> tuple[GridVersion, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """A saved version (the current one when ``version_id`` is None): meta, grids, units."""
-    area_dir = Path(area_dir)
-    version = _version(area_dir, version_id)
-    folder = area_dir / VERSIONS_DIR / version.folder
-    grids = geojson.read_layer(folder / "grids.geojson", "grids")
-    units_path = folder / "units.geojson"
+    ws = Workspace(area_dir)
+    version = _version(ws.path, version_id)
+    grids = geojson.read_layer(ws.version_grids_path(version.id), "grids")
+    units_path = ws.version_units_path(version.id)
     units = read_units(units_path) if units_path.exists() else None
     return version, grids, units
 
 
 def undo(area_dir: Path | str, author: str) -> GridVersion:
     """Make the parent of the current version current again and write its grids."""
-    area_dir = Path(area_dir)
-    index = read_index(area_dir)
-    current = _version(area_dir, None)
-    if current.parent is None:
-        raise InputError(
-            f"{area_dir}: v{current.id:04d} is the first saved version; nothing to undo"
+    ws = Workspace(area_dir)
+    area_dir = ws.path
+    with ws.lock():
+        index = read_index(area_dir)
+        current = _version(area_dir, None)
+        if current.parent is None:
+            raise InputError(
+                f"{area_dir}: v{current.id:04d} is the first saved version; nothing to undo"
+            )
+        index["head"] = current.parent
+        index.setdefault("undone", []).append(
+            {"version": current.id, "author": author, "time": _now()}
         )
-    index["head"] = current.parent
-    index.setdefault("undone", []).append(
-        {"version": current.id, "author": author, "time": _now()}
-    )
-    write_json_atomic(area_dir / VERSIONS_DIR / INDEX, index)
-    _write_live(area_dir, current.parent, author, f"undo v{current.id:04d}: {current.message}")
-    return _version(area_dir, current.parent)
+        write_json_atomic(ws.versions_index_path, index)
+        _write_live(area_dir, current.parent, author, f"undo v{current.id:04d}: {current.message}")
+        return _version(area_dir, current.parent)
 
 
 def write_report(report: pd.DataFrame, csv_path: Path | None, json_path: Path | None) -> None:

@@ -1,32 +1,54 @@
-"""Area workspace: one folder per area holding a manifest and GeoJSON layers.
+"""Area workspace: one folder per area, owned by one object, :class:`Workspace`.
 
 Layout (see docs/ARCHITECTURE.md)::
 
-    area.json, boundary.geojson, grids.geojson, buildings.geojson,
-    layers/<name>.geojson, incidents.geojson, teams.geojson,
-    network/nodes.geojson, network/edges.geojson, history/
+    area.json, boundary.geojson, grids.geojson, communities.geojson,
+    buildings.geojson, layers/<name>.geojson, incidents.geojson, teams.geojson,
+    network/nodes.geojson, network/edges.geojson, history/, grid_versions/,
+    plans/, patrol.toml, .lock
 
-Reading validates every layer against its spec in :mod:`geogrid.layers`;
-writing is atomic (temp file + rename) and keeps the previous version of an
-edited layer under ``history/``.
+:class:`Workspace` is the only code that spells these names. It gives the path
+of every file, reads the area (:meth:`Workspace.read`: every layer validated
+against its spec in :mod:`geogrid.layers`; reading never writes anything),
+writes layers (:meth:`Workspace.write_layer`: validated, atomic, the previous
+file kept under ``history/``) and holds the area's lock (:meth:`Workspace.lock`:
+a file lock on ``<area>/.lock``, re-entrant within a thread, exclusive across
+threads and processes) that every write takes.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+from filelock import BaseFileLock, FileLock
 
 from geogrid.errors import InputError
-from geogrid.io.atomic import write_text_atomic
+from geogrid.io import geojson
+from geogrid.io.atomic import write_json_atomic
 
 MANIFEST = "area.json"
 MANIFEST_SCHEMA = "geogrid-area/1"
 DEFAULT_ROOT = Path("data/geo")
+LOCK = ".lock"
+
+#: The area's own layers: name -> (file inside the area folder, layer spec).
+#: Any other name is a key-location layer, ``layers/<name>.geojson`` (spec ``places``).
+AREA_LAYERS: dict[str, tuple[str, str]] = {
+    "boundary": ("boundary.geojson", "boundary"),
+    "grids": ("grids.geojson", "grids"),
+    "communities": ("communities.geojson", "communities"),
+    "buildings": ("buildings.geojson", "buildings"),
+    "incidents": ("incidents.geojson", "incidents"),
+    "teams": ("teams.geojson", "teams"),
+    "nodes": ("network/nodes.geojson", "nodes"),
+    "edges": ("network/edges.geojson", "edges"),
+}
+PLACES_SPEC = "places"
 
 
 @dataclass
@@ -43,6 +65,7 @@ class Area:
     teams: gpd.GeoDataFrame | None = None
     nodes: gpd.GeoDataFrame | None = None
     edges: gpd.GeoDataFrame | None = None
+    communities: gpd.GeoDataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -53,90 +76,265 @@ class Area:
         return str(self.manifest["metric_crs"])
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON (UTF-8, Chinese kept readable) to ``path`` atomically."""
-    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+class Workspace:
+    """The area folder at ``path``: its paths, its reading, its writing, its lock."""
 
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """Read and check ``area.json`` of an area folder."""
-    path = Path(folder) / MANIFEST
-    if not path.exists():
-        raise InputError(
-            f"{path}: no area manifest here; build the area first "
-            "(`geogrid area build ...` or `geogrid demo build`)"
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    # ------------------------------------------------------------------ paths
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    def layer_file(self, name: str) -> Path:
+        """The file of a layer: an area layer (``grids``, ``teams``...) or a key-location layer."""
+        if name in AREA_LAYERS:
+            return self.path / AREA_LAYERS[name][0]
+        return self.layer_path(name)
+
+    @property
+    def boundary_path(self) -> Path:
+        return self.layer_file("boundary")
+
+    @property
+    def grids_path(self) -> Path:
+        return self.layer_file("grids")
+
+    @property
+    def communities_path(self) -> Path:
+        return self.layer_file("communities")
+
+    @property
+    def buildings_path(self) -> Path:
+        return self.layer_file("buildings")
+
+    @property
+    def incidents_path(self) -> Path:
+        return self.layer_file("incidents")
+
+    @property
+    def teams_path(self) -> Path:
+        return self.layer_file("teams")
+
+    @property
+    def nodes_path(self) -> Path:
+        return self.layer_file("nodes")
+
+    @property
+    def edges_path(self) -> Path:
+        return self.layer_file("edges")
+
+    @property
+    def layers_dir(self) -> Path:
+        """Key-location layers, one file per layer."""
+        return self.path / "layers"
+
+    def layer_path(self, name: str) -> Path:
+        """The file of key-location layer ``name`` (``layers/<name>.geojson``)."""
+        return self.layers_dir / f"{name}.geojson"
+
+    def layer_names(self) -> list[str]:
+        """Names of the key-location layers on disk, sorted."""
+        return sorted(p.stem for p in self.layers_dir.glob("*.geojson"))
+
+    @property
+    def history_dir(self) -> Path:
+        """Previous versions of every replaced layer."""
+        return self.path / "history"
+
+    @property
+    def grid_versions_dir(self) -> Path:
+        """Saved grid versions (see :mod:`geogrid.io.versions`)."""
+        return self.path / "grid_versions"
+
+    @property
+    def versions_index_path(self) -> Path:
+        return self.grid_versions_dir / "index.json"
+
+    def version_dir(self, version_id: int) -> Path:
+        return self.grid_versions_dir / f"v{version_id:04d}"
+
+    def version_grids_path(self, version_id: int) -> Path:
+        return self.version_dir(version_id) / "grids.geojson"
+
+    def version_units_path(self, version_id: int) -> Path:
+        return self.version_dir(version_id) / "units.geojson"
+
+    def plans_dir(self, day: str | None = None) -> Path:
+        """Patrol plans: ``plans/`` (the CLI's default), or ``plans/web/<day>/`` for a shift."""
+        if day is None:
+            return self.path / "plans"
+        return self.web_plans_dir / day
+
+    @property
+    def web_plans_dir(self) -> Path:
+        """One folder per shift date of the plans computed from the web app."""
+        return self.path / "plans" / "web"
+
+    @property
+    def patrol_config_path(self) -> Path:
+        """The area's own patrol config (optional)."""
+        return self.path / "patrol.toml"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
+    def exists(self) -> bool:
+        """True when the folder holds an area (its manifest)."""
+        return self.manifest_path.exists()
+
+    # ------------------------------------------------------------------ reading
+
+    def read_manifest(self) -> dict[str, Any]:
+        """Read and check ``area.json``."""
+        path = self.manifest_path
+        if not path.exists():
+            raise InputError(
+                f"{path}: no area manifest here; build the area first "
+                "(`geogrid area build ...` or `geogrid demo build`)"
+            )
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path}: malformed JSON at line {err.lineno}: {err.msg}") from err
+        missing = [k for k in ("name", "metric_crs", "sources") if k not in manifest]
+        if missing:
+            raise InputError(f"{path}: manifest lacks {', '.join(missing)}; rebuild the area")
+        return dict(manifest)
+
+    def read_layer(self, name: str, *, required: bool = False) -> gpd.GeoDataFrame | None:
+        """One layer validated against its spec; None when absent and not ``required``."""
+        path = self.layer_file(name)
+        if not path.exists():
+            if required:
+                raise InputError(f"{path}: missing; rebuild the area or restore it from history/")
+            return None
+        spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else PLACES_SPEC
+        return geojson.read_layer(path, spec)
+
+    def read(self, *, with_network: bool = True) -> Area:
+        """Load the area, validating every layer against its spec. Writes nothing.
+
+        Raises :class:`~geogrid.errors.InputError` listing every problem of every
+        layer (file, feature, property, how to fix) rather than the first one.
+        """
+        manifest = self.read_manifest()
+        bbox = tuple(manifest["bbox"]) if "bbox" in manifest else None
+        problems: list[str] = []
+
+        def load(path: Path, spec: str, required: bool = True) -> gpd.GeoDataFrame | None:
+            if not path.exists():
+                if required:
+                    problems.append(f"{path}: missing; rebuild the area or restore it from history/")
+                return None
+            try:
+                return geojson.read_layer(path, spec, expected_bbox=bbox)
+            except InputError as err:
+                problems.extend(err.problems or [str(err)])
+                return None
+
+        def area_layer(name: str, required: bool = True) -> gpd.GeoDataFrame | None:
+            return load(self.layer_file(name), AREA_LAYERS[name][1], required)
+
+        boundary = area_layer("boundary")
+        grids = area_layer("grids")
+        communities = area_layer("communities", required=False)
+        buildings = area_layer("buildings")
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        for name in self.layer_names():
+            frame = load(self.layer_path(name), PLACES_SPEC)
+            if frame is not None:
+                layers[name] = frame
+        incidents = area_layer("incidents", required=False)
+        teams = area_layer("teams", required=False)
+        nodes = edges = None
+        if with_network:
+            nodes = area_layer("nodes")
+            edges = area_layer("edges")
+        if problems:
+            raise InputError(f"area {self.path} has invalid layers", problems)
+        assert boundary is not None and grids is not None and buildings is not None
+        return Area(
+            path=self.path,
+            manifest=manifest,
+            boundary=boundary,
+            grids=grids,
+            buildings=buildings,
+            layers=layers,
+            incidents=incidents,
+            teams=teams,
+            nodes=nodes,
+            edges=edges,
+            communities=communities,
         )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}: malformed JSON at line {err.lineno}: {err.msg}") from err
-    missing = [k for k in ("name", "metric_crs", "sources") if k not in manifest]
-    if missing:
-        raise InputError(f"{path}: manifest lacks {', '.join(missing)}; rebuild the area")
-    return manifest
+
+    def version_tag(self) -> str:
+        """A short tag that changes whenever a file of the area is written (no file is read).
+
+        Made from the identity (inode), size and modification time of the
+        manifest, every layer and the grid version index; every write replaces
+        a file through a rename, so every write changes the tag. A folder that
+        is not there has a tag too.
+        """
+        paths = [self.manifest_path, *(self.layer_file(n) for n in AREA_LAYERS),
+                 self.versions_index_path]
+        paths += [self.layer_path(n) for n in self.layer_names()]
+        parts = []
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                parts.append(f"{path.name}:-")
+                continue
+            parts.append(f"{path.relative_to(self.path)}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    # ------------------------------------------------------------------ writing
+
+    def lock(self) -> BaseFileLock:
+        """The area's lock (``<area>/.lock``), to use as ``with ws.lock(): ...``.
+
+        Re-entrant within a thread; other threads and processes wait for it.
+        Every write of the area takes it, so a save that picks the next grid
+        version id cannot interleave with another one.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.lock_path.resolve()), is_singleton=True)
+
+    def write_layer(
+        self, name: str, frame: gpd.GeoDataFrame, author: str, message: str
+    ) -> Path:
+        """Validate ``frame`` and write it as layer ``name``, atomically, under the lock.
+
+        ``name`` is an area layer (``boundary``, ``grids``, ``communities``,
+        ``buildings``, ``incidents``, ``teams``, ``nodes``, ``edges``) or a
+        key-location layer (``schools`` -> ``layers/schools.geojson``). The
+        file it replaces goes to ``history/`` with ``author`` and ``message``.
+        """
+        spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else PLACES_SPEC
+        with self.lock():
+            return geojson.write_layer(
+                frame, self.layer_file(name), spec, history_dir=self.history_dir,
+                author=author, message=message,
+            )
+
+    def write_manifest(self, manifest: dict[str, Any]) -> Path:
+        """Write ``area.json`` atomically, under the lock."""
+        with self.lock():
+            return write_json_atomic(self.manifest_path, manifest)
+
+
+def read_manifest(folder: Path | str) -> dict[str, Any]:
+    """Read and check ``area.json`` of an area folder."""
+    return Workspace(folder).read_manifest()
 
 
 def read_area(folder: Path | str, *, with_network: bool = True) -> Area:
-    """Load an area workspace, validating every layer against its spec.
-
-    Raises :class:`~geogrid.errors.InputError` listing every problem of every
-    layer (file, feature, property, how to fix) rather than the first one.
-    """
-    from geogrid.io import geojson  # local: geojson imports nothing from here
-
-    folder = Path(folder)
-    manifest = read_manifest(folder)
-    bbox = tuple(manifest["bbox"]) if "bbox" in manifest else None
-    problems: list[str] = []
-
-    def load(rel: str, spec: str, required: bool = True) -> gpd.GeoDataFrame | None:
-        path = folder / rel
-        if not path.exists():
-            if required:
-                problems.append(f"{path}: missing; rebuild the area or restore it from history/")
-            return None
-        try:
-            return geojson.read_layer(path, spec, expected_bbox=bbox)
-        except InputError as err:
-            problems.extend(err.problems or [str(err)])
-            return None
-
-    boundary = load("boundary.geojson", "boundary")
-    _repair_interrupted_grid_save(folder)
-    grids = load("grids.geojson", "grids")
-    buildings = load("buildings.geojson", "buildings")
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for path in sorted((folder / "layers").glob("*.geojson")):
-        frame = load(f"layers/{path.name}", "places")
-        if frame is not None:
-            layers[path.stem] = frame
-    incidents = load("incidents.geojson", "incidents", required=False)
-    teams = load("teams.geojson", "teams", required=False)
-    nodes = edges = None
-    if with_network:
-        nodes = load("network/nodes.geojson", "nodes")
-        edges = load("network/edges.geojson", "edges")
-    if problems:
-        raise InputError(f"area {folder} has invalid layers", problems)
-    assert boundary is not None and grids is not None and buildings is not None
-    return Area(
-        path=folder,
-        manifest=manifest,
-        boundary=boundary,
-        grids=grids,
-        buildings=buildings,
-        layers=layers,
-        incidents=incidents,
-        teams=teams,
-        nodes=nodes,
-        edges=edges,
-    )
-
-
-def _repair_interrupted_grid_save(folder: Path) -> None:
-    """Bring grids.geojson back in line with the current saved grid version, if a save
-    was killed between recording the version and writing the live file."""
-    from geogrid.io.versions import sync_live  # local: versions imports this module
-
-    with contextlib.suppress(OSError):  # a read-only copy of an area: serve what is there
-        sync_live(folder)
+    """Load an area workspace (see :meth:`Workspace.read`); reading never writes."""
+    return Workspace(folder).read(with_network=with_network)

@@ -25,7 +25,7 @@ from geogrid.buildings import estimate_households
 from geogrid.crs import WGS84, metric_crs_for
 from geogrid.errors import InputError
 from geogrid.io import geojson, osm
-from geogrid.io.workspace import MANIFEST, MANIFEST_SCHEMA, write_json_atomic
+from geogrid.io.workspace import MANIFEST_SCHEMA, Workspace
 from geogrid.network import StreetNetwork
 
 OSM_LICENCE = "ODbL 1.0"
@@ -66,7 +66,7 @@ class BuildReport:
         out += [f"  warning: {w}" for w in self.warnings[:MAX_WARNINGS_SHOWN]]
         if len(self.warnings) > MAX_WARNINGS_SHOWN:
             hidden = len(self.warnings) - MAX_WARNINGS_SHOWN
-            out.append(f"  ... and {hidden} more warnings, all listed in {self.path / MANIFEST}")
+            out.append(f"  ... and {hidden} more warnings, all listed in {Workspace(self.path).manifest_path}")
         return out
 
 
@@ -170,40 +170,52 @@ def write_area(
     # the network must be routable: building it validates the frames
     network = StreetNetwork.from_frames(extract.nodes, extract.edges, metric_crs)
     buildings = estimate_households(extract.buildings, metric_crs)
-    history = out_dir / "history"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(out_dir)
+    with ws.lock():
+        return _write_area(ws, name=name, admin_code=admin_code, description=description,
+                           boundary=boundary, boundary_source=boundary_source, extract=extract,
+                           sources=sources, warnings=warnings, extra_manifest=extra_manifest,
+                           metric_crs=metric_crs, network=network, buildings=buildings)
 
-    def put(frame: gpd.GeoDataFrame, rel: str, spec: str) -> None:
-        geojson.write_layer(
-            frame,
-            out_dir / rel,
-            spec,
-            history_dir=history,
-            author="geogrid area build",
-            message=f"built from {', '.join(s['file'] for s in sources)}",
-        )
+
+def _write_area(
+    ws: Workspace,
+    *,
+    name: str,
+    admin_code: str,
+    description: str,
+    boundary: BaseGeometry,
+    boundary_source: str,
+    extract: osm.OsmExtract,
+    sources: list[dict[str, Any]],
+    warnings: list[str],
+    extra_manifest: dict[str, Any] | None,
+    metric_crs: str,
+    network: StreetNetwork,
+    buildings: gpd.GeoDataFrame,
+) -> BuildReport:
+    author = "geogrid area build"
+    message = f"built from {', '.join(s['file'] for s in sources)}"
+
+    def put(layer: str, frame: gpd.GeoDataFrame) -> None:
+        ws.write_layer(layer, frame, author=author, message=message)
 
     boundary_frame = gpd.GeoDataFrame(
         {"name": [name], "admin_code": [admin_code or None], "source": [boundary_source]},
         geometry=[boundary],
         crs=WGS84,
     )
-    put(boundary_frame, "boundary.geojson", "boundary")
-    put(buildings, "buildings.geojson", "buildings")
+    put("boundary", boundary_frame)
+    put("buildings", buildings)
     layer_names: list[str] = []
     for layer, frame in extract.places.groupby("layer", sort=True):
-        put(frame.reset_index(drop=True), f"layers/{layer}.geojson", "places")
+        put(str(layer), frame.reset_index(drop=True))
         layer_names.append(str(layer))
-    put(extract.nodes, "network/nodes.geojson", "nodes")
-    put(extract.edges, "network/edges.geojson", "edges")
-    for rel, spec in (
-        ("grids.geojson", "grids"),
-        ("incidents.geojson", "incidents"),
-        ("teams.geojson", "teams"),
-    ):
-        if not (out_dir / rel).exists():
-            empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
-            put(empty, rel, spec)
+    put("nodes", extract.nodes)
+    put("edges", extract.edges)
+    for layer in ("grids", "incidents", "teams"):  # the planner's own layers are never replaced
+        if not ws.layer_file(layer).exists():
+            put(layer, gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84)))
 
     counts = {
         "street nodes": len(extract.nodes),
@@ -242,8 +254,8 @@ def write_area(
     }
     if extra_manifest:
         manifest.update(extra_manifest)
-    write_json_atomic(out_dir / MANIFEST, manifest)
-    return BuildReport(path=out_dir, metric_crs=metric_crs, counts=counts, warnings=warnings)
+    ws.write_manifest(manifest)
+    return BuildReport(path=ws.path, metric_crs=metric_crs, counts=counts, warnings=warnings)
 
 
 def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -14,8 +14,8 @@ from pathlib import Path
 import shapely
 
 from geogrid.errors import InputError
-from geogrid.io import geojson, osm
-from geogrid.io.workspace import MANIFEST
+from geogrid.io import osm
+from geogrid.io.workspace import Workspace
 from geogrid.services.area import (
     OSM_ATTRIBUTION,
     OSM_LICENCE,
@@ -52,7 +52,7 @@ def helsinki_pbf() -> Path:
 
 
 def demo_exists(out_dir: Path = DEMO_DIR) -> bool:
-    return (Path(out_dir) / MANIFEST).exists()
+    return Workspace(out_dir).exists()
 
 
 def build_demo(
@@ -109,22 +109,12 @@ def build_demo(
         + [extract.places]
     )
     teams = generate_teams(bases, count=3, seed=seed)
-    history = out_dir / "history"
-    for frame, rel, spec in (
-        (incidents, "incidents.geojson", "incidents"),
-        (teams, "teams.geojson", "teams"),
-    ):
-        geojson.write_layer(
-            frame,
-            out_dir / rel,
-            spec,
-            history_dir=history,
-            author="geogrid demo build",
-            message=f"synthetic, seed={seed}",
-        )
+    ws = Workspace(out_dir)
+    for layer, frame in (("incidents", incidents), ("teams", teams)):
+        ws.write_layer(layer, frame, author="geogrid demo build", message=f"synthetic, seed={seed}")
     report.counts["synthetic incidents"] = len(incidents)
     report.counts["synthetic teams"] = len(teams)
-    if with_grids and not (out_dir / "grid_versions").exists():  # never redraw edited grids
+    if with_grids and not ws.grid_versions_dir.exists():  # never redraw edited grids
         communities = import_communities(out_dir, pbf, author="geogrid demo build")
         result = generate(
             out_dir,

@@ -2,7 +2,9 @@
 
 Orchestration only: reads the area (:mod:`geogrid.io.workspace`), computes
 with :mod:`geogrid.grids`, saves versions through :mod:`geogrid.io.versions`.
-Every edit re-validates the grids and returns the problems found.
+Every edit re-validates the grids and returns the problems found. Reading
+never writes; every command that writes first repairs a grid save that was
+cut short (:func:`repair_interrupted_save`), under the area's lock.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from geogrid import grids as G
 from geogrid.crs import WGS84, to_metric
 from geogrid.errors import InputError
 from geogrid.io import geojson, versions
-from geogrid.io.workspace import Area, read_area, read_manifest
+from geogrid.io.workspace import Area, Workspace, read_area, read_manifest
 
 
 @dataclass
@@ -49,12 +51,24 @@ class GridResult:
         return lines
 
 
+def repair_interrupted_save(area_dir: Workspace | Path | str) -> bool:
+    """Bring ``grids.geojson`` back in line with the current grid version if a save was
+    killed between recording the version and writing the live file (under the lock).
+
+    Returns True when it had to. Commands that write call it first; reading
+    an area never does. A read-only copy of an area is left as it is.
+    """
+    ws = area_dir if isinstance(area_dir, Workspace) else Workspace(area_dir)
+    try:
+        with ws.lock():
+            return versions.sync_live(ws.path)
+    except OSError:  # a read-only copy of an area: nothing to write, nothing to repair
+        return False
+
+
 def read_communities(area_dir: Path | str) -> gpd.GeoDataFrame | None:
     """The area's ``communities.geojson`` (parent units), or None when absent."""
-    path = Path(area_dir) / "communities.geojson"
-    if not path.exists():
-        return None
-    return geojson.read_layer(path, "communities")
+    return Workspace(area_dir).read_layer("communities")
 
 
 def default_parent_code(admin_code: str | None) -> str:
@@ -80,7 +94,9 @@ def import_communities(
     from geogrid.io.osm import read_osm
 
     area_dir = Path(area_dir)
-    area = read_area(area_dir, with_network=False)
+    ws = Workspace(area_dir)
+    repair_interrupted_save(ws)
+    area = ws.read(with_network=False)
     outline = shapely.union_all(area.boundary.geometry.to_numpy())
     admin = read_osm(Path(osm_path)).admin
     levels = sorted({int(v) for v in admin["admin_level"].dropna()}) if len(admin) else []
@@ -114,12 +130,8 @@ def import_communities(
     frame = G.order_rows(frame, area.metric_crs).reset_index(drop=True)
     prefix = default_parent_code(area.manifest.get("admin_code"))[:6] + street_code
     frame.insert(0, "code", [f"{prefix}{i + 1:03d}" for i in range(len(frame))])
-    geojson.write_layer(
-        frame,
-        area_dir / "communities.geojson",
-        "communities",
-        history_dir=area_dir / "history",
-        author=author,
+    ws.write_layer(
+        "communities", frame, author=author,
         message=f"admin_level={admin_level} areas from {Path(osm_path).name}",
     )
     return frame
@@ -232,8 +244,31 @@ def generate(
     when ``keep_locked``; unchanged grids keep their codes.
     """
     area_dir = Path(area_dir)
-    area = read_area(area_dir)
-    communities = read_communities(area_dir)
+    ws = Workspace(area_dir)
+    with ws.lock():  # nobody saves between reading the current grids and saving the new ones
+        repair_interrupted_save(ws)
+        return _generate(
+            ws.read(), band=band, bands=bands, seed=seed, units_path=units_path,
+            households_csv=households_csv, keep_locked=keep_locked, author=author,
+            message=message, restarts=restarts,
+        )
+
+
+def _generate(
+    area: Area,
+    *,
+    band: G.Band | None,
+    bands: Mapping[str, G.Band] | None,
+    seed: int,
+    units_path: Path | str | None,
+    households_csv: Path | str | None,
+    keep_locked: bool,
+    author: str,
+    message: str | None,
+    restarts: int,
+) -> GridResult:
+    area_dir = area.path
+    communities = area.communities
     band = band or G.Band()
     bands = dict(bands or {})
     units = make_units(
@@ -279,6 +314,14 @@ def load_plan(area_dir: Path | str, version_id: int | None = None) -> G.GridPlan
     return G.plan_from_layers(grids, units, read_manifest(area_dir)["metric_crs"], band, bands)
 
 
+def current_plan(area: Area) -> tuple[G.GridPlan, list[G.GridProblem]] | None:
+    """The current saved plan of a loaded area and its problems; None before any save."""
+    if versions.list_versions(area.path)[1] is None:
+        return None
+    plan = load_plan(area.path)
+    return plan, check(area, plan, area.communities)
+
+
 EDITS = ("reassign", "split", "merge", "rename", "lock", "unlock", "worker")
 
 
@@ -303,7 +346,30 @@ def edit(
     ``new_code`` and/or ``name``), ``lock`` / ``unlock`` (``codes``),
     ``worker`` (``codes[0]`` gets ``worker``).
     """
-    area_dir = Path(area_dir)
+    ws = Workspace(area_dir)
+    with ws.lock():  # nobody saves between loading the current plan and saving the edit
+        repair_interrupted_save(ws)
+        return _edit(
+            ws, operation, author=author, message=message, codes=codes, units=units,
+            to_code=to_code, new_code=new_code, name=name, worker=worker, seed=seed,
+        )
+
+
+def _edit(
+    ws: Workspace,
+    operation: str,
+    *,
+    author: str,
+    message: str | None,
+    codes: Sequence[str],
+    units: Sequence[str],
+    to_code: str | None,
+    new_code: str | None,
+    name: str | None,
+    worker: str | None,
+    seed: int,
+) -> GridResult:
+    area_dir = ws.path
     plan = load_plan(area_dir)
     if operation == "reassign":
         if not units or to_code is None:
@@ -332,8 +398,8 @@ def edit(
         what = f"worker of {codes[0]}: {worker}"
     else:
         raise InputError(f"unknown edit {operation!r}; choose one of {', '.join(EDITS)}")
-    area = read_area(area_dir, with_network=False)
-    problems = check(area, plan, read_communities(area_dir))
+    area = ws.read(with_network=False)
+    problems = check(area, plan, area.communities)
     version = versions.save_version(
         area_dir, plan.grids, plan.units, author=author, message=message or what,
         meta=_band_meta(plan),
@@ -371,7 +437,10 @@ def validate(
 
 def undo(area_dir: Path | str, author: str) -> versions.GridVersion:
     """Go back to the version the current one was made from."""
-    return versions.undo(area_dir, author)
+    ws = Workspace(area_dir)
+    with ws.lock():
+        repair_interrupted_save(ws)
+        return versions.undo(ws.path, author)
 
 
 def _grids_of(area_dir: Path, ref: str) -> gpd.GeoDataFrame:
