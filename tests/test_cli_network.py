@@ -44,3 +44,35 @@ def test_unknown_layer_lists_the_layers(runner: CliRunner, tmp_path: Path):
     res = runner.invoke(main, ["network", "matrix", str(out), "--from", "churches"])
     assert res.exit_code == 1
     assert "no layer 'churches'" in res.output and "police" in res.output
+
+
+def test_workers_option_reaches_the_matrix(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The CLI opts in to worker processes: --workers N is passed on, and without it the
+    matrix may use every CPU this process may run on; 0 workers is refused."""
+    import geogrid.network
+
+    seen: list[int] = []
+    real = geogrid.network.travel_time_matrix
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["workers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(geogrid.network, "travel_time_matrix", recording)
+    out = tmp_path / "mini"
+    runner.invoke(
+        main, ["area", "build", str(MINI), "--out", str(out), "--admin", "矿业大学社区居委会"]
+    )
+    res = runner.invoke(main, ["network", "matrix", str(out), "--from", "schools"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        main, ["network", "matrix", str(out), "--from", "schools", "--workers", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert seen == [geogrid.network.available_cpus(), 1]
+    res = runner.invoke(
+        main, ["network", "matrix", str(out), "--from", "schools", "--workers", "0"]
+    )
+    assert res.exit_code == 2 and "--workers" in res.output

@@ -21,6 +21,12 @@ def network() -> None:
 @click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk")
 @click.option("--speed-kmh", type=float, default=None, help="Override the mode's speed.")
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for big matrices (default: the CPUs this process may use).",
+)
+@click.option(
     "--out",
     "out_csv",
     type=click.Path(path_type=Path),
@@ -34,12 +40,13 @@ def network_matrix(
     to_layer: str | None,
     mode: str,
     speed_kmh: float | None,
+    workers: int | None,
     out_csv: Path | None,
 ) -> None:
     """Travel-time matrix in minutes between the places of two layers."""
     from geogrid.errors import InputError
     from geogrid.io.workspace import read_area
-    from geogrid.network import StreetNetwork, travel_time_matrix
+    from geogrid.network import StreetNetwork, available_cpus, travel_time_matrix
 
     loaded = read_area(area_dir)
     for layer in (from_layer, to_layer or from_layer):
@@ -53,7 +60,12 @@ def network_matrix(
     origins = loaded.layers[from_layer]
     dests = loaded.layers[to_layer] if to_layer else origins
     result = travel_time_matrix(
-        net, origins.geometry, dests.geometry, mode=mode, speed_kmh=speed_kmh
+        net,
+        origins.geometry,
+        dests.geometry,
+        mode=mode,
+        speed_kmh=speed_kmh,
+        workers=workers or available_cpus(),
     )
     rows = [["from \\ to (min)", *dests["id"].astype(str)]]
     for oid, row in zip(origins["id"].astype(str), result.seconds, strict=True):
