@@ -7,7 +7,7 @@ below the min or above the max, worst grid), median Polsby-Popper, runtime.
 Inputs: the demo area (``data/geo/helsinki-demo``, built if missing), the
 Beijing Haidian extract (``../shared/data/osm_china/beijing_haidian_cau/map.osm``
 when present, built into ``benchmarks/output/beijing-haidian``) and a SYNTHETIC
-city of about 10,000 blocks (``geogrid.grids.synthetic_units``, seed 1).
+city of about 10,000 blocks (``geogrid.synthetic.synthetic_units``, seed 1).
 
 Peers get the grid count ours found (SKATER, AZP, GerryChain) or the floor
 (MaxP: ``threshold = min``; SKATER's ``floor`` counts units, not households,
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geogrid import grids as G  # noqa: E402
+from geogrid.synthetic import synthetic_units  # noqa: E402
 
 HAIDIAN = ROOT.parent / "shared" / "data" / "osm_china" / "beijing_haidian_cau" / "map.osm"
 HAIDIAN_BBOX = (116.34403, 39.99767, 116.35974, 40.00888)
@@ -176,7 +177,7 @@ def main() -> None:
             inputs.append(("Beijing Haidian", *got))
     if "synthetic" in wanted:
         n = args.synthetic_blocks
-        inputs.append((f"synthetic city {n:,} blocks", G.synthetic_units(n, seed=1), "EPSG:32650"))
+        inputs.append((f"synthetic city {n:,} blocks", synthetic_units(n, seed=1), "EPSG:32650"))
     load = os.getloadavg()[0]
     print(f"{datetime.now(UTC):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs, load average {load:.1f}, "
           f"Python {platform.python_version()}, band {BAND}")

@@ -16,18 +16,28 @@ Incident model (documented so a reader can judge the demo):
 * Time: uniform over the months requested with a mild seasonal swing,
   hour-of-day from ``HOUR_PROFILE`` (evening peak), in the given time zone.
 * Category from ``CATEGORY_SHARES`` (Chinese label, English label).
+
+Grid units (:func:`synthetic_units`): a city of street blocks with skewed
+household counts, to test and time the grid partition at any size.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from geogrid.crs import WGS84
+from geogrid.crs import WGS84, to_wgs84
+
+# The same values as geogrid.grids.units.PERSONS_PER_HOUSEHOLD and GRID_SIZE_DEG
+# (tests/test_synthetic.py checks): grids sit above this module and cannot be imported.
+_PERSONS_PER_HOUSEHOLD = 2.62
+_GRID_SIZE_DEG = 1e-7
 
 #: (code, Chinese label, English label, share)
 CATEGORY_SHARES: tuple[tuple[str, str, str, float], ...] = (
@@ -211,3 +221,57 @@ def generate_teams(bases: gpd.GeoDataFrame, *, count: int = 3, seed: int = 42) -
             }
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=bases.crs)
+
+
+def synthetic_units(
+    n_blocks: int = 10_000,
+    seed: int = 0,
+    *,
+    block_m: float = 80.0,
+    metric_crs: str = "EPSG:32650",
+    origin: tuple[float, float] = (440_000.0, 4_428_000.0),
+    parents: int = 1,
+) -> gpd.GeoDataFrame:
+    """A SYNTHETIC city of about ``n_blocks`` street blocks (seeded), for tests and benchmarks.
+
+    Blocks are the Voronoi cells of a jittered square lattice (``block_m``
+    apart) clipped to the city square; about a quarter hold no households
+    (parks, schools), the rest a skewed count (median about 45). With
+    ``parents`` > 1 the city is cut into vertical strips, one per parent
+    (codes ``000000001001``, ...). Returns units in EPSG:4326 indexed by
+    ``unit_id`` with parent_code, households, population.
+    """
+    rng = np.random.default_rng(seed)
+    side = max(1, round(math.sqrt(n_blocks)))
+    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
+    x = origin[0] + (gx.ravel() + 0.5 + rng.uniform(-0.35, 0.35, side * side)) * block_m
+    y = origin[1] + (gy.ravel() + 0.5 + rng.uniform(-0.35, 0.35, side * side)) * block_m
+    square = shapely.box(origin[0], origin[1], origin[0] + side * block_m, origin[1] + side * block_m)
+    points = shapely.points(x, y)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=square))
+    tree = shapely.STRtree(cells)
+    idx = tree.query(points, predicate="within")
+    order = np.empty(len(points), dtype=np.int64)
+    order[idx[0]] = idx[1]
+    geoms = shapely.intersection(cells[order], square)
+    households = np.where(
+        rng.random(len(points)) < 0.25, 0, np.round(rng.lognormal(np.log(45), 0.6, len(points)))
+    ).astype(np.int64)
+    households = np.minimum(households, 400)
+    strip = np.minimum((gx.ravel() * parents) // side, parents - 1)
+    codes = [f"000000001{int(s) + 1:03d}" for s in strip]
+    units = gpd.GeoDataFrame(
+        {
+            "parent_code": codes,
+            "households": households,
+            "population": np.round(households * _PERSONS_PER_HOUSEHOLD, 1),
+        },
+        geometry=list(geoms),
+        index=pd.Index([f"s{i + 1:05d}" for i in range(len(points))], name="unit_id"),
+        crs=metric_crs,
+    )
+    units = to_wgs84(units, "synthetic units")
+    # snapped as grids.units.snap does, so that written layers stay valid polygons
+    geoms = shapely.set_precision(units.geometry.to_numpy(), _GRID_SIZE_DEG)
+    units = units.set_geometry(gpd.GeoSeries(geoms, index=units.index, crs=units.crs))
+    return units[~units.geometry.is_empty]

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geogrid.synthetic import CATEGORY_SHARES, generate_incidents, generate_teams
+from geogrid.grids.units import PERSONS_PER_HOUSEHOLD, snap
+from geogrid.synthetic import CATEGORY_SHARES, generate_incidents, generate_teams, synthetic_units
 
 METRIC = "EPSG:32635"
 
@@ -95,3 +96,18 @@ def test_teams(places):
     assert teams["synthetic"].all()
     with pytest.raises(ValueError, match="no base"):
         generate_teams(places.iloc[0:0])
+
+
+def test_synthetic_units_are_seeded_snapped_and_counted_like_grid_units() -> None:
+    """Same seed, same city of lon/lat blocks in parent strips; geometries already snapped as
+    grid units are; population is households x the grids' persons per household."""
+    units = synthetic_units(100, seed=4, parents=2)
+    again = synthetic_units(100, seed=4, parents=2)
+    assert len(units) == 100 and units.index[0] == "s00001" and units.crs.to_epsg() == 4326
+    assert units.geometry.geom_equals_exact(again.geometry, tolerance=0).all()
+    assert units["households"].equals(again["households"])
+    assert set(units["parent_code"]) == {"000000001001", "000000001002"}
+    assert snap(units).geometry.geom_equals_exact(units.geometry, tolerance=0).all()
+    assert units["population"].tolist() == pytest.approx(
+        (units["households"] * PERSONS_PER_HOUSEHOLD).round(1).tolist()
+    )

@@ -1,0 +1,356 @@
+"""Base units: street blocks or building cells, with their households.
+
+Street blocks: the street network, the area outline and the parent
+(community) outlines are noded and polygonized (:func:`units_from_streets`);
+slivers under ``min_unit_m2`` join their longest-shared neighbour. Or units
+from buildings (:func:`units_from_buildings`: one Voronoi cell per building,
+clipped to the area) or user-supplied polygons; a unit over the max can be
+cut into building cells (:func:`refine_units`). Households per unit come
+from the buildings inside (:func:`count_households`) or a table
+(:func:`apply_household_table`). Written geometries are snapped to
+:data:`GRID_SIZE_DEG` (:func:`snap`); rows run north to south, west to east
+(:func:`order_rows`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.crs import to_metric, to_wgs84
+from geogrid.errors import InputError
+
+#: Persons per household used for the population estimate (China, 2020 census: 2.62).
+PERSONS_PER_HOUSEHOLD = 2.62
+#: Street blocks smaller than this join a neighbour.
+MIN_UNIT_M2 = 100.0
+#: Coordinates are snapped to this grid (degrees, about 1 cm) so that written
+#: layers (7 decimals) stay valid polygons.
+GRID_SIZE_DEG = 1e-7
+#: Default 12-digit parent code when an area has no communities layer.
+DEFAULT_PARENT_CODE = "000000000000"
+
+
+def _metric_geoms(frame: gpd.GeoDataFrame, metric_crs: str, what: str) -> np.ndarray:
+    return np.asarray(to_metric(frame, metric_crs, what).geometry.to_numpy())
+
+
+def units_from_streets(
+    boundary: gpd.GeoDataFrame,
+    edges: gpd.GeoDataFrame,
+    metric_crs: str,
+    parents: gpd.GeoDataFrame | None = None,
+    *,
+    min_unit_m2: float = MIN_UNIT_M2,
+) -> gpd.GeoDataFrame:
+    """Street blocks inside the boundary, split by the parent outlines.
+
+    Parameters
+    ----------
+    boundary
+        The area outline (one or more polygons), any CRS.
+    edges
+        Street network edges (LineStrings), any CRS.
+    metric_crs
+        The area's metric CRS.
+    parents
+        Communities with a ``code`` column; every block gets the code of the
+        parent holding it (``parent_code``). None: one parent,
+        :data:`DEFAULT_PARENT_CODE`.
+    min_unit_m2
+        Blocks smaller than this join their longest-shared neighbour.
+
+    Returns
+    -------
+    Units indexed by ``unit_id`` (``b0001`` ... west to east, north to
+    south), columns ``parent_code`` and geometry, EPSG:4326. They cover the
+    boundary (and the parents) without overlap.
+    """
+    outline = shapely.union_all(_metric_geoms(boundary, metric_crs, "boundary"))
+    if outline.is_empty:
+        raise InputError("the area boundary is empty; rebuild the area")
+    street_lines: Any = _metric_geoms(edges, metric_crs, "street edges") if len(edges) else []
+    lines = [shapely.intersection(line, outline) for line in street_lines]
+    cuts: list[Any] = []
+    parent_geoms = None
+    if parents is not None and len(parents):
+        parent_geoms = _metric_geoms(parents, metric_crs, "communities")
+        cuts.extend(shapely.intersection(g, outline).boundary for g in parent_geoms)
+    # outlines are never moved: blocks cover the area and nest in parents exactly; a
+    # strip between a parent outline and a street near it becomes a thin unit
+    noded = shapely.union_all(np.asarray([*lines, outline.boundary, *cuts], dtype=object))
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
+    inside = shapely.contains_properly(
+        shapely.buffer(outline, 0.01), shapely.point_on_surface(faces)
+    ) if len(faces) else np.array([], dtype=bool)
+    faces = faces[inside]
+    faces = faces[shapely.area(faces) > 0]
+    codes = _parent_codes(faces, parents, parent_geoms)
+    faces, codes = _merge_slivers(faces, codes, min_unit_m2)
+    units = gpd.GeoDataFrame({"parent_code": codes}, geometry=list(faces), crs=metric_crs)
+    units = order_rows(units, metric_crs)
+    units.index = pd.Index([f"b{i + 1:04d}" for i in range(len(units))], name="unit_id")
+    return snap(to_wgs84(units, "units"))
+
+
+def _parent_codes(
+    geoms: np.ndarray, parents: gpd.GeoDataFrame | None, parent_geoms: np.ndarray | None
+) -> list[str]:
+    if parents is None or parent_geoms is None or not len(geoms):
+        return [DEFAULT_PARENT_CODE] * len(geoms)
+    points = shapely.point_on_surface(geoms)
+    tree = shapely.STRtree(parent_geoms)
+    codes = [DEFAULT_PARENT_CODE] * len(geoms)
+    pairs = tree.query(points, predicate="intersects")
+    parent_code = parents["code"].astype(str).to_numpy()
+    for i, j in zip(pairs[0], pairs[1], strict=True):
+        if codes[i] == DEFAULT_PARENT_CODE:
+            codes[i] = str(parent_code[j])
+    missing = [i for i, c in enumerate(codes) if c == DEFAULT_PARENT_CODE]
+    if missing and len(parent_geoms):
+        nearest = tree.query_nearest(points[missing], return_distance=False)[1]
+        for i, j in zip(missing, nearest, strict=True):
+            codes[i] = str(parent_code[j])
+    return codes
+
+
+def _merge_slivers(
+    faces: np.ndarray, codes: list[str], min_m2: float
+) -> tuple[np.ndarray, list[str]]:
+    """Join faces under ``min_m2`` to the neighbour (same parent) sharing most boundary."""
+    faces = faces.copy()
+    codes = list(codes)
+    alive = np.ones(len(faces), dtype=bool)
+    order = np.argsort(shapely.area(faces), kind="stable")
+    tree = shapely.STRtree(faces)
+    for i in order:
+        if not alive[i] or shapely.area(faces[i]) >= min_m2:
+            continue
+        candidates = [
+            j
+            for j in tree.query(faces[i], predicate="intersects")
+            if j != i and alive[j] and codes[j] == codes[i]
+        ]
+        if not candidates:
+            continue
+        shared = [shapely.length(shapely.intersection(faces[i].boundary, faces[j].boundary))
+                  for j in candidates]
+        best = int(np.argmax(shared))
+        if shared[best] <= 0:
+            continue
+        j = candidates[best]
+        faces[j] = shapely.union(faces[j], faces[i])
+        alive[i] = False
+    return faces[alive], [c for c, a in zip(codes, alive, strict=True) if a]
+
+
+def order_rows(frame: gpd.GeoDataFrame, metric_crs: str | None = None) -> gpd.GeoDataFrame:
+    """Sort rows north to south in rows, west to east within a row.
+
+    Rows are as high as the square root of the median area; measured in
+    ``metric_crs`` when given (else in the frame's own CRS).
+    """
+    if not len(frame):
+        return frame
+    geoms = frame.geometry if metric_crs is None else frame.geometry.to_crs(metric_crs)
+    points = shapely.point_on_surface(geoms.to_numpy())
+    xs, ys = shapely.get_x(points), shapely.get_y(points)
+    areas = shapely.area(geoms.to_numpy())
+    row_height = max(float(np.sqrt(np.median(areas))), 1e-12)
+    rows = np.floor((ys.max() - ys) / row_height)
+    order = np.lexsort((xs, rows))
+    return frame.iloc[order]
+
+
+def refine_units(
+    units: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    metric_crs: str,
+    max_households: int,
+    persons_per_household: float = PERSONS_PER_HOUSEHOLD,
+) -> gpd.GeoDataFrame:
+    """Split units holding more than ``max_households`` into one cell per building.
+
+    The unit is cut into the Voronoi cells of its buildings (clipped to the
+    unit); cells are ``<unit_id>.<n>``. Households are recounted for the new
+    cells. A unit whose buildings cannot be separated stays as it is.
+    """
+    if "households" not in units.columns:
+        units = count_households(units, buildings, metric_crs, persons_per_household)
+    big = units.index[units["households"] > max_households]
+    if not len(big) or not len(buildings):
+        return units
+    which = _building_units(units, buildings, metric_crs)
+    metric_units = to_metric(units, metric_crs, "units")
+    metric_buildings = to_metric(buildings, metric_crs, "buildings")
+    pieces = []
+    for unit_id in big:
+        pos = units.index.get_loc(unit_id)
+        inside = metric_buildings.iloc[np.flatnonzero(which == pos)]
+        if len(inside) < 2:
+            continue
+        outline = metric_units.geometry.iloc[pos]
+        points = shapely.point_on_surface(inside.geometry.to_numpy())
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=outline))
+        cells = shapely.get_parts(shapely.intersection(cells, outline))  # one unit per piece
+        cells = cells[~shapely.is_empty(cells) & (shapely.area(cells) > 0)]
+        frame = gpd.GeoDataFrame(
+            {"parent_code": units["parent_code"].iloc[pos]},
+            geometry=list(cells),
+            index=pd.Index([f"{unit_id}.{i + 1}" for i in range(len(cells))], name="unit_id"),
+            crs=metric_crs,
+        )
+        pieces.append((unit_id, frame))
+    if not pieces:
+        return units
+    extra = pd.concat([f for _, f in pieces])
+    extra = count_households(snap(to_wgs84(extra, "units")), buildings.iloc[np.isin(which, [units.index.get_loc(u) for u, _ in pieces])], metric_crs, persons_per_household)
+    kept = units.drop(index=[u for u, _ in pieces])
+    out = pd.concat([kept, extra[[c for c in kept.columns if c in extra.columns]]])
+    out.index.name = "unit_id"
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs)
+
+
+def units_from_buildings(
+    buildings: gpd.GeoDataFrame,
+    boundary: gpd.GeoDataFrame,
+    metric_crs: str,
+    parents: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """One unit per building: its Voronoi cell around the building, clipped to the area.
+
+    ``buildings`` needs an ``id`` column; it becomes ``unit_id``. Cells cover
+    the boundary without overlap; a building's households stay in its cell.
+    Cells are cut by the parent outlines and take the parent of the building.
+    """
+    if "id" not in buildings.columns:
+        raise InputError("buildings need an 'id' column to become grid units")
+    outline = shapely.union_all(_metric_geoms(boundary, metric_crs, "boundary"))
+    points = shapely.point_on_surface(_metric_geoms(buildings, metric_crs, "buildings"))
+    keep = shapely.contains(outline, points) | shapely.touches(outline, points)
+    points = points[keep]
+    ids = buildings["id"].astype(str).to_numpy()[keep]
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=outline)
+    )
+    tree = shapely.STRtree(cells)
+    cell_of = dict(zip(*tree.query(points, predicate="within"), strict=False))
+    geoms = [shapely.intersection(cells[cell_of[i]], outline) for i in range(len(points))]
+    parent_geoms = (
+        _metric_geoms(parents, metric_crs, "communities")
+        if parents is not None and len(parents)
+        else None
+    )
+    codes = _parent_codes(points, parents, parent_geoms)
+    if parent_geoms is not None and parents is not None:
+        by_code = dict(zip(parents["code"].astype(str), parent_geoms, strict=True))
+        geoms = [shapely.intersection(g, by_code.get(c, g)) for g, c in zip(geoms, codes, strict=True)]
+    units = gpd.GeoDataFrame(
+        {"parent_code": codes},
+        geometry=geoms,
+        index=pd.Index(ids, name="unit_id"),
+        crs=metric_crs,
+    )
+    return snap(to_wgs84(units, "units"))
+
+
+def snap(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Snap lon/lat geometries to :data:`GRID_SIZE_DEG`, dropping rows that vanish."""
+    geoms = np.array([_snap_one(g) for g in frame.geometry.to_numpy()], dtype=object)
+    out = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    return out[~out.geometry.is_empty]
+
+
+def _snap_one(geom: shapely.Geometry) -> shapely.Geometry:
+    try:
+        return shapely.set_precision(geom, GRID_SIZE_DEG)
+    except shapely.errors.GEOSException:  # rare topology failure: round, then repair
+        fixed = shapely.make_valid(shapely.set_precision(geom, GRID_SIZE_DEG, mode="pointwise"))
+        polygons = [p for p in shapely.get_parts(fixed) if p.geom_type == "Polygon"]
+        return shapely.union_all(polygons) if polygons else shapely.Polygon()
+
+
+def count_households(
+    units: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    metric_crs: str,
+    persons_per_household: float = PERSONS_PER_HOUSEHOLD,
+) -> gpd.GeoDataFrame:
+    """Return ``units`` with ``households`` and ``population`` summed over their buildings.
+
+    A building counts in the unit holding its representative point (the
+    nearest unit when the point is on no unit). ``population`` is the
+    buildings' ``population`` column when present, else households x
+    ``persons_per_household``.
+    """
+    out = units.copy()
+    hh = np.zeros(len(units), dtype=np.int64)
+    pop = np.zeros(len(units), dtype=float)
+    if len(buildings) and len(units):
+        which = _building_units(units, buildings, metric_crs)
+        households = buildings["households"].fillna(0).astype("int64").to_numpy()
+        people = (
+            buildings["population"].astype(float).fillna(np.nan).to_numpy()
+            if "population" in buildings.columns
+            else np.full(len(buildings), np.nan)
+        )
+        people = np.where(np.isnan(people), households * persons_per_household, people)
+        np.add.at(hh, which, households)
+        np.add.at(pop, which, people)
+    out["households"] = hh
+    out["population"] = np.round(pop, 1)
+    return out
+
+
+def _building_units(
+    units: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, metric_crs: str
+) -> np.ndarray:
+    """Position of the unit holding each building's representative point."""
+    unit_geoms = _metric_geoms(units, metric_crs, "units")
+    points = shapely.point_on_surface(_metric_geoms(buildings, metric_crs, "buildings"))
+    tree = shapely.STRtree(unit_geoms)
+    return np.asarray(tree.query_nearest(points, all_matches=False)[1])
+
+
+def apply_household_table(
+    frame: gpd.GeoDataFrame, table: pd.DataFrame, what: str = "table"
+) -> gpd.GeoDataFrame:
+    """Set ``households`` (and ``population`` if given) from a table keyed by ``id``.
+
+    ``frame`` is keyed by its ``id`` column, else its index. Rows of the table
+    naming no feature are an error listing them; features the table does not
+    name keep their values.
+    """
+    if "id" not in table.columns or "households" not in table.columns:
+        raise InputError(
+            f"{what}: needs columns id,households (and optionally population); "
+            f"found {', '.join(map(str, table.columns))}"
+        )
+    keys = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
+    position = {k: i for i, k in enumerate(keys)}
+    problems = []
+    for n, (key, value) in enumerate(zip(table["id"].astype(str), table["households"], strict=True)):
+        if key not in position:
+            problems.append(f"{what} row {n + 2}: id {key!r} is no building or unit here")
+        elif pd.isna(value) or float(value) < 0:
+            problems.append(f"{what} row {n + 2}: households {value!r} must be a number >= 0")
+    if problems:
+        raise InputError(f"{what}: {len(problems)} bad rows; fix them and try again", problems)
+    out = frame.copy()
+    hh = out["households"].fillna(0).astype("int64").to_numpy().copy() if "households" in out else np.zeros(len(out), dtype=np.int64)
+    rows = [position[k] for k in table["id"].astype(str)]
+    hh[rows] = np.round(table["households"].astype(float).to_numpy()).astype(np.int64)
+    out["households"] = hh
+    if "population" in table.columns:
+        pop = (
+            out["population"].astype(float).to_numpy().copy()
+            if "population" in out.columns
+            else np.full(len(out), np.nan)
+        )
+        pop[rows] = table["population"].astype(float).to_numpy()
+        out["population"] = pop
+    return out

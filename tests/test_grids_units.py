@@ -1,0 +1,74 @@
+"""geogrid.grids.units: street blocks, building cells, household counts and tables."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geogrid import grids as G
+from geogrid.errors import InputError
+from tests.grids_area import UTM_50N, buildings, communities, outline, street_frames, units_frame
+
+BOUNDARY = gpd.GeoDataFrame(geometry=[outline()], crs=UTM_50N).to_crs("EPSG:4326")
+
+
+@pytest.fixture(scope="module")
+def blocks() -> gpd.GeoDataFrame:
+    """Street blocks of the synthetic 7 x 5 grid with households, split by two communities."""
+    _, edges = street_frames()
+    units = G.units_from_streets(BOUNDARY, edges, UTM_50N, communities())
+    return G.count_households(units, buildings(), UTM_50N)
+
+
+def _metric(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    return frame.to_crs(UTM_50N).geometry
+
+
+def test_street_blocks_cover_the_boundary_without_overlap(blocks: gpd.GeoDataFrame) -> None:
+    """35 blocks of 100 m x 100 m, summing to the boundary's area, each in one community."""
+    areas = _metric(blocks).area
+    assert len(blocks) == 35
+    assert areas.sum() == pytest.approx(outline().area, rel=1e-6)
+    assert shapely.union_all(_metric(blocks).to_numpy()).area == pytest.approx(outline().area, rel=1e-6)
+    assert set(blocks["parent_code"]) == {"110108001001", "110108001002"}
+    assert (blocks["parent_code"] == "110108001001").sum() == 20
+
+
+def test_households_are_counted_once_per_building(blocks: gpd.GeoDataFrame) -> None:
+    """Every building's households land in exactly one block; population = households x 2.62."""
+    assert blocks["households"].sum() == buildings()["households"].sum()
+    assert blocks["population"].sum() == pytest.approx(blocks["households"].sum() * 2.62, abs=1)
+
+
+def test_refine_units_splits_blocks_over_the_max() -> None:
+    """A block over the max becomes one cell per building; households are kept."""
+    units = units_frame([(0, 0, 0)])
+    units["parent_code"] = "000000000000"
+    houses = buildings()
+    houses = houses[houses.to_crs(UTM_50N).geometry.centroid.x < 440_100]
+    houses = houses[houses.to_crs(UTM_50N).geometry.centroid.y < 4_425_100]
+    counted = G.count_households(units, houses, UTM_50N)
+    refined = G.refine_units(counted, houses, UTM_50N, max_households=10)
+    assert len(refined) == 2
+    assert refined["households"].sum() == counted["households"].sum()
+
+
+def test_units_from_buildings_cover_the_boundary() -> None:
+    """Voronoi cells of buildings cover the boundary and keep each building's id."""
+    units = G.units_from_buildings(buildings(), BOUNDARY, UTM_50N)
+    assert len(units) == len(buildings())
+    assert _metric(units).area.sum() == pytest.approx(outline().area, rel=1e-6)
+
+
+def test_household_table_sets_counts_and_lists_bad_rows() -> None:
+    """A table sets households by id; unknown ids and negative counts are listed by row."""
+    frame = buildings().head(3)
+    table = pd.DataFrame({"id": [frame["id"].iloc[0]], "households": [7], "population": [20.0]})
+    out = G.apply_household_table(frame, table)
+    assert out["households"].iloc[0] == 7 and out["population"].iloc[0] == 20.0
+    bad = pd.DataFrame({"id": ["nope", frame["id"].iloc[1]], "households": [1, -3]})
+    with pytest.raises(InputError) as err:
+        G.apply_household_table(frame, bad, what="hh.csv")
+    assert "hh.csv row 2" in str(err.value) and "row 3" in str(err.value)
