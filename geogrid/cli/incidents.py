@@ -1,9 +1,12 @@
-"""``geogrid incidents``: import, summary, hot spots and the public dataset."""
+"""``geogrid incidents``: import, summary, hot spots and the public dataset.
+
+Each command parses its options, calls :mod:`geogrid.services.incidents` and
+prints what it returns.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -13,71 +16,6 @@ from geogrid.cli.base import friendly_errors, main
 @main.group()
 def incidents() -> None:
     """Incident records: import, counts, hot spots, public release."""
-
-
-def _area_parts(area_dir: Path) -> tuple[dict[str, Any], Any, Any]:
-    """Manifest, boundary polygon (WGS-84) and grids of an area folder (grids may be empty)."""
-    from geogrid.io.geojson import read_layer
-    from geogrid.io.workspace import read_manifest
-
-    manifest = read_manifest(area_dir)
-    boundary = read_layer(area_dir / "boundary.geojson", "boundary")
-    grids = None
-    if (area_dir / "grids.geojson").exists():
-        grids = read_layer(area_dir / "grids.geojson", "grids")
-    return manifest, boundary.geometry.union_all(), grids
-
-
-def _zones(path: Path, id_column: str | None) -> Any:
-    """Polygons from any vector file, as cells (index = the id column, EPSG:4326)."""
-
-    from geogrid.errors import InputError
-    from geogrid.io.geojson import read_vector
-
-    zones = read_vector(path, "zones file")
-    if id_column is None:
-        texts = [c for c in zones.columns if c != "geometry" and zones[c].dtype.kind in "OUT"]
-        texts = texts or [c for c in zones.columns if c != "geometry"]
-        if not texts:
-            raise InputError(f"{path.name}: no attribute to name the zones; add one")
-        id_column = texts[0]
-    if id_column not in zones.columns:
-        raise InputError(
-            f"{path.name}: no column {id_column!r}; it has {', '.join(map(str, zones.columns))}"
-        )
-    cells = zones[["geometry"]].copy()
-    cells.index = zones[id_column].astype(str).rename("cell")
-    return cells
-
-
-def _load(
-    area_dir: Path | None, incidents_file: Path | None, tz: str | None
-) -> tuple[Any, str, Any, str]:
-    """Incidents frame, metric CRS, grid cells (or None) and time zone from --area or
-    --incidents; the zone is --tz, else the area's ``timezone``, else Asia/Shanghai."""
-    from geogrid.crs import metric_crs_for
-    from geogrid.errors import InputError
-    from geogrid.incidents import grid_cells
-    from geogrid.io.incidents import load_incidents
-
-    if (area_dir is None) == (incidents_file is None):
-        raise InputError("give either --area DIR or --incidents FILE.geojson")
-    cells = None
-    if area_dir is not None:
-        manifest, _, grids = _area_parts(area_dir)
-        tz = tz or str(manifest.get("timezone") or DEFAULT_TZ)
-        frame = load_incidents(area_dir / "incidents.geojson", tz)
-        metric = str(manifest["metric_crs"])
-        if grids is not None and len(grids):
-            cells = grid_cells(grids)
-    else:
-        assert incidents_file is not None
-        tz = tz or DEFAULT_TZ
-        frame = load_incidents(incidents_file, tz)
-        metric = metric_crs_for(tuple(frame.total_bounds))
-    if len(frame) == 0:
-        raise InputError("no incidents to work with; import some first (geogrid incidents import)")
-    return frame, metric, cells, tz
 
 
 _AREA = click.option(
@@ -94,7 +32,6 @@ _FILE = click.option(
     default=None,
     help="An incidents.geojson outside an area.",
 )
-DEFAULT_TZ = "Asia/Shanghai"
 _ZONES = click.option(
     "--zones",
     "zones_file",
@@ -149,29 +86,13 @@ def incidents_import(
     Good rows are merged by id (importing twice changes nothing); bad rows go
     to a rejects report with row number and reason.
     """
-    from geogrid.errors import InputError
-    from geogrid.io.incidents import import_incidents, read_mapping, save_incidents, write_rejects
+    from geogrid.services.incidents import import_file
 
-    if (area_dir is None) == (out_path is None):
-        raise InputError("give either --area DIR or --out FILE.geojson")
-    mapping = read_mapping(mapping_path)
-    area = None
-    if area_dir is not None:
-        _, area, _ = _area_parts(area_dir)
-        out_path = area_dir / "incidents.geojson"
-    assert out_path is not None
-    result = import_incidents(source, mapping, area=area)
-    saved = save_incidents(result.incidents, out_path, author="geogrid incidents import")
-    rejects_path = rejects_path or out_path.parent / f"{source.name}.rejects.csv"
-    write_rejects(result.rejects, rejects_path, source.name)
-    click.echo(
-        f"{source.name}: {result.rows} rows, {len(result.incidents)} good, "
-        f"{len(result.rejects)} rejected; {saved.added} new, {saved.total} in {out_path}"
+    report = import_file(
+        source, mapping_path, area_dir=area_dir, out_path=out_path, rejects_path=rejects_path
     )
-    for reason, n in result.reject_counts().items():
-        click.echo(f"  rejected {reason}: {n}")
-    if len(result.rejects):
-        click.echo(f"rejects report: {rejects_path}")
+    for line in report.lines():
+        click.echo(line)
 
 
 @incidents.command("summary")
@@ -218,24 +139,23 @@ def incidents_summary(
     csv_path: Path | None,
 ) -> None:
     """Counts (and rates per 1,000 households with grids) by place and period."""
-    from geogrid.incidents import period_change, summarize
-    from geogrid.io.atomic import write_text_atomic
+    from geogrid.services import incidents as service
 
-    frame, _, cells, tz = _load(area_dir, incidents_file, tz)
-    if zones_file is not None:
-        cells = _zones(zones_file, zone_id)
-    table = summarize(frame, cells, level=level, freq=freq, resolution=resolution)
-    click.echo(f"{len(frame)} incidents, {table['place'].nunique()} places, by {freq}")
+    data = service.load(area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id)
+    result = service.summary(
+        data, freq=freq, level=level, resolution=resolution, period=period, csv_path=csv_path
+    )
+    table = result.table
+    click.echo(f"{len(data.incidents)} incidents, {table['place'].nunique()} places, by {freq}")
     click.echo(table.sort_values("count", ascending=False).head(10).to_string(index=False))
-    if period:
-        change = period_change(frame, period)
+    change = result.change
+    if change is not None:
         click.echo(
             f"{period}: {change.count} ({change.previous_period}: {change.previous_count}, "
             f"{change.last_year_period}: {change.last_year_count})"
         )
         click.echo(change.phrase_zh())
     if csv_path is not None:
-        write_text_atomic(csv_path, "\ufeff" + table.to_csv(index=False))
         click.echo(f"wrote {csv_path}")
 
 
@@ -274,18 +194,11 @@ def incidents_hotspots(
     out_path: Path | None,
 ) -> None:
     """Hot spots by Getis-Ord Gi* with FDR correction, ranked as patrol stops."""
-    from geogrid.incidents import rank_hotspots
-    from geogrid.io.atomic import write_text_atomic
-    from geogrid.io.geojson import dumps_features
-    from geogrid.layers import features_from_frame
+    from geogrid.services import incidents as service
 
-    frame, metric, cells, tz = _load(area_dir, incidents_file, tz)
-    if zones_file is not None:
-        cells = _zones(zones_file, zone_id)
-    spots = rank_hotspots(
-        frame, metric, cells, resolution=resolution, alpha=alpha, top=top, timezone=tz
-    )
-    click.echo(f"{len(spots)} hot spots (Gi*, FDR {alpha}) among {len(frame)} incidents")
+    data = service.load(area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id)
+    spots = service.hotspots(data, resolution=resolution, alpha=alpha, top=top, out_path=out_path)
+    click.echo(f"{len(spots)} hot spots (Gi*, FDR {alpha}) among {len(data.incidents)} incidents")
     show = spots.drop(columns="geometry").head(10)
     click.echo(
         show[["rank", "id", "score", "p_fdr", "count", "priority", "peak_hours"]].to_string(
@@ -293,13 +206,6 @@ def incidents_hotspots(
         )
     )
     if out_path is not None:
-        import numpy as np
-        import shapely
-
-        rounded = spots.set_geometry(
-            shapely.transform(spots.geometry.to_numpy(), lambda xy: np.round(xy, 7)), crs=spots.crs
-        )
-        write_text_atomic(out_path, dumps_features(features_from_frame(rounded)))
         click.echo(f"wrote {out_path}")
 
 
@@ -343,19 +249,12 @@ def incidents_publish(
     resolution: int,
 ) -> None:
     """Write the public dataset: counts by cell and month, release rules applied."""
-    from geogrid.incidents import ReleaseRules, public_counts
-    from geogrid.io.incidents import publish_dataset
+    from geogrid.services import incidents as service
 
-    frame, _, cells, tz = _load(area_dir, incidents_file, tz)
-    released = public_counts(
-        frame,
-        cells,
-        rules=ReleaseRules(k=k),
-        freq=freq,
-        by_category=by_category,
-        resolution=resolution,
+    data = service.load(area_dir, incidents_file, timezone=tz)
+    released, paths = service.publish(
+        data, out_dir, k=k, freq=freq, by_category=by_category, resolution=resolution
     )
-    paths = publish_dataset(released, out_dir)
     click.echo(
         f"{len(released)} rows ({int(released['suppressed'].sum())} suppressed under k={k}, "
         f"{released.attrs['sensitive_rows_dropped']} sensitive dropped)"

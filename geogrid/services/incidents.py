@@ -1,0 +1,248 @@
+"""Incidents of an area (or of a loose incidents file): import, summaries, hot spots, release.
+
+Orchestration only: reads through :mod:`geogrid.io` (the area through its
+:class:`~geogrid.io.workspace.Workspace`), computes with
+:mod:`geogrid.incidents` and :mod:`geogrid.release`, writes atomically. The
+``geogrid incidents`` commands parse their options, call one function here
+and print what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.crs import metric_crs_for
+from geogrid.errors import InputError
+from geogrid.incidents import (
+    DEFAULT_TIMEZONE,
+    Cleaned,
+    grid_cells,
+    period_change,
+    rank_hotspots,
+    summarize,
+)
+from geogrid.io.atomic import write_text_atomic
+from geogrid.io.geojson import dumps_features, read_vector
+from geogrid.io.incidents import (
+    Saved,
+    import_incidents,
+    load_incidents,
+    publish_dataset,
+    read_mapping,
+    save_incidents,
+    write_rejects,
+)
+from geogrid.io.workspace import Workspace
+from geogrid.layers import features_from_frame
+
+IMPORT_AUTHOR = "geogrid incidents import"
+
+
+@dataclass(frozen=True)
+class IncidentData:
+    """Incidents to work with, and where to count them.
+
+    ``cells`` are the area's grids (or the given zones) as cells, None when
+    there are none (H3 hexagons are used then); ``timezone`` is the local zone.
+    """
+
+    incidents: gpd.GeoDataFrame
+    metric_crs: str
+    cells: gpd.GeoDataFrame | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What :func:`import_file` did."""
+
+    source: Path
+    result: Cleaned
+    saved: Saved
+    rejects_path: Path
+
+    def lines(self) -> list[str]:
+        result, saved = self.result, self.saved
+        out = [
+            f"{self.source.name}: {result.rows} rows, {len(result.incidents)} good, "
+            f"{len(result.rejects)} rejected; {saved.added} new, {saved.total} in {saved.path}"
+        ]
+        out += [f"  rejected {reason}: {n}" for reason, n in result.reject_counts().items()]
+        if len(result.rejects):
+            out.append(f"rejects report: {self.rejects_path}")
+        return out
+
+
+def zones_from_file(path: Path | str, id_column: str | None = None) -> gpd.GeoDataFrame:
+    """Polygons from any vector file as cells (index = the id column, EPSG:4326).
+
+    Without ``id_column`` the first text column names the zones.
+    """
+    path = Path(path)
+    zones = read_vector(path, "zones file")
+    if id_column is None:
+        texts = [c for c in zones.columns if c != "geometry" and zones[c].dtype.kind in "OUT"]
+        texts = texts or [c for c in zones.columns if c != "geometry"]
+        if not texts:
+            raise InputError(f"{path.name}: no attribute to name the zones; add one")
+        id_column = texts[0]
+    if id_column not in zones.columns:
+        raise InputError(
+            f"{path.name}: no column {id_column!r}; it has {', '.join(map(str, zones.columns))}"
+        )
+    cells = zones[["geometry"]].copy()
+    cells.index = zones[id_column].astype(str).rename("cell")
+    return cells
+
+
+def load(
+    area_dir: Path | str | None = None,
+    incidents_file: Path | str | None = None,
+    *,
+    timezone: str | None = None,
+    zones_file: Path | str | None = None,
+    zone_id: str | None = None,
+) -> IncidentData:
+    """The incidents of an area (``area_dir``) or of a file (``incidents_file``), exactly one.
+
+    The time zone is ``timezone``, else the area's ``timezone``, else
+    Asia/Shanghai. Cells are the zones of ``zones_file`` when given, else
+    the area's grids when it has some.
+    """
+    if (area_dir is None) == (incidents_file is None):
+        raise InputError("give either --area DIR or --incidents FILE.geojson")
+    cells = None
+    if area_dir is not None:
+        ws = Workspace(area_dir)
+        manifest = ws.read_manifest()
+        ws.read_layer("boundary", required=True)  # an area without its outline is broken
+        grids = ws.read_layer("grids")
+        timezone = timezone or str(manifest.get("timezone") or DEFAULT_TIMEZONE)
+        frame = load_incidents(ws.incidents_path, timezone)
+        metric = str(manifest["metric_crs"])
+        if grids is not None and len(grids):
+            cells = grid_cells(grids)
+    else:
+        assert incidents_file is not None
+        timezone = timezone or DEFAULT_TIMEZONE
+        frame = load_incidents(incidents_file, timezone)
+        metric = metric_crs_for(tuple(frame.total_bounds))
+    if len(frame) == 0:
+        raise InputError("no incidents to work with; import some first (geogrid incidents import)")
+    if zones_file is not None:
+        cells = zones_from_file(zones_file, zone_id)
+    return IncidentData(frame, metric, cells, timezone)
+
+
+def import_file(
+    source: Path | str,
+    mapping_path: Path | str,
+    *,
+    area_dir: Path | str | None = None,
+    out_path: Path | str | None = None,
+    rejects_path: Path | str | None = None,
+    author: str = IMPORT_AUTHOR,
+) -> ImportReport:
+    """Import ``source`` through a mapping into an area's incidents (or a loose file).
+
+    Good rows are merged by id (importing twice changes nothing); points
+    outside the area's boundary are rejected; bad rows go to a rejects report
+    (default ``<source name>.rejects.csv`` next to the incidents).
+    """
+    if (area_dir is None) == (out_path is None):
+        raise InputError("give either --area DIR or --out FILE.geojson")
+    source = Path(source)
+    mapping = read_mapping(mapping_path)
+    if area_dir is not None:
+        ws = Workspace(area_dir)
+        ws.read_manifest()
+        boundary = ws.read_layer("boundary", required=True)
+        assert boundary is not None
+        result = import_incidents(source, mapping, area=boundary.geometry.union_all())
+        with ws.lock():
+            saved = save_incidents(result.incidents, ws.incidents_path, author=author)
+    else:
+        assert out_path is not None
+        result = import_incidents(source, mapping, area=None)
+        saved = save_incidents(result.incidents, Path(out_path), author=author)
+    rejects = Path(rejects_path) if rejects_path else saved.path.parent / f"{source.name}.rejects.csv"
+    write_rejects(result.rejects, rejects, source.name)
+    return ImportReport(source, result, saved, rejects)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts by place and period, and the change of one period when asked for."""
+
+    table: pd.DataFrame
+    change: Any | None
+
+
+def summary(
+    data: IncidentData,
+    *,
+    freq: str = "month",
+    level: str = "cell",
+    resolution: int = 9,
+    period: str | None = None,
+    csv_path: Path | str | None = None,
+) -> Summary:
+    """Counts (and rates per 1,000 households with grids) by place and period.
+
+    Writes the whole table as CSV (UTF-8 with BOM) when ``csv_path`` is given.
+    """
+    table = summarize(data.incidents, data.cells, level=level, freq=freq, resolution=resolution)
+    change = period_change(data.incidents, period) if period else None
+    if csv_path is not None:
+        write_text_atomic(Path(csv_path), "\ufeff" + table.to_csv(index=False))
+    return Summary(table, change)
+
+
+def hotspots(
+    data: IncidentData,
+    *,
+    resolution: int = 9,
+    alpha: float = 0.05,
+    top: int | None = None,
+    out_path: Path | str | None = None,
+) -> gpd.GeoDataFrame:
+    """Hot spots (Gi* with FDR ``alpha``) ranked as patrol stops, hottest first.
+
+    Written as GeoJSON (7 decimals) when ``out_path`` is given.
+    """
+    spots = rank_hotspots(
+        data.incidents, data.metric_crs, data.cells, resolution=resolution, alpha=alpha,
+        top=top, timezone=data.timezone,
+    )
+    if out_path is not None:
+        rounded = spots.set_geometry(
+            shapely.transform(spots.geometry.to_numpy(), lambda xy: np.round(xy, 7)), crs=spots.crs
+        )
+        write_text_atomic(Path(out_path), dumps_features(features_from_frame(rounded)))
+    return spots
+
+
+def publish(
+    data: IncidentData,
+    out_dir: Path | str,
+    *,
+    k: int = 5,
+    freq: str = "month",
+    by_category: bool = True,
+    resolution: int = 8,
+) -> tuple[gpd.GeoDataFrame, list[Path]]:
+    """The public dataset: counts by cell and period through the release rules, written."""
+    from geogrid.release import ReleaseRules, public_counts
+
+    released = public_counts(
+        data.incidents, data.cells, rules=ReleaseRules(k=k), freq=freq,
+        by_category=by_category, resolution=resolution,
+    )
+    return released, publish_dataset(released, Path(out_dir))

@@ -1,0 +1,111 @@
+"""geogrid.services.incidents: import into an area, summaries, hot spots and the public dataset."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geogrid.errors import InputError
+from geogrid.io.workspace import Workspace
+from geogrid.services import incidents as service
+from tests.incidents_area import DATA, make_incidents_area
+
+
+@pytest.fixture()
+def area(tmp_path: Path) -> Path:
+    return make_incidents_area(tmp_path / "haidian")
+
+
+def test_load_needs_exactly_one_input_and_uses_the_areas_grids(area: Path) -> None:
+    """Neither or both inputs is an error; an area gives its grids as cells and its time zone."""
+    with pytest.raises(InputError, match="either --area"):
+        service.load()
+    with pytest.raises(InputError, match="either --area"):
+        service.load(area, area / "incidents.geojson")
+    data = service.load(area)
+    assert len(data.incidents) == 500 and data.metric_crs == "EPSG:32650"
+    assert data.cells is not None and len(data.cells) == 64
+    assert data.timezone == "Asia/Shanghai"
+    loose = service.load(incidents_file=Workspace(area).incidents_path, timezone="Europe/Helsinki")
+    assert loose.cells is None and loose.timezone == "Europe/Helsinki"
+
+
+def test_import_into_the_area_is_idempotent_and_waits_for_the_lock(area: Path) -> None:
+    """Good rows are merged into the area's incidents under its lock; a rerun adds nothing."""
+    source, mapping = DATA / "haidian_gcj02_gbk.csv", DATA / "haidian_gcj02.toml"
+    ws = Workspace(area)
+    reports: list[service.ImportReport] = []
+
+    def run() -> None:
+        reports.append(service.import_file(source, mapping, area_dir=area))
+
+    with ws.lock():
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.5)
+        assert reports == []  # the import waits while someone else writes the area
+    thread.join()
+    report = reports[0]
+    assert report.saved.path == ws.incidents_path and report.saved.added == 3 and report.saved.total == 503
+    assert report.rejects_path == area / "haidian_gcj02_gbk.csv.rejects.csv" and report.rejects_path.exists()
+    assert "13 rows, 3 good, 10 rejected; 3 new, 503 in" in report.lines()[0]
+    assert any("swapped_coordinates: 1" in line for line in report.lines())
+    again = service.import_file(source, mapping, area_dir=area)
+    assert again.saved.added == 0 and again.saved.total == 503
+    with pytest.raises(InputError, match="either --area"):
+        service.import_file(source, mapping)
+
+
+def test_summary_with_change_and_csv(area: Path, tmp_path: Path) -> None:
+    """Counts by grid and month, the change of one month, and the whole table as CSV."""
+    out = tmp_path / "s.csv"
+    result = service.summary(service.load(area), period="2025-06", csv_path=out)
+    assert result.table["count"].sum() == 500
+    assert result.change is not None and "同比" in result.change.phrase_zh()
+    assert pd.read_csv(out, encoding="utf-8-sig")["count"].sum() == 500
+    by_community = service.summary(service.load(area), level="community")
+    assert by_community.change is None and by_community.table["place"].nunique() == 8
+
+
+def test_zones_replace_the_grids(area: Path, tmp_path: Path) -> None:
+    """Own polygons named by their first text column (or --zone-id) become the cells."""
+    zones = gpd.GeoDataFrame(
+        {"hood": ["west", "east"]},
+        geometry=[shapely.box(116.30, 39.95, 116.35, 40.03), shapely.box(116.35, 39.95, 116.40, 40.03)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "hoods.geojson"
+    zones.to_file(path, driver="GeoJSON")
+    data = service.load(area, zones_file=path)
+    assert data.cells is not None and sorted(data.cells.index) == ["east", "west"]
+    with pytest.raises(InputError, match="no column 'nope'"):
+        service.load(area, zones_file=path, zone_id="nope")
+
+
+def test_hotspots_are_ranked_and_written(area: Path, tmp_path: Path) -> None:
+    """The hottest spot comes first with its peak hours; the GeoJSON has 7 decimals at most."""
+    out = tmp_path / "hot.geojson"
+    spots = service.hotspots(service.load(area), out_path=out)
+    assert len(spots) and spots.iloc[0]["rank"] == 1 and spots.iloc[0]["peak_hours"] == "20-23"
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["features"]) == len(spots)
+    x = data["features"][0]["geometry"]["coordinates"][0]
+    assert len(str(x).split(".")[1]) <= 7
+
+
+def test_publish_releases_before_writing(area: Path, tmp_path: Path) -> None:
+    """The public dataset goes through the release rules: no count between 1 and k-1, no ids."""
+    released, paths = service.publish(service.load(area), tmp_path / "public", by_category=False)
+    assert released.attrs["released"] and [p.name for p in paths] == [
+        "incidents_public.geojson", "incidents_public.csv",
+    ]
+    counts = released["count"].dropna()
+    assert ((counts == 0) | (counts >= 5)).all()
+    assert "T0001" not in paths[1].read_text(encoding="utf-8-sig")
