@@ -217,3 +217,24 @@ def test_regenerate_from_no_grids_at_all(tmp_path: Path) -> None:
     res = _post(client, token, "/api/planner/regenerate", {"seed": 1}, empty["etag"])
     assert runner_of(app).wait(res.get_json()["job"]).state == "done"
     assert _state(client)["head"] == 1
+
+
+def test_editor_state_is_built_once_per_version(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GETs of the editor state reuse the area cache; a save (here from the CLI) is seen at once."""
+    from geogrid.services import grids as S
+
+    builds: list[int] = []
+    real = S.current_plan
+
+    def counting(area):
+        builds.append(1)
+        return real(area)
+
+    monkeypatch.setattr(S, "current_plan", counting)
+    client, _ = _planner(app)
+    first = _state(client)
+    assert _state(client) == first and _state(client)["etag"] == first["etag"]
+    assert len(builds) == 1
+    S.edit(app.config["AREA_PATH"], "lock", author="cli", codes=[first["grids"]["features"][0]["properties"]["code"]])
+    after = _state(client)
+    assert after["head"] == 2 and after["etag"] != first["etag"] and len(builds) == 2

@@ -1,49 +1,123 @@
-"""The area the app shows: loaded lazily once per app, plus what the pages say about it."""
+"""The area the app shows, from ONE cache per app, plus what the pages say about it.
+
+The cache holds the area as read for one *version tag* of the folder
+(:meth:`geogrid.io.workspace.Workspace.version_tag`: changes with every
+write of the area, by this app, the CLI or anyone) and everything derived
+from it: the public statistics, rendered maps, API bodies, the planner's
+state. Each request compares the tag (a few ``stat`` calls, no reading);
+when it changed the area is read again and the derived items start afresh,
+so a saved grid version shows on the next request, and an unchanged area is
+never read twice. ``AREA`` in the config (tests) is served as it is.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from geogrid.errors import GeogridError
+from geogrid.io import workspace
 from geogrid.io.workspace import Area
-from webmap.density import MONTH_RE, PublicStats, Selection, build_public_stats
+from geogrid.release import MONTH_RE, PublicStats, Selection, build_public_stats
 
 _EXTENSION = "webmap.area"
-_STATS = "webmap.stats"
+T = TypeVar("T")
 
 
 class AreaUnavailableError(GeogridError):
     """The configured area folder cannot be read (missing, not built, invalid)."""
 
 
+@dataclass
+class AreaEntry:
+    """The area read for one version tag, and what was derived from it."""
+
+    tag: str
+    area: Area
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stats: PublicStats | None = None
+    derived: dict[str, OrderedDict[Hashable, Any]] = field(default_factory=dict)
+
+    def public_stats(self, cell_m: float) -> PublicStats:
+        """The public statistics of this area (built once)."""
+        with self.lock:
+            if self.stats is None:
+                self.stats = build_public_stats(self.area, cell_m)
+            return self.stats
+
+    def cached(self, kind: str, key: Hashable, build: Callable[[], T], size: int = 64) -> T:
+        """``build()`` once per (kind, key) for this area; the ``size`` latest kept per kind."""
+        with self.lock:
+            store = self.derived.setdefault(kind, OrderedDict())
+            if key in store:
+                store.move_to_end(key)
+                return store[key]  # type: ignore[no-any-return]
+        value = build()
+        with self.lock:
+            store[key] = value
+            while len(store) > size:
+                store.popitem(last=False)
+        return value
+
+
+class AreaCache:
+    """The one area cache of an app (see the module docstring); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: AreaEntry | None = None
+        #: how many times the area was read from disk (tests count them)
+        self.reads = 0
+
+    def entry(self, app: Flask) -> AreaEntry:
+        configured = app.config.get("AREA")
+        if configured is not None:
+            with self._lock:
+                if self._entry is None or self._entry.area is not configured:
+                    self._entry = AreaEntry("config", configured)
+                return self._entry
+        path = Path(app.config["AREA_PATH"])
+        tag = workspace.Workspace(path).version_tag()
+        with self._lock:
+            if self._entry is None or self._entry.tag != tag:
+                self._entry = AreaEntry(tag, _load(path))
+                self.reads += 1
+            return self._entry
+
+
+def area_cache(app: Flask) -> AreaCache:
+    """The app's area cache (made on first use)."""
+    cache = app.extensions.get(_EXTENSION)
+    if cache is None:
+        cache = app.extensions.setdefault(_EXTENSION, AreaCache())
+    return cache
+
+
+def current_entry() -> AreaEntry:
+    """The app's area as it is on disk now, with its derived items."""
+    return area_cache(current_app).entry(current_app)
+
+
 def current_area() -> Area:
-    """Return the app's area: ``AREA`` from the config, else ``read_area(AREA_PATH)`` once."""
-    return area_of(current_app)
+    """The app's area: ``AREA`` from the config, else ``AREA_PATH`` read when it changed."""
+    return current_entry().area
 
 
 def area_of(app: Flask) -> Area:
-    state: dict[str, Any] = app.extensions.setdefault(
-        _EXTENSION, {"lock": threading.Lock(), "area": None}
-    )
-    if app.config.get("AREA") is not None:
-        return app.config["AREA"]
-    with state["lock"]:
-        if state["area"] is None:
-            state["area"] = _load(Path(app.config["AREA_PATH"]))
-        return state["area"]
+    return area_cache(app).entry(app).area
 
 
 def _load(path: Path) -> Area:
-    from geogrid.io import workspace  # read_area may arrive later than the app
-
     try:
-        return workspace.read_area(path)
+        return workspace.read_area(path)  # looked up at call time: tests replace it
     except GeogridError as err:
         raise AreaUnavailableError(
             f"area folder {path} cannot be read: {err} "
@@ -87,17 +161,8 @@ def source_attributions(area: Area) -> list[dict[str, str]]:
 
 
 def current_stats() -> PublicStats:
-    """The app's public statistics (built once per app from the area and DENSITY_CELL_M)."""
-    app = current_app
-    state: dict[str, Any] = app.extensions.setdefault(
-        _STATS, {"lock": threading.Lock(), "stats": None, "area": None}
-    )
-    area = current_area()
-    with state["lock"]:
-        if state["stats"] is None or state["area"] is not area:
-            state["stats"] = build_public_stats(area, float(app.config["DENSITY_CELL_M"]))
-            state["area"] = area
-        return state["stats"]
+    """The app's public statistics (built once per area version from the area and DENSITY_CELL_M)."""
+    return current_entry().public_stats(float(current_app.config["DENSITY_CELL_M"]))
 
 
 def selection_from_args(args: MultiDict[str, str], stats: PublicStats) -> Selection:

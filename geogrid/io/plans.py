@@ -98,3 +98,19 @@ def write_plan(
         write_bytes_atomic(path, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         written.append(path)
     return written
+
+
+def read_plan(folder: Path | str) -> dict[str, Any] | None:
+    """What :func:`write_plan` wrote into ``folder``: ``{"summary": plan.json, "geojson":
+    plan.geojson}``, or None when either file is missing (not computed yet)."""
+    folder = Path(folder)
+    summary, features = folder / "plan.json", folder / "plan.geojson"
+    if not summary.exists() or not features.exists():
+        return None
+    return {"summary": json.loads(summary.read_text(encoding="utf-8")),
+            "geojson": json.loads(features.read_text(encoding="utf-8"))}
+
+
+def has_plan(folder: Path | str) -> bool:
+    """True when ``folder`` holds a plan summary written by :func:`write_plan`."""
+    return (Path(folder) / "plan.json").exists()

@@ -1,6 +1,6 @@
 """JSON API: area summary, public aggregates and GeoJSON layers (never raw incidents).
 
-Every incident figure comes from :mod:`webmap.density` (suppressed, sensitive
+Every incident figure comes from :mod:`geogrid.release` (suppressed, sensitive
 categories dropped, months at finest). GeoJSON answers carry an ``ETag`` and
 answer ``304 Not Modified`` to a matching ``If-None-Match``.
 """
@@ -8,25 +8,16 @@ answer ``304 Not Modified`` to a matching ``If-None-Match``.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 
 from geogrid.crs import WGS84
-from webmap.area import (
-    current_area,
-    current_stats,
-    incidents_are_synthetic,
-    selection_from_args,
-    source_attributions,
-)
-from webmap.density import (
+from geogrid.release import (
     MIN_COUNT,
     RULES,
     category_counts,
@@ -34,6 +25,14 @@ from webmap.density import (
     place_counts,
     public_total,
     year_over_year,
+)
+from webmap.area import (
+    current_area,
+    current_entry,
+    current_stats,
+    incidents_are_synthetic,
+    selection_from_args,
+    source_attributions,
 )
 from webmap.openapi import openapi_document
 
@@ -66,21 +65,9 @@ def _cached_json(build: Callable[[], dict[str, Any]]) -> Response:
 
 
 def _cached_geojson(build: Callable[[], str], mimetype: str = GEOJSON_MIMETYPE) -> Response:
-    """The GeoJSON body for this URL (built once), with ETag / If-None-Match -> 304."""
-    state: dict[str, Any] = current_app.extensions.setdefault(
-        _CACHE, {"lock": threading.Lock(), "bodies": OrderedDict()}
-    )
-    key = (request.path, tuple(sorted(request.args.items(multi=True))), id(current_area()))
-    with state["lock"]:
-        body = state["bodies"].get(key)
-        if body is not None:
-            state["bodies"].move_to_end(key)
-    if body is None:
-        body = build()
-        with state["lock"]:
-            state["bodies"][key] = body
-            while len(state["bodies"]) > BODY_CACHE_SIZE:
-                state["bodies"].popitem(last=False)
+    """The GeoJSON body for this URL (built once per area version), with ETag / If-None-Match -> 304."""
+    key = (request.path, tuple(sorted(request.args.items(multi=True))))
+    body = current_entry().cached(_CACHE, key, build, BODY_CACHE_SIZE)
     response = Response(body, mimetype=mimetype)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.add_etag()

@@ -8,19 +8,18 @@ Safe concurrent editing: every answer carries an ``ETag`` naming the current
 version and the number of changes so far (``"v0004.5"``). Every edit must
 send it back in ``If-Match`` (or the ``if_match`` form field): without it the
 answer is 428, with an old one 409 and a message that says who changed what
-since. Check-and-save runs under a per-area lock (a thread lock plus an
-``flock`` on ``grid_versions/.edit.lock`` across processes). A version is
-written before the index that makes it current (temp file + rename), so a
-server killed mid-save leaves the previous version current.
+since. Check-and-save runs under the area's lock
+(:meth:`geogrid.io.workspace.Workspace.lock`, shared with the CLI and every
+other writer). A version is written before the index that makes it current
+(temp file + rename), so a server killed mid-save leaves the previous version
+current. The editor's state comes from the app's one area cache
+(:mod:`webmap.area`), rebuilt only when the area changed on disk.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,9 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from geogrid import grids as G
 from geogrid.crs import WGS84
 from geogrid.io import versions
-from geogrid.io.workspace import read_area
+from geogrid.io.workspace import Workspace
 from geogrid.services import grids as S
+from webmap.area import AreaEntry, current_entry
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
 
@@ -40,8 +40,8 @@ bp = Blueprint("planner", __name__, url_prefix="/planner")
 api = Blueprint("planner_api", __name__, url_prefix="/api/planner")
 
 EDIT_FIELDS = {"op", "units", "to", "codes", "new_code", "name", "worker", "message", "seed"}
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
+#: a grid code the editor may set (new code, move target): letters, digits, _ and -, no markup
+GRID_CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 
 
 # --------------------------------------------------------------------------- area, versions, locks
@@ -49,27 +49,11 @@ _LOCKS_GUARD = threading.Lock()
 
 def area_dir() -> Path:
     """The area folder the planner edits (503 when the app has none on disk)."""
-    path = Path(current_app.config["AREA_PATH"])
-    if not (path / "area.json").exists():
-        abort(503, description=f"the planner edits an area folder; {path} has no area.json "
-                               "(set FLASK_AREA_PATH)")
-    return path
-
-
-@contextmanager
-def editing(folder: Path) -> Iterator[None]:
-    """One edit at a time per area: a thread lock, then an flock across processes."""
-    with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(str(folder.resolve()), threading.Lock())
-    with lock:
-        lock_path = folder / versions.VERSIONS_DIR / ".edit.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    ws = Workspace(current_app.config["AREA_PATH"])
+    if not ws.exists():
+        abort(503, description=f"the planner edits an area folder; {ws.path} has no "
+                               f"{ws.manifest_path.name} (set FLASK_AREA_PATH)")
+    return ws.path
 
 
 def _events(index: dict[str, Any]) -> list[dict[str, Any]]:
@@ -126,14 +110,6 @@ def require_current(folder: Path, given: str | None = None) -> str:
     return given
 
 
-def refresh_area(app: Flask) -> None:
-    """Make the public map and API read the new grids at their next request."""
-    state = app.extensions.get("webmap.area")
-    if state is not None:
-        with state["lock"]:
-            state["area"] = None
-
-
 # --------------------------------------------------------------------------- JSON shapes
 
 
@@ -149,19 +125,26 @@ def _problem_json(p: G.GridProblem) -> dict[str, Any]:
 
 
 def grid_state(folder: Path) -> dict[str, Any]:
-    """Everything the editor draws: grids, units, problems, version list and ETag."""
+    """Everything the editor draws: grids, units, problems, version list and ETag.
+
+    Built once per version of the area (the app's area cache), not on every GET.
+    """
+    entry = current_entry()
+    return entry.cached("planner.state", str(folder), lambda: _grid_state(folder, entry))
+
+
+def _grid_state(folder: Path, entry: AreaEntry) -> dict[str, Any]:
     saved, head = versions.list_versions(folder)
     state: dict[str, Any] = {
         "etag": version_tag(folder), "head": head,
         "versions": [{"id": v.id, "parent": v.parent, "author": v.author, "time": v.time,
                       "message": v.message} for v in saved],
     }
-    if head is None:
+    current = S.current_plan(entry.area) if head is not None else None
+    if current is None:
         empty = {"type": "FeatureCollection", "features": []}
         return {**state, "grids": empty, "units": empty, "problems": [], "band": None}
-    plan = S.load_plan(folder)
-    area = read_area(folder, with_network=False)
-    problems = S.check(area, plan, S.read_communities(folder))
+    plan, problems = current
     units = plan.units.reset_index()
     return {
         **state,
@@ -213,7 +196,7 @@ def _author() -> str:
 @role_required("planner")
 def editor():
     folder = area_dir()
-    return render_template("planner/editor.html", area_name=read_area(folder, with_network=False).name,
+    return render_template("planner/editor.html", area_name=current_entry().area.name,
                            etag=version_tag(folder))
 
 
@@ -287,7 +270,12 @@ def edit():
     to_code = body.get("to")
     if to_code is not None and (not isinstance(to_code, str) or not to_code.strip()):
         abort(400, description="to must be a grid code")
-    with editing(folder):
+    for field in ("to", "new_code"):
+        value = body.get(field)
+        if value is not None and (not isinstance(value, str) or not GRID_CODE_RE.fullmatch(value.strip())):
+            abort(400, description=f"{field}: a grid code is 1-32 letters, digits, _ or - "
+                                   "(^[0-9A-Za-z_-]{1,32}$)")
+    with Workspace(folder).lock():
         require_current(folder)
         result = S.edit(
             folder, op, author=_author(), message=(body.get("message") or None),
@@ -296,7 +284,6 @@ def edit():
             new_code=body.get("new_code") or None, name=body.get("name") or None,
             worker=body.get("worker") or None, seed=seed,
         )
-    refresh_area(current_app._get_current_object())  # type: ignore[attr-defined]
     assert result.version is not None
     return _state_response(folder, {"saved": result.version.line()})
 
@@ -305,17 +292,16 @@ def edit():
 @role_required("planner")
 def undo():
     folder = area_dir()
-    with editing(folder):
+    with Workspace(folder).lock():
         require_current(folder)
         back = S.undo(folder, _author())
-    refresh_area(current_app._get_current_object())  # type: ignore[attr-defined]
     return _state_response(folder, {"saved": f"back to v{back.id:04d}: {back.message}"})
 
 
 def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author: str,
                 band: G.Band, seed: int, keep_locked: bool, message: str | None) -> dict[str, Any]:
     progress(0.1, "waiting for other edits")
-    with app.app_context(), editing(folder):
+    with app.app_context(), Workspace(folder).lock():
         if given != "*" and given != version_tag(folder):
             from geogrid.errors import InputError
 
@@ -323,7 +309,6 @@ def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author
         progress(0.3, f"building grids (band {band}, seed {seed})")
         result = S.generate(folder, band=band, seed=seed, keep_locked=keep_locked,
                             author=author, message=message, restarts=2)
-    refresh_area(app)
     assert result.version is not None
     return {"version": result.version.id, "summary": result.summary(),
             "etag": version_tag(folder)}

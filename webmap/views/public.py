@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from geogrid.release import PublicStats, Selection, YearOverYear, year_over_year
 from webmap.area import (
-    current_area,
-    current_stats,
+    AreaEntry,
+    current_entry,
     incidents_are_synthetic,
     selection_from_args,
     source_attributions,
 )
-from webmap.density import PublicStats, Selection, YearOverYear, year_over_year
 from webmap.maps import BASEMAPS, TILE_BASEMAPS, MapParts, public_map, render_map_parts
 from webmap.texts import pick_lang, texts_for
 
@@ -26,26 +24,17 @@ _CACHE = "webmap.public_maps"
 MAP_CACHE_SIZE = 32
 
 
-def _map_parts(lang: str, basemap: str, stats: PublicStats, selection: Selection) -> MapParts:
-    """The rendered public map for one (language, basemap, selection), cached."""
-    state: dict[str, Any] = current_app.extensions.setdefault(
-        _CACHE, {"lock": threading.Lock(), "maps": OrderedDict()}
-    )
-    key = (lang, basemap, selection, id(stats))
-    with state["lock"]:
-        if key in state["maps"]:
-            state["maps"].move_to_end(key)
-            return state["maps"][key]
-    parts = render_map_parts(public_map(
-        current_area(), basemap=basemap, lang=lang, stats=stats, selection=selection,
-        asset_base=url_for("static", filename="vendor"),
-        tianditu_key=current_app.config["TIANDITU_KEY"],
-    ))
-    with state["lock"]:
-        state["maps"][key] = parts
-        while len(state["maps"]) > MAP_CACHE_SIZE:
-            state["maps"].popitem(last=False)
-    return parts
+def _map_parts(lang: str, basemap: str, entry: AreaEntry, stats: PublicStats,
+               selection: Selection) -> MapParts:
+    """The rendered public map for one (language, basemap, selection), cached per area version."""
+    def build() -> MapParts:
+        return render_map_parts(public_map(
+            entry.area, basemap=basemap, lang=lang, stats=stats, selection=selection,
+            asset_base=url_for("static", filename="vendor"),
+            tianditu_key=current_app.config["TIANDITU_KEY"],
+        ))
+
+    return entry.cached(_CACHE, (lang, basemap, selection), build, MAP_CACHE_SIZE)
 
 
 def available_basemaps() -> list[str]:
@@ -84,8 +73,9 @@ def index():
     basemap = request.args.get("basemap", current_app.config["BASEMAP"])
     if basemap not in available_basemaps():
         abort(400, description=f"basemap must be one of {', '.join(available_basemaps())}")
-    area = current_area()
-    stats = current_stats()
+    entry = current_entry()
+    area = entry.area
+    stats = entry.public_stats(float(current_app.config["DENSITY_CELL_M"]))
     selection = selection_from_args(request.args, stats)
     words = texts_for(lang)
     description = (
@@ -106,7 +96,7 @@ def index():
         categories=stats.categories,
         selection=selection,
         yoy=_yoy_sentence(year_over_year(stats, selection), words),
-        parts=_map_parts(lang, basemap, stats, selection),
+        parts=_map_parts(lang, basemap, entry, stats, selection),
     )
 
 
