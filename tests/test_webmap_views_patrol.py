@@ -75,7 +75,7 @@ def test_print_pdf_gpx(solved: tuple[Flask, str]) -> None:
     client = app.test_client()
     sign_in(client, "lead")
     sheet = client.get(f"/patrol/plans/{DAY}/{team}/print").get_data(as_text=True)
-    assert "平安巡逻路线单" in sheet and "☐" in sheet and "window.print()" in sheet
+    assert "平安巡逻路线单" in sheet and "☐" in sheet and 'id="print-btn"' in sheet and "onclick" not in sheet
     pdf = client.get(f"/patrol/plans/{DAY}/route_sheets.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     own = client.get(f"/patrol/plans/{DAY}/{team}.pdf")

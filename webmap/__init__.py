@@ -24,6 +24,12 @@ Config keys:
                     else data/config/patrol.example.toml)
 ``PATROL_TIME_LIMIT_S`` solver time limit of a plan computed from the browser (default 5)
 ``JOB_WORKERS``     background jobs run at once (default 1)
+``PROXY_FIX_X_FOR`` reverse proxies in front of the app (default 0); set it behind nginx so the
+                    client's address (sign-in throttle) comes from X-Forwarded-For
+``THROTTLE_PATH``   SQLite file of failed sign-ins shared by all workers (default: next to the
+                    users file, i.e. ``<instance folder>/throttle.sqlite3``)
+
+Every response carries CSP, nosniff, X-Frame-Options and Referrer-Policy (:mod:`webmap.security`).
 
 Pages per audience: public (``/``, ``/api/...`` aggregates), auth (``/login``,
 ``/logout``), planner (``/planner/...``, ``/api/planner/...``), patrol
@@ -54,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "PATROL_CONFIG": None,
     "PATROL_TIME_LIMIT_S": 5.0,
     "JOB_WORKERS": 1,
+    "PROXY_FIX_X_FOR": 0,
+    "THROTTLE_PATH": None,
 }
 
 
@@ -68,7 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
 
-    from webmap import auth, errors
+    from webmap import auth, errors, security
     from webmap.views import api, jobs, patrol, planner, public
     from webmap.views import auth as auth_views
 
@@ -93,5 +101,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             abort(414, description=f"URL longer than {url_limit} characters")
 
     auth.init_app(app)  # after the size check: the CSRF check reads the form
+    security.init_app(app)  # CSP, nosniff, frame and referrer headers on every response
 
     return app

@@ -187,6 +187,25 @@ MAP_CSS = """
 """
 
 
+# --------------------------------------------------------------------------- text from data
+
+
+def map_text(value: object) -> str:
+    """Text from data (OSM names, grid names) made safe for a Folium tooltip or popup.
+
+    HTML-escaped, and with ``$``, backtick and backslash as character
+    references too: Folium puts tooltip and popup HTML into JavaScript template
+    literals, where ``${...}`` would run and a backtick would end the string.
+    """
+    return (html.escape(str(value))
+            .replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;"))
+
+
+def _safe_href(url: str) -> str | None:
+    """``url`` escaped for an href when it is http(s); None for javascript:, data: and others."""
+    return html.escape(url) if url.lower().startswith(("https://", "http://")) else None
+
+
 # --------------------------------------------------------------------------- lon/lat -> lat/lon
 
 
@@ -388,7 +407,7 @@ def _colour_for(value: float, breaks: list[float]) -> str:
 
 def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
                  note: str = "", lowest: float = 0.0) -> str:
-    rows = [f'<div class="title">{html.escape(title)}</div>']
+    rows = [f'<div class="title">{map_text(title)}</div>']
     lower = lowest
     for colour, upper in zip(_palette(len(breaks)), breaks, strict=True):
         span = f"{upper:g}" if upper == lower else f"{lower:g} – {upper:g}"
@@ -396,9 +415,9 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
         lower = upper
     for colour, label in extra:
         rows.append(f'<div><span class="swatch" style="background:{colour}"></span>'
-                    f"{html.escape(label)}</div>")
+                    f"{map_text(label)}</div>")
     if note:
-        rows.append(f'<div class="note">{html.escape(note)}</div>')
+        rows.append(f'<div class="note">{map_text(note)}</div>')
     return "".join(rows)
 
 
@@ -418,15 +437,15 @@ def trend_svg(months: list[str], counts: list[int | None], title: str, hidden: s
             h, fill, label = (height - pad - 11) * count / top, PALETTE[3], f"{month}: {count}"
         y = round(height - pad - h, 1)
         bars.append(f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
-                    f'fill="{fill}"><title>{html.escape(label)}</title></rect>')
+                    f'fill="{fill}"><title>{map_text(label)}</title></rect>')
     ends = f'<text x="0" y="9" font-size="9" fill="#666">max {top}</text>'
     if months:
-        ends += (f'<text x="0" y="{height - 2}" font-size="10">{months[0]}</text>'
+        ends += (f'<text x="0" y="{height - 2}" font-size="10">{map_text(months[0])}</text>'
                 f'<text x="{width}" y="{height - 2}" font-size="10" '
-                f'text-anchor="end">{months[-1]}</text>')
+                f'text-anchor="end">{map_text(months[-1])}</text>')
     return (f'<svg class="geogrid-trend" width="{width}" '
             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{html.escape(title)}"><title>{html.escape(title)}</title>'
+            f'aria-label="{map_text(title)}"><title>{map_text(title)}</title>'
             f'<line x1="0" y1="{height - pad}" x2="{width}" y2="{height - pad}" '
             f'stroke="#999" stroke-width="0.5"/>{"".join(bars)}{ends}</svg>')
 
@@ -450,7 +469,7 @@ def _add_density(m: folium.Map, stats: PublicStats, selection: Selection,
     values = density["rate_per_1000_households"] if grid else density["count"]
     breaks = class_breaks([float(v) for v in values if not _missing(v)], classes=len(PALETTE))
     shown = gpd.GeoDataFrame(geometry=display(density.geometry.values), crs=WGS84)
-    shown["name"] = [html.escape(str(n)) for n in density["place_name"]]
+    shown["name"] = [map_text(n) for n in density["place_name"]]
     shown["incidents"] = [
         words["fewer_than"] if hidden else str(int(n))
         for n, hidden in zip(density["count"], density["suppressed"], strict=True)
@@ -508,14 +527,14 @@ def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any],
         if places is None or len(places) == 0:
             continue
         colour, icon, show = LAYER_MARKERS.get(layer, LAYER_MARKERS["other"])
-        label = words["layers"].get(layer) or html.escape(layer)
+        label = map_text(words["layers"].get(layer) or layer)
         group = folium.FeatureGroup(name=f"{label} ({len(places)})", show=show)
         points = display(shapely.point_on_surface(places.to_crs(WGS84).geometry.values))
         titles = places["name"] if "name" in places.columns else [None] * len(places)
         for point, title in zip(points, titles, strict=True):
             if point is None or point.is_empty:
                 continue
-            text = html.escape(str(title)) if isinstance(title, str) and title else label
+            text = map_text(title) if isinstance(title, str) and title else label
             folium.Marker(
                 location=_latlon(point),
                 tooltip=text,
@@ -588,13 +607,13 @@ def public_map(
     _add_density(m, stats, selection, words, display)
     _add_key_locations(m, area, words, display)
     if incidents_are_synthetic(area):
-        MapControl(html.escape(words["synthetic_short"]), "topright", "geogrid-label").add_to(m)
+        MapControl(map_text(words["synthetic_short"]), "topright", "geogrid-label").add_to(m)
     for source in source_attributions(area):
         if basemap == "osm" and "openstreetmap" in source["text"].lower():
             continue  # the tile layer already credits OpenStreetMap
-        text = html.escape(source["text"])
-        if source["url"]:
-            href = html.escape(source["url"])
+        text = map_text(source["text"])
+        href = _safe_href(source["url"] or "")
+        if href:
             text = f'<a href="{href}" target="_blank" rel="noopener">{text}</a>'
         Attribution(text).add_to(m)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)

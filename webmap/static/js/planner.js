@@ -15,6 +15,17 @@
   const problemsLayer = L.featureGroup().addTo(map);
   const drawn = new L.FeatureGroup().addTo(map);
   const $ = (id) => document.getElementById(id);
+  // text from the data (codes, names, problems) reaches the page as text, never as HTML
+  function text(value) {
+    const span = document.createElement("span");
+    span.textContent = String(value);
+    return span;
+  }
+  function cell(...parts) {
+    const td = document.createElement("td");
+    td.append(...parts.map((part) => (part instanceof Node ? part : String(part))));
+    return td;
+  }
 
   // neighbouring grids (boxes that touch) get different colours; a grid keeps its colour when it can
   const colourOf = {};
@@ -63,22 +74,22 @@
       onEachFeature: (f, layer) => {
         unitLayers[f.properties.unit_id] = layer;
         layer.on("click", () => toggle(f.properties.unit_id));
-        layer.bindTooltip(f.properties.unit_id + " · " + f.properties.grid + " · " +
-                          f.properties.households + " 户", { sticky: true });
+        layer.bindTooltip(text(f.properties.unit_id + " · " + f.properties.grid + " · " +
+                               f.properties.households + " 户"), { sticky: true });
       },
     }).eachLayer((l) => unitsLayer.addLayer(l));
     L.geoJSON(state.grids, {
       style: (f) => ({ color: f.properties.locked ? "#000" : "#222", weight: f.properties.locked ? 4 : 2,
                        fill: false, interactive: false, className: "grid grid-" + f.properties.code }),
       onEachFeature: (f, layer) => {
-        layer.bindTooltip(String(f.properties.code).slice(-3) + " · " + f.properties.households + "户",
+        layer.bindTooltip(text(String(f.properties.code).slice(-3) + " · " + f.properties.households + "户"),
                           { permanent: true, direction: "center", className: "grid-label" });
       },
     }).eachLayer((l) => gridsLayer.addLayer(l));
     for (const p of state.problems) {
       L.circleMarker([p.lat, p.lon], { radius: 8, color: "#d62728", weight: 3, fillOpacity: 0.3,
                                        className: "problem-marker" })
-        .bindPopup(p.text).addTo(problemsLayer);
+        .bindPopup(text(p.text)).addTo(problemsLayer);
     }
     if (!fitted && unitsLayer.getLayers().length) { map.fitBounds(unitsLayer.getBounds()); fitted = true; }
     else if (!fitted) {  // no grids yet: show the area outline until "regenerate" makes them
@@ -98,9 +109,9 @@
     $("band").textContent = state.band ? state.band[0] + "–" + state.band[1] : "";
     const target = $("target-grid");
     const old = target.value;
-    target.innerHTML = "";
+    target.replaceChildren();
     const body = $("grid-table").querySelector("tbody");
-    body.innerHTML = "";
+    body.replaceChildren();
     for (const f of state.grids.features) {
       const p = f.properties;
       const opt = document.createElement("option");
@@ -108,18 +119,22 @@
       target.appendChild(opt);
       const tr = document.createElement("tr");
       const out = state.band && (p.households < state.band[0] || p.households > state.band[1]);
-      tr.innerHTML = '<td><input type="checkbox" class="grid-check" value="' + p.code + '"></td>' +
-        '<td><span style="color:' + colour(p.code) + '">■</span> ' + p.code + "</td>" +
-        '<td class="num ' + (out ? "bad" : "") + '">' + p.households + "</td><td>" + (p.locked ? "🔒" : "") + "</td>";
+      const check = document.createElement("input");
+      check.type = "checkbox"; check.className = "grid-check"; check.value = p.code;
+      const swatch = document.createElement("span");
+      swatch.style.color = colour(p.code); swatch.textContent = "■";
+      const households = cell(p.households);
+      households.className = "num" + (out ? " bad" : "");
+      tr.append(cell(check), cell(swatch, " ", p.code), households, cell(p.locked ? "🔒" : ""));
       body.appendChild(tr);
     }
     if (old) target.value = old;
     const list = $("problems");
-    list.innerHTML = "";
+    list.replaceChildren();
     for (const p of state.problems) {
       const li = document.createElement("li");
       li.textContent = p.text;
-      li.className = "problem problem-" + p.kind.replace(/\s+/g, "-");
+      li.className = "problem problem-" + String(p.kind).replace(/[^0-9A-Za-z_-]+/g, "-");
       li.addEventListener("click", () => map.setView([p.lat, p.lon], Math.max(map.getZoom(), 16)));
       list.appendChild(li);
     }
