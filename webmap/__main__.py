@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from geogrid.errors import GeogridError
+from geogrid.io.workspace import Workspace
 from geogrid.solver import warm_up_searches
 from webmap import create_app
 from webmap.maps import BASEMAPS
@@ -57,7 +58,7 @@ def main(ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port:
         except GeogridError as err:
             raise click.ClickException(str(err)) from err
         click.echo("\n".join(report.lines()[:3]))
-    if not (area_dir / "area.json").exists():
+    if not Workspace(area_dir).exists():
         raise click.ClickException(
             f"{area_dir} is not an area workspace; build one with `geogrid area build` "
             "or run `geogrid-web --demo`"

@@ -9,6 +9,7 @@ a GeoJSON file named in the config or on the command line).
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ from geogrid.errors import InputError
 from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
 from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.geojson import read_vector
-from geogrid.io.plans import write_plan
-from geogrid.io.workspace import Area, read_area
+from geogrid.io.plans import has_plan, read_plan, write_plan
+from geogrid.io.workspace import Area, Workspace, read_area
 from geogrid.network import StreetNetwork
 from geogrid.patrol import (
     PatrolPlan,
@@ -162,7 +163,10 @@ def area_problem(
 ) -> tuple[PatrolProblem, StreetNetwork]:
     """Compile the area's teams and configured stops into a PatrolProblem."""
     if area.teams is None or not len(area.teams):
-        raise InputError(f"area {area.path} has no teams.geojson; add the patrol teams first")
+        raise InputError(
+            f"area {area.path} has no {Workspace(area.path).teams_path.name}; "
+            "add the patrol teams first"
+        )
     if area.nodes is None or area.edges is None:
         raise InputError(f"area {area.path} has no street network; rebuild the area")
     skills = {tid: t.get("skills", []) for tid, t in config.get("teams", {}).items()}
@@ -183,11 +187,13 @@ def plan_area(
     time_limit_s: float | None = None,
     seed: int | None = None,
     date: str = "",
+    team_sheets: bool = False,
 ) -> PatrolRun:
     """Plan tonight's routes for every team of the area and write the files.
 
     Writes ``plan.geojson``, ``<team>.gpx``, ``route_sheets.pdf`` and
-    ``plan.json`` into ``out_dir`` (default ``<area>/plans``).
+    ``plan.json`` into ``out_dir`` (default ``<area>/plans``), and with
+    ``team_sheets`` one ``<team>.pdf`` per team (its own route sheet only).
     """
     config = read_patrol_config(config_path)
     area = read_area(folder)
@@ -210,9 +216,62 @@ def plan_area(
         "skipped": [problem.stops[i].id for i in plan.skipped],
         "teams": routes.drop(columns="geometry").to_dict(orient="records"),
     }
-    out = Path(out_dir) if out_dir is not None else area.path / "plans"
+    out = Path(out_dir) if out_dir is not None else Workspace(area.path).plans_dir()
     paths = write_plan(out, visits, routes, pdf, summary)
+    if team_sheets:
+        for route in plan.routes:
+            team = problem.teams[route.team]
+            one = dataclasses.replace(plan, routes=(route,))
+            sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=date)
+            paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
     return PatrolRun(problem, plan, visits, routes, tuple(paths))
+
+
+# ----------------------------------------------------------------- plans of a shift (web app)
+
+
+def plan_shift(
+    folder: Path | str, day: str, config_path: Path | str | None, *, time_limit_s: float
+) -> PatrolRun:
+    """Plan shift ``day`` (YYYY-MM-DD) for every team into ``<area>/plans/web/<day>/``.
+
+    The files of :func:`plan_area` plus one ``<team>.pdf`` per team.
+    """
+    ws = Workspace(folder)
+    return plan_area(ws.path, config_path, ws.plans_dir(day), time_limit_s=time_limit_s,
+                     date=day, team_sheets=True)
+
+
+def shift_config(folder: Path | str, fallback: Path | None = None) -> Path | None:
+    """The patrol config of an area: its ``patrol.toml``, else ``fallback``, when they exist."""
+    for candidate in (Workspace(folder).patrol_config_path, fallback):
+        if candidate is not None and candidate.exists():
+            return candidate
+    return None
+
+
+def planned_days(folder: Path | str) -> list[str]:
+    """Shift dates with a computed plan, newest first."""
+    web = Workspace(folder).web_plans_dir
+    if not web.exists():
+        return []
+    return sorted((p.name for p in web.iterdir() if has_plan(p)), reverse=True)
+
+
+def read_shift_plan(folder: Path | str, day: str) -> dict[str, Any] | None:
+    """``plan.json`` (``summary``) and ``plan.geojson`` (``geojson``) of a shift; None if not computed."""
+    return read_plan(Workspace(folder).plans_dir(day))
+
+
+def shift_file(folder: Path | str, day: str, name: str) -> Path | None:
+    """A file of a shift's plan (``route_sheets.pdf``, ``<team>.pdf``, ``<team>.gpx``); None if absent.
+
+    ``name`` is a bare file name (no folders).
+    """
+    if Path(name).name != name:
+        raise InputError(f"{name!r}: give a file name of the plan, not a path")
+    path = Workspace(folder).plans_dir(day) / name
+    return path if path.exists() else None
 
 
 def posts_from_area(area: Area, layer: str) -> gpd.GeoDataFrame:

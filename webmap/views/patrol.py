@@ -1,19 +1,17 @@
 """Team-leader pages (/patrol/...): pick team and shift, compute or open the plan, print it.
 
 A plan is made for one shift date (default: today, "tonight's plan") for
-all teams of the area by :func:`geogrid.services.patrol.plan_area` on a
+all teams of the area by :func:`geogrid.services.patrol.plan_shift` on a
 worker thread (:mod:`webmap.jobs`), with the solver time limit
 ``PATROL_TIME_LIMIT_S``; the page polls ``/api/jobs/<id>``. Files go to
 ``<area>/plans/web/<date>/`` (plan.geojson, <team>.gpx, route_sheets.pdf,
-plan.json, and one <team>.pdf per team, all written atomically) and are
-served from there. A team leader whose account names a team sees only that
+plan.json, and one <team>.pdf per team, all written atomically by the
+service) and are served from there; the teams come from the app's area cache. A team leader whose account names a team sees only that
 team (its own PDF, not the all-teams one).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 import threading
 import time
@@ -32,11 +30,11 @@ from flask import (
     url_for,
 )
 
-from geogrid.io.atomic import write_bytes_atomic
-from geogrid.io.workspace import read_area
+from geogrid.io.workspace import Workspace
 from geogrid.patrol import format_hhmm, parse_hhmm
-from geogrid.printing import KIND_ZH, render_route_sheets
-from geogrid.services.patrol import PatrolRun, plan_area
+from geogrid.printing import KIND_ZH
+from geogrid.services import patrol as service
+from webmap.area import current_area
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
 
@@ -50,14 +48,11 @@ _RUNNING_LOCK = threading.Lock()
 
 
 def area_dir() -> Path:
-    path = Path(current_app.config["AREA_PATH"])
-    if not (path / "area.json").exists():
-        abort(503, description=f"patrol plans need an area folder; {path} has no area.json")
-    return path
-
-
-def plans_dir(folder: Path, day: str) -> Path:
-    return folder / "plans" / "web" / day
+    ws = Workspace(current_app.config["AREA_PATH"])
+    if not ws.exists():
+        abort(503, description=f"patrol plans need an area folder; {ws.path} has no "
+                               f"{ws.manifest_path.name}")
+    return ws.path
 
 
 def _check_date(day: str) -> str:
@@ -75,16 +70,13 @@ def config_path(folder: Path) -> Path | None:
     configured = current_app.config.get("PATROL_CONFIG")
     if configured:
         return Path(configured)
-    for candidate in (folder / "patrol.toml",
-                      Path(current_app.root_path).parent / "data/config/patrol.example.toml"):
-        if candidate.exists():
-            return candidate
-    return None
+    example = Path(current_app.root_path).parent / "data/config/patrol.example.toml"
+    return service.shift_config(folder, example)
 
 
 def teams_of(folder: Path) -> list[dict[str, Any]]:
     """The area's teams (id, name, leader, mode, shift) the signed-in user may see."""
-    area = read_area(folder, with_network=False)
+    area = current_area()
     if area.teams is None or not len(area.teams):
         return []
     user = current_user()
@@ -111,15 +103,6 @@ def _team(folder: Path, team: str) -> dict[str, Any]:
     if user is not None and user.role == "team_leader" and user.team:
         abort(403, description=f"your account leads team {user.team}; ask an admin for {team}")
     abort(404, description=f"no team {team!r} in this area")
-
-
-def read_plan(folder: Path, day: str) -> dict[str, Any] | None:
-    """plan.json and plan.geojson of a shift, or None when not computed yet."""
-    out = plans_dir(folder, day)
-    if not (out / "plan.json").exists() or not (out / "plan.geojson").exists():
-        return None
-    return {"summary": json.loads((out / "plan.json").read_text(encoding="utf-8")),
-            "geojson": json.loads((out / "plan.geojson").read_text(encoding="utf-8"))}
 
 
 def _team_features(plan: dict[str, Any], team: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -151,26 +134,14 @@ def _solve(progress: Progress, app: Flask, folder: Path, config: Path | None, da
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
-        run = plan_area(folder, config, plans_dir(folder, day), time_limit_s=time_limit_s, date=day)
+        run = service.plan_shift(folder, day, config, time_limit_s=time_limit_s)
     finally:
         done.set()
         with _RUNNING_LOCK:
             _RUNNING.pop(f"{folder}:{day}", None)
-    progress(0.9, "printing one route sheet per team")
-    write_team_sheets(run, folder, day)
     progress(1.0, "plan ready")
     return {"date": day, "visited": len(run.plan.visited()), "stops": run.problem.n_stops,
             "prize": run.plan.prize}
-
-
-def write_team_sheets(run: PatrolRun, folder: Path, day: str) -> None:
-    """``<team>.pdf`` for every team: its own A4 route sheet only."""
-    area = read_area(folder)
-    for route in run.plan.routes:
-        team = run.problem.teams[route.team]
-        one = dataclasses.replace(run.plan, routes=(route,))
-        pdf = render_route_sheets(run.problem, one, run.routes, area.edges, area.metric_crs, date=day)
-        write_bytes_atomic(plans_dir(folder, day) / f"{team.id}.pdf", pdf)
 
 
 def _bound_team() -> str | None:
@@ -188,10 +159,8 @@ def index():
     folder = area_dir()
     day = _check_date(request.args.get("date") or Date.today().isoformat())
     teams = teams_of(folder)
-    web = folder / "plans" / "web"
-    days = sorted((p.name for p in web.iterdir() if (p / "plan.json").exists()), reverse=True) if web.exists() else []
-    return render_template("patrol/index.html", teams=teams, day=day, days=days,
-                           has_plan=read_plan(folder, day) is not None,
+    return render_template("patrol/index.html", teams=teams, day=day, days=service.planned_days(folder),
+                           has_plan=service.read_shift_plan(folder, day) is not None,
                            time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"])
 
 
@@ -211,7 +180,7 @@ def _plan_view(day: str, team: str, template: str):
     folder = area_dir()
     _check_date(day)
     info = _team(folder, team)
-    plan = read_plan(folder, day)
+    plan = service.read_shift_plan(folder, day)
     if plan is None:
         abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
     route, stops = _team_features(plan, team)
@@ -275,7 +244,7 @@ def start_plan():
 def plan_geojson(day: str, team: str):
     folder = area_dir()
     _team(folder, team)
-    plan = read_plan(folder, _check_date(day))
+    plan = service.read_shift_plan(folder, _check_date(day))
     if plan is None:
         abort(404, description=f"no plan for {day} yet")
     features = [f for f in plan["geojson"]["features"] if f["properties"].get("team") == team]
@@ -287,8 +256,8 @@ _MIMETYPES = {".pdf": "application/pdf", ".gpx": "application/gpx+xml"}
 
 def _plan_file(folder: Path, day: str, name: str, what: str):
     """Send one file of a day's plan as a download (404 naming it when not computed yet)."""
-    path = plans_dir(folder, _check_date(day)) / name
-    if not path.exists():
+    path = service.shift_file(folder, _check_date(day), name)
+    if path is None:
         abort(404, description=f"no {what} yet; compute the plan first")
     stem, suffix = Path(name).stem, Path(name).suffix
     return send_file(path.resolve(), mimetype=_MIMETYPES[suffix], as_attachment=suffix == ".gpx",
