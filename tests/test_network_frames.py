@@ -6,7 +6,8 @@ import pytest
 import shapely
 
 from geogrid.errors import CRSError, InputError
-from geogrid.network import StreetNetwork
+from geogrid.layers import EdgeProperties
+from geogrid.network import REQUIRED_EDGE_COLUMNS, StreetNetwork
 from tests.network_area import METRIC, make_frames
 
 
@@ -36,6 +37,19 @@ def _nan_length(nodes, edges):
     return nodes, edges
 
 
+def _fractional_way_id(nodes, edges):
+    edges = edges.copy()
+    edges["way_id"] = edges["way_id"].astype(float)
+    edges.loc[0, "way_id"] = 100.5
+    return nodes, edges
+
+
+def _blank_highway(nodes, edges):
+    edges = edges.copy()
+    edges.loc[1, "highway"] = " "
+    return nodes, edges
+
+
 def _point_geometry(nodes, edges):
     edges = edges.copy()
     edges.loc[1, "geometry"] = shapely.Point(116.3, 40.0)
@@ -59,6 +73,8 @@ def _no_crs(nodes, edges):
         (_unknown_endpoint, InputError, ["rows 1:", "endpoint v", "node id 99"]),
         (_negative_length, InputError, ["rows 0:", "length_m"]),
         (_nan_length, InputError, ["rows 1:", "length_m"]),
+        (_fractional_way_id, InputError, ["rows 0:", "way_id", "whole numbers"]),
+        (_blank_highway, InputError, ["rows 1:", "column highway must hold text"]),
         (_point_geometry, InputError, ["rows 1:", "LineString"]),
         (_reversed_geometry, InputError, ["rows 0:", "from node u to node v", "100 m"]),
         (_no_crs, CRSError, ["network edges", "coordinate reference system"]),
@@ -87,3 +103,9 @@ def test_geographic_metric_crs_is_refused() -> None:
     """Passing lon/lat as the 'metric' CRS is refused with a hint."""
     with pytest.raises(CRSError, match="metric_crs_for"):
         StreetNetwork.from_frames(*_frames_for_errors(), "EPSG:4326")
+
+
+def test_edge_columns_come_from_the_layer_schema() -> None:
+    """The required edge columns are EdgeProperties' required fields, then the geometry."""
+    required = [n for n, f in EdgeProperties.model_fields.items() if f.is_required()]
+    assert (*required, "geometry") == REQUIRED_EDGE_COLUMNS

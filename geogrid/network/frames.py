@@ -1,10 +1,12 @@
 """The street network frames: the contract between ``geogrid.io.osm`` and the network.
 
 ``nodes`` and ``edges`` are described in ``docs/ARCHITECTURE.md`` ("Street
-network frames"). This module checks a pair of frames against that contract
-once, listing every problem at once, before :mod:`geogrid.network.compile`
-turns them into arrays; it also holds the small helpers every later step
-shares (read-only arrays, "... and N more" lists).
+network frames"); their columns, types and ranges are declared once, as
+:class:`geogrid.layers.NodeProperties` and :class:`geogrid.layers.EdgeProperties`
+(the ``nodes`` and ``edges`` layer specs). This module checks a pair of
+frames against that contract once, listing every problem at once, before
+:mod:`geogrid.network.compile` turns them into arrays; it also holds the small
+helpers every later step shares (read-only arrays, "... and N more" lists).
 """
 
 from __future__ import annotations
@@ -18,21 +20,33 @@ import shapely
 from pyproj import CRS
 
 from geogrid.errors import CRSError, InputError
+from geogrid.layers import SPECS, PropertySpec
 
-MODES: tuple[str, ...] = ("walk", "bike", "drive")
-"""Travel modes, each a boolean column of the edges frame."""
+MODES: tuple[str, ...] = SPECS["teams"].property("mode").choices or ()
+"""Travel modes (the choices of ``TeamProperties.mode``), each a boolean column of the edges frame."""
 
-REQUIRED_EDGE_COLUMNS: tuple[str, ...] = (
-    "u",
-    "v",
-    "length_m",
-    "walk",
-    "bike",
-    "drive",
-    "oneway_bike",
-    "oneway_drive",
-    "geometry",
-)
+_NODES = SPECS["nodes"]
+_EDGES = SPECS["edges"]
+
+REQUIRED_EDGE_COLUMNS: tuple[str, ...] = (*(p.name for p in _EDGES.required), "geometry")
+"""Columns every edges frame carries: the required properties of
+:class:`geogrid.layers.EdgeProperties`, then ``geometry``."""
+
+# Edge columns holding ids of the nodes frame: where the segment starts and ends.
+_ENDPOINTS = ("u", "v")
+# Unit symbols as a message spells them out.
+_UNIT_WORDS = {"m": "metres"}
+_CHECKED_KINDS = ("int", "float", "bool", "str")
+if (
+    not MODES
+    or any(_EDGES.property(c).type != "int" for c in _ENDPOINTS)
+    or any(c not in REQUIRED_EDGE_COLUMNS or _EDGES.property(c).type != "bool" for c in MODES)
+    or any(p.type not in _CHECKED_KINDS for p in _EDGES.required)
+):
+    raise TypeError(
+        "EdgeProperties must require u and v as whole numbers and every team mode as true/false, "
+        "and hold only whole numbers, numbers, flags or text"
+    )
 
 # Edge geometry ends must lie this close to their u and v nodes.
 _ENDPOINT_TOLERANCE_M = 1.0
@@ -99,10 +113,10 @@ def _validate_frames(
         dup = node_index[node_index.duplicated()].unique()
         problems.append("network nodes: duplicate node ids " + _listed([str(d) for d in dup]))
     node_geom = nodes.geometry.values
-    bad_nodes = ~(shapely.get_type_id(node_geom) == 0) | shapely.is_empty(node_geom)
+    bad_nodes = _wrong_geometry(node_geom, _NODES.geometry_types)
     if bad_nodes.any():
         problems.append(
-            "network nodes: not a Point geometry for node ids "
+            f"network nodes: not a {' or '.join(_NODES.geometry_types)} geometry for node ids "
             + _listed([str(i) for i in node_index[bad_nodes]])
         )
 
@@ -128,32 +142,84 @@ def _validate_frames(
                 f"(e.g. node id {examples}); add the nodes or drop these edges"
             )
 
-    length_m = pd.to_numeric(edges["length_m"], errors="coerce").to_numpy(dtype=float)
-    bad_length = ~np.isfinite(length_m) | (length_m < 0)
-    if bad_length.any():
-        problems.append(
-            f"network edges rows {rows(bad_length)}: length_m is negative, missing or not a "
-            "number; recompute it as the geodesic length of the segment in metres"
-        )
-
     geom = edges.geometry.values
-    bad_geom = (shapely.get_type_id(geom) != 1) | shapely.is_empty(geom)
+    bad_geom = _wrong_geometry(geom, _EDGES.geometry_types)
     if bad_geom.any():
         problems.append(
-            f"network edges rows {rows(bad_geom)}: geometry is not a LineString from u to v"
+            f"network edges rows {rows(bad_geom)}: geometry is not a "
+            f"{' or '.join(_EDGES.geometry_types)} from u to v"
         )
 
-    for col in (*MODES, "oneway_bike", "oneway_drive"):
-        values = edges[col]
-        if values.isna().any() or not (
-            pd.api.types.is_bool_dtype(values) or values.isin([0, 1]).all()
-        ):
-            bad = values.isna().to_numpy() | ~values.isin([True, False, 0, 1]).to_numpy()
-            problems.append(f"network edges rows {rows(bad)}: column {col} must be true/false")
+    for prop in _EDGES.required:
+        if prop.name in _ENDPOINTS:
+            continue
+        bad = _bad_values(edges[prop.name], prop)
+        if bad.any():
+            problems.append(f"network edges rows {rows(bad)}: {_complaint(prop)}")
 
+    length_m = pd.to_numeric(edges["length_m"], errors="coerce").to_numpy(dtype=float)
     if problems:
         raise InputError("the street network frames are invalid", problems)
     return node_index, u_pos.astype(np.int64), v_pos.astype(np.int64), length_m
+
+
+def _wrong_geometry(geometry: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
+    """True where a geometry is empty or of a type the layer spec does not allow."""
+    type_ids = [int(shapely.GeometryType[name.upper()]) for name in allowed]
+    return ~np.isin(shapely.get_type_id(geometry), type_ids) | shapely.is_empty(geometry)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """The column as floats; NaN where a value is missing or not a number."""
+    if pd.api.types.is_bool_dtype(values):
+        return np.full(len(values), np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _bad_values(values: pd.Series, prop: PropertySpec) -> np.ndarray:
+    """True where a required column's value breaks its declaration (kind, range)."""
+    if prop.type == "bool":
+        if not values.isna().any() and (
+            pd.api.types.is_bool_dtype(values) or values.isin([0, 1]).all()
+        ):
+            return np.zeros(len(values), dtype=bool)
+        return values.isna().to_numpy() | ~values.isin([True, False, 0, 1]).to_numpy()
+    if prop.type == "str":
+        try:
+            stripped = values.str.strip()  # NaN where a value is not text
+        except AttributeError:  # no text at all (a numeric or boolean column)
+            return np.ones(len(values), dtype=bool)
+        return (stripped.isna() | stripped.eq("")).to_numpy(dtype=bool)
+    numbers = _numbers(values)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(numbers)
+        if prop.type == "int":
+            bad |= numbers != np.round(numbers)
+        if prop.minimum is not None:
+            bad |= (numbers <= prop.minimum) if prop.minimum_exclusive else (numbers < prop.minimum)
+        if prop.maximum is not None:
+            bad |= numbers > prop.maximum
+    return bad
+
+
+def _complaint(prop: PropertySpec) -> str:
+    """What is wrong with the rows of :func:`_bad_values`, and the fix, from the declaration."""
+    what = prop.description.rstrip(".")
+    if what[1:2].islower():
+        what = what[0].lower() + what[1:]
+    if prop.type == "bool":
+        return f"column {prop.name} must be true/false"
+    if prop.type == "str":
+        return f"column {prop.name} must hold text ({what})"
+    if prop.type == "int":
+        return f"column {prop.name} must hold whole numbers ({what})"
+    if prop.minimum == 0 and not prop.minimum_exclusive and prop.maximum is None:
+        wrong = "is negative"
+    else:
+        wrong = f"is out of range ({prop.allowed()})"
+    unit = _UNIT_WORDS.get(prop.unit, prop.unit)
+    in_unit = f" in {unit}" if unit else ""
+    return f"{prop.name} {wrong}, missing or not a number; recompute it as the {what}{in_unit}"
 
 
 def _check_edge_direction(
