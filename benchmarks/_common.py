@@ -83,7 +83,7 @@ def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
 def warm_up_searches_untimed() -> None:
     """Compile our numba searches (or load them from the disk cache) before any timed
     solve, as PyVRP's C++ was compiled when it was built; prints how long it took."""
-    from geogrid.solver import warm_up_searches
+    from geogrid.planning.solvers.search import warm_up_searches
 
     t0 = time.perf_counter()
     warm_up_searches()

@@ -6,8 +6,8 @@ Usage::
 
 Each instance (Lorena & Pereira, Sao Jose dos Campos; I = J, weights = the
 demand column, coverage = Euclidean distance <= S) becomes a
-:class:`geogrid.coverage.CoveringModel` via ``from_cost_matrix`` and is
-solved by :func:`geogrid.coverage.solve_mclp` with the given time budget.
+:class:`geogrid.planning.coverage.CoveringModel` via ``from_cost_matrix`` and is
+solved by :func:`geogrid.planning.coverage.solve_mclp` with the given time budget.
 The reference is ``sjc_mclp_computed_optima.csv`` (proven optima computed
 with SCIP during data scouting, not a published table). Also shown: a
 greedy heuristic (largest marginal coverage first) as a simple peer. Reads
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geogrid.coverage import CoveringModel, solve_mclp
+from geogrid.planning.coverage import CoveringModel, solve_mclp
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "mclp_sjc"
 

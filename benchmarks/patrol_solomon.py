@@ -4,12 +4,12 @@ Usage::
 
     python benchmarks/patrol_solomon.py [--time 10] [--instances C101,R101,...] [--all]
 
-Each instance becomes a :class:`geogrid.patrol.PatrolProblem`: 25 teams
+Each instance becomes a :class:`geogrid.planning.problem.PatrolProblem`: 25 teams
 (vehicles) with capacity, every customer a required stop with its window
 and service time, shift = the depot's window. Euclidean distances x 1000
 rounded to integers serve as both travel time and cost (the literature uses
 unrounded doubles; the gap is computed on the recomputed real-valued length
-of our routes). Plans are verified by :func:`geogrid.patrol.check_plan`.
+of our routes). Plans are verified by :func:`geogrid.planning.plan.check_plan`.
 PyVRP gets the same integer matrix and the same time budget. The reference
 is ``solomon_bks_distance.csv`` (distance-only best known). Reads
 ``../shared/data/benchmarks/solomon_vrptw``; skips when absent.
@@ -28,7 +28,9 @@ from pathlib import Path
 import numpy as np
 from _common import solve_pyvrp_timed, warm_up_searches_untimed
 
-from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
+from geogrid.planning.plan import check_plan
+from geogrid.planning.problem import PatrolProblem, Stop, Team
+from geogrid.planning.solve import solve_patrol
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "solomon_vrptw"
 SCALE = 1000

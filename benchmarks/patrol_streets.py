@@ -31,7 +31,9 @@ import pandas as pd
 from geogrid.io.plans import write_plan
 from geogrid.io.workspace import read_area
 from geogrid.network import StreetNetwork
-from geogrid.patrol import build_problem, check_plan, plan_frames, solve_patrol, teams_from_frame
+from geogrid.planning.plan import check_plan, plan_frames
+from geogrid.planning.problem import build_problem, teams_from_frame
+from geogrid.planning.solve import solve_patrol
 from geogrid.printing import render_route_sheets
 from geogrid.services.demo import ensure_demo
 from geogrid.services.patrol import area_hotspots, area_stops, read_patrol_config

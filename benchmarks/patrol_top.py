@@ -4,10 +4,10 @@ Usage::
 
     python benchmarks/patrol_top.py [--time 10] [--instances p4.2.k,p4.3.p,...] [--all]
 
-Each instance becomes a :class:`geogrid.patrol.PatrolProblem` (every team
+Each instance becomes a :class:`geogrid.planning.problem.PatrolProblem` (every team
 starts at the first point, ends at the last, shift = tmax, prizes = scores,
-all stops optional) and is solved by :func:`geogrid.patrol.solve_patrol`;
-the plan is verified by :func:`geogrid.patrol.check_plan`. Travel times are
+all stops optional) and is solved by :func:`geogrid.planning.solve.solve_patrol`;
+the plan is verified by :func:`geogrid.planning.plan.check_plan`. Travel times are
 Euclidean distances x 1000 rounded UP, so a plan that fits our integers fits
 the real-valued tmax too.
 
@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 from _common import solve_pyvrp_timed, warm_up_searches_untimed
 
-from geogrid.patrol import PatrolProblem, Stop, Team, check_plan, solve_patrol
+from geogrid.planning.plan import check_plan
+from geogrid.planning.problem import PatrolProblem, Stop, Team
+from geogrid.planning.solve import solve_patrol
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "top_chao"
 SCALE = 1000

@@ -24,7 +24,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from geogrid.errors import InputError
-from geogrid.patrol import PatrolPlan, PatrolProblem, TeamRoute, format_hhmm
+from geogrid.planning.plan import PatrolPlan, TeamRoute
+from geogrid.planning.problem import PatrolProblem, format_hhmm
 
 CJK_FONT_PATHS: tuple[str, ...] = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -83,7 +84,7 @@ def render_route_sheets(
     Parameters
     ----------
     problem, plan : the solved problem.
-    routes : frame from :func:`geogrid.patrol.plan_frames` (one line per team).
+    routes : frame from :func:`geogrid.planning.plan.plan_frames` (one line per team).
     edges : street edges (EPSG:4326) drawn as the map background; None: no streets.
     metric_crs : CRS to draw the map in (metres, north up).
     """

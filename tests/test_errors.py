@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from geogrid.errors import CRSError, GeogridError, InfeasibleError, InputError, NetworkError
+from geogrid.errors import (
+    CRSError,
+    GeogridError,
+    InfeasibleError,
+    InputError,
+    InternalError,
+    NetworkError,
+)
 
 
 def test_errors_subclass_builtins_and_base():
@@ -33,3 +40,11 @@ def test_network_and_infeasible_errors_carry_details():
     inf = InfeasibleError("no plan", ["stop 4: window closes before the team can arrive"])
     assert "stop 4" in str(inf)
     assert inf.reasons == ["stop 4: window closes before the team can arrive"]
+
+
+def test_internal_error_is_a_bug_not_bad_input():
+    """InternalError is a GeogridError and a RuntimeError, never a ValueError (not the user's input)."""
+    assert issubclass(InternalError, GeogridError) and issubclass(InternalError, RuntimeError)
+    assert not issubclass(InternalError, ValueError)
+    err = InternalError("the solver and the checker disagree; please report it with the inputs")
+    assert "report" in str(err)

@@ -10,7 +10,9 @@ import pytest
 
 from geogrid.errors import InputError
 from geogrid.network import StreetNetwork
-from geogrid.patrol import Stop, Team, build_problem, plan_frames, solve_patrol
+from geogrid.planning.plan import plan_frames
+from geogrid.planning.problem import Stop, Team, build_problem
+from geogrid.planning.solve import solve_patrol
 from geogrid.printing import register_cjk_font, render_route_sheets
 from tests.patrol_area import grid_lonlat, street_grid
 
@@ -31,7 +33,7 @@ def pdf() -> bytes:
         for i, (n, c) in enumerate(zip(NAMES, cells, strict=True))
     ]
     problem = build_problem(network, teams, stops)
-    plan = solve_patrol(problem, time_limit_s=1, solution_limit=30)
+    plan = solve_patrol(problem, time_limit_s=1, solution_limit=30, polish=False)
     _, routes = plan_frames(problem, plan, network)
     return render_route_sheets(problem, plan, routes, edges, crs, date="2026-11-22")
 

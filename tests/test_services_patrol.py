@@ -8,7 +8,8 @@ import pytest
 
 from geogrid.errors import InputError
 from geogrid.io.workspace import read_area
-from geogrid.patrol import check_plan
+from geogrid.planning.config import PatrolConfig
+from geogrid.planning.plan import check_plan
 from geogrid.services.demo import build_demo
 from geogrid.services.patrol import (
     area_hotspots,
@@ -60,11 +61,22 @@ def test_config_problems_are_listed(tmp_path: Path) -> None:
         read_patrol_config(tmp_path / "x.toml")
 
 
+def test_config_defaults_and_file_key_problem_lines(tmp_path: Path) -> None:
+    """No file gives the declared defaults; each problem line names the file and the key."""
+    assert read_patrol_config(None) == PatrolConfig()
+    path = tmp_path / "patrol.toml"
+    path.write_text('[[places]]\nlayer = "schools"\nprize = "high"\n', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_patrol_config(path)
+    (line,) = err.value.problems
+    assert line.startswith(f"{path}: places[1] (layer 'schools').prize: ")
+
+
 def test_unknown_layer_is_named(demo: Path) -> None:
     """A config naming a layer the area lacks lists the layers it has."""
     area = read_area(demo, with_network=False)
     with pytest.raises(InputError, match="has no layer 'kindergartens'.*schools"):
-        area_stops(area, {"places": [{"layer": "kindergartens"}]})
+        area_stops(area, PatrolConfig.from_dict({"places": [{"layer": "kindergartens"}]}))
 
 
 def test_coverage_report_and_posts(demo: Path, tmp_path: Path) -> None:
@@ -86,6 +98,6 @@ def test_hotspots_from_the_areas_incidents_have_findable_names(demo: Path) -> No
     assert list(spots["rank"]) == [1, 2, 3, 4, 5]
     assert (spots["p_fdr"] <= 0.05).all()
     assert all(name.startswith(f"热点{r} · ") for name, r in zip(spots["name"], spots["rank"], strict=True))
-    config = read_patrol_config(None) | {"hotspots": {"from_incidents": True, "top": 5}}
+    config = PatrolConfig.from_dict({"hotspots": {"from_incidents": True, "top": 5}})
     stops = area_stops(area, config)
     assert [s.name for s in stops if s.kind == "hotspot"][:5] == list(spots["name"])

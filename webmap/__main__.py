@@ -21,7 +21,7 @@ import click
 
 from geogrid.errors import GeogridError
 from geogrid.io.workspace import Workspace
-from geogrid.solver import warm_up_searches
+from geogrid.planning.solvers.search import warm_up_searches
 from webmap import create_app
 from webmap.maps import BASEMAPS
 from webmap.users import ROLES, UserStore

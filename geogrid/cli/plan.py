@@ -34,7 +34,7 @@ def plan(
     run = service.plan_area(
         area, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed, date=date
     )
-    from geogrid.patrol import plan_summary
+    from geogrid.planning.plan import plan_summary
 
     click.echo(plan_summary(run.problem, run.plan))
     for path in run.paths:

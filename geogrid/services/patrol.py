@@ -17,7 +17,6 @@ from typing import Any
 
 import geopandas as gpd
 
-from geogrid.coverage import coverage_shares, service_areas
 from geogrid.errors import InputError
 from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
 from geogrid.io.atomic import write_bytes_atomic
@@ -25,32 +24,29 @@ from geogrid.io.geojson import read_vector
 from geogrid.io.plans import has_plan, read_plan, write_plan
 from geogrid.io.workspace import Area, Workspace, read_area
 from geogrid.network import StreetNetwork
-from geogrid.patrol import (
-    PatrolPlan,
+from geogrid.planning.config import PatrolConfig
+from geogrid.planning.coverage import coverage_shares, service_areas
+from geogrid.planning.plan import PatrolPlan, plan_frames
+from geogrid.planning.problem import (
     PatrolProblem,
     Stop,
     build_problem,
-    plan_frames,
-    solve_patrol,
     stops_from_grids,
     stops_from_hotspots,
     stops_from_places,
     teams_from_frame,
 )
+from geogrid.planning.solve import solve_patrol
 from geogrid.printing import render_route_sheets
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "solver": {"time_limit_s": 10.0, "seed": 1},
-    "places": [],
-    "hotspots": {},
-}
-PLACE_KEYS = {"layer", "kinds", "prize", "dwell_min", "window", "required", "teams", "skill", "notes", "max_stops"}
 
+def read_patrol_config(path: Path | str | None) -> PatrolConfig:
+    """Read and check a patrol TOML config; None gives the defaults.
 
-def read_patrol_config(path: Path | str | None) -> dict[str, Any]:
-    """Read and check a patrol TOML config; None gives the defaults."""
+    Every problem is one line ``"<file>: <key>: <problem>"`` of the InputError.
+    """
     if path is None:
-        return dict(DEFAULT_CONFIG)
+        return PatrolConfig()
     path = Path(path)
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -58,66 +54,53 @@ def read_patrol_config(path: Path | str | None) -> dict[str, Any]:
         raise InputError(f"{path}: no such config file") from err
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML: {err}") from err
-    problems = []
-    for n, place in enumerate(config.get("places", []), 1):
-        unknown = set(place) - PLACE_KEYS
-        if unknown:
-            problems.append(f"[[places]] #{n}: unknown key(s) {', '.join(sorted(unknown))}")
-        if "layer" not in place:
-            problems.append(f"[[places]] #{n}: say which layer, e.g. layer = \"schools\"")
-        window = place.get("window")
-        if window is not None and (not isinstance(window, list) or len(window) != 2):
-            problems.append(f"[[places]] #{n}: window is two times, e.g. [\"07:30\", \"07:40\"]")
-    if problems:
-        raise InputError(f"{path}: config has problems", problems)
-    return {**DEFAULT_CONFIG, **config}
+    return PatrolConfig.from_dict(config, where=str(path))
 
 
-def area_stops(area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | None = None) -> list[Stop]:
+def area_stops(area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None) -> list[Stop]:
     """All stops the config asks for in ``area``."""
     stops: list[Stop] = []
     problems = []
-    for n, place in enumerate(config.get("places", []), 1):
-        layer = area.layers.get(place["layer"])
+    for n, place in enumerate(config.places, 1):
+        layer = area.layers.get(place.layer)
         if layer is None:
             problems.append(
-                f"[[places]] #{n}: area has no layer {place['layer']!r} "
+                f"[[places]] #{n}: area has no layer {place.layer!r} "
                 f"(it has {', '.join(sorted(area.layers)) or 'none'})"
             )
             continue
-        if "kinds" in place:
-            layer = layer[layer["kind"].isin(place["kinds"])]
-        if "max_stops" in place:
-            layer = layer.iloc[: int(place["max_stops"])]
-        window = tuple(place["window"]) if place.get("window") else None
+        if place.kinds is not None:
+            layer = layer[layer["kind"].isin(place.kinds)]
+        if place.max_stops is not None:
+            layer = layer.iloc[: place.max_stops]
         stops += stops_from_places(
             layer,
-            prize=int(place.get("prize", 10)),
-            dwell_min=float(place.get("dwell_min", 10)),
-            window=window,
-            required=bool(place.get("required", False)),
-            skill=place.get("skill"),
-            teams=place.get("teams"),
-            notes=str(place.get("notes", "")),
+            prize=place.prize,
+            dwell_min=place.dwell_min,
+            window=place.window,
+            required=place.required,
+            skill=place.skill,
+            teams=place.teams,
+            notes=place.notes,
         )
     if problems:
         raise InputError("the patrol config names layers the area lacks", problems)
-    spots = config.get("hotspots", {})
-    if hotspots is None and spots.get("file"):
-        hotspots = read_vector(area.path / spots["file"], "hot-spot file")
-    if hotspots is None and spots.get("from_incidents") and area.incidents is not None:
-        hotspots = area_hotspots(area, top=spots.get("top"))
+    spots = config.hotspots
+    if hotspots is None and spots.file:
+        hotspots = read_vector(area.path / spots.file, "hot-spot file")
+    if hotspots is None and spots.from_incidents and area.incidents is not None:
+        hotspots = area_hotspots(area, top=spots.top)
     if hotspots is not None and len(hotspots):
         stops += stops_from_hotspots(
             hotspots,
-            prize_per_priority=int(spots.get("prize_per_priority", 10)),
-            required_min_priority=spots.get("required_min_priority"),
-            revisit_min_priority=spots.get("revisit_min_priority"),
-            revisit_after_min=float(spots.get("revisit_after_min", 60)),
-            teams=spots.get("teams"),
+            prize_per_priority=spots.prize_per_priority,
+            required_min_priority=spots.required_min_priority,
+            revisit_min_priority=spots.revisit_min_priority,
+            revisit_after_min=spots.revisit_after_min,
+            teams=spots.teams,
         )
-    if config.get("grids", {}).get("pass_every_grid") and len(area.grids):
-        stops += stops_from_grids(area.grids, teams=config["grids"].get("teams"))
+    if config.grids.pass_every_grid and len(area.grids):
+        stops += stops_from_grids(area.grids, teams=config.grids.teams)
     return stops
 
 
@@ -159,7 +142,7 @@ class PatrolRun:
 
 
 def area_problem(
-    area: Area, config: dict[str, Any], hotspots: gpd.GeoDataFrame | None = None
+    area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None
 ) -> tuple[PatrolProblem, StreetNetwork]:
     """Compile the area's teams and configured stops into a PatrolProblem."""
     if area.teams is None or not len(area.teams):
@@ -169,8 +152,7 @@ def area_problem(
         )
     if area.nodes is None or area.edges is None:
         raise InputError(f"area {area.path} has no street network; rebuild the area")
-    skills = {tid: t.get("skills", []) for tid, t in config.get("teams", {}).items()}
-    teams = teams_from_frame(area.teams, skills)
+    teams = teams_from_frame(area.teams, config.skills())
     stops = area_stops(area, config, hotspots)
     if not stops:
         raise InputError("no stops: list key-location layers under [[places]] or give hot spots")
@@ -198,11 +180,10 @@ def plan_area(
     config = read_patrol_config(config_path)
     area = read_area(folder)
     problem, network = area_problem(area, config, hotspots)
-    solver_cfg = config.get("solver", {})
     plan = solve_patrol(
         problem,
-        time_limit_s=float(time_limit_s if time_limit_s is not None else solver_cfg.get("time_limit_s", 10)),
-        seed=int(seed if seed is not None else solver_cfg.get("seed", 1)),
+        time_limit_s=float(time_limit_s if time_limit_s is not None else config.solver.time_limit_s),
+        seed=int(seed if seed is not None else config.solver.seed),
     )
     visits, routes = plan_frames(problem, plan, network)
     pdf = render_route_sheets(problem, plan, routes, area.edges, area.metric_crs, date=date)
@@ -335,7 +316,7 @@ def site_posts(
     time_limit_s: float = 10.0,
 ) -> gpd.GeoDataFrame:
     """Choose ``k`` new posts maximising the demand reached within ``minutes``."""
-    from geogrid.coverage import choose_posts
+    from geogrid.planning.coverage import choose_posts
 
     area = read_area(folder)
     assert area.nodes is not None and area.edges is not None

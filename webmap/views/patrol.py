@@ -31,7 +31,7 @@ from flask import (
 )
 
 from geogrid.io.workspace import Workspace
-from geogrid.patrol import format_hhmm, parse_hhmm
+from geogrid.planning.problem import format_hhmm, parse_hhmm
 from geogrid.printing import KIND_ZH
 from geogrid.services import patrol as service
 from webmap.area import current_area

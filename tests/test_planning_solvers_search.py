@@ -1,4 +1,4 @@
-"""The OR-Tools adapter on plain numbers: routing with windows and prizes, MCLP."""
+"""The compiled searches' drivers: orienteering and required-routes search, set packing of routes."""
 
 from __future__ import annotations
 
@@ -7,74 +7,12 @@ import itertools
 import numpy as np
 import pytest
 
-from geogrid.solver import (
+from geogrid.planning.solvers.routing import RoutingArrays, solve_routing
+from geogrid.planning.solvers.search import (
     improve_prize_routes,
     improve_required_routes,
     pack_routes,
-    solve_covering,
-    solve_routing,
 )
-
-
-def line_matrix(n: int) -> np.ndarray:
-    pos = np.arange(n) * 100
-    return np.abs(pos[:, None] - pos[None, :])[None]
-
-
-def test_routing_respects_windows_and_service() -> None:
-    """Service starts fall inside the windows and include travel + dwell before them."""
-    travel = line_matrix(4)  # nodes 0..2 stops, 3 depot
-    res = solve_routing(
-        travel, [0], [3], [3], [(0, 10_000)], [50, 50, 50, 0],
-        [(1000, 1200), None, (0, 500), None], [None, None, None, None],
-        time_limit_s=1, solution_limit=50,
-    )
-    assert res.found and sorted(res.routes[0]) == [0, 1, 2]
-    starts = dict(zip(res.routes[0], res.service_start[0], strict=True))
-    assert 1000 <= starts[0] <= 1200 and starts[2] <= 500
-
-
-def test_routing_skips_optional_when_time_is_short() -> None:
-    """With a short shift only the most valuable optional node is served."""
-    travel = line_matrix(3)  # stops 0, 1; depot 2
-    res = solve_routing(
-        travel, [0], [2], [2], [(0, 250)], [0, 0, 0], [None, None, None], [1, 1000, None],
-        time_limit_s=1, solution_limit=50,
-    )
-    assert res.found and res.routes[0] == (1,)
-
-
-def test_routing_reports_impossible_required_node() -> None:
-    """A required node outside every shift gives found=False, not an exception."""
-    travel = line_matrix(2)
-    res = solve_routing(
-        travel, [0], [1], [1], [(0, 50)], [0, 0], [None, None], [None, None], time_limit_s=1
-    )
-    assert not res.found
-
-
-def test_min_gap_between_visits() -> None:
-    """A (a, b, gap) pair puts b at least gap after a."""
-    travel = np.zeros((1, 3, 3), dtype=int)
-    res = solve_routing(
-        travel, [0], [2], [2], [(0, 5000)], [10, 10, 0], [None, None, None], [5, 5, None],
-        min_gaps=[(0, 1, 1000)], time_limit_s=1, solution_limit=50,
-    )
-    starts = dict(zip(res.routes[0], res.service_start[0], strict=True))
-    assert starts[1] - starts[0] >= 1000
-
-
-def test_covering_matches_brute_force() -> None:
-    """The MCLP MIP finds the best pair of sites on a random instance, with one fixed site."""
-    rng = np.random.default_rng(3)
-    cover = rng.random((7, 20)) < 0.25
-    w = rng.integers(1, 10, 20).astype(float)
-    best = max(
-        w[cover[[0, *pair]].any(axis=0)].sum() for pair in itertools.combinations(range(1, 7), 2)
-    )
-    res = solve_covering(cover, w, 2, fixed=[0], time_limit_s=5)
-    assert res.optimal and 0 in res.open and len(res.open) == 3
-    assert res.covered_weight == best
 
 
 def test_prize_routes_search_keeps_limits_and_never_loses_prize() -> None:
@@ -208,8 +146,11 @@ def test_required_routes_search_keeps_every_constraint_and_shortens(seed: int) -
     travel, windows, service, demand = _vrptw(seed)
     shift, cap = (0, 900), 20
     start = solve_routing(
-        travel[None], [0] * 8, [30] * 8, [30] * 8, [shift] * 8, service, windows, [None] * 31,
-        demand=demand, capacity=[cap] * 8, time_limit_s=5, solution_limit=1,
+        RoutingArrays.from_lists(
+            travel[None], [0] * 8, [30] * 8, [30] * 8, [shift] * 8, service, windows, [None] * 31,
+            demand=demand, capacity=[cap] * 8,
+        ),
+        time_limit_s=5, solution_limit=1,
     )
     assert start.found
     before = _check_routes(travel, windows, service, demand, start.routes, shift, cap)
@@ -227,8 +168,8 @@ def test_required_routes_search_keeps_every_constraint_and_shortens(seed: int) -
 
 def test_warm_up_searches_compiles_both_kernels() -> None:
     """After warm_up_searches both compiled searches are ready (no compile in the first plan)."""
-    from geogrid import solver_ils, solver_sisr
-    from geogrid.solver import warm_up_searches
+    from geogrid.planning.solvers import ils, sisr
+    from geogrid.planning.solvers.search import warm_up_searches
 
     warm_up_searches()
-    assert solver_ils._warm and solver_sisr._warm
+    assert ils._warm and sisr._warm

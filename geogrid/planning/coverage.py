@@ -7,7 +7,7 @@
 * :class:`CoveringModel` / :func:`choose_posts` - maximal covering location
   (MCLP): pick K new posts that maximise the covered demand with the
   existing posts kept. The model is built from a cost matrix (like spopt's
-  ``MCLP.from_cost_matrix``) and solved by :mod:`geogrid.solver` (MIP).
+  ``MCLP.from_cost_matrix``) and solved by :mod:`geogrid.planning.solvers.covering` (MIP).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import shapely
 
 from geogrid.errors import InputError
 from geogrid.network import StreetNetwork, travel_time_matrix
-from geogrid.solver import solve_covering
+from geogrid.planning.solvers.covering import solve_covering
 
 
 def service_areas(

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from geogrid import solver_ils as ils
+from geogrid.planning.solvers import ils
 
 
 def _instance(seed: int, n_stops: int = 12, n_routes: int = 2, limit: int = 200):

@@ -1,6 +1,6 @@
 """Iterated local search for team orienteering, compiled with numba.
 
-Numbers only, no OR-Tools: :func:`geogrid.solver.improve_prize_routes` drives
+Numbers only, no OR-Tools: :func:`geogrid.planning.solvers.search.improve_prize_routes` drives
 it in short chunks (so it can watch the clock and combine routes by set
 packing between chunks). A plan is held in fixed-size arrays:
 

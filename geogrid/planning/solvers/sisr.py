@@ -5,7 +5,7 @@ each iteration removes a few strings of consecutive visits from routes near
 a random stop, puts every removed stop back at its cheapest feasible place
 (skipping each place with a small "blink" probability), and accepts the
 result by simulated annealing on total travel time. Numbers only, no
-OR-Tools: :func:`geogrid.solver.improve_required_routes` drives it in short
+OR-Tools: :func:`geogrid.planning.solvers.search.improve_required_routes` drives it in short
 chunks, starting from OR-Tools' plan.
 
 A plan is held in fixed-size arrays: ``routes[v, :count[v]]`` is vehicle v's

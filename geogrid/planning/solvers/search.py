@@ -1,39 +1,25 @@
-"""The optimisation adapter: the only module that imports OR-Tools.
+"""The compiled searches' drivers: they improve OR-Tools' routes (numbers only).
 
-It sees numbers only (STYLE: geometry -> matrix -> model). Two models:
+* :func:`improve_prize_routes` - team orienteering: the iterated local search
+  of :mod:`geogrid.planning.solvers.ils` in short chunks, with CP-SAT set
+  packing of pooled routes (:func:`pack_routes`);
+* :func:`improve_required_routes` - every stop required: ruin and recreate
+  (SISR) of :mod:`geogrid.planning.solvers.sisr`.
 
-* :func:`solve_routing` - vehicle routing with time windows, service (dwell)
-  times, per-vehicle shifts and travel matrices, optional nodes with prizes
-  (disjunction penalties: prize-collecting / team orienteering), allowed
-  vehicles per node, capacities and "visit b at least ``gap`` after a".
-* :func:`solve_covering` - maximal covering location (MCLP) as a MIP with
-  some facilities fixed open.
-
-OR-Tools' routes are then improved by two searches compiled with numba:
-:func:`improve_prize_routes` (team orienteering, :mod:`geogrid.solver_ils`,
-with CP-SAT set packing of pooled routes, :func:`pack_routes`) and
-:func:`improve_required_routes` (every stop required, :mod:`geogrid.solver_sisr`).
-
-Determinism: the ``seed`` permutes the order in which nodes are handed to
-the routing model (OR-Tools routing has no seed of its own), so the same
-seed with the same ``solution_limit`` gives the same routes. A pure
-``time_limit_s`` stop depends on machine speed.
+Both are deterministic for a seed when ``max_iterations`` stops them before
+the time limit. The first call after installing compiles the search (numba,
+several seconds, cached on disk); :func:`warm_up_searches` does it ahead.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
-from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
-from ortools.util import optional_boolean_pb2
 
-from geogrid import solver_ils as ils
-from geogrid import solver_sisr as sisr
+from geogrid.planning.solvers import ils, sisr
 
 UNLIMITED = 2**40
 PACK_AT = (0.5, 0.75, 0.9)
@@ -51,270 +37,6 @@ SISR_TEMPERATURE = (1.0, 0.01)
 the starting plan (falling exponentially over the budget)."""
 TEMPERATURE = 1.0
 """Starting temperature of the annealing, in average prizes (falls linearly to 0)."""
-PRIZE_OPERATORS = (
-    "use_extended_swap_active",
-    "use_relocate_and_make_active",
-    "use_exchange_and_make_active",
-    "use_inactive_lns",
-    "use_global_cheapest_insertion_close_nodes_lns",
-    "use_local_cheapest_insertion_close_nodes_lns",
-    "use_global_cheapest_insertion_expensive_chain_lns",
-    "use_local_cheapest_insertion_expensive_chain_lns",
-)
-"""Local-search operators OR-Tools leaves off by default that swap served and
-skipped nodes; they matter when prizes decide (team orienteering)."""
-
-
-@dataclass(frozen=True)
-class RoutingResult:
-    """Routes found by :func:`solve_routing`.
-
-    Attributes
-    ----------
-    routes : tuple of tuple of int
-        Per vehicle, the visited node indices in order (without start/end).
-    service_start : tuple of tuple of int
-        Per vehicle, the earliest feasible service start time of each visit.
-    start_time : tuple of int
-        Per vehicle, the time it leaves its start node.
-    found : bool
-        False when no solution satisfied the hard constraints.
-    objective : int
-        OR-Tools objective (arc cost + penalties of skipped nodes).
-    solve_s : float
-        Wall-clock seconds spent searching.
-    """
-
-    routes: tuple[tuple[int, ...], ...]
-    service_start: tuple[tuple[int, ...], ...]
-    start_time: tuple[int, ...]
-    found: bool
-    objective: int
-    solve_s: float
-
-
-def solve_routing(
-    travel: np.ndarray,
-    vehicle_matrix: Sequence[int],
-    starts: Sequence[int],
-    ends: Sequence[int],
-    shift: Sequence[tuple[int, int]],
-    service: Sequence[int],
-    windows: Sequence[tuple[int, int] | None],
-    penalties: Sequence[int | None],
-    *,
-    allowed: Sequence[Sequence[int] | None] | None = None,
-    demand: Sequence[int] | None = None,
-    capacity: Sequence[int] | None = None,
-    min_gaps: Sequence[tuple[int, int, int]] = (),
-    arc_cost: np.ndarray | None = None,
-    time_limit_s: float = 10.0,
-    solution_limit: int | None = None,
-    seed: int = 0,
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
-    prize_collecting: bool = True,
-) -> RoutingResult:
-    """Solve a rich VRP on integer travel times.
-
-    Parameters
-    ----------
-    travel : (m, L, L) int array
-        Travel times between all L nodes, one matrix per travel mode/speed.
-    vehicle_matrix : per vehicle, which of the m matrices it uses.
-    starts, ends : per vehicle, its start and end node (never visited as stops).
-    shift : per vehicle, (earliest start, latest end).
-    service : per node, service (dwell) time.
-    windows : per node, (earliest, latest) service start or None.
-    penalties : per node, the penalty for skipping it, or None if required.
-        Depot nodes are ignored.
-    allowed : per node, vehicle indices that may serve it (None: all).
-    demand, capacity : optional load per node and capacity per vehicle.
-    min_gaps : (a, b, gap): if b is served, a is served and b starts at
-        least ``gap`` after a starts.
-    arc_cost : (m, L, L) int array, optional
-        Cost per arc (default: travel).
-    time_limit_s, solution_limit, seed, metaheuristic
-        Search control.
-    prize_collecting : bool
-        Also use the operators in :data:`PRIZE_OPERATORS` (when some nodes are optional).
-    """
-    travel = np.asarray(travel, dtype=np.int64)
-    n_nodes = travel.shape[1]
-    n_vehicles = len(starts)
-    depots = set(starts) | set(ends)
-    # seed -> permutation of the model's node order (deterministic)
-    rng = np.random.default_rng(seed)
-    perm = np.arange(n_nodes)
-    if seed:
-        perm = rng.permutation(n_nodes)
-    inv = np.empty_like(perm)
-    inv[perm] = np.arange(n_nodes)  # model node -> our node is perm; ours -> model is inv
-
-    manager = pywrapcp.RoutingIndexManager(
-        n_nodes, n_vehicles, [int(inv[s]) for s in starts], [int(inv[e]) for e in ends]
-    )
-    routing = pywrapcp.RoutingModel(manager)
-    service_arr = np.asarray(service, dtype=np.int64)
-    # transit per matrix: service at the origin + travel; matrices and vectors
-    # handed to OR-Tools are indexed by the model's node numbers (perm maps them to ours)
-    transit_tables = [
-        (travel[k] + service_arr[:, None])[perm][:, perm].tolist() for k in range(travel.shape[0])
-    ]
-    costs = travel if arc_cost is None else np.asarray(arc_cost, dtype=np.int64)
-    cost_tables = [costs[k][perm][:, perm].tolist() for k in range(costs.shape[0])]
-    # matrices live on the C++ side: no Python callback in the search loop
-    transit_cb = [routing.RegisterTransitMatrix(t) for t in transit_tables]
-    cost_cb = [routing.RegisterTransitMatrix(t) for t in cost_tables]
-    for v in range(n_vehicles):
-        routing.SetArcCostEvaluatorOfVehicle(cost_cb[vehicle_matrix[v]], v)
-    horizon = int(max(e for _, e in shift)) + 1
-    routing.AddDimensionWithVehicleTransits(
-        [transit_cb[vehicle_matrix[v]] for v in range(n_vehicles)], horizon, horizon, False, "time"
-    )
-    time_dim = routing.GetDimensionOrDie("time")
-    for v in range(n_vehicles):
-        lo, hi = shift[v]
-        time_dim.CumulVar(routing.Start(v)).SetRange(int(lo), int(hi))
-        time_dim.CumulVar(routing.End(v)).SetRange(int(lo), int(hi))
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
-    if demand is not None and capacity is not None:
-        demand_arr = np.asarray(demand, dtype=np.int64)
-        dem_cb = routing.RegisterUnaryTransitVector(demand_arr[perm].tolist())
-        routing.AddDimensionWithVehicleCapacity(
-            dem_cb, 0, [int(c) for c in capacity], True, "load"
-        )
-    solver = routing.solver()
-    for node in range(n_nodes):
-        if node in depots:
-            continue
-        index = manager.NodeToIndex(int(inv[node]))
-        w = windows[node]
-        if w is not None:
-            time_dim.CumulVar(index).SetRange(int(w[0]), int(w[1]))
-        if allowed is not None:
-            ok = allowed[node]
-            if ok is not None and len(ok) < n_vehicles:
-                routing.VehicleVar(index).SetValues([-1, *(int(v) for v in ok)])
-        pen = penalties[node]
-        if pen is not None:
-            routing.AddDisjunction([index], int(pen))
-    for a, b, gap in min_gaps:
-        ia = manager.NodeToIndex(int(inv[a]))
-        ib = manager.NodeToIndex(int(inv[b]))
-        solver.Add(routing.ActiveVar(ib) <= routing.ActiveVar(ia))
-        solver.Add(
-            time_dim.CumulVar(ib) - time_dim.CumulVar(ia) - int(gap)
-            >= -horizon * (1 - routing.ActiveVar(ib))
-        )
-
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    if metaheuristic == "ITERATED_LOCAL_SEARCH":
-        # ruin (SISR strings) and recreate, simulated-annealing acceptance
-        params.use_iterated_local_search = True
-        ils = params.iterated_local_search_parameters
-        ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
-        ils.improve_perturbed_solution = True
-        ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
-        ruin.sisr.max_removed_sequence_size = 10
-        ruin.sisr.avg_num_removed_visits = 10
-        ruin.sisr.bypass_factor = 0.01
-        ils.ruin_recreate_parameters.recreate_strategy.heuristic = (
-            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-        )
-        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
-        sa.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
-        sa.automatic_temperatures = True
-        ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
-    else:
-        params.local_search_metaheuristic = getattr(
-            routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
-        )
-    if prize_collecting and any(p is not None for p in penalties):
-        ops = params.local_search_operators
-        for name in PRIZE_OPERATORS:
-            setattr(ops, name, optional_boolean_pb2.BOOL_TRUE)
-    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
-    if solution_limit is not None:
-        params.solution_limit = int(solution_limit)
-    t0 = time.perf_counter()
-    solution = routing.SolveWithParameters(params)
-    solve_s = time.perf_counter() - t0
-    if solution is None:
-        empty = tuple(() for _ in range(n_vehicles))
-        return RoutingResult(empty, empty, tuple(0 for _ in range(n_vehicles)), False, 0, solve_s)
-    routes, starts_out, depart = [], [], []
-    for v in range(n_vehicles):
-        index = routing.Start(v)
-        depart.append(int(solution.Min(time_dim.CumulVar(index))))
-        nodes, times = [], []
-        index = solution.Value(routing.NextVar(index))
-        while not routing.IsEnd(index):
-            nodes.append(int(perm[manager.IndexToNode(index)]))
-            times.append(int(solution.Min(time_dim.CumulVar(index))))
-            index = solution.Value(routing.NextVar(index))
-        routes.append(tuple(nodes))
-        starts_out.append(tuple(times))
-    return RoutingResult(
-        tuple(routes), tuple(starts_out), tuple(depart), True, int(solution.ObjectiveValue()), solve_s
-    )
-
-
-@dataclass(frozen=True)
-class CoveringResult:
-    """Facilities chosen by :func:`solve_covering`."""
-
-    open: tuple[int, ...]
-    covered_weight: float
-    bound: float
-    optimal: bool
-    solve_s: float
-
-
-def solve_covering(
-    cover: np.ndarray,
-    weights: Sequence[float],
-    n_open: int,
-    fixed: Sequence[int] = (),
-    *,
-    time_limit_s: float = 10.0,
-) -> CoveringResult:
-    """Maximal covering location: open ``n_open`` more sites besides ``fixed``.
-
-    Parameters
-    ----------
-    cover : (n_sites, n_demand) bool
-        ``cover[j, i]``: site j covers demand i.
-    weights : per demand point.
-    n_open : new sites to open (in addition to the fixed ones).
-    fixed : sites that are open already.
-    """
-    cover = np.asarray(cover, dtype=bool)
-    w = np.asarray(weights, dtype=float)
-    n_sites, n_demand = cover.shape
-    t0 = time.perf_counter()
-    solver = pywraplp.Solver.CreateSolver("SCIP") or pywraplp.Solver.CreateSolver("CBC")
-    x = [solver.BoolVar(f"x{j}") for j in range(n_sites)]
-    fixed_set = {int(j) for j in fixed}
-    for j in fixed_set:
-        x[j].SetLb(1)
-    solver.Add(sum(x) == len(fixed_set) + int(n_open))
-    # demand covered by a fixed site is simply counted; others get a y variable
-    pre = cover[sorted(fixed_set)].any(axis=0) if fixed_set else np.zeros(n_demand, dtype=bool)
-    objective = solver.Objective()
-    for i in np.flatnonzero(~pre & cover.any(axis=0) & (w > 0)):
-        y = solver.NumVar(0, 1, f"y{i}")
-        solver.Add(y <= sum(x[j] for j in np.flatnonzero(cover[:, i])))
-        objective.SetCoefficient(y, float(w[i]))
-    objective.SetMaximization()
-    solver.SetTimeLimit(int(time_limit_s * 1000))
-    status = solver.Solve()
-    solve_s = time.perf_counter() - t0
-    chosen = tuple(j for j in range(n_sites) if x[j].solution_value() > 0.5)
-    covered = float(w[cover[list(chosen)].any(axis=0)].sum()) if chosen else 0.0
-    bound = float(objective.BestBound()) + float(w[pre].sum())
-    return CoveringResult(chosen, covered, bound, status == pywraplp.Solver.OPTIMAL, solve_s)
 
 
 def pack_routes(
@@ -406,7 +128,7 @@ def improve_prize_routes(
     starts: Sequence[int],
     ends: Sequence[int],
     limits: Sequence[int],
-    prizes: Sequence[int],
+    prizes: Sequence[int] | np.ndarray,
     routes: Sequence[Sequence[int]],
     *,
     time_limit_s: float = 5.0,
@@ -418,7 +140,7 @@ def improve_prize_routes(
     ``cost[a, b]`` is the time from a to b including the service at a;
     route v runs ``starts[v] -> ... -> ends[v]`` within ``limits[v]``.
     Starting from ``routes`` (e.g. OR-Tools' answer) it runs the compiled
-    search of :mod:`geogrid.solver_ils` in short chunks, keeps the routes of
+    search of :mod:`geogrid.planning.solvers.ils` in short chunks, keeps the routes of
     every good plan it meets, and at the shares :data:`PACK_AT` of the budget
     combines them by set packing (:func:`pack_routes`, CP-SAT); a better
     combination becomes the current plan. It keeps the best (prize, then
@@ -532,9 +254,9 @@ def improve_prize_routes(
 
 def improve_required_routes(
     travel: np.ndarray,
-    service: Sequence[int],
+    service: Sequence[int] | np.ndarray,
     windows: Sequence[tuple[int, int] | None],
-    demand: Sequence[int],
+    demand: Sequence[int] | np.ndarray,
     capacity: Sequence[int],
     starts: Sequence[int],
     ends: Sequence[int],
@@ -552,7 +274,7 @@ def improve_required_routes(
     vehicle v leaves ``starts[v]`` no earlier than ``shift[v][0]``, reaches
     ``ends[v]`` no later than ``shift[v][1]`` and carries at most
     ``capacity[v]``. Starting from ``routes`` (OR-Tools' feasible answer) it
-    runs :mod:`geogrid.solver_sisr` in short chunks and returns the shortest
+    runs :mod:`geogrid.planning.solvers.sisr` in short chunks and returns the shortest
     plan seen (every stop still served). Deterministic for a seed when
     ``max_iterations`` stops it before the time limit; the first call after
     installing compiles the search (numba), before the clock starts.

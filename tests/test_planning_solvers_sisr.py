@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from geogrid import solver_sisr as sisr
+from geogrid.planning.solvers import sisr
 
 BIG = 2**40
 

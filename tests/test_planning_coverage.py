@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 import shapely
 
-from geogrid.coverage import CoveringModel, choose_posts, coverage_shares, service_areas, solve_mclp
 from geogrid.errors import InputError
 from geogrid.network import StreetNetwork
+from geogrid.planning.coverage import (
+    CoveringModel,
+    choose_posts,
+    coverage_shares,
+    service_areas,
+    solve_mclp,
+)
 from tests.patrol_area import grid_lonlat, street_grid
 
 

@@ -1,0 +1,132 @@
+"""The patrol config: which stops a plan wants and the solver's budget.
+
+One frozen pydantic model declares every key, its default and its unit once
+(see ``data/config/patrol.example.toml``); unknown keys are refused.
+:meth:`PatrolConfig.from_dict` checks a parsed TOML table and turns every
+problem into one :class:`~geogrid.errors.InputError` line
+``"<file>: <key>: <problem>"``. Reading the file is the caller's job
+(``geogrid.services.patrol.read_patrol_config``): this module reads nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from geogrid.errors import InputError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SolverConfig(_Section):
+    """``[solver]``: how long and with which seed to search."""
+
+    time_limit_s: float = Field(default=10.0, gt=0, description="search time per plan, seconds")
+    seed: int = Field(default=1, description="same seed (and machine) -> same plan")
+
+
+class PlaceConfig(_Section):
+    """One ``[[places]]`` entry: a key-location layer whose features become stops."""
+
+    layer: str = Field(description='the area\'s layer, e.g. "schools"')
+    kinds: tuple[str, ...] | None = Field(default=None, description="only features of these kinds")
+    prize: int = Field(default=10, ge=0, description="prize of each stop, points")
+    dwell_min: float = Field(default=10.0, ge=0, description="stay at each stop, minutes")
+    window: tuple[str, str] | None = Field(
+        default=None, description='local "HH:MM" bounds on the start of the stay, e.g. ["07:30", "07:40"]'
+    )
+    required: bool = Field(default=False, description="every stop must be served")
+    teams: tuple[str, ...] | None = Field(default=None, description="team ids that may serve (default all)")
+    skill: str | None = Field(default=None, description="skill a serving team needs")
+    notes: str = Field(default="", description="text printed on the route sheet")
+    max_stops: int | None = Field(default=None, ge=0, description="use only the first N features")
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _two_times(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, list | tuple) or len(value) != 2):
+            raise ValueError('window is two times, e.g. ["07:30", "07:40"]')
+        return value
+
+
+class HotspotConfig(_Section):
+    """``[hotspots]``: ranked hot spots as stops (from the area's incidents or a file)."""
+
+    from_incidents: bool = Field(default=False, description="rank the area's own incidents (Gi*, FDR 0.05)")
+    top: int | None = Field(default=None, ge=1, description="take the N hottest")
+    file: str | None = Field(default=None, description="ranked hot-spot GeoJSON, relative to the area folder")
+    prize_per_priority: int = Field(default=10, ge=0, description="prize per priority step (1-5), points")
+    required_min_priority: int | None = Field(default=None, description="hot spots of this priority or more are required")
+    revisit_min_priority: int | None = Field(default=None, description="hot spots of this priority or more get a second pass")
+    revisit_after_min: float = Field(default=60.0, ge=0, description="second pass at least this long after the first, minutes")
+    teams: tuple[str, ...] | None = Field(default=None, description="team ids that may serve (default all)")
+
+
+class GridsConfig(_Section):
+    """``[grids]``: one required stop inside every grid."""
+
+    pass_every_grid: bool = Field(default=False, description="pass through every grid at least once")
+    teams: tuple[str, ...] | None = Field(default=None, description="team ids that may serve (default all)")
+
+
+class TeamConfig(_Section):
+    """``[teams.<id>]``: what the teams layer does not say."""
+
+    skills: tuple[str, ...] = Field(default=(), description='e.g. ["first_aid"]')
+
+
+class PatrolConfig(_Section):
+    """A whole patrol config; every key has its default here and nowhere else."""
+
+    solver: SolverConfig = Field(default=SolverConfig(), description="search budget")
+    places: tuple[PlaceConfig, ...] = Field(default=(), description="key-location layers as stops")
+    hotspots: HotspotConfig = Field(default=HotspotConfig(), description="hot spots as stops")
+    grids: GridsConfig = Field(default=GridsConfig(), description="grids as stops")
+    teams: dict[str, TeamConfig] = Field(default_factory=dict, description="per team id")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "patrol config") -> PatrolConfig:
+        """Check a parsed config (e.g. a TOML table); ``where`` names it in errors.
+
+        Raises :class:`InputError` listing every problem as ``"<where>: <key>: <problem>"``.
+        """
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as err:
+            problems = [f"{where}: {_key(e['loc'], data)}: {_problem(e)}" for e in err.errors()]
+            raise InputError(f"{where}: config has problems", problems) from err
+
+    def skills(self) -> dict[str, tuple[str, ...]]:
+        """Team id -> its skills."""
+        return {tid: team.skills for tid, team in self.teams.items()}
+
+
+def _key(loc: tuple[int | str, ...], data: Mapping[str, Any]) -> str:
+    """``('places', 0, 'prize')`` -> ``places[1] (layer "schools").prize`` (entries count from 1)."""
+    out = ""
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+            node = node[part] if isinstance(node, list | tuple) and part < len(node) else None
+            if isinstance(node, Mapping) and "layer" in node:
+                out += f" (layer {node['layer']!r})"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return out or "(top level)"
+
+
+def _problem(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; check its spelling against data/config/patrol.example.toml"
+    if kind == "missing":
+        return 'missing; say which layer, e.g. layer = "schools"' if error["loc"][-1] == "layer" else "missing"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return f"{error['msg']}, got {error['input']!r}"

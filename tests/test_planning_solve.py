@@ -1,0 +1,145 @@
+"""solve_patrol: plans judged by check_plan, same seed -> same plan, errors that explain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geogrid.errors import InfeasibleError, InternalError
+from geogrid.planning import solve as solve_module
+from geogrid.planning.plan import check_plan
+from geogrid.planning.problem import PatrolProblem, Stop, Team
+from geogrid.planning.solve import routing_arrays, solve_patrol
+from tests.patrol_area import H19, random_problem
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_plan_passes_check_plan(seed: int) -> None:
+    """Plans for random instances satisfy every constraint check_plan knows."""
+    problem = random_problem(seed)
+    plan = solve_patrol(problem, time_limit_s=1, seed=seed, solution_limit=200, polish=False)
+    assert check_plan(problem, plan) == []
+    assert plan.prize > 0
+    assert problem.stop_index["s1"] in plan.visited()  # required
+
+
+def test_same_seed_gives_the_same_plan() -> None:
+    """Two runs with the same seed and solution limit return identical plans."""
+    problem = random_problem(5)
+    a = solve_patrol(problem, time_limit_s=30, seed=7, solution_limit=10, polish=False)
+    b = solve_patrol(problem, time_limit_s=30, seed=7, solution_limit=10, polish=False)
+    assert a.routes == b.routes and a.prize == b.prize
+
+
+def test_revisit_comes_after_the_gap() -> None:
+    """A revisit that fits easily is made, and starts at least min_gap_s after the first pass."""
+    stops = [
+        Stop("s0", prize=10, dwell_s=600),
+        Stop("s1", prize=10, dwell_s=600),
+        Stop("s2", prize=10, dwell_s=600),
+        Stop("s2-again", prize=10, dwell_s=300, revisit_of="s2", min_gap_s=1800),
+    ]
+    # four stops two minutes apart and from the base; three hours for 35 min of dwell
+    travel = np.full((5, 5), 120) * (1 - np.eye(5))
+    travel[2, 3] = travel[3, 2] = 0  # the revisit is at the same place
+    problem = PatrolProblem.from_matrix([Team("t0", shift_start_s=H19, shift_end_s=H19 + 3 * 3600)], stops, travel)
+    plan = solve_patrol(problem, time_limit_s=1, seed=1, solution_limit=200, polish=False)
+    assert check_plan(problem, plan) == []
+    starts = {problem.stops[v.stop].id: v.start_s for r in plan.routes for v in r.visits}
+    assert "s2-again" in starts and "s2" in starts
+    assert starts["s2-again"] - starts["s2"] >= 1800
+
+
+def test_unreachable_window_is_explained() -> None:
+    """A required stop whose window closes before any team can arrive names stop, team and times."""
+    d = np.array([[0, 3600], [3600, 0]])
+    problem = PatrolProblem.from_matrix(
+        [Team("t0", shift_start_s=H19, shift_end_s=H19 + 4 * 3600)],
+        [Stop("school", name="学院路小学", required=True, window_s=(H19, H19 + 600))],
+        d,
+    )
+    with pytest.raises(InfeasibleError) as err:
+        solve_patrol(problem, time_limit_s=1)
+    text = str(err.value)
+    assert "school" in text and "学院路小学" in text and "t0" in text and "20:00" in text
+    assert err.value.reasons
+
+
+def test_stop_no_team_may_serve_is_explained() -> None:
+    """A required stop needing a skill no team has is reported as such."""
+    problem = PatrolProblem.from_matrix(
+        [Team("t0")], [Stop("aed", required=True, skill="first_aid")], np.zeros((2, 2))
+    )
+    with pytest.raises(InfeasibleError, match="first_aid"):
+        solve_patrol(problem, time_limit_s=1)
+
+
+def test_required_stops_that_only_fail_together_raise() -> None:
+    """Each required stop fits alone but not all together: the solver's failure is explained."""
+    stops = [Stop(f"s{i}", required=True, dwell_s=1800, window_s=(H19, H19 + 60)) for i in range(2)]
+    problem = PatrolProblem.from_matrix(
+        [Team("t0", shift_start_s=H19, shift_end_s=H19 + 7200)], stops, np.full((3, 3), 60) * (1 - np.eye(3))
+    )
+    with pytest.raises(InfeasibleError, match="not all together"):
+        solve_patrol(problem, time_limit_s=1)
+
+
+def test_skills_and_areas_restrict_teams() -> None:
+    """Stops limited to a team or a skill are served only by that team."""
+    teams = [Team("a", shift_start_s=0, shift_end_s=7200), Team("b", shift_start_s=0, shift_end_s=7200, skills=frozenset({"aed"}))]
+    stops = [Stop("x", teams=frozenset({"a"}), prize=5), Stop("y", skill="aed", prize=5), Stop("z", prize=5)]
+    problem = PatrolProblem.from_matrix(teams, stops, np.full((5, 5), 120) * (1 - np.eye(5)))
+    plan = solve_patrol(problem, time_limit_s=1, solution_limit=50, polish=False)
+    assert check_plan(problem, plan) == []
+    owner = {problem.stops[v.stop].id: r.team for r in plan.routes for v in r.visits}
+    assert owner["x"] == 0 and owner["y"] == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_orienteering_with_separate_start_and_end_passes_check(seed: int) -> None:
+    """Team orienteering (start and end apart, tight limit, OR-Tools then local search) stays feasible for any seed."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (32, 2))
+    d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
+    teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=180) for k in range(3)]
+    stops = [Stop(f"c{i}", prize=int(rng.integers(1, 10)), dwell_s=0) for i in range(30)]
+    problem = PatrolProblem.from_matrix(teams, stops, d, start_loc=[30] * 3, end_loc=[31] * 3)
+    plan = solve_patrol(problem, time_limit_s=1, seed=seed)
+    assert check_plan(problem, plan) == []
+    assert plan.prize > 0
+
+
+def test_polish_false_with_solution_limit_repeats_on_any_machine() -> None:
+    """Pure orienteering without the polish is an OR-Tools run stopped by solution count:
+    the same seed gives the same plan twice, and it passes check_plan."""
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(0, 100, (12, 2))
+    d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
+    stops = [Stop(f"c{i}", prize=int(rng.integers(1, 10)), dwell_s=0) for i in range(10)]
+    problem = PatrolProblem.from_matrix([Team("v", shift_start_s=0, shift_end_s=150)], stops, d, start_loc=[10], end_loc=[11])
+    a, b = (solve_patrol(problem, time_limit_s=30, seed=3, solution_limit=20, polish=False) for _ in range(2))
+    assert a.routes == b.routes and check_plan(problem, a) == []
+
+
+def test_routing_arrays_are_built_once_read_only() -> None:
+    """The problem becomes one frozen arrays object: bases have no service, penalty or prize."""
+    problem = random_problem(0)
+    arrays = routing_arrays(problem, skip_weight=7)
+    n = problem.n_stops
+    assert arrays.n_nodes == problem.n_locations and arrays.n_vehicles == 2
+    assert arrays.penalties[problem.stop_index["s1"]] is None  # required
+    assert arrays.penalties[0] == 7 * problem.stops[0].prize
+    assert list(arrays.prizes[n:]) == [0, 0] and list(arrays.service[n:]) == [0, 0]
+    assert arrays.min_gaps == ((problem.stop_index["s2"], problem.stop_index["s2-again"], 1800),)
+    with pytest.raises(ValueError):
+        arrays.travel[0, 0, 0] = 1
+
+
+def test_solver_checker_disagreement_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan that fails check_plan is never handed out: InternalError asks for a bug report."""
+    problem = random_problem(1)
+    monkeypatch.setattr(solve_module, "check_plan", lambda problem, plan: ["t0: made-up violation"])
+    with pytest.raises(InternalError, match="report") as err:
+        solve_patrol(problem, time_limit_s=1, solution_limit=20, polish=False)
+    assert "made-up violation" in str(err.value)
+    assert not isinstance(err.value, InfeasibleError)
