@@ -1,33 +1,33 @@
-"""The public release gate, and the released statistics of an area built on it.
+"""The public release gate, and the one released table of an area built on it.
 
 Pure domain code: frames in, frames out; nothing is read or written here.
 
 The gate
     :class:`ReleaseRules` and :func:`release`, the one gate every public
     output passes (:func:`public_counts`, the IO ``publish_dataset`` and the
-    web map's tables go through it): no points, no addresses or personal
-    fields, counts under k suppressed (with secondary suppression so no
-    hidden count follows from a line total), sensitive categories dropped,
-    month granularity at finest.
-Public statistics of an area
-    :func:`build_public_stats` drops sensitive categories with
-    ``ReleaseRules.is_sensitive``, tags each incident with its place using
-    :func:`geogrid.incidents.summarize` (grid polygons, or square cells of at
-    least ``MIN_CELL_M`` metres when the area has no grids) and keeps only the
-    internal table of counts by (place, category, month). Every table handed
-    out from it (:func:`place_counts`, :func:`monthly_counts`,
-    :func:`category_counts`, :func:`public_total`, :func:`year_over_year`) has
-    passed :func:`release`: counts from 1 to k-1 suppressed, no columns outside
-    ``PUBLIC_COLUMNS``, months at finest. What is left to do there is the
-    selection of months and categories, sums over it, and the one rule of
-    the cell surface: a cell whose count is suppressed or zero is not listed
-    (its mere presence would say "1 to 4 incidents here").
+    web map's table go through it): no points, no addresses or personal
+    fields, counts under k suppressed (with secondary suppression so that no
+    line of the table, and so no margin, holds exactly one hidden count),
+    sensitive categories dropped, month granularity at finest.
+The released table of an area
+    :func:`release_area` counts an area's non-sensitive incidents ONCE by
+    place (grid, or square cell of at least ``MIN_CELL_M`` metres when the
+    area has no grids), category and month, and passes that dense table once
+    through :func:`release` (:func:`release_cube`). The result, a frozen
+    :class:`ReleasedTable`, keeps the released cells and the hidden mask, not
+    the raw counts. Every public figure (:func:`place_counts`,
+    :func:`monthly_counts`, :func:`category_counts`, :func:`public_total`,
+    :func:`year_over_year`, the browser's copy from
+    :meth:`ReleasedTable.to_json`) is a sum of released cells, a
+    :class:`Bound` that says "at least" when a hidden cell is inside. So any
+    number of queries, subtracted in any way, gives released cells and lower
+    bounds only. docs/PRIVACY.md states the guarantee and its limits.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -151,41 +151,74 @@ class ReleaseRules:
 _KEY_COLUMNS = ("place", "place_name", "level", "category", "period")
 
 
-def _secondary_suppression(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:
-    """Extend ``hidden`` so that no line of the table has exactly one hidden count.
-
-    A line is the set of rows that agree on every key column but one. When a
-    line has one hidden count, its smallest shown non-zero count (a zero when
-    only zeros are left) is hidden as well, so the line's total no longer gives
-    the hidden count away; repeated until nothing changes.
-    """
-    hidden = hidden.copy()
+def _lines(table: pd.DataFrame) -> list[np.ndarray]:
+    """The lines of ``table``: rows that agree on every key column but one (length >= 2)."""
     keys = [c for c in _KEY_COLUMNS if c in table.columns]
     if "place" in keys and "place_name" in keys:
         keys.remove("place_name")  # a label of the place, not a dimension of its own
-    if not hidden.any() or not keys:
-        return hidden
-    values = pd.to_numeric(table["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     lines: list[np.ndarray] = []
     for dim in keys:
         others = [c for c in keys if c != dim]
         if others:
             groups = table.groupby(others, dropna=False, sort=False).indices
-            lines.extend(np.asarray(v) for v in groups.values())
-        else:
+            lines.extend(np.asarray(v) for v in groups.values() if len(v) >= 2)
+        elif len(table) >= 2:
             lines.append(np.arange(len(table)))
-    changed = True
-    while changed:
-        changed = False
-        for idx in lines:
-            if len(idx) < 2 or hidden[idx].sum() != 1:
-                continue
-            shown = idx[~hidden[idx] & (values[idx] > 0)]
-            if not len(shown):  # only zeros left: a zero gives the total away as well
-                shown = idx[~hidden[idx] & ~np.isnan(values[idx])]
-            if len(shown):
-                hidden[shown[np.argmin(values[shown])]] = True
-                changed = True
+    return lines
+
+
+def _secondary_suppression(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:
+    """Extend ``hidden`` so that no line of the table holds exactly one hidden count.
+
+    A line is the set of rows that agree on every key column but one: in a
+    place x category x month table the places of one (category, month), the
+    categories of one (place, month) and the months of one (place, category).
+    Every margin of the table (place x month over all categories, category x
+    month over all places, a place's total, ...) is a sum over such lines, so
+    when no line holds exactly one hidden count, no margin cell holds exactly
+    one either and no hidden count equals a line or margin total minus shown
+    counts.
+
+    While a line holds one hidden count, one more of its shown counts is
+    hidden: the one whose hiding leaves the fewest new lone hidden counts in
+    its other lines (a cell that also completes a second line is best), then a
+    non-zero count before a zero (a zero hidden next to a count of 1 would
+    let the pair's total tell the 1), then the smallest. Lines of one cell
+    are the cell itself and need nothing.
+    """
+    hidden = hidden.copy()
+    if not hidden.any():
+        return hidden
+    lines = _lines(table)
+    if not lines:
+        return hidden
+    values = pd.to_numeric(table["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    member: list[list[int]] = [[] for _ in range(len(table))]
+    for number, idx in enumerate(lines):
+        for row in idx.tolist():
+            member[row].append(number)
+    in_line = np.array([int(hidden[idx].sum()) for idx in lines])
+    queue = [n for n in range(len(lines)) if in_line[n] == 1]
+    while queue:
+        number = queue.pop()
+        if in_line[number] != 1:
+            continue
+        idx = lines[number]
+        shown = [int(r) for r in idx if not hidden[r] and not np.isnan(values[r])]
+        if not shown:
+            continue
+
+        def cost(row: int, line: int = number) -> tuple[int, bool, float]:
+            others = [in_line[n] for n in member[row] if n != line]
+            return (sum(h == 0 for h in others) - sum(h == 1 for h in others),
+                    bool(values[row] == 0), float(values[row]))
+
+        pick = min(shown, key=cost)
+        hidden[pick] = True
+        for n in member[pick]:
+            in_line[n] += 1
+            if in_line[n] == 1:
+                queue.append(n)
     return hidden
 
 
@@ -328,7 +361,7 @@ PUBLIC_FUNCTIONS: tuple[str, ...] = ("release", "public_counts")
 
 #: The public release rules (geogrid's defaults: k = 5, months at finest).
 RULES = ReleaseRules()
-#: Counts from 1 to MIN_COUNT - 1 are never published (grids say "fewer than 5", cells vanish).
+#: Counts from 1 to MIN_COUNT - 1 are never published.
 MIN_COUNT = RULES.k
 #: Smallest square cell of the fallback count surface, in metres.
 MIN_CELL_M = 150.0
@@ -337,7 +370,7 @@ COUNT_COLUMNS = ["place", "category", "period", "count"]
 
 
 class AreaFrames(Protocol):
-    """What :func:`build_public_stats` reads of an area (a ``geogrid.io.workspace.Area``)."""
+    """What :func:`release_area` reads of an area (a ``geogrid.io.workspace.Area``)."""
 
     @property
     def manifest(self) -> Mapping[str, Any]: ...
@@ -356,6 +389,138 @@ class AreaFrames(Protocol):
 
     @property
     def metric_crs(self) -> str: ...
+
+
+# --------------------------------------------------------------------------- the released table
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A public figure: the sum of the released cells it covers.
+
+    ``exact`` is False when a hidden cell is inside; the true figure is then
+    ``value`` or more ("at least N").
+    """
+
+    value: int
+    exact: bool
+
+    @property
+    def at_least(self) -> bool:
+        return not self.exact
+
+    def __add__(self, other: Bound) -> Bound:
+        return Bound(self.value + other.value, self.exact and other.exact)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, copy=True)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class ReleasedTable:
+    """An area's public statistics: ONE place x category x month table, released once.
+
+    ``cells[p, c, m]`` is the released count of place ``p``, category ``c``
+    and month ``m`` (0 where hidden); ``hidden`` marks the cells
+    :func:`release` withheld (counts 1 to k-1, counts on polygons under
+    ``rules.min_area_m2``, and the secondary suppression that leaves no line
+    of the table with exactly one hidden cell). The raw counts are not kept:
+    every figure derived from this table (:meth:`total`, :meth:`totals`, the
+    map, the API) is a sum of released cells, flagged ``exact=False`` ("at
+    least") when a hidden cell is inside.
+
+    ``kind`` is ``"grid"`` or ``"cell"``; ``places`` (EPSG:4326, index =
+    place id, in the order of axis 0) has ``place_name`` and ``households``
+    (0 for cells) and the polygon; ``categories`` maps each public category
+    (axis 1) to its Chinese label; ``months`` (axis 2) runs from the first to
+    the last month with an incident.
+    """
+
+    kind: str
+    places: gpd.GeoDataFrame
+    categories: dict[str, str]
+    months: tuple[str, ...]
+    cells: np.ndarray
+    hidden: np.ndarray
+    cell_m: float = 200.0
+    rules: ReleaseRules = RULES
+
+    def __post_init__(self) -> None:
+        shape = (len(self.places), len(self.categories), len(self.months))
+        if self.cells.shape != shape or self.hidden.shape != shape:
+            raise ValueError(f"released cells {self.cells.shape} / hidden {self.hidden.shape}: "
+                             f"expected {shape} (places x categories x months)")
+        cells = np.where(self.hidden, 0, self.cells).astype(np.int64)
+        object.__setattr__(self, "cells", _frozen(cells))
+        object.__setattr__(self, "hidden", _frozen(self.hidden.astype(bool)))
+        object.__setattr__(self, "months", tuple(self.months))
+
+    @property
+    def place_ids(self) -> list[str]:
+        return [str(p) for p in self.places.index]
+
+    def _pick(self, axis: int, keys: Sequence[str] | None) -> np.ndarray:
+        labels = (self.place_ids, list(self.categories), list(self.months))[axis]
+        if keys is None:
+            return np.arange(len(labels))
+        where = {k: i for i, k in enumerate(labels)}
+        unknown = [k for k in keys if k not in where]
+        if unknown:
+            noun = ("place", "category", "month")[axis]
+            raise InputError(f"unknown {noun} {', '.join(map(str, unknown[:5]))}")
+        return np.array([where[k] for k in keys], dtype=np.int64)
+
+    def _block(self, places: Sequence[str] | None, categories: Sequence[str] | None,
+               months: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
+        index = np.ix_(self._pick(0, places), self._pick(1, categories), self._pick(2, months))
+        return self.cells[index], self.hidden[index]
+
+    def total(self, places: Sequence[str] | None = None,
+              categories: Sequence[str] | None = None,
+              months: Sequence[str] | None = None) -> Bound:
+        """Sum of the released cells of the given places, categories and months (None = all)."""
+        cells, hidden = self._block(places, categories, months)
+        return Bound(int(cells.sum()), not bool(hidden.any()))
+
+    def totals(self, by: str | tuple[str, ...], places: Sequence[str] | None = None,
+               categories: Sequence[str] | None = None,
+               months: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of released cells kept apart along ``by`` (``"place"``, ``"category"``,
+        ``"month"`` or a tuple of them, in axis order): ``(values, exact)`` arrays."""
+        axes = {"place": 0, "category": 1, "month": 2}
+        keep = {axes[b] for b in ((by,) if isinstance(by, str) else by)}
+        cells, hidden = self._block(places, categories, months)
+        summed = tuple(a for a in range(3) if a not in keep)
+        return np.asarray(cells.sum(axis=summed)), np.asarray(~hidden.any(axis=summed))
+
+    def to_json(self) -> dict[str, Any]:
+        """The released table as plain JSON: released cells, ``null`` where hidden.
+
+        ``counts[place][c][m]`` follows the order of ``categories`` and ``months``;
+        this is everything the public map's filters compute from.
+        """
+        counts = {
+            place: [[None if h else int(v) for v, h in zip(row, hrow, strict=True)]
+                    for row, hrow in zip(self.cells[p], self.hidden[p], strict=True)]
+            for p, place in enumerate(self.place_ids)
+        }
+        return {
+            "kind": self.kind,
+            "cell_m": self.cell_m if self.kind == "cell" else None,
+            "k": self.rules.k,
+            "months": list(self.months),
+            "categories": [{"category": k, "label_zh": v} for k, v in self.categories.items()],
+            "places": [
+                {"place": place, "name": str(name), "households": int(households)}
+                for place, name, households in zip(
+                    self.place_ids, self.places["place_name"], self.places["households"],
+                    strict=True)
+            ],
+            "counts": counts,
+        }
 
 
 # --------------------------------------------------------------------------- places
@@ -391,27 +556,6 @@ def _grid_households(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None
     np.add.at(totals, tagged["cell"][inside].astype(int).to_numpy(),
               tagged["households"][inside].to_numpy())
     return totals
-
-
-@dataclass(frozen=True)
-class PublicStats:
-    """The area's incidents reduced to counts that may be released after selection.
-
-    ``kind`` is ``"grid"`` or ``"cell"``; ``places`` (EPSG:4326, index =
-    place id) has ``place_name`` and ``households`` (0 for cells) and the
-    polygon; ``counts`` is geogrid's ``summarize`` table by place, category
-    and month (``place``, ``category``, ``period``, ``count``) of the
-    non-sensitive incidents: internal, never served as is; ``categories``
-    maps each public category to its Chinese label; ``months`` lists every
-    month from the first to the last count.
-    """
-
-    kind: str
-    places: gpd.GeoDataFrame
-    counts: pd.DataFrame
-    categories: dict[str, str]
-    months: list[str]
-    cell_m: float
 
 
 def _month_span(months: pd.Series) -> list[str]:
@@ -472,9 +616,45 @@ def _incidents(area: AreaFrames) -> gpd.GeoDataFrame:
     return incidents[~sensitive.to_numpy(dtype=bool) & incidents["time"].notna().to_numpy()]
 
 
-def build_public_stats(area: AreaFrames, cell_m: float = 200.0) -> PublicStats:
-    """Count ``area``'s non-sensitive incidents by grid (or cell when no grids), category
-    and month with geogrid's ``summarize``."""
+def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Sequence[str],
+                 counts: np.ndarray, rules: ReleaseRules = RULES) -> tuple[np.ndarray, np.ndarray]:
+    """Pass a dense place x category x month count cube through :func:`release` once.
+
+    ``places`` gives the polygons (for the size rule) in the order of axis 0.
+    Returns ``(released, hidden)``: the released counts (0 where hidden) and the
+    hidden mask, both shaped like ``counts``.
+    """
+    n_places, n_categories, n_months = counts.shape
+    if counts.size == 0:
+        return np.zeros(counts.shape, dtype=np.int64), np.zeros(counts.shape, dtype=bool)
+    ids = np.asarray([str(p) for p in places.index], dtype=object)
+    long = gpd.GeoDataFrame(
+        {
+            "place": np.repeat(ids, n_categories * n_months),
+            "category": np.tile(np.repeat(np.asarray(categories, dtype=object), n_months),
+                                n_places),
+            "period": np.tile(np.asarray(months, dtype=object), n_places * n_categories),
+            "count": counts.reshape(-1).astype(np.int64),
+        },
+        geometry=np.repeat(places.geometry.to_numpy(), n_categories * n_months),
+        crs=places.crs,
+    )
+    out = release(long, rules)
+    if len(out) != len(long):  # a sensitive category slipped past the caller: never publish it
+        raise InputError("release dropped rows of the cube: remove sensitive categories first")
+    hidden = out["suppressed"].to_numpy(dtype=bool).reshape(counts.shape)
+    released = out["count"].fillna(0).to_numpy(dtype=np.int64).reshape(counts.shape)
+    return released, hidden
+
+
+def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
+    """The one released table of ``area``: its non-sensitive incidents counted by grid (or
+    by square cell of ``cell_m`` metres when it has no grids), category and month with
+    geogrid's ``summarize``, passed once through :func:`release`.
+
+    Cells (kind ``"cell"``) with no released count above zero are left out altogether:
+    they exist only where incidents are, so listing them would say "1 to k-1 here".
+    """
     if cell_m < MIN_CELL_M:
         raise ValueError(
             f"cell_m={cell_m}: cells smaller than {MIN_CELL_M:.0f} m are not published"
@@ -505,13 +685,27 @@ def build_public_stats(area: AreaFrames, cell_m: float = 200.0) -> PublicStats:
         labels = dict(zip(pairs["category"].astype(str), pairs["category_zh"].astype(str),
                           strict=True))
     categories = sorted(set(counts["category"].astype(str)))
-    return PublicStats(
+    months = _month_span(counts["period"])
+    cube = np.zeros((len(places), len(categories), len(months)), dtype=np.int64)
+    if len(counts) and months:
+        p = places.index.get_indexer(pd.Index(counts["place"].astype(str)))
+        c = pd.Index(categories).get_indexer(pd.Index(counts["category"].astype(str)))
+        m = pd.Index(months).get_indexer(pd.Index(counts["period"].astype(str)))
+        ok = (p >= 0) & (c >= 0) & (m >= 0)
+        np.add.at(cube, (p[ok], c[ok], m[ok]), counts["count"].to_numpy(dtype=np.int64)[ok])
+    released, hidden = release_cube(places, categories, months, cube, RULES)
+    if kind == "cell":
+        drawn = released.sum(axis=(1, 2)) > 0
+        places, released, hidden = places[drawn], released[drawn], hidden[drawn]
+    return ReleasedTable(
         kind=kind,
         places=places,
-        counts=counts.reset_index(drop=True),
         categories={c: labels.get(c) or c for c in categories},
-        months=_month_span(counts["period"]),
+        months=tuple(months),
+        cells=released,
+        hidden=hidden,
         cell_m=float(cell_m),
+        rules=RULES,
     )
 
 
@@ -527,142 +721,150 @@ class Selection:
     end: str | None = None
     categories: tuple[str, ...] = ()
 
-    def months(self, stats: PublicStats) -> list[str]:
-        return [m for m in stats.months
+    def months(self, table: ReleasedTable) -> list[str]:
+        return [m for m in table.months
                 if (self.start is None or m >= self.start) and (self.end is None or m <= self.end)]
 
-    def apply(self, counts: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a (place, category, period, count) table inside the selection."""
-        keep = np.ones(len(counts), dtype=bool)
-        if self.start is not None:
-            keep &= (counts["period"] >= self.start).to_numpy()
-        if self.end is not None:
-            keep &= (counts["period"] <= self.end).to_numpy()
-        if self.categories:
-            keep &= counts["category"].isin(self.categories).to_numpy()
-        return counts[keep]
+    def category_keys(self, table: ReleasedTable) -> list[str]:
+        return list(self.categories) if self.categories else list(table.categories)
 
-    def total(self, stats: PublicStats) -> int:
-        """Raw total of the selection (internal: release it before showing it)."""
-        return int(self.apply(stats.counts)["count"].sum())
+    def total(self, table: ReleasedTable) -> Bound:
+        """The sum of released cells inside the selection."""
+        return table.total(None, self.category_keys(table), self.months(table))
 
 
-def place_counts(stats: PublicStats, selection: Selection | None = None) -> gpd.GeoDataFrame:
-    """Released count per place for ``selection``, with rates per 1,000 households.
+def _rates(counts: np.ndarray, households: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(households > 0, np.round(1000.0 * counts / households, 1), np.nan)
+
+
+def place_counts(table: ReleasedTable, selection: Selection | None = None) -> gpd.GeoDataFrame:
+    """Per place, the sum of its released cells in ``selection``, with a rate per 1,000
+    households.
 
     One row per place (index = place id) with ``place_name``, ``households``,
-    ``count`` (Int64, NA when suppressed), ``rate_per_1000_households`` (NaN
-    when suppressed or no households), ``suppressed`` and the polygon. Grids are
-    all listed; cells only when their count is published and not zero.
+    ``count`` (sum of released cells), ``at_least`` (a hidden cell is inside:
+    the true count is ``count`` or more), ``rate_per_1000_households`` (from
+    ``count``; NaN without households) and the polygon. Grids are all listed;
+    cells only when ``count`` is above zero.
     """
     selection = selection or Selection()
-    raw = selection.apply(stats.counts).groupby("place")["count"].sum()
-    raw = raw.reindex(stats.places.index, fill_value=0).astype(np.int64)
-    households = stats.places["households"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(households > 0, np.round(1000.0 * raw.to_numpy() / households, 1),
-                        np.nan)
-    table = gpd.GeoDataFrame(
-        {"place": stats.places.index.to_numpy(),
-         "place_name": stats.places["place_name"].to_numpy(),
-         "households": stats.places["households"].to_numpy(),
-         "count": raw.to_numpy(), "rate_per_1000_households": rate},
-        geometry=stats.places.geometry.to_numpy(), crs=WGS84,
+    values, exact = table.totals("place", None, selection.category_keys(table),
+                                 selection.months(table))
+    households = table.places["households"].to_numpy(dtype=float)
+    out = gpd.GeoDataFrame(
+        {"place_name": table.places["place_name"].to_numpy(),
+         "households": table.places["households"].to_numpy(),
+         "count": values.astype(np.int64), "at_least": ~exact, "suppressed": ~exact,
+         "rate_per_1000_households": _rates(values, households)},
+        geometry=table.places.geometry.to_numpy(), crs=WGS84,
+        index=pd.Index(table.place_ids, name="place"),
     )
-    out = release(table, RULES)
-    if stats.kind == "cell":
-        # undrawn cells are not listed at all, so no line of cells has a known total
-        return out[out["count"].fillna(0).to_numpy() > 0].set_index("place")
-    return out.set_index("place")
-
-
-def monthly_counts(stats: PublicStats, selection: Selection | None = None,
-                   by: str | None = None) -> pd.DataFrame:
-    """Released counts per month over the selected months.
-
-    ``by=None``: one row per month for the whole area; ``by="place"`` or
-    ``"category"``: one row per (key, month). Columns [``place`` /
-    ``category``], ``period`` (``YYYY-MM``), ``count`` (Int64, NA when
-    suppressed), ``suppressed``. Months with no incident appear with 0. The
-    counts pass ``release`` with secondary suppression along both keys (the line totals are public).
-    """
-    selection = selection or Selection()
-    months = selection.months(stats)
-    counts = selection.apply(stats.counts)
-    if by is None:
-        table = counts.groupby("period")["count"].sum().reindex(months, fill_value=0)
-        raw = pd.DataFrame({"period": months, "count": table.to_numpy()})
-        return release(raw, RULES)
-    # cells that are not drawn are not public at all, so they get no monthly rows either
-    keys = (list(place_counts(stats, selection).index) if by == "place"
-            else sorted(set(selection.categories or stats.categories)))
-    full = pd.MultiIndex.from_product([keys, months], names=[by, "period"])
-    table = counts.groupby([by, "period"])["count"].sum().reindex(full, fill_value=0)
-    return release(table.rename("count").reset_index(), RULES)
-
-
-def category_counts(stats: PublicStats, selection: Selection | None = None) -> pd.DataFrame:
-    """Released counts per public category for the selection: ``category``, ``count``
-    (suppressed), ``suppressed``, ``label_zh``."""
-    selection = selection or Selection()
-    keys = sorted(set(selection.categories or stats.categories))
-    table = selection.apply(stats.counts).groupby("category")["count"].sum()
-    raw = pd.DataFrame({"category": keys, "count": table.reindex(keys, fill_value=0).to_numpy()})
-    out = release(raw, RULES)
-    out["label_zh"] = [stats.categories.get(k, k) for k in out["category"]]
+    if table.kind == "cell":
+        return out[out["count"].to_numpy() > 0]
     return out
 
 
-def public_total(stats: PublicStats, selection: Selection | None = None) -> int | None:
-    """The released total of the selection (None when suppressed)."""
-    total = (selection or Selection()).total(stats)
-    released = release(pd.DataFrame({"count": [total]}), RULES)["count"].iloc[0]
-    return None if pd.isna(released) else int(released)
+def monthly_counts(table: ReleasedTable, selection: Selection | None = None,
+                   by: str | None = None) -> pd.DataFrame:
+    """Sums of released cells per month over the selected months.
+
+    ``by=None``: one row per month for the whole area; ``by="place"`` or
+    ``"category"``: one row per (key, month). Columns [``place`` /
+    ``category``], ``period`` (``YYYY-MM``), ``count`` (sum of released
+    cells), ``at_least``. Cells not drawn (see :func:`place_counts`) get no rows.
+    """
+    selection = selection or Selection()
+    months = selection.months(table)
+    categories = selection.category_keys(table)
+    if by is None:
+        values, exact = table.totals("month", None, categories, months)
+        return pd.DataFrame({"period": months, "count": values.astype(np.int64),
+                             "at_least": ~exact, "suppressed": ~exact})
+    if by == "place":
+        keys = list(place_counts(table, selection).index)
+        values, exact = table.totals(("place", "month"), keys, categories, months)
+    elif by == "category":
+        keys = categories
+        values, exact = table.totals(("category", "month"), None, categories, months)
+    else:
+        raise InputError(f"by={by!r}: use place or category (or None for the whole area)")
+    return pd.DataFrame({
+        by: np.repeat(np.asarray(keys, dtype=object), len(months)),
+        "period": np.tile(np.asarray(months, dtype=object), len(keys)),
+        "count": values.reshape(-1).astype(np.int64),
+        "at_least": ~exact.reshape(-1), "suppressed": ~exact.reshape(-1),
+    })
+
+
+def category_counts(table: ReleasedTable, selection: Selection | None = None) -> pd.DataFrame:
+    """Sums of released cells per public category for the selection: ``category``,
+    ``label_zh``, ``count``, ``at_least``."""
+    selection = selection or Selection()
+    keys = selection.category_keys(table)
+    values, exact = table.totals("category", None, keys, selection.months(table))
+    return pd.DataFrame({"category": keys,
+                         "label_zh": [table.categories.get(k, k) for k in keys],
+                         "count": values.astype(np.int64), "at_least": ~exact,
+                         "suppressed": ~exact})
+
+
+def public_total(table: ReleasedTable, selection: Selection | None = None) -> Bound:
+    """The sum of released cells of the selection (``exact`` False: at least that many)."""
+    return (selection or Selection()).total(table)
 
 
 @dataclass(frozen=True)
 class YearOverYear:
-    """The selected months against the same months a year earlier (同比); released counts."""
+    """The selected months against the same months a year earlier (同比), as sums of
+    released cells."""
 
     start: str
     end: str
-    count: int | None
+    count: Bound
     previous_start: str
     previous_end: str
-    previous_count: int | None
+    previous_count: Bound
     #: data covers the earlier months, so the comparison means something
     comparable: bool
 
     @property
     def change_pct(self) -> float | None:
-        if not self.comparable or self.count is None or not self.previous_count:
+        """The change in percent; None unless both sums are exact and the earlier one is not 0."""
+        if (not self.comparable or not self.count.exact or not self.previous_count.exact
+                or not self.previous_count.value):
             return None
-        return round((self.count - self.previous_count) / self.previous_count * 100.0, 1)
+        return round((self.count.value - self.previous_count.value)
+                     / self.previous_count.value * 100.0, 1)
 
 
 def _shift_year(month: str, years: int) -> str:
     return f"{int(month[:4]) + years:04d}{month[4:]}"
 
 
-def year_over_year(stats: PublicStats, selection: Selection | None = None) -> YearOverYear | None:
-    """Count in the selected months against the same months one year earlier.
+def year_over_year(table: ReleasedTable,
+                   selection: Selection | None = None) -> YearOverYear | None:
+    """Sum of released cells in the selected months against the same months a year earlier.
 
     A selection longer than a year is cut to its last 12 months. Without months
-    in the data returns None. Both counts pass ``release``; ``comparable`` is
-    False when the data does not reach back to the earlier months.
+    in the data returns None. ``comparable`` is False when the data does not reach
+    back to the earlier months.
     """
     selection = selection or Selection()
-    months = selection.months(stats)[-12:]
+    months = selection.months(table)[-12:]
     if not months:
         return None
     start, end = months[0], months[-1]
     now = Selection(start, end, selection.categories)
     before = Selection(_shift_year(start, -1), _shift_year(end, -1), selection.categories)
-    released = release(pd.DataFrame({"count": [now.total(stats), before.total(stats)]}), RULES)
-    counts = [None if pd.isna(c) else int(c) for c in released["count"]]
     return YearOverYear(
-        start=start, end=end, count=counts[0],
+        start=start, end=end, count=now.total(table),
         previous_start=before.start or "", previous_end=before.end or "",
-        previous_count=counts[1],
-        comparable=stats.months[0] <= (before.start or ""),
+        previous_count=before.total(table),
+        comparable=table.months[0] <= (before.start or ""),
     )
+
+
+# Transitional names while the web layer moves over to the released table (removed with it).
+PublicStats = ReleasedTable
+build_public_stats = release_area

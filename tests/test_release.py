@@ -1,20 +1,27 @@
-"""Tests for geogrid.release: the public release gate, and the released statistics of an
-area behind the map and the API."""
+"""Tests for geogrid.release: the public release gate, the one released table of an area
+behind the map and the API, and the differencing attacks it must withstand."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from webmap_area import (
     HOUSEHOLDS_PER_GRID,
     INCIDENTS_PER_GRID,
     METRIC_CRS,
+    SENSITIVE_CATEGORY,
     SENSITIVE_COUNT,
+    build_busy_area,
     build_tiny_area,
+    incident_fingerprints,
 )
 
 import geogrid.release
@@ -23,14 +30,19 @@ from geogrid.incidents import hex_cells, summarize
 from geogrid.release import (
     MIN_COUNT,
     PUBLIC_FUNCTIONS,
+    Bound,
+    ReleasedTable,
     ReleaseRules,
     Selection,
-    build_public_stats,
+    YearOverYear,
     category_counts,
     monthly_counts,
     place_counts,
     public_counts,
+    public_total,
     release,
+    release_area,
+    release_cube,
     year_over_year,
 )
 from tests.incidents_data import clustered_incidents, incidents_at, voronoi_cells
@@ -206,47 +218,213 @@ def area():
 
 
 @pytest.fixture(scope="module")
-def stats(area):
-    return build_public_stats(area)
+def table(area):
+    return release_area(area)
 
 
-def test_counts_hold_no_position_time_or_id(stats):
-    """The internal table is geogrid's summarize by place, category and month, with the
-    sensitive records dropped before counting."""
-    assert list(stats.counts.columns) == ["place", "category", "period", "count"]
-    assert stats.counts["count"].sum() == sum(INCIDENTS_PER_GRID.values())
-    assert "domestic_violence" not in set(stats.counts["category"])
-    assert stats.months[0] == "2025-03" and len(stats.months) >= 14
-    assert stats.places.crs == "EPSG:4326"
+@pytest.fixture(scope="module")
+def busy():
+    return build_busy_area()
 
 
-def test_place_counts_per_1000_households(stats):
-    """Counts and rates per grid match the fixture (sensitive records not counted); the
-    grid with < 5 is suppressed and the smallest other one withheld with it."""
-    density = place_counts(stats)
-    withheld = min(c for c in INCIDENTS_PER_GRID.values() if c >= MIN_COUNT)
-    for grid_id, count in INCIDENTS_PER_GRID.items():
+@pytest.fixture(scope="module")
+def busy_table(busy):
+    return release_area(busy)
+
+
+def _raw_cube(area, table: ReleasedTable) -> np.ndarray:
+    """The raw counts behind ``table`` (what an insider knows; never published)."""
+    incidents = area.incidents[area.incidents["category"] != SENSITIVE_CATEGORY]
+    raw = summarize(incidents, table.places[["geometry"]], freq="month", by_category=True)
+    cube = np.zeros(table.cells.shape, dtype=np.int64)
+    for row in raw.itertuples(index=False):
+        cube[table.place_ids.index(row.place), list(table.categories).index(row.category),
+             table.months.index(row.period)] += row.count
+    return cube
+
+
+def test_released_table_holds_released_cells_only(area, table):
+    """One place x category x month table: released cells are 0 or >= k, hidden cells hold
+    0 (the raw count is not kept), the arrays are read-only, sensitive categories are not
+    an axis; released cells equal the raw counts where shown."""
+    assert table.cells.shape == (4, 4, len(table.months)) == table.hidden.shape
+    assert table.months[0] == "2025-03" and len(table.months) >= 14
+    assert "domestic_violence" not in table.categories
+    shown = table.cells[~table.hidden]
+    assert ((shown == 0) | (shown >= MIN_COUNT)).all()
+    assert (table.cells[table.hidden] == 0).all()
+    with pytest.raises(ValueError):
+        table.cells[0, 0, 0] = 99
+    raw = _raw_cube(area, table)
+    assert (table.cells[~table.hidden] == raw[~table.hidden]).all()
+    assert raw.sum() == sum(INCIDENTS_PER_GRID.values())
+    assert table.places.crs == "EPSG:4326"
+
+
+def _lines_ok(hidden: np.ndarray) -> bool:
+    """Every line (along any axis of length >= 2) holds 0 or >= 2 hidden cells."""
+    for axis in range(hidden.ndim):
+        if hidden.shape[axis] >= 2 and (hidden.sum(axis=axis) == 1).any():
+            return False
+    return True
+
+
+def _margins_ok(hidden: np.ndarray) -> bool:
+    """The same in every margin table: a margin cell is hidden when a hidden cell is inside."""
+    for summed in ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2)):
+        if not _lines_ok(hidden.any(axis=summed)):
+            return False
+    return True
+
+
+def test_secondary_suppression_covers_lines_and_margins(busy_table):
+    """On the busy area: no line of the cube and no line of any margin table (place x
+    month, category x month, place x category, per place, per month, per category) holds
+    exactly one hidden cell, so no hidden count is a published or known total minus shown
+    counts."""
+    assert busy_table.hidden.any() and (~busy_table.hidden).any()
+    assert _lines_ok(busy_table.hidden)
+    assert _margins_ok(busy_table.hidden)
+
+
+def test_every_public_figure_is_a_sum_of_released_cells(busy, busy_table):
+    """place_counts, monthly_counts (every breakdown), category_counts, public_total and
+    year_over_year equal sums of released cells, 'at least' exactly when a hidden cell is
+    inside; and they are below the raw sums somewhere, so summing raw counts again fails
+    this test."""
+    t = busy_table
+    raw = _raw_cube(busy, t)
+    cells, hidden = t.cells.astype(np.int64), t.hidden
+    below_raw = 0
+    for selection in (Selection(), Selection("2025-01", "2025-06"),
+                      Selection("2026-03", "2026-03", ("theft",)),
+                      Selection(None, "2025-02", ("fraud", "vandalism"))):
+        cats = [list(t.categories).index(c) for c in selection.category_keys(t)]
+        months = [t.months.index(m) for m in selection.months(t)]
+        block = np.ix_(range(len(t.place_ids)), cats, months)
+        per_place = place_counts(t, selection)
+        for p, place in enumerate(t.place_ids):
+            assert per_place.loc[place, "count"] == cells[block][p].sum()
+            assert per_place.loc[place, "at_least"] == hidden[block][p].any()
+            below_raw += int(raw[block][p].sum() > per_place.loc[place, "count"])
+        area_months = monthly_counts(t, selection)
+        assert list(area_months["count"]) == list(cells[block].sum(axis=(0, 1)))
+        assert list(area_months["at_least"]) == list(hidden[block].any(axis=(0, 1)))
+        by_place = monthly_counts(t, selection, by="place")
+        assert list(by_place["count"]) == list(cells[block].sum(axis=1).reshape(-1))
+        by_cat = monthly_counts(t, selection, by="category")
+        assert list(by_cat["count"]) == list(cells[block].sum(axis=0).reshape(-1))
+        per_cat = category_counts(t, selection)
+        assert list(per_cat["count"]) == list(cells[block].sum(axis=(0, 2)))
+        total = public_total(t, selection)
+        assert total == Bound(int(cells[block].sum()), not hidden[block].any())
+    yoy = year_over_year(t, Selection("2026-03", "2026-04"))
+    assert yoy.count == t.total(months=["2026-03", "2026-04"])
+    assert yoy.previous_count == t.total(months=["2025-03", "2025-04"])
+    assert below_raw > 0
+
+
+def _ranges(months: tuple[str, ...]) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(len(months)) for b in range(a, len(months))]
+
+
+def _differencing_attack(answer, months, place_ids, category_sets):
+    """The finding's attack: ask every month range, subtract answers that differ by one
+    month at either end. ``answer(categories, months) -> (values, exact)`` per place.
+    Returns {(place, categories, month): value} for every difference of two exact answers."""
+    learned = {}
+    for cats in category_sets:
+        answers = {(a, b): answer(cats, list(months[a:b + 1])) for a, b in _ranges(months)}
+        for (a, b), (values, exact) in answers.items():
+            for a2, b2, m in ((a + 1, b, a), (a, b - 1, b)):
+                if (a2, b2) in answers:
+                    v2, e2 = answers[a2, b2]
+                    for p, place in enumerate(place_ids):
+                        if exact[p] and e2[p]:
+                            learned[place, tuple(cats or ()), months[m]] = int(values[p] - v2[p])
+    return learned
+
+
+def _category_sets(codes):
+    return [None] + [[c] for c in codes] + [
+        [a, b] for i, a in enumerate(codes) for b in codes[i + 1:]]
+
+
+def test_differencing_attack_recovers_no_hidden_cell(busy, busy_table):
+    """The attack of the finding, run with every month range and every set of one, two or
+    all categories: on the released table every exact difference is a sum of released
+    cells, so no hidden cell is ever learned (the attacker's best is the lower bound).
+    The same attack on raw range sums released one answer at a time (the old way)
+    recovers hidden cells: summing raw counts again fails this test."""
+    t = busy_table
+    raw = _raw_cube(busy, t)
+    codes = list(t.categories)
+    sets = _category_sets(codes)
+
+    def released(cats, months):
+        return t.totals("place", None, cats, months)
+
+    learned = _differencing_attack(released, t.months, t.place_ids, sets)
+    assert len(learned) > 100  # released figures do come out
+    for (place, cats, month), value in learned.items():
+        p, m = t.place_ids.index(place), t.months.index(month)
+        c_idx = [codes.index(c) for c in (cats or codes)]
+        assert not t.hidden[p, c_idx, m].any(), (place, cats, month)
+        assert value == raw[p, c_idx, m].sum()
+
+    def per_answer(cats, months):  # what the finding exploited
+        c_idx = [codes.index(c) for c in (cats or codes)]
+        m_idx = [t.months.index(m) for m in months]
+        sums = raw[:, c_idx][:, :, m_idx].sum(axis=(1, 2))
+        return sums, sums >= MIN_COUNT
+
+    old = _differencing_attack(per_answer, t.months, t.place_ids, [[c] for c in codes])
+    hidden_learned = [key for key in old
+                      if t.hidden[t.place_ids.index(key[0]), codes.index(key[1][0]),
+                                  t.months.index(key[2])]]
+    assert len(hidden_learned) > 20
+
+
+def test_total_accepts_known_keys_only(table):
+    """Unknown places, categories or months are an InputError naming them."""
+    with pytest.raises(InputError, match="unknown category nope"):
+        table.total(categories=["nope"])
+    with pytest.raises(InputError, match="unknown month"):
+        table.total(months=["1999-01"])
+    assert table.total(months=[]) == Bound(0, True)
+
+
+def test_to_json_has_released_cells_and_nulls_only(table, area):
+    """The browser's copy: released cells, null where hidden; no raw count, no point."""
+    body = table.to_json()
+    assert body["months"] == list(table.months)
+    assert [c["category"] for c in body["categories"]] == list(table.categories)
+    g1 = body["counts"]["G1"]
+    assert len(g1) == len(table.categories) and len(g1[0]) == len(table.months)
+    flat = [v for place in body["counts"].values() for row in place for v in row]
+    assert None in flat
+    assert all(v is None or v == 0 or v >= MIN_COUNT for v in flat)
+    assert sum(v for v in flat if v) == int(table.cells.sum())
+    text = json.dumps(body, ensure_ascii=False)
+    assert not any(f in text for f in incident_fingerprints(area))
+
+
+def test_place_counts_per_1000_households(table):
+    """Rates per grid come from the sum of released cells; 'at least' where hidden cells
+    are inside; households from the fixture."""
+    density = place_counts(table)
+    for grid_id in INCIDENTS_PER_GRID:
         row = density.loc[grid_id]
         assert row["households"] == HOUSEHOLDS_PER_GRID[grid_id]
-        if count < MIN_COUNT or count == withheld:
-            assert row["suppressed"]
-            assert pd.isna(row["count"]) and pd.isna(row["rate_per_1000_households"])
-        else:
-            assert not row["suppressed"]
-            assert row["count"] == count
-            rate = round(1000 * count / HOUSEHOLDS_PER_GRID[grid_id], 1)
-            assert row["rate_per_1000_households"] == rate
-    assert SENSITIVE_COUNT > 0 and density.loc["G1", "count"] == 100
-
-
-def _table(counts: list[list[int]]) -> pd.DataFrame:
-    rows = [{"place": f"P{i}", "period": f"2025-{j + 1:02d}", "count": c}
-            for i, line in enumerate(counts) for j, c in enumerate(line)]
-    return release(pd.DataFrame(rows))
+        assert row["count"] <= INCIDENTS_PER_GRID[grid_id]
+        rate = round(1000 * row["count"] / HOUSEHOLDS_PER_GRID[grid_id], 1)
+        assert row["rate_per_1000_households"] == rate
+    assert density["at_least"].all()  # 200 incidents over 240 cells: every grid has some hidden
+    assert SENSITIVE_COUNT > 0
 
 
 def test_release_leaves_no_line_with_one_hidden_count():
-    """Secondary suppression (in geogrid.release.release, which every density table goes
+    """Secondary suppression (in geogrid.release.release, which the released table goes
     through): no row or column keeps exactly one hidden count, so no hidden count equals a
     published total minus published counts; zeros stay; a place's name is a label, not a
     dimension of its own."""
@@ -262,90 +440,128 @@ def test_release_leaves_no_line_with_one_hidden_count():
     assert not untouched["suppressed"].any()
 
 
-@pytest.mark.parametrize("by", [None, "place", "category"])
-def test_breakdowns_never_reveal_a_hidden_count(stats, by):
-    """In every published breakdown each line with a hidden count has at least two."""
-    table = monthly_counts(stats, by=by)
-    for key in ([by, "period"] if by else ["period"]):
-        if by is None:
-            assert table["suppressed"].sum() != 1
-            break
-        per_line = table.groupby(key)["suppressed"].sum()
-        assert (per_line != 1).all(), (by, key)
-    cats = category_counts(stats, Selection("2025-03", "2025-04"))
-    assert cats["suppressed"].sum() != 1
+def _table(counts: list[list[int]]) -> pd.DataFrame:
+    rows = [{"place": f"P{i}", "period": f"2025-{j + 1:02d}", "count": c}
+            for i, line in enumerate(counts) for j, c in enumerate(line)]
+    return release(pd.DataFrame(rows))
+
+
+_CUBE_COUNTS = st.integers(0, 12).map(lambda v: v if v < 9 else v * 3)  # many small, some big
+
+
+@st.composite
+def _cubes(draw) -> np.ndarray:
+    shape = (draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 6)))
+    flat = draw(st.lists(_CUBE_COUNTS, min_size=int(np.prod(shape)),
+                         max_size=int(np.prod(shape))))
+    return np.array(flat, dtype=np.int64).reshape(shape)
+
+
+def _cube_places(n: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"place_name": [f"P{i}" for i in range(n)], "households": 100},
+        geometry=[shapely.box(116.3 + 0.01 * i, 39.9, 116.309 + 0.01 * i, 39.909)
+                  for i in range(n)],
+        crs="EPSG:4326", index=pd.Index([f"P{i}" for i in range(n)], name="place"),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(cube=_cubes(), data=st.data())
+def test_released_cube_property(cube, data):
+    """On random tables: released cells are the raw ones or hidden; every cell 1..k-1 is
+    hidden; every line of the cube and of every margin table holds 0 or >= 2 hidden
+    cells, so no hidden cell equals a row, column or margin total minus released cells;
+    every total of the released table is the sum of released cells, 'at least' exactly
+    when a hidden cell is inside, and never above the raw sum."""
+    n_places, n_categories, n_months = cube.shape
+    categories = [f"c{i}" for i in range(n_categories)]
+    months = [f"2025-{m + 1:02d}" for m in range(n_months)]
+    places = _cube_places(n_places)
+    released, hidden = release_cube(places, categories, months, cube)
+    assert ((cube > 0) & (cube < MIN_COUNT) <= hidden).all()
+    assert (released[~hidden] == cube[~hidden]).all() and (released[hidden] == 0).all()
+    assert _lines_ok(hidden) or cube.size == 1
+    assert _margins_ok(hidden) or cube.size == 1
+    t = ReleasedTable("grid", places, {c: c for c in categories}, tuple(months),
+                      released, hidden)
+    pick_places = data.draw(st.none() | st.lists(st.sampled_from(t.place_ids), unique=True))
+    pick_cats = data.draw(st.none() | st.lists(st.sampled_from(categories), unique=True))
+    a = data.draw(st.integers(0, n_months - 1))
+    b = data.draw(st.integers(a, n_months - 1))
+    bound = t.total(pick_places, pick_cats, months[a:b + 1])
+    p_idx = [t.place_ids.index(p) for p in pick_places] if pick_places is not None \
+        else list(range(n_places))
+    c_idx = [categories.index(c) for c in pick_cats] if pick_cats is not None \
+        else list(range(n_categories))
+    block = np.ix_(p_idx, c_idx, list(range(a, b + 1)))
+    assert bound.value == released[block].sum() <= cube[block].sum()
+    assert bound.exact == (not hidden[block].any())
+    if bound.exact:
+        assert bound.value == cube[block].sum()
 
 
 def test_place_counts_without_households(area):
     """A grid with no households has a count but no rate."""
     empty = area.buildings.iloc[0:0]
-    density = place_counts(build_public_stats(dataclasses.replace(area, buildings=empty)))
+    density = place_counts(release_area(dataclasses.replace(area, buildings=empty)))
     assert density["rate_per_1000_households"].isna().all()
-    assert int(density.loc["G1", "count"]) == 100
 
 
-def test_selection_by_month_and_category(stats):
+def test_selection_by_month_and_category(table):
     """The month range is inclusive; categories restrict; all numbers add up."""
-    whole = monthly_counts(stats)
-    assert list(whole["period"]) == stats.months
+    whole = monthly_counts(table)
+    assert list(whole["period"]) == list(table.months)
     spring = Selection("2025-03", "2025-05")
-    raw = spring.apply(stats.counts)
-    assert set(raw["period"]) == {"2025-03", "2025-04", "2025-05"}
-    theft = Selection("2025-03", "2025-05", ("theft",))
-    assert theft.total(stats) == raw.loc[raw["category"] == "theft", "count"].sum()
-    per_cat = category_counts(stats, spring)
-    shown = per_cat.dropna(subset=["count"])
-    assert (shown["count"] >= MIN_COUNT).all()
+    assert spring.months(table) == ["2025-03", "2025-04", "2025-05"]
+    per_cat = category_counts(table, spring)
     assert set(per_cat["category"]) == {"dispute", "fraud", "theft", "vandalism"}
-    assert per_cat["count"].fillna(0).sum() <= spring.total(stats)
+    assert per_cat["count"].sum() == spring.total(table).value
+    theft = Selection("2025-03", "2025-05", ("theft",))
+    assert theft.total(table) == table.total(categories=["theft"], months=spring.months(table))
 
 
-def test_monthly_counts_suppress_small_counts(stats):
-    """Every published monthly count is 0 or at least 5; suppressed rows say so."""
-    table = monthly_counts(stats, by="place")
-    assert set(table["place"]) == {"G1", "G2", "G3", "G4"}
-    published = table["count"].dropna()
-    assert ((published == 0) | (published >= MIN_COUNT)).all()
-    assert (table["suppressed"] == table["count"].isna()).all()
-    assert table["suppressed"].any()
-
-
-def test_cells_when_no_grids():
-    """Without grids: >= 150 m cells clipped to the boundary; cells under 5 never appear,
-    not even in the monthly table."""
-    area = build_tiny_area(with_grids=False)
-    stats = build_public_stats(area, cell_m=150)
-    assert stats.kind == "cell"
-    cells = place_counts(stats)
-    assert len(cells) > 0 and (cells["count"] >= MIN_COUNT).all()
-    assert cells["count"].sum() < sum(INCIDENTS_PER_GRID.values())
-    assert not cells["suppressed"].any()
+def test_cells_when_no_grids(busy):
+    """Without grids: >= 150 m cells clipped to the boundary; a cell with no released count
+    above zero is not in the table at all (its presence would say '1 to 4 here')."""
+    area = dataclasses.replace(busy, grids=busy.grids.iloc[0:0])
+    released = release_area(area, cell_m=150)
+    assert released.kind == "cell"
+    cells = place_counts(released)
+    assert 0 < len(cells) == len(released.place_ids)
+    assert (cells["count"] >= MIN_COUNT).all()
+    assert cells["count"].sum() < len(busy.incidents)
+    assert len(place_counts(release_area(build_tiny_area(with_grids=False), cell_m=150))) < 4
     outline = area.boundary.geometry.iloc[0].buffer(1e-7)
     assert all(outline.contains(g) for g in cells.geometry)
     assert cells.to_crs(METRIC_CRS).geometry.area.max() <= 150 * 150 + 1
-    assert set(monthly_counts(stats, by="place")["place"]) == set(cells.index)
+    assert set(monthly_counts(released, by="place")["place"]) == set(cells.index)
     with pytest.raises(ValueError, match="150"):
-        build_public_stats(area, cell_m=100)
+        release_area(area, cell_m=100)
 
 
 def test_cells_all_suppressed(area):
     """Four incidents make no cell at all; no incidents make an empty surface."""
     few = dataclasses.replace(area, grids=area.grids.iloc[0:0], incidents=area.incidents.iloc[:4])
-    assert len(place_counts(build_public_stats(few))) == 0
+    assert len(place_counts(release_area(few))) == 0
     none = dataclasses.replace(few, incidents=None)
-    assert len(place_counts(build_public_stats(none))) == 0
-    assert year_over_year(build_public_stats(none)) is None
+    assert len(place_counts(release_area(none))) == 0
+    assert year_over_year(release_area(none)) is None
 
 
-def test_year_over_year(stats):
-    """Selected months against the same months a year earlier; comparable only when
-    the data reaches back that far."""
-    yoy = year_over_year(stats, Selection("2026-03", "2026-04"))
+def test_year_over_year(busy_table):
+    """Selected months against the same months a year earlier, both sums of released
+    cells; the change only when both are exact; comparable only when the data reaches
+    back that far."""
+    t = busy_table
+    yoy = year_over_year(t, Selection("2026-03", "2026-04"))
     assert (yoy.previous_start, yoy.previous_end) == ("2025-03", "2025-04")
-    now = Selection("2026-03", "2026-04").total(stats)
-    before = Selection("2025-03", "2025-04").total(stats)
-    assert (yoy.count, yoy.previous_count, yoy.comparable) == (now, before, True)
-    assert yoy.change_pct == round((now - before) / before * 100, 1)
-    early = year_over_year(stats, Selection("2025-03", "2025-04"))
+    assert yoy.comparable
+    assert yoy.count == Selection("2026-03", "2026-04").total(t)
+    exact = YearOverYear("2026-03", "2026-04", Bound(120, True), "2025-03", "2025-04",
+                         Bound(100, True), True)
+    assert exact.change_pct == 20.0
+    assert dataclasses.replace(exact, count=Bound(120, False)).change_pct is None
+    early = year_over_year(t, Selection(t.months[0], t.months[1]))
     assert early is not None and not early.comparable and early.change_pct is None
-    assert year_over_year(stats).end == stats.months[-1]  # default: the last 12 months
+    assert year_over_year(t).end == t.months[-1]  # default: the last 12 months
