@@ -8,7 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from geogrid.layers import json_schemas
+from geogrid.layers import SPECS, json_schemas
+
+#: the properties each public layer endpoint serves (``/api/boundary.geojson``,
+#: ``/api/places.geojson`` and ``/api/layers/<name>.geojson``, ``/api/streets.geojson``);
+#: internal layers (incidents, teams, buildings, ...) are never described here, and the
+#: public layers' schemas are trimmed to these, so the document names no other field
+PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "boundary": ("name",),
+    "places": ("id", "kind", "layer", "name"),
+    "edges": ("highway", "name"),
+}
+
+
+def public_layer_schemas(ref_prefix: str = "#/components/schemas/") -> dict[str, Any]:
+    """JSON Schemas of the public layers' features, from the layer models, trimmed to
+    the properties the public endpoints serve."""
+    schemas = json_schemas({name: SPECS[name] for name in PUBLIC_COLUMNS}, ref_prefix=ref_prefix)
+    for name, columns in PUBLIC_COLUMNS.items():
+        model = schemas[SPECS[name].model.__name__]
+        model["properties"] = {k: v for k, v in model["properties"].items() if k in columns}
+        model["required"] = [k for k in model.get("required", []) if k in columns]
+    return schemas
 
 _FILTERS: list[dict[str, Any]] = [
     {"name": "from", "in": "query", "required": False,
@@ -133,8 +154,8 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                 "Error": _json("#/components/schemas/Error", "error"),
             },
             "schemas": {
-                # workspace layer features, from the same pydantic models as the checks
-                **json_schemas(ref_prefix="#/components/schemas/"),
+                # public layer features, from the same pydantic models as the checks
+                **public_layer_schemas(),
                 "Error": {
                     "type": "object", "required": ["error"],
                     "properties": {"error": {

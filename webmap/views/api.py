@@ -34,13 +34,13 @@ from webmap.area import (
     selection_from_args,
     source_attributions,
 )
-from webmap.openapi import openapi_document
+from webmap.openapi import PUBLIC_COLUMNS, openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 GEOJSON_MIMETYPE = "application/geo+json"
-PLACE_COLUMNS = ["id", "kind", "layer", "name"]
-STREET_COLUMNS = ["highway", "name"]
+PLACE_COLUMNS = list(PUBLIC_COLUMNS["places"])
+STREET_COLUMNS = list(PUBLIC_COLUMNS["edges"])
 #: GeoJSON bodies kept per app (route + query), least recently used dropped.
 BODY_CACHE_SIZE = 64
 CACHE_CONTROL = "public, max-age=300"
@@ -277,7 +277,7 @@ def layer(name: str):
 
 @bp.get("/boundary.geojson")
 def boundary():
-    return _cached_geojson(lambda: _geojson_body(current_area().boundary, ["name"]))
+    return _cached_geojson(lambda: _geojson_body(current_area().boundary, list(PUBLIC_COLUMNS["boundary"])))
 
 
 @bp.get("/streets.geojson")
