@@ -39,6 +39,7 @@ STAFF_ROUTES: dict[str, tuple[str, str, dict | None, str]] = {
     "/api/patrol/plans": ("POST", "/api/patrol/plans", {"date": "not-a-date"}, "team_leader"),
     "/api/patrol/plans/<day>/<team>.geojson": ("GET", f"/api/patrol/plans/{DAY}/team-1.geojson", None, "team_leader"),
     "/api/jobs/<job_id>": ("GET", "/api/jobs/000000000000", None, "staff"),
+    "/password": ("GET", "/password", None, "staff"),
 }
 OPEN_ROUTES = {"/login", "/logout"}
 #: audience -> roles let in: each role sees only its own pages
@@ -160,8 +161,8 @@ def test_dev_secret_key_is_made_once_in_the_instance_folder(tmp_path: Path) -> N
     assert secret_key_for(app) == first
 
 
-def test_repeated_wrong_passwords_lock_the_name_for_a_while(app: Flask) -> None:
-    """After five wrong passwords the name is refused (429), even with the right one."""
+def test_repeated_wrong_passwords_slow_the_guesser_down(app: Flask) -> None:
+    """After five wrong passwords from one address the name waits (429 with Retry-After)."""
     UserStore(app.config["USERS_PATH"]).add("guess", PASSWORD, "planner")
     client = app.test_client()
     token = csrf_of(client)
@@ -169,4 +170,87 @@ def test_repeated_wrong_passwords_lock_the_name_for_a_while(app: Flask) -> None:
         res = client.post("/login", data={"username": "guess", "password": "wrong-wrong", "csrf_token": token})
         assert res.status_code == 401
     res = client.post("/login", data={"username": "guess", "password": PASSWORD, "csrf_token": token})
-    assert res.status_code == 429 and "too many wrong passwords" in res.get_data(as_text=True)
+    assert res.status_code == 429 and "Too many wrong passwords" in res.get_data(as_text=True)
+    assert int(res.headers["Retry-After"]) >= 1
+
+
+def _cookie(client) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _decoded_session(value: str) -> str:
+    """The session cookie's payload as text (Flask's cookie is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    payload = value.split(".")[1] if value.startswith(".") else value.split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if value.startswith(".") else raw).decode("utf-8")
+
+
+def test_session_cookie_holds_no_password_material(app: Flask) -> None:
+    """The decoded cookie names the user and its session generation, nothing of the hash."""
+    client = app.test_client()
+    sign_in(client, "plan")
+    payload = _decoded_session(_cookie(client))
+    user = UserStore(app.config["USERS_PATH"]).get("plan")
+    assert '"user":"plan"' in payload.replace(" ", "")
+    assert '"pw"' not in payload and "scrypt" not in payload
+    hash_text = user.password_hash.split("$")[-1]
+    for k in range(0, len(hash_text) - 8, 4):
+        assert hash_text[k:k + 8] not in payload
+
+
+def test_copied_cookie_is_refused_after_logout(tmp_path: Path) -> None:
+    """A cookie copied before sign-out opens nothing afterwards (every session of the user ends)."""
+    app = staff_app(grids_area(tmp_path / "area"), tmp_path / "users.json")
+    client = app.test_client()
+    sign_in(client, "plan")
+    copied = _cookie(client)
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/api/planner/state").status_code == 200
+    token = csrf_of(client, "/planner/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    thief.set_cookie("session", copied)
+    assert thief.get("/api/planner/state").status_code == 401
+    assert thief.get("/planner/").status_code == 302
+    sign_in(client, "plan")  # signing in again works
+    assert client.get("/api/planner/state").status_code == 200
+
+
+def test_password_change_page_ends_other_sessions(tmp_path: Path) -> None:
+    """Current password, new one twice, CSRF: the policy is enforced; old cookies stop working."""
+    app = staff_app(grids_area(tmp_path / "area"), tmp_path / "users.json")
+    client = app.test_client()
+    token = sign_in(client, "lead")
+    copied = _cookie(client)
+    page = client.get("/password")
+    assert page.status_code == 200 and 'name="new_password_again"' in page.get_data(as_text=True)
+
+    def change(current: str, new: str, again: str | None = None, csrf: str | None = None):
+        return client.post("/password", data={
+            "current_password": current, "new_password": new, "new_password_again": again or new,
+            "csrf_token": token if csrf is None else csrf})
+
+    assert change(PASSWORD, "brand-new-secret-7", csrf="").status_code == 400  # no CSRF token
+    assert change("not-my-password", "brand-new-secret-7").status_code == 401
+    assert change(PASSWORD, "brand-new-secret-7", "brand-new-secret-8").status_code == 400
+    weak = change(PASSWORD, "1234567890")
+    assert weak.status_code == 400 and "most common" in weak.get_data(as_text=True)
+    short = change(PASSWORD, "abc")
+    assert short.status_code == 400 and "at least 10" in short.get_data(as_text=True)
+    done = change(PASSWORD, "brand-new-secret-7")
+    assert done.status_code == 200 and "password-changed" in done.get_data(as_text=True)
+    assert client.get("/patrol/").status_code == 200  # the session that changed it goes on
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/patrol/").status_code == 302
+    fresh = app.test_client()
+    token = csrf_of(fresh)
+    assert fresh.post("/login", data={"username": "lead", "password": PASSWORD,
+                                      "csrf_token": token}).status_code == 401
+    assert fresh.post("/login", data={"username": "lead", "password": "brand-new-secret-7",
+                                      "csrf_token": token}).status_code == 302

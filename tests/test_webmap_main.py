@@ -68,5 +68,5 @@ def test_users_add_list_disable(tmp_path: Path):
     assert "wang\tplanner\tactive" in listed and "li\tteam_leader\tdisabled team=team-1" in listed
     bad = runner.invoke(main, ["users", "add", "x", "--role", "planner", "--password", "short",
                                "--users-file", users])
-    assert bad.exit_code != 0 and "at least 8" in bad.output
+    assert bad.exit_code != 0 and "at least 10" in bad.output
     assert "no user" in runner.invoke(main, ["users", "disable", "zhao", "--users-file", users]).output

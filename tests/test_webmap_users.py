@@ -37,11 +37,16 @@ def test_disable_and_enable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "password", "role", "fragment"), [
     ("x", "secret-pass-1", "planner", "user name"),
-    ("wang", "short", "planner", "at least 8"),
+    ("wang", "short", "planner", "at least 10"),
+    ("wang", "12345678", "planner", "at least 10"),
+    ("wang", "password", "planner", "at least 10.*most common"),
+    ("wang", "Password123", "planner", "most common"),
+    ("wang", "1qaz2wsx3edc", "planner", "most common"),
+    ("wangwangwang", "WANGWANGWANG", "admin", "user name"),
     ("wang", "secret-pass-1", "mayor", "choose one of team_leader, planner, admin"),
 ])
 def test_bad_accounts_are_refused(tmp_path: Path, name: str, password: str, role: str, fragment: str) -> None:
-    """Bad names, short passwords and unknown roles are refused with a message saying why."""
+    """Bad names, short or common passwords and unknown roles are refused, saying why."""
     with pytest.raises(InputError, match=fragment):
         UserStore(tmp_path / "users.json").add(name, password, role)
 
@@ -71,3 +76,26 @@ def test_file_is_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         store.add("li", "secret-pass-1", "planner")
     assert (tmp_path / "users.json").read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["users.json"]
+
+
+def test_password_change_checks_the_policy_and_moves_the_session_generation(tmp_path: Path) -> None:
+    """set_password refuses weak passwords and bumps session_gen; end_sessions bumps it too."""
+    store = UserStore(tmp_path / "users.json")
+    assert store.add("wang", "secret-pass-1", "planner").session_gen == 0
+    with pytest.raises(InputError, match="most common"):
+        store.set_password("wang", "qwertyuiop")
+    assert store.get("wang").session_gen == 0
+    changed = store.set_password("wang", "another-secret-2")
+    assert changed.session_gen == 1 and store.authenticate("wang", "another-secret-2") is not None
+    assert store.authenticate("wang", "secret-pass-1") is None
+    assert store.end_sessions("wang").session_gen == 2
+    with pytest.raises(InputError, match="users list"):
+        store.set_password("zhao", "another-secret-2")
+
+
+def test_blocklist_ships_with_the_package() -> None:
+    """The common-password list is a file beside webmap.users, read without the network."""
+    from webmap.users import COMMON_PASSWORDS, common_passwords
+
+    assert COMMON_PASSWORDS.exists() and len(common_passwords()) >= 10_000
+    assert {"password", "12345678", "qwertyuiop", "woaini1314"} <= common_passwords()

@@ -6,8 +6,8 @@ development server (plain http, so the session cookie is not marked Secure
 unless ``FLASK_SESSION_COOKIE_SECURE`` says so); see the README for a
 production (gunicorn) command.
 
-``geogrid-web users add NAME --role planner`` / ``users disable NAME`` /
-``users list`` manage the accounts file (``FLASK_USERS_PATH``, default
+``geogrid-web users add NAME --role planner`` / ``users passwd NAME`` /
+``users disable NAME`` / ``users list`` manage the accounts file (``FLASK_USERS_PATH``, default
 ``instance/users.json``).
 """
 
@@ -87,14 +87,15 @@ users_file_option = click.option(
 
 @main.group()
 def users() -> None:
-    """Add, disable and list the accounts of planners, team leaders and admins."""
+    """Add, disable and list the accounts of planners, team leaders and admins; set passwords."""
 
 
 @users.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--team", default=None, help="Team id a team leader leads (sees only that team).")
-@click.password_option(help="Password (asked for when not given; at least 8 characters).")
+@click.password_option(help="Password (asked for when not given; at least 10 characters, "
+                             "not a common one).")
 @users_file_option
 def users_add(username: str, role: str, team: str | None, password: str,
               users_file: Path | None) -> None:
@@ -106,6 +107,20 @@ def users_add(username: str, role: str, team: str | None, password: str,
         raise click.ClickException(str(err)) from err
     click.echo(f"added {user.username} ({user.role}{', team ' + user.team if user.team else ''}) "
                f"to {store.path}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.password_option(help="New password (asked for when not given; at least 10 characters, "
+                             "not a common one).")
+@users_file_option
+def users_passwd(username: str, password: str, users_file: Path | None) -> None:
+    """Set a new password; every open session of the account ends."""
+    try:
+        user = _store(users_file).set_password(username, password)
+    except GeogridError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"{user.username}: password changed; their open sessions have ended")
 
 
 @users.command("disable")

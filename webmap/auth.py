@@ -1,9 +1,12 @@
 """Sessions, roles and CSRF: the guards every view uses (sign-in pages: :mod:`webmap.views.auth`).
 
 * Sessions are Flask's signed cookie (HttpOnly, SameSite=Lax, Secure unless
-  ``SESSION_COOKIE_SECURE`` is False for plain-http development); the account
-  is re-read from the users file on every request, so disabling a user ends
-  their sessions at once.
+  ``SESSION_COOKIE_SECURE`` is False for plain-http development). It holds the
+  user name, the account's session generation at sign-in and the CSRF token,
+  nothing of the password. The account is re-read from the users file on
+  every request: a disabled account, or a session of an older generation
+  (the user signed out or changed the password since), is signed out.
+* :func:`throttle` is the shared sign-in throttle (:mod:`webmap.throttle`).
 * :func:`role_required` guards a view: no session -> the sign-in page (or
   401 JSON under /api), wrong role -> 403.
 * CSRF: every POST/PUT/PATCH/DELETE must carry the session's token, as the
@@ -31,6 +34,7 @@ from flask import (
     url_for,
 )
 
+from webmap.throttle import Throttle
 from webmap.users import User, UserStore
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,12 +46,33 @@ def user_store() -> UserStore:
     return UserStore(current_app.config["USERS_PATH"])
 
 
+def throttle() -> Throttle:
+    """The sign-in throttle shared by every worker (``THROTTLE_PATH``, default next to the users file)."""
+    path = current_app.config.get("THROTTLE_PATH") or (
+        Path(current_app.config["USERS_PATH"]).with_name("throttle.sqlite3"))
+    return Throttle(path)
+
+
+def client_address() -> str:
+    """The client's address (behind a proxy only with ``PROXY_FIX_X_FOR`` set)."""
+    return request.remote_addr or "unknown"
+
+
+def start_session(user: User) -> None:
+    """Sign ``user`` in on this browser: a fresh session of the account's current generation."""
+    session.clear()
+    session.permanent = True  # PERMANENT_SESSION_LIFETIME (12 h by default), then sign in again
+    session["user"] = user.username
+    session["gen"] = user.session_gen
+    csrf_token()
+
+
 def current_user() -> User | None:
     """The signed-in, active user of this request (None for the public)."""
     if "user" not in g:
         name = session.get("user")
         user = user_store().get(name) if name else None
-        if user is not None and (user.disabled or session.get("pw") != user.password_hash[-16:]):
+        if user is not None and (user.disabled or session.get("gen") != user.session_gen):
             user = None
         if user is None and name:
             session.pop("user", None)

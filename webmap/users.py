@@ -4,17 +4,27 @@ The file (``USERS_PATH``, default ``<instance folder>/users.json``) looks like::
 
     {"schema": "geogrid-users/1",
      "users": {"wang": {"role": "planner", "password_hash": "scrypt:...",
-                        "disabled": false, "team": null, "created": "..."}}}
+                        "disabled": false, "team": null, "created": "...",
+                        "session_gen": 3}}}
 
 It is rewritten whole through :func:`geogrid.io.atomic.write_text_atomic`
 (temp file + rename), so a crash never leaves half a file. Passwords are
 hashed with :mod:`werkzeug.security` (scrypt); the plain password is never
 stored. Roles, from least to most: ``team_leader``, ``planner``, ``admin``
 (the public needs no account).
+
+Passwords (:func:`password_problems`): at least 10 characters, not the user
+name, and not one of the common passwords in ``common_passwords.txt`` (the
+10,000 most common of Mark Burnett's public-domain "10 million passwords" set,
+as the zxcvbn project ships them, plus common Chinese-keyboard ones; see the
+file's header). ``session_gen`` counts the account's session generations:
+every session remembers the one it began in, and signing out or changing the
+password moves it on, which ends every older session of the account.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -30,7 +40,8 @@ from geogrid.io.atomic import write_text_atomic
 
 ROLES = ("team_leader", "planner", "admin")
 SCHEMA = "geogrid-users/1"
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 USERNAME_RE = re.compile(r"^[\w.\-@]{2,64}$")
 #: compared against when the user is unknown, so a wrong name costs as long as a wrong password
 _DUMMY_HASH = generate_password_hash("not-a-password-of-anyone")
@@ -46,10 +57,33 @@ class User:
     disabled: bool = False
     team: str | None = None
     created: str = ""
+    #: session generation: sessions that began in an older one are ended
+    session_gen: int = 0
 
     def may(self, *roles: str) -> bool:
         """True when the account is active and has one of ``roles`` (admin may everything)."""
         return not self.disabled and (self.role == "admin" or self.role in roles)
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped blocklist, lower case (lines starting with # are comments)."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines
+                     if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Why ``password`` is refused (empty when it is fine)."""
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"password: at least {MIN_PASSWORD} characters (a few random words are easy to remember)")
+    if password.casefold() in common_passwords():
+        problems.append("password: it is one of the most common passwords, which attackers try first; "
+                        "choose another")
+    if username and password.casefold() == username.casefold():
+        problems.append("password: must not be the user name")
+    return problems
 
 
 class UserStore:
@@ -92,8 +126,7 @@ class UserStore:
             problems.append(f"user name {username!r}: 2-64 letters, digits or . - _ @")
         if role not in ROLES:
             problems.append(f"role {role!r}: choose one of {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD:
-            problems.append(f"password: at least {MIN_PASSWORD} characters")
+        problems += password_problems(password, username)
         if problems:
             raise InputError("cannot add the user: " + "; ".join(problems))
         with self._lock:
@@ -113,15 +146,32 @@ class UserStore:
 
     def set_disabled(self, username: str, disabled: bool = True) -> User:
         """Disable (or enable again) an account; its sessions stop working at the next request."""
+        return self._update(username, disabled=disabled)
+
+    def _update(self, username: str, **changes: Any) -> User:
         with self._lock:
             data = self._read()
             if username not in data["users"]:
                 raise InputError(f"no user {username!r}; `geogrid-web users list` shows them")
-            data["users"][username]["disabled"] = disabled
+            row = data["users"][username]
+            for key, value in changes.items():
+                row[key] = value(row) if callable(value) else value
             self._write(data)
         user = self.get(username)
         assert user is not None
         return user
+
+    def set_password(self, username: str, password: str) -> User:
+        """Set a new password (checked by :func:`password_problems`); ends the user's sessions."""
+        problems = password_problems(password, username)
+        if problems:
+            raise InputError("cannot set the password: " + "; ".join(problems))
+        return self._update(username, password_hash=generate_password_hash(password),
+                            session_gen=lambda row: int(row.get("session_gen", 0)) + 1)
+
+    def end_sessions(self, username: str) -> User:
+        """Move the user's session generation on: every session they have ends."""
+        return self._update(username, session_gen=lambda row: int(row.get("session_gen", 0)) + 1)
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this name and password, else None."""
