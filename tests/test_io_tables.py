@@ -62,3 +62,23 @@ def test_frame_csv_neutralises_and_keeps_numbers():
     text = frame_csv(pd.DataFrame({"name": ["=1+1", "ok"], "count": [-3, 4]}), bom=True)
     assert text.startswith("\ufeffname,count\n")
     assert text.splitlines()[1:] == ["'=1+1,-3", "ok,4"]
+
+
+def test_every_csv_writer_goes_through_the_neutraliser(tmp_path):
+    """The rejects report (and every other CSV geogrid writes) neutralises formula cells."""
+    import pandas as pd
+
+    from geogrid.io.incidents import write_rejects
+
+    rejects = pd.DataFrame({"row": [3], "id": ["@SUM(A1:A9)"], "reason": ["=HYPERLINK(\"x\")"],
+                            "detail": ["-5"]})
+    text = write_rejects(rejects, tmp_path / "r.csv", source="=cmd|' /C calc'!A0").read_text(
+        encoding="utf-8-sig")
+    assert text.splitlines()[1] == "'=cmd|' /C calc'!A0,3,'@SUM(A1:A9),\"'=HYPERLINK(\"\"x\"\")\",-5"
+    import pathlib
+
+    sources = pathlib.Path(__file__).parents[1] / "geogrid"
+    for path in sources.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert ".to_csv(" not in text or path.name == "tables.py", f"{path}: write CSV via geogrid.io.tables"
+        assert "csv.writer(" not in text or path.name == "tables.py", f"{path}: write CSV via geogrid.io.tables"

@@ -47,6 +47,7 @@ from geogrid.io.geojson import (
     read_layer,
     write_layer,
 )
+from geogrid.io.tables import frame_csv
 from geogrid.layers import features_from_frame
 
 _FORMATS = {
@@ -215,7 +216,7 @@ def write_rejects(rejects: pd.DataFrame, path: Path | str, source: str) -> Path:
     path = Path(path)
     table = rejects.copy()
     table.insert(0, "source", source)
-    write_text_atomic(path, "\ufeff" + table.to_csv(index=False))
+    write_text_atomic(path, frame_csv(table))
     return path
 
 
@@ -241,7 +242,7 @@ def publish_dataset(
     csv_path = out / f"{stem}.csv"
     write_text_atomic(geojson_path, dumps_features(features))
     table = pd.DataFrame(frame.drop(columns="geometry"))
-    write_text_atomic(csv_path, "\ufeff" + table.to_csv(index=False))
+    write_text_atomic(csv_path, frame_csv(table))
     meta = {
         "rules": released.attrs.get("release_rules"),
         "rows": len(frame),

@@ -39,6 +39,7 @@ from geogrid.io.incidents import (
     save_incidents,
     write_rejects,
 )
+from geogrid.io.tables import frame_csv
 from geogrid.io.workspace import Workspace
 from geogrid.layers import features_from_frame
 
@@ -201,7 +202,7 @@ def summary(
     table = summarize(data.incidents, data.cells, level=level, freq=freq, resolution=resolution)
     change = period_change(data.incidents, period) if period else None
     if csv_path is not None:
-        write_text_atomic(Path(csv_path), "\ufeff" + table.to_csv(index=False))
+        write_text_atomic(Path(csv_path), frame_csv(table))
     return Summary(table, change)
 
 
