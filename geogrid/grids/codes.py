@@ -135,7 +135,8 @@ def assemble_grids(
 def polsby_popper(geoms: gpd.GeoSeries) -> pd.Series:
     """4 pi area / perimeter² per geometry (1 for a circle), in a metric CRS."""
     perimeter = geoms.length
-    return (4 * np.pi * geoms.area / (perimeter**2)).where(perimeter > 0, 0.0)
+    scores: pd.Series = (4 * np.pi * geoms.area / (perimeter**2)).where(perimeter > 0, 0.0)
+    return scores
 
 
 def relabel(

@@ -28,16 +28,19 @@ def period_labels(times: pd.Series, freq: str) -> pd.Series:
     if freq not in FREQS:
         raise InputError(f"unknown time window {freq!r}; use one of {', '.join(FREQS)}")
     t = pd.Series(times)
+    labels: pd.Series
     if freq == "day":
-        return t.dt.strftime("%Y-%m-%d")
-    if freq == "week":
+        labels = t.dt.strftime("%Y-%m-%d")
+    elif freq == "week":
         iso = t.dt.isocalendar()
-        return iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
-    if freq == "month":
-        return t.dt.strftime("%Y-%m")
-    if freq == "quarter":
-        return t.dt.year.astype(str) + "-Q" + t.dt.quarter.astype(str)
-    return t.dt.year.astype(str)
+        labels = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
+    elif freq == "month":
+        labels = t.dt.strftime("%Y-%m")
+    elif freq == "quarter":
+        labels = t.dt.year.astype(str) + "-Q" + t.dt.quarter.astype(str)
+    else:
+        labels = t.dt.year.astype(str)
+    return labels
 
 
 LEVELS = ("cell", "community", "street", "zone")
@@ -136,7 +139,8 @@ def summarize(
             rate = counts["count"] / counts["households"].astype(float) * 1000.0
             counts["rate_per_1000_households"] = rate.where(counts["households"].astype(float) > 0)
     counts["count"] = counts["count"].astype(int)
-    return counts.sort_values(keys).reset_index(drop=True)
+    ordered: pd.DataFrame = counts.sort_values(keys).reset_index(drop=True)
+    return ordered
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

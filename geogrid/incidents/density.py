@@ -33,7 +33,7 @@ def silverman_bandwidth_m(x_m: np.ndarray, y_m: np.ndarray) -> float:
         iqr = float(np.subtract(*np.percentile(v, [75, 25]))) / 1.349
         spreads.append(min(sd, iqr) if iqr > 0 else sd)
     sigma = float(np.mean(spreads))
-    return max(sigma * n ** (-1 / 6), 1.0)
+    return float(max(sigma * n ** (-1 / 6), 1.0))
 
 
 @dataclass(frozen=True)

@@ -209,9 +209,10 @@ def _localize(naive: pd.Series, timezone: str) -> pd.Series:
     """Naive local times -> tz-aware; at a DST fall-back the earlier (summer) reading is
     taken, times skipped at a spring-forward become NaT."""
     ambiguous = np.ones(len(naive), dtype=bool)
-    return naive.dt.tz_localize(timezone, ambiguous=ambiguous, nonexistent="NaT").astype(
-        f"datetime64[us, {timezone}]"
-    )
+    localized: pd.Series = naive.dt.tz_localize(
+        timezone, ambiguous=ambiguous, nonexistent="NaT"
+    ).astype(f"datetime64[us, {timezone}]")
+    return localized
 
 
 def parse_times(values: pd.Series, timezone: str, time_format: str | None = None) -> pd.Series:

@@ -517,4 +517,5 @@ def _segmented_cumsum(steps: np.ndarray, ptr: np.ndarray) -> np.ndarray:
         return steps.copy()
     total = np.cumsum(steps)
     base = np.repeat(total[ptr[:-1]] - steps[ptr[:-1]], np.diff(ptr))
-    return total - base
+    restarted: np.ndarray = total - base
+    return restarted

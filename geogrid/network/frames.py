@@ -166,7 +166,8 @@ def _validate_frames(
 def _wrong_geometry(geometry: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
     """True where a geometry is empty or of a type the layer spec does not allow."""
     type_ids = [int(shapely.GeometryType[name.upper()]) for name in allowed]
-    return ~np.isin(shapely.get_type_id(geometry), type_ids) | shapely.is_empty(geometry)
+    wrong: np.ndarray = ~np.isin(shapely.get_type_id(geometry), type_ids) | shapely.is_empty(geometry)
+    return wrong
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
@@ -192,7 +193,7 @@ def _bad_values(values: pd.Series, prop: PropertySpec) -> np.ndarray:
         return (stripped.isna() | stripped.eq("")).to_numpy(dtype=bool)
     numbers = _numbers(values)
     with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(numbers)
+        bad: np.ndarray = ~np.isfinite(numbers)
         if prop.type == "int":
             bad |= numbers != np.round(numbers)
         if prop.minimum is not None:

@@ -222,7 +222,7 @@ def node_positions(network: StreetNetwork, node_ids: Iterable[int]) -> np.ndarra
     """Node positions of OSM ``node_ids``; InputError names ids not in the network."""
     wanted = np.asarray(list(node_ids), dtype=np.int64)
     index = pd.Index(network.node_ids)
-    pos = index.get_indexer(wanted)
+    pos: np.ndarray = index.get_indexer(wanted)
     if (pos < 0).any():
         missing = [str(i) for i in wanted[pos < 0]]
         raise InputError(f"node ids not in the street network: {_listed(missing)}")

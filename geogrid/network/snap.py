@@ -71,7 +71,7 @@ class Snaps:
 # -------------------------------------------------------------------- snapping
 
 
-def _points_metric(points: Any, metric_crs: str, what: str) -> tuple[tuple, np.ndarray]:
+def _points_metric(points: Any, metric_crs: str, what: str) -> tuple[tuple[Any, ...], np.ndarray]:
     """Return (ids, metric shapely points) for GeoSeries/GeoDataFrame or lon/lat Points."""
     if isinstance(points, gpd.GeoDataFrame):
         points = points.geometry
@@ -194,7 +194,7 @@ def snap_points(
 def _raise_far(
     network: StreetNetwork,
     graph: ModeGraph,
-    ids: tuple,
+    ids: tuple[Any, ...],
     source: np.ndarray,
     far: np.ndarray,
     distance_m: np.ndarray,
