@@ -4,10 +4,15 @@ Every edit takes a :class:`~geogrid.grids.model.GridPlan` and returns a new
 one (the given plan is not changed) with the grids layer rebuilt; locked
 units and grids refuse to change. :func:`plan_from_layers` rebuilds the
 plan the edits start from out of a saved grids layer and its units.
+
+A code an edit brings into being (a move to a new grid, a split's or a
+rename's new code) must match :data:`NEW_CODE_RE`: letters, digits, ``_``
+and ``-``, at most 32 characters, so a code is never markup on a page.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -20,6 +25,16 @@ from geogrid.grids.graph import unit_graph
 from geogrid.grids.model import Band, GridPlan
 from geogrid.grids.partition import _Partitioner
 from geogrid.grids.units import PERSONS_PER_HOUSEHOLD
+
+#: codes an edit may create (existing codes of imported grids are kept as they are)
+NEW_CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+
+
+def check_new_code(code: str) -> str:
+    """``code`` when a new grid may have it; InputError saying what a code may hold otherwise."""
+    if not isinstance(code, str) or not NEW_CODE_RE.fullmatch(code):
+        raise InputError(f"grid code {code!r}: use 1-32 letters, digits, _ or - (e.g. 110108001001)")
+    return code
 
 
 def _with_units(plan: GridPlan, units: gpd.GeoDataFrame, problems: Sequence[str] = ()) -> GridPlan:
@@ -47,6 +62,8 @@ def reassign_units(plan: GridPlan, unit_ids: Iterable[str], to_code: str) -> Gri
     locked = [u for u in unit_ids if bool(units.at[u, "locked"])]
     if locked:
         raise InputError(f"units {', '.join(locked)} are locked; unlock their grid first")
+    if to_code not in set(units["grid"]):
+        check_new_code(to_code)
     locked_grids = set(plan.grids.loc[plan.grids["locked"], "code"])
     hit = (set(units.loc[unit_ids, "grid"]) | {to_code}) & locked_grids
     if hit:
@@ -58,6 +75,8 @@ def reassign_units(plan: GridPlan, unit_ids: Iterable[str], to_code: str) -> Gri
 def split_grid(plan: GridPlan, code: str, seed: int = 0, new_code: str | None = None) -> GridPlan:
     """Split grid ``code`` in two contiguous, compact halves; the northern/western keeps the code."""
     _require_codes(plan, [code])
+    if new_code is not None:
+        check_new_code(new_code)
     grids = plan.grids.set_index("code")
     if bool(grids.at[code, "locked"]):
         raise InputError(f"grid {code} is locked; unlock it first")
@@ -106,6 +125,7 @@ def rename_grid(plan: GridPlan, code: str, new_code: str | None = None, name: st
     units = plan.units.copy()
     grids = plan.grids.copy()
     if new_code is not None and new_code != code:
+        check_new_code(new_code)
         if new_code in set(units["grid"]):
             raise InputError(f"grid code {new_code} is taken; choose another")
         units.loc[units["grid"] == code, "grid"] = new_code
