@@ -17,6 +17,26 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+HOUSEHOLDS_OSM = Path(__file__).parent / "data" / "osm" / "households.osm"
+
+
+def test_build_and_info_report_household_coverage(runner: CliRunner, tmp_path: Path):
+    """build and info print residential land without buildings (ha, polygons), households per
+    km² against plausible ranges, and a warning naming the register import when too thin."""
+    out = tmp_path / "sz"
+    res = runner.invoke(main, ["area", "build", str(HOUSEHOLDS_OSM), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for text in (res.output, runner.invoke(main, ["area", "info", str(out)]).output):
+        assert "without buildings: 1.6 ha in 1 polygon(s)" in text
+        assert "households per km²" in text and "plausible" in text
+        assert "households: 280 (tag 30, estimate 250)" in text
+    res = runner.invoke(main, ["area", "build", str(HOUSEHOLDS_OSM), "--out", str(out),
+                               "--bbox", "114.046,22.536,114.058,22.548"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "WARNING: the household estimate is too thin" in res.output
+    assert "geogrid households import" in res.output
+
+
 def test_area_build_info_validate_and_matrix(runner: CliRunner, tmp_path: Path):
     """build -> info -> validate -> network matrix work end to end on a small OSM file."""
     out = tmp_path / "mini"

@@ -15,6 +15,7 @@ def test_every_workspace_layer_has_a_spec() -> None:
         "communities",
         "grids",
         "buildings",
+        "residential_land",
         "places",
         "incidents",
         "teams",

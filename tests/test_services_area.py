@@ -113,3 +113,26 @@ def test_bad_boundaries_say_what_is_wrong(tmp_path: Path, choice: BoundaryChoice
     """Each bad boundary choice gives an InputError naming the problem."""
     with pytest.raises(InputError, match=fragment):
         build_area(MINI, tmp_path / "bad", name="bad", boundary=choice)
+
+
+HOUSEHOLDS_OSM = Path(__file__).parent / "data" / "osm" / "households.osm"
+
+
+def test_build_keeps_residential_land_and_reports_household_coverage(tmp_path: Path):
+    """The build stores landuse=residential as residential_land.geojson, counts households only
+    in homes (a mall, library, police post... at an untagged building counts none), writes
+    households_source on every building and the coverage figures into area.json."""
+    out = tmp_path / "sz"
+    report = build_area(HOUSEHOLDS_OSM, out, name="sz")
+    area = read_area(out)
+    assert area.residential_land is not None and len(area.residential_land) == 3
+    sources = area.buildings["households_source"]
+    assert sources.notna().all() and set(sources) <= {"register", "tag", "estimate", "none"}
+    mall = area.buildings[area.buildings["name"] == "expect:none mall"].iloc[0]
+    assert mall["households"] == 0 and mall["use"] == "shop=mall"
+    summary = json.loads((out / "area.json").read_text(encoding="utf-8"))["households"]
+    assert summary["residential_land_polygons"] == 3
+    assert summary["empty_land_polygons"] == 1
+    assert summary["households"] == int(area.buildings["households"].sum()) == 280
+    lines = "\n".join(report.lines())
+    assert "residential land:" in lines and "households per km²" in lines

@@ -63,10 +63,12 @@ def test_demo_with_grids_nests_balanced_grids_in_its_communities(tmp_path: Path)
     report = build_demo(out, with_grids=True)
     area = read_area(out)
     assert report.counts["communities"] == 6
-    assert len(area.grids) == report.counts["grids (v0001)"] > 20
+    assert len(area.grids) == report.counts["grids (v0001)"] >= 8  # homes only: ~3,600 households
     assert area.grids["households"].sum() == area.buildings["households"].sum()
     in_band = area.grids["households"].between(300, 500)
-    assert in_band.sum() >= len(area.grids) - 1  # Punavuori holds too few households
+    # homes only (no hotels, offices, malls): Kluuvi and Punavuori hold too few households
+    # for one grid, Kallio's part of the bbox too many for one and too few for two
+    assert in_band.sum() >= len(area.grids) - 3
     assert any("Punavuori" in w or "under the min" in w for w in report.warnings[:3])
     before = (out / "grids.geojson").read_bytes()
     build_demo(out, with_grids=True)

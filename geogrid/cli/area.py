@@ -66,8 +66,10 @@ def area_build(
 @click.argument("area_dir", type=click.Path(path_type=Path))
 @friendly_errors
 def area_info(area_dir: Path) -> None:
-    """Summarise an area: manifest, sources, layer counts (validates every layer)."""
+    """Summarise an area: manifest, sources, layer counts, household coverage (validates every
+    layer)."""
     from geogrid.io.workspace import read_area
+    from geogrid.services.area import area_household_coverage
 
     loaded = read_area(area_dir)
     m = loaded.manifest
@@ -77,10 +79,12 @@ def area_info(area_dir: Path) -> None:
     click.echo(f"  metric CRS: {m['metric_crs']}   bbox: {m.get('bbox')}")
     for src in m.get("sources", []):
         click.echo(f"  source: {src.get('file')} ({src.get('licence')}, {src.get('attribution')})")
-    click.echo(
-        f"  buildings: {len(loaded.buildings)}  households: "
-        f"{int(loaded.buildings['households'].sum()) if len(loaded.buildings) else 0}"
-    )
+    click.echo(f"  buildings: {len(loaded.buildings)}")
+    coverage = area_household_coverage(loaded)
+    for line in coverage.lines():
+        click.echo(f"  {line}")
+    for warning in coverage.warnings:
+        click.echo(f"  WARNING: {warning}")
     click.echo(f"  grids: {len(loaded.grids)}")
     for layer, frame in loaded.layers.items():
         click.echo(f"  layer {layer}: {len(frame)}")

@@ -76,7 +76,7 @@ from pyproj import Geod
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from geogrid.buildings import parse_number
+from geogrid.buildings import non_residential_use, parse_number
 from geogrid.crs import WGS84
 from geogrid.errors import InputError
 from geogrid.places import classify_place, layer_of
@@ -134,7 +134,10 @@ class OsmExtract:
         ``id`` ("way/45", "relation/7"), ``osm_id``, ``building`` (tag
         value), ``name``, ``levels`` (float from ``building:levels``, NaN if
         untagged), ``flats`` (float from ``building:flats``, ``addr:flats``
-        or ``households``, NaN if untagged), Polygon/MultiPolygon.
+        or ``households``, NaN if untagged), ``use`` (a non-residential use
+        tagged on the building, e.g. ``"shop=mall"``, see
+        :func:`geogrid.buildings.non_residential_use`; None if none),
+        Polygon/MultiPolygon.
     places : geopandas.GeoDataFrame
         Key locations: ``id`` ("node/123", "way/45"), ``kind``, ``layer``
         (see :mod:`geogrid.places`), ``name``, ``name_en``, ``osm_id``,
@@ -148,6 +151,15 @@ class OsmExtract:
         relations), one sentence each.
     source : str
         The file read.
+    landuse : geopandas.GeoDataFrame
+        ``landuse=residential`` areas (closed ways and multipolygons): ``id``,
+        ``osm_id``, ``landuse``, ``name``, Polygon/MultiPolygon.
+    features : geopandas.GeoDataFrame
+        Non-residential features that are not buildings themselves (shops,
+        amenities, leisure, tourism, offices, industrial, public and transport
+        features, see :func:`geogrid.buildings.non_residential_use`): ``id``,
+        ``osm_id``, ``use`` (``"amenity=library"``), Point (nodes) or
+        Polygon/MultiPolygon (areas).
     """
 
     nodes: gpd.GeoDataFrame
@@ -157,6 +169,43 @@ class OsmExtract:
     admin: gpd.GeoDataFrame
     warnings: list[str] = field(default_factory=list)
     source: str = ""
+    landuse: gpd.GeoDataFrame = field(default_factory=lambda: landuse_frame([]))
+    features: gpd.GeoDataFrame = field(default_factory=lambda: feature_frame([]))
+
+
+BUILDING_COLUMNS = ("id", "osm_id", "building", "name", "levels", "flats", "use")
+LANDUSE_COLUMNS = ("id", "osm_id", "landuse", "name")
+FEATURE_COLUMNS = ("id", "osm_id", "use")
+
+
+def landuse_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    """``landuse`` areas as a frame (see :attr:`OsmExtract.landuse`)."""
+    frame = _frame(records, LANDUSE_COLUMNS)
+    frame["osm_id"] = frame["osm_id"].astype("int64")
+    return frame
+
+
+def feature_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    """Non-residential features as a frame (see :attr:`OsmExtract.features`)."""
+    frame = _frame(records, FEATURE_COLUMNS)
+    frame["osm_id"] = frame["osm_id"].astype("int64")
+    return frame
+
+
+def landuse_record(
+    rid: str, osm_id: int, tags: Mapping[str, str], area: BaseGeometry
+) -> dict[str, object]:
+    return {
+        "id": rid,
+        "osm_id": osm_id,
+        "landuse": tags.get("landuse"),
+        "name": _name_or_none(tags),
+        "geometry": area,
+    }
+
+
+def feature_record(rid: str, osm_id: int, use: str, geometry: BaseGeometry) -> dict[str, object]:
+    return {"id": rid, "osm_id": osm_id, "use": use, "geometry": geometry}
 
 
 def empty_extract(source: str = "") -> OsmExtract:
@@ -189,7 +238,7 @@ def empty_extract(source: str = "") -> OsmExtract:
         geometry=gpd.GeoSeries([], crs=WGS84),
         crs=WGS84,
     )  # fmt: skip
-    buildings = _frame([], ("id", "osm_id", "building", "name", "levels", "flats"))
+    buildings = _frame([], BUILDING_COLUMNS)
     buildings = buildings.astype({"osm_id": "int64", "levels": float, "flats": float})
     places = _frame([], ("id", "kind", "layer", "name", "name_en", "osm_id"))
     places = places.astype({"osm_id": "int64"})
@@ -295,6 +344,8 @@ class _Relation:
     wants_building: bool
     place_kind: str | None
     is_admin: bool
+    wants_land: bool = False
+    use: str | None = None
 
 
 def _check_path(path: str | Path) -> tuple[Path, str]:
@@ -314,16 +365,21 @@ def _check_path(path: str | Path) -> tuple[Path, str]:
     return file, fmt
 
 
-def _relation_wanted(tags: dict[str, str]) -> tuple[bool, str | None, bool] | None:
+def _relation_wanted(
+    tags: dict[str, str],
+) -> tuple[bool, str | None, bool, bool, str | None] | None:
     kind = tags.get("type")
     is_admin = tags.get("boundary") == "administrative" and kind in ("boundary", "multipolygon")
     if kind != "multipolygon" and not is_admin:
         return None
-    wants_building = kind == "multipolygon" and tags.get("building", "no") != "no"
-    place_kind = classify_place(tags) if kind == "multipolygon" else None
-    if not (wants_building or place_kind or is_admin):
+    multipolygon = kind == "multipolygon"
+    wants_building = multipolygon and tags.get("building", "no") != "no"
+    place_kind = classify_place(tags) if multipolygon else None
+    wants_land = multipolygon and tags.get("landuse") == "residential"
+    use = non_residential_use(tags) if multipolygon and not wants_building else None
+    if not (wants_building or place_kind or is_admin or wants_land or use):
         return None
-    return wants_building, place_kind, is_admin
+    return wants_building, place_kind, is_admin, wants_land, use
 
 
 def _runs(way: osmium.osm.Way) -> tuple[list[Run], int]:
@@ -621,12 +677,14 @@ def read_osm(
         )
 
     nodes, edges = _network_frames(scan)
-    buildings = _frame(scan.buildings, ("id", "osm_id", "building", "name", "levels", "flats"))
+    buildings = _frame(scan.buildings, BUILDING_COLUMNS)
     places = _frame(scan.places, ("id", "kind", "layer", "name", "name_en", "osm_id"))
     admin_records = list(scan.admin)
 
     building_records: list[dict[str, object]] = []
     place_records: list[dict[str, object]] = []
+    land_records = list(scan.landuse)
+    feature_records = list(scan.features)
     cut_admin: list[tuple[_Relation, list[shapely.LineString], str | None]] = []
     for relation in relations:
         area, warning, outer = _assemble(relation, scan.member_runs)
@@ -649,6 +707,10 @@ def read_osm(
             admin_records.append(
                 admin_record(rid, relation.osm_id, relation.tags, area, warning is None)
             )
+        if relation.wants_land:
+            land_records.append(landuse_record(rid, relation.osm_id, relation.tags, area))
+        if relation.use:
+            feature_records.append(feature_record(rid, relation.osm_id, relation.use, area))
     admin_records.extend(_close_cut_admin(cut_admin, admin_records, scan, warnings))
     buildings = concat_records(buildings, building_records)
     places = concat_records(places, place_records)
@@ -662,6 +724,8 @@ def read_osm(
         admin=admin,
         warnings=warnings,
         source=str(file),
+        landuse=landuse_frame(land_records),
+        features=feature_frame(feature_records),
     )
     return extract if clip is None else clip_extract(extract, clip)
 
@@ -688,6 +752,7 @@ def clip_extract(extract: OsmExtract, clip: BaseGeometry) -> OsmExtract:
     used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
     buildings, places = extract.buildings, extract.places
     inside = shapely.covers(clip, buildings.geometry.representative_point().to_numpy())
+    landuse, features = extract.landuse, extract.features
     return OsmExtract(
         nodes=extract.nodes.loc[used],
         edges=edges,
@@ -696,6 +761,12 @@ def clip_extract(extract: OsmExtract, clip: BaseGeometry) -> OsmExtract:
         admin=extract.admin,
         warnings=list(extract.warnings),
         source=extract.source,
+        landuse=landuse[shapely.intersects(clip, landuse.geometry.to_numpy())].reset_index(
+            drop=True
+        ),
+        features=features[shapely.intersects(clip, features.geometry.to_numpy())].reset_index(
+            drop=True
+        ),
     )
 
 
@@ -752,6 +823,8 @@ class _Scan:
     buildings: list[dict[str, object]] = field(default_factory=list)
     places: list[dict[str, object]] = field(default_factory=list)
     admin: list[dict[str, object]] = field(default_factory=list)
+    landuse: list[dict[str, object]] = field(default_factory=list)
+    features: list[dict[str, object]] = field(default_factory=list)
     member_runs: dict[int, tuple[list[Run], int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     label_points: dict[int, Coord] = field(default_factory=dict)
@@ -783,9 +856,13 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
                     (obj.location.lon, obj.location.lat)
                 )
             kind = classify_place(tags)
-            if kind and obj.location.valid():
+            use = non_residential_use(tags)
+            if (kind or use) and obj.location.valid():
                 point = shapely.Point(obj.location.lon, obj.location.lat)
-                scan.places.append(place_record(f"node/{obj.id}", obj.id, kind, tags, point))
+                if kind:
+                    scan.places.append(place_record(f"node/{obj.id}", obj.id, kind, tags, point))
+                if use:
+                    scan.features.append(feature_record(f"node/{obj.id}", obj.id, use, point))
             continue
         if not isinstance(obj, osmium.osm.Way):
             continue
@@ -799,7 +876,9 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             and "name" in tags
             and way_id not in member_ways
         )
-        if not (modes or building or place_kind or admin or way_id in member_ways):
+        land = tags.get("landuse") == "residential"
+        use = None if building or not tags else non_residential_use(tags)
+        if not (modes or building or place_kind or admin or land or use or way_id in member_ways):
             continue
         runs, missing = _runs(obj)
         if way_id in member_ways:
@@ -810,7 +889,7 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             for run in runs:
                 if len(run) > 1:
                     scan.edges.append((way_id, tags, run, modes))
-        if not (building or place_kind or admin):
+        if not (building or place_kind or admin or land or use):
             continue
         closed = len(obj.nodes) >= 4 and obj.nodes[0].ref == obj.nodes[len(obj.nodes) - 1].ref
         if not closed:
@@ -830,6 +909,10 @@ def _scan_ways(file: Path, fmt: str, member_ways: set[int], label_nodes: set[int
             )
         if admin:
             scan.admin.append(admin_record(wid, way_id, tags, area))
+        if land:
+            scan.landuse.append(landuse_record(wid, way_id, tags, area))
+        if use:
+            scan.features.append(feature_record(wid, way_id, use, area))
     if split_streets:
         scan.warnings.append(
             f"{len(split_streets)} street ways reference nodes missing from the file "
@@ -862,6 +945,7 @@ def building_record(
         "name": _name_or_none(tags),
         "levels": math.nan if levels is None else levels,
         "flats": math.nan if flats is None else flats,
+        "use": non_residential_use(tags),
         "geometry": area,
     }
 

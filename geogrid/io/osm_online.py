@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geogrid.buildings import non_residential_use
 from geogrid.crs import WGS84
 from geogrid.errors import InputError, NetworkError
 from geogrid.io.osm import (
@@ -31,6 +32,10 @@ from geogrid.io.osm import (
     clip_extract,
     concat_records,
     empty_extract,
+    feature_frame,
+    feature_record,
+    landuse_frame,
+    landuse_record,
     place_record,
     street_modes,
 )
@@ -44,18 +49,21 @@ MODE_TAGS = (
     "cycleway:both:oneway", "cycleway:left:oneway", "cycleway:right:oneway",
 )  # fmt: skip
 
-#: features osmnx should fetch: buildings, key locations, admin boundaries
+#: features osmnx should fetch: buildings, key locations, admin boundaries, residential
+#: land and the non-residential features that tell which buildings are homes
 FEATURE_TAGS: dict[str, Any] = {
     "building": True,
     "amenity": True,
-    "shop": ["marketplace", "supermarket", "mall", "department_store", "internet_cafe"],
+    "shop": True,
+    "landuse": ["residential", "industrial", "commercial", "retail"],
+    "barrier": ["toll_booth"],
     "railway": ["station", "halt", "subway_entrance"],
     "public_transport": ["station"],
     "station": ["subway"],
     "healthcare": True,
     "office": ["police", "government", "association"],
-    "tourism": ["hotel", "hostel", "guest_house", "motel"],
-    "leisure": ["park", "adult_gaming_centre"],
+    "tourism": True,
+    "leisure": True,
     "boundary": ["administrative"],
 }
 
@@ -143,7 +151,7 @@ def extract_from_osmnx(
     extract.nodes, extract.edges = nodes, edges
     if features is None or features.empty:
         return clip_extract(extract, boundary)
-    buildings, places, admin = [], [], []
+    buildings, places, admin, land, uses = [], [], [], [], []
     for (element, osm_id), row in features.iterrows():
         tags = {k: str(v) for k, v in row.items() if k != "geometry" and not _missing(v)}
         geom = row.geometry
@@ -151,6 +159,10 @@ def extract_from_osmnx(
         polygonal = geom.geom_type in ("Polygon", "MultiPolygon")
         if polygonal and tags.get("building", "no") != "no":
             buildings.append(building_record(fid, int(osm_id), tags, geom))
+        elif use := non_residential_use(tags):
+            uses.append(feature_record(fid, int(osm_id), use, geom))
+        if polygonal and tags.get("landuse") == "residential":
+            land.append(landuse_record(fid, int(osm_id), tags, geom))
         kind = classify_place(tags)
         if kind:
             point = geom if geom.geom_type == "Point" else geom.representative_point()
@@ -160,4 +172,6 @@ def extract_from_osmnx(
     extract.buildings = concat_records(extract.buildings, buildings)
     extract.places = concat_records(extract.places, places)
     extract.admin = admin_frame(admin)
+    extract.landuse = landuse_frame(land)
+    extract.features = feature_frame(uses)
     return clip_extract(extract, boundary)

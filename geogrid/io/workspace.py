@@ -3,9 +3,9 @@
 Layout (see docs/ARCHITECTURE.md)::
 
     area.json, boundary.geojson, grids.geojson, communities.geojson,
-    buildings.geojson, layers/<name>.geojson, incidents.geojson, teams.geojson,
-    network/nodes.geojson, network/edges.geojson, history/, grid_versions/,
-    plans/, patrol.toml, .lock
+    buildings.geojson, residential_land.geojson, layers/<name>.geojson,
+    incidents.geojson, teams.geojson, network/nodes.geojson, network/edges.geojson,
+    history/, grid_versions/, plans/, patrol.toml, .lock
 
 :class:`Workspace` is the only code that spells these names. It gives the path
 of every file, reads the area (:meth:`Workspace.read`: every layer validated
@@ -43,6 +43,7 @@ AREA_LAYERS: dict[str, tuple[str, str]] = {
     "grids": ("grids.geojson", "grids"),
     "communities": ("communities.geojson", "communities"),
     "buildings": ("buildings.geojson", "buildings"),
+    "residential_land": ("residential_land.geojson", "residential_land"),
     "incidents": ("incidents.geojson", "incidents"),
     "teams": ("teams.geojson", "teams"),
     "nodes": ("network/nodes.geojson", "nodes"),
@@ -66,6 +67,7 @@ class Area:
     nodes: gpd.GeoDataFrame | None = None
     edges: gpd.GeoDataFrame | None = None
     communities: gpd.GeoDataFrame | None = None
+    residential_land: gpd.GeoDataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -112,6 +114,11 @@ class Workspace:
     @property
     def buildings_path(self) -> Path:
         return self.layer_file("buildings")
+
+    @property
+    def residential_land_path(self) -> Path:
+        """``landuse=residential`` polygons kept from the OSM read (optional)."""
+        return self.layer_file("residential_land")
 
     @property
     def incidents_path(self) -> Path:
@@ -175,6 +182,11 @@ class Workspace:
     def web_plans_dir(self) -> Path:
         """One folder per shift date of the plans computed from the web app."""
         return self.path / "plans" / "web"
+
+    @property
+    def patrol_log_path(self) -> Path:
+        """The patrol log: one CSV row per patrol (date, team, members, planned/done, km, hours)."""
+        return self.path / "patrol_log.csv"
 
     @property
     def patrol_config_path(self) -> Path:
@@ -246,6 +258,7 @@ class Workspace:
         grids = area_layer("grids")
         communities = area_layer("communities", required=False)
         buildings = area_layer("buildings")
+        residential_land = area_layer("residential_land", required=False)
         layers: dict[str, gpd.GeoDataFrame] = {}
         for name in self.layer_names():
             frame = load(self.layer_path(name), PLACES_SPEC)
@@ -272,6 +285,7 @@ class Workspace:
             nodes=nodes,
             edges=edges,
             communities=communities,
+            residential_land=residential_land,
         )
 
     def version_tag(self) -> str:

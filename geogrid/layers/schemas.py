@@ -249,10 +249,19 @@ class BuildingProperties(LayerProperties):
         ge=0,
         json_schema_extra=_unit("households"),
     )
-    households_source: Literal["tag", "non-residential", "estimate", "survey"] | None = Field(
+    households_source: (
+        Literal["register", "tag", "estimate", "none", "non-residential", "survey"] | None
+    ) = Field(
         None,
-        description="Where households comes from: tag (OSM building:flats), non-residential "
-        "(0), estimate (footprint rule), survey (counted or edited by hand).",
+        description="Where households comes from, in the order the rule tries them: register "
+        "(the office's household register), tag (OSM building:flats), estimate (footprint "
+        "rule, residential buildings only), none (not a home: 0). Older files: "
+        "non-residential (now none), survey (counted or edited by hand).",
+    )
+    use: Text | None = Field(
+        None,
+        description="Non-residential use found on the building or at it (an area over it, "
+        "a node inside it), e.g. shop=mall, amenity=library.",
     )
     levels: Number | None = Field(
         None,
@@ -267,6 +276,17 @@ class BuildingProperties(LayerProperties):
         ge=0,
         json_schema_extra=_unit("m²"),
     )
+
+
+class ResidentialLandProperties(LayerProperties):
+    """Residential land (OSM landuse=residential): where untagged buildings count as homes;
+    the household coverage report measures it. Optional.
+    """
+
+    id: FeatureId = Field(description="Area id, e.g. OSM way/123 or relation/45.")
+    osm_id: WholeNumber | None = Field(None, description="OSM id of the way or relation.")
+    landuse: Text | None = Field(None, description="OSM landuse tag (residential).")
+    name: Text | None = Field(None, description="Name of the compound (小区) or estate.")
 
 
 class PlaceProperties(LayerProperties):

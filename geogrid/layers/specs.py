@@ -31,6 +31,7 @@ from geogrid.layers.schemas import (
     LayerProperties,
     NodeProperties,
     PlaceProperties,
+    ResidentialLandProperties,
     TeamProperties,
     field_choices,
     field_kind,
@@ -277,6 +278,13 @@ SPECS: dict[str, LayerSpec] = {
             "communities", "communities.geojson", POLYGONS, CommunityProperties, id_property="code"
         ),
         LayerSpec("buildings", "buildings.geojson", POLYGONS, BuildingProperties, id_property="id"),
+        LayerSpec(
+            "residential_land",
+            "residential_land.geojson",
+            POLYGONS,
+            ResidentialLandProperties,
+            id_property="id",
+        ),
         LayerSpec(
             "places",
             "layers/<name>.geojson",

@@ -21,11 +21,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geogrid import __version__
-from geogrid.buildings import estimate_households
+from geogrid.buildings import HouseholdCoverage, estimate_households, household_coverage
 from geogrid.crs import WGS84, metric_crs_for
 from geogrid.errors import InputError
 from geogrid.io import geojson, osm
-from geogrid.io.workspace import MANIFEST_SCHEMA, Workspace
+from geogrid.io.workspace import MANIFEST_SCHEMA, Area, Workspace
 from geogrid.network import StreetNetwork
 
 OSM_LICENCE = "ODbL 1.0"
@@ -59,10 +59,14 @@ class BuildReport:
     metric_crs: str
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    coverage: HouseholdCoverage | None = None
 
     def lines(self) -> list[str]:
         out = [f"area written to {self.path}"]
         out += [f"  {k}: {v}" for k, v in self.counts.items()]
+        if self.coverage is not None:
+            out += [f"  {line}" for line in self.coverage.lines()]
+            out += [f"  WARNING: {w}" for w in self.coverage.warnings]
         out += [f"  warning: {w}" for w in self.warnings[:MAX_WARNINGS_SHOWN]]
         if len(self.warnings) > MAX_WARNINGS_SHOWN:
             hidden = len(self.warnings) - MAX_WARNINGS_SHOWN
@@ -169,7 +173,12 @@ def write_area(
     metric_crs = metric_crs_for(tuple(boundary.bounds))
     # the network must be routable: building it validates the frames
     network = StreetNetwork.from_frames(extract.nodes, extract.edges, metric_crs)
-    buildings = estimate_households(extract.buildings, metric_crs)
+    buildings = estimate_households(
+        extract.buildings,
+        metric_crs,
+        residential_land=extract.landuse,
+        non_residential=extract.features,
+    )
     ws = Workspace(out_dir)
     with ws.lock():
         return _write_area(ws, name=name, admin_code=admin_code, description=description,
@@ -207,6 +216,10 @@ def _write_area(
     )
     put("boundary", boundary_frame)
     put("buildings", buildings)
+    residential_land = extract.landuse
+    if len(residential_land) or ws.residential_land_path.exists():
+        put("residential_land", residential_land)
+    coverage = household_coverage(buildings, residential_land, boundary, metric_crs)
     layer_names: list[str] = []
     for layer, frame in extract.places.groupby("layer", sort=True):
         put(str(layer), frame.reset_index(drop=True))
@@ -250,12 +263,21 @@ def _write_area(
         "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "geogrid_version": __version__,
         "counts": counts,
+        "households": coverage.summary(),
         "warnings": warnings,
     }
     if extra_manifest:
         manifest.update(extra_manifest)
     ws.write_manifest(manifest)
-    return BuildReport(path=ws.path, metric_crs=metric_crs, counts=counts, warnings=warnings)
+    return BuildReport(
+        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=warnings, coverage=coverage
+    )
+
+
+def area_household_coverage(area: Area) -> HouseholdCoverage:
+    """How complete the households of a loaded area are (see :func:`household_coverage`)."""
+    boundary = area.boundary.geometry.union_all()
+    return household_coverage(area.buildings, area.residential_land, boundary, area.metric_crs)
 
 
 def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

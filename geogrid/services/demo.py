@@ -68,6 +68,15 @@ def build_demo(
     pbf = helsinki_pbf()
     boundary = shapely.box(*DEMO_BBOX)
     extract = osm.read_osm(pbf, boundary=boundary)
+    # central Helsinki's city blocks are housing above shops, and OSM maps no
+    # landuse=residential on most of them: the demo declares its whole bbox
+    # residential land, so untagged buildings count as homes unless a shop, hotel,
+    # office... is tagged on or around them (geogrid.buildings)
+    extract.landuse = osm.landuse_frame(
+        [osm.landuse_record("demo/bbox", 0, {"landuse": "residential",
+                                             "name": "demo: central Helsinki city blocks"},
+                            boundary)]
+    )  # fmt: skip
     source = {
         "role": "osm",
         "file": pbf.name,
