@@ -1,0 +1,44 @@
+"""Reading the mapping TOML of an office's file: every problem named, with the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geogrid.errors import InputError
+from geogrid.io.mappings import read_import_mapping
+from tests import office_files as O
+
+
+def test_reads_a_register_mapping(tmp_path: Path) -> None:
+    """The example register mapping reads: columns, coordinates, sheet."""
+    text = O.REGISTER_TOML.format(coordinates="gcj02", extra='sheet = "户籍"', x="经度", y="纬度")
+    mapping = read_import_mapping(O.write_text(tmp_path / "m.toml", text), "households")
+    assert mapping.coordinates == "gcj02" and mapping.sheet == "户籍"
+    assert mapping.columns["households"] == "户数"
+
+
+BAD = [
+    ("missing", None, "households", "mapping file not found"),
+    ("not toml", "name = ", "households", "not valid TOML"),
+    ("wrong kind", O.GRIDS_TOML.format(extra=""), "households", 'kind = "grids"'),
+    ("no coordinates", 'name = "a"\n[columns]\nx = "X"\ny = "Y"\n', "households",
+     "[source] coordinates is required"),
+    ("unknown field", 'name = "a"\n[columns]\ncode = "C"\ncolour = "c"\n', "grids",
+     "colour: not a grids field"),
+    ("teams without mode", 'name = "a"\n[columns]\nid = "队"\nbase = "驻点"\n', "teams", "mode"),
+    ("bad coordinates", 'name = "a"\n[source]\ncoordinates = "mars"\n[columns]\nx = "X"\ny = "Y"\n',
+     "places", "unknown coordinate system"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "kind", "fragment"), BAD, ids=[b[0] for b in BAD])
+def test_bad_mappings(tmp_path: Path, case: str, text: str | None, kind: str, fragment: str) -> None:
+    """Each bad mapping is an InputError naming the file and the line to change."""
+    path = tmp_path / "m.toml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_import_mapping(path, kind)
+    assert fragment in str(err.value), str(err.value)

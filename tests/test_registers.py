@@ -1,0 +1,149 @@
+"""Mapped rows become points, households, places, teams and communities; bad rows set aside."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geogrid.crs import wgs84_to_gcj02
+from geogrid.errors import InputError
+from geogrid.registers import (
+    communities_from_rows,
+    community_code,
+    compass,
+    detect_offset,
+    households_to_buildings,
+    mapping_from_dict,
+    match_buildings,
+    parse_households,
+    point_units,
+    points_from_table,
+    teams_from_rows,
+)
+from tests import grids_area
+from tests import office_files as O
+
+METRIC = grids_area.UTM_50N
+
+
+def _mapping(kind: str = "households", coordinates: str = "wgs84", **columns: str):
+    cols = columns or {"id": "id", "x": "x", "y": "y", "households": "households"}
+    return mapping_from_dict({"name": "t", "source": {"coordinates": coordinates}, "columns": cols}, kind)
+
+
+def _area() -> shapely.Geometry:
+    return grids_area.buildings().union_all().envelope.buffer(0.0005)
+
+
+def test_points_rejects_each_bad_row() -> None:
+    """Missing, out-of-range, swapped and outside rows are set aside with row and reason; good kept."""
+    pts = O.building_points(4)
+    fields = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "e", "f"],
+        "x": [str(pts["lon"][0]), "", "500", str(pts["lat"][2]), "120.5", str(pts["lon"][3])],
+        "y": [str(pts["lat"][0]), "39.9", "40", str(pts["lon"][2]), "30.1", str(pts["lat"][3])],
+    }, index=pd.Index([2, 3, 4, 5, 6, 7]))
+    got = points_from_table(fields, _mapping(), area=_area(), where="r.csv")
+    assert list(got.rows.index) == [2, 7]
+    reasons = dict(zip(got.rejects.table["row"], got.rejects.table["reason"], strict=True))
+    assert reasons == {3: "missing_coordinates", 4: "out_of_range", 5: "swapped_coordinates",
+                       6: "outside_area"}
+
+
+def test_all_rows_swapped_is_a_mapping_error() -> None:
+    """When every row is swapped the mapping is wrong: one error says to swap x and y."""
+    pts = O.building_points(3)
+    fields = pd.DataFrame({"x": pts["lat"].astype(str), "y": pts["lon"].astype(str)})
+    with pytest.raises(InputError, match="swap them in \\[columns\\]"):
+        points_from_table(fields, _mapping(x="x", y="y", households="h"), area=_area(), where="r.csv")
+
+
+def test_detect_offset_gcj02_given_as_wgs84() -> None:
+    """GCJ-02 read as WGS-84 sits ~540 m east-northeast of Haidian's buildings: reported as GCJ-02."""
+    pts = O.building_points()
+    x, y = wgs84_to_gcj02(pts["lon"].to_numpy(), pts["lat"].to_numpy())
+    found = detect_offset(x, y, "wgs84", grids_area.buildings(), METRIC)
+    assert found is not None and found.likely == "gcj02"
+    assert 450 < found.shift_m < 650 and found.direction == "east-northeast"
+    assert "GCJ-02" in found.message("r.xlsx")
+    assert detect_offset(pts["lon"].to_numpy(), pts["lat"].to_numpy(), "wgs84",
+                         grids_area.buildings(), METRIC) is None
+
+
+def test_compass() -> None:
+    """Compass names: east, southeast, north-northeast."""
+    assert compass(1, 0) == "east" and compass(1, -1) == "southeast" and compass(0.4, 1) == "north-northeast"
+
+
+def test_households_summed_into_buildings() -> None:
+    """Rows of one building add up; the building's source becomes register; others unchanged."""
+    buildings = grids_area.buildings()
+    pts = O.building_points(4)
+    fields = pd.DataFrame({"households": pts["户数"].astype(str), "x": pts["lon"], "y": pts["lat"]})
+    rows = points_from_table(fields.astype(str), _mapping(x="x", y="y", households="households"),
+                             where="r").rows
+    hh, bad = parse_households(rows)
+    matched = match_buildings(rows, buildings, METRIC)
+    out, n = households_to_buildings(buildings, hh, matched)
+    assert n == 2 and not len(bad)
+    first = out.iloc[0]
+    assert first["households"] == pts["户数"][0] + pts["户数"][1]
+    assert first["households_source"] == "register"
+    assert out.iloc[5]["households"] == buildings.iloc[5]["households"]
+
+
+def test_bad_households_and_point_units() -> None:
+    """Non-numbers are bad_value; a row far from buildings becomes a stable 4 m point unit."""
+    fields = pd.DataFrame({"households": ["3户", "x", "-1"], "address": ["甲", "乙", "丙"]})
+    hh, bad = parse_households(fields)
+    assert list(hh) == [3] and list(bad.table["reason"]) == ["bad_value", "bad_value"]
+    import geopandas as gpd
+
+    rows = gpd.GeoDataFrame({"address": ["甲"]}, geometry=[shapely.Point(116.3, 39.97)], crs="EPSG:4326")
+    units = point_units(rows, pd.Series([3]), _mapping(), METRIC)
+    again = point_units(rows, pd.Series([3]), _mapping(), METRIC)
+    assert units["id"].iloc[0] == again["id"].iloc[0] and units["households"].iloc[0] == 3
+    assert units.to_crs(METRIC).area.iloc[0] == pytest.approx(16, rel=0.01)
+
+
+def test_teams_from_roster_rows() -> None:
+    """Member rows group into teams: leader by role, size by members, base by a place name."""
+    import geopandas as gpd
+
+    roster = O.roster_rows().astype("string").replace("", pd.NA)
+    fields = roster.rename(columns={"队伍": "id", "队名": "name", "姓名": "member", "职务": "role",
+                                    "方式": "mode", "驻点": "base", "开始": "shift_start",
+                                    "结束": "shift_end"})
+    places = gpd.GeoDataFrame({"name": ["学院路派出所", "学院路小学"]},
+                              geometry=[shapely.Point(116.3, 39.97), shapely.Point(116.301, 39.971)],
+                              crs="EPSG:4326")
+    mapping = mapping_from_dict({"name": "r", "columns": {"id": "队伍", "mode": "方式", "base": "驻点"}}, "teams")
+    teams, rejects = teams_from_rows(fields, None, places, mapping)
+    assert not len(rejects)
+    t1 = teams.set_index("id").loc["T1"]
+    assert t1["leader"] == "张三" and t1["size"] == 3 and t1["mode"] == "walk"
+    assert t1["shift_start"] == "18:30" and t1.geometry.equals(shapely.Point(116.3, 39.97))
+    fields.loc[3, "base"] = "不存在的地方"
+    teams, rejects = teams_from_rows(fields, None, places, mapping)
+    assert list(teams["id"]) == ["T1"] and "unknown_base" in set(rejects.table["reason"])
+
+
+def test_community_codes_and_rows() -> None:
+    """9-digit street codes are padded to 12; bad, repeated and outside features are set aside."""
+    import geopandas as gpd
+
+    assert community_code("110108001") == "110108001000"
+    assert community_code("1101080010") is None
+    box = shapely.box(116.29, 39.96, 116.31, 39.98)
+    features = gpd.GeoDataFrame(
+        {"code": ["110108001001", "abc", "110108001001", "110108001002"], "name": ["a", "b", "c", "d"]},
+        geometry=[box, box, box, shapely.box(0, 0, 1, 1)], crs="EPSG:4326",
+        index=pd.Index([1, 2, 3, 4]),
+    )
+    mapping = mapping_from_dict({"name": "c", "columns": {"code": "CODE"}}, "communities")
+    out, rejects = communities_from_rows(features, box, mapping)
+    assert list(out["code"]) == ["110108001001"]
+    assert list(rejects.table["reason"]) == ["bad_value", "duplicate_id", "outside_area"]
+    assert np.all(rejects.table["row"].to_numpy() == [2, 3, 4])
