@@ -755,7 +755,7 @@ def place_counts(table: ReleasedTable, selection: Selection | None = None) -> gp
     out = gpd.GeoDataFrame(
         {"place_name": table.places["place_name"].to_numpy(),
          "households": table.places["households"].to_numpy(),
-         "count": values.astype(np.int64), "at_least": ~exact, "suppressed": ~exact,
+         "count": values.astype(np.int64), "at_least": ~exact,
          "rate_per_1000_households": _rates(values, households)},
         geometry=table.places.geometry.to_numpy(), crs=WGS84,
         index=pd.Index(table.place_ids, name="place"),
@@ -780,7 +780,7 @@ def monthly_counts(table: ReleasedTable, selection: Selection | None = None,
     if by is None:
         values, exact = table.totals("month", None, categories, months)
         return pd.DataFrame({"period": months, "count": values.astype(np.int64),
-                             "at_least": ~exact, "suppressed": ~exact})
+                             "at_least": ~exact})
     if by == "place":
         keys = list(place_counts(table, selection).index)
         values, exact = table.totals(("place", "month"), keys, categories, months)
@@ -793,7 +793,7 @@ def monthly_counts(table: ReleasedTable, selection: Selection | None = None,
         by: np.repeat(np.asarray(keys, dtype=object), len(months)),
         "period": np.tile(np.asarray(months, dtype=object), len(keys)),
         "count": values.reshape(-1).astype(np.int64),
-        "at_least": ~exact.reshape(-1), "suppressed": ~exact.reshape(-1),
+        "at_least": ~exact.reshape(-1),
     })
 
 
@@ -805,8 +805,7 @@ def category_counts(table: ReleasedTable, selection: Selection | None = None) ->
     values, exact = table.totals("category", None, keys, selection.months(table))
     return pd.DataFrame({"category": keys,
                          "label_zh": [table.categories.get(k, k) for k in keys],
-                         "count": values.astype(np.int64), "at_least": ~exact,
-                         "suppressed": ~exact})
+                         "count": values.astype(np.int64), "at_least": ~exact})
 
 
 def public_total(table: ReleasedTable, selection: Selection | None = None) -> Bound:
@@ -863,8 +862,3 @@ def year_over_year(table: ReleasedTable,
         previous_count=before.total(table),
         comparable=table.months[0] <= (before.start or ""),
     )
-
-
-# Transitional names while the web layer moves over to the released table (removed with it).
-PublicStats = ReleasedTable
-build_public_stats = release_area

@@ -177,8 +177,10 @@ def test_area_summary(client, area):
     assert body["metric_crs"] == "EPSG:32650"
     assert body["bbox"] == pytest.approx([116.300, 39.980, 116.312, 39.989])
     assert body["counts"] == {
-        "grids": 4, "buildings": 8, "households": 1070, "streets": 6, "incidents": 200,
-    }  # 200 public incidents; the 6 of a sensitive category are in no total
+        "grids": 4, "buildings": 8, "households": 1070, "streets": 6, "incidents": 5,
+        "incidents_at_least": True,
+    }  # the sum of released cells: 200 incidents over 240 place-category-months leave one
+    # released count (5) and many hidden; the 6 of a sensitive category are in no total
     assert body["statistics"]["place_kind"] == "grid"
     assert body["statistics"]["release_rules"]["min_count"] == 5
     assert [c["category"] for c in body["statistics"]["categories"]] == [
@@ -420,6 +422,7 @@ ROUTE_SAMPLES = {
     "/api/openapi.json": "/api/openapi.json",
     "/api/area": "/api/area",
     "/api/places.geojson": "/api/places.geojson",
+    "/api/released.json": "/api/released.json",
     "/api/aggregates/places": "/api/aggregates/places",
     "/api/aggregates/months": "/api/aggregates/months",
     "/api/aggregates/categories": "/api/aggregates/categories",
@@ -477,7 +480,7 @@ def test_geojson_etag_and_304(client, path):
     assert again.status_code == 304 and again.data == b""
     assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
     if "places" in path:
-        other = client.get("/api/places.geojson?category=theft").headers["ETag"]
+        other = client.get("/api/places.geojson?category=fraud").headers["ETag"]
         assert other != etag
 
 
@@ -492,14 +495,15 @@ def test_request_size_limits(client):
 
 
 def test_places_geojson(client):
-    """Public places: polygons with count, rate and the suppression flag only."""
+    """Public places: polygons with the sum of released cells, the rate from it and the
+    'at least' flag only."""
     body = json.loads(client.get("/api/places.geojson").get_data(as_text=True))
     props = {f["properties"]["place"]: f["properties"] for f in body["features"]}
     assert set(props) == {"G1", "G2", "G3", "G4"}
-    assert props["G1"]["count"] == 100 and props["G1"]["rate_per_1000_households"] == 250.0
+    assert props["G1"]["count"] == 5 and props["G1"]["rate_per_1000_households"] == 12.5
     assert props["G4"] == {
         "place": "G4", "kind": "grid", "name": "东南网格", "households": 120,
-        "count": None, "rate_per_1000_households": None, "suppressed": True,
+        "count": 0, "at_least": True, "rate_per_1000_households": 0.0,
     }
     assert {f["geometry"]["type"] for f in body["features"]} == {"Polygon"}
 
@@ -510,10 +514,11 @@ def test_aggregate_endpoints(client):
     assert places["kind"] == "grid" and len(places["places"]) == 4
     months = client.get("/api/aggregates/months").get_json()
     assert months["by"] is None and months["rows"][0]["month"] == "2025-03"
-    assert sum(r["count"] or 0 for r in months["rows"]) <= 200
+    assert sum(r["count"] for r in months["rows"]) <= 200
+    assert {r["at_least"] for r in months["rows"]} == {True}
     trend = client.get("/api/aggregates/months?place=G1&from=2025-06&to=2025-08").get_json()
     assert [r["month"] for r in trend["rows"]] == ["2025-06", "2025-07", "2025-08"]
-    assert all(r["count"] is None or r["count"] >= 5 or r["count"] == 0 for r in trend["rows"])
+    assert all(r["count"] >= 5 or r["count"] == 0 for r in trend["rows"])
     assert client.get("/api/aggregates/months?place=G9").status_code == 404
     assert client.get("/api/aggregates/months?by=street").status_code == 400
     cats = client.get("/api/aggregates/categories?category=theft,fraud").get_json()

@@ -16,12 +16,13 @@ import shapely
 from webmap_area import (
     METRIC_CRS,
     SCHOOL_NAME,
+    build_busy_area,
     build_tiny_area,
     incident_fingerprints,
 )
 
 from geogrid.crs import wgs84_to_gcj02
-from geogrid.release import MIN_COUNT, Selection, build_public_stats
+from geogrid.release import MIN_COUNT, Selection, release_area
 from webmap.maps import (
     BASEMAPS,
     VENDORED_CSS,
@@ -146,64 +147,82 @@ def test_amap_shifts_overlays_to_gcj02(area):
     assert display_for("osm")(area.grids.geometry.values)[0].equals(area.grids.geometry.iloc[0])
 
 
-def test_trend_svg_marks_suppressed_months():
-    """The trend chart is inline SVG: one bar per month, grey stubs for suppressed ones."""
-    svg = trend_svg(["2025-01", "2025-02", "2025-03"], [10, None, 0], "趋势", "少于 5")
+WORDS = {"at_least": "至少 {n}"}
+
+
+def test_trend_svg_marks_months_with_hidden_counts():
+    """The trend chart is inline SVG: one bar per month; a month with a hidden count inside
+    says 'at least' and is drawn lighter (grey when its released sum is 0)."""
+    svg = trend_svg(["2025-01", "2025-02", "2025-03"], [10, 0, 5], [False, True, True],
+                    "趋势", WORDS)
     assert svg.startswith("<svg") and svg.count("<rect") == 3
-    assert "2025-02: 少于 5" in svg and "2025-01: 10" in svg
+    assert "2025-02: 至少 0" in svg and "2025-01: 10" in svg and "2025-03: 至少 5" in svg
     assert "2025-01</text>" in svg and "2025-03</text>" in svg
 
 
 def test_popup_has_trend_for_each_grid(area):
-    """Each grid's popup carries its monthly trend (SVG) over the selected months."""
+    """Each grid's popup carries its monthly trend (SVG) over the selected months, and the
+    place id that static/js/public_map.js redraws by."""
     html = _html(public_map(area))
     assert len(re.findall(r'<svg class=\\*"geogrid-trend', html)) == 4
     assert "月度趋势" in html
+    assert '"place": "G1"' in html
+    assert "window.geogridDensity = {map: map_" in html and "layer: geo_json_" in html
 
 
-def test_selection_filters_the_map(area):
-    """A month range and a category change the figures drawn on the map."""
-    stats = build_public_stats(area)
-    full = _html(public_map(area, stats=stats))
-    part = _html(public_map(area, stats=stats,
+@pytest.fixture(scope="module")
+def busy():
+    return build_busy_area()
+
+
+def test_selection_filters_the_map(busy):
+    """A month range and a category change the figures drawn on the map; each is a sum of
+    released cells."""
+    released = release_area(busy)
+    full = _html(public_map(busy, released=released))
+    part = _html(public_map(busy, released=released,
                             selection=Selection("2026-01", "2026-04", ("theft",))))
-    assert '"incidents": "100"' in full and '"incidents": "100"' not in part
+    g1_all = released.total(places=["G1"])
+    g1_part = released.total(places=["G1"], categories=["theft"],
+                              months=["2026-01", "2026-02", "2026-03", "2026-04"])
+    text = "至少 {}".format
+    assert f'"incidents": "{text(g1_all.value) if g1_all.at_least else g1_all.value}"' in full
+    assert f'"incidents": "{text(g1_part.value) if g1_part.at_least else g1_part.value}"' in part
     assert "2026-01</text>" in part and "2025-03</text>" not in part
 
 
-def test_legend_and_grid_choropleth(area):
-    """Grids become a choropleth with a legend, a suppressed class and grid popups."""
-    html = _html(public_map(area))
+def test_legend_and_grid_choropleth(busy):
+    """Grids become a choropleth of rates from released cells, with a legend (classes, no
+    households, the 'at least' note), popups and a dashed outline where a hidden cell is
+    inside; no figure is above the sum of released cells."""
+    released = release_area(busy)
+    html = _html(public_map(busy, released=released))
     assert "geogrid-legend" in html
     legend = re.search(r'innerHTML = ("(?:[^"\\]|\\.)*");', html.split("geogrid-legend", 1)[1])
     assert legend is not None
     legend_text = json.loads(legend.group(1))
-    assert "每千户事件数" in legend_text
-    assert "少于 5 起" in legend_text
-    assert "200 – 250" in legend_text
+    assert "每千户事件数" in legend_text and "class-row" in legend_text
+    assert "至少" in legend_text
     assert "西北网格" in html and "东南网格" in html
-    assert '"incidents": "100"' in html
-    # G4 has 3 incidents: suppressed; G3 (37, the smallest other) is withheld so that
-    # G4 cannot be worked out from the area total
-    assert html.count('"incidents": "不公开"') == 2
-    assert '"incidents": "37"' not in html
-    assert '"incidents": "3"' not in html
+    shown = [int(n) for n in re.findall(r'"incidents": "(?:至少 )?(\d+)"', html)]
+    assert sorted(shown) == sorted(int(v) for v in released.totals("place")[0])
+    assert '"dash": "4 3"' in html
 
 
 def test_english_map(area):
     """lang='en' labels layers and legend in English."""
     html = _html(public_map(area, lang="en"))
     assert "Incidents per 1,000 households" in html
-    assert "fewer than 5" in html
+    assert "at least" in html
     assert "Schools (1)" in html
 
 
-def test_cell_surface_when_no_grids():
-    """Without grids the map shows >= 150 m cells, only those with >= 5 incidents."""
-    area = build_tiny_area(with_grids=False)
+def test_cell_surface_when_no_grids(busy):
+    """Without grids the map shows >= 150 m cells, only those with a released count."""
+    area = dataclasses.replace(busy, grids=busy.grids.iloc[0:0])
     html = _html(public_map(area, cell_m=200))
     assert "每 200 米方格事件数" in html
-    counts = [int(c) for c in re.findall(r'"incidents": "(\d+)"', html)]
+    counts = [int(c) for c in re.findall(r'"incidents": "(?:至少 )?(\d+)"', html)]
     assert counts and min(counts) >= MIN_COUNT
     with pytest.raises(ValueError):
         public_map(area, cell_m=50)

@@ -3,7 +3,7 @@
 The cache holds the area as read for one *version tag* of the folder
 (:meth:`geogrid.io.workspace.Workspace.version_tag`: changes with every
 write of the area, by this app, the CLI or anyone) and everything derived
-from it: the public statistics, rendered maps, API bodies, the planner's
+from it: the released table, rendered maps, API bodies, the planner's
 state. Each request compares the tag (a few ``stat`` calls, no reading);
 when it changed the area is read again and the derived items start afresh,
 so a saved grid version shows on the next request, and an unchanged area is
@@ -26,7 +26,7 @@ from werkzeug.exceptions import BadRequest
 from geogrid.errors import GeogridError
 from geogrid.io import workspace
 from geogrid.io.workspace import Area
-from geogrid.release import MONTH_RE, PublicStats, Selection, build_public_stats
+from geogrid.release import MONTH_RE, ReleasedTable, Selection, release_area
 
 _EXTENSION = "webmap.area"
 T = TypeVar("T")
@@ -43,15 +43,16 @@ class AreaEntry:
     tag: str
     area: Area
     lock: threading.Lock = field(default_factory=threading.Lock)
-    stats: PublicStats | None = None
+    released: ReleasedTable | None = None
     derived: dict[str, OrderedDict[Hashable, Any]] = field(default_factory=dict)
 
-    def public_stats(self, cell_m: float) -> PublicStats:
-        """The public statistics of this area (built once)."""
+    def released_table(self, cell_m: float) -> ReleasedTable:
+        """The released table of this area (released once per version): the source of
+        every public figure."""
         with self.lock:
-            if self.stats is None:
-                self.stats = build_public_stats(self.area, cell_m)
-            return self.stats
+            if self.released is None:
+                self.released = release_area(self.area, cell_m)
+            return self.released
 
     def cached(self, kind: str, key: Hashable, build: Callable[[], T], size: int = 64) -> T:
         """``build()`` once per (kind, key) for this area; the ``size`` latest kept per kind."""
@@ -160,12 +161,13 @@ def source_attributions(area: Area) -> list[dict[str, str]]:
     return out
 
 
-def current_stats() -> PublicStats:
-    """The app's public statistics (built once per area version from the area and DENSITY_CELL_M)."""
-    return current_entry().public_stats(float(current_app.config["DENSITY_CELL_M"]))
+def current_released() -> ReleasedTable:
+    """The app's released table (released once per area version from the area and
+    DENSITY_CELL_M)."""
+    return current_entry().released_table(float(current_app.config["DENSITY_CELL_M"]))
 
 
-def selection_from_args(args: MultiDict[str, str], stats: PublicStats) -> Selection:
+def selection_from_args(args: MultiDict[str, str], table: ReleasedTable) -> Selection:
     """The month range and categories asked for in the query string, checked.
 
     ``from`` / ``to``: ``YYYY-MM`` (inclusive); ``category``: repeated or
@@ -181,9 +183,9 @@ def selection_from_args(args: MultiDict[str, str], stats: PublicStats) -> Select
     if months["from"] and months["to"] and months["from"] > months["to"]:
         problems.append(f"from={months['from']} is after to={months['to']}")
     wanted = [c.strip() for raw in args.getlist("category") for c in raw.split(",") if c.strip()]
-    unknown = sorted(set(wanted) - set(stats.categories))
+    unknown = sorted(set(wanted) - set(table.categories))
     if unknown:
-        known = ", ".join(stats.categories) or "none"
+        known = ", ".join(table.categories) or "none"
         problems.append(f"unknown category {', '.join(unknown)}; public categories: {known}")
     if problems:
         raise BadRequest(description="bad filter: " + "; ".join(problems))

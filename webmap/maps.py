@@ -27,11 +27,11 @@ from geogrid.crs import WGS84, wgs84_to_gcj02
 from geogrid.io.workspace import Area
 from geogrid.release import (
     MIN_COUNT,
-    PublicStats,
+    ReleasedTable,
     Selection,
-    build_public_stats,
     monthly_counts,
     place_counts,
+    release_area,
 )
 from webmap.area import incidents_are_synthetic, source_attributions
 from webmap.texts import texts_for
@@ -167,6 +167,25 @@ class Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.html = html_text
+
+
+class DensityHook(MacroElement):
+    """Names the map and its density layer for ``static/js/public_map.js`` (the range and
+    category filters, applied in the browser from the released table)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            window.geogridDensity = {map: {{ this._parent.get_name() }},
+                                     layer: {{ this.layer.get_name() if this.layer else "null" }}};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: folium.GeoJson | None) -> None:
+        super().__init__()
+        self._name = "DensityHook"
+        self.layer = layer
 
 
 MAP_CSS = """
@@ -411,7 +430,8 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
     lower = lowest
     for colour, upper in zip(_palette(len(breaks)), breaks, strict=True):
         span = f"{upper:g}" if upper == lower else f"{lower:g} – {upper:g}"
-        rows.append(f'<div><span class="swatch" style="background:{colour}"></span>{span}</div>')
+        rows.append(f'<div class="class-row"><span class="swatch" style="background:{colour}">'
+                    f"</span>{span}</div>")
         lower = upper
     for colour, label in extra:
         rows.append(f'<div><span class="swatch" style="background:{colour}"></span>'
@@ -421,20 +441,28 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
     return "".join(rows)
 
 
-def trend_svg(months: list[str], counts: list[int | None], title: str, hidden: str) -> str:
-    """A small inline SVG bar chart of monthly counts; suppressed months are grey stubs."""
+def figure_text(value: float, at_least: bool, words: dict[str, Any]) -> str:
+    """A sum of released cells (or a rate from one) as the public reads it: ``12``, or
+    ``at least 12``."""
+    text = str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return str(words["at_least"].format(n=text)) if at_least else text
+
+
+def trend_svg(months: list[str], counts: list[int], at_least: list[bool], title: str,
+              words: dict[str, Any]) -> str:
+    """A small inline SVG bar chart of monthly sums of released cells; a month with a hidden
+    count inside is a lighter bar labelled "at least"."""
     width, height, pad = 240, 64, 14
     n = max(len(months), 1)
     step = width / n
-    top = max([c for c in counts if c is not None] + [MIN_COUNT])
+    top = max(list(counts) + [MIN_COUNT])
     bars = []
-    for k, (month, count) in enumerate(zip(months, counts, strict=True)):
+    for k, (month, count, low) in enumerate(zip(months, counts, at_least, strict=True)):
         x = round(k * step + step * 0.1, 1)
         w = round(max(step * 0.8, 1.0), 1)
-        if count is None:
-            h, fill, label = 3.0, SUPPRESSED_COLOUR, f"{month}: {hidden}"
-        else:
-            h, fill, label = (height - pad - 11) * count / top, PALETTE[3], f"{month}: {count}"
+        h = max((height - pad - 11) * count / top, 2.0 if low else 0.0)
+        fill = SUPPRESSED_COLOUR if low and count == 0 else PALETTE[2] if low else PALETTE[3]
+        label = f"{month}: {figure_text(count, low, words)}"
         y = round(height - pad - h, 1)
         bars.append(f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
                     f'fill="{fill}"><title>{map_text(label)}</title></rect>')
@@ -450,72 +478,75 @@ def trend_svg(months: list[str], counts: list[int | None], title: str, hidden: s
             f'stroke="#999" stroke-width="0.5"/>{"".join(bars)}{ends}</svg>')
 
 
-def _trends(stats: PublicStats, selection: Selection, words: dict[str, Any]) -> dict[str, str]:
-    """Place id -> trend chart of its monthly counts over the selection."""
-    table = monthly_counts(stats, selection, by="place")
+def _trends(table: ReleasedTable, selection: Selection,
+            words: dict[str, Any]) -> dict[str, str]:
+    """Place id -> trend chart of its monthly sums of released cells over the selection."""
+    monthly = monthly_counts(table, selection, by="place")
     out: dict[str, str] = {}
-    for place, rows in table.groupby("place", sort=False):
-        counts = [None if pd.isna(c) else int(c) for c in rows["count"]]
-        out[str(place)] = trend_svg(list(rows["period"]), counts, words["trend"],
-                                    words["fewer_than"])
+    for place, rows in monthly.groupby("place", sort=False):
+        out[str(place)] = trend_svg(list(rows["period"]), [int(c) for c in rows["count"]],
+                                    [bool(a) for a in rows["at_least"]], words["trend"], words)
     return out
 
 
-def _add_density(m: folium.Map, stats: PublicStats, selection: Selection,
+def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
                  words: dict[str, Any], display: Display) -> None:
-    density = place_counts(stats, selection)
-    trends = _trends(stats, selection, words)
-    grid = stats.kind == "grid"
+    """The density layer for ``selection``; static/js/public_map.js redraws it for others."""
+    density = place_counts(table, selection)
+    trends = _trends(table, selection, words)
+    grid = table.kind == "grid"
     values = density["rate_per_1000_households"] if grid else density["count"]
     breaks = class_breaks([float(v) for v in values if not _missing(v)], classes=len(PALETTE))
     shown = gpd.GeoDataFrame(geometry=display(density.geometry.values), crs=WGS84)
+    shown["place"] = [str(p) for p in density.index]
     shown["name"] = [map_text(n) for n in density["place_name"]]
-    shown["incidents"] = [
-        words["fewer_than"] if hidden else str(int(n))
-        for n, hidden in zip(density["count"], density["suppressed"], strict=True)
-    ]
+    shown["incidents"] = [map_text(figure_text(int(n), bool(low), words))
+                          for n, low in zip(density["count"], density["at_least"], strict=True)]
     shown["households"] = [str(int(h)) for h in density["households"]]
-    shown["rate"] = ["–" if _missing(r) else f"{float(r):g}"
-                     for r in density["rate_per_1000_households"]]
+    shown["rate"] = [
+        "–" if _missing(r) else map_text(figure_text(float(r), bool(low), words))
+        for r, low in zip(density["rate_per_1000_households"], density["at_least"], strict=True)
+    ]
     shown["trend"] = [trends.get(str(p), "") for p in density.index]
     shown["fill"] = [
-        SUPPRESSED_COLOUR if hidden
-        else NO_HOUSEHOLDS_COLOUR if _missing(v)
-        else _colour_for(float(v), breaks)
-        for v, hidden in zip(values, density["suppressed"], strict=True)
+        NO_HOUSEHOLDS_COLOUR if _missing(v) else _colour_for(float(v), breaks)
+        for v in values
     ]
+    shown["dash"] = ["4 3" if low else "" for low in density["at_least"]]
+    note = words["at_least_note"]
     if grid:
         fields = ["name", "incidents", "households", "rate", "trend"]
         aliases = [words["field_name"], words["field_incidents"], words["field_households"],
                    words["field_rate"], words["trend"]]
         name = words["density_grid"]
-        legend = _legend_html(
-            words["legend_grid"], breaks,
-            [(SUPPRESSED_COLOUR, words["suppressed"]),
-             (NO_HOUSEHOLDS_COLOUR, words["no_households"])],
-        )
+        legend = _legend_html(words["legend_grid"], breaks,
+                              [(NO_HOUSEHOLDS_COLOUR, words["no_households"])], note=note)
     else:
-        cell = f"{stats.cell_m:g}"
+        cell = f"{table.cell_m:g}"
         fields = ["incidents", "trend"]
         aliases = [words["field_incidents"], words["trend"]]
         name = words["density_cell"].format(cell=cell)
         legend = _legend_html(words["legend_cell"].format(cell=cell), breaks, [],
-                              note=words["cell_hidden"], lowest=float(MIN_COUNT))
+                              note=f"{words['cell_hidden']}; {note}")
+    layer = None
     if len(shown):
-        folium.GeoJson(
-            _feature_collection(shown, fields + ["fill"]),
+        layer = folium.GeoJson(
+            _feature_collection(shown, ["place"] + fields + ["fill", "dash"]),
             name=name,
             style_function=lambda f: {
                 "fillColor": f["properties"]["fill"], "fillOpacity": 0.55 if grid else 0.65,
                 "color": "#555555" if grid else "#777777", "weight": 1 if grid else 0.5,
+                "dashArray": f["properties"]["dash"],
             },
             highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.8},
             popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, labels=True,
                                       class_name="geogrid-popup", max_width=420),
             tooltip=(folium.GeoJsonTooltip(fields=["name"], aliases=[words["field_name"]])
                      if grid else None),
-        ).add_to(m)
+        )
+        layer.add_to(m)
     MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
+    DensityHook(layer).add_to(m)
 
 
 def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any],
@@ -552,7 +583,7 @@ def public_map(
     basemap: str = "offline",
     lang: str = "zh",
     *,
-    stats: PublicStats | None = None,
+    released: ReleasedTable | None = None,
     selection: Selection | None = None,
     cell_m: float = 200.0,
     asset_base: str = DEFAULT_ASSET_BASE,
@@ -560,11 +591,13 @@ def public_map(
 ) -> folium.Map:
     """The public safety map: boundary, incident density, key locations, attribution.
 
-    Incidents appear only as a statistic from ``stats`` (built from ``area``
-    with ``cell_m`` when None) for the ``selection`` of months and categories:
-    per grid per 1,000 households when the area has grids, else counts on
-    square cells; counts below 5 are suppressed. Each place's popup has a
-    monthly trend chart.
+    Incidents appear only as sums of the cells of ``released`` (the area's
+    released table, built from ``area`` with ``cell_m`` when None) for the
+    ``selection`` of months and categories: per grid per 1,000 households when
+    the area has grids, else counts on square cells; a sum with a hidden cell
+    inside reads "at least N" and is coloured by N. Each place's popup has a
+    monthly trend chart. In the page, ``static/js/public_map.js`` redraws the
+    layer for other selections from the same released table.
 
     ``basemap``: ``"offline"`` draws the area's streets and no tiles;
     ``"osm"``, ``"tianditu"`` (needs ``tianditu_key``) and ``"amap"`` use web
@@ -578,7 +611,7 @@ def public_map(
     if tiles is not None and tiles.needs_key and not tianditu_key:
         raise ValueError(f"basemap {basemap!r} needs a key: set TIANDITU_KEY")
     words = texts_for(lang)
-    stats = stats if stats is not None else build_public_stats(area, cell_m)
+    released = released if released is not None else release_area(area, cell_m)
     selection = selection or Selection()
     display = display_for(basemap)
     boundary = area.boundary.to_crs(WGS84) if area.boundary.crs else area.boundary
@@ -604,7 +637,7 @@ def public_map(
                 subdomains=tiles.subdomains, max_zoom=tiles.max_zoom,
             ).add_to(m)
     _add_boundary(m, boundary, words["boundary"], display)
-    _add_density(m, stats, selection, words, display)
+    _add_density(m, released, selection, words, display)
     _add_key_locations(m, area, words, display)
     if incidents_are_synthetic(area):
         MapControl(map_text(words["synthetic_short"]), "topright", "geogrid-label").add_to(m)

@@ -48,8 +48,12 @@ _ERRORS = {
     "414": {"$ref": "#/components/responses/Error"},
     "503": {"$ref": "#/components/responses/Error"},
 }
-_COUNT = {"type": ["integer", "null"], "minimum": 0,
-          "description": "null when suppressed (1 to 4 incidents)"}
+_COUNT = {"type": "integer", "minimum": 0,
+          "description": "sum of released cells; the true count is this or more when "
+                         "at_least is true"}
+_AT_LEAST = {"type": "boolean",
+             "description": "a hidden cell (1 to 4 incidents, or withheld so that none can be "
+                            "worked out) is inside: read the count as 'at least'"}
 
 
 def _json(schema_ref: str, description: str) -> dict[str, Any]:
@@ -103,10 +107,13 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Public incident statistics by grid (or square cell when an area has no "
-                "grids), month and category. Only aggregates that passed the public release "
-                "rules are served: no incident points, ids, times, addresses or personal "
-                "fields; counts from 1 to 4 are suppressed (null, suppressed=true); "
-                "sensitive categories are excluded; months are the finest period."
+                "grids), month and category, all from ONE released table per area "
+                "(place x category x month; /released.json): counts from 1 to 4 are hidden, "
+                "with secondary suppression so that no hidden count follows from a line or "
+                "margin total. Every count served is a sum of released cells; where a "
+                "hidden cell is inside, at_least is true and the count is a lower bound. "
+                "No incident points, ids, times, addresses or personal fields; sensitive "
+                "categories are excluded; months are the finest period."
             ),
         },
         "servers": [{"url": server_url}],
@@ -117,6 +124,15 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
             "/area": {"get": {"summary": "the area: name, bbox, counts, months, categories, links",
                               "responses": {"200": _json("#/components/schemas/Area", "area"),
                                             "503": {"$ref": "#/components/responses/Error"}}}},
+            "/released.json": {"get": {
+                "summary": "the area's released table: place x category x month cells, "
+                           "null where hidden (what the public map filters in the browser)",
+                "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
+                "responses": {
+                    "200": {**_json("#/components/schemas/ReleasedTable", "released table"),
+                            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
+                    "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                    "503": {"$ref": "#/components/responses/Error"}}}},
             "/places.geojson": _geojson(
                 "public count (and rate per 1,000 households for grids) per place", True),
             "/aggregates/places": _aggregate("count per place", "#/components/schemas/Places"),
@@ -188,23 +204,55 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                     "places": {"type": "array", "items": {"type": "object", "properties": {
                         "place": {"type": "string"}, "name": {"type": "string"},
                         "households": {"type": ["integer", "null"]},
-                        "count": _COUNT, "suppressed": {"type": "boolean"},
-                        "rate_per_1000_households": {"type": ["number", "null"]}}}}}},
+                        "count": _COUNT, "at_least": _AT_LEAST,
+                        "rate_per_1000_households": {
+                            "type": ["number", "null"],
+                            "description": "from count (a lower bound when at_least)"}}}}}},
                 "Rows": {"type": "object", "required": ["rows"], "properties": {
                     "selection": selection,
                     "by": {"type": ["string", "null"]},
                     "rows": {"type": "array", "items": {"type": "object", "properties": {
                         "month": {"type": "string"}, "category": {"type": "string"},
                         "place": {"type": "string"}, "label_zh": {"type": "string"},
-                        "count": _COUNT, "suppressed": {"type": "boolean"}}}}}},
+                        "count": _COUNT, "at_least": _AT_LEAST}}}}},
                 "YearOverYear": {"type": "object", "properties": {
                     "selection": selection,
                     "year_over_year": {"type": ["object", "null"], "properties": {
                         "from": {"type": "string"}, "to": {"type": "string"},
-                        "count": _COUNT, "previous_from": {"type": "string"},
-                        "previous_to": {"type": "string"}, "previous_count": _COUNT,
+                        "count": _COUNT, "at_least": _AT_LEAST,
+                        "previous_from": {"type": "string"},
+                        "previous_to": {"type": "string"},
+                        "previous_count": {**_COUNT, "type": ["integer", "null"]},
+                        "previous_at_least": _AT_LEAST,
                         "comparable": {"type": "boolean"},
-                        "change_pct": {"type": ["number", "null"]}}}}},
+                        "change_pct": {"type": ["number", "null"],
+                                       "description": "null unless both counts are exact"}}}}},
+                "ReleasedTable": {
+                    "type": "object",
+                    "required": ["kind", "k", "months", "categories", "places", "counts"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["grid", "cell"]},
+                        "cell_m": {"type": ["number", "null"]},
+                        "k": {"type": "integer", "description": "counts 1 to k-1 are hidden"},
+                        "months": {"type": "array", "items": {"type": "string"}},
+                        "categories": {"type": "array", "items": {
+                            "type": "object", "properties": {
+                                "category": {"type": "string"},
+                                "label_zh": {"type": "string"}}}},
+                        "places": {"type": "array", "items": {
+                            "type": "object", "properties": {
+                                "place": {"type": "string"}, "name": {"type": "string"},
+                                "households": {"type": "integer"}}}},
+                        "counts": {
+                            "type": "object",
+                            "description": "place id -> [category][month] released count, "
+                                           "null where hidden (orders of categories, months)",
+                            "additionalProperties": {"type": "array", "items": {
+                                "type": "array", "items": {
+                                    "type": ["integer", "null"], "minimum": 0}}}},
+                    },
+                },
             },
         },
     }
+

@@ -13,12 +13,14 @@ TEXTS: dict[str, dict[str, Any]] = {
         "title": "社区平安地图",
         "description": (
             "本图按网格统计公开事件密度（每千户事件数），只显示统计结果，"
-            "不显示任何事件的具体位置、时间或编号；少于 5 起的网格不公开数值，"
-            "必要时再隐去一个较小的数值，使其无法由合计推算。"
+            "不显示任何事件的具体位置、时间或编号。数字按网格、类别和月份统计，"
+            "少于 5 起的不公开，必要时再隐去其他数值，使其无法推算；"
+            "含有不公开数值的合计显示为“至少”。"
         ),
         "description_cell": (
             "本图按 {cell} 米方格统计公开事件数，只显示统计结果，"
-            "不显示任何事件的具体位置、时间或编号；少于 5 起的方格不显示。"
+            "不显示任何事件的具体位置、时间或编号。数字按方格、类别和月份统计，"
+            "少于 5 起的不公开；含有不公开数值的合计显示为“至少”，没有公开数字的方格不显示。"
         ),
         "synthetic": "演示数据：图中事件为程序生成的合成数据，并非真实事件。",
         "synthetic_short": "合成数据（演示）",
@@ -47,13 +49,16 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_flat": "同比持平",
         "yoy_none": "上年同期无可比数据",
         "yoy_hidden": "不公开（少于 5）",
+        "yoy_unknown": "变化不详（部分数字不公开）",
+        "at_least": "至少 {n}",
+        "at_least_note": "“至少”：其中部分月份或类别的数字不公开（少于 5 起，或为防止推算而隐去）",
         "density_grid": "事件密度（每千户）",
         "density_cell": "事件密度（每 {cell} 米方格）",
         "legend_grid": "每千户事件数",
         "legend_cell": "每 {cell} 米方格事件数",
         "suppressed": "不公开（少于 5 起，或防止推算）",
         "no_households": "无住户数据",
-        "cell_hidden": "少于 5 起的方格不显示",
+        "cell_hidden": "没有公开数字的方格不显示",
         "field_name": "网格",
         "field_incidents": "事件数",
         "field_households": "住户数",
@@ -79,13 +84,16 @@ TEXTS: dict[str, dict[str, Any]] = {
         "title": "Community Safety Map",
         "description": (
             "Incident density per grid (incidents per 1,000 households). Only statistics "
-            "are shown, never the place, time or id of an incident; grids with fewer "
-            "than 5 incidents show no figure, and where needed one more small figure is "
-            "withheld so that it cannot be worked out from the totals."
+            "are shown, never the place, time or id of an incident. Counts are kept by "
+            "grid, category and month; those under 5 are not published, and where needed "
+            "others are withheld so that none can be worked out; a total with an "
+            "unpublished count inside reads 'at least'."
         ),
         "description_cell": (
             "Incident counts per {cell} m square. Only statistics are shown, never the "
-            "place, time or id of an incident; squares with fewer than 5 incidents are not shown."
+            "place, time or id of an incident. Counts under 5 (by square, category and "
+            "month) are not published; a total with one inside reads 'at least'; squares "
+            "with no published count are not shown."
         ),
         "synthetic": "Demo data: the incidents on this map are synthetic, not real events.",
         "synthetic_short": "Synthetic data (demo)",
@@ -116,13 +124,17 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_flat": "unchanged year over year",
         "yoy_none": "no comparable data a year earlier",
         "yoy_hidden": "not published (fewer than 5)",
+        "yoy_unknown": "change unknown (some counts are not published)",
+        "at_least": "at least {n}",
+        "at_least_note": "'at least': some months or categories inside are not published "
+                         "(fewer than 5, or withheld so that none can be worked out)",
         "density_grid": "Incident density (per 1,000 households)",
         "density_cell": "Incident density (per {cell} m cell)",
         "legend_grid": "Incidents per 1,000 households",
         "legend_cell": "Incidents per {cell} m cell",
         "suppressed": "not published (fewer than 5, or to prevent inference)",
         "no_households": "no household data",
-        "cell_hidden": "cells with fewer than 5 are not shown",
+        "cell_hidden": "cells with no published count are not shown",
         "field_name": "Grid",
         "field_incidents": "Incidents",
         "field_households": "Households",

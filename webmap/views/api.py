@@ -1,7 +1,10 @@
 """JSON API: area summary, public aggregates and GeoJSON layers (never raw incidents).
 
-Every incident figure comes from :mod:`geogrid.release` (suppressed, sensitive
-categories dropped, months at finest). GeoJSON answers carry an ``ETag`` and
+Every incident figure is a sum of the cells of the area's one released table
+(:class:`geogrid.release.ReleasedTable`: place x category x month, k = 5 with
+secondary suppression, sensitive categories dropped), with ``at_least: true``
+when a hidden cell is inside; ``/api/released.json`` is that table itself.
+GeoJSON answers carry an ``ETag`` and
 answer ``304 Not Modified`` to a matching ``If-None-Match``.
 """
 
@@ -20,6 +23,7 @@ from geogrid.crs import WGS84
 from geogrid.release import (
     MIN_COUNT,
     RULES,
+    Bound,
     category_counts,
     monthly_counts,
     place_counts,
@@ -29,7 +33,7 @@ from geogrid.release import (
 from webmap.area import (
     current_area,
     current_entry,
-    current_stats,
+    current_released,
     incidents_are_synthetic,
     selection_from_args,
     source_attributions,
@@ -79,18 +83,18 @@ def _selection_json(selection: Any) -> dict[str, Any]:
             "categories": list(selection.categories)}
 
 
-def _count(value: Any) -> int | None:
-    return None if pd.isna(value) else int(value)
-
-
 def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     out = []
     for row in table[columns].itertuples(index=False):
         item = dict(zip(columns, row, strict=True))
-        item["count"] = _count(item["count"])
-        item["suppressed"] = bool(item["suppressed"])
+        item["count"] = int(item["count"])
+        item["at_least"] = bool(item["at_least"])
         out.append(item)
     return out
+
+
+def _bound(bound: Bound) -> dict[str, Any]:
+    return {"count": bound.value, "at_least": bound.at_least}
 
 
 @bp.get("/openapi.json")
@@ -102,7 +106,7 @@ def openapi():
 def area_summary():
     def build() -> dict[str, Any]:
         area = current_area()
-        stats = current_stats()
+        table = current_released()
         households = (
             int(area.buildings["households"].fillna(0).sum())
             if "households" in area.buildings.columns else 0
@@ -118,15 +122,16 @@ def area_summary():
                 "buildings": len(area.buildings),
                 "households": households,
                 "streets": 0 if area.edges is None else len(area.edges),
-                # public incidents only: sensitive categories are not in any total
-                "incidents": public_total(stats),
+                # sum of released cells (sensitive categories are in no total)
+                "incidents": public_total(table).value,
+                "incidents_at_least": public_total(table).at_least,
             },
             "synthetic_incidents": incidents_are_synthetic(area),
             "statistics": {
-                "place_kind": stats.kind,
-                "cell_m": stats.cell_m if stats.kind == "cell" else None,
-                "months": stats.months,
-                "categories": [{"category": k, "label_zh": v} for k, v in stats.categories.items()],
+                "place_kind": table.kind,
+                "cell_m": table.cell_m if table.kind == "cell" else None,
+                "months": list(table.months),
+                "categories": [{"category": k, "label_zh": v} for k, v in table.categories.items()],
                 "release_rules": {
                     "min_count": MIN_COUNT,
                     "finest_period": RULES.finest_period,
@@ -146,6 +151,7 @@ def area_summary():
                 "boundary": url_for("api.boundary"),
                 "streets": url_for("api.streets"),
                 "places": url_for("api.places_geojson"),
+                "released": url_for("api.released"),
                 "aggregates": {
                     "places": url_for("api.aggregate_places"),
                     "months": url_for("api.aggregate_months"),
@@ -159,26 +165,33 @@ def area_summary():
     return _cached_json(build)
 
 
+@bp.get("/released.json")
+def released():
+    """The area's released table: released cells, null where hidden (the page filters it)."""
+    table = current_released()
+    return _cached_json(table.to_json)
+
+
 @bp.get("/places.geojson")
 def places_geojson():
-    stats = current_stats()
-    selection = selection_from_args(request.args, stats)
+    table = current_released()
+    selection = selection_from_args(request.args, table)
 
     def build() -> str:
-        counts = place_counts(stats, selection)
+        counts = place_counts(table, selection)
         frame = gpd.GeoDataFrame(
             {
                 "place": counts.index.astype(str),
-                "kind": stats.kind,
+                "kind": table.kind,
                 "name": counts["place_name"].to_numpy(),
                 "households": counts["households"].to_numpy(),
-                "count": pd.array([_count(v) for v in counts["count"]], dtype="Int64"),
+                "count": counts["count"].to_numpy(),
+                "at_least": counts["at_least"].to_numpy(),
                 "rate_per_1000_households": counts["rate_per_1000_households"].to_numpy(),
-                "suppressed": counts["suppressed"].to_numpy(),
             },
             geometry=counts.geometry.to_numpy(), crs=WGS84,
         )
-        if stats.kind == "cell":
+        if table.kind == "cell":
             frame = frame.drop(columns=["households", "rate_per_1000_households"])
         return _geojson_body(frame, [c for c in frame.columns if c != "geometry"])
 
@@ -187,43 +200,43 @@ def places_geojson():
 
 @bp.get("/aggregates/places")
 def aggregate_places():
-    stats = current_stats()
-    selection = selection_from_args(request.args, stats)
+    table = current_released()
+    selection = selection_from_args(request.args, table)
 
     def build() -> dict[str, Any]:
-        counts = place_counts(stats, selection)
+        counts = place_counts(table, selection)
         rows = []
         for place, row in counts.iterrows():
             rate = row["rate_per_1000_households"]
             rows.append({
                 "place": str(place), "name": str(row["place_name"]),
-                "households": int(row["households"]) if stats.kind == "grid" else None,
-                "count": _count(row["count"]), "suppressed": bool(row["suppressed"]),
+                "households": int(row["households"]) if table.kind == "grid" else None,
+                "count": int(row["count"]), "at_least": bool(row["at_least"]),
                 "rate_per_1000_households": None if pd.isna(rate) else float(rate),
             })
-        return {"kind": stats.kind, "selection": _selection_json(selection), "places": rows}
+        return {"kind": table.kind, "selection": _selection_json(selection), "places": rows}
 
     return _cached_json(build)
 
 
 @bp.get("/aggregates/months")
 def aggregate_months():
-    stats = current_stats()
-    selection = selection_from_args(request.args, stats)
+    table = current_released()
+    selection = selection_from_args(request.args, table)
 
     def build() -> dict[str, Any]:
         by = request.args.get("by") or None
         if by not in (None, "place", "category"):
             abort(400, description="by must be place or category (or absent for the whole area)")
         place = request.args.get("place")
-        table = monthly_counts(stats, selection, by="place" if place else by)
+        monthly = monthly_counts(table, selection, by="place" if place else by)
         if place:
-            if place not in set(table["place"]):
+            if place not in set(monthly["place"]):
                 abort(404, description=f"no public place {place!r} in this area")
-            table = table[table["place"] == place]
+            monthly = monthly[monthly["place"] == place]
             by = "place"
-        columns = ["period", "count", "suppressed"] + ([by] if by else [])
-        rows = _rows(table, columns)
+        columns = ["period", "count", "at_least"] + ([by] if by else [])
+        rows = _rows(monthly, columns)
         for row in rows:
             row["month"] = row.pop("period")
         return {"selection": _selection_json(selection), "by": by, "rows": rows}
@@ -233,32 +246,36 @@ def aggregate_months():
 
 @bp.get("/aggregates/categories")
 def aggregate_categories():
-    stats = current_stats()
-    selection = selection_from_args(request.args, stats)
+    table = current_released()
+    selection = selection_from_args(request.args, table)
 
     def build() -> dict[str, Any]:
-        table = category_counts(stats, selection)
+        per_category = category_counts(table, selection)
         return {"selection": _selection_json(selection),
-                "rows": _rows(table, ["category", "label_zh", "count", "suppressed"])}
+                "rows": _rows(per_category, ["category", "label_zh", "count", "at_least"])}
 
     return _cached_json(build)
 
 
 @bp.get("/aggregates/yoy")
 def aggregate_yoy():
-    stats = current_stats()
-    selection = selection_from_args(request.args, stats)
+    table = current_released()
+    selection = selection_from_args(request.args, table)
 
     def build() -> dict[str, Any]:
-        yoy = year_over_year(stats, selection)
+        yoy = year_over_year(table, selection)
         if yoy is None:
             return {"selection": _selection_json(selection), "year_over_year": None}
+        previous = _bound(yoy.previous_count) if yoy.comparable else {
+            "count": None, "at_least": False}
         return {
             "selection": _selection_json(selection),
             "year_over_year": {
-                "from": yoy.start, "to": yoy.end, "count": yoy.count,
+                "from": yoy.start, "to": yoy.end, "count": yoy.count.value,
+                "at_least": yoy.count.at_least,
                 "previous_from": yoy.previous_start, "previous_to": yoy.previous_end,
-                "previous_count": yoy.previous_count if yoy.comparable else None,
+                "previous_count": previous["count"],
+                "previous_at_least": previous["at_least"],
                 "comparable": yoy.comparable, "change_pct": yoy.change_pct,
             },
         }

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from geogrid.release import PublicStats, Selection, YearOverYear, year_over_year
+from geogrid.release import ReleasedTable, YearOverYear, year_over_year
 from webmap.area import (
     AreaEntry,
     current_entry,
@@ -14,27 +14,42 @@ from webmap.area import (
     selection_from_args,
     source_attributions,
 )
-from webmap.maps import BASEMAPS, TILE_BASEMAPS, MapParts, public_map, render_map_parts
+from webmap.maps import (
+    BASEMAPS,
+    NO_HOUSEHOLDS_COLOUR,
+    PALETTE,
+    TILE_BASEMAPS,
+    MapParts,
+    figure_text,
+    public_map,
+    render_map_parts,
+)
 from webmap.texts import pick_lang, texts_for
 
 bp = Blueprint("public", __name__)
 
 _CACHE = "webmap.public_maps"
-#: Rendered maps kept per app (language x basemap x filter), least recently used dropped.
-MAP_CACHE_SIZE = 32
+#: Rendered maps kept per area version (language x basemap: the selection is applied in
+#: the browser from the released table, so it is not part of the key).
+MAP_CACHE_SIZE = 16
+#: Words the page script (static/js/public_map.js) needs to redraw a selection.
+SCRIPT_WORDS = (
+    "at_least", "yoy_text", "yoy_only", "yoy_up", "yoy_down", "yoy_flat", "yoy_none",
+    "yoy_unknown", "yoy_title", "field_name", "field_incidents", "field_households",
+    "field_rate", "trend", "no_households", "html_lang",
+)
 
 
-def _map_parts(lang: str, basemap: str, entry: AreaEntry, stats: PublicStats,
-               selection: Selection) -> MapParts:
-    """The rendered public map for one (language, basemap, selection), cached per area version."""
+def _map_parts(lang: str, basemap: str, entry: AreaEntry, table: ReleasedTable) -> MapParts:
+    """The rendered public map for one (language, basemap), once per area version."""
     def build() -> MapParts:
         return render_map_parts(public_map(
-            entry.area, basemap=basemap, lang=lang, stats=stats, selection=selection,
+            entry.area, basemap=basemap, lang=lang, released=table,
             asset_base=url_for("static", filename="vendor"),
             tianditu_key=current_app.config["TIANDITU_KEY"],
         ))
 
-    return entry.cached(_CACHE, (lang, basemap, selection), build, MAP_CACHE_SIZE)
+    return entry.cached(_CACHE, (lang, basemap), build, MAP_CACHE_SIZE)
 
 
 def available_basemaps() -> list[str]:
@@ -45,21 +60,23 @@ def available_basemaps() -> list[str]:
 
 
 def _yoy_sentence(yoy: YearOverYear | None, words: dict[str, Any]) -> str:
+    """The 同比 sentence from sums of released cells (static/js/public_map.js writes the
+    same one for other selections)."""
     if yoy is None:
         return ""
-    hidden = words["yoy_hidden"]
+    count = figure_text(yoy.count.value, yoy.count.at_least, words)
     if not yoy.comparable:
-        count = hidden if yoy.count is None else yoy.count
         return words["yoy_only"].format(start=yoy.start, end=yoy.end, count=count,
                                         none=words["yoy_none"])
     text = words["yoy_text"].format(
         start=yoy.start, end=yoy.end, pstart=yoy.previous_start, pend=yoy.previous_end,
-        count=hidden if yoy.count is None else yoy.count,
-        pcount=hidden if yoy.previous_count is None else yoy.previous_count,
+        count=count,
+        pcount=figure_text(yoy.previous_count.value, yoy.previous_count.at_least, words),
     )
     pct = yoy.change_pct
     if pct is None:
-        change = words["yoy_none"]
+        exact = yoy.count.exact and yoy.previous_count.exact
+        change = words["yoy_none"] if exact else words["yoy_unknown"]
     elif pct == 0:
         change = words["yoy_flat"]
     else:
@@ -75,12 +92,12 @@ def index():
         abort(400, description=f"basemap must be one of {', '.join(available_basemaps())}")
     entry = current_entry()
     area = entry.area
-    stats = entry.public_stats(float(current_app.config["DENSITY_CELL_M"]))
-    selection = selection_from_args(request.args, stats)
+    table = entry.released_table(float(current_app.config["DENSITY_CELL_M"]))
+    selection = selection_from_args(request.args, table)
     words = texts_for(lang)
     description = (
-        words["description"] if stats.kind == "grid"
-        else words["description_cell"].format(cell=f"{stats.cell_m:g}")
+        words["description"] if table.kind == "grid"
+        else words["description_cell"].format(cell=f"{table.cell_m:g}")
     )
     return render_template(
         "public/map.html",
@@ -92,11 +109,17 @@ def index():
         area_name=area.name,
         synthetic=incidents_are_synthetic(area),
         attributions=source_attributions(area),
-        months=stats.months,
-        categories=stats.categories,
+        months=table.months,
+        categories=table.categories,
         selection=selection,
-        yoy=_yoy_sentence(year_over_year(stats, selection), words),
-        parts=_map_parts(lang, basemap, entry, stats, selection),
+        yoy=_yoy_sentence(year_over_year(table, selection), words),
+        parts=_map_parts(lang, basemap, entry, table),
+        page_config={
+            "released": url_for("api.released"),
+            "words": {k: words[k] for k in SCRIPT_WORDS},
+            "palette": list(PALETTE),
+            "no_households": NO_HOUSEHOLDS_COLOUR,
+        },
     )
 
 

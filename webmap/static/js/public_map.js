@@ -1,0 +1,314 @@
+/* The public map's filters, applied in the browser from the area's released table.
+ *
+ * /api/released.json holds the released place x category x month cells (null where
+ * hidden). Every figure drawn here is a sum of released cells; a sum with a hidden
+ * cell inside reads "at least N" and is coloured by N, exactly like the server's
+ * first drawing (webmap/maps.py) and the API. Text goes in with textContent and
+ * DOM nodes only, never innerHTML. The map and its density layer come from
+ * window.geogridDensity, set by the map's own script.
+ */
+(function () {
+  "use strict";
+  const root = document.getElementById("public-map");
+  const hook = window.geogridDensity;
+  if (!root || !hook || !hook.map) return;
+  const config = JSON.parse(root.dataset.config);
+  const words = config.words;
+  const palette = config.palette;
+  const SVG = "http://www.w3.org/2000/svg";
+  const form = document.getElementById("filters");
+  const fields = {
+    from: document.getElementById("filter-from"),
+    to: document.getElementById("filter-to"),
+    category: document.getElementById("filter-category"),
+  };
+  let data = null;
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+  }
+
+  function numberText(value) {
+    return Number.isInteger(value) ? String(value) : String(Math.round(value * 10) / 10);
+  }
+
+  function figure(value, atLeast) {
+    const text = numberText(value);
+    return atLeast ? format(words.at_least, { n: text }) : text;
+  }
+
+  /* ------------------------------------------------------------ sums of released cells */
+
+  function selection() {
+    return {
+      from: fields.from ? fields.from.value : "",
+      to: fields.to ? fields.to.value : "",
+      category: fields.category ? fields.category.value : "",
+    };
+  }
+
+  function monthIndexes(from, to) {
+    const out = [];
+    data.months.forEach((m, i) => {
+      if ((!from || m >= from) && (!to || m <= to)) out.push(i);
+    });
+    return out;
+  }
+
+  function categoryIndexes(category) {
+    const out = [];
+    data.categories.forEach((c, i) => {
+      if (!category || c.category === category) out.push(i);
+    });
+    return out;
+  }
+
+  /* {value, atLeast} per month of one place over the given categories and months */
+  function placeMonths(place, cats, months) {
+    const rows = data.counts[place];
+    return months.map((m) => {
+      let value = 0;
+      let atLeast = false;
+      cats.forEach((c) => {
+        const cell = rows[c][m];
+        if (cell === null) atLeast = true;
+        else value += cell;
+      });
+      return { month: data.months[m], value, atLeast };
+    });
+  }
+
+  function sum(parts) {
+    return parts.reduce((acc, p) => ({ value: acc.value + p.value, atLeast: acc.atLeast || p.atLeast }),
+      { value: 0, atLeast: false });
+  }
+
+  function areaTotal(cats, months) {
+    return sum(data.places.map((p) => sum(placeMonths(p.place, cats, months))));
+  }
+
+  /* ------------------------------------------------------------ colours (as webmap/maps.py) */
+
+  function classBreaks(values, classes) {
+    const finite = values.filter((v) => v !== null && Number.isFinite(v) && v >= 0);
+    if (!finite.length) return [];
+    const top = Math.max(...finite);
+    if (top === 0) return [0];
+    const raw = top / classes;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((k) => k * power).find((s) => s >= raw - 1e-12);
+    const count = Math.max(1, Math.ceil(top / step - 1e-9));
+    return Array.from({ length: count }, (_, k) => Math.round(step * (k + 1) * 1e6) / 1e6);
+  }
+
+  function spread(classes) {
+    if (classes <= 0) return [];
+    if (classes === 1) return [palette[0]];
+    return Array.from({ length: classes },
+      (_, k) => palette[Math.round((k * (palette.length - 1)) / (classes - 1))]);
+  }
+
+  function colourFor(value, breaks) {
+    if (!breaks.length) return palette[0];
+    const colours = spread(breaks.length);
+    for (let k = 0; k < breaks.length; k += 1) if (value <= breaks[k]) return colours[k];
+    return colours[colours.length - 1];
+  }
+
+  function redrawLegend(breaks) {
+    const legend = document.querySelector(".geogrid-legend");
+    if (!legend) return;
+    legend.querySelectorAll(".class-row").forEach((row) => row.remove());
+    const title = legend.querySelector(".title");
+    let lower = data.kind === "grid" ? 0 : data.k;
+    let after = title;
+    spread(breaks.length).forEach((colour, k) => {
+      const upper = breaks[k];
+      const row = document.createElement("div");
+      row.className = "class-row";
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = colour;
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(
+        upper === lower ? numberText(upper) : numberText(lower) + " – " + numberText(upper)));
+      if (after) after.after(row); else legend.prepend(row);
+      after = row;
+      lower = upper;
+    });
+  }
+
+  /* ------------------------------------------------------------ popups */
+
+  function trendSvg(months) {
+    const width = 240, height = 64, pad = 14;
+    const step = width / Math.max(months.length, 1);
+    const top = Math.max(data.k, ...months.map((m) => m.value));
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "geogrid-trend");
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", words.trend);
+    const title = document.createElementNS(SVG, "title");
+    title.textContent = words.trend;
+    svg.appendChild(title);
+    const axis = document.createElementNS(SVG, "line");
+    [["x1", 0], ["y1", height - pad], ["x2", width], ["y2", height - pad],
+      ["stroke", "#999"], ["stroke-width", 0.5]].forEach(([k, v]) => axis.setAttribute(k, v));
+    svg.appendChild(axis);
+    months.forEach((m, k) => {
+      const h = Math.max(((height - pad - 11) * m.value) / top, m.atLeast ? 2 : 0);
+      const rect = document.createElementNS(SVG, "rect");
+      rect.setAttribute("x", Math.round((k * step + step * 0.1) * 10) / 10);
+      rect.setAttribute("y", Math.round((height - pad - h) * 10) / 10);
+      rect.setAttribute("width", Math.round(Math.max(step * 0.8, 1) * 10) / 10);
+      rect.setAttribute("height", Math.round(h * 10) / 10);
+      rect.setAttribute("fill", m.atLeast ? (m.value === 0 ? "#d9d9d9" : palette[2]) : palette[3]);
+      const label = document.createElementNS(SVG, "title");
+      label.textContent = m.month + ": " + figure(m.value, m.atLeast);
+      rect.appendChild(label);
+      svg.appendChild(rect);
+    });
+    const text = (x, y, size, value, anchor) => {
+      const t = document.createElementNS(SVG, "text");
+      t.setAttribute("x", x);
+      t.setAttribute("y", y);
+      t.setAttribute("font-size", size);
+      if (anchor) t.setAttribute("text-anchor", anchor);
+      t.textContent = value;
+      svg.appendChild(t);
+    };
+    text(0, 9, 9, "max " + top);
+    if (months.length) {
+      text(0, height - 2, 10, months[0].month);
+      text(width, height - 2, 10, months[months.length - 1].month, "end");
+    }
+    return svg;
+  }
+
+  function popup(place, figures) {
+    const table = document.createElement("table");
+    const row = (label, content) => {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      th.textContent = label;
+      const td = document.createElement("td");
+      if (typeof content === "string") td.textContent = content; else td.appendChild(content);
+      tr.append(th, td);
+      table.appendChild(tr);
+    };
+    if (data.kind === "grid") row(words.field_name, place.name);
+    row(words.field_incidents, figure(figures.total.value, figures.total.atLeast));
+    if (data.kind === "grid") {
+      row(words.field_households, String(place.households));
+      row(words.field_rate, figures.rate === null ? "–" : figure(figures.rate, figures.total.atLeast));
+    }
+    row(words.trend, trendSvg(figures.months));
+    const box = document.createElement("div");
+    box.className = "geogrid-popup-body";
+    box.appendChild(table);
+    return box;
+  }
+
+  /* ------------------------------------------------------------ year over year */
+
+  function shiftYear(month, years) {
+    return String(Number(month.slice(0, 4)) + years).padStart(4, "0") + month.slice(4);
+  }
+
+  function yoySentence(sel, cats) {
+    const months = monthIndexes(sel.from, sel.to).slice(-12);
+    if (!months.length) return "";
+    const start = data.months[months[0]];
+    const end = data.months[months[months.length - 1]];
+    const pstart = shiftYear(start, -1);
+    const pend = shiftYear(end, -1);
+    const now = areaTotal(cats, months);
+    const before = areaTotal(cats, monthIndexes(pstart, pend));
+    const count = figure(now.value, now.atLeast);
+    if (!(data.months[0] <= pstart)) {
+      return format(words.yoy_only, { start, end, count, none: words.yoy_none });
+    }
+    const text = format(words.yoy_text, {
+      start, end, pstart, pend, count, pcount: figure(before.value, before.atLeast),
+    });
+    let change;
+    if (now.atLeast || before.atLeast) change = words.yoy_unknown;
+    else if (!before.value) change = words.yoy_none;
+    else {
+      const pct = Math.round(((now.value - before.value) / before.value) * 1000) / 10;
+      if (pct === 0) change = words.yoy_flat;
+      else change = format(pct > 0 ? words.yoy_up : words.yoy_down, { pct: numberText(Math.abs(pct)) });
+    }
+    return words.html_lang.startsWith("zh") ? `${text}；${change}` : `${text}; ${change}.`;
+  }
+
+  /* ------------------------------------------------------------ apply a selection */
+
+  function apply() {
+    const sel = selection();
+    const cats = categoryIndexes(sel.category);
+    const months = monthIndexes(sel.from, sel.to);
+    const figures = {};
+    data.places.forEach((p) => {
+      const perMonth = placeMonths(p.place, cats, months);
+      const total = sum(perMonth);
+      const rate = p.households > 0 ? Math.round((1000 * total.value / p.households) * 10) / 10 : null;
+      figures[p.place] = { months: perMonth, total, rate };
+    });
+    const value = (f) => (data.kind === "grid" ? f.rate : f.total.value);
+    const shown = Object.values(figures).filter((f) => data.kind === "grid" || f.total.value > 0);
+    const breaks = classBreaks(shown.map(value), palette.length);
+    const byPlace = {};
+    data.places.forEach((p) => { byPlace[p.place] = p; });
+    if (hook.layer) {
+      hook.layer.eachLayer((layer) => {
+        const place = layer.feature && layer.feature.properties.place;
+        const f = figures[place];
+        if (!f) return;
+        const v = value(f);
+        const hide = data.kind === "cell" && f.total.value === 0;
+        layer.setStyle({
+          fillColor: v === null ? config.no_households : colourFor(v, breaks),
+          dashArray: f.total.atLeast ? "4 3" : "",
+          fillOpacity: hide ? 0 : (data.kind === "grid" ? 0.55 : 0.65),
+          opacity: hide ? 0 : 1,
+        });
+      });
+      hook.layer.bindPopup((layer) => {
+        const place = layer.feature.properties.place;
+        return popup(byPlace[place], figures[place]);
+      });
+    }
+    redrawLegend(breaks);
+    const yoy = document.getElementById("yoy-text");
+    if (yoy) {
+      const sentence = yoySentence(sel, cats);
+      yoy.textContent = sentence;
+      document.getElementById("yoy").hidden = !sentence;
+    }
+    root.dataset.applied = JSON.stringify(sel);
+  }
+
+  function remember() {
+    const url = new URL(window.location.href);
+    Object.entries(selection()).forEach(([key, value]) => {
+      if (value) url.searchParams.set(key, value); else url.searchParams.delete(key);
+    });
+    window.history.replaceState(null, "", url);
+  }
+
+  fetch(config.released, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    .then((res) => (res.ok ? res.json() : Promise.reject(new Error("released table: " + res.status))))
+    .then((body) => {
+      data = body;
+      apply();
+      Object.values(fields).forEach((field) => {
+        if (field) field.addEventListener("change", () => { remember(); apply(); });
+      });
+      if (form) form.dataset.live = "true";
+    })
+    .catch(() => { /* the server's drawing of the page stays */ });
+})();
