@@ -42,3 +42,10 @@ def test_bad_mappings(tmp_path: Path, case: str, text: str | None, kind: str, fr
     with pytest.raises(InputError) as err:
         read_import_mapping(path, kind)
     assert fragment in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["households", "grids", "places", "teams", "communities"])
+def test_example_office_mappings_read(kind: str) -> None:
+    """Every example in data/mappings/office_<kind>.toml is a valid mapping of its kind."""
+    path = Path(__file__).resolve().parents[1] / "data" / "mappings" / f"office_{kind}.toml"
+    assert read_import_mapping(path, kind).kind == kind
