@@ -104,3 +104,79 @@ def test_bad_input_gives_a_message_not_a_traceback(
     assert res.exit_code != 0
     assert fragment in res.output
     assert "Traceback" not in res.output
+
+
+def _write_boundary_and_incidents(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A 2 km square in Shenzhen, 120 seeded incidents (a cluster in one corner), a mapping."""
+    import json
+
+    import numpy as np
+
+    west, south = 114.05, 22.53
+    boundary = tmp_path / "boundary.geojson"
+    ring = [[west, south], [west + 0.02, south], [west + 0.02, south + 0.018],
+            [west, south + 0.018], [west, south]]  # fmt: skip
+    boundary.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "福田测试街道"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}), encoding="utf-8")  # fmt: skip
+    rng = np.random.default_rng(7)
+    rows = ["id,time,category,lon,lat"]
+    for i in range(120):
+        if i < 60:  # the cluster
+            x, y = west + 0.003 + rng.normal(0, 0.0008), south + 0.003 + rng.normal(0, 0.0008)
+        else:
+            x, y = west + rng.uniform(0.001, 0.019), south + rng.uniform(0.001, 0.017)
+        day = 1 + i % 28
+        rows.append(f"N{i},2025-03-{day:02d} 22:{i % 60:02d},盗窃,{x:.6f},{y:.6f}")
+    incidents = tmp_path / "calls.csv"
+    incidents.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    mapping = tmp_path / "calls.toml"
+    mapping.write_text(
+        'name = "calls"\n[source]\ncoordinates = "wgs84"\ntimezone = "Asia/Shanghai"\n'
+        '[columns]\nid = "id"\ntime = "time"\ncategory = "category"\nx = "lon"\ny = "lat"\n',
+        encoding="utf-8",
+    )
+    return boundary, incidents, mapping
+
+
+def test_area_without_streets_serves_incidents(runner: CliRunner, tmp_path: Path):
+    """--boundary FILE without an OSM file makes an incidents-only area: incidents import, hot
+    spots and the public map work; commands that need streets say what is missing."""
+    boundary, calls, mapping = _write_boundary_and_incidents(tmp_path)
+    out = tmp_path / "futian"
+    res = runner.invoke(main, ["area", "build", "--boundary", str(boundary), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "incidents-only area" in res.output
+    import json
+
+    manifest = json.loads((out / "area.json").read_text(encoding="utf-8"))
+    assert manifest["streets"] is False
+    assert not (out / "network").exists()
+    res = runner.invoke(main, ["area", "info", str(out)])
+    assert res.exit_code == 0 and "street network: none" in res.output, res.output
+    res = runner.invoke(main, ["incidents", "import", str(calls), "--mapping", str(mapping),
+                               "--area", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "120 good" in res.output
+    res = runner.invoke(main, ["incidents", "hotspots", "--area", str(out),
+                               "--out", str(tmp_path / "hot.geojson")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for args, command in (
+        (["network", "matrix", str(out), "--from", "police"], "geogrid network matrix"),
+        (["grids", "build", str(out)], "drawing grids from street blocks"),
+        (["plan", str(out)], "a patrol plan"),
+        (["coverage", str(out)], "geogrid coverage"),
+        (["posts", str(out)], "siting posts"),
+    ):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 1, (args, res.output)
+        assert "Traceback" not in res.output
+        assert "has no street network" in res.output and command in res.output, res.output
+        assert "geogrid area build OSM_FILE" in res.output
+
+    from webmap import create_app
+
+    client = create_app({"AREA_PATH": str(out), "TESTING": True}).test_client()
+    page = client.get("/")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    assert client.get("/api/area").status_code == 200

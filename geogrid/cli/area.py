@@ -45,17 +45,35 @@ def area_build(
     place: str | None,
     admin_code: str,
 ) -> None:
-    """Build an area workspace from OSM_FILE (.osm, .osm.bz2, .osm.pbf) or --place."""
-    from geogrid.services.area import BoundaryChoice, build_area, build_area_from_place
+    """Build an area workspace from OSM_FILE (.osm, .osm.bz2, .osm.pbf) or --place.
+
+    With --boundary FILE and no OSM file: an incidents-only area (boundary, empty
+    layers, no street network) for incident maps and hot spots.
+    """
+    from geogrid.services.area import (
+        BoundaryChoice,
+        build_area,
+        build_area_from_place,
+        build_area_without_streets,
+    )
 
     name = name or out_dir.name
     if place:
         if osm_file is not None:
             raise click.UsageError("give either OSM_FILE or --place, not both")
         report = build_area_from_place(place, out_dir, name=name, admin_code=admin_code)
+    elif osm_file is None:
+        if boundary_file is None:
+            raise click.UsageError(
+                "give an OSM file (.osm, .osm.bz2, .osm.pbf), --place NAME, or --boundary FILE "
+                "alone for an incidents-only area without streets"
+            )
+        if admin or bbox:
+            raise click.UsageError("without an OSM file the area outline is --boundary FILE")
+        report = build_area_without_streets(
+            boundary_file, out_dir, name=name, admin_code=admin_code
+        )
     else:
-        if osm_file is None:
-            raise click.UsageError("give an OSM file (.osm, .osm.bz2, .osm.pbf) or --place NAME")
         choice = BoundaryChoice(geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox))
         report = build_area(osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code)
     for line in report.lines():
@@ -95,6 +113,8 @@ def area_info(area_dir: Path) -> None:
         click.echo(f"  teams: {len(loaded.teams)}")
     if loaded.edges is not None:
         click.echo(f"  street segments: {len(loaded.edges)}")
+    elif not loaded.has_streets:
+        click.echo("  street network: none (incidents-only area; build from an OSM file to add it)")
 
 
 @area.command("validate")

@@ -49,14 +49,14 @@ def network_matrix(
     from geogrid.network import StreetNetwork, available_cpus, travel_time_matrix
 
     loaded = read_area(area_dir)
+    nodes, edges = loaded.require_streets("geogrid network matrix")
     for layer in (from_layer, to_layer or from_layer):
         if layer not in loaded.layers:
             raise InputError(
                 f"{area_dir}: no layer {layer!r}; layers are: "
                 f"{', '.join(sorted(loaded.layers)) or 'none'}"
             )
-    assert loaded.nodes is not None and loaded.edges is not None
-    net = StreetNetwork.from_frames(loaded.nodes, loaded.edges, loaded.metric_crs)
+    net = StreetNetwork.from_frames(nodes, edges, loaded.metric_crs)
     origins = loaded.layers[from_layer]
     dests = loaded.layers[to_layer] if to_layer else origins
     result = travel_time_matrix(

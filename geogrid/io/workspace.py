@@ -77,6 +77,28 @@ class Area:
     def metric_crs(self) -> str:
         return str(self.manifest["metric_crs"])
 
+    @property
+    def has_streets(self) -> bool:
+        """False for an incidents-only area (built from a boundary alone, no street network)."""
+        return self.manifest.get("streets", True) is not False
+
+    def require_streets(self, command: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """The street network (nodes, edges), or an InputError saying what is missing and how
+        to add it (``command`` is what needs the streets, e.g. ``geogrid plan``)."""
+        if self.nodes is not None and self.edges is not None and len(self.edges):
+            return self.nodes, self.edges
+        why = (
+            "it was built from a boundary alone, for incidents only"
+            if not self.has_streets
+            else "network/nodes.geojson or network/edges.geojson is missing or empty"
+        )
+        raise InputError(
+            f"area {self.path} has no street network ({why}); {command} needs streets. "
+            "Add them by building the area again from an OpenStreetMap file of the same place "
+            f"(openstreetmap.org Export or a Geofabrik .osm.pbf): geogrid area build OSM_FILE "
+            f"--boundary BOUNDARY.geojson --out {self.path} (incidents, grids and teams are kept)"
+        )
+
 
 class Workspace:
     """The area folder at ``path``: its paths, its reading, its writing, its lock."""
@@ -267,9 +289,10 @@ class Workspace:
         incidents = area_layer("incidents", required=False)
         teams = area_layer("teams", required=False)
         nodes = edges = None
-        if with_network:
-            nodes = area_layer("nodes")
-            edges = area_layer("edges")
+        if with_network:  # an incidents-only area has none ("streets": false)
+            needed = manifest.get("streets", True) is not False
+            nodes = area_layer("nodes", required=needed)
+            edges = area_layer("edges", required=needed)
         if problems:
             raise InputError(f"area {self.path} has invalid layers", problems)
         assert boundary is not None and grids is not None and buildings is not None

@@ -83,7 +83,7 @@ def sha256_of(path: Path) -> str:
 
 
 def resolve_boundary(
-    choice: BoundaryChoice, extract: osm.OsmExtract
+    choice: BoundaryChoice, extract: osm.OsmExtract | None
 ) -> tuple[BaseGeometry, list[str]]:
     """Return the area polygon (EPSG:4326) for a boundary choice, and warnings."""
     given = [choice.geojson_path, choice.admin, choice.bbox]
@@ -102,6 +102,8 @@ def resolve_boundary(
             )
         metric_crs_for(choice.bbox)  # refuses projected numbers with a clear message
         return shapely.box(west, south, east, north), []
+    if extract is None:
+        raise InputError("give a boundary polygon file: there is no OSM file to take it from")
     if choice.admin is not None:
         return osm.find_admin_boundary(extract, choice.admin), []
     hull = extract.nodes.geometry.union_all().convex_hull
@@ -148,6 +150,75 @@ def build_area(
         extract=extract,
         sources=[source],
         warnings=warnings,
+    )
+
+
+def build_area_without_streets(
+    boundary_path: Path | str,
+    out_dir: Path | str,
+    *,
+    name: str,
+    admin_code: str = "",
+    description: str = "",
+) -> BuildReport:
+    """Build an incidents-only area from a boundary polygon file alone (no OSM file).
+
+    The area holds the boundary and empty buildings, grids, incidents and teams
+    layers, and no street network; ``area.json`` says ``"streets": false``.
+    Incident import, hot spots, publishing and the public map work on it;
+    commands that need streets (plan, coverage, network matrix, grids from
+    streets) say what is missing and how to add it. Building it again from an
+    OSM file adds the streets and keeps incidents, grids and teams.
+    """
+    boundary_path = Path(boundary_path)
+    polygon, warnings = resolve_boundary(BoundaryChoice(geojson_path=boundary_path), None)
+    metric_crs = metric_crs_for(tuple(polygon.bounds))
+    note = (
+        "incidents-only area: no street network (built from a boundary alone); patrol plans, "
+        "coverage, travel-time matrices and grids from streets need an OSM file: "
+        "geogrid area build OSM_FILE --boundary ... --out ..."
+    )
+    source = {
+        "role": "boundary",
+        "file": boundary_path.name,
+        "sha256": sha256_of(boundary_path),
+    }
+    ws = Workspace(out_dir)
+    empty = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84))
+    with ws.lock():
+        author, message = "geogrid area build", f"built from {boundary_path.name} (no streets)"
+        boundary_frame = gpd.GeoDataFrame(
+            {"name": [name], "admin_code": [admin_code or None],
+             "source": [f"polygon file {boundary_path.name}"]},
+            geometry=[polygon],
+            crs=WGS84,
+        )  # fmt: skip
+        ws.write_layer("boundary", boundary_frame, author=author, message=message)
+        for layer in ("buildings", "grids", "incidents", "teams"):
+            if not ws.layer_file(layer).exists():
+                ws.write_layer(layer, empty, author=author, message=message)
+        outline = gpd.GeoSeries([polygon], crs=WGS84).to_crs(metric_crs)
+        counts = {"area km²": round(float(outline.area.iloc[0]) / 1e6, 3)}
+        manifest: dict[str, Any] = {
+            "schema": MANIFEST_SCHEMA,
+            "name": name,
+            "admin_code": admin_code,
+            "description": description,
+            "metric_crs": metric_crs,
+            "bbox": [round(v, 7) for v in polygon.bounds],
+            "boundary_source": f"polygon file {boundary_path.name}",
+            "streets": False,
+            "layers": [],
+            "sources": [source],
+            "synthetic": {"incidents": False, "teams": False},
+            "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "geogrid_version": __version__,
+            "counts": counts,
+            "warnings": [note, *warnings],
+        }
+        ws.write_manifest(manifest)
+    return BuildReport(
+        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=[note, *warnings]
     )
 
 

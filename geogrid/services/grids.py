@@ -177,9 +177,8 @@ def make_units(
             elif "population" not in units.columns:
                 units["population"] = (units["households"] * G.PERSONS_PER_HOUSEHOLD).round(1)
     else:
-        if area.edges is None:
-            raise InputError(f"{area.path}: no street network; rebuild the area")
-        units = G.units_from_streets(area.boundary, area.edges, area.metric_crs, communities)
+        edges = area.require_streets("drawing grids from street blocks (or give --units)")[1]
+        units = G.units_from_streets(area.boundary, edges, area.metric_crs, communities)
         if communities is None:
             units["parent_code"] = default
         units = G.count_households(units, buildings, area.metric_crs)

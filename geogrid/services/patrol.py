@@ -147,11 +147,10 @@ def area_problem(
     """Compile the area's teams and configured stops into a PatrolProblem."""
     if area.teams is None or not len(area.teams):
         raise InputError(
+    area.require_streets("a patrol plan")
             f"area {area.path} has no {Workspace(area.path).teams_path.name}; "
             "add the patrol teams first"
         )
-    if area.nodes is None or area.edges is None:
-        raise InputError(f"area {area.path} has no street network; rebuild the area")
     teams = teams_from_frame(area.teams, config.skills())
     stops = area_stops(area, config, hotspots)
     if not stops:
@@ -274,8 +273,8 @@ def coverage_report(
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
     """Service areas of the posts and what they cover (incidents, households, places)."""
     area = read_area(folder)
-    assert area.nodes is not None and area.edges is not None
-    network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
+    nodes, edges = area.require_streets("siting posts")
+    network = StreetNetwork.from_frames(nodes, edges, area.metric_crs)
     posts = posts_from_area(area, posts_layer)
     areas = service_areas(network, posts, minutes, mode=mode, speed_kmh=speed_kmh)
     demand = _demand_layers(area, exclude=posts_layer)
@@ -319,8 +318,8 @@ def site_posts(
     from geogrid.planning.coverage import choose_posts
 
     area = read_area(folder)
-    assert area.nodes is not None and area.edges is not None
-    network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
+    nodes, edges = area.require_streets("geogrid coverage")
+    network = StreetNetwork.from_frames(nodes, edges, area.metric_crs)
     layers = _demand_layers(area)
     if demand not in layers:
         raise InputError(f"no demand layer {demand!r}; choose from {', '.join(layers)}")
