@@ -180,3 +180,92 @@ def test_area_without_streets_serves_incidents(runner: CliRunner, tmp_path: Path
     page = client.get("/")
     assert page.status_code == 200, page.get_data(as_text=True)[:2000]
     assert client.get("/api/area").status_code == 200
+
+
+def test_area_time_zone_is_looked_up_and_used_for_hours_and_months(
+    runner: CliRunner, tmp_path: Path
+):
+    """A Chicago boundary gives area.json timezone America/Chicago (timezonefinder, offline);
+    incidents imported at 22:00-01:00 Chicago time peak at those hours in the hot spots, and
+    the public months run 2019-01 to 2019-12 (no phantom 2020-01 from Asia/Shanghai)."""
+    import json
+
+    import numpy as np
+
+    from geogrid.io.workspace import read_area
+    from geogrid.release import release_area
+
+    west, south = -87.66, 41.87
+    boundary = tmp_path / "boundary.geojson"
+    ring = [[west, south], [west + 0.02, south], [west + 0.02, south + 0.015],
+            [west, south + 0.015], [west, south]]  # fmt: skip
+    boundary.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}), encoding="utf-8")  # fmt: skip
+    rng = np.random.default_rng(3)
+    rows = ["id,time,category,lon,lat"]
+    for i in range(240):
+        month, day, hour = 1 + i % 12, 1 + (i * 7) % 28, (22, 23, 0, 1)[i % 4]
+        if month == 12:
+            day, hour = 31, 22  # 31 December 22:30: still 2019 in Chicago
+        x = west + 0.004 + rng.normal(0, 0.0006) if i % 2 else west + rng.uniform(0.001, 0.019)
+        y = south + 0.004 + rng.normal(0, 0.0006) if i % 2 else south + rng.uniform(0.001, 0.014)
+        rows.append(f"C{i},2019-{month:02d}-{day:02d} {hour:02d}:30,THEFT,{x:.6f},{y:.6f}")
+    calls = tmp_path / "chicago.csv"
+    calls.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    mapping = tmp_path / "chicago.toml"
+    mapping.write_text(
+        'name = "chicago"\n[source]\ncoordinates = "wgs84"\ntimezone = "America/Chicago"\n'
+        '[columns]\nid = "id"\ntime = "time"\ncategory = "category"\nx = "lon"\ny = "lat"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "chicago"
+    res = runner.invoke(main, ["area", "build", "--boundary", str(boundary), "--out", str(out)])
+    assert res.exit_code == 0 and "time zone: America/Chicago" in res.output, res.output
+    area_json = json.loads((out / "area.json").read_text(encoding="utf-8"))
+    assert area_json["timezone"] == "America/Chicago"
+    res = runner.invoke(main, ["incidents", "import", str(calls), "--mapping", str(mapping),
+                               "--area", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    hot = tmp_path / "hot.geojson"
+    res = runner.invoke(main, ["incidents", "hotspots", "--area", str(out), "--out", str(hot)])
+    assert res.exit_code == 0, res.output
+    spots = json.loads(hot.read_text(encoding="utf-8"))["features"]
+    assert spots
+    for spot in spots:
+        start = int(spot["properties"]["peak_hours"].split("-")[0])
+        assert start in (21, 22, 23, 0, 1), spot["properties"]["peak_hours"]
+    table = release_area(read_area(out))
+    assert (table.months[0], table.months[-1]) == ("2019-01", "2019-12")
+    res = runner.invoke(main, ["area", "info", str(out)])
+    assert "time zone: America/Chicago" in res.output
+
+
+def test_given_time_zone_wins_and_a_bad_one_is_refused(runner: CliRunner, tmp_path: Path):
+    """--timezone is stored as given; an unknown name is an error naming examples."""
+    boundary, _, _ = _write_boundary_and_incidents(tmp_path)
+    out = tmp_path / "a"
+    args = ["area", "build", "--boundary", str(boundary), "--out", str(out), "--timezone"]
+    res = runner.invoke(main, [*args, "Asia/Urumqi"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    assert json.loads((out / "area.json").read_text(encoding="utf-8"))["timezone"] == "Asia/Urumqi"
+    res = runner.invoke(main, [*args, "Mars/Olympus"])
+    assert res.exit_code == 1 and "time zone 'Mars/Olympus' unknown" in res.output
+
+
+def test_old_area_without_time_zone_says_it_uses_the_default(runner: CliRunner, tmp_path: Path):
+    """An area.json written before the time zone was stored reads as Asia/Shanghai, and info
+    says that this is a default."""
+    import json
+
+    boundary, _, _ = _write_boundary_and_incidents(tmp_path)
+    out = tmp_path / "old"
+    assert runner.invoke(main, ["area", "build", "--boundary", str(boundary), "--out", str(out)]
+                         ).exit_code == 0  # fmt: skip
+    manifest = json.loads((out / "area.json").read_text(encoding="utf-8"))
+    del manifest["timezone"]
+    (out / "area.json").write_text(json.dumps(manifest), encoding="utf-8")
+    res = runner.invoke(main, ["area", "info", str(out)])
+    assert "time zone: Asia/Shanghai (default: area.json names none" in res.output, res.output

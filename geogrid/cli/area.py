@@ -34,6 +34,12 @@ def area() -> None:
 @click.option("--bbox", help="west,south,east,north in lon/lat.")
 @click.option("--place", help="Place name to download through osmnx (needs internet).")
 @click.option("--admin-code", default="", help="Administrative code, e.g. 110108 for Haidian.")
+@click.option(
+    "--timezone",
+    default=None,
+    help="IANA time zone of the area, e.g. Asia/Urumqi (default: looked up at the boundary's "
+    "centre). Every hour, day and month shown for the area is in it.",
+)
 @friendly_errors
 def area_build(
     osm_file: Path | None,
@@ -44,6 +50,7 @@ def area_build(
     bbox: str | None,
     place: str | None,
     admin_code: str,
+    timezone: str | None,
 ) -> None:
     """Build an area workspace from OSM_FILE (.osm, .osm.bz2, .osm.pbf) or --place.
 
@@ -61,7 +68,9 @@ def area_build(
     if place:
         if osm_file is not None:
             raise click.UsageError("give either OSM_FILE or --place, not both")
-        report = build_area_from_place(place, out_dir, name=name, admin_code=admin_code)
+        report = build_area_from_place(
+            place, out_dir, name=name, admin_code=admin_code, timezone=timezone
+        )
     elif osm_file is None:
         if boundary_file is None:
             raise click.UsageError(
@@ -71,11 +80,13 @@ def area_build(
         if admin or bbox:
             raise click.UsageError("without an OSM file the area outline is --boundary FILE")
         report = build_area_without_streets(
-            boundary_file, out_dir, name=name, admin_code=admin_code
+            boundary_file, out_dir, name=name, admin_code=admin_code, timezone=timezone
         )
     else:
         choice = BoundaryChoice(geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox))
-        report = build_area(osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code)
+        report = build_area(
+            osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code, timezone=timezone
+        )
     for line in report.lines():
         click.echo(line)
 
@@ -95,6 +106,13 @@ def area_info(area_dir: Path) -> None:
     if m.get("description"):
         click.echo(f"  {m['description']}")
     click.echo(f"  metric CRS: {m['metric_crs']}   bbox: {m.get('bbox')}")
+    if loaded.timezone_stated:
+        click.echo(f"  time zone: {loaded.timezone} ({m.get('timezone_source', 'area.json')})")
+    else:
+        click.echo(
+            f"  time zone: {loaded.timezone} (default: area.json names none; build the area "
+            "again, with --timezone if needed, to store it)"
+        )
     for src in m.get("sources", []):
         click.echo(f"  source: {src.get('file')} ({src.get('licence')}, {src.get('attribution')})")
     click.echo(f"  buildings: {len(loaded.buildings)}")

@@ -33,6 +33,7 @@ import shapely
 from geogrid.crs import WGS84
 from geogrid.errors import InputError
 from geogrid.incidents import (
+    DEFAULT_TIMEZONE,
     Cleaned,
     IncidentMapping,
     clean_incidents,
@@ -181,7 +182,7 @@ class Saved:
     total: int
 
 
-def load_incidents(path: Path | str, timezone: str = "Asia/Shanghai") -> gpd.GeoDataFrame:
+def load_incidents(path: Path | str, timezone: str = DEFAULT_TIMEZONE) -> gpd.GeoDataFrame:
     """Read an ``incidents.geojson`` layer as an incidents frame (times parsed)."""
     return incidents_from_layer(read_layer(Path(path), "incidents"), timezone)
 

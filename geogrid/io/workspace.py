@@ -28,6 +28,7 @@ import geopandas as gpd
 from filelock import BaseFileLock, FileLock
 
 from geogrid.errors import InputError
+from geogrid.incidents.mapping import DEFAULT_TIMEZONE
 from geogrid.io import geojson
 from geogrid.io.atomic import write_json_atomic
 
@@ -76,6 +77,17 @@ class Area:
     @property
     def metric_crs(self) -> str:
         return str(self.manifest["metric_crs"])
+
+    @property
+    def timezone(self) -> str:
+        """The area's IANA time zone (``area.json`` ``timezone``); every hour, day and month
+        shown for the area is in it. Areas built before it was stored: Asia/Shanghai."""
+        return str(self.manifest.get("timezone") or DEFAULT_TIMEZONE)
+
+    @property
+    def timezone_stated(self) -> bool:
+        """True when ``area.json`` names the time zone (False: the Asia/Shanghai default)."""
+        return bool(self.manifest.get("timezone"))
 
     @property
     def has_streets(self) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import geopandas as gpd
 import pandas as pd
@@ -60,9 +61,12 @@ class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     coverage: HouseholdCoverage | None = None
+    timezone: str = ""
 
     def lines(self) -> list[str]:
         out = [f"area written to {self.path}"]
+        if self.timezone:
+            out.append(f"  time zone: {self.timezone}")
         out += [f"  {k}: {v}" for k, v in self.counts.items()]
         if self.coverage is not None:
             out += [f"  {line}" for line in self.coverage.lines()]
@@ -80,6 +84,33 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def area_timezone(boundary: BaseGeometry, given: str | None = None) -> tuple[str, str]:
+    """The area's IANA time zone and where it comes from.
+
+    ``given`` (``--timezone``) when set, checked against the tz database; else
+    looked up offline with ``timezonefinder`` at the boundary's centroid.
+    """
+    if given:
+        try:
+            ZoneInfo(given)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise InputError(
+                f"time zone {given!r} unknown; give an IANA name such as Asia/Shanghai, "
+                "Asia/Urumqi or America/Chicago"
+            ) from err
+        return given, "--timezone"
+    from timezonefinder import TimezoneFinder
+
+    centre = boundary.centroid
+    zone = TimezoneFinder().timezone_at(lng=centre.x, lat=centre.y)
+    if not zone:
+        raise InputError(
+            f"no time zone found at the boundary's centre ({centre.x:.4f}, {centre.y:.4f}); "
+            "give one with --timezone, e.g. --timezone Asia/Shanghai"
+        )
+    return zone, "looked up at the boundary's centroid (timezonefinder)"
 
 
 def resolve_boundary(
@@ -118,8 +149,12 @@ def build_area(
     boundary: BoundaryChoice | None = None,
     admin_code: str = "",
     description: str = "",
+    timezone: str | None = None,
 ) -> BuildReport:
     """Build an area workspace from a local OSM file; returns what was written.
+
+    ``timezone`` (IANA name) is the area's; without it, the zone at the
+    boundary's centroid.
 
     Re-running replaces the derived layers (the old versions go to
     ``history/``) but never overwrites the planner's ``grids.geojson``,
@@ -150,6 +185,7 @@ def build_area(
         extract=extract,
         sources=[source],
         warnings=warnings,
+        timezone=timezone,
     )
 
 
@@ -160,6 +196,7 @@ def build_area_without_streets(
     name: str,
     admin_code: str = "",
     description: str = "",
+    timezone: str | None = None,
 ) -> BuildReport:
     """Build an incidents-only area from a boundary polygon file alone (no OSM file).
 
@@ -173,6 +210,7 @@ def build_area_without_streets(
     boundary_path = Path(boundary_path)
     polygon, warnings = resolve_boundary(BoundaryChoice(geojson_path=boundary_path), None)
     metric_crs = metric_crs_for(tuple(polygon.bounds))
+    zone, zone_source = area_timezone(polygon, timezone)
     note = (
         "incidents-only area: no street network (built from a boundary alone); patrol plans, "
         "coverage, travel-time matrices and grids from streets need an OSM file: "
@@ -198,7 +236,7 @@ def build_area_without_streets(
             if not ws.layer_file(layer).exists():
                 ws.write_layer(layer, empty, author=author, message=message)
         outline = gpd.GeoSeries([polygon], crs=WGS84).to_crs(metric_crs)
-        counts = {"area km²": round(float(outline.area.iloc[0]) / 1e6, 3)}
+        counts = {"area m²": round(float(outline.area.iloc[0]))}
         manifest: dict[str, Any] = {
             "schema": MANIFEST_SCHEMA,
             "name": name,
@@ -208,6 +246,8 @@ def build_area_without_streets(
             "bbox": [round(v, 7) for v in polygon.bounds],
             "boundary_source": f"polygon file {boundary_path.name}",
             "streets": False,
+            "timezone": zone,
+            "timezone_source": zone_source,
             "layers": [],
             "sources": [source],
             "synthetic": {"incidents": False, "teams": False},
@@ -218,7 +258,8 @@ def build_area_without_streets(
         }
         ws.write_manifest(manifest)
     return BuildReport(
-        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=[note, *warnings]
+        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=[note, *warnings],
+        timezone=zone,
     )
 
 
@@ -234,6 +275,7 @@ def write_area(
     sources: list[dict[str, Any]],
     warnings: list[str],
     extra_manifest: dict[str, Any] | None = None,
+    timezone: str | None = None,
 ) -> BuildReport:
     """Write an extract as an area workspace (atomic files, history kept)."""
     if extract.edges.empty:
@@ -242,6 +284,8 @@ def write_area(
             "overlaps the OSM file"
         )
     metric_crs = metric_crs_for(tuple(boundary.bounds))
+    zone, zone_source = area_timezone(boundary, timezone)
+    extra_manifest = {"timezone": zone, "timezone_source": zone_source, **(extra_manifest or {})}
     # the network must be routable: building it validates the frames
     network = StreetNetwork.from_frames(extract.nodes, extract.edges, metric_crs)
     buildings = estimate_households(
@@ -341,7 +385,8 @@ def _write_area(
         manifest.update(extra_manifest)
     ws.write_manifest(manifest)
     return BuildReport(
-        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=warnings, coverage=coverage
+        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=warnings, coverage=coverage,
+        timezone=str(manifest.get("timezone", "")),
     )
 
 
@@ -359,7 +404,13 @@ def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
 
 def build_area_from_place(
-    place: str, out_dir: Path | str, *, name: str, admin_code: str = "", description: str = ""
+    place: str,
+    out_dir: Path | str,
+    *,
+    name: str,
+    admin_code: str = "",
+    description: str = "",
+    timezone: str | None = None,
 ) -> BuildReport:
     """Build an area by place name through osmnx (needs internet access)."""
     from geogrid.io import osm_online
@@ -384,4 +435,5 @@ def build_area_from_place(
         extract=extract,
         sources=[source],
         warnings=list(extract.warnings),
+        timezone=timezone,
     )
