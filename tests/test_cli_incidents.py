@@ -105,6 +105,36 @@ def test_hotspots_ranked_and_written(runner, area, tmp_path):
     assert first["rank"] == 1 and first["priority"] == 5 and first["peak_hours"] == "20-23"
 
 
+def test_import_rejecting_every_row_exits_non_zero(runner, area, tmp_path):
+    """An import whose every row is rejected exits 1 and names the rejects report."""
+    outside = tmp_path / "far.csv"
+    outside.write_text(
+        "id,报警时间,类别,经度,纬度,地址\nF1,2025-03-01 21:30,盗窃,121.47,31.23,上海\n"
+        "F2,2025-03-01 22:30,盗窃,121.48,31.24,上海\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(main, ["incidents", "import", str(outside), "--mapping",
+                               str(DATA / "haidian_gcj02.toml"), "--area", str(area)])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert "all 2 rows were rejected" in res.output
+    assert "far.csv.rejects.csv" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_hotspots_top_prints_that_many(runner, area):
+    """--top N prints N hot spots (not 10); without it the first 10 and how many exist."""
+    res = runner.invoke(main, ["incidents", "hotspots", "--area", str(area), "--alpha", "1"])
+    assert res.exit_code == 0, res.output
+    total = int(res.output.split(" hot spots")[0])
+    assert total > 15, res.output
+    assert f"(10 of {total} shown; --top N shows N)" in res.output
+    res = runner.invoke(main, ["incidents", "hotspots", "--area", str(area), "--alpha", "1",
+                               "--top", "15"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = [line for line in res.output.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == 1 + 15, res.output  # the summary line, then 15 ranks
+
+
 def test_publish_writes_released_files(runner, area, tmp_path):
     """`incidents publish` writes GeoJSON + CSV of polygons with suppressed small counts."""
     out = tmp_path / "public"

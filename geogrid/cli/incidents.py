@@ -93,6 +93,14 @@ def incidents_import(
     )
     for line in report.lines():
         click.echo(line)
+    if report.result.rows and not len(report.result.incidents):
+        from geogrid.errors import InputError
+
+        raise InputError(
+            f"{source.name}: all {report.result.rows} rows were rejected, nothing imported; "
+            f"the reasons are in the rejects report {report.rejects_path} (check the mapping's "
+            "columns, coordinate system and the area's boundary)"
+        )
 
 
 @incidents.command("summary")
@@ -159,6 +167,10 @@ def incidents_summary(
         click.echo(f"wrote {csv_path}")
 
 
+#: Hot spots printed when --top is not given.
+SHOWN_HOTSPOTS = 10
+
+
 @incidents.command("hotspots")
 @_AREA
 @_FILE
@@ -199,12 +211,15 @@ def incidents_hotspots(
     data = service.load(area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id)
     spots = service.hotspots(data, resolution=resolution, alpha=alpha, top=top, out_path=out_path)
     click.echo(f"{len(spots)} hot spots (Gi*, FDR {alpha}) among {len(data.incidents)} incidents")
-    show = spots.drop(columns="geometry").head(10)
+    shown = top if top is not None else SHOWN_HOTSPOTS
+    show = spots.drop(columns="geometry").head(shown)
     click.echo(
         show[["rank", "id", "score", "p_fdr", "count", "priority", "peak_hours"]].to_string(
             index=False
         )
     )
+    if len(spots) > len(show):
+        click.echo(f"({len(show)} of {len(spots)} shown; --top N shows N)")
     if out_path is not None:
         click.echo(f"wrote {out_path}")
 
