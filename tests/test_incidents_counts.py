@@ -60,6 +60,17 @@ def test_period_change_gives_the_report_figure():
     assert (change.count, change.previous_count, change.last_year_count) == (59, 50, 68)
     assert change.phrase_zh("刑事警情") == "刑事警情同比下降13.24%，环比上升18.00%"
     assert inc.period_change(frame, "2023-06").phrase_zh().endswith("无可比数据")
+    assert change.text() == "2025-06: 59 (2025-05: 50, 2024-06: 68)"
+
+
+def test_yearly_change_names_the_year_before_once():
+    """A year's previous period is the year before: printed once, not (2024: n, 2024: n)."""
+    times = ["2024-03-01 10:00"] * 40 + ["2025-03-01 10:00"] * 30
+    frame = incidents_at([(116.35, 39.99)] * len(times), times, ["刑事"] * len(times))
+    change = inc.period_change(frame, "2025")
+    assert change.yearly
+    assert change.text() == "2025: 30 (2024: 40)"
+    assert change.phrase_zh() == "警情同比下降25.00%"
 
 
 def test_hour_by_weekday_skips_sources_without_hours():

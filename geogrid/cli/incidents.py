@@ -158,10 +158,7 @@ def incidents_summary(
     click.echo(table.sort_values("count", ascending=False).head(10).to_string(index=False))
     change = result.change
     if change is not None:
-        click.echo(
-            f"{period}: {change.count} ({change.previous_period}: {change.previous_count}, "
-            f"{change.last_year_period}: {change.last_year_count})"
-        )
+        click.echo(change.text())
         click.echo(change.phrase_zh())
     if csv_path is not None:
         click.echo(f"wrote {csv_path}")

@@ -184,9 +184,26 @@ class Change:
         """Year-over-year change in percent (同比); None when last year's count is 0."""
         return _pct(self.count, self.last_year_count)
 
+    @property
+    def yearly(self) -> bool:
+        """True for a year: the previous period is the year before, so only one comparison."""
+        return self.previous_period == self.last_year_period
+
     def phrase_zh(self, label: str = "警情") -> str:
-        """The sentence the reports use, e.g. ``刑事警情同比下降13.24%，环比上升5.00%``."""
+        """The sentence the reports use, e.g. ``刑事警情同比下降13.24%，环比上升5.00%``
+        (a year: ``同比`` only)."""
+        if self.yearly:
+            return f"{label}同比{_phrase(self.yoy_pct)}"
         return f"{label}同比{_phrase(self.yoy_pct)}，环比{_phrase(self.pop_pct)}"
+
+    def text(self) -> str:
+        """``2025-06: 59 (2025-05: 50, 2024-06: 68)``; a year names the year before once."""
+        if self.yearly:
+            return f"{self.period}: {self.count} ({self.previous_period}: {self.previous_count})"
+        return (
+            f"{self.period}: {self.count} ({self.previous_period}: {self.previous_count}, "
+            f"{self.last_year_period}: {self.last_year_count})"
+        )
 
 
 def _pct(now: int, before: int) -> float | None:
