@@ -38,3 +38,20 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch, wr
             copy_atomic(source, target)
     assert target.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layer.geojson", "src.txt"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
+def test_files_honour_the_umask_so_a_web_server_can_read_the_area(tmp_path, umask):
+    """Written and copied files get 0666 minus the umask (0644 under 022), not mkstemp's 0600;
+    private ones (secrets) stay 0600."""
+    old = os.umask(umask)
+    try:
+        text = write_text_atomic(tmp_path / "area.json", "{}\n")
+        data = write_bytes_atomic(tmp_path / "grids.geojson", b"{}")
+        copied = copy_atomic(text, tmp_path / "history" / "area.json")
+        secret = write_text_atomic(tmp_path / "secret_key", "x", private=True)
+    finally:
+        os.umask(old)
+    for path in (text, data, copied):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+    assert secret.stat().st_mode & 0o777 == 0o600

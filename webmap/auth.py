@@ -126,8 +126,7 @@ def secret_key_for(app: Flask) -> str:
 
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
-        write_text_atomic(path, secrets.token_hex(32))
-        path.chmod(0o600)
+        write_text_atomic(path, secrets.token_hex(32), private=True)  # 0600 from the start
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -110,7 +110,9 @@ class UserStore:
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
-        write_text_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_text_atomic(  # password hashes: 0600, never readable by other users
+            self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", private=True
+        )
 
     def get(self, username: str) -> User | None:
         row = self._read()["users"].get(username)
