@@ -53,5 +53,13 @@ class InfeasibleError(GeogridError, ValueError):
         super().__init__(text)
 
 
+class ConflictError(GeogridError):
+    """Someone else saved first: the change was made from a version that is no longer current.
+
+    Nothing was saved; the message says who changed what, and the person
+    reloads and redoes the change (the web answers 409).
+    """
+
+
 class InternalError(GeogridError, RuntimeError):
     """A bug in geogrid: the message says what to report."""

@@ -373,6 +373,27 @@ def dumps_features(features: Sequence[dict[str, Any]]) -> str:
     return '{"type":"FeatureCollection","features":[\n' + body + "\n]}\n"
 
 
+def checked_features(
+    frame: gpd.GeoDataFrame, spec_name: str, source: str, where: str | None = None
+) -> list[dict[str, Any]]:
+    """``frame`` as feature dicts ready to store (:func:`prepare_features`), validated.
+
+    Raises :class:`~geogrid.errors.InputError` with every problem, saying
+    that nothing was written to ``where`` (the file or table); every writer
+    of a layer, file or database, goes through here.
+    """
+    spec = get_spec(spec_name)
+    features = prepare_features(frame, spec, source)
+    errors = errors_in(validate_features(features, spec, source))
+    if errors:
+        raise InputError(
+            f"{source}: refusing to write {len(errors)} problem"
+            f"{'s' if len(errors) != 1 else ''}; nothing was written to {where or source}",
+            [str(p) for p in errors],
+        )
+    return features
+
+
 def write_layer(
     frame: gpd.GeoDataFrame,
     path: Path,
@@ -416,18 +437,8 @@ def write_layer(
     ValueError
         ``history`` is True, the file exists and no ``history_dir`` is given.
     """
-    spec = get_spec(spec_name)
     path = Path(path)
-    source = source_name(path)
-    features = prepare_features(frame, spec, source)
-    errors = errors_in(validate_features(features, spec, source))
-    if errors:
-        raise InputError(
-            f"{source}: refusing to write {len(errors)} problem"
-            f"{'s' if len(errors) != 1 else ''}; nothing was written to {path}",
-            [str(p) for p in errors],
-        )
-    text = dumps_features(features)
+    text = dumps_features(checked_features(frame, spec_name, source_name(path), where=str(path)))
     if history and path.exists():
         if history_dir is None:
             raise ValueError(

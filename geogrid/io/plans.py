@@ -81,10 +81,7 @@ def write_plan(
     """Write ``plan.geojson``, one ``<team>.gpx`` per team, ``route_sheets.pdf``
     and ``plan.json`` (summary) into ``folder``; returns the paths written."""
     folder = Path(folder)
-    written = []
-    path = folder / "plan.geojson"
-    write_bytes_atomic(path, json.dumps(plan_geojson(visits, routes), ensure_ascii=False).encode("utf-8"))
-    written.append(path)
+    written = write_plan_documents(folder, plan_geojson(visits, routes))
     for team in routes["team"]:
         path = folder / f"{team}.gpx"
         write_bytes_atomic(path, plan_gpx(visits, routes, str(team)).encode("utf-8"))
@@ -92,6 +89,21 @@ def write_plan(
     if pdf is not None:
         path = folder / "route_sheets.pdf"
         write_bytes_atomic(path, pdf)
+        written.append(path)
+    if summary is not None:
+        written += write_plan_documents(folder, None, summary)
+    return written
+
+
+def write_plan_documents(
+    folder: Path | str, geojson: dict[str, Any] | None, summary: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write ``plan.geojson`` and/or ``plan.json`` (the summary) into ``folder``, atomically."""
+    folder = Path(folder)
+    written = []
+    if geojson is not None:
+        path = folder / "plan.geojson"
+        write_bytes_atomic(path, json.dumps(geojson, ensure_ascii=False).encode("utf-8"))
         written.append(path)
     if summary is not None:
         path = folder / "plan.json"

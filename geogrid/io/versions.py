@@ -32,7 +32,7 @@ import shapely
 from geogrid.crs import WGS84, to_wgs84
 from geogrid.errors import InputError
 from geogrid.io import geojson
-from geogrid.io.atomic import copy_atomic, write_json_atomic
+from geogrid.io.atomic import copy_atomic, write_json_atomic, write_text_atomic
 from geogrid.io.tables import write_csv_atomic
 from geogrid.io.workspace import Workspace
 from geogrid.layers import features_from_frame
@@ -110,16 +110,17 @@ def _version(area_dir: Path, version_id: int | None) -> GridVersion:
     raise InputError(f"{area_dir}: no grid version {wanted}; versions are {known}")
 
 
-def write_units(units: gpd.GeoDataFrame, path: Path) -> None:
-    """Write base units (index ``unit_id``) as GeoJSON, atomically, 7 decimals."""
+def units_features(units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Base units (index ``unit_id``) as GeoJSON feature dicts, lon/lat, 7 decimals."""
     frame = to_wgs84(units, "units").reset_index()
     geoms = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, 7))
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WGS84))
-    text = geojson.dumps_features(features_from_frame(frame))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    return features_from_frame(frame)
+
+
+def write_units(units: gpd.GeoDataFrame, path: Path) -> None:
+    """Write base units (index ``unit_id``) as GeoJSON, atomically, 7 decimals."""
+    write_text_atomic(path, geojson.dumps_features(units_features(units)))
 
 
 def read_units(path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")) -> gpd.GeoDataFrame:
@@ -130,7 +131,14 @@ def read_units(path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")
     ``population``, ``parent_code``, ``grid``, ``locked``).
     """
     path = Path(path)
-    features = geojson.read_geojson_features(path, allow_reproject=True)
+    return units_from_features(geojson.read_geojson_features(path, allow_reproject=True),
+                               path.name, id_columns)
+
+
+def units_from_features(
+    features: list[Any], name: str, id_columns: tuple[str, ...] = ("unit_id", "id")
+) -> gpd.GeoDataFrame:
+    """Base units from GeoJSON feature dicts (see :func:`read_units`); ``name`` names the source."""
     problems = []
     for n, f in enumerate(features):
         geom = f.get("geometry") if isinstance(f, dict) else None
@@ -138,13 +146,13 @@ def read_units(path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")
             "Polygon", "MultiPolygon", "Point",
         ):
             problems.append(
-                f"{path.name} feature {n}: geometry must be a Polygon, MultiPolygon "
+                f"{name} feature {n}: geometry must be a Polygon, MultiPolygon "
                 "(blocks) or Point/Polygon (buildings)"
             )
     if problems:
-        raise InputError(f"{path.name}: {len(problems)} bad features", problems[:20])
+        raise InputError(f"{name}: {len(problems)} bad features", problems[:20])
     if not features:
-        raise InputError(f"{path.name}: no features; give at least one unit")
+        raise InputError(f"{name}: no features; give at least one unit")
     units = gpd.GeoDataFrame.from_features(features, crs=WGS84)
     for col in id_columns:
         if col in units.columns and units[col].notna().all():
@@ -155,7 +163,7 @@ def read_units(path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")
         units.index = pd.Index([f"u{i + 1:04d}" for i in range(len(units))], name="unit_id")
     if units.index.has_duplicates:
         dup = units.index[units.index.duplicated()].unique()[:5]
-        raise InputError(f"{path.name}: unit ids repeat: {', '.join(dup)}; make them unique")
+        raise InputError(f"{name}: unit ids repeat: {', '.join(dup)}; make them unique")
     if "households" in units.columns:
         units["households"] = pd.to_numeric(units["households"], errors="coerce").fillna(0).astype("int64")
     if "locked" in units.columns:

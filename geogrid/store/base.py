@@ -1,0 +1,312 @@
+"""One store interface, two backends: the :class:`Store` protocol and :func:`open_store`.
+
+A store keeps areas: their manifest, layers (boundary, buildings, key
+locations, network, teams...), grid versions (author, time, message, undo;
+saving from a version that is no longer current raises
+:class:`~geogrid.errors.ConflictError`), incidents (each with the grid that
+covers it), patrol plans, patrol logs, and the web's user accounts.
+
+Backends:
+
+* :class:`~geogrid.store.folder.FolderStore`: the GeoJSON area folders
+  (``data/geo/<area>/``, unchanged on disk), over
+  :class:`~geogrid.io.workspace.Workspace` and :mod:`geogrid.io.versions`;
+  the default.
+* :class:`~geogrid.store.postgis.PostgisStore`: PostgreSQL + PostGIS.
+
+``GEOGRID_STORE=postgresql://...`` selects the database for the commands and
+services that take an area folder (:func:`area_store`); without it they use
+the folder.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from geogrid.errors import ConflictError
+from geogrid.io.versions import GridVersion
+from geogrid.io.workspace import Area
+
+if TYPE_CHECKING:
+    from geogrid.store.folder import FolderStore
+
+ENV = "GEOGRID_STORE"
+#: the ``parent`` of a save that takes whatever version is current (no concurrency check)
+HEAD: Literal["head"] = "head"
+Parent = int | None | Literal["head"]
+#: URL schemes of PostgreSQL (SQLAlchemy spellings included)
+DB_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
+
+Feature = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PatrolLog:
+    """One patrol as it went: a row of the patrol log (stops planned and done, km, hours)."""
+
+    date: str  #: YYYY-MM-DD, the shift's date
+    team: str
+    members: tuple[str, ...]
+    planned: int  #: stops planned
+    done: int  #: stops visited
+    km: float
+    hours: float
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A web account as stored (the password only hashed; hashing is the web's job)."""
+
+    username: str
+    role: str
+    password_hash: str
+    disabled: bool = False
+    team: str | None = None
+    created: str = ""
+    session_gen: int = 0
+
+
+@dataclass
+class VersionHistory:
+    """Every saved grid version of an area with its features: what a copy moves."""
+
+    head: int | None = None
+    versions: list[GridVersion] = field(default_factory=list)
+    #: undos in the order they happened: {"version", "author", "time"}
+    undone: list[dict[str, Any]] = field(default_factory=list)
+    grids: dict[int, list[Feature]] = field(default_factory=dict)
+    #: None for a version saved without units (hand-drawn grids)
+    units: dict[int, list[Feature] | None] = field(default_factory=dict)
+
+
+@dataclass
+class PlanDocument:
+    """A patrol plan as stored: its summary and its GeoJSON (routes and stops)."""
+
+    day: str | None  #: None: the CLI's plan (``plans/``); else a web shift date
+    summary: dict[str, Any] | None
+    geojson: dict[str, Any] | None
+
+
+@dataclass
+class AreaDump:
+    """Everything of one area as plain data: what ``geogrid store push/pull`` copies.
+
+    Layers are kept as GeoJSON feature dicts exactly as stored, so a copy
+    between the two backends gives back byte-identical layer files.
+    """
+
+    manifest: dict[str, Any]
+    layers: dict[str, list[Feature]]
+    history: VersionHistory
+    plans: list[PlanDocument] = field(default_factory=list)
+    patrol_logs: list[PatrolLog] = field(default_factory=list)
+    #: ``area.json`` as written, kept so a copy gives it back byte for byte
+    manifest_text: str | None = None
+
+
+class Store(Protocol):
+    """What every backend answers. ``area`` is the area's name (its folder's name)."""
+
+    # ------------------------------------------------------------------ areas
+
+    def list_areas(self) -> list[str]:
+        """Names of the areas in the store, sorted."""
+        ...
+
+    def read_manifest(self, area: str) -> dict[str, Any]:
+        """The area's manifest (``area.json``)."""
+        ...
+
+    def read_area(self, area: str, *, with_network: bool = True) -> Area:
+        """The whole area, every layer typed by its spec."""
+        ...
+
+    def lock(self, area: str) -> AbstractContextManager[Any]:
+        """Held around read-compute-save (the folder's file lock; nothing for a database,
+        whose saves are checked against their parent version instead)."""
+        ...
+
+    def repair(self, area: str) -> bool:
+        """Finish what an interrupted save left half done; True when it had to."""
+        ...
+
+    # ------------------------------------------------------------------ layers
+
+    def layer_names(self, area: str) -> list[str]:
+        """Names of the key-location layers (``schools``, ``police``...), sorted."""
+        ...
+
+    def read_layer(self, area: str, name: str) -> gpd.GeoDataFrame | None:
+        """One layer (area layer or key-location layer); None when absent."""
+        ...
+
+    def write_layer(
+        self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
+    ) -> None:
+        """Validate and replace a layer; the previous one is kept in the history."""
+        ...
+
+    # ------------------------------------------------------------------ grid versions
+
+    def list_versions(self, area: str) -> tuple[list[GridVersion], int | None]:
+        """Saved grid versions, oldest first, and the id of the current one."""
+        ...
+
+    def load_version(
+        self, area: str, version_id: int | None = None
+    ) -> tuple[GridVersion, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+        """A saved version (current by default): meta, grids, units (None if saved without)."""
+        ...
+
+    def save_version(
+        self,
+        area: str,
+        grids: gpd.GeoDataFrame,
+        units: gpd.GeoDataFrame | None,
+        *,
+        author: str,
+        message: str,
+        meta: dict[str, Any] | None = None,
+        parent: Parent = HEAD,
+    ) -> GridVersion:
+        """Save grids as a new current version made from ``parent``.
+
+        Raises :class:`~geogrid.errors.ConflictError` when ``parent`` (the
+        version the grids were made from) is no longer current; ``HEAD``
+        saves on top of whatever is current.
+        """
+        ...
+
+    def undo(self, area: str, author: str, *, parent: Parent = HEAD) -> GridVersion:
+        """Make the parent of the current version current again (ConflictError as above)."""
+        ...
+
+    # ------------------------------------------------------------------ incidents
+
+    def add_incidents(
+        self, area: str, incidents: gpd.GeoDataFrame, *, author: str | None = None
+    ) -> tuple[int, int]:
+        """Add incidents (a frame from :func:`geogrid.incidents.clean_incidents`) whose id is
+        new; returns (added, total)."""
+        ...
+
+    def read_incidents(
+        self, area: str, *, start: str | None = None, end: str | None = None
+    ) -> gpd.GeoDataFrame | None:
+        """The incidents layer (``start <= time < end``, ISO times) with ``grid``: the code
+        of the current grid that covers each (None outside every grid)."""
+        ...
+
+    # ------------------------------------------------------------------ plans, logs
+
+    def save_plan(self, area: str, plan: PlanDocument) -> None:
+        """Store a patrol plan's summary and GeoJSON (replacing that day's)."""
+        ...
+
+    def read_plan(self, area: str, day: str | None = None) -> PlanDocument | None:
+        """The plan of ``day`` (None: the CLI's), or None when there is none."""
+        ...
+
+    def plan_days(self, area: str) -> list[str]:
+        """Shift dates that have a plan, sorted."""
+        ...
+
+    def add_patrol_log(self, area: str, log: PatrolLog) -> None:
+        """Append one row to the area's patrol log."""
+        ...
+
+    def patrol_logs(
+        self, area: str, *, start: str | None = None, end: str | None = None
+    ) -> list[PatrolLog]:
+        """Rows of the patrol log (``start <= date <= end``), in the order they were added."""
+        ...
+
+    # ------------------------------------------------------------------ users
+
+    def get_user(self, username: str) -> UserRecord | None:
+        ...
+
+    def list_users(self) -> list[UserRecord]:
+        ...
+
+    def put_user(self, user: UserRecord) -> None:
+        """Create or replace an account."""
+        ...
+
+    # ------------------------------------------------------------------ copies
+
+    def export_area(self, area: str) -> AreaDump:
+        """Everything of the area as plain data (layers as feature dicts as stored)."""
+        ...
+
+    def import_area(self, area: str, dump: AreaDump) -> None:
+        """Make ``area`` exactly ``dump`` (an area already there is replaced whole)."""
+        ...
+
+
+def is_db_url(url_or_path: str | os.PathLike[str]) -> bool:
+    """True for a PostgreSQL URL (``postgresql://``, ``postgresql+psycopg://``)."""
+    return str(url_or_path).startswith(DB_SCHEMES)
+
+
+def open_store(url_or_path: str | os.PathLike[str]) -> Store:
+    """The store at a PostgreSQL URL, or the folder of area folders at a path."""
+    if is_db_url(url_or_path):
+        from geogrid.store.postgis import PostgisStore
+
+        return PostgisStore(str(url_or_path))
+    from geogrid.store.folder import FolderStore
+
+    return FolderStore(Path(url_or_path))
+
+
+def folder_of(area_dir: Path | str) -> tuple[FolderStore, str]:
+    """The folder store holding the area folder ``area_dir`` and the area's name in it."""
+    from geogrid.store.folder import FolderStore
+
+    path = Path(area_dir)
+    if path.name in ("", ".", ".."):
+        path = path.resolve()
+    return FolderStore(path.parent), path.name
+
+
+def area_store(area_dir: Path | str) -> tuple[Store, str]:
+    """Where the area named by ``area_dir`` lives: the database of ``GEOGRID_STORE`` when it
+    is set to a PostgreSQL URL (the area's name is the folder's name), else the folder."""
+    url = os.environ.get(ENV, "").strip()
+    if url and is_db_url(url):
+        name = Path(area_dir).name or Path(area_dir).resolve().name
+        return open_store(url), name
+    return folder_of(area_dir)
+
+
+def conflict(area: str, parent: int | None, head: int | None, newer: list[GridVersion]) -> ConflictError:
+    """The error of a save made from ``parent`` while ``head`` is current."""
+    def name(v: int | None) -> str:
+        return "no version" if v is None else f"v{v:04d}"
+
+    changes = "; ".join(f"{v.author} saved v{v.id:04d} at {v.time}: {v.message}" for v in newer)
+    return ConflictError(
+        f"{area}: the grids changed since you loaded them ({name(parent)}, now {name(head)})"
+        + (f": {changes}" if changes else "")
+        + ". Your change was not saved: reload to see theirs, then redo yours."
+    )
+
+
+def newer_than(versions: list[GridVersion], parent: int | None) -> list[GridVersion]:
+    """Versions saved after ``parent`` (for a conflict message)."""
+    return [v for v in versions if parent is None or v.id > parent]
+
+
+def utc_time(text: str) -> pd.Timestamp:
+    """An ISO time as a UTC timestamp (a time without zone is taken as UTC)."""
+    time = pd.Timestamp(text)
+    return time.tz_localize("UTC") if time.tz is None else time.tz_convert("UTC")

@@ -1,0 +1,210 @@
+"""The store protocol: ONE conformance suite, run on both backends (folder and PostGIS).
+
+Every test gets its own copy of a small synthetic area (tests/store_db.py) in
+the backend of the parameter; the PostGIS runs skip with the reason when no
+test database is there (GEOGRID_TEST_DB, set by scripts/test.sh).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from store_db import area_copy, make_template, unique_name
+
+from geogrid.errors import ConflictError, InputError
+from geogrid.store.base import (
+    HEAD,
+    PatrolLog,
+    PlanDocument,
+    UserRecord,
+    area_store,
+    folder_of,
+    is_db_url,
+    open_store,
+    utc_time,
+)
+from geogrid.store.folder import FolderStore, covering_grid
+
+BACKENDS = ["folder", "postgis"]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory):
+    return make_template(tmp_path_factory.mktemp("store") / "template")
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, template, tmp_path):
+    return area_copy(template, request.param, tmp_path)
+
+
+def incidents_in(grids: gpd.GeoDataFrame, n: int = 12, start: str = "2024-01-20") -> gpd.GeoDataFrame:
+    """n SYNTHETIC incidents at the centres of the grids, one every 10 days from ``start``."""
+    points = [grids.geometry.iloc[i % len(grids)].representative_point() for i in range(n)]
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"S{i:03d}" for i in range(n)],
+            "time": [pd.Timestamp(start, tz="Asia/Shanghai") + pd.Timedelta(days=10 * i) for i in range(n)],
+            "category": "theft",
+            "synthetic": True,
+        },
+        geometry=points, crs="EPSG:4326",
+    )
+
+
+def test_area_reads_the_same_in_every_backend(store, template) -> None:
+    """read_area gives the template's manifest and layers (same rows, codes, households)."""
+    s, name = store
+    area = s.read_area(name, with_network=True)
+    ref = FolderStore(template.parent).read_area(template.name)
+    assert area.manifest == ref.manifest
+    assert list(area.grids["code"]) == list(ref.grids["code"])
+    assert area.buildings["households"].tolist() == ref.buildings["households"].tolist()
+    assert len(area.edges) == len(ref.edges) and area.nodes.index.name == "node_id"
+    assert area.communities is not None and area.incidents is None
+    assert shapely.equals_exact(area.boundary.geometry.iloc[0], ref.boundary.geometry.iloc[0], 1e-12)
+    assert s.read_manifest(name) == ref.manifest and name in s.list_areas()
+
+
+def test_layers_write_read_and_list(store) -> None:
+    """A key-location layer written is listed and read back; a bad one is refused whole."""
+    s, name = store
+    grids = s.read_layer(name, "grids")
+    schools = gpd.GeoDataFrame({"id": ["s1", "s2"], "name": ["一小", "二小"], "kind": "school"},
+                               geometry=list(grids.geometry.iloc[:2].representative_point()), crs="EPSG:4326")
+    s.write_layer(name, "schools", schools, author="t", message="schools")
+    assert s.layer_names(name) == ["schools"]
+    back = s.read_layer(name, "schools")
+    assert back["name"].tolist() == ["一小", "二小"]
+    assert s.read_layer(name, "police") is None
+    bad = schools.assign(name=[None, "x"])
+    with pytest.raises(InputError):
+        s.write_layer(name, "schools", bad.set_geometry([None, None]), author="t", message="bad")
+    assert s.read_layer(name, "schools")["name"].tolist() == ["一小", "二小"]
+
+
+def test_save_version_records_author_message_parent(store) -> None:
+    """A save becomes current, made from the previous head, with author, message and meta."""
+    s, name = store
+    saved, head = s.list_versions(name)
+    assert head == 1 and [v.id for v in saved] == [1]
+    version, grids, units = s.load_version(name)
+    assert units is not None and set(units["grid"]) == set(grids["code"])
+    grids.loc[grids.index[0], "name"] = "改名"
+    new = s.save_version(name, grids, units, author="Wang Li", message="rename", meta={"k": 1},
+                         parent=version.id)
+    assert (new.id, new.parent, new.author, new.message, new.meta) == (2, 1, "Wang Li", "rename", {"k": 1})
+    assert s.list_versions(name)[1] == 2
+    _, back, back_units = s.load_version(name)
+    assert back["name"].iloc[0] == "改名" and list(back["code"]) == list(grids["code"])
+    assert back_units.index.equals(units.index)
+    assert s.read_area(name, with_network=False).grids["name"].iloc[0] == "改名"
+    assert s.load_version(name, 1)[1]["code"].tolist() == grids["code"].tolist()
+
+
+def test_stale_parent_is_a_conflict_and_saves_nothing(store) -> None:
+    """Saving from a version that is no longer current raises ConflictError naming who saved."""
+    s, name = store
+    v1, grids, units = s.load_version(name)
+    s.save_version(name, grids, units, author="Li", message="first", parent=v1.id)
+    with pytest.raises(ConflictError, match="Li saved v0002"):
+        s.save_version(name, grids, units, author="Zhao", message="second", parent=v1.id)
+    assert [v.id for v in s.list_versions(name)[0]] == [1, 2]
+    assert s.save_version(name, grids, None, author="Zhao", message="on top", parent=HEAD).id == 3
+
+
+def test_undo_goes_back_and_keeps_history(store) -> None:
+    """Undo makes the parent current, keeps every version, and refuses a stale parent."""
+    s, name = store
+    v1, grids, units = s.load_version(name)
+    changed = grids.assign(worker="张三")
+    s.save_version(name, changed, units, author="Li", message="workers", parent=1)
+    with pytest.raises(ConflictError):
+        s.undo(name, "Zhao", parent=1)
+    back = s.undo(name, "Zhao", parent=2)
+    assert back.id == 1 and s.list_versions(name)[1] == 1
+    assert [v.id for v in s.list_versions(name)[0]] == [1, 2]
+    assert "worker" not in s.read_layer(name, "grids").columns or s.read_layer(name, "grids")["worker"].isna().all()
+    with pytest.raises(InputError, match="nothing to undo"):
+        s.undo(name, "Zhao")
+
+
+def test_incidents_get_their_grid_and_follow_new_grids(store) -> None:
+    """Incidents are added once by id, each with the current grid covering it, re-assigned
+    when a new grid version is saved; the time window selects by time."""
+    s, name = store
+    _, grids, units = s.load_version(name)
+    incidents = incidents_in(grids)
+    assert s.add_incidents(name, incidents, author="t") == (12, 12)
+    assert s.add_incidents(name, incidents.iloc[:3], author="t") == (0, 12)
+    read = s.read_incidents(name)
+    assert read["id"].tolist() == incidents["id"].tolist()
+    assert read["grid"].tolist() == covering_grid(read, grids)
+    assert read["grid"].notna().all()
+    renamed = grids.assign(code=[f"N{i:03d}" for i in range(len(grids))])
+    renamed_units = units.assign(grid=units["grid"].map(dict(zip(grids["code"], renamed["code"], strict=True))))
+    s.save_version(name, renamed, renamed_units, author="t", message="recode", parent=1)
+    assert s.read_incidents(name)["grid"].str.startswith("N").all()
+    window = s.read_incidents(name, start="2024-02-01", end="2024-03-01T00:00:00+08:00")
+    times = pd.to_datetime(window["time"], format="ISO8601", utc=True)
+    assert len(window) == 3 and (times >= utc_time("2024-02-01")).all()
+    assert s.read_area(name, with_network=False).incidents["id"].tolist() == incidents["id"].tolist()
+
+
+def test_teams_are_a_layer(store) -> None:
+    """Teams are written and read back like any layer (id, mode, base point)."""
+    s, name = store
+    grids = s.read_layer(name, "grids")
+    teams = gpd.GeoDataFrame({"id": ["T1", "T2"], "mode": ["walk", "bike"], "name": ["一队", "二队"]},
+                             geometry=list(grids.geometry.iloc[:2].representative_point()), crs="EPSG:4326")
+    s.write_layer(name, "teams", teams, author="t", message="teams")
+    assert s.read_layer(name, "teams")["id"].tolist() == ["T1", "T2"]
+    assert s.read_area(name, with_network=False).teams["mode"].tolist() == ["walk", "bike"]
+
+
+def test_plans_logs_and_users(store) -> None:
+    """Plans (per day), the patrol log (in order, by date) and user accounts come back as saved."""
+    s, name = store
+    plan = PlanDocument(day="2024-06-01", summary={"teams": 2, "名": "早班"},
+                        geojson={"type": "FeatureCollection", "features": []})
+    s.save_plan(name, plan)
+    s.save_plan(name, PlanDocument(day=None, summary={"cli": True}, geojson={"type": "FeatureCollection", "features": []}))
+    assert s.plan_days(name) == ["2024-06-01"]
+    assert s.read_plan(name, "2024-06-01") == plan
+    assert s.read_plan(name).summary == {"cli": True} and s.read_plan(name, "2024-06-02") is None
+    logs = [PatrolLog("2024-06-01", "T1", ("王", "李"), 8, 7, 5.5, 2.0),
+            PatrolLog("2024-06-02", "=T2", (), 6, 6, 3.25, 1.5)]
+    for log in logs:
+        s.add_patrol_log(name, log)
+    assert s.patrol_logs(name) == logs
+    assert s.patrol_logs(name, start="2024-06-02") == logs[1:]
+    user = UserRecord(unique_name("u"), "planner", "scrypt:x", team="T1", created="2024-06-01T00:00:00+00:00")
+    s.put_user(user)
+    s.put_user(UserRecord(user.username, "admin", "scrypt:y", session_gen=2))
+    got = s.get_user(user.username)
+    assert got is not None and (got.role, got.password_hash, got.session_gen) == ("admin", "scrypt:y", 2)
+    assert user.username in [u.username for u in s.list_users()] and s.get_user("nobody-at-all") is None
+
+
+def test_unknown_area_is_a_clear_error(store) -> None:
+    """An area the store does not have is an InputError that says what to do."""
+    s, _ = store
+    with pytest.raises(InputError):
+        s.read_area(unique_name("missing"))
+
+
+def test_open_store_and_area_store(tmp_path, monkeypatch) -> None:
+    """open_store picks the backend from the URL; area_store follows GEOGRID_STORE."""
+    assert is_db_url("postgresql://x@h/db") and is_db_url("postgresql+psycopg://h/db")
+    assert not is_db_url(tmp_path)
+    assert isinstance(open_store(tmp_path), FolderStore)
+    monkeypatch.delenv("GEOGRID_STORE", raising=False)
+    store, name = area_store(tmp_path / "haidian")
+    assert isinstance(store, FolderStore) and store.root == tmp_path and name == "haidian"
+    assert folder_of("haidian")[1] == "haidian"
+    monkeypatch.setenv("GEOGRID_STORE", "postgresql://nobody@127.0.0.1:1/none")
+    store, name = area_store(tmp_path / "haidian")
+    assert type(store).__name__ == "PostgisStore" and name == "haidian"
+    assert "nobody" in repr(store) and "password" not in repr(store)
