@@ -99,6 +99,19 @@ def test_non_numeric_priority_names_the_hot_spot() -> None:
     """A hot spot whose priority (hence prize) is no number is an InputError naming it and its row."""
     spots = gpd.GeoDataFrame(
         {"id": [7, 8], "priority": [3, "high"]},
+def test_grid_stops_are_named_by_code_and_name_never_nan() -> None:
+    """A grid stop is named "<code> <name>", or its code alone when the name is missing (None,
+    NaN from a GeoJSON without names, blank): the route sheet, GPX and plan never say nan."""
+    grids = gpd.GeoDataFrame(
+        {"code": ["G1", "G2", "G3", "G4"], "name": ["学院路一网格", np.nan, None, " "]},
+        geometry=[shapely.box(116.35 + i * 0.001, 40.0, 116.3505 + i * 0.001, 40.0005)
+                  for i in range(4)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    names = [stop.name for stop in stops_from_grids(grids)]
+    assert names == ["G1 学院路一网格", "G2", "G3", "G4"]
+
+
         geometry=[shapely.Point(116.35, 40.0), shapely.Point(116.351, 40.001)],
         crs="EPSG:4326",
     )

@@ -375,7 +375,7 @@ def stops_from_grids(
             prize=1,
             dwell_s=int(dwell_min * 60),
             required=True,
-            name=str(row.get("name") or row["code"]),
+            name=grid_stop_name(row),
             kind="grid",
             teams=allowed,
             point=_point(row.geometry),
@@ -394,6 +394,16 @@ def build_problem(
         raise InputError("cannot place stops and teams on the streets", problems)
     points = [s.point for s in stops] + [t.base for t in teams]
     series = gpd.GeoSeries(
+def grid_stop_name(row: Any) -> str:
+    """A grid's stop name: its code and, when it has one, its name (``"110108001-01 学院路"``);
+    a missing name (None, NaN, blank) never shows as ``nan``."""
+    code = str(row["code"])
+    name = row.get("name")
+    if name is None or pd.isna(name) or not str(name).strip() or str(name).strip() == code:
+        return code
+    return f"{code} {str(name).strip()}"
+
+
         shapely.points(np.asarray(points, dtype=float)),
         index=[s.id for s in stops] + [f"base of {t.id}" for t in teams],
         crs="EPSG:4326",
