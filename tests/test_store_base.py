@@ -209,18 +209,3 @@ def test_open_store_and_area_store(tmp_path, monkeypatch) -> None:
     assert type(store).__name__ == "PostgisStore" and name == "haidian"
     assert "nobody" in repr(store) and "password" not in repr(store)
 
-
-def test_services_follow_geogrid_store(template, tmp_path, monkeypatch) -> None:
-    """With GEOGRID_STORE set to the database, services.grids reads the area, edits, lists
-    and undoes grid versions there (the folder named is only the area's name)."""
-    from geogrid.services import grids as S
-
-    store, name = area_copy(template, "postgis", tmp_path)
-    monkeypatch.setenv("GEOGRID_STORE", store.url)
-    nowhere = tmp_path / "nowhere" / name
-    code = S.load_plan(nowhere).grids["code"].iloc[0]
-    result = S.edit(nowhere, "worker", author="Li", codes=[code], worker="王")
-    assert result.version is not None and result.version.id == 2
-    assert store.list_versions(name)[1] == 2 and not nowhere.exists()
-    assert S.undo(nowhere, "Li").id == 1
-    assert S.validate(nowhere, require_worker=False) is not None
