@@ -95,10 +95,6 @@ def test_stop_builders() -> None:
         stops_from_hotspots(spots.drop(columns="priority"))
 
 
-def test_non_numeric_priority_names_the_hot_spot() -> None:
-    """A hot spot whose priority (hence prize) is no number is an InputError naming it and its row."""
-    spots = gpd.GeoDataFrame(
-        {"id": [7, 8], "priority": [3, "high"]},
 def test_grid_stops_are_named_by_code_and_name_never_nan() -> None:
     """A grid stop is named "<code> <name>", or its code alone when the name is missing (None,
     NaN from a GeoJSON without names, blank): the route sheet, GPX and plan never say nan."""
@@ -112,6 +108,10 @@ def test_grid_stops_are_named_by_code_and_name_never_nan() -> None:
     assert names == ["G1 学院路一网格", "G2", "G3", "G4"]
 
 
+def test_non_numeric_priority_names_the_hot_spot() -> None:
+    """A hot spot whose priority (hence prize) is no number is an InputError naming it and its row."""
+    spots = gpd.GeoDataFrame(
+        {"id": [7, 8], "priority": [3, "high"]},
         geometry=[shapely.Point(116.35, 40.0), shapely.Point(116.351, 40.001)],
         crs="EPSG:4326",
     )

@@ -384,16 +384,6 @@ def stops_from_grids(
     ]
 
 
-def build_problem(
-    network: StreetNetwork, teams: Sequence[Team], stops: Sequence[Stop], *, max_snap_m: float = 500.0
-) -> PatrolProblem:
-    """Measure travel along the streets once per (mode, speed) and compile."""
-    problems = [f"stop {s.id}: no point" for s in stops if s.point is None]
-    problems += [f"team {t.id}: no base point" for t in teams if t.base is None]
-    if problems:
-        raise InputError("cannot place stops and teams on the streets", problems)
-    points = [s.point for s in stops] + [t.base for t in teams]
-    series = gpd.GeoSeries(
 def grid_stop_name(row: Any) -> str:
     """A grid's stop name: its code and, when it has one, its name (``"110108001-01 学院路"``);
     a missing name (None, NaN, blank) never shows as ``nan``."""
@@ -404,6 +394,16 @@ def grid_stop_name(row: Any) -> str:
     return f"{code} {str(name).strip()}"
 
 
+def build_problem(
+    network: StreetNetwork, teams: Sequence[Team], stops: Sequence[Stop], *, max_snap_m: float = 500.0
+) -> PatrolProblem:
+    """Measure travel along the streets once per (mode, speed) and compile."""
+    problems = [f"stop {s.id}: no point" for s in stops if s.point is None]
+    problems += [f"team {t.id}: no base point" for t in teams if t.base is None]
+    if problems:
+        raise InputError("cannot place stops and teams on the streets", problems)
+    points = [s.point for s in stops] + [t.base for t in teams]
+    series = gpd.GeoSeries(
         shapely.points(np.asarray(points, dtype=float)),
         index=[s.id for s in stops] + [f"base of {t.id}" for t in teams],
         crs="EPSG:4326",
