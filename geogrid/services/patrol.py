@@ -145,9 +145,9 @@ def area_problem(
     area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None
 ) -> tuple[PatrolProblem, StreetNetwork]:
     """Compile the area's teams and configured stops into a PatrolProblem."""
+    area.require_streets("a patrol plan")
     if area.teams is None or not len(area.teams):
         raise InputError(
-    area.require_streets("a patrol plan")
             f"area {area.path} has no {Workspace(area.path).teams_path.name}; "
             "add the patrol teams first"
         )
