@@ -274,7 +274,10 @@ def test_missing_area_folder_is_503(tmp_path):
     assert page.status_code == 503
     assert "地图数据暂时无法读取" in page.get_data(as_text=True)
     assert "Traceback" not in page.get_data(as_text=True)
-    assert client.get("/healthz").status_code == 200
+    health = client.get("/healthz")  # says what / says: the area cannot be loaded
+    assert health.status_code == 503 and "no area manifest" in health.get_json()["reason"]
+    assert str(tmp_path) not in health.get_data(as_text=True)
+    assert str(tmp_path) not in page.get_data(as_text=True) + response.get_data(as_text=True)
 
 
 def test_area_is_read_lazily_once(monkeypatch, area):

@@ -23,7 +23,10 @@ Config keys:
 ``PATROL_CONFIG``   patrol TOML for the team-leader pages (default: the area's patrol.toml,
                     else data/config/patrol.example.toml)
 ``PATROL_TIME_LIMIT_S`` solver time limit of a plan computed from the browser (default 5)
-``JOB_WORKERS``     background jobs run at once (default 1)
+``JOB_WORKERS``     background jobs run at once per worker process (default 1)
+``JOBS_PATH``       SQLite job store shared by all worker processes (default: next to the users
+                    file, i.e. ``<instance folder>/jobs.sqlite3``; see webmap.jobs)
+``JOBS_PER_USER``   queued or running jobs one user may have (default 2; more get 429)
 ``PROXY_FIX_X_FOR`` reverse proxies in front of the app (default 0); set it behind nginx so the
                     client's address (sign-in throttle) comes from X-Forwarded-For
 ``THROTTLE_PATH``   SQLite file of failed sign-ins shared by all workers (default: next to the
@@ -60,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "PATROL_CONFIG": None,
     "PATROL_TIME_LIMIT_S": 5.0,
     "JOB_WORKERS": 1,
+    "JOBS_PATH": None,
+    "JOBS_PER_USER": 2,
     "PROXY_FIX_X_FOR": 0,
     "THROTTLE_PATH": None,
 }
@@ -99,6 +104,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         url_limit = app.config["MAX_URL_LENGTH"]
         if len(request.full_path) > url_limit:
             abort(414, description=f"URL longer than {url_limit} characters")
+        if request.is_json:  # deep nesting is refused before anything parses it
+            from webmap.schemas import check_json_depth
+
+            check_json_depth(request.get_data(cache=True))
 
     auth.init_app(app)  # after the size check: the CSRF check reads the form
     security.init_app(app)  # CSP, nosniff, frame and referrer headers on every response

@@ -1,14 +1,21 @@
 """One place that turns errors into responses: JSON under /api, a friendly page elsewhere.
 
-Body of every API error: ``{"error": {"code": "...", "message": "..."}}``.
+Body of every API error: ``{"error": {"code": "...", "message": "..."}}`` (plus
+``"fields"`` for a request that does not match its schema, :mod:`webmap.schemas`).
 A person never sees a traceback: unexpected errors are logged and answered 500.
+A full disk (``ENOSPC``, ``EDQUOT``) is a 507 that says so. Messages shown to
+anyone but signed-in staff carry no server path (:func:`public_message`).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import tempfile
+from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from geogrid.errors import CRSError, GeogridError, InfeasibleError, InputError, NetworkError
@@ -39,10 +46,45 @@ def _staff_page() -> bool:
     return request.path.startswith(("/planner/", "/patrol/", "/login"))
 
 
-def error_response(status: int, code: str, message: str):
+#: errno values of a full disk or an exhausted quota
+DISK_FULL = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if e is not None)
+#: an absolute POSIX path of at least two parts, or a Windows drive path
+_PATH_RE = re.compile(r"(?<![\w.:/])(?:/[^\s/'\"<>:;,()]+){2,}/?|\b[A-Za-z]:\\[^\s'\"<>]*")
+
+
+def _signed_in_staff() -> bool:
+    from webmap.auth import current_user
+
+    try:
+        user = current_user()
+    except Exception:  # noqa: BLE001 - an error page must not fail on a broken session
+        return False
+    return user is not None and user.may("team_leader", "planner")
+
+
+def _server_roots() -> list[str]:
+    roots = {str(Path(current_app.config.get("AREA_PATH") or ".").resolve()),
+             current_app.instance_path, str(Path(current_app.root_path).parent),
+             os.getcwd(), tempfile.gettempdir(), str(Path.home())}
+    return sorted((r for r in roots if len(r) > 1), key=len, reverse=True)
+
+
+def public_message(message: str) -> str:
+    """``message`` with every server path replaced (for answers to the public)."""
+    for root in _server_roots():
+        message = message.replace(root, "<server>")
+    return _PATH_RE.sub("<path>", message)
+
+
+def error_response(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None):
     """The response for an error: JSON under /api, the friendly HTML page elsewhere."""
+    if not _signed_in_staff():
+        message = public_message(message)
     if _wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
+        error: dict[str, object] = {"code": code, "message": message}
+        if fields:
+            error["fields"] = fields
+        return jsonify({"error": error}), status
     lang = pick_lang(request.args.get("lang"), default="zh")
     words = texts_for(lang)
     friendly = {404: words["error_not_found"], 503: words["error_unavailable"]}.get(
@@ -50,7 +92,7 @@ def error_response(status: int, code: str, message: str):
     )
     return (
         render_template("error.html", status=status, code=code, message=friendly,
-                        detail=message if status == 503 or _staff_page() else "", lang=lang, t=words),
+                        detail=message if status in (503, 507) or _staff_page() else "", lang=lang, t=words),
         status,
     )
 
@@ -58,7 +100,17 @@ def error_response(status: int, code: str, message: str):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        return error_response(exc.code or 500, _code_of(exc), exc.description or exc.name)
+        return error_response(exc.code or 500, _code_of(exc), exc.description or exc.name,
+                              getattr(exc, "fields", None))
+
+    @app.errorhandler(OSError)
+    def handle_os_error(exc: OSError):
+        if exc.errno in DISK_FULL:
+            app.logger.error("disk full on %s: %s", request.path, exc)
+            return error_response(507, "insufficient_storage",
+                                  "the server's disk is full (no space left to write); nothing "
+                                  "was saved. Tell the administrator to free space, then try again.")
+        return handle_unexpected(exc)
 
     @app.errorhandler(GeogridError)
     def handle_geogrid(exc: GeogridError):

@@ -22,7 +22,8 @@ from geogrid import grids as G
 from geogrid.crs import WGS84, to_metric
 from geogrid.errors import InputError
 from geogrid.io import geojson, versions
-from geogrid.io.workspace import Area, Workspace, read_area, read_manifest
+from geogrid.io.workspace import Area, Workspace
+from geogrid.store import Store, area_store
 
 
 @dataclass
@@ -242,18 +243,18 @@ def generate(
     Grids locked in the current version (``locked``) are kept as they are
     when ``keep_locked``; unchanged grids keep their codes.
     """
-    area_dir = Path(area_dir)
-    ws = Workspace(area_dir)
-    with ws.lock():  # nobody saves between reading the current grids and saving the new ones
-        repair_interrupted_save(ws)
+    store, name = area_store(area_dir)
+    with store.lock(name):  # folder: nobody saves between reading and saving; database: parent check
+        store.repair(name)
         return _generate(
-            ws.read(), band=band, bands=bands, seed=seed, units_path=units_path,
+            store, store.read_area(name), band=band, bands=bands, seed=seed, units_path=units_path,
             households_csv=households_csv, keep_locked=keep_locked, author=author,
             message=message, restarts=restarts,
         )
 
 
 def _generate(
+    store: Store,
     area: Area,
     *,
     band: G.Band | None,
@@ -266,7 +267,7 @@ def _generate(
     message: str | None,
     restarts: int,
 ) -> GridResult:
-    area_dir = area.path
+    name = area.path.name
     communities = area.communities
     band = band or G.Band()
     bands = dict(bands or {})
@@ -276,9 +277,9 @@ def _generate(
     )
     locked_grids: list[str] = []
     previous = area.grids if len(area.grids) else None
-    saved, _ = versions.list_versions(area_dir)
+    saved, head = store.list_versions(name)
     if keep_locked and saved and units_path is None:
-        _, old_grids, old_units = versions.load_version(area_dir)
+        _, old_grids, old_units = store.load_version(name)
         if old_units is not None and "locked" in old_grids.columns:
             locked_grids = sorted(
                 old_grids.loc[old_grids["locked"].fillna(False).astype(bool), "code"].astype(str)
@@ -292,30 +293,31 @@ def _generate(
         locked_grids=locked_grids, previous=previous, restarts=restarts,
     )
     problems = check(area, plan, communities)
-    version = versions.save_version(
-        area_dir, plan.grids, plan.units, author=author,
+    version = store.save_version(
+        name, plan.grids, plan.units, author=author,
         message=message or f"generated, band {band}, seed {seed}",
-        meta={**_band_meta(plan), "seed": seed},
+        meta={**_band_meta(plan), "seed": seed}, parent=head,
     )
     return GridResult(plan=plan, version=version, problems=problems)
 
 
 def load_plan(area_dir: Path | str, version_id: int | None = None) -> G.GridPlan:
     """The plan of a saved version (current by default)."""
-    area_dir = Path(area_dir)
-    version, grids, units = versions.load_version(area_dir, version_id)
+    store, name = area_store(area_dir)
+    version, grids, units = store.load_version(name, version_id)
     if units is None:
         raise InputError(
             f"{area_dir}: v{version.id:04d} has no units (hand-drawn grids); edit the grids "
             "in a GIS, or generate grids to edit them here"
         )
     band, bands = _bands_from(version.meta)
-    return G.plan_from_layers(grids, units, read_manifest(area_dir)["metric_crs"], band, bands)
+    return G.plan_from_layers(grids, units, store.read_manifest(name)["metric_crs"], band, bands)
 
 
 def current_plan(area: Area) -> tuple[G.GridPlan, list[G.GridProblem]] | None:
     """The current saved plan of a loaded area and its problems; None before any save."""
-    if versions.list_versions(area.path)[1] is None:
+    store, name = area_store(area.path)
+    if store.list_versions(name)[1] is None:
         return None
     plan = load_plan(area.path)
     return plan, check(area, plan, area.communities)
@@ -345,17 +347,19 @@ def edit(
     ``new_code`` and/or ``name``), ``lock`` / ``unlock`` (``codes``),
     ``worker`` (``codes[0]`` gets ``worker``).
     """
-    ws = Workspace(area_dir)
-    with ws.lock():  # nobody saves between loading the current plan and saving the edit
-        repair_interrupted_save(ws)
+    store, area_name = area_store(area_dir)
+    with store.lock(area_name):  # folder: nobody saves between loading and saving; database: parent check
+        store.repair(area_name)
         return _edit(
-            ws, operation, author=author, message=message, codes=codes, units=units,
+            store, area_name, Path(area_dir), operation, author=author, message=message, codes=codes, units=units,
             to_code=to_code, new_code=new_code, name=name, worker=worker, seed=seed,
         )
 
 
 def _edit(
-    ws: Workspace,
+    store: Store,
+    area_name: str,
+    area_dir: Path,
     operation: str,
     *,
     author: str,
@@ -368,8 +372,9 @@ def _edit(
     worker: str | None,
     seed: int,
 ) -> GridResult:
-    area_dir = ws.path
-    plan = load_plan(area_dir)
+    head = store.list_versions(area_name)[1]
+    plan = load_plan(area_dir, head)
+    before = plan
     if operation == "reassign":
         if not units or to_code is None:
             raise InputError("reassign needs unit ids and --to CODE")
@@ -397,13 +402,43 @@ def _edit(
         what = f"worker of {codes[0]}: {worker}"
     else:
         raise InputError(f"unknown edit {operation!r}; choose one of {', '.join(EDITS)}")
-    area = ws.read(with_network=False)
+    check_complete(before, plan, what)
+    area = store.read_area(area_name, with_network=False)
     problems = check(area, plan, area.communities)
-    version = versions.save_version(
-        area_dir, plan.grids, plan.units, author=author, message=message or what,
-        meta=_band_meta(plan),
+    version = store.save_version(
+        area_name, plan.grids, plan.units, author=author, message=message or what,
+        meta=_band_meta(plan), parent=head,
     )
     return GridResult(plan=plan, version=version, problems=problems)
+
+
+def check_complete(before: G.GridPlan, after: G.GridPlan, what: str = "the edit") -> None:
+    """Refuse (InputError) an edited plan that lost a unit or a household.
+
+    Every unit of ``before`` must be in ``after``, assigned to a grid that
+    exists there, and the household total must be unchanged: an edit moves
+    units between grids, it never drops them.
+    """
+    units, grids = after.units, after.grids
+    codes = {c for c in grids["code"] if isinstance(c, str)}
+    problems = []
+    missing = before.units.index.difference(units.index)
+    if len(missing):
+        problems.append(f"{len(missing)} units would disappear")
+    assigned = units["grid"].map(lambda g: isinstance(g, str) and g in codes)
+    orphans = units.loc[~assigned.astype(bool)]
+    if len(orphans):
+        problems.append(f"{len(orphans)} units ({int(orphans['households'].sum())} households) "
+                        f"would belong to no grid")
+    total_before, total_after = int(before.units["households"].sum()), int(units["households"].sum())
+    if total_before != total_after:
+        problems.append(f"households would change from {total_before} to {total_after}")
+    if int(grids["households"].sum()) != total_after:
+        problems.append(f"the grids would count {int(grids['households'].sum())} of "
+                        f"{total_after} households")
+    if problems:
+        raise InputError(f"{what}: not saved, " + "; ".join(problems)
+                         + "; every unit must stay in exactly one grid")
 
 
 def _one(codes: Sequence[str], operation: str) -> str:
@@ -420,26 +455,26 @@ def validate(
     require_worker: bool = True,
 ) -> list[G.GridProblem]:
     """Problems of the area's grids layer (or another grids file), generated or hand-drawn."""
-    area_dir = Path(area_dir)
-    area = read_area(area_dir, with_network=False)
+    store, name = area_store(area_dir)
+    area = store.read_area(name, with_network=False)
     grids = geojson.read_layer(Path(grids_path), "grids") if grids_path else area.grids
     bands: dict[str, G.Band] = {}
     if band is None:
-        saved, _ = versions.list_versions(area_dir)
+        saved, _ = store.list_versions(name)
         if saved:
-            band, bands = _bands_from(versions.load_version(area_dir)[0].meta)
+            band, bands = _bands_from(store.load_version(name)[0].meta)
     return G.validate_grids(
-        grids, area.metric_crs, boundary=area.boundary, parents=read_communities(area_dir),
+        grids, area.metric_crs, boundary=area.boundary, parents=area.communities,
         band=band, bands=bands, buildings=area.buildings, require_worker=require_worker,
     )
 
 
 def undo(area_dir: Path | str, author: str) -> versions.GridVersion:
     """Go back to the version the current one was made from."""
-    ws = Workspace(area_dir)
-    with ws.lock():
-        repair_interrupted_save(ws)
-        return versions.undo(ws.path, author)
+    store, name = area_store(area_dir)
+    with store.lock(name):
+        store.repair(name)
+        return store.undo(name, author)
 
 
 def _grids_of(area_dir: Path, ref: str) -> gpd.GeoDataFrame:
@@ -449,13 +484,15 @@ def _grids_of(area_dir: Path, ref: str) -> gpd.GeoDataFrame:
     digits = ref.lstrip("vV")
     if not digits.isdigit():
         raise InputError(f"{ref!r}: give a version (v0003 or 3) or a grids .geojson file")
-    return versions.load_version(area_dir, int(digits))[1]
+    store, name = area_store(area_dir)
+    return store.load_version(name, int(digits))[1]
 
 
 def compare(area_dir: Path | str, a: str, b: str) -> G.GridDiff:
     """Compare two grid versions (ids like v0002) or grids files over the area's buildings."""
     area_dir = Path(area_dir)
-    area = read_area(area_dir, with_network=False)
+    store, name = area_store(area_dir)
+    area = store.read_area(name, with_network=False)
     return G.compare_grids(_grids_of(area_dir, a), _grids_of(area_dir, b), area.buildings, area.metric_crs)
 
 
@@ -463,8 +500,8 @@ def report(
     area_dir: Path | str, csv_path: Path | str | None = None, json_path: Path | str | None = None
 ) -> pd.DataFrame:
     """Per-grid report of the area's grids; written as CSV and/or JSON when paths are given."""
-    area_dir = Path(area_dir)
-    area = read_area(area_dir, with_network=False)
+    store, name = area_store(area_dir)
+    area = store.read_area(name, with_network=False)
     table = G.grid_report(area.grids, area.metric_crs)
     versions.write_report(
         table, Path(csv_path) if csv_path else None, Path(json_path) if json_path else None

@@ -19,7 +19,6 @@ current. The editor's state comes from the app's one area cache
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,20 @@ from geogrid.services import grids as S
 from webmap.area import AreaEntry, current_entry
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
+from webmap.schemas import (
+    Args,
+    DiffArgs,
+    Empty,
+    GridEdit,
+    Regenerate,
+    parse_args,
+    parse_body,
+    parse_if_match,
+)
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 api = Blueprint("planner_api", __name__, url_prefix="/api/planner")
 
-EDIT_FIELDS = {"op", "units", "to", "codes", "new_code", "name", "worker", "message", "seed"}
-#: a grid code the editor may set (new code, move target): letters, digits, _ and -, no markup
-GRID_CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 
 
 # --------------------------------------------------------------------------- area, versions, locks
@@ -94,10 +100,11 @@ def stale_message(folder: Path, given: str) -> str:
 
 
 def _given_tag() -> str | None:
-    raw = request.headers.get("If-Match") or request.form.get("if_match")
-    if not raw:
-        return None
-    return raw.split(",")[0].strip().removeprefix("W/").strip('"')
+    """The version tag the client edited (400 when If-Match is not one, e.g. ``*``)."""
+    raw = request.headers.get("If-Match")
+    if raw is None and request.mimetype != "application/json":
+        raw = request.form.get("if_match")
+    return parse_if_match(raw)
 
 
 def require_current(folder: Path, given: str | None = None) -> str:
@@ -105,7 +112,7 @@ def require_current(folder: Path, given: str | None = None) -> str:
     given = given if given is not None else _given_tag()
     if not given:
         abort(428, description="send If-Match with the ETag of the grids you loaded")
-    if given != "*" and given != version_tag(folder):
+    if given != version_tag(folder):
         abort(409, description=stale_message(folder, given))
     return given
 
@@ -166,23 +173,6 @@ def _state_response(folder: Path, extra: dict[str, Any] | None = None, status: i
     return response
 
 
-def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, description="send a JSON object")
-    unknown = set(body) - EDIT_FIELDS - {"min_households", "max_households", "keep_locked"}
-    if unknown:
-        abort(400, description=f"unknown field(s) {', '.join(sorted(unknown))}")
-    return body
-
-
-def _strings(body: dict[str, Any], key: str) -> list[str]:
-    value = body.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        abort(400, description=f"{key} must be a list of strings")
-    return value
-
-
 def _author() -> str:
     user = current_user()
     assert user is not None
@@ -195,6 +185,7 @@ def _author() -> str:
 @bp.get("/")
 @role_required("planner")
 def editor():
+    parse_args(Args)
     folder = area_dir()
     return render_template("planner/editor.html", area_name=current_entry().area.name,
                            etag=version_tag(folder))
@@ -203,28 +194,25 @@ def editor():
 @bp.get("/versions")
 @role_required("planner")
 def history():
+    parse_args(Args)
     folder = area_dir()
     saved, head = versions.list_versions(folder)
     return render_template("planner/versions.html", versions=list(reversed(saved)), head=head,
                            etag=version_tag(folder))
 
 
-def _version_arg(name: str, default: int | None) -> int:
-    raw = (request.args.get(name) or "").lstrip("vV")
-    if not raw and default is not None:
-        return default
-    if not raw.isdigit():
-        abort(400, description=f"{name} must be a version number such as 3 or v0003")
-    return int(raw)
+def _version_arg(raw: str | None, default: int) -> int:
+    return int(raw.lstrip("vV")) if raw else default  # DiffArgs: ASCII digits only
 
 
 def _diff(folder: Path) -> tuple[int, int, G.GridDiff]:
+    args = parse_args(DiffArgs)
     saved, head = versions.list_versions(folder)
     if head is None:
         abort(404, description="no grid versions yet; generate grids first")
     by_id = {v.id: v for v in saved}
-    b = _version_arg("b", head)
-    a = _version_arg("a", by_id[b].parent if b in by_id and by_id[b].parent else b)
+    b = _version_arg(args.b, head)
+    a = _version_arg(args.a, by_id[b].parent if b in by_id and by_id[b].parent else b)
     for v in (a, b):
         if v not in by_id:
             abort(404, description=f"no grid version {v}; versions are "
@@ -250,39 +238,35 @@ def diff():
 # --------------------------------------------------------------------------- JSON API
 
 
+@api.get("/openapi.json")
+@role_required("team_leader", "planner")
+def openapi():
+    """The staff OpenAPI document (request schemas from webmap.schemas)."""
+    from webmap.openapi import staff_openapi_document
+
+    parse_args(Args)
+    return staff_openapi_document(url_for("planner_api.openapi").removesuffix("/planner/openapi.json"))
+
+
 @api.get("/state")
 @role_required("planner")
 def state():
+    parse_args(Args)
     return _state_response(area_dir())
 
 
 @api.post("/edits")
 @role_required("planner")
 def edit():
+    body = parse_body(GridEdit)
+    given = _given_tag()
     folder = area_dir()
-    body = _json_body()
-    op = body.get("op")
-    if op not in S.EDITS:
-        abort(400, description=f"op must be one of {', '.join(S.EDITS)}")
-    seed = body.get("seed") or 0
-    if not isinstance(seed, int):
-        abort(400, description="seed must be a whole number")
-    to_code = body.get("to")
-    if to_code is not None and (not isinstance(to_code, str) or not to_code.strip()):
-        abort(400, description="to must be a grid code")
-    for field in ("to", "new_code"):
-        value = body.get(field)
-        if value is not None and (not isinstance(value, str) or not GRID_CODE_RE.fullmatch(value.strip())):
-            abort(400, description=f"{field}: a grid code is 1-32 letters, digits, _ or - "
-                                   "(^[0-9A-Za-z_-]{1,32}$)")
     with Workspace(folder).lock():
-        require_current(folder)
+        require_current(folder, given or "")
         result = S.edit(
-            folder, op, author=_author(), message=(body.get("message") or None),
-            codes=_strings(body, "codes"), units=_strings(body, "units"),
-            to_code=to_code.strip() if to_code else None,
-            new_code=body.get("new_code") or None, name=body.get("name") or None,
-            worker=body.get("worker") or None, seed=seed,
+            folder, body.op, author=_author(), message=body.message or None,
+            codes=body.codes, units=body.units, to_code=body.to, new_code=body.new_code,
+            name=body.name or None, worker=body.worker or None, seed=body.seed or 0,
         )
     assert result.version is not None
     return _state_response(folder, {"saved": result.version.line()})
@@ -291,9 +275,11 @@ def edit():
 @api.post("/undo")
 @role_required("planner")
 def undo():
+    parse_body(Empty)
+    given = _given_tag()
     folder = area_dir()
     with Workspace(folder).lock():
-        require_current(folder)
+        require_current(folder, given or "")
         back = S.undo(folder, _author())
     return _state_response(folder, {"saved": f"back to v{back.id:04d}: {back.message}"})
 
@@ -302,7 +288,7 @@ def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author
                 band: G.Band, seed: int, keep_locked: bool, message: str | None) -> dict[str, Any]:
     progress(0.1, "waiting for other edits")
     with app.app_context(), Workspace(folder).lock():
-        if given != "*" and given != version_tag(folder):
+        if given != version_tag(folder):
             from geogrid.errors import InputError
 
             raise InputError(stale_message(folder, given))
@@ -317,19 +303,17 @@ def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author
 @api.post("/regenerate")
 @role_required("planner")
 def regenerate():
+    body = parse_body(Regenerate)
+    given = _given_tag()
     folder = area_dir()
-    body = _json_body()
-    given = require_current(folder)
-    try:
-        band = G.Band(int(body.get("min_households", G.DEFAULT_MIN_HOUSEHOLDS)),
-                      int(body.get("max_households", G.DEFAULT_MAX_HOUSEHOLDS)))
-        seed = int(body.get("seed") or 0)
-    except (TypeError, ValueError) as err:
-        abort(400, description=f"bad band or seed: {err}")
+    given = require_current(folder, given or "")
+    band = G.Band(body.min_households or G.DEFAULT_MIN_HOUSEHOLDS,
+                  body.max_households or G.DEFAULT_MAX_HOUSEHOLDS)
+    seed = body.seed or 0
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     job = runner_of(app).submit(
         "regenerate", _author(), _regenerate, app, folder, given, _author(), band, seed,
-        bool(body.get("keep_locked", True)), body.get("message") or None,
+        body.keep_locked, body.message or None,
     )
     return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
 
@@ -352,6 +336,7 @@ def diff_json():
 @api.get("/export.geojson")
 @role_required("planner")
 def export():
+    parse_args(Args)
     folder = area_dir()
     saved, head = versions.list_versions(folder)
     if head is None:
