@@ -1,17 +1,27 @@
 /* The public map's filters, applied in the browser from the area's released table.
  *
- * /api/released.json holds the released place x category x month cells (null where
- * hidden). Every figure drawn here is a sum of released cells; a sum with a hidden
- * cell inside reads "at least N" and is coloured by N, exactly like the server's
- * first drawing (webmap/maps.py) and the API. Text goes in with textContent and
- * DOM nodes only, never innerHTML. The map and its density layer come from
- * window.geogridDensity, set by the map's own script.
+ * /api/released.json holds the released place x category x month cells and the released
+ * cells of its margin tables (place x month, place x category, category x month, per
+ * place, per category, per month, the area total), null where hidden. Every figure drawn
+ * here is a sum of released cells of ONE of these tables, the one that answers it most
+ * tightly (all categories -> the place x month margin, ...), exactly as the server's
+ * ReleasedTable.total (geogrid/release.py); a sum with a hidden cell inside reads
+ * "at least N" and is coloured by N, like the server's first drawing (webmap/maps.py)
+ * and the API. Text goes in with textContent and DOM nodes only, never innerHTML. The
+ * map and its density layer come from window.geogridDensity, set by the map's own script.
+ *
+ * Once the table is loaded, window.GeogridReleased (read-only) offers the same sums to
+ * other scripts (static/js/public_card.js):
+ *   placeTotal(placeId, categories|null, fromMonth, toMonth) -> {value, atLeast}
+ *   placeSeries(placeId, categories|null) -> [{month, value, atLeast}]
+ * (placeId null = the whole area; categories null = all; months "YYYY-MM", inclusive,
+ * empty = open; an unknown place gives null), plus months, categories and kind.
  */
 (function () {
   "use strict";
   const root = document.getElementById("public-map");
-  const hook = window.geogridDensity;
-  if (!root || !hook || !hook.map) return;
+  if (!root) return;
+  const hook = window.geogridDensity || {};
   const config = JSON.parse(root.dataset.config);
   const words = config.words;
   const palette = config.palette;
@@ -23,6 +33,7 @@
     category: document.getElementById("filter-category"),
   };
   let data = null;
+  let memo = new Map();
 
   function format(template, values) {
     return template.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
@@ -63,19 +74,24 @@
     return out;
   }
 
-  /* {value, atLeast} per month of one place over the given categories and months */
-  function placeMonths(place, cats, months) {
-    const rows = data.counts[place];
-    return months.map((m) => {
-      let value = 0;
-      let atLeast = false;
-      cats.forEach((c) => {
-        const cell = rows[c][m];
-        if (cell === null) atLeast = true;
-        else value += cell;
-      });
-      return { month: data.months[m], value, atLeast };
-    });
+  /* The linked table: an index of ALL on an axis is that axis's margin ("all of it").
+   * released(place|null, c, m) -> a released count, null where hidden, undefined when
+   * the file has no such margin. */
+  const ALL = -1;
+
+  function released(place, c, m) {
+    const margins = data.margins || {};
+    let cell;
+    if (place !== null) {
+      if (c !== ALL && m !== ALL) cell = data.counts[place][c][m];
+      else if (c === ALL && m !== ALL) cell = margins.place_month && margins.place_month[place][m];
+      else if (c !== ALL) cell = margins.place_category && margins.place_category[place][c];
+      else cell = margins.place && margins.place[place];
+    } else if (c !== ALL && m !== ALL) cell = margins.category_month && margins.category_month[c][m];
+    else if (c === ALL && m !== ALL) cell = margins.month && margins.month[m];
+    else if (c !== ALL) cell = margins.category && margins.category[c];
+    else cell = margins.total;
+    return cell;
   }
 
   function sum(parts) {
@@ -83,9 +99,85 @@
       { value: 0, atLeast: false });
   }
 
-  function areaTotal(cats, months) {
-    return sum(data.places.map((p) => sum(placeMonths(p.place, cats, months))));
+  /* The figure shown for one cell of the linked table: its released count, or for a
+   * hidden cell "at least" the largest sum of the cells one level finer along one of its
+   * ALL axes (as _best_bounds in geogrid/release.py). */
+  function best(place, c, m) {
+    const key = `${place === null ? "" : place}\u0000${c}\u0000${m}`;
+    if (memo.has(key)) return memo.get(key);
+    const cell = released(place, c, m);
+    let out;
+    if (typeof cell === "number") out = { value: cell, atLeast: false };
+    else {
+      const parts = [];
+      if (place === null) parts.push(sum(data.places.map((p) => best(p.place, c, m))));
+      if (c === ALL) parts.push(sum(data.categories.map((_, i) => best(place, i, m))));
+      if (m === ALL) parts.push(sum(data.months.map((_, i) => best(place, c, i))));
+      out = { value: 0, atLeast: true };
+      if (cell === null) {  // hidden: at least the largest finer sum
+        parts.forEach((part) => { if (part.value > out.value) out = { value: part.value, atLeast: true }; });
+      } else {  // not in the file: an exact finer sum, else the largest
+        const exact = parts.find((part) => !part.atLeast);
+        if (exact) out = exact;
+        else parts.forEach((part) => { if (part.value > out.value) out = part; });
+      }
+    }
+    memo.set(key, out);
+    return out;
   }
+
+  /* The indexes to sum over on an axis: [ALL] (its margin) when every label is chosen. */
+  function axis(indexes, length) {
+    return indexes === null || (indexes.length === length && new Set(indexes).size === length)
+      ? [ALL] : indexes;
+  }
+
+  /* {value, atLeast}: the sum of released cells of one place (null = the area) over the
+   * given category and month indexes (null = all), from the tightest table. */
+  function bound(place, cats, months) {
+    const cs = axis(cats, data.categories.length);
+    const ms = axis(months, data.months.length);
+    const parts = [];
+    cs.forEach((c) => ms.forEach((m) => parts.push(best(place, c, m))));
+    return sum(parts);
+  }
+
+  /* {month, value, atLeast} per month of one place (null = the area) */
+  function placeMonths(place, cats, months) {
+    const cs = axis(cats, data.categories.length);
+    return months.map((m) => {
+      const total = sum(cs.map((c) => best(place, c, m)));
+      return { month: data.months[m], value: total.value, atLeast: total.atLeast };
+    });
+  }
+
+  function areaTotal(cats, months) {
+    return bound(null, cats, months);
+  }
+
+  function categoryList(categories) {
+    if (categories === null || categories === undefined || categories === "") return null;
+    const wanted = new Set(Array.isArray(categories) ? categories : [categories]);
+    return categoryIndexes("").filter((i) => wanted.has(data.categories[i].category));
+  }
+
+  function knownPlace(place) {
+    return place === null || Object.prototype.hasOwnProperty.call(data.counts, place);
+  }
+
+  const api = Object.freeze({
+    placeTotal(place, categories, fromMonth, toMonth) {
+      if (!data || !knownPlace(place)) return null;
+      return bound(place, categoryList(categories), monthIndexes(fromMonth || "", toMonth || ""));
+    },
+    placeSeries(place, categories) {
+      if (!data || !knownPlace(place)) return null;
+      return placeMonths(place, categoryList(categories), data.months.map((_, i) => i));
+    },
+    get months() { return data ? data.months.slice() : []; },
+    get categories() { return data ? data.categories.map((c) => ({ ...c })) : []; },
+    get kind() { return data ? data.kind : null; },
+  });
 
   /* ------------------------------------------------------------ colours (as webmap/maps.py) */
 
@@ -254,7 +346,7 @@
     const figures = {};
     data.places.forEach((p) => {
       const perMonth = placeMonths(p.place, cats, months);
-      const total = sum(perMonth);
+      const total = bound(p.place, cats, months);
       const rate = p.households > 0 ? Math.round((1000 * total.value / p.households) * 10) / 10 : null;
       figures[p.place] = { months: perMonth, total, rate };
     });
@@ -304,6 +396,9 @@
     .then((res) => (res.ok ? res.json() : Promise.reject(new Error("released table: " + res.status))))
     .then((body) => {
       data = body;
+      memo = new Map();
+      window.GeogridReleased = api;
+      if (!hook.map) return;
       apply();
       Object.values(fields).forEach((field) => {
         if (field) field.addEventListener("change", () => { remember(); apply(); });
