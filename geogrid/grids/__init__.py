@@ -19,6 +19,8 @@ or writes files (see :mod:`geogrid.io.versions` and
     :func:`validate_grids`: every problem of a grids layer
 :mod:`~geogrid.grids.diff`
     what changed between two versions; the per-grid report
+:mod:`~geogrid.grids.rebalance`
+    :func:`rebalance`: back into the band with the fewest households moved
 
 :mod:`~geogrid.grids.model` holds what they share: :class:`Band` and
 :class:`GridPlan`. This package exports what the rest of geogrid, the web
@@ -41,6 +43,7 @@ from geogrid.grids.edits import (
 from geogrid.grids.graph import unit_graph
 from geogrid.grids.model import DEFAULT_MAX_HOUSEHOLDS, DEFAULT_MIN_HOUSEHOLDS, Band, GridPlan
 from geogrid.grids.partition import build_grids
+from geogrid.grids.rebalance import COMPACTNESS_TOLERANCE, RebalanceResult, rebalance
 from geogrid.grids.units import (
     PERSONS_PER_HOUSEHOLD,
     apply_household_table,
@@ -52,9 +55,11 @@ from geogrid.grids.units import (
 )
 
 __all__ = [
+    "COMPACTNESS_TOLERANCE",
     "DEFAULT_MAX_HOUSEHOLDS",
     "DEFAULT_MIN_HOUSEHOLDS",
     "PERSONS_PER_HOUSEHOLD",
+    "RebalanceResult",
     "TOLERANCE_M2",
     "Band",
     "GridDiff",
@@ -70,6 +75,7 @@ __all__ = [
     "order_rows",
     "plan_from_layers",
     "reassign_units",
+    "rebalance",
     "refine_units",
     "rename_grid",
     "set_grid",

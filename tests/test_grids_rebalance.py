@@ -1,0 +1,231 @@
+"""geogrid.grids.rebalance: back into the band with few households moved; rules kept; reasons named."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
+
+from geogrid import grids as G
+from geogrid.errors import InputError
+from geogrid.grids.graph import UnitGraph
+from geogrid.grids.rebalance import rebalance
+from geogrid.synthetic import synthetic_units
+from tests.grids_area import UTM_50N, units_frame
+from tests.rebalance_exact import exact_rebalance
+
+
+def grow(units: gpd.GeoDataFrame, graph: UnitGraph, places: int, seed: int,
+         share: float = 0.15, size: int = 25) -> gpd.GeoDataFrame:
+    """``units`` with households +``share`` in the ``size`` units nearest ``places`` seeded centres."""
+    rng = np.random.default_rng(seed)
+    out = units.copy()
+    hh = out["households"].to_numpy().copy()
+    for c in rng.choice(len(out), places, replace=False):
+        near = np.argsort((graph.x - graph.x[c]) ** 2 + (graph.y - graph.y[c]) ** 2)[:size]
+        hh[near] = np.round(hh[near] * (1 + share)).astype(np.int64)
+    out["households"] = hh
+    return out
+
+
+def contiguous(result: G.RebalanceResult, graph: UnitGraph) -> bool:
+    labels = result.grid_of.to_numpy()
+    for code in set(labels):
+        rows = np.flatnonzero(labels == code)
+        if connected_components(graph.adjacency[rows][:, rows], directed=False)[0] != 1:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def city() -> tuple[G.GridPlan, gpd.GeoDataFrame, UnitGraph]:
+    """A SYNTHETIC city of 900 blocks in grids of 300-500, then +15 % households in three places."""
+    plan = G.build_grids(synthetic_units(900, seed=4), UTM_50N, seed=0, restarts=2)
+    graph = G.unit_graph(plan.units, UTM_50N)
+    return plan, grow(plan.units, graph, 3, seed=1), graph
+
+
+def test_growth_is_rebalanced_with_far_fewer_moves_than_a_redraw(city) -> None:
+    """After growth in three places every grid is in band again, few households moved, far fewer than a redraw."""
+    plan, grown, graph = city
+    before = G.Band().violation
+    assert any(before(h) > 0 for h in grown.groupby("grid")["households"].sum())
+    result = rebalance(plan, grown, graph)
+    assert result.in_band and not result.reasons
+    assert result.households_moved == int(result.moves["households"].sum()) > 0
+    redraw = G.build_grids(grown.drop(columns=["grid"]), UTM_50N, seed=0, restarts=1, previous=plan.grids)
+    moved_by_redraw = grown["households"][redraw.units["grid"].reindex(grown.index) != grown["grid"]].sum()
+    assert result.households_moved * 5 <= moved_by_redraw
+    assert result.households_moved < 0.02 * grown["households"].sum()
+    assert contiguous(result, graph)
+    # grids no unit left or joined keep their row; every code survives
+    assert set(result.plan.grids["code"]) == set(plan.grids["code"])
+    assert result.plan.grids["households"].sum() == grown["households"].sum()
+    assert not result.created and not result.retired
+
+
+def test_compactness_falls_no_more_than_the_tolerance(city) -> None:
+    """Median and worst Polsby-Popper (on the unit graph) fall by at most the tolerance."""
+    plan, grown, graph = city
+    for tolerance in (0.0, 0.05):
+        table = rebalance(plan, grown, graph, compactness_tolerance=tolerance).per_grid
+        assert table["polsby_popper_after"].median() >= table["polsby_popper_before"].median() - tolerance - 1e-9
+        assert table["polsby_popper_after"].min() >= table["polsby_popper_before"].min() - tolerance - 1e-9
+
+
+def test_locked_grids_and_units_never_move(city) -> None:
+    """A locked grid keeps its units and its row byte for byte; a locked unit stays where it was."""
+    plan, grown, graph = city
+    first = rebalance(plan, grown, graph)
+    code = first.moves["to_code"].iloc[0]
+    unit = first.moves["unit_id"].iloc[0]
+    again = rebalance(plan, grown, graph, locked_grids=[code])
+    members = set(plan.units.index[plan.units["grid"] == code])
+    assert set(again.grid_of.index[again.grid_of == code]) == members
+    old_row = plan.grids.set_index("code").loc[code]
+    new_row = again.plan.grids.set_index("code").loc[code]
+    assert new_row.geometry.wkb == old_row.geometry.wkb
+    held = rebalance(plan, grown, graph, locked_units=[unit])
+    assert held.grid_of[unit] == plan.units.at[unit, "grid"]
+
+
+def test_same_seed_same_result(city) -> None:
+    """The same input and seed give the same moves."""
+    plan, grown, graph = city
+    a, b = rebalance(plan, grown, graph, seed=3), rebalance(plan, grown, graph, seed=3)
+    assert a.moves.equals(b.moves)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_moves_at_most_a_fifth_over_the_proven_minimum(seed: int) -> None:
+    """On tiny instances the rebalance is in band whenever CP-SAT proves a plan exists, within 1.2x its minimum."""
+    rng = np.random.default_rng(seed)
+    units = synthetic_units(int(rng.integers(10, 31)), seed=seed)
+    k = int(rng.integers(2, 5))
+    mid = units["households"].sum() / k
+    band = G.Band(int(mid * 0.75), int(mid * 1.25))
+    plan = G.build_grids(units, UTM_50N, band=band, seed=0, restarts=2)
+    graph = G.unit_graph(plan.units, UTM_50N)
+    grown = grow(plan.units, graph, 1, seed=seed, share=0.15, size=5)
+    ours = rebalance(plan, grown, graph, band, compactness_tolerance=1.0)
+    codes = sorted(set(plan.units["grid"]))
+    labels = plan.units["grid"].map({c: i for i, c in enumerate(codes)}).to_numpy()
+    exact = exact_rebalance(graph.adjacency, grown["households"].to_numpy(), labels,
+                            [(band.min_households, band.max_households)] * len(codes), time_limit_s=30)
+    assert exact.status in ("OPTIMAL", "INFEASIBLE")
+    if exact.status == "OPTIMAL":
+        assert ours.in_band, ours.reasons
+        assert exact.households_moved is not None
+        assert ours.households_moved <= 1.2 * exact.households_moved
+
+
+@st.composite
+def cities(draw: st.DrawFn) -> tuple[G.GridPlan, gpd.GeoDataFrame, UnitGraph, str]:
+    n = draw(st.integers(min_value=80, max_value=200))
+    seed = draw(st.integers(min_value=0, max_value=1000))
+    plan = G.build_grids(synthetic_units(n, seed=seed, parents=draw(st.integers(1, 2))), UTM_50N,
+                         seed=0, restarts=1)
+    graph = G.unit_graph(plan.units, UTM_50N)
+    grown = grow(plan.units, graph, draw(st.integers(1, 3)), seed=seed, share=draw(st.sampled_from([0.15, 0.4, -0.3])))
+    locked = draw(st.sampled_from(sorted(plan.grids["code"])))
+    return plan, grown, graph, locked
+
+
+@given(cities())
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_invariants(case) -> None:
+    """Every unit in exactly one grid, households kept, grids contiguous and nested, locks and codes kept."""
+    plan, grown, graph, locked = case
+    result = rebalance(plan, grown, graph, locked_grids=[locked])
+    assert result.grid_of.index.equals(grown.index) and result.grid_of.notna().all()
+    assert result.plan.grids["households"].sum() == grown["households"].sum()
+    assert sorted(result.plan.grids["code"]) == sorted(set(result.grid_of))
+    assert contiguous(result, graph)
+    parents = grown["parent_code"].groupby(result.grid_of).nunique()
+    assert (parents == 1).all()
+    assert set(result.grid_of.index[result.grid_of == locked]) == set(grown.index[grown["grid"] == locked])
+    old = set(plan.grids["code"])
+    assert set(result.grid_of) - set(result.created) <= old
+    assert set(result.retired) == old - set(result.grid_of)
+    for code in result.created:
+        assert code not in old and code[:12] == grown.loc[result.grid_of == code, "parent_code"].iloc[0]
+    assert result.households_moved == int(grown["households"][result.grid_of != grown["grid"]].sum())
+
+
+def test_a_unit_over_the_max_is_named() -> None:
+    """A unit holding more than the max is named with 'split it by building'."""
+    units = units_frame([(0, 0, 200), (1, 0, 200), (2, 0, 200), (3, 0, 200)])
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    grown = plan.units.copy()
+    grown.loc["u0", "households"] = 700
+    result = rebalance(plan, grown)
+    text = "\n".join(result.reasons)
+    assert "unit u0" in text and "split it by building" in text
+
+
+def test_a_parent_that_cannot_be_divided_is_named() -> None:
+    """A parent whose households fit no number of grids of the band is named with its total and band."""
+    units = units_frame([(0, 0, 200), (1, 0, 200), (2, 0, 200)])
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    grown = plan.units.copy()
+    grown["households"] = [180, 180, 180]  # 540: one grid holds at most 500, two need 600
+    result = rebalance(plan, grown)
+    text = "\n".join(result.reasons)
+    assert "540 households" in text and "300-500" in text and "000000000000" in text
+
+
+def test_a_locked_neighbour_is_named() -> None:
+    """A grid out of band whose only neighbours are locked says so and names them."""
+    units = units_frame([(0, 0, 200), (1, 0, 200), (2, 0, 150), (3, 0, 150)])
+    plan = G.build_grids(units, UTM_50N, band=G.Band(300, 420), seed=0)
+    grown = plan.units.copy()
+    grown["households"] = [200, 260, 150, 150]
+    code = grown.at["u0", "grid"]
+    other = [c for c in plan.grids["code"] if c != code]
+    result = rebalance(plan, grown, locked_grids=other)
+    assert any("locked" in r and other[0] in r for r in result.reasons)
+    assert result.households_moved == 0
+
+
+def test_grids_are_created_and_retired_when_the_count_must_change() -> None:
+    """A parent that outgrows k x max gets a new grid (next free code); one that shrinks under k x min loses one."""
+    units = synthetic_units(49, seed=2)
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    graph = G.unit_graph(plan.units, UTM_50N)
+    k = len(plan.grids)
+    grown = plan.units.copy()
+    grown["households"] = np.round(grown["households"] * (500 * k + 100) / grown["households"].sum()).astype(int)
+    bigger = rebalance(plan, grown, graph)
+    assert len(bigger.created) >= 1 and bigger.created[0] == f"000000001001{k + 1:03d}"
+    assert bigger.in_band and contiguous(bigger, graph)
+    shrunk = plan.units.copy()
+    shrunk["households"] = np.round(shrunk["households"] * (300 * k - 100) / shrunk["households"].sum()).astype(int)
+    smaller = rebalance(plan, shrunk, graph)
+    assert len(smaller.retired) >= 1 and smaller.in_band and contiguous(smaller, graph)
+    assert set(smaller.per_grid.loc[smaller.per_grid["status"] == "retired", "code"]) == set(smaller.retired)
+
+
+def test_a_second_quantity_is_balanced_too(city) -> None:
+    """--also population=MIN-MAX brings the population band in too, households first."""
+    plan, grown, graph = city
+    grown = grown.copy()
+    grown["population"] = grown["households"] * 2.62
+    pop = grown.groupby("grid")["population"].sum()
+    also = G.Band(int(pop.quantile(0.1)), int(pop.quantile(0.95)))
+    result = rebalance(plan, grown, graph, also=("population", also))
+    after = result.per_grid[result.per_grid["status"] != "retired"]
+    assert after["in_band_after"].sum() >= after["in_band_before"].sum()
+    assert "population_after" in after.columns
+
+
+def test_bad_input_is_a_message() -> None:
+    """An unknown locked grid or --also column is an InputError naming it."""
+    units = units_frame([(0, 0, 200), (1, 0, 200)])
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    with pytest.raises(InputError, match="nope"):
+        rebalance(plan, locked_grids=["nope"])
+    with pytest.raises(InputError, match="cars"):
+        rebalance(plan, also=("cars", G.Band(0, 10)))
