@@ -12,23 +12,29 @@ The gate
 The released table of an area
     :func:`release_area` counts an area's non-sensitive incidents ONCE by
     place (grid, or square cell of at least ``MIN_CELL_M`` metres when the
-    area has no grids), category and month, and passes that dense table once
-    through :func:`release` (:func:`release_cube`). The result, a frozen
-    :class:`ReleasedTable`, keeps the released cells and the hidden mask, not
-    the raw counts. Every public figure (:func:`place_counts`,
-    :func:`monthly_counts`, :func:`category_counts`, :func:`public_total`,
-    :func:`year_over_year`, the browser's copy from
-    :meth:`ReleasedTable.to_json`) is a sum of released cells, a
-    :class:`Bound` that says "at least" when a hidden cell is inside. So any
-    number of queries, subtracted in any way, gives released cells and lower
-    bounds only. docs/PRIVACY.md states the guarantee and its limits.
+    area has no grids), category and month, and releases that cube together
+    with all its margin tables (place x month, place x category, category x
+    month, per place, per category, per month, the area total) in one pass
+    with one suppression pattern (:func:`release_cube`: the cube through
+    :func:`release`, then :func:`protect_linked`: no line of the linked table
+    has exactly one hidden cell and every hidden cell sits in a box of hidden
+    cells). The result, a frozen :class:`ReleasedTable`, keeps the released
+    cells of every table and their hidden masks, not the raw counts. Every
+    public figure (:func:`place_counts`, :func:`monthly_counts`,
+    :func:`category_counts`, :func:`public_total`, :func:`year_over_year`, the
+    browser's copy from :meth:`ReleasedTable.to_json`) is a sum of released
+    cells of the one table that answers it most tightly, a :class:`Bound` that
+    says "at least" when a hidden cell is inside. So any number of queries,
+    subtracted in any way, gives released cells and lower bounds only.
+    docs/PRIVACY.md states the guarantee and its limits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -421,49 +427,83 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class ReleasedTable:
-    """An area's public statistics: ONE place x category x month table, released once.
+    """An area's public statistics: ONE linked table, released once.
 
-    ``cells[p, c, m]`` is the released count of place ``p``, category ``c``
-    and month ``m`` (0 where hidden); ``hidden`` marks the cells
-    :func:`release` withheld (counts 1 to k-1, counts on polygons under
-    ``rules.min_area_m2``, and the secondary suppression that leaves no line
-    of the table with exactly one hidden cell). The raw counts are not kept:
-    every figure derived from this table (:meth:`total`, :meth:`totals`, the
-    map, the API) is a sum of released cells, flagged ``exact=False`` ("at
-    least") when a hidden cell is inside.
+    The table is the place x category x month cube together with all its margin
+    tables (place x month over all categories, place x category over all months,
+    category x month over all places, per place, per category, per month and the
+    area total), held as one array with one more index on each axis: the last
+    index of an axis (:data:`ALL`) is "all" of it. So ``released[p, c, m]`` is a
+    cube cell, ``released[p, ALL, m]`` the place x month margin, ``released[ALL,
+    ALL, ALL]`` the area total. ``released`` holds the released counts (0 where
+    hidden) and ``suppressed`` marks the cells :func:`release_cube` withheld
+    (counts 1 to k-1, counts on polygons under ``rules.min_area_m2``, and the
+    linked secondary suppression, see :func:`protect_linked`). The raw counts are
+    not kept: every figure derived from this table (:meth:`total`,
+    :meth:`totals`, the map, the API) is a sum of released cells of ONE of these
+    tables (the one that answers the question most tightly, see :meth:`bound`),
+    flagged ``exact=False`` ("at least") when a hidden cell is inside.
 
-    ``kind`` is ``"grid"`` or ``"cell"``; ``places`` (EPSG:4326, index =
-    place id, in the order of axis 0) has ``place_name`` and ``households``
-    (0 for cells) and the polygon; ``categories`` maps each public category
-    (axis 1) to its Chinese label; ``months`` (axis 2) runs from the first to
-    the last month with an incident.
+    ``kind`` is ``"grid"`` or ``"cell"``; ``places`` (EPSG:4326, index = place id,
+    in the order of axis 0) has ``place_name`` and ``households`` (0 for cells) and
+    the polygon; ``categories`` maps each public category (axis 1) to its Chinese
+    label; ``months`` (axis 2) runs from the first to the last month with an
+    incident. ``unlisted_places`` counts square cells left out of axis 0 (no
+    released count above zero); the "all places" margins still count them.
     """
 
     kind: str
     places: gpd.GeoDataFrame
     categories: dict[str, str]
     months: tuple[str, ...]
-    cells: np.ndarray
-    hidden: np.ndarray
+    released: np.ndarray
+    suppressed: np.ndarray
     cell_m: float = 200.0
     rules: ReleaseRules = RULES
+    unlisted_places: int = 0
+    _best_value: np.ndarray = field(init=False, repr=False)
+    _best_exact: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        shape = (len(self.places), len(self.categories), len(self.months))
-        if self.cells.shape != shape or self.hidden.shape != shape:
-            raise ValueError(f"released cells {self.cells.shape} / hidden {self.hidden.shape}: "
-                             f"expected {shape} (places x categories x months)")
-        cells = np.where(self.hidden, 0, self.cells).astype(np.int64)
-        object.__setattr__(self, "cells", _frozen(cells))
-        object.__setattr__(self, "hidden", _frozen(self.hidden.astype(bool)))
+        shape = (len(self.places) + 1, len(self.categories) + 1, len(self.months) + 1)
+        if self.released.shape != shape or self.suppressed.shape != shape:
+            raise ValueError(
+                f"released {self.released.shape} / suppressed {self.suppressed.shape}: "
+                f"expected {shape} (places, categories, months, each with its margin last)")
+        released = np.where(self.suppressed, 0, self.released).astype(np.int64)
+        object.__setattr__(self, "released", _frozen(released))
+        object.__setattr__(self, "suppressed", _frozen(self.suppressed.astype(bool)))
         object.__setattr__(self, "months", tuple(self.months))
+        value, exact = _best_bounds(self.released, self.suppressed)
+        object.__setattr__(self, "_best_value", _frozen(value))
+        object.__setattr__(self, "_best_exact", _frozen(exact))
+
+    @property
+    def cells(self) -> np.ndarray:
+        """The released place x category x month cells (0 where hidden)."""
+        return self.released[:-1, :-1, :-1]
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """The hidden mask of the place x category x month cells."""
+        return self.suppressed[:-1, :-1, :-1]
+
+    def margin(self, *axes: str) -> tuple[np.ndarray, np.ndarray]:
+        """The released cells and hidden mask of the margin table kept along ``axes``
+        (e.g. ``"place", "month"``: all categories), in axis order."""
+        keep = {_AXES[a] for a in axes}
+        index = tuple(slice(None, -1) if a in keep else ALL for a in range(3))
+        return self.released[index], self.suppressed[index]
 
     @property
     def place_ids(self) -> list[str]:
         return [str(p) for p in self.places.index]
 
+    def _labels(self, axis: int) -> list[str]:
+        return (self.place_ids, list(self.categories), list(self.months))[axis]
+
     def _pick(self, axis: int, keys: Sequence[str] | None) -> np.ndarray:
-        labels = (self.place_ids, list(self.categories), list(self.months))[axis]
+        labels = self._labels(axis)
         if keys is None:
             return np.arange(len(labels))
         where = {k: i for i, k in enumerate(labels)}
@@ -473,40 +513,57 @@ class ReleasedTable:
             raise InputError(f"unknown {noun} {', '.join(map(str, unknown[:5]))}")
         return np.array([where[k] for k in keys], dtype=np.int64)
 
-    def _block(self, places: Sequence[str] | None, categories: Sequence[str] | None,
-               months: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
-        index = np.ix_(self._pick(0, places), self._pick(1, categories), self._pick(2, months))
-        return self.cells[index], self.hidden[index]
+    def _summed(self, axis: int, keys: Sequence[str] | None) -> np.ndarray:
+        """Indices to sum over on ``axis``: the margin (ALL) when ``keys`` is None or
+        names every label once (and, for places, no place is unlisted), else the keys."""
+        labels = self._labels(axis)
+        every = keys is not None and len(keys) == len(labels) and set(keys) == set(labels)
+        if keys is None or (every and not (axis == 0 and self.unlisted_places)):
+            return np.array([len(labels)], dtype=np.int64)
+        return self._pick(axis, keys)
 
     def total(self, places: Sequence[str] | None = None,
               categories: Sequence[str] | None = None,
               months: Sequence[str] | None = None) -> Bound:
-        """Sum of the released cells of the given places, categories and months (None = all)."""
-        cells, hidden = self._block(places, categories, months)
-        return Bound(int(cells.sum()), not bool(hidden.any()))
+        """Sum of released cells for the given places, categories and months (None = all),
+        from the table that answers it most tightly: all categories -> the place x month
+        margin, all places -> category x month, all of both -> per month, and so on."""
+        index = np.ix_(self._summed(0, places), self._summed(1, categories),
+                       self._summed(2, months))
+        return Bound(int(self._best_value[index].sum()), bool(self._best_exact[index].all()))
 
     def totals(self, by: str | tuple[str, ...], places: Sequence[str] | None = None,
                categories: Sequence[str] | None = None,
                months: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Sums of released cells kept apart along ``by`` (``"place"``, ``"category"``,
-        ``"month"`` or a tuple of them, in axis order): ``(values, exact)`` arrays."""
-        axes = {"place": 0, "category": 1, "month": 2}
-        keep = {axes[b] for b in ((by,) if isinstance(by, str) else by)}
-        cells, hidden = self._block(places, categories, months)
+        ``"month"`` or a tuple of them, in axis order): ``(values, exact)`` arrays. Each
+        entry is :meth:`total` of its key."""
+        keep = {_AXES[b] for b in ((by,) if isinstance(by, str) else by)}
+        keys = (places, categories, months)
+        index = np.ix_(*(self._pick(a, keys[a]) if a in keep else self._summed(a, keys[a])
+                         for a in range(3)))
         summed = tuple(a for a in range(3) if a not in keep)
-        return np.asarray(cells.sum(axis=summed)), np.asarray(~hidden.any(axis=summed))
+        return (np.asarray(self._best_value[index].sum(axis=summed)),
+                np.asarray(self._best_exact[index].all(axis=summed)))
 
     def to_json(self) -> dict[str, Any]:
         """The released table as plain JSON: released cells, ``null`` where hidden.
 
-        ``counts[place][c][m]`` follows the order of ``categories`` and ``months``;
-        this is everything the public map's filters compute from.
+        ``counts[place][c][m]`` is the cube in the order of ``categories`` and
+        ``months``; ``margins`` holds the margin tables the same way
+        (``place_month[place][m]``, ``place_category[place][c]``, ``place[place]``,
+        ``category_month[c][m]``, ``category[c]``, ``month[m]``, ``total``). This is
+        everything the public map's filters compute from.
         """
-        counts = {
-            place: [[None if h else int(v) for v, h in zip(row, hrow, strict=True)]
-                    for row, hrow in zip(self.cells[p], self.hidden[p], strict=True)]
-            for p, place in enumerate(self.place_ids)
-        }
+        def out(values: np.ndarray, hidden: np.ndarray) -> Any:
+            if values.ndim == 0:
+                return None if bool(hidden) else int(values)
+            return [out(v, h) for v, h in zip(values, hidden, strict=True)]
+
+        ids = self.place_ids
+        margin = {name: out(*self.margin(*axes)) for name, axes in _MARGINS.items()}
+        for name in ("place_month", "place_category", "place"):
+            margin[name] = dict(zip(ids, margin[name], strict=True))
         return {
             "kind": self.kind,
             "cell_m": self.cell_m if self.kind == "cell" else None,
@@ -516,11 +573,58 @@ class ReleasedTable:
             "places": [
                 {"place": place, "name": str(name), "households": int(households)}
                 for place, name, households in zip(
-                    self.place_ids, self.places["place_name"], self.places["households"],
-                    strict=True)
+                    ids, self.places["place_name"], self.places["households"], strict=True)
             ],
-            "counts": counts,
+            "counts": dict(zip(ids, out(self.cells, self.hidden), strict=True)),
+            "margins": margin,
         }
+
+
+#: The last index of each axis of :attr:`ReleasedTable.released`: "all" of that axis.
+ALL = -1
+_AXES = {"place": 0, "category": 1, "month": 2}
+#: The margin tables of the released table, by name (as in ``to_json``), with the axes kept.
+_MARGINS: dict[str, tuple[str, ...]] = {
+    "place_month": ("place", "month"),
+    "place_category": ("place", "category"),
+    "place": ("place",),
+    "category_month": ("category", "month"),
+    "category": ("category",),
+    "month": ("month",),
+    "total": (),
+}
+
+
+def _best_bounds(released: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell of the linked table, the figure the public is shown for it: the released
+    count (exact), or for a hidden cell the largest sum of released cells one level
+    finer along one of its "all" axes ("at least"; 0 for a hidden cube cell).
+
+    Every value is a function of the released cells and the hidden mask only.
+    static/js/public_map.js computes the same (``best``).
+    """
+    value = np.where(hidden, 0, released).astype(np.int64)
+    exact = ~hidden
+    margin = [np.zeros(released.shape, dtype=bool) for _ in range(3)]
+    for axis in range(3):
+        index: list[Any] = [slice(None)] * 3
+        index[axis] = -1
+        margin[axis][tuple(index)] = True
+    level = margin[0].astype(int) + margin[1] + margin[2]
+    for depth in (1, 2, 3):
+        at = (level == depth) & hidden
+        if not at.any():
+            continue
+        best = np.zeros(released.shape, dtype=np.int64)
+        for axis in range(3):
+            inner = np.take(value, range(released.shape[axis] - 1), axis=axis).sum(axis=axis)
+            candidate = np.zeros(released.shape, dtype=np.int64)
+            index = [slice(None)] * 3
+            index[axis] = -1
+            candidate[tuple(index)] = inner
+            best = np.where(margin[axis], np.maximum(best, candidate), best)
+        value = np.where(at, best, value)
+    return value, exact
 
 
 # --------------------------------------------------------------------------- places
@@ -616,17 +720,148 @@ def _incidents(area: AreaFrames) -> gpd.GeoDataFrame:
     return incidents[~sensitive.to_numpy(dtype=bool) & incidents["time"].notna().to_numpy()]
 
 
+def linked_table(cube: np.ndarray) -> np.ndarray:
+    """The cube with all its margins: one more index on each axis holding the sum over it
+    (so ``out[-1, -1, -1]`` is the grand total)."""
+    n_p, n_c, n_m = cube.shape
+    out = np.zeros((n_p + 1, n_c + 1, n_m + 1), dtype=np.int64)
+    out[:n_p, :n_c, :n_m] = cube
+    out[:n_p, :n_c, n_m] = cube.sum(axis=2)
+    out[:n_p, n_c, :] = out[:n_p, :n_c, :].sum(axis=1)
+    out[n_p, :, :] = out[:n_p, :, :].sum(axis=0)
+    return out
+
+
+def _lone_lines(hidden: np.ndarray) -> list[tuple[int, tuple[int, int]]]:
+    """The lines of the linked table holding exactly one hidden cell, as (axis, the
+    indices on the other two axes). A line is every cell along one axis with the other
+    two indices fixed, its total (the "all" index) included as a member."""
+    out: list[tuple[int, tuple[int, int]]] = []
+    for axis in range(3):
+        lone = np.argwhere(hidden.sum(axis=axis) == 1)
+        out.extend((axis, (int(i), int(j))) for i, j in lone)
+    return out
+
+
+def _line_cells(axis: int, fixed: tuple[int, int], length: int) -> list[tuple[int, int, int]]:
+    cells = []
+    for k in range(length):
+        index = list(fixed)
+        index.insert(axis, k)
+        cells.append((index[0], index[1], index[2]))
+    return cells
+
+
+def _complete_lines(counts: np.ndarray, hidden: np.ndarray) -> bool:
+    """Hide, in every line with exactly one hidden cell, its smallest non-zero released
+    cell (preferring one that also completes another line), until no line has exactly
+    one. Such a line always holds a non-zero released cell (its hidden cell is not 0, so
+    neither is its total). Returns whether anything was hidden."""
+    changed = False
+    while True:
+        lone = _lone_lines(hidden)
+        if not lone:
+            return changed
+        counts_by_axis = [hidden.sum(axis=a) for a in range(3)]
+        for axis, fixed in lone:
+            line = _line_cells(axis, fixed, counts.shape[axis])
+            if sum(bool(hidden[c]) for c in line) != 1:
+                continue  # fixed by an earlier pick of this round
+
+            def cost(cell: tuple[int, int, int], along: int = axis,
+                     per_line: list[np.ndarray] = counts_by_axis) -> tuple[int, int]:
+                others = [per_line[a][tuple(cell[b] for b in range(3) if b != a)]
+                          for a in range(3) if a != along]
+                return int(counts[cell]), -sum(int(h == 1) for h in others)
+
+            shown = [c for c in line if not hidden[c] and counts[c] > 0]
+            pick = min(shown, key=cost)
+            hidden[pick] = True
+            changed = True
+            for a in range(3):
+                counts_by_axis[a][tuple(pick[b] for b in range(3) if b != a)] += 1
+
+
+def _protect_in_boxes(counts: np.ndarray, hidden: np.ndarray) -> bool:
+    """Make every hidden cell a corner of a 2 x 2 x 2 box of hidden non-zero cells
+    (indices ``{p, p2} x {c, c2} x {m, m2}``, "all" indices allowed): adding +1, -1
+    alternately on such a box changes no line total, so no hidden cell follows exactly
+    from the released cells, even with counts known to be >= 0. For a cell not yet in
+    one, the box whose new hidden cells hold the fewest incidents is hidden (one always
+    exists: the box with the "all" index on each axis). Returns whether anything was
+    hidden."""
+    changed = False
+    # cost of hiding each cell: its count (+ a little per cell), 0 if hidden, inf if 0
+    price = np.where(counts > 0, counts.astype(float) + 0.01, np.inf)
+    price[hidden] = 0.0
+    order = np.argwhere(hidden)
+    order = order[np.argsort(counts[hidden], kind="stable")]
+    for p, c, m in order.tolist():
+        ps = np.flatnonzero(np.isfinite(price[:, c, m]))
+        cs = np.flatnonzero(np.isfinite(price[p, :, m]))
+        ms = np.flatnonzero(np.isfinite(price[p, c, :]))
+        ps, cs, ms = ps[ps != p], cs[cs != c], ms[ms != m]
+        if not (len(ps) and len(cs) and len(ms)):
+            continue  # cannot happen for a non-zero cell: "all" is always a candidate
+        total = (price[ps, c, m][:, None, None] + price[p, cs, m][None, :, None]
+                 + price[p, c, ms][None, None, :] + price[np.ix_(ps, cs)][:, :, m][:, :, None]
+                 + price[ps, c, :][:, ms][:, None, :] + price[p][np.ix_(cs, ms)][None, :, :]
+                 + price[np.ix_(ps, cs, ms)])
+        best = np.unravel_index(int(np.argmin(total)), total.shape)
+        if total[best] == 0.0 or not np.isfinite(total[best]):
+            continue
+        p2, c2, m2 = int(ps[best[0]]), int(cs[best[1]]), int(ms[best[2]])
+        for cell in ((a, b, d) for a in (p, p2) for b in (c, c2) for d in (m, m2)):
+            if not hidden[cell]:
+                hidden[cell] = True
+                price[cell] = 0.0
+                changed = True
+    return changed
+
+
+def protect_linked(counts: np.ndarray, primary: np.ndarray) -> np.ndarray:
+    """Secondary suppression of a linked table (:func:`linked_table`) from its primary
+    hidden mask, in one pass with one pattern for the cube and all its margins.
+
+    Two conditions, iterated until both hold:
+
+    * the line condition: every line (the cells along one axis with the other two
+      indices fixed, the line's total cell included) holds 0 or at least 2 hidden
+      cells, so no hidden cell equals a total minus released cells;
+    * the box condition: every hidden cell is a corner of a 2 x 2 x 2 box of hidden
+      non-zero cells, so no combination of released totals pins it down exactly
+      (the line condition alone does not ensure that: a hidden cell joining two
+      otherwise separate groups of hidden cells can be solved for).
+
+    Zeros are never hidden (a released 0 is fine; k applies to counts 1 to k-1).
+    """
+    hidden = primary.copy() & (counts > 0)
+    while True:
+        boxed = _protect_in_boxes(counts, hidden)
+        lined = _complete_lines(counts, hidden)
+        if not (boxed or lined):
+            return hidden
+
+
 def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Sequence[str],
                  counts: np.ndarray, rules: ReleaseRules = RULES) -> tuple[np.ndarray, np.ndarray]:
-    """Pass a dense place x category x month count cube through :func:`release` once.
+    """Release a dense place x category x month count cube and all its margins once.
 
-    ``places`` gives the polygons (for the size rule) in the order of axis 0.
-    Returns ``(released, hidden)``: the released counts (0 where hidden) and the
-    hidden mask, both shaped like ``counts``.
+    The cube passes :func:`release` (its refusals and primary suppression: counts 1
+    to k-1, non-zero counts on polygons under ``rules.min_area_m2``); the margin
+    cells (:func:`linked_table`) get the same primary rule (a place's margins follow
+    its polygon, the "all places" margins the area's), then :func:`protect_linked`
+    hides further cells of the cube and margins together. ``places`` gives the
+    polygons in the order of axis 0.
+
+    Returns ``(released, hidden)`` shaped ``counts.shape + 1`` on each axis, the last
+    index of an axis being "all" of it: the released counts (0 where hidden) and the
+    hidden mask.
     """
+    linked = linked_table(np.asarray(counts, dtype=np.int64))
     n_places, n_categories, n_months = counts.shape
     if counts.size == 0:
-        return np.zeros(counts.shape, dtype=np.int64), np.zeros(counts.shape, dtype=bool)
+        return np.zeros(linked.shape, dtype=np.int64), np.zeros(linked.shape, dtype=bool)
     ids = np.asarray([str(p) for p in places.index], dtype=object)
     long = gpd.GeoDataFrame(
         {
@@ -639,12 +874,17 @@ def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Se
         geometry=np.repeat(places.geometry.to_numpy(), n_categories * n_months),
         crs=places.crs,
     )
-    out = release(long, rules)
+    out = release(long, dataclasses.replace(rules, secondary=False))
     if len(out) != len(long):  # a sensitive category slipped past the caller: never publish it
         raise InputError("release dropped rows of the cube: remove sensitive categories first")
-    hidden = out["suppressed"].to_numpy(dtype=bool).reshape(counts.shape)
-    released = out["count"].fillna(0).to_numpy(dtype=np.int64).reshape(counts.shape)
-    return released, hidden
+    primary = np.zeros(linked.shape, dtype=bool)
+    primary[:-1, :-1, :-1] = out["suppressed"].to_numpy(dtype=bool).reshape(counts.shape)
+    primary |= (linked > 0) & (linked < rules.k)
+    area_m2 = places.geometry.to_crs(_EQUAL_AREA).area.to_numpy() if len(places) else np.zeros(0)
+    tiny = np.append(area_m2 < rules.min_area_m2, area_m2.sum() < rules.min_area_m2)
+    primary |= tiny[:, None, None] & (linked > 0)
+    hidden = protect_linked(linked, primary) if rules.secondary else primary
+    return np.where(hidden, 0, linked), hidden
 
 
 def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
@@ -694,18 +934,21 @@ def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
         ok = (p >= 0) & (c >= 0) & (m >= 0)
         np.add.at(cube, (p[ok], c[ok], m[ok]), counts["count"].to_numpy(dtype=np.int64)[ok])
     released, hidden = release_cube(places, categories, months, cube, RULES)
+    unlisted = 0
     if kind == "cell":
-        drawn = released.sum(axis=(1, 2)) > 0
-        places, released, hidden = places[drawn], released[drawn], hidden[drawn]
+        drawn = np.append(released[:-1].sum(axis=(1, 2)) > 0, True)  # keep the "all" row
+        unlisted = int((~drawn).sum())
+        places, released, hidden = places[drawn[:-1]], released[drawn], hidden[drawn]
     return ReleasedTable(
         kind=kind,
         places=places,
         categories={c: labels.get(c) or c for c in categories},
         months=tuple(months),
-        cells=released,
-        hidden=hidden,
+        released=released,
+        suppressed=hidden,
         cell_m=float(cell_m),
         rules=RULES,
+        unlisted_places=unlisted,
     )
 
 

@@ -86,6 +86,21 @@ def _open_popup(page: Page, index: int = 0) -> str:
     return popup.inner_text()
 
 
+def _uncovered(page: Page, start: int = 0) -> int:
+    """The first interactive polygon from ``start`` on whose middle is not under a control
+    (legend, layer list) or a marker, so a click there reaches it."""
+    return int(page.evaluate("""start => {
+        const paths = [...document.querySelectorAll('path.leaflet-interactive')];
+        for (let k = 0; k < paths.length; k += 1) {
+            const i = (start + k) % paths.length;
+            const box = paths[i].getBoundingClientRect();
+            const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+            if (hit === paths[i]) return i;
+        }
+        return start;
+    }""", start))
+
+
 @pytest.fixture(scope="module")
 def browser_page() -> Iterator[tuple[Page, list[str]]]:
     blocked: list[str] = []
@@ -259,7 +274,7 @@ def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list
     assert legend.is_visible() and "每 200 米方格事件数" in legend.inner_text()
     assert page.locator(".leaflet-marker-pane .awesome-marker").count() > 0
     assert "同比" in page.locator("#yoy").inner_text()
-    text = _open_popup(page, cells // 2)
+    text = _open_popup(page, _uncovered(page, cells // 2))
     assert "事件数" in text and "月度趋势" in text
     assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() >= 12
     page.wait_for_timeout(500)
