@@ -1,8 +1,12 @@
 """Printable A4 route sheets (PDF bytes) for patrol team leaders.
 
-One sheet per team: header (team, leader, shift, totals), a map drawn from
-the area's own street edges (no tile server), the route with numbered stops,
-and a table of stops with times, dwell, notes and a check box. Chinese text
+One sheet per team: header (team, leader, shift, totals, its share of the
+work), a map drawn from the area's own street edges (no tile server), the
+route with numbered stops, and a table of stops with times, dwell, notes and
+a check box (extra passes marked). A plan of every team ends with an overview
+page: each team's share (stops, km, minutes on patrol against the shift,
+share of the work against share of the volunteers) and every skipped stop
+with the reason. Chinese text
 uses an embedded CJK TrueType font (WenQuanYi Micro Hei from Debian
 ``fonts-wqy-microhei``), subset into the PDF so any viewer shows it.
 """
@@ -24,7 +28,15 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from geogrid.errors import InputError
-from geogrid.planning.plan import PatrolPlan, TeamRoute
+from geogrid.planning.plan import (
+    SKIP_REASONS,
+    PatrolPlan,
+    TeamRoute,
+    TeamShare,
+    imbalance,
+    skip_reasons,
+    team_shares,
+)
 from geogrid.planning.problem import PatrolProblem, format_hhmm
 
 CJK_FONT_PATHS: tuple[str, ...] = (
@@ -51,6 +63,14 @@ KIND_ZH = {
     "grid": "网格",
 }
 MODE_ZH = {"walk": "步行", "bike": "电动自行车", "drive": "汽车"}
+REASON_ZH = {
+    "no_team": "无队可派",
+    "first_pass": "首巡未安排",
+    "window": "时窗内赶不到",
+    "shift": "班次太短",
+    "value": "价值较低",
+}
+"""Skip reasons (:data:`geogrid.planning.plan.SKIP_REASONS`) in Chinese."""
 ROUTE_COLOUR = colors.HexColor("#1f5fbf")
 STOP_COLOUR = colors.HexColor("#c0392b")
 
@@ -78,6 +98,7 @@ def render_route_sheets(
     *,
     title: str = "平安巡逻路线单",
     date: str = "",
+    overview: bool | None = None,
 ) -> bytes:
     """All teams' route sheets as one PDF (one or more A4 pages per team).
 
@@ -87,6 +108,8 @@ def render_route_sheets(
     routes : frame from :func:`geogrid.planning.plan.plan_frames` (one line per team).
     edges : street edges (EPSG:4326) drawn as the map background; None: no streets.
     metric_crs : CRS to draw the map in (metres, north up).
+    overview : add the overview page (shares, skipped stops and why); default:
+        when ``plan`` holds every team's route.
     """
     font = register_cjk_font()
     buffer = io.BytesIO()
@@ -96,10 +119,14 @@ def render_route_sheets(
     if edges is not None and len(edges):
         streets = edges.to_crs(metric_crs)
     lines = routes.set_index("team").to_crs(metric_crs) if len(routes) else routes
+    whole = len(plan.routes) == len(problem.teams)
+    shares = {sh.team: sh for sh in team_shares(problem, plan)} if whole else {}
     for route in plan.routes:
         team = problem.teams[route.team]
         line = lines.geometry.get(team.id) if len(lines) else None
-        _sheet(pdf, font, problem, route, line, streets, metric_crs, title, date)
+        _sheet(pdf, font, problem, route, line, streets, metric_crs, title, date, shares.get(route.team))
+    if overview if overview is not None else whole:
+        _overview(pdf, font, problem, plan, title, date)
     pdf.save()
     return buffer.getvalue()
 
@@ -114,6 +141,7 @@ def _sheet(
     metric_crs: str,
     title: str,
     date: str,
+    share: TeamShare | None = None,
 ) -> None:
     team = problem.teams[route.team]
     width, height = A4
@@ -134,10 +162,14 @@ def _sheet(
         f"停靠点 Stops {len(route.visits)}"
     )
     pdf.drawString(margin, top - 17 * mm, totals + (f"   日期 Date: {date}" if date else "   日期 Date: ________"))
+    head = 21 * mm
+    if share is not None:
+        pdf.drawString(margin, top - 22 * mm, _share_text(share))
+        head = 26 * mm
 
     # ---- map
     map_h = 105 * mm
-    map_box = (margin, top - 21 * mm - map_h, width - 2 * margin, map_h)
+    map_box = (margin, top - head - map_h, width - 2 * margin, map_h)
     points = [problem.stops[v.stop].point for v in route.visits]
     _draw_map(pdf, font, map_box, team.base, points, line, streets, metric_crs)
 
@@ -168,7 +200,7 @@ def _sheet(
         pdf.drawString(cols[2] + 1, y, f"{format_hhmm(visit.start_s)}–{format_hhmm(visit.leave_s)}")
         pdf.drawString(cols[3] + 1, y, f"{stop.dwell_s // 60}")
         pdf.drawString(cols[4] + 1, y, _fit(pdf, font, 9.5, stop.name or stop.id, cols[5] - cols[4] - 3))
-        note = KIND_ZH.get(stop.kind, stop.kind)
+        note = KIND_ZH.get(stop.kind, stop.kind) + (" 加巡 extra pass" if stop.is_fill else "")
         if stop.window_s:
             note += f" 时窗 {format_hhmm(stop.window_s[0])}–{format_hhmm(stop.window_s[1])}"
         if stop.notes:
@@ -183,6 +215,78 @@ def _sheet(
         pdf.setFont(font, 10)
         pdf.drawString(margin, y, "本班次无巡逻点 No stops on this shift.")
     _footer(pdf, font, team.id, margin)
+    pdf.showPage()
+
+
+def _share_text(share: TeamShare) -> str:
+    return (
+        f"巡逻 On patrol {share.patrol_s // 60}/{share.shift_s // 60} min   "
+        f"加巡 Extra passes {share.passes}   工作份额 Work {share.work_share:.0%} "
+        f"(人员 volunteers {share.volunteer_share:.0%}, 应担 fair {share.fair_share:.0%})"
+    )
+
+
+def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: PatrolPlan, title: str, date: str) -> None:
+    """The last page: every team's share of the work and every skipped stop with the reason."""
+    width, height = A4
+    margin = 14 * mm
+    y = height - margin - 6 * mm
+    pdf.setFont(font, 16)
+    pdf.drawString(margin, y, f"{title} · 总览 Overview" + (f" · {date}" if date else ""))
+    y -= 9 * mm
+    pdf.setFont(font, 9.5)
+    shares = team_shares(problem, plan)
+    off = imbalance([sh.work for sh in shares], [sh.fair_share for sh in shares])
+    pdf.drawString(
+        margin, y,
+        f"奖励分 Prize {plan.prize}   停靠点 Stops {sum(sh.stops for sh in shares)}   "
+        f"加巡 Extra passes {sum(sh.passes for sh in shares)}   偏离应担 Off fair shares {off:.0f}",
+    )
+    y -= 9 * mm
+    cols = [margin, margin + 42 * mm, margin + 60 * mm, margin + 78 * mm, margin + 96 * mm, margin + 124 * mm,
+            margin + 146 * mm, margin + 164 * mm]
+    heads = ["队 Team", "点 Stops", "加巡 Extra", "km", "巡逻/班次 min", "工作 Work", "人员 Vol.", "应担 Fair"]
+    pdf.setFont(font, 9)
+    for x, h in zip(cols, heads, strict=True):
+        pdf.drawString(x + 1, y, h)
+    pdf.line(margin, y - 2, width - margin, y - 2)
+    y -= 7 * mm
+    for sh in shares:
+        team = problem.teams[sh.team]
+        cells = [
+            _fit(pdf, font, 9, team.name or team.id, cols[1] - cols[0] - 3),
+            str(sh.stops), str(sh.passes), f"{sh.metres / 1000:.1f}",
+            f"{sh.patrol_s // 60}/{sh.shift_s // 60}", f"{sh.work_share:.0%}",
+            f"{sh.volunteer_share:.0%}", f"{sh.fair_share:.0%}",
+        ]
+        pdf.setFont(font, 9)
+        for x, c in zip(cols, cells, strict=True):
+            pdf.drawString(x + 1, y, c)
+        y -= 6.5 * mm
+    y -= 6 * mm
+    skipped = skip_reasons(problem, plan)
+    pdf.setFont(font, 12)
+    pdf.drawString(margin, y, f"未安排的巡逻点 Skipped stops ({len(skipped)})")
+    y -= 7 * mm
+    if not skipped:
+        pdf.setFont(font, 9.5)
+        pdf.drawString(margin, y, "无 None: every stop is on a route.")
+    for sk in skipped:
+        if y < margin + 16 * mm:
+            _footer(pdf, font, "overview", margin)
+            pdf.showPage()
+            y = height - margin - 6 * mm
+        stop = problem.stops[sk.stop]
+        pdf.setFont(font, 9.5)
+        pdf.drawString(margin + 1, y, _fit(pdf, font, 9.5, stop.name or stop.id, 70 * mm))
+        pdf.drawString(margin + 72 * mm, y, _fit(pdf, font, 9.5, f"{KIND_ZH.get(stop.kind, stop.kind)} · {stop.prize} 分", 28 * mm))
+        pdf.drawString(margin + 102 * mm, y, f"{REASON_ZH[sk.reason]} {SKIP_REASONS[sk.reason]}")
+        pdf.setFont(font, 7.5)
+        pdf.setFillColor(colors.grey)
+        pdf.drawString(margin + 4 * mm, y - 4 * mm, _fit(pdf, font, 7.5, sk.text, width - 2 * margin - 5 * mm))
+        pdf.setFillColor(colors.black)
+        y -= 10 * mm
+    _footer(pdf, font, "overview", margin)
     pdf.showPage()
 
 

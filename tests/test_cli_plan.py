@@ -30,6 +30,24 @@ def test_plan_command_writes_sheets_and_gpx(demo: Path, tmp_path: Path) -> None:
     assert (tmp_path / "route_sheets.pdf").exists() and len(list(tmp_path.glob("*.gpx"))) == 3
 
 
+def test_plan_command_prints_shares_and_skipped_stops_with_reasons(demo: Path, tmp_path: Path) -> None:
+    """Each team's line shows its minutes on patrol and its share of the work against its volunteers;
+    a stop whose window closes before any shift is printed as skipped, with the reason."""
+    config = tmp_path / "night.toml"
+    config.write_text(
+        (DATA / "small.toml").read_text(encoding="utf-8")
+        + '\n[[places]]\nlayer = "police"\nprize = 5\ndwell_min = 5\nwindow = ["03:00", "03:10"]\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["plan", str(demo), "--config", str(config), "--out", str(tmp_path / "out"), "--time-limit", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    team_lines = [line for line in result.output.splitlines() if line.startswith("team-")]
+    assert len(team_lines) == 3 and all("on patrol" in line and "volunteers" in line for line in team_lines)
+    assert "skipped" in result.output and "window unreachable from the base in time" in result.output
+
+
 def test_plan_command_bad_config_exits_1(demo: Path) -> None:
     """A bad config prints the problems, no traceback, exit code 1."""
     result = CliRunner().invoke(main, ["plan", str(demo), "--config", str(DATA / "bad.toml")])

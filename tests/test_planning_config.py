@@ -43,6 +43,9 @@ def test_example_config_reads_and_is_frozen() -> None:
         ({"solverr": {}}, "x.toml: solverr: unknown key"),
         ({"hotspots": {"revisit_after_min": -5}}, "x.toml: hotspots.revisit_after_min: "),
         ({"teams": {"team-2": {"skill": ["aed"]}}}, "x.toml: teams.team-2.skill: unknown key"),
+        ({"workload": {"balance": "fair"}}, "x.toml: workload.balance: "),
+        ({"workload": {"mode_weights": {"boat": 2}}}, "x.toml: workload.mode_weights.boat"),
+        ({"fill": {"gap_min": 0}}, "x.toml: fill.gap_min: "),
     ],
 )
 def test_bad_config_names_file_and_key(data: dict, fragment: str) -> None:
@@ -64,3 +67,20 @@ def test_team_skills() -> None:
     """[teams.<id>] skills become the skills map for the teams layer."""
     config = PatrolConfig.from_dict({"teams": {"team-2": {"skills": ["first_aid"]}}})
     assert config.skills() == {"team-2": ("first_aid",)}
+
+
+def test_workload_and_fill_keys() -> None:
+    """[workload] picks the balance and its weight; [fill] the extra passes; [teams.<id>] grids the own grids."""
+    config = PatrolConfig.from_dict(
+        {
+            "workload": {"balance": "weighted", "balance_weight": 2, "mode_weights": {"bike": 2}},
+            "fill": {"hotspot_passes": 0, "grid_passes": False},
+            "teams": {"team-1": {"grids": ["g1", "g2"]}},
+        }
+    )
+    assert config.workload.balance == "weighted" and config.workload.balance_weight == 2.0
+    assert config.workload.mode_weights == {"bike": 2.0}
+    assert config.fill.hotspot_passes == 0 and not config.fill.grid_passes
+    assert config.own_grids() == {"team-1": ("g1", "g2")}
+    default = PatrolConfig()
+    assert default.workload.balance == "lexicographic" and default.fill.gap_min is None

@@ -17,8 +17,12 @@ from geogrid.planning.problem import (
     Stop,
     Team,
     build_problem,
+    fair_shares,
     format_hhmm,
+    own_grids,
     parse_hhmm,
+    passes_at_hotspots,
+    passes_through_grids,
     stops_from_grids,
     stops_from_hotspots,
     stops_from_places,
@@ -143,3 +147,63 @@ def test_the_model_imports_no_solver() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fill_stops_are_never_valuable() -> None:
+    """An extra pass (fill_value > 0) with a prize or required is refused."""
+    with pytest.raises(InputError, match="extra pass"):
+        PatrolProblem.from_matrix([Team("t")], [Stop("p", prize=5, fill_value=3)], np.zeros((2, 2)))
+
+
+def test_fair_shares_follow_size_mode_and_hours() -> None:
+    """Five walkers weigh five times one walker; a bike counts 1.5 (or as configured); hours count."""
+    teams = [
+        Team("a", size=5, shift_start_s=0, shift_end_s=3 * 3600),
+        Team("b", size=1, shift_start_s=0, shift_end_s=3 * 3600),
+        Team("c", size=1, mode="bike", shift_start_s=0, shift_end_s=3 * 3600),
+        Team("d", size=1, shift_start_s=0, shift_end_s=6 * 3600),
+    ]
+    shares = fair_shares(teams)
+    assert sum(shares) == pytest.approx(1.0)
+    assert shares[0] == pytest.approx(5 * shares[1])
+    assert shares[2] == pytest.approx(1.5 * shares[1]) and shares[3] == pytest.approx(2 * shares[1])
+    assert fair_shares(teams, {"bike": 3.0})[2] == pytest.approx(3 * fair_shares(teams, {"bike": 3.0})[1])
+
+
+def test_passes_at_the_hottest_spots_chain_after_their_revisits() -> None:
+    """The top hot spots get passes gap apart, chained after their valuable revisit; worth less each time."""
+    spots = [
+        Stop("hotspot-1", prize=50, kind="hotspot", window_s=(68400, 79200)),
+        Stop("hotspot-1-again", prize=50, kind="hotspot", window_s=(68400, 79200), revisit_of="hotspot-1", min_gap_s=3600),
+        Stop("hotspot-2", prize=30, kind="hotspot"),
+        Stop("hotspot-3", prize=10, kind="hotspot"),
+        Stop("school", prize=60, kind="school"),
+    ]
+    teams = [Team("t", shift_start_s=68400, shift_end_s=68400 + 3 * 3600)]
+    passes = passes_at_hotspots(spots, teams, top=2, gap_min=60, dwell_min=10)
+    assert {p.id.rsplit("-pass", 1)[0] for p in passes} == {"hotspot-1", "hotspot-2"}
+    one = [p for p in passes if p.id.startswith("hotspot-1-")]
+    assert [p.revisit_of for p in one] == ["hotspot-1-again"]  # 3 passes in 3 h at 60-min gaps
+    assert one[0].window_s == (68400, 79200) and one[0].is_fill and one[0].prize == 0
+    two = [p for p in passes if p.id.startswith("hotspot-2-")]
+    assert [p.revisit_of for p in two] == ["hotspot-2", "hotspot-2-pass2"]
+    assert all(p.min_gap_s == 3600 for p in passes)
+    assert two[0].fill_value > two[1].fill_value > 0
+
+
+def test_grid_passes_go_to_the_team_with_the_nearest_base_or_as_told() -> None:
+    """Own grids: nearest base unless the config names them; each team passes only its own grids."""
+    cells = [shapely.box(*grid_lonlat(c, 0), *grid_lonlat(c + 1, 1)) for c in (0, 4)]
+    grids = gpd.GeoDataFrame({"code": ["g-west", "g-east"], "name": ["西", None]}, geometry=cells, crs="EPSG:4326")
+    teams = [
+        Team("west", base=grid_lonlat(0, 0), shift_start_s=0, shift_end_s=3600),
+        Team("east", base=grid_lonlat(5, 0), shift_start_s=0, shift_end_s=3600),
+    ]
+    own = own_grids(grids, teams, "EPSG:32650")
+    assert own == {"west": ["g-west"], "east": ["g-east"]}
+    assert own_grids(grids, teams, "EPSG:32650", {"west": ["g-east"]}) == {"west": ["g-east"], "east": ["g-west"]}
+    assert own_grids(grids, teams, "EPSG:32650", {"west": ["g-west"], "east": []}) == {"west": ["g-west"], "east": []}
+    passes = passes_through_grids(grids, teams, own, gap_min=30, dwell_min=5, value=10)
+    assert {p.id for p in passes if p.teams == frozenset({"west"})} == {"gridpass-g-west-west", "gridpass-g-west-west-pass2"}
+    assert all(p.kind == "grid" and p.is_fill and p.dwell_s == 300 for p in passes)
+    assert passes[0].name == "网格 西" and any(p.name == "网格 g-east" for p in passes)

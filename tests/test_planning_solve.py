@@ -7,9 +7,9 @@ import pytest
 
 from geogrid.errors import InfeasibleError, InternalError
 from geogrid.planning import solve as solve_module
-from geogrid.planning.plan import check_plan
-from geogrid.planning.problem import PatrolProblem, Stop, Team
-from geogrid.planning.solve import routing_arrays, solve_patrol
+from geogrid.planning.plan import check_plan, imbalance, plan_summary, skip_reasons, team_shares
+from geogrid.planning.problem import PatrolProblem, Stop, Team, passes_at_hotspots
+from geogrid.planning.solve import routing_arrays, solve_patrol, solver_locations
 from tests.patrol_area import H19, random_problem
 
 
@@ -143,3 +143,100 @@ def test_solver_checker_disagreement_is_an_internal_error(monkeypatch: pytest.Mo
         solve_patrol(problem, time_limit_s=1, solution_limit=20, polish=False)
     assert "made-up violation" in str(err.value)
     assert not isinstance(err.value, InfeasibleError)
+
+
+def bike_and_walkers(seed: int = 4) -> PatrolProblem:
+    """The issue's night: one bike team and five walkers from one base, 19:00-22:00, twelve
+    hot spots within 1.2 km (10 min each), extra passes at the four hottest 45 min apart."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1200, (13, 2))  # 12 hot spots, then the base
+    metres = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    teams = [
+        Team("bike", mode="bike", size=1, shift_start_s=H19, shift_end_s=H19 + 3 * 3600),
+        Team("walk", mode="walk", size=5, shift_start_s=H19, shift_end_s=H19 + 3 * 3600),
+    ]
+    spots = [Stop(f"h{i}", prize=10 * (1 + i % 5), dwell_s=600, kind="hotspot") for i in range(12)]
+    stops = spots + passes_at_hotspots(spots, teams, top=4, gap_min=45, dwell_min=10)
+    place = [int(s.id.split("-")[0][1:]) for s in stops] + [12, 12]
+    at = np.ix_(place, place)
+    travel = np.stack([metres[at] / 4.2, metres[at] / 1.25])  # bike, walk (m/s)
+    return PatrolProblem.from_matrix(
+        teams, stops, travel, metres=np.stack([metres[at]] * 2), matrix_of_team=[0, 1],
+        start_loc=[len(stops)] * 2, end_loc=[len(stops) + 1] * 2,
+    )
+
+
+def test_walkers_get_a_fair_share_and_every_team_a_full_night() -> None:
+    """Both teams patrol their whole shift (check_plan's shift rule) and the five walkers carry most of
+    the work; balancing after the solver loses no prize."""
+    problem = bike_and_walkers()
+    fair = solve_patrol(problem, time_limit_s=30, seed=1, solution_limit=100, polish=False)
+    prize_only = solve_patrol(
+        problem, time_limit_s=30, seed=1, solution_limit=100, polish=False, balance="weighted", balance_weight=0
+    )
+    for plan in (fair, prize_only):
+        assert check_plan(problem, plan) == []
+    assert fair.prize == prize_only.prize == sum(s.prize for s in problem.stops)
+    shares = team_shares(problem, fair)
+    assert shares[1].work_share > shares[0].work_share and shares[1].fair_share > 0.7
+    off = [imbalance([sh.work for sh in team_shares(problem, p)], fair.fair_share) for p in (fair, prize_only)]
+    assert off[0] <= off[1]
+    assert sum(sh.passes for sh in shares) > 0  # spare time went to extra passes
+    assert "work" in plan_summary(problem, fair)
+
+
+def test_weighted_balance_trades_prize_for_fairness() -> None:
+    """With a heavy weight the plan may give up prize, never gets less fair, and stays valid."""
+    problem = bike_and_walkers(5)
+    lex = solve_patrol(problem, time_limit_s=30, seed=2, solution_limit=100, polish=False)
+    heavy = solve_patrol(
+        problem, time_limit_s=30, seed=2, solution_limit=100, polish=False, balance="weighted", balance_weight=5,
+        mode_weights={"bike": 6.0},
+    )
+    assert check_plan(problem, heavy) == [] and check_plan(problem, lex) == []
+    assert heavy.prize <= lex.prize
+    assert heavy.fair_share != lex.fair_share  # the bike weighs six walkers here
+    with pytest.raises(ValueError, match="balance"):
+        solve_patrol(problem, time_limit_s=1, solution_limit=5, polish=False, balance="even")
+
+
+def test_no_stop_within_reach_gives_an_empty_plan_with_the_reason() -> None:
+    """Orienteering where start and end lie further apart than the time limit (best known 0, like Chao's
+    p6.3.b): an empty plan, every stop skipped as 'shift too short', no crash."""
+    xy = np.array([[0.0, 1.0], [1.0, 6.0], [-1.0, -6.0], [0.0, -7.0], [0.0, 7.0]])  # 3 stops, start, end
+    d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) * 1000).astype(int)
+    teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=6700) for k in range(3)]
+    stops = [Stop(f"c{i}", prize=6, dwell_s=0) for i in range(3)]
+    problem = PatrolProblem.from_matrix(teams, stops, d, start_loc=[3] * 3, end_loc=[4] * 3)
+    plan = solve_patrol(problem, time_limit_s=1, seed=1)
+    assert check_plan(problem, plan) == []
+    assert plan.prize == 0 and plan.visited() == [] and all(r.metres == 0 for r in plan.routes)
+    assert [sk.reason for sk in skip_reasons(problem, plan)] == ["shift"] * 3
+    assert "no stop planned: no team can reach any stop within its shift" in plan_summary(problem, plan)
+
+
+def test_a_shift_too_short_for_any_stop_stays_at_base() -> None:
+    """A real team whose shift holds no stop (10 min out, 15 min dwell, 20-minute shift) gets an empty
+    route; the other team's stops are planned."""
+    teams = [Team("short", shift_start_s=H19, shift_end_s=H19 + 1200), Team("long", shift_start_s=H19, shift_end_s=H19 + 7200)]
+    stops = [Stop("a", prize=10, dwell_s=900, teams=frozenset({"short"})), Stop("b", prize=10, dwell_s=900)]
+    travel = np.array([[0, 300, 600, 600], [300, 0, 600, 600], [600, 600, 0, 0], [600, 600, 0, 0]])
+    problem = PatrolProblem.from_matrix(teams, stops, travel)
+    plan = solve_patrol(problem, time_limit_s=1, solution_limit=20, polish=False)
+    assert check_plan(problem, plan) == []
+    assert plan.routes[0].visits == () and [v.stop for v in plan.routes[1].visits] == [1]
+    (why,) = skip_reasons(problem, plan)
+    assert why.reason == "shift" and "short cannot stay 15 min" in why.text
+    lone = PatrolProblem.from_matrix(teams[:1], stops[:1], travel[np.ix_([0, 2], [0, 2])])
+    empty = solve_patrol(lone, time_limit_s=1, solution_limit=20, polish=False)
+    assert check_plan(lone, empty) == [] and empty.visited() == []
+
+
+def test_the_solvers_see_only_stops_some_team_can_reach() -> None:
+    """Extra passes and stops out of every team's reach are not handed to the solvers."""
+    problem = bike_and_walkers()
+    keep = [i for i, s in enumerate(problem.stops) if not s.is_fill]
+    arrays = routing_arrays(problem, keep=keep)
+    locs = solver_locations(problem, keep)
+    assert arrays.n_nodes == len(keep) + 2 and locs[: len(keep)] == keep
+    assert arrays.starts == (len(keep), len(keep)) and arrays.min_gaps == ()

@@ -3,6 +3,7 @@
 * ``config``: :class:`PatrolConfig`, which stops a plan wants and the solver's budget;
 * ``problem``: teams, stops and the compiled :class:`PatrolProblem` (no solver);
 * ``plan``: plans, their schedule and the independent checker (no solver);
+* ``workload``: fair shares between teams and extra passes for spare time (no solver);
 * ``solve``: :func:`solve_patrol`, the only module that drives ``solvers``;
 * ``coverage``: service areas, coverage shares and post siting (MCLP);
 * ``solvers/``: the only code that imports ``ortools`` or ``numba``

@@ -11,7 +11,7 @@ problem into one :class:`~geogrid.errors.InputError` line
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -77,6 +77,86 @@ class TeamConfig(_Section):
     """``[teams.<id>]``: what the teams layer does not say."""
 
     skills: tuple[str, ...] = Field(default=(), description='e.g. ["first_aid"]')
+    grids: tuple[str, ...] | None = Field(
+        default=None, description="codes of the team's own grids (default: the grids nearest its base)"
+    )
+
+
+class WorkloadConfig(_Section):
+    """``[workload]``: how the work is shared between teams."""
+
+    balance: Literal["lexicographic", "weighted"] = Field(
+        default="lexicographic",
+        description='"lexicographic": most prize first, then each team\'s fair share; '
+        '"weighted": prize - balance_weight x imbalance',
+    )
+    balance_weight: float = Field(
+        default=0.5, ge=0, description='with "weighted": prize points given up per point of imbalance removed'
+    )
+    mode_weights: dict[Literal["walk", "bike", "drive"], float] = Field(
+        default_factory=dict,
+        description="a team's fair share is size x mode weight x shift hours; modes left out "
+        "weigh as geogrid.planning.problem.MODE_WEIGHTS (walk 1, bike 1.5, drive 1.5)",
+    )
+
+
+class FillConfig(_Section):
+    """``[fill]``: what a team does with the time left once the valuable stops are placed."""
+
+    hotspot_passes: int = Field(default=5, ge=0, description="extra passes at the N hottest spots (0: none)")
+    grid_passes: bool = Field(default=True, description="extra passes through the team's own grids")
+    gap_min: float | None = Field(
+        default=None, gt=0, description="between two passes at one place, minutes (default: hotspots.revisit_after_min)"
+    )
+    dwell_min: float = Field(default=10.0, ge=0, description="stay of an extra pass at a hot spot, minutes")
+    grid_dwell_min: float = Field(default=5.0, ge=0, description="stay of a pass through a grid, minutes")
+    grid_value: int = Field(default=10, ge=1, description="worth of a grid pass against a hot spot's prize")
+
+
+class RotaShiftConfig(_Section):
+    """One ``[[rota.shifts]]`` entry: shift times on some weekdays (later entries win)."""
+
+    days: tuple[str, ...] = Field(description='weekdays, e.g. ["Fri", "Sat"] (周五 too)')
+    start: str = Field(description='local "HH:MM", e.g. "19:00"')
+    end: str = Field(description='local "HH:MM" (earlier than start: ends next day)')
+    teams: tuple[str, ...] | None = Field(default=None, description="team ids (default every team)")
+
+
+class CalendarConfig(_Section):
+    """``[rota.calendar]``: which days are school days (护学岗 only on those)."""
+
+    school_weekdays: tuple[str, ...] = Field(
+        default=("Mon", "Tue", "Wed", "Thu", "Fri"), description="weekdays with school"
+    )
+    holidays: tuple[str, ...] = Field(
+        default=(), description='days without school: "YYYY-MM-DD" or "YYYY-MM-DD/YYYY-MM-DD" (a range)'
+    )
+    makeup_days: tuple[str, ...] = Field(
+        default=(), description="make-up working days (调休): school although a weekend, YYYY-MM-DD"
+    )
+
+
+class RotaConfig(_Section):
+    """``[rota]``: the weekly rota (``geogrid rota``): nights per hot spot, school posts, shifts."""
+
+    nights_by_priority: dict[int, int] = Field(
+        default_factory=lambda: {5: 7, 4: 4, 3: 2, 2: 1, 1: 0},
+        description="hot-spot priority (1-5) -> nights a week it is patrolled",
+    )
+    school_layer: str | None = Field(
+        default="schools", description="the [[places]] layer whose stops are school posts (护学岗), on school days only"
+    )
+    place_nights: dict[str, int] = Field(
+        default_factory=dict, description="other [[places]] layer -> nights a week each of its stops is visited"
+    )
+    max_nights_per_team: int = Field(default=7, ge=1, le=7, description="nights a week one team patrols at most")
+    load_share: float = Field(
+        default=0.85, gt=0, le=1, description="share of a shift the rota fills with stops (the rest: travel slack)"
+    )
+    time_limit_s: float = Field(default=10.0, gt=0, description="search time for the week's assignment, seconds")
+    night_time_limit_s: float = Field(default=5.0, gt=0, description="route search per night, seconds")
+    shifts: tuple[RotaShiftConfig, ...] = Field(default=(), description="shift times per weekday (default: the team's own)")
+    calendar: CalendarConfig = Field(default=CalendarConfig(), description="school days, holidays, 调休")
 
 
 class PatrolConfig(_Section):
@@ -87,6 +167,9 @@ class PatrolConfig(_Section):
     hotspots: HotspotConfig = Field(default=HotspotConfig(), description="hot spots as stops")
     grids: GridsConfig = Field(default=GridsConfig(), description="grids as stops")
     teams: dict[str, TeamConfig] = Field(default_factory=dict, description="per team id")
+    rota: RotaConfig = Field(default=RotaConfig(), description="the weekly rota")
+    workload: WorkloadConfig = Field(default=WorkloadConfig(), description="sharing the work between teams")
+    fill: FillConfig = Field(default=FillConfig(), description="spare time: extra passes")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "patrol config") -> PatrolConfig:
@@ -103,6 +186,10 @@ class PatrolConfig(_Section):
     def skills(self) -> dict[str, tuple[str, ...]]:
         """Team id -> its skills."""
         return {tid: team.skills for tid, team in self.teams.items()}
+
+    def own_grids(self) -> dict[str, tuple[str, ...]]:
+        """Team id -> the grid codes the config gives it (teams without ``grids`` left out)."""
+        return {tid: team.grids for tid, team in self.teams.items() if team.grids is not None}
 
 
 def _key(loc: tuple[int | str, ...], data: Mapping[str, Any]) -> str:

@@ -3,8 +3,12 @@
 Geometry -> matrix -> model. Stops come from hot spots
 (:func:`stops_from_hotspots`, any frame shaped like
 ``geogrid.incidents.rank_hotspots`` output), key locations
-(:func:`stops_from_places`) or grids (:func:`stops_from_grids`); teams from
-the workspace teams layer (:func:`teams_from_frame`). :func:`build_problem`
+(:func:`stops_from_places`) or grids (:func:`stops_from_grids`); extra
+passes that only fill spare time from the hottest spots
+(:func:`passes_at_hotspots`) and each team's own grids
+(:func:`own_grids`, :func:`passes_through_grids`); teams from the
+workspace teams layer (:func:`teams_from_frame`), each with its fair share
+of the work (:func:`fair_shares`). :func:`build_problem`
 measures travel times along the streets once per travel mode and speed and
 compiles an immutable :class:`PatrolProblem` (validated once, solved many
 times by :func:`geogrid.planning.solve.solve_patrol`; plans and their
@@ -71,6 +75,9 @@ class Stop:
 
     ``window_s`` bounds the *start* of the stay. ``revisit_of`` names the
     stop this one repeats (at least ``min_gap_s`` after it started).
+    A stop with ``fill_value > 0`` is an extra pass (prize 0, never
+    required): made only with time to spare once the valuable stops are
+    placed, the most ``fill_value`` per added minute first.
     """
 
     id: str
@@ -87,6 +94,12 @@ class Stop:
     min_gap_s: int = 0
     notes: str = ""
     point: tuple[float, float] | None = None  # lon, lat
+    fill_value: int = 0
+
+    @property
+    def is_fill(self) -> bool:
+        """True for an extra pass that only fills spare time (see ``fill_value``)."""
+        return self.fill_value > 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +215,29 @@ def validate_problem(problem: PatrolProblem) -> list[str]:
             out.append(f"stop {stop.id}: window ends before it starts")
         if stop.revisit_of is not None and stop.revisit_of not in problem.stop_index:
             out.append(f"stop {stop.id}: revisit_of {stop.revisit_of!r} is no stop")
+        if stop.fill_value < 0:
+            out.append(f"stop {stop.id}: fill_value must be >= 0")
+        if stop.is_fill and (stop.required or stop.prize):
+            out.append(f"stop {stop.id}: an extra pass (fill_value > 0) is never required and has prize 0")
     return out
+
+
+MODE_WEIGHTS: dict[str, float] = {"walk": 1.0, "bike": 1.5, "drive": 1.5}
+"""Default weight of a travel mode in a team's fair share of the work (walking is 1)."""
+
+
+def fair_shares(teams: Sequence[Team], mode_weights: Mapping[str, float] | None = None) -> tuple[float, ...]:
+    """Each team's fair share of the plan's work (sums to 1).
+
+    Proportional to volunteers x mode weight (:data:`MODE_WEIGHTS`, or
+    ``mode_weights``) x shift hours: five walkers on a three-hour shift
+    should carry more than three, a bike team more than walkers of the same
+    size.
+    """
+    weights = {**MODE_WEIGHTS, **(mode_weights or {})}
+    raw = [max(t.size, 1) * weights.get(t.mode, 1.0) * (t.shift_end_s - t.shift_start_s) / 3600 for t in teams]
+    total = sum(raw)
+    return tuple(r / total if total > 0 else 1 / len(teams) for r in raw)
 
 
 # ------------------------------------------------------------------ builders
@@ -363,6 +398,16 @@ def stops_from_places(
     ]
 
 
+def grid_stop_name(row: Any) -> str:
+    """A grid's stop name: its code and, when it has one, its name (``"110108001-01 学院路"``);
+    a missing name (None, NaN, blank) never shows as ``nan``."""
+    code = str(row["code"])
+    name = row.get("name")
+    if name is None or pd.isna(name) or not str(name).strip() or str(name).strip() == code:
+        return code
+    return f"{code} {str(name).strip()}"
+
+
 def stops_from_grids(
     grids: gpd.GeoDataFrame, *, teams: Iterable[str] | None = None, dwell_min: float = 0.0
 ) -> list[Stop]:
@@ -384,14 +429,131 @@ def stops_from_grids(
     ]
 
 
-def grid_stop_name(row: Any) -> str:
-    """A grid's stop name: its code and, when it has one, its name (``"110108001-01 学院路"``);
-    a missing name (None, NaN, blank) never shows as ``nan``."""
-    code = str(row["code"])
-    name = row.get("name")
-    if name is None or pd.isna(name) or not str(name).strip() or str(name).strip() == code:
-        return code
-    return f"{code} {str(name).strip()}"
+def _passes(
+    last: Stop, made: int, extra: int, *, gap_s: int, dwell_s: int, value: int, id_prefix: str, name: str
+) -> list[Stop]:
+    """``extra`` more passes after ``last`` (pass number ``made``), each ``gap_s`` after
+    the one before; pass n is worth ``value`` x 2 / n (later passes count less)."""
+    out: list[Stop] = []
+    before = last
+    for nth in range(made + 1, made + 1 + extra):
+        stop = Stop(
+            id=f"{id_prefix}-pass{nth}",
+            prize=0,
+            fill_value=max(1, round(value * 2 / nth)),
+            dwell_s=dwell_s,
+            window_s=last.window_s,
+            name=f"{name} (第{nth}巡)",
+            kind=last.kind,
+            teams=last.teams,
+            skill=last.skill,
+            revisit_of=before.id,
+            min_gap_s=gap_s,
+            notes=f"extra pass, >= {gap_s // 60} min after the one before",
+            point=last.point,
+        )
+        out.append(stop)
+        before = stop
+    return out
+
+
+MAX_PASSES = 6
+"""Passes at one place at most (a short gap in a long shift would give many more)."""
+
+
+def _pass_count(shift_s: int, gap_s: int, dwell_s: int) -> int:
+    """How many passes at one place fit in a shift, ``gap_s`` apart (at most :data:`MAX_PASSES`)."""
+    return min(MAX_PASSES, 1 + max(0, shift_s - dwell_s) // max(gap_s, 1))
+
+
+def passes_at_hotspots(
+    stops: Sequence[Stop], teams: Sequence[Team], *, top: int, gap_min: float, dwell_min: float
+) -> list[Stop]:
+    """Extra passes at the ``top`` hottest hot spots (highest prize first).
+
+    Each hot spot gets as many passes as the day's shifts hold (from the
+    first start to the last end, at most :data:`MAX_PASSES`), ``gap_min``
+    apart, chained after its own passes (a valuable revisit included)
+    through ``revisit_of``; they fill spare time only.
+    """
+    firsts = [s for s in stops if s.kind == "hotspot" and s.revisit_of is None and not s.is_fill]
+    hottest = sorted(firsts, key=lambda s: -s.prize)[:top]
+    then = {s.revisit_of: s for s in stops if s.revisit_of is not None}
+    gap_s, dwell_s = int(round(gap_min * 60)), int(round(dwell_min * 60))
+    span = max((t.shift_end_s for t in teams), default=0) - min((t.shift_start_s for t in teams), default=0)
+    out: list[Stop] = []
+    for spot in hottest:
+        last, made = spot, 1
+        while last.id in then:
+            last, made = then[last.id], made + 1
+        extra = _pass_count(span, gap_s, dwell_s) - made
+        out += _passes(last, made, extra, gap_s=gap_s, dwell_s=dwell_s, value=max(spot.prize, 1),
+                       id_prefix=spot.id, name=spot.name)
+    return out
+
+
+def own_grids(
+    grids: gpd.GeoDataFrame, teams: Sequence[Team], metric_crs: str, chosen: Mapping[str, Iterable[str]] | None = None
+) -> dict[str, list[str]]:
+    """Team id -> codes of the grids it looks after.
+
+    A team named in ``chosen`` (team id -> codes) looks after those grids
+    only; every other grid goes to the nearest base (straight line) among
+    the teams not named there.
+    """
+    own: dict[str, list[str]] = {t.id: [] for t in teams}
+    named: set[str] = set()
+    for tid, codes in (chosen or {}).items():
+        if tid in own:
+            own[tid] += [str(c) for c in codes]
+            named.update(str(c) for c in codes)
+    based = [t for t in teams if t.base is not None and t.id not in (chosen or {})]
+    rest = grids[~grids["code"].astype(str).isin(named)]
+    if len(rest) and based:
+        bases = gpd.GeoSeries(shapely.points([t.base for t in based]), crs="EPSG:4326").to_crs(metric_crs)
+        centres = rest.to_crs(metric_crs).geometry.representative_point()
+        for code, centre in zip(rest["code"].astype(str), centres, strict=True):
+            own[based[int(np.argmin(bases.distance(centre).to_numpy()))].id].append(code)
+    return own
+
+
+def passes_through_grids(
+    grids: gpd.GeoDataFrame,
+    teams: Sequence[Team],
+    own: Mapping[str, Sequence[str]],
+    *,
+    gap_min: float,
+    dwell_min: float,
+    value: int,
+) -> list[Stop]:
+    """Extra passes through each team's own grids (``own``: team id -> codes, see
+    :func:`own_grids`), as many as its shift holds, ``gap_min`` apart; they fill
+    spare time only."""
+    frame = grids.to_crs("EPSG:4326").set_index(grids["code"].astype(str))
+    gap_s, dwell_s = int(round(gap_min * 60)), int(round(dwell_min * 60))
+    out: list[Stop] = []
+    for team in teams:
+        count = _pass_count(team.shift_end_s - team.shift_start_s, gap_s, dwell_s)
+        for code in own.get(team.id, ()):
+            if code not in frame.index:
+                continue
+            row = frame.loc[code]
+            raw = row.get("name")
+            name = str(raw) if raw is not None and not pd.isna(raw) and str(raw).strip() else code
+            first = Stop(
+                id=f"gridpass-{code}-{team.id}",
+                prize=0,
+                fill_value=max(1, value),
+                dwell_s=dwell_s,
+                name=f"网格 {name}",
+                kind="grid",
+                teams=frozenset({team.id}),
+                notes="pass through the team's own grid",
+                point=_point(row.geometry),
+            )
+            out += [first, *_passes(first, 1, count - 1, gap_s=gap_s, dwell_s=dwell_s, value=max(1, value),
+                                    id_prefix=first.id, name=first.name)]
+    return out
 
 
 def build_problem(

@@ -1,17 +1,22 @@
 """Solve a patrol problem: the one planning module that drives the solvers.
 
 :func:`solve_patrol` first asks :func:`~geogrid.planning.plan.explain_infeasible`
-whether required stops can be served at all, compiles the problem once into
+whether required stops can be served at all, compiles the valuable stops some
+team can reach (:func:`~geogrid.planning.plan.reachable_teams`) once into
 :class:`~geogrid.planning.solvers.routing.RoutingArrays` (numbers only), has
 OR-Tools find routes (:mod:`geogrid.planning.solvers.routing`), optionally
 polishes them with a compiled search (:mod:`geogrid.planning.solvers.search`),
-schedules them and hands out only a plan that passes
-:func:`~geogrid.planning.plan.check_plan`.
+shares the work fairly and fills the spare time
+(:mod:`geogrid.planning.workload`), schedules the routes and hands out only a
+plan that passes :func:`~geogrid.planning.plan.check_plan`. When no stop can
+be reached at all, the plan is empty (every team stays at its base) and
+:func:`~geogrid.planning.plan.skip_reasons` says why.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -22,11 +27,13 @@ from geogrid.planning.plan import (
     TeamRoute,
     check_plan,
     explain_infeasible,
+    reachable_teams,
     schedule_route,
 )
-from geogrid.planning.problem import PatrolProblem
+from geogrid.planning.problem import PatrolProblem, fair_shares
 from geogrid.planning.solvers.routing import RoutingArrays, solve_routing
 from geogrid.planning.solvers.search import improve_prize_routes, improve_required_routes
+from geogrid.planning.workload import balance_routes, fill_routes, schedule_orders
 
 POLISH_SHARE_ORTOOLS = 0.3
 """In pure team orienteering and in routing where every stop is required, OR-Tools
@@ -43,36 +50,73 @@ UNLIMITED_CAPACITY = 2**40
 """Capacity of every team in the required-stops search when no team has one."""
 
 
-def routing_arrays(problem: PatrolProblem, skip_weight: int = SKIP_WEIGHT) -> RoutingArrays:
+def solver_locations(problem: PatrolProblem, keep: Sequence[int] | None = None) -> list[int]:
+    """The problem's locations the solvers see, in their node order: the stops in
+    ``keep`` (default all), then every base location."""
+    stops = range(problem.n_stops) if keep is None else keep
+    return [*stops, *range(problem.n_stops, problem.n_locations)]
+
+
+def routing_arrays(
+    problem: PatrolProblem,
+    skip_weight: int = SKIP_WEIGHT,
+    *,
+    keep: Sequence[int] | None = None,
+    allowed: Sequence[Sequence[int]] | None = None,
+) -> RoutingArrays:
     """The problem as the solvers see it: one entry per location or per team.
 
     Skipping an optional stop costs ``skip_weight`` x its prize; base
-    locations have no service, window, penalty or prize.
+    locations have no service, window, penalty or prize. Only the stops in
+    ``keep`` are handed over (node j is location ``solver_locations(problem,
+    keep)[j]``); ``allowed`` (per stop of the problem) narrows the teams that
+    may serve each. A team whose shift is too short even to go from its
+    start to its end serves nothing and may overrun (it stays put).
     """
-    n = problem.n_stops
-    pad = problem.n_locations - n
+    locs = solver_locations(problem, keep)
+    index = {loc: j for j, loc in enumerate(locs)}
+    stops = [problem.stops[i] for i in locs if i < problem.n_stops]
+    kept = locs[: len(stops)]
+    pad = len(locs) - len(stops)
+    travel = problem.travel_s[:, locs][:, :, locs]
+    idle = _idle_teams(problem)
+    shifts = [
+        (team.shift_start_s, max(team.shift_end_s, team.shift_start_s + _crossing_s(problem, t)))
+        for t, team in enumerate(problem.teams)
+    ]
+    who = [allowed[i] if allowed is not None else problem.allowed_teams(problem.stops[i]) for i in kept]
     capacity = None
     if any(t.capacity is not None for t in problem.teams):
         capacity = [t.capacity if t.capacity is not None else NO_CAPACITY for t in problem.teams]
     return RoutingArrays.from_lists(
-        problem.travel_s,
+        travel,
         problem.matrix_of_team,
-        problem.start_loc,
-        problem.end_loc,
-        [(t.shift_start_s, t.shift_end_s) for t in problem.teams],
-        [s.dwell_s for s in problem.stops] + [0] * pad,
-        [s.window_s for s in problem.stops] + [None] * pad,
-        [None if s.required else skip_weight * s.prize for s in problem.stops] + [None] * pad,
-        prizes=[s.prize for s in problem.stops] + [0] * pad,
-        allowed=[problem.allowed_teams(s) for s in problem.stops] + [None] * pad,
-        demand=[s.demand for s in problem.stops] + [0] * pad,
+        [index[s] for s in problem.start_loc],
+        [index[e] for e in problem.end_loc],
+        shifts,
+        [s.dwell_s for s in stops] + [0] * pad,
+        [s.window_s for s in stops] + [None] * pad,
+        [None if s.required else skip_weight * s.prize for s in stops] + [None] * pad,
+        prizes=[s.prize for s in stops] + [0] * pad,
+        allowed=[[t for t in w if t not in idle] for w in who] + [None] * pad,
+        demand=[s.demand for s in stops] + [0] * pad,
         capacity=capacity,
         min_gaps=[
-            (problem.stop_index[s.revisit_of], i, s.min_gap_s)
-            for i, s in enumerate(problem.stops)
-            if s.revisit_of is not None
+            (index[problem.stop_index[s.revisit_of]], index[i], s.min_gap_s)
+            for i, s in zip(kept, stops, strict=True)
+            if s.revisit_of is not None and problem.stop_index[s.revisit_of] in index
         ],
     )
+
+
+def _crossing_s(problem: PatrolProblem, t: int) -> int:
+    """Seconds team ``t`` needs from its start to its end location without stops."""
+    return int(problem.travel_s[problem.matrix_of_team[t], problem.start_loc[t], problem.end_loc[t]])
+
+
+def _idle_teams(problem: PatrolProblem) -> set[int]:
+    """Teams whose shift is too short even to go from their start to their end."""
+    return {t for t, team in enumerate(problem.teams) if team.shift_start_s + _crossing_s(problem, t) > team.shift_end_s}
 
 
 def solve_patrol(
@@ -84,12 +128,16 @@ def solve_patrol(
     polish: bool = True,
     skip_weight: int = SKIP_WEIGHT,
     metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    balance: str = "lexicographic",
+    balance_weight: float = 0.5,
+    mode_weights: Mapping[str, float] | None = None,
 ) -> PatrolPlan:
     """Plan routes for every team; raises InfeasibleError saying why when impossible.
 
     The objective is travel time (seconds) plus ``skip_weight`` x prize for
     every optional stop left out: with the default a prize point is worth
     1000 s of walking, so stops are skipped only when they do not fit.
+    Extra passes (stops with a ``fill_value``) are not the solvers' business.
 
     With ``polish``, pure team orienteering (only optional stops with
     prizes, no windows, revisits, capacities or restrictions) is polished by
@@ -99,6 +147,12 @@ def solve_patrol(
     clock, so for a run that gives the same plan on any machine pass
     ``polish=False`` with a ``solution_limit``.
 
+    Then the work is shared (:func:`~geogrid.planning.workload.balance_routes`:
+    ``balance`` is ``"lexicographic"`` - prize first, then each team's fair
+    share by size, mode (``mode_weights``) and shift hours - or
+    ``"weighted"``: prize - ``balance_weight`` x imbalance) and the spare
+    time filled with extra passes (:func:`~geogrid.planning.workload.fill_routes`).
+
     Raises :class:`~geogrid.errors.InternalError` if the plan found fails
     :func:`~geogrid.planning.plan.check_plan` (a bug: the solver and the
     checker disagree).
@@ -106,9 +160,77 @@ def solve_patrol(
     reasons = explain_infeasible(problem)
     if reasons:
         raise InfeasibleError("no plan can serve every required stop", reasons)
-    arrays = routing_arrays(problem, skip_weight)
-    orienteering = polish and _pure_orienteering(problem)
-    required = polish and _required_routing(problem)
+    fair = fair_shares(problem.teams, mode_weights)
+    reach = reachable_teams(problem)
+    keep: list[int] = []
+    for i, stop in enumerate(problem.stops):  # revisits come after the pass they repeat
+        before = problem.stop_index[stop.revisit_of] if stop.revisit_of is not None else None
+        if not stop.is_fill and reach[i] and (before is None or before in keep):
+            keep.append(i)
+    orders, solve_s = _solver_orders(
+        problem, keep, time_limit_s=time_limit_s, seed=seed, solution_limit=solution_limit,
+        polish=polish, skip_weight=skip_weight, metaheuristic=metaheuristic,
+    )
+    if schedule_orders(problem, orders) is None:
+        raise InternalError(_bug_report(["the solver's routes break a window, shift, gap or capacity"]))
+    orders = balance_routes(problem, orders, fair, how=balance, weight=balance_weight)
+    orders = fill_routes(problem, orders)
+    starts = schedule_orders(problem, orders)
+    if starts is None:
+        raise InternalError(_bug_report(["balancing or filling the routes broke them"]))
+    routes = tuple(
+        schedule_route(problem, t, order, problem.teams[t].shift_start_s, [starts[i] for i in order])
+        for t, order in enumerate(orders)
+    )
+    # push departures later when waiting at the first stop is pointless
+    routes = tuple(_shift_departure(problem, r) for r in routes)
+    visited = {v.stop for r in routes for v in r.visits}
+    plan = PatrolPlan(
+        routes=routes,
+        skipped=tuple(i for i in range(problem.n_stops) if i not in visited),
+        prize=sum(problem.stops[i].prize for i in visited),
+        seed=seed,
+        solve_s=solve_s,
+        fair_share=fair,
+    )
+    violations = check_plan(problem, plan)
+    if violations:  # the solver and the checker disagree: never hand out such a plan
+        raise InternalError(_bug_report(violations))
+    return plan
+
+
+def _bug_report(violations: Sequence[str]) -> str:
+    return (
+        "the solver returned a plan that fails check_plan; this is a bug in geogrid - "
+        "please report it with the area's teams and stops (or the problem's matrices), "
+        "the config, the seed and these violations:\n"
+        + "\n".join(f"  - {v}" for v in violations)
+    )
+
+
+def _solver_orders(
+    problem: PatrolProblem,
+    keep: Sequence[int],
+    *,
+    time_limit_s: float,
+    seed: int,
+    solution_limit: int | None,
+    polish: bool,
+    skip_weight: int,
+    metaheuristic: str,
+) -> tuple[tuple[tuple[int, ...], ...], float]:
+    """The solvers' visit orders over the ``keep`` stops (stop indices of the problem)
+    and the seconds they searched; no stop to keep: every team stays at its base."""
+    empty = tuple(() for _ in problem.teams)
+    if not keep:
+        return empty, 0.0
+    # the solvers see the stops' own team restrictions; narrowing them further to the teams
+    # that can reach each stop (reach) makes OR-Tools' search worse, not better
+    arrays = routing_arrays(problem, skip_weight, keep=keep)
+    locs = solver_locations(problem, keep)
+    fit = not _idle_teams(problem)
+    orienteering = polish and fit and _pure_orienteering(problem, keep)
+    required = polish and fit and _required_routing(problem, keep)
     polishing = orienteering or required
     result = solve_routing(
         arrays,
@@ -144,66 +266,43 @@ def solve_patrol(
             time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
             seed=seed,
         )
-    if improved is not None:  # orders only: times are scheduled below from the shift start
-        result = dataclasses.replace(
-            result,
-            routes=improved,
-            service_start=tuple(tuple(0 for _ in r) for r in improved),
-            start_time=tuple(t.shift_start_s for t in problem.teams),
-        )
+    if improved is not None:
+        result = dataclasses.replace(result, routes=improved)
     if not result.found:
-        raise InfeasibleError(
-            "the solver found no plan that serves every required stop within the shifts",
-            [
-                "each required stop fits on its own, but not all together: make some optional, "
-                "widen their windows, shorten dwell times or add a team",
-                f"searched {result.solve_s:.1f} s; a longer time limit may help",
-            ],
-        )
-    routes = tuple(
-        schedule_route(problem, t, order, result.start_time[t], result.service_start[t])
-        for t, order in enumerate(result.routes)
-    )
-    # push departures later when waiting at the first stop is pointless
-    routes = tuple(_shift_departure(problem, r) for r in routes)
-    visited = {v.stop for r in routes for v in r.visits}
-    plan = PatrolPlan(
-        routes=routes,
-        skipped=tuple(i for i in range(problem.n_stops) if i not in visited),
-        prize=sum(problem.stops[i].prize for i in visited),
-        seed=seed,
-        solve_s=result.solve_s,
-    )
-    violations = check_plan(problem, plan)
-    if violations:  # the solver and the checker disagree: never hand out such a plan
-        raise InternalError(
-            "the solver returned a plan that fails check_plan; this is a bug in geogrid - "
-            "please report it with the area's teams and stops (or the problem's matrices), "
-            "the config, the seed and these violations:\n"
-            + "\n".join(f"  - {v}" for v in violations)
-        )
-    return plan
+        if any(problem.stops[i].required for i in keep):
+            raise InfeasibleError(
+                "the solver found no plan that serves every required stop within the shifts",
+                [
+                    "each required stop fits on its own, but not all together: make some optional, "
+                    "widen their windows, shorten dwell times or add a team",
+                    f"searched {result.solve_s:.1f} s; a longer time limit may help",
+                ],
+            )
+        return empty, result.solve_s  # nothing required: staying at the base is a plan to build on
+    return tuple(tuple(locs[j] for j in r) for r in result.routes), result.solve_s
 
 
-def _required_routing(problem: PatrolProblem) -> bool:
-    """True for vehicle routing proper: every stop required, one travel matrix, no
-    revisits or team restrictions (windows, dwell and capacities may bind)."""
+def _required_routing(problem: PatrolProblem, keep: Sequence[int]) -> bool:
+    """True for vehicle routing proper: every stop in ``keep`` required, one travel
+    matrix, no revisits or team restrictions (windows, dwell and capacities may bind)."""
+    stops = [problem.stops[i] for i in keep]
     return (
-        problem.n_stops > 0
+        len(stops) > 0
         and len(set(problem.matrix_of_team)) == 1
-        and all(s.required and s.revisit_of is None and s.teams is None and s.skill is None for s in problem.stops)
+        and all(s.required and s.revisit_of is None and s.teams is None and s.skill is None for s in stops)
     )
 
 
-def _pure_orienteering(problem: PatrolProblem) -> bool:
-    """True for team orienteering proper: optional stops with prizes, nothing else binds
-    (no windows, revisits, capacities, restrictions, required stops; one travel matrix)."""
+def _pure_orienteering(problem: PatrolProblem, keep: Sequence[int]) -> bool:
+    """True for team orienteering proper over the stops in ``keep``: optional stops with
+    prizes, nothing else binds (no windows, revisits, capacities, restrictions,
+    required stops; one travel matrix)."""
     return (
         len(set(problem.matrix_of_team)) == 1
         and all(t.capacity is None for t in problem.teams)
         and all(
             s.window_s is None and s.revisit_of is None and not s.required and s.teams is None and s.skill is None
-            for s in problem.stops
+            for s in (problem.stops[i] for i in keep)
         )
     )
 
