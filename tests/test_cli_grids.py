@@ -45,3 +45,27 @@ def test_grids_cli_errors_are_messages(tmp_path: Path) -> None:
     assert out.exit_code == 1 and "no grid nope" in out.output
     out = run(main, ["grids", "build", area, "--band", "500-300"])
     assert out.exit_code == 1 and "min <= max" in out.output
+
+
+def test_grids_cli_rebalance(tmp_path: Path) -> None:
+    """After housing grows, rebalance --dry-run prints per-grid changes and saves nothing; without it a version is saved."""
+    area = str(make_area(tmp_path / "area", with_communities=True))
+    run = CliRunner().invoke
+    assert run(main, ["grids", "build", area, "--seed", "0"]).exit_code == 0
+    _, grids, units = versions.load_version(area)
+    code = grids.sort_values("households")["code"].iloc[-1]
+    members = units[units["grid"] == code]
+    table = tmp_path / "households.csv"
+    grown = members["households"] + 600 // len(members) + 1
+    table.write_text("id,households\n" + "".join(f"{u},{h}\n" for u, h in grown.items()), encoding="utf-8")
+    out = run(main, ["grids", "rebalance", area, "--households", str(table), "--dry-run"])
+    assert out.exit_code == 0, out.output
+    assert "households in" in out.output and "dry run: nothing saved" in out.output
+    assert code in out.output
+    assert len(versions.list_versions(area)[0]) == 1
+    out = run(main, ["grids", "rebalance", area, "--households", str(table), "--author", "王芳"])
+    assert out.exit_code == 0, out.output
+    saved, head = versions.list_versions(area)
+    assert len(saved) == 2 and saved[-1].message.startswith("rebalance")
+    out = run(main, ["grids", "rebalance", area, "--also", "population"])
+    assert out.exit_code != 0 and "COLUMN=MIN-MAX" in out.output

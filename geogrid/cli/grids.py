@@ -257,3 +257,67 @@ def grids_report(area_dir: Path, csv_path: Path | None, json_path: Path | None) 
     else:
         click.echo(f"wrote report of {len(table)} grids" + "".join(
             f" to {p}" for p in (csv_path, json_path) if p is not None))
+
+
+@grids.command("rebalance")
+@AREA
+@click.option("--band", "band_text", default=None, help="Households MIN-MAX per grid (default: as saved).")
+@click.option("--parent-band", multiple=True, help="Band for one parent: CODE=MIN-MAX (repeatable).")
+@click.option("--also", "also_text", default=None,
+              help="A second quantity to keep in a band: COLUMN=MIN-MAX (a column of the units).")
+@click.option("--households", "households_csv", type=click.Path(path_type=Path, exists=True),
+              default=None, help="CSV id,households of unit ids (default: recount the buildings).")
+@click.option("--compactness-tolerance", default=0.05, show_default=True,
+              help="How far the median and worst Polsby-Popper may fall.")
+@click.option("--time-limit", "time_limit_s", default=60.0, show_default=True, help="Seconds of search.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print what would change; save nothing.")
+@_author
+@friendly_errors
+def grids_rebalance(
+    area_dir: Path,
+    band_text: str | None,
+    parent_band: tuple[str, ...],
+    also_text: str | None,
+    households_csv: Path | None,
+    compactness_tolerance: float,
+    time_limit_s: float,
+    seed: int,
+    dry_run: bool,
+    author: str,
+    message: str | None,
+) -> None:
+    """Bring out-of-band grids back into their band, moving as few households as possible."""
+    from geogrid.grids import Band
+    from geogrid.services.grids import rebalance
+
+    bands = {}
+    for item in parent_band:
+        code, _, text = item.partition("=")
+        if not text:
+            raise click.BadParameter(f"{item!r}: give CODE=MIN-MAX, e.g. 110108001002=200-400")
+        bands[code] = Band(*_band(text))
+    also = None
+    if also_text is not None:
+        column, _, text = also_text.partition("=")
+        if not text:
+            raise click.BadParameter(f"{also_text!r}: give COLUMN=MIN-MAX, e.g. population=800-1300")
+        also = (column, Band(*_band(text)))
+    run = rebalance(
+        area_dir, band=Band(*_band(band_text)) if band_text else None, bands=bands, also=also,
+        households_csv=households_csv, compactness_tolerance=compactness_tolerance,
+        time_limit_s=time_limit_s, seed=seed, dry_run=dry_run, author=author, message=message,
+    )
+    result = run.result
+    table = result.per_grid[result.per_grid["status"] != "kept"]
+    for row in table.itertuples(index=False):
+        mark = "in band" if row.in_band_after else "OUT OF BAND"
+        click.echo(f"{row.code}  {row.status:8s} {row.households_before:5d} -> {row.households_after:5d}  {mark}")
+    for line in result.summary():
+        click.echo(line)
+    if run.version is not None:
+        click.echo(f"saved as v{run.version.id:04d} by {run.version.author}: {run.version.message}")
+    else:
+        click.echo("dry run: nothing saved")
+    for p in run.problems:
+        click.echo(f"problem: {p}")

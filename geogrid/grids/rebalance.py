@@ -875,7 +875,26 @@ def rebalance(
     search = _Search(state, rules, rng)
     deadline = started + time_limit_s
     open_grids = [g for g in range(len(state.members)) if g not in closed]
-    _fix(state, rules, search, open_grids, deadline, labels)
+    left = _fix(state, rules, search, open_grids, deadline, labels)
+    # a grid no chain can fix: split it (dissolve it) when its parent may have one grid more (less)
+    tries: dict[int, int] = {}
+    while (todo := {g for g in left if tries.get(g, 0) < 3}) and time.monotonic() < deadline:
+        g = min(todo, key=lambda g: (-_violation(state, rules, g), g))
+        tries[g] = tries.get(g, 0) + 1
+        parent, pband = rules.parent[g], rules.band[g]
+        if parent in infeasible or not state.members[g] or _violation(state, rules, g) <= 0:
+            continue
+        mine = [h for h in range(len(state.members)) if state.members[h] and h not in closed and rules.parent[h] == parent]
+        low, high = feasible_counts(float(sum(state.h[h] for h in mine)), pband)
+        if state.h[g] > pband.max_households and len(mine) < high:
+            new = _split(state, rules, g, rng)
+            if new is not None:
+                rules.band.append(pband)
+                rules.parent.append(parent)
+                rules.pp_floor.append(worst0 - compactness_tolerance)
+                left = _fix(state, rules, search, {g, new}, deadline, labels)
+        elif state.h[g] < pband.min_households and len(mine) > low and _dissolve(state, rules, g):
+            left = _fix(state, rules, search, open_grids, deadline, labels)
     _undo_unneeded(state, rules, labels)
     _improve(state, rules, search, labels, deadline)
     timed_out = time.monotonic() > deadline

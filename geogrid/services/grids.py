@@ -92,22 +92,23 @@ def import_communities(
     numbered north to south, west to east. Raises when the OSM file has no
     such admin areas inside the area.
     """
-    from geogrid.io.osm import read_osm
+    from geogrid.io.osm import describe_admin_levels, read_osm
 
     area_dir = Path(area_dir)
     ws = Workspace(area_dir)
     repair_interrupted_save(ws)
     area = ws.read(with_network=False)
     outline = shapely.union_all(area.boundary.geometry.to_numpy())
-    admin = read_osm(Path(osm_path)).admin
-    levels = sorted({int(v) for v in admin["admin_level"].dropna()}) if len(admin) else []
+    extract = read_osm(Path(osm_path))
+    admin = extract.admin
     chosen = admin[admin["admin_level"] == admin_level] if len(admin) else admin
     chosen = chosen[chosen.geometry.intersects(outline)] if len(chosen) else chosen
     if not len(chosen):
         raise InputError(
-            f"{osm_path}: no admin_level={admin_level} areas inside {area_dir}; levels found: "
-            f"{', '.join(map(str, levels)) or 'none'}; choose one with --admin-level or draw "
-            "communities.geojson by hand"
+            f"{osm_path}: no admin relation has admin_level {admin_level} inside the area "
+            f"{area_dir}; levels present: {describe_admin_levels(extract, outline) or 'none'}; "
+            "choose one with --admin-level or draw communities.geojson by hand",
+            problems=_why_no_communities(extract, outline, admin_level),
         )
     clipped = chosen.geometry.intersection(outline)
     frame = gpd.GeoDataFrame(
@@ -136,6 +137,27 @@ def import_communities(
         message=f"admin_level={admin_level} areas from {Path(osm_path).name}",
     )
     return frame
+
+
+def _why_no_communities(extract: Any, outline: shapely.Geometry, admin_level: int) -> list[str]:
+    """Why no admin area of ``admin_level`` came out of an OSM extract, one line per cause."""
+    admin = extract.admin
+    if not len(admin) and not extract.skipped_admin:
+        return ["the file has no boundary=administrative relation or closed way at all"]
+    why = [
+        f"admin_level {admin_level}: {s.name} ({s.id}) could not be assembled: {s.reason}"
+        for s in extract.skipped_admin
+        if s.admin_level == admin_level
+    ]
+    level = admin[admin["admin_level"] == admin_level] if len(admin) else admin
+    why += [
+        f"admin_level {admin_level}: {row.name} ({row.id}) lies outside the area"
+        for row in level.itertuples()
+        if not row.geometry.intersects(outline)
+    ]
+    if not why:
+        why.append(f"the file has no admin relation with admin_level {admin_level}")
+    return why
 
 
 def make_units(
@@ -503,7 +525,70 @@ def report(
     store, name = area_store(area_dir)
     area = store.read_area(name, with_network=False)
     table = G.grid_report(area.grids, area.metric_crs)
+    if Path(area_dir).is_dir():  # micro-grids live in the folder (geogrid grids micro)
+        from geogrid.services.micro_grids import micro_grid_counts
+
+        table["micro_grids"] = micro_grid_counts(area_dir, area.grids)
     versions.write_report(
         table, Path(csv_path) if csv_path else None, Path(json_path) if json_path else None
     )
     return table
+
+
+@dataclass
+class RebalanceRun:
+    """What ``geogrid grids rebalance`` did: the rebalance, the saved version (None on a dry run)."""
+
+    result: G.RebalanceResult
+    version: versions.GridVersion | None
+    problems: list[G.GridProblem]
+
+
+def rebalance(
+    area_dir: Path | str,
+    *,
+    band: G.Band | None = None,
+    bands: Mapping[str, G.Band] | None = None,
+    also: tuple[str, G.Band] | None = None,
+    households_csv: Path | str | None = None,
+    compactness_tolerance: float = G.COMPACTNESS_TOLERANCE,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    dry_run: bool = False,
+    author: str = "geogrid grids rebalance",
+    message: str | None = None,
+) -> RebalanceRun:
+    """Bring the current grids back into their band with the fewest households moved.
+
+    Households are recounted from the area's buildings (or set from a CSV
+    ``id,households`` of unit ids); bands default to the saved version's.
+    Without ``dry_run`` the result is saved as a new grid version.
+    """
+    ws = Workspace(area_dir)
+    with ws.lock():  # nobody saves between loading the current plan and saving the rebalance
+        if not dry_run:
+            repair_interrupted_save(ws)
+        plan = load_plan(ws.path)
+        area = ws.read(with_network=False)
+        units = plan.units
+        if len(area.buildings):
+            units = G.count_households(units.drop(columns=["households", "population"]), area.buildings, area.metric_crs)
+        if households_csv is not None:
+            units = G.apply_household_table(units, versions.read_household_table(households_csv),
+                                            what=Path(str(households_csv)).name)
+        result = G.rebalance(
+            plan, units, band=band or plan.default_band,
+            parent_band={**plan.bands, **dict(bands or {})}, also=also,
+            compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s, seed=seed,
+        )
+        problems = check(area, result.plan, area.communities)
+        version = None
+        if not dry_run:
+            what = (f"rebalance: {result.households_moved} households in {result.units_moved} units moved"
+                    + (f", created {', '.join(result.created)}" if result.created else "")
+                    + (f", retired {', '.join(result.retired)}" if result.retired else ""))
+            version = versions.save_version(
+                ws.path, result.plan.grids, result.plan.units, author=author,
+                message=f"rebalance: {message}" if message else what, meta=_band_meta(result.plan),
+            )
+        return RebalanceRun(result=result, version=version, problems=problems)
