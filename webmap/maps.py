@@ -171,21 +171,25 @@ class Attribution(MacroElement):
 
 class DensityHook(MacroElement):
     """Names the map and its density layer for ``static/js/public_map.js`` (the range and
-    category filters, applied in the browser from the released table)."""
+    category filters, applied in the browser from the released table) and
+    ``static/js/public_card.js`` (the grid card), with the datum the map is drawn in
+    (``"gcj02"`` on Amap tiles, else ``"wgs84"``)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
             window.geogridDensity = {map: {{ this._parent.get_name() }},
-                                     layer: {{ this.layer.get_name() if this.layer else "null" }}};
+                                     layer: {{ this.layer.get_name() if this.layer else "null" }},
+                                     datum: {{ this.datum|tojson }}};
         {% endmacro %}
         """
     )
 
-    def __init__(self, layer: folium.GeoJson | None) -> None:
+    def __init__(self, layer: folium.GeoJson | None, datum: str = "wgs84") -> None:
         super().__init__()
         self._name = "DensityHook"
         self.layer = layer
+        self.datum = datum
 
 
 MAP_CSS = """
@@ -546,7 +550,7 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
         )
         layer.add_to(m)
     MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
-    DensityHook(layer).add_to(m)
+    DensityHook(layer, "gcj02" if display is _to_gcj02 else "wgs84").add_to(m)
 
 
 def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any],

@@ -39,6 +39,13 @@ from webmap.area import (
     source_attributions,
 )
 from webmap.openapi import PUBLIC_COLUMNS, openapi_document
+from webmap.search import (
+    SearchEntry,
+    build_search_index,
+    grid_notices,
+    parse_search_args,
+    search_index,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -279,6 +286,36 @@ def aggregate_yoy():
                 "comparable": yoy.comparable, "change_pct": yoy.change_pct,
             },
         }
+
+    return _cached_json(build)
+
+
+def _search_entries() -> list[SearchEntry]:
+    entry = current_entry()
+    return entry.cached("webmap.search", "index",
+                        lambda: build_search_index(entry.area, current_released()), 1)
+
+
+@bp.get("/search")
+def search():
+    """Names of the area's key places, streets and grids containing ``q``, each with the
+    released place (grid or cell) it lies in."""
+    args = parse_search_args(request.args)
+    found, more = search_index(_search_entries(), args.q, args.limit)
+    response = Response(json.dumps(
+        {"query": args.q, "results": [e.to_json() for e in found], "more": more},
+        ensure_ascii=False), mimetype="application/json")
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@bp.get("/notices.json")
+def notices():
+    """Each grid's public notice: code and name; the worker's name and phone only where the
+    planner published them (``publish_contact``)."""
+    def build() -> dict[str, Any]:
+        table = current_released()
+        return {"kind": table.kind, "grids": grid_notices(current_area(), table)}
 
     return _cached_json(build)
 
