@@ -185,7 +185,7 @@ def _sheet(
         for x, h in zip(cols, heads, strict=True):
             pdf.drawString(x + 1, y, "" if h == "✓" else h)
         pdf.line(margin, y - 2, width - margin, y - 2)
-        return y - row_h
+        return float(y - row_h)
 
     y = header(y)
     for n, visit in enumerate(route.visits, 1):

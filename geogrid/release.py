@@ -633,21 +633,24 @@ def _best_bounds(released: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, 
 def _grid_ids(grids: gpd.GeoDataFrame) -> pd.Series:
     for column in ("grid_id", "code", "id"):
         if column in grids.columns:
-            return grids[column].astype(str)
+            ids: pd.Series = grids[column].astype(str)
+            return ids
     return pd.Series([str(i + 1) for i in range(len(grids))], index=grids.index)
 
 
 def _grid_names(grids: gpd.GeoDataFrame, ids: pd.Series) -> pd.Series:
     for column in ("name_zh", "name"):
         if column in grids.columns:
-            return grids[column].where(grids[column].notna(), ids).astype(str)
+            names: pd.Series = grids[column].where(grids[column].notna(), ids).astype(str)
+            return names
     return ids
 
 
 def _grid_households(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None) -> np.ndarray:
     """The grid's own ``households``, else the sum over buildings whose interior point is in it."""
     if "households" in grids.columns:
-        return grids["households"].fillna(0).to_numpy(dtype=float)
+        own: np.ndarray = grids["households"].fillna(0).to_numpy(dtype=float)
+        return own
     totals = np.zeros(len(grids), dtype=float)
     if buildings is None or len(buildings) == 0 or "households" not in buildings.columns:
         return totals

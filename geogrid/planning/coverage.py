@@ -86,7 +86,8 @@ def response_seconds(
 
 def _weights(frame: gpd.GeoDataFrame) -> np.ndarray:
     if "weight" in frame.columns:
-        return frame["weight"].fillna(0).to_numpy(dtype=float)
+        weights: np.ndarray = frame["weight"].fillna(0).to_numpy(dtype=float)
+        return weights
     return np.ones(len(frame))
 
 
