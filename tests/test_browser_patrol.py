@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from browser_staff import OUTPUT, browser, local_page, serve, sign_in, skip_without_chromium
 from webmap_staff import PASSWORD, add_accounts
 
+from geogrid.io.workspace import read_area
 from webmap import create_app
 
 pytestmark = pytest.mark.browser
@@ -58,7 +60,7 @@ def test_team_leader_prints_tonights_sheet(base: str, demo: Path, chromium) -> N
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_in(page, base, "lead", PASSWORD)
     assert page.url.endswith("/patrol/")
-    tonight = date.today().isoformat()
+    tonight = datetime.now(ZoneInfo(read_area(demo).timezone)).date().isoformat()  # the area's day
     assert page.locator("#date").input_value() == tonight
 
     page.click("#compute-btn")
@@ -86,8 +88,7 @@ def test_team_leader_prints_tonights_sheet(base: str, demo: Path, chromium) -> N
 
     page.click("#print-link")
     page.wait_for_selector("#map[data-ready='1']", timeout=15_000)
-    page.wait_for_timeout(300)
-    assert page.locator("#print-btn").is_visible()
+    page.wait_for_selector("#print-btn", state="visible", timeout=10_000)
     page.emulate_media(media="print")
     assert not page.locator("#print-btn").is_visible()
     assert page.locator(".stop-number").count() == team["stops"]

@@ -74,10 +74,16 @@ def select_unit(page, folder: Path, unit: str) -> None:
     plan = S.load_plan(folder)
     point = plan.units.geometry.loc[unit].representative_point()
     page.evaluate("id => window.geogridEditor.focusUnit(id)", unit)
-    page.wait_for_timeout(500)
     xy = page.evaluate("ll => window.geogridEditor.map.latLngToContainerPoint(ll)", [point.y, point.x])
     box = page.locator("#map").bounding_box()
-    page.mouse.click(box["x"] + xy["x"], box["y"] + xy["y"])
+    x, y = box["x"] + xy["x"], box["y"] + xy["y"]
+    # click once the unit's own path is what lies under the point (no fixed wait)
+    page.wait_for_function(
+        "([x, y]) => { const el = document.elementFromPoint(x, y);"
+        " return !!el && el.classList.contains('unit'); }",
+        arg=[x, y], timeout=10_000,
+    )
+    page.mouse.click(x, y)
 
 
 def test_planner_moves_a_block_sees_the_diff_and_undoes(base: str, demo: Path, chromium) -> None:
