@@ -95,6 +95,17 @@ def _aggregate(summary: str, schema_ref: str, extra: list[dict[str, Any]] | None
                     "responses": responses}}
 
 
+def _search_parameters() -> list[dict[str, Any]]:
+    """Query parameters of /search, from the model the view parses them with."""
+    from webmap.schemas import query_parameters
+    from webmap.search import SearchArgs
+
+    params = query_parameters(SearchArgs)
+    for param in params:
+        param["description"] = SearchArgs.model_fields[param["name"]].description
+    return params
+
+
 def openapi_document(server_url: str = "/api") -> dict[str, Any]:
     """The OpenAPI 3.1 document; paths are relative to ``server_url``."""
     selection = {"type": "object", "properties": {
@@ -108,10 +119,12 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
             "description": (
                 "Public incident statistics by grid (or square cell when an area has no "
                 "grids), month and category, all from ONE released table per area "
-                "(place x category x month; /released.json): counts from 1 to 4 are hidden, "
-                "with secondary suppression so that no hidden count follows from a line or "
-                "margin total. Every count served is a sum of released cells; where a "
-                "hidden cell is inside, at_least is true and the count is a lower bound. "
+                "(place x category x month with its margin tables, released in one pass; "
+                "/released.json): counts from 1 to 4 are hidden, with secondary "
+                "suppression across the cube and its margins so that no hidden count "
+                "follows from the released ones. Every count served is a sum of released "
+                "cells of the table that answers it most tightly; where a hidden cell is "
+                "inside, at_least is true and the count is a lower bound. "
                 "No incident points, ids, times, addresses or personal fields; sensitive "
                 "categories are excluded; months are the finest period."
             ),
@@ -158,6 +171,22 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
             },
             "/boundary.geojson": _geojson("the area outline"),
             "/streets.geojson": _geojson("OSM streets (highway, name)"),
+            "/search": {"get": {
+                "summary": "names of the area's key places, streets and grids containing q "
+                           "(any case, full-width as ASCII), best first, each with the "
+                           "released place (grid or cell) it lies in",
+                "parameters": _search_parameters(),
+                "responses": {"200": _json("#/components/schemas/SearchResults", "matches"),
+                              **_ERRORS}}},
+            "/notices.json": {"get": {
+                "summary": "each grid's public notice: code and name; the grid worker's name "
+                           "and phone only where the planner set publish_contact",
+                "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
+                "responses": {
+                    "200": {**_json("#/components/schemas/Notices", "notices"),
+                            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
+                    "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                    "503": {"$ref": "#/components/responses/Error"}}}},
         },
         "components": {
             "parameters": {
@@ -227,9 +256,34 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                         "comparable": {"type": "boolean"},
                         "change_pct": {"type": ["number", "null"],
                                        "description": "null unless both counts are exact"}}}}},
+                "SearchResults": {"type": "object", "required": ["query", "results", "more"],
+                                  "properties": {
+                    "query": {"type": "string"},
+                    "more": {"type": "boolean", "description": "more matched than limit"},
+                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["grid", "place", "street"]},
+                        "layer": {"type": ["string", "null"],
+                                  "description": "key-location layer of a place"},
+                        "lon": {"type": "number"}, "lat": {"type": "number"},
+                        "place": {"type": ["string", "null"],
+                                  "description": "the released place (grid or cell id) it "
+                                                 "lies in; null when in none"}}}}}},
+                "Notices": {"type": "object", "required": ["kind", "grids"], "properties": {
+                    "kind": {"type": "string", "enum": ["grid", "cell"]},
+                    "grids": {"type": "array", "items": {
+                        "type": "object", "required": ["place", "code", "name"],
+                        "properties": {
+                            "place": {"type": "string"}, "code": {"type": "string"},
+                            "name": {"type": "string"},
+                            "worker": {"type": "string", "description":
+                                       "only where the grid has publish_contact true"},
+                            "worker_phone": {"type": "string", "description":
+                                             "only where the grid has publish_contact true"},
+                        }}}}},
                 "ReleasedTable": {
                     "type": "object",
-                    "required": ["kind", "k", "months", "categories", "places", "counts"],
+                    "required": ["kind", "k", "months", "categories", "places", "counts", "margins"],
                     "properties": {
                         "kind": {"type": "string", "enum": ["grid", "cell"]},
                         "cell_m": {"type": ["number", "null"]},
@@ -250,9 +304,104 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                             "additionalProperties": {"type": "array", "items": {
                                 "type": "array", "items": {
                                     "type": ["integer", "null"], "minimum": 0}}}},
+                        "margins": {
+                            "type": "object",
+                            "description": "the margin tables, released in the same pass "
+                                           "(null where hidden): place_month (place id -> "
+                                           "[month], all categories), place_category (place "
+                                           "id -> [category], all months), place (place id "
+                                           "-> count), category_month ([category][month], "
+                                           "all places), category ([category]), month "
+                                           "([month]), total (the area)",
+                            "properties": {
+                                "place_month": {"type": "object"},
+                                "place_category": {"type": "object"},
+                                "place": {"type": "object"},
+                                "category_month": {"type": "array"},
+                                "category": {"type": "array"},
+                                "month": {"type": "array"},
+                                "total": {"type": ["integer", "null"]},
+                            }},
                     },
                 },
             },
         },
     }
 
+
+def _body(model: type[Any], summary: str, ok: str, status: str = "200",
+          if_match: bool = False) -> dict[str, Any]:
+    from webmap.schemas import request_schema
+
+    op: dict[str, Any] = {
+        "summary": summary,
+        "requestBody": {"required": False, "content": {"application/json": {
+            "schema": request_schema(model)}}},
+        "responses": {status: {"description": ok, "content": {"application/json": {
+            "schema": {"type": "object"}}}}, **_STAFF_ERRORS},
+    }
+    if if_match:
+        op["parameters"] = [{"$ref": "#/components/parameters/IfMatch"}]
+        op["responses"].update({"409": {"$ref": "#/components/responses/Error"},
+                                "428": {"$ref": "#/components/responses/Error"}})
+    return {"post": op}
+
+
+def _staff_get(summary: str, args: type[Any] | None = None, media: str = "application/json",
+               path_params: tuple[str, ...] = ()) -> dict[str, Any]:
+    from webmap.schemas import Args, query_parameters
+
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+              for p in path_params]
+    return {"get": {"summary": summary, "parameters": params + query_parameters(args or Args),
+                    "responses": {"200": {"description": summary, "content": {media: {
+                        "schema": {"type": "object"}}}}, **_STAFF_ERRORS,
+                        "404": {"$ref": "#/components/responses/Error"}}}}
+
+
+_STAFF_ERRORS = {
+    "400": {"$ref": "#/components/responses/Error"},
+    "401": {"$ref": "#/components/responses/Error"},
+    "403": {"$ref": "#/components/responses/Error"},
+    "422": {"$ref": "#/components/responses/Error"},
+    "429": {"$ref": "#/components/responses/Error"},
+    "503": {"$ref": "#/components/responses/Error"},
+    "507": {"$ref": "#/components/responses/Error"},
+}
+
+
+def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
+    """The public document plus the staff JSON routes (planner, patrol, jobs), for signed-in staff.
+
+    Request bodies and query parameters are the JSON Schemas of the same pydantic models
+    the views parse them with (:mod:`webmap.schemas`).
+    """
+    from webmap.schemas import DiffArgs, Empty, GridEdit, PatrolStart, Regenerate
+
+    doc = openapi_document(server_url)
+    doc["info"] = {**doc["info"], "title": "geogrid staff API",
+                   "description": "The public API plus the planner, patrol and job routes "
+                                  "(signed-in staff; CSRF token in X-CSRF-Token)."}
+    doc["paths"].update({
+        "/planner/openapi.json": _staff_get("this document"),
+        "/planner/state": _staff_get("the editor's state: grids, units, problems, versions, ETag"),
+        "/planner/edits": _body(GridEdit, "apply one edit and save a new version",
+                                "the new state", if_match=True),
+        "/planner/undo": _body(Empty, "make the previous version current", "the new state",
+                               if_match=True),
+        "/planner/regenerate": _body(Regenerate, "generate the grids again (background job)",
+                                     "the job id and its status URL", "202", if_match=True),
+        "/planner/diff": _staff_get("compare two versions", DiffArgs),
+        "/planner/export.geojson": _staff_get("the current grids", media="application/geo+json"),
+        "/patrol/plans": _body(PatrolStart, "compute a shift's plan (background job)",
+                               "the job id and its status URL", "202"),
+        "/patrol/plans/{day}/{team}.geojson": _staff_get(
+            "one team's routes and stops of a shift", media="application/geo+json",
+            path_params=("day", "team")),
+        "/jobs/{job_id}": _staff_get("progress of a background job", path_params=("job_id",)),
+    })
+    doc["components"]["parameters"]["IfMatch"] = {
+        "name": "If-Match", "in": "header", "required": True,
+        "description": "the ETag of the grids you loaded, e.g. \"v0004.5\"",
+        "schema": {"type": "string", "pattern": r'^(W/)?"?v[0-9]{4,9}\.[0-9]{1,9}"?$'}}
+    return doc
