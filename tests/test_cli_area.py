@@ -269,3 +269,48 @@ def test_old_area_without_time_zone_says_it_uses_the_default(runner: CliRunner, 
     (out / "area.json").write_text(json.dumps(manifest), encoding="utf-8")
     res = runner.invoke(main, ["area", "info", str(out)])
     assert "time zone: Asia/Shanghai (default: area.json names none" in res.output, res.output
+
+
+def _roads_area(runner: CliRunner, tmp_path: Path, *extra: str) -> Path:
+    """An area built from the office road layer (EPSG:4549 Shapefile) and a boundary, no OSM file,
+    with a police layer of two posts on the streets."""
+    from tests.roads_layer import POSTS, add_layer, write_boundary, write_roads
+
+    roads = write_roads(tmp_path / "office")
+    boundary = write_boundary(tmp_path)
+    out = tmp_path / "hz"
+    args = ["area", "build", "--roads", str(roads), "--boundary", str(boundary), "--out", str(out)]
+    res = runner.invoke(main, [*args, *extra])
+    assert res.exit_code == 0, res.output
+    add_layer(out, "police", POSTS)
+    return out
+
+
+def test_area_from_the_office_road_layer_routes(runner: CliRunner, tmp_path: Path):
+    """build --roads FILE --boundary FILE (no OSM file) gives a street network in EPSG:4549's
+    place that validates and answers a travel-time matrix; --no-noding is said in the notes."""
+    import json
+
+    out = _roads_area(runner, tmp_path)
+    manifest = json.loads((out / "area.json").read_text(encoding="utf-8"))
+    roads = next(s for s in manifest["sources"] if s["role"] == "roads")
+    assert roads["file"] == "roads.shp" and roads["crs"] == "EPSG:4549" and roads["noding"]
+    assert manifest["counts"]["walk largest connected share %"] == 100
+    assert runner.invoke(main, ["area", "validate", str(out)]).exit_code == 0
+    csv_path = tmp_path / "m.csv"
+    res = runner.invoke(
+        main, ["network", "matrix", str(out), "--from", "police", "--out", str(csv_path)]
+    )
+    assert res.exit_code == 0, res.output
+    rows = csv_path.read_text(encoding="utf-8").splitlines()
+    minutes = float(rows[1].split(",")[2])  # p1 -> p2 on foot: about 800 m of streets
+    assert 8 < minutes < 14
+    flat = _roads_area(runner, tmp_path / "flat", "--no-noding")
+    text = json.loads((flat / "area.json").read_text(encoding="utf-8"))["warnings"]
+    assert any("--no-noding" in w for w in text)
+
+
+def test_roads_options_need_roads(runner: CliRunner, tmp_path: Path):
+    """--roads-mapping or --no-noding without --roads is a usage error, not a traceback."""
+    res = runner.invoke(main, ["area", "build", "--no-noding", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "go with --roads FILE" in res.output

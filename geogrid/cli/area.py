@@ -33,6 +33,23 @@ def area() -> None:
 @click.option("--admin", help="Name or OSM id of an administrative boundary inside the file.")
 @click.option("--bbox", help="west,south,east,north in lon/lat.")
 @click.option("--place", help="Place name to download through osmnx (needs internet).")
+@click.option(
+    "--roads",
+    "roads_file",
+    type=click.Path(path_type=Path, exists=True),
+    help="The office's road layer (Shapefile/zip, GPKG, KML, GeoJSON; any CRS) as the street "
+    "network instead of OSM's; split at every crossing unless --no-noding.",
+)
+@click.option(
+    "--roads-mapping",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="TOML naming the road layer's columns (name, class, oneway), classes and CRS.",
+)
+@click.option(
+    "--no-noding",
+    is_flag=True,
+    help="Roads meet only at shared vertices and line ends (layers whose bridges cross streets).",
+)
 @click.option("--admin-code", default="", help="Administrative code, e.g. 110108 for Haidian.")
 @click.option(
     "--timezone",
@@ -49,33 +66,41 @@ def area_build(
     admin: str | None,
     bbox: str | None,
     place: str | None,
+    roads_file: Path | None,
+    roads_mapping: Path | None,
+    no_noding: bool,
     admin_code: str,
     timezone: str | None,
 ) -> None:
     """Build an area workspace from OSM_FILE (.osm, .osm.bz2, .osm.pbf) or --place.
 
     With --boundary FILE and no OSM file: an incidents-only area (boundary, empty
-    layers, no street network) for incident maps and hot spots.
+    layers, no street network) for incident maps and hot spots. With --roads FILE
+    the streets come from the office's road layer (with or without OSM_FILE).
     """
     from geogrid.services.area import (
         BoundaryChoice,
+        RoadsChoice,
         build_area,
         build_area_from_place,
         build_area_without_streets,
     )
 
     name = name or out_dir.name
+    if (roads_mapping or no_noding) and roads_file is None:
+        raise click.UsageError("--roads-mapping and --no-noding go with --roads FILE")
+    roads = RoadsChoice(roads_file, roads_mapping, noding=not no_noding) if roads_file else None
     if place:
-        if osm_file is not None:
-            raise click.UsageError("give either OSM_FILE or --place, not both")
+        if osm_file is not None or roads is not None:
+            raise click.UsageError("give either OSM_FILE, --roads or --place, not several")
         report = build_area_from_place(
             place, out_dir, name=name, admin_code=admin_code, timezone=timezone
         )
-    elif osm_file is None:
+    elif osm_file is None and roads is None:
         if boundary_file is None:
             raise click.UsageError(
-                "give an OSM file (.osm, .osm.bz2, .osm.pbf), --place NAME, or --boundary FILE "
-                "alone for an incidents-only area without streets"
+                "give an OSM file (.osm, .osm.bz2, .osm.pbf), --roads FILE, --place NAME, or "
+                "--boundary FILE alone for an incidents-only area without streets"
             )
         if admin or bbox:
             raise click.UsageError("without an OSM file the area outline is --boundary FILE")
@@ -85,8 +110,9 @@ def area_build(
     else:
         choice = BoundaryChoice(geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox))
         report = build_area(
-            osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code, timezone=timezone
-        )
+            osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code,
+            timezone=timezone, roads=roads,
+        )  # fmt: skip
     for line in report.lines():
         click.echo(line)
 

@@ -1235,6 +1235,27 @@ def concat_records(frame: gpd.GeoDataFrame, records: list[dict[str, object]]) ->
     return frame
 
 
+def street_frames(
+    ways: Iterable[tuple[int, Mapping[str, str], Run]],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Nodes and edges frames (the network contract) from street ways given as runs.
+
+    Each way is ``(way_id, tags, run)`` with ``run`` its ``(node_id, lon,
+    lat)`` in drawing order; the mode rules and one-way handling are those of
+    OSM ways (:func:`street_modes`), so any street source (e.g. an office's
+    road layer, :mod:`geogrid.io.roads`) gives frames like :func:`read_osm`.
+    Ways no mode may use are left out.
+    """
+    scan = _Scan()
+    for way_id, tags, run in ways:
+        modes = street_modes(tags)
+        if modes is not None and len(run) > 1:
+            scan.edges.append((way_id, dict(tags), run, modes))
+    if not scan.edges:
+        return empty_extract().nodes, empty_extract().edges
+    return _network_frames(scan)
+
+
 def _network_frames(scan: _Scan) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     columns: dict[str, list[object]] = {
         k: [] for k in ("u", "v", "way_id", "highway", "name", "walk", "bike", "drive",

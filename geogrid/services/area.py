@@ -3,12 +3,15 @@
 ``build_area`` turns a local OSM file (``.osm``, ``.osm.bz2``, ``.osm.pbf``)
 plus a boundary (polygon GeoJSON, admin relation in the file, or bbox) into an
 area folder: manifest, boundary, buildings with households, key-location
-layers and the street network. ``build_area_from_place`` does the same from a
+layers and the street network. With ``roads`` (an office's road layer,
+:mod:`geogrid.io.roads`) the street network comes from that layer instead,
+with or without an OSM file. ``build_area_from_place`` does the same from a
 place name through osmnx when the network is reachable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +53,36 @@ class BoundaryChoice:
         if self.bbox is not None:
             return "bbox " + ",".join(f"{v:.6f}" for v in self.bbox)
         return "extent of the street network in the file"
+
+
+@dataclass(frozen=True)
+class RoadsChoice:
+    """An office's road layer as the street network (``--roads``), see :mod:`geogrid.io.roads`."""
+
+    path: Path
+    mapping_path: Path | None = None
+    noding: bool = True
+
+
+def with_roads(
+    extract: osm.OsmExtract, roads: RoadsChoice
+) -> tuple[osm.OsmExtract, dict[str, Any], list[str]]:
+    """The extract with its streets replaced by the road layer's; the source entry and notes."""
+    from geogrid.io.roads import read_road_mapping, read_roads
+
+    mapping = read_road_mapping(roads.mapping_path) if roads.mapping_path is not None else None
+    layer = read_roads(roads.path, mapping, noding=roads.noding)
+    source: dict[str, Any] = {
+        "role": "roads",
+        "file": Path(roads.path).name,
+        "sha256": sha256_of(Path(roads.path)),
+        "crs": layer.crs,
+        "noding": roads.noding,
+    }
+    if roads.mapping_path is not None:
+        source["mapping"] = Path(roads.mapping_path).name
+    replaced = dataclasses.replace(extract, nodes=layer.nodes, edges=layer.edges)
+    return replaced, source, list(layer.notes)
 
 
 @dataclass
@@ -142,7 +175,7 @@ def resolve_boundary(
 
 
 def build_area(
-    osm_path: Path | str,
+    osm_path: Path | str | None,
     out_dir: Path | str,
     *,
     name: str,
@@ -150,31 +183,44 @@ def build_area(
     admin_code: str = "",
     description: str = "",
     timezone: str | None = None,
+    roads: RoadsChoice | None = None,
 ) -> BuildReport:
     """Build an area workspace from a local OSM file; returns what was written.
 
     ``timezone`` (IANA name) is the area's; without it, the zone at the
-    boundary's centroid.
+    boundary's centroid. ``roads``: the street network comes from the
+    office's road layer (``osm_path`` may then be None: an area with streets
+    and no buildings or key locations).
 
     Re-running replaces the derived layers (the old versions go to
     ``history/``) but never overwrites the planner's ``grids.geojson``,
     ``incidents.geojson`` or ``teams.geojson``.
     """
-    osm_path = Path(osm_path)
+    if osm_path is None and roads is None:
+        raise InputError("give an OSM file or a road layer (--roads) for the streets")
     out_dir = Path(out_dir)
     boundary = boundary or BoundaryChoice()
-    whole = osm.read_osm(osm_path)  # read once; the boundary may come from the file itself
+    sources: list[dict[str, Any]] = []
+    notes: list[str] = []
+    if osm_path is not None:
+        osm_path = Path(osm_path)
+        whole = osm.read_osm(osm_path)  # read once; the boundary may come from the file itself
+        sources.append({
+            "role": "osm",
+            "file": osm_path.name,
+            "sha256": sha256_of(osm_path),
+            "licence": OSM_LICENCE,
+            "attribution": OSM_ATTRIBUTION,
+            "url": "https://www.openstreetmap.org/copyright",
+        })  # fmt: skip
+    else:
+        whole = osm.empty_extract(source=str(roads.path) if roads is not None else "")
+    if roads is not None:
+        whole, roads_source, notes = with_roads(whole, roads)
+        sources.append(roads_source)
     polygon, warnings = resolve_boundary(boundary, whole)
     extract = osm.clip_extract(whole, polygon)
-    warnings += list(extract.warnings)
-    source = {
-        "role": "osm",
-        "file": osm_path.name,
-        "sha256": sha256_of(osm_path),
-        "licence": OSM_LICENCE,
-        "attribution": OSM_ATTRIBUTION,
-        "url": "https://www.openstreetmap.org/copyright",
-    }
+    warnings += notes + list(extract.warnings)
     return write_area(
         out_dir,
         name=name,
@@ -183,7 +229,7 @@ def build_area(
         boundary=polygon,
         boundary_source=boundary.describe(),
         extract=extract,
-        sources=[source],
+        sources=sources,
         warnings=warnings,
         timezone=timezone,
     )
