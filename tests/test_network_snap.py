@@ -46,3 +46,26 @@ def test_snaps_only_onto_largest_component() -> None:
     assert snaps.distance_m[0] == pytest.approx(290.0)
     with pytest.raises(NetworkError, match="cut off"):
         snap_points(net, pts((20, 290)), "walk", max_snap_m=100)
+
+
+def test_check_near_streets_names_the_layer_ids_and_names() -> None:
+    """A layer with a point beyond max_snap_m is refused naming the layer, the point's id, name and
+    own layer, and the command-line option; a larger max_snap_m lets it in."""
+    import geopandas as gpd
+
+    from geogrid.network import check_near_streets
+
+    net = grid_3x3()
+    points = gpd.GeoDataFrame(
+        {"id": ["node/1", "node/2"], "name": ["实验小学", None], "layer": ["schools", "schools"]},
+        geometry=pts((50, 0), (100, -800)).to_numpy(),
+        crs=pts((0, 0)).crs,
+    )
+    with pytest.raises(NetworkError) as info:
+        check_near_streets(net, points, "key locations", "walk", 500.0)
+    text = str(info.value)
+    assert text.startswith("layer 'key locations': 1 point(s) are more than 500 m")
+    assert "'node/2 (schools)': 800 m" in text and "--max-snap-m" in text
+    assert info.value.points == ["node/2 (schools)"]
+    check_near_streets(net, points, "key locations", "walk", 900.0)
+    check_near_streets(net, points.iloc[:0], "key locations")  # nothing to check

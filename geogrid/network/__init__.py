@@ -44,7 +44,7 @@ from geogrid.network.matrix import (
     travel_time_matrix,
 )
 from geogrid.network.routes import node_positions, route_geometry, shortest_path, to_networkx
-from geogrid.network.snap import DEFAULT_MAX_SNAP_M, Snaps, snap_points
+from geogrid.network.snap import DEFAULT_MAX_SNAP_M, Snaps, check_near_streets, snap_points
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
@@ -57,6 +57,7 @@ __all__ = [
     "StreetNetwork",
     "TravelTimeMatrix",
     "available_cpus",
+    "check_near_streets",
     "node_positions",
     "route_geometry",
     "shortest_path",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 
@@ -222,8 +223,53 @@ def _raise_far(
         notes.append(note)
     raise NetworkError(
         f"{len(far_idx)} point(s) are more than {max_snap_m:g} m from any street usable by "
-        f"{mode}: " + _listed(notes) + "; move the points, check the mode, or raise max_snap_m",
+        f"{mode}: " + _listed(notes) + "; move the points, check the mode, or raise max_snap_m "
+        "(--max-snap-m on the command line)",
         [ids[i] for i in far_idx],
+    )
+
+
+def check_near_streets(
+    network: StreetNetwork,
+    points: gpd.GeoDataFrame,
+    layer: str,
+    mode: str = "walk",
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> None:
+    """Refuse a layer whose points lie farther than ``max_snap_m`` from any street of the mode.
+
+    Each point is named by its ``id`` column (else its index label), its
+    ``name`` and its ``layer`` column when it has them; the error names
+    ``layer`` first, e.g. ``layer 'schools': 3 point(s) are more than 500 m
+    from any street usable by walk: point 'node/7 (实验小学)': 812 m ...``.
+    Polygons count by their representative point.
+
+    Raises
+    ------
+    NetworkError
+        Points too far from the mode's streets (anywhere in the network).
+    """
+    if not len(points):
+        return
+    ids = points["id"] if "id" in points.columns else pd.Series(points.index, index=points.index)
+    labels = []
+    for row_id, (_, row) in zip(ids, points.iterrows(), strict=True):
+        extra = [str(row[c]) for c in ("name", "layer") if c in points.columns and _filled(row[c])]
+        labels.append(f"{row_id} ({', '.join(extra)})" if extra else str(row_id))
+    located = gpd.GeoSeries(
+        points.geometry.representative_point().to_numpy(), index=labels, crs=points.crs
+    )
+    try:
+        snap_points(network, located, mode, max_snap_m, component="any")
+    except NetworkError as err:
+        raise NetworkError(f"layer {layer!r}: {err}", err.points) from err
+
+
+def _filled(value: Any) -> bool:
+    return (
+        value is not None
+        and not (isinstance(value, float) and np.isnan(value))
+        and str(value) != ""
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from geogrid.errors import InputError
-from geogrid.network import StreetNetwork, travel_time_matrix
+from geogrid.network import DEFAULT_MAX_SNAP_M, StreetNetwork, travel_time_matrix
 from geogrid.planning.solvers.covering import solve_covering
 
 
@@ -33,6 +33,7 @@ def service_areas(
     mode: str = "walk",
     speed_kmh: float | None = None,
     buffer_m: float = 25.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> gpd.GeoDataFrame:
     """Polygons of the streets reachable from each post within each time.
 
@@ -44,7 +45,10 @@ def service_areas(
     GeoDataFrame (EPSG:4326) with columns post, minutes, street_m, geometry.
     """
     nodes = gpd.GeoSeries(shapely.points(network.node_xy), crs=network.metric_crs)
-    ttm = travel_time_matrix(network, posts, nodes, mode=mode, speed_kmh=speed_kmh, component="any", unreachable="inf")
+    ttm = travel_time_matrix(
+        network, posts, nodes, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m,
+        component="any", unreachable="inf",
+    )  # fmt: skip
     node_pos = {int(n): i for i, n in enumerate(network.node_ids)}
     u = np.array([node_pos[int(n)] if int(n) in node_pos else int(n) for n in network.edge_u])
     v = np.array([node_pos[int(n)] if int(n) in node_pos else int(n) for n in network.edge_v])
@@ -74,13 +78,15 @@ def response_seconds(
     *,
     mode: str = "walk",
     speed_kmh: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> np.ndarray:
     """``(n_posts, n_demand)`` seconds from each post to each demand point."""
     points = demand.copy()
     points["geometry"] = points.geometry.representative_point()
     ttm = travel_time_matrix(
-        network, posts, points.geometry, mode=mode, speed_kmh=speed_kmh, component="any", unreachable="inf"
-    )
+        network, posts, points.geometry, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m,
+        component="any", unreachable="inf",
+    )  # fmt: skip
     return ttm.seconds
 
 
@@ -99,6 +105,7 @@ def coverage_shares(
     *,
     mode: str = "walk",
     speed_kmh: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> list[dict[str, Any]]:
     """Share of each demand layer reached from any post within each time.
 
@@ -108,7 +115,9 @@ def coverage_shares(
     out = []
     for label, frame in demand.items():
         weights = _weights(frame)
-        best = response_seconds(network, posts, frame, mode=mode, speed_kmh=speed_kmh).min(axis=0)
+        best = response_seconds(
+            network, posts, frame, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m
+        ).min(axis=0)
         total = float(weights.sum())
         for minute in minutes:
             covered = float(weights[best <= minute * 60].sum())
@@ -213,6 +222,7 @@ def choose_posts(
     mode: str = "walk",
     speed_kmh: float | None = None,
     time_limit_s: float = 10.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> gpd.GeoDataFrame:
     """Pick ``k`` new posts among ``candidates`` (default: street nodes).
 
@@ -227,7 +237,10 @@ def choose_posts(
         n_fixed = len(existing)
     all_sites = gpd.GeoSeries(np.concatenate([s.to_numpy() for s in sites]), crs="EPSG:4326")
     all_sites.index = range(len(all_sites))
-    seconds = response_seconds(network, gpd.GeoDataFrame(geometry=all_sites), demand, mode=mode, speed_kmh=speed_kmh)
+    seconds = response_seconds(
+        network, gpd.GeoDataFrame(geometry=all_sites), demand, mode=mode, speed_kmh=speed_kmh,
+        max_snap_m=max_snap_m,
+    )  # fmt: skip
     model = CoveringModel.from_cost_matrix(seconds, _weights(demand), minutes * 60, k, range(n_fixed))
     solution = solve_mclp(model, time_limit_s=time_limit_s)
     chosen = list(solution.open)
