@@ -142,3 +142,65 @@ def test_an_interrupted_save_is_repaired_by_the_next_write_not_by_reading(area: 
     assert head == 3 and saved[-1].parent == 2
     assert (area / "grids.geojson").read_bytes() == (area / "grid_versions" / "v0003" / "grids.geojson").read_bytes()
     assert S.repair_interrupted_save(area) is False
+
+
+CUT_ADMIN = ROOT / "tests" / "data" / "osm" / "clipped_admin.osm"  # make_clipped_admin.py
+
+
+@pytest.fixture(scope="module")
+def shenzhen_corner(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An area built from the clipped export whose towns and district cross the file's edge."""
+    from geogrid.services.area import BoundaryChoice, build_area
+
+    out = tmp_path_factory.mktemp("corner") / "area"
+    build_area(
+        CUT_ADMIN, out, name="corner", boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.620)),
+        admin_code="441900", timezone="Asia/Shanghai",
+    )  # fmt: skip
+    return out
+
+
+def test_towns_cut_by_the_file_edge_become_communities(shenzhen_corner: Path) -> None:
+    """Two towns with 1 of 21 / 15 member ways in the file are closed along its bounds and kept."""
+    frame = S.import_communities(shenzhen_corner, CUT_ADMIN, admin_level=8)
+    assert sorted(frame["name"]) == sorted(["凤岗镇", "塘厦镇"])
+    assert frame.geometry.is_valid.all()
+
+
+@pytest.mark.parametrize(
+    ("level", "fragments"),
+    [
+        (7, ["the file has no admin relation with admin_level 7"]),
+        (9, ["admin_level 9: 雁田村 (relation/7006) could not be assembled", "cannot be told"]),
+    ],
+)
+def test_no_communities_of_the_level_lists_the_levels_and_why(
+    shenzhen_corner: Path, level: int, fragments: list[str]
+) -> None:
+    """When no admin area of the level is in the area, the error lists every level with its
+    names (clipped and unassembled marked) and says why none was taken."""
+    with pytest.raises(InputError) as info:
+        S.import_communities(shenzhen_corner, CUT_ADMIN, admin_level=level)
+    text = str(info.value)
+    assert f"no admin relation has admin_level {level} inside the area" in text
+    assert (
+        "levels present: 6 (龙岗区 [clipped]), 8 (凤岗镇 [clipped], 塘厦镇 [clipped]), "
+        "9 (雁田村 [not assembled]), 10 (竹塘社区, 凤岗村)" in text
+    )
+    for fragment in fragments:
+        assert fragment in text
+
+
+def test_communities_outside_the_area_are_named(tmp_path: Path) -> None:
+    """Admin areas of the level that lie outside the area are named as such."""
+    from geogrid.services.area import BoundaryChoice, build_area
+
+    out = tmp_path / "south"
+    build_area(
+        CUT_ADMIN, out, name="south", boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.609)),
+        timezone="Asia/Shanghai",
+    )  # fmt: skip
+    with pytest.raises(InputError) as info:
+        S.import_communities(out, CUT_ADMIN, admin_level=10)
+    assert "admin_level 10: 竹塘社区 (relation/7004) lies outside the area" in str(info.value)
+    assert "10 (竹塘社区 [outside], 凤岗村 [outside])" in str(info.value)
