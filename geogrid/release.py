@@ -27,6 +27,15 @@ The released table of an area
     says "at least" when a hidden cell is inside. So any number of queries,
     subtracted in any way, gives released cells and lower bounds only.
     docs/PRIVACY.md states the guarantee and its limits.
+Several offences in one case
+    Counts are of distinct cases (:mod:`geogrid.incidents.cases`): a cube cell
+    counts the cases of the place and month that include the category, the
+    "all categories" margins count each case once (at its first record), so
+    they are released as cells of their own and are no longer the sum of the
+    categories when a case has several offences (``categories_overlap``). The
+    line and box conditions are kept as they are (docs/PRIVACY.md); an "at
+    least" figure of a hidden "all categories" cell is the largest of its
+    categories, never their sum.
 """
 
 from __future__ import annotations
@@ -46,8 +55,10 @@ from geogrid.crs import WGS84
 from geogrid.errors import InputError
 from geogrid.incidents import (
     DEFAULT_TIMEZONE,
+    has_cases,
     hex_cells,
     incidents_from_layer,
+    offence_records,
     summarize,
     tag_cells,
 )
@@ -450,6 +461,12 @@ class ReleasedTable:
     label; ``months`` (axis 2) runs from the first to the last month with an
     incident. ``unlisted_places`` counts square cells left out of axis 0 (no
     released count above zero); the "all places" margins still count them.
+
+    ``categories_overlap`` is True when some case has several offences: the
+    "all categories" cells then count distinct cases and the categories of a
+    place and month can add up to more (the public pages say so); a hidden
+    "all categories" cell is then shown as at least the largest of its
+    categories, not their sum.
     """
 
     kind: str
@@ -461,6 +478,7 @@ class ReleasedTable:
     cell_m: float = 200.0
     rules: ReleaseRules = RULES
     unlisted_places: int = 0
+    categories_overlap: bool = False
     _best_value: np.ndarray = field(init=False, repr=False)
     _best_exact: np.ndarray = field(init=False, repr=False)
 
@@ -474,7 +492,7 @@ class ReleasedTable:
         object.__setattr__(self, "released", _frozen(released))
         object.__setattr__(self, "suppressed", _frozen(self.suppressed.astype(bool)))
         object.__setattr__(self, "months", tuple(self.months))
-        value, exact = _best_bounds(self.released, self.suppressed)
+        value, exact = _best_bounds(self.released, self.suppressed, self.categories_overlap)
         object.__setattr__(self, "_best_value", _frozen(value))
         object.__setattr__(self, "_best_exact", _frozen(exact))
 
@@ -553,7 +571,9 @@ class ReleasedTable:
         ``months``; ``margins`` holds the margin tables the same way
         (``place_month[place][m]``, ``place_category[place][c]``, ``place[place]``,
         ``category_month[c][m]``, ``category[c]``, ``month[m]``, ``total``). This is
-        everything the public map's filters compute from.
+        everything the public map's filters compute from. ``categories_overlap``
+        true: the "all categories" cells count distinct cases, less than the sum of
+        the categories when a case has several offences.
         """
         def out(values: np.ndarray, hidden: np.ndarray) -> Any:
             if values.ndim == 0:
@@ -568,6 +588,7 @@ class ReleasedTable:
             "kind": self.kind,
             "cell_m": self.cell_m if self.kind == "cell" else None,
             "k": self.rules.k,
+            "categories_overlap": self.categories_overlap,
             "months": list(self.months),
             "categories": [{"category": k, "label_zh": v} for k, v in self.categories.items()],
             "places": [
@@ -595,10 +616,14 @@ _MARGINS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _best_bounds(released: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _best_bounds(released: np.ndarray, hidden: np.ndarray,
+                 overlap: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per cell of the linked table, the figure the public is shown for it: the released
     count (exact), or for a hidden cell the largest sum of released cells one level
-    finer along one of its "all" axes ("at least"; 0 for a hidden cube cell).
+    finer along one of its "all" axes ("at least"; 0 for a hidden cube cell). With
+    ``overlap`` (cases with several offences) the "all categories" cells count
+    distinct cases, so along the category axis the bound is the largest finer cell,
+    not the sum.
 
     Every value is a function of the released cells and the hidden mask only.
     static/js/public_map.js computes the same (``best``).
@@ -617,7 +642,11 @@ def _best_bounds(released: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, 
             continue
         best = np.zeros(released.shape, dtype=np.int64)
         for axis in range(3):
-            inner = np.take(value, range(released.shape[axis] - 1), axis=axis).sum(axis=axis)
+            finer = np.take(value, range(released.shape[axis] - 1), axis=axis)
+            if overlap and axis == 1:
+                inner = finer.max(axis=axis, initial=0)
+            else:
+                inner = finer.sum(axis=axis)
             candidate = np.zeros(released.shape, dtype=np.int64)
             index = [slice(None)] * 3
             index[axis] = -1
@@ -723,14 +752,23 @@ def _incidents(area: AreaFrames) -> gpd.GeoDataFrame:
     return incidents[~sensitive.to_numpy(dtype=bool) & incidents["time"].notna().to_numpy()]
 
 
-def linked_table(cube: np.ndarray) -> np.ndarray:
+def linked_table(cube: np.ndarray, cases: np.ndarray | None = None) -> np.ndarray:
     """The cube with all its margins: one more index on each axis holding the sum over it
-    (so ``out[-1, -1, -1]`` is the grand total)."""
+    (so ``out[-1, -1, -1]`` is the grand total).
+
+    ``cases`` (place x month), when given, is the "all categories" slice: distinct
+    cases, which is less than the sum of the categories when a case has several
+    offences; the place and month margins of that slice are its sums (a case is
+    placed and dated once)."""
     n_p, n_c, n_m = cube.shape
     out = np.zeros((n_p + 1, n_c + 1, n_m + 1), dtype=np.int64)
     out[:n_p, :n_c, :n_m] = cube
     out[:n_p, :n_c, n_m] = cube.sum(axis=2)
-    out[:n_p, n_c, :] = out[:n_p, :n_c, :].sum(axis=1)
+    if cases is None:
+        out[:n_p, n_c, :] = out[:n_p, :n_c, :].sum(axis=1)
+    else:
+        out[:n_p, n_c, :n_m] = cases
+        out[:n_p, n_c, n_m] = np.asarray(cases).sum(axis=1)
     out[n_p, :, :] = out[:n_p, :, :].sum(axis=0)
     return out
 
@@ -837,6 +875,12 @@ def protect_linked(counts: np.ndarray, primary: np.ndarray) -> np.ndarray:
       otherwise separate groups of hidden cells can be solved for).
 
     Zeros are never hidden (a released 0 is fine; k applies to counts 1 to k-1).
+
+    When cases have several offences the "all categories" cells count distinct
+    cases and are not the sum of their category line; both conditions are applied
+    unchanged (the line's "all" cell still counts as a member), which is stricter
+    than such a line needs: the public learns only largest category <= all <= sum
+    of the categories along it (docs/PRIVACY.md).
     """
     hidden = primary.copy() & (counts > 0)
     while True:
@@ -847,8 +891,13 @@ def protect_linked(counts: np.ndarray, primary: np.ndarray) -> np.ndarray:
 
 
 def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Sequence[str],
-                 counts: np.ndarray, rules: ReleaseRules = RULES) -> tuple[np.ndarray, np.ndarray]:
+                 counts: np.ndarray, rules: ReleaseRules = RULES,
+                 cases: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Release a dense place x category x month count cube and all its margins once.
+
+    ``cases`` (place x month distinct cases) is the "all categories" slice when
+    cases can have several offences (see :func:`linked_table`); the suppression
+    is the same: primary rule on every cell, then :func:`protect_linked`.
 
     The cube passes :func:`release` (its refusals and primary suppression: counts 1
     to k-1, non-zero counts on polygons under ``rules.min_area_m2``); the margin
@@ -861,7 +910,8 @@ def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Se
     index of an axis being "all" of it: the released counts (0 where hidden) and the
     hidden mask.
     """
-    linked = linked_table(np.asarray(counts, dtype=np.int64))
+    linked = linked_table(np.asarray(counts, dtype=np.int64),
+                          None if cases is None else np.asarray(cases, dtype=np.int64))
     n_places, n_categories, n_months = counts.shape
     if counts.size == 0:
         return np.zeros(linked.shape, dtype=np.int64), np.zeros(linked.shape, dtype=bool)
@@ -893,7 +943,8 @@ def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Se
 def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
     """The one released table of ``area``: its non-sensitive incidents counted by grid (or
     by square cell of ``cell_m`` metres when it has no grids), category and month with
-    geogrid's ``summarize``, passed once through :func:`release`.
+    geogrid's ``summarize``, passed once through :func:`release`. A cube cell counts the
+    cases that include its category; the "all categories" cells count distinct cases.
 
     Cells (kind ``"cell"``) with no released count above zero are left out altogether:
     they exist only where incidents are, so listing them would say "1 to k-1 here".
@@ -919,9 +970,11 @@ def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
     if len(incidents) and len(places):
         counts = summarize(incidents, places[["geometry"]], freq="month", by_category=True)
         counts = counts[COUNT_COLUMNS]
+        per_case = summarize(incidents, places[["geometry"]], freq="month")
     else:
         counts = pd.DataFrame({c: pd.Series(dtype=object if c != "count" else int)
                                for c in COUNT_COLUMNS})
+        per_case = counts.drop(columns="category")
     labels: dict[str, str] = {}
     if "category_zh" in incidents.columns:
         pairs = incidents[["category", "category_zh"]].dropna().drop_duplicates("category")
@@ -936,7 +989,15 @@ def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
         m = pd.Index(months).get_indexer(pd.Index(counts["period"].astype(str)))
         ok = (p >= 0) & (c >= 0) & (m >= 0)
         np.add.at(cube, (p[ok], c[ok], m[ok]), counts["count"].to_numpy(dtype=np.int64)[ok])
-    released, hidden = release_cube(places, categories, months, cube, RULES)
+    overlap = has_cases(offence_records(incidents))
+    cases = cube.sum(axis=1)
+    if overlap and len(per_case) and months:
+        cases = np.zeros((len(places), len(months)), dtype=np.int64)
+        p = places.index.get_indexer(pd.Index(per_case["place"].astype(str)))
+        m = pd.Index(months).get_indexer(pd.Index(per_case["period"].astype(str)))
+        ok = (p >= 0) & (m >= 0)
+        np.add.at(cases, (p[ok], m[ok]), per_case["count"].to_numpy(dtype=np.int64)[ok])
+    released, hidden = release_cube(places, categories, months, cube, RULES, cases)
     unlisted = 0
     if kind == "cell":
         drawn = np.append(released[:-1].sum(axis=(1, 2)) > 0, True)  # keep the "all" row
@@ -952,6 +1013,7 @@ def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
         cell_m=float(cell_m),
         rules=RULES,
         unlisted_places=unlisted,
+        categories_overlap=overlap,
     )
 
 

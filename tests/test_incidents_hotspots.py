@@ -80,3 +80,19 @@ def test_rank_hotspots_on_grid_polygons_and_without_hours():
         containing.buffer(1e-9).contains(spots.geometry.iloc[0])
         or containing.distance(spots.geometry.iloc[0]) < 0.002
     )
+
+
+def test_hot_spots_count_cases_not_offence_rows():
+    """Giving every incident a second offence of the same case (assault next to each
+    record) changes no hot spot and no count: a case is counted once."""
+    import pandas as pd
+
+    frame = clustered_incidents()
+    frame = frame.assign(case_id=frame["id"].astype(str))
+    second = frame.assign(id=frame["id"].astype(str) + "/assault", category="assault")
+    doubled = pd.concat([frame, second], ignore_index=True).set_crs(frame.crs,
+                                                                     allow_override=True)
+    once = inc.rank_hotspots(frame, UTM50, resolution=9)
+    twice = inc.rank_hotspots(doubled, UTM50, resolution=9)
+    assert twice["id"].tolist() == once["id"].tolist()
+    assert twice["count"].tolist() == once["count"].tolist()

@@ -221,3 +221,48 @@ def test_wgs84_gcj02_and_bd09_imports_of_the_same_points_agree():
         frames.append(inc.clean_incidents(table, mapping).incidents.to_crs(UTM50))
     assert frames[0].geometry.distance(frames[1].geometry).max() < 0.001
     assert frames[0].geometry.distance(frames[2].geometry).max() < 0.001
+
+
+# --------------------------------------------------------------------------- several offences per case
+
+
+def _offences(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    table = pd.DataFrame(
+        [(case, time, cat, "116.3561934", "39.9913555") for case, time, cat in rows],
+        columns=["案件编号", "发案时间", "案由", "经度", "纬度"],
+    )
+    table.index = pd.RangeIndex(1, len(table) + 1)
+    return table
+
+
+def _case_mapping():
+    return _mapping(columns={"case_id": "案件编号", "time": "发案时间", "category": "案由",
+                             "x": "经度", "y": "纬度"})
+
+
+def test_one_record_per_offence_of_a_case_and_exact_copies_rejected():
+    """With case_id mapped, case 7's theft and assault are two records of one case (ids
+    '<case>/<category>', case_id kept); an exact copy of a row is duplicate_id, the same
+    case and category with another time duplicate_offence; the first row is kept."""
+    table = _offences([("7", "2025-03-01 21:30", "theft"), ("7", "2025-03-01 21:30", "assault"),
+                       ("7", "2025-03-01 21:30", "assault"), ("7", "2025-03-02 09:00", "theft"),
+                       ("8", "2025-03-03 10:00", "theft")])
+    cleaned = inc.clean_incidents(table, _case_mapping())
+    got = cleaned.incidents
+    assert list(got["id"]) == ["7/theft", "7/assault", "8/theft"]
+    assert list(got["case_id"]) == ["7", "7", "8"]
+    assert list(cleaned.rejects["row"]) == [3, 4]
+    assert list(cleaned.rejects["reason"]) == ["duplicate_id", "duplicate_offence"]
+    assert "row 2" in cleaned.rejects["detail"][0] and "row 1" in cleaned.rejects["detail"][1]
+    assert inc.count_cases(got) == 2
+
+
+def test_an_empty_case_number_is_rejected_and_without_case_id_nothing_changes():
+    """An empty case number is missing_case; a mapping without case_id keeps one record
+    per row as before (no case_id column, ids from the mapping)."""
+    table = _offences([("", "2025-03-01 21:30", "theft"), ("9", "2025-03-01 21:30", "theft")])
+    cleaned = inc.clean_incidents(table, _case_mapping())
+    assert cleaned.reject_counts() == {"missing_case": 1}
+    plain = inc.clean_incidents(table.assign(id=["a", "b"]), _mapping(
+        columns={"id": "id", "time": "发案时间", "category": "案由", "x": "经度", "y": "纬度"}))
+    assert "case_id" not in plain.incidents.columns and len(plain.incidents) == 2

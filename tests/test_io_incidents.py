@@ -133,7 +133,25 @@ def test_rejects_report_lists_row_and_reason(tmp_path, mapping):
     report = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert list(report.columns) == ["source", "row", "id", "reason", "detail"]
     assert len(report) == 10 and report["source"].eq(FIXTURE.name).all()
-    assert set(report["reason"]) == set(inc.REJECT_REASONS)
+    case_only = {"missing_case", "duplicate_offence"}  # sources with a case number
+    assert set(report["reason"]) == set(inc.REJECT_REASONS) - case_only
+
+
+def test_gbk_export_with_several_offences_per_case():
+    """A GBK police export with one row per offence (tests/data/incidents/offences_gbk.csv):
+    case 7's theft and assault are two records of one case (1 case, theft 1, assault 1);
+    the exact copy of a row is duplicate_id, case 7's theft again duplicate_offence."""
+    mapping = io_inc.read_mapping(DATA / "offences.toml")
+    assert mapping.columns["case_id"] == "案件编号"
+    result = io_inc.import_incidents(DATA / "offences_gbk.csv", mapping)
+    good = result.incidents
+    assert sorted(good["category"]) == ["殴打他人", "盗窃"] and set(good["case_id"]) == {"7"}
+    assert inc.count_cases(good) == 1
+    assert list(zip(result.rejects["row"], result.rejects["reason"], strict=True)) == [
+        (3, "duplicate_id"), (4, "duplicate_offence")]
+    per_category = inc.summarize(good, None, freq=None, by_category=True)
+    assert per_category["count"].tolist() == [1, 1]
+    assert inc.summarize(good, None, freq=None)["count"].tolist() == [1]
 
 
 def test_publish_dataset_only_takes_released_tables(tmp_path):

@@ -748,3 +748,94 @@ def test_year_over_year(busy_table):
     early = year_over_year(t, Selection(t.months[0], t.months[1]))
     assert early is not None and not early.comparable and early.change_pct is None
     assert year_over_year(t).end == t.months[-1]  # default: the last 12 months
+
+
+# --------------------------------------------------------------------------- several offences per case
+
+
+def test_case_with_two_offences_is_one_case_and_one_per_category():
+    """Case 7 with theft and assault in one place and month (k = 1 so nothing is hidden):
+    the all-categories cells count 1 case, theft 1 and assault 1, so the categories add
+    up to more than the total and the table says so."""
+    places = _cube_places(1)
+    cube = np.array([[[1], [1]]], dtype=np.int64)
+    cases = np.array([[1]], dtype=np.int64)
+    rules = ReleaseRules(k=1)
+    released, hidden = release_cube(places, ["assault", "theft"], ["2025-03"], cube, rules,
+                                    cases)
+    assert not hidden.any()
+    t = ReleasedTable("grid", places, {"assault": "殴打他人", "theft": "盗窃"}, ("2025-03",),
+                      released, hidden, rules=rules, categories_overlap=True)
+    assert public_total(t) == Bound(1, True)
+    counts = category_counts(t).set_index("category")["count"].to_dict()
+    assert counts == {"assault": 1, "theft": 1}
+    body = t.to_json()
+    assert body["categories_overlap"] is True and body["margins"]["total"] == 1
+
+
+@st.composite
+def _overlapping(draw) -> tuple[np.ndarray, np.ndarray]:
+    cube = draw(_cubes())
+    low, high = cube.max(axis=1), cube.sum(axis=1)
+    cases = np.array([[draw(st.integers(int(a), int(b))) for a, b in zip(lo, hi, strict=True)]
+                      for lo, hi in zip(low, high, strict=True)], dtype=np.int64)
+    return cube, cases
+
+
+@settings(max_examples=80, deadline=None)
+@given(pair=_overlapping())
+def test_released_cube_with_distinct_cases_property(pair):
+    """With cases of several offences (all-categories cells between the largest category
+    and the sum): every cell 1..k-1 of the cube or a margin is hidden, no zero is, every
+    line holds 0 or >= 2 hidden cells, every hidden cell is in a box, the place and month
+    sums of the all-categories slice pin no hidden cell, and no public figure is above the
+    true count (an 'at least' all-categories cell is the largest category, not the sum)."""
+    cube, cases = pair
+    n_places, n_categories, n_months = cube.shape
+    categories = [f"c{i}" for i in range(n_categories)]
+    months = [f"2025-{m + 1:02d}" for m in range(n_months)]
+    places = _cube_places(n_places)
+    released, hidden = release_cube(places, categories, months, cube, cases=cases)
+    linked = linked_table(cube, cases)
+    assert (linked[:, -1, -1] == np.append(cases.sum(axis=1), cases.sum())).all()
+    assert (((linked > 0) & (linked < MIN_COUNT)) <= hidden).all()
+    assert not (hidden & (linked == 0)).any()
+    assert _lines_ok(hidden) and _boxed(hidden)
+    slice_hidden = hidden[:, -1, :]  # the all-categories slice adds up along places, months
+    if slice_hidden.sum() <= 60:
+        eq = _line_equations((slice_hidden.shape[0], 1, slice_hidden.shape[1]))
+        eq = eq[np.r_[0:slice_hidden.shape[1], eq.shape[0] - slice_hidden.shape[0]:eq.shape[0]]]
+        sub = eq[:, slice_hidden.reshape(-1)]
+        if sub.size:
+            rank = np.linalg.matrix_rank(sub)
+            assert all(np.linalg.matrix_rank(np.delete(sub, h, axis=1)) == rank
+                       for h in range(sub.shape[1]))
+    t = ReleasedTable("grid", places, {c: c for c in categories}, tuple(months),
+                      released, hidden, categories_overlap=True)
+    for p in [None, *t.place_ids]:
+        for m in months:
+            bound = t.total(None if p is None else [p], None, [m])
+            i = n_places if p is None else t.place_ids.index(p)
+            true = int(linked[i, -1, months.index(m)])
+            assert bound.value <= true and (not bound.exact or bound.value == true)
+
+
+def test_release_area_counts_distinct_cases(busy):
+    """The busy area with a second offence (assault) added to every third case: the
+    public total is unchanged (distinct cases), assault is a category of its own, the
+    categories add up to more than the total, and the table says categories_overlap."""
+    before = release_area(busy)
+    incidents = busy.incidents.assign(case_id=busy.incidents["id"].astype(str))
+    extra = incidents.iloc[::3].assign(id=lambda f: f["id"].astype(str) + "/assault",
+                                       category="assault")
+    both = gpd.GeoDataFrame(pd.concat([incidents, extra], ignore_index=True),
+                            geometry="geometry", crs=incidents.crs)
+    after = release_area(dataclasses.replace(busy, incidents=both))
+    assert after.categories_overlap and not before.categories_overlap
+    assert "assault" in after.categories
+    raw_total = int(before.released[-1, -1, -1]) if not before.suppressed[-1, -1, -1] else None
+    if raw_total is not None and not after.suppressed[-1, -1, -1]:
+        assert int(after.released[-1, -1, -1]) == raw_total
+    per_category = category_counts(after)
+    assert int(per_category["count"].sum()) > public_total(after).value
+    assert after.to_json()["categories_overlap"] is True

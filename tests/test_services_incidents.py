@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 from geogrid.errors import InputError
+from geogrid.incidents import count_cases
 from geogrid.io.workspace import Workspace
 from geogrid.services import incidents as service
 from tests.incidents_area import DATA, make_incidents_area
@@ -109,3 +110,20 @@ def test_publish_releases_before_writing(area: Path, tmp_path: Path) -> None:
     counts = released["count"].dropna()
     assert ((counts == 0) | (counts >= 5)).all()
     assert "T0001" not in paths[1].read_text(encoding="utf-8-sig")
+
+
+def test_import_with_case_numbers_saves_case_id_and_summary_counts_cases(area: Path) -> None:
+    """Importing the GBK export with several offences per case into an area keeps a
+    case_id on its records (the incidents layer validates when loaded) and the summary
+    counts the case once; importing again adds nothing."""
+    data = Path(__file__).parent / "data" / "incidents"
+    source, mapping = data / "offences_gbk.csv", data / "offences.toml"
+    first = service.import_file(source, mapping, area_dir=area)
+    assert first.saved.added == 2
+    assert service.import_file(source, mapping, area_dir=area).saved.added == 0
+    data_ = service.load(area_dir=area)
+    layer = data_.incidents
+    assert set(layer["case_id"].dropna()) >= {"7"}
+    assert count_cases(layer) == len(layer) - 1  # case 7's two offences: one case
+    table = service.summary(data_, freq=None).table
+    assert int(table["count"].sum()) <= count_cases(layer)

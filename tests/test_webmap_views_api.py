@@ -72,3 +72,36 @@ def test_released_json_is_the_released_table(busy, client):
     assert body == table.to_json()
     nulls = sum(v is None for rows in body["counts"].values() for row in rows for v in row)
     assert nulls == int(table.hidden.sum()) > 0
+
+
+def test_api_and_map_note_when_cases_have_several_offences(busy):
+    """With a second offence (assault) on some cases, /api/area and
+    /api/aggregates/categories carry the note (Chinese and English) that categories can
+    add up to more than the total, released.json says categories_overlap, and the map's
+    legend says it too; the busy area without it has no note."""
+    import dataclasses
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from webmap.texts import texts_for
+
+    incidents = busy.incidents.assign(case_id=busy.incidents["id"].astype(str))
+    extra = incidents.iloc[::3].assign(id=lambda f: f["id"].astype(str) + "/assault",
+                                       category="assault")
+    both = gpd.GeoDataFrame(pd.concat([incidents, extra], ignore_index=True),
+                            geometry="geometry", crs=incidents.crs)
+    app = create_app({"AREA": dataclasses.replace(busy, incidents=both), "TESTING": True})
+    with app.test_client() as multi:
+        stats = multi.get("/api/area").get_json()["statistics"]
+        assert stats["categories_overlap"] is True
+        assert stats["note"] == {lang: texts_for(lang)["categories_overlap_note"]
+                                 for lang in ("zh", "en")}
+        assert "案件" in stats["note"]["zh"] and "more than the total" in stats["note"]["en"]
+        categories = multi.get("/api/aggregates/categories").get_json()
+        assert categories["note"] == stats["note"]
+        assert multi.get("/api/released.json").get_json()["categories_overlap"] is True
+        page = multi.get("/?lang=en").get_data(as_text=True)
+        assert "more than the total" in page
+    plain = create_app({"AREA": busy, "TESTING": True}).test_client()
+    assert plain.get("/api/area").get_json()["statistics"]["note"] is None

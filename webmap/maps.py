@@ -518,6 +518,8 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
     ]
     shown["dash"] = ["4 3" if low else "" for low in density["at_least"]]
     note = words["at_least_note"]
+    if table.categories_overlap:
+        note = f"{note}; {words['categories_overlap_note']}"
     if grid:
         fields = ["name", "incidents", "households", "rate", "trend"]
         aliases = [words["field_name"], words["field_incidents"], words["field_households"],

@@ -52,6 +52,10 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_unknown": "变化不详（部分数字不公开）",
         "at_least": "至少 {n}",
         "at_least_note": "“至少”：其中部分月份或类别的数字不公开（少于 5 起，或为防止推算而隐去）",
+        "categories_overlap_note": (
+            "一起案件可含多个案由：合计按案件计，每起一次；各类别统计含该案由的案件，"
+            "因此各类别相加可能多于合计。"
+        ),
         "density_grid": "事件密度（每千户）",
         "density_cell": "事件密度（每 {cell} 米方格）",
         "legend_grid": "每千户事件数",
@@ -153,6 +157,11 @@ TEXTS: dict[str, dict[str, Any]] = {
         "at_least": "at least {n}",
         "at_least_note": "'at least': some months or categories inside are not published "
                          "(fewer than 5, or withheld so that none can be worked out)",
+        "categories_overlap_note": (
+            "One case can involve several offences: totals count each case once, a "
+            "category counts the cases that include it, so the categories can add up to "
+            "more than the total."
+        ),
         "density_grid": "Incident density (per 1,000 households)",
         "density_cell": "Incident density (per {cell} m cell)",
         "legend_grid": "Incidents per 1,000 households",

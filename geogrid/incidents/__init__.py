@@ -6,7 +6,8 @@ EPSG:4326 with one Point per record and the columns of the ``incidents``
 layer (``docs/LAYERS.md``): ``id`` (str), ``time`` (tz-aware
 ``Timestamp``), ``category`` (str) and optionally ``category_zh``,
 ``source``, ``description``, ``zone`` (the beat or neighbourhood the source
-names), ``time_precision`` (minute/hour/day/month) and ``synthetic``.
+names), ``case_id`` (the case several offence records share),
+``time_precision`` (minute/hour/day/month) and ``synthetic``.
 
 One module per step of the pipeline
 -----------------------------------
@@ -16,6 +17,11 @@ One module per step of the pipeline
     :func:`clean_incidents` applies it to a raw table and splits good rows
     from rejects (row number, reason, detail); :func:`merge_incidents` adds
     new records by id, so importing the same file twice changes nothing.
+:mod:`~geogrid.incidents.cases`
+    Several offences of one case: :func:`case_records` (one record per
+    case, its first), :func:`offence_records` (one per case and category),
+    :func:`count_cases`; totals count distinct cases, a category the cases
+    that include it.
 :mod:`~geogrid.incidents.cells`
     :func:`assign_cells` (fast point-in-polygon), :func:`h3_cells`,
     :func:`hex_cells`, :func:`grid_cells`, :func:`tag_cells`.
@@ -35,6 +41,7 @@ The public release gate (``ReleaseRules``, ``release``, ``public_counts``)
 is its own module, :mod:`geogrid.release`.
 """
 
+from geogrid.incidents.cases import case_records, count_cases, has_cases, offence_records
 from geogrid.incidents.cells import assign_cells, grid_cells, h3_cells, hex_cells, tag_cells
 from geogrid.incidents.counts import hour_by_weekday, period_change, period_labels, summarize
 from geogrid.incidents.density import kernel_density, silverman_bandwidth_m
@@ -57,10 +64,13 @@ __all__ = [
     "Cleaned",
     "IncidentMapping",
     "assign_cells",
+    "case_records",
     "clean_incidents",
+    "count_cases",
     "gi_star",
     "grid_cells",
     "h3_cells",
+    "has_cases",
     "hex_cells",
     "hour_by_weekday",
     "incidents_from_layer",
@@ -68,6 +78,7 @@ __all__ = [
     "kernel_density",
     "mapping_from_dict",
     "merge_incidents",
+    "offence_records",
     "period_change",
     "period_labels",
     "rank_hotspots",

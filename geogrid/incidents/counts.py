@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geogrid.errors import InputError
+from geogrid.incidents.cases import case_records, offence_records
 from geogrid.incidents.cells import tag_cells
 
 FREQS = ("day", "week", "month", "quarter", "year")
@@ -55,7 +56,13 @@ def summarize(
     by_category: bool = False,
     resolution: int = 9,
 ) -> pd.DataFrame:
-    """Count incidents by place, period and category, with rates per 1,000 households.
+    """Count cases by place, period and category, with rates per 1,000 households.
+
+    A count is of DISTINCT cases (:mod:`geogrid.incidents.cases`): without
+    ``by_category`` each case once, at the place and period of its first
+    record; with it, the cases that include the category, so the categories of
+    a place can add up to more than its cases. Sources without ``case_id``
+    count one case per record, as before.
 
     Parameters
     ----------
@@ -105,6 +112,7 @@ def summarize(
             if level == "street":
                 place = place.str.slice(0, 9)
         tagged = tagged.assign(place=place)
+    tagged = offence_records(tagged) if by_category else case_records(tagged)
     tagged = tagged[tagged["place"].notna()]
     keys = ["place"]
     if by_category:
@@ -149,9 +157,10 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def hour_by_weekday(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Counts by weekday (rows Mon..Sun) and hour of day (columns 0..23), local time.
 
-    Records whose ``time_precision`` is day or month carry no hour and are left out.
+    Each case counts once, at the time of its first record. Records whose
+    ``time_precision`` is day or month carry no hour and are left out.
     """
-    times = _hourly_times(incidents)
+    times = _hourly_times(case_records(incidents))
     table = pd.crosstab(times.dt.day_of_week, times.dt.hour)
     table = table.reindex(index=range(7), columns=range(24), fill_value=0)
     table.index = pd.Index(WEEKDAYS, name="weekday")
@@ -225,7 +234,8 @@ def period_change(
 
     ``period`` is a label of :func:`period_labels` (``2025-06``, ``2025-W27``,
     ``2025-06-30``, ``2025-Q2``, ``2025``); its kind sets the window.
-    ``category`` restricts to one or more categories.
+    ``category`` restricts to one or more categories. Counts are of distinct
+    cases (a case that includes a chosen category, at its first such record).
     """
     start = _period_start(period)
     freq = _period_freq(period)
@@ -233,6 +243,7 @@ def period_change(
     if category is not None:
         cats = {category} if isinstance(category, str) else set(category)
         frame = frame[frame["category"].isin(cats)]
+    frame = case_records(frame)
     tz = frame["time"].dt.tz
     offset = {
         "day": pd.DateOffset(days=1),

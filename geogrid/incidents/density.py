@@ -15,6 +15,7 @@ from scipy import ndimage
 
 from geogrid.crs import WGS84
 from geogrid.errors import InputError
+from geogrid.incidents.cases import case_records
 
 
 def silverman_bandwidth_m(x_m: np.ndarray, y_m: np.ndarray) -> float:
@@ -78,8 +79,10 @@ def kernel_density(
     padded by 4 bandwidths, and smoothed with a Gaussian of standard
     deviation ``bandwidth_m`` (Silverman's rule, :func:`silverman_bandwidth_m`,
     when None). The surface integrates to the number of incidents (up to
-    the binning). The rule used is recorded in ``Density.rule``.
+    the binning). The rule used is recorded in ``Density.rule``. Several
+    offences of one case are one point (its first record).
     """
+    incidents = case_records(incidents)
     if len(incidents) == 0:
         raise InputError("kernel_density: no incidents to smooth")
     pts = incidents.to_crs(metric_crs).geometry

@@ -18,6 +18,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from geogrid.crs import WGS84
+from geogrid.incidents.cases import first_of_case
 from geogrid.incidents.cells import cell_neighbours, h3_cells, hex_cells, tag_cells
 from geogrid.incidents.counts import _has_hours
 
@@ -117,8 +118,8 @@ def rank_hotspots(
     Returns
     -------
     GeoDataFrame in EPSG:4326, hottest first: ``id`` (cell id), ``rank``
-    (1 = hottest), ``score`` (Gi* z), ``p_fdr``, ``count`` (incidents in the
-    cell), ``priority`` (5 = top fifth of the list ... 1 = bottom fifth),
+    (1 = hottest), ``score`` (Gi* z), ``p_fdr``, ``count`` (distinct cases in
+    the cell, each at its first record; several offences of one case count once), ``priority`` (5 = top fifth of the list ... 1 = bottom fifth),
     ``peak_hours`` (``"18-21"``), ``window_start`` / ``window_end``
     (``"HH:MM"`` local, the peak window; 00:00-23:59 when the source has no
     hours), ``dwell_min``, ``count_nearby`` (cell plus neighbours: what Gi*
@@ -144,6 +145,8 @@ def rank_hotspots(
         neighbours = cell_neighbours(cells)
         kind = "polygon"
     ids = cells.index.astype(str)
+    offences = tagged  # every record: the categories of the cell
+    tagged = tagged[first_of_case(tagged)]  # one record per case: counts, hours, clusters
     counts = tagged["cell"].value_counts().reindex(ids, fill_value=0).to_numpy()
     gi = gi_star(counts, neighbours, alpha)
     hot = np.flatnonzero((gi.z > 0) & (gi.p_fdr <= alpha))
@@ -160,14 +163,16 @@ def rank_hotspots(
     metric_xy = np.column_stack([mx, my])
     hourly = _has_hours(tagged)
     hours = tagged["time"].dt.tz_convert(tz).dt.hour.to_numpy()
-    categories = tagged["category"].astype(str).to_numpy()
+    categories = offences["category"].astype(str).to_numpy()
+    offence_members = offences.reset_index(drop=True).groupby("cell").indices
     members = tagged.reset_index(drop=True).groupby("cell").indices
     rows = []
     for rank, i in enumerate(hot, start=1):
         cid = ids[i]
         mine = members.get(cid, np.array([], dtype=np.int64))
         peak, start, end = _peak_window(hours[mine[hourly[mine]]], window_h)
-        top_cat = str(pd.Series(categories[mine]).mode().iloc[0]) if len(mine) else ""
+        theirs = offence_members.get(cid, np.array([], dtype=np.int64))
+        top_cat = str(pd.Series(categories[theirs]).mode().iloc[0]) if len(theirs) else ""
         centroid = shapely.centroid(cells.geometry.iloc[i])
         cx, cy = to_metric.transform(centroid.x, centroid.y)
         px, py = _cluster_point(metric_xy[mine], (cx, cy), cluster_radius_m)

@@ -35,7 +35,9 @@ REJECT_REASONS: dict[str, str] = {
     "outside_area": "the point lies outside the area",
     "bad_time": "the time is empty or cannot be read",
     "missing_category": "the category is empty",
-    "duplicate_id": "another row of the file has the same id",
+    "missing_case": "the case number column is empty",
+    "duplicate_id": "another row of the file has the same id (an exact copy, for cases)",
+    "duplicate_offence": "another row of the file has the same case number and category",
 }
 
 _LONLAT_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -63,7 +65,12 @@ class IncidentMapping:
     columns
         Source column for each field: ``id``, ``time``, ``category``, and
         either ``x`` and ``y`` or ``wkt``; optionally ``category_zh``,
-        ``description``, ``zone``.
+        ``description``, ``zone`` and ``case_id``: the case number (案件编号)
+        of exports that list one row per offence, so one case can have
+        several rows of different categories. With ``case_id``, one record
+        is kept per (case, category) and its id is ``<case>/<category>``
+        unless ``id`` is mapped too; totals count distinct cases
+        (:mod:`geogrid.incidents.cases`).
     time_parts
         Instead of ``columns["time"]``: source columns for ``year``,
         ``month``, ``day``, ``hour``, ``minute`` (missing parts are 1 / 0).
@@ -129,7 +136,8 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
             '("wgs84", "gcj02" for Amap/Tencent, "bd09" for Baidu, or an EPSG code such as '
             '"EPSG:26910"); geogrid never guesses it'
         )
-    known = {"id", "time", "category", "x", "y", "wkt", "category_zh", "description", "zone"}
+    known = {"id", "time", "category", "x", "y", "wkt", "category_zh", "description", "zone",
+             "case_id"}
     for key in columns:
         if key not in known:
             problems.append(f"[columns] {key}: unknown field; use {', '.join(sorted(known))}")
@@ -314,8 +322,12 @@ def clean_incidents(
     -------
     :class:`Cleaned` with ``incidents`` (EPSG:4326, columns id, time,
     category, source, time_precision, synthetic and the optional mapped
-    fields) and ``rejects`` (columns row, id, reason, detail; reasons in
-    :data:`REJECT_REASONS`, one per row, the first that applies).
+    fields, ``case_id`` among them) and ``rejects`` (columns row, id, reason,
+    detail; reasons in :data:`REJECT_REASONS`, one per row, the first that
+    applies). With a ``case_id`` column, a second row of the same case and
+    category is rejected: ``duplicate_id`` when it repeats the kept row
+    exactly, ``duplicate_offence`` when it differs (one record per offence
+    of a case; the first row is kept).
 
     Raises
     ------
@@ -349,6 +361,10 @@ def clean_incidents(
         flag(ids.isna().to_numpy(), "missing_id", f"column {mapping.columns['id']!r} is empty")
     else:
         ids = _generated_ids(table, mapping)
+    cases = _field(table, mapping, "case_id")
+    if cases is not None:
+        flag(cases.isna().to_numpy(), "missing_case",
+             f"column {mapping.columns.get('case_id', 'case_id')!r} (the case number) is empty")
 
     # coordinates
     x, y = _coordinates(table, mapping)
@@ -455,8 +471,13 @@ def clean_incidents(
     assert category is not None
     flag(category.isna().to_numpy(), "missing_category", "category is empty")
 
-    # duplicate ids (among otherwise good rows; the first one is kept)
     rows = table.index.to_numpy()
+    if cases is not None:
+        if "id" not in mapping.columns:
+            ids = (cases.fillna("") + "/" + category.fillna("")).astype("string")
+        _flag_repeated_offences(table, mapping, cases, category, rows, reason, detail)
+
+    # duplicate ids (among otherwise good rows; the first one is kept)
     good = reason == ""
     ids_arr = ids.fillna("").to_numpy(dtype=object)
     dup = pd.Series(ids_arr[good]).duplicated(keep="first").to_numpy()
@@ -476,7 +497,7 @@ def clean_incidents(
         "time": times[good].set_axis(kept),
         "category": category[good].astype(str).to_numpy(),
     }
-    for name in ("category_zh", "description", "zone"):
+    for name in ("category_zh", "description", "zone", "case_id"):
         values = _field(table, mapping, name)
         if values is not None:
             data[name] = values[good].astype(object).where(values[good].notna(), None).to_numpy()
@@ -498,6 +519,45 @@ def clean_incidents(
         }
     )
     return Cleaned(incidents=incidents, rejects=rejects.reset_index(drop=True), rows=n)
+
+
+def _flag_repeated_offences(
+    table: pd.DataFrame,
+    mapping: IncidentMapping,
+    cases: pd.Series,
+    category: pd.Series,
+    rows: np.ndarray,
+    reason: np.ndarray,
+    detail: np.ndarray,
+) -> None:
+    """Among otherwise good rows, reject a second row of the same (case, category): an
+    exact copy of the kept row is ``duplicate_id``, a differing one ``duplicate_offence``.
+    Rows of one case with other categories are its other offences and stay."""
+    good = np.flatnonzero(reason == "")
+    if len(good) == 0:
+        return
+    key = pd.DataFrame({"case": cases.to_numpy()[good], "category": category.to_numpy()[good]})
+    repeated = key.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return
+    columns = mapping.source_columns
+    texts = table[columns].astype("string").fillna("").to_numpy(dtype=object)
+    first: dict[tuple[str, str], int] = {}
+    for pos, (case, cat) in zip(good.tolist(), key.itertuples(index=False, name=None),
+                                strict=True):
+        first.setdefault((str(case), str(cat)), pos)
+    for pos in good[repeated].tolist():
+        case, cat = str(cases.iloc[pos]), str(category.iloc[pos])
+        kept = first[(case, cat)]
+        if (texts[pos] == texts[kept]).all():
+            reason[pos] = "duplicate_id"
+            detail[pos] = f"the same row as row {rows[kept]} (case {case!r}, {cat!r}); kept that row"
+        else:
+            reason[pos] = "duplicate_offence"
+            detail[pos] = (
+                f"case {case!r} already has category {cat!r} on row {rows[kept]}; kept that "
+                "row (one record per offence of a case)"
+            )
 
 
 def merge_incidents(

@@ -24,6 +24,7 @@ from geogrid.release import (
     MIN_COUNT,
     RULES,
     Bound,
+    ReleasedTable,
     category_counts,
     monthly_counts,
     place_counts,
@@ -46,6 +47,7 @@ from webmap.search import (
     parse_search_args,
     search_index,
 )
+from webmap.texts import LANGS, texts_for
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -100,6 +102,14 @@ def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _overlap_note(table: ReleasedTable) -> dict[str, str] | None:
+    """The note the public sees when cases have several offences (categories can add up
+    to more than the total), in Chinese and English; None otherwise."""
+    if not table.categories_overlap:
+        return None
+    return {lang: texts_for(lang)["categories_overlap_note"] for lang in LANGS}
+
+
 def _bound(bound: Bound) -> dict[str, Any]:
     return {"count": bound.value, "at_least": bound.at_least}
 
@@ -139,6 +149,8 @@ def area_summary():
                 "cell_m": table.cell_m if table.kind == "cell" else None,
                 "months": list(table.months),
                 "categories": [{"category": k, "label_zh": v} for k, v in table.categories.items()],
+                "categories_overlap": table.categories_overlap,
+                "note": _overlap_note(table),
                 "release_rules": {
                     "min_count": MIN_COUNT,
                     "finest_period": RULES.finest_period,
@@ -259,7 +271,8 @@ def aggregate_categories():
     def build() -> dict[str, Any]:
         per_category = category_counts(table, selection)
         return {"selection": _selection_json(selection),
-                "rows": _rows(per_category, ["category", "label_zh", "count", "at_least"])}
+                "rows": _rows(per_category, ["category", "label_zh", "count", "at_least"]),
+                "note": _overlap_note(table)}
 
     return _cached_json(build)
 

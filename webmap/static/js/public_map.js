@@ -101,7 +101,8 @@
 
   /* The figure shown for one cell of the linked table: its released count, or for a
    * hidden cell "at least" the largest sum of the cells one level finer along one of its
-   * ALL axes (as _best_bounds in geogrid/release.py). */
+   * ALL axes (as _best_bounds in geogrid/release.py; the largest category, not the sum,
+   * along the categories when data.categories_overlap). */
   function best(place, c, m) {
     const key = `${place === null ? "" : place}\u0000${c}\u0000${m}`;
     if (memo.has(key)) return memo.get(key);
@@ -111,7 +112,15 @@
     else {
       const parts = [];
       if (place === null) parts.push(sum(data.places.map((p) => best(p.place, c, m))));
-      if (c === ALL) parts.push(sum(data.categories.map((_, i) => best(place, i, m))));
+      if (c === ALL) {
+        const each = data.categories.map((_, i) => best(place, i, m));
+        // cases with several offences: "all categories" counts distinct cases, so the
+        // categories bound it from below by the largest of them, not by their sum
+        parts.push(data.categories_overlap
+          ? each.reduce((acc, p) => (p.value > acc.value ? { value: p.value, atLeast: true } : acc),
+            { value: 0, atLeast: true })
+          : sum(each));
+      }
       if (m === ALL) parts.push(sum(data.months.map((_, i) => best(place, c, i))));
       out = { value: 0, atLeast: true };
       if (cell === null) {  // hidden: at least the largest finer sum
