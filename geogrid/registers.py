@@ -49,6 +49,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "shift_start", "shift_end", "speed_kmh", "x", "y", "base",
     ),
     "communities": ("code", "name"),
+    "staff": ("id", "name", "role", "phone", "x", "y", "community", "capacity", "current_grid"),
 }
 
 #: Reasons a row is rejected, in the order they are checked (one reason per row).
@@ -161,6 +162,11 @@ def mapping_from_dict(data: Mapping[str, Any], kind: str, where: str = "mapping"
         problems.append("[columns] code is required: the column holding each grid's code")
     if kind == "communities" and "code" not in columns:
         problems.append("[columns] code is required: the column holding the 12-digit code")
+    if kind == "staff":
+        problems += [f"[columns] {key} is required: the column holding each person's {key}"
+                     for key in ("name", "role") if key not in columns and key not in constants]
+        if "x" not in columns and "community" not in columns:
+            problems.append("[columns] needs x and y (home), or community, to place each person")
     if kind == "teams":
         if "id" not in columns:
             problems.append("[columns] id is required: the column naming each row's team")

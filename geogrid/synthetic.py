@@ -275,3 +275,80 @@ def synthetic_units(
     geoms = shapely.set_precision(units.geometry.to_numpy(), _GRID_SIZE_DEG)
     units = units.set_geometry(gpd.GeoSeries(geoms, index=units.index, crs=units.crs))
     return units[~units.geometry.is_empty]
+
+
+#: Roles of a synthetic roster as an office writes them (Chinese and English mixed).
+_ROSTER_ROLES = {"worker": "专职网格员", "police": "社区民警", "cadre": "社区干部",
+                 "property": "Property manager", "volunteer": "志愿者"}
+
+
+def generate_roster(
+    grids: gpd.GeoDataFrame,
+    *,
+    seed: int = 7,
+    spare_workers: int = 1,
+    volunteers_per_grid: int = 4,
+) -> pd.DataFrame:
+    """A seeded synthetic staff roster (1+3+N) that can staff every grid; labelled synthetic.
+
+    One full-time worker per grid (plus ``spare_workers``), per community one
+    police officer per 3 grids (capacity 3), one cadre per 3 grids (capacity 3)
+    and one property manager per 2 grids (capacity 2), ``volunteers_per_grid``
+    volunteers per grid. Homes are random points inside the grids (lon/lat,
+    columns ``x``/``y``); names are made up, phones are 199-0000-xxxx; every row
+    has ``synthetic`` true. Columns as a roster file: name, role, phone, x, y,
+    community, capacity, current_grid, synthetic.
+    """
+    if not len(grids):
+        raise ValueError("no grids to make a roster for")
+    rng = np.random.default_rng(seed)
+    grids = to_wgs84(grids, "grids").reset_index(drop=True)
+    family = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红"
+    used: set[str] = set()
+    rows: list[dict[str, object]] = []
+
+    def person_name() -> str:
+        while True:
+            name = family[int(rng.integers(len(family)))] + "".join(
+                given[int(rng.integers(len(given)))] for _ in range(int(rng.integers(1, 3)))
+            )
+            if name not in used:
+                used.add(name)
+                return name
+
+    def home(geom: shapely.Geometry) -> tuple[float, float]:
+        west, south, east, north = geom.bounds
+        for _ in range(200):
+            x, y = rng.uniform(west, east), rng.uniform(south, north)
+            if geom.contains(shapely.Point(x, y)):
+                return round(float(x), 6), round(float(y), 6)
+        point = geom.representative_point()
+        return round(float(point.x), 6), round(float(point.y), 6)
+
+    def add(role: str, geom: shapely.Geometry, community: object, capacity: int,
+            current: str | None) -> None:
+        x, y = home(geom)
+        rows.append({
+            "name": person_name(), "role": _ROSTER_ROLES[role],
+            "phone": f"199-0000-{len(rows) + 1:04d}", "x": x, "y": y,
+            "community": community, "capacity": capacity, "current_grid": current,
+            "synthetic": True,
+        })
+
+    parents = grids["parent_code"].astype(str) if "parent_code" in grids else pd.Series(["000000000000"] * len(grids))
+    for i, geom in enumerate(grids.geometry):
+        add("worker", geom, parents.iloc[i], 1, str(grids["code"].iloc[i]))
+    for _ in range(spare_workers):
+        i = int(rng.integers(len(grids)))
+        add("worker", grids.geometry.iloc[i], parents.iloc[i], 1, None)
+    for parent in sorted(set(parents)):
+        mine = np.flatnonzero(parents.to_numpy() == parent)
+        outline = shapely.union_all(grids.geometry.iloc[mine].to_numpy())
+        for role, per, capacity in (("police", 3, 3), ("cadre", 3, 3), ("property", 2, 2)):
+            for _ in range(math.ceil(len(mine) / per)):
+                add(role, outline, parent, capacity, None)
+    for i, geom in enumerate(grids.geometry):
+        for _ in range(volunteers_per_grid):
+            add("volunteer", geom, parents.iloc[i], 1, None)
+    return pd.DataFrame(rows)

@@ -111,3 +111,17 @@ def test_synthetic_units_are_seeded_snapped_and_counted_like_grid_units() -> Non
     assert units["population"].tolist() == pytest.approx(
         (units["households"] * PERSONS_PER_HOUSEHOLD).round(1).tolist()
     )
+
+
+def test_generated_roster_is_seeded_labelled_and_covers_every_grid() -> None:
+    """Same seed, same roster; every row synthetic; one worker per grid plus a spare, homes inside."""
+    import pandas as pd
+
+    from geogrid.synthetic import generate_roster
+    from tests.staffing_area import grids
+
+    a, b = generate_roster(grids(), seed=3), generate_roster(grids(), seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["synthetic"].all()
+    assert (a["role"] == "专职网格员").sum() == len(grids()) + 1
+    assert set(a["current_grid"].dropna()) == set(grids()["code"])

@@ -5,7 +5,20 @@ when imported here. Add a new group as ``geogrid/cli/<group>.py`` and import it
 below.
 """
 
-from geogrid.cli import area, demo, grids, imports, incidents, layers, network, plan, rota, store  # noqa: F401  (registers the groups)
+from geogrid.cli import (  # noqa: F401  (registers the groups)
+    area,
+    demo,
+    grids,
+    imports,
+    incidents,
+    layers,
+    micro,
+    network,
+    plan,
+    rota,
+    staff,
+    store,
+)
 from geogrid.cli.base import main
 
 __all__ = ["main"]

@@ -1,0 +1,108 @@
+"""Micro-grids of an area: build them inside the current grids, check them, count them.
+
+``geogrid grids micro`` calls :func:`build_micro`: the area's grids and
+buildings (and optionally the register's entrances, CSV/Excel through
+:mod:`geogrid.io.sheets`) -> :func:`geogrid.grids.micro.build_micro_grids` ->
+``micro_grids.geojson`` written by the area's writer (history kept), with
+the independent check's problems. Leaders of unchanged micro-grids are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+
+from geogrid.grids.checks import GridProblem
+from geogrid.grids.micro import (
+    DEFAULT_MICRO_BAND,
+    build_micro_grids,
+    check_micro_grids,
+    entrance_table,
+    micro_counts,
+)
+from geogrid.grids.model import Band
+from geogrid.io.sheets import read_sheet
+from geogrid.io.workspace import Workspace
+from geogrid.services.grids import repair_interrupted_save
+
+
+@dataclass
+class MicroRun:
+    """What ``geogrid grids micro`` did: the micro-grids, notes, check problems, the file."""
+
+    micro_grids: gpd.GeoDataFrame
+    band: Band
+    notes: list[str] = field(default_factory=list)
+    problems: list[GridProblem] = field(default_factory=list)
+    written: Path | None = None
+
+    def lines(self) -> list[str]:
+        counts = self.micro_grids.groupby("grid_code").size() if len(self.micro_grids) else {}
+        out = [f"{len(self.micro_grids)} micro-grids (band {self.band} households) in "
+               f"{len(counts)} grids"]
+        out += [f"  grid {code}: {n} micro-grids" for code, n in sorted(dict(counts).items())]
+        by_hand = int(self.micro_grids["split_by_hand"].fillna(False).astype(bool).sum()) if len(self.micro_grids) else 0
+        if by_hand:
+            out.append(f"{by_hand} buildings or entrances over the max: split by entrance/floor by hand")
+        out += [f"note: {n}" for n in self.notes]
+        out += [str(p) for p in self.problems]
+        out.append(f"{len(self.problems)} problem(s)")
+        out.append(f"wrote {self.written}" if self.written else "nothing written (dry run)")
+        return out
+
+
+def build_micro(
+    area_dir: Path | str,
+    *,
+    band: Band = DEFAULT_MICRO_BAND,
+    entrances_path: Path | str | None = None,
+    seed: int = 0,
+    dry_run: bool = False,
+    author: str = "geogrid grids micro",
+    message: str | None = None,
+) -> MicroRun:
+    """Cut every grid of the area into micro-grids and write ``micro_grids.geojson``."""
+    ws = Workspace(area_dir)
+    entrances = None
+    if entrances_path is not None:
+        sheet = read_sheet(entrances_path)
+        entrances = entrance_table(sheet.table, sheet.where)
+    with ws.lock():
+        if not dry_run:
+            repair_interrupted_save(ws)
+        area = ws.read(with_network=False)
+        previous = ws.read_layer("micro_grids")
+        plan = build_micro_grids(
+            area.grids, area.buildings, area.metric_crs, band=band, entrances=entrances,
+            previous=previous, seed=seed,
+        )
+        problems = check_micro_grids(plan.micro_grids, area.grids, area.buildings,
+                                     area.metric_crs, band=band)
+        written = None
+        if not dry_run:
+            written = ws.write_layer(
+                "micro_grids", plan.micro_grids, author=author,
+                message=message or f"{len(plan.micro_grids)} micro-grids, band {band}",
+            )
+    return MicroRun(plan.micro_grids, band, plan.problems, problems, written)
+
+
+def validate_micro(
+    area_dir: Path | str, *, band: Band = DEFAULT_MICRO_BAND, require_leader: bool = False
+) -> list[GridProblem]:
+    """Every problem of the area's micro-grids against its grids and buildings."""
+    ws = Workspace(area_dir)
+    area = ws.read(with_network=False)
+    micro = ws.read_layer("micro_grids", required=True)
+    assert micro is not None
+    return check_micro_grids(micro, area.grids, area.buildings, area.metric_crs, band=band,
+                             require_leader=require_leader)
+
+
+def micro_grid_counts(area_dir: Path | str, grids: gpd.GeoDataFrame) -> list[int]:
+    """Micro-grids per grid of ``grids`` (0 everywhere when the area has none)."""
+    ws = Workspace(area_dir)
+    micro = ws.read_layer("micro_grids") if ws.exists() else None
+    return micro_counts(grids, micro)
