@@ -27,6 +27,10 @@ Config keys:
 ``JOBS_PATH``       SQLite job store shared by all worker processes (default: next to the users
                     file, i.e. ``<instance folder>/jobs.sqlite3``; see webmap.jobs)
 ``JOBS_PER_USER``   queued or running jobs one user may have (default 2; more get 429)
+``JOBS_BROKER_URL`` Redis URL of the Celery workers (default: env ``GEOGRID_BROKER_URL``; empty:
+                    jobs run on threads of the web workers; see webmap.jobs and docs/DEPLOY.md)
+``PATROL_TEAMS_PER_PART`` a plan of more teams than this is one job of several parts, one per
+                    team group (default 0: one part)
 ``PROXY_FIX_X_FOR`` reverse proxies in front of the app (default 0); set it behind nginx so the
                     client's address (sign-in throttle) comes from X-Forwarded-For
 ``THROTTLE_PATH``   SQLite file of failed sign-ins shared by all workers (default: next to the
@@ -65,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "JOB_WORKERS": 1,
     "JOBS_PATH": None,
     "JOBS_PER_USER": 2,
+    "JOBS_BROKER_URL": None,
+    "PATROL_TEAMS_PER_PART": 0,
     "PROXY_FIX_X_FOR": 0,
     "THROTTLE_PATH": None,
 }

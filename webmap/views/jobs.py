@@ -1,7 +1,8 @@
 """The ``jobs`` blueprint: ``GET /api/jobs/<id>``, the progress of one background job.
 
-Answered from the shared job store (:mod:`webmap.jobs`), so any worker process
-answers it. A job is shown to the user who started it and to planners and
+Answered from the shared job records (:mod:`webmap.jobs`: the SQLite job store,
+or Redis under Celery), so any worker process or web node answers it; a job of
+several parts (team groups) says how many are done in ``parts: {done, total}``. A job is shown to the user who started it and to planners and
 admins; anyone else gets 404, as for a job that does not exist.
 """
 

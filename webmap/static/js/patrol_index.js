@@ -14,7 +14,13 @@
     const r = await call("POST", form.dataset.startUrl, { date: date.value });
     if (!r.ok) { status.textContent = errorText(r); ev.target.disabled = false; return; }
     bar.hidden = false;
-    const job = await pollJob(r.data.status_url, (j) => { bar.value = j.progress; status.textContent = j.message || j.state; });
+    const job = await pollJob(r.data.status_url, (j) => {
+      // a plan of many teams is one job of several parts (team groups): show parts done / parts
+      const parts = j.parts && j.parts.total > 1 ? j.parts : null;
+      bar.value = parts ? Math.max(j.progress, parts.done / parts.total) : j.progress;
+      const what = j.message || j.state;
+      status.textContent = parts ? `${parts.done} / ${parts.total} 组完成 (team groups done) · ${what}` : what;
+    });
     if (job.state === "done") location.href = planUrl();
     else { status.textContent = "失败 failed: " + job.error; ev.target.disabled = false; }
   });
