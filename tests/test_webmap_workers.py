@@ -86,3 +86,35 @@ def test_job_polls_reach_it_from_every_worker(server) -> None:
         states.append(poll.json()["state"])
         time.sleep(0.05)
     assert set(states) <= {"queued", "running", "done"}
+
+
+def test_login_throttle_holds_across_workers(server) -> None:
+    """Brute force against the 2-worker server: 40 wrong passwords sent 16 at a time reach the
+    password check at most 6 times (5 free tries, then waits of 1 s, 2 s, ... shared by both
+    workers through the throttle's SQLite file); the rest are 429 with Retry-After."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, requests = server
+
+    def guess(n: int) -> tuple[int, str | None]:
+        with requests.Session() as s:  # a fresh session and connection: either worker answers
+            token = re.search(r'name="csrf-token" content="([^"]+)"',
+                              s.get(base + "/login").text).group(1)
+            res = s.post(base + "/login", data={"username": "plan", "password": f"wrong-{n}",
+                                                "csrf_token": token}, allow_redirects=False)
+            return res.status_code, res.headers.get("Retry-After")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(guess, range(40)))
+    elapsed_s = time.monotonic() - started
+    statuses = [status for status, _ in answers]
+    assert set(statuses) <= {401, 429}, statuses
+    refused = [retry for status, retry in answers if status == 429]
+    assert all(retry is not None and int(retry) >= 1 for retry in refused)
+    # 5 free tries, plus one more for each back-off (1 s, 2 s, 4 s, ...) that ran out meanwhile
+    allowed_s, extra = 1.0, 0
+    while allowed_s <= elapsed_s:
+        extra += 1
+        allowed_s += 2.0 ** extra
+    assert statuses.count(401) <= 5 + extra, (statuses, elapsed_s)
