@@ -27,6 +27,11 @@ class SolverConfig(_Section):
 
     time_limit_s: float = Field(default=10.0, gt=0, description="search time per plan, seconds")
     seed: int = Field(default=1, description="same seed (and machine) -> same plan")
+    decompose: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description='plan a district by team areas, one group per community, side by side: "auto" when '
+        "the teams' areas make two groups or more (team_areas strict, or 300 stops or more)",
+    )
 
 
 class PlaceConfig(_Section):
@@ -78,8 +83,14 @@ class TeamConfig(_Section):
 
     skills: tuple[str, ...] = Field(default=(), description='e.g. ["first_aid"]')
     grids: tuple[str, ...] | None = Field(
-        default=None, description="codes of the team's own grids (default: the grids nearest its base)"
+        default=None,
+        description="codes of the team's own grids (default: the grids nearest its base); "
+        "with communities, its area (in place of the teams layer's area_codes)",
     )
+    communities: tuple[str, ...] | None = Field(
+        default=None, description="codes of the team's communities (社区): its area, with grids"
+    )
+    roam: bool = Field(default=False, description="the team may serve stops outside its area")
 
 
 class WorkloadConfig(_Section):
@@ -159,6 +170,26 @@ class RotaConfig(_Section):
     calendar: CalendarConfig = Field(default=CalendarConfig(), description="school days, holidays, 调休")
 
 
+class TracksConfig(_Section):
+    """``[tracks]``: how a patrol as it went (phone track, check-ins) is matched to its plan."""
+
+    radius_m: float = Field(default=50.0, gt=0, description="a stop is visited within this distance, metres")
+    dwell_min: float = Field(default=2.0, ge=0, description="... for at least this long, minutes")
+    max_gap_min: float = Field(
+        default=5.0, gt=0, description="a stay goes on across track gaps up to this long, minutes"
+    )
+    street_match_m: float = Field(
+        default=25.0, gt=0, description="a track point counts for the nearest street within this distance, metres"
+    )
+    far_m: float = Field(default=2000.0, gt=0, description="points farther from the area are off the map, metres")
+    shift_slack_min: float = Field(
+        default=60.0, ge=0, description="a track may start or end this long outside the shift, minutes"
+    )
+    incident_radius_m: float = Field(
+        default=150.0, gt=0, description="monthly report: incidents within this distance count for a hot spot, metres"
+    )
+
+
 class PatrolConfig(_Section):
     """A whole patrol config; every key has its default here and nowhere else."""
 
@@ -170,6 +201,12 @@ class PatrolConfig(_Section):
     rota: RotaConfig = Field(default=RotaConfig(), description="the weekly rota")
     workload: WorkloadConfig = Field(default=WorkloadConfig(), description="sharing the work between teams")
     fill: FillConfig = Field(default=FillConfig(), description="spare time: extra passes")
+    team_areas: Literal["strict", "prefer", "off"] = Field(
+        default="strict",
+        description='"strict": a team serves only stops in its area (teams layer area_codes or '
+        '[teams.<id>] communities/grids); "prefer": also stops in no team\'s area; "off": any stop',
+    )
+    tracks: TracksConfig = Field(default=TracksConfig(), description="patrols as they went: tracks, report")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "patrol config") -> PatrolConfig:
@@ -186,6 +223,18 @@ class PatrolConfig(_Section):
     def skills(self) -> dict[str, tuple[str, ...]]:
         """Team id -> its skills."""
         return {tid: team.skills for tid, team in self.teams.items()}
+
+    def area_codes(self) -> dict[str, tuple[str, ...]]:
+        """Team id -> its area from ``communities`` and ``grids`` (teams with neither left out)."""
+        return {
+            tid: (*(team.communities or ()), *(team.grids or ()))
+            for tid, team in self.teams.items()
+            if team.communities is not None or team.grids is not None
+        }
+
+    def roaming(self) -> tuple[str, ...]:
+        """Ids of the teams with ``roam = true``."""
+        return tuple(tid for tid, team in self.teams.items() if team.roam)
 
     def own_grids(self) -> dict[str, tuple[str, ...]]:
         """Team id -> the grid codes the config gives it (teams without ``grids`` left out)."""
