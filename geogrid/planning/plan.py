@@ -18,7 +18,7 @@ import geopandas as gpd
 import shapely
 
 from geogrid.network import StreetNetwork, route_geometry
-from geogrid.planning.problem import PatrolProblem, fair_shares, format_hhmm
+from geogrid.planning.problem import PatrolProblem, allowed_team_indices, fair_shares, format_hhmm
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,13 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
             if v.leave_s - v.start_s < stop.dwell_s:
                 out.append(f"{team.id} at {stop.id}: stays {v.leave_s - v.start_s} s < dwell {stop.dwell_s} s")
             if t not in problem.allowed_teams(stop):
-                out.append(f"{team.id} may not serve {stop.id} (area or skill)")
+                if t in allowed_team_indices(problem.teams, stop, "off"):
+                    out.append(
+                        f"{team.id} may not serve {stop.id}: it lies outside the team's area "
+                        f"({', '.join(sorted(team.areas or ())) or 'none'}; team_areas {problem.team_areas})"
+                    )
+                else:
+                    out.append(f"{team.id} may not serve {stop.id} (team list or skill)")
             load += stop.demand
             loc, clock = v.stop, v.leave_s
         loads.append(load)

@@ -67,6 +67,19 @@ class Team:
     skills: frozenset[str] = frozenset()
     capacity: int | None = None
     base: tuple[float, float] | None = None  # lon, lat
+    areas: frozenset[str] | None = None
+    roam: bool = False
+
+    def owns(self, stop: Stop) -> bool:
+        """True when ``stop`` lies in the team's own area (责任区: one of its community or
+        grid codes is among the stop's ``areas``)."""
+        return self.areas is not None and not self.areas.isdisjoint(stop.areas)
+
+
+TEAM_AREAS: tuple[str, ...] = ("strict", "prefer", "off")
+"""How a team's area (``Team.areas``) binds it: ``strict`` - a team serves only stops in
+its area; ``prefer`` - also stops that lie in no team's area; ``off`` - any stop.
+A team without an area (``areas`` None) or with ``roam`` may serve any stop."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,8 @@ class Stop:
 
     ``window_s`` bounds the *start* of the stay. ``revisit_of`` names the
     stop this one repeats (at least ``min_gap_s`` after it started).
+    ``areas`` holds the codes of the communities and grids the stop lies in
+    (:func:`geogrid.planning.areas.locate_stops`); see :data:`TEAM_AREAS`.
     A stop with ``fill_value > 0`` is an extra pass (prize 0, never
     required): made only with time to spare once the valuable stops are
     placed, the most ``fill_value`` per added minute first.
@@ -95,6 +110,7 @@ class Stop:
     notes: str = ""
     point: tuple[float, float] | None = None  # lon, lat
     fill_value: int = 0
+    areas: frozenset[str] = frozenset()
 
     @property
     def is_fill(self) -> bool:
@@ -120,6 +136,7 @@ class PatrolProblem:
     start_loc: tuple[int, ...]
     end_loc: tuple[int, ...]
     metric_crs: str | None = None
+    team_areas: str = "strict"
 
     def __post_init__(self) -> None:
         problems = validate_problem(self)
@@ -141,14 +158,17 @@ class PatrolProblem:
     def n_locations(self) -> int:
         return int(self.travel_s.shape[1])
 
+    @cached_property
+    def _allowed(self) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(allowed_team_indices(self.teams, s, self.team_areas)) for s in self.stops)
+
     def allowed_teams(self, stop: Stop) -> list[int]:
-        """Team indices that may serve ``stop`` (area and skill)."""
-        return [
-            t
-            for t, team in enumerate(self.teams)
-            if (stop.teams is None or team.id in stop.teams)
-            and (stop.skill is None or stop.skill in team.skills)
-        ]
+        """Team indices that may serve ``stop`` (its teams, skill and the teams' areas,
+        see :data:`TEAM_AREAS`)."""
+        i = self.stop_index.get(stop.id)
+        if i is not None and self.stops[i] is stop:
+            return list(self._allowed[i])
+        return allowed_team_indices(self.teams, stop, self.team_areas)
 
     @classmethod
     def from_matrix(
@@ -162,6 +182,7 @@ class PatrolProblem:
         start_loc: Sequence[int] | None = None,
         end_loc: Sequence[int] | None = None,
         metric_crs: str | None = None,
+        team_areas: str = "strict",
     ) -> PatrolProblem:
         """Compile from a ready travel matrix (``(L, L)`` or ``(m, L, L)``).
 
@@ -179,7 +200,24 @@ class PatrolProblem:
         start = tuple(start_loc) if start_loc is not None else tuple(n + t for t in range(len(teams)))
         end = tuple(end_loc) if end_loc is not None else start
         mot = tuple(matrix_of_team) if matrix_of_team is not None else tuple(0 for _ in teams)
-        return cls(tuple(teams), tuple(stops), travel, dist, mot, start, end, metric_crs)
+        return cls(tuple(teams), tuple(stops), travel, dist, mot, start, end, metric_crs, team_areas)
+
+
+def allowed_team_indices(teams: Sequence[Team], stop: Stop, team_areas: str = "strict") -> list[int]:
+    """Indices of the ``teams`` that may serve ``stop``: named by its ``teams``, holding its
+    ``skill``, and - unless ``team_areas`` is ``"off"`` - whose area it lies in (a team
+    without an area or with ``roam`` anywhere; with ``"prefer"`` any team when the stop
+    lies in no team's area), see :data:`TEAM_AREAS`."""
+    able = [
+        t
+        for t, team in enumerate(teams)
+        if (stop.teams is None or team.id in stop.teams) and (stop.skill is None or stop.skill in team.skills)
+    ]
+    if team_areas == "off":
+        return able
+    if team_areas == "prefer" and not any(teams[t].owns(stop) for t in able):
+        return able
+    return [t for t in able if teams[t].areas is None or teams[t].roam or teams[t].owns(stop)]
 
 
 def validate_problem(problem: PatrolProblem) -> list[str]:
@@ -189,6 +227,8 @@ def validate_problem(problem: PatrolProblem) -> list[str]:
     if t.ndim != 3 or t.shape[1] != t.shape[2] or m.shape != t.shape:
         return [f"travel matrices must be (m, L, L) and alike; got {t.shape} and {m.shape}"]
     n_loc = t.shape[1]
+    if problem.team_areas not in TEAM_AREAS:
+        out.append(f"team_areas {problem.team_areas!r}: choose {', '.join(TEAM_AREAS)}")
     if len(problem.teams) == 0:
         out.append("no teams: add at least one team (teams.geojson or the config)")
     if len({tm.id for tm in problem.teams}) != len(problem.teams):
@@ -257,6 +297,7 @@ def teams_from_frame(teams: gpd.GeoDataFrame, skills: Mapping[str, Iterable[str]
             end += DAY_S
         size = row.get("size")
         tid = str(row["id"])
+        codes = parse_area_codes(row.get("area_codes"))
         out.append(
             Team(
                 id=tid,
@@ -269,9 +310,21 @@ def teams_from_frame(teams: gpd.GeoDataFrame, skills: Mapping[str, Iterable[str]
                 size=int(size) if size is not None and not pd.isna(size) else 1,
                 skills=frozenset((skills or {}).get(tid, ())),
                 base=(float(row.geometry.x), float(row.geometry.y)),
+                areas=frozenset(codes) if codes else None,
             )
         )
     return out
+
+
+def parse_area_codes(value: Any) -> list[str]:
+    """``"110108001002, 110108001-03"`` -> the codes (commas, 、，; or spaces between
+    them); empty, None or NaN -> []."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    text = str(value)
+    for sep in ("，", "、", ";", "；", " "):
+        text = text.replace(sep, ",")
+    return [c.strip() for c in text.split(",") if c.strip()]
 
 
 def _window(start: Any, end: Any, what: str) -> tuple[int, int] | None:
@@ -451,6 +504,7 @@ def _passes(
             min_gap_s=gap_s,
             notes=f"extra pass, >= {gap_s // 60} min after the one before",
             point=last.point,
+            areas=last.areas,
         )
         out.append(stop)
         before = stop
@@ -557,7 +611,12 @@ def passes_through_grids(
 
 
 def build_problem(
-    network: StreetNetwork, teams: Sequence[Team], stops: Sequence[Stop], *, max_snap_m: float = 500.0
+    network: StreetNetwork,
+    teams: Sequence[Team],
+    stops: Sequence[Stop],
+    *,
+    max_snap_m: float = 500.0,
+    team_areas: str = "strict",
 ) -> PatrolProblem:
     """Measure travel along the streets once per (mode, speed) and compile."""
     problems = [f"stop {s.id}: no point" for s in stops if s.point is None]
@@ -586,4 +645,5 @@ def build_problem(
         metres=np.stack(metres),
         matrix_of_team=[keys.index((t.mode, t.speed_kmh)) for t in teams],
         metric_crs=network.metric_crs,
+        team_areas=team_areas,
     )

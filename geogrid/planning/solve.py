@@ -289,8 +289,16 @@ def _required_routing(problem: PatrolProblem, keep: Sequence[int]) -> bool:
     return (
         len(stops) > 0
         and len(set(problem.matrix_of_team)) == 1
-        and all(s.required and s.revisit_of is None and s.teams is None and s.skill is None for s in stops)
+        and all(s.required and s.revisit_of is None for s in stops)
+        and _unrestricted(problem, keep)
     )
+
+
+def _unrestricted(problem: PatrolProblem, keep: Sequence[int]) -> bool:
+    """True when every team may serve every stop in ``keep`` (no team list, skill or
+    team area narrows any of them)."""
+    everyone = len(problem.teams)
+    return all(len(problem.allowed_teams(problem.stops[i])) == everyone for i in keep)
 
 
 def _pure_orienteering(problem: PatrolProblem, keep: Sequence[int]) -> bool:
@@ -301,9 +309,10 @@ def _pure_orienteering(problem: PatrolProblem, keep: Sequence[int]) -> bool:
         len(set(problem.matrix_of_team)) == 1
         and all(t.capacity is None for t in problem.teams)
         and all(
-            s.window_s is None and s.revisit_of is None and not s.required and s.teams is None and s.skill is None
+            s.window_s is None and s.revisit_of is None and not s.required
             for s in (problem.stops[i] for i in keep)
         )
+        and _unrestricted(problem, keep)
     )
 
 
