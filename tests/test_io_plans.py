@@ -69,3 +69,39 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         write_bytes_atomic(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_kml_and_gcj02_variants_round_trip(tmp_path: Path) -> None:
+    """KML and GPX, WGS-84 and GCJ-02: named so, said so in the metadata, and read back by the
+    track importer to the same WGS-84 places (GCJ-02 converted back within a metre)."""
+    import xml.etree.ElementTree as ET
+
+    from geogrid.io.plans import phone_file_name, plan_kml
+
+    visits, routes = frames()
+    assert [phone_file_name("t1", f, d) for f in ("gpx", "kml") for d in ("wgs84", "gcj02")] == [
+        "t1.gpx", "t1.gcj02.gpx", "t1.kml", "t1.gcj02.kml"]
+    kml = ET.fromstring(plan_kml(visits, routes, "t1"))
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    assert [p.findtext("k:name", namespaces=ns) for p in kml.iterfind(".//k:Placemark", ns)][:2] == [
+        "1. 学院路小学", "2. 菜市场 <东门>"]
+    assert kml.find(".//k:Data[@name='datum']/k:value", ns).text == "WGS-84"
+    gcj_kml = ET.fromstring(plan_kml(visits, routes, "t1", "gcj02"))
+    assert gcj_kml.find(".//k:Data[@name='datum']/k:value", ns).text == "GCJ-02"
+    first = gcj_kml.find(".//k:Point/k:coordinates", ns).text.split(",")
+    assert abs(float(first[0]) - 116.35) > 1e-3  # moved into GCJ-02
+
+    gpxpy = pytest.importorskip("gpxpy")
+    gcj = plan_gpx(visits, routes, "t1", "gcj02")
+    parsed = gpxpy.parse(gcj)
+    assert "GCJ-02" in parsed.description and parsed.keywords == "GCJ-02"
+    # a track recorded on it (times added) converts back on import, the file saying GCJ-02
+    from geogrid.io.tracks import read_track
+
+    timed = gcj.replace('"/>', '"><time>2026-11-03T11:00:00Z</time></trkpt>').replace(
+        "<trkpt", "<trkpt")
+    path = tmp_path / "t1.gcj02.gpx"
+    path.write_text(timed, encoding="utf-8")
+    back = read_track(path)
+    assert back.datum == "gcj02"
+    assert abs(back.lon[0] - 116.34) < 1e-5 and abs(back.lat[0] - 40.0) < 1e-5
