@@ -10,6 +10,7 @@ app's own files. Saves screenshots under ``tests/output/``.
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -57,9 +58,15 @@ BUSY = build_busy_area()
 RELEASED = release_area(BUSY)
 
 
+NOT_PUBLISHED = "不公开（少于 5 起或为防推算而隐藏）"
+
+
 def _figure(places: list[str] | None = None, **kwargs) -> str:
-    """A sum of released cells as the zh page writes it."""
+    """A sum of released cells as the zh page writes it ("not published", never
+    "at least 0", when every part of it is hidden)."""
     bound = RELEASED.total(places, **kwargs)
+    if bound.at_least and bound.value == 0:
+        return NOT_PUBLISHED
     return f"至少 {bound.value}" if bound.at_least else str(bound.value)
 
 
@@ -77,13 +84,23 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _serve(create_app({"AREA_PATH": str(folder), "TESTING": True}))
 
 
-def _open_popup(page: Page, index: int = 0) -> str:
-    """Click the middle of the index-th interactive polygon; return the popup's text."""
+CARD_BARS = "#grid-card svg.card-chart rect"
+
+
+def _open_card(page: Page, index: int = 0) -> str:
+    """Click the middle of the index-th interactive polygon; return the text of the grid
+    card it opens (the side panel; no popup opens beside it)."""
+    page.wait_for_selector("#public-map[data-card-ready=true]", state="attached")
+    if page.locator("#grid-card").is_visible():
+        page.click("#card-close")
     box = page.locator("path.leaflet-interactive").nth(index).bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    popup = page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
-    return popup.inner_text()
+    page.wait_for_selector("#grid-card[data-place]", timeout=5_000)
+    page.wait_for_selector(CARD_BARS, state="attached", timeout=5_000)
+    page.wait_for_timeout(300)  # a popup would be open by now
+    assert page.locator(".leaflet-popup").count() == 0, "a popup opened beside the card"
+    return page.locator("#grid-card").inner_text()
 
 
 def _uncovered(page: Page, start: int = 0) -> int:
@@ -124,7 +141,8 @@ def browser_page() -> Iterator[tuple[Page, list[str]]]:
 
 def test_public_map_draws_offline(server_url: str, browser_page: tuple[Page, list[str]]) -> None:
     """With every non-local request aborted, Leaflet draws grids, legend, streets and
-    markers; clicking a grid opens its popup; the page asks for nothing off the machine."""
+    markers; clicking a grid opens its card (and no popup); the page asks for nothing off
+    the machine."""
     page, blocked = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -158,10 +176,10 @@ def test_public_map_draws_offline(server_url: str, browser_page: tuple[Page, lis
     assert "同比" in page.locator("#yoy").inner_text()
     assert page.locator("#filter-category option").count() == 5
 
-    # click the north-west grid: its popup shows the statistic and the monthly trend
-    text = _open_popup(page, 0)
+    # click the north-west grid: its card shows the statistic and the monthly trend
+    text = _open_card(page, 0)
     assert "月度趋势" in text
-    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() >= 14
+    assert page.locator(CARD_BARS).count() >= 14
     assert "每千户事件数" in text
     assert "网格" in text
     assert "西北网格" in text and _figure(["G1"]) in text  # the sum of G1's released cells
@@ -203,9 +221,9 @@ def test_filter_by_category_and_months(server_url: str,
     assert "category=theft" in page.url and "from=2026-01" in page.url
     assert page.locator("#filter-category").input_value() == "theft"
     assert "2026-01 至 2026-04" in page.locator("#yoy").inner_text()
-    text = _open_popup(page, 0)
+    text = _open_card(page, 0)
     assert "西北网格" in text and "月度趋势" in text
-    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() == 4
+    assert page.locator(CARD_BARS).count() == 4
     months = ["2026-01", "2026-02", "2026-03", "2026-04"]
     assert _figure(["G1"], categories=["theft"], months=months) in text
     page.wait_for_timeout(400)
@@ -223,7 +241,8 @@ def test_range_change_redraws_without_reload(server_url: str,
                                              browser_page: tuple[Page, list[str]]) -> None:
     """Changing the months or the category in the page recolours the grids, rewrites the
     popup and the year-over-year sentence from the released table, with no page load and
-    no request but the one for /api/released.json; the URL keeps the selection."""
+    no request but the one for /api/released.json; the URL keeps the selection. (The card
+    of a grid stands in for the popup it replaced.)"""
     page, blocked = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -244,13 +263,13 @@ def test_range_change_redraws_without_reload(server_url: str,
     assert after_yoy != before_yoy and "上年同期（2025-03 至 2025-03）" in after_yoy
     assert _figure(months=["2026-03"]) in after_yoy
     assert after_fills != before_fills
-    text = _open_popup(page, 0)
+    text = _open_card(page, 0)
     assert _figure(["G1"], months=["2026-03"]) in text
-    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() == 1
+    assert page.locator(CARD_BARS).count() == 1
 
     page.select_option("#filter-category", "vandalism")
     page.wait_for_timeout(200)
-    text = _open_popup(page, 0)
+    text = _open_card(page, 0)
     assert _figure(["G1"], categories=["vandalism"], months=["2026-03"]) in text
     assert page.evaluate("window.__samePage") is True
     page.wait_for_timeout(400)
@@ -261,7 +280,9 @@ def test_range_change_redraws_without_reload(server_url: str,
 
 def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list[str]]) -> None:
     """The Helsinki demo (no grids: 200 m cells) renders fully with the internet blocked:
-    cells, legend, streets, police markers; a cell's popup has its trend chart."""
+    cells, legend, streets, police markers; a cell's card (no popup) has its figures and
+    trend chart, and a figure with every part hidden reads "not published", never
+    "at least 0"; a marker's popup opens clear of the legend and the tool bar."""
     page, blocked = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -274,9 +295,49 @@ def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list
     assert legend.is_visible() and "每 200 米方格事件数" in legend.inner_text()
     assert page.locator(".leaflet-marker-pane .awesome-marker").count() > 0
     assert "同比" in page.locator("#yoy").inner_text()
-    text = _open_popup(page, _uncovered(page, cells // 2))
+    text = _open_card(page, _uncovered(page, cells // 2))
     assert "事件数" in text and "月度趋势" in text
-    assert page.locator(".leaflet-popup-content svg.geogrid-trend rect").count() >= 12
+    assert page.locator(CARD_BARS).count() >= 12
+    total = page.locator("#card-total strong").inner_text()
+    assert total.isdigit() or total.startswith("至少 ") or total == NOT_PUBLISHED
+    assert not re.search(r"至少 0(?![\d.])", page.locator("body").inner_text())
+    # months with nothing published: hatched grey stubs with a written key, not empty slots
+    hidden = page.locator("#grid-card rect.bar-hidden")
+    if hidden.count():
+        assert page.locator("#card-chart-key").inner_text().startswith("灰色斜纹：不公开")
+        assert float(hidden.first.get_attribute("height") or 0) > 0
+    page.click("#card-close")
+
+    # a key place's popup opened right over the legend is moved clear of the legend and
+    # the tool bar (Leaflet draws its controls above its popups)
+    assert page.evaluate("""() => {
+        const map = window.geogridDensity.map;
+        let marker = null;
+        map.eachLayer((l) => { if (!marker && l instanceof L.Marker && l.getPopup()) marker = l; });
+        const legend = document.querySelector('.geogrid-legend').getBoundingClientRect();
+        const box = map.getContainer().getBoundingClientRect();
+        const at = L.point(legend.x + legend.width / 2 - box.x, legend.y + legend.height / 2 - box.y);
+        const shift = map.latLngToContainerPoint(marker.getLatLng()).subtract(at);
+        map.panBy(shift, {animate: false});
+        marker.openPopup();
+        return true;
+    }""")
+    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    page.wait_for_timeout(900)  # Leaflet's auto-pan, then ours
+    popup = page.locator(".leaflet-popup").bounding_box()
+    assert popup is not None
+    for control in (".geogrid-legend", "#map-tools", ".leaflet-control-layers"):
+        other = page.locator(control).bounding_box()
+        assert other is not None
+        apart = (popup["x"] + popup["width"] <= other["x"] or other["x"] + other["width"] <= popup["x"]
+                 or popup["y"] + popup["height"] <= other["y"]
+                 or other["y"] + other["height"] <= popup["y"])
+        assert apart, f"popup {popup} under {control} {other}"
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "public_map_demo_popup.png"), full_page=True)
+    page.locator(".leaflet-popup-close-button").click()
+
+    text = _open_card(page, _uncovered(page, cells // 2))
     page.wait_for_timeout(500)
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "public_map_demo.png"), full_page=True)

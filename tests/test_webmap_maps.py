@@ -147,16 +147,18 @@ def test_amap_shifts_overlays_to_gcj02(area):
     assert display_for("osm")(area.grids.geometry.values)[0].equals(area.grids.geometry.iloc[0])
 
 
-WORDS = {"at_least": "至少 {n}"}
+WORDS = {"at_least": "至少 {n}", "not_published": "不公开（少于 5 起或为防推算而隐藏）"}
 
 
 def test_trend_svg_marks_months_with_hidden_counts():
     """The trend chart is inline SVG: one bar per month; a month with a hidden count inside
-    says 'at least' and is drawn lighter (grey when its released sum is 0)."""
+    says 'at least' and is drawn lighter (a grey stub saying 'not published' when its
+    released sum is 0)."""
     svg = trend_svg(["2025-01", "2025-02", "2025-03"], [10, 0, 5], [False, True, True],
                     "趋势", WORDS)
     assert svg.startswith("<svg") and svg.count("<rect") == 3
-    assert "2025-02: 至少 0" in svg and "2025-01: 10" in svg and "2025-03: 至少 5" in svg
+    assert "2025-02: 不公开（少于 5 起或为防推算而隐藏）" in svg  # nothing published, not "至少 0"
+    assert "2025-01: 10" in svg and "2025-03: 至少 5" in svg
     assert "2025-01</text>" in svg and "2025-03</text>" in svg
 
 

@@ -446,8 +446,10 @@ def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
 
 
 def figure_text(value: float, at_least: bool, words: dict[str, Any]) -> str:
-    """A sum of released cells (or a rate from one) as the public reads it: ``12``, or
-    ``at least 12``."""
+    """A sum of released cells (or a rate from one) as the public reads it: ``12``,
+    ``at least 12``, or "not published" when every part is hidden (a lower bound of 0)."""
+    if at_least and value == 0:
+        return str(words["not_published"])
     text = str(int(value)) if float(value).is_integer() else f"{value:g}"
     return str(words["at_least"].format(n=text)) if at_least else text
 
@@ -455,7 +457,8 @@ def figure_text(value: float, at_least: bool, words: dict[str, Any]) -> str:
 def trend_svg(months: list[str], counts: list[int], at_least: list[bool], title: str,
               words: dict[str, Any]) -> str:
     """A small inline SVG bar chart of monthly sums of released cells; a month with a hidden
-    count inside is a lighter bar labelled "at least"."""
+    count inside is a lighter bar labelled "at least", a month with nothing published a
+    grey stub with a dashed outline labelled "not published" (a real 0 has no bar)."""
     width, height, pad = 240, 64, 14
     n = max(len(months), 1)
     step = width / n
@@ -464,12 +467,14 @@ def trend_svg(months: list[str], counts: list[int], at_least: list[bool], title:
     for k, (month, count, low) in enumerate(zip(months, counts, at_least, strict=True)):
         x = round(k * step + step * 0.1, 1)
         w = round(max(step * 0.8, 1.0), 1)
-        h = max((height - pad - 11) * count / top, 2.0 if low else 0.0)
-        fill = SUPPRESSED_COLOUR if low and count == 0 else PALETTE[2] if low else PALETTE[3]
+        hidden = low and count == 0
+        h = 8.0 if hidden else max((height - pad - 11) * count / top, 2.0 if low else 0.0)
+        fill = SUPPRESSED_COLOUR if hidden else PALETTE[2] if low else PALETTE[3]
+        outline = ' stroke="#888" stroke-width="0.8" stroke-dasharray="2 1.5"' if hidden else ""
         label = f"{month}: {figure_text(count, low, words)}"
         y = round(height - pad - h, 1)
         bars.append(f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
-                    f'fill="{fill}"><title>{map_text(label)}</title></rect>')
+                    f'fill="{fill}"{outline}><title>{map_text(label)}</title></rect>')
     ends = f'<text x="0" y="9" font-size="9" fill="#666">max {top}</text>'
     if months:
         ends += (f'<text x="0" y="{height - 2}" font-size="10">{map_text(months[0])}</text>'
@@ -513,8 +518,9 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
     ]
     shown["trend"] = [trends.get(str(p), "") for p in density.index]
     shown["fill"] = [
-        NO_HOUSEHOLDS_COLOUR if _missing(v) else _colour_for(float(v), breaks)
-        for v in values
+        SUPPRESSED_COLOUR if low and n == 0  # nothing published: grey, "not published"
+        else NO_HOUSEHOLDS_COLOUR if _missing(v) else _colour_for(float(v), breaks)
+        for v, n, low in zip(values, density["count"], density["at_least"], strict=True)
     ]
     shown["dash"] = ["4 3" if low else "" for low in density["at_least"]]
     note = words["at_least_note"]
@@ -526,7 +532,8 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
                    words["field_rate"], words["trend"]]
         name = words["density_grid"]
         legend = _legend_html(words["legend_grid"], breaks,
-                              [(NO_HOUSEHOLDS_COLOUR, words["no_households"])], note=note)
+                              [(NO_HOUSEHOLDS_COLOUR, words["no_households"]),
+                               (SUPPRESSED_COLOUR, words["not_published"])], note=note)
     else:
         cell = f"{table.cell_m:g}"
         fields = ["incidents", "trend"]

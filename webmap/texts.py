@@ -42,8 +42,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "filter_apply": "筛选",
         "filter_reset": "重置",
         "yoy_title": "同比",
-        "yoy_text": "{start} 至 {end} 共 {count} 起，上年同期（{pstart} 至 {pend}）{pcount} 起",
-        "yoy_only": "{start} 至 {end} 共 {count} 起；{none}",
+        "yoy_text": "{start} 至 {end} 事件数：{count}，上年同期（{pstart} 至 {pend}）：{pcount}",
+        "yoy_only": "{start} 至 {end} 事件数：{count}；{none}",
         "yoy_up": "同比上升 {pct}%",
         "yoy_down": "同比下降 {pct}%",
         "yoy_flat": "同比持平",
@@ -51,7 +51,12 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_hidden": "不公开（少于 5）",
         "yoy_unknown": "变化不详（部分数字不公开）",
         "at_least": "至少 {n}",
-        "at_least_note": "“至少”：其中部分月份或类别的数字不公开（少于 5 起，或为防止推算而隐去）",
+        # a figure whose every part is hidden (lower bound 0, not exact): not "至少 0"
+        "not_published": "不公开（少于 5 起或为防推算而隐藏）",
+        "at_least_note": (
+            "“至少”：其中部分月份或类别的数字不公开（少于 5 起，或为防止推算而隐去）；"
+            "“不公开”：其中全部数字都不公开"
+        ),
         "categories_overlap_note": (
             "一起案件可含多个案由：合计按案件计，每起一次；各类别统计含该案由的案件，"
             "因此各类别相加可能多于合计。"
@@ -94,6 +99,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "card_phone": "联系电话",
         "card_contact_hidden": "网格员联系方式未公开。",
         "card_loading": "正在读取公开统计……",
+        "chart_hidden": "灰色斜纹：不公开",
+        "chart_at_least": "浅色：至少（部分不公开）",
         "search": "搜索",
         "search_placeholder": "搜索地点、街道或网格",
         "search_none": "没有找到“{q}”。",
@@ -145,9 +152,9 @@ TEXTS: dict[str, dict[str, Any]] = {
         "filter_apply": "Apply",
         "filter_reset": "Reset",
         "yoy_title": "Year over year",
-        "yoy_text": "{start} to {end}: {count} incidents; same months a year earlier "
+        "yoy_text": "Incidents {start} to {end}: {count}; same months a year earlier "
                     "({pstart} to {pend}): {pcount}",
-        "yoy_only": "{start} to {end}: {count} incidents; {none}.",
+        "yoy_only": "Incidents {start} to {end}: {count}; {none}.",
         "yoy_up": "up {pct}% year over year",
         "yoy_down": "down {pct}% year over year",
         "yoy_flat": "unchanged year over year",
@@ -155,8 +162,11 @@ TEXTS: dict[str, dict[str, Any]] = {
         "yoy_hidden": "not published (fewer than 5)",
         "yoy_unknown": "change unknown (some counts are not published)",
         "at_least": "at least {n}",
+        # a figure whose every part is hidden (lower bound 0, not exact): not "at least 0"
+        "not_published": "not published (under 5, or hidden so others cannot be worked out)",
         "at_least_note": "'at least': some months or categories inside are not published "
-                         "(fewer than 5, or withheld so that none can be worked out)",
+                         "(fewer than 5, or withheld so that none can be worked out); "
+                         "'not published': none of the figures inside is published",
         "categories_overlap_note": (
             "One case can involve several offences: totals count each case once, a "
             "category counts the cases that include it, so the categories can add up to "
@@ -200,6 +210,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "card_phone": "Phone",
         "card_contact_hidden": "The grid worker's contact details are not published.",
         "card_loading": "Reading the published statistics…",
+        "chart_hidden": "grey hatched: not published",
+        "chart_at_least": "light: at least (partly not published)",
         "search": "Search",
         "search_placeholder": "Search places, streets or grids",
         "search_none": "Nothing found for “{q}”.",

@@ -5,14 +5,19 @@
  *   found here in the browser, the position is never sent), and on phones the buttons that
  *   open the layer list and the legend (collapsed by default, see static/css/page.css).
  * - Tapping a grid, a search result or locating opens that place's card (a bottom sheet on
- *   phones, a side panel on wider screens): its monthly trend as a small SVG chart, its
- *   year-over-year sentence and the grid's public notice (/api/notices.json: code, name,
- *   and the worker's name and phone only where the planner published them).
+ *   phones, a side panel on wider screens) instead of a popup: its monthly trend as a
+ *   small SVG chart (a month with nothing published is a grey hatched stub, never an
+ *   empty slot that reads as 0), its year-over-year sentence and the grid's public notice
+ *   (/api/notices.json: code, name, and the worker's name and phone only where the
+ *   planner published them).
+ * - Popups that still open (key places) are moved clear of the tool bar, the legend, the
+ *   layer list and the card, which Leaflet draws above its popups.
  *
  * Every figure comes from the released table through window.GeogridReleased (set by
  * static/js/public_map.js): placeTotal(place, categories|null, from, to) -> {value, atLeast}
  * and placeSeries(place, categories|null) -> [{month, value, atLeast}]; "at least N" where
- * a hidden cell is inside. Text goes in with textContent and DOM nodes only.
+ * a hidden cell is inside, "not published" where every cell inside is hidden (a lower
+ * bound of 0). Text goes in with textContent and DOM nodes only.
  */
 (function () {
   "use strict";
@@ -35,7 +40,9 @@
     return Number.isInteger(value) ? String(value) : String(Math.round(value * 10) / 10);
   }
 
+  /* a bound in words: "12", "at least 12", or "not published" when all of it is hidden */
   function figure(bound) {
+    if (bound.atLeast && bound.value === 0) return words.not_published;
     const text = numberText(bound.value);
     return bound.atLeast ? format(words.at_least, { n: text }) : text;
   }
@@ -107,8 +114,28 @@
     return noticesPromise;
   }
 
+  const HATCH = "card-chart-hatch";
+
+  /* grey with dark diagonal lines: the fill of a month with nothing published (paths only,
+   * so the chart's rects are its bars) */
+  function hatchPattern(set) {
+    const defs = document.createElementNS(SVG, "defs");
+    const pattern = document.createElementNS(SVG, "pattern");
+    set(pattern, { id: HATCH, width: 4, height: 4, patternUnits: "userSpaceOnUse",
+      patternTransform: "rotate(45)" });
+    const ground = document.createElementNS(SVG, "path");
+    set(ground, { d: "M0 0H4V4H0Z", fill: "#e3e3e3" });
+    const line = document.createElementNS(SVG, "path");
+    set(line, { d: "M0 0V4", stroke: "#888", "stroke-width": 1.4 });
+    pattern.append(ground, line);
+    defs.appendChild(pattern);
+    return defs;
+  }
+
+  const isHidden = (m) => m.atLeast && m.value === 0;
+
   function chart(series) {
-    const width = 300, height = 92, base = 74;
+    const width = 300, height = 92, base = 74, stub = 12;
     const top = Math.max(1, ...series.map((m) => m.value));
     const step = width / Math.max(series.length, 1);
     const svg = document.createElementNS(SVG, "svg");
@@ -118,6 +145,7 @@
     const title = document.createElementNS(SVG, "title");
     title.textContent = words.trend;
     svg.appendChild(title);
+    if (series.some(isHidden)) svg.appendChild(hatchPattern(set));
     const text = (x, y, value, anchor) => {
       const t = document.createElementNS(SVG, "text");
       set(t, { x, y, "font-size": 10, fill: "#555" });
@@ -126,15 +154,18 @@
       svg.appendChild(t);
     };
     series.forEach((m, k) => {
-      const h = Math.max(((base - 14) * m.value) / top, m.atLeast ? 2 : 0);
+      const hidden = isHidden(m);
+      const h = hidden ? stub : Math.max(((base - 14) * m.value) / top, m.atLeast ? 2 : 0);
       const rect = document.createElementNS(SVG, "rect");
       set(rect, {
+        class: hidden ? "bar bar-hidden" : (m.atLeast ? "bar bar-at-least" : "bar"),
         x: Math.round((k * step + step * 0.12) * 10) / 10,
         y: Math.round((base - h) * 10) / 10,
         width: Math.round(Math.max(step * 0.76, 1) * 10) / 10,
         height: Math.round(h * 10) / 10,
-        fill: m.atLeast ? (m.value === 0 ? "#d9d9d9" : "#fd8d3c") : "#f03b20",
+        fill: hidden ? `url(#${HATCH})` : (m.atLeast ? "#fd8d3c" : "#f03b20"),
       });
+      if (hidden) set(rect, { stroke: "#888", "stroke-width": 0.6 });
       const label = document.createElementNS(SVG, "title");
       label.textContent = m.month + ": " + figure(m);
       rect.appendChild(label);
@@ -149,6 +180,25 @@
       text(width, height - 4, series[series.length - 1].month, "end");
     }
     return svg;
+  }
+
+  /* the chart's key, written out (no tooltip needed): only the kinds of bar it has */
+  function chartKey(series) {
+    const key = $("card-chart-key");
+    if (!key) return;
+    key.replaceChildren();
+    [[series.some(isHidden), "swatch-hidden", words.chart_hidden],
+      [series.some((m) => m.atLeast && m.value > 0), "swatch-at-least", words.chart_at_least]]
+      .filter(([present]) => present)
+      .forEach(([, kind, label]) => {
+        const item = document.createElement("span");
+        item.className = "chart-key-item";
+        const swatch = document.createElement("span");
+        swatch.className = "chart-swatch " + kind;
+        item.append(swatch, label);
+        key.appendChild(item);
+      });
+    key.hidden = !key.childElementCount;
   }
 
   function shiftYear(month, years) {
@@ -254,6 +304,9 @@
     const allMonths = series.map((m) => m.month);
     const shown = series.filter((m) => (!sel.from || m.month >= sel.from) && (!sel.to || m.month <= sel.to));
     total.replaceChildren();
+    const rate = $("card-rate");
+    rate.replaceChildren();
+    rate.hidden = true;
     if (shown.length) {
       const start = shown[0].month, end = shown[shown.length - 1].month;
       const bound = api.placeTotal(place, sel.categories, start, end);
@@ -261,8 +314,19 @@
       const strong = document.createElement("strong");
       strong.textContent = figure(bound);
       total.appendChild(strong);
+      // a grid's households and its rate per 1,000 households (what its popup used to say)
+      const info = typeof api.place === "function" ? api.place(place) : null;
+      if (kind === "grid" && info && info.households !== null && info.households !== undefined) {
+        const perThousand = info.households > 0
+          ? figure({ value: Math.round((1000 * bound.value / info.households) * 10) / 10,
+            atLeast: bound.atLeast })
+          : "–";
+        rate.textContent = `${words.field_households}: ${info.households} · ${words.field_rate}: ${perThousand}`;
+        rate.hidden = false;
+      }
     }
-    trend.appendChild(chart(shown));
+    trend.insertBefore(chart(shown), $("card-chart-key"));
+    chartKey(shown);
     const sentence = yoySentence(api, place, sel.categories, allMonths, shown.map((m) => m.month));
     $("card-yoy").textContent = sentence;
     $("card-yoy-line").hidden = !sentence;
@@ -318,37 +382,71 @@
     }).addTo(map);
   }
 
-  /* a popup opened under the tool bar (Leaflet draws popups below its controls) moves the
-   * map down until it is clear of the bar */
-  if (map && tools) {
+  /* ------------------------------------------------------------ popups clear of the controls */
+
+  /* Leaflet draws its controls (legend, layer list) above its popups, and the tool bar and
+   * the card sit above the map too: once Leaflet's own auto-pan has kept a popup inside the
+   * map, the map moves by the least that takes the popup (with its tip) clear of all of
+   * them while keeping it inside the map. */
+  function obstacles() {
+    const boxes = [tools, card, ...root.querySelectorAll(".leaflet-control")]
+      .filter((el) => el && !el.hidden && el.getClientRects().length)
+      .map((el) => el.getBoundingClientRect())
+      .filter((b) => b.width > 0 && b.height > 0);
+    return boxes;
+  }
+
+  function clearOfControls(popup) {
+    const box = popup.getElement && popup.getElement();
+    if (!map || !box || !popup.isOpen()) return;
+    const wrap = box.querySelector(".leaflet-popup-content-wrapper") || box;
+    const tip = box.querySelector(".leaflet-popup-tip-container");
+    const w = wrap.getBoundingClientRect();
+    const t = tip ? tip.getBoundingClientRect() : w;
+    const r = { left: Math.min(w.left, t.left), right: Math.max(w.right, t.right),
+      top: Math.min(w.top, t.top), bottom: Math.max(w.bottom, t.bottom) };
+    const area = map.getContainer().getBoundingClientRect();
+    const blocks = obstacles();
+    const m = 8;
+    const hit = (dx, dy) => blocks.some((b) => r.left + dx < b.right + m && r.right + dx > b.left - m
+      && r.top + dy < b.bottom + m && r.bottom + dy > b.top - m);
+    if (!hit(0, 0)) return;
+    const xs = new Set([0]), ys = new Set([0]);
+    blocks.forEach((b) => {
+      xs.add(b.right + m - r.left); xs.add(b.left - m - r.right);
+      ys.add(b.bottom + m - r.top); ys.add(b.top - m - r.bottom);
+    });
+    let best = null;
+    xs.forEach((dx) => ys.forEach((dy) => {
+      if (r.left + dx < area.left || r.right + dx > area.right
+        || r.top + dy < area.top || r.bottom + dy > area.bottom || hit(dx, dy)) return;
+      const cost = Math.abs(dx) + Math.abs(dy);
+      if (!best || cost < best.cost) best = { dx, dy, cost };
+    }));
+    if (best) map.panBy([-Math.round(best.dx), -Math.round(best.dy)]);
+  }
+
+  if (map) {
+    let autopanning = false;
+    map.on("autopanstart", () => { autopanning = true; });
     map.on("popupopen", (e) => {
-      window.requestAnimationFrame(() => {
-        const box = e.popup.getElement && e.popup.getElement();
-        if (!box || !e.popup.isOpen()) return;
-        const gap = box.getBoundingClientRect().top - tools.getBoundingClientRect().bottom - 8;
-        if (gap < 0) map.panBy([0, gap]);
-      });
+      const run = () => window.requestAnimationFrame(() => clearOfControls(e.popup));
+      if (autopanning) { autopanning = false; map.once("moveend", run); } else run();
     });
   }
 
   /* ------------------------------------------------------------ tapping a grid */
 
   if (hook.layer) {
+    // the card shows a clicked grid: no popup beside it (public_map.js binds none either)
+    hook.layer.unbindPopup();
     const target = (e) => e.propagatedFrom || e.layer || e.sourceTarget;
-    hook.layer.on("preclick", (e) => {
-      // on phones the card replaces the popup: keep the popup from panning the map
-      const layer = target(e);
-      [hook.layer, layer].forEach((l) => {
-        const popup = l && l.getPopup && l.getPopup();
-        if (popup) popup.options.autoPan = !phone.matches;
-      });
-    });
     hook.layer.on("click", (e) => {
       const layer = target(e);
       const place = layer && layer.feature && layer.feature.properties.place;
       if (!place) return;
-      if (phone.matches && map) {
-        map.closePopup();
+      if (map) map.closePopup();
+      if (phone.matches) {
         [hook.layer, layer].forEach((l) => { if (l.closeTooltip) l.closeTooltip(); });  // no hover left by a tap
       }
       openCard(String(place), false);

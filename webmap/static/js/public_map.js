@@ -6,14 +6,18 @@
  * here is a sum of released cells of ONE of these tables, the one that answers it most
  * tightly (all categories -> the place x month margin, ...), exactly as the server's
  * ReleasedTable.total (geogrid/release.py); a sum with a hidden cell inside reads
- * "at least N" and is coloured by N, like the server's first drawing (webmap/maps.py)
- * and the API. Text goes in with textContent and DOM nodes only, never innerHTML. The
- * map and its density layer come from window.geogridDensity, set by the map's own script.
+ * "at least N" and is coloured by N ("not published", grey, when every part is hidden:
+ * a lower bound of 0), like the server's first drawing (webmap/maps.py) and the API.
+ * Text goes in with textContent and DOM nodes only, never innerHTML. The map and its
+ * density layer come from window.geogridDensity, set by the map's own script. On the
+ * public page the grid card (static/js/public_card.js) shows a clicked place, so the
+ * density layer has no popup there.
  *
  * Once the table is loaded, window.GeogridReleased (read-only) offers the same sums to
  * other scripts (static/js/public_card.js):
  *   placeTotal(placeId, categories|null, fromMonth, toMonth) -> {value, atLeast}
  *   placeSeries(placeId, categories|null) -> [{month, value, atLeast}]
+ *   place(placeId) -> {place, name, households}
  * (placeId null = the whole area; categories null = all; months "YYYY-MM", inclusive,
  * empty = open; an unknown place gives null), plus months, categories and kind.
  */
@@ -26,6 +30,9 @@
   const words = config.words;
   const palette = config.palette;
   const SVG = "http://www.w3.org/2000/svg";
+  const SUPPRESSED = "#d9d9d9";  // as SUPPRESSED_COLOUR in webmap/maps.py
+  // the grid card (static/js/public_card.js) shows a clicked place; no popup beside it
+  const cardPage = Boolean(document.getElementById("grid-card"));
   const form = document.getElementById("filters");
   const fields = {
     from: document.getElementById("filter-from"),
@@ -43,7 +50,9 @@
     return Number.isInteger(value) ? String(value) : String(Math.round(value * 10) / 10);
   }
 
+  /* a bound in words: "12", "at least 12", or "not published" when all of it is hidden */
   function figure(value, atLeast) {
+    if (atLeast && value === 0) return words.not_published;
     const text = numberText(value);
     return atLeast ? format(words.at_least, { n: text }) : text;
   }
@@ -183,6 +192,10 @@
       if (!data || !knownPlace(place)) return null;
       return placeMonths(place, categoryList(categories), data.months.map((_, i) => i));
     },
+    place(place) {
+      const found = data && data.places.find((p) => p.place === place);
+      return found ? { place: found.place, name: found.name, households: found.households } : null;
+    },
     get months() { return data ? data.months.slice() : []; },
     get categories() { return data ? data.categories.map((c) => ({ ...c })) : []; },
     get kind() { return data ? data.kind : null; },
@@ -260,13 +273,18 @@
       ["stroke", "#999"], ["stroke-width", 0.5]].forEach(([k, v]) => axis.setAttribute(k, v));
     svg.appendChild(axis);
     months.forEach((m, k) => {
-      const h = Math.max(((height - pad - 11) * m.value) / top, m.atLeast ? 2 : 0);
+      const hidden = m.atLeast && m.value === 0;  // nothing published: a grey stub, not a 0
+      const h = hidden ? 8 : Math.max(((height - pad - 11) * m.value) / top, m.atLeast ? 2 : 0);
       const rect = document.createElementNS(SVG, "rect");
       rect.setAttribute("x", Math.round((k * step + step * 0.1) * 10) / 10);
       rect.setAttribute("y", Math.round((height - pad - h) * 10) / 10);
       rect.setAttribute("width", Math.round(Math.max(step * 0.8, 1) * 10) / 10);
       rect.setAttribute("height", Math.round(h * 10) / 10);
-      rect.setAttribute("fill", m.atLeast ? (m.value === 0 ? "#d9d9d9" : palette[2]) : palette[3]);
+      rect.setAttribute("fill", hidden ? SUPPRESSED : (m.atLeast ? palette[2] : palette[3]));
+      if (hidden) {
+        [["stroke", "#888"], ["stroke-width", 0.8], ["stroke-dasharray", "2 1.5"]]
+          .forEach(([key, v]) => rect.setAttribute(key, v));
+      }
       const label = document.createElementNS(SVG, "title");
       label.textContent = m.month + ": " + figure(m.value, m.atLeast);
       rect.appendChild(label);
@@ -371,17 +389,21 @@
         if (!f) return;
         const v = value(f);
         const hide = data.kind === "cell" && f.total.value === 0;
+        const none = f.total.atLeast && f.total.value === 0;  // nothing published
         layer.setStyle({
-          fillColor: v === null ? config.no_households : colourFor(v, breaks),
+          fillColor: none ? SUPPRESSED : (v === null ? config.no_households : colourFor(v, breaks)),
           dashArray: f.total.atLeast ? "4 3" : "",
           fillOpacity: hide ? 0 : (data.kind === "grid" ? 0.55 : 0.65),
           opacity: hide ? 0 : 1,
         });
       });
-      hook.layer.bindPopup((layer) => {
-        const place = layer.feature.properties.place;
-        return popup(byPlace[place], figures[place]);
-      });
+      if (cardPage) hook.layer.unbindPopup();
+      else {
+        hook.layer.bindPopup((layer) => {
+          const place = layer.feature.properties.place;
+          return popup(byPlace[place], figures[place]);
+        });
+      }
     }
     redrawLegend(breaks);
     const yoy = document.getElementById("yoy-text");
