@@ -76,7 +76,8 @@ def _coords(xy: Any, datum: str) -> list[tuple[float, float]]:
 def _team_parts(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str) -> tuple[Any, Any, str]:
     mine = visits[visits["team"] == team].sort_values("seq") if len(visits) else visits
     line = routes.set_index("team").geometry.get(team) if len(routes) else None
-    team_name = str(routes.set_index("team")["team_name"].get(team, team)) if len(routes) else team
+    named = len(routes) and "team_name" in routes.columns
+    team_name = str(routes.set_index("team")["team_name"].get(team, team)) if named else team
     return mine, line, team_name
 
 

@@ -38,10 +38,10 @@ UPLOAD_ENDPOINT = "patrol_tracks_api.upload_track"
 @api.post("/plans/<day>/<team>/track")
 @role_required("team_leader")
 def upload_track(day: str, team: str):
-    form = parse_form(TrackUpload)
     folder = area_dir()
     _check_date(day)
-    _team(folder, team)
+    _team(folder, team)  # another team's leader: 403 before anything of the body is read
+    form = parse_form(TrackUpload)
     upload = request.files.get("track")
     if upload is None or not upload.filename:
         abort(400, description="track: choose the phone's track file (GPX, KML, or a check-in CSV)")
