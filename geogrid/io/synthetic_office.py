@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from geogrid.io.atomic import write_bytes_atomic
+from geogrid.io.tables import frame_csv
 from geogrid.synthetic_office import LABEL, OfficeFiles
 
 
@@ -74,9 +75,9 @@ def write_office_files(files: OfficeFiles, folder: Path | str) -> dict[str, Path
                 zipped.write(part, f"网格/{part.name}")
         write_bytes_atomic(folder / "synthetic_网格.zip", archive.read_bytes())
     write_bytes_atomic(folder / "synthetic_重点场所.csv",
-                       files.places.to_csv(index=False).encode("utf-8-sig"))
+                       frame_csv(files.places, bom=True).encode("utf-8"))
     write_bytes_atomic(folder / "synthetic_警情.csv",
-                       files.incidents.to_csv(index=False).encode("gbk"))
+                       frame_csv(files.incidents, bom=False).encode("gbk"))
     names = {"households": "synthetic_户籍.xlsx", "grids": "synthetic_网格.zip",
              "places": "synthetic_重点场所.csv", "teams": "synthetic_花名册.xlsx",
              "incidents": "synthetic_警情.csv"}
