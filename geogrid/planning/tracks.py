@@ -243,17 +243,19 @@ def _gcj_shift_m(
         return None
     lon, lat = gcj02_to_wgs84(points.lon, points.lat)
     fixed = _xy(lon, lat, metric_crs)
-    targets = list(_metric_streets(streets, metric_crs))
-    if stops:
-        targets += list(shapely.points(_xy(np.array([s.lon for s in stops]), np.array([s.lat for s in stops]), metric_crs)))
-    if not targets:
-        return None
-    arr = np.asarray(targets, dtype=object)
-    raw_d = float(np.median(_nearest_m(xy, arr)))
-    fixed_d = float(np.median(_nearest_m(fixed, arr)))
     shift = float(np.median(np.hypot(*(xy - fixed).T)))
-    if raw_d > 100.0 and raw_d > 3 * max(fixed_d, 1.0) and fixed_d < 60.0:
-        return shift
+    lines = _metric_streets(streets, metric_crs)
+    if len(lines):  # on the streets once converted, off them as given
+        raw_d = float(np.median(_nearest_m(xy, lines)))
+        fixed_d = float(np.median(_nearest_m(fixed, lines)))
+        if raw_d > 15.0 and raw_d > 2.5 * max(fixed_d, 2.0):
+            return shift
+    if stops:  # the planned stops lie on the converted track, far from the given one
+        sxy = _xy(np.array([s.lon for s in stops]), np.array([s.lat for s in stops]), metric_crs)
+        raw_s = float(np.median(_nearest_m(sxy, shapely.points(xy))))
+        fixed_s = float(np.median(_nearest_m(sxy, shapely.points(fixed))))
+        if raw_s > 100.0 and fixed_s < 50.0:
+            return shift
     return None
 
 
