@@ -119,3 +119,24 @@ def test_schedule_settles_gaps_across_routes() -> None:
     assert starts is not None and starts[1] - starts[0] == 3000
     assert schedule_orders(problem, [[1, 0], []]) is None
     assert schedule_orders(problem, [[1], []]) is None  # the first pass is not made
+
+
+def test_fill_looks_past_an_insertion_that_would_push_a_later_pass_too_far() -> None:
+    """Regression (mini Haidian, InternalError "extra pass ... still fits after its last stop"): the cheapest
+    place for a's third pass, right after its second, delays b, and b's second pass must wait its gap after b
+    - past the shift end. The filler must see that (the gap of a pass on the same route bounds how late the
+    pass before it may start) and put the third pass where it fits, so that check_plan finds none left."""
+
+    def chain(place: str, n: int) -> list[Stop]:
+        return [
+            Stop(place if k == 1 else f"{place}-pass{k}", prize=0, fill_value=10, dwell_s=300,
+                 revisit_of=None if k == 1 else (place if k == 2 else f"{place}-pass{k - 1}"), min_gap_s=3600 * (k > 1))
+            for k in range(1, n + 1)
+        ]
+
+    problem = _problem([*chain("a", 3), *chain("b", 2)], n_teams=1, hours=2.6)
+    a, a2, a3, b, b2 = range(5)
+    assert any("a-pass3 still fits after its last stop" in p for p in check_plan(problem, _plan(problem, [[a, a2, b, b2]])))
+    (order,) = fill_routes(problem, [[a, a2, b, b2]])
+    assert order == (a, a2, b, a3, b2)  # a3 after b: b2 still starts on time and everyone is back in the shift
+    assert check_plan(problem, _plan(problem, [order])) == []

@@ -39,7 +39,7 @@ BALANCES: tuple[str, ...] = ("lexicographic", "weighted")
 prize; ``weighted``: most prize minus ``weight`` x imbalance (prize points given up
 per point of imbalance removed)."""
 MAX_MOVES = 400
-"""Moves :func:`balance_routes` and :func:`fill_routes` make at most (each)."""
+"""Moves :func:`balance_routes` makes at most (:func:`fill_routes` stops when no pass is left)."""
 TRIALS_PER_MOVE = 40
 """Candidate moves checked in full before the search gives up on finding one."""
 EPS = 1e-9
@@ -133,7 +133,14 @@ class _Routes:
     def slack(self, t: int, order: Sequence[int], starts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """For inserting into ``order``: the departure time from each node of the path
         (base, visits) and the latest arrival at each next node (visits, end) that keeps
-        the rest of the route feasible."""
+        the rest of the route feasible.
+
+        A visit may start no later than its window's end, than the latest arrival at the
+        next node allows, and than the latest start of the passes after it at the same
+        place minus their gap: a later pass on this route (its own latest, so that a pass
+        pushed back by a delayed first pass still fits) or on another route (its start as
+        planned, which this insertion does not move).
+        """
         team = self.p.teams[t]
         travel = self.p.travel_s[self.p.matrix_of_team[t]]
         dep = np.empty(len(order) + 1, dtype=np.int64)
@@ -143,12 +150,14 @@ class _Routes:
         latest = np.empty(len(order) + 1, dtype=np.int64)
         latest[-1] = team.shift_end_s
         nxt = self.p.end_loc[t]
-        on_route = set(order)
+        position = {i: j for j, i in enumerate(order)}
         for j in range(len(order) - 1, -1, -1):
             i = order[j]
             bound = min(int(self.hi[i]), int(latest[j + 1]) - int(self.dwell[i]) - int(travel[i, nxt]))
             for b in self.follow.get(i, ()):
-                if b in starts and b not in on_route:
+                if b in position:  # later on this route (schedule() refuses a pass before its first)
+                    bound = min(bound, int(latest[position[b]]) - int(self.gap[b]))
+                elif b in starts:
                     bound = min(bound, starts[b] - int(self.gap[b]))
             latest[j] = bound
             nxt = i
@@ -366,10 +375,11 @@ def _swaps(
     return out
 
 
-def _take_best(state: _Routes, cands: list[Move]) -> bool:
-    """Accept the best candidate that is feasible in full; False when none is."""
+def _take_best(state: _Routes, cands: list[Move], limit: int | None = TRIALS_PER_MOVE) -> bool:
+    """Accept the best of the first ``limit`` candidates (None: all) that is feasible in
+    full; False when none is."""
     cands.sort(key=lambda c: (c[0], -c[1]), reverse=True)
-    return any(state.accept(new) for _, _, new in cands[:TRIALS_PER_MOVE])
+    return any(state.accept(new) for _, _, new in cands[:limit])
 
 
 def fill_routes(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
@@ -378,11 +388,15 @@ def fill_routes(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> tupl
     Repeatedly inserts the extra pass with the most ``fill_value`` per added
     minute wherever it fits (a pass of a chain only after the one before it),
     until none fits anywhere: then no team could leave earlier or come back
-    later with another pass. Returns the new orders.
+    later with another pass - the rule :func:`~geogrid.planning.plan.check_plan`
+    checks on its own. Every move inserts one pass, so there is no cap on the
+    moves: the passes themselves are the limit (at most
+    :data:`~geogrid.planning.problem.MAX_PASSES` at one place). Returns the new
+    orders.
     """
     state = _Routes(problem, orders)
     extra = [i for i, s in enumerate(problem.stops) if s.is_fill]
-    for _ in range(MAX_MOVES * 4 if extra else 0):
+    for _ in range(len(extra)):
         visited = {i for o in state.orders for i in o}
         loads = state.loads(state.orders)
         arrays = [state.slack(t, o, state.starts) for t, o in enumerate(state.orders)]
@@ -397,7 +411,7 @@ def fill_routes(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> tupl
                     new = [list(o) for o in state.orders]
                     new[t].insert(ins[0], x)
                     cands.append(((problem.stops[x].fill_value / max(ins[1], 1), 0.0), ins[1], new))
-        if not _take_best(state, cands):
+        if not _take_best(state, cands, limit=None):  # a pass that fits is never left out
             break
     return tuple(tuple(o) for o in state.orders)
 
