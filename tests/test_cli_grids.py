@@ -69,3 +69,33 @@ def test_grids_cli_rebalance(tmp_path: Path) -> None:
     assert len(saved) == 2 and saved[-1].message.startswith("rebalance")
     out = run(main, ["grids", "rebalance", area, "--also", "population"])
     assert out.exit_code != 0 and "COLUMN=MIN-MAX" in out.output
+
+
+def test_grids_cli_grow_then_rebalance_per_worker(tmp_path: Path) -> None:
+    """grids grow adds an estate; rebalance and diff print a per-worker section and write it as CSV."""
+    import geopandas as gpd
+    import shapely
+
+    from tests.grids_area import UTM_50N, X0, Y0
+
+    area = str(make_area(tmp_path / "area", with_communities=True))
+    run = CliRunner().invoke
+    assert run(main, ["grids", "build", area, "--seed", "0"]).exit_code == 0
+    code = versions.load_version(area)[1]["code"].iloc[-1]
+    assert run(main, ["grids", "worker", area, code, "张伟"]).exit_code == 0
+    estate = tmp_path / "estate.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)], crs=UTM_50N).to_crs(
+        "EPSG:4326").to_file(estate, driver="GeoJSON")
+    out = run(main, ["grids", "grow", area, "--polygon", str(estate), "--households", "260", "--name", "新小区"])
+    assert out.exit_code == 0, out.output
+    assert "added 260 households" in out.output and "geogrid grids rebalance" in out.output
+    out = run(main, ["grids", "grow", area, "--polygon", str(estate), "--households", "0"])
+    assert out.exit_code != 0 and "households" in out.output
+    csv_path = tmp_path / "workers.csv"
+    out = run(main, ["grids", "rebalance", area, "--workers-csv", str(csv_path)])
+    assert out.exit_code == 0, out.output
+    assert "per grid worker" in out.output and "worker (no worker):" in out.output
+    assert csv_path.read_text(encoding="utf-8-sig").startswith("worker,code,direction,kind")
+    out = run(main, ["grids", "diff", area, "v2", "v3", "--workers-csv", str(tmp_path / "diff.csv")])
+    assert out.exit_code == 0, out.output
+    assert "worker " in out.output and (tmp_path / "diff.csv").exists()

@@ -48,3 +48,34 @@ def test_report_has_one_row_per_grid_with_neighbours(plan: G.GridPlan) -> None:
     assert report["area_m2"].sum() == pytest.approx(outline().area, rel=1e-4)
     assert (report["neighbours"].str.len() > 0).all()
     assert np.isclose(report["polsby_popper"], plan.grids["polsby_popper"], atol=1e-3).all()
+
+
+def test_per_worker_names_the_buildings_in_and_out(plan: G.GridPlan) -> None:
+    """Each grid worker sees which buildings (ids, households) leave and join their grids."""
+    a, b = plan.grids["code"].iloc[:2]
+    grids = plan.grids.copy()
+    grids["worker"] = grids["code"].map({a: "张伟", b: "李娜"})
+    staffed = G.GridPlan(units=plan.units, grids=grids, metric_crs=plan.metric_crs)
+    unit = plan.units.index[(plan.units["grid"] == a) & (plan.units["households"] > 0)][0]
+    moved = G.reassign_units(staffed, [unit], b)
+    diff = G.compare_grids(grids, moved.grids, buildings(), UTM_50N)
+    table = diff.per_worker.set_index(["worker", "direction"])
+    out, into = table.loc[("张伟", "out")], table.loc[("李娜", "in")]
+    assert (out["code"], into["code"]) == (a, b) and out["kind"] == "building"
+    assert out["households"] == into["households"] == plan.units.loc[unit, "households"]
+    assert out["ids"] == into["ids"] and out["count"] == len(out["ids"].split(";")) >= 1
+    assert any(line.startswith("worker 张伟: ") for line in diff.summary())
+
+
+def test_worker_changes_of_grids_without_a_worker() -> None:
+    """A grid without a worker is listed under '(no worker)'; moves into no grid are left out."""
+    import pandas as pd
+
+    moves = pd.DataFrame({"id": ["u1", "u2", "u3"], "from_code": ["A", "A", "B"],
+                          "to_code": ["B", "B", None], "households": [10, 20, 5]})
+    table = G.worker_changes(moves, {"A": "王芳"}, {}, "unit")
+    assert table[["worker", "code", "direction", "count", "households", "ids"]].values.tolist() == [
+        ["(no worker)", "B", "in", 2, 30, "u1;u2"],
+        ["(no worker)", "B", "out", 1, 5, "u3"],
+        ["王芳", "A", "out", 2, 30, "u1;u2"],
+    ]

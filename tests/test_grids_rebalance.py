@@ -229,3 +229,16 @@ def test_bad_input_is_a_message() -> None:
         rebalance(plan, locked_grids=["nope"])
     with pytest.raises(InputError, match="cars"):
         rebalance(plan, also=("cars", G.Band(0, 10)))
+
+
+def test_apply_moves_gives_the_rebalanced_plan_later(city) -> None:
+    """The moves of a result applied to the plan again give the same grids; moves that no longer fit are refused."""
+    plan, grown, graph = city
+    result = rebalance(plan, grown, graph)
+    again = G.apply_moves(plan, result.moves, grown)
+    assert again.units["grid"].astype(str).equals(result.plan.units["grid"].astype(str))
+    key = ["code", "households", "geometry"]
+    assert again.grids[key].sort_values("code").reset_index(drop=True).equals(
+        result.plan.grids[key].sort_values("code").reset_index(drop=True))
+    with pytest.raises(InputError, match="no longer fit"):
+        G.apply_moves(result.plan, result.moves)  # the units are where the moves took them already

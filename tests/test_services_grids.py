@@ -204,3 +204,91 @@ def test_communities_outside_the_area_are_named(tmp_path: Path) -> None:
         S.import_communities(out, CUT_ADMIN, admin_level=10)
     assert "admin_level 10: 竹塘社区 (relation/7004) lies outside the area" in str(info.value)
     assert "10 (竹塘社区 [outside], 凤岗村 [outside])" in str(info.value)
+
+
+def _estate_file(folder: Path, box: tuple[float, float, float, float]) -> Path:
+    """A GeoJSON with one estate outline (metric box in the synthetic area's UTM zone)."""
+    import geopandas as gpd
+    import shapely
+
+    from tests.grids_area import UTM_50N
+
+    path = folder.parent / "estate.geojson"
+    gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[shapely.box(*box)], crs=UTM_50N).to_crs(
+        "EPSG:4326").to_file(path, driver="GeoJSON")
+    return path
+
+
+def _grid_features(area: Path, version: int) -> dict[str, str]:
+    """Code -> the grid's geometry as saved (JSON text) in a version."""
+    import json
+
+    path = area / "grid_versions" / f"v{version:04d}" / "grids.geojson"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return {f["properties"]["code"]: json.dumps(f["geometry"], sort_keys=True) for f in features}
+
+
+def test_a_new_estate_rebalances_only_the_grids_around_it(area: Path, tmp_path: Path) -> None:
+    """grow adds an estate to the buildings; the rebalance moves units near it only, far grids keep
+    byte-identical geometry; the per-worker table names units and buildings in and out (CSV too)."""
+    import geopandas as gpd
+    import shapely
+
+    from tests.grids_area import UTM_50N, X0, Y0
+
+    S.generate(area, seed=0, author="setup", restarts=1)
+    for code in versions.load_version(area)[1]["code"]:
+        S.edit(area, "worker", author="setup", codes=[code], worker=f"网格员{code[-2:]}")
+    box = (X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)  # the south-west corner
+    growth = S.grow(area, _estate_file(area, box), 260, name="新小区")
+    assert growth.buildings["households"].sum() == 260 and len(growth.units) >= 1
+    assert len(versions.list_versions(area)[0]) == 1 + len(versions.load_version(area)[1])  # grow saves no version
+    preview = S.rebalance(area, dry_run=True, time_limit_s=20)
+    assert preview.version is None and preview.result.in_band and preview.result.units_moved > 0
+    head = versions.list_versions(area)[1]
+    run = S.rebalance(area, time_limit_s=20, author="王芳")
+    assert run.version is not None and run.version.id == head + 1
+    before, after = _grid_features(area, head), _grid_features(area, run.version.id)
+    touched = set(run.result.moves["from_code"]) | set(run.result.moves["to_code"])
+    assert touched and len(touched) < len(before)
+    estate = gpd.GeoSeries([shapely.box(*box)], crs=UTM_50N)
+    old = versions.load_version(area, head)[1].set_index("code").to_crs(UTM_50N)
+    for code, geometry in before.items():
+        if code not in touched:
+            assert after[code] == geometry, code  # untouched grids: byte-identical geometry
+        if old.geometry[code].distance(estate.iloc[0]) > 250:
+            assert code not in touched, f"{code} is far from the estate but changed"
+    kinds = set(run.per_worker["kind"])
+    assert kinds == {"unit", "building"}
+    assert set(run.per_worker["worker"]) <= {f"网格员{c[-2:]}" for c in before}
+    out = S.write_per_worker(run.per_worker, tmp_path / "workers.csv")
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.startswith("worker,code,direction,kind,count,households,ids") and "网格员" in text
+
+
+def test_a_rebalance_preview_is_accepted_only_while_the_area_is_unchanged(area: Path) -> None:
+    """accept_rebalance saves a dry run's moves as a version; after any write of the area it is refused."""
+    from geogrid.errors import ConflictError
+    from tests.grids_area import X0, Y0
+
+    S.generate(area, seed=0, author="setup", restarts=1)
+    S.grow(area, _estate_file(area, (X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)), 260)
+    preview = S.rebalance(area, dry_run=True, time_limit_s=20)
+    saved = S.accept_rebalance(area, preview.result.moves, area_tag=preview.area_tag, author="王芳",
+                               message="新小区")
+    assert saved.version is not None and saved.version.message == "rebalance: 新小区"
+    grids = saved.plan.grids.set_index("code")["households"]
+    assert grids.to_dict() == preview.result.plan.grids.set_index("code")["households"].to_dict()
+    with pytest.raises(ConflictError, match="changed since"):
+        S.accept_rebalance(area, preview.result.moves, area_tag=preview.area_tag, author="王芳")
+
+
+def test_grow_refuses_an_estate_outside_the_area_or_a_taken_id(area: Path, tmp_path: Path) -> None:
+    """An outline outside the area, or an id of an existing building, is a message; nothing is written."""
+    from tests.grids_area import X0, Y0
+
+    S.generate(area, seed=0, author="setup", restarts=1)
+    with pytest.raises(InputError, match="outside the area"):
+        S.grow(area, _estate_file(area, (X0 - 5000, Y0, X0 - 4000, Y0 + 100)), 100)
+    with pytest.raises(InputError, match="taken"):
+        S.grow(area, _estate_file(area, (X0 + 10, Y0 + 10, X0 + 50, Y0 + 50)), 100, estate_id="way/1000")

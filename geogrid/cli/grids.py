@@ -10,6 +10,10 @@ import click
 from geogrid.cli.base import friendly_errors, main
 
 AREA = click.argument("area_dir", type=click.Path(path_type=Path))
+WORKERS_CSV = click.option(
+    "--workers-csv", type=click.Path(path_type=Path), default=None,
+    help="Write per grid worker the buildings/units in and out of each grid (CSV).",
+)
 
 
 def _author(func):
@@ -223,16 +227,21 @@ def grids_log(area_dir: Path) -> None:
 @click.argument("a")
 @click.argument("b")
 @click.option("--json", "as_json", is_flag=True, help="Print the moves and per-grid table as JSON.")
+@WORKERS_CSV
 @friendly_errors
-def grids_diff(area_dir: Path, a: str, b: str, as_json: bool) -> None:
-    """Compare two versions (v0001, 2) or grids files: households moved, per-grid deltas."""
-    from geogrid.services.grids import compare
+def grids_diff(area_dir: Path, a: str, b: str, as_json: bool, workers_csv: Path | None) -> None:
+    """Compare two versions (v0001, 2) or grids files: households moved, per-grid deltas, and
+    per grid worker the buildings that leave or join each of their grids."""
+    from geogrid.services.grids import compare, write_per_worker
 
     diff = compare(area_dir, a, b)
+    if workers_csv is not None:
+        write_per_worker(diff.per_worker, workers_csv)
     if as_json:
         click.echo(json.dumps({
             "moves": json.loads(diff.moves.to_json(orient="records", force_ascii=False)),
             "per_grid": json.loads(diff.per_grid.to_json(orient="records", force_ascii=False)),
+            "per_worker": json.loads(diff.per_worker.to_json(orient="records", force_ascii=False)),
         }, ensure_ascii=False, indent=1))
         return
     lines = diff.summary()
@@ -240,6 +249,8 @@ def grids_diff(area_dir: Path, a: str, b: str, as_json: bool) -> None:
         click.echo(line)
     if not lines:
         click.echo("no changes")
+    if workers_csv is not None:
+        click.echo(f"wrote {len(diff.per_worker)} per-worker rows to {workers_csv}")
 
 
 @grids.command("report")
@@ -272,6 +283,7 @@ def grids_report(area_dir: Path, csv_path: Path | None, json_path: Path | None) 
 @click.option("--time-limit", "time_limit_s", default=60.0, show_default=True, help="Seconds of search.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print what would change; save nothing.")
+@WORKERS_CSV
 @_author
 @friendly_errors
 def grids_rebalance(
@@ -284,12 +296,13 @@ def grids_rebalance(
     time_limit_s: float,
     seed: int,
     dry_run: bool,
+    workers_csv: Path | None,
     author: str,
     message: str | None,
 ) -> None:
     """Bring out-of-band grids back into their band, moving as few households as possible."""
-    from geogrid.grids import Band
-    from geogrid.services.grids import rebalance
+    from geogrid.grids import Band, worker_lines
+    from geogrid.services.grids import rebalance, write_per_worker
 
     bands = {}
     for item in parent_band:
@@ -315,9 +328,38 @@ def grids_rebalance(
         click.echo(f"{row.code}  {row.status:8s} {row.households_before:5d} -> {row.households_after:5d}  {mark}")
     for line in result.summary():
         click.echo(line)
+    if len(run.per_worker):
+        click.echo("per grid worker (units and buildings in and out):")
+        for line in worker_lines(run.per_worker):
+            click.echo(f"  {line}")
+    if workers_csv is not None:
+        write_per_worker(run.per_worker, workers_csv)
+        click.echo(f"wrote {len(run.per_worker)} per-worker rows to {workers_csv}")
     if run.version is not None:
         click.echo(f"saved as v{run.version.id:04d} by {run.version.author}: {run.version.message}")
     else:
         click.echo("dry run: nothing saved")
     for p in run.problems:
         click.echo(f"problem: {p}")
+
+
+@grids.command("grow")
+@AREA
+@click.option("--polygon", "polygon_path", required=True, type=click.Path(path_type=Path, exists=True),
+              help="The new estate's outline: GeoJSON, Shapefile (zip), GPKG, KML (any CRS).")
+@click.option("--households", type=click.IntRange(min=1), required=True, help="Households of the estate.")
+@click.option("--name", default=None, help="The estate's name (小区名).")
+@click.option("--id", "estate_id", default=None, help="Building id of the estate (default estate/N).")
+@click.option("--coordinates", default=None,
+              help="The file's coordinates when it does not say: wgs84, gcj02, bd09 or an EPSG code.")
+@click.option("--author", default="planner", show_default=True, help="Who makes the change.")
+@friendly_errors
+def grids_grow(area_dir: Path, polygon_path: Path, households: int, name: str | None,
+               estate_id: str | None, coordinates: str | None, author: str) -> None:
+    """Add a new estate with its households to the buildings (cut along the units it covers);
+    then 'geogrid grids rebalance' moves only the grids around it."""
+    from geogrid.services.grids import grow
+
+    for line in grow(area_dir, polygon_path, households, estate_id=estate_id, name=name,
+                     coordinates=coordinates, author=author).summary():
+        click.echo(line)

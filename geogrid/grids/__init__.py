@@ -18,9 +18,12 @@ or writes files (see :mod:`geogrid.io.versions` and
 :mod:`~geogrid.grids.checks`
     :func:`validate_grids`: every problem of a grids layer
 :mod:`~geogrid.grids.diff`
-    what changed between two versions; the per-grid report
+    what changed between two versions, per grid and per grid worker; the
+    per-grid report
 :mod:`~geogrid.grids.rebalance`
     :func:`rebalance`: back into the band with the fewest households moved
+    (its search in ``rebalance_state``, ``rebalance_search``,
+    ``rebalance_moves``); :func:`apply_moves` applies a preview later
 
 :mod:`~geogrid.grids.model` holds what they share: :class:`Band` and
 :class:`GridPlan`. This package exports what the rest of geogrid, the web
@@ -31,7 +34,14 @@ from __future__ import annotations
 
 from geogrid.grids.checks import TOLERANCE_M2, GridProblem, validate_grids
 from geogrid.grids.codes import assemble_grids
-from geogrid.grids.diff import GridDiff, compare_grids, grid_report
+from geogrid.grids.diff import (
+    GridDiff,
+    compare_grids,
+    grid_report,
+    worker_changes,
+    worker_lines,
+    workers_of,
+)
 from geogrid.grids.edits import (
     merge_grids,
     plan_from_layers,
@@ -43,11 +53,12 @@ from geogrid.grids.edits import (
 from geogrid.grids.graph import unit_graph
 from geogrid.grids.model import DEFAULT_MAX_HOUSEHOLDS, DEFAULT_MIN_HOUSEHOLDS, Band, GridPlan
 from geogrid.grids.partition import build_grids
-from geogrid.grids.rebalance import COMPACTNESS_TOLERANCE, RebalanceResult, rebalance
+from geogrid.grids.rebalance import COMPACTNESS_TOLERANCE, RebalanceResult, apply_moves, rebalance
 from geogrid.grids.units import (
     PERSONS_PER_HOUSEHOLD,
     apply_household_table,
     count_households,
+    estate_buildings,
     order_rows,
     refine_units,
     units_from_buildings,
@@ -66,10 +77,12 @@ __all__ = [
     "GridPlan",
     "GridProblem",
     "apply_household_table",
+    "apply_moves",
     "assemble_grids",
     "build_grids",
     "compare_grids",
     "count_households",
+    "estate_buildings",
     "grid_report",
     "merge_grids",
     "order_rows",
@@ -84,4 +97,7 @@ __all__ = [
     "units_from_buildings",
     "units_from_streets",
     "validate_grids",
+    "worker_changes",
+    "worker_lines",
+    "workers_of",
 ]

@@ -2,13 +2,16 @@
 
 :func:`compare_grids` says which households moved from which grid to which
 (buildings are placed by their representative point) and how each grid's
-households and area changed (:class:`GridDiff`); :func:`grid_report` is the
+households and area changed (:class:`GridDiff`), and, per grid worker,
+which buildings leave or join each of their grids (:func:`worker_changes`,
+also used for the units a rebalance moves); :func:`grid_report` is the
 per-grid table with neighbours and compactness.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +24,78 @@ from geogrid.grids.codes import polsby_popper
 from geogrid.grids.graph import MIN_SHARED_M
 from geogrid.grids.units import PERSONS_PER_HOUSEHOLD, _metric_geoms
 
+#: columns of a per-worker table (:func:`worker_changes`)
+WORKER_COLUMNS = ["worker", "code", "direction", "kind", "count", "households", "ids"]
+#: the worker column of a grid that has none
+NO_WORKER = "(no worker)"
+
+
+def workers_of(grids: gpd.GeoDataFrame) -> dict[str, str]:
+    """Grid code -> worker name, for the grids that have a worker."""
+    if not len(grids) or "worker" not in grids.columns or "code" not in grids.columns:
+        return {}
+    return {str(c): w.strip() for c, w in zip(grids["code"], grids["worker"], strict=True)
+            if isinstance(w, str) and w.strip()}
+
+
+def worker_changes(
+    moves: pd.DataFrame,
+    workers_before: Mapping[str, str],
+    workers_after: Mapping[str, str],
+    kind: str = "building",
+) -> pd.DataFrame:
+    """Per grid worker, the items (buildings or units) that leave or join each of their grids.
+
+    Parameters
+    ----------
+    moves
+        One row per item that changed grid: ``id``, ``from_code``, ``to_code``
+        (None: no grid), ``households``.
+    workers_before, workers_after
+        Grid code -> worker before and after (:func:`workers_of`): the worker
+        of the grid an item leaves is the one before, of the grid it joins
+        the one after.
+    kind
+        What an item is: ``building`` or ``unit``.
+
+    Returns
+    -------
+    One row per (worker, grid, direction): worker (:data:`NO_WORKER` when the
+    grid has none), code, direction (``out`` or ``in``), kind, count,
+    households, ids (``;``-separated, sorted).
+    """
+    rows = []
+    for direction, column, workers in (("out", "from_code", workers_before), ("in", "to_code", workers_after)):
+        if not len(moves):
+            break
+        for code, group in moves.groupby(column, dropna=True, sort=True):
+            rows.append({
+                "worker": workers.get(str(code)) or NO_WORKER, "code": str(code),
+                "direction": direction, "kind": kind, "count": len(group),
+                "households": int(group["households"].sum()),
+                "ids": ";".join(sorted(str(i) for i in group["id"])),
+            })
+    table = pd.DataFrame(rows, columns=WORKER_COLUMNS)
+    return table.sort_values(["worker", "code", "direction"], kind="stable").reset_index(drop=True)
+
+
+def worker_lines(table: pd.DataFrame, max_ids: int = 8) -> list[str]:
+    """One line per worker of a :func:`worker_changes` table, for a person."""
+    lines = []
+    for worker, rows in table.groupby("worker", sort=True):
+        parts = []
+        for row in rows.itertuples(index=False):
+            ids = str(row.ids).split(";") if row.ids else []
+            shown = ", ".join(ids[:max_ids]) + (f" and {len(ids) - max_ids} more" if len(ids) > max_ids else "")
+            sign = "in" if row.direction == "in" else "out"
+            parts.append(f"{row.code} {sign} {row.count} {row.kind}(s), {row.households} households ({shown})")
+        lines.append(f"worker {worker}: " + "; ".join(parts))
+    return lines
+
+
+def _no_workers() -> pd.DataFrame:
+    return pd.DataFrame(columns=WORKER_COLUMNS)
+
 
 @dataclass(frozen=True)
 class GridDiff:
@@ -30,10 +105,13 @@ class GridDiff:
     changed grid: buildings, households, building_ids. ``per_grid``: one row
     per code in either version: status (new, removed, changed, unchanged),
     households and area in a and b, deltas, households gained and lost.
+    ``per_worker``: per grid worker, the buildings with households that
+    leave or join each of their grids (:func:`worker_changes`).
     """
 
     moves: pd.DataFrame
     per_grid: pd.DataFrame
+    per_worker: pd.DataFrame = field(default_factory=_no_workers)
 
     def summary(self) -> list[str]:
         lines = []
@@ -49,7 +127,7 @@ class GridDiff:
                     f"{row.households_b} ({row.households_delta:+d}), area "
                     f"{row.area_m2_a:.0f} -> {row.area_m2_b:.0f} m²"
                 )
-        return lines
+        return lines + worker_lines(self.per_worker)
 
 
 def compare_grids(
@@ -111,7 +189,8 @@ def compare_grids(
         rows.append({"code": code, "status": status, "households_a": ha, "households_b": hb,
                      "households_delta": hb - ha, "area_m2_a": round(aa, 1), "area_m2_b": round(ab, 1),
                      "area_delta_m2": round(ab - aa, 1), "gained": gained, "lost": lost})
-    return GridDiff(moves=moves, per_grid=pd.DataFrame(rows))
+    per_worker = worker_changes(frame, workers_of(a), workers_of(b), "building")
+    return GridDiff(moves=moves, per_grid=pd.DataFrame(rows), per_worker=per_worker)
 
 
 def grid_report(

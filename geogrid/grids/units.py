@@ -7,7 +7,8 @@ from buildings (:func:`units_from_buildings`: one Voronoi cell per building,
 clipped to the area) or user-supplied polygons; a unit over the max can be
 cut into building cells (:func:`refine_units`). Households per unit come
 from the buildings inside (:func:`count_households`) or a table
-(:func:`apply_household_table`). Written geometries are snapped to
+(:func:`apply_household_table`); a new estate becomes building records cut
+along the units it covers (:func:`estate_buildings`). Written geometries are snapped to
 :data:`GRID_SIZE_DEG` (:func:`snap`); rows run north to south, west to east
 (:func:`order_rows`).
 """
@@ -354,3 +355,60 @@ def apply_household_table(
         pop[rows] = table["population"].astype(float).to_numpy()
         out["population"] = pop
     return out
+
+
+def estate_buildings(
+    outline: shapely.Geometry,
+    households: int,
+    units: gpd.GeoDataFrame,
+    metric_crs: str,
+    estate_id: str,
+    name: str | None = None,
+) -> gpd.GeoDataFrame:
+    """A new estate (小区) as building records: its outline cut along the units it covers.
+
+    ``outline`` is a (Multi)Polygon in WGS-84; its ``households`` are shared
+    among the pieces by area (largest remainder), so each unit counts the
+    households that will live on it (:func:`count_households` places a piece
+    by its representative point, which lies inside its unit). One record per
+    piece with households: id ``<estate_id>/<k>`` (``estate_id`` alone for one
+    piece), ``name``, ``building`` residential, ``households_source`` register,
+    ``footprint_m2``. InputError when the outline covers no unit or the count
+    is not positive.
+    """
+    if households < 1:
+        raise InputError(f"estate {estate_id}: households must be at least 1, not {households}")
+    if outline is None or outline.is_empty or outline.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(f"estate {estate_id}: give the estate's outline as a polygon")
+    metric = gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(metric_crs).iloc[0]
+    unit_geoms = _metric_geoms(units, metric_crs, "units")
+    tree = shapely.STRtree(unit_geoms)
+    pieces = []
+    for i in sorted(tree.query(metric, predicate="intersects").tolist()):
+        part = shapely.intersection(unit_geoms[i], metric)
+        polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon" and g.area >= 1.0]
+        if polys:
+            pieces.append(shapely.union_all(polys))
+    if not pieces:
+        raise InputError(f"estate {estate_id}: its outline covers no unit of the grids; "
+                         "check its coordinates (--coordinates) and that it lies inside the area")
+    area = np.array([p.area for p in pieces])
+    share = households * area / area.sum()
+    counts = np.floor(share).astype(np.int64)
+    for k in np.argsort(-(share - counts), kind="stable")[: households - int(counts.sum())]:
+        counts[k] += 1
+    keep = np.flatnonzero(counts > 0)
+    ids = [estate_id] if len(keep) == 1 else [f"{estate_id}/{n + 1}" for n in range(len(keep))]
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ids,
+            "name": name,
+            "building": "residential",
+            "households": counts[keep],
+            "households_source": "register",
+            "footprint_m2": np.round(area[keep], 1),
+        },
+        geometry=[pieces[k] for k in keep],
+        crs=metric_crs,
+    )
+    return to_wgs84(frame, "estate")

@@ -537,11 +537,53 @@ def report(
 
 @dataclass
 class RebalanceRun:
-    """What ``geogrid grids rebalance`` did: the rebalance, the saved version (None on a dry run)."""
+    """What ``geogrid grids rebalance`` did: the rebalance, the saved version (None on a dry run).
+
+    ``per_worker``: per grid worker, the units and the buildings with
+    households that leave or join each of their grids (kind ``unit`` or
+    ``building``; :func:`geogrid.grids.diff.worker_changes`). ``area_tag``:
+    :meth:`Workspace.version_tag` of the area the rebalance read (a preview
+    is accepted only while it is unchanged, :func:`accept_rebalance`).
+    """
 
     result: G.RebalanceResult
     version: versions.GridVersion | None
     problems: list[G.GridProblem]
+    per_worker: pd.DataFrame
+    area_tag: str = ""
+
+
+def _today_units(area: Area, plan: G.GridPlan, households_csv: Path | str | None) -> gpd.GeoDataFrame:
+    """The plan's units with today's households: recounted from the buildings, or from a CSV."""
+    units = plan.units
+    if len(area.buildings):
+        units = G.count_households(units.drop(columns=["households", "population"]), area.buildings, area.metric_crs)
+    if households_csv is not None:
+        units = G.apply_household_table(units, versions.read_household_table(households_csv),
+                                        what=Path(str(households_csv)).name)
+    return units
+
+
+def _per_worker(area: Area, before: G.GridPlan, after: G.GridPlan, unit_moves: pd.DataFrame) -> pd.DataFrame:
+    """Units (from the moves) and buildings (placed in the grids) that change grid, per worker."""
+    buildings = G.compare_grids(before.grids, after.grids, area.buildings, area.metric_crs).per_worker
+    units = G.worker_changes(
+        unit_moves[unit_moves["households"] > 0].rename(columns={"unit_id": "id"}),
+        G.workers_of(before.grids), G.workers_of(after.grids), "unit",
+    )
+    frames = [t for t in (units, buildings) if len(t)]
+    table = pd.concat(frames, ignore_index=True) if frames else units
+    return table.sort_values(["worker", "code", "direction", "kind"], kind="stable").reset_index(drop=True)
+
+
+def write_per_worker(table: pd.DataFrame, csv_path: Path | str) -> Path:
+    """The per-worker table as CSV (UTF-8 with BOM, formula cells neutralised), atomically."""
+    from geogrid.io.atomic import write_text_atomic
+    from geogrid.io.tables import frame_csv
+
+    path = Path(csv_path)
+    write_text_atomic(path, frame_csv(table))
+    return path
 
 
 def rebalance(
@@ -562,33 +604,162 @@ def rebalance(
 
     Households are recounted from the area's buildings (or set from a CSV
     ``id,households`` of unit ids); bands default to the saved version's.
-    Without ``dry_run`` the result is saved as a new grid version.
+    Without ``dry_run`` the result is saved as a new grid version, under the
+    area's lock from reading to saving; a dry run (a preview) holds the lock
+    only while it reads.
     """
     ws = Workspace(area_dir)
+    if dry_run:
+        with ws.lock():  # read one consistent state; the search runs without the lock
+            plan = load_plan(ws.path)
+            area = ws.read(with_network=False)
+            tag = ws.version_tag()
+        return _rebalance(area, plan, band=band, bands=bands, also=also, households_csv=households_csv,
+                          compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s,
+                          seed=seed, area_tag=tag)
     with ws.lock():  # nobody saves between loading the current plan and saving the rebalance
-        if not dry_run:
-            repair_interrupted_save(ws)
+        repair_interrupted_save(ws)
         plan = load_plan(ws.path)
         area = ws.read(with_network=False)
-        units = plan.units
-        if len(area.buildings):
-            units = G.count_households(units.drop(columns=["households", "population"]), area.buildings, area.metric_crs)
-        if households_csv is not None:
-            units = G.apply_household_table(units, versions.read_household_table(households_csv),
-                                            what=Path(str(households_csv)).name)
-        result = G.rebalance(
-            plan, units, band=band or plan.default_band,
-            parent_band={**plan.bands, **dict(bands or {})}, also=also,
-            compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s, seed=seed,
+        run = _rebalance(area, plan, band=band, bands=bands, also=also, households_csv=households_csv,
+                         compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s,
+                         seed=seed, area_tag=ws.version_tag())
+        result = run.result
+        what = (f"rebalance: {result.households_moved} households in {result.units_moved} units moved"
+                + (f", created {', '.join(result.created)}" if result.created else "")
+                + (f", retired {', '.join(result.retired)}" if result.retired else ""))
+        run.version = versions.save_version(
+            ws.path, result.plan.grids, result.plan.units, author=author,
+            message=f"rebalance: {message}" if message else what, meta=_band_meta(result.plan),
         )
-        problems = check(area, result.plan, area.communities)
-        version = None
-        if not dry_run:
-            what = (f"rebalance: {result.households_moved} households in {result.units_moved} units moved"
-                    + (f", created {', '.join(result.created)}" if result.created else "")
-                    + (f", retired {', '.join(result.retired)}" if result.retired else ""))
-            version = versions.save_version(
-                ws.path, result.plan.grids, result.plan.units, author=author,
-                message=f"rebalance: {message}" if message else what, meta=_band_meta(result.plan),
-            )
-        return RebalanceRun(result=result, version=version, problems=problems)
+        return run
+
+
+def _rebalance(
+    area: Area,
+    plan: G.GridPlan,
+    *,
+    band: G.Band | None,
+    bands: Mapping[str, G.Band] | None,
+    also: tuple[str, G.Band] | None,
+    households_csv: Path | str | None,
+    compactness_tolerance: float,
+    time_limit_s: float,
+    seed: int,
+    area_tag: str,
+) -> RebalanceRun:
+    units = _today_units(area, plan, households_csv)
+    result = G.rebalance(
+        plan, units, band=band or plan.default_band,
+        parent_band={**plan.bands, **dict(bands or {})}, also=also,
+        compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s, seed=seed,
+    )
+    problems = check(area, result.plan, area.communities)
+    return RebalanceRun(result=result, version=None, problems=problems,
+                        per_worker=_per_worker(area, plan, result.plan, result.moves), area_tag=area_tag)
+
+
+def accept_rebalance(
+    area_dir: Path | str,
+    moves: pd.DataFrame,
+    *,
+    area_tag: str,
+    author: str,
+    message: str | None = None,
+    reasons: Sequence[str] = (),
+) -> GridResult:
+    """Save the unit moves of a rebalance preview (a dry run) as a new grid version.
+
+    ``moves`` is ``RebalanceResult.moves`` (unit_id, from_code, to_code,
+    households) of a dry run that read the area when it had ``area_tag``
+    (:attr:`RebalanceRun.area_tag`). Refused (ConflictError) when anything
+    of the area was written since: households are recounted from the
+    buildings as the preview did, so the saved grids are the preview's.
+    """
+    from geogrid.errors import ConflictError
+
+    ws = Workspace(area_dir)
+    with ws.lock():
+        if ws.version_tag() != area_tag:
+            raise ConflictError(f"{ws.path.name}: the area changed since the rebalance was computed; "
+                                "nothing saved: rebalance again")
+        plan = load_plan(ws.path)
+        area = ws.read(with_network=False)
+        new = G.apply_moves(plan, moves, _today_units(area, plan, None), problems=reasons)
+        problems = check(area, new, area.communities)
+        households = int(moves["households"].sum()) if len(moves) else 0
+        what = f"rebalance: {households} households in {len(moves)} units moved"
+        version = versions.save_version(
+            ws.path, new.grids, new.units, author=author,
+            message=f"rebalance: {message}" if message else what, meta=_band_meta(new),
+        )
+    return GridResult(plan=new, version=version, problems=problems)
+
+
+@dataclass
+class Growth:
+    """What :func:`grow` added: the estate's building records and the buildings file."""
+
+    buildings: gpd.GeoDataFrame
+    path: Path
+    units: list[str]
+
+    def summary(self) -> list[str]:
+        total = int(self.buildings["households"].sum())
+        return [f"added {total} households in {len(self.buildings)} building record(s) "
+                f"({', '.join(self.buildings['id'])}) on units {', '.join(self.units)}",
+                f"written to {self.path}; run 'geogrid grids rebalance' to bring the grids "
+                "around it back into their band"]
+
+
+def grow(
+    area_dir: Path | str,
+    polygon_path: Path | str,
+    households: int,
+    *,
+    estate_id: str | None = None,
+    name: str | None = None,
+    coordinates: str | None = None,
+    author: str = "geogrid grids grow",
+) -> Growth:
+    """Add a new estate (小区) with its households to the area's buildings.
+
+    The outline (any vector file and CRS, :func:`geogrid.io.vectors.read_vectors`;
+    all its polygons form one estate) is cut along the units of the current
+    grids (:func:`geogrid.grids.estate_buildings`) and written to the
+    buildings layer (history kept). The grids are not changed: a rebalance
+    afterwards moves only the grids around the estate.
+    """
+    from geogrid.io.vectors import read_vectors
+
+    ws = Workspace(area_dir)
+    with ws.lock():
+        repair_interrupted_save(ws)
+        plan = load_plan(ws.path)
+        area = ws.read(with_network=False)
+        frame = read_vectors(polygon_path, coordinates=coordinates).frame
+        polygons = frame[frame.geometry.notna() & frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if not len(polygons):
+            raise InputError(f"{polygon_path}: no polygon in the file; give the estate's outline as a polygon")
+        outline = shapely.union_all(polygons.geometry.to_numpy())
+        boundary = shapely.union_all(area.boundary.geometry.to_numpy())
+        if not outline.intersects(boundary):
+            raise InputError(f"{polygon_path}: the estate lies outside the area {ws.path.name}; "
+                             "check its coordinates (--coordinates gcj02/bd09/EPSG code)")
+        taken = set(area.buildings["id"].astype(str)) if len(area.buildings) else set()
+        if estate_id is None:
+            n = 1
+            while any(i == f"estate/{n}" or i.startswith(f"estate/{n}/") for i in taken):
+                n += 1
+            estate_id = f"estate/{n}"
+        elif any(i == estate_id or i.startswith(f"{estate_id}/") for i in taken):
+            raise InputError(f"estate id {estate_id!r} is taken by a building; choose another --id")
+        added = G.estate_buildings(outline, int(households), plan.units, area.metric_crs, estate_id, name)
+        where = G.count_households(plan.units[["geometry"]].assign(households=0), added, area.metric_crs)
+        units = [str(u) for u in where.index[where["households"] > 0]]
+        buildings = pd.concat([area.buildings, added], ignore_index=True) if len(area.buildings) else added
+        path = ws.write_layer(
+            "buildings", gpd.GeoDataFrame(buildings, geometry="geometry", crs=added.crs), author=author,
+            message=f"estate {name or estate_id}: {int(households)} households",
+        )
+    return Growth(buildings=added, path=path, units=units)
