@@ -337,6 +337,9 @@ def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list
     page.screenshot(path=str(OUTPUT / "public_map_demo_popup.png"), full_page=True)
     page.locator(".leaflet-popup-close-button").click()
 
+    page.goto(demo_url + "/", wait_until="load")  # the whole area again for the screenshot
+    page.wait_for_selector("#filters[data-live=true]", state="attached", timeout=20_000)
+    page.wait_for_timeout(500)
     text = _open_card(page, _uncovered(page, cells // 2))
     page.wait_for_timeout(500)
     OUTPUT.mkdir(exist_ok=True)

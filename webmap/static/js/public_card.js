@@ -350,12 +350,27 @@
       if (current !== place) return;
       render(info);
       if (!map || !layer) return;
-      // keep the place in sight beside the side panel / above the bottom sheet
+      // keep the place in sight beside the side panel / above the bottom sheet, and above
+      // the legend where it shows (bottom right, pushed aside by the side panel)
       const sheet = phone.matches ? card.offsetHeight : 0;
       const side = phone.matches ? 0 : card.offsetWidth + 20;
-      const padding = { paddingTopLeft: [20, 60], paddingBottomRight: [20 + side, 20 + sheet] };
+      const legend = root.querySelector(".geogrid-legend");
+      const under = legend && legend.getClientRects().length
+        ? map.getContainer().getBoundingClientRect().bottom - legend.getBoundingClientRect().top : 0;
+      const padding = { paddingTopLeft: [20, 60],
+        paddingBottomRight: [20 + side, 20 + Math.max(sheet, under)] };
       if (zoom) map.fitBounds(layer.getBounds(), { ...padding, maxZoom: 17 });
-      else map.panInside(layer.getBounds().getCenter(), padding);
+      else {
+        // the whole place, not only its middle, where it fits: half its size more padding
+        const bounds = layer.getBounds();
+        const ne = map.latLngToContainerPoint(bounds.getNorthEast());
+        const sw = map.latLngToContainerPoint(bounds.getSouthWest());
+        const half = [Math.min(Math.abs(ne.x - sw.x) / 2, 120), Math.min(Math.abs(sw.y - ne.y) / 2, 120)];
+        map.panInside(bounds.getCenter(), {
+          paddingTopLeft: padding.paddingTopLeft.map((v, i) => v + half[i]),
+          paddingBottomRight: padding.paddingBottomRight.map((v, i) => v + half[i]),
+        });
+      }
     });
   }
 
