@@ -521,3 +521,17 @@ def test_read_vector_names_the_file_and_the_fix(tmp_path):
                      crs="EPSG:4326").to_file(good)
     frame = read_vector(good)
     assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == ["z1"]
+
+
+def test_read_vector_keeps_times_as_written(tmp_path):
+    """A hot-spot file's window "07:00" and a date come back as the text written, not as a
+    datetime.time / Timestamp that parse_hhmm refuses (geogrid plan --hotspots FILE)."""
+    from geogrid.io.geojson import read_vector
+    from geogrid.planning.problem import parse_hhmm
+
+    path = tmp_path / "hotspots.geojson"
+    gpd.GeoDataFrame({"id": ["h1"], "window_start": ["07:00"], "day": ["2025-06-01"]},
+                     geometry=[shapely.Point(116.35, 40.0)], crs="EPSG:4326").to_file(path)
+    frame = read_vector(path, "hot-spot file")
+    assert list(frame["window_start"]) == ["07:00"] and list(frame["day"]) == ["2025-06-01"]
+    assert parse_hhmm(frame["window_start"].iloc[0]) == 7 * 3600

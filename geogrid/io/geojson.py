@@ -496,13 +496,16 @@ def read_vector(path: Path | str, what: str = "vector file") -> gpd.GeoDataFrame
 
     For inputs that are not workspace layers (hot-spot files, zone polygons).
     Errors name the file and say how to fix it; a file without a CRS is
-    refused rather than guessed.
+    refused rather than guessed. GeoJSON text stays text: GDAL would turn
+    ``"07:00"`` (a hot spot's ``window_start``) into a time and dates into
+    timestamps.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such {what}; check the path")
+    options = {"DATE_AS_STRING": "YES"} if path.suffix.lower() in (".geojson", ".json") else {}
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(path, **options)
     except Exception as err:  # pyogrio/GDAL raise their own error types for bad files
         raise InputError(
             f"{path}: cannot read this {what} ({err}); give a GeoJSON or GeoPackage file"
