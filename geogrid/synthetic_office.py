@@ -104,6 +104,7 @@ name = "synthetic-police"
 coordinates = "gcj02"
 timezone = "Asia/Shanghai"
 encoding = "gbk"
+synthetic = true            # every record is labelled synthetic, on the public map too
 time_format = "%Y-%m-%d %H:%M"
 
 [columns]

@@ -169,4 +169,5 @@ def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp
 
     client = create_app({"AREA_PATH": str(out), "TESTING": True}).test_client()
     page = client.get("/")
-    assert page.status_code == 200 and "海淀" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "海淀" in html and 'id="synthetic-label"' in html  # says synthetic

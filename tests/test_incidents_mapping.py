@@ -54,6 +54,17 @@ def test_mapping_collects_every_problem_and_says_how_to_fix():
         assert fragment in text
 
 
+
+def test_a_synthetic_source_labels_every_record():
+    """[source] synthetic = true marks every imported record synthetic (the public map then says so);
+    a quoted "yes" is refused with the fix, and a source says nothing: real records."""
+    cleaned = inc.clean_incidents(_fixture_table(), _mapping(source={"coordinates": "gcj02", "timezone": TZ,
+                                                                     "bbox": list(HAIDIAN), "synthetic": True}))
+    assert len(cleaned.incidents) == 3 and cleaned.incidents["synthetic"].eq(True).all()
+    with pytest.raises(InputError, match="synthetic 'yes': write true or false"):
+        _mapping(source={"coordinates": "gcj02", "synthetic": "yes"})
+    assert not _mapping().synthetic
+
 # --------------------------------------------------------------------------- bad rows
 
 BAD_ROWS = [

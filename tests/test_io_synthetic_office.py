@@ -39,5 +39,6 @@ def test_written_files_import_through_their_mappings(tmp_path):
     assert report.result.rejects.empty
     layer = service.load(area_dir=folder).incidents
     assert count_cases(layer) < len(layer)
+    assert layer["synthetic"].eq(True).all()  # labelled synthetic on the way in, so on the public map too
     read = Workspace(folder).read()
     assert set(read.grids["code"]) == set(files.grids["网格编码"])

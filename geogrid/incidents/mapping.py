@@ -86,6 +86,10 @@ class IncidentMapping:
     format, encoding, delimiter
         How the IO layer reads the file (``format`` from the suffix when
         None; ``encoding`` ``auto`` tries UTF-8 (with or without BOM) then GBK).
+    synthetic
+        ``[source] synthetic = true``: the records are made up (a test or demo
+        export); every imported record says so (``synthetic``) and the public
+        map labels them.
     """
 
     name: str
@@ -100,6 +104,7 @@ class IncidentMapping:
     format: str | None = None
     encoding: str = "auto"
     delimiter: str | None = None
+    synthetic: bool = False
 
     @property
     def source_columns(self) -> list[str]:
@@ -112,7 +117,7 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
 
     The file has a top-level ``name``, a ``[source]`` table (``coordinates``
     required; ``timezone``, ``time_format``, ``time_precision``, ``format``,
-    ``encoding``, ``delimiter``, ``bbox``), a ``[columns]`` table and
+    ``encoding``, ``delimiter``, ``bbox``, ``synthetic``), a ``[columns]`` table and
     optionally ``[time_parts]`` and ``[constants]``. Every problem is
     collected and raised once.
 
@@ -170,6 +175,9 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
                 raise ValueError
         except (TypeError, ValueError):
             problems.append(f"[source] bbox {bbox!r}: give [west, south, east, north] in lon/lat")
+    synthetic = source.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        problems.append(f"[source] synthetic {synthetic!r}: write true or false (no quotes)")
     timezone = str(source.get("timezone") or DEFAULT_TIMEZONE)
     try:
         pd.Timestamp("2020-01-01").tz_localize(timezone)
@@ -190,6 +198,7 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
         format=source.get("format"),
         encoding=str(source.get("encoding") or "auto"),
         delimiter=source.get("delimiter"),
+        synthetic=synthetic is True,
     )
 
 
@@ -503,7 +512,7 @@ def clean_incidents(
             data[name] = values[good].astype(object).where(values[good].notna(), None).to_numpy()
     data["source"] = mapping.name
     data["time_precision"] = mapping.time_precision
-    data["synthetic"] = False
+    data["synthetic"] = mapping.synthetic
     incidents = gpd.GeoDataFrame(
         pd.DataFrame(data, index=kept),
         geometry=shapely.points(lon[good], lat[good]),
