@@ -34,7 +34,7 @@ from geogrid.network import StreetNetwork
 from geogrid.planning.plan import check_plan, plan_frames
 from geogrid.planning.problem import build_problem, teams_from_frame
 from geogrid.planning.solve import solve_patrol
-from geogrid.printing import render_route_sheets
+from geogrid.printing.sheets import render_route_sheets
 from geogrid.services.demo import ensure_demo
 from geogrid.services.patrol import area_hotspots, area_stops, read_patrol_config
 from geogrid.synthetic import generate_incidents, generate_teams

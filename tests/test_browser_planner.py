@@ -5,7 +5,10 @@ diff between the versions and undoes the move, and selects blocks by drawing a
 rectangle; then saves a move that makes
 a validation problem (shown on the map and in the list); then a second
 planner saves first and the first planner's stale edit is refused with 409
-naming who changed what. Screenshots go to tests/output/.
+naming who changed what. On a second demo area where a new estate pushed a
+grid over its band, a planner previews a rebalance (moved units highlighted,
+per-grid table) and accepts it as a new version. Screenshots go to
+tests/output/.
 """
 
 from __future__ import annotations
@@ -176,4 +179,72 @@ def test_validation_problem_and_stale_edit_409(base: str, demo: Path, chromium) 
     page.wait_for_selector("#conflict[hidden]", state="attached", timeout=15_000)
     assert "v0004" in page.locator("#version").inner_text()
     assert blocked == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo area with grids (v0001), then a new estate of 160 households in its fullest grid."""
+    import geopandas as gpd
+    import shapely.affinity
+
+    from geogrid.services.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("browser-rebalance") / "helsinki-demo"
+    build_demo(folder)
+    S.generate(folder, seed=0, author="setup", restarts=1)
+    plan = S.load_plan(folder)
+    code = str(plan.grids.sort_values("households")["code"].iloc[-1])
+    units = plan.units[plan.units["grid"] == code].to_crs(plan.metric_crs)
+    outline = shapely.affinity.scale(units.geometry[units.geometry.area.idxmax()], 0.6, 0.6)
+    estate = folder.parent / "estate.geojson"
+    gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[outline], crs=plan.metric_crs).to_crs(
+        "EPSG:4326").to_file(estate, driver="GeoJSON")
+    S.grow(folder, estate, 160, name="新小区")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def grown_base(grown: Path) -> Iterator[str]:
+    users = grown.parent / "users.json"
+    add_accounts(users)
+    yield from serve(create_app({"AREA_PATH": str(grown), "USERS_PATH": str(users), "TESTING": True,
+                                 "SECRET_KEY": "browser-test"}))
+
+
+def test_rebalance_preview_highlights_moves_and_accept_saves(grown_base: str, grown: Path, chromium) -> None:
+    """Rebalance after growth: the units that would move are highlighted, the table shows before/after;
+    nothing is saved until accept, which makes one new version."""
+    blocked: list[str] = []
+    page = local_page(chromium, blocked)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, grown_base, "plan", PASSWORD)
+    page.wait_for_selector("path.unit", timeout=15_000)
+    assert len(versions.list_versions(grown)[0]) == 1
+    page.click("#rebalance-btn")
+    page.wait_for_selector("#rebalance-preview:not([hidden])", timeout=90_000)
+    moved = page.locator("path.unit-moved").count()
+    summary = page.locator("#rebalance-summary").inner_text()
+    assert moved > 0 and f"in {moved} " in summary and "every grid in its band" in summary
+    rows = page.locator("#rebalance-table tbody tr")
+    assert rows.count() >= 2
+    assert page.locator("#rebalance-table tbody td.bad").count() >= 1  # the grown grid, before
+    assert "Preview" in page.locator("#rebalance-status").inner_text()
+    assert len(versions.list_versions(grown)[0]) == 1  # a preview saves nothing
+    page.screenshot(path=str(OUTPUT / "planner-rebalance-preview.png"))
+
+    page.click("#rebalance-discard-btn")
+    assert page.locator("path.unit-moved").count() == 0 and page.locator("#rebalance-preview").is_hidden()
+    page.click("#rebalance-btn")
+    page.wait_for_selector("#rebalance-preview:not([hidden])", timeout=90_000)
+    page.fill("#message", "新小区入住后优化平衡")
+    page.click("#rebalance-accept-btn")
+    page.wait_for_selector("#saved:has-text('v0002')", timeout=15_000)
+    assert page.locator("path.unit-moved").count() == 0 and page.locator("#rebalance-preview").is_hidden()
+    saved, head = versions.list_versions(grown)
+    assert head == 2 and len(saved) == 2 and "新小区入住后优化平衡" in saved[-1].message
+    assert "v0002" in page.locator("#version").inner_text()
+    page.screenshot(path=str(OUTPUT / "planner-rebalance-accepted.png"))
+    assert errors == [] and blocked == []
     page.close()

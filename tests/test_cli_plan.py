@@ -66,3 +66,51 @@ def test_coverage_and_posts_commands(demo: Path, tmp_path: Path) -> None:
     assert "new" in result.output and (tmp_path / "posts.geojson").exists()
     result = CliRunner().invoke(main, ["coverage", str(demo), "--minutes", "x"])
     assert result.exit_code == 2
+
+
+@pytest.fixture
+def roads_area(tmp_path: Path) -> Path:
+    """An area on an office road layer (EPSG:4549) with two police posts, and a school 900 m
+    south of the streets."""
+    from geogrid.services.area import BoundaryChoice, RoadsChoice, build_area
+    from tests.roads_layer import POSTS, X0, Y0, add_layer, write_boundary, write_roads
+
+    out = tmp_path / "hz"
+    build_area(
+        None, out, name="hz", roads=RoadsChoice(write_roads(tmp_path / "office")),
+        boundary=BoundaryChoice(geojson_path=write_boundary(tmp_path)), timezone="Asia/Shanghai",
+    )  # fmt: skip
+    add_layer(out, "police", POSTS)
+    add_layer(out, "schools", [("s1", "实验小学", X0 + 100, Y0 + 150), ("s2", "远郊小学", X0, Y0 - 900)])
+    return out
+
+
+def test_coverage_far_points_name_their_layer_and_the_option(roads_area: Path) -> None:
+    """Points too far from the streets are named with their layer, id and name, and the message
+    points to --max-snap-m, which lets them in."""
+    result = CliRunner().invoke(main, ["coverage", str(roads_area), "--minutes", "3"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "layer 'key locations': 1 point(s) are more than 500 m" in result.output
+    assert "s2 (远郊小学, schools)" in result.output
+    assert "--max-snap-m" in result.output
+    result = CliRunner().invoke(
+        main, ["coverage", str(roads_area), "--minutes", "3", "--max-snap-m", "1500"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "key locations" in result.output
+
+
+def test_posts_far_existing_post_names_its_layer(roads_area: Path) -> None:
+    """posts: a post far from the streets is named with its layer; --max-snap-m lets it in."""
+    from tests.roads_layer import POSTS, X0, Y0, add_layer
+
+    add_layer(roads_area, "schools", [("s1", "实验小学", X0 + 100, Y0 + 150)])
+    add_layer(roads_area, "police", [*POSTS, ("p3", "江边警务室", X0 + 1000, Y0)])
+    args = ["posts", str(roads_area), "-k", "1", "--demand", "key locations", "--time-limit", "2"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    # the demand 'key locations' holds every layer, so the post is named with its own layer
+    assert "layer 'key locations': 1 point(s)" in result.output
+    assert "p3 (江边警务室, police)" in result.output
+    result = CliRunner().invoke(main, [*args, "--max-snap-m", "1000"])
+    assert result.exit_code == 0, result.output

@@ -13,6 +13,7 @@ def test_every_workspace_layer_has_a_spec() -> None:
     assert set(SPECS) == {
         "boundary",
         "communities",
+        "micro_grids",
         "grids",
         "buildings",
         "residential_land",

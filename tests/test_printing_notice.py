@@ -1,4 +1,4 @@
-"""geogrid.printing_notice: the grid notice board renders with Chinese text, phones opt-in."""
+"""geogrid.printing.notice: the grid notice board renders with Chinese text, phones opt-in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from geogrid import staffing as S
-from geogrid.printing_notice import render_notice_boards
+from geogrid.printing.notice import render_notice_boards
 from tests.grids_area import UTM_50N, street_frames
 from tests.staffing_area import grids, roster
 

@@ -12,7 +12,7 @@ import pytest
 from test_planning_report import CALENDAR, LOG, VISITS
 
 from geogrid.planning.report import monthly_report
-from geogrid.printing_report import render_monthly_report
+from geogrid.printing.report import render_monthly_report
 
 OUTPUT = Path(__file__).parent / "output"
 

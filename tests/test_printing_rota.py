@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from geogrid.printing import register_cjk_font
-from geogrid.printing_rota import render_district_rota, render_team_rota, wrap_text
+from geogrid.printing.fonts import register_cjk_font
+from geogrid.printing.rota import render_district_rota, render_team_rota, wrap_text
 
 
 def document(n_teams: int = 3) -> dict[str, Any]:

@@ -443,7 +443,7 @@ ROUTE_SAMPLES = {
 
 def STAFF_ENDPOINTS(app) -> set[str]:  # noqa: N802 - reads like the constant it stands for
     """Endpoints of the staff blueprints (sign-in, planner, patrol, jobs): not public, not in OpenAPI."""
-    staff = ("auth.", "planner.", "planner_api.", "patrol.", "patrol_api.", "jobs.")
+    staff = ("auth.", "planner.", "planner_api.", "patrol.", "patrol_api.", "patrol_tracks_api.", "jobs.")
     return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith(staff)}
 
 

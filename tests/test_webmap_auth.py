@@ -30,14 +30,24 @@ STAFF_ROUTES: dict[str, tuple[str, str, dict | None, str]] = {
     "/api/planner/regenerate": ("POST", "/api/planner/regenerate", {}, "planner"),
     "/api/planner/diff": ("GET", "/api/planner/diff", None, "planner"),
     "/api/planner/export.geojson": ("GET", "/api/planner/export.geojson", None, "planner"),
+    "/api/planner/openapi.json": ("GET", "/api/planner/openapi.json", None, "staff"),
+    # refused after the role check (bad types), so nothing is computed or saved here
+    "/api/planner/rebalance": ("POST", "/api/planner/rebalance", {"seed": "x"}, "planner"),
+    "/api/planner/rebalance/accept": ("POST", "/api/planner/rebalance/accept", {}, "planner"),
     "/patrol/": ("GET", "/patrol/", None, "team_leader"),
     "/patrol/plans/<day>/<team>": ("GET", f"/patrol/plans/{DAY}/team-1", None, "team_leader"),
+    "/patrol/rota/<week>/<name>": ("GET", "/patrol/rota/2026-W50/team-1.pdf", None, "team_leader"),
     "/patrol/plans/<day>/<team>/print": ("GET", f"/patrol/plans/{DAY}/team-1/print", None, "team_leader"),
     "/patrol/plans/<day>/route_sheets.pdf": ("GET", f"/patrol/plans/{DAY}/route_sheets.pdf", None, "team_leader"),
     "/patrol/plans/<day>/<team>.gpx": ("GET", f"/patrol/plans/{DAY}/team-1.gpx", None, "team_leader"),
     "/patrol/plans/<day>/<team>.pdf": ("GET", f"/patrol/plans/{DAY}/team-1.pdf", None, "team_leader"),
     "/api/patrol/plans": ("POST", "/api/patrol/plans", {"date": "not-a-date"}, "team_leader"),
     "/api/patrol/plans/<day>/<team>.geojson": ("GET", f"/api/patrol/plans/{DAY}/team-1.geojson", None, "team_leader"),
+    "/api/patrol/plans/<day>/<team>/track": ("POST", f"/api/patrol/plans/{DAY}/team-1/track", {}, "team_leader"),
+    "/api/patrol/plans/<day>/<team>/track.geojson": ("GET", f"/api/patrol/plans/{DAY}/team-1/track.geojson", None,
+                                                     "team_leader"),
+    "/api/patrol/plans/<day>/<team>/plan.<fmt>": ("GET", f"/api/patrol/plans/{DAY}/team-1/plan.kml", None,
+                                                  "team_leader"),
     "/api/jobs/<job_id>": ("GET", "/api/jobs/000000000000", None, "staff"),
     "/password": ("GET", "/password", None, "staff"),
 }
@@ -56,7 +66,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 def test_every_staff_rule_is_in_the_table(app: Flask) -> None:
     """No route escapes the route-by-role test: each staff rule has a row here."""
-    staff = ("auth.", "planner.", "planner_api.", "patrol.", "patrol_api.", "jobs.")
+    staff = ("auth.", "planner.", "planner_api.", "patrol.", "patrol_api.", "patrol_tracks_api.", "jobs.")
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(staff)}
     assert rules == set(STAFF_ROUTES) | OPEN_ROUTES
 

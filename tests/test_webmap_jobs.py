@@ -1,17 +1,20 @@
-"""webmap.jobs: background jobs with ids, progress, errors as messages, status for the owner and
-planners; state in a SQLite store shared by worker processes, a quota per user, dead workers."""
+"""webmap.jobs: the web app's adapter over geogrid.jobs: one runner per app and process, embedded
+or Celery by config, 429 beyond the per-user quota, status for the owner and planners, and a
+patrol plan of many teams as one job of parts whose status counts them."""
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
+from jobs_area import make_patrol_area
 from webmap_staff import sign_in, staff_app
 
 from geogrid.errors import InputError
-from webmap.jobs import JobRunner, runner_of
+from webmap.jobs import JobLimitError, JobRunner, broker_url, runner_of
 
 
 def test_progress_result_and_failures() -> None:
@@ -60,36 +63,23 @@ def test_status_endpoint_is_for_the_owner(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_runner_of_is_one_per_app(tmp_path: Path, workers: int) -> None:
-    """runner_of gives the same runner for the same app."""
-    app = staff_app(tmp_path / "area", tmp_path / "users.json", JOB_WORKERS=workers)
-    assert runner_of(app) is runner_of(app)
+    """runner_of gives the same runner for the same app; embedded without a broker."""
+    app = staff_app(tmp_path / "area", tmp_path / "users.json", JOB_WORKERS=workers,
+                    JOBS_BROKER_URL="")
+    assert runner_of(app) is runner_of(app) and not runner_of(app).distributed
 
 
-def test_store_is_shared_between_runners(tmp_path: Path) -> None:
-    """A second runner on the same store (another worker process) sees the job and its progress."""
-    from webmap.jobs import JobStore
-
-    path = tmp_path / "jobs.sqlite3"
-    first, second = JobRunner(store=path), JobRunner(store=JobStore(path))
-    gate = threading.Event()
-
-    def work(progress):
-        progress(0.4, "counting")
-        gate.wait(5)
-        return {"n": 3}
-
-    job = first.submit("test", "wang", work)
-    while (seen := second.get(job.id)) is None or seen.message != "counting":
-        time.sleep(0.01)
-    assert seen.state == "running" and seen.progress == 0.4
-    gate.set()
-    assert second.wait(job.id).result == {"n": 3}
+def test_broker_from_config_else_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JOBS_BROKER_URL wins; unset, GEOGRID_BROKER_URL of the environment says it."""
+    monkeypatch.setenv("GEOGRID_BROKER_URL", "redis://10.0.0.5:6379/0")
+    app = staff_app(tmp_path / "area", tmp_path / "users.json")
+    assert broker_url(app) == "redis://10.0.0.5:6379/0"
+    app.config["JOBS_BROKER_URL"] = ""
+    assert broker_url(app) == ""
 
 
-def test_quota_per_user(tmp_path: Path) -> None:
+def test_quota_per_user_is_429(tmp_path: Path) -> None:
     """A user may have JOBS_PER_USER jobs queued or running; one more is 429, another user is fine."""
-    from webmap.jobs import JobLimitError
-
     runner = JobRunner(store=tmp_path / "jobs.sqlite3", per_user=2)
     gate = threading.Event()
     jobs = [runner.submit("t", "wang", lambda progress: gate.wait(5)) for _ in range(2)]
@@ -103,14 +93,24 @@ def test_quota_per_user(tmp_path: Path) -> None:
     runner.wait(runner.submit("t", "wang", lambda progress: None).id)  # free again
 
 
-def test_job_of_a_dead_worker_is_reported_failed(tmp_path: Path) -> None:
-    """A running job whose process stopped beating its heartbeat is failed, with a clear message."""
-    from webmap.jobs import JobStore
-
-    store = JobStore(tmp_path / "jobs.sqlite3", stale_s=0.5)
-    job, created = store.create("patrol", "wang", "gone-host:123")
-    store.update(job.id, state="running")
-    assert created and store.get(job.id).state == "running"
-    time.sleep(0.7)
-    lost = store.get(job.id)
-    assert lost.state == "failed" and "stopped" in lost.error and "start it again" in lost.error
+def test_plan_of_many_teams_shows_parts(tmp_path: Path) -> None:
+    """With PATROL_TEAMS_PER_PART=1 a team leader's plan of three teams is one job of three
+    parts: the polled status says parts done of 3, and the day's plan has every team."""
+    folder, config = make_patrol_area(tmp_path / "area")
+    app = staff_app(folder, tmp_path / "users.json", PATROL_CONFIG=str(config),
+                    PATROL_TIME_LIMIT_S=1.0, PATROL_TEAMS_PER_PART=1, JOBS_BROKER_URL="")
+    client = app.test_client()
+    token = sign_in(client, "lead")
+    res = client.post("/api/patrol/plans", json={"date": date.today().isoformat()},
+                      headers={"X-CSRF-Token": token})
+    assert res.status_code == 202, res.get_json()
+    totals, done = set(), set()
+    while (status := client.get(res.get_json()["status_url"]).get_json())["state"] in ("queued",
+                                                                                       "running"):
+        totals.add(status["parts"]["total"])
+        done.add(status["parts"]["done"])
+        time.sleep(0.1)
+    assert status["state"] == "done", status["error"]
+    assert totals == {3} and status["parts"] == {"done": 3, "total": 3} and done & {1, 2}
+    plan = client.get(f"/api/patrol/plans/{date.today().isoformat()}/team-c.geojson").get_json()
+    assert any(f["properties"]["feature"] == "route" for f in plan["features"])

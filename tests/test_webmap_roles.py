@@ -46,8 +46,16 @@ TABLE: list[tuple[str, str, Any, dict[str, int]]] = [
      {"anon": 401, "lead1": 200, "lead2": 200, "plan": 200, "boss": 200}),
     ("POST", "/api/planner/edits", "lock", {**PLANNER_JSON}),
     ("POST", "/api/planner/regenerate", {}, {**PLANNER_JSON, "plan": 202, "boss": 202}),
+    ("POST", "/api/planner/rebalance", {}, {**PLANNER_JSON, "plan": 202, "boss": 202}),
+    ("POST", "/api/planner/rebalance/accept", {"job": "0123456789abcdef"},
+     {**PLANNER_JSON, "plan": 404, "boss": 404}),
     ("GET", "/patrol/", None, {"anon": 302, "lead1": 200, "lead2": 200, "plan": 403, "boss": 200}),
     ("GET", f"/patrol/plans/{TODAY}/team-1", None, TEAM1),
+    # no rota is planned for that week: whoever may see the file gets 404, the others 403
+    ("GET", "/patrol/rota/2026-W50/team-1.pdf", None,
+     {"anon": 302, "lead1": 404, "lead2": 403, "plan": 403, "boss": 404}),
+    ("GET", "/patrol/rota/2026-W50/rota.pdf", None,
+     {"anon": 302, "lead1": 403, "lead2": 403, "plan": 403, "boss": 404}),
     ("GET", f"/patrol/plans/{TODAY}/team-1/print", None, TEAM1),
     ("GET", f"/patrol/plans/{TODAY}/team-1.gpx", None, TEAM1),
     ("GET", f"/patrol/plans/{TODAY}/route_sheets.pdf", None,
@@ -67,6 +75,12 @@ TABLE: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/api/patrol/plans",
      {"date": (date.today() + timedelta(days=16)).isoformat()},
      {**TEAM1_JSON, "lead1": 400, "lead2": 400, "boss": 400}),
+    # after the patrol: a team's track and phone files, own teams only (no track logged yet: 404)
+    ("GET", f"/api/patrol/plans/{TODAY}/team-1/track.geojson", None, {**TEAM1_JSON, "lead1": 404, "boss": 404}),
+    ("GET", f"/api/patrol/plans/{TODAY}/team-1/plan.kml", None, TEAM1_JSON),
+    ("GET", f"/api/patrol/plans/{TODAY}/team-2/plan.gpx?datum=gcj02", None,
+     {"anon": 401, "lead1": 403, "lead2": 200, "plan": 403, "boss": 200}),
+    ("POST", f"/api/patrol/plans/{TODAY}/team-1/track", {}, {**TEAM1_JSON, "lead1": 400, "boss": 400}),
     ("GET", "/api/jobs/{lead1_job}", None,
      {"anon": 401, "lead1": 200, "lead2": 404, "plan": 200, "boss": 200}),
 ]
@@ -132,10 +146,12 @@ def clients(app: Flask) -> dict[str, tuple[FlaskClient, str]]:
 @pytest.fixture(autouse=True)
 def quick_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Jobs run a stand-in: the table is about who may start them, not about solving."""
-    from webmap.views import patrol, planner
+    from geogrid.jobs import tasks
+    from webmap.views import planner
 
-    monkeypatch.setattr(patrol, "_solve", lambda progress, *args: {"stand_in": True})
+    monkeypatch.setattr(tasks, "plan_shift", lambda progress, *args: {"stand_in": True})
     monkeypatch.setattr(planner, "_regenerate", lambda progress, *args: {"stand_in": True})
+    monkeypatch.setattr(planner, "_rebalance_preview", lambda progress, *args: {"stand_in": True})
 
 
 def _request(app: Flask, clients: dict[str, tuple[FlaskClient, str]], role: str, method: str,
@@ -155,15 +171,18 @@ def _request(app: Flask, clients: dict[str, tuple[FlaskClient, str]], role: str,
 
 def test_every_staff_route_is_in_the_table(app: Flask) -> None:
     """The table names every planner, patrol and jobs route (a new route needs a row)."""
-    staff = ("planner.", "planner_api.", "patrol.", "patrol_api.", "jobs.")
+    staff = ("planner.", "planner_api.", "patrol.", "patrol_api.", "patrol_tracks_api.", "jobs.")
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(staff)}
     covered = {"/planner/", "/planner/versions", "/planner/diff", "/api/planner/state",
                "/api/planner/diff", "/api/planner/export.geojson", "/api/planner/openapi.json",
                "/api/planner/edits", "/api/planner/regenerate", "/api/planner/undo", "/patrol/",
+               "/api/planner/rebalance", "/api/planner/rebalance/accept",
                "/patrol/plans/<day>/<team>", "/patrol/plans/<day>/<team>/print",
                "/patrol/plans/<day>/<team>.gpx", "/patrol/plans/<day>/<team>.pdf",
                "/patrol/plans/<day>/route_sheets.pdf", "/api/patrol/plans",
-               "/api/patrol/plans/<day>/<team>.geojson", "/api/jobs/<job_id>"}
+               "/api/patrol/plans/<day>/<team>.geojson", "/api/jobs/<job_id>",
+               "/api/patrol/plans/<day>/<team>/track", "/api/patrol/plans/<day>/<team>/track.geojson",
+               "/api/patrol/plans/<day>/<team>/plan.<fmt>", "/patrol/rota/<week>/<name>"}
     assert rules == covered
 
 
@@ -199,10 +218,10 @@ def test_team_pdf_of_another_team_is_refused(app: Flask, clients: dict[str, tupl
 def test_leader_job_plans_only_their_team(app: Flask, clients: dict[str, tuple[FlaskClient, str]],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A team-1 leader's job is started for team-1 only, whatever the body leaves out."""
-    from webmap.views import patrol
+    from geogrid.jobs import tasks
 
     seen: list[Any] = []
-    monkeypatch.setattr(patrol, "_solve", lambda progress, *args: seen.append(args[-1]) or {})
+    monkeypatch.setattr(tasks, "plan_shift", lambda progress, *args: seen.append(args[-1]) or {})
     client, token = clients["lead1"]
     res = client.post("/api/patrol/plans", json={"date": TODAY}, headers={"X-CSRF-Token": token})
     runner_of(app).wait(res.get_json()["job"])

@@ -238,3 +238,121 @@ def test_editor_state_is_built_once_per_version(app: Flask, monkeypatch: pytest.
     S.edit(app.config["AREA_PATH"], "lock", author="cli", codes=[first["grids"]["features"][0]["properties"]["code"]])
     after = _state(client)
     assert after["head"] == 2 and after["etag"] != first["etag"] and len(builds) == 2
+
+
+# --------------------------------------------------------------------------- rebalance preview
+
+
+def _grow_fullest_grid(folder: Path, households: int = 200) -> str:
+    """A new estate of ``households`` on the largest unit of the fullest grid (geogrid grids grow); its code."""
+    import geopandas as gpd
+    import shapely.affinity
+
+    from geogrid.services import grids as S
+
+    plan = S.load_plan(folder)
+    code = str(plan.grids.sort_values("households")["code"].iloc[-1])
+    units = plan.units[plan.units["grid"] == code].to_crs(plan.metric_crs)
+    biggest = units.geometry.area.idxmax()
+    outline = shapely.affinity.scale(units.geometry[biggest], 0.5, 0.5)
+    path = folder.parent / "estate.geojson"
+    gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[outline], crs=plan.metric_crs).to_crs("EPSG:4326").to_file(
+        path, driver="GeoJSON")
+    S.grow(folder, path, households, name="新小区")
+    return code
+
+
+def _preview(app: Flask, client: FlaskClient, token: str, etag: str) -> tuple[str, dict]:
+    res = _post(client, token, "/api/planner/rebalance", {"time_limit_s": 10, "seed": 0}, etag)
+    assert res.status_code == 202, res.get_data(as_text=True)
+    job = runner_of(app).wait(res.get_json()["job"], 120)
+    assert job.state == "done", job.error
+    return job.id, job.result
+
+
+def test_rebalance_preview_saves_nothing_and_accept_saves_it(app: Flask) -> None:
+    """Preview after growth: units that would move, per-grid table, reasons, nothing saved; accept makes v0002."""
+    folder = Path(app.config["AREA_PATH"])
+    client, token = _planner(app)
+    grown = _grow_fullest_grid(folder)
+    state = _state(client)
+    job, preview = _preview(app, client, token, state["etag"])
+    assert preview["etag"] == state["etag"] and preview["units_moved"] == len(preview["moves"]) > 0
+    assert preview["households_moved"] == sum(m["households"] for m in preview["moves"])
+    rows = {r["code"]: r for r in preview["per_grid"]}
+    assert rows[grown]["households_after"] <= 500 < rows[grown]["households_before"]
+    assert preview["in_band"] and preview["reasons"] == []
+    assert {w["kind"] for w in preview["per_worker"]} == {"unit", "building"}
+    assert len(versions.list_versions(folder)[0]) == 1  # a preview saves nothing
+    accepted = _post(client, token, "/api/planner/rebalance/accept", {"job": job, "message": "新小区入住"},
+                     state["etag"])
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
+    saved, head = versions.list_versions(folder)
+    assert head == 2 and len(saved) == 2 and saved[-1].message == "rebalance: 新小区入住"
+    after = accepted.get_json()
+    grids = {f["properties"]["code"]: f["properties"]["households"] for f in after["grids"]["features"]}
+    assert grids[grown] == rows[grown]["households_after"]
+    units = {f["properties"]["unit_id"]: f["properties"]["grid"] for f in after["units"]["features"]}
+    assert all(units[m["unit_id"]] == m["to_code"] for m in preview["moves"])
+    again = _post(client, token, "/api/planner/rebalance/accept", {"job": job}, after["etag"])
+    assert again.status_code == 409  # computed from v0001, the grids are now v0002
+
+
+def test_a_stale_preview_is_409_and_saves_nothing(app: Flask) -> None:
+    """Another planner saves after the preview: accepting it is 409 naming who; another's preview is 404."""
+    folder = Path(app.config["AREA_PATH"])
+    client, token = _planner(app)
+    _grow_fullest_grid(folder)
+    state = _state(client)
+    job, _ = _preview(app, client, token, state["etag"])
+    other, other_token = _planner(app, "plan2")
+    code = state["grids"]["features"][0]["properties"]["code"]
+    locked = _post(other, other_token, "/api/planner/edits", {"op": "worker", "codes": [code], "worker": "张伟"},
+                   state["etag"])
+    assert locked.status_code == 200
+    res = _post(client, token, "/api/planner/rebalance/accept", {"job": job}, state["etag"])
+    assert res.status_code == 409 and "plan2" in res.get_json()["error"]["message"]
+    assert len(versions.list_versions(folder)[0]) == 2
+    theirs = _post(other, other_token, "/api/planner/rebalance/accept", {"job": job}, locked.get_json()["etag"])
+    assert theirs.status_code == 404
+    missing = _post(client, token, "/api/planner/rebalance/accept", {"job": job}, None)
+    assert missing.status_code == 428
+
+
+@pytest.mark.parametrize(("url", "body", "field"), [
+    ("/api/planner/rebalance", {"time_limit_s": "10"}, "time_limit_s"),
+    ("/api/planner/rebalance", {"time_limit_s": 0}, "time_limit_s"),
+    ("/api/planner/rebalance", {"seed": -1}, "seed"),
+    ("/api/planner/rebalance", {"compactness_tolerance": 2.0}, "compactness_tolerance"),
+    ("/api/planner/rebalance", {"min_households": 300}, "body"),
+    ("/api/planner/rebalance", {"band": "300-500"}, "band"),
+    ("/api/planner/rebalance/accept", {"job": "../../etc"}, "job"),
+    ("/api/planner/rebalance/accept", {}, "job"),
+    ("/api/planner/rebalance/accept", {"job": "0123456789abcdef", "message": ["x"]}, "message"),
+])
+def test_bad_rebalance_requests_are_400_naming_the_field(app: Flask, url: str, body: dict, field: str) -> None:
+    """A wrong type, range or unknown field is a 400 whose JSON names the field; nothing starts or saves."""
+    client, token = _planner(app)
+    res = _post(client, token, url, body, _state(client)["etag"])
+    assert res.status_code == 400, res.get_data(as_text=True)
+    assert field in [f["field"] for f in res.get_json()["error"]["fields"]]
+    assert len(versions.list_versions(Path(app.config["AREA_PATH"]))[0]) == 1
+
+
+def test_team_leaders_may_not_rebalance(app: Flask) -> None:
+    """Rebalance preview and accept are for planners: a team leader gets 403; the routes are documented."""
+    client, token = _planner(app, "lead")
+    for url, body in (("/api/planner/rebalance", {}), ("/api/planner/rebalance/accept", {"job": "0123456789abcdef"})):
+        assert _post(client, token, url, body, "v0001.1").status_code == 403
+    planner, _ = _planner(app)
+    paths = planner.get("/api/planner/openapi.json").get_json()["paths"]
+    schema = paths["/planner/rebalance"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"time_limit_s", "seed", "min_households"} <= set(schema["properties"])
+    assert "job" in paths["/planner/rebalance/accept"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+
+
+def test_an_unknown_preview_is_404(app: Flask) -> None:
+    """Accepting a job that is no rebalance preview is 404 and saves nothing."""
+    client, token = _planner(app)
+    res = _post(client, token, "/api/planner/rebalance/accept", {"job": "0123456789abcdef"}, _state(client)["etag"])
+    assert res.status_code == 404 and "preview" in res.get_json()["error"]["message"]

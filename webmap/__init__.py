@@ -14,6 +14,7 @@ Config keys:
 ``TIANDITU_KEY``    browser key for Tianditu tiles (env ``FLASK_TIANDITU_KEY``); without it
                     the ``tianditu`` basemap is not offered
 ``MAX_CONTENT_LENGTH`` largest request body in bytes (default 64 KiB); larger ones get 413
+``TRACK_MAX_BYTES`` largest patrol-track upload in bytes (default 4 MiB), the one larger body
 ``MAX_URL_LENGTH``  longest path + query string in characters (default 2048); longer get 414
 ``SECRET_KEY``      signs the session cookie (env ``FLASK_SECRET_KEY``); without one, a key is
                     made once into ``<instance folder>/secret_key``
@@ -88,7 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
 
     from webmap import auth, errors, security
-    from webmap.views import api, jobs, patrol, planner, public
+    from webmap.views import api, jobs, patrol, patrol_tracks, planner, public
     from webmap.views import auth as auth_views
 
     app.register_blueprint(public.bp)
@@ -98,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(planner.api)
     app.register_blueprint(patrol.bp)
     app.register_blueprint(patrol.api)
+    app.register_blueprint(patrol_tracks.api)
     app.register_blueprint(jobs.bp)
     errors.register_error_handlers(app)
 
@@ -105,6 +107,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def limit_request_size() -> None:
         """Refuse oversized requests before any view reads them (GETs with bodies too)."""
         limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.endpoint == patrol_tracks.UPLOAD_ENDPOINT:  # a night's track: a larger body
+            limit = patrol_tracks.track_limit()
+            request.max_content_length = limit  # the form parser's limit too (chunked uploads)
         if limit is not None and (request.content_length or 0) > limit:
             abort(413, description=f"request body larger than {limit} bytes")
         url_limit = app.config["MAX_URL_LENGTH"]

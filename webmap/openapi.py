@@ -347,6 +347,25 @@ def _body(model: type[Any], summary: str, ok: str, status: str = "200",
     return {"post": op}
 
 
+def _track_upload() -> dict[str, Any]:
+    """POST a patrol's track: multipart form, the file in ``track``, the fields of TrackUpload."""
+    from webmap.schemas import TrackUpload, request_schema
+
+    schema = request_schema(TrackUpload)
+    schema = {**schema, "properties": {**schema.get("properties", {}),
+                                       "track": {"type": "string", "format": "binary",
+                                                 "description": "GPX, KML, or a check-in CSV/Excel"}},
+              "required": sorted({*schema.get("required", []), "track"})}
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in ("day", "team")]
+    return {"post": {"summary": "log a team's night from its track (matched to the plan)",
+                     "parameters": params,
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}},
+                     "responses": {"200": {"description": "the log row and the missed stops", "content": {
+                         "application/json": {"schema": {"type": "object"}}}}, **_STAFF_ERRORS,
+                         "404": {"$ref": "#/components/responses/Error"},
+                         "413": {"$ref": "#/components/responses/Error"}}}}
+
+
 def _staff_get(summary: str, args: type[Any] | None = None, media: str = "application/json",
                path_params: tuple[str, ...] = ()) -> dict[str, Any]:
     from webmap.schemas import Args, query_parameters
@@ -376,7 +395,16 @@ def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
     Request bodies and query parameters are the JSON Schemas of the same pydantic models
     the views parse them with (:mod:`webmap.schemas`).
     """
-    from webmap.schemas import DiffArgs, Empty, GridEdit, PatrolStart, Regenerate
+    from webmap.schemas import (
+        DiffArgs,
+        Empty,
+        GridEdit,
+        PatrolStart,
+        PhoneArgs,
+        RebalanceAccept,
+        RebalancePreview,
+        Regenerate,
+    )
 
     doc = openapi_document(server_url)
     doc["info"] = {**doc["info"], "title": "geogrid staff API",
@@ -391,6 +419,15 @@ def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
                                if_match=True),
         "/planner/regenerate": _body(Regenerate, "generate the grids again (background job)",
                                      "the job id and its status URL", "202", if_match=True),
+        "/planner/rebalance": _body(RebalancePreview,
+                                    "preview a rebalance of the current grids (background job; "
+                                    "nothing saved): units that would move, per-grid before/after, "
+                                    "created and retired grids, reasons",
+                                    "the job id and its status URL", "202", if_match=True),
+        "/planner/rebalance/accept": _body(RebalanceAccept,
+                                           "save a finished rebalance preview as a new version "
+                                           "(409 when the grids or the area changed since)",
+                                           "the new state", if_match=True),
         "/planner/diff": _staff_get("compare two versions", DiffArgs),
         "/planner/export.geojson": _staff_get("the current grids", media="application/geo+json"),
         "/patrol/plans": _body(PatrolStart, "compute a shift's plan (background job)",
@@ -399,6 +436,14 @@ def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
             "one team's routes and stops of a shift", media="application/geo+json",
             path_params=("day", "team")),
         "/jobs/{job_id}": _staff_get("progress of a background job", path_params=("job_id",)),
+        "/patrol/plans/{day}/{team}/track": _track_upload(),
+        "/patrol/plans/{day}/{team}/track.geojson": _staff_get(
+            "the logged track of a team's night: track, streets walked, planned stops with visited",
+            media="application/geo+json", path_params=("day", "team")),
+        "/patrol/plans/{day}/{team}/plan.{fmt}": _staff_get(
+            "a team's plan for a phone: fmt gpx or kml, datum wgs84 (tracking apps) or gcj02 "
+            "(apps on Chinese maps)", PhoneArgs, media="application/octet-stream",
+            path_params=("day", "team", "fmt")),
     })
     doc["components"]["parameters"]["IfMatch"] = {
         "name": "If-Match", "in": "header", "required": True,

@@ -98,6 +98,40 @@ class Regenerate(Strict):
         return self
 
 
+#: a background job id (webmap.views.jobs)
+JOB_ID_PATTERN = r"^[0-9a-f]{8,32}$"
+JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, description="background job id")]
+
+
+class RebalancePreview(Strict):
+    """Compute a rebalance of the current grids in the background, saving nothing
+    (POST /api/planner/rebalance); bands default to the current version's."""
+
+    min_households: Households | None = None
+    max_households: Households | None = None
+    seed: Seed | None = None
+    time_limit_s: int = Field(20, ge=1, le=300, description="seconds of search, 1 to 300")
+    compactness_tolerance: float = Field(0.05, ge=0.0, le=1.0,
+                                         description="how far the median and worst Polsby-Popper "
+                                                     "may fall, 0 to 1")
+
+    @model_validator(mode="after")
+    def _band(self) -> RebalancePreview:
+        if (self.min_households is None) != (self.max_households is None):
+            raise ValueError("give both min_households and max_households, or neither")
+        if (self.min_households is not None and self.max_households is not None
+                and self.min_households > self.max_households):
+            raise ValueError("min_households must not exceed max_households")
+        return self
+
+
+class RebalanceAccept(Strict):
+    """Save a finished rebalance preview as a new version (POST /api/planner/rebalance/accept)."""
+
+    job: JobId = Field(description="the preview's job id (from POST /api/planner/rebalance)")
+    message: Message | None = None
+
+
 class Empty(Strict):
     """A body with no fields (POST /api/planner/undo): ``{}`` or nothing."""
 
@@ -135,6 +169,33 @@ class DayArgs(Args):
     """GET /patrol/?date=YYYY-MM-DD."""
 
     date: ShiftDate | None = None
+
+
+class TrackUpload(Strict):
+    """Upload a patrol's track (POST /api/patrol/plans/<day>/<team>/track, multipart form):
+    the file goes in ``track`` (GPX, KML, CSV/Excel check-ins), these fields beside it."""
+
+    members: Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN_TEXT_PATTERN,
+                                  description="members present: a number, or names separated by commas")]
+    datum: Literal["auto", "wgs84", "gcj02"] = Field("auto", description="coordinates of the track "
+                                                     "(auto: WGS-84 unless the file says GCJ-02)")
+    time_offset: Annotated[int, Field(ge=-14, le=14)] = Field(
+        0, description="move the track's clock by whole hours (a phone in the wrong time zone)")
+    csrf_token: str | None = Field(None, description="the session's CSRF token (or the X-CSRF-Token header)")
+
+    @field_validator("time_offset", mode="before")
+    @classmethod
+    def _form_int(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,2}", value.strip()):
+            return int(value)
+        return value
+
+
+class PhoneArgs(Args):
+    """GET /api/patrol/plans/<day>/<team>/plan.gpx|kml: the plan for a phone."""
+
+    datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="wgs84 for outdoor tracking apps, "
+                                             "gcj02 for apps on Chinese maps")
 
 
 class SchemaError(BadRequest):
@@ -193,6 +254,15 @@ def parse_args(model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as err:
         raise SchemaError(problems_of(err, "query")) from None
+
+
+def parse_form(model: type[M]) -> M:
+    """The request's form fields (multipart or urlencoded) as ``model`` (400 naming the fields)."""
+    data = {k: (v[0] if len(v) == 1 else v) for k, v in request.form.lists()}
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise SchemaError(problems_of(err, "form")) from None
 
 
 def parse_if_match(raw: str | None) -> str | None:

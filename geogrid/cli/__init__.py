@@ -14,6 +14,7 @@ from geogrid.cli import (  # noqa: F401  (registers the groups)
     layers,
     micro,
     network,
+    patrol,
     plan,
     rota,
     staff,

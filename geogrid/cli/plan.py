@@ -19,6 +19,10 @@ from geogrid.services import patrol as service
 @click.option("--time-limit", "time_limit_s", type=float, help="Solver seconds [config or 10].")
 @click.option("--seed", type=int, help="Solver seed [config or 1].")
 @click.option("--date", default="", help="Date printed on the route sheets.")
+@click.option(
+    "--workers", type=click.IntRange(min=1),
+    help="Processes for a district planned by team areas [the CPUs this process may use].",
+)  # fmt: skip
 @friendly_errors
 def plan(
     area: Path,
@@ -28,15 +32,26 @@ def plan(
     time_limit_s: float | None,
     seed: int | None,
     date: str,
+    workers: int | None,
 ) -> None:
-    """Plan every team's route: writes plan.geojson, <team>.gpx and route_sheets.pdf."""
+    """Plan every team's route: writes plan.geojson, <team>.gpx and route_sheets.pdf.
+
+    A district whose teams have areas (teams layer area_codes, or [teams.<id>]
+    communities/grids) is planned one community at a time, side by side in --workers
+    processes; --time-limit is then the whole district's search time.
+    """
+    from geogrid.network import available_cpus
+
     spots = read_vector(hotspots, "hot-spot file") if hotspots is not None else None
     run = service.plan_area(
-        area, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed, date=date
-    )
+        area, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed, date=date,
+        workers=workers if workers is not None else available_cpus(),
+    )  # fmt: skip
     from geogrid.planning.plan import plan_summary
 
     click.echo(plan_summary(run.problem, run.plan))
+    for team, why in run.idle.items():
+        click.echo(f"{team} stays at its base: {why}")
     for path in run.paths:
         click.echo(f"wrote {path}")
 
@@ -48,16 +63,23 @@ def plan(
 @click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True)
 @click.option("--speed", "speed_kmh", type=float, help="Speed in km/h [mode default].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write service areas (GeoJSON).")
+@click.option(
+    "--max-snap-m", type=float, default=500.0, show_default=True,
+    help="Farthest a post or demand point may lie from a street of the mode (metres).",
+)  # fmt: skip
 @friendly_errors
 def coverage(
-    area: Path, posts_layer: str, minutes: str, mode: str, speed_kmh: float | None, out_path: Path | None
+    area: Path, posts_layer: str, minutes: str, mode: str, speed_kmh: float | None, out_path: Path | None,
+    max_snap_m: float,
 ) -> None:
     """Service areas (response circles along the streets) and covered shares."""
     try:
         mins = tuple(float(m) for m in minutes.split(","))
     except ValueError as err:
         raise click.BadParameter(f"{minutes!r}: give minutes like 1,3,5") from err
-    _, shares = service.coverage_report(area, posts_layer, mins, mode, speed_kmh, out_path)
+    _, shares = service.coverage_report(
+        area, posts_layer, mins, mode, speed_kmh, out_path, max_snap_m=max_snap_m
+    )
     for row in shares:
         click.echo(
             f"{row['demand']:<14} {row['minutes']:>4g} min  {row['share'] * 100:5.1f} %  "
@@ -76,14 +98,20 @@ def coverage(
 @click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True)
 @click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the posts (GeoJSON).")
+@click.option(
+    "--max-snap-m", type=float, default=500.0, show_default=True,
+    help="Farthest a post or demand point may lie from a street of the mode (metres).",
+)  # fmt: skip
 @friendly_errors
 def posts(
-    area: Path, k: int, minutes: float, existing: str, demand: str, mode: str, time_limit_s: float, out_path: Path | None
+    area: Path, k: int, minutes: float, existing: str, demand: str, mode: str, time_limit_s: float, out_path: Path | None,
+    max_snap_m: float,
 ) -> None:
     """Choose K new posts that maximise the demand reached within MINUTES (MCLP)."""
     chosen = service.site_posts(
-        area, k, minutes, existing or None, mode=mode, demand=demand, time_limit_s=time_limit_s
-    )
+        area, k, minutes, existing or None, mode=mode, demand=demand, time_limit_s=time_limit_s,
+        max_snap_m=max_snap_m,
+    )  # fmt: skip
     share = float(chosen["covered_share"].iloc[0]) if len(chosen) else 0.0
     for _, row in chosen.iterrows():
         tag = "new" if row["new"] else "existing"

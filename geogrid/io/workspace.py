@@ -43,6 +43,7 @@ AREA_LAYERS: dict[str, tuple[str, str]] = {
     "boundary": ("boundary.geojson", "boundary"),
     "grids": ("grids.geojson", "grids"),
     "communities": ("communities.geojson", "communities"),
+    "micro_grids": ("micro_grids.geojson", "micro_grids"),
     "buildings": ("buildings.geojson", "buildings"),
     "residential_land": ("residential_land.geojson", "residential_land"),
     "incidents": ("incidents.geojson", "incidents"),
@@ -146,6 +147,11 @@ class Workspace:
         return self.layer_file("communities")
 
     @property
+    def micro_grids_path(self) -> Path:
+        """Micro-grids (微网格) of the grids (optional; ``geogrid grids micro``)."""
+        return self.layer_file("micro_grids")
+
+    @property
     def buildings_path(self) -> Path:
         return self.layer_file("buildings")
 
@@ -212,6 +218,16 @@ class Workspace:
             return self.path / "plans"
         return self.web_plans_dir / day
 
+    def rota_dir(self, week: str) -> Path:
+        """A week's rota (``plans/rota/<YYYY-Www>/``: rota.json, rota.csv, rota.pdf, <team>.pdf);
+        each night's routes go to :meth:`plans_dir` of its date."""
+        return self.path / "plans" / "rota" / week
+
+    @property
+    def rota_weeks_dir(self) -> Path:
+        """One folder per week with a rota (``geogrid rota``)."""
+        return self.path / "plans" / "rota"
+
     @property
     def web_plans_dir(self) -> Path:
         """One folder per shift date of the plans computed from the web app."""
@@ -223,9 +239,62 @@ class Workspace:
         return self.path / "patrol_log.csv"
 
     @property
+    def patrol_visits_path(self) -> Path:
+        """Stops of each logged patrol, planned and visited (one CSV row per stop and patrol)."""
+        return self.path / "patrol_visits.csv"
+
+    def track_path(self, day: str, team: str) -> Path:
+        """A logged patrol's track and stop matches (GeoJSON) beside the day's plan."""
+        return self.plans_dir(day) / f"{team}.track.geojson"
+
+    def report_dir(self, month: str) -> Path:
+        """A monthly report (``geogrid report``): report.pdf, report.csv, report.xlsx."""
+        return self.path / "reports" / month
+
+    @property
     def patrol_config_path(self) -> Path:
         """The area's own patrol config (optional)."""
         return self.path / "patrol.toml"
+
+    @property
+    def staff_dir(self) -> Path:
+        """1+3+N staffing (``geogrid staff``): roster.json, staffing.json, tables, notice boards."""
+        return self.path / "staff"
+
+    @property
+    def roster_path(self) -> Path:
+        """The imported staff roster (people, roles, homes, capacities)."""
+        return self.staff_dir / "roster.json"
+
+    @property
+    def staffing_path(self) -> Path:
+        """The current staffing: who serves which grid (the previous one under history/)."""
+        return self.staff_dir / "staffing.json"
+
+    @property
+    def staffing_csv_path(self) -> Path:
+        """The per-grid staffing table (CSV, Chinese headers)."""
+        return self.staff_dir / "staffing.csv"
+
+    @property
+    def staffing_xlsx_path(self) -> Path:
+        """The per-grid staffing table (Excel)."""
+        return self.staff_dir / "staffing.xlsx"
+
+    @property
+    def notice_boards_path(self) -> Path:
+        """The grid notice boards (网格公示牌), one A4 page per grid."""
+        return self.staff_dir / "notice_boards.pdf"
+
+    @property
+    def staffing_history_dir(self) -> Path:
+        """Earlier staffings, one JSON file each (``geogrid staff diff``)."""
+        return self.staff_dir / "history"
+
+    @property
+    def staffing_rules_path(self) -> Path:
+        """The district's 1+3+N rules (optional; defaults otherwise)."""
+        return self.path / "staffing.toml"
 
     @property
     def lock_path(self) -> Path:

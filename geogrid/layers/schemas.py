@@ -193,6 +193,14 @@ class GridProperties(LayerProperties):
         json_schema_extra=_unit("households"),
     )
     worker: Text | None = Field(None, description="Grid worker (网格员) in charge.")
+    worker_phone: Text | None = Field(
+        None, description="The grid worker's contact phone number."
+    )
+    publish_contact: Flag | None = Field(
+        None,
+        description="Show the worker's name and phone on the public map "
+        "(absent or false: they are never published).",
+    )
     locked: Flag | None = Field(
         None, description="Drawn by hand: automatic re-gridding keeps this grid as it is."
     )
@@ -228,6 +236,30 @@ class CommunityProperties(LayerProperties):
     )
     source: Text | None = Field(
         None, description="Where the outline comes from (OSM relation, survey, ...)."
+    )
+
+
+class MicroGridProperties(LayerProperties):
+    """Micro-grids (微网格) of the grids: contiguous groups of buildings (or entrances of one
+    building) holding a small band of households, each with a responsible person.
+    """
+
+    code: RequiredText = Field(description="Micro-grid code: its grid's code + 3 digits.")
+    grid_code: RequiredText = Field(description="Code of the grid the micro-grid lies in.")
+    name: Text | None = Field(None, description="Micro-grid name (Chinese kept as is).")
+    households: WholeNumber | None = Field(
+        None, description="Households in the micro-grid.", ge=0,
+        json_schema_extra=_unit("households"),
+    )
+    buildings: Text | None = Field(None, description="Ids of its buildings, ';'-separated.")
+    entrances: Text | None = Field(
+        None, description="'<building>:<entrance>' pairs, ';'-separated, when a building is "
+        "split by entrance (单元).",
+    )
+    leader: Text | None = Field(None, description="Responsible person (微网格长).")
+    split_by_hand: Flag | None = Field(
+        None, description="One building (or entrance) over the band max: split it by "
+        "entrance or floor by hand.",
     )
 
 
@@ -331,6 +363,12 @@ class IncidentProperties(LayerProperties):
     zone: Text | None = Field(
         None, description="Beat, neighbourhood or other source zone the record names (import)."
     )
+    case_id: Text | None = Field(
+        None,
+        description="Case number (案件编号) the record belongs to: one record per offence "
+        "of a case; totals count distinct cases, a category the cases that include it. "
+        "Absent: the record is a case of its own.",
+    )
     time_precision: Literal["minute", "hour", "day", "month"] | None = Field(
         None, description="How precise `time` is in the source; minute when absent."
     )
@@ -362,6 +400,16 @@ class TeamProperties(LayerProperties):
         json_schema_extra=_unit("HH:MM"),
     )
     phone: Text | None = Field(None, description="Contact phone number.")
+    nights: Text | None = Field(
+        None,
+        description='Roster: the nights the team can patrol, e.g. "Mon,Tue,Fri", "Mon-Fri" or '
+        '"周一,周三" (the weekly rota); every night when absent.',
+    )
+    area_codes: Text | None = Field(
+        None,
+        description="The team's area (责任区): community and/or grid codes, comma-separated; it "
+        "serves only stops inside them (patrol config team_areas); anywhere when absent.",
+    )
     synthetic: Flag | None = Field(None, description="Made up by geogrid.synthetic.")
 
 

@@ -29,6 +29,7 @@ from geogrid.layers.schemas import (
     GridProperties,
     IncidentProperties,
     LayerProperties,
+    MicroGridProperties,
     NodeProperties,
     PlaceProperties,
     ResidentialLandProperties,
@@ -276,6 +277,9 @@ SPECS: dict[str, LayerSpec] = {
         LayerSpec("grids", "grids.geojson", POLYGONS, GridProperties, id_property="code"),
         LayerSpec(
             "communities", "communities.geojson", POLYGONS, CommunityProperties, id_property="code"
+        ),
+        LayerSpec(
+            "micro_grids", "micro_grids.geojson", POLYGONS, MicroGridProperties, id_property="code"
         ),
         LayerSpec("buildings", "buildings.geojson", POLYGONS, BuildingProperties, id_property="id"),
         LayerSpec(

@@ -10,7 +10,9 @@ a GeoJSON file named in the config or on the command line).
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,15 +23,18 @@ from geogrid.errors import InputError
 from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
 from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.geojson import read_vector
-from geogrid.io.plans import has_plan, read_plan, write_plan
+from geogrid.io.plans import has_plan, plan_geojson, plan_gpx, read_plan, write_plan
 from geogrid.io.workspace import Area, Workspace, read_area
-from geogrid.network import StreetNetwork
+from geogrid.network import DEFAULT_MAX_SNAP_M, StreetNetwork, check_near_streets
+from geogrid.planning.areas import idle_reasons, locate_stops, with_team_areas
 from geogrid.planning.config import PatrolConfig
 from geogrid.planning.coverage import coverage_shares, service_areas
-from geogrid.planning.plan import PatrolPlan, plan_frames
+from geogrid.planning.district import group_district, should_decompose, solve_district
+from geogrid.planning.plan import PatrolPlan, plan_frames, skipped_table
 from geogrid.planning.problem import (
     PatrolProblem,
     Stop,
+    Team,
     build_problem,
     stops_from_grids,
     stops_from_hotspots,
@@ -37,7 +42,8 @@ from geogrid.planning.problem import (
     teams_from_frame,
 )
 from geogrid.planning.solve import solve_patrol
-from geogrid.printing import render_route_sheets
+from geogrid.planning.workload import extra_passes
+from geogrid.printing.sheets import render_route_sheets
 
 
 def read_patrol_config(path: Path | str | None) -> PatrolConfig:
@@ -139,12 +145,24 @@ class PatrolRun:
     visits: gpd.GeoDataFrame
     routes: gpd.GeoDataFrame
     paths: tuple[Path, ...]
+    idle: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Team id -> why it stays at its base (:func:`~geogrid.planning.areas.idle_reasons`)."""
 
 
 def area_problem(
     area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None
 ) -> tuple[PatrolProblem, StreetNetwork]:
     """Compile the area's teams and configured stops into a PatrolProblem."""
+    teams, stops, network = area_patrol(area, config, hotspots)
+    return build_problem(network, teams, stops, team_areas=config.team_areas), network
+
+
+def area_patrol(
+    area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None
+) -> tuple[list[Team], list[Stop], StreetNetwork]:
+    """The area's teams (with their areas: the teams layer's ``area_codes``, or
+    ``[teams.<id>] communities``/``grids``, and ``roam``), its configured stops located
+    in its communities and grids, and its street network."""
     area.require_streets("a patrol plan")
     if area.teams is None or not len(area.teams):
         raise InputError(
@@ -155,8 +173,20 @@ def area_problem(
     stops = area_stops(area, config, hotspots)
     if not stops:
         raise InputError("no stops: list key-location layers under [[places]] or give hot spots")
+    stops += extra_passes(stops, teams, area.grids, config, area.metric_crs)
+    teams = with_team_areas(teams, config.area_codes(), config.roaming())
+    stops = locate_stops(stops, area.communities, area.grids)
     network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
-    return build_problem(network, teams, stops), network
+    return teams, stops, network
+
+
+def grid_parents(area: Area) -> dict[str, str]:
+    """Grid code -> the code of its community (``parent_code``), for grids that have one."""
+    grids = area.grids
+    if grids is None or not len(grids) or "parent_code" not in grids:
+        return {}
+    return {str(c): str(p) for c, p in zip(grids["code"], grids["parent_code"], strict=True)
+            if p is not None and not (isinstance(p, float) and p != p) and str(p).strip()}
 
 
 def plan_area(
@@ -169,21 +199,38 @@ def plan_area(
     seed: int | None = None,
     date: str = "",
     team_sheets: bool = False,
+    workers: int = 1,
 ) -> PatrolRun:
     """Plan tonight's routes for every team of the area and write the files.
 
     Writes ``plan.geojson``, ``<team>.gpx``, ``route_sheets.pdf`` and
     ``plan.json`` into ``out_dir`` (default ``<area>/plans``), and with
     ``team_sheets`` one ``<team>.pdf`` per team (its own route sheet only).
+    A district whose teams' areas make several groups is planned group by group
+    (``[solver] decompose``, :mod:`geogrid.planning.district`), in up to ``workers``
+    processes; the time limit is then the whole district's.
     """
     config = read_patrol_config(config_path)
     area = read_area(folder)
-    problem, network = area_problem(area, config, hotspots)
-    plan = solve_patrol(
-        problem,
-        time_limit_s=float(time_limit_s if time_limit_s is not None else config.solver.time_limit_s),
-        seed=int(seed if seed is not None else config.solver.seed),
-    )
+    teams, stops, network = area_patrol(area, config, hotspots)
+    parents = grid_parents(area)
+    groups = group_district(teams, stops, team_areas=config.team_areas, parents=parents)
+    decompose = config.solver.decompose
+    options: dict[str, Any] = {
+        "time_limit_s": float(time_limit_s if time_limit_s is not None else config.solver.time_limit_s),
+        "seed": int(seed if seed is not None else config.solver.seed),
+        "balance": config.workload.balance,
+        "balance_weight": config.workload.balance_weight,
+        "mode_weights": config.workload.mode_weights,
+    }
+    if decompose == "always" or (decompose == "auto" and should_decompose(groups, len(stops), config.team_areas)):
+        district = solve_district(network, teams, stops, team_areas=config.team_areas, groups=groups,
+                                  workers=workers, **options)
+        problem, plan = district.problem, district.plan
+    else:
+        problem = build_problem(network, teams, stops, team_areas=config.team_areas)
+        plan = solve_patrol(problem, **options)
+    idle = {problem.teams[t].id: why for t, why in idle_reasons(problem, plan).items()}
     visits, routes = plan_frames(problem, plan, network)
     pdf = render_route_sheets(problem, plan, routes, area.edges, area.metric_crs, date=date)
     summary = {
@@ -193,9 +240,12 @@ def plan_area(
         "solve_s": round(plan.solve_s, 2),
         "stops": problem.n_stops,
         "visited": len(plan.visited()),
-        "skipped": [problem.stops[i].id for i in plan.skipped],
+        "skipped": [problem.stops[i].id for i in plan.skipped if not problem.stops[i].is_fill],
+        "skipped_reasons": skipped_table(problem, plan),
         "teams": routes.drop(columns="geometry").to_dict(orient="records"),
     }
+    if idle:
+        summary["idle_teams"] = idle
     out = Path(out_dir) if out_dir is not None else Workspace(area.path).plans_dir()
     paths = write_plan(out, visits, routes, pdf, summary)
     if team_sheets:
@@ -204,22 +254,90 @@ def plan_area(
             one = dataclasses.replace(plan, routes=(route,))
             sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=date)
             paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
-    return PatrolRun(problem, plan, visits, routes, tuple(paths))
+    return PatrolRun(problem, plan, visits, routes, tuple(paths), idle)
 
 
 # ----------------------------------------------------------------- plans of a shift (web app)
 
 
 def plan_shift(
-    folder: Path | str, day: str, config_path: Path | str | None, *, time_limit_s: float
+    folder: Path | str, day: str, config_path: Path | str | None, *, time_limit_s: float,
+    teams: Sequence[str] | None = None,
 ) -> PatrolRun:
     """Plan shift ``day`` (YYYY-MM-DD) for every team into ``<area>/plans/web/<day>/``.
 
-    The files of :func:`plan_area` plus one ``<team>.pdf`` per team.
+    The files of :func:`plan_area` plus one ``<team>.pdf`` per team. With
+    ``teams`` (some of the area's teams), only those are planned
+    (:func:`plan_teams`): the other teams' routes in the day's plan stay.
     """
     ws = Workspace(folder)
+    if teams is not None:
+        return plan_teams(ws.path, day, config_path, teams, time_limit_s=time_limit_s)
     return plan_area(ws.path, config_path, ws.plans_dir(day), time_limit_s=time_limit_s,
                      date=day, team_sheets=True)
+
+
+def plan_teams(
+    folder: Path | str, day: str, config_path: Path | str | None, teams: Sequence[str], *,
+    time_limit_s: float,
+) -> PatrolRun:
+    """Plan shift ``day`` for ``teams`` only; the day's files of other teams are kept.
+
+    Writes ``<team>.gpx`` and ``<team>.pdf`` of each planned team and puts its
+    routes and stops into the day's ``plan.geojson`` and ``plan.json`` in place of
+    its old ones (read-merge-write under the area's lock). The all-teams
+    ``route_sheets.pdf`` no longer matches and is removed (plan all teams to get it).
+    """
+    ws = Workspace(folder)
+    wanted = sorted(set(map(str, teams)))
+    config = read_patrol_config(config_path)
+    area = read_area(ws.path)
+    known = set() if area.teams is None else set(area.teams["id"].astype(str))
+    unknown = [t for t in wanted if t not in known]
+    if not wanted or unknown:
+        raise InputError(f"no team {', '.join(unknown) or '(none given)'} in area {area.name}; "
+                         f"teams are {', '.join(sorted(known)) or 'none'}")
+    assert area.teams is not None
+    area = dataclasses.replace(area, teams=area.teams[area.teams["id"].astype(str).isin(wanted)])
+    problem, network = area_problem(area, config)
+    plan = solve_patrol(problem, time_limit_s=float(time_limit_s), seed=int(config.solver.seed),
+                        balance=config.workload.balance,
+                        balance_weight=config.workload.balance_weight,
+                        mode_weights=config.workload.mode_weights)
+    visits, routes = plan_frames(problem, plan, network)
+    out = ws.plans_dir(day)
+    paths: list[Path] = []
+    for route in plan.routes:
+        team = problem.teams[route.team]
+        one = dataclasses.replace(plan, routes=(route,))
+        sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=day)
+        paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
+    for team in routes["team"]:
+        paths.append(write_bytes_atomic(out / f"{team}.gpx",
+                                        plan_gpx(visits, routes, str(team)).encode("utf-8")))
+    fresh = plan_geojson(visits, routes)
+    rows = routes.drop(columns="geometry").to_dict(orient="records")
+    with ws.lock():
+        old = read_plan(out)
+        kept = [f for f in (old["geojson"]["features"] if old else [])
+                if str(f["properties"].get("team")) not in wanted]
+        kept_rows = [r for r in (old["summary"].get("teams", []) if old else [])
+                     if str(r.get("team")) not in wanted]
+        features = kept + fresh["features"]
+        summary = {
+            "area": area.name, "prize": plan.prize, "seed": plan.seed,
+            "solve_s": round(plan.solve_s, 2), "stops": problem.n_stops,
+            "visited": sum(1 for f in features if f["properties"].get("feature") == "stop"),
+            "skipped": [problem.stops[i].id for i in plan.skipped if not problem.stops[i].is_fill],
+            "teams": kept_rows + json.loads(json.dumps(rows, default=str)),
+            "planned_teams": wanted,
+        }
+        paths.append(write_bytes_atomic(out / "plan.geojson", json.dumps(
+            {"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")))
+        paths.append(write_bytes_atomic(out / "plan.json", (json.dumps(
+            summary, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")))
+        (out / "route_sheets.pdf").unlink(missing_ok=True)
+    return PatrolRun(problem, plan, visits, routes, tuple(paths))
 
 
 def shift_config(folder: Path | str, fallback: Path | None = None) -> Path | None:
@@ -270,15 +388,25 @@ def coverage_report(
     mode: str = "walk",
     speed_kmh: float | None = None,
     out_path: Path | str | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
-    """Service areas of the posts and what they cover (incidents, households, places)."""
+    """Service areas of the posts and what they cover (incidents, households, places).
+
+    Every point (posts and demand) must lie within ``max_snap_m`` of a street
+    of the mode; the error names the layer and the points that do not.
+    """
     area = read_area(folder)
-    nodes, edges = area.require_streets("siting posts")
+    nodes, edges = area.require_streets("geogrid coverage")
     network = StreetNetwork.from_frames(nodes, edges, area.metric_crs)
     posts = posts_from_area(area, posts_layer)
-    areas = service_areas(network, posts, minutes, mode=mode, speed_kmh=speed_kmh)
     demand = _demand_layers(area, exclude=posts_layer)
-    shares = coverage_shares(network, posts, demand, minutes, mode=mode, speed_kmh=speed_kmh)
+    check_near_streets(network, posts.reset_index(), posts_layer, mode, max_snap_m)
+    for label, frame in demand.items():
+        check_near_streets(network, frame, label, mode, max_snap_m)
+    areas = service_areas(network, posts, minutes, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m)
+    shares = coverage_shares(
+        network, posts, demand, minutes, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m
+    )
     if out_path is not None:
         write_bytes_atomic(Path(out_path), areas.to_json(ensure_ascii=False).encode("utf-8"))
     return areas, shares
@@ -313,17 +441,21 @@ def site_posts(
     speed_kmh: float | None = None,
     demand: str = "incidents",
     time_limit_s: float = 10.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> gpd.GeoDataFrame:
     """Choose ``k`` new posts maximising the demand reached within ``minutes``."""
     from geogrid.planning.coverage import choose_posts
 
     area = read_area(folder)
-    nodes, edges = area.require_streets("geogrid coverage")
+    nodes, edges = area.require_streets("siting posts")
     network = StreetNetwork.from_frames(nodes, edges, area.metric_crs)
     layers = _demand_layers(area)
     if demand not in layers:
         raise InputError(f"no demand layer {demand!r}; choose from {', '.join(layers)}")
     existing = posts_from_area(area, existing_layer) if existing_layer else None
+    check_near_streets(network, layers[demand], demand, mode, max_snap_m)
+    if existing is not None and existing_layer:
+        check_near_streets(network, existing.reset_index(), existing_layer, mode, max_snap_m)
     return choose_posts(
         network,
         layers[demand],
@@ -333,4 +465,5 @@ def site_posts(
         mode=mode,
         speed_kmh=speed_kmh,
         time_limit_s=time_limit_s,
+        max_snap_m=max_snap_m,
     )

@@ -41,7 +41,7 @@ from geogrid.planning.problem import parse_hhmm
 from geogrid.planning.report import MonthlyReport, month_range, monthly_report
 from geogrid.planning.rota import SchoolCalendar
 from geogrid.planning.tracks import PlannedStop, TrackMatch, TrackPoints, check_track, match_track
-from geogrid.printing_report import render_monthly_report
+from geogrid.printing.report import render_monthly_report
 from geogrid.services.patrol import area_hotspots, read_patrol_config, shift_config
 from geogrid.store import PatrolLog
 from geogrid.store.base import area_store

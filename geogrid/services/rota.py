@@ -59,8 +59,8 @@ from geogrid.planning.rota import (
     solve_rota,
 )
 from geogrid.planning.solve import solve_patrol
-from geogrid.printing import render_route_sheets
-from geogrid.printing_rota import render_district_rota, render_team_rota
+from geogrid.printing.sheets import render_route_sheets
+from geogrid.printing.rota import render_district_rota, render_team_rota
 from geogrid.services.patrol import area_hotspots, read_patrol_config
 
 ROUNDS = 4

@@ -33,7 +33,7 @@ from geogrid.io.mappings import read_import_mapping
 from geogrid.io.sheets import SheetOptions, read_sheet
 from geogrid.io.workspace import Area, Workspace
 from geogrid.network import StreetNetwork, travel_time_matrix
-from geogrid.printing_notice import render_notice_boards
+from geogrid.printing.notice import render_notice_boards
 from geogrid.staffing.assign import grid_centres, home_points
 from geogrid.synthetic import generate_roster
 

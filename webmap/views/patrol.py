@@ -1,50 +1,72 @@
 """Team-leader pages (/patrol/...): pick team and shift, compute or open the plan, print it.
 
 A plan is made for one shift date (default: today, "tonight's plan") for
-all teams of the area by :func:`geogrid.services.patrol.plan_shift` on a
-worker thread (:mod:`webmap.jobs`), with the solver time limit
-``PATROL_TIME_LIMIT_S``; the page polls ``/api/jobs/<id>``. Files go to
+all teams of the area by :func:`geogrid.jobs.tasks.plan_shift` as a background
+job (:mod:`webmap.jobs`: a worker thread, or a Celery worker), with the solver time limit
+``PATROL_TIME_LIMIT_S``; the page polls ``/api/jobs/<id>``. With more teams than
+``PATROL_TEAMS_PER_PART`` (0: never) the plan is one job of several parts, one per
+team group (:func:`geogrid.services.patrol.plan_teams` each), and the page shows
+parts done / parts. Files go to
 ``<area>/plans/web/<date>/`` (plan.geojson, <team>.gpx, route_sheets.pdf,
 plan.json, and one <team>.pdf per team, all written atomically by the
 service) and are served from there; the teams come from the app's area cache. A team leader whose account names a team sees only that
 team (its own PDF, not the all-teams one).
+
+Scope: a team leader whose account names teams (``team``, several separated by
+commas) computes, opens and downloads the plans of those teams only; their
+plan is solved for their teams and merged into the day's plan
+(:func:`geogrid.services.patrol.plan_teams`), never rewriting another team's
+route. Plans are computed for shift dates from yesterday to
+:data:`MAX_DAYS_AHEAD` days ahead. The request body is the declared
+:class:`webmap.schemas.PatrolStart`.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from datetime import date as Date
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     render_template,
-    request,
     send_file,
     url_for,
 )
 
 from geogrid.io.workspace import Workspace
+from geogrid.jobs import tasks
 from geogrid.planning.problem import format_hhmm, parse_hhmm
-from geogrid.printing import KIND_ZH
+from geogrid.printing.fonts import KIND_ZH
 from geogrid.services import patrol as service
+from geogrid.services import rota as rota_service
 from webmap.area import current_area
 from webmap.auth import current_user, role_required
-from webmap.jobs import Progress, runner_of
+from webmap.jobs import runner_of
+from webmap.schemas import Args, DayArgs, PatrolStart, parse_args, parse_body
+from webmap.users import User
 
 bp = Blueprint("patrol", __name__, url_prefix="/patrol")
 api = Blueprint("patrol_api", __name__, url_prefix="/api/patrol")
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TEAM_RE = re.compile(r"^[\w.\-]{1,64}$")
-_RUNNING: dict[str, str] = {}
-_RUNNING_LOCK = threading.Lock()
+WEEK_RE = re.compile(r"^\d{4}-W\d{2}$")
+#: plans are computed for shifts from yesterday to this many days ahead
+MAX_DAYS_AHEAD = 14
+
+
+def account_teams(user: User | None) -> frozenset[str] | None:
+    """The teams ``user`` may plan and see; None means every team (planners, admins, and
+    team leaders whose account names no team)."""
+    if user is None or user.role != "team_leader" or not user.team:
+        return None
+    return frozenset(t for t in re.split(r"[,\s]+", user.team) if t)
 
 
 def area_dir() -> Path:
@@ -83,7 +105,8 @@ def teams_of(folder: Path) -> list[dict[str, Any]]:
     out = []
     for row in area.teams.itertuples(index=False):
         tid = str(row.id)
-        if user is not None and user.role == "team_leader" and user.team and user.team != tid:
+        scope = account_teams(user)
+        if scope is not None and tid not in scope:
             continue
         start = getattr(row, "shift_start", None) or "00:00"
         end = getattr(row, "shift_end", None) or "24:00"
@@ -99,9 +122,9 @@ def _team(folder: Path, team: str) -> dict[str, Any]:
     for t in teams_of(folder):
         if t["id"] == team:
             return t
-    user = current_user()
-    if user is not None and user.role == "team_leader" and user.team:
-        abort(403, description=f"your account leads team {user.team}; ask an admin for {team}")
+    scope = account_teams(current_user())
+    if scope is not None:
+        abort(403, description=f"your account leads {', '.join(sorted(scope))}; ask an admin for {team}")
     abort(404, description=f"no team {team!r} in this area")
 
 
@@ -119,35 +142,15 @@ def _team_features(plan: dict[str, Any], team: str) -> tuple[dict[str, Any] | No
     return route, sorted(stops, key=lambda p: p.get("seq", 0))
 
 
-def _solve(progress: Progress, app: Flask, folder: Path, config: Path | None, day: str,
-           time_limit_s: float) -> dict[str, Any]:
-    done = threading.Event()
-
-    def tick() -> None:  # the solver says nothing while it runs: show the clock against its limit
-        start = time.time()
-        while not done.wait(0.25):
-            used = time.time() - start
-            progress(0.15 + 0.7 * min(1.0, used / max(time_limit_s, 0.1)),
-                     f"solving routes ({used:.0f} s of at most {time_limit_s:g} s)")
-
-    progress(0.05, "reading the area and the street network")
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    try:
-        run = service.plan_shift(folder, day, config, time_limit_s=time_limit_s)
-    finally:
-        done.set()
-        with _RUNNING_LOCK:
-            _RUNNING.pop(f"{folder}:{day}", None)
-    progress(1.0, "plan ready")
-    return {"date": day, "visited": len(run.plan.visited()), "stops": run.problem.n_stops,
-            "prize": run.plan.prize}
-
-
 def _bound_team() -> str | None:
-    """The team a team-leader account is limited to (None: all teams)."""
-    user = current_user()
-    return user.team if user is not None and user.role == "team_leader" and user.team else None
+    """The teams a team-leader account is limited to, comma-separated (None: all teams)."""
+    scope = account_teams(current_user())
+    return None if scope is None else ", ".join(sorted(scope))
+
+
+def area_today() -> Date:
+    """Today's date in the area's time zone (not the server's)."""
+    return datetime.now(ZoneInfo(current_area().timezone)).date()
 
 
 # --------------------------------------------------------------------------- pages
@@ -156,12 +159,43 @@ def _bound_team() -> str | None:
 @bp.get("/")
 @role_required("team_leader")
 def index():
+    args = parse_args(DayArgs)
     folder = area_dir()
-    day = _check_date(request.args.get("date") or Date.today().isoformat())
+    day = _check_date(args.date or area_today().isoformat())
     teams = teams_of(folder)
+    week = rota_service.week_of(day)
+    rota = rota_service.read_week(folder, week)
+    if rota is not None:  # the week of the shift date (geogrid rota): a team leader sees their teams
+        scope = account_teams(current_user())
+        rota = rota_service.team_week(rota, None if scope is None else set(scope))
     return render_template("patrol/index.html", teams=teams, day=day, days=service.planned_days(folder),
                            has_plan=service.read_shift_plan(folder, day) is not None,
-                           time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"])
+                           time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"],
+                           week=week, rota=rota, all_sheets=_bound_team() is None)
+
+
+@bp.get("/rota/<week>/<name>")
+@role_required("team_leader")
+def rota_file(week: str, name: str):
+    """A file of a week's rota (``geogrid rota``): ``<team>.pdf``, or for accounts that see
+    every team ``rota.pdf`` (the district's week) and ``rota.csv``."""
+    parse_args(Args)
+    folder = area_dir()
+    if not WEEK_RE.fullmatch(week):
+        abort(400, description=f"week {week!r}: write it as YYYY-Www, e.g. 2026-W50")
+    if name in ("rota.pdf", "rota.csv"):
+        if _bound_team() is not None:
+            abort(403, description=f"your account leads {_bound_team()}: download its own week (<team>.pdf)")
+    elif name.endswith(".pdf"):
+        _team(folder, name.removesuffix(".pdf"))
+    else:
+        abort(404, description=f"no file {name!r} in a week's rota")
+    path = rota_service.week_file(folder, week, name)
+    if path is None:
+        abort(404, description=f"no rota for {week} yet; plan it with geogrid rota AREA --week {week}")
+    suffix = Path(name).suffix
+    return send_file(path.resolve(), mimetype={".pdf": "application/pdf", ".csv": "text/csv"}[suffix],
+                     as_attachment=suffix == ".csv", download_name=f"{Path(name).stem}-{week}{suffix}", max_age=0)
 
 
 @bp.get("/plans/<day>/<team>")
@@ -177,6 +211,7 @@ def print_view(day: str, team: str):
 
 
 def _plan_view(day: str, team: str, template: str):
+    parse_args(Args)
     folder = area_dir()
     _check_date(day)
     info = _team(folder, team)
@@ -192,16 +227,18 @@ def _plan_view(day: str, team: str, template: str):
 @bp.get("/plans/<day>/route_sheets.pdf")
 @role_required("team_leader")
 def pdf(day: str):
+    parse_args(Args)
     folder = area_dir()
     if _bound_team() is not None:
         abort(403, description=f"your account leads {_bound_team()}: download its own sheet "
-                               f"({_bound_team()}.pdf)")
+                               "(<team>.pdf)")
     return _plan_file(folder, day, "route_sheets.pdf", f"route sheets for {day}")
 
 
 @bp.get("/plans/<day>/<team>.pdf")
 @role_required("team_leader")
 def team_pdf(day: str, team: str):
+    parse_args(Args)
     folder = area_dir()
     _team(folder, team)
     return _plan_file(folder, day, f"{team}.pdf", f"route sheet for {team} on {day}")
@@ -210,6 +247,7 @@ def team_pdf(day: str, team: str):
 @bp.get("/plans/<day>/<team>.gpx")
 @role_required("team_leader")
 def gpx(day: str, team: str):
+    parse_args(Args)
     folder = area_dir()
     _team(folder, team)
     return _plan_file(folder, day, f"{team}.gpx", f"GPX for {team} on {day}")
@@ -221,27 +259,57 @@ def gpx(day: str, team: str):
 @api.post("/plans")
 @role_required("team_leader")
 def start_plan():
+    body = parse_body(PatrolStart)
     folder = area_dir()
-    body = request.get_json(silent=True) or {}
-    day = _check_date(str(body.get("date") or Date.today().isoformat()))
-    key = f"{folder}:{day}"
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    runner = runner_of(app)
+    today = area_today()
+    day = _check_date(body.date or today.isoformat())
+    first, last = today - timedelta(days=1), today + timedelta(days=MAX_DAYS_AHEAD)
+    if not first.isoformat() <= day <= last.isoformat():
+        abort(400, description=f"date: plans are computed for shifts from {first} to {last} "
+                               f"(yesterday to {MAX_DAYS_AHEAD} days ahead)")
     user = current_user()
     assert user is not None
-    with _RUNNING_LOCK:
-        running = _RUNNING.get(key)
-        job = runner.get(running) if running else None
-        if job is None or job.state in ("done", "failed"):
-            job = runner.submit("patrol", user.username, _solve, app, folder, config_path(folder), day,
-                                float(app.config["PATROL_TIME_LIMIT_S"]))
-            _RUNNING[key] = job.id
+    scope = account_teams(user)
+    area_teams = [t["id"] for t in teams_of(folder)]  # already limited to the account's teams
+    if body.teams is not None:
+        for team in body.teams:
+            _team(folder, team)  # 403 for another team's, 404 for an unknown one
+        teams: list[str] | None = sorted(set(body.teams))
+    elif scope is not None:
+        if not area_teams:
+            abort(403, description=f"your account leads {', '.join(sorted(scope))}, which this "
+                                   "area has no team of")
+        teams = sorted(area_teams)
+    else:
+        teams = None
+    all_teams = current_area().teams
+    if teams is not None and all_teams is not None and set(teams) == set(all_teams["id"].astype(str)):
+        teams = None  # every team: the full plan, with the all-teams route sheets
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    key = f"patrol:{folder}:{day}:{','.join(teams) if teams else '*'}"
+    config = config_path(folder)
+    plain = (str(folder), day, None if config is None else str(config),
+             float(app.config["PATROL_TIME_LIMIT_S"]))
+    per_part = int(app.config.get("PATROL_TEAMS_PER_PART") or 0)
+    if teams is None and per_part and all_teams is not None and len(all_teams) > per_part:
+        # many teams: one part per team group (in parallel on Celery workers), each writing
+        # only its teams' files into the day's plan under the area's lock
+        groups = tasks.team_groups(all_teams["id"].astype(str).tolist(), per_part)
+        job = runner_of(app).submit_group("patrol", user.username, tasks.plan_shift,
+                                          [(*plain, group) for group in groups], key=key)
+    else:
+        job = runner_of(app).submit("patrol", user.username, tasks.plan_shift, *plain, teams,
+                                    key=key)
+    if job.owner != user.username:
+        abort(409, description=f"{job.owner} is computing this plan right now; open it when "
+                               "it is ready")
     return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
 
 
 @api.get("/plans/<day>/<team>.geojson")
 @role_required("team_leader")
 def plan_geojson(day: str, team: str):
+    parse_args(Args)
     folder = area_dir()
     _team(folder, team)
     plan = service.read_shift_plan(folder, _check_date(day))

@@ -14,6 +14,14 @@ other writer). A version is written before the index that makes it current
 (temp file + rename), so a server killed mid-save leaves the previous version
 current. The editor's state comes from the app's one area cache
 (:mod:`webmap.area`), rebuilt only when the area changed on disk.
+
+Rebalance: ``POST /api/planner/rebalance`` computes a preview as a background
+job (nothing saved): the units that would move, the per-grid table before and
+after, created and retired grids, reasons and who (per grid worker) gains or
+loses which units and buildings. ``POST /api/planner/rebalance/accept``
+saves the preview as a new version with If-Match on the version it was
+computed from (409 when the grids or anything of the area changed since);
+discarding a preview is the page's business (nothing to undo).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from webmap.schemas import (
     DiffArgs,
     Empty,
     GridEdit,
+    RebalanceAccept,
+    RebalancePreview,
     Regenerate,
     parse_args,
     parse_body,
@@ -318,6 +328,90 @@ def regenerate():
     return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
 
 
+REBALANCE_JOB = "rebalance-preview"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _rebalance_preview(progress: Progress, app: Flask, folder: Path, given: str, band: G.Band | None,
+                       seed: int, time_limit_s: float, tolerance: float) -> dict[str, Any]:
+    """The job of POST /api/planner/rebalance: a dry run, as plain JSON data."""
+    progress(0.05, "recounting households")
+    with app.app_context():
+        if given != version_tag(folder):
+            from geogrid.errors import InputError
+
+            raise InputError(stale_message(folder, given))
+        progress(0.2, f"moving units (at most {time_limit_s:.0f} s)")
+        run = S.rebalance(folder, band=band, seed=seed, time_limit_s=time_limit_s,
+                          compactness_tolerance=tolerance, dry_run=True)
+    result = run.result
+    per_grid = result.per_grid[["code", "parent_code", "status", "households_before", "households_after",
+                                "in_band_before", "in_band_after"]]
+    moves = result.moves.copy()
+    moves["households"] = moves["households"].astype(int)
+    progress(1.0, "preview ready: nothing saved")
+    return {
+        "etag": given, "area_tag": run.area_tag,
+        "households_moved": result.households_moved, "units_moved": result.units_moved,
+        "in_band": result.in_band, "created": list(result.created), "retired": list(result.retired),
+        "reasons": list(result.reasons), "summary": result.summary(),
+        "moves": _records(moves), "per_grid": _records(per_grid),
+        "per_worker": _records(run.per_worker), "problems": [str(p) for p in run.problems],
+    }
+
+
+@api.post("/rebalance")
+@role_required("planner")
+def rebalance_preview():
+    body = parse_body(RebalancePreview)
+    given = _given_tag()
+    folder = area_dir()
+    given = require_current(folder, given or "")
+    band = (G.Band(body.min_households, body.max_households)
+            if body.min_households is not None and body.max_households is not None else None)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    job = runner_of(app).submit(
+        REBALANCE_JOB, _author(), _rebalance_preview, app, folder, given, band, body.seed or 0,
+        float(body.time_limit_s), float(body.compactness_tolerance),
+    )
+    return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
+
+
+@api.post("/rebalance/accept")
+@role_required("planner")
+def rebalance_accept():
+    from geogrid.errors import ConflictError
+
+    body = parse_body(RebalanceAccept)
+    given = _given_tag()
+    folder = area_dir()
+    job = runner_of(current_app).get(body.job)
+    if job is None or job.kind != REBALANCE_JOB or job.owner != _author():
+        abort(404, description=f"job: no rebalance preview {body.job} of yours; preview again")
+    if job.state != "done" or not isinstance(job.result, dict):
+        abort(409, description=f"job: the preview is {job.state}, not done"
+                               + (f" ({job.error})" if job.error else "") + "; nothing saved")
+    preview = job.result
+    with Workspace(folder).lock():
+        given = require_current(folder, given or "")
+        if preview.get("etag") != given:
+            abort(409, description=f"the preview was computed from {preview.get('etag')}, the grids are "
+                                   f"now {given}; nothing saved: preview the rebalance again")
+        moves = pd.DataFrame(preview["moves"], columns=["unit_id", "from_code", "to_code", "households"])
+        try:
+            result = S.accept_rebalance(
+                folder, moves, area_tag=str(preview.get("area_tag", "")), author=_author(),
+                message=body.message or None, reasons=preview.get("reasons", ()),
+            )
+        except ConflictError as err:
+            abort(409, description=str(err))
+    assert result.version is not None
+    return _state_response(folder, {"saved": result.version.line()})
+
+
 @api.get("/diff")
 @role_required("planner")
 def diff_json():
@@ -329,6 +423,7 @@ def diff_json():
         "a": a, "b": b,
         "moves": json.loads(moves.to_json(orient="records", force_ascii=False)),
         "per_grid": json.loads(pd.DataFrame(result.per_grid).to_json(orient="records", force_ascii=False)),
+        "per_worker": _records(result.per_worker),
         "summary": result.summary(),
     }
 

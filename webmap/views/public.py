@@ -125,4 +125,12 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
+    """200 when the area can be loaded (what ``/`` needs), else 503 with the reason."""
+    from webmap.area import AreaUnavailableError, current_entry
+    from webmap.errors import public_message
+
+    try:
+        current_entry()
+    except AreaUnavailableError as err:
+        return {"status": "unavailable", "reason": public_message(str(err))}, 503
     return {"status": "ok"}

@@ -9,6 +9,9 @@
                    "#7f7f7f", "#bcbd22", "#17becf", "#3b5b92", "#b5651d", "#4daf4a", "#984ea3"];
   let state = null, etag = null, fitted = false;
   const selected = new Set();
+  // a rebalance preview (nothing saved): its job id, the version it was computed from, moved units
+  let preview = null;
+  const moving = new Map();
   const unitLayers = {};
   const unitsLayer = L.featureGroup().addTo(map);
   const gridsLayer = L.featureGroup().addTo(map);
@@ -44,6 +47,10 @@
 
   function unitStyle(f) {
     const sel = selected.has(f.properties.unit_id);
+    if (moving.has(f.properties.unit_id)) {
+      return { color: "#e31a1c", weight: 4, dashArray: null, fillColor: colour(moving.get(f.properties.unit_id)),
+               fillOpacity: 0.85, className: "unit unit-moved unit-" + f.properties.unit_id };
+    }
     return { color: sel ? "#000" : "#666", weight: sel ? 3 : 0.6, dashArray: sel ? "4 2" : null,
              fillColor: colour(f.properties.grid), fillOpacity: sel ? 0.75 : 0.45,
              className: "unit unit-" + f.properties.unit_id };
@@ -54,8 +61,17 @@
     refreshSelection();
   }
 
+  // Leaflet sets a path's className only when it is made: the "moved" mark is toggled here
+  function restyle() {
+    for (const [id, layer] of Object.entries(unitLayers)) {
+      layer.setStyle(unitStyle(layer.feature));
+      const path = layer.getElement && layer.getElement();
+      if (path) path.classList.toggle("unit-moved", moving.has(id));
+    }
+  }
+
   function refreshSelection() {
-    for (const [id, layer] of Object.entries(unitLayers)) layer.setStyle(unitStyle(layer.feature));
+    restyle();
     $("selected-count").textContent = selected.size;
     let hh = 0;
     for (const id of selected) hh += Number(unitLayers[id].feature.properties.households || 0);
@@ -193,6 +209,70 @@
     const job = await pollJob(r.data.status_url, (j) => { bar.value = j.progress; $("regen-status").textContent = j.message || j.state; });
     $("regen-status").textContent = job.state === "done" ? job.result.summary.join("; ") : "失败 failed: " + job.error;
     load();
+  });
+
+  // rebalance: a background job computes a preview; accept saves it with If-Match, discard forgets it
+  function clearPreview() {
+    preview = null; moving.clear();
+    $("rebalance-preview").hidden = true;
+    $("rebalance-table").querySelector("tbody").replaceChildren();
+    for (const id of ["rebalance-reasons", "rebalance-workers"]) $(id).replaceChildren();
+    restyle();
+  }
+
+  function showPreview(jobId, result) {
+    clearPreview();
+    preview = { job: jobId, etag: result.etag };
+    for (const m of result.moves) moving.set(m.unit_id, m.to_code);
+    $("rebalance-summary").textContent = result.households_moved + " 户 households in " + result.units_moved +
+      " 单元 units would move" + (result.in_band ? "; every grid in its band" : "; some grids stay out of their band");
+    $("rebalance-created").textContent = result.created.length ? result.created.join(", ") : "—";
+    $("rebalance-retired").textContent = result.retired.length ? result.retired.join(", ") : "—";
+    const body = $("rebalance-table").querySelector("tbody");
+    for (const row of result.per_grid) {
+      if (row.status === "kept") continue;
+      const tr = document.createElement("tr");
+      tr.className = "rebalance-row status-" + String(row.status).replace(/[^a-z]+/g, "");
+      const before = cell(row.households_before), after = cell(row.households_after);
+      before.className = "num" + (row.in_band_before || row.status === "created" ? "" : " bad");
+      after.className = "num" + (row.in_band_after || row.status === "retired" ? "" : " bad");
+      tr.append(cell(row.code), cell(row.status), before, after);
+      body.appendChild(tr);
+    }
+    for (const reason of result.reasons) {
+      const li = document.createElement("li"); li.className = "rebalance-reason"; li.textContent = reason;
+      $("rebalance-reasons").appendChild(li);
+    }
+    for (const w of result.per_worker) {
+      if (w.kind !== "unit") continue;
+      const li = document.createElement("li");
+      li.textContent = w.worker + " · " + w.code + " " + (w.direction === "in" ? "+" : "−") + w.count +
+        " 单元 units, " + w.households + " 户: " + String(w.ids).split(";").join(", ");
+      $("rebalance-workers").appendChild(li);
+    }
+    $("rebalance-preview").hidden = false;
+    $("rebalance-preview").scrollIntoView({ block: "start" });
+    restyle();
+    const layers = [...moving.keys()].map((id) => unitLayers[id]).filter(Boolean);
+    if (layers.length) map.fitBounds(L.featureGroup(layers).getBounds(), { maxZoom: 17, padding: [80, 80] });
+  }
+
+  $("rebalance-btn").addEventListener("click", async () => {
+    clearPreview();
+    const r = await call("POST", urls.rebalanceUrl, { time_limit_s: 20 }, etag);
+    if (!r.ok) { show(r); return; }
+    const bar = $("rebalance-progress"); bar.hidden = false;
+    const job = await pollJob(r.data.status_url, (j) => { bar.value = j.progress; $("rebalance-status").textContent = j.message || j.state; });
+    bar.hidden = true;
+    if (job.state !== "done") { $("rebalance-status").textContent = "失败 failed: " + job.error; return; }
+    $("rebalance-status").textContent = "预览，未保存 Preview, nothing saved";
+    showPreview(job.id, job.result);
+  });
+  $("rebalance-discard-btn").addEventListener("click", () => { clearPreview(); $("rebalance-status").textContent = "已放弃 Discarded"; });
+  $("rebalance-accept-btn").addEventListener("click", async () => {
+    if (!preview) return;
+    const r = await call("POST", urls.acceptUrl, { job: preview.job, message: $("message").value || undefined }, preview.etag);
+    if (show(r)) { clearPreview(); $("rebalance-status").textContent = ""; $("message").value = ""; }
   });
 
   // drawing a rectangle or polygon selects the units whose centre lies inside it

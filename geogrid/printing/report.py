@@ -6,7 +6,7 @@ the incident trend at patrolled hot spots against the others, labelled
 descriptive, not causal. Every number drawn comes from the
 :class:`~geogrid.planning.report.MonthlyReport` (the CSV and Excel files
 carry the same ones). The CJK font is the one the route sheets embed
-(:data:`geogrid.printing.CJK_FONT_PATHS`).
+(:data:`geogrid.printing.fonts.CJK_FONT_PATHS`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from geogrid.errors import InputError  # noqa: E402
 from geogrid.planning.report import MonthlyReport  # noqa: E402
-from geogrid.printing import CJK_FONT_PATHS  # noqa: E402
+from geogrid.printing.fonts import CJK_FONT_PATHS  # noqa: E402
 
 A4_IN = (8.27, 11.69)
 BLUE, GREY, RED = "#1f5fbf", "#9a9a9a", "#c0392b"

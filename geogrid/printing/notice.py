@@ -5,7 +5,7 @@ the area's own street edges with the grid filled and its neighbours outlined
 (no tile server, no QR code), and the 1+3+N team: full-time grid worker,
 police officer, community cadre, property manager, volunteers. Phone numbers
 are printed only when the planner opts in (``publish_phones``). Chinese text
-uses the CJK font of :mod:`geogrid.printing`; a synthetic roster is labelled.
+uses the CJK font of :mod:`geogrid.printing.fonts`; a synthetic roster is labelled.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from geogrid.printing import _fit, register_cjk_font
+from geogrid.printing.fonts import fit_text, register_cjk_font
 from geogrid.staffing.roster import ROLE_ZH
 
 GRID_FILL = colors.HexColor("#dbe8fb")
@@ -86,14 +86,14 @@ def _board(
     name_text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name)
     pdf.setFont(font, 15)
     y = height - margin - 26 * mm
-    pdf.drawCentredString(width / 2, y, _fit(pdf, font, 15, f"网格编码 {row['code']}" + (f"  ·  {name_text}" if name_text else ""), inner))
+    pdf.drawCentredString(width / 2, y, fit_text(pdf, font, 15, f"网格编码 {row['code']}" + (f"  ·  {name_text}" if name_text else ""), inner))
     pdf.setFont(font, 11)
     households = metric["households"].iloc[i] if "households" in metric.columns else None
     place = "  ".join(x for x in (
         area_name, f"所属社区 {community or row.get('community') or ''}",
         f"{int(households)} 户" if households is not None and not pd.isna(households) else "",
     ) if x)
-    pdf.drawCentredString(width / 2, y - 7 * mm, _fit(pdf, font, 11, place, inner))
+    pdf.drawCentredString(width / 2, y - 7 * mm, fit_text(pdf, font, 11, place, inner))
     # map
     map_h = 135 * mm
     box = (margin, y - 12 * mm - map_h, inner, map_h)
@@ -130,7 +130,7 @@ def _board(
         if text.startswith("（"):
             pdf.setFillColor(colors.grey)
         pdf.drawString(margin + label_w + 4 * mm, top - row_h + 4.2 * mm,
-                       _fit(pdf, font, size, text, inner - label_w - 8 * mm))
+                       fit_text(pdf, font, size, text, inner - label_w - 8 * mm))
         pdf.setFillColor(colors.black)
         top -= row_h
     pdf.setFont(font, 10)
@@ -141,7 +141,7 @@ def _board(
     foot = f"geogrid · {row['code']}" + (f" · {date}" if date else "") + " · 地图数据 © OpenStreetMap contributors"
     if synthetic:
         foot += " · 示例（合成）人员名单 SYNTHETIC"
-    pdf.drawString(margin, margin - 1 * mm, _fit(pdf, font, 7.5, foot, inner))
+    pdf.drawString(margin, margin - 1 * mm, fit_text(pdf, font, 7.5, foot, inner))
     pdf.setFillColor(colors.black)
     pdf.showPage()
 

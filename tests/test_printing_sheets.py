@@ -15,7 +15,8 @@ from geogrid.network import StreetNetwork
 from geogrid.planning.plan import plan_frames
 from geogrid.planning.problem import Stop, Team, build_problem
 from geogrid.planning.solve import solve_patrol
-from geogrid.printing import register_cjk_font, render_route_sheets
+from geogrid.printing.fonts import register_cjk_font
+from geogrid.printing.sheets import render_route_sheets
 from tests.patrol_area import grid_lonlat, street_grid
 
 NAMES = ["学院路小学", "五道口菜市场", "清华东路西口站"]
@@ -93,7 +94,7 @@ def test_pdf_renders_and_shows_chinese(pdf: bytes, tmp_path: Path) -> None:
 
 def test_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without any CJK font file the error says which Debian package to install."""
-    import geogrid.printing as printing
+    import geogrid.printing.fonts as printing
 
     monkeypatch.setattr(printing.pdfmetrics, "getRegisteredFontNames", lambda: [])
     with pytest.raises(InputError, match="fonts-wqy-microhei"):

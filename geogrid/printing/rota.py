@@ -5,7 +5,7 @@ what ``rota.json`` holds), so paper and file always agree. The district
 sheet is a landscape table of the week's dates x teams, each cell the stops
 that team covers that night; a team's sheet is a portrait table of its seven
 days with shift, stops, a check box and a line to sign. Chinese text with
-English small print, in the embedded CJK font of :mod:`geogrid.printing`.
+English small print, in the embedded CJK font of :mod:`geogrid.printing.fonts`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from geogrid.printing import KIND_ZH, MODE_ZH, register_cjk_font
+from geogrid.printing.fonts import KIND_ZH, MODE_ZH, register_cjk_font
 
 TITLE = "平安巡逻周排班表"
 TEAMS_PER_PAGE = 6

@@ -14,8 +14,6 @@ uses an embedded CJK TrueType font (WenQuanYi Micro Hei from Debian
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -23,11 +21,8 @@ import shapely
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from geogrid.errors import InputError
 from geogrid.planning.plan import (
     SKIP_REASONS,
     PatrolPlan,
@@ -38,31 +33,8 @@ from geogrid.planning.plan import (
     team_shares,
 )
 from geogrid.planning.problem import PatrolProblem, format_hhmm
+from geogrid.printing.fonts import KIND_ZH, MODE_ZH, fit_text, register_cjk_font
 
-CJK_FONT_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-)
-FONT = "GeogridCJK"
-KIND_ZH = {
-    "hotspot": "热点",
-    "school": "学校",
-    "kindergarten": "幼儿园",
-    "university": "大学",
-    "college": "学院",
-    "marketplace": "市场",
-    "supermarket": "超市",
-    "mall": "商场",
-    "subway_entrance": "地铁口",
-    "subway_station": "地铁站",
-    "railway_station": "火车站",
-    "bus_station": "公交站",
-    "police": "派出所",
-    "fire_station": "消防站",
-    "grid": "网格",
-}
-MODE_ZH = {"walk": "步行", "bike": "电动自行车", "drive": "汽车"}
 REASON_ZH = {
     "no_team": "无队可派",
     "first_pass": "首巡未安排",
@@ -73,20 +45,6 @@ REASON_ZH = {
 """Skip reasons (:data:`geogrid.planning.plan.SKIP_REASONS`) in Chinese."""
 ROUTE_COLOUR = colors.HexColor("#1f5fbf")
 STOP_COLOUR = colors.HexColor("#c0392b")
-
-
-def register_cjk_font(paths: Sequence[str] = CJK_FONT_PATHS) -> str:
-    """Register the first CJK TrueType font found; returns its reportlab name."""
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return FONT
-    for path in paths:
-        if Path(path).exists():
-            pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0))
-            return FONT
-    raise InputError(
-        "no CJK font for the route sheets; install the Debian package fonts-wqy-microhei",
-        [f"looked for {p}" for p in paths],
-    )
 
 
 def render_route_sheets(
@@ -199,14 +157,14 @@ def _sheet(
         pdf.drawString(cols[1] + 1, y, str(n))
         pdf.drawString(cols[2] + 1, y, f"{format_hhmm(visit.start_s)}–{format_hhmm(visit.leave_s)}")
         pdf.drawString(cols[3] + 1, y, f"{stop.dwell_s // 60}")
-        pdf.drawString(cols[4] + 1, y, _fit(pdf, font, 9.5, stop.name or stop.id, cols[5] - cols[4] - 3))
+        pdf.drawString(cols[4] + 1, y, fit_text(pdf, font, 9.5, stop.name or stop.id, cols[5] - cols[4] - 3))
         note = KIND_ZH.get(stop.kind, stop.kind) + (" 加巡 extra pass" if stop.is_fill else "")
         if stop.window_s:
             note += f" 时窗 {format_hhmm(stop.window_s[0])}–{format_hhmm(stop.window_s[1])}"
         if stop.notes:
             note += f" · {stop.notes}"
         pdf.setFont(font, 8)
-        pdf.drawString(cols[5] + 1, y, _fit(pdf, font, 8, note, width - margin - cols[5] - 2))
+        pdf.drawString(cols[5] + 1, y, fit_text(pdf, font, 8, note, width - margin - cols[5] - 2))
         pdf.setStrokeColor(colors.lightgrey)
         pdf.line(margin, y - 2.5 * mm, width - margin, y - 2.5 * mm)
         pdf.setStrokeColor(colors.black)
@@ -254,7 +212,7 @@ def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: Patro
     for sh in shares:
         team = problem.teams[sh.team]
         cells = [
-            _fit(pdf, font, 9, team.name or team.id, cols[1] - cols[0] - 3),
+            fit_text(pdf, font, 9, team.name or team.id, cols[1] - cols[0] - 3),
             str(sh.stops), str(sh.passes), f"{sh.metres / 1000:.1f}",
             f"{sh.patrol_s // 60}/{sh.shift_s // 60}", f"{sh.work_share:.0%}",
             f"{sh.volunteer_share:.0%}", f"{sh.fair_share:.0%}",
@@ -278,12 +236,12 @@ def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: Patro
             y = height - margin - 6 * mm
         stop = problem.stops[sk.stop]
         pdf.setFont(font, 9.5)
-        pdf.drawString(margin + 1, y, _fit(pdf, font, 9.5, stop.name or stop.id, 70 * mm))
-        pdf.drawString(margin + 72 * mm, y, _fit(pdf, font, 9.5, f"{KIND_ZH.get(stop.kind, stop.kind)} · {stop.prize} 分", 28 * mm))
+        pdf.drawString(margin + 1, y, fit_text(pdf, font, 9.5, stop.name or stop.id, 70 * mm))
+        pdf.drawString(margin + 72 * mm, y, fit_text(pdf, font, 9.5, f"{KIND_ZH.get(stop.kind, stop.kind)} · {stop.prize} 分", 28 * mm))
         pdf.drawString(margin + 102 * mm, y, f"{REASON_ZH[sk.reason]} {SKIP_REASONS[sk.reason]}")
         pdf.setFont(font, 7.5)
         pdf.setFillColor(colors.grey)
-        pdf.drawString(margin + 4 * mm, y - 4 * mm, _fit(pdf, font, 7.5, sk.text, width - 2 * margin - 5 * mm))
+        pdf.drawString(margin + 4 * mm, y - 4 * mm, fit_text(pdf, font, 7.5, sk.text, width - 2 * margin - 5 * mm))
         pdf.setFillColor(colors.black)
         y -= 10 * mm
     _footer(pdf, font, "overview", margin)
@@ -299,14 +257,6 @@ def _footer(pdf: canvas.Canvas, font: str, team_id: str, margin: float) -> None:
         f"geogrid · {team_id} · 签名 Signature: ____________   地图数据 © OpenStreetMap contributors",
     )
     pdf.setFillColor(colors.black)
-
-
-def _fit(pdf: canvas.Canvas, font: str, size: float, text: str, width: float) -> str:
-    if pdf.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdf.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
 
 
 def _draw_map(
