@@ -87,10 +87,14 @@ def warm_up_searches_untimed() -> None:
 
     t0 = time.perf_counter()
     warm_up_searches()
-    print(f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)")
+    print(
+        f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)"
+    )
 
 
-def solve_pyvrp_timed(model: Any, locs: list[Any], matrix: np.ndarray, time_s: float, seed: int) -> tuple[Any, float]:
+def solve_pyvrp_timed(
+    model: Any, locs: list[Any], matrix: np.ndarray, time_s: float, seed: int
+) -> tuple[Any, float]:
     """Give a PyVRP model ``matrix`` as distance and duration between all ``locs``, solve it
     for ``time_s`` seconds; returns (result, wall seconds)."""
     from pyvrp.stop import MaxRuntime

@@ -56,7 +56,9 @@ def main() -> int:
         rows = list(csv.DictReader(fh))
     if args.quick:
         rows = [r for r in rows if r["instance"].startswith(("SJC324", "SJC818"))]
-    print(f"# MCLP SJC, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per instance, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"# MCLP SJC, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per instance, load {os.getloadavg()[0]:.1f}"
+    )
     print("| instance | n | S | p | optimum | ours | proven | ours s | greedy | greedy gap % |")
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

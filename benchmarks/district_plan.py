@@ -37,13 +37,13 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import UTM_50N, synthetic_street_grid  # noqa: E402
+from _common import UTM_50N, synthetic_street_grid
 
-from geogrid.network import StreetNetwork  # noqa: E402
-from geogrid.planning.areas import locate_stops  # noqa: E402
-from geogrid.planning.district import group_district, solve_district  # noqa: E402
-from geogrid.planning.plan import check_plan  # noqa: E402
-from geogrid.planning.problem import Stop, Team  # noqa: E402
+from geogrid.network import StreetNetwork
+from geogrid.planning.areas import locate_stops
+from geogrid.planning.district import group_district, solve_district
+from geogrid.planning.plan import check_plan
+from geogrid.planning.problem import Stop, Team
 
 H19 = 19 * 3600
 SIDE, SPACING_M = 31, 150.0
@@ -89,8 +89,14 @@ def district(
     centres = rng.uniform([x0, y0], [x0 + SIDE * SPACING_M, y0 + SIDE * SPACING_M], (60, 2))
     pick = rng.integers(0, 60, n_hot)
     hot = centres[pick] + rng.normal(0, 250, (n_hot, 2))
-    places = rng.uniform([x0, y0], [x0 + SIDE * SPACING_M, y0 + SIDE * SPACING_M], (n_stops - n_hot, 2))
-    pts = np.clip(np.vstack([hot, places]), [x0 + 10, y0 + 10], [x0 + SIDE * SPACING_M - 10, y0 + SIDE * SPACING_M - 10])
+    places = rng.uniform(
+        [x0, y0], [x0 + SIDE * SPACING_M, y0 + SIDE * SPACING_M], (n_stops - n_hot, 2)
+    )
+    pts = np.clip(
+        np.vstack([hot, places]),
+        [x0 + 10, y0 + 10],
+        [x0 + SIDE * SPACING_M - 10, y0 + SIDE * SPACING_M - 10],
+    )
     to_lonlat = gpd.GeoSeries(shapely.points(pts), crs=UTM_50N).to_crs("EPSG:4326")
     stops = []
     for i, p in enumerate(to_lonlat):
@@ -106,8 +112,12 @@ def district(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--time", type=float, default=40.0, help="the district's search time, seconds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--time", type=float, default=40.0, help="the district's search time, seconds"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--teams", type=int, default=107)
     parser.add_argument("--stops", type=int, default=1500)
@@ -121,7 +131,9 @@ def main() -> None:
           f"in no group {len(stops) - sum(len(g.stops) for g in groups)}")  # fmt: skip
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs (affinity "
           f"{len(os.sched_getaffinity(0))}), load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")  # fmt: skip
-    print("| workers | time limit s | wall s | prize | of prize | stops served | teams idle | check_plan |")
+    print(
+        "| workers | time limit s | wall s | prize | of prize | stops served | teams idle | check_plan |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     total = sum(s.prize for s in stops)
     for workers in (1, 2):

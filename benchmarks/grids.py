@@ -97,7 +97,10 @@ def _peer(name: str, units: Any, metric_crs: str, k: int, band: G.Band) -> np.nd
         from libpysal.weights import W
 
         adj = graph.adjacency
-        neighbours = {i: [int(j) for j in adj.indices[adj.indptr[i]:adj.indptr[i + 1]]] for i in range(adj.shape[0])}
+        neighbours = {
+            i: [int(j) for j in adj.indices[adj.indptr[i] : adj.indptr[i + 1]]]
+            for i in range(adj.shape[0])
+        }
         w = W(neighbours, silence_warnings=True)
         metric = metric.reset_index(drop=True)
         if name == "maxp":
@@ -142,7 +145,9 @@ def _child(queue: Any, name: str, units: Any, metric_crs: str, k: int, band: G.B
         queue.put(("error", f"{type(err).__name__}: {str(err)[:80]}", 0.0))
 
 
-def run_peer(name: str, units: Any, metric_crs: str, k: int, band: G.Band, timeout: float) -> tuple[str, Any, float]:
+def run_peer(
+    name: str, units: Any, metric_crs: str, k: int, band: G.Band, timeout: float
+) -> tuple[str, Any, float]:
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(queue, name, units, metric_crs, k, band))
@@ -179,10 +184,14 @@ def main() -> None:
         n = args.synthetic_blocks
         inputs.append((f"synthetic city {n:,} blocks", synthetic_units(n, seed=1), "EPSG:32650"))
     load = os.getloadavg()[0]
-    print(f"{datetime.now(UTC):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs, load average {load:.1f}, "
-          f"Python {platform.python_version()}, band {BAND}")
+    print(
+        f"{datetime.now(UTC):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs, load average {load:.1f}, "
+        f"Python {platform.python_version()}, band {BAND}"
+    )
     print()
-    print("| input | units | households | method | grids | in band | worst dev | median PP | runtime s |")
+    print(
+        "| input | units | households | method | grids | in band | worst dev | median PP | runtime s |"
+    )
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
     for label, units, metric_crs in inputs:
         head = f"| {label} | {len(units):,} | {int(units['households'].sum()):,} "
@@ -191,19 +200,31 @@ def main() -> None:
         ours_s = time.perf_counter() - start
         labels = plan.units.loc[units.index, "grid"].to_numpy()
         s = score(units, labels, metric_crs, BAND)
-        print(head + f"| **geogrid build_grids** | {s['grids']} | {s['in_band']:.0%} | {s['worst_dev']:.0f} "
-              f"| {s['median_pp']:.3f} | {ours_s:.2f} |", flush=True)
+        print(
+            head
+            + f"| **geogrid build_grids** | {s['grids']} | {s['in_band']:.0%} | {s['worst_dev']:.0f} "
+            f"| {s['median_pp']:.3f} | {ours_s:.2f} |",
+            flush=True,
+        )
         k = s["grids"]
         for peer in args.peers.split(","):
             if not peer:
                 continue
             status, payload, seconds = run_peer(peer, units, metric_crs, k, BAND, args.timeout)
-            names = {"maxp": "spopt MaxPHeuristic (floor)", "skater": "spopt Skater (k)",
-                     "azp": "spopt AZP (k)", "gerrychain": "GerryChain recursive_tree_part (k, ±eps)"}
+            names = {
+                "maxp": "spopt MaxPHeuristic (floor)",
+                "skater": "spopt Skater (k)",
+                "azp": "spopt AZP (k)",
+                "gerrychain": "GerryChain recursive_tree_part (k, ±eps)",
+            }
             if status == "ok":
                 p = score(units, payload, metric_crs, BAND)
-                print(head + f"| {names[peer]} | {p['grids']} | {p['in_band']:.0%} | {p['worst_dev']:.0f} "
-                      f"| {p['median_pp']:.3f} | {seconds:.2f} |", flush=True)
+                print(
+                    head
+                    + f"| {names[peer]} | {p['grids']} | {p['in_band']:.0%} | {p['worst_dev']:.0f} "
+                    f"| {p['median_pp']:.3f} | {seconds:.2f} |",
+                    flush=True,
+                )
             else:
                 what = f"> {args.timeout:.0f} s (stopped)" if status == "timeout" else payload
                 print(head + f"| {names[peer]} | - | - | - | - | {what} |", flush=True)

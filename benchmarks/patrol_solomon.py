@@ -55,7 +55,9 @@ def solomon_problem(vehicles: int, capacity: int, rows: np.ndarray) -> PatrolPro
     order = [*range(1, n + 1), 0]
     travel = np.rint(real_matrix(rows) * SCALE).astype(np.int64)[np.ix_(order, order)]
     due = int(rows[0, 4] * SCALE)
-    teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=due, capacity=capacity) for k in range(vehicles)]
+    teams = [
+        Team(f"v{k}", shift_start_s=0, shift_end_s=due, capacity=capacity) for k in range(vehicles)
+    ]
     stops = [
         Stop(
             f"c{i}",
@@ -66,7 +68,9 @@ def solomon_problem(vehicles: int, capacity: int, rows: np.ndarray) -> PatrolPro
         )
         for i in range(1, n + 1)
     ]
-    return PatrolProblem.from_matrix(teams, stops, travel, start_loc=[n] * vehicles, end_loc=[n] * vehicles)
+    return PatrolProblem.from_matrix(
+        teams, stops, travel, start_loc=[n] * vehicles, end_loc=[n] * vehicles
+    )
 
 
 def real_length(rows: np.ndarray, routes: list[list[int]]) -> float:
@@ -78,7 +82,9 @@ def real_length(rows: np.ndarray, routes: list[list[int]]) -> float:
     return total
 
 
-def solve_ours(rows: np.ndarray, vehicles: int, capacity: int, time_s: float, seed: int) -> tuple[float, int, float]:
+def solve_ours(
+    rows: np.ndarray, vehicles: int, capacity: int, time_s: float, seed: int
+) -> tuple[float, int, float]:
     problem = solomon_problem(vehicles, capacity, rows)
     t0 = time.perf_counter()
     plan = solve_patrol(problem, time_limit_s=time_s, seed=seed)
@@ -88,18 +94,33 @@ def solve_ours(rows: np.ndarray, vehicles: int, capacity: int, time_s: float, se
     return real_length(rows, routes), len(routes), wall
 
 
-def solve_pyvrp(rows: np.ndarray, vehicles: int, capacity: int, time_s: float, seed: int) -> tuple[float, int, float]:
+def solve_pyvrp(
+    rows: np.ndarray, vehicles: int, capacity: int, time_s: float, seed: int
+) -> tuple[float, int, float]:
     from pyvrp import Model
 
     d = np.rint(real_matrix(rows) * SCALE).astype(np.int64)
     model = Model()
     locs = [model.add_location(x=int(r[0] * SCALE), y=int(r[1] * SCALE)) for r in rows]
-    depot = model.add_depot(locs[0], tw_early=int(rows[0, 3] * SCALE), tw_late=int(rows[0, 4] * SCALE))
-    model.add_vehicle_type(num_available=vehicles, capacity=capacity, start_depot=depot, end_depot=depot,
-                           tw_early=int(rows[0, 3] * SCALE), tw_late=int(rows[0, 4] * SCALE))
+    depot = model.add_depot(
+        locs[0], tw_early=int(rows[0, 3] * SCALE), tw_late=int(rows[0, 4] * SCALE)
+    )
+    model.add_vehicle_type(
+        num_available=vehicles,
+        capacity=capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=int(rows[0, 3] * SCALE),
+        tw_late=int(rows[0, 4] * SCALE),
+    )
     for i in range(1, len(rows)):
-        model.add_client(locs[i], delivery=int(rows[i, 2]), service_duration=int(rows[i, 5] * SCALE),
-                         tw_early=int(rows[i, 3] * SCALE), tw_late=int(rows[i, 4] * SCALE))
+        model.add_client(
+            locs[i],
+            delivery=int(rows[i, 2]),
+            service_duration=int(rows[i, 5] * SCALE),
+            tw_early=int(rows[i, 3] * SCALE),
+            tw_late=int(rows[i, 4] * SCALE),
+        )
     res, wall = solve_pyvrp_timed(model, locs, d, time_s, seed)
     if not res.is_feasible():
         return float("nan"), 0, wall
@@ -125,7 +146,9 @@ def main() -> int:
     names = sorted(p.stem for p in DATA.glob("*.txt")) if args.all else args.instances.split(",")
     ref = bks()
     warm_up_searches_untimed()
-    print(f"# Solomon VRPTW, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"# Solomon VRPTW, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}"
+    )
     print("| instance | BKS (distance) | ours | routes | gap % | PyVRP | routes | PyVRP gap % |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     gaps: list[tuple[float, float]] = []
@@ -136,7 +159,9 @@ def main() -> int:
         best = ref[name]
         g1, g2 = 100 * (ours / best - 1), 100 * (peer / best - 1)
         gaps.append((g1, g2))
-        print(f"| {name} | {best:.2f} | {ours:.2f} | {our_routes} | {g1:.2f} | {peer:.2f} | {peer_routes} | {g2:.2f} |")
+        print(
+            f"| {name} | {best:.2f} | {ours:.2f} | {our_routes} | {g1:.2f} | {peer:.2f} | {peer_routes} | {g2:.2f} |"
+        )
         sys.stdout.flush()
     mean = np.mean(gaps, axis=0)
     print(f"| **mean** | | | | {mean[0]:.2f} | | | {mean[1]:.2f} |")

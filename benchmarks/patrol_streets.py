@@ -92,7 +92,9 @@ def run_area(label: str, folder: Path, time_s: float, out: Path | None) -> list[
     detail = []
     for r in plan.routes:
         team = problem.teams[r.team]
-        names = ", ".join(problem.stops[v.stop].name for v in r.visits[:6]) + (" ..." if len(r.visits) > 6 else "")
+        names = ", ".join(problem.stops[v.stop].name for v in r.visits[:6]) + (
+            " ..." if len(r.visits) > 6 else ""
+        )
         detail.append(
             f"  {label} {team.id} ({team.mode}, {team.shift_start_s // 3600:02d}:{team.shift_start_s % 3600 // 60:02d}): "
             f"{len(r.visits)} stops, prize {sum(problem.stops[v.stop].prize for v in r.visits)}, "
@@ -101,7 +103,9 @@ def run_area(label: str, folder: Path, time_s: float, out: Path | None) -> list[
     if out is not None:
         visits, routes = plan_frames(problem, plan, network)
         pdf = render_route_sheets(problem, plan, routes, area.edges, area.metric_crs)
-        write_plan(out / label.split()[0].lower(), visits, routes, pdf, {"prize": plan.prize})
+        write_plan(
+            out / label.split(maxsplit=1)[0].lower(), visits, routes, pdf, {"prize": plan.prize}
+        )
     return rows + detail
 
 
@@ -110,7 +114,9 @@ def main() -> int:
     parser.add_argument("--time", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=None, help="write plans and route sheets here")
     args = parser.parse_args()
-    print(f"# patrol on real streets, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"# patrol on real streets, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s, load {os.getloadavg()[0]:.1f}"
+    )
     header = [
         "| area | teams | stops | prize available | prize collected | visited | km | build s | solve s | check_plan |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",

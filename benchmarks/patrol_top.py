@@ -62,7 +62,9 @@ def top_problem(m: int, tmax: float, xy: np.ndarray, scores: np.ndarray) -> Patr
     # stops are the middle points; locations after them are start (0) and end (n-1)
     order = list(range(1, n - 1)) + [0, n - 1]
     travel = integer_matrix(xy)[np.ix_(order, order)]
-    teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=int(math.floor(tmax * SCALE))) for k in range(m)]
+    teams = [
+        Team(f"v{k}", shift_start_s=0, shift_end_s=int(math.floor(tmax * SCALE))) for k in range(m)
+    ]
     stops = [Stop(f"c{i}", prize=int(scores[i]), dwell_s=0) for i in range(1, n - 1)]
     n_stops = n - 2
     return PatrolProblem.from_matrix(
@@ -78,7 +80,9 @@ def solve_ours(problem: PatrolProblem, time_s: float, seed: int) -> tuple[int, f
     return plan.prize, wall, len(plan.visited())
 
 
-def solve_pyvrp(m: int, tmax: float, xy: np.ndarray, scores: np.ndarray, time_s: float, seed: int) -> tuple[int, float]:
+def solve_pyvrp(
+    m: int, tmax: float, xy: np.ndarray, scores: np.ndarray, time_s: float, seed: int
+) -> tuple[int, float]:
     from pyvrp import Model
 
     n = len(xy)
@@ -88,7 +92,11 @@ def solve_pyvrp(m: int, tmax: float, xy: np.ndarray, scores: np.ndarray, time_s:
     start = model.add_depot(locs[0])
     end = model.add_depot(locs[n - 1])
     model.add_vehicle_type(
-        num_available=m, start_depot=start, end_depot=end, shift_duration=int(math.floor(tmax * SCALE)), unit_distance_cost=1
+        num_available=m,
+        start_depot=start,
+        end_depot=end,
+        shift_duration=int(math.floor(tmax * SCALE)),
+        unit_distance_cost=1,
     )
     for i in range(1, n - 1):
         model.add_client(locs[i], prize=int(scores[i]) * 10**6, required=False)
@@ -125,15 +133,21 @@ def main() -> int:
         names = sorted(p.stem for s in SETS.values() for p in (DATA / s).glob("p*.txt"))
     chao = chao_scores()
     warm_up_searches_untimed()
-    print(f"# TOP, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}")
-    print("| instance | n | m | tmax | ours | ours s | PyVRP | PyVRP s | Chao 1996 | ours - PyVRP | ours - Chao |")
+    print(
+        f"# TOP, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "| instance | n | m | tmax | ours | ours s | PyVRP | PyVRP s | Chao 1996 | ours - PyVRP | ours - Chao |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     totals = np.zeros(3)
     for name in names:
         m, tmax, xy, scores = read_top(name)
         problem = top_problem(m, tmax, xy, scores)
         ours, ours_s, _ = solve_ours(problem, args.time, args.seed)
-        peer, peer_s = solve_pyvrp(m, tmax, xy, scores, args.time, args.seed) if have_pyvrp else (0, 0.0)
+        peer, peer_s = (
+            solve_pyvrp(m, tmax, xy, scores, args.time, args.seed) if have_pyvrp else (0, 0.0)
+        )
         ref = chao.get(name, 0)
         totals += (ours, peer, ref)
         print(

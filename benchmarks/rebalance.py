@@ -52,7 +52,9 @@ def in_band_share(households: Any, band: G.Band) -> float:
     return float(np.mean([band.violation(h) == 0 for h in households]))
 
 
-def gerrychain_bursts(grown: Any, graph: Any, band: G.Band, budget_s: float, seed: int) -> tuple[np.ndarray, int]:
+def gerrychain_bursts(
+    grown: Any, graph: Any, band: G.Band, budget_s: float, seed: int
+) -> tuple[np.ndarray, int]:
     """Short bursts of single-unit flips from the current plan; labels and steps done."""
     import networkx as nx
     from gerrychain import Graph, Partition
@@ -68,15 +70,20 @@ def gerrychain_bursts(grown: Any, graph: Any, band: G.Band, budget_s: float, see
         nxg.add_node(i, households=float(hh[i]))
     coo = graph.adjacency.tocoo()
     nxg.add_edges_from((int(a), int(b)) for a, b in zip(coo.row, coo.col, strict=True) if a < b)
-    initial = Partition(Graph.from_networkx(nxg), {i: start[i] for i in range(len(hh))},
-                        updaters={"households": Tally("households", alias="households")})
+    initial = Partition(
+        Graph.from_networkx(nxg),
+        {i: start[i] for i in range(len(hh))},
+        updaters={"households": Tally("households", alias="households")},
+    )
 
     def score(part: Any) -> float:
         viol = sum(band.violation(h) for h in part["households"].values())
         moved = sum(hh[i] for i, g in part.assignment.items() if g != start[i])
         return viol * 1e6 + moved
 
-    opt = SingleMetricOptimizer(propose_random_flip, [contiguous], initial, score, maximize=False, rng=seed)
+    opt = SingleMetricOptimizer(
+        propose_random_flip, [contiguous], initial, score, maximize=False, rng=seed
+    )
     deadline = time.perf_counter() + budget_s
     steps = 0
     for _ in opt.short_bursts(10, 10**9):
@@ -99,23 +106,44 @@ def run(name: str, units: Any, metric_crs: str, gerry_cap_s: float) -> dict[str,
     ours = G.rebalance(plan, grown, graph, band)
     ours_s = time.perf_counter() - t
     t = time.perf_counter()
-    redraw = G.build_grids(grown.drop(columns=["grid"]), metric_crs, band=band, seed=0, restarts=1,
-                           previous=plan.grids)
+    redraw = G.build_grids(
+        grown.drop(columns=["grid"]), metric_crs, band=band, seed=0, restarts=1, previous=plan.grids
+    )
     redraw_s = time.perf_counter() - t
-    redraw_moved = int(grown["households"][redraw.units["grid"].reindex(grown.index) != grown["grid"]].sum())
+    redraw_moved = int(
+        grown["households"][redraw.units["grid"].reindex(grown.index) != grown["grid"]].sum()
+    )
     t = time.perf_counter()
-    labels, steps = gerrychain_bursts(grown, graph, band, max(ours_s, 1.0) if gerry_cap_s <= 0 else min(max(ours_s, 1.0), gerry_cap_s), seed=0)
+    labels, steps = gerrychain_bursts(
+        grown,
+        graph,
+        band,
+        max(ours_s, 1.0) if gerry_cap_s <= 0 else min(max(ours_s, 1.0), gerry_cap_s),
+        seed=0,
+    )
     gerry_s = time.perf_counter() - t
     gerry_moved = int(grown["households"].to_numpy()[labels != grown["grid"].to_numpy()].sum())
     gerry_in = in_band_share(grown["households"].groupby(labels).sum(), band)
     return {
-        "name": name, "units": len(units), "grids": len(plan.grids), "build_s": build_s,
-        "before": before, "ours_in": float(ours.per_grid.query("status != 'retired'")["in_band_after"].mean()),
-        "ours_moved": ours.households_moved, "ours_units": ours.units_moved, "ours_s": ours_s,
-        "created": len(ours.created), "retired": len(ours.retired),
-        "redraw_in": in_band_share(redraw.grids["households"], band), "redraw_moved": redraw_moved,
-        "redraw_s": redraw_s, "gerry_in": gerry_in, "gerry_moved": gerry_moved, "gerry_s": gerry_s,
-        "gerry_steps": steps, "reasons": ours.reasons,
+        "name": name,
+        "units": len(units),
+        "grids": len(plan.grids),
+        "build_s": build_s,
+        "before": before,
+        "ours_in": float(ours.per_grid.query("status != 'retired'")["in_band_after"].mean()),
+        "ours_moved": ours.households_moved,
+        "ours_units": ours.units_moved,
+        "ours_s": ours_s,
+        "created": len(ours.created),
+        "retired": len(ours.retired),
+        "redraw_in": in_band_share(redraw.grids["households"], band),
+        "redraw_moved": redraw_moved,
+        "redraw_s": redraw_s,
+        "gerry_in": gerry_in,
+        "gerry_moved": gerry_moved,
+        "gerry_s": gerry_s,
+        "gerry_steps": steps,
+        "reasons": ours.reasons,
     }
 
 
@@ -146,15 +174,20 @@ def main() -> None:
             cases.append(("helsinki-demo", demo[0], demo[1]))
         else:
             print("demo area not built (geogrid demo build); skipped")
-    print("| input | units | grids | in band before | ours: in band / households (units) moved / s | "
-          "redraw: in band / moved / s | GerryChain short bursts: in band / moved / s (steps) |")
+    print(
+        "| input | units | grids | in band before | ours: in band / households (units) moved / s | "
+        "redraw: in band / moved / s | GerryChain short bursts: in band / moved / s (steps) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, units, crs in cases:
         r = run(name, units, crs, gerry_cap_s=0)
-        print(f"| {r['name']} | {r['units']} | {r['grids']} | {r['before']:.1%} | "
-              f"{r['ours_in']:.1%} / {r['ours_moved']} ({r['ours_units']}) / {r['ours_s']:.1f} | "
-              f"{r['redraw_in']:.1%} / {r['redraw_moved']} / {r['redraw_s']:.1f} | "
-              f"{r['gerry_in']:.1%} / {r['gerry_moved']} / {r['gerry_s']:.1f} ({r['gerry_steps']}) |", flush=True)
+        print(
+            f"| {r['name']} | {r['units']} | {r['grids']} | {r['before']:.1%} | "
+            f"{r['ours_in']:.1%} / {r['ours_moved']} ({r['ours_units']}) / {r['ours_s']:.1f} | "
+            f"{r['redraw_in']:.1%} / {r['redraw_moved']} / {r['redraw_s']:.1f} | "
+            f"{r['gerry_in']:.1%} / {r['gerry_moved']} / {r['gerry_s']:.1f} ({r['gerry_steps']}) |",
+            flush=True,
+        )
         for reason in r["reasons"]:
             print(f"  reason: {reason}")
 

@@ -59,14 +59,30 @@ def compare(n: int, seed: int, time_s: float) -> dict[str, Any]:
     labels = plan.units["grid"].map(index).to_numpy()
     hint = ours.grid_of.map(index).to_numpy() if not ours.created and not ours.retired else None
     band = plan.default_band
-    exact = exact_rebalance(graph.adjacency, grown["households"].to_numpy(), labels,
-                            [(band.min_households, band.max_households)] * len(codes),
-                            time_limit_s=time_s, workers=2, hint=hint)
-    return {"units": len(grown), "grids": len(codes), "seed": seed,
-            "out_of_band": int(sum(band.violation(h) > 0 for h in grown.groupby("grid")["households"].sum())),
-            "ours": ours.households_moved, "ours_in_band": ours.in_band, "ours_s": ours_s,
-            "exact": exact.households_moved, "status": exact.status, "bound": exact.bound_households,
-            "exact_s": exact.seconds}
+    exact = exact_rebalance(
+        graph.adjacency,
+        grown["households"].to_numpy(),
+        labels,
+        [(band.min_households, band.max_households)] * len(codes),
+        time_limit_s=time_s,
+        workers=2,
+        hint=hint,
+    )
+    return {
+        "units": len(grown),
+        "grids": len(codes),
+        "seed": seed,
+        "out_of_band": int(
+            sum(band.violation(h) > 0 for h in grown.groupby("grid")["households"].sum())
+        ),
+        "ours": ours.households_moved,
+        "ours_in_band": ours.in_band,
+        "ours_s": ours_s,
+        "exact": exact.households_moved,
+        "status": exact.status,
+        "bound": exact.bound_households,
+        "exact_s": exact.seconds,
+    }
 
 
 def main() -> None:
@@ -75,7 +91,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--time", type=float, default=120.0, help="CP-SAT seconds per instance")
     args = parser.parse_args()
-    print("| units | grids | seed | out of band | ours moved | in band | exact moved | status (bound) | ratio | ours s | exact s |")
+    print(
+        "| units | grids | seed | out of band | ours moved | in band | exact moved | status (bound) | ratio | ours s | exact s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(v) for v in args.sizes.split(",")):
         for seed in (int(v) for v in args.seeds.split(",")):
@@ -83,9 +101,11 @@ def main() -> None:
             # without a proof, the bound: the minimum is at least floor(bound), so ours / minimum <= ours / bound
             best = r["exact"] if r["status"] == "OPTIMAL" else math.floor(r["bound"])
             ratio = r["ours"] / best if best else (1.0 if r["ours"] == 0 else float("inf"))
-            print(f"| {r['units']} | {r['grids']} | {seed} | {r['out_of_band']} | {r['ours']} | {r['ours_in_band']} | "
-                  f"{r['exact']} | {r['status']} ({r['bound']:.0f}) | {'' if r['status'] == 'OPTIMAL' else '<= '}{ratio:.2f} | {r['ours_s']:.2f} | {r['exact_s']:.1f} |",
-                  flush=True)
+            print(
+                f"| {r['units']} | {r['grids']} | {seed} | {r['out_of_band']} | {r['ours']} | {r['ours_in_band']} | "
+                f"{r['exact']} | {r['status']} ({r['bound']:.0f}) | {'' if r['status'] == 'OPTIMAL' else '<= '}{ratio:.2f} | {r['ours_s']:.2f} | {r['exact_s']:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

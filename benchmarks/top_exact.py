@@ -63,7 +63,9 @@ def route_sets(xy: np.ndarray, scores: np.ndarray, tmax: float, max_sets: int) -
     return sets
 
 
-def best_packing(sets: set[int], scores: np.ndarray, m: int, time_s: float) -> tuple[str, float, float]:
+def best_packing(
+    sets: set[int], scores: np.ndarray, m: int, time_s: float
+) -> tuple[str, float, float]:
     cols = [s for s in sets if s]
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"r{k}") for k in range(len(cols))]
@@ -107,7 +109,9 @@ def main() -> int:
         try:
             sets = route_sets(xy, scores, tmax, args.max_sets)
         except TooManyRoutes:
-            print(f"| {name} | {m} | {tmax:g} | > {args.max_sets} | - | too many routes to enumerate | {chao.get(name, 0)} | |")
+            print(
+                f"| {name} | {m} | {tmax:g} | > {args.max_sets} | - | too many routes to enumerate | {chao.get(name, 0)} | |"
+            )
             continue
         status, value, bound = best_packing(sets, scores, m, args.time)
         shown = f"{value:.0f}" if status == "OPTIMAL" else f"{value:.0f} (bound {bound:.0f})"

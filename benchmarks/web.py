@@ -57,8 +57,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _get(port: int, path: str, headers: dict[str, str] | None = None,
-         timeout: float = 60.0) -> tuple[int, bytes, dict[str, str]]:
+def _get(
+    port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 60.0
+) -> tuple[int, bytes, dict[str, str]]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", path, headers=headers or {})
@@ -84,10 +85,25 @@ def _start(area: Path, port: int, workers: int, threads: int) -> subprocess.Pope
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     env = dict(os.environ, FLASK_AREA_PATH=str(area))
     return subprocess.Popen(
-        [gunicorn, "--bind", f"{HOST}:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--preload",
-         "--log-level", "warning", "webmap:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            gunicorn,
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--preload",
+            "--log-level",
+            "warning",
+            "webmap:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -95,7 +111,9 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], limit_s: float = 60.0)
     end = time.monotonic() + limit_s
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"gunicorn exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
             if _get(port, "/healthz", timeout=2)[0] == 200:
                 return
@@ -114,8 +132,14 @@ def _range_paths(port: int) -> list[str]:
     return [paths[k] for k in order]
 
 
-def _drive(port: int, paths: list[str], headers: dict[str, str], clients: int,
-           duration_s: float, max_requests: int) -> dict[str, float]:
+def _drive(
+    port: int,
+    paths: list[str],
+    headers: dict[str, str],
+    clients: int,
+    duration_s: float,
+    max_requests: int,
+) -> dict[str, float]:
     """``clients`` threads, each on one keep-alive connection, until the time or count ends;
     client k asks ``paths`` in turn from offset k (one path: all ask the same)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -198,13 +222,17 @@ def main() -> None:
                 size = 0 if extra else len(_body)
                 result = _drive(port, paths, extra, args.clients, seconds, args.max_requests)
                 rows.append((label, path, size, result))
-                print(f"{label}: {result['rps']:.0f} req/s, p99 {result['p99_ms']:.1f} ms",
-                      file=sys.stderr)
+                print(
+                    f"{label}: {result['rps']:.0f} req/s, p99 {result['p99_ms']:.1f} ms",
+                    file=sys.stderr,
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    command = (f"python benchmarks/web.py --clients {args.clients} --seconds {seconds:g} "
-               f"--workers {args.workers} --threads {args.threads}")
+    command = (
+        f"python benchmarks/web.py --clients {args.clients} --seconds {seconds:g} "
+        f"--workers {args.workers} --threads {args.threads}"
+    )
     table = [
         "| URL | what | body bytes | requests | errors | req/s | p50 ms | p99 ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -216,8 +244,10 @@ def main() -> None:
         )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
-    machine = (f"{os.cpu_count()} CPUs {platform.machine()}, Python {platform.python_version()}, "
-               f"load average {load:.1f} at the end")
+    machine = (
+        f"{os.cpu_count()} CPUs {platform.machine()}, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the end"
+    )
     text = "\n".join(table)
     print(text)
     if args.write:
@@ -248,7 +278,7 @@ for one range.)
 {table}
 """
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## web\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(r"^## web\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section + "\n", text, count=1)
     else:

@@ -571,7 +571,7 @@ def household_coverage(
     outline = gpd.GeoSeries([boundary], crs=WGS84).to_crs(metric_crs)
     area_km2 = float(outline.area.iloc[0]) / 1e6
     households = int(buildings["households"].sum()) if len(buildings) else 0
-    by_source = {s: 0 for s in HOUSEHOLD_SOURCES}
+    by_source = dict.fromkeys(HOUSEHOLD_SOURCES, 0)
     if len(buildings) and "households_source" in buildings.columns:
         sums = buildings.groupby(buildings["households_source"].fillna("none"))["households"].sum()
         by_source.update({str(k): int(v) for k, v in sums.items()})

@@ -45,8 +45,20 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "grids": ("code", "name", "worker", "parent_code", "households"),
     "places": ("id", "name", "kind", "x", "y", "address", "phone", "opening_hours"),
     "teams": (
-        "id", "name", "member", "role", "leader", "mode", "size", "phone",
-        "shift_start", "shift_end", "speed_kmh", "x", "y", "base",
+        "id",
+        "name",
+        "member",
+        "role",
+        "leader",
+        "mode",
+        "size",
+        "phone",
+        "shift_start",
+        "shift_end",
+        "speed_kmh",
+        "x",
+        "y",
+        "base",
     ),
     "communities": ("code", "name"),
     "staff": ("id", "name", "role", "phone", "x", "y", "community", "capacity", "current_grid"),
@@ -68,8 +80,18 @@ REJECT_REASONS: dict[str, str] = {
 
 _LONLAT = ("wgs84", "gcj02", "bd09")
 _SYSTEM_NAMES = {"wgs84": "WGS-84", "gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}
-_MODES = {"walk": "walk", "步行": "walk", "bike": "bike", "骑行": "bike", "电动车": "bike",
-          "自行车": "bike", "drive": "drive", "车巡": "drive", "驾车": "drive", "汽车": "drive"}
+_MODES = {
+    "walk": "walk",
+    "步行": "walk",
+    "bike": "bike",
+    "骑行": "bike",
+    "电动车": "bike",
+    "自行车": "bike",
+    "drive": "drive",
+    "车巡": "drive",
+    "驾车": "drive",
+    "汽车": "drive",
+}
 _LEADER = re.compile(r"队长|组长|负责人|leader", re.IGNORECASE)
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3])[:：]([0-5][0-9])")
 
@@ -163,8 +185,11 @@ def mapping_from_dict(data: Mapping[str, Any], kind: str, where: str = "mapping"
     if kind == "communities" and "code" not in columns:
         problems.append("[columns] code is required: the column holding the 12-digit code")
     if kind == "staff":
-        problems += [f"[columns] {key} is required: the column holding each person's {key}"
-                     for key in ("name", "role") if key not in columns and key not in constants]
+        problems += [
+            f"[columns] {key} is required: the column holding each person's {key}"
+            for key in ("name", "role")
+            if key not in columns and key not in constants
+        ]
         if "x" not in columns and "community" not in columns:
             problems.append("[columns] needs x and y (home), or community, to place each person")
     if kind == "teams":
@@ -227,12 +252,15 @@ def mapped_fields(table: pd.DataFrame, mapping: ImportMapping, where: str) -> pd
     missing = [c for c in mapping.columns.values() if c not in table.columns]
     if missing:
         found = ", ".join(map(repr, table.columns))
-        garbled = any(re.search(r"[ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞß¤¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿]", str(c))
-                      for c in table.columns)
+        garbled = any(
+            re.search(r"[ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞß¤¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿]", str(c))
+            for c in table.columns
+        )
         hint = (
             " The names look like Chinese text read in the wrong encoding: set [source] "
             'encoding = "gbk" (or "auto").'
-            if garbled else ""
+            if garbled
+            else ""
         )
         raise InputError(
             f"{where}: columns named in the mapping are not in the file",
@@ -276,16 +304,23 @@ class Rejects:
 
 
 def reject_rows(
-    rows: pd.Index | Sequence[Any], reason: str, details: Sequence[str], ids: Sequence[Any] | None = None
+    rows: pd.Index | Sequence[Any],
+    reason: str,
+    details: Sequence[str],
+    ids: Sequence[Any] | None = None,
 ) -> Rejects:
     """Rejects for ``rows`` with one ``reason`` and a detail per row."""
     rows = list(rows)
-    return Rejects(pd.DataFrame({
-        "row": rows,
-        "id": list(ids) if ids is not None else [None] * len(rows),
-        "reason": [reason] * len(rows),
-        "detail": list(details),
-    }))
+    return Rejects(
+        pd.DataFrame(
+            {
+                "row": rows,
+                "id": list(ids) if ids is not None else [None] * len(rows),
+                "reason": [reason] * len(rows),
+                "detail": list(details),
+            }
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -318,7 +353,11 @@ def points_from_table(
     assert mapping.coordinates is not None
     x = pd.to_numeric(fields["x"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     y = pd.to_numeric(fields["y"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    ids = fields["id"] if "id" in fields.columns else pd.Series([None] * len(fields), index=fields.index)
+    ids = (
+        fields["id"]
+        if "id" in fields.columns
+        else pd.Series([None] * len(fields), index=fields.index)
+    )
     system = mapping.coordinates.strip().lower().replace("-", "").replace("_", "")
     is_lonlat = system in _LONLAT or system in ("epsg:4326", "epsg:4490", "4326", "4490")
     reason = np.full(len(fields), "", dtype=object)
@@ -330,14 +369,23 @@ def points_from_table(
         for i in np.flatnonzero(new):
             detail[i] = text.format(x=fields["x"].iloc[i], y=fields["y"].iloc[i])
 
-    mark(np.isnan(x) | np.isnan(y) | ((x == 0) & (y == 0)), "missing_coordinates",
-         "x {x!r}, y {y!r}: give both as numbers")
+    mark(
+        np.isnan(x) | np.isnan(y) | ((x == 0) & (y == 0)),
+        "missing_coordinates",
+        "x {x!r}, y {y!r}: give both as numbers",
+    )
     if is_lonlat:
         swapped = (np.abs(y) > 90) & (np.abs(x) <= 90)
-        mark(swapped, "swapped_coordinates",
-             "y {y} is no latitude but x {x} is: the longitude is in the y column; swap them")
-        mark((np.abs(x) > 180) | (np.abs(y) > 90), "out_of_range",
-             "x {x}, y {y} are not longitude/latitude; check the columns and [source] coordinates")
+        mark(
+            swapped,
+            "swapped_coordinates",
+            "y {y} is no latitude but x {x} is: the longitude is in the y column; swap them",
+        )
+        mark(
+            (np.abs(x) > 180) | (np.abs(y) > 90),
+            "out_of_range",
+            "x {x}, y {y} are not longitude/latitude; check the columns and [source] coordinates",
+        )
     lon = np.full(len(fields), np.nan)
     lat = np.full(len(fields), np.nan)
     ok = reason == ""
@@ -352,19 +400,33 @@ def points_from_table(
             slon, slat = np.full(len(fields), np.nan), np.full(len(fields), np.nan)
             valid = ok & (np.abs(x) <= 90) & (np.abs(y) <= 180)
             if valid.any():
-                slon[valid], slat[valid] = lonlat_from_system(y[valid], x[valid], mapping.coordinates)
-            swap_in = valid & ~inside & shapely.contains_xy(area, np.nan_to_num(slon), np.nan_to_num(slat))
-            mark(ok & swap_in, "swapped_coordinates",
-                 "x {x}, y {y}: outside the area, inside it with x and y swapped; swap them")
-        mark(ok & ~inside & (reason == ""), "outside_area",
-             "x {x}, y {y}: the point lies outside the area; check the row or the area")
+                slon[valid], slat[valid] = lonlat_from_system(
+                    y[valid], x[valid], mapping.coordinates
+                )
+            swap_in = (
+                valid
+                & ~inside
+                & shapely.contains_xy(area, np.nan_to_num(slon), np.nan_to_num(slat))
+            )
+            mark(
+                ok & swap_in,
+                "swapped_coordinates",
+                "x {x}, y {y}: outside the area, inside it with x and y swapped; swap them",
+            )
+        mark(
+            ok & ~inside & (reason == ""),
+            "outside_area",
+            "x {x}, y {y}: the point lies outside the area; check the row or the area",
+        )
     bad = reason != ""
     n_swapped = int((reason == "swapped_coordinates").sum())
     if n_swapped and n_swapped == len(fields):
         raise InputError(
             f"{where}: every row has longitude and latitude swapped",
-            [f'{where}: the mapping reads x from {mapping.columns["x"]!r} and y from '
-             f'{mapping.columns["y"]!r}; swap them in [columns] (x = longitude, y = latitude)'],
+            [
+                f"{where}: the mapping reads x from {mapping.columns['x']!r} and y from "
+                f"{mapping.columns['y']!r}; swap them in [columns] (x = longitude, y = latitude)"
+            ],
         )
     rejects = reject_rows(fields.index[bad], "", list(detail[bad]), list(ids[bad]))
     rejects.table["reason"] = list(reason[bad])
@@ -383,8 +445,9 @@ def duplicate_ids(fields: pd.DataFrame, column: str = "id") -> Rejects:
     values = fields[column]
     dup = values.notna() & values.duplicated(keep="first")
     first = {v: r for r, v in zip(fields.index[::-1], values[::-1], strict=True) if pd.notna(v)}
-    details = [f"{column} {v!r} is already used by row {first[v]}; make ids unique"
-               for v in values[dup]]
+    details = [
+        f"{column} {v!r} is already used by row {first[v]}; make ids unique" for v in values[dup]
+    ]
     return reject_rows(fields.index[dup], "duplicate_id", details, list(values[dup]))
 
 
@@ -409,8 +472,10 @@ class Offset:
             fit = f"median distance {self.fit_stated:.0f} m; read as {self.likely}: {self.fit_likely:.0f} m"
         else:
             against = "the area"
-            fit = (f"{self.fit_stated:.0f}% of them outside the area; read as {self.likely}: "
-                   f"{self.fit_likely:.0f}%")
+            fit = (
+                f"{self.fit_stated:.0f}% of them outside the area; read as {self.likely}: "
+                f"{self.fit_likely:.0f}%"
+            )
         return (
             f"{where}: the coordinates look like {_SYSTEM_NAMES[self.likely]}, not "
             f"{_SYSTEM_NAMES[self.stated]} as the mapping says: read as {self.stated} they sit "
@@ -421,10 +486,24 @@ class Offset:
 
 def compass(dx: float, dy: float) -> str:
     """A 16-point compass direction (``east-northeast``) of a vector east ``dx``, north ``dy``."""
-    names = ["north", "north-northeast", "northeast", "east-northeast", "east",
-             "east-southeast", "southeast", "south-southeast", "south", "south-southwest",
-             "southwest", "west-southwest", "west", "west-northwest", "northwest",
-             "north-northwest"]
+    names = [
+        "north",
+        "north-northeast",
+        "northeast",
+        "east-northeast",
+        "east",
+        "east-southeast",
+        "southeast",
+        "south-southeast",
+        "south",
+        "south-southwest",
+        "southwest",
+        "west-southwest",
+        "west",
+        "west-northwest",
+        "northwest",
+        "north-northwest",
+    ]
     angle = math.degrees(math.atan2(dx, dy)) % 360
     return names[int((angle + 11.25) // 22.5) % 16]
 
@@ -457,8 +536,9 @@ def detect_offset(
     if key not in _LONLAT or good.sum() < min_points or not len(reference):
         return None
     x, y = x[good], y[good]
-    geoms = to_metric(gpd.GeoDataFrame(geometry=gpd.GeoSeries(reference.geometry)), metric_crs,
-                      "reference").geometry.to_numpy()
+    geoms = to_metric(
+        gpd.GeoDataFrame(geometry=gpd.GeoSeries(reference.geometry)), metric_crs, "reference"
+    ).geometry.to_numpy()
     tree = shapely.STRtree(geoms)
 
     def fit(system: str) -> tuple[float, np.ndarray]:
@@ -537,12 +617,20 @@ def detect_area_offset(
     for other in ("gcj02", "bd09"):
         fit, geom = share(other)
         if fit >= min_share:
-            pts = gpd.GeoSeries([shapely.centroid(stated_geom), shapely.centroid(geom)],
-                                crs=WGS84).to_crs(metric_crs)
+            pts = gpd.GeoSeries(
+                [shapely.centroid(stated_geom), shapely.centroid(geom)], crs=WGS84
+            ).to_crs(metric_crs)
             dx = float(pts.iloc[0].x - pts.iloc[1].x)
             dy = float(pts.iloc[0].y - pts.iloc[1].y)
-            return Offset("wgs84", other, math.hypot(dx, dy), compass(dx, dy),
-                          (1 - stated) * 100, (1 - fit) * 100, unit="%")
+            return Offset(
+                "wgs84",
+                other,
+                math.hypot(dx, dy),
+                compass(dx, dy),
+                (1 - stated) * 100,
+                (1 - fit) * 100,
+                unit="%",
+            )
     return None
 
 
@@ -553,11 +641,15 @@ def parse_households(fields: pd.DataFrame) -> tuple[pd.Series, Rejects]:
     """Households per row: the ``households`` field (a whole number >= 0), else 1 per row."""
     if "households" not in fields.columns:
         return pd.Series(1, index=fields.index, dtype="int64"), Rejects.empty()
-    values = pd.to_numeric(fields["households"].str.replace(r"户$", "", regex=True), errors="coerce")
+    values = pd.to_numeric(
+        fields["households"].str.replace(r"户$", "", regex=True), errors="coerce"
+    )
     bad = values.isna() | (values < 0) | (values != values.round())
     details = [f"households {v!r}: give a whole number >= 0" for v in fields.loc[bad, "households"]]
     ids = fields.loc[bad, "id"] if "id" in fields.columns else None
-    rejects = reject_rows(fields.index[bad], "bad_value", details, None if ids is None else list(ids))
+    rejects = reject_rows(
+        fields.index[bad], "bad_value", details, None if ids is None else list(ids)
+    )
     return values[~bad].astype("int64"), rejects
 
 
@@ -580,7 +672,9 @@ def match_buildings(
     ids = buildings["id"].astype(str).to_numpy()
     building = pd.Series(pd.NA, index=rows.index, dtype="string")
     distance = pd.Series(np.nan, index=rows.index, dtype=float)
-    by_id = rows["building_id"] if "building_id" in rows.columns else pd.Series(pd.NA, index=rows.index)
+    by_id = (
+        rows["building_id"] if "building_id" in rows.columns else pd.Series(pd.NA, index=rows.index)
+    )
     known = set(ids)
     named = by_id.notna()
     building[named] = [v if v in known else pd.NA for v in by_id[named].astype(str)]
@@ -649,9 +743,13 @@ def point_units(
         if column in rows.columns:
             key = rows[column].astype("string").fillna(key)
     frame = gpd.GeoDataFrame(
-        {"key": key, "households": households.reindex(rows.index).fillna(0).astype("int64"),
-         "name": rows["address"] if "address" in rows.columns else None},
-        geometry=rows.geometry, crs=WGS84,
+        {
+            "key": key,
+            "households": households.reindex(rows.index).fillna(0).astype("int64"),
+            "name": rows["address"] if "address" in rows.columns else None,
+        },
+        geometry=rows.geometry,
+        crs=WGS84,
     )
     grouped = frame.groupby("key", sort=True)
     first = grouped.first()
@@ -692,7 +790,9 @@ def row_ids(fields: pd.DataFrame, mapping: ImportMapping) -> pd.Series:
 # --------------------------------------------------------------------------- places
 
 
-def places_from_rows(rows: gpd.GeoDataFrame, mapping: ImportMapping, layer: str) -> gpd.GeoDataFrame:
+def places_from_rows(
+    rows: gpd.GeoDataFrame, mapping: ImportMapping, layer: str
+) -> gpd.GeoDataFrame:
     """Key places of ``layer``: id, kind (the field, else the layer name), name, layer, source."""
     kind = rows["kind"] if "kind" in rows.columns else pd.Series(pd.NA, index=rows.index)
     out = gpd.GeoDataFrame(
@@ -765,7 +865,9 @@ def teams_from_rows(
     base_points: dict[Any, shapely.Geometry] = {}
     names = {}
     if places is not None and len(places) and "name" in places.columns:
-        names = {str(n): g for n, g in zip(places["name"], places.geometry, strict=True) if pd.notna(n)}
+        names = {
+            str(n): g for n, g in zip(places["name"], places.geometry, strict=True) if pd.notna(n)
+        }
     for row, values in fields.iterrows():
         team = values.get("id")
         if pd.isna(team):
@@ -773,8 +875,14 @@ def teams_from_rows(
             continue
         mode = values.get("mode")
         if pd.isna(mode) or str(mode).strip().lower() not in _MODES:
-            problems.append((row, "bad_value",
-                             f"mode {mode!r}: use walk, bike or drive (步行, 骑行, 车巡)", team))
+            problems.append(
+                (
+                    row,
+                    "bad_value",
+                    f"mode {mode!r}: use walk, bike or drive (步行, 骑行, 车巡)",
+                    team,
+                )
+            )
             continue
         try:
             _clock(values.get("shift_start"))
@@ -789,9 +897,15 @@ def teams_from_rows(
             if place is None:
                 close = [n for n in names if str(values["base"]) in n or n in str(values["base"])]
                 hint = f" (close: {', '.join(close[:3])})" if close else ""
-                problems.append((row, "unknown_base",
-                                 f"base {values['base']!r} is no key place{hint}; import the "
-                                 "place first or give coordinates", team))
+                problems.append(
+                    (
+                        row,
+                        "unknown_base",
+                        f"base {values['base']!r} is no key place{hint}; import the "
+                        "place first or give coordinates",
+                        team,
+                    )
+                )
                 continue
             base_points[row] = shapely.point_on_surface(place)
     if problems:
@@ -804,39 +918,56 @@ def teams_from_rows(
         base_rows = [r for r in group.index if r in base_points]
         if not base_rows:
             for r in group.index:
-                problems.append((r, "unknown_base", "no base for the team: give coordinates or "
-                                 "a base place on at least one row", team))
+                problems.append(
+                    (
+                        r,
+                        "unknown_base",
+                        "no base for the team: give coordinates or "
+                        "a base place on at least one row",
+                        team,
+                    )
+                )
             continue
         first = group.iloc[0]
         leader = first.get("leader")
-        if (pd.isna(leader) or leader is None) and "role" in group.columns and "member" in group.columns:
+        if (
+            (pd.isna(leader) or leader is None)
+            and "role" in group.columns
+            and "member" in group.columns
+        ):
             leaders = group[group["role"].fillna("").str.contains(_LEADER)]
             leader = leaders["member"].iloc[0] if len(leaders) else None
         members = [str(m) for m in group["member"].dropna()] if "member" in group.columns else []
         size = _number(first.get("size"))
         speed = _number(first.get("speed_kmh"))
-        teams.append({
-            "id": str(team),
-            "mode": _MODES[str(first["mode"]).strip().lower()],
-            "name": None if pd.isna(first.get("name")) else str(first.get("name")),
-            "leader": None if leader is None or pd.isna(leader) else str(leader),
-            "size": int(size) if pd.notna(size) else (len(members) or None),
-            "speed_kmh": float(speed) if pd.notna(speed) else None,
-            "shift_start": _clock(first.get("shift_start")),
-            "shift_end": _clock(first.get("shift_end")),
-            "phone": None if pd.isna(first.get("phone")) else str(first.get("phone")),
-            "members": "、".join(members) if members else None,
-            "source": mapping.name,
-            "geometry": base_points[base_rows[0]],
-        })
+        teams.append(
+            {
+                "id": str(team),
+                "mode": _MODES[str(first["mode"]).strip().lower()],
+                "name": None if pd.isna(first.get("name")) else str(first.get("name")),
+                "leader": None if leader is None or pd.isna(leader) else str(leader),
+                "size": int(size) if pd.notna(size) else (len(members) or None),
+                "speed_kmh": float(speed) if pd.notna(speed) else None,
+                "shift_start": _clock(first.get("shift_start")),
+                "shift_end": _clock(first.get("shift_end")),
+                "phone": None if pd.isna(first.get("phone")) else str(first.get("phone")),
+                "members": "、".join(members) if members else None,
+                "source": mapping.name,
+                "geometry": base_points[base_rows[0]],
+            }
+        )
     if problems:
         late = [p for p in problems if p[0] not in set(rejects.table["row"])]
         if late:
             rows_, reasons, details, ids = zip(*late, strict=True)
-            rejects = rejects.plus(pd.DataFrame({"row": rows_, "id": ids, "reason": reasons,
-                                                 "detail": details}))
-    frame = gpd.GeoDataFrame(teams, geometry="geometry", crs=WGS84) if teams else gpd.GeoDataFrame(
-        {"id": [], "mode": []}, geometry=gpd.GeoSeries([], crs=WGS84))
+            rejects = rejects.plus(
+                pd.DataFrame({"row": rows_, "id": ids, "reason": reasons, "detail": details})
+            )
+    frame = (
+        gpd.GeoDataFrame(teams, geometry="geometry", crs=WGS84)
+        if teams
+        else gpd.GeoDataFrame({"id": [], "mode": []}, geometry=gpd.GeoSeries([], crs=WGS84))
+    )
     return frame, rejects
 
 
@@ -869,13 +1000,23 @@ def communities_from_rows(
         geom = feature.geometry
         code = community_code(feature.get("code"))
         if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append((row, "no_geometry", "not a polygon; communities are areas", feature.get("code")))
+            problems.append(
+                (row, "no_geometry", "not a polygon; communities are areas", feature.get("code"))
+            )
         elif code is None:
-            problems.append((row, "bad_value", f"code {feature.get('code')!r}: give the 12-digit "
-                             "community code (or the 9-digit street code)", feature.get("code")))
+            problems.append(
+                (
+                    row,
+                    "bad_value",
+                    f"code {feature.get('code')!r}: give the 12-digit "
+                    "community code (or the 9-digit street code)",
+                    feature.get("code"),
+                )
+            )
         elif code in seen:
-            problems.append((row, "duplicate_id", f"code {code} is already used by feature "
-                             f"{seen[code]}", code))
+            problems.append(
+                (row, "duplicate_id", f"code {code} is already used by feature {seen[code]}", code)
+            )
         elif area is not None and not shapely.intersects(area, geom):
             problems.append((row, "outside_area", "the polygon lies outside the area", code))
         else:
@@ -891,6 +1032,7 @@ def communities_from_rows(
     rejects = Rejects.empty()
     if problems:
         rows_, reasons, details, ids = zip(*problems, strict=True)
-        rejects = rejects.plus(pd.DataFrame({"row": rows_, "id": ids, "reason": reasons,
-                                             "detail": details}))
+        rejects = rejects.plus(
+            pd.DataFrame({"row": rows_, "id": ids, "reason": reasons, "detail": details})
+        )
     return out, rejects

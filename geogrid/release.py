@@ -227,8 +227,11 @@ def _secondary_suppression(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarra
 
         def cost(row: int, line: int = number) -> tuple[int, bool, float]:
             others = [in_line[n] for n in member[row] if n != line]
-            return (sum(h == 0 for h in others) - sum(h == 1 for h in others),
-                    bool(values[row] == 0), float(values[row]))
+            return (
+                sum(h == 0 for h in others) - sum(h == 1 for h in others),
+                bool(values[row] == 0),
+                float(values[row]),
+            )
 
         pick = min(shown, key=cost)
         hidden[pick] = True
@@ -487,7 +490,8 @@ class ReleasedTable:
         if self.released.shape != shape or self.suppressed.shape != shape:
             raise ValueError(
                 f"released {self.released.shape} / suppressed {self.suppressed.shape}: "
-                f"expected {shape} (places, categories, months, each with its margin last)")
+                f"expected {shape} (places, categories, months, each with its margin last)"
+            )
         released = np.where(self.suppressed, 0, self.released).astype(np.int64)
         object.__setattr__(self, "released", _frozen(released))
         object.__setattr__(self, "suppressed", _frozen(self.suppressed.astype(bool)))
@@ -540,29 +544,40 @@ class ReleasedTable:
             return np.array([len(labels)], dtype=np.int64)
         return self._pick(axis, keys)
 
-    def total(self, places: Sequence[str] | None = None,
-              categories: Sequence[str] | None = None,
-              months: Sequence[str] | None = None) -> Bound:
+    def total(
+        self,
+        places: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        months: Sequence[str] | None = None,
+    ) -> Bound:
         """Sum of released cells for the given places, categories and months (None = all),
         from the table that answers it most tightly: all categories -> the place x month
         margin, all places -> category x month, all of both -> per month, and so on."""
-        index = np.ix_(self._summed(0, places), self._summed(1, categories),
-                       self._summed(2, months))
+        index = np.ix_(
+            self._summed(0, places), self._summed(1, categories), self._summed(2, months)
+        )
         return Bound(int(self._best_value[index].sum()), bool(self._best_exact[index].all()))
 
-    def totals(self, by: str | tuple[str, ...], places: Sequence[str] | None = None,
-               categories: Sequence[str] | None = None,
-               months: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def totals(
+        self,
+        by: str | tuple[str, ...],
+        places: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        months: Sequence[str] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Sums of released cells kept apart along ``by`` (``"place"``, ``"category"``,
         ``"month"`` or a tuple of them, in axis order): ``(values, exact)`` arrays. Each
         entry is :meth:`total` of its key."""
         keep = {_AXES[b] for b in ((by,) if isinstance(by, str) else by)}
         keys = (places, categories, months)
-        index = np.ix_(*(self._pick(a, keys[a]) if a in keep else self._summed(a, keys[a])
-                         for a in range(3)))
+        index = np.ix_(
+            *(self._pick(a, keys[a]) if a in keep else self._summed(a, keys[a]) for a in range(3))
+        )
         summed = tuple(a for a in range(3) if a not in keep)
-        return (np.asarray(self._best_value[index].sum(axis=summed)),
-                np.asarray(self._best_exact[index].all(axis=summed)))
+        return (
+            np.asarray(self._best_value[index].sum(axis=summed)),
+            np.asarray(self._best_exact[index].all(axis=summed)),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The released table as plain JSON: released cells, ``null`` where hidden.
@@ -575,6 +590,7 @@ class ReleasedTable:
         true: the "all categories" cells count distinct cases, less than the sum of
         the categories when a case has several offences.
         """
+
         def out(values: np.ndarray, hidden: np.ndarray) -> Any:
             if values.ndim == 0:
                 return None if bool(hidden) else int(values)
@@ -594,7 +610,8 @@ class ReleasedTable:
             "places": [
                 {"place": place, "name": str(name), "households": int(households)}
                 for place, name, households in zip(
-                    ids, self.places["place_name"], self.places["households"], strict=True)
+                    ids, self.places["place_name"], self.places["households"], strict=True
+                )
             ],
             "counts": dict(zip(ids, out(self.cells, self.hidden), strict=True)),
             "margins": margin,
@@ -616,8 +633,9 @@ _MARGINS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _best_bounds(released: np.ndarray, hidden: np.ndarray,
-                 overlap: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _best_bounds(
+    released: np.ndarray, hidden: np.ndarray, overlap: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Per cell of the linked table, the figure the public is shown for it: the released
     count (exact), or for a hidden cell the largest sum of released cells one level
     finer along one of its "all" axes ("at least"; 0 for a hidden cube cell). With
@@ -685,12 +703,16 @@ def _grid_households(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None
         return totals
     spots = gpd.GeoDataFrame(
         {"households": buildings["households"].fillna(0).to_numpy(dtype=float)},
-        geometry=shapely.point_on_surface(buildings.to_crs(WGS84).geometry.values), crs=WGS84,
+        geometry=shapely.point_on_surface(buildings.to_crs(WGS84).geometry.values),
+        crs=WGS84,
     )
     tagged = tag_cells(spots, grids.set_axis(pd.RangeIndex(len(grids))))
     inside = tagged["cell"].notna().to_numpy()
-    np.add.at(totals, tagged["cell"][inside].astype(int).to_numpy(),
-              tagged["households"][inside].to_numpy())
+    np.add.at(
+        totals,
+        tagged["cell"][inside].astype(int).to_numpy(),
+        tagged["households"][inside].to_numpy(),
+    )
     return totals
 
 
@@ -709,8 +731,9 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
     return shapely.multipolygons(parts) if parts else shapely.Polygon()
 
 
-def _cells(boundary: gpd.GeoDataFrame, points: gpd.GeoSeries, metric_crs: str,
-           cell_m: float) -> gpd.GeoDataFrame:
+def _cells(
+    boundary: gpd.GeoDataFrame, points: gpd.GeoSeries, metric_crs: str, cell_m: float
+) -> gpd.GeoDataFrame:
     """Square cells aligned to multiples of ``cell_m`` in ``metric_crs`` (so they do not move
     with the data) that hold at least one point inside the boundary, clipped to it."""
     outline = shapely.union_all(boundary.to_crs(metric_crs).geometry.values)
@@ -724,7 +747,9 @@ def _cells(boundary: gpd.GeoDataFrame, points: gpd.GeoSeries, metric_crs: str,
     ids = [f"{c}_{r}" for c, r in keys]
     boxes = shapely.box(cols * cell_m, rows * cell_m, (cols + 1) * cell_m, (rows + 1) * cell_m)
     cells = gpd.GeoDataFrame(
-        {"place_name": ids, "households": 0}, geometry=boxes, crs=metric_crs,
+        {"place_name": ids, "households": 0},
+        geometry=boxes,
+        crs=metric_crs,
         index=pd.Index(ids, name="place"),
     ).to_crs(WGS84)
     # clip in lon/lat so cells never poke out of the boundary as drawn
@@ -809,10 +834,16 @@ def _complete_lines(counts: np.ndarray, hidden: np.ndarray) -> bool:
             if sum(bool(hidden[c]) for c in line) != 1:
                 continue  # fixed by an earlier pick of this round
 
-            def cost(cell: tuple[int, int, int], along: int = axis,
-                     per_line: list[np.ndarray] = counts_by_axis) -> tuple[int, int]:
-                others = [per_line[a][tuple(cell[b] for b in range(3) if b != a)]
-                          for a in range(3) if a != along]
+            def cost(
+                cell: tuple[int, int, int],
+                along: int = axis,
+                per_line: list[np.ndarray] = counts_by_axis,
+            ) -> tuple[int, int]:
+                others = [
+                    per_line[a][tuple(cell[b] for b in range(3) if b != a)]
+                    for a in range(3)
+                    if a != along
+                ]
                 return int(counts[cell]), -sum(int(h == 1) for h in others)
 
             shown = [c for c in line if not hidden[c] and counts[c] > 0]
@@ -844,10 +875,15 @@ def _protect_in_boxes(counts: np.ndarray, hidden: np.ndarray) -> bool:
         ps, cs, ms = ps[ps != p], cs[cs != c], ms[ms != m]
         if not (len(ps) and len(cs) and len(ms)):
             continue  # cannot happen for a non-zero cell: "all" is always a candidate
-        total = (price[ps, c, m][:, None, None] + price[p, cs, m][None, :, None]
-                 + price[p, c, ms][None, None, :] + price[np.ix_(ps, cs)][:, :, m][:, :, None]
-                 + price[ps, c, :][:, ms][:, None, :] + price[p][np.ix_(cs, ms)][None, :, :]
-                 + price[np.ix_(ps, cs, ms)])
+        total = (
+            price[ps, c, m][:, None, None]
+            + price[p, cs, m][None, :, None]
+            + price[p, c, ms][None, None, :]
+            + price[np.ix_(ps, cs)][:, :, m][:, :, None]
+            + price[ps, c, :][:, ms][:, None, :]
+            + price[p][np.ix_(cs, ms)][None, :, :]
+            + price[np.ix_(ps, cs, ms)]
+        )
         best = np.unravel_index(int(np.argmin(total)), total.shape)
         if total[best] == 0.0 or not np.isfinite(total[best]):
             continue
@@ -890,9 +926,14 @@ def protect_linked(counts: np.ndarray, primary: np.ndarray) -> np.ndarray:
             return hidden
 
 
-def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Sequence[str],
-                 counts: np.ndarray, rules: ReleaseRules = RULES,
-                 cases: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def release_cube(
+    places: gpd.GeoDataFrame,
+    categories: Sequence[str],
+    months: Sequence[str],
+    counts: np.ndarray,
+    rules: ReleaseRules = RULES,
+    cases: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Release a dense place x category x month count cube and all its margins once.
 
     ``cases`` (place x month distinct cases) is the "all categories" slice when
@@ -910,8 +951,10 @@ def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Se
     index of an axis being "all" of it: the released counts (0 where hidden) and the
     hidden mask.
     """
-    linked = linked_table(np.asarray(counts, dtype=np.int64),
-                          None if cases is None else np.asarray(cases, dtype=np.int64))
+    linked = linked_table(
+        np.asarray(counts, dtype=np.int64),
+        None if cases is None else np.asarray(cases, dtype=np.int64),
+    )
     n_places, n_categories, n_months = counts.shape
     if counts.size == 0:
         return np.zeros(linked.shape, dtype=np.int64), np.zeros(linked.shape, dtype=bool)
@@ -919,8 +962,9 @@ def release_cube(places: gpd.GeoDataFrame, categories: Sequence[str], months: Se
     long = gpd.GeoDataFrame(
         {
             "place": np.repeat(ids, n_categories * n_months),
-            "category": np.tile(np.repeat(np.asarray(categories, dtype=object), n_months),
-                                n_places),
+            "category": np.tile(
+                np.repeat(np.asarray(categories, dtype=object), n_months), n_places
+            ),
             "period": np.tile(np.asarray(months, dtype=object), n_places * n_categories),
             "count": counts.reshape(-1).astype(np.int64),
         },
@@ -958,9 +1002,12 @@ def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
         grids = area.grids.to_crs(WGS84)
         ids = _grid_ids(grids)
         places = gpd.GeoDataFrame(
-            {"place_name": _grid_names(grids, ids).to_numpy(),
-             "households": np.round(_grid_households(grids, area.buildings)).astype(np.int64)},
-            geometry=grids.geometry.to_numpy(), crs=WGS84,
+            {
+                "place_name": _grid_names(grids, ids).to_numpy(),
+                "households": np.round(_grid_households(grids, area.buildings)).astype(np.int64),
+            },
+            geometry=grids.geometry.to_numpy(),
+            crs=WGS84,
             index=pd.Index(ids.to_numpy(), name="place"),
         )
         kind = "grid"
@@ -972,14 +1019,16 @@ def release_area(area: AreaFrames, cell_m: float = 200.0) -> ReleasedTable:
         counts = counts[COUNT_COLUMNS]
         per_case = summarize(incidents, places[["geometry"]], freq="month")
     else:
-        counts = pd.DataFrame({c: pd.Series(dtype=object if c != "count" else int)
-                               for c in COUNT_COLUMNS})
+        counts = pd.DataFrame(
+            {c: pd.Series(dtype=object if c != "count" else int) for c in COUNT_COLUMNS}
+        )
         per_case = counts.drop(columns="category")
     labels: dict[str, str] = {}
     if "category_zh" in incidents.columns:
         pairs = incidents[["category", "category_zh"]].dropna().drop_duplicates("category")
-        labels = dict(zip(pairs["category"].astype(str), pairs["category_zh"].astype(str),
-                          strict=True))
+        labels = dict(
+            zip(pairs["category"].astype(str), pairs["category_zh"].astype(str), strict=True)
+        )
     categories = sorted(set(counts["category"].astype(str)))
     months = _month_span(counts["period"])
     cube = np.zeros((len(places), len(categories), len(months)), dtype=np.int64)
@@ -1030,8 +1079,11 @@ class Selection:
     categories: tuple[str, ...] = ()
 
     def months(self, table: ReleasedTable) -> list[str]:
-        return [m for m in table.months
-                if (self.start is None or m >= self.start) and (self.end is None or m <= self.end)]
+        return [
+            m
+            for m in table.months
+            if (self.start is None or m >= self.start) and (self.end is None or m <= self.end)
+        ]
 
     def category_keys(self, table: ReleasedTable) -> list[str]:
         return list(self.categories) if self.categories else list(table.categories)
@@ -1057,15 +1109,20 @@ def place_counts(table: ReleasedTable, selection: Selection | None = None) -> gp
     cells only when ``count`` is above zero.
     """
     selection = selection or Selection()
-    values, exact = table.totals("place", None, selection.category_keys(table),
-                                 selection.months(table))
+    values, exact = table.totals(
+        "place", None, selection.category_keys(table), selection.months(table)
+    )
     households = table.places["households"].to_numpy(dtype=float)
     out = gpd.GeoDataFrame(
-        {"place_name": table.places["place_name"].to_numpy(),
-         "households": table.places["households"].to_numpy(),
-         "count": values.astype(np.int64), "at_least": ~exact,
-         "rate_per_1000_households": _rates(values, households)},
-        geometry=table.places.geometry.to_numpy(), crs=WGS84,
+        {
+            "place_name": table.places["place_name"].to_numpy(),
+            "households": table.places["households"].to_numpy(),
+            "count": values.astype(np.int64),
+            "at_least": ~exact,
+            "rate_per_1000_households": _rates(values, households),
+        },
+        geometry=table.places.geometry.to_numpy(),
+        crs=WGS84,
         index=pd.Index(table.place_ids, name="place"),
     )
     if table.kind == "cell":
@@ -1073,8 +1130,9 @@ def place_counts(table: ReleasedTable, selection: Selection | None = None) -> gp
     return out
 
 
-def monthly_counts(table: ReleasedTable, selection: Selection | None = None,
-                   by: str | None = None) -> pd.DataFrame:
+def monthly_counts(
+    table: ReleasedTable, selection: Selection | None = None, by: str | None = None
+) -> pd.DataFrame:
     """Sums of released cells per month over the selected months.
 
     ``by=None``: one row per month for the whole area; ``by="place"`` or
@@ -1087,8 +1145,9 @@ def monthly_counts(table: ReleasedTable, selection: Selection | None = None,
     categories = selection.category_keys(table)
     if by is None:
         values, exact = table.totals("month", None, categories, months)
-        return pd.DataFrame({"period": months, "count": values.astype(np.int64),
-                             "at_least": ~exact})
+        return pd.DataFrame(
+            {"period": months, "count": values.astype(np.int64), "at_least": ~exact}
+        )
     if by == "place":
         keys = list(place_counts(table, selection).index)
         values, exact = table.totals(("place", "month"), keys, categories, months)
@@ -1097,12 +1156,14 @@ def monthly_counts(table: ReleasedTable, selection: Selection | None = None,
         values, exact = table.totals(("category", "month"), None, categories, months)
     else:
         raise InputError(f"by={by!r}: use place or category (or None for the whole area)")
-    return pd.DataFrame({
-        by: np.repeat(np.asarray(keys, dtype=object), len(months)),
-        "period": np.tile(np.asarray(months, dtype=object), len(keys)),
-        "count": values.reshape(-1).astype(np.int64),
-        "at_least": ~exact.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            by: np.repeat(np.asarray(keys, dtype=object), len(months)),
+            "period": np.tile(np.asarray(months, dtype=object), len(keys)),
+            "count": values.reshape(-1).astype(np.int64),
+            "at_least": ~exact.reshape(-1),
+        }
+    )
 
 
 def category_counts(table: ReleasedTable, selection: Selection | None = None) -> pd.DataFrame:
@@ -1111,9 +1172,14 @@ def category_counts(table: ReleasedTable, selection: Selection | None = None) ->
     selection = selection or Selection()
     keys = selection.category_keys(table)
     values, exact = table.totals("category", None, keys, selection.months(table))
-    return pd.DataFrame({"category": keys,
-                         "label_zh": [table.categories.get(k, k) for k in keys],
-                         "count": values.astype(np.int64), "at_least": ~exact})
+    return pd.DataFrame(
+        {
+            "category": keys,
+            "label_zh": [table.categories.get(k, k) for k in keys],
+            "count": values.astype(np.int64),
+            "at_least": ~exact,
+        }
+    )
 
 
 def public_total(table: ReleasedTable, selection: Selection | None = None) -> Bound:
@@ -1138,19 +1204,23 @@ class YearOverYear:
     @property
     def change_pct(self) -> float | None:
         """The change in percent; None unless both sums are exact and the earlier one is not 0."""
-        if (not self.comparable or not self.count.exact or not self.previous_count.exact
-                or not self.previous_count.value):
+        if (
+            not self.comparable
+            or not self.count.exact
+            or not self.previous_count.exact
+            or not self.previous_count.value
+        ):
             return None
-        return round((self.count.value - self.previous_count.value)
-                     / self.previous_count.value * 100.0, 1)
+        return round(
+            (self.count.value - self.previous_count.value) / self.previous_count.value * 100.0, 1
+        )
 
 
 def _shift_year(month: str, years: int) -> str:
     return f"{int(month[:4]) + years:04d}{month[4:]}"
 
 
-def year_over_year(table: ReleasedTable,
-                   selection: Selection | None = None) -> YearOverYear | None:
+def year_over_year(table: ReleasedTable, selection: Selection | None = None) -> YearOverYear | None:
     """Sum of released cells in the selected months against the same months a year earlier.
 
     A selection longer than a year is cut to its last 12 months. Without months
@@ -1165,8 +1235,11 @@ def year_over_year(table: ReleasedTable,
     now = Selection(start, end, selection.categories)
     before = Selection(_shift_year(start, -1), _shift_year(end, -1), selection.categories)
     return YearOverYear(
-        start=start, end=end, count=now.total(table),
-        previous_start=before.start or "", previous_end=before.end or "",
+        start=start,
+        end=end,
+        count=now.total(table),
+        previous_start=before.start or "",
+        previous_end=before.end or "",
         previous_count=before.total(table),
         comparable=table.months[0] <= (before.start or ""),
     )

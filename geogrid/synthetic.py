@@ -246,9 +246,13 @@ def synthetic_units(
     gx, gy = np.meshgrid(np.arange(side), np.arange(side))
     x = origin[0] + (gx.ravel() + 0.5 + rng.uniform(-0.35, 0.35, side * side)) * block_m
     y = origin[1] + (gy.ravel() + 0.5 + rng.uniform(-0.35, 0.35, side * side)) * block_m
-    square = shapely.box(origin[0], origin[1], origin[0] + side * block_m, origin[1] + side * block_m)
+    square = shapely.box(
+        origin[0], origin[1], origin[0] + side * block_m, origin[1] + side * block_m
+    )
     points = shapely.points(x, y)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=square))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=square)
+    )
     tree = shapely.STRtree(cells)
     idx = tree.query(points, predicate="within")
     order = np.empty(len(points), dtype=np.int64)
@@ -278,8 +282,13 @@ def synthetic_units(
 
 
 #: Roles of a synthetic roster as an office writes them (Chinese and English mixed).
-_ROSTER_ROLES = {"worker": "专职网格员", "police": "社区民警", "cadre": "社区干部",
-                 "property": "Property manager", "volunteer": "志愿者"}
+_ROSTER_ROLES = {
+    "worker": "专职网格员",
+    "police": "社区民警",
+    "cadre": "社区干部",
+    "property": "Property manager",
+    "volunteer": "志愿者",
+}
 
 
 def generate_roster(
@@ -326,17 +335,29 @@ def generate_roster(
         point = geom.representative_point()
         return round(float(point.x), 6), round(float(point.y), 6)
 
-    def add(role: str, geom: shapely.Geometry, community: object, capacity: int,
-            current: str | None) -> None:
+    def add(
+        role: str, geom: shapely.Geometry, community: object, capacity: int, current: str | None
+    ) -> None:
         x, y = home(geom)
-        rows.append({
-            "name": person_name(), "role": _ROSTER_ROLES[role],
-            "phone": f"199-0000-{len(rows) + 1:04d}", "x": x, "y": y,
-            "community": community, "capacity": capacity, "current_grid": current,
-            "synthetic": True,
-        })
+        rows.append(
+            {
+                "name": person_name(),
+                "role": _ROSTER_ROLES[role],
+                "phone": f"199-0000-{len(rows) + 1:04d}",
+                "x": x,
+                "y": y,
+                "community": community,
+                "capacity": capacity,
+                "current_grid": current,
+                "synthetic": True,
+            }
+        )
 
-    parents = grids["parent_code"].astype(str) if "parent_code" in grids else pd.Series(["000000000000"] * len(grids))
+    parents = (
+        grids["parent_code"].astype(str)
+        if "parent_code" in grids
+        else pd.Series(["000000000000"] * len(grids))
+    )
     for i, geom in enumerate(grids.geometry):
         add("worker", geom, parents.iloc[i], 1, str(grids["code"].iloc[i]))
     for _ in range(spare_workers):

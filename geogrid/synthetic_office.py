@@ -141,8 +141,9 @@ def gauss_kruger_crs(lon: float) -> str | None:
     return f"EPSG:{4534 + (central - 75) // 3}"
 
 
-def office_grids(boundary: gpd.GeoDataFrame, metric_crs: str, *, cells: int = 3,
-                 admin_code: str = "110108") -> gpd.GeoDataFrame:
+def office_grids(
+    boundary: gpd.GeoDataFrame, metric_crs: str, *, cells: int = 3, admin_code: str = "110108"
+) -> gpd.GeoDataFrame:
     """The area's outline cut into ``cells`` x ``cells`` lattice cells (WGS-84), with
     office-style codes, names and workers; empty pieces dropped."""
     outline = shapely.union_all(boundary.to_crs(metric_crs).geometry.values)
@@ -162,15 +163,27 @@ def office_grids(boundary: gpd.GeoDataFrame, metric_crs: str, *, cells: int = 3,
             codes.append(f"{admin_code[:6]:0<6}001001{k:03d}")
             names.append(f"第{k}网格（合成）")
             workers.append(f"网格员{k}")
-    frame = gpd.GeoDataFrame({"网格编码": codes, "网格名称": names, "网格员": workers,
-                              "备注": LABEL}, geometry=geoms, crs=metric_crs)
+    frame = gpd.GeoDataFrame(
+        {"网格编码": codes, "网格名称": names, "网格员": workers, "备注": LABEL},
+        geometry=geoms,
+        crs=metric_crs,
+    )
     return frame.to_crs(WGS84)
 
 
-def office_files(boundary: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
-                 nodes: gpd.GeoDataFrame, metric_crs: str, *, seed: int = 0,
-                 admin_code: str = "110108", grid_cells: int = 3, cases: int = 120,
-                 months: int = 6, end_month: str = "2025-06") -> OfficeFiles:
+def office_files(
+    boundary: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    nodes: gpd.GeoDataFrame,
+    metric_crs: str,
+    *,
+    seed: int = 0,
+    admin_code: str = "110108",
+    grid_cells: int = 3,
+    cases: int = 120,
+    months: int = 6,
+    end_month: str = "2025-06",
+) -> OfficeFiles:
     """Make the synthetic office files of an area from its boundary, buildings and street
     nodes (all WGS-84), seeded.
 
@@ -192,39 +205,48 @@ def office_files(boundary: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     spots = shapely.point_on_surface(homes.to_crs(WGS84).geometry.values)
     lon, lat = wgs84_to_gcj02(shapely.get_x(spots), shapely.get_y(spots))
     households = rng.integers(4, 60, len(spots))
-    register = pd.DataFrame({
-        "地址编码": [f"SYN{k:05d}" for k in range(1, len(spots) + 1)],
-        "标准地址": [f"合成路{k}号" for k in range(1, len(spots) + 1)],
-        "户数": households.astype(int),
-        "坐标/经度": np.round(lon, 7),
-        "坐标/纬度": np.round(lat, 7),
-    })
+    register = pd.DataFrame(
+        {
+            "地址编码": [f"SYN{k:05d}" for k in range(1, len(spots) + 1)],
+            "标准地址": [f"合成路{k}号" for k in range(1, len(spots) + 1)],
+            "户数": households.astype(int),
+            "坐标/经度": np.round(lon, 7),
+            "坐标/纬度": np.round(lat, 7),
+        }
+    )
     # grids in a Gauss-Kruger zone (or the area's metric CRS outside China)
     grids = office_grids(boundary, metric_crs, cells=grid_cells, admin_code=admin_code)
     centre = outline.centroid
     grids_crs = gauss_kruger_crs(centre.x) or metric_crs
     # key places on three street nodes inside the area
-    inside = nodes[shapely.contains_xy(outline, nodes.geometry.x.to_numpy(),
-                                       nodes.geometry.y.to_numpy())]
+    inside = nodes[
+        shapely.contains_xy(outline, nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy())
+    ]
     picks = inside.iloc[rng.choice(len(inside), size=min(3, len(inside)), replace=False)]
     plon, plat = wgs84_to_gcj02(picks.geometry.x.to_numpy(), picks.geometry.y.to_numpy())
     names = ["合成路小学", "合成路派出所", "合成农贸市场"][: len(picks)]
-    places = pd.DataFrame({
-        "编号": [f"P{k}" for k in range(1, len(picks) + 1)],
-        "名称": names,
-        "类型": ["school", "police", "marketplace"][: len(picks)],
-        "经度": np.round(plon, 7), "纬度": np.round(plat, 7), "备注": LABEL,
-    })
-    roster = pd.DataFrame({
-        "队伍": ["T1", "T1", "T1", "T2", "T2"],
-        "队名": ["平安志愿者第1队（合成）"] * 3 + ["平安志愿者第2队（合成）"] * 2,
-        "姓名": ["合成甲", "合成乙", "合成丙", "合成丁", "合成戊"],
-        "职务": ["队长", "队员", "队员", "组长", "队员"],
-        "方式": ["步行", "步行", "步行", "骑行", "骑行"],
-        "驻点": [names[1 % len(names)], "", "", names[0], ""],
-        "开始": ["18:30", "", "", "19:00", ""],
-        "结束": ["21:30", "", "", "22:00", ""],
-    })
+    places = pd.DataFrame(
+        {
+            "编号": [f"P{k}" for k in range(1, len(picks) + 1)],
+            "名称": names,
+            "类型": ["school", "police", "marketplace"][: len(picks)],
+            "经度": np.round(plon, 7),
+            "纬度": np.round(plat, 7),
+            "备注": LABEL,
+        }
+    )
+    roster = pd.DataFrame(
+        {
+            "队伍": ["T1", "T1", "T1", "T2", "T2"],
+            "队名": ["平安志愿者第1队（合成）"] * 3 + ["平安志愿者第2队（合成）"] * 2,
+            "姓名": ["合成甲", "合成乙", "合成丙", "合成丁", "合成戊"],
+            "职务": ["队长", "队员", "队员", "组长", "队员"],
+            "方式": ["步行", "步行", "步行", "骑行", "骑行"],
+            "驻点": [names[1 % len(names)], "", "", names[0], ""],
+            "开始": ["18:30", "", "", "19:00", ""],
+            "结束": ["21:30", "", "", "22:00", ""],
+        }
+    )
     # incidents: clustered around a few street nodes, one row per offence
     hubs = inside.iloc[rng.choice(len(inside), size=min(4, len(inside)), replace=False)]
     hub = rng.integers(0, len(hubs), cases)
@@ -239,18 +261,35 @@ def office_files(boundary: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     rows = []
     for k in np.flatnonzero(keep).tolist():
         minute = int(rng.integers(0, span_min))
-        when = (start + pd.Timedelta(minutes=minute)).replace(hour=int(rng.choice(
-            [9, 13, 18, 19, 20, 21, 22])))
+        when = (start + pd.Timedelta(minutes=minute)).replace(
+            hour=int(rng.choice([9, 13, 18, 19, 20, 21, 22]))
+        )
         glon, glat = wgs84_to_gcj02(np.array([points.x.iloc[k]]), np.array([points.y.iloc[k]]))
         offences = rng.choice(len(_CATEGORIES), size=1 + int(rng.random() < 0.3), replace=False)
         for c in offences.tolist():
-            rows.append({"案件编号": f"A{seed:02d}{k:05d}", "发案时间": when.strftime("%Y-%m-%d %H:%M"),
-                         "案由": _CATEGORIES[c], "经度": round(float(glon[0]), 7),
-                         "纬度": round(float(glat[0]), 7), "说明": LABEL})
+            rows.append(
+                {
+                    "案件编号": f"A{seed:02d}{k:05d}",
+                    "发案时间": when.strftime("%Y-%m-%d %H:%M"),
+                    "案由": _CATEGORIES[c],
+                    "经度": round(float(glon[0]), 7),
+                    "纬度": round(float(glat[0]), 7),
+                    "说明": LABEL,
+                }
+            )
     incidents = pd.DataFrame(rows, columns=["案件编号", "发案时间", "案由", "经度", "纬度", "说明"])
     return OfficeFiles(
-        register=register, grids=grids, grids_crs=grids_crs, places=places, roster=roster,
+        register=register,
+        grids=grids,
+        grids_crs=grids_crs,
+        places=places,
+        roster=roster,
         incidents=incidents,
-        mappings={"households": REGISTER_TOML, "grids": GRIDS_TOML, "places": PLACES_TOML,
-                  "teams": TEAMS_TOML, "incidents": INCIDENTS_TOML},
+        mappings={
+            "households": REGISTER_TOML,
+            "grids": GRIDS_TOML,
+            "places": PLACES_TOML,
+            "teams": TEAMS_TOML,
+            "incidents": INCIDENTS_TOML,
+        },
     )

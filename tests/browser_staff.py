@@ -18,16 +18,24 @@ from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 OUTPUT = Path(__file__).parent / "output"
 
 
 def skip_without_chromium() -> None:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
-                    allow_module_level=True)
+        pytest.skip(
+            "needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
+            allow_module_level=True,
+        )
     if importlib.util.find_spec("playwright") is None:
         pytest.skip("needs the playwright python package", allow_module_level=True)
 

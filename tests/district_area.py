@@ -30,7 +30,9 @@ def communities() -> gpd.GeoDataFrame:
     x0, y0 = 440_000.0 - 50, 4_425_000.0 - 50
     cuts = [x0, x0 + 500, x0 + 900, x0 + SIDE * 100]
     boxes = [shapely.box(cuts[k], y0, cuts[k + 1], y0 + SIDE * 100) for k in range(3)]
-    frame = gpd.GeoDataFrame({"code": list(CODES), "name": ["西社区", "中社区", "东社区"]}, geometry=boxes, crs=UTM_50N)
+    frame = gpd.GeoDataFrame(
+        {"code": list(CODES), "name": ["西社区", "中社区", "东社区"]}, geometry=boxes, crs=UTM_50N
+    )
     return frame.to_crs("EPSG:4326")
 
 
@@ -40,8 +42,13 @@ def teams(shift_min: int = 120) -> list[Team]:
     for k, (col, code) in enumerate([(1, CODES[0]), (2, CODES[0]), (6, CODES[1]), (6.5, CODES[1])]):
         out.append(
             Team(
-                f"t{k + 1}", mode="walk", speed_kmh=4.5, shift_start_s=H19, shift_end_s=H19 + shift_min * 60,
-                base=grid_lonlat(col, 5 + k % 2), areas=frozenset({code}),
+                f"t{k + 1}",
+                mode="walk",
+                speed_kmh=4.5,
+                shift_start_s=H19,
+                shift_end_s=H19 + shift_min * 60,
+                base=grid_lonlat(col, 5 + k % 2),
+                areas=frozenset({code}),
             )
         )
     return out
@@ -56,6 +63,11 @@ def stops(seed: int = 3, per_community: int = 6) -> list[Stop]:
         for n in range(per_community):
             col, row = int(rng.integers(cols[0], cols[1] + 1)), int(rng.integers(0, SIDE))
             out.append(
-                Stop(f"c{c + 1}-s{n}", prize=10 * int(rng.integers(1, 6)), dwell_s=480, point=grid_lonlat(col, row))
+                Stop(
+                    f"c{c + 1}-s{n}",
+                    prize=10 * int(rng.integers(1, 6)),
+                    dwell_s=480,
+                    point=grid_lonlat(col, row),
+                )
             )
     return locate_stops(out, communities())

@@ -33,9 +33,7 @@ def street_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     u = np.concatenate([grid[:-1, :].ravel(), grid[:, :-1].ravel()])
     v = np.concatenate([grid[1:, :].ravel(), grid[:, 1:].ravel()])
     lines = [shapely.LineString([(x[a], y[a]), (x[b], y[b])]) for a, b in zip(u, v, strict=True)]
-    nodes = gpd.GeoDataFrame(
-        {"node_id": ids}, geometry=shapely.points(x, y), crs=UTM_50N
-    )
+    nodes = gpd.GeoDataFrame({"node_id": ids}, geometry=shapely.points(x, y), crs=UTM_50N)
     edges = gpd.GeoDataFrame(
         {
             "u": ids[u],
@@ -128,10 +126,17 @@ def make_area(folder: Path, *, with_communities: bool = False) -> Path:
     return folder
 
 
-def units_frame(squares: list[tuple[float, float, int]], parent: str = "000000000000") -> gpd.GeoDataFrame:
+def units_frame(
+    squares: list[tuple[float, float, int]], parent: str = "000000000000"
+) -> gpd.GeoDataFrame:
     """Units from (col, row, households) 100 m squares (lon/lat)."""
     geoms = [
-        shapely.box(X0 + c * SPACING_M, Y0 + r * SPACING_M, X0 + (c + 1) * SPACING_M, Y0 + (r + 1) * SPACING_M)
+        shapely.box(
+            X0 + c * SPACING_M,
+            Y0 + r * SPACING_M,
+            X0 + (c + 1) * SPACING_M,
+            Y0 + (r + 1) * SPACING_M,
+        )
         for c, r, _ in squares
     ]
     return gpd.GeoDataFrame(

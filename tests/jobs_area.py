@@ -33,15 +33,26 @@ def make_patrol_area(folder: Path) -> tuple[Path, Path]:
     """Write the area into ``folder``; returns (area folder, patrol config path)."""
     make_area(folder)
     teams = gpd.GeoDataFrame(
-        {"id": list(TEAMS), "mode": "walk", "name": ["一队", "二队", "三队"],
-         "shift_start": "19:00", "shift_end": "21:00"},
-        geometry=[_at(0, 0), _at(7, 0), _at(3, 5)], crs=UTM_50N,
+        {
+            "id": list(TEAMS),
+            "mode": "walk",
+            "name": ["一队", "二队", "三队"],
+            "shift_start": "19:00",
+            "shift_end": "21:00",
+        },
+        geometry=[_at(0, 0), _at(7, 0), _at(3, 5)],
+        crs=UTM_50N,
     ).to_crs("EPSG:4326")
     spots = [(1, 1), (2, 4), (5, 1), (6, 4), (4, 2), (1, 3)]
     markets = gpd.GeoDataFrame(
-        {"id": [f"node/{900 + k}" for k in range(len(spots))], "kind": "marketplace",
-         "name": [f"菜市场{k}" for k in range(len(spots))], "layer": "markets"},
-        geometry=[_at(c, r) for c, r in spots], crs=UTM_50N,
+        {
+            "id": [f"node/{900 + k}" for k in range(len(spots))],
+            "kind": "marketplace",
+            "name": [f"菜市场{k}" for k in range(len(spots))],
+            "layer": "markets",
+        },
+        geometry=[_at(c, r) for c, r in spots],
+        crs=UTM_50N,
     ).to_crs("EPSG:4326")
     geojson.write_layer(teams, folder / "teams.geojson", "teams", history=False)
     geojson.write_layer(markets, folder / "layers" / "markets.geojson", "places", history=False)

@@ -42,8 +42,9 @@ def test_submit_progress_result(runner: Any, owner: str) -> None:
 def test_failure_messages(runner: Any, owner: str) -> None:
     """Bad input fails with its own words; anything else with an internal error that shows no
     internals."""
-    bad = runner.wait(runner.submit("probe", owner, probe, 1, 0.0, "grid 7 is locked; unlock it "
-                                    "first").id, 30)
+    bad = runner.wait(
+        runner.submit("probe", owner, probe, 1, 0.0, "grid 7 is locked; unlock it first").id, 30
+    )
     assert bad.state == "failed" and bad.error == "grid 7 is locked; unlock it first"
     crash = runner.wait(runner.submit("probe", owner, probe, 1, 0.0, "", True).id, 30)
     assert crash.state == "failed" and "internal details" not in crash.error

@@ -40,13 +40,17 @@ def redis_url() -> str:
         pytest.skip("the redis client is not installed: pip install 'celery[redis]'")
     if not url:
         if shutil.which("redis-server") is None:
-            pytest.skip("no Redis for the Celery tests: install redis-server or set GEOGRID_TEST_REDIS")
+            pytest.skip(
+                "no Redis for the Celery tests: install redis-server or set GEOGRID_TEST_REDIS"
+            )
         url = "redis://127.0.0.1:6379/0"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as err:
-        pytest.skip(f"Redis at {url} does not answer ({err}); start it with "
-                    "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`")
+        pytest.skip(
+            f"Redis at {url} does not answer ({err}); start it with "
+            "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`"
+        )
     return url
 
 
@@ -57,16 +61,36 @@ class Worker:
         self.url, self.queue = url, queue
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
         self.log = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
-        env = {**os.environ, "GEOGRID_BROKER_URL": url, "GEOGRID_JOB_QUEUE": queue,
-               "GEOGRID_JOB_VISIBILITY_S": str(VISIBILITY_S),
-               "GEOGRID_NUMBA_CACHE_DIR": str(Path(tempfile.gettempdir()) / "geogrid-test-numba"),
-               "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+        env = {
+            **os.environ,
+            "GEOGRID_BROKER_URL": url,
+            "GEOGRID_JOB_QUEUE": queue,
+            "GEOGRID_JOB_VISIBILITY_S": str(VISIBILITY_S),
+            "GEOGRID_NUMBA_CACHE_DIR": str(Path(tempfile.gettempdir()) / "geogrid-test-numba"),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+        }
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(CELERY), "-A", "geogrid.jobs.celery", "worker", "--pool=prefork",
-                 "--concurrency=1", "--loglevel=INFO", "-n", self.name, "--without-gossip",
-                 "--without-mingle", "--without-heartbeat"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    str(CELERY),
+                    "-A",
+                    "geogrid.jobs.celery",
+                    "worker",
+                    "--pool=prefork",
+                    "--concurrency=1",
+                    "--loglevel=INFO",
+                    "-n",
+                    self.name,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.time() + 60
         while "ready." not in self.text():
             if self.proc.poll() is not None or time.time() > deadline:

@@ -120,14 +120,16 @@ def building_points(n: int | None = None, seed: int = 3) -> pd.DataFrame:
     rows = []
     for k, (bid, pt) in enumerate(zip(buildings["id"], centres, strict=True)):
         for unit in range(2):  # two register rows (entrances) per building
-            rows.append({
-                "地址编码": f"A{k:03d}-{unit}",
-                "标准地址": f"学院路{k + 1}号楼{unit + 1}单元",
-                "户数": int(rng.integers(5, 30)),
-                "lon": float(pt.x),
-                "lat": float(pt.y),
-                "building": bid,
-            })
+            rows.append(
+                {
+                    "地址编码": f"A{k:03d}-{unit}",
+                    "标准地址": f"学院路{k + 1}号楼{unit + 1}单元",
+                    "户数": int(rng.integers(5, 30)),
+                    "lon": float(pt.x),
+                    "lat": float(pt.y),
+                    "building": bid,
+                }
+            )
     frame = pd.DataFrame(rows)
     return frame.head(n) if n else frame
 
@@ -145,7 +147,9 @@ def register_rows(system: str = "wgs84", n: int | None = None) -> pd.DataFrame:
     return frame[["地址编码", "标准地址", "户数", "经度", "纬度"]]
 
 
-def write_register_xlsx(path: Path, rows: pd.DataFrame, *, title: bool = True, sheet: str = "户籍") -> Path:
+def write_register_xlsx(
+    path: Path, rows: pd.DataFrame, *, title: bool = True, sheet: str = "户籍"
+) -> Path:
     """An Excel register: a merged title row, then a two-row header with merged groups."""
     import openpyxl
 
@@ -179,7 +183,9 @@ def write_gbk_csv(path: Path, rows: pd.DataFrame) -> Path:
     return path
 
 
-def grid_cells(cols: tuple[int, ...] = (0, 2, 4, 7), rows: tuple[int, ...] = (0, 5)) -> gpd.GeoDataFrame:
+def grid_cells(
+    cols: tuple[int, ...] = (0, 2, 4, 7), rows: tuple[int, ...] = (0, 5)
+) -> gpd.GeoDataFrame:
     """Grids of the synthetic area as an office draws them (EPSG:32650): whole blocks."""
     x0, y0, s = grids_area.X0, grids_area.Y0, grids_area.SPACING_M
     geoms, codes, names, workers = [], [], [], []
@@ -192,13 +198,21 @@ def grid_cells(cols: tuple[int, ...] = (0, 2, 4, 7), rows: tuple[int, ...] = (0,
             names.append(f"第{n}网格")
             workers.append(f"网格员{n}")
     return gpd.GeoDataFrame(
-        {"网格编码": codes, "网格名称": names, "网格员": workers}, geometry=geoms, crs=grids_area.UTM_50N
+        {"网格编码": codes, "网格名称": names, "网格员": workers},
+        geometry=geoms,
+        crs=grids_area.UTM_50N,
     )
 
 
 def write_shapefile(
-    folder: Path, grids: gpd.GeoDataFrame, crs: str = GK_117E, *, prj: bool = True, cpg: bool = True,
-    encoding: str = "GBK", stem: str = "网格",
+    folder: Path,
+    grids: gpd.GeoDataFrame,
+    crs: str = GK_117E,
+    *,
+    prj: bool = True,
+    cpg: bool = True,
+    encoding: str = "GBK",
+    stem: str = "网格",
 ) -> Path:
     """Write ``grids`` as a Shapefile in ``crs`` with GBK attribute text (and a .cpg)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -230,24 +244,28 @@ def places_rows(system: str = "gcj02") -> pd.DataFrame:
         lon, lat = wgs84_to_gcj02(lon, lat)
     elif system == "bd09":
         lon, lat = wgs84_to_bd09(lon, lat)
-    return pd.DataFrame({
-        "编号": ["P1", "P2", "P3"],
-        "名称": ["学院路小学", "学院路派出所", "农贸市场"],
-        "类型": ["school", "police", "marketplace"],
-        "经度": np.round(lon, 7),
-        "纬度": np.round(lat, 7),
-    })
+    return pd.DataFrame(
+        {
+            "编号": ["P1", "P2", "P3"],
+            "名称": ["学院路小学", "学院路派出所", "农贸市场"],
+            "类型": ["school", "police", "marketplace"],
+            "经度": np.round(lon, 7),
+            "纬度": np.round(lat, 7),
+        }
+    )
 
 
 def roster_rows() -> pd.DataFrame:
     """Two teams, members one per row, bases named by key places."""
-    return pd.DataFrame({
-        "队伍": ["T1", "T1", "T1", "T2", "T2"],
-        "队名": ["平安志愿者第1队"] * 3 + ["平安志愿者第2队"] * 2,
-        "姓名": ["张三", "李四", "王五", "赵六", "钱七"],
-        "职务": ["队长", "队员", "队员", "组长", "队员"],
-        "方式": ["步行", "步行", "步行", "骑行", "骑行"],
-        "驻点": ["学院路派出所", "", "", "学院路小学", ""],
-        "开始": ["18:30", "", "", "19:00", ""],
-        "结束": ["21:30", "", "", "22:00", ""],
-    })
+    return pd.DataFrame(
+        {
+            "队伍": ["T1", "T1", "T1", "T2", "T2"],
+            "队名": ["平安志愿者第1队"] * 3 + ["平安志愿者第2队"] * 2,
+            "姓名": ["张三", "李四", "王五", "赵六", "钱七"],
+            "职务": ["队长", "队员", "队员", "组长", "队员"],
+            "方式": ["步行", "步行", "步行", "骑行", "骑行"],
+            "驻点": ["学院路派出所", "", "", "学院路小学", ""],
+            "开始": ["18:30", "", "", "19:00", ""],
+            "结束": ["21:30", "", "", "22:00", ""],
+        }
+    )

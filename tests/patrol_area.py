@@ -17,7 +17,9 @@ H19 = 19 * 3600
 UTM_50N = "EPSG:32650"
 
 
-def street_grid(side: int = 6, spacing_m: float = 100.0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def street_grid(
+    side: int = 6, spacing_m: float = 100.0
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """A ``side x side`` two-way street grid in Haidian (nodes, edges, metric CRS)."""
     ix, iy = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
     x = 440_000.0 + ix.ravel() * spacing_m
@@ -27,7 +29,9 @@ def street_grid(side: int = 6, spacing_m: float = 100.0) -> tuple[gpd.GeoDataFra
     u = np.concatenate([grid[:-1, :].ravel(), grid[:, :-1].ravel()])
     v = np.concatenate([grid[1:, :].ravel(), grid[:, 1:].ravel()])
     lines = [shapely.LineString([(x[a], y[a]), (x[b], y[b])]) for a, b in zip(u, v, strict=True)]
-    nodes = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=UTM_50N, index=pd.Index(ids, name="node_id"))
+    nodes = gpd.GeoDataFrame(
+        geometry=shapely.points(x, y), crs=UTM_50N, index=pd.Index(ids, name="node_id")
+    )
     edges = gpd.GeoDataFrame(
         {
             "u": ids[u],

@@ -115,8 +115,18 @@ def exact_rebalance(
     status = solver.solve(model)
     name = solver.status_name(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        out = np.array([next(g for g in range(k) if (u, g) in x and solver.value(x[u, g])) for u in range(n)])
+        out = np.array(
+            [next(g for g in range(k) if (u, g) in x and solver.value(x[u, g])) for u in range(n)]
+        )
         moved = out != labels
-        return ExactResult(name, int(pop[moved].sum()), int(moved.sum()),
-                           solver.best_objective_bound / (n + 1), out, solver.wall_time)
-    return ExactResult(name, None, None, solver.best_objective_bound / (n + 1), None, solver.wall_time)
+        return ExactResult(
+            name,
+            int(pop[moved].sum()),
+            int(moved.sum()),
+            solver.best_objective_bound / (n + 1),
+            out,
+            solver.wall_time,
+        )
+    return ExactResult(
+        name, None, None, solver.best_objective_bound / (n + 1), None, solver.wall_time
+    )

@@ -12,14 +12,28 @@ from tests.grids_area import UTM_50N, units_frame
 BAND = Band(300, 500)
 
 
-def row_state(households: list[int], grids: list[int], band: Band = BAND) -> tuple[GridState, Rules, UnitGraph]:
+def row_state(
+    households: list[int], grids: list[int], band: Band = BAND
+) -> tuple[GridState, Rules, UnitGraph]:
     """Squares in one row (west to east) with ``households``, unit i in grid ``grids[i]``; no rule but the band."""
     units = units_frame([(i, 0, h) for i, h in enumerate(households)])
     graph = unit_graph(units, UTM_50N)
     labels = np.asarray(grids, dtype=np.int64)
     n = int(labels.max()) + 1
-    state = GridState(graph, labels.copy(), np.asarray(households, dtype=float), None,
-                      np.zeros(len(households), dtype=bool), n)
-    rules = Rules(band=[band] * n, also=None, pp_floor=[-1.0] * n, parent=["p"] * n, closed=set(),
-                  median_floor=-1.0)
+    state = GridState(
+        graph,
+        labels.copy(),
+        np.asarray(households, dtype=float),
+        None,
+        np.zeros(len(households), dtype=bool),
+        n,
+    )
+    rules = Rules(
+        band=[band] * n,
+        also=None,
+        pp_floor=[-1.0] * n,
+        parent=["p"] * n,
+        closed=set(),
+        median_floor=-1.0,
+    )
     return state, rules, graph

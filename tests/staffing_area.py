@@ -19,8 +19,9 @@ def grids() -> gpd.GeoDataFrame:
     """Grids (300-500 households) of the synthetic street blocks in two communities."""
     boundary = gpd.GeoDataFrame(geometry=[outline()], crs=UTM_50N).to_crs("EPSG:4326")
     _, edges = street_frames()
-    units = G.count_households(G.units_from_streets(boundary, edges, UTM_50N, communities()),
-                               buildings(), UTM_50N)
+    units = G.count_households(
+        G.units_from_streets(boundary, edges, UTM_50N, communities()), buildings(), UTM_50N
+    )
     return G.build_grids(units, UTM_50N, seed=0).grids
 
 
@@ -31,7 +32,12 @@ def roster(seed: int = 7, drop_workers: int = 0, **kwargs: int) -> S.Roster:
         workers = table.index[table["role"] == "专职网格员"][:drop_workers]
         table = table.drop(index=workers)
     table.index = pd.RangeIndex(2, len(table) + 2)
-    fields = table.drop(columns=["x", "y", "synthetic"]).astype(object).map(
-        lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
-    homes = gpd.GeoSeries(shapely.points(table["x"], table["y"]), index=table.index, crs="EPSG:4326")
+    fields = (
+        table.drop(columns=["x", "y", "synthetic"])
+        .astype(object)
+        .map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+    )
+    homes = gpd.GeoSeries(
+        shapely.points(table["x"], table["y"]), index=table.index, crs="EPSG:4326"
+    )
     return S.roster_from_fields(fields, homes, communities=communities())

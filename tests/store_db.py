@@ -27,8 +27,10 @@ def db_url() -> str:
     """The test database URL, migrated; skips the test when there is none."""
     url = os.environ.get(ENV, "").strip()
     if not url:
-        pytest.skip(f"{ENV} is not set: the PostGIS store tests need PostgreSQL + PostGIS "
-                    "(scripts/test.sh starts them when it runs as root with apt)")
+        pytest.skip(
+            f"{ENV} is not set: the PostGIS store tests need PostgreSQL + PostGIS "
+            "(scripts/test.sh starts them when it runs as root with apt)"
+        )
     from sqlalchemy.exc import OperationalError
 
     from geogrid.store.postgis import migrate

@@ -77,9 +77,9 @@ def _haidian_outline(folder: Path) -> Path:
     assert list(haidian["name"]) == ["海淀区"]
     inside = haidian.geometry.iloc[0].intersection(shapely.box(*EXTRACT))
     path = folder / "haidian_in_extract.geojson"
-    gpd.GeoDataFrame({"name": ["海淀区 (clipped to the extract)"]}, geometry=[inside], crs="EPSG:4326").to_file(
-        path, driver="GeoJSON"
-    )
+    gpd.GeoDataFrame(
+        {"name": ["海淀区 (clipped to the extract)"]}, geometry=[inside], crs="EPSG:4326"
+    ).to_file(path, driver="GeoJSON")
     return path
 
 
@@ -115,8 +115,12 @@ def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp
     buildings = area.buildings
     assert figures["households"] == int(buildings["households"].sum()) > 0
     by_source = buildings.groupby("households_source")["households"].sum()
-    assert {k: v for k, v in figures["by_source"].items() if v} == {k: int(v) for k, v in by_source.items() if v}
-    metric_km2 = float(gpd.GeoSeries([county], crs="EPSG:4326").to_crs(area.metric_crs).area.iloc[0]) / 1e6
+    assert {k: v for k, v in figures["by_source"].items() if v} == {
+        k: int(v) for k, v in by_source.items() if v
+    }
+    metric_km2 = (
+        float(gpd.GeoSeries([county], crs="EPSG:4326").to_crs(area.metric_crs).area.iloc[0]) / 1e6
+    )
     assert figures["area_km2"] == pytest.approx(metric_km2, abs=1e-3)
     assert f"households: {figures['households']} (estimate {figures['households']})" in res.output
     assert figures["residential_land_polygons"] > 0 and not figures["thin"]
@@ -141,10 +145,17 @@ def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp
     area = read_area(out)
     assert sorted(area.grids["code"]) == sorted(files.grids["网格编码"])  # the office's own codes
     register = area.buildings[area.buildings["households_source"] == "register"]
-    assert len(register) == len(files.register) and int(register["households"].sum()) == int(files.register["户数"].sum())
-    assert set(area.buildings["households_source"]) == {"register", "none"}  # the register replaced estimates
+    assert len(register) == len(files.register) and int(register["households"].sum()) == int(
+        files.register["户数"].sum()
+    )
+    assert set(area.buildings["households_source"]) == {
+        "register",
+        "none",
+    }  # the register replaced estimates
     res = run(main, ["area", "info", str(out)])
-    assert res.exit_code == 0 and f"(register {int(files.register['户数'].sum())})" in res.output, res.output
+    assert res.exit_code == 0 and f"(register {int(files.register['户数'].sum())})" in res.output, (
+        res.output
+    )
 
     res = run(main, ["grids", "validate", str(out)])  # a real band check: exit 1 lists the problems
     assert "110108001001" in res.output, res.output
@@ -164,10 +175,16 @@ def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp
     visits = json.loads((plans / "plan.geojson").read_text(encoding="utf-8"))["features"]
     stops = {f["properties"].get("stop_id") for f in visits}
     assert summary["visited"] > 0 and {t["team"] for t in summary["teams"]} == {"T1", "T2"}
-    assert any(str(s).startswith("hotspot-") for s in stops)  # hot spots from the office's own incidents
-    assert any(str(s).startswith("gridpass-110108001001") for s in stops)  # passes through its own grids
+    assert any(
+        str(s).startswith("hotspot-") for s in stops
+    )  # hot spots from the office's own incidents
+    assert any(
+        str(s).startswith("gridpass-110108001001") for s in stops
+    )  # passes through its own grids
 
     client = create_app({"AREA_PATH": str(out), "TESTING": True}).test_client()
     page = client.get("/")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "海淀" in html and 'id="synthetic-label"' in html  # says synthetic
+    assert (
+        page.status_code == 200 and "海淀" in html and 'id="synthetic-label"' in html
+    )  # says synthetic

@@ -42,6 +42,8 @@ def test_only_the_solver_adapter_imports_ortools() -> None:
         if src.is_relative_to(solvers):
             continue
         text = src.read_text(encoding="utf-8")
-        if any(f"{how} {pkg}" in text for how in ("import", "from") for pkg in ("ortools", "numba")):
+        if any(
+            f"{how} {pkg}" in text for how in ("import", "from") for pkg in ("ortools", "numba")
+        ):
             offenders.append(str(src.relative_to(ROOT)))
     assert not offenders, f"ortools or numba imported outside the solver adapter: {offenders}"

@@ -41,10 +41,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base(demo: Path) -> Iterator[str]:
     users = demo.parent / "users.json"
     add_accounts(users)
-    yield from serve(create_app({
-        "AREA_PATH": str(demo), "USERS_PATH": str(users), "TESTING": True, "SECRET_KEY": "browser-test",
-        "PATROL_CONFIG": str(CONFIG), "PATROL_TIME_LIMIT_S": 2.0,
-    }))
+    yield from serve(
+        create_app(
+            {
+                "AREA_PATH": str(demo),
+                "USERS_PATH": str(users),
+                "TESTING": True,
+                "SECRET_KEY": "browser-test",
+                "PATROL_CONFIG": str(CONFIG),
+                "PATROL_TIME_LIMIT_S": 2.0,
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")

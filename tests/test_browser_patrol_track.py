@@ -26,8 +26,16 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     users = folder / "users.json"
     add_accounts(users)
     UserStore(users).add("leada", PASSWORD, "team_leader", team="team-a")
-    yield from serve(create_app({"AREA_PATH": str(area), "USERS_PATH": str(users), "TESTING": True,
-                                 "SECRET_KEY": "browser-test"}))
+    yield from serve(
+        create_app(
+            {
+                "AREA_PATH": str(area),
+                "USERS_PATH": str(users),
+                "TESTING": True,
+                "SECRET_KEY": "browser-test",
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")

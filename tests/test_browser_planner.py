@@ -44,8 +44,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base(demo: Path) -> Iterator[str]:
     users = demo.parent / "users.json"
     add_accounts(users)
-    yield from serve(create_app({"AREA_PATH": str(demo), "USERS_PATH": str(users), "TESTING": True,
-                                 "SECRET_KEY": "browser-test"}))
+    yield from serve(
+        create_app(
+            {
+                "AREA_PATH": str(demo),
+                "USERS_PATH": str(users),
+                "TESTING": True,
+                "SECRET_KEY": "browser-test",
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +75,11 @@ def border_unit(folder: Path) -> tuple[str, str, str]:
             continue
         for j in tree.query(row.geometry.buffer(0.5), predicate="intersects"):
             other = units.iloc[j]["grid"]
-            if j != i and other != row["grid"] and units.geometry.iloc[j].intersection(row.geometry).length > 20:
+            if (
+                j != i
+                and other != row["grid"]
+                and units.geometry.iloc[j].intersection(row.geometry).length > 20
+            ):
                 return str(uid), str(row["grid"]), str(other)
     raise AssertionError("no border unit")
 
@@ -77,14 +89,17 @@ def select_unit(page, folder: Path, unit: str) -> None:
     plan = S.load_plan(folder)
     point = plan.units.geometry.loc[unit].representative_point()
     page.evaluate("id => window.geogridEditor.focusUnit(id)", unit)
-    xy = page.evaluate("ll => window.geogridEditor.map.latLngToContainerPoint(ll)", [point.y, point.x])
+    xy = page.evaluate(
+        "ll => window.geogridEditor.map.latLngToContainerPoint(ll)", [point.y, point.x]
+    )
     box = page.locator("#map").bounding_box()
     x, y = box["x"] + xy["x"], box["y"] + xy["y"]
     # click once the unit's own path is what lies under the point (no fixed wait)
     page.wait_for_function(
         "([x, y]) => { const el = document.elementFromPoint(x, y);"
         " return !!el && el.classList.contains('unit'); }",
-        arg=[x, y], timeout=10_000,
+        arg=[x, y],
+        timeout=10_000,
     )
     page.mouse.click(x, y)
 
@@ -135,8 +150,9 @@ def test_planner_moves_a_block_sees_the_diff_and_undoes(base: str, demo: Path, c
     page.mouse.down()
     page.mouse.move(x + 150, y + 120, steps=5)
     page.mouse.up()
-    page.wait_for_function("Number(document.getElementById('selected-count').textContent) > 0",
-                           timeout=5_000)
+    page.wait_for_function(
+        "Number(document.getElementById('selected-count').textContent) > 0", timeout=5_000
+    )
     page.screenshot(path=str(OUTPUT / "planner-draw-select.png"))
     page.click("#clear-btn")
     assert page.locator("#selected-count").inner_text() == "0"
@@ -154,8 +170,9 @@ def test_validation_problem_and_stale_edit_409(base: str, demo: Path, chromium) 
     select_unit(page, demo, unit)
     page.fill("#new-grid", old[:-3] + "999")
     page.click("#move-btn")
-    problem = page.wait_for_selector(f"li.problem-households-out-of-band:has-text('{old[:-3]}999')",
-                                     timeout=15_000)
+    problem = page.wait_for_selector(
+        f"li.problem-households-out-of-band:has-text('{old[:-3]}999')", timeout=15_000
+    )
     assert "under the min" in problem.inner_text()
     assert page.locator("path.problem-marker").count() >= 1
     page.screenshot(path=str(OUTPUT / "planner-problem.png"))
@@ -199,7 +216,8 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outline = shapely.affinity.scale(units.geometry[units.geometry.area.idxmax()], 0.6, 0.6)
     estate = folder.parent / "estate.geojson"
     gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[outline], crs=plan.metric_crs).to_crs(
-        "EPSG:4326").to_file(estate, driver="GeoJSON")
+        "EPSG:4326"
+    ).to_file(estate, driver="GeoJSON")
     S.grow(folder, estate, 160, name="新小区")
     return folder
 
@@ -208,11 +226,21 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def grown_base(grown: Path) -> Iterator[str]:
     users = grown.parent / "users.json"
     add_accounts(users)
-    yield from serve(create_app({"AREA_PATH": str(grown), "USERS_PATH": str(users), "TESTING": True,
-                                 "SECRET_KEY": "browser-test"}))
+    yield from serve(
+        create_app(
+            {
+                "AREA_PATH": str(grown),
+                "USERS_PATH": str(users),
+                "TESTING": True,
+                "SECRET_KEY": "browser-test",
+            }
+        )
+    )
 
 
-def test_rebalance_preview_highlights_moves_and_accept_saves(grown_base: str, grown: Path, chromium) -> None:
+def test_rebalance_preview_highlights_moves_and_accept_saves(
+    grown_base: str, grown: Path, chromium
+) -> None:
     """Rebalance after growth: the units that would move are highlighted, the table shows before/after;
     nothing is saved until accept, which makes one new version."""
     blocked: list[str] = []
@@ -235,13 +263,19 @@ def test_rebalance_preview_highlights_moves_and_accept_saves(grown_base: str, gr
     page.screenshot(path=str(OUTPUT / "planner-rebalance-preview.png"))
 
     page.click("#rebalance-discard-btn")
-    assert page.locator("path.unit-moved").count() == 0 and page.locator("#rebalance-preview").is_hidden()
+    assert (
+        page.locator("path.unit-moved").count() == 0
+        and page.locator("#rebalance-preview").is_hidden()
+    )
     page.click("#rebalance-btn")
     page.wait_for_selector("#rebalance-preview:not([hidden])", timeout=90_000)
     page.fill("#message", "新小区入住后优化平衡")
     page.click("#rebalance-accept-btn")
     page.wait_for_selector("#saved:has-text('v0002')", timeout=15_000)
-    assert page.locator("path.unit-moved").count() == 0 and page.locator("#rebalance-preview").is_hidden()
+    assert (
+        page.locator("path.unit-moved").count() == 0
+        and page.locator("#rebalance-preview").is_hidden()
+    )
     saved, head = versions.list_versions(grown)
     assert head == 2 and len(saved) == 2 and "新小区入住后优化平衡" in saved[-1].message
     assert "v0002" in page.locator("#version").inner_text()

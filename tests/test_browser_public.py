@@ -28,17 +28,28 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 OUTPUT = Path(__file__).parent / "output"
 
 if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-    pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        "needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
 if importlib.util.find_spec("playwright") is None:
-    pytest.skip("needs the playwright python package (pip install playwright; "
-                "no `playwright install`, Debian chromium is used)", allow_module_level=True)
+    pytest.skip(
+        "needs the playwright python package (pip install playwright; "
+        "no `playwright install`, Debian chromium is used)",
+        allow_module_level=True,
+    )
 
 from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
 
@@ -106,7 +117,9 @@ def _open_card(page: Page, index: int = 0) -> str:
 def _uncovered(page: Page, start: int = 0) -> int:
     """The first interactive polygon from ``start`` on whose middle is not under a control
     (legend, layer list) or a marker, so a click there reaches it."""
-    return int(page.evaluate("""start => {
+    return int(
+        page.evaluate(
+            """start => {
         const paths = [...document.querySelectorAll('path.leaflet-interactive')];
         for (let k = 0; k < paths.length; k += 1) {
             const i = (start + k) % paths.length;
@@ -115,7 +128,10 @@ def _uncovered(page: Page, start: int = 0) -> int:
             if (hit === paths[i]) return i;
         }
         return start;
-    }""", start))
+    }""",
+            start,
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +224,9 @@ def test_english_switch(server_url: str, browser_page: tuple[Page, list[str]]) -
     assert blocked == []
 
 
-def test_filter_by_category_and_months(server_url: str,
-                                       browser_page: tuple[Page, list[str]]) -> None:
+def test_filter_by_category_and_months(
+    server_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
     """Choosing a category and months in the form reloads the map with those figures."""
     page, blocked = browser_page
     page.goto(server_url + "/", wait_until="load")
@@ -233,12 +250,14 @@ def test_filter_by_category_and_months(server_url: str,
 
 
 def _fills(page: Page) -> list[str]:
-    return page.eval_on_selector_all("path.leaflet-interactive",
-                                     "paths => paths.map(p => p.getAttribute('fill'))")
+    return page.eval_on_selector_all(
+        "path.leaflet-interactive", "paths => paths.map(p => p.getAttribute('fill'))"
+    )
 
 
-def test_range_change_redraws_without_reload(server_url: str,
-                                             browser_page: tuple[Page, list[str]]) -> None:
+def test_range_change_redraws_without_reload(
+    server_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
     """Changing the months or the category in the page recolours the grids, rewrites the
     popup and the year-over-year sentence from the released table, with no page load and
     no request but the one for /api/released.json; the URL keeps the selection. (The card
@@ -255,7 +274,9 @@ def test_range_change_redraws_without_reload(server_url: str,
 
     page.select_option("#filter-from", "2026-03")
     page.select_option("#filter-to", "2026-03")
-    page.wait_for_function("document.querySelector('#yoy-text').textContent.includes('2026-03 至 2026-03')")
+    page.wait_for_function(
+        "document.querySelector('#yoy-text').textContent.includes('2026-03 至 2026-03')"
+    )
     after_fills, after_yoy = _fills(page), page.locator("#yoy").inner_text()
     assert page.evaluate("window.__samePage") is True
     assert loads == []
@@ -329,9 +350,12 @@ def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list
     for control in (".geogrid-legend", "#map-tools", ".leaflet-control-layers"):
         other = page.locator(control).bounding_box()
         assert other is not None
-        apart = (popup["x"] + popup["width"] <= other["x"] or other["x"] + other["width"] <= popup["x"]
-                 or popup["y"] + popup["height"] <= other["y"]
-                 or other["y"] + other["height"] <= popup["y"])
+        apart = (
+            popup["x"] + popup["width"] <= other["x"]
+            or other["x"] + other["width"] <= popup["x"]
+            or popup["y"] + popup["height"] <= other["y"]
+            or other["y"] + other["height"] <= popup["y"]
+        )
         assert apart, f"popup {popup} under {control} {other}"
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "public_map_demo_popup.png"), full_page=True)

@@ -33,19 +33,30 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 OUTPUT = Path(__file__).parent / "output"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
 if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-    pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        "needs Debian chromium at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
 if importlib.util.find_spec("playwright") is None:
-    pytest.skip("needs the playwright python package (pip install playwright; "
-                "no `playwright install`, Debian chromium is used)", allow_module_level=True)
+    pytest.skip(
+        "needs the playwright python package (pip install playwright; "
+        "no `playwright install`, Debian chromium is used)",
+        allow_module_level=True,
+    )
 
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright  # noqa: E402
 
@@ -78,7 +89,9 @@ def contact_area() -> Area:
     grids["publish_contact"] = [WORKERS[g][2] for g in grids["grid_id"]]
     library = gpd.GeoDataFrame(
         {"id": ["node/9100"], "kind": ["library"], "layer": ["other"], "name": [LATIN_PLACE]},
-        geometry=[shapely.Point(WEST + 0.001, NORTH - 0.001)], crs="EPSG:4326")
+        geometry=[shapely.Point(WEST + 0.001, NORTH - 0.001)],
+        crs="EPSG:4326",
+    )
     return dataclasses.replace(area, grids=grids, layers={**area.layers, "other": library})
 
 
@@ -95,8 +108,7 @@ def _figure(places: list[str], **kwargs) -> str:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app({"AREA": AREA, "TESTING": True}),
-                         threaded=True)
+    server = make_server("127.0.0.1", 0, create_app({"AREA": AREA, "TESTING": True}), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -154,12 +166,16 @@ class Watched:
         assert self.page.evaluate("window.__csp") == [], "CSP violations"
 
 
-@pytest.fixture()
+@pytest.fixture
 def phone(browser: Browser) -> Iterator[Watched]:
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
         geolocation={"longitude": HERE_LON, "latitude": HERE_LAT, "accuracy": 20},
-        permissions=["geolocation"], locale="zh-CN",
+        permissions=["geolocation"],
+        locale="zh-CN",
     )
     try:
         yield Watched(context)
@@ -167,7 +183,7 @@ def phone(browser: Browser) -> Iterator[Watched]:
         context.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def desktop(browser: Browser) -> Iterator[Watched]:
     context = browser.new_context(viewport=DESKTOP)
     try:
@@ -181,7 +197,8 @@ def _grid_centre(page: Page, place: str) -> tuple[float, float]:
     index = page.evaluate(
         """(place) => { const out = []; window.geogridDensity.layer.eachLayer(
              (l) => out.push(l.feature.properties.place)); return out.indexOf(place); }""",
-        place)
+        place,
+    )
     box = page.locator("path.leaflet-interactive").nth(index).bounding_box()
     assert box is not None
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

@@ -52,8 +52,11 @@ def stored(app) -> dict[str, int]:
 
     def post(label: str, body: dict) -> None:
         state = client.get("/api/planner/state").get_json()
-        res = client.post("/api/planner/edits", json=body,
-                          headers={"X-CSRF-Token": token, "If-Match": f'"{state["etag"]}"'})
+        res = client.post(
+            "/api/planner/edits",
+            json=body,
+            headers={"X-CSRF-Token": token, "If-Match": f'"{state["etag"]}"'},
+        )
         status[label] = res.status_code
 
     state = client.get("/api/planner/state").get_json()
@@ -63,8 +66,10 @@ def stored(app) -> dict[str, int]:
     post("reassign to", {"op": "reassign", "units": [unit], "to": XSS})
     post("split new code", {"op": "split", "codes": [codes[0]], "new_code": XSS_TEMPLATE})
     post("rename name", {"op": "rename", "codes": [codes[0]], "name": XSS, "message": XSS})
-    post("worker", {"op": "worker", "codes": [codes[1]], "worker": XSS_TEMPLATE,
-                    "message": XSS_TEMPLATE})
+    post(
+        "worker",
+        {"op": "worker", "codes": [codes[1]], "worker": XSS_TEMPLATE, "message": XSS_TEMPLATE},
+    )
     return status
 
 
@@ -87,8 +92,12 @@ class Watch:
         self.csp: list[str] = []
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("console", lambda msg: self.csp.append(msg.text)
-                if "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: (
+                self.csp.append(msg.text) if "Content Security Policy" in msg.text else None
+            ),
+        )
 
     def assert_clean(self, page, where: str) -> None:
         page.wait_for_timeout(300)  # an <img src=x> fails to load asynchronously
@@ -100,8 +109,13 @@ class Watch:
 
 def test_codes_with_markup_are_refused_and_text_fields_are_stored(stored: dict[str, int]) -> None:
     """Grid codes must match ^[0-9A-Za-z_-]{1,32}$ (400); names, workers, messages are text (200)."""
-    assert stored == {"rename code": 400, "reassign to": 400, "split new code": 400,
-                      "rename name": 200, "worker": 200}
+    assert stored == {
+        "rename code": 400,
+        "reassign to": 400,
+        "split new code": 400,
+        "rename name": 200,
+        "worker": 200,
+    }
 
 
 def test_planner_pages_show_payloads_as_text(base: str, chromium) -> None:
@@ -115,13 +129,21 @@ def test_planner_pages_show_payloads_as_text(base: str, chromium) -> None:
         response = route.fetch()
         state = response.json()
         first = state["grids"]["features"][0]["properties"]["code"]
-        text = json.dumps(state, ensure_ascii=False).replace(json.dumps(first)[1:-1],
-                                                             json.dumps(XSS)[1:-1])
+        text = json.dumps(state, ensure_ascii=False).replace(
+            json.dumps(first)[1:-1], json.dumps(XSS)[1:-1]
+        )
         state = json.loads(text)
         unit = state["units"]["features"][0]["properties"]
-        state["problems"].append({"kind": XSS, "code": XSS, "message": XSS, "text": XSS,
-                                  "lon": state["units"]["features"][0]["geometry"]["coordinates"][0][0][0],
-                                  "lat": state["units"]["features"][0]["geometry"]["coordinates"][0][0][1]})
+        state["problems"].append(
+            {
+                "kind": XSS,
+                "code": XSS,
+                "message": XSS,
+                "text": XSS,
+                "lon": state["units"]["features"][0]["geometry"]["coordinates"][0][0][0],
+                "lat": state["units"]["features"][0]["geometry"]["coordinates"][0][0][1],
+            }
+        )
         unit["unit_id"] = XSS_TEMPLATE
         route.fulfill(response=response, body=json.dumps(state, ensure_ascii=False))
 

@@ -56,7 +56,12 @@ def footprints(rows: list[dict[str, object]], side_m: float = 30.0) -> gpd.GeoDa
         ({"building": "school"}, 0, "none", math.nan),
         ({"building": "commercial", "levels": 10.0}, 0, "none", 10.0),
         ({"building": "apartments", "register_households": 77}, 77, "register", 6.0),
-        ({"building": "school", "register_households": "12", "flats": 5.0}, 12, "register", math.nan),
+        (
+            {"building": "school", "register_households": "12", "flats": 5.0},
+            12,
+            "register",
+            math.nan,
+        ),
         ({"building": "yes", "register_households": 0}, 0, "register", math.nan),
         ({"building": "industrial"}, 0, "none", math.nan),
         ({"building": "retail"}, 0, "none", math.nan),
@@ -85,7 +90,7 @@ def test_small_residential_buildings_get_at_least_one_household() -> None:
 
 
 def test_result_types_and_input_untouched() -> None:
-    """households is int64, the input frame is not modified, and the CRS is kept."""
+    """Households is int64, the input frame is not modified, and the CRS is kept."""
     buildings = footprints([{"building": "apartments"}, {"building": "school"}])
     before = buildings.copy()
     result = estimate_households(buildings, UTM50, dwelling_m2=60.0)

@@ -12,7 +12,7 @@ from geogrid.cli import main
 MINI = Path(__file__).parent / "data" / "osm_area" / "mini_haidian.osm"
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 
@@ -21,7 +21,7 @@ HOUSEHOLDS_OSM = Path(__file__).parent / "data" / "osm" / "households.osm"
 
 
 def test_build_and_info_report_household_coverage(runner: CliRunner, tmp_path: Path):
-    """build and info print residential land without buildings (ha, polygons), households per
+    """Build and info print residential land without buildings (ha, polygons), households per
     km² against plausible ranges, and a warning naming the register import when too thin."""
     out = tmp_path / "sz"
     res = runner.invoke(main, ["area", "build", str(HOUSEHOLDS_OSM), "--out", str(out)])
@@ -38,7 +38,7 @@ def test_build_and_info_report_household_coverage(runner: CliRunner, tmp_path: P
 
 
 def test_area_build_info_validate_and_matrix(runner: CliRunner, tmp_path: Path):
-    """build -> info -> validate -> network matrix work end to end on a small OSM file."""
+    """Build -> info -> validate -> network matrix work end to end on a small OSM file."""
     out = tmp_path / "mini"
     res = runner.invoke(
         main,
@@ -287,7 +287,7 @@ def _roads_area(runner: CliRunner, tmp_path: Path, *extra: str) -> Path:
 
 
 def test_area_from_the_office_road_layer_routes(runner: CliRunner, tmp_path: Path):
-    """build --roads FILE --boundary FILE (no OSM file) gives a street network in EPSG:4549's
+    """Build --roads FILE --boundary FILE (no OSM file) gives a street network in EPSG:4549's
     place that validates and answers a travel-time matrix; --no-noding is said in the notes."""
     import json
 

@@ -10,13 +10,13 @@ from click.testing import CliRunner
 from geogrid.cli import main
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 
 
 def test_demo_build_then_skip_then_force(runner: CliRunner, tmp_path: Path):
-    """demo build writes the area, refuses to redo it silently, and --force rebuilds."""
+    """Demo build writes the area, refuses to redo it silently, and --force rebuilds."""
     out = tmp_path / "demo"
     res = runner.invoke(main, ["demo", "build", "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -57,7 +57,9 @@ def test_grids_cli_rebalance(tmp_path: Path) -> None:
     members = units[units["grid"] == code]
     table = tmp_path / "households.csv"
     grown = members["households"] + 600 // len(members) + 1
-    table.write_text("id,households\n" + "".join(f"{u},{h}\n" for u, h in grown.items()), encoding="utf-8")
+    table.write_text(
+        "id,households\n" + "".join(f"{u},{h}\n" for u, h in grown.items()), encoding="utf-8"
+    )
     out = run(main, ["grids", "rebalance", area, "--households", str(table), "--dry-run"])
     assert out.exit_code == 0, out.output
     assert "households in" in out.output and "dry run: nothing saved" in out.output
@@ -72,7 +74,7 @@ def test_grids_cli_rebalance(tmp_path: Path) -> None:
 
 
 def test_grids_cli_grow_then_rebalance_per_worker(tmp_path: Path) -> None:
-    """grids grow adds an estate; rebalance and diff print a per-worker section and write it as CSV."""
+    """Grids grow adds an estate; rebalance and diff print a per-worker section and write it as CSV."""
     import geopandas as gpd
     import shapely
 
@@ -84,9 +86,23 @@ def test_grids_cli_grow_then_rebalance_per_worker(tmp_path: Path) -> None:
     code = versions.load_version(area)[1]["code"].iloc[-1]
     assert run(main, ["grids", "worker", area, code, "张伟"]).exit_code == 0
     estate = tmp_path / "estate.geojson"
-    gpd.GeoDataFrame(geometry=[shapely.box(X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)], crs=UTM_50N).to_crs(
-        "EPSG:4326").to_file(estate, driver="GeoJSON")
-    out = run(main, ["grids", "grow", area, "--polygon", str(estate), "--households", "260", "--name", "新小区"])
+    gpd.GeoDataFrame(
+        geometry=[shapely.box(X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)], crs=UTM_50N
+    ).to_crs("EPSG:4326").to_file(estate, driver="GeoJSON")
+    out = run(
+        main,
+        [
+            "grids",
+            "grow",
+            area,
+            "--polygon",
+            str(estate),
+            "--households",
+            "260",
+            "--name",
+            "新小区",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert "added 260 households" in out.output and "geogrid grids rebalance" in out.output
     out = run(main, ["grids", "grow", area, "--polygon", str(estate), "--households", "0"])
@@ -96,6 +112,8 @@ def test_grids_cli_grow_then_rebalance_per_worker(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "per grid worker" in out.output and "worker (no worker):" in out.output
     assert csv_path.read_text(encoding="utf-8-sig").startswith("worker,code,direction,kind")
-    out = run(main, ["grids", "diff", area, "v2", "v3", "--workers-csv", str(tmp_path / "diff.csv")])
+    out = run(
+        main, ["grids", "diff", area, "v2", "v3", "--workers-csv", str(tmp_path / "diff.csv")]
+    )
     assert out.exit_code == 0, out.output
     assert "worker " in out.output and (tmp_path / "diff.csv").exists()

@@ -16,22 +16,29 @@ def test_import_commands_end_to_end(tmp_path: Path) -> None:
     area = grids_area.make_area(tmp_path / "area", with_communities=True)
     runner = CliRunner()
     xlsx = O.write_register_xlsx(tmp_path / "r.xlsx", O.register_rows("gcj02"))
-    reg = O.write_text(tmp_path / "r.toml", O.REGISTER_TOML.format(
-        coordinates="gcj02", extra='sheet = "户籍"', x="坐标/经度", y="坐标/纬度"))
+    reg = O.write_text(
+        tmp_path / "r.toml",
+        O.REGISTER_TOML.format(
+            coordinates="gcj02", extra='sheet = "户籍"', x="坐标/经度", y="坐标/纬度"
+        ),
+    )
     out = runner.invoke(main, ["households", "import", str(area), str(xlsx), "--mapping", str(reg)])
     assert out.exit_code == 0, out.output
     assert "households into 68 buildings" in out.output
     shp = O.write_shapefile(tmp_path / "shp", O.grid_cells())
     gm = O.write_text(tmp_path / "g.toml", O.GRIDS_TOML.format(extra=""))
-    out = runner.invoke(main, ["grids", "import", str(area), str(shp), "--mapping", str(gm),
-                               "--band", "500-1100"])
+    out = runner.invoke(
+        main, ["grids", "import", str(area), str(shp), "--mapping", str(gm), "--band", "500-1100"]
+    )
     assert out.exit_code == 0, out.output
     assert "saved as v0001" in out.output and "imported" in out.output
     places = tmp_path / "p.xlsx"
     O.places_rows("bd09").to_excel(places, index=False)
     pm = O.write_text(tmp_path / "p.toml", O.PLACES_TOML.format(coordinates="bd09"))
-    out = runner.invoke(main, ["layers", "import", str(area), str(places), "--layer", "key_places",
-                               "--mapping", str(pm)])
+    out = runner.invoke(
+        main,
+        ["layers", "import", str(area), str(places), "--layer", "key_places", "--mapping", str(pm)],
+    )
     assert out.exit_code == 0, out.output
     roster = tmp_path / "t.csv"
     O.roster_rows().to_csv(roster, index=False, encoding="gbk")

@@ -17,12 +17,12 @@ from tests.incidents_area import make_incidents_area
 DATA = Path(__file__).parent / "data" / "incidents"
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.fixture()
+@pytest.fixture
 def area(tmp_path: Path) -> Path:
     """A minimal Haidian area: manifest, boundary, 8x8 grids with households, clustered incidents."""
     return make_incidents_area(tmp_path / "haidian")

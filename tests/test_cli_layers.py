@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from geogrid.cli import main
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

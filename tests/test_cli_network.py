@@ -12,7 +12,7 @@ from geogrid.cli import main
 MINI = Path(__file__).parent / "data" / "osm_area" / "mini_haidian.osm"
 
 
-@pytest.fixture()
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

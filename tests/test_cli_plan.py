@@ -23,14 +23,26 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_plan_command_writes_sheets_and_gpx(demo: Path, tmp_path: Path) -> None:
     """One command gives route sheets and a GPX per team."""
     result = CliRunner().invoke(
-        main, ["plan", str(demo), "--config", str(DATA / "small.toml"), "--out", str(tmp_path), "--time-limit", "1"]
+        main,
+        [
+            "plan",
+            str(demo),
+            "--config",
+            str(DATA / "small.toml"),
+            "--out",
+            str(tmp_path),
+            "--time-limit",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "team-3" in result.output
     assert (tmp_path / "route_sheets.pdf").exists() and len(list(tmp_path.glob("*.gpx"))) == 3
 
 
-def test_plan_command_prints_shares_and_skipped_stops_with_reasons(demo: Path, tmp_path: Path) -> None:
+def test_plan_command_prints_shares_and_skipped_stops_with_reasons(
+    demo: Path, tmp_path: Path
+) -> None:
     """Each team's line shows its minutes on patrol and its share of the work against its volunteers;
     a stop whose window closes before any shift is printed as skipped, with the reason."""
     config = tmp_path / "night.toml"
@@ -40,12 +52,26 @@ def test_plan_command_prints_shares_and_skipped_stops_with_reasons(demo: Path, t
         encoding="utf-8",
     )
     result = CliRunner().invoke(
-        main, ["plan", str(demo), "--config", str(config), "--out", str(tmp_path / "out"), "--time-limit", "1"]
+        main,
+        [
+            "plan",
+            str(demo),
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "out"),
+            "--time-limit",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     team_lines = [line for line in result.output.splitlines() if line.startswith("team-")]
-    assert len(team_lines) == 3 and all("on patrol" in line and "volunteers" in line for line in team_lines)
-    assert "skipped" in result.output and "window unreachable from the base in time" in result.output
+    assert len(team_lines) == 3 and all(
+        "on patrol" in line and "volunteers" in line for line in team_lines
+    )
+    assert (
+        "skipped" in result.output and "window unreachable from the base in time" in result.output
+    )
 
 
 def test_plan_command_bad_config_exits_1(demo: Path) -> None:
@@ -55,12 +81,22 @@ def test_plan_command_bad_config_exits_1(demo: Path) -> None:
 
 
 def test_coverage_and_posts_commands(demo: Path, tmp_path: Path) -> None:
-    """coverage prints shares per minute; posts prints the chosen sites and the share."""
+    """Coverage prints shares per minute; posts prints the chosen sites and the share."""
     result = CliRunner().invoke(main, ["coverage", str(demo), "--minutes", "1,3"])
     assert result.exit_code == 0, result.output
     assert "incidents" in result.output and "%" in result.output
     result = CliRunner().invoke(
-        main, ["posts", str(demo), "-k", "1", "--time-limit", "5", "--out", str(tmp_path / "posts.geojson")]
+        main,
+        [
+            "posts",
+            str(demo),
+            "-k",
+            "1",
+            "--time-limit",
+            "5",
+            "--out",
+            str(tmp_path / "posts.geojson"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "new" in result.output and (tmp_path / "posts.geojson").exists()
@@ -81,7 +117,9 @@ def roads_area(tmp_path: Path) -> Path:
         boundary=BoundaryChoice(geojson_path=write_boundary(tmp_path)), timezone="Asia/Shanghai",
     )  # fmt: skip
     add_layer(out, "police", POSTS)
-    add_layer(out, "schools", [("s1", "实验小学", X0 + 100, Y0 + 150), ("s2", "远郊小学", X0, Y0 - 900)])
+    add_layer(
+        out, "schools", [("s1", "实验小学", X0 + 100, Y0 + 150), ("s2", "远郊小学", X0, Y0 - 900)]
+    )
     return out
 
 

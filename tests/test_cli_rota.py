@@ -24,13 +24,29 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_rota_command_plans_the_week(demo: Path) -> None:
     """The command prints the week, a line per day and team, and the files it wrote."""
-    result = CliRunner().invoke(main, ["rota", str(demo), "--week", "2026-W50", "--config", str(EXAMPLE),
-                                       "--time-limit", "5", "--night-time-limit", "1"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "rota",
+            str(demo),
+            "--week",
+            "2026-W50",
+            "--config",
+            str(EXAMPLE),
+            "--time-limit",
+            "5",
+            "--night-time-limit",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "week 2026-W50 (2026-12-07 - 2026-12-13)" in result.output
     assert "Sat 2026-12-12 (weekend)" in result.output
     assert "team-3 平安志愿者第3队: 5 nights" in result.output
-    assert "rota/2026-W50/rota.pdf" in result.output and "web/2026-12-07/route_sheets.pdf" in result.output
+    assert (
+        "rota/2026-W50/rota.pdf" in result.output
+        and "web/2026-12-07/route_sheets.pdf" in result.output
+    )
 
 
 def test_rota_command_errors_are_messages(demo: Path) -> None:
@@ -39,8 +55,14 @@ def test_rota_command_errors_are_messages(demo: Path) -> None:
     assert bad.exit_code == 1 and "ISO week like 2026-W50" in bad.output
     assert "Traceback" not in bad.output
     strict = demo.parent / "strict.toml"
-    strict.write_text(EXAMPLE.read_text(encoding="utf-8").replace("max_nights_per_team = 6", "max_nights_per_team = 1"),
-                      encoding="utf-8")
-    result = CliRunner().invoke(main, ["rota", str(demo), "--week", "2026-W50", "--config", str(strict),
-                                       "--time-limit", "5"])
+    strict.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace(
+            "max_nights_per_team = 6", "max_nights_per_team = 1"
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        ["rota", str(demo), "--week", "2026-W50", "--config", str(strict), "--time-limit", "5"],
+    )
     assert result.exit_code == 1 and "cannot hold every stop's nights" in result.output

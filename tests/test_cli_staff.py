@@ -10,7 +10,7 @@ from tests.grids_area import make_area
 
 
 def test_staff_commands(tmp_path) -> None:
-    """synthetic -> assign -> notices -> diff run and say what they did; no roster is exit 1."""
+    """Synthetic -> assign -> notices -> diff run and say what they did; no roster is exit 1."""
     area = make_area(tmp_path / "area", with_communities=True)
     SG.generate(area, seed=0, author="test")
     runner = CliRunner()

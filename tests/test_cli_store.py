@@ -23,8 +23,9 @@ def test_migrate_push_pull(tmp_path) -> None:
     result = runner.invoke(main, ["store", "push", str(folder), "--db", url])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    result = runner.invoke(main, ["store", "pull", folder.name, "--out", str(out)],
-                           env={"GEOGRID_STORE": url})
+    result = runner.invoke(
+        main, ["store", "pull", folder.name, "--out", str(out)], env={"GEOGRID_STORE": url}
+    )
     assert result.exit_code == 0, result.output
     assert (out / "incidents.geojson").read_bytes() == (folder / "incidents.geojson").read_bytes()
 
@@ -32,6 +33,7 @@ def test_migrate_push_pull(tmp_path) -> None:
 def test_errors_are_messages_not_tracebacks(tmp_path) -> None:
     """A missing area is one line on stderr and exit code 1."""
     url = db_url()
-    result = CliRunner().invoke(main, ["store", "pull", unique_name("none"), "--db", url,
-                                       "--out", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        main, ["store", "pull", unique_name("none"), "--db", url, "--out", str(tmp_path / "x")]
+    )
     assert result.exit_code == 1 and "no such area" in result.output

@@ -103,7 +103,7 @@ def test_bd09_matches_the_coordtransform_pair():
 
 
 def test_round_trips_are_exact_on_many_points():
-    """wgs -> gcj -> wgs and wgs -> bd -> wgs return within 1 mm across China, vectorised."""
+    """Wgs -> gcj -> wgs and wgs -> bd -> wgs return within 1 mm across China, vectorised."""
     rng = np.random.default_rng(1)
     lon = rng.uniform(75, 134, 500)
     lat = rng.uniform(18, 53, 500)

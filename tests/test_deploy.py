@@ -20,7 +20,7 @@ SCRIPTS = {"geogrid", "geogrid-web", "gunicorn", "celery"}
 def unit_commands(path: Path) -> dict[str, list[str]]:
     """``Exec*=`` lines of a unit (continuations joined), split as systemd does."""
     text = path.read_text(encoding="utf-8").replace("\\\n", " ")
-    return {m[1]: shlex.split(m[2]) for m in re.finditer(r"^(Exec\w+)=(.+)$", text, re.M)}
+    return {m[1]: shlex.split(m[2]) for m in re.finditer(r"^(Exec\w+)=(.+)$", text, re.MULTILINE)}
 
 
 @pytest.mark.parametrize("unit", ["geogrid-web.service", "geogrid-worker.service"])
@@ -57,13 +57,21 @@ def test_env_example_names_only_variables_the_code_reads() -> None:
     """FLASK_<KEY> only for config keys the app declares; GEOGRID_* only where code reads it."""
     from webmap import DEFAULTS
 
-    source = "\n".join(p.read_text(encoding="utf-8")
-                       for folder in ("geogrid", "webmap") for p in (ROOT / folder).rglob("*.py"))
+    source = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("geogrid", "webmap")
+        for p in (ROOT / folder).rglob("*.py")
+    )
     names = env_names()
     assert {"GEOGRID_STORE", "GEOGRID_BROKER_URL", "FLASK_SECRET_KEY"} <= set(names)
-    unknown = [n for n in names if not (
-        (n.startswith("FLASK_") and n.removeprefix("FLASK_") in DEFAULTS)
-        or (n.startswith("GEOGRID_") and f'"{n}"' in source))]
+    unknown = [
+        n
+        for n in names
+        if not (
+            (n.startswith("FLASK_") and n.removeprefix("FLASK_") in DEFAULTS)
+            or (n.startswith("GEOGRID_") and f'"{n}"' in source)
+        )
+    ]
     assert not unknown, f"geogrid.env.example names variables nothing reads: {unknown}"
 
 
@@ -71,12 +79,17 @@ def test_nginx_passes_proxy_headers_and_serves_static() -> None:
     """X-Forwarded-For/-Proto for PROXY_FIX_X_FOR, https with a redirect from http, and
     /static/ from the app's static folder."""
     conf = (DEPLOY / "nginx" / "geogrid.conf").read_text(encoding="utf-8")
-    for line in ("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-                 "proxy_set_header X-Forwarded-Proto $scheme;", "proxy_set_header Host $host;",
-                 "listen 443 ssl;", "return 301 https://"):
+    for line in (
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header Host $host;",
+        "listen 443 ssl;",
+        "return 301 https://",
+    ):
         assert line in conf
     alias = re.search(r"location /static/ \{\s*alias (\S+);", conf)
     assert alias and alias[1].endswith("/webmap/static/") and (ROOT / "webmap" / "static").is_dir()
     assert "FLASK_PROXY_FIX_X_FOR=1" in (DEPLOY / "geogrid.env.example").read_text(encoding="utf-8")
     assert "127.0.0.1:8000" in conf and "127.0.0.1:8000" in (
-        DEPLOY / "systemd" / "geogrid-web.service").read_text(encoding="utf-8")
+        DEPLOY / "systemd" / "geogrid-web.service"
+    ).read_text(encoding="utf-8")

@@ -71,8 +71,14 @@ def test_worker_changes_of_grids_without_a_worker() -> None:
     """A grid without a worker is listed under '(no worker)'; moves into no grid are left out."""
     import pandas as pd
 
-    moves = pd.DataFrame({"id": ["u1", "u2", "u3"], "from_code": ["A", "A", "B"],
-                          "to_code": ["B", "B", None], "households": [10, 20, 5]})
+    moves = pd.DataFrame(
+        {
+            "id": ["u1", "u2", "u3"],
+            "from_code": ["A", "A", "B"],
+            "to_code": ["B", "B", None],
+            "households": [10, 20, 5],
+        }
+    )
     table = G.worker_changes(moves, {"A": "王芳"}, {}, "unit")
     assert table[["worker", "code", "direction", "count", "households", "ids"]].values.tolist() == [
         ["(no worker)", "B", "in", 2, 30, "u1;u2"],

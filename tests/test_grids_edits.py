@@ -35,7 +35,9 @@ def test_edits_reassign_split_merge_rename_lock(plan: G.GridPlan) -> None:
     assert moved.units.loc[unit, "grid"] == b
     split = G.split_grid(plan, b, seed=1)
     assert len(split.grids) == len(plan.grids) + 1
-    merged = G.merge_grids(split, [b, split.grids["code"][~split.grids["code"].isin(plan.grids["code"])].iloc[0]])
+    merged = G.merge_grids(
+        split, [b, split.grids["code"][~split.grids["code"].isin(plan.grids["code"])].iloc[0]]
+    )
     assert len(merged.grids) == len(plan.grids)
     renamed = G.rename_grid(plan, a, new_code="X001", name="学院路一网格")
     assert "X001" in set(renamed.grids["code"]) and "学院路一网格" in set(renamed.grids["name"])
@@ -56,14 +58,18 @@ def test_split_gives_the_new_half_the_first_free_code(plan: G.GridPlan) -> None:
     assert new == {next(free_codes(parent, set(plan.grids["code"])))}
 
 
-@pytest.mark.parametrize("bad", ['"><img src=x onerror=alert(1)>', "${alert(1)}", "a b", "", "x" * 33])
+@pytest.mark.parametrize(
+    "bad", ['"><img src=x onerror=alert(1)>', "${alert(1)}", "a b", "", "x" * 33]
+)
 def test_new_codes_must_be_plain(plan: G.GridPlan, bad: str) -> None:
     """A code an edit creates (move target, split, rename) holds only letters, digits, _ and -."""
     code = str(plan.grids["code"].iloc[0])
     unit = str(plan.units.index[plan.units["grid"] == code][0])
-    for edit in (lambda: G.reassign_units(plan, [unit], bad),
-                 lambda: G.split_grid(plan, code, new_code=bad),
-                 lambda: G.rename_grid(plan, code, new_code=bad)):
+    for edit in (
+        lambda: G.reassign_units(plan, [unit], bad),
+        lambda: G.split_grid(plan, code, new_code=bad),
+        lambda: G.rename_grid(plan, code, new_code=bad),
+    ):
         with pytest.raises(InputError, match="1-32 letters, digits, _ or -"):
             edit()
     assert G.rename_grid(plan, code, new_code="N-01_a").grids["code"].str.fullmatch("N-01_a").any()

@@ -51,7 +51,9 @@ def test_bowtie_is_repaired_with_a_note() -> None:
 def test_repair_slivers_moves_small_pieces() -> None:
     """A 1 m overlap stays with the bigger grid, a 1 m gap goes to a neighbour; both reported."""
     cells = _cells().to_crs(METRIC)
-    cells.loc[1, "geometry"] = shapely.box(*(lambda b: (b[0], b[1], b[2] + 1, b[3]))(cells.loc[1].geometry.bounds))
+    cells.loc[1, "geometry"] = shapely.box(
+        *(lambda b: (b[0], b[1], b[2] + 1, b[3]))(cells.loc[1].geometry.bounds)
+    )
     b = cells.loc[3].geometry.bounds
     cells.loc[3, "geometry"] = shapely.box(b[0] + 1, b[1], b[2], b[3])
     import geopandas as gpd

@@ -20,8 +20,9 @@ BOUNDARY = gpd.GeoDataFrame(geometry=[outline()], crs=UTM_50N).to_crs("EPSG:4326
 def grids() -> gpd.GeoDataFrame:
     """Grids (300-500 households) of the synthetic street blocks, two communities."""
     _, edges = street_frames()
-    units = G.count_households(G.units_from_streets(BOUNDARY, edges, UTM_50N, communities()),
-                               buildings(), UTM_50N)
+    units = G.count_households(
+        G.units_from_streets(BOUNDARY, edges, UTM_50N, communities()), buildings(), UTM_50N
+    )
     return G.build_grids(units, UTM_50N, seed=0).grids
 
 
@@ -29,7 +30,9 @@ def _placed(micro: gpd.GeoDataFrame) -> list[str]:
     return [b for value in micro["buildings"].dropna() for b in value.split(";")]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(low=st.integers(60, 150), width=st.integers(60, 200), seed=st.integers(0, 3))
 def test_every_household_in_exactly_one_micro_grid(grids, low: int, width: int, seed: int) -> None:
     """For any band and seed: each building once, codes unique and its grid's code + 3 digits."""
@@ -43,8 +46,15 @@ def test_every_household_in_exactly_one_micro_grid(grids, low: int, width: int, 
         assert code.startswith(grid) and len(code) == len(grid) + 3 and code[-3:].isdigit()
     assert micro["households"].sum() == buildings()["households"].sum()
     kinds = {p.kind for p in check_micro_grids(micro, grids, buildings(), UTM_50N, band=band)}
-    assert not kinds & {"household unplaced", "household repeated", "bad code", "overlap",
-                        "outside parent", "duplicate code", "households mismatch"}
+    assert not kinds & {
+        "household unplaced",
+        "household repeated",
+        "bad code",
+        "overlap",
+        "outside parent",
+        "duplicate code",
+        "households mismatch",
+    }
 
 
 def test_micro_grids_are_in_band_and_one_piece(grids) -> None:
@@ -53,7 +63,9 @@ def test_micro_grids_are_in_band_and_one_piece(grids) -> None:
     micro = build_micro_grids(grids, buildings(), UTM_50N, band=band).micro_grids
     problems = check_micro_grids(micro, grids, buildings(), UTM_50N, band=band)
     assert [str(p) for p in problems] == []
-    assert micro_counts(grids, micro) == [int((micro["grid_code"] == c).sum()) for c in grids["code"]]
+    assert micro_counts(grids, micro) == [
+        int((micro["grid_code"] == c).sum()) for c in grids["code"]
+    ]
     assert sum(micro_counts(grids, micro)) == len(micro)
 
 
@@ -71,8 +83,12 @@ def test_building_split_by_entrance_where_the_register_has_them(grids) -> None:
     big = homes.iloc[0]
     n = int(big["households"])
     per = [n // 4 + (1 if k < n % 4 else 0) for k in range(4)]
-    table = entrance_table(pd.DataFrame({"楼栋编号": [big["id"]] * 4, "单元": ["1", "2", "3", "4"],
-                                         "户数": per}, index=[2, 3, 4, 5]))
+    table = entrance_table(
+        pd.DataFrame(
+            {"楼栋编号": [big["id"]] * 4, "单元": ["1", "2", "3", "4"], "户数": per},
+            index=[2, 3, 4, 5],
+        )
+    )
     band = G.Band(max(1, min(per)), max(per) * 2)
     micro = build_micro_grids(grids, homes, UTM_50N, band=band, entrances=table).micro_grids
     pieces = micro[micro["entrances"].notna()]
@@ -81,15 +97,21 @@ def test_building_split_by_entrance_where_the_register_has_them(grids) -> None:
     listed = [e for v in pieces["entrances"] for e in v.split(";")]
     assert sorted(listed) == sorted(f"{big['id']}:{k}" for k in "1234")
     problems = check_micro_grids(micro, grids, homes, UTM_50N, band=band)
-    assert not [p for p in problems if p.kind in ("overlap", "household repeated", "household unplaced")]
+    assert not [
+        p for p in problems if p.kind in ("overlap", "household repeated", "household unplaced")
+    ]
 
 
 def test_checker_finds_a_repeated_building_and_a_bad_code(grids) -> None:
     """Tampering is caught: a building listed twice, a code not prefixed by its grid's."""
     micro = build_micro_grids(grids, buildings(), UTM_50N, band=G.Band(100, 250)).micro_grids.copy()
-    micro.loc[1, "buildings"] = f"{micro.loc[1, 'buildings']};{micro.loc[0, 'buildings'].split(';')[0]}"
+    micro.loc[1, "buildings"] = (
+        f"{micro.loc[1, 'buildings']};{micro.loc[0, 'buildings'].split(';')[0]}"
+    )
     micro.loc[2, "code"] = "999" + micro.loc[2, "code"][3:]
-    kinds = {p.kind for p in check_micro_grids(micro, grids, buildings(), UTM_50N, band=G.Band(100, 250))}
+    kinds = {
+        p.kind for p in check_micro_grids(micro, grids, buildings(), UTM_50N, band=G.Band(100, 250))
+    }
     assert {"household repeated", "bad code"} <= kinds
 
 
@@ -107,10 +129,17 @@ def test_leaders_and_codes_survive_a_rebuild(grids) -> None:
     ("table", "fragment"),
     [
         (pd.DataFrame({"building_id": ["a"], "entrance": ["1"]}), "missing households"),
-        (pd.DataFrame({"building_id": ["a"], "entrance": ["1"], "households": ["x"]}, index=[7]),
-         "row 7: households 'x'"),
-        (pd.DataFrame({"building_id": ["a", "a"], "entrance": ["1", "1"], "households": [3, 4]},
-                      index=[2, 3]), "row 3: building a entrance 1 is listed twice"),
+        (
+            pd.DataFrame({"building_id": ["a"], "entrance": ["1"], "households": ["x"]}, index=[7]),
+            "row 7: households 'x'",
+        ),
+        (
+            pd.DataFrame(
+                {"building_id": ["a", "a"], "entrance": ["1", "1"], "households": [3, 4]},
+                index=[2, 3],
+            ),
+            "row 3: building a entrance 1 is listed twice",
+        ),
     ],
 )
 def test_bad_entrance_register(table: pd.DataFrame, fragment: str) -> None:

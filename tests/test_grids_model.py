@@ -19,8 +19,11 @@ def test_band_must_not_be_empty() -> None:
 def test_plan_band_of_a_parent_overrides_the_default() -> None:
     """A parent with its own band gets it; every other parent gets the default band."""
     plan = G.GridPlan(
-        units=gpd.GeoDataFrame(), grids=gpd.GeoDataFrame(), metric_crs=UTM_50N,
-        default_band=G.Band(300, 500), bands={"P1": G.Band(100, 200)},
+        units=gpd.GeoDataFrame(),
+        grids=gpd.GeoDataFrame(),
+        metric_crs=UTM_50N,
+        default_band=G.Band(300, 500),
+        bands={"P1": G.Band(100, 200)},
     )
     assert plan.band_of("P1") == G.Band(100, 200)
     assert plan.band_of("P2") == G.Band(300, 500)

@@ -59,7 +59,9 @@ def test_unit_over_the_max_and_island_under_the_min_are_named() -> None:
     assert plan.units["grid"].notna().all()  # still a full plan
 
 
-def test_locked_grids_are_kept_and_take_no_units(plan: G.GridPlan, blocks: gpd.GeoDataFrame) -> None:
+def test_locked_grids_are_kept_and_take_no_units(
+    plan: G.GridPlan, blocks: gpd.GeoDataFrame
+) -> None:
     """A locked grid keeps exactly its units and code when the rest is re-gridded with another seed."""
     code = plan.grids["code"].iloc[0]
     units = blocks.copy()
@@ -99,17 +101,23 @@ def test_grids_partition_the_units(city: tuple[gpd.GeoDataFrame, int], seed: int
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cities(), st.integers(min_value=0, max_value=3), st.data())
-def test_locked_units_never_move(city: tuple[gpd.GeoDataFrame, int], seed: int, data: st.DataObject) -> None:
+def test_locked_units_never_move(
+    city: tuple[gpd.GeoDataFrame, int], seed: int, data: st.DataObject
+) -> None:
     """Property: units locked to their grid are still in a grid with that code after re-gridding,
     unless a problem names that very unit as one of locked units of several grids that ended in
     one grid; such a problem names only locked units, of at least two grids."""
     units, _ = city
     first = G.build_grids(units, "EPSG:32650", seed=seed, restarts=1)
-    picks = data.draw(st.lists(st.sampled_from(list(units.index)), min_size=1, max_size=4, unique=True))
+    picks = data.draw(
+        st.lists(st.sampled_from(list(units.index)), min_size=1, max_size=4, unique=True)
+    )
     with_grid = units.copy()
     with_grid["grid"] = first.units["grid"]
     second = G.build_grids(with_grid, "EPSG:32650", seed=seed + 1, locked_units=picks, restarts=1)
-    merged = [re.match(r"locked units (.+) of grids (.+) ended in one grid", p) for p in second.problems]
+    merged = [
+        re.match(r"locked units (.+) of grids (.+) ended in one grid", p) for p in second.problems
+    ]
     named = [(m.group(1).split(", "), m.group(2).split(", ")) for m in merged if m]
     for unit_ids, codes in named:
         assert set(unit_ids) <= set(picks) and len(unit_ids) >= 2
@@ -143,8 +151,15 @@ def test_bisection_without_trees_is_an_internal_error() -> None:
     units = units_frame([(0, 0, 400), (1, 0, 400)])
     graph = G.unit_graph(units, UTM_50N)
     part = _Partitioner(
-        graph.adjacency, units["households"].to_numpy(dtype=float), graph.area_m2, graph.x, graph.y,
-        np.zeros(2), G.Band(), np.random.default_rng(0), trees=0,
+        graph.adjacency,
+        units["households"].to_numpy(dtype=float),
+        graph.area_m2,
+        graph.x,
+        graph.y,
+        np.zeros(2),
+        G.Band(),
+        np.random.default_rng(0),
+        trees=0,
     )
     with pytest.raises(InternalError, match="trees=0"):
         part.split(np.arange(2), 2)

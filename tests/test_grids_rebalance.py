@@ -18,8 +18,14 @@ from tests.grids_area import UTM_50N, units_frame
 from tests.rebalance_exact import exact_rebalance
 
 
-def grow(units: gpd.GeoDataFrame, graph: UnitGraph, places: int, seed: int,
-         share: float = 0.15, size: int = 25) -> gpd.GeoDataFrame:
+def grow(
+    units: gpd.GeoDataFrame,
+    graph: UnitGraph,
+    places: int,
+    seed: int,
+    share: float = 0.15,
+    size: int = 25,
+) -> gpd.GeoDataFrame:
     """``units`` with households +``share`` in the ``size`` units nearest ``places`` seeded centres."""
     rng = np.random.default_rng(seed)
     out = units.copy()
@@ -56,8 +62,12 @@ def test_growth_is_rebalanced_with_far_fewer_moves_than_a_redraw(city) -> None:
     result = rebalance(plan, grown, graph)
     assert result.in_band and not result.reasons
     assert result.households_moved == int(result.moves["households"].sum()) > 0
-    redraw = G.build_grids(grown.drop(columns=["grid"]), UTM_50N, seed=0, restarts=1, previous=plan.grids)
-    moved_by_redraw = grown["households"][redraw.units["grid"].reindex(grown.index) != grown["grid"]].sum()
+    redraw = G.build_grids(
+        grown.drop(columns=["grid"]), UTM_50N, seed=0, restarts=1, previous=plan.grids
+    )
+    moved_by_redraw = grown["households"][
+        redraw.units["grid"].reindex(grown.index) != grown["grid"]
+    ].sum()
     assert result.households_moved * 5 <= moved_by_redraw
     assert result.households_moved < 0.02 * grown["households"].sum()
     assert contiguous(result, graph)
@@ -72,8 +82,14 @@ def test_compactness_falls_no_more_than_the_tolerance(city) -> None:
     plan, grown, graph = city
     for tolerance in (0.0, 0.05):
         table = rebalance(plan, grown, graph, compactness_tolerance=tolerance).per_grid
-        assert table["polsby_popper_after"].median() >= table["polsby_popper_before"].median() - tolerance - 1e-9
-        assert table["polsby_popper_after"].min() >= table["polsby_popper_before"].min() - tolerance - 1e-9
+        assert (
+            table["polsby_popper_after"].median()
+            >= table["polsby_popper_before"].median() - tolerance - 1e-9
+        )
+        assert (
+            table["polsby_popper_after"].min()
+            >= table["polsby_popper_before"].min() - tolerance - 1e-9
+        )
 
 
 def test_locked_grids_and_units_never_move(city) -> None:
@@ -113,8 +129,13 @@ def test_moves_at_most_a_fifth_over_the_proven_minimum(seed: int) -> None:
     ours = rebalance(plan, grown, graph, band, compactness_tolerance=1.0)
     codes = sorted(set(plan.units["grid"]))
     labels = plan.units["grid"].map({c: i for i, c in enumerate(codes)}).to_numpy()
-    exact = exact_rebalance(graph.adjacency, grown["households"].to_numpy(), labels,
-                            [(band.min_households, band.max_households)] * len(codes), time_limit_s=30)
+    exact = exact_rebalance(
+        graph.adjacency,
+        grown["households"].to_numpy(),
+        labels,
+        [(band.min_households, band.max_households)] * len(codes),
+        time_limit_s=30,
+    )
     assert exact.status in ("OPTIMAL", "INFEASIBLE")
     if exact.status == "OPTIMAL":
         assert ours.in_band, ours.reasons
@@ -126,10 +147,17 @@ def test_moves_at_most_a_fifth_over_the_proven_minimum(seed: int) -> None:
 def cities(draw: st.DrawFn) -> tuple[G.GridPlan, gpd.GeoDataFrame, UnitGraph, str]:
     n = draw(st.integers(min_value=80, max_value=200))
     seed = draw(st.integers(min_value=0, max_value=1000))
-    plan = G.build_grids(synthetic_units(n, seed=seed, parents=draw(st.integers(1, 2))), UTM_50N,
-                         seed=0, restarts=1)
+    plan = G.build_grids(
+        synthetic_units(n, seed=seed, parents=draw(st.integers(1, 2))), UTM_50N, seed=0, restarts=1
+    )
     graph = G.unit_graph(plan.units, UTM_50N)
-    grown = grow(plan.units, graph, draw(st.integers(1, 3)), seed=seed, share=draw(st.sampled_from([0.15, 0.4, -0.3])))
+    grown = grow(
+        plan.units,
+        graph,
+        draw(st.integers(1, 3)),
+        seed=seed,
+        share=draw(st.sampled_from([0.15, 0.4, -0.3])),
+    )
     locked = draw(st.sampled_from(sorted(plan.grids["code"])))
     return plan, grown, graph, locked
 
@@ -146,13 +174,20 @@ def test_invariants(case) -> None:
     assert contiguous(result, graph)
     parents = grown["parent_code"].groupby(result.grid_of).nunique()
     assert (parents == 1).all()
-    assert set(result.grid_of.index[result.grid_of == locked]) == set(grown.index[grown["grid"] == locked])
+    assert set(result.grid_of.index[result.grid_of == locked]) == set(
+        grown.index[grown["grid"] == locked]
+    )
     old = set(plan.grids["code"])
     assert set(result.grid_of) - set(result.created) <= old
     assert set(result.retired) == old - set(result.grid_of)
     for code in result.created:
-        assert code not in old and code[:12] == grown.loc[result.grid_of == code, "parent_code"].iloc[0]
-    assert result.households_moved == int(grown["households"][result.grid_of != grown["grid"]].sum())
+        assert (
+            code not in old
+            and code[:12] == grown.loc[result.grid_of == code, "parent_code"].iloc[0]
+        )
+    assert result.households_moved == int(
+        grown["households"][result.grid_of != grown["grid"]].sum()
+    )
 
 
 def test_a_unit_over_the_max_is_named() -> None:
@@ -197,15 +232,21 @@ def test_grids_are_created_and_retired_when_the_count_must_change() -> None:
     graph = G.unit_graph(plan.units, UTM_50N)
     k = len(plan.grids)
     grown = plan.units.copy()
-    grown["households"] = np.round(grown["households"] * (500 * k + 100) / grown["households"].sum()).astype(int)
+    grown["households"] = np.round(
+        grown["households"] * (500 * k + 100) / grown["households"].sum()
+    ).astype(int)
     bigger = rebalance(plan, grown, graph)
     assert len(bigger.created) >= 1 and bigger.created[0] == f"000000001001{k + 1:03d}"
     assert bigger.in_band and contiguous(bigger, graph)
     shrunk = plan.units.copy()
-    shrunk["households"] = np.round(shrunk["households"] * (300 * k - 100) / shrunk["households"].sum()).astype(int)
+    shrunk["households"] = np.round(
+        shrunk["households"] * (300 * k - 100) / shrunk["households"].sum()
+    ).astype(int)
     smaller = rebalance(plan, shrunk, graph)
     assert len(smaller.retired) >= 1 and smaller.in_band and contiguous(smaller, graph)
-    assert set(smaller.per_grid.loc[smaller.per_grid["status"] == "retired", "code"]) == set(smaller.retired)
+    assert set(smaller.per_grid.loc[smaller.per_grid["status"] == "retired", "code"]) == set(
+        smaller.retired
+    )
 
 
 def test_a_second_quantity_is_balanced_too(city) -> None:
@@ -238,7 +279,11 @@ def test_apply_moves_gives_the_rebalanced_plan_later(city) -> None:
     again = G.apply_moves(plan, result.moves, grown)
     assert again.units["grid"].astype(str).equals(result.plan.units["grid"].astype(str))
     key = ["code", "households", "geometry"]
-    assert again.grids[key].sort_values("code").reset_index(drop=True).equals(
-        result.plan.grids[key].sort_values("code").reset_index(drop=True))
+    assert (
+        again.grids[key]
+        .sort_values("code")
+        .reset_index(drop=True)
+        .equals(result.plan.grids[key].sort_values("code").reset_index(drop=True))
+    )
     with pytest.raises(InputError, match="no longer fit"):
         G.apply_moves(result.plan, result.moves)  # the units are where the moves took them already

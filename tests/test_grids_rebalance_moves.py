@@ -25,7 +25,9 @@ def test_fix_grids_brings_every_grid_into_its_band() -> None:
 def test_a_chain_that_breaks_a_rule_is_rolled_back() -> None:
     """Moving a unit that cuts its grid in two is refused and leaves the state as it was."""
     state, rules, _ = row_state([200, 200, 200, 200], [0, 0, 0, 1])
-    assert not apply_chain(state, rules, [(1, 1)])  # unit 1 is the middle of grid 0 (and not next to 1)
+    assert not apply_chain(
+        state, rules, [(1, 1)]
+    )  # unit 1 is the middle of grid 0 (and not next to 1)
     assert state.labels.tolist() == [0, 0, 0, 1] and not state.log
     assert apply_chain(state, rules, [(2, 1)])
     assert state.h.tolist() == [400.0, 400.0]

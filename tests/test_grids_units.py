@@ -31,7 +31,9 @@ def test_street_blocks_cover_the_boundary_without_overlap(blocks: gpd.GeoDataFra
     areas = _metric(blocks).area
     assert len(blocks) == 35
     assert areas.sum() == pytest.approx(outline().area, rel=1e-6)
-    assert shapely.union_all(_metric(blocks).to_numpy()).area == pytest.approx(outline().area, rel=1e-6)
+    assert shapely.union_all(_metric(blocks).to_numpy()).area == pytest.approx(
+        outline().area, rel=1e-6
+    )
     assert set(blocks["parent_code"]) == {"110108001001", "110108001002"}
     assert (blocks["parent_code"] == "110108001001").sum() == 20
 
@@ -78,25 +80,42 @@ def test_a_new_estate_is_cut_along_the_units_it_covers(blocks: gpd.GeoDataFrame)
     """An estate over two blocks becomes one building record per block, households shared by area, all kept."""
     from tests.grids_area import SPACING_M, X0, Y0
 
-    metric = shapely.box(X0 + 50, Y0 + 10, X0 + 200, Y0 + 60)  # a third in block (0, 0), two thirds in (1, 0)
+    metric = shapely.box(
+        X0 + 50, Y0 + 10, X0 + 200, Y0 + 60
+    )  # a third in block (0, 0), two thirds in (1, 0)
     outline = gpd.GeoSeries([metric], crs=UTM_50N).to_crs("EPSG:4326").iloc[0]
     estate = G.estate_buildings(outline, 301, blocks, UTM_50N, "estate/1", name="新小区")
     assert list(estate["id"]) == ["estate/1/1", "estate/1/2"]
-    assert sorted(estate["households"]) == [100, 201] and (estate["households_source"] == "register").all()
+    assert (
+        sorted(estate["households"]) == [100, 201]
+        and (estate["households_source"] == "register").all()
+    )
     counted = G.count_households(blocks, estate, UTM_50N)
     assert counted["households"].sum() == 301 and (counted["households"] > 0).sum() == 2
     assert SPACING_M == 100.0
-    one = G.estate_buildings(gpd.GeoSeries([shapely.box(X0 + 10, Y0 + 10, X0 + 40, Y0 + 40)], crs=UTM_50N)
-                             .to_crs("EPSG:4326").iloc[0], 80, blocks, UTM_50N, "e")
+    one = G.estate_buildings(
+        gpd.GeoSeries([shapely.box(X0 + 10, Y0 + 10, X0 + 40, Y0 + 40)], crs=UTM_50N)
+        .to_crs("EPSG:4326")
+        .iloc[0],
+        80,
+        blocks,
+        UTM_50N,
+        "e",
+    )
     assert list(one["id"]) == ["e"] and one["households"].tolist() == [80]
 
 
-@pytest.mark.parametrize(("outline", "households", "message"), [
-    (shapely.box(0, 0, 0.001, 0.001), 100, "covers no unit"),
-    (shapely.Point(116.3, 40.0), 100, "as a polygon"),
-    (None, 0, "at least 1"),
-])
-def test_a_bad_estate_is_a_message(blocks: gpd.GeoDataFrame, outline, households: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("outline", "households", "message"),
+    [
+        (shapely.box(0, 0, 0.001, 0.001), 100, "covers no unit"),
+        (shapely.Point(116.3, 40.0), 100, "as a polygon"),
+        (None, 0, "at least 1"),
+    ],
+)
+def test_a_bad_estate_is_a_message(
+    blocks: gpd.GeoDataFrame, outline, households: int, message: str
+) -> None:
     """An estate outside the units, a point, or no households: InputError saying what to fix."""
     with pytest.raises(InputError, match=message):
         G.estate_buildings(outline, households, blocks, UTM_50N, "estate/9")

@@ -87,17 +87,30 @@ def test_summaries_count_distinct_cases_and_categories_the_cases_that_include_th
     """Case 7 with two offences (theft + assault): the total is 1 case, theft 1, assault 1
     (categories add up to more than the total); hour-by-weekday and period change count
     the case once."""
-    mapping = inc.mapping_from_dict({
-        "name": "t", "source": {"coordinates": "wgs84"},
-        "columns": {"case_id": "case", "time": "time", "category": "cat", "x": "x", "y": "y"}})
-    table = pd.DataFrame({"case": ["7", "7"], "time": ["2025-03-01 21:30"] * 2,
-                          "cat": ["theft", "assault"], "x": ["116.3"] * 2, "y": ["39.9"] * 2},
-                         index=[1, 2])
+    mapping = inc.mapping_from_dict(
+        {
+            "name": "t",
+            "source": {"coordinates": "wgs84"},
+            "columns": {"case_id": "case", "time": "time", "category": "cat", "x": "x", "y": "y"},
+        }
+    )
+    table = pd.DataFrame(
+        {
+            "case": ["7", "7"],
+            "time": ["2025-03-01 21:30"] * 2,
+            "cat": ["theft", "assault"],
+            "x": ["116.3"] * 2,
+            "y": ["39.9"] * 2,
+        },
+        index=[1, 2],
+    )
     incidents = inc.clean_incidents(table, mapping).incidents
     total = inc.summarize(incidents, None, freq=None)
     per_category = inc.summarize(incidents, None, freq=None, by_category=True)
     assert total["count"].tolist() == [1]
     assert dict(zip(per_category["category"], per_category["count"], strict=True)) == {
-        "theft": 1, "assault": 1}
+        "theft": 1,
+        "assault": 1,
+    }
     assert int(inc.hour_by_weekday(incidents).to_numpy().sum()) == 1
     assert inc.period_change(incidents, "2025-03").count == 1

@@ -90,8 +90,7 @@ def test_hot_spots_count_cases_not_offence_rows():
     frame = clustered_incidents()
     frame = frame.assign(case_id=frame["id"].astype(str))
     second = frame.assign(id=frame["id"].astype(str) + "/assault", category="assault")
-    doubled = pd.concat([frame, second], ignore_index=True).set_crs(frame.crs,
-                                                                     allow_override=True)
+    doubled = pd.concat([frame, second], ignore_index=True).set_crs(frame.crs, allow_override=True)
     once = inc.rank_hotspots(frame, UTM50, resolution=9)
     twice = inc.rank_hotspots(doubled, UTM50, resolution=9)
     assert twice["id"].tolist() == once["id"].tolist()

@@ -54,16 +54,25 @@ def test_mapping_collects_every_problem_and_says_how_to_fix():
         assert fragment in text
 
 
-
 def test_a_synthetic_source_labels_every_record():
     """[source] synthetic = true marks every imported record synthetic (the public map then says so);
     a quoted "yes" is refused with the fix, and a source says nothing: real records."""
-    cleaned = inc.clean_incidents(_fixture_table(), _mapping(source={"coordinates": "gcj02", "timezone": TZ,
-                                                                     "bbox": list(HAIDIAN), "synthetic": True}))
+    cleaned = inc.clean_incidents(
+        _fixture_table(),
+        _mapping(
+            source={
+                "coordinates": "gcj02",
+                "timezone": TZ,
+                "bbox": list(HAIDIAN),
+                "synthetic": True,
+            }
+        ),
+    )
     assert len(cleaned.incidents) == 3 and cleaned.incidents["synthetic"].eq(True).all()
     with pytest.raises(InputError, match="synthetic 'yes': write true or false"):
         _mapping(source={"coordinates": "gcj02", "synthetic": "yes"})
     assert not _mapping().synthetic
+
 
 # --------------------------------------------------------------------------- bad rows
 
@@ -247,17 +256,30 @@ def _offences(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
 
 
 def _case_mapping():
-    return _mapping(columns={"case_id": "案件编号", "time": "发案时间", "category": "案由",
-                             "x": "经度", "y": "纬度"})
+    return _mapping(
+        columns={
+            "case_id": "案件编号",
+            "time": "发案时间",
+            "category": "案由",
+            "x": "经度",
+            "y": "纬度",
+        }
+    )
 
 
 def test_one_record_per_offence_of_a_case_and_exact_copies_rejected():
     """With case_id mapped, case 7's theft and assault are two records of one case (ids
     '<case>/<category>', case_id kept); an exact copy of a row is duplicate_id, the same
     case and category with another time duplicate_offence; the first row is kept."""
-    table = _offences([("7", "2025-03-01 21:30", "theft"), ("7", "2025-03-01 21:30", "assault"),
-                       ("7", "2025-03-01 21:30", "assault"), ("7", "2025-03-02 09:00", "theft"),
-                       ("8", "2025-03-03 10:00", "theft")])
+    table = _offences(
+        [
+            ("7", "2025-03-01 21:30", "theft"),
+            ("7", "2025-03-01 21:30", "assault"),
+            ("7", "2025-03-01 21:30", "assault"),
+            ("7", "2025-03-02 09:00", "theft"),
+            ("8", "2025-03-03 10:00", "theft"),
+        ]
+    )
     cleaned = inc.clean_incidents(table, _case_mapping())
     got = cleaned.incidents
     assert list(got["id"]) == ["7/theft", "7/assault", "8/theft"]
@@ -274,6 +296,10 @@ def test_an_empty_case_number_is_rejected_and_without_case_id_nothing_changes():
     table = _offences([("", "2025-03-01 21:30", "theft"), ("9", "2025-03-01 21:30", "theft")])
     cleaned = inc.clean_incidents(table, _case_mapping())
     assert cleaned.reject_counts() == {"missing_case": 1}
-    plain = inc.clean_incidents(table.assign(id=["a", "b"]), _mapping(
-        columns={"id": "id", "time": "发案时间", "category": "案由", "x": "经度", "y": "纬度"}))
+    plain = inc.clean_incidents(
+        table.assign(id=["a", "b"]),
+        _mapping(
+            columns={"id": "id", "time": "发案时间", "category": "案由", "x": "经度", "y": "纬度"}
+        ),
+    )
     assert "case_id" not in plain.incidents.columns and len(plain.incidents) == 2

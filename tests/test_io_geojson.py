@@ -337,7 +337,7 @@ def test_columns_are_typed_by_the_spec(tmp_path: Path) -> None:
 
 
 def test_round_trip_keeps_chinese_names_and_values(tmp_path: Path) -> None:
-    """write -> read gives the same values; Chinese stays literal UTF-8 in the file."""
+    """Write -> read gives the same values; Chinese stays literal UTF-8 in the file."""
     path = tmp_path / "area" / "grids.geojson"
     write_layer(grids_frame(), path, "grids")
     text = path.read_text(encoding="utf-8")
@@ -517,8 +517,9 @@ def test_read_vector_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(InputError, match="bad.geojson: cannot read this zones file"):
         read_vector(bad, "zones file")
     good = tmp_path / "good.geojson"
-    gpd.GeoDataFrame({"id": ["z1"]}, geometry=[shapely.box(116.3, 39.9, 116.4, 40.0)],
-                     crs="EPSG:4326").to_file(good)
+    gpd.GeoDataFrame(
+        {"id": ["z1"]}, geometry=[shapely.box(116.3, 39.9, 116.4, 40.0)], crs="EPSG:4326"
+    ).to_file(good)
     frame = read_vector(good)
     assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == ["z1"]
 
@@ -530,8 +531,11 @@ def test_read_vector_keeps_times_as_written(tmp_path):
     from geogrid.planning.problem import parse_hhmm
 
     path = tmp_path / "hotspots.geojson"
-    gpd.GeoDataFrame({"id": ["h1"], "window_start": ["07:00"], "day": ["2025-06-01"]},
-                     geometry=[shapely.Point(116.35, 40.0)], crs="EPSG:4326").to_file(path)
+    gpd.GeoDataFrame(
+        {"id": ["h1"], "window_start": ["07:00"], "day": ["2025-06-01"]},
+        geometry=[shapely.Point(116.35, 40.0)],
+        crs="EPSG:4326",
+    ).to_file(path)
     frame = read_vector(path, "hot-spot file")
     assert list(frame["window_start"]) == ["07:00"] and list(frame["day"]) == ["2025-06-01"]
     assert parse_hhmm(frame["window_start"].iloc[0]) == 7 * 3600

@@ -23,7 +23,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "incidents"
 FIXTURE = DATA / "haidian_gcj02.csv"
 
 
-@pytest.fixture()
+@pytest.fixture
 def mapping() -> inc.IncidentMapping:
     return io_inc.read_mapping(DATA / "haidian_gcj02.toml")
 
@@ -148,7 +148,9 @@ def test_gbk_export_with_several_offences_per_case():
     assert sorted(good["category"]) == ["殴打他人", "盗窃"] and set(good["case_id"]) == {"7"}
     assert inc.count_cases(good) == 1
     assert list(zip(result.rejects["row"], result.rejects["reason"], strict=True)) == [
-        (3, "duplicate_id"), (4, "duplicate_offence")]
+        (3, "duplicate_id"),
+        (4, "duplicate_offence"),
+    ]
     per_category = inc.summarize(good, None, freq=None, by_category=True)
     assert per_category["count"].tolist() == [1, 1]
     assert inc.summarize(good, None, freq=None)["count"].tolist() == [1]

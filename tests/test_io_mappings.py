@@ -23,18 +23,32 @@ BAD = [
     ("missing", None, "households", "mapping file not found"),
     ("not toml", "name = ", "households", "not valid TOML"),
     ("wrong kind", O.GRIDS_TOML.format(extra=""), "households", 'kind = "grids"'),
-    ("no coordinates", 'name = "a"\n[columns]\nx = "X"\ny = "Y"\n', "households",
-     "[source] coordinates is required"),
-    ("unknown field", 'name = "a"\n[columns]\ncode = "C"\ncolour = "c"\n', "grids",
-     "colour: not a grids field"),
+    (
+        "no coordinates",
+        'name = "a"\n[columns]\nx = "X"\ny = "Y"\n',
+        "households",
+        "[source] coordinates is required",
+    ),
+    (
+        "unknown field",
+        'name = "a"\n[columns]\ncode = "C"\ncolour = "c"\n',
+        "grids",
+        "colour: not a grids field",
+    ),
     ("teams without mode", 'name = "a"\n[columns]\nid = "队"\nbase = "驻点"\n', "teams", "mode"),
-    ("bad coordinates", 'name = "a"\n[source]\ncoordinates = "mars"\n[columns]\nx = "X"\ny = "Y"\n',
-     "places", "unknown coordinate system"),
+    (
+        "bad coordinates",
+        'name = "a"\n[source]\ncoordinates = "mars"\n[columns]\nx = "X"\ny = "Y"\n',
+        "places",
+        "unknown coordinate system",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "text", "kind", "fragment"), BAD, ids=[b[0] for b in BAD])
-def test_bad_mappings(tmp_path: Path, case: str, text: str | None, kind: str, fragment: str) -> None:
+def test_bad_mappings(
+    tmp_path: Path, case: str, text: str | None, kind: str, fragment: str
+) -> None:
     """Each bad mapping is an InputError naming the file and the line to change."""
     path = tmp_path / "m.toml"
     if text is not None:

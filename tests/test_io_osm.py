@@ -207,7 +207,7 @@ def test_not_a_street_table(tags: dict[str, str]) -> None:
     ],
 )
 def test_oneway_direction_table(tags: dict[str, str], bike_dir: int, drive_dir: int) -> None:
-    """oneway / junction / oneway:bicycle / contraflow lanes give the documented directions."""
+    """Oneway / junction / oneway:bicycle / contraflow lanes give the documented directions."""
     modes = street_modes(tags)
     assert modes is not None
     assert modes[3:] == (bike_dir, drive_dir)

@@ -29,14 +29,16 @@ def frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     )
     routes = gpd.GeoDataFrame(
         {"team": ["t1"], "team_name": ["平安志愿者第1队"]},
-        geometry=[shapely.LineString([(116.34, 40.0), (116.35, 40.0), (116.36, 40.01), (116.34, 40.0)])],
+        geometry=[
+            shapely.LineString([(116.34, 40.0), (116.35, 40.0), (116.36, 40.01), (116.34, 40.0)])
+        ],
         crs="EPSG:4326",
     )
     return visits, routes
 
 
 def test_gpx_parses_with_track_and_waypoints() -> None:
-    """gpxpy reads the waypoints (numbered, Chinese names, escaped) and the track."""
+    """Gpxpy reads the waypoints (numbered, Chinese names, escaped) and the track."""
     gpxpy = pytest.importorskip("gpxpy")
     visits, routes = frames()
     gpx = gpxpy.parse(plan_gpx(visits, routes, "t1"))
@@ -58,7 +60,12 @@ def test_geojson_has_routes_then_stops() -> None:
 def test_write_plan_writes_every_file(tmp_path: Path) -> None:
     """write_plan writes GeoJSON, one GPX per team, the PDF and the summary, no temp files left."""
     paths = write_plan(tmp_path / "out", *frames(), pdf=b"%PDF-1.4", summary={"prize": 3})
-    assert sorted(p.name for p in paths) == ["plan.geojson", "plan.json", "route_sheets.pdf", "t1.gpx"]
+    assert sorted(p.name for p in paths) == [
+        "plan.geojson",
+        "plan.json",
+        "route_sheets.pdf",
+        "t1.gpx",
+    ]
     assert not list((tmp_path / "out").glob(".*tmp"))
 
 
@@ -80,11 +87,16 @@ def test_kml_and_gcj02_variants_round_trip(tmp_path: Path) -> None:
 
     visits, routes = frames()
     assert [phone_file_name("t1", f, d) for f in ("gpx", "kml") for d in ("wgs84", "gcj02")] == [
-        "t1.gpx", "t1.gcj02.gpx", "t1.kml", "t1.gcj02.kml"]
+        "t1.gpx",
+        "t1.gcj02.gpx",
+        "t1.kml",
+        "t1.gcj02.kml",
+    ]
     kml = ET.fromstring(plan_kml(visits, routes, "t1"))
     ns = {"k": "http://www.opengis.net/kml/2.2"}
-    assert [p.findtext("k:name", namespaces=ns) for p in kml.iterfind(".//k:Placemark", ns)][:2] == [
-        "1. 学院路小学", "2. 菜市场 <东门>"]
+    assert [p.findtext("k:name", namespaces=ns) for p in kml.iterfind(".//k:Placemark", ns)][
+        :2
+    ] == ["1. 学院路小学", "2. 菜市场 <东门>"]
     assert kml.find(".//k:Data[@name='datum']/k:value", ns).text == "WGS-84"
     gcj_kml = ET.fromstring(plan_kml(visits, routes, "t1", "gcj02"))
     assert gcj_kml.find(".//k:Data[@name='datum']/k:value", ns).text == "GCJ-02"
@@ -99,7 +111,8 @@ def test_kml_and_gcj02_variants_round_trip(tmp_path: Path) -> None:
     from geogrid.io.tracks import read_track
 
     timed = gcj.replace('"/>', '"><time>2026-11-03T11:00:00Z</time></trkpt>').replace(
-        "<trkpt", "<trkpt")
+        "<trkpt", "<trkpt"
+    )
     path = tmp_path / "t1.gcj02.gpx"
     path.write_text(timed, encoding="utf-8")
     back = read_track(path)

@@ -14,7 +14,9 @@ from geogrid.planning.report import monthly_report
 
 def test_csv_and_xlsx_hold_the_figures(tmp_path: Path) -> None:
     """report.csv sections and report.xlsx sheets give the same volunteer-hours as the report."""
-    visits = VISITS.assign(name=[("=SUM(A1)" if i == 5 else n) for i, n in enumerate(VISITS["name"])])
+    visits = VISITS.assign(
+        name=[("=SUM(A1)" if i == 5 else n) for i, n in enumerate(VISITS["name"])]
+    )
     report = monthly_report(LOG, visits, "2026-11", calendar=CALENDAR)
     paths = write_report(tmp_path, report, b"%PDF-1.4")
     assert [p.name for p in paths] == ["report.pdf", "report.csv", "report.xlsx"]

@@ -14,14 +14,37 @@ from geogrid.io.rota import read_rota, rota_csv_rows, write_rota
 
 
 def document() -> dict[str, Any]:
-    stop = {"id": "hotspot-1", "name": "=HYPERLINK(\"http://x\")", "kind": "hotspot", "duty": "hotspot",
-            "priority": 5}
-    school = {"id": "school-a", "name": "学校A", "kind": "school", "duty": "school", "priority": None}
+    stop = {
+        "id": "hotspot-1",
+        "name": '=HYPERLINK("http://x")',
+        "kind": "hotspot",
+        "duty": "hotspot",
+        "priority": 5,
+    }
+    school = {
+        "id": "school-a",
+        "name": "学校A",
+        "kind": "school",
+        "duty": "school",
+        "priority": None,
+    }
     return {
-        "area": "test", "week": "2026-W50",
+        "area": "test",
+        "week": "2026-W50",
         "days": [
-            {"date": "2026-12-07", "weekday": "Mon", "school_day": True,
-             "teams": [{"team": "t1", "team_name": "一队", "shift": "19:00–22:00", "stops": [stop, school]}]},
+            {
+                "date": "2026-12-07",
+                "weekday": "Mon",
+                "school_day": True,
+                "teams": [
+                    {
+                        "team": "t1",
+                        "team_name": "一队",
+                        "shift": "19:00–22:00",
+                        "stops": [stop, school],
+                    }
+                ],
+            },
             {"date": "2026-12-12", "weekday": "Sat", "school_day": False, "teams": []},
         ],
     }

@@ -68,24 +68,55 @@ def _repeated_header(path: Path) -> Path:
 
 
 BAD = [
-    ("gbk stated, utf-8 file", lambda p: _csv(p / "r.csv", TEXT, "utf-8"), SheetOptions(encoding="gbk"),
-     'the mapping says GBK but the file is UTF-8'),
-    ("utf-8 stated, gbk file", lambda p: _csv(p / "r.csv", TEXT, "gbk"), SheetOptions(encoding="utf-8"),
-     'encoding = "gbk"'),
-    ("empty sheet", lambda p: _empty_sheet(p / "e.xlsx"), SheetOptions(sheet="空表"),
-     "sheet '空表' is empty; set [source] sheet = \"数据\""),
-    ("missing sheet", lambda p: _empty_sheet(p / "e.xlsx"), SheetOptions(sheet="户籍"),
-     "no sheet '户籍'"),
-    ("repeated header", lambda p: _repeated_header(p / "h.xlsx"), SheetOptions(),
-     "header_rows = 2"),
-    ("header only", lambda p: _csv(p / "h.csv", "a,b\n", "utf-8"), SheetOptions(),
-     "no data rows"),
-    ("unknown suffix", lambda p: _csv(p / "r.dat", TEXT, "utf-8"), SheetOptions(),
-     "cannot read .dat as a table"),
-    ("broken xlsx", lambda p: _csv(p / "r.xlsx", TEXT, "utf-8"), SheetOptions(),
-     "not a readable .xlsx workbook"),
-    ("broken xls", lambda p: _csv(p / "r.xls", TEXT, "utf-8"), SheetOptions(),
-     "not a readable .xls workbook"),
+    (
+        "gbk stated, utf-8 file",
+        lambda p: _csv(p / "r.csv", TEXT, "utf-8"),
+        SheetOptions(encoding="gbk"),
+        "the mapping says GBK but the file is UTF-8",
+    ),
+    (
+        "utf-8 stated, gbk file",
+        lambda p: _csv(p / "r.csv", TEXT, "gbk"),
+        SheetOptions(encoding="utf-8"),
+        'encoding = "gbk"',
+    ),
+    (
+        "empty sheet",
+        lambda p: _empty_sheet(p / "e.xlsx"),
+        SheetOptions(sheet="空表"),
+        "sheet '空表' is empty; set [source] sheet = \"数据\"",
+    ),
+    (
+        "missing sheet",
+        lambda p: _empty_sheet(p / "e.xlsx"),
+        SheetOptions(sheet="户籍"),
+        "no sheet '户籍'",
+    ),
+    (
+        "repeated header",
+        lambda p: _repeated_header(p / "h.xlsx"),
+        SheetOptions(),
+        "header_rows = 2",
+    ),
+    ("header only", lambda p: _csv(p / "h.csv", "a,b\n", "utf-8"), SheetOptions(), "no data rows"),
+    (
+        "unknown suffix",
+        lambda p: _csv(p / "r.dat", TEXT, "utf-8"),
+        SheetOptions(),
+        "cannot read .dat as a table",
+    ),
+    (
+        "broken xlsx",
+        lambda p: _csv(p / "r.xlsx", TEXT, "utf-8"),
+        SheetOptions(),
+        "not a readable .xlsx workbook",
+    ),
+    (
+        "broken xls",
+        lambda p: _csv(p / "r.xls", TEXT, "utf-8"),
+        SheetOptions(),
+        "not a readable .xls workbook",
+    ),
 ]
 
 
@@ -100,6 +131,6 @@ def test_bad_tables(tmp_path: Path, case: str, make, options: SheetOptions, frag
 
 
 def test_detect_encoding_auto_prefers_utf8() -> None:
-    """auto reads UTF-8 (BOM or not) first and falls back to GB18030 for GBK bytes."""
+    """Auto reads UTF-8 (BOM or not) first and falls back to GB18030 for GBK bytes."""
     assert detect_encoding("户数".encode(), "auto", "x") == "utf-8-sig"
     assert detect_encoding("户数".encode("gbk"), "auto", "x") == "gb18030"

@@ -23,8 +23,16 @@ def test_roster_round_trip_is_private(tmp_path) -> None:
 def test_a_new_staffing_keeps_the_previous_one(tmp_path) -> None:
     """Writing twice leaves the first staffing in history, readable for the diff."""
     path, history = tmp_path / "staffing.json", tmp_path / "history"
-    store.write_staffing(path, history, {"assignment": [{"person_id": "a", "name": "A", "role": "worker", "grid": "1"}]})
-    store.write_staffing(path, history, {"assignment": [{"person_id": "a", "name": "A", "role": "worker", "grid": "2"}]})
+    store.write_staffing(
+        path,
+        history,
+        {"assignment": [{"person_id": "a", "name": "A", "role": "worker", "grid": "1"}]},
+    )
+    store.write_staffing(
+        path,
+        history,
+        {"assignment": [{"person_id": "a", "name": "A", "role": "worker", "grid": "2"}]},
+    )
     assert store.assignment_frame(store.previous_staffing(history))["grid"].tolist() == ["1"]
     assert store.assignment_frame(store.read_staffing(path))["grid"].tolist() == ["2"]
 

@@ -21,13 +21,13 @@ def test_written_files_import_through_their_mappings(tmp_path):
     the office's codes; incidents keep one record per offence and count cases."""
     build_area(OSM, tmp_path / "area", name="合成示例区", admin_code="110108")
     area = Workspace(tmp_path / "area").read()
-    files = office_files(area.boundary, area.buildings, area.nodes, area.metric_crs, seed=2,
-                         grid_cells=2)
+    files = office_files(
+        area.boundary, area.buildings, area.nodes, area.metric_crs, seed=2, grid_cells=2
+    )
     paths = write_office_files(files, tmp_path / "office")
     assert all(p.name.startswith("synthetic_") for p in paths.values())
     folder = tmp_path / "area"
-    households = imports.import_households(folder, paths["households"],
-                                           paths["households_mapping"])
+    households = imports.import_households(folder, paths["households"], paths["households_mapping"])
     assert households.kept == households.rows > 0
     grids = imports.import_grids(folder, paths["grids"], paths["grids_mapping"])
     assert "v0001" in " ".join(grids.lines())
@@ -39,6 +39,8 @@ def test_written_files_import_through_their_mappings(tmp_path):
     assert report.result.rejects.empty
     layer = service.load(area_dir=folder).incidents
     assert count_cases(layer) < len(layer)
-    assert layer["synthetic"].eq(True).all()  # labelled synthetic on the way in, so on the public map too
+    assert (
+        layer["synthetic"].eq(True).all()
+    )  # labelled synthetic on the way in, so on the public map too
     read = Workspace(folder).read()
     assert set(read.grids["code"]) == set(files.grids["网格编码"])

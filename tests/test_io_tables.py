@@ -31,21 +31,27 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.csv"]
 
 
-@pytest.mark.parametrize(("cell", "written"), [
-    ("=HYPERLINK(\"http://evil.example\",\"click\")", "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
-    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
-    ("-2+3", "'-2+3"),
-    ("\tTAB", "'\tTAB"),
-    ("\rCR", "'\rCR"),
-    ("-12", "-12"),
-    ("-3.5", "-3.5"),
-    ("+7", "+7"),
-    ("1e-3", "1e-3"),
-    (-4, "-4"),
-    (2.5, "2.5"),
-    ("海淀 = 北京", "海淀 = 北京"),
-])
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        (
+            '=HYPERLINK("http://evil.example","click")',
+            '"\'=HYPERLINK(""http://evil.example"",""click"")"',
+        ),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("\tTAB", "'\tTAB"),
+        ("\rCR", "'\rCR"),
+        ("-12", "-12"),
+        ("-3.5", "-3.5"),
+        ("+7", "+7"),
+        ("1e-3", "1e-3"),
+        (-4, "-4"),
+        (2.5, "2.5"),
+        ("海淀 = 北京", "海淀 = 北京"),
+    ],
+)
 def test_formula_cells_are_neutralised(tmp_path, cell, written):
     """A text cell a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
     path = tmp_path / "m.csv"
@@ -70,15 +76,21 @@ def test_every_csv_writer_goes_through_the_neutraliser(tmp_path):
 
     from geogrid.io.incidents import write_rejects
 
-    rejects = pd.DataFrame({"row": [3], "id": ["@SUM(A1:A9)"], "reason": ["=HYPERLINK(\"x\")"],
-                            "detail": ["-5"]})
+    rejects = pd.DataFrame(
+        {"row": [3], "id": ["@SUM(A1:A9)"], "reason": ['=HYPERLINK("x")'], "detail": ["-5"]}
+    )
     text = write_rejects(rejects, tmp_path / "r.csv", source="=cmd|' /C calc'!A0").read_text(
-        encoding="utf-8-sig")
-    assert text.splitlines()[1] == "'=cmd|' /C calc'!A0,3,'@SUM(A1:A9),\"'=HYPERLINK(\"\"x\"\")\",-5"
+        encoding="utf-8-sig"
+    )
+    assert text.splitlines()[1] == '\'=cmd|\' /C calc\'!A0,3,\'@SUM(A1:A9),"\'=HYPERLINK(""x"")",-5'
     import pathlib
 
     sources = pathlib.Path(__file__).parents[1] / "geogrid"
     for path in sources.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert ".to_csv(" not in text or path.name == "tables.py", f"{path}: write CSV via geogrid.io.tables"
-        assert "csv.writer(" not in text or path.name == "tables.py", f"{path}: write CSV via geogrid.io.tables"
+        assert ".to_csv(" not in text or path.name == "tables.py", (
+            f"{path}: write CSV via geogrid.io.tables"
+        )
+        assert "csv.writer(" not in text or path.name == "tables.py", (
+            f"{path}: write CSV via geogrid.io.tables"
+        )

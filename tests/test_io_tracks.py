@@ -39,7 +39,12 @@ def test_gcj02_metadata_or_declaration_converts_back() -> None:
 def test_checkin_table_local_times_and_stop_ids() -> None:
     """Chinese headers (时间, 经度, 纬度, 站点); local times without zone are the area's."""
     pts = read_track(TRACKS / "checkins.csv", tz="Asia/Shanghai")
-    assert pts.kind == "checkins" and pts.stop_ids == ("school-A", "school-A", "hotspot-B", "hotspot-C")
+    assert pts.kind == "checkins" and pts.stop_ids == (
+        "school-A",
+        "school-A",
+        "hotspot-B",
+        "hotspot-C",
+    )
     assert pts.time_s[0] == 1793703600.0 + 300
 
 
@@ -64,8 +69,11 @@ def test_bad_files(name: str, kwargs: dict, fragment: str) -> None:
 def test_kml_line_without_times(tmp_path: Path) -> None:
     """A drawn KML line has no times: say to export the recorded track."""
     path = tmp_path / "drawn.kml"
-    path.write_text('<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><LineString><coordinates>'
-                    "116.3,40.0 116.31,40.0</coordinates></LineString></Placemark></kml>", encoding="utf-8")
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><LineString><coordinates>'
+        "116.3,40.0 116.31,40.0</coordinates></LineString></Placemark></kml>",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match="no times"):
         read_track(path)
 
@@ -73,8 +81,11 @@ def test_kml_line_without_times(tmp_path: Path) -> None:
 def test_gpx_route_without_times(tmp_path: Path) -> None:
     """A GPX of the plan (no times) is not a track."""
     path = tmp_path / "plan.gpx"
-    path.write_text('<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
-                    '<trkpt lat="40" lon="116.3"/></trkseg></trk></gpx>', encoding="utf-8")
+    path.write_text(
+        '<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+        '<trkpt lat="40" lon="116.3"/></trkseg></trk></gpx>',
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match="no times"):
         read_track(path)
 

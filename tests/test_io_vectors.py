@@ -80,21 +80,61 @@ def _two_layers(path: Path) -> Path:
 
 
 BAD = [
-    ("no .prj", lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E, prj=False), {},
-     CRSError, "has no .prj file"),
-    ("no .prj hint", lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E, prj=False), {},
-     CRSError, "EPSG:4534-4554"),
-    ("stated crs contradicts .prj", lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E),
-     {"coordinates": "EPSG:4549"}, CRSError, "the file says"),
-    ("gcj02 stated for projected file", lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E),
-     {"coordinates": "gcj02"}, CRSError, "(lon/lat) but the file is in"),
-    ("two layers", lambda p: _two_layers(p / "two.gpkg"), {}, InputError, "say which with [source] layer"),
-    ("not a zip", lambda p: O.write_text(p / "x.zip", "nope"), {}, InputError, "not a readable zip"),
-    ("unknown suffix", lambda p: O.write_text(p / "x.dwg", "nope"), {}, InputError, "cannot read .dwg"),
+    (
+        "no .prj",
+        lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E, prj=False),
+        {},
+        CRSError,
+        "has no .prj file",
+    ),
+    (
+        "no .prj hint",
+        lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E, prj=False),
+        {},
+        CRSError,
+        "EPSG:4534-4554",
+    ),
+    (
+        "stated crs contradicts .prj",
+        lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E),
+        {"coordinates": "EPSG:4549"},
+        CRSError,
+        "the file says",
+    ),
+    (
+        "gcj02 stated for projected file",
+        lambda p: O.write_shapefile(p / "s", O.grid_cells(), O.GK_117E),
+        {"coordinates": "gcj02"},
+        CRSError,
+        "(lon/lat) but the file is in",
+    ),
+    (
+        "two layers",
+        lambda p: _two_layers(p / "two.gpkg"),
+        {},
+        InputError,
+        "say which with [source] layer",
+    ),
+    (
+        "not a zip",
+        lambda p: O.write_text(p / "x.zip", "nope"),
+        {},
+        InputError,
+        "not a readable zip",
+    ),
+    (
+        "unknown suffix",
+        lambda p: O.write_text(p / "x.dwg", "nope"),
+        {},
+        InputError,
+        "cannot read .dwg",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "make", "kwargs", "error", "fragment"), BAD, ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(
+    ("case", "make", "kwargs", "error", "fragment"), BAD, ids=[b[0] for b in BAD]
+)
 def test_bad_vector_files(tmp_path: Path, case, make, kwargs, error, fragment) -> None:
     """Each bad map file is an error naming the file and what to state or fix."""
     path = make(tmp_path)

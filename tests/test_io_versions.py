@@ -26,9 +26,13 @@ def _plan(households: int = 400) -> G.GridPlan:
 
 def test_save_list_load_and_undo(area: Path) -> None:
     """Two saves make v1 -> v2; undo makes v1 current again and rewrites grids.geojson."""
-    first = versions.save_version(area, _plan().grids, _plan().units, author="王芳", message="first")
+    first = versions.save_version(
+        area, _plan().grids, _plan().units, author="王芳", message="first"
+    )
     second_plan = G.merge_grids(_plan(), list(_plan().grids["code"]))
-    second = versions.save_version(area, second_plan.grids, second_plan.units, author="李明", message="merge")
+    second = versions.save_version(
+        area, second_plan.grids, second_plan.units, author="李明", message="merge"
+    )
     saved, head = versions.list_versions(area)
     assert [v.id for v in saved] == [1, 2] and head == 2 and second.parent == first.id
     assert saved[1].author == "李明" and saved[1].time.endswith("Z")
@@ -95,7 +99,9 @@ def test_write_report_csv_and_json(tmp_path: Path) -> None:
     report = pd.DataFrame({"code": ["a"], "households": [3], "worker": [None]})
     versions.write_report(report, tmp_path / "r.csv", tmp_path / "r.json")
     assert (tmp_path / "r.csv").read_text().splitlines()[0] == "code,households,worker"
-    assert json.loads((tmp_path / "r.json").read_text()) == [{"code": "a", "households": 3, "worker": None}]
+    assert json.loads((tmp_path / "r.json").read_text()) == [
+        {"code": "a", "households": 3, "worker": None}
+    ]
 
 
 def test_save_killed_after_the_index_is_repaired_by_sync_live(area: Path, monkeypatch):
@@ -135,12 +141,16 @@ def test_saves_from_threads_and_processes_never_share_a_version(area: Path) -> N
 
     plan = _plan()
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_save_many, args=(str(area), f"cli{n}", 3, plan.grids, plan.units))
-             for n in range(2)]
+    procs = [
+        ctx.Process(target=_save_many, args=(str(area), f"cli{n}", 3, plan.grids, plan.units))
+        for n in range(2)
+    ]
     for p in procs:
         p.start()
-    threads = [threading.Thread(target=_save_many, args=(area, f"web{n}", 3, plan.grids, plan.units))
-               for n in range(2)]
+    threads = [
+        threading.Thread(target=_save_many, args=(area, f"web{n}", 3, plan.grids, plan.units))
+        for n in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -155,7 +165,9 @@ def test_saves_from_threads_and_processes_never_share_a_version(area: Path) -> N
         f"{who}{n} {i}" for who in ("cli", "web") for n in range(2) for i in range(3)
     )
     assert all((area / "grid_versions" / v.folder / "grids.geojson").exists() for v in saved)
-    assert (area / "grids.geojson").read_bytes() == (area / "grid_versions" / "v0012" / "grids.geojson").read_bytes()
+    assert (area / "grids.geojson").read_bytes() == (
+        area / "grid_versions" / "v0012" / "grids.geojson"
+    ).read_bytes()
 
 
 def test_save_takes_the_area_lock(area: Path) -> None:

@@ -67,6 +67,7 @@ def test_read_area_without_network(tmp_path: Path):
 
 # ----------------------------------------------------------------------------- Workspace
 
+
 def _folder_state(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (hidden ones too) with the hash of its bytes."""
     return {
@@ -80,18 +81,37 @@ def test_workspace_names_every_file_of_the_area(tmp_path: Path):
     """Workspace gives the path of every file of the area folder, under the folder."""
     ws = Workspace(tmp_path / "a")
     paths = [
-        ws.manifest_path, ws.boundary_path, ws.grids_path, ws.communities_path,
-        ws.buildings_path, ws.layers_dir, ws.layer_path("schools"), ws.incidents_path,
-        ws.teams_path, ws.nodes_path, ws.edges_path, ws.history_dir, ws.grid_versions_dir,
-        ws.versions_index_path, ws.version_grids_path(3), ws.version_units_path(3),
-        ws.plans_dir(), ws.plans_dir("2026-05-01"), ws.web_plans_dir, ws.patrol_config_path,
+        ws.manifest_path,
+        ws.boundary_path,
+        ws.grids_path,
+        ws.communities_path,
+        ws.buildings_path,
+        ws.layers_dir,
+        ws.layer_path("schools"),
+        ws.incidents_path,
+        ws.teams_path,
+        ws.nodes_path,
+        ws.edges_path,
+        ws.history_dir,
+        ws.grid_versions_dir,
+        ws.versions_index_path,
+        ws.version_grids_path(3),
+        ws.version_units_path(3),
+        ws.plans_dir(),
+        ws.plans_dir("2026-05-01"),
+        ws.web_plans_dir,
+        ws.patrol_config_path,
         ws.lock_path,
     ]
     assert all(p.is_relative_to(ws.path) for p in paths)
     assert len(set(paths)) == len(paths)
-    assert ws.manifest_path.name == "area.json" and ws.layer_path("schools").name == "schools.geojson"
+    assert (
+        ws.manifest_path.name == "area.json" and ws.layer_path("schools").name == "schools.geojson"
+    )
     assert ws.plans_dir("2026-05-01").name == "2026-05-01"
-    assert ws.layer_file("teams") == ws.teams_path and ws.layer_file("schools") == ws.layer_path("schools")
+    assert ws.layer_file("teams") == ws.teams_path and ws.layer_file("schools") == ws.layer_path(
+        "schools"
+    )
     assert not ws.exists()
 
 
@@ -103,7 +123,8 @@ def test_write_layer_is_validated_atomic_and_keeps_history(tmp_path: Path):
     area = ws.read(with_network=False)
     teams = gpd.GeoDataFrame(
         {"id": ["t1"], "name": ["一队"], "mode": ["walk"]},
-        geometry=[area.boundary.geometry.iloc[0].representative_point()], crs="EPSG:4326",
+        geometry=[area.boundary.geometry.iloc[0].representative_point()],
+        crs="EPSG:4326",
     )
     ws.write_layer("teams", teams, author="王芳", message="first team")
     assert ws.read(with_network=False).teams is not None
@@ -157,7 +178,9 @@ def test_reading_never_writes_and_the_tag_follows_writes(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(versions, "_write_live", killed)
     with pytest.raises(OSError):
-        versions.save_version(folder, _plan(300).grids, _plan(300).units, author="李明", message="2")
+        versions.save_version(
+            folder, _plan(300).grids, _plan(300).units, author="李明", message="2"
+        )
     monkeypatch.undo()
     before, tag = _folder_state(folder), ws.version_tag()
     area = read_area(folder)

@@ -28,7 +28,7 @@ from jobs_suite import (  # noqa: F401 - the shared suite, collected here
     test_submit_progress_result,
 )
 from jobs_worker import Worker, new_queue, redis_url
-from jobs_worker import celery_worker as celery_worker  # noqa: F401 - the fixture
+from jobs_worker import celery_worker as celery_worker
 
 from geogrid.jobs import open_runner
 from geogrid.jobs.tasks import plan_shift

@@ -66,7 +66,9 @@ def test_failed_parts_are_named(runner: LocalRunner) -> None:
     assert sorted(ran) == [1, 2, 3] and job.parts_done == 3
 
 
-def test_open_runner_without_a_broker_is_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_runner_without_a_broker_is_local(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No GEOGRID_BROKER_URL: the embedded runner on the given store."""
     monkeypatch.delenv("GEOGRID_BROKER_URL", raising=False)
     runner = open_runner(tmp_path / "jobs.sqlite3")

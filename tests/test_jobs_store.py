@@ -68,23 +68,28 @@ def test_store_of_an_older_geogrid_gets_the_new_columns(tmp_path: Path) -> None:
     """A jobs.sqlite3 made before jobs had parts is opened and its jobs read (one part)."""
     path = tmp_path / "jobs.sqlite3"
     db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT "
-                     "NULL, key TEXT, state TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, message "
-                     "TEXT NOT NULL DEFAULT '', result TEXT, error TEXT NOT NULL DEFAULT '', worker "
-                     "TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL);"
-                     "INSERT INTO jobs (id, kind, owner, state, worker, created, finished, result) "
-                     "VALUES ('abc', 'patrol', 'wang', 'done', 'w', 1, 2, '{\"n\": 1}');")
+    db.executescript(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT "
+        "NULL, key TEXT, state TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, message "
+        "TEXT NOT NULL DEFAULT '', result TEXT, error TEXT NOT NULL DEFAULT '', worker "
+        "TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL);"
+        "INSERT INTO jobs (id, kind, owner, state, worker, created, finished, result) "
+        "VALUES ('abc', 'patrol', 'wang', 'done', 'w', 1, 2, '{\"n\": 1}');"
+    )
     db.close()
     job = JobStore(path).get("abc")
     assert job is not None and job.result == {"n": 1} and job.parts_total == 1
 
 
-@pytest.mark.parametrize(("err", "expected"), [
-    (InputError("row 3: empty time"), "row 3: empty time"),
-    (JobFailed("the worker stopped 3 times"), "the worker stopped 3 times"),
-    (OSError(28, "No space left on device"), DISK_FULL_MESSAGE),
-    (KeyError("secret"), "internal error (KeyError); see the server log"),
-])
+@pytest.mark.parametrize(
+    ("err", "expected"),
+    [
+        (InputError("row 3: empty time"), "row 3: empty time"),
+        (JobFailed("the worker stopped 3 times"), "the worker stopped 3 times"),
+        (OSError(28, "No space left on device"), DISK_FULL_MESSAGE),
+        (KeyError("secret"), "internal error (KeyError); see the server log"),
+    ],
+)
 def test_error_messages(err: BaseException, expected: str) -> None:
     """What a person reads about a failed job."""
     assert error_message(err) == expected
@@ -92,5 +97,14 @@ def test_error_messages(err: BaseException, expected: str) -> None:
 
 def test_job_json_shape() -> None:
     """The polled status has every documented member."""
-    assert set(Job("a", "k", "o").as_json()) == {"id", "kind", "state", "progress", "message",
-                                                 "result", "error", "elapsed_s", "parts"}
+    assert set(Job("a", "k", "o").as_json()) == {
+        "id",
+        "kind",
+        "state",
+        "progress",
+        "message",
+        "result",
+        "error",
+        "elapsed_s",
+        "parts",
+    }

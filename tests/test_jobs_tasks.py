@@ -15,18 +15,26 @@ from geogrid.jobs import tasks as T
 
 def test_registry_names_only_task_functions() -> None:
     """Every registered task is found by name; closures and other functions have none."""
-    assert {"patrol.plan_shift", "rota.plan_week", "grids.rebalance", "incidents.import",
-            "probe"} <= set(T.TASKS)
+    assert {
+        "patrol.plan_shift",
+        "rota.plan_week",
+        "grids.rebalance",
+        "incidents.import",
+        "probe",
+    } <= set(T.TASKS)
     for name, fn in T.TASKS.items():
         assert T.task_name(fn) == name
     assert T.task_name(lambda progress: None) is None and T.task_name(json.dumps) is None
 
 
-@pytest.mark.parametrize(("teams", "per_part", "groups"), [
-    (["c", "a", "b"], 1, [["a"], ["b"], ["c"]]),
-    (["a", "b", "c", "a"], 2, [["a", "b"], ["c"]]),
-    (["a"], 5, [["a"]]),
-])
+@pytest.mark.parametrize(
+    ("teams", "per_part", "groups"),
+    [
+        (["c", "a", "b"], 1, [["a"], ["b"], ["c"]]),
+        (["a", "b", "c", "a"], 2, [["a", "b"], ["c"]]),
+        (["a"], 5, [["a"]]),
+    ],
+)
 def test_team_groups(teams: list[str], per_part: int, groups: list[list[str]]) -> None:
     """Teams split into sorted parts of at most per_part, each team once."""
     assert T.team_groups(teams, per_part) == groups
@@ -42,12 +50,17 @@ def test_plan_shift_task_writes_files_and_returns_a_small_result(tmp_path: Path)
     and a summary that JSON carries."""
     folder, config = make_patrol_area(tmp_path / "area")
     seen: list[tuple[float, str]] = []
-    result = T.plan_shift(lambda f, m: seen.append((f, m)), str(folder), "2026-05-01",
-                          str(config), 1.0, ["team-b"])
+    result = T.plan_shift(
+        lambda f, m: seen.append((f, m)), str(folder), "2026-05-01", str(config), 1.0, ["team-b"]
+    )
     assert json.loads(json.dumps(result)) == result
     assert result["teams"] == ["team-b"] and result["visited"] > 0
-    assert {Path(p).name for p in result["files"]} == {"team-b.pdf", "team-b.gpx", "plan.json",
-                                                       "plan.geojson"}
+    assert {Path(p).name for p in result["files"]} == {
+        "team-b.pdf",
+        "team-b.gpx",
+        "plan.json",
+        "plan.geojson",
+    }
     assert seen[0][1].startswith("reading") and seen[-1] == (1.0, "plan ready")
     assert "team-a" not in json.dumps(result) and TEAMS[1] == "team-b"
 

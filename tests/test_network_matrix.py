@@ -54,7 +54,7 @@ def test_grid_matrix_mid_edge_exact() -> None:
 
 
 def test_seconds_are_metres_over_speed() -> None:
-    """seconds = metres / (speed_kmh / 3.6), with the default or a given speed."""
+    """Seconds = metres / (speed_kmh / 3.6), with the default or a given speed."""
     net = grid_3x3()
     points = pts((0, 0), (200, 200), (50, 100))
     for mode in ("walk", "bike", "drive"):

@@ -76,15 +76,21 @@ def test_check_plan_names_a_stop_served_outside_the_area() -> None:
     the same plan is fine with team_areas off."""
     strict = _problem("strict")
     problems = check_plan(strict, _one_visit(strict, 0, 1))
-    assert any("tb" not in p and "ta may not serve in-b: it lies outside the team's area (A" in p for p in problems)
+    assert any(
+        "tb" not in p and "ta may not serve in-b: it lies outside the team's area (A" in p
+        for p in problems
+    )
     off = _problem("off")
     assert not any("may not serve" in p for p in check_plan(off, _one_visit(off, 0, 1)))
 
 
 def test_roaming_team_may_leave_its_area() -> None:
-    """roam = true: a team with an area may still serve any stop under strict areas."""
+    """Roam = true: a team with an area may still serve any stop under strict areas."""
     teams = with_team_areas(
-        [Team("ta", shift_start_s=H19, shift_end_s=H19 + 3600), Team("tb", shift_start_s=H19, shift_end_s=H19 + 3600)],
+        [
+            Team("ta", shift_start_s=H19, shift_end_s=H19 + 3600),
+            Team("tb", shift_start_s=H19, shift_end_s=H19 + 3600),
+        ],
         {"ta": ["A"], "tb": ["B"]},
         roam=["tb"],
     )
@@ -142,7 +148,11 @@ def test_parse_area_codes(text: object, codes: list[str]) -> None:
 def test_teams_layer_area_codes() -> None:
     """The teams layer's area_codes become the team's area; absent means no area."""
     frame = gpd.GeoDataFrame(
-        {"id": ["t1", "t2"], "mode": ["walk", "walk"], "area_codes": ["110108001001,110108001002", None]},
+        {
+            "id": ["t1", "t2"],
+            "mode": ["walk", "walk"],
+            "area_codes": ["110108001001,110108001002", None],
+        },
         geometry=[shapely.Point(da.grid_lonlat(1, 1)), shapely.Point(da.grid_lonlat(2, 2))],
         crs="EPSG:4326",
     )
@@ -173,7 +183,10 @@ def test_idle_reason_when_others_serve_everything() -> None:
     ]
     problem = _problem("strict", teams)
     problem = PatrolProblem.from_matrix(
-        teams, [problem.stops[0]], problem.travel_s[0][np.ix_([0, 3, 4], [0, 3, 4])], team_areas="strict"
+        teams,
+        [problem.stops[0]],
+        problem.travel_s[0][np.ix_([0, 3, 4], [0, 3, 4])],
+        team_areas="strict",
     )
     plan = solve_patrol(problem, time_limit_s=1, seed=1)
     idle = [r.team for r in plan.routes if not r.visits]

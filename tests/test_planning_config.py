@@ -25,7 +25,9 @@ def test_defaults_are_declared_once() -> None:
 
 def test_example_config_reads_and_is_frozen() -> None:
     """The shipped example passes; the model cannot be changed after reading."""
-    config = PatrolConfig.from_dict(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")), where=str(EXAMPLE))
+    config = PatrolConfig.from_dict(
+        tomllib.loads(EXAMPLE.read_text(encoding="utf-8")), where=str(EXAMPLE)
+    )
     assert config.places[0].layer == "schools" and config.places[0].window == ("07:30", "07:40")
     assert config.hotspots.from_incidents and config.hotspots.top == 12
     with pytest.raises(ValueError):
@@ -35,10 +37,19 @@ def test_example_config_reads_and_is_frozen() -> None:
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
-        ({"places": [{"layer": "schools", "prize": "high"}]}, "x.toml: places[1] (layer 'schools').prize: "),
-        ({"places": [{"layer": "schools", "windw": ["07:30", "07:40"]}]}, "x.toml: places[1] (layer 'schools').windw: unknown key"),
+        (
+            {"places": [{"layer": "schools", "prize": "high"}]},
+            "x.toml: places[1] (layer 'schools').prize: ",
+        ),
+        (
+            {"places": [{"layer": "schools", "windw": ["07:30", "07:40"]}]},
+            "x.toml: places[1] (layer 'schools').windw: unknown key",
+        ),
         ({"places": [{"layer": "schools", "window": "07:30"}]}, "window is two times"),
-        ({"places": [{"prize": 5}]}, 'x.toml: places[1].layer: missing; say which layer, e.g. layer = "schools"'),
+        (
+            {"places": [{"prize": 5}]},
+            'x.toml: places[1].layer: missing; say which layer, e.g. layer = "schools"',
+        ),
         ({"solver": {"time_limit_s": "long"}}, "x.toml: solver.time_limit_s: "),
         ({"solverr": {}}, "x.toml: solverr: unknown key"),
         ({"hotspots": {"revisit_after_min": -5}}, "x.toml: hotspots.revisit_after_min: "),
@@ -59,7 +70,9 @@ def test_bad_config_names_file_and_key(data: dict, fragment: str) -> None:
 def test_every_problem_is_listed_at_once() -> None:
     """Two bad entries give two lines, not just the first."""
     with pytest.raises(InputError) as err:
-        PatrolConfig.from_dict({"places": [{"layer": "a", "prize": "x"}, {"layer": "b", "dwell_min": "y"}]})
+        PatrolConfig.from_dict(
+            {"places": [{"layer": "a", "prize": "x"}, {"layer": "b", "dwell_min": "y"}]}
+        )
     assert len(err.value.problems) == 2
 
 

@@ -26,7 +26,9 @@ def network() -> StreetNetwork:
 
 
 def points(*cells: tuple[float, float], **cols: list) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(cols, geometry=[shapely.Point(grid_lonlat(*c)) for c in cells], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        cols, geometry=[shapely.Point(grid_lonlat(*c)) for c in cells], crs="EPSG:4326"
+    )
 
 
 def test_service_areas_grow_with_minutes(network: StreetNetwork) -> None:
@@ -73,7 +75,9 @@ def test_choose_posts_keeps_existing(network: StreetNetwork) -> None:
     """Existing posts stay open; the new post goes where the uncovered demand is."""
     existing = points((0, 0))
     demand = points((0, 1), (6, 6), (6, 7), (7, 6))
-    chosen = choose_posts(network, demand, 1, minutes=2, existing=existing, speed_kmh=6.0, time_limit_s=5)
+    chosen = choose_posts(
+        network, demand, 1, minutes=2, existing=existing, speed_kmh=6.0, time_limit_s=5
+    )
     assert list(chosen["new"]) == [False, True]
     assert chosen["covered_share"].iloc[0] == pytest.approx(1.0)
     assert chosen.geometry.iloc[1].distance(shapely.Point(grid_lonlat(6.3, 6.3))) < 0.003

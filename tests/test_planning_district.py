@@ -66,7 +66,11 @@ def test_grid_codes_group_by_their_community() -> None:
 
 def test_time_is_shared_by_size() -> None:
     """The district's time is shared by number of stops; a group without stops gets none."""
-    groups = [Group("a", (0,), tuple(range(30))), Group("b", (1,), tuple(range(10))), Group("c", (2,), ())]
+    groups = [
+        Group("a", (0,), tuple(range(30))),
+        Group("b", (1,), tuple(range(10))),
+        Group("c", (2,), ()),
+    ]
     assert split_time(8.0, groups) == (6.0, 2.0, 0.0)
     assert split_time(0.1, groups)[1] == MIN_GROUP_S
     assert should_decompose(groups, 40, "strict") and not should_decompose(groups, 40, "prefer")
@@ -96,7 +100,9 @@ def test_prefer_decomposed_is_valid_on_the_whole_problem(network) -> None:  # ty
     """prefer: stops in no team's area go to the nearest group; the merged plan passes
     check_plan on the district's problem, and every leg it uses on the full one."""
     teams, stops = da.teams(shift_min=180), da.stops()
-    run = solve_district(network, teams, stops, team_areas="prefer", time_limit_s=2, seed=1, **FIXED)
+    run = solve_district(
+        network, teams, stops, team_areas="prefer", time_limit_s=2, seed=1, **FIXED
+    )
     assert check_plan(run.problem, run.plan) == []
     whole = build_problem(network, teams, stops, team_areas="prefer")
     assert check_plan(whole, run.plan) == []
@@ -128,7 +134,9 @@ def test_pool_context_never_forks() -> None:
     """The pool's start method is forkserver where the platform has it, else spawn."""
     method = pool_context().get_start_method()
     assert method != "fork"
-    assert method == ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    assert method == (
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
 
 
 def test_team_with_no_stop_in_its_area_gets_an_empty_route(network) -> None:  # type: ignore[no-untyped-def]
@@ -147,4 +155,6 @@ def test_infeasible_group_is_named(network) -> None:  # type: ignore[no-untyped-
     stops[0] = replace(stops[0], required=True, window_s=(0, 60))
     with pytest.raises(InfeasibleError) as err:
         solve_district(network, da.teams(), stops, time_limit_s=1, seed=1, **FIXED)
-    assert any(r.startswith(f"{da.CODES[0]}: required stop {stops[0].id}") for r in err.value.reasons)
+    assert any(
+        r.startswith(f"{da.CODES[0]}: required stop {stops[0].id}") for r in err.value.reasons
+    )

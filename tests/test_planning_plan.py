@@ -48,8 +48,21 @@ def test_build_problem_on_streets_and_route_geometry() -> None:
     """On a street grid, travel follows the streets and route lines start and end at the base."""
     nodes, edges, crs = street_grid(6)
     network = StreetNetwork.from_frames(nodes, edges, crs)
-    teams = [Team("t", mode="walk", speed_kmh=3.6, shift_start_s=H19, shift_end_s=H19 + 3600, base=grid_lonlat(0, 0), name="一队")]
-    stops = [Stop("a", name="甲", point=grid_lonlat(2, 0), dwell_s=60), Stop("b", name="乙", point=grid_lonlat(2, 2), dwell_s=60)]
+    teams = [
+        Team(
+            "t",
+            mode="walk",
+            speed_kmh=3.6,
+            shift_start_s=H19,
+            shift_end_s=H19 + 3600,
+            base=grid_lonlat(0, 0),
+            name="一队",
+        )
+    ]
+    stops = [
+        Stop("a", name="甲", point=grid_lonlat(2, 0), dwell_s=60),
+        Stop("b", name="乙", point=grid_lonlat(2, 2), dwell_s=60),
+    ]
     problem = build_problem(network, teams, stops)
     assert problem.travel_s[0, 2, 0] == pytest.approx(200, abs=2)  # 200 m at 1 m/s
     assert problem.travel_s[0, 2, 1] == pytest.approx(400, abs=2)  # along the grid, not diagonal
@@ -69,7 +82,9 @@ def test_plan_summary_names_every_team() -> None:
     lines = plan_summary(problem, plan).splitlines()
     assert lines[0].startswith(f"prize {plan.prize}")
     assert lines[1].startswith("t0: ") and lines[2].startswith("t1: ")
-    assert all("on patrol" in line and "work" in line and "volunteers 50%" in line for line in lines[1:3])
+    assert all(
+        "on patrol" in line and "work" in line and "volunteers 50%" in line for line in lines[1:3]
+    )
     assert lines[3].startswith("off the fair shares")
     skipped = skip_reasons(problem, plan)
     assert len(lines) == 4 + (1 + len(skipped) if skipped else 0)
@@ -78,7 +93,9 @@ def test_plan_summary_names_every_team() -> None:
 H20 = H19 + 3600
 
 
-def _plan(problem: PatrolProblem, orders: Sequence[Sequence[int]], depart: Sequence[int] | None = None) -> PatrolPlan:
+def _plan(
+    problem: PatrolProblem, orders: Sequence[Sequence[int]], depart: Sequence[int] | None = None
+) -> PatrolPlan:
     """A plan of the given visit orders, each started as early as it can (or at ``depart``)."""
     routes = []
     for t, order in enumerate(orders):
@@ -97,7 +114,9 @@ def _plan(problem: PatrolProblem, orders: Sequence[Sequence[int]], depart: Seque
     )
 
 
-def _line_problem(stops: Sequence[Stop], minutes: Sequence[float], shift_h: float = 2.0, **team: object) -> PatrolProblem:
+def _line_problem(
+    stops: Sequence[Stop], minutes: Sequence[float], shift_h: float = 2.0, **team: object
+) -> PatrolProblem:
     """One team at a base; stop i is ``minutes[i]`` from the base, and stops with the same
     minutes are at the same place (travel between stops = difference of their minutes)."""
     pos = np.array([*minutes, 0.0]) * 60
@@ -109,8 +128,11 @@ def _line_problem(stops: Sequence[Stop], minutes: Sequence[float], shift_h: floa
 def test_a_team_without_stops_stays_at_its_base() -> None:
     """An empty route needs no trip from start to end, even when they lie further apart than the shift."""
     problem = PatrolProblem.from_matrix(
-        [Team("v0", shift_start_s=0, shift_end_s=100)], [Stop("c1", dwell_s=0)],
-        np.array([[0, 80, 80], [80, 0, 150], [80, 150, 0]]), start_loc=[1], end_loc=[2],
+        [Team("v0", shift_start_s=0, shift_end_s=100)],
+        [Stop("c1", dwell_s=0)],
+        np.array([[0, 80, 80], [80, 0, 150], [80, 150, 0]]),
+        start_loc=[1],
+        end_loc=[2],
     )
     plan = _plan(problem, [[]])
     assert check_plan(problem, plan) == []
@@ -153,7 +175,11 @@ def test_a_team_back_early_while_an_extra_pass_fits_breaks_the_shift_rule() -> N
     problem = _line_problem([closing, stops[1]], [10, 5])
     late = _plan(problem, [[0]], depart=[H19 + 5400])
     problems = check_plan(problem, late)
-    assert len(problems) == 1 and "leaves at 20:30" in problems[0] and "fits before its first stop" in problems[0]
+    assert (
+        len(problems) == 1
+        and "leaves at 20:30" in problems[0]
+        and "fits before its first stop" in problems[0]
+    )
     assert check_plan(problem, _plan(problem, [[1, 0]])) == []
     # an extra pass only another team may make does not count
     other = dataclasses.replace(stops[1], teams=frozenset({"t9"}))
@@ -174,8 +200,18 @@ def test_skip_reasons_come_from_the_problem_alone() -> None:
     problem = _line_problem(stops, [1, 10, 60, 1, 2, 2, 1])
     plan = _plan(problem, [[0]])
     why = {problem.stops[sk.stop].id: sk for sk in skip_reasons(problem, plan)}
-    assert set(why) == {"school", "far", "aed", "cheap", "cheap-again"}  # extra passes are no skipped stops
-    assert why["school"].reason == "window" and "19:10" in why["school"].text and "19:05" in why["school"].text
+    assert set(why) == {
+        "school",
+        "far",
+        "aed",
+        "cheap",
+        "cheap-again",
+    }  # extra passes are no skipped stops
+    assert (
+        why["school"].reason == "window"
+        and "19:10" in why["school"].text
+        and "19:05" in why["school"].text
+    )
     assert why["far"].reason == "shift" and "60 min" in why["far"].text
     assert why["aed"].reason == "no_team" and "first_aid" in why["aed"].text
     assert why["cheap"].reason == "value" and "t0" in why["cheap"].text
@@ -189,7 +225,9 @@ def test_skip_reasons_come_from_the_problem_alone() -> None:
 def test_team_shares_add_up() -> None:
     """Work shares sum to 1; volunteer shares follow team sizes; the imbalance is half the L1 distance."""
     problem = random_problem(3)
-    problem = dataclasses.replace(problem, teams=(dataclasses.replace(problem.teams[0], size=3), problem.teams[1]))
+    problem = dataclasses.replace(
+        problem, teams=(dataclasses.replace(problem.teams[0], size=3), problem.teams[1])
+    )
     plan = solve_patrol(problem, time_limit_s=1, solution_limit=50, polish=False)
     shares = team_shares(problem, plan)
     assert sum(sh.work_share for sh in shares) == pytest.approx(1.0)

@@ -54,7 +54,14 @@ def test_time_helpers() -> None:
 def test_teams_from_frame_reads_the_layer() -> None:
     """Teams get speed defaults, shifts over midnight and skills from the config."""
     frame = gpd.GeoDataFrame(
-        {"id": ["n1"], "mode": ["bike"], "name": ["夜巡队"], "shift_start": ["22:00"], "shift_end": ["02:00"], "speed_kmh": [None]},
+        {
+            "id": ["n1"],
+            "mode": ["bike"],
+            "name": ["夜巡队"],
+            "shift_start": ["22:00"],
+            "shift_end": ["02:00"],
+            "speed_kmh": [None],
+        },
         geometry=[shapely.Point(116.35, 40.0)],
         crs="EPSG:4326",
     )
@@ -91,8 +98,14 @@ def test_stop_builders() -> None:
         crs="EPSG:4326",
     )
     (school,) = stops_from_places(places, window=("07:30", "07:40"), dwell_min=25, prize=50)
-    assert school.name == "学院路小学" and school.window_s == (27000, 27600) and school.kind == "school"
-    grids = gpd.GeoDataFrame({"code": ["G1"]}, geometry=[shapely.box(116.35, 40.0, 116.351, 40.001)], crs="EPSG:4326")
+    assert (
+        school.name == "学院路小学"
+        and school.window_s == (27000, 27600)
+        and school.kind == "school"
+    )
+    grids = gpd.GeoDataFrame(
+        {"code": ["G1"]}, geometry=[shapely.box(116.35, 40.0, 116.351, 40.001)], crs="EPSG:4326"
+    )
     (grid,) = stops_from_grids(grids, teams=["t1"])
     assert grid.required and grid.teams == frozenset({"t1"})
     with pytest.raises(InputError, match="priority"):
@@ -121,7 +134,9 @@ def test_non_numeric_priority_names_the_hot_spot() -> None:
     )
     with pytest.raises(InputError, match="priorit") as err:
         stops_from_hotspots(spots)
-    assert err.value.problems == ["hot spot 8 (row 2): priority 'high' is not a whole number; give 1-5"]
+    assert err.value.problems == [
+        "hot spot 8 (row 2): priority 'high' is not a whole number; give 1-5"
+    ]
 
 
 def test_problem_is_frozen_and_keeps_the_metric_crs() -> None:
@@ -130,7 +145,9 @@ def test_problem_is_frozen_and_keeps_the_metric_crs() -> None:
     nodes, edges, crs = street_grid(4)
     network = StreetNetwork.from_frames(nodes, edges, crs)
     teams = [Team("t", base=grid_lonlat(0, 0))]
-    problem = build_problem(network, teams, [Stop("a", point=grid_lonlat(1, 1)), Stop("b", point=grid_lonlat(2, 1))])
+    problem = build_problem(
+        network, teams, [Stop("a", point=grid_lonlat(1, 1)), Stop("b", point=grid_lonlat(2, 1))]
+    )
     assert problem.metric_crs == network.metric_crs
     assert problem.stop_index == {"a": 0, "b": 1}
     with pytest.raises(AttributeError):
@@ -167,14 +184,23 @@ def test_fair_shares_follow_size_mode_and_hours() -> None:
     assert sum(shares) == pytest.approx(1.0)
     assert shares[0] == pytest.approx(5 * shares[1])
     assert shares[2] == pytest.approx(1.5 * shares[1]) and shares[3] == pytest.approx(2 * shares[1])
-    assert fair_shares(teams, {"bike": 3.0})[2] == pytest.approx(3 * fair_shares(teams, {"bike": 3.0})[1])
+    assert fair_shares(teams, {"bike": 3.0})[2] == pytest.approx(
+        3 * fair_shares(teams, {"bike": 3.0})[1]
+    )
 
 
 def test_passes_at_the_hottest_spots_chain_after_their_revisits() -> None:
     """The top hot spots get passes gap apart, chained after their valuable revisit; worth less each time."""
     spots = [
         Stop("hotspot-1", prize=50, kind="hotspot", window_s=(68400, 79200)),
-        Stop("hotspot-1-again", prize=50, kind="hotspot", window_s=(68400, 79200), revisit_of="hotspot-1", min_gap_s=3600),
+        Stop(
+            "hotspot-1-again",
+            prize=50,
+            kind="hotspot",
+            window_s=(68400, 79200),
+            revisit_of="hotspot-1",
+            min_gap_s=3600,
+        ),
         Stop("hotspot-2", prize=30, kind="hotspot"),
         Stop("hotspot-3", prize=10, kind="hotspot"),
         Stop("school", prize=60, kind="school"),
@@ -194,16 +220,27 @@ def test_passes_at_the_hottest_spots_chain_after_their_revisits() -> None:
 def test_grid_passes_go_to_the_team_with_the_nearest_base_or_as_told() -> None:
     """Own grids: nearest base unless the config names them; each team passes only its own grids."""
     cells = [shapely.box(*grid_lonlat(c, 0), *grid_lonlat(c + 1, 1)) for c in (0, 4)]
-    grids = gpd.GeoDataFrame({"code": ["g-west", "g-east"], "name": ["西", None]}, geometry=cells, crs="EPSG:4326")
+    grids = gpd.GeoDataFrame(
+        {"code": ["g-west", "g-east"], "name": ["西", None]}, geometry=cells, crs="EPSG:4326"
+    )
     teams = [
         Team("west", base=grid_lonlat(0, 0), shift_start_s=0, shift_end_s=3600),
         Team("east", base=grid_lonlat(5, 0), shift_start_s=0, shift_end_s=3600),
     ]
     own = own_grids(grids, teams, "EPSG:32650")
     assert own == {"west": ["g-west"], "east": ["g-east"]}
-    assert own_grids(grids, teams, "EPSG:32650", {"west": ["g-east"]}) == {"west": ["g-east"], "east": ["g-west"]}
-    assert own_grids(grids, teams, "EPSG:32650", {"west": ["g-west"], "east": []}) == {"west": ["g-west"], "east": []}
+    assert own_grids(grids, teams, "EPSG:32650", {"west": ["g-east"]}) == {
+        "west": ["g-east"],
+        "east": ["g-west"],
+    }
+    assert own_grids(grids, teams, "EPSG:32650", {"west": ["g-west"], "east": []}) == {
+        "west": ["g-west"],
+        "east": [],
+    }
     passes = passes_through_grids(grids, teams, own, gap_min=30, dwell_min=5, value=10)
-    assert {p.id for p in passes if p.teams == frozenset({"west"})} == {"gridpass-g-west-west", "gridpass-g-west-west-pass2"}
+    assert {p.id for p in passes if p.teams == frozenset({"west"})} == {
+        "gridpass-g-west-west",
+        "gridpass-g-west-west-pass2",
+    }
     assert all(p.kind == "grid" and p.is_fill and p.dwell_s == 300 for p in passes)
     assert passes[0].name == "网格 西" and any(p.name == "网格 g-east" for p in passes)

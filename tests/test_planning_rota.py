@@ -65,13 +65,21 @@ def make_problem(
     label, dates = parse_week(week)
     roster = {t.id: parse_weekdays((nights or {}).get(t.id)) for t in teams}
     duties = duties_for(
-        stops, priorities=priorities, nights_by_priority=nights_by_priority or {5: 7, 4: 4, 3: 2, 2: 1, 1: 0},
-        school_stops=schools, school_days=[d for d in range(7) if calendar.is_school_day(dates[d])],
+        stops,
+        priorities=priorities,
+        nights_by_priority=nights_by_priority or {5: 7, 4: 4, 3: 2, 2: 1, 1: 0},
+        school_stops=schools,
+        school_days=[d for d in range(7) if calendar.is_school_day(dates[d])],
     )
     return RotaProblem(
-        week=label, dates=dates, base=base, duties=duties,
+        week=label,
+        dates=dates,
+        base=base,
+        duties=duties,
         available=tuple(tuple(d in roster[t.id] for t in teams) for d in range(7)),
-        shifts=shifts_by_day(teams, rules), calendar=calendar, max_nights_per_team=max_nights,
+        shifts=shifts_by_day(teams, rules),
+        calendar=calendar,
+        max_nights_per_team=max_nights,
     )
 
 
@@ -88,7 +96,9 @@ def hotspot(n: int) -> Stop:
 
 
 def school(name: str) -> Stop:
-    return Stop(f"school-{name}", dwell_s=1500, window_s=SCHOOL_WINDOW, kind="school", name=f"学校{name}")
+    return Stop(
+        f"school-{name}", dwell_s=1500, window_s=SCHOOL_WINDOW, kind="school", name=f"学校{name}"
+    )
 
 
 # ------------------------------------------------------------------ parsing
@@ -147,7 +157,9 @@ def test_school_calendar_holidays_and_makeup_days() -> None:
 def test_bad_calendar_entries_are_all_listed() -> None:
     """Every bad date or weekday in the calendar is one line of the error."""
     with pytest.raises(InputError) as err:
-        SchoolCalendar.from_strings(["Mon", "Moon"], ["2026-02-30", "2026-02-20/2026-02-10"], ["tomorrow"])
+        SchoolCalendar.from_strings(
+            ["Mon", "Moon"], ["2026-02-30", "2026-02-20/2026-02-10"], ["tomorrow"]
+        )
     text = "\n".join(err.value.problems)
     assert "'Moon'" in text and "'2026-02-30'" in text and "2026-02-20/2026-02-10" in text
     assert "'tomorrow'" in text and len(err.value.problems) == 4
@@ -156,8 +168,10 @@ def test_bad_calendar_entries_are_all_listed() -> None:
 def test_shift_rules_per_weekday() -> None:
     """A rule changes the shift on its weekdays for its teams only; later rules win."""
     teams = [evening("a"), evening("b")]
-    rules = [ShiftRule.from_strings(["Fri", "Sat"], "19:00", "23:00", None),
-             ShiftRule.from_strings(["Sat"], "20:00", "00:30", ["b"])]
+    rules = [
+        ShiftRule.from_strings(["Fri", "Sat"], "19:00", "23:00", None),
+        ShiftRule.from_strings(["Sat"], "20:00", "00:30", ["b"]),
+    ]
     shifts = shifts_by_day(teams, rules)
     assert shifts[0] == (EVENING, EVENING)
     assert shifts[4] == ((19 * H, 23 * H), (19 * H, 23 * H))
@@ -172,13 +186,20 @@ def test_rota_passes_check_and_respects_roster_and_school_days() -> None:
     its nights, the school post every school day and never on the weekend."""
     teams = [evening("a"), evening("b"), morning("m")]
     stops = [hotspot(n) for n in range(6)] + [school("A")]
-    problem = make_problem(teams, stops, priorities={f"hotspot-{n}": 5 - n for n in range(6)},
-                           schools=["school-A"], nights={"a": "Mon,Tue,Wed", "b": "Thu-Sun"})
+    problem = make_problem(
+        teams,
+        stops,
+        priorities={f"hotspot-{n}": 5 - n for n in range(6)},
+        schools=["school-A"],
+        nights={"a": "Mon,Tue,Wed", "b": "Thu-Sun"},
+    )
     rota = solve_rota(problem, time_limit_s=5, seed=1)
     assert check_rota(problem, rota) == []
     for night in rota.nights:
         assert problem.available[night.day][night.team]
-    school_days = sorted(n.day for n in rota.nights for i in n.stops if problem.base.stops[i].kind == "school")
+    school_days = sorted(
+        n.day for n in rota.nights for i in n.stops if problem.base.stops[i].kind == "school"
+    )
     assert school_days == [0, 1, 2, 3, 4]
     served = {i: sum(i in n.stops for n in rota.nights) for i in range(problem.base.n_stops)}
     assert [served[i] for i in range(6)] == [7, 4, 2, 1, 0, 0]  # priorities 5, 4, 3, 2, 1, 0
@@ -188,20 +209,37 @@ def test_rota_passes_check_and_respects_roster_and_school_days() -> None:
 def test_holidays_move_school_posts() -> None:
     """National Day week 2026-W41: no school Mon-Wed (holiday), school on the make-up Saturday."""
     teams = [evening("a"), morning("m")]
-    problem = make_problem(teams, [hotspot(1), school("A")], priorities={"hotspot-1": 3},
-                           schools=["school-A"], week="2026-W41")
+    problem = make_problem(
+        teams,
+        [hotspot(1), school("A")],
+        priorities={"hotspot-1": 3},
+        schools=["school-A"],
+        week="2026-W41",
+    )
     rota = solve_rota(problem, time_limit_s=5)
     assert check_rota(problem, rota) == []
     days = sorted(n.day for n in rota.nights if 1 in n.stops)
     assert days == [3, 4, 5]  # Thu 8, Fri 9, Sat 10 October
     document = rota_document(problem, rota, "test")
-    assert [d["note"] for d in document["days"]] == ["节假日", "节假日", "节假日", "", "", "调休上课", ""]
+    assert [d["note"] for d in document["days"]] == [
+        "节假日",
+        "节假日",
+        "节假日",
+        "",
+        "",
+        "调休上课",
+        "",
+    ]
 
 
 def test_same_seed_same_rota() -> None:
     """The search runs on one worker: the same seed gives the same rota."""
     teams = [evening("a"), evening("b"), evening("c")]
-    problem = make_problem(teams, [hotspot(n) for n in range(8)], priorities={f"hotspot-{n}": 5 - n % 5 for n in range(8)})
+    problem = make_problem(
+        teams,
+        [hotspot(n) for n in range(8)],
+        priorities={f"hotspot-{n}": 5 - n % 5 for n in range(8)},
+    )
     assert solve_rota(problem, seed=4).nights == solve_rota(problem, seed=4).nights
 
 
@@ -209,7 +247,9 @@ def test_fairness_equal_teams_share_nights_and_hot_spots() -> None:
     """Three equal teams, every night: nights differ by at most one, and a hot spot patrolled
     every night is walked by all three teams."""
     teams = [evening("a"), evening("b"), evening("c")]
-    problem = make_problem(teams, [hotspot(n) for n in range(4)], priorities={f"hotspot-{n}": 5 for n in range(4)})
+    problem = make_problem(
+        teams, [hotspot(n) for n in range(4)], priorities={f"hotspot-{n}": 5 for n in range(4)}
+    )
     rota = solve_rota(problem, time_limit_s=5)
     fair = rota_fairness(problem, rota)
     nights = [ld.nights for ld in fair.teams]
@@ -221,18 +261,25 @@ def test_fairness_equal_teams_share_nights_and_hot_spots() -> None:
 def test_fairness_follows_volunteers() -> None:
     """A team of six carries about twice the nights of a team of three (nights per volunteer)."""
     teams = [evening("big", size=6), evening("small", size=3)]
-    stops = [dataclasses.replace(hotspot(n), dwell_s=40 * 60) for n in range(3)]  # one team a night is enough
+    stops = [
+        dataclasses.replace(hotspot(n), dwell_s=40 * 60) for n in range(3)
+    ]  # one team a night is enough
     problem = make_problem(teams, stops, priorities={f"hotspot-{n}": 5 for n in range(3)})
     rota = solve_rota(problem, time_limit_s=5)
     assert check_rota(problem, rota) == []
     loads = {problem.base.teams[ld.team].id: ld for ld in rota_fairness(problem, rota).teams}
     assert loads["big"].nights > loads["small"].nights
-    assert (loads["big"].nights, loads["small"].nights) == (5, 2)  # 5/6 < 3/3: the min-max of nights per volunteer
+    assert (loads["big"].nights, loads["small"].nights) == (
+        5,
+        2,
+    )  # 5/6 < 3/3: the min-max of nights per volunteer
 
 
 def test_max_nights_per_team_is_kept() -> None:
     """With a limit of four nights, two teams share a hot spot patrolled every night 4 + 3."""
-    problem = make_problem([evening("a"), evening("b")], [hotspot(1)], priorities={"hotspot-1": 5}, max_nights=4)
+    problem = make_problem(
+        [evening("a"), evening("b")], [hotspot(1)], priorities={"hotspot-1": 5}, max_nights=4
+    )
     rota = solve_rota(problem)
     assert sorted(ld.nights for ld in rota_fairness(problem, rota).teams) == [3, 4]
 
@@ -243,7 +290,9 @@ def test_max_nights_per_team_is_kept() -> None:
 def test_hot_spot_without_enough_nights_is_named() -> None:
     """A priority-5 hot spot needs seven nights; a team on Mon-Fri only cannot: the error names
     the hot spot, the nights it can have and why the others fail."""
-    problem = make_problem([evening("a")], [hotspot(7)], priorities={"hotspot-7": 5}, nights={"a": "Mon-Fri"})
+    problem = make_problem(
+        [evening("a")], [hotspot(7)], priorities={"hotspot-7": 5}, nights={"a": "Mon-Fri"}
+    )
     with pytest.raises(InfeasibleError) as err:
         solve_rota(problem)
     (reason,) = err.value.reasons
@@ -253,8 +302,13 @@ def test_hot_spot_without_enough_nights_is_named() -> None:
 
 def test_school_post_without_a_morning_team_names_the_night() -> None:
     """A school post on a school day with no team that can keep its window names post and date."""
-    problem = make_problem([evening("a"), morning("m")], [school("A")], priorities={}, schools=["school-A"],
-                           nights={"m": "Mon,Tue,Thu,Fri"})
+    problem = make_problem(
+        [evening("a"), morning("m")],
+        [school("A")],
+        priorities={},
+        schools=["school-A"],
+        nights={"m": "Mon,Tue,Thu,Fri"},
+    )
     with pytest.raises(InfeasibleError) as err:
         solve_rota(problem)
     (reason,) = err.value.reasons
@@ -266,12 +320,16 @@ def test_school_post_without_a_morning_team_names_the_night() -> None:
 def test_two_school_posts_one_morning_team_is_a_clear_shortfall() -> None:
     """Two posts with the same window and one morning team: each fits alone, not both; the
     error names the posts and the school days they miss."""
-    problem = make_problem([morning("m")], [school("A"), school("B")], priorities={},
-                           schools=["school-A", "school-B"])
+    problem = make_problem(
+        [morning("m")], [school("A"), school("B")], priorities={}, schools=["school-A", "school-B"]
+    )
     with pytest.raises(InfeasibleError) as err:
         solve_rota(problem, time_limit_s=5)
     text = "\n".join(err.value.reasons)
-    assert "has no team on Mon 2026-12-07, Tue 2026-12-08, Wed 2026-12-09, Thu 2026-12-10, Fri 2026-12-11" in text
+    assert (
+        "has no team on Mon 2026-12-07, Tue 2026-12-08, Wed 2026-12-09, Thu 2026-12-10, Fri 2026-12-11"
+        in text
+    )
     assert "学校" in text
 
 
@@ -292,8 +350,14 @@ def test_check_rota_names_each_broken_rule() -> None:
     """Hand-made bad rotas: off-roster night, school post on a Saturday, a stop short of
     nights, two teams on one stop, a team twice a night, too many nights."""
     teams = [evening("a"), morning("m")]
-    problem = make_problem(teams, [hotspot(1), school("A")], priorities={"hotspot-1": 2},
-                           schools=["school-A"], nights={"a": "Mon"}, max_nights=1)
+    problem = make_problem(
+        teams,
+        [hotspot(1), school("A")],
+        priorities={"hotspot-1": 2},
+        schools=["school-A"],
+        nights={"a": "Mon"},
+        max_nights=1,
+    )
     good = Rota(tuple([RotaNight(0, 0, (0,))] + [RotaNight(d, 1, (1,)) for d in range(5)]))
     problem = dataclasses.replace(problem, max_nights_per_team=7)
     assert check_rota(problem, good) == []
@@ -323,7 +387,10 @@ def test_check_rota_refuses_an_overfull_shift() -> None:
     stops = [dataclasses.replace(hotspot(n), dwell_s=60 * 60) for n in range(4)]
     problem = make_problem([evening("a")], stops, priorities={})
     full = Rota((RotaNight(0, 0, (0, 1, 2, 3)),))
-    assert any("stops take about" in v and "of its shift 19:00-22:00" in v for v in check_rota(problem, full))
+    assert any(
+        "stops take about" in v and "of its shift 19:00-22:00" in v
+        for v in check_rota(problem, full)
+    )
 
 
 # ------------------------------------------------------------------ nights
@@ -334,7 +401,9 @@ def test_every_night_routes_and_passes_check_plan() -> None:
     served by its rota team, and the plan passes check_plan."""
     teams = [evening("a"), evening("b"), morning("m")]
     stops = [hotspot(n) for n in range(6)] + [school("A")]
-    problem = make_problem(teams, stops, priorities={f"hotspot-{n}": 5 - n for n in range(6)}, schools=["school-A"])
+    problem = make_problem(
+        teams, stops, priorities={f"hotspot-{n}": 5 - n for n in range(6)}, schools=["school-A"]
+    )
     rota = solve_rota(problem, time_limit_s=5)
     for d in range(7):
         night = night_problem(problem, rota, d)
@@ -346,14 +415,18 @@ def test_every_night_routes_and_passes_check_plan() -> None:
         assert not plan.skipped
         for route in plan.routes:
             team = night.teams[route.team]
-            assert (team.shift_start_s, team.shift_end_s) == problem.shifts[d][problem.base.teams.index(
-                next(t for t in problem.base.teams if t.id == team.id))]
+            assert (team.shift_start_s, team.shift_end_s) == problem.shifts[d][
+                problem.base.teams.index(next(t for t in problem.base.teams if t.id == team.id))
+            ]
 
 
 def test_nogoods_keep_a_set_off_a_night() -> None:
     """A team-night whose stops proved not to fit in one route is never assigned again."""
-    problem = make_problem([evening("a"), evening("b")], [hotspot(1), hotspot(2)],
-                           priorities={"hotspot-1": 5, "hotspot-2": 5})
+    problem = make_problem(
+        [evening("a"), evening("b")],
+        [hotspot(1), hotspot(2)],
+        priorities={"hotspot-1": 5, "hotspot-2": 5},
+    )
     rota = solve_rota(problem)
     cut = [(n.day, n.team, frozenset(n.stops)) for n in rota.nights if len(n.stops) == 2][:1]
     assert cut

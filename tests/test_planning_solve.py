@@ -42,7 +42,9 @@ def test_revisit_comes_after_the_gap() -> None:
     # four stops two minutes apart and from the base; three hours for 35 min of dwell
     travel = np.full((5, 5), 120) * (1 - np.eye(5))
     travel[2, 3] = travel[3, 2] = 0  # the revisit is at the same place
-    problem = PatrolProblem.from_matrix([Team("t0", shift_start_s=H19, shift_end_s=H19 + 3 * 3600)], stops, travel)
+    problem = PatrolProblem.from_matrix(
+        [Team("t0", shift_start_s=H19, shift_end_s=H19 + 3 * 3600)], stops, travel
+    )
     plan = solve_patrol(problem, time_limit_s=1, seed=1, solution_limit=200, polish=False)
     assert check_plan(problem, plan) == []
     starts = {problem.stops[v.stop].id: v.start_s for r in plan.routes for v in r.visits}
@@ -78,7 +80,9 @@ def test_required_stops_that_only_fail_together_raise() -> None:
     """Each required stop fits alone but not all together: the solver's failure is explained."""
     stops = [Stop(f"s{i}", required=True, dwell_s=1800, window_s=(H19, H19 + 60)) for i in range(2)]
     problem = PatrolProblem.from_matrix(
-        [Team("t0", shift_start_s=H19, shift_end_s=H19 + 7200)], stops, np.full((3, 3), 60) * (1 - np.eye(3))
+        [Team("t0", shift_start_s=H19, shift_end_s=H19 + 7200)],
+        stops,
+        np.full((3, 3), 60) * (1 - np.eye(3)),
     )
     with pytest.raises(InfeasibleError, match="not all together"):
         solve_patrol(problem, time_limit_s=1)
@@ -86,8 +90,15 @@ def test_required_stops_that_only_fail_together_raise() -> None:
 
 def test_skills_and_areas_restrict_teams() -> None:
     """Stops limited to a team or a skill are served only by that team."""
-    teams = [Team("a", shift_start_s=0, shift_end_s=7200), Team("b", shift_start_s=0, shift_end_s=7200, skills=frozenset({"aed"}))]
-    stops = [Stop("x", teams=frozenset({"a"}), prize=5), Stop("y", skill="aed", prize=5), Stop("z", prize=5)]
+    teams = [
+        Team("a", shift_start_s=0, shift_end_s=7200),
+        Team("b", shift_start_s=0, shift_end_s=7200, skills=frozenset({"aed"})),
+    ]
+    stops = [
+        Stop("x", teams=frozenset({"a"}), prize=5),
+        Stop("y", skill="aed", prize=5),
+        Stop("z", prize=5),
+    ]
     problem = PatrolProblem.from_matrix(teams, stops, np.full((5, 5), 120) * (1 - np.eye(5)))
     plan = solve_patrol(problem, time_limit_s=1, solution_limit=50, polish=False)
     assert check_plan(problem, plan) == []
@@ -116,8 +127,13 @@ def test_polish_false_with_solution_limit_repeats_on_any_machine() -> None:
     xy = rng.uniform(0, 100, (12, 2))
     d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
     stops = [Stop(f"c{i}", prize=int(rng.integers(1, 10)), dwell_s=0) for i in range(10)]
-    problem = PatrolProblem.from_matrix([Team("v", shift_start_s=0, shift_end_s=150)], stops, d, start_loc=[10], end_loc=[11])
-    a, b = (solve_patrol(problem, time_limit_s=30, seed=3, solution_limit=20, polish=False) for _ in range(2))
+    problem = PatrolProblem.from_matrix(
+        [Team("v", shift_start_s=0, shift_end_s=150)], stops, d, start_loc=[10], end_loc=[11]
+    )
+    a, b = (
+        solve_patrol(problem, time_limit_s=30, seed=3, solution_limit=20, polish=False)
+        for _ in range(2)
+    )
     assert a.routes == b.routes and check_plan(problem, a) == []
 
 
@@ -161,8 +177,13 @@ def bike_and_walkers(seed: int = 4) -> PatrolProblem:
     at = np.ix_(place, place)
     travel = np.stack([metres[at] / 4.2, metres[at] / 1.25])  # bike, walk (m/s)
     return PatrolProblem.from_matrix(
-        teams, stops, travel, metres=np.stack([metres[at]] * 2), matrix_of_team=[0, 1],
-        start_loc=[len(stops)] * 2, end_loc=[len(stops) + 1] * 2,
+        teams,
+        stops,
+        travel,
+        metres=np.stack([metres[at]] * 2),
+        matrix_of_team=[0, 1],
+        start_loc=[len(stops)] * 2,
+        end_loc=[len(stops) + 1] * 2,
     )
 
 
@@ -172,14 +193,23 @@ def test_walkers_get_a_fair_share_and_every_team_a_full_night() -> None:
     problem = bike_and_walkers()
     fair = solve_patrol(problem, time_limit_s=30, seed=1, solution_limit=100, polish=False)
     prize_only = solve_patrol(
-        problem, time_limit_s=30, seed=1, solution_limit=100, polish=False, balance="weighted", balance_weight=0
+        problem,
+        time_limit_s=30,
+        seed=1,
+        solution_limit=100,
+        polish=False,
+        balance="weighted",
+        balance_weight=0,
     )
     for plan in (fair, prize_only):
         assert check_plan(problem, plan) == []
     assert fair.prize == prize_only.prize == sum(s.prize for s in problem.stops)
     shares = team_shares(problem, fair)
     assert shares[1].work_share > shares[0].work_share and shares[1].fair_share > 0.7
-    off = [imbalance([sh.work for sh in team_shares(problem, p)], fair.fair_share) for p in (fair, prize_only)]
+    off = [
+        imbalance([sh.work for sh in team_shares(problem, p)], fair.fair_share)
+        for p in (fair, prize_only)
+    ]
     assert off[0] <= off[1]
     assert sum(sh.passes for sh in shares) > 0  # spare time went to extra passes
     assert "work" in plan_summary(problem, fair)
@@ -190,7 +220,13 @@ def test_weighted_balance_trades_prize_for_fairness() -> None:
     problem = bike_and_walkers(5)
     lex = solve_patrol(problem, time_limit_s=30, seed=2, solution_limit=100, polish=False)
     heavy = solve_patrol(
-        problem, time_limit_s=30, seed=2, solution_limit=100, polish=False, balance="weighted", balance_weight=5,
+        problem,
+        time_limit_s=30,
+        seed=2,
+        solution_limit=100,
+        polish=False,
+        balance="weighted",
+        balance_weight=5,
         mode_weights={"bike": 6.0},
     )
     assert check_plan(problem, heavy) == [] and check_plan(problem, lex) == []
@@ -203,7 +239,9 @@ def test_weighted_balance_trades_prize_for_fairness() -> None:
 def test_no_stop_within_reach_gives_an_empty_plan_with_the_reason() -> None:
     """Orienteering where start and end lie further apart than the time limit (best known 0, like Chao's
     p6.3.b): an empty plan, every stop skipped as 'shift too short', no crash."""
-    xy = np.array([[0.0, 1.0], [1.0, 6.0], [-1.0, -6.0], [0.0, -7.0], [0.0, 7.0]])  # 3 stops, start, end
+    xy = np.array(
+        [[0.0, 1.0], [1.0, 6.0], [-1.0, -6.0], [0.0, -7.0], [0.0, 7.0]]
+    )  # 3 stops, start, end
     d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) * 1000).astype(int)
     teams = [Team(f"v{k}", shift_start_s=0, shift_end_s=6700) for k in range(3)]
     stops = [Stop(f"c{i}", prize=6, dwell_s=0) for i in range(3)]
@@ -212,14 +250,22 @@ def test_no_stop_within_reach_gives_an_empty_plan_with_the_reason() -> None:
     assert check_plan(problem, plan) == []
     assert plan.prize == 0 and plan.visited() == [] and all(r.metres == 0 for r in plan.routes)
     assert [sk.reason for sk in skip_reasons(problem, plan)] == ["shift"] * 3
-    assert "no stop planned: no team can reach any stop within its shift" in plan_summary(problem, plan)
+    assert "no stop planned: no team can reach any stop within its shift" in plan_summary(
+        problem, plan
+    )
 
 
 def test_a_shift_too_short_for_any_stop_stays_at_base() -> None:
     """A real team whose shift holds no stop (10 min out, 15 min dwell, 20-minute shift) gets an empty
     route; the other team's stops are planned."""
-    teams = [Team("short", shift_start_s=H19, shift_end_s=H19 + 1200), Team("long", shift_start_s=H19, shift_end_s=H19 + 7200)]
-    stops = [Stop("a", prize=10, dwell_s=900, teams=frozenset({"short"})), Stop("b", prize=10, dwell_s=900)]
+    teams = [
+        Team("short", shift_start_s=H19, shift_end_s=H19 + 1200),
+        Team("long", shift_start_s=H19, shift_end_s=H19 + 7200),
+    ]
+    stops = [
+        Stop("a", prize=10, dwell_s=900, teams=frozenset({"short"})),
+        Stop("b", prize=10, dwell_s=900),
+    ]
     travel = np.array([[0, 300, 600, 600], [300, 0, 600, 600], [600, 600, 0, 0], [600, 600, 0, 0]])
     problem = PatrolProblem.from_matrix(teams, stops, travel)
     plan = solve_patrol(problem, time_limit_s=1, solution_limit=20, polish=False)

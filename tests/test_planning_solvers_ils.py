@@ -28,7 +28,9 @@ def _instance(seed: int, n_stops: int = 12, n_routes: int = 2, limit: int = 200)
     used = np.zeros(n_stops + 2, dtype=np.bool_)
     for v in range(n_routes):
         used[routes[v, 1 : count[v] - 1]] = True
-    lens = np.array([ils.route_length(cost, routes[v], count[v]) for v in range(n_routes)], dtype=np.int64)
+    lens = np.array(
+        [ils.route_length(cost, routes[v], count[v]) for v in range(n_routes)], dtype=np.int64
+    )
     limits = np.full(n_routes, max(limit, int(lens.max())), dtype=np.int64)
     return cost, prize, cand, routes, count, lens, limits, used
 
@@ -92,7 +94,9 @@ def test_moves_between_routes_shorten_the_plan_within_limits(move: str, seed: in
 
 @pytest.mark.parametrize("seed", range(4))
 def test_insert_all_leaves_nothing_that_fits(seed: int) -> None:
-    cost, prize, cand, routes, count, lens, limits, used = _instance(seed, n_stops=14, n_routes=2, limit=220)
+    cost, prize, cand, routes, count, lens, limits, used = _instance(
+        seed, n_stops=14, n_routes=2, limit=220
+    )
     ils.insert_all(cost, prize, cand, routes, count, lens, limits, used, 0.0)
     visited = [int(i) for v in range(2) for i in routes[v, 1 : count[v] - 1]]
     assert len(visited) == len(set(visited)) and set(visited) == set(np.flatnonzero(used))
@@ -106,7 +110,9 @@ def test_insert_all_leaves_nothing_that_fits(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_swap_in_raises_the_prize_and_keeps_the_books(seed: int) -> None:
-    cost, prize, cand, routes, count, lens, limits, used = _instance(seed, n_stops=14, n_routes=2, limit=0)
+    cost, prize, cand, routes, count, lens, limits, used = _instance(
+        seed, n_stops=14, n_routes=2, limit=0
+    )
     before = ils.plan_prize(prize, routes, count)
     swapped = ils.swap_in(cost, prize, cand, routes, count, lens, limits, used)
     after = ils.plan_prize(prize, routes, count)
@@ -132,7 +138,9 @@ def test_ruin_removes_visits_and_keeps_the_books(seed: int) -> None:
 
 
 def _run(seed: int, n_iter: int):
-    cost, prize, cand, routes, count, lens, limits, used = _instance(7, n_stops=30, n_routes=2, limit=180)
+    cost, prize, cand, routes, count, lens, limits, used = _instance(
+        7, n_stops=30, n_routes=2, limit=180
+    )
     ils.seed(seed)
     ils.descend(cost, prize, cand, limits, routes, count, lens, used)
     p0 = ils.plan_prize(prize, routes, count)
@@ -142,8 +150,25 @@ def _run(seed: int, n_iter: int):
     pool_c = np.zeros(4096, dtype=np.int64)
     pool_v = np.zeros(4096, dtype=np.int64)
     ils.run_chunk(
-        cost, prize, cand, limits, routes, count, lens, used, *best,
-        state, n_iter, 0.0, 1.0, 5.0, 50, pool_r, pool_c, pool_v, 5,
+        cost,
+        prize,
+        cand,
+        limits,
+        routes,
+        count,
+        lens,
+        used,
+        *best,
+        state,
+        n_iter,
+        0.0,
+        1.0,
+        5.0,
+        50,
+        pool_r,
+        pool_c,
+        pool_v,
+        5,
     )
     return cost, prize, limits, best, state, p0, (pool_r, pool_c, pool_v)
 

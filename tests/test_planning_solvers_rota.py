@@ -8,7 +8,9 @@ import numpy as np
 from geogrid.planning.solvers.rota import RotaArrays, solve_assignment
 
 
-def arrays(n_t: int = 2, n_s: int = 3, nights: tuple[int, ...] = (7, 4, 2), **kw: object) -> RotaArrays:
+def arrays(
+    n_t: int = 2, n_s: int = 3, nights: tuple[int, ...] = (7, 4, 2), **kw: object
+) -> RotaArrays:
     base: dict[str, object] = dict(
         eligible=np.ones((7, n_t, n_s), dtype=bool),
         load=np.full((n_t, n_s), 900, dtype=np.int64),
@@ -35,7 +37,9 @@ def test_eligibility_and_budget_hold() -> None:
     elig[:, 1, 0] = False  # team 1 never serves stop 0
     elig[5:, 0, :] = False  # team 0 is off at the weekend
     budget = np.full((7, 2), 1900, dtype=np.int64)  # two stops a night at most
-    result = solve_assignment(arrays(eligible=elig, budget=budget, nights=(5, 4, 2)), time_limit_s=5)
+    result = solve_assignment(
+        arrays(eligible=elig, budget=budget, nights=(5, 4, 2)), time_limit_s=5
+    )
     assert result.found
     assert not (result.assign & ~elig).any()
     load = np.full((2, 3), 900)
@@ -48,8 +52,10 @@ def test_clashes_nogoods_and_max_nights() -> None:
     """Clashing stops never share a team-night; a no-good set is never assigned whole; no
     team goes past max_nights."""
     nogood = (0, 0, (1, 2))
-    result = solve_assignment(arrays(nights=(7, 7, 0), clashes=((0, 0, 1), (1, 0, 1)), max_nights=7,
-                                     nogoods=(nogood,)), time_limit_s=5)
+    result = solve_assignment(
+        arrays(nights=(7, 7, 0), clashes=((0, 0, 1), (1, 0, 1)), max_nights=7, nogoods=(nogood,)),
+        time_limit_s=5,
+    )
     assert result.found
     assert not (result.assign[:, :, 0] & result.assign[:, :, 1]).any()
     limited = solve_assignment(arrays(nights=(7, 0, 0), max_nights=4), time_limit_s=5)

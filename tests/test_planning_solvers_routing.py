@@ -18,10 +18,17 @@ def test_routing_respects_windows_and_service() -> None:
     travel = line_matrix(4)  # nodes 0..2 stops, 3 depot
     res = solve_routing(
         RoutingArrays.from_lists(
-            travel, [0], [3], [3], [(0, 10_000)], [50, 50, 50, 0],
-            [(1000, 1200), None, (0, 500), None], [None, None, None, None],
+            travel,
+            [0],
+            [3],
+            [3],
+            [(0, 10_000)],
+            [50, 50, 50, 0],
+            [(1000, 1200), None, (0, 500), None],
+            [None, None, None, None],
         ),
-        time_limit_s=1, solution_limit=50,
+        time_limit_s=1,
+        solution_limit=50,
     )
     assert res.found and sorted(res.routes[0]) == [0, 1, 2]
     starts = dict(zip(res.routes[0], res.service_start[0], strict=True))
@@ -32,8 +39,11 @@ def test_routing_skips_optional_when_time_is_short() -> None:
     """With a short shift only the most valuable optional node is served."""
     travel = line_matrix(3)  # stops 0, 1; depot 2
     res = solve_routing(
-        RoutingArrays.from_lists(travel, [0], [2], [2], [(0, 250)], [0, 0, 0], [None, None, None], [1, 1000, None]),
-        time_limit_s=1, solution_limit=50,
+        RoutingArrays.from_lists(
+            travel, [0], [2], [2], [(0, 250)], [0, 0, 0], [None, None, None], [1, 1000, None]
+        ),
+        time_limit_s=1,
+        solution_limit=50,
     )
     assert res.found and res.routes[0] == (1,)
 
@@ -42,7 +52,10 @@ def test_routing_reports_impossible_required_node() -> None:
     """A required node outside every shift gives found=False, not an exception."""
     travel = line_matrix(2)
     res = solve_routing(
-        RoutingArrays.from_lists(travel, [0], [1], [1], [(0, 50)], [0, 0], [None, None], [None, None]), time_limit_s=1
+        RoutingArrays.from_lists(
+            travel, [0], [1], [1], [(0, 50)], [0, 0], [None, None], [None, None]
+        ),
+        time_limit_s=1,
     )
     assert not res.found
 
@@ -52,9 +65,18 @@ def test_min_gap_between_visits() -> None:
     travel = np.zeros((1, 3, 3), dtype=int)
     res = solve_routing(
         RoutingArrays.from_lists(
-            travel, [0], [2], [2], [(0, 5000)], [10, 10, 0], [None, None, None], [5, 5, None], min_gaps=[(0, 1, 1000)]
+            travel,
+            [0],
+            [2],
+            [2],
+            [(0, 5000)],
+            [10, 10, 0],
+            [None, None, None],
+            [5, 5, None],
+            min_gaps=[(0, 1, 1000)],
         ),
-        time_limit_s=1, solution_limit=50,
+        time_limit_s=1,
+        solution_limit=50,
     )
     starts = dict(zip(res.routes[0], res.service_start[0], strict=True))
     assert starts[1] - starts[0] >= 1000
@@ -62,7 +84,9 @@ def test_min_gap_between_visits() -> None:
 
 def test_routing_arrays_are_frozen() -> None:
     """RoutingArrays holds read-only arrays and tuples: a search cannot change its instance."""
-    arrays = RoutingArrays.from_lists(line_matrix(3), [0], [2], [2], [(0, 250)], [5, 5, 0], [None, None, None], [1, 2, None])
+    arrays = RoutingArrays.from_lists(
+        line_matrix(3), [0], [2], [2], [(0, 250)], [5, 5, 0], [None, None, None], [1, 2, None]
+    )
     assert arrays.n_nodes == 3 and arrays.n_vehicles == 1 and list(arrays.prizes) == [0, 0, 0]
     with pytest.raises(ValueError):
         arrays.service[0] = 0

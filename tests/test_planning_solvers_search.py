@@ -32,7 +32,9 @@ def test_prize_routes_search_keeps_limits_and_never_loses_prize() -> None:
     assert sum(prizes[i] for r in routes for i in r) >= prizes[0] + prizes[1] + prizes[2]
 
 
-def _orienteering_optimum(cost: np.ndarray, start: int, end: int, limit: int, prizes: list[int], nodes: list[int]) -> int:
+def _orienteering_optimum(
+    cost: np.ndarray, start: int, end: int, limit: int, prizes: list[int], nodes: list[int]
+) -> int:
     """Best prize of one route by Held-Karp over every subset of ``nodes``."""
     n = len(nodes)
     inf = 10**18
@@ -49,8 +51,7 @@ def _orienteering_optimum(cost: np.ndarray, start: int, end: int, limit: int, pr
             for j in range(n):
                 if not mask >> j & 1:
                     d = dp[mask, k] + cost[nodes[k], nodes[j]]
-                    if d < dp[mask | 1 << j, j]:
-                        dp[mask | 1 << j, j] = d
+                    dp[mask | 1 << j, j] = min(dp[mask | 1 << j, j], d)
     return best
 
 
@@ -77,7 +78,15 @@ def test_prize_routes_search_is_deterministic_with_iteration_limit() -> None:
     prizes = [*rng.integers(1, 10, 30).tolist(), 0, 0]
     runs = [
         improve_prize_routes(
-            cost, [30, 30], [31, 31], [180, 180], prizes, [(), ()], time_limit_s=60, seed=3, max_iterations=60
+            cost,
+            [30, 30],
+            [31, 31],
+            [180, 180],
+            prizes,
+            [(), ()],
+            time_limit_s=60,
+            seed=3,
+            max_iterations=60,
         )
         for _ in range(2)
     ]
@@ -91,7 +100,9 @@ def test_pack_routes_matches_brute_force(seed: int) -> None:
     columns = []
     for _ in range(14):
         cls = int(rng.integers(2))
-        stops = frozenset(int(i) for i in rng.choice(12, size=int(rng.integers(1, 5)), replace=False))
+        stops = frozenset(
+            int(i) for i in rng.choice(12, size=int(rng.integers(1, 5)), replace=False)
+        )
         columns.append((cls, stops, int(rng.integers(1, 30)), int(rng.integers(10, 100))))
     slots = {0: 2, 1: 1}
     best = 0
@@ -105,7 +116,10 @@ def test_pack_routes_matches_brute_force(seed: int) -> None:
     assert chosen is not None
     stops = [i for k in chosen for i in columns[k][1]]
     assert len(stops) == len(set(stops))
-    assert sum(columns[k][0] == 0 for k in chosen) <= 2 and sum(columns[k][0] == 1 for k in chosen) <= 1
+    assert (
+        sum(columns[k][0] == 0 for k in chosen) <= 2
+        and sum(columns[k][0] == 1 for k in chosen) <= 1
+    )
     assert sum(columns[k][2] for k in chosen) == best
 
 
@@ -115,7 +129,9 @@ def _vrptw(seed: int):
     xy = rng.uniform(0, 100, (31, 2))
     travel = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
     opens = rng.integers(0, 400, 30)
-    windows = [(int(o), int(o) + int(w)) for o, w in zip(opens, rng.integers(80, 250, 30), strict=True)] + [None]
+    windows = [
+        (int(o), int(o) + int(w)) for o, w in zip(opens, rng.integers(80, 250, 30), strict=True)
+    ] + [None]
     service = [*rng.integers(5, 15, 30).tolist(), 0]
     demand = [*rng.integers(1, 6, 30).tolist(), 0]
     return travel, windows, service, demand
@@ -147,17 +163,36 @@ def test_required_routes_search_keeps_every_constraint_and_shortens(seed: int) -
     shift, cap = (0, 900), 20
     start = solve_routing(
         RoutingArrays.from_lists(
-            travel[None], [0] * 8, [30] * 8, [30] * 8, [shift] * 8, service, windows, [None] * 31,
-            demand=demand, capacity=[cap] * 8,
+            travel[None],
+            [0] * 8,
+            [30] * 8,
+            [30] * 8,
+            [shift] * 8,
+            service,
+            windows,
+            [None] * 31,
+            demand=demand,
+            capacity=[cap] * 8,
         ),
-        time_limit_s=5, solution_limit=1,
+        time_limit_s=5,
+        solution_limit=1,
     )
     assert start.found
     before = _check_routes(travel, windows, service, demand, start.routes, shift, cap)
     runs = [
         improve_required_routes(
-            travel, service, windows, demand, [cap] * 8, [30] * 8, [30] * 8, [shift] * 8, start.routes,
-            time_limit_s=60, seed=4, max_iterations=2000,
+            travel,
+            service,
+            windows,
+            demand,
+            [cap] * 8,
+            [30] * 8,
+            [30] * 8,
+            [shift] * 8,
+            start.routes,
+            time_limit_s=60,
+            seed=4,
+            max_iterations=2000,
         )
         for _ in range(2)
     ]

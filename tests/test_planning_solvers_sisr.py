@@ -49,7 +49,9 @@ def test_schedule_matches_an_independent_earliest_start(seed: int) -> None:
     path = [14, *rng.permutation(14)[:5].tolist(), 14]
     est = np.zeros(len(path), dtype=np.int64)
     lst = np.zeros(len(path), dtype=np.int64)
-    ok = sisr.schedule(travel, service, w_open, w_close, np.array(path), len(path), 0, 1000, est, lst)
+    ok = sisr.schedule(
+        travel, service, w_open, w_close, np.array(path), len(path), 0, 1000, est, lst
+    )
     ref = _earliest(travel, service, w_open, w_close, path, 0, 1000)
     assert ok == (ref is not None)
     if ok:
@@ -99,8 +101,27 @@ def test_run_chunk_keeps_every_stop_on_a_feasible_route_and_never_gets_longer(se
     state = np.array([start_total, start_total], dtype=np.int64)
     sisr.seed(seed)
     sisr.run_chunk(
-        travel, service, w_open, w_close, demand, lo, hi, cap, adj, stops, far,
-        routes, count, best_r, best_c, state, 300, 0.0, 1.0, 20.0, 0.5,
+        travel,
+        service,
+        w_open,
+        w_close,
+        demand,
+        lo,
+        hi,
+        cap,
+        adj,
+        stops,
+        far,
+        routes,
+        count,
+        best_r,
+        best_c,
+        state,
+        300,
+        0.0,
+        1.0,
+        20.0,
+        0.5,
     )
     assert state[1] <= start_total
     served = sorted(int(i) for v in range(n_routes) for i in best_r[v, 1 : best_c[v] - 1])
@@ -129,9 +150,27 @@ def test_run_chunk_is_seeded() -> None:
         best_r, best_c = routes.copy(), count.copy()
         sisr.seed(5)
         sisr.run_chunk(
-            travel, service, w_open, w_close, demand, np.zeros(n_routes, dtype=np.int64),
-            np.full(n_routes, 2000, dtype=np.int64), np.full(n_routes, 12, dtype=np.int64),
-            adj, stops, travel[14].astype(np.float64), routes, count, best_r, best_c, state, 200, 0.0, 1.0, 20.0, 0.5,
+            travel,
+            service,
+            w_open,
+            w_close,
+            demand,
+            np.zeros(n_routes, dtype=np.int64),
+            np.full(n_routes, 2000, dtype=np.int64),
+            np.full(n_routes, 12, dtype=np.int64),
+            adj,
+            stops,
+            travel[14].astype(np.float64),
+            routes,
+            count,
+            best_r,
+            best_c,
+            state,
+            200,
+            0.0,
+            1.0,
+            20.0,
+            0.5,
         )
         results.append((best_r.copy(), best_c.copy(), int(state[1])))
     assert (results[0][0] == results[1][0]).all() and results[0][2] == results[1][2]

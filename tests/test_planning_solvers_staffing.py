@@ -10,9 +10,14 @@ from geogrid.planning.solvers.staffing import StaffingArrays, solve_staffing
 def _arrays(capacity: list[int], need: int = 1, overload: int = 0) -> StaffingArrays:
     n = len(capacity)
     return StaffingArrays(
-        eligible=np.ones((n, 3), dtype=bool), cost=np.arange(n * 3).reshape(n, 3) * 10,
-        role=np.zeros(n, dtype=np.int64), need=np.full((1, 3), need), extra=np.zeros((1, 3), dtype=np.int64),
-        capacity=np.array(capacity), overload=np.full(n, overload), reward=np.zeros(n, dtype=np.int64),
+        eligible=np.ones((n, 3), dtype=bool),
+        cost=np.arange(n * 3).reshape(n, 3) * 10,
+        role=np.zeros(n, dtype=np.int64),
+        need=np.full((1, 3), need),
+        extra=np.zeros((1, 3), dtype=np.int64),
+        capacity=np.array(capacity),
+        overload=np.full(n, overload),
+        reward=np.zeros(n, dtype=np.int64),
     )
 
 

@@ -20,14 +20,19 @@ from geogrid.planning.config import TracksConfig
 from geogrid.planning.tracks import PlannedStop, TrackPoints, check_track, match_track, track_line
 
 DATA = Path(__file__).parent / "data" / "tracks"
-SHIFT = (datetime(2026, 11, 3, 11, 0, tzinfo=UTC).timestamp(), datetime(2026, 11, 3, 13, 0, tzinfo=UTC).timestamp())
+SHIFT = (
+    datetime(2026, 11, 3, 11, 0, tzinfo=UTC).timestamp(),
+    datetime(2026, 11, 3, 13, 0, tzinfo=UTC).timestamp(),
+)
 
 
 def stops() -> list[PlannedStop]:
     a, b, c = grid_lonlat(1, 1), grid_lonlat(3, 3), grid_lonlat(4, 1)
-    return [PlannedStop("school-A", "学院路小学", "school", *a, "19:05"),
-            PlannedStop("hotspot-B", "热点1", "hotspot", *b, "19:15"),
-            PlannedStop("hotspot-C", "热点2", "hotspot", *c, "19:30")]
+    return [
+        PlannedStop("school-A", "学院路小学", "school", *a, "19:05"),
+        PlannedStop("hotspot-B", "热点1", "hotspot", *b, "19:15"),
+        PlannedStop("hotspot-C", "热点2", "hotspot", *c, "19:30"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +55,16 @@ def test_walk_matches_its_known_answers(name: str, area) -> None:
     match = match_track(points, stops(), metric_crs=crs, streets=edges)
     a, b, c = match.stops
     assert (a.visited, b.visited, c.visited) == (True, False, False)
-    assert 5.0 <= a.dwell_min <= 6.5 and a.how == "track"  # the 5-min stay + walking in and out of 50 m
+    assert (
+        5.0 <= a.dwell_min <= 6.5 and a.how == "track"
+    )  # the 5-min stay + walking in and out of 50 m
     assert b.reason.startswith("within 50 m for only 1.") and b.reason.endswith("(< 2 min)")
     assert c.reason.startswith("never within 50 m")
     assert (match.planned, match.done) == (3, 1)
     assert match.street_km == pytest.approx(0.6, abs=0.02)
-    assert 0.6 <= match.track_km <= 0.75  # the track itself also zigzags with the GPS jitter of the stays
+    assert (
+        0.6 <= match.track_km <= 0.75
+    )  # the track itself also zigzags with the GPS jitter of the stays
     assert match.hours == pytest.approx((match.end_s - match.start_s) / 3600)
     assert match.hours == pytest.approx(14 / 60)  # 8 min walking + 5 + 1 min stays
     assert track_line(points) is not None
@@ -76,8 +85,13 @@ def test_checkins_are_proof_when_near_and_named(area) -> None:
 def test_shorter_dwell_rule_counts_b(area) -> None:
     """With dwell_min 0.5 the 1-minute stay at B counts: the rule is the config's."""
     _, edges, crs, _ = area
-    match = match_track(read_track(DATA / "walk.gpx"), stops(), metric_crs=crs, streets=edges,
-                        config=TracksConfig(dwell_min=0.5))
+    match = match_track(
+        read_track(DATA / "walk.gpx"),
+        stops(),
+        metric_crs=crs,
+        streets=edges,
+        config=TracksConfig(dwell_min=0.5),
+    )
     assert [s.visited for s in match.stops] == [True, True, False]
 
 

@@ -22,8 +22,13 @@ def _problem(stops: Sequence[Stop], n_teams: int = 2, hours: float = 2.0) -> Pat
     """Teams at one base; every stop 5 min from the base and from each other (0 at one place)."""
     n = len(stops)
     travel = np.full((n + 1, n + 1), 300) * (1 - np.eye(n + 1, dtype=int))
-    teams = [Team(f"t{k}", shift_start_s=H19, shift_end_s=int(H19 + hours * 3600)) for k in range(n_teams)]
-    return PatrolProblem.from_matrix(teams, stops, travel, start_loc=[n] * n_teams, end_loc=[n] * n_teams)
+    teams = [
+        Team(f"t{k}", shift_start_s=H19, shift_end_s=int(H19 + hours * 3600))
+        for k in range(n_teams)
+    ]
+    return PatrolProblem.from_matrix(
+        teams, stops, travel, start_loc=[n] * n_teams, end_loc=[n] * n_teams
+    )
 
 
 def _plan(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> PatrolPlan:
@@ -31,12 +36,19 @@ def _plan(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> PatrolPlan
     assert starts is not None
     routes = []
     for t, order in enumerate(orders):
-        route = schedule_route(problem, t, order, problem.teams[t].shift_start_s, [starts[i] for i in order])
-        routes.append(route if order else dataclasses.replace(route, return_s=route.depart_s, metres=0.0))
+        route = schedule_route(
+            problem, t, order, problem.teams[t].shift_start_s, [starts[i] for i in order]
+        )
+        routes.append(
+            route if order else dataclasses.replace(route, return_s=route.depart_s, metres=0.0)
+        )
     seen = {i for o in orders for i in o}
     return PatrolPlan(
-        tuple(routes), tuple(i for i in range(problem.n_stops) if i not in seen),
-        sum(problem.stops[i].prize for i in seen), 0, 0.0,
+        tuple(routes),
+        tuple(i for i in range(problem.n_stops) if i not in seen),
+        sum(problem.stops[i].prize for i in seen),
+        0,
+        0.0,
     )
 
 
@@ -52,7 +64,9 @@ def test_lexicographic_balance_moves_stops_and_keeps_the_prize() -> None:
 
 def test_balance_inserts_skipped_stops_first() -> None:
     """Prize first: a skipped stop that fits is put on a route even if it makes the shares less even."""
-    problem = _problem([Stop("a", prize=10, dwell_s=600), Stop("b", prize=50, dwell_s=600)], n_teams=1)
+    problem = _problem(
+        [Stop("a", prize=10, dwell_s=600), Stop("b", prize=50, dwell_s=600)], n_teams=1
+    )
     assert sorted(balance_routes(problem, [[0]], (1.0,))[0]) == [0, 1]
 
 
@@ -64,7 +78,9 @@ def test_weighted_balance_gives_up_prize_only_when_the_weight_says_so() -> None:
     heavy = balance_routes(problem, [[0, 1, 2, 3], []], (0.5, 0.5), how="weighted", weight=5.0)
     assert len(light[0]) == 4 and heavy == ((), ())
     required = [Stop("r", prize=10, dwell_s=600, required=True, teams=frozenset({"t0"}))]
-    assert balance_routes(_problem(required), [[0], []], (0.5, 0.5), how="weighted", weight=5.0) == ((0,), ())
+    assert balance_routes(
+        _problem(required), [[0], []], (0.5, 0.5), how="weighted", weight=5.0
+    ) == ((0,), ())
     with pytest.raises(ValueError, match="lexicographic or weighted"):
         balance_routes(problem, [[0], []], (0.5, 0.5), how="even")
 
@@ -75,8 +91,14 @@ def test_fill_spends_spare_time_on_passes_gap_apart() -> None:
     stops = [
         Stop("h", prize=50, dwell_s=600),
         *[
-            Stop(f"h-pass{k}", prize=0, fill_value=10, dwell_s=600, revisit_of="h" if k == 2 else f"h-pass{k - 1}",
-                 min_gap_s=1800)
+            Stop(
+                f"h-pass{k}",
+                prize=0,
+                fill_value=10,
+                dwell_s=600,
+                revisit_of="h" if k == 2 else f"h-pass{k - 1}",
+                min_gap_s=1800,
+            )
             for k in range(2, 6)
         ],
         Stop("g", prize=0, fill_value=3, dwell_s=300),
@@ -89,7 +111,9 @@ def test_fill_spends_spare_time_on_passes_gap_apart() -> None:
     assert check_plan(problem, plan) == []
     starts = {problem.stops[v.stop].id: v.start_s for v in plan.routes[0].visits}
     chain = [starts[k] for k in ["h", "h-pass2", "h-pass3", "h-pass4"] if k in starts]
-    assert len(chain) >= 3 and all(b - a >= 1800 for a, b in zip(chain[:-1], chain[1:], strict=False))
+    assert len(chain) >= 3 and all(
+        b - a >= 1800 for a, b in zip(chain[:-1], chain[1:], strict=False)
+    )
     assert "g" in starts  # a cheap pass still fits in a gap
 
 
@@ -98,7 +122,9 @@ def test_extra_passes_follow_the_config() -> None:
     spots = [Stop(f"hotspot-{i}", prize=10 * (5 - i), kind="hotspot") for i in range(3)]
     teams = [Team("t1", base=grid_lonlat(0, 0), shift_start_s=H19, shift_end_s=H19 + 7200)]
     grids = gpd.GeoDataFrame(
-        {"code": ["g1"]}, geometry=[shapely.box(*grid_lonlat(0, 0), *grid_lonlat(2, 2))], crs="EPSG:4326"
+        {"code": ["g1"]},
+        geometry=[shapely.box(*grid_lonlat(0, 0), *grid_lonlat(2, 2))],
+        crs="EPSG:4326",
     )
     config = PatrolConfig.from_dict({"fill": {"hotspot_passes": 1, "gap_min": 60}})
     passes = extra_passes(spots, teams, grids, config, "EPSG:32650")
@@ -113,7 +139,10 @@ def test_extra_passes_follow_the_config() -> None:
 def test_schedule_settles_gaps_across_routes() -> None:
     """A revisit on another team's route waits for the gap after the first pass; a revisit before
     its first pass on the same route is infeasible."""
-    stops = [Stop("a", prize=10, dwell_s=600), Stop("a-again", prize=5, dwell_s=300, revisit_of="a", min_gap_s=3000)]
+    stops = [
+        Stop("a", prize=10, dwell_s=600),
+        Stop("a-again", prize=5, dwell_s=300, revisit_of="a", min_gap_s=3000),
+    ]
     problem = _problem(stops)
     starts = schedule_orders(problem, [[0], [1]])
     assert starts is not None and starts[1] - starts[0] == 3000
@@ -129,14 +158,29 @@ def test_fill_looks_past_an_insertion_that_would_push_a_later_pass_too_far() -> 
 
     def chain(place: str, n: int) -> list[Stop]:
         return [
-            Stop(place if k == 1 else f"{place}-pass{k}", prize=0, fill_value=10, dwell_s=300,
-                 revisit_of=None if k == 1 else (place if k == 2 else f"{place}-pass{k - 1}"), min_gap_s=3600 * (k > 1))
+            Stop(
+                place if k == 1 else f"{place}-pass{k}",
+                prize=0,
+                fill_value=10,
+                dwell_s=300,
+                revisit_of=None if k == 1 else (place if k == 2 else f"{place}-pass{k - 1}"),
+                min_gap_s=3600 * (k > 1),
+            )
             for k in range(1, n + 1)
         ]
 
     problem = _problem([*chain("a", 3), *chain("b", 2)], n_teams=1, hours=2.6)
     a, a2, a3, b, b2 = range(5)
-    assert any("a-pass3 still fits after its last stop" in p for p in check_plan(problem, _plan(problem, [[a, a2, b, b2]])))
+    assert any(
+        "a-pass3 still fits after its last stop" in p
+        for p in check_plan(problem, _plan(problem, [[a, a2, b, b2]]))
+    )
     (order,) = fill_routes(problem, [[a, a2, b, b2]])
-    assert order == (a, a2, b, a3, b2)  # a3 after b: b2 still starts on time and everyone is back in the shift
+    assert order == (
+        a,
+        a2,
+        b,
+        a3,
+        b2,
+    )  # a3 after b: b2 still starts on time and everyone is back in the shift
     assert check_plan(problem, _plan(problem, [order])) == []

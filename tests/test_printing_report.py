@@ -18,11 +18,20 @@ OUTPUT = Path(__file__).parent / "output"
 
 
 def report():
-    inc = pd.DataFrame([(116.3001, 40.0, d) for d in ("2026-11-05", "2026-10-10", "2025-11-11", "2025-11-12")]
-                       + [(116.3201, 40.0, "2026-11-01"), (116.3201, 40.0, "2026-10-01")],
-                       columns=["lon", "lat", "date"])
-    return monthly_report(LOG, VISITS, "2026-11", calendar=CALENDAR, incidents=inc,
-                          hotspots=None, metric_crs="EPSG:32650")
+    inc = pd.DataFrame(
+        [(116.3001, 40.0, d) for d in ("2026-11-05", "2026-10-10", "2025-11-11", "2025-11-12")]
+        + [(116.3201, 40.0, "2026-11-01"), (116.3201, 40.0, "2026-10-01")],
+        columns=["lon", "lat", "date"],
+    )
+    return monthly_report(
+        LOG,
+        VISITS,
+        "2026-11",
+        calendar=CALENDAR,
+        incidents=inc,
+        hotspots=None,
+        metric_crs="EPSG:32650",
+    )
 
 
 def test_pdf_has_two_pages_with_the_figures() -> None:
@@ -34,12 +43,17 @@ def test_pdf_has_two_pages_with_the_figures() -> None:
     OUTPUT.mkdir(exist_ok=True)
     path = OUTPUT / "monthly-report.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert text.count("\f") == 2
-    assert "巡逻月报" in text and "21.5 h" in text and "88%" in text  # volunteer-hours, completion 14/16
+    assert (
+        "巡逻月报" in text and "21.5 h" in text and "88%" in text
+    )  # volunteer-hours, completion 14/16
     assert "护学岗" in text and "descriptive, not causal" in text
-    subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(OUTPUT / "monthly-report")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(path), str(OUTPUT / "monthly-report")], check=True
+    )
     assert (OUTPUT / "monthly-report-1.png").exists()
 
 

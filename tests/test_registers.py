@@ -30,7 +30,9 @@ METRIC = grids_area.UTM_50N
 
 def _mapping(kind: str = "households", coordinates: str = "wgs84", **columns: str):
     cols = columns or {"id": "id", "x": "x", "y": "y", "households": "households"}
-    return mapping_from_dict({"name": "t", "source": {"coordinates": coordinates}, "columns": cols}, kind)
+    return mapping_from_dict(
+        {"name": "t", "source": {"coordinates": coordinates}, "columns": cols}, kind
+    )
 
 
 def _area() -> shapely.Geometry:
@@ -40,16 +42,23 @@ def _area() -> shapely.Geometry:
 def test_points_rejects_each_bad_row() -> None:
     """Missing, out-of-range, swapped and outside rows are set aside with row and reason; good kept."""
     pts = O.building_points(4)
-    fields = pd.DataFrame({
-        "id": ["a", "b", "c", "d", "e", "f"],
-        "x": [str(pts["lon"][0]), "", "500", str(pts["lat"][2]), "120.5", str(pts["lon"][3])],
-        "y": [str(pts["lat"][0]), "39.9", "40", str(pts["lon"][2]), "30.1", str(pts["lat"][3])],
-    }, index=pd.Index([2, 3, 4, 5, 6, 7]))
+    fields = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "x": [str(pts["lon"][0]), "", "500", str(pts["lat"][2]), "120.5", str(pts["lon"][3])],
+            "y": [str(pts["lat"][0]), "39.9", "40", str(pts["lon"][2]), "30.1", str(pts["lat"][3])],
+        },
+        index=pd.Index([2, 3, 4, 5, 6, 7]),
+    )
     got = points_from_table(fields, _mapping(), area=_area(), where="r.csv")
     assert list(got.rows.index) == [2, 7]
     reasons = dict(zip(got.rejects.table["row"], got.rejects.table["reason"], strict=True))
-    assert reasons == {3: "missing_coordinates", 4: "out_of_range", 5: "swapped_coordinates",
-                       6: "outside_area"}
+    assert reasons == {
+        3: "missing_coordinates",
+        4: "out_of_range",
+        5: "swapped_coordinates",
+        6: "outside_area",
+    }
 
 
 def test_all_rows_swapped_is_a_mapping_error() -> None:
@@ -57,7 +66,9 @@ def test_all_rows_swapped_is_a_mapping_error() -> None:
     pts = O.building_points(3)
     fields = pd.DataFrame({"x": pts["lat"].astype(str), "y": pts["lon"].astype(str)})
     with pytest.raises(InputError, match="swap them in \\[columns\\]"):
-        points_from_table(fields, _mapping(x="x", y="y", households="h"), area=_area(), where="r.csv")
+        points_from_table(
+            fields, _mapping(x="x", y="y", households="h"), area=_area(), where="r.csv"
+        )
 
 
 def test_detect_offset_gcj02_given_as_wgs84() -> None:
@@ -68,13 +79,21 @@ def test_detect_offset_gcj02_given_as_wgs84() -> None:
     assert found is not None and found.likely == "gcj02"
     assert 450 < found.shift_m < 650 and found.direction == "east-northeast"
     assert "GCJ-02" in found.message("r.xlsx")
-    assert detect_offset(pts["lon"].to_numpy(), pts["lat"].to_numpy(), "wgs84",
-                         grids_area.buildings(), METRIC) is None
+    assert (
+        detect_offset(
+            pts["lon"].to_numpy(), pts["lat"].to_numpy(), "wgs84", grids_area.buildings(), METRIC
+        )
+        is None
+    )
 
 
 def test_compass() -> None:
     """Compass names: east, southeast, north-northeast."""
-    assert compass(1, 0) == "east" and compass(1, -1) == "southeast" and compass(0.4, 1) == "north-northeast"
+    assert (
+        compass(1, 0) == "east"
+        and compass(1, -1) == "southeast"
+        and compass(0.4, 1) == "north-northeast"
+    )
 
 
 def test_households_summed_into_buildings() -> None:
@@ -82,8 +101,9 @@ def test_households_summed_into_buildings() -> None:
     buildings = grids_area.buildings()
     pts = O.building_points(4)
     fields = pd.DataFrame({"households": pts["户数"].astype(str), "x": pts["lon"], "y": pts["lat"]})
-    rows = points_from_table(fields.astype(str), _mapping(x="x", y="y", households="households"),
-                             where="r").rows
+    rows = points_from_table(
+        fields.astype(str), _mapping(x="x", y="y", households="households"), where="r"
+    ).rows
     hh, bad = parse_households(rows)
     matched = match_buildings(rows, buildings, METRIC)
     out, n = households_to_buildings(buildings, hh, matched)
@@ -101,7 +121,9 @@ def test_bad_households_and_point_units() -> None:
     assert list(hh) == [3] and list(bad.table["reason"]) == ["bad_value", "bad_value"]
     import geopandas as gpd
 
-    rows = gpd.GeoDataFrame({"address": ["甲"]}, geometry=[shapely.Point(116.3, 39.97)], crs="EPSG:4326")
+    rows = gpd.GeoDataFrame(
+        {"address": ["甲"]}, geometry=[shapely.Point(116.3, 39.97)], crs="EPSG:4326"
+    )
     units = point_units(rows, pd.Series([3]), _mapping(), METRIC)
     again = point_units(rows, pd.Series([3]), _mapping(), METRIC)
     assert units["id"].iloc[0] == again["id"].iloc[0] and units["households"].iloc[0] == 3
@@ -113,13 +135,26 @@ def test_teams_from_roster_rows() -> None:
     import geopandas as gpd
 
     roster = O.roster_rows().astype("string").replace("", pd.NA)
-    fields = roster.rename(columns={"队伍": "id", "队名": "name", "姓名": "member", "职务": "role",
-                                    "方式": "mode", "驻点": "base", "开始": "shift_start",
-                                    "结束": "shift_end"})
-    places = gpd.GeoDataFrame({"name": ["学院路派出所", "学院路小学"]},
-                              geometry=[shapely.Point(116.3, 39.97), shapely.Point(116.301, 39.971)],
-                              crs="EPSG:4326")
-    mapping = mapping_from_dict({"name": "r", "columns": {"id": "队伍", "mode": "方式", "base": "驻点"}}, "teams")
+    fields = roster.rename(
+        columns={
+            "队伍": "id",
+            "队名": "name",
+            "姓名": "member",
+            "职务": "role",
+            "方式": "mode",
+            "驻点": "base",
+            "开始": "shift_start",
+            "结束": "shift_end",
+        }
+    )
+    places = gpd.GeoDataFrame(
+        {"name": ["学院路派出所", "学院路小学"]},
+        geometry=[shapely.Point(116.3, 39.97), shapely.Point(116.301, 39.971)],
+        crs="EPSG:4326",
+    )
+    mapping = mapping_from_dict(
+        {"name": "r", "columns": {"id": "队伍", "mode": "方式", "base": "驻点"}}, "teams"
+    )
     teams, rejects = teams_from_rows(fields, None, places, mapping)
     assert not len(rejects)
     t1 = teams.set_index("id").loc["T1"]
@@ -138,8 +173,12 @@ def test_community_codes_and_rows() -> None:
     assert community_code("1101080010") is None
     box = shapely.box(116.29, 39.96, 116.31, 39.98)
     features = gpd.GeoDataFrame(
-        {"code": ["110108001001", "abc", "110108001001", "110108001002"], "name": ["a", "b", "c", "d"]},
-        geometry=[box, box, box, shapely.box(0, 0, 1, 1)], crs="EPSG:4326",
+        {
+            "code": ["110108001001", "abc", "110108001001", "110108001002"],
+            "name": ["a", "b", "c", "d"],
+        },
+        geometry=[box, box, box, shapely.box(0, 0, 1, 1)],
+        crs="EPSG:4326",
         index=pd.Index([1, 2, 3, 4]),
     )
     mapping = mapping_from_dict({"name": "c", "columns": {"code": "CODE"}}, "communities")

@@ -205,8 +205,9 @@ def test_release_suppresses_counts_on_polygons_small_enough_to_pin_incidents_dow
 def test_secondary_suppression_treats_place_name_as_a_label():
     """A table of places with their names still gets secondary suppression: with one grid
     hidden and the total public, the next smallest grid is hidden too."""
-    table = pd.DataFrame({"place": ["g1", "g2", "g3"], "place_name": ["甲", "乙", "丙"],
-                          "count": [3, 37, 60]})
+    table = pd.DataFrame(
+        {"place": ["g1", "g2", "g3"], "place_name": ["甲", "乙", "丙"], "count": [3, 37, 60]}
+    )
     out = release(table)
     assert list(out["suppressed"]) == [True, True, False]
 
@@ -240,8 +241,11 @@ def _raw_cube(area, table: ReleasedTable) -> np.ndarray:
     raw = summarize(incidents, table.places[["geometry"]], freq="month", by_category=True)
     cube = np.zeros(table.cells.shape, dtype=np.int64)
     for row in raw.itertuples(index=False):
-        cube[table.place_ids.index(row.place), list(table.categories).index(row.category),
-             table.months.index(row.period)] += row.count
+        cube[
+            table.place_ids.index(row.place),
+            list(table.categories).index(row.category),
+            table.months.index(row.period),
+        ] += row.count
     return cube
 
 
@@ -284,8 +288,12 @@ def _boxed(hidden: np.ndarray) -> bool:
         ps = [i for i in np.flatnonzero(hidden[:, c, m]) if i != p]
         cs = [i for i in np.flatnonzero(hidden[p, :, m]) if i != c]
         ms = [i for i in np.flatnonzero(hidden[p, c, :]) if i != m]
-        if not any(hidden[p2, c2, m] and hidden[p2, c, m2] and hidden[p, c2, m2]
-                   and hidden[p2, c2, m2] for p2 in ps for c2 in cs for m2 in ms):
+        if not any(
+            hidden[p2, c2, m] and hidden[p2, c, m2] and hidden[p, c2, m2] and hidden[p2, c2, m2]
+            for p2 in ps
+            for c2 in cs
+            for m2 in ms
+        ):
             return False
     return True
 
@@ -313,8 +321,11 @@ def _expected(t: ReleasedTable, places, categories, months) -> Bound:
     labels = (t.place_ids, list(t.categories), list(t.months))
     chosen = []
     for axis, keys in enumerate((places, categories, months)):
-        if keys is None or (set(keys) == set(labels[axis]) and len(keys) == len(labels[axis])
-                            and not (axis == 0 and t.unlisted_places)):
+        if keys is None or (
+            set(keys) == set(labels[axis])
+            and len(keys) == len(labels[axis])
+            and not (axis == 0 and t.unlisted_places)
+        ):
             chosen.append([len(labels[axis])])
         else:
             chosen.append([labels[axis].index(k) for k in keys])
@@ -328,8 +339,10 @@ def _expected(t: ReleasedTable, places, categories, months) -> Bound:
                 value = 0
                 for axis in range(3):
                     if cell[axis] == len(labels[axis]):
-                        finer = [tuple(i if a == axis else cell[a] for a in range(3))
-                                 for i in range(len(labels[axis]))]
+                        finer = [
+                            tuple(i if a == axis else cell[a] for a in range(3))
+                            for i in range(len(labels[axis]))
+                        ]
                         value = max(value, sum(best(f).value for f in finer))
                 memo[cell] = Bound(value, False)
         return memo[cell]
@@ -351,9 +364,12 @@ def test_every_public_figure_is_a_sum_of_released_cells(busy, busy_table):
     t = busy_table
     raw = _raw_cube(busy, t)
     below_raw = exact_margins = 0
-    for selection in (Selection(), Selection("2025-01", "2025-06"),
-                      Selection("2026-03", "2026-03", ("theft",)),
-                      Selection(None, "2025-02", ("fraud", "vandalism"))):
+    for selection in (
+        Selection(),
+        Selection("2025-01", "2025-06"),
+        Selection("2026-03", "2026-03", ("theft",)),
+        Selection(None, "2025-02", ("fraud", "vandalism")),
+    ):
         cats = None if not selection.categories else list(selection.categories)
         months = selection.months(t)
         c_idx = [list(t.categories).index(c) for c in selection.category_keys(t)]
@@ -362,26 +378,34 @@ def test_every_public_figure_is_a_sum_of_released_cells(busy, busy_table):
         for p, place in enumerate(t.place_ids):
             bound = _expected(t, [place], cats, months)
             assert (per_place.loc[place, "count"], per_place.loc[place, "at_least"]) == (
-                bound.value, bound.at_least)
+                bound.value,
+                bound.at_least,
+            )
             true = int(raw[p][np.ix_(c_idx, m_idx)].sum())
             assert bound.value <= true and (bound.at_least or bound.value == true)
             below_raw += int(true > bound.value)
             exact_margins += int(bound.exact and t.hidden[p][np.ix_(c_idx, m_idx)].any())
         area_months = monthly_counts(t, selection)
         assert [(r.count, r.at_least) for r in area_months.itertuples()] == [
-            (b.value, b.at_least) for b in (_expected(t, None, cats, [m]) for m in months)]
+            (b.value, b.at_least) for b in (_expected(t, None, cats, [m]) for m in months)
+        ]
         by_place = monthly_counts(t, selection, by="place")
         assert [(r.count, r.at_least) for r in by_place.itertuples()] == [
-            (b.value, b.at_least) for b in (_expected(t, [p], cats, [m])
-                                            for p in t.place_ids for m in months)]
+            (b.value, b.at_least)
+            for b in (_expected(t, [p], cats, [m]) for p in t.place_ids for m in months)
+        ]
         by_cat = monthly_counts(t, selection, by="category")
         assert [(r.count, r.at_least) for r in by_cat.itertuples()] == [
-            (b.value, b.at_least) for b in (_expected(t, None, [c], [m])
-                                            for c in selection.category_keys(t) for m in months)]
+            (b.value, b.at_least)
+            for b in (
+                _expected(t, None, [c], [m]) for c in selection.category_keys(t) for m in months
+            )
+        ]
         per_cat = category_counts(t, selection)
         assert [(r.count, r.at_least) for r in per_cat.itertuples()] == [
-            (b.value, b.at_least) for b in (_expected(t, None, [c], months)
-                                            for c in selection.category_keys(t))]
+            (b.value, b.at_least)
+            for b in (_expected(t, None, [c], months) for c in selection.category_keys(t))
+        ]
         total = public_total(t, selection)
         assert total == _expected(t, None, cats, months)
         true = int(raw[:, c_idx][:, :, m_idx].sum())
@@ -403,7 +427,7 @@ def _differencing_attack(answer, months, place_ids, category_sets):
     Returns {(place, categories, month): value} for every difference of two exact answers."""
     learned = {}
     for cats in category_sets:
-        answers = {(a, b): answer(cats, list(months[a:b + 1])) for a, b in _ranges(months)}
+        answers = {(a, b): answer(cats, list(months[a : b + 1])) for a, b in _ranges(months)}
         for (a, b), (values, exact) in answers.items():
             for a2, b2, m in ((a + 1, b, a), (a, b - 1, b)):
                 if (a2, b2) in answers:
@@ -415,8 +439,11 @@ def _differencing_attack(answer, months, place_ids, category_sets):
 
 
 def _category_sets(codes):
-    return [None] + [[c] for c in codes] + [
-        [a, b] for i, a in enumerate(codes) for b in codes[i + 1:]]
+    return (
+        [None]
+        + [[c] for c in codes]
+        + [[a, b] for i, a in enumerate(codes) for b in codes[i + 1 :]]
+    )
 
 
 def test_differencing_attack_recovers_no_hidden_cell(busy, busy_table):
@@ -450,9 +477,11 @@ def test_differencing_attack_recovers_no_hidden_cell(busy, busy_table):
         return sums, sums >= MIN_COUNT
 
     old = _differencing_attack(per_answer, t.months, t.place_ids, [[c] for c in codes])
-    hidden_learned = [key for key in old
-                      if t.hidden[t.place_ids.index(key[0]), codes.index(key[1][0]),
-                                  t.months.index(key[2])]]
+    hidden_learned = [
+        key
+        for key in old
+        if t.hidden[t.place_ids.index(key[0]), codes.index(key[1][0]), t.months.index(key[2])]
+    ]
     assert len(hidden_learned) > 20
 
 
@@ -477,19 +506,29 @@ def test_to_json_has_released_cells_and_nulls_only(table, area):
     assert all(v is None or v == 0 or v >= MIN_COUNT for v in flat)
     assert sum(v for v in flat if v) == int(table.cells.sum())
     margins = body["margins"]
-    assert set(margins) == {"place_month", "place_category", "place", "category_month",
-                            "category", "month", "total"}
+    assert set(margins) == {
+        "place_month",
+        "place_category",
+        "place",
+        "category_month",
+        "category",
+        "month",
+        "total",
+    }
     assert len(margins["place_month"]["G1"]) == len(table.months)
     assert len(margins["category_month"]) == len(table.categories)
-    for name, value in (("total", table.released[ALL, ALL, ALL]),
-                        ("place", table.released[:-1, ALL, ALL])):
+    for name, value in (
+        ("total", table.released[ALL, ALL, ALL]),
+        ("place", table.released[:-1, ALL, ALL]),
+    ):
         hidden = table.suppressed[ALL, ALL, ALL] if name == "total" else None
         if name == "total":
             assert margins["total"] == (None if hidden else int(value))
         else:
             assert list(margins["place"].values()) == [
-                None if h else int(v) for v, h in zip(value, table.suppressed[:-1, ALL, ALL],
-                                                      strict=True)]
+                None if h else int(v)
+                for v, h in zip(value, table.suppressed[:-1, ALL, ALL], strict=True)
+            ]
     text = json.dumps(body, ensure_ascii=False)
     assert not any(f in text for f in incident_fingerprints(area))
 
@@ -515,8 +554,9 @@ def test_release_leaves_no_line_with_one_hidden_count():
     through): no row or column keeps exactly one hidden count, so no hidden count equals a
     published total minus published counts; zeros stay; a place's name is a label, not a
     dimension of its own."""
-    one_line = release(pd.DataFrame({"place": list("abcd"), "place_name": list("ABCD"),
-                                     "count": [3, 37, 60, 0]}))
+    one_line = release(
+        pd.DataFrame({"place": list("abcd"), "place_name": list("ABCD"), "count": [3, 37, 60, 0]})
+    )
     assert list(one_line["suppressed"]) == [True, True, False, False]
     assert one_line["count"].iloc[3] == 0
     grid = _table([[3, 20, 30], [40, 50, 60], [70, 80, 90]])
@@ -528,8 +568,11 @@ def test_release_leaves_no_line_with_one_hidden_count():
 
 
 def _table(counts: list[list[int]]) -> pd.DataFrame:
-    rows = [{"place": f"P{i}", "period": f"2025-{j + 1:02d}", "count": c}
-            for i, line in enumerate(counts) for j, c in enumerate(line)]
+    rows = [
+        {"place": f"P{i}", "period": f"2025-{j + 1:02d}", "count": c}
+        for i, line in enumerate(counts)
+        for j, c in enumerate(line)
+    ]
     return release(pd.DataFrame(rows))
 
 
@@ -539,17 +582,18 @@ _CUBE_COUNTS = st.integers(0, 12).map(lambda v: v if v < 9 else v * 3)  # many s
 @st.composite
 def _cubes(draw) -> np.ndarray:
     shape = (draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 6)))
-    flat = draw(st.lists(_CUBE_COUNTS, min_size=int(np.prod(shape)),
-                         max_size=int(np.prod(shape))))
+    flat = draw(st.lists(_CUBE_COUNTS, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
     return np.array(flat, dtype=np.int64).reshape(shape)
 
 
 def _cube_places(n: int) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"place_name": [f"P{i}" for i in range(n)], "households": 100},
-        geometry=[shapely.box(116.3 + 0.01 * i, 39.9, 116.309 + 0.01 * i, 39.909)
-                  for i in range(n)],
-        crs="EPSG:4326", index=pd.Index([f"P{i}" for i in range(n)], name="place"),
+        geometry=[
+            shapely.box(116.3 + 0.01 * i, 39.9, 116.309 + 0.01 * i, 39.909) for i in range(n)
+        ],
+        crs="EPSG:4326",
+        index=pd.Index([f"P{i}" for i in range(n)], name="place"),
     )
 
 
@@ -575,8 +619,11 @@ def _recoverable(hidden: np.ndarray) -> list[int]:
     down exactly (x_h is determined iff dropping its column lowers the rank)."""
     equations = _line_equations(hidden.shape)[:, hidden.reshape(-1)]
     rank = np.linalg.matrix_rank(equations)
-    return [h for h in range(equations.shape[1])
-            if np.linalg.matrix_rank(np.delete(equations, h, axis=1)) < rank]
+    return [
+        h
+        for h in range(equations.shape[1])
+        if np.linalg.matrix_rank(np.delete(equations, h, axis=1)) < rank
+    ]
 
 
 @settings(max_examples=120, deadline=None)
@@ -603,18 +650,23 @@ def test_released_cube_property(cube, data):
     assert _boxed(hidden)
     if hidden.sum() <= 120:
         assert _recoverable(hidden) == []
-    t = ReleasedTable("grid", places, {c: c for c in categories}, tuple(months),
-                      released, hidden)
+    t = ReleasedTable("grid", places, {c: c for c in categories}, tuple(months), released, hidden)
     pick_places = data.draw(st.none() | st.lists(st.sampled_from(t.place_ids), unique=True))
     pick_cats = data.draw(st.none() | st.lists(st.sampled_from(categories), unique=True))
     a = data.draw(st.integers(0, n_months - 1))
     b = data.draw(st.integers(a, n_months - 1))
-    bound = t.total(pick_places, pick_cats, months[a:b + 1])
-    assert bound == _expected(t, pick_places, pick_cats, months[a:b + 1])
-    p_idx = [t.place_ids.index(p) for p in pick_places] if pick_places is not None \
+    bound = t.total(pick_places, pick_cats, months[a : b + 1])
+    assert bound == _expected(t, pick_places, pick_cats, months[a : b + 1])
+    p_idx = (
+        [t.place_ids.index(p) for p in pick_places]
+        if pick_places is not None
         else list(range(n_places))
-    c_idx = [categories.index(c) for c in pick_cats] if pick_cats is not None \
+    )
+    c_idx = (
+        [categories.index(c) for c in pick_cats]
+        if pick_cats is not None
         else list(range(n_categories))
+    )
     true = int(cube[np.ix_(p_idx, c_idx, list(range(a, b + 1)))].sum())
     assert bound.value <= true
     if bound.exact:
@@ -631,16 +683,20 @@ def test_line_condition_alone_can_leak_and_boxes_do_not():
     for p, m in (*square_pairs, (1, 2)):
         hidden[p, :, m] = True  # the one category and its margin are the same counts
     assert _lines_ok(hidden) and not _boxed(hidden)
-    joining = int(np.flatnonzero(hidden.reshape(-1)).tolist().index(
-        np.ravel_multi_index((1, 0, 2), hidden.shape)))
+    joining = int(
+        np.flatnonzero(hidden.reshape(-1))
+        .tolist()
+        .index(np.ravel_multi_index((1, 0, 2), hidden.shape))
+    )
     assert joining in _recoverable(hidden)
     box = np.zeros((4, 2, 4), dtype=bool)
     box[np.ix_([0, 3], [0, 1], [1, 3])] = True
     assert _lines_ok(box) and _boxed(box) and _recoverable(box) == []
 
 
-def _share_exact_place_months(table: ReleasedTable, raw: np.ndarray,
-                              hidden: np.ndarray | None = None) -> float:
+def _share_exact_place_months(
+    table: ReleasedTable, raw: np.ndarray, hidden: np.ndarray | None = None
+) -> float:
     """Share of incidents inside exact figures for 'all categories, each month, each
     place': from the table's own answers, or (``hidden`` given) from cube cells only."""
     if hidden is None:
@@ -655,11 +711,15 @@ def _fine_only_hidden(table: ReleasedTable, raw: np.ndarray) -> np.ndarray:
     through release() with its own line suppression, no margin cells)."""
     n_p, n_c, n_m = raw.shape
     long = gpd.GeoDataFrame(
-        {"place": np.repeat(table.place_ids, n_c * n_m),
-         "category": np.tile(np.repeat(list(table.categories), n_m), n_p),
-         "period": np.tile(list(table.months), n_p * n_c),
-         "count": raw.reshape(-1)},
-        geometry=np.repeat(table.places.geometry.to_numpy(), n_c * n_m), crs="EPSG:4326")
+        {
+            "place": np.repeat(table.place_ids, n_c * n_m),
+            "category": np.tile(np.repeat(list(table.categories), n_m), n_p),
+            "period": np.tile(list(table.months), n_p * n_c),
+            "count": raw.reshape(-1),
+        },
+        geometry=np.repeat(table.places.geometry.to_numpy(), n_c * n_m),
+        crs="EPSG:4326",
+    )
     return release(long)["suppressed"].to_numpy(dtype=bool).reshape(raw.shape)
 
 
@@ -741,8 +801,9 @@ def test_year_over_year(busy_table):
     assert (yoy.previous_start, yoy.previous_end) == ("2025-03", "2025-04")
     assert yoy.comparable
     assert yoy.count == Selection("2026-03", "2026-04").total(t)
-    exact = YearOverYear("2026-03", "2026-04", Bound(120, True), "2025-03", "2025-04",
-                         Bound(100, True), True)
+    exact = YearOverYear(
+        "2026-03", "2026-04", Bound(120, True), "2025-03", "2025-04", Bound(100, True), True
+    )
     assert exact.change_pct == 20.0
     assert dataclasses.replace(exact, count=Bound(120, False)).change_pct is None
     early = year_over_year(t, Selection(t.months[0], t.months[1]))
@@ -761,11 +822,18 @@ def test_case_with_two_offences_is_one_case_and_one_per_category():
     cube = np.array([[[1], [1]]], dtype=np.int64)
     cases = np.array([[1]], dtype=np.int64)
     rules = ReleaseRules(k=1)
-    released, hidden = release_cube(places, ["assault", "theft"], ["2025-03"], cube, rules,
-                                    cases)
+    released, hidden = release_cube(places, ["assault", "theft"], ["2025-03"], cube, rules, cases)
     assert not hidden.any()
-    t = ReleasedTable("grid", places, {"assault": "殴打他人", "theft": "盗窃"}, ("2025-03",),
-                      released, hidden, rules=rules, categories_overlap=True)
+    t = ReleasedTable(
+        "grid",
+        places,
+        {"assault": "殴打他人", "theft": "盗窃"},
+        ("2025-03",),
+        released,
+        hidden,
+        rules=rules,
+        categories_overlap=True,
+    )
     assert public_total(t) == Bound(1, True)
     counts = category_counts(t).set_index("category")["count"].to_dict()
     assert counts == {"assault": 1, "theft": 1}
@@ -777,8 +845,13 @@ def test_case_with_two_offences_is_one_case_and_one_per_category():
 def _overlapping(draw) -> tuple[np.ndarray, np.ndarray]:
     cube = draw(_cubes())
     low, high = cube.max(axis=1), cube.sum(axis=1)
-    cases = np.array([[draw(st.integers(int(a), int(b))) for a, b in zip(lo, hi, strict=True)]
-                      for lo, hi in zip(low, high, strict=True)], dtype=np.int64)
+    cases = np.array(
+        [
+            [draw(st.integers(int(a), int(b))) for a, b in zip(lo, hi, strict=True)]
+            for lo, hi in zip(low, high, strict=True)
+        ],
+        dtype=np.int64,
+    )
     return cube, cases
 
 
@@ -804,14 +877,23 @@ def test_released_cube_with_distinct_cases_property(pair):
     slice_hidden = hidden[:, -1, :]  # the all-categories slice adds up along places, months
     if slice_hidden.sum() <= 60:
         eq = _line_equations((slice_hidden.shape[0], 1, slice_hidden.shape[1]))
-        eq = eq[np.r_[0:slice_hidden.shape[1], eq.shape[0] - slice_hidden.shape[0]:eq.shape[0]]]
+        eq = eq[np.r_[0 : slice_hidden.shape[1], eq.shape[0] - slice_hidden.shape[0] : eq.shape[0]]]
         sub = eq[:, slice_hidden.reshape(-1)]
         if sub.size:
             rank = np.linalg.matrix_rank(sub)
-            assert all(np.linalg.matrix_rank(np.delete(sub, h, axis=1)) == rank
-                       for h in range(sub.shape[1]))
-    t = ReleasedTable("grid", places, {c: c for c in categories}, tuple(months),
-                      released, hidden, categories_overlap=True)
+            assert all(
+                np.linalg.matrix_rank(np.delete(sub, h, axis=1)) == rank
+                for h in range(sub.shape[1])
+            )
+    t = ReleasedTable(
+        "grid",
+        places,
+        {c: c for c in categories},
+        tuple(months),
+        released,
+        hidden,
+        categories_overlap=True,
+    )
     for p in [None, *t.place_ids]:
         for m in months:
             bound = t.total(None if p is None else [p], None, [m])
@@ -826,10 +908,12 @@ def test_release_area_counts_distinct_cases(busy):
     categories add up to more than the total, and the table says categories_overlap."""
     before = release_area(busy)
     incidents = busy.incidents.assign(case_id=busy.incidents["id"].astype(str))
-    extra = incidents.iloc[::3].assign(id=lambda f: f["id"].astype(str) + "/assault",
-                                       category="assault")
-    both = gpd.GeoDataFrame(pd.concat([incidents, extra], ignore_index=True),
-                            geometry="geometry", crs=incidents.crs)
+    extra = incidents.iloc[::3].assign(
+        id=lambda f: f["id"].astype(str) + "/assault", category="assault"
+    )
+    both = gpd.GeoDataFrame(
+        pd.concat([incidents, extra], ignore_index=True), geometry="geometry", crs=incidents.crs
+    )
     after = release_area(dataclasses.replace(busy, incidents=both))
     assert after.categories_overlap and not before.categories_overlap
     assert "assault" in after.categories

@@ -107,15 +107,22 @@ def test_user_supplied_buildings_become_units(area: Path, tmp_path: Path) -> Non
     from tests.grids_area import buildings
 
     points = buildings()
-    points = points.set_geometry(points.geometry.representative_point())[["id", "households", "geometry"]]
+    points = points.set_geometry(points.geometry.representative_point())[
+        ["id", "households", "geometry"]
+    ]
     path = tmp_path / "points.geojson"
-    path.write_text(gj.dumps_features(__import__("geogrid.layers", fromlist=["x"]).features_from_frame(points)), encoding="utf-8")
+    path.write_text(
+        gj.dumps_features(__import__("geogrid.layers", fromlist=["x"]).features_from_frame(points)),
+        encoding="utf-8",
+    )
     result = S.generate(area, seed=0, units_path=path)
     assert len(result.plan.units) == len(points)
     assert result.plan.grids["households"].sum() == points["households"].sum()
 
 
-def test_an_interrupted_save_is_repaired_by_the_next_write_not_by_reading(area: Path, monkeypatch) -> None:
+def test_an_interrupted_save_is_repaired_by_the_next_write_not_by_reading(
+    area: Path, monkeypatch
+) -> None:
     """A save killed after its version was recorded: reading leaves the files as they are; the
     next command that writes (here an edit) first restores the live grids, then saves."""
     from geogrid.io.workspace import read_area
@@ -137,10 +144,14 @@ def test_an_interrupted_save_is_repaired_by_the_next_write_not_by_reading(area: 
     assert versions.list_versions(area)[1] == 2
     S.edit(area, "worker", author="李明", codes=[code], worker="张伟")
     sidecars = sorted((area / "history" / "grids").glob("*.json"))
-    assert any("restore v0002 after an interrupted save" in p.read_text(encoding="utf-8") for p in sidecars)
+    assert any(
+        "restore v0002 after an interrupted save" in p.read_text(encoding="utf-8") for p in sidecars
+    )
     saved, head = versions.list_versions(area)
     assert head == 3 and saved[-1].parent == 2
-    assert (area / "grids.geojson").read_bytes() == (area / "grid_versions" / "v0003" / "grids.geojson").read_bytes()
+    assert (area / "grids.geojson").read_bytes() == (
+        area / "grid_versions" / "v0003" / "grids.geojson"
+    ).read_bytes()
     assert S.repair_interrupted_save(area) is False
 
 
@@ -215,7 +226,8 @@ def _estate_file(folder: Path, box: tuple[float, float, float, float]) -> Path:
 
     path = folder.parent / "estate.geojson"
     gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[shapely.box(*box)], crs=UTM_50N).to_crs(
-        "EPSG:4326").to_file(path, driver="GeoJSON")
+        "EPSG:4326"
+    ).to_file(path, driver="GeoJSON")
     return path
 
 
@@ -229,7 +241,7 @@ def _grid_features(area: Path, version: int) -> dict[str, str]:
 
 
 def test_a_new_estate_rebalances_only_the_grids_around_it(area: Path, tmp_path: Path) -> None:
-    """grow adds an estate to the buildings; the rebalance moves units near it only, far grids keep
+    """Grow adds an estate to the buildings; the rebalance moves units near it only, far grids keep
     byte-identical geometry; the per-worker table names units and buildings in and out (CSV too)."""
     import geopandas as gpd
     import shapely
@@ -242,7 +254,9 @@ def test_a_new_estate_rebalances_only_the_grids_around_it(area: Path, tmp_path: 
     box = (X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)  # the south-west corner
     growth = S.grow(area, _estate_file(area, box), 260, name="新小区")
     assert growth.buildings["households"].sum() == 260 and len(growth.units) >= 1
-    assert len(versions.list_versions(area)[0]) == 1 + len(versions.load_version(area)[1])  # grow saves no version
+    assert len(versions.list_versions(area)[0]) == 1 + len(
+        versions.load_version(area)[1]
+    )  # grow saves no version
     preview = S.rebalance(area, dry_run=True, time_limit_s=20)
     assert preview.version is None and preview.result.in_band and preview.result.units_moved > 0
     head = versions.list_versions(area)[1]
@@ -274,8 +288,9 @@ def test_a_rebalance_preview_is_accepted_only_while_the_area_is_unchanged(area: 
     S.generate(area, seed=0, author="setup", restarts=1)
     S.grow(area, _estate_file(area, (X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)), 260)
     preview = S.rebalance(area, dry_run=True, time_limit_s=20)
-    saved = S.accept_rebalance(area, preview.result.moves, area_tag=preview.area_tag, author="王芳",
-                               message="新小区")
+    saved = S.accept_rebalance(
+        area, preview.result.moves, area_tag=preview.area_tag, author="王芳", message="新小区"
+    )
     assert saved.version is not None and saved.version.message == "rebalance: 新小区"
     grids = saved.plan.grids.set_index("code")["households"]
     assert grids.to_dict() == preview.result.plan.grids.set_index("code")["households"].to_dict()
@@ -291,4 +306,9 @@ def test_grow_refuses_an_estate_outside_the_area_or_a_taken_id(area: Path, tmp_p
     with pytest.raises(InputError, match="outside the area"):
         S.grow(area, _estate_file(area, (X0 - 5000, Y0, X0 - 4000, Y0 + 100)), 100)
     with pytest.raises(InputError, match="taken"):
-        S.grow(area, _estate_file(area, (X0 + 10, Y0 + 10, X0 + 50, Y0 + 50)), 100, estate_id="way/1000")
+        S.grow(
+            area,
+            _estate_file(area, (X0 + 10, Y0 + 10, X0 + 50, Y0 + 50)),
+            100,
+            estate_id="way/1000",
+        )

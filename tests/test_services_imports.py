@@ -21,8 +21,13 @@ def area(tmp_path: Path) -> Path:
     return grids_area.make_area(tmp_path / "area", with_communities=True)
 
 
-def _register_mapping(tmp_path: Path, coordinates: str = "gcj02", x: str = "坐标/经度",
-                      y: str = "坐标/纬度", extra: str = 'sheet = "户籍"') -> Path:
+def _register_mapping(
+    tmp_path: Path,
+    coordinates: str = "gcj02",
+    x: str = "坐标/经度",
+    y: str = "坐标/纬度",
+    extra: str = 'sheet = "户籍"',
+) -> Path:
     text = O.REGISTER_TOML.format(coordinates=coordinates, extra=extra, x=x, y=y)
     return O.write_text(tmp_path / "register.toml", text)
 
@@ -49,8 +54,12 @@ def test_households_from_excel_gcj02(area: Path, tmp_path: Path) -> None:
 
 def test_households_by_building_id_gbk_csv(area: Path, tmp_path: Path) -> None:
     """A GBK CSV naming buildings by id: unknown ids are rejected with row and reason."""
-    rows = pd.DataFrame({"楼栋编码": ["way/1000", "way/1000", "way/1001", "way/9999"],
-                         "户数": ["10", "5", "7", "3"]})
+    rows = pd.DataFrame(
+        {
+            "楼栋编码": ["way/1000", "way/1000", "way/1001", "way/9999"],
+            "户数": ["10", "5", "7", "3"],
+        }
+    )
     csv = O.write_gbk_csv(tmp_path / "楼栋.csv", rows)
     mapping = O.write_text(tmp_path / "m.toml", O.BY_ID_TOML.format(encoding="auto"))
     report = I.import_households(area, csv, mapping)
@@ -120,22 +129,47 @@ def _empty_sheet(tmp_path: Path) -> Path:
 
 HOUSEHOLD_BAD = [
     # case, file maker, mapping args, error fragment (None: rows rejected, good kept), reason
-    ("swapped lat/lon row", _swapped_csv, ("wgs84", "经度", "纬度", ""), None, "swapped_coordinates"),
+    (
+        "swapped lat/lon row",
+        _swapped_csv,
+        ("wgs84", "经度", "纬度", ""),
+        None,
+        "swapped_coordinates",
+    ),
     ("duplicate ids", _dup_csv, ("wgs84", "经度", "纬度", ""), None, "duplicate_id"),
-    ("gcj02 given as wgs84", _gcj_csv, ("wgs84", "经度", "纬度", ""),
-     "look like GCJ-02 (Amap/Tencent), not WGS-84", None),
-    ("wrong encoding", _gbk_as_utf8, ("wgs84", "经度", "纬度", 'encoding = "utf-8"'),
-     'encoding = "gbk"', None),
+    (
+        "gcj02 given as wgs84",
+        _gcj_csv,
+        ("wgs84", "经度", "纬度", ""),
+        "look like GCJ-02 (Amap/Tencent), not WGS-84",
+        None,
+    ),
+    (
+        "wrong encoding",
+        _gbk_as_utf8,
+        ("wgs84", "经度", "纬度", 'encoding = "utf-8"'),
+        'encoding = "gbk"',
+        None,
+    ),
     ("empty sheet", _empty_sheet, ("wgs84", "经度", "纬度", ""), "is empty", None),
-    ("merged header read as one row",
-     lambda p: O.write_register_xlsx(p / "r.xlsx", O.register_rows(n=3)),
-     ("wgs84", "经度", "纬度", 'sheet = "户籍"\nheader_rows = 1\nskip_rows = 1'), "header_rows = 2", None),
+    (
+        "merged header read as one row",
+        lambda p: O.write_register_xlsx(p / "r.xlsx", O.register_rows(n=3)),
+        ("wgs84", "经度", "纬度", 'sheet = "户籍"\nheader_rows = 1\nskip_rows = 1'),
+        "header_rows = 2",
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "make", "margs", "fragment", "reason"), HOUSEHOLD_BAD,
-                         ids=[b[0] for b in HOUSEHOLD_BAD])
-def test_households_bad_input(area: Path, tmp_path: Path, case, make, margs, fragment, reason) -> None:
+@pytest.mark.parametrize(
+    ("case", "make", "margs", "fragment", "reason"),
+    HOUSEHOLD_BAD,
+    ids=[b[0] for b in HOUSEHOLD_BAD],
+)
+def test_households_bad_input(
+    area: Path, tmp_path: Path, case, make, margs, fragment, reason
+) -> None:
     """Bad register files: a clear error naming the file and the fix, or the bad rows rejected."""
     path = make(tmp_path)
     mapping = _register_mapping(tmp_path, *margs)
@@ -176,8 +210,9 @@ def test_grids_zip_saved_as_imported_version(area: Path, tmp_path: Path) -> None
 def test_grids_repair_slivers_reported(area: Path, tmp_path: Path) -> None:
     """Hand-drawn slivers (1 m overlap) are refused, then repaired with --repair-slivers-m2."""
     cells = O.grid_cells()
-    cells.loc[0, "geometry"] = cells.loc[0, "geometry"].buffer(1, join_style="mitre").intersection(
-        grids_area.outline())
+    cells.loc[0, "geometry"] = (
+        cells.loc[0, "geometry"].buffer(1, join_style="mitre").intersection(grids_area.outline())
+    )
     shp = O.write_shapefile(tmp_path / "shp", cells)
     mapping = _grids_mapping(tmp_path)
     result = I.import_grids(area, shp, mapping, repair_slivers_m2=1000)
@@ -204,8 +239,9 @@ def _gcj_grids(tmp_path: Path) -> Path:
     from geogrid.crs import wgs84_to_gcj02
 
     cells = O.grid_cells().to_crs("EPSG:4326")
-    moved = shapely.transform(cells.geometry.to_numpy(),
-                              lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    moved = shapely.transform(
+        cells.geometry.to_numpy(), lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    )
     path = tmp_path / "grids.kml"
     cells.set_geometry(moved).to_file(path, driver="KML")
     return path
@@ -214,13 +250,19 @@ def _gcj_grids(tmp_path: Path) -> Path:
 GRID_BAD = [
     ("overlaps itself", _overlapping, InputError, "overlaps feature 2"),
     ("duplicate codes", _duplicate_codes, InputError, "also used by feature 2"),
-    ("no .prj", lambda p: O.write_shapefile(p / "shp", O.grid_cells(), prj=False), CRSError,
-     "has no .prj file"),
+    (
+        "no .prj",
+        lambda p: O.write_shapefile(p / "shp", O.grid_cells(), prj=False),
+        CRSError,
+        "has no .prj file",
+    ),
     ("gcj02 given as wgs84", _gcj_grids, InputError, "look like GCJ-02"),
 ]
 
 
-@pytest.mark.parametrize(("case", "make", "error", "fragment"), GRID_BAD, ids=[b[0] for b in GRID_BAD])
+@pytest.mark.parametrize(
+    ("case", "make", "error", "fragment"), GRID_BAD, ids=[b[0] for b in GRID_BAD]
+)
 def test_grids_bad_input(area: Path, tmp_path: Path, case, make, error, fragment) -> None:
     """A bad grid layer is refused whole, naming the file, the features and the fix; nothing saved."""
     path = make(tmp_path)
@@ -250,7 +292,9 @@ def test_places_from_china_systems(area: Path, tmp_path: Path, system: str) -> N
     truth = nodes.geometry.iloc[[7, 15, 30]].to_crs(grids_area.UTM_50N).to_numpy()
     got = layer.to_crs(grids_area.UTM_50N).geometry.to_numpy()
     assert max(a.distance(b) for a, b in zip(got, truth, strict=True)) < 1.0
-    assert I.import_places(area, path, "key_places", _places_mapping(tmp_path, system)).written is None
+    assert (
+        I.import_places(area, path, "key_places", _places_mapping(tmp_path, system)).written is None
+    )
 
 
 def test_places_bad_input(area: Path, tmp_path: Path) -> None:

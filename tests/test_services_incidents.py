@@ -19,7 +19,7 @@ from geogrid.services import incidents as service
 from tests.incidents_area import DATA, make_incidents_area
 
 
-@pytest.fixture()
+@pytest.fixture
 def area(tmp_path: Path) -> Path:
     return make_incidents_area(tmp_path / "haidian")
 
@@ -54,8 +54,15 @@ def test_import_into_the_area_is_idempotent_and_waits_for_the_lock(area: Path) -
         assert reports == []  # the import waits while someone else writes the area
     thread.join()
     report = reports[0]
-    assert report.saved.path == ws.incidents_path and report.saved.added == 3 and report.saved.total == 503
-    assert report.rejects_path == area / "haidian_gcj02_gbk.csv.rejects.csv" and report.rejects_path.exists()
+    assert (
+        report.saved.path == ws.incidents_path
+        and report.saved.added == 3
+        and report.saved.total == 503
+    )
+    assert (
+        report.rejects_path == area / "haidian_gcj02_gbk.csv.rejects.csv"
+        and report.rejects_path.exists()
+    )
     assert "13 rows, 3 good, 10 rejected; 3 new, 503 in" in report.lines()[0]
     assert any("swapped_coordinates: 1" in line for line in report.lines())
     again = service.import_file(source, mapping, area_dir=area)
@@ -79,7 +86,10 @@ def test_zones_replace_the_grids(area: Path, tmp_path: Path) -> None:
     """Own polygons named by their first text column (or --zone-id) become the cells."""
     zones = gpd.GeoDataFrame(
         {"hood": ["west", "east"]},
-        geometry=[shapely.box(116.30, 39.95, 116.35, 40.03), shapely.box(116.35, 39.95, 116.40, 40.03)],
+        geometry=[
+            shapely.box(116.30, 39.95, 116.35, 40.03),
+            shapely.box(116.35, 39.95, 116.40, 40.03),
+        ],
         crs="EPSG:4326",
     )
     path = tmp_path / "hoods.geojson"
@@ -105,7 +115,8 @@ def test_publish_releases_before_writing(area: Path, tmp_path: Path) -> None:
     """The public dataset goes through the release rules: no count between 1 and k-1, no ids."""
     released, paths = service.publish(service.load(area), tmp_path / "public", by_category=False)
     assert released.attrs["released"] and [p.name for p in paths] == [
-        "incidents_public.geojson", "incidents_public.csv",
+        "incidents_public.geojson",
+        "incidents_public.csv",
     ]
     counts = released["count"].dropna()
     assert ((counts == 0) | (counts >= 5)).all()

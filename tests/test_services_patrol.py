@@ -39,7 +39,14 @@ def test_plan_area_writes_checked_plan(demo: Path, tmp_path: Path) -> None:
     assert check_plan(run.problem, run.plan) == []
     assert len(run.plan.routes) == 3 and run.plan.prize > 0
     names = sorted(p.name for p in run.paths)
-    assert names == ["plan.geojson", "plan.json", "route_sheets.pdf", "team-1.gpx", "team-2.gpx", "team-3.gpx"]
+    assert names == [
+        "plan.geojson",
+        "plan.json",
+        "route_sheets.pdf",
+        "team-1.gpx",
+        "team-2.gpx",
+        "team-3.gpx",
+    ]
     kinds = {run.problem.stops[i].kind for i in run.plan.visited()}
     assert "hotspot" in kinds
     # the morning team is the one at the school (window 07:30-07:40)
@@ -97,7 +104,9 @@ def test_hotspots_from_the_areas_incidents_have_findable_names(demo: Path) -> No
     spots = area_hotspots(area, top=5)
     assert list(spots["rank"]) == [1, 2, 3, 4, 5]
     assert (spots["p_fdr"] <= 0.05).all()
-    assert all(name.startswith(f"热点{r} · ") for name, r in zip(spots["name"], spots["rank"], strict=True))
+    assert all(
+        name.startswith(f"热点{r} · ") for name, r in zip(spots["name"], spots["rank"], strict=True)
+    )
     config = PatrolConfig.from_dict({"hotspots": {"from_incidents": True, "top": 5}})
     stops = area_stops(area, config)
     assert [s.name for s in stops if s.kind == "hotspot"][:5] == list(spots["name"])

@@ -55,13 +55,16 @@ def test_logging_again_is_a_correction(area: Path) -> None:
     assert len(FolderStore(area.parent).patrol_logs(area.name)) == 2  # history kept
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"track": TRACKS / "walk_local_as_utc.gpx"}, "--time-offset -8"),
-    ({"track": TRACKS / "walk_gcj02_as_wgs84.gpx"}, "--datum gcj02"),
-    ({"track": TRACKS / "broken.gpx"}, "not a readable GPX"),
-    ({"track": TRACKS / "walk.gpx", "team": "team-x"}, "no team 'team-x'"),
-    ({"track": TRACKS / "walk.gpx", "day": "2026-11-04"}, "no plan for 2026-11-04"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"track": TRACKS / "walk_local_as_utc.gpx"}, "--time-offset -8"),
+        ({"track": TRACKS / "walk_gcj02_as_wgs84.gpx"}, "--datum gcj02"),
+        ({"track": TRACKS / "broken.gpx"}, "not a readable GPX"),
+        ({"track": TRACKS / "walk.gpx", "team": "team-x"}, "no team 'team-x'"),
+        ({"track": TRACKS / "walk.gpx", "day": "2026-11-04"}, "no plan for 2026-11-04"),
+    ],
+)
 def test_bad_uploads_name_the_fix(area: Path, kwargs: dict, fragment: str) -> None:
     """Wrong clock, datum, file, team or night -> an InputError with the fix; nothing logged."""
     args = {"day": DAY, "team": "team-a", "members": "3", **kwargs}
@@ -72,8 +75,12 @@ def test_bad_uploads_name_the_fix(area: Path, kwargs: dict, fragment: str) -> No
 
 def test_the_fixes_work(area: Path) -> None:
     """The offset and datum the errors name make the same files log."""
-    a = service.log_patrol(area, DAY, "team-a", TRACKS / "walk_local_as_utc.gpx", members="3", time_offset_h=-8)
-    b = service.log_patrol(area, DAY, "team-a", TRACKS / "walk_gcj02_as_wgs84.gpx", members="3", datum="gcj02")
+    a = service.log_patrol(
+        area, DAY, "team-a", TRACKS / "walk_local_as_utc.gpx", members="3", time_offset_h=-8
+    )
+    b = service.log_patrol(
+        area, DAY, "team-a", TRACKS / "walk_gcj02_as_wgs84.gpx", members="3", datum="gcj02"
+    )
     assert a.log.done == b.log.done == 1
 
 

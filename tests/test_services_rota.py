@@ -43,7 +43,9 @@ def test_demo_week_is_checked_and_fair(week) -> None:  # type: ignore[no-untyped
     assert len(school) == 1
     days = sorted(n.day for n in rota.nights if school[0] in n.stops)
     assert days == [0, 1, 2, 3, 4]
-    assert {problem.base.teams[n.team].id for n in rota.nights if school[0] in n.stops} == {"team-3"}
+    assert {problem.base.teams[n.team].id for n in rota.nights if school[0] in n.stops} == {
+        "team-3"
+    }
     assert len(week.nights) == 7
     for night in week.nights:
         assert check_plan(night.problem, night.plan) == []
@@ -76,7 +78,10 @@ def test_demo_week_files(demo: Path, week, tmp_path: Path) -> None:  # type: ign
     assert (night / "route_sheets.pdf").exists() and (night / "team-3.gpx").exists()
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) not installed")
-    subprocess.run(["pdftoppm", "-png", "-r", "30", str(folder / "rota.pdf"), str(tmp_path / "rota")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "30", str(folder / "rota.pdf"), str(tmp_path / "rota")],
+        check=True,
+    )
     assert list(tmp_path.glob("rota*.png"))
 
 
@@ -110,8 +115,11 @@ def test_bad_roster_and_config_are_named(demo: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="team team-1 nights: 'Someday' is not a weekday"):
         plan_week(area, "2026-W50", EXAMPLE)
     config = tmp_path / "bad.toml"
-    config.write_text('[rota.calendar]\nholidays = ["2026-13-01"]\n[[rota.shifts]]\ndays = ["Fri"]\n'
-                      'start = "19:00"\nend = "23:00"\nteams = ["team-9"]\n', encoding="utf-8")
+    config.write_text(
+        '[rota.calendar]\nholidays = ["2026-13-01"]\n[[rota.shifts]]\ndays = ["Fri"]\n'
+        'start = "19:00"\nend = "23:00"\nteams = ["team-9"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as err:
         plan_week(demo, "2026-W50", config)
     assert "holidays[1]: '2026-13-01' is not a date" in str(err.value)

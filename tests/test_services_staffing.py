@@ -41,7 +41,12 @@ def test_assign_fills_every_grid_and_writes_the_outputs(area: Path) -> None:
     run = SS.assign(area)
     assert not run.staffing.unfilled and [i for i in run.issues if i.kind != "unfilled"] == []
     ws = Workspace(area)
-    for path in (ws.staffing_path, ws.staffing_csv_path, ws.staffing_xlsx_path, ws.notice_boards_path):
+    for path in (
+        ws.staffing_path,
+        ws.staffing_csv_path,
+        ws.staffing_xlsx_path,
+        ws.notice_boards_path,
+    ):
         assert path in run.written and path.exists()
     assert "专职网格员" in ws.staffing_csv_path.read_text(encoding="utf-8-sig").splitlines()[0]
     assert run.lines()[0].startswith(f"{len(run.table)} of {len(run.table)} grids fully staffed")
@@ -60,10 +65,31 @@ def test_import_keeps_good_rows_and_names_bad_ones(area: Path, tmp_path: Path) -
     grids = Workspace(area).read(with_network=False).grids
     inside = grids.geometry.iloc[0].representative_point()
     rows = [
-        {"姓名": "王芳", "岗位": "专职网格员", "电话": "138", "经度": inside.x, "纬度": inside.y, "社区": ""},
-        {"姓名": "李强", "岗位": "社区民警", "电话": "139", "经度": "", "纬度": "", "社区": "东社区"},
+        {
+            "姓名": "王芳",
+            "岗位": "专职网格员",
+            "电话": "138",
+            "经度": inside.x,
+            "纬度": inside.y,
+            "社区": "",
+        },
+        {
+            "姓名": "李强",
+            "岗位": "社区民警",
+            "电话": "139",
+            "经度": "",
+            "纬度": "",
+            "社区": "东社区",
+        },
         {"姓名": "钱多", "岗位": "保安", "电话": "1", "经度": "", "纬度": "", "社区": "东社区"},
-        {"姓名": "王芳", "岗位": "专职网格员", "电话": "138", "经度": inside.x, "纬度": inside.y, "社区": ""},
+        {
+            "姓名": "王芳",
+            "岗位": "专职网格员",
+            "电话": "138",
+            "经度": inside.x,
+            "纬度": inside.y,
+            "社区": "",
+        },
         {"姓名": "远方", "岗位": "志愿者", "电话": "", "经度": 10.0, "纬度": 50.0, "社区": ""},
         {"姓名": "孙悟", "岗位": "网格员", "电话": "", "经度": "", "纬度": "", "社区": "西社区"},
     ]
@@ -75,8 +101,15 @@ def test_import_keeps_good_rows_and_names_bad_ones(area: Path, tmp_path: Path) -
     SG.generate(folder, seed=0, author="test")
     report = SS.import_roster(folder, source, mapping)
     assert [p.name for p in report.roster.people] == ["王芳", "李强"]
-    reasons = dict(zip(report.roster.rejects.table["row"], report.roster.rejects.table["reason"], strict=True))
-    assert reasons == {4: "unknown_role", 5: "duplicate_person", 6: "outside_area", 7: "missing_phone"}
+    reasons = dict(
+        zip(report.roster.rejects.table["row"], report.roster.rejects.table["reason"], strict=True)
+    )
+    assert reasons == {
+        4: "unknown_role",
+        5: "duplicate_person",
+        6: "outside_area",
+        7: "missing_phone",
+    }
     text = "\n".join(report.lines())
     assert "row 4: unknown_role" in text and report.rejects_path.exists()
 

@@ -37,7 +37,9 @@ def test_too_few_full_time_workers_is_a_report_not_a_crash() -> None:
     assert {i.kind for i in issues} == {"unfilled"}
     assert sorted(i.grid for i in issues) == sorted(p.grid for p in staffing.unfilled)
     assert "3 unfilled post(s)" in "\n".join(staffing.lines())
-    table = S.staffing_table(staffing.assignment, problem.roster, grids(), unfilled=staffing.unfilled)
+    table = S.staffing_table(
+        staffing.assignment, problem.roster, grids(), unfilled=staffing.unfilled
+    )
     assert (table["unfilled"] != "").sum() == 3
 
 

@@ -18,7 +18,11 @@ def base() -> tuple[S.Roster, pd.DataFrame, pd.DataFrame]:
     for role, per in S.StaffingRules().posts().items():
         pool = people.by_role(role)
         for code, parent in zip(table["code"], table["parent_code"], strict=True):
-            mine = [p for p in pool if not S.StaffingRules().same_community(role) or p.community == parent]
+            mine = [
+                p
+                for p in pool
+                if not S.StaffingRules().same_community(role) or p.community == parent
+            ]
             used = [r["person_id"] for r in rows]
             chosen = [p for p in mine if used.count(p.id) < p.capacity][:per]
             rows += [{"person_id": p.id, "role": role, "grid": code} for p in chosen]
@@ -35,15 +39,24 @@ def test_a_good_placement_passes(base) -> None:
     ("tamper", "kind"),
     [
         (lambda a, t: a.drop(index=a.index[a["role"] == "worker"][:1]), "unfilled"),
-        (lambda a, t: pd.concat([a, a[a["role"] == "worker"].iloc[[1]].assign(grid=a["grid"].iloc[0])]),
-         "too many"),
+        (
+            lambda a, t: pd.concat(
+                [a, a[a["role"] == "worker"].iloc[[1]].assign(grid=a["grid"].iloc[0])]
+            ),
+            "too many",
+        ),
         (lambda a, t: a.assign(role=a["role"].where(a.index != 0, "volunteer")), "wrong role"),
         (lambda a, t: pd.concat([a, a.iloc[[0]].assign(person_id="nobody")]), "unknown person"),
         (lambda a, t: pd.concat([a, a.iloc[[0]]]), "repeated"),
-        (lambda a, t: a.assign(grid=a["grid"].where(
-            ~((a["role"] == "cadre") & (a.index == a.index[a["role"] == "cadre"][0])),
-            t.loc[t["parent_code"] != t["parent_code"].iloc[0], "code"].iloc[0])),
-         "other community"),
+        (
+            lambda a, t: a.assign(
+                grid=a["grid"].where(
+                    ~((a["role"] == "cadre") & (a.index == a.index[a["role"] == "cadre"][0])),
+                    t.loc[t["parent_code"] != t["parent_code"].iloc[0], "code"].iloc[0],
+                )
+            ),
+            "other community",
+        ),
     ],
 )
 def test_each_broken_rule_is_named(base, tamper, kind: str) -> None:

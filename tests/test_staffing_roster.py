@@ -40,9 +40,17 @@ def test_good_roster_keeps_everyone() -> None:
     [
         ({"name": "钱多", "role": "保安", "phone": "1"}, "unknown_role", "'保安' is none of"),
         ({"name": "王芳", "role": "worker", "phone": "13800000001"}, "duplicate_person", "row 2"),
-        ({"name": "孙悟", "role": "网格员", "phone": None, "community": "西社区"}, "missing_phone", "phone"),
+        (
+            {"name": "孙悟", "role": "网格员", "phone": None, "community": "西社区"},
+            "missing_phone",
+            "phone",
+        ),
         ({"name": "吴用", "role": "cadre", "community": "北社区"}, "unknown_community", "北社区"),
-        ({"name": "郑和", "role": "volunteer", "capacity": "two", "community": "西社区"}, "bad_value", "capacity"),
+        (
+            {"name": "郑和", "role": "volunteer", "capacity": "two", "community": "西社区"},
+            "bad_value",
+            "capacity",
+        ),
         ({"name": None, "role": "volunteer"}, "missing_name", "name"),
         ({"name": "冯巩", "role": "volunteer"}, "no_home", "home coordinates"),
     ],
@@ -58,6 +66,7 @@ def test_bad_rows_are_named_and_good_rows_kept(row: dict, reason: str, fragment:
 
 def test_roles_in_both_languages() -> None:
     """Every role reads from its Chinese and English names."""
-    assert [parse_role(t) for t in ("社区民警", "Community cadre", "志愿者", "Property manager", "x")] == [
-        "police", "cadre", "volunteer", "property", None]
+    assert [
+        parse_role(t) for t in ("社区民警", "Community cadre", "志愿者", "Property manager", "x")
+    ] == ["police", "cadre", "volunteer", "property", None]
     assert shapely is not None

@@ -10,7 +10,13 @@ from geogrid.staffing import StaffingRules, rules_from_dict
 
 def test_defaults_are_one_plus_three_plus_n() -> None:
     """One worker, police, cadre and property manager per grid, volunteers at least 2."""
-    assert StaffingRules().posts() == {"worker": 1, "police": 1, "cadre": 1, "property": 1, "volunteer": 2}
+    assert StaffingRules().posts() == {
+        "worker": 1,
+        "police": 1,
+        "cadre": 1,
+        "property": 1,
+        "volunteer": 2,
+    }
     assert StaffingRules().same_community("police") and not StaffingRules().same_community("worker")
 
 

@@ -40,17 +40,23 @@ def store(request: pytest.FixtureRequest, template, tmp_path):
     return area_copy(template, request.param, tmp_path)
 
 
-def incidents_in(grids: gpd.GeoDataFrame, n: int = 12, start: str = "2024-01-20") -> gpd.GeoDataFrame:
-    """n SYNTHETIC incidents at the centres of the grids, one every 10 days from ``start``."""
+def incidents_in(
+    grids: gpd.GeoDataFrame, n: int = 12, start: str = "2024-01-20"
+) -> gpd.GeoDataFrame:
+    """N SYNTHETIC incidents at the centres of the grids, one every 10 days from ``start``."""
     points = [grids.geometry.iloc[i % len(grids)].representative_point() for i in range(n)]
     return gpd.GeoDataFrame(
         {
             "id": [f"S{i:03d}" for i in range(n)],
-            "time": [pd.Timestamp(start, tz="Asia/Shanghai") + pd.Timedelta(days=10 * i) for i in range(n)],
+            "time": [
+                pd.Timestamp(start, tz="Asia/Shanghai") + pd.Timedelta(days=10 * i)
+                for i in range(n)
+            ],
             "category": "theft",
             "synthetic": True,
         },
-        geometry=points, crs="EPSG:4326",
+        geometry=points,
+        crs="EPSG:4326",
     )
 
 
@@ -64,7 +70,9 @@ def test_area_reads_the_same_in_every_backend(store, template) -> None:
     assert area.buildings["households"].tolist() == ref.buildings["households"].tolist()
     assert len(area.edges) == len(ref.edges) and area.nodes.index.name == "node_id"
     assert area.communities is not None and area.incidents is None
-    assert shapely.equals_exact(area.boundary.geometry.iloc[0], ref.boundary.geometry.iloc[0], 1e-12)
+    assert shapely.equals_exact(
+        area.boundary.geometry.iloc[0], ref.boundary.geometry.iloc[0], 1e-12
+    )
     assert s.read_manifest(name) == ref.manifest and name in s.list_areas()
 
 
@@ -72,8 +80,11 @@ def test_layers_write_read_and_list(store) -> None:
     """A key-location layer written is listed and read back; a bad one is refused whole."""
     s, name = store
     grids = s.read_layer(name, "grids")
-    schools = gpd.GeoDataFrame({"id": ["s1", "s2"], "name": ["一小", "二小"], "kind": "school"},
-                               geometry=list(grids.geometry.iloc[:2].representative_point()), crs="EPSG:4326")
+    schools = gpd.GeoDataFrame(
+        {"id": ["s1", "s2"], "name": ["一小", "二小"], "kind": "school"},
+        geometry=list(grids.geometry.iloc[:2].representative_point()),
+        crs="EPSG:4326",
+    )
     s.write_layer(name, "schools", schools, author="t", message="schools")
     assert s.layer_names(name) == ["schools"]
     back = s.read_layer(name, "schools")
@@ -93,9 +104,16 @@ def test_save_version_records_author_message_parent(store) -> None:
     version, grids, units = s.load_version(name)
     assert units is not None and set(units["grid"]) == set(grids["code"])
     grids.loc[grids.index[0], "name"] = "改名"
-    new = s.save_version(name, grids, units, author="Wang Li", message="rename", meta={"k": 1},
-                         parent=version.id)
-    assert (new.id, new.parent, new.author, new.message, new.meta) == (2, 1, "Wang Li", "rename", {"k": 1})
+    new = s.save_version(
+        name, grids, units, author="Wang Li", message="rename", meta={"k": 1}, parent=version.id
+    )
+    assert (new.id, new.parent, new.author, new.message, new.meta) == (
+        2,
+        1,
+        "Wang Li",
+        "rename",
+        {"k": 1},
+    )
     assert s.list_versions(name)[1] == 2
     _, back, back_units = s.load_version(name)
     assert back["name"].iloc[0] == "改名" and list(back["code"]) == list(grids["code"])
@@ -126,7 +144,10 @@ def test_undo_goes_back_and_keeps_history(store) -> None:
     back = s.undo(name, "Zhao", parent=2)
     assert back.id == 1 and s.list_versions(name)[1] == 1
     assert [v.id for v in s.list_versions(name)[0]] == [1, 2]
-    assert "worker" not in s.read_layer(name, "grids").columns or s.read_layer(name, "grids")["worker"].isna().all()
+    assert (
+        "worker" not in s.read_layer(name, "grids").columns
+        or s.read_layer(name, "grids")["worker"].isna().all()
+    )
     with pytest.raises(InputError, match="nothing to undo"):
         s.undo(name, "Zhao")
 
@@ -144,21 +165,28 @@ def test_incidents_get_their_grid_and_follow_new_grids(store) -> None:
     assert read["grid"].tolist() == covering_grid(read, grids)
     assert read["grid"].notna().all()
     renamed = grids.assign(code=[f"N{i:03d}" for i in range(len(grids))])
-    renamed_units = units.assign(grid=units["grid"].map(dict(zip(grids["code"], renamed["code"], strict=True))))
+    renamed_units = units.assign(
+        grid=units["grid"].map(dict(zip(grids["code"], renamed["code"], strict=True)))
+    )
     s.save_version(name, renamed, renamed_units, author="t", message="recode", parent=1)
     assert s.read_incidents(name)["grid"].str.startswith("N").all()
     window = s.read_incidents(name, start="2024-02-01", end="2024-03-01T00:00:00+08:00")
     times = pd.to_datetime(window["time"], format="ISO8601", utc=True)
     assert len(window) == 3 and (times >= utc_time("2024-02-01")).all()
-    assert s.read_area(name, with_network=False).incidents["id"].tolist() == incidents["id"].tolist()
+    assert (
+        s.read_area(name, with_network=False).incidents["id"].tolist() == incidents["id"].tolist()
+    )
 
 
 def test_teams_are_a_layer(store) -> None:
     """Teams are written and read back like any layer (id, mode, base point)."""
     s, name = store
     grids = s.read_layer(name, "grids")
-    teams = gpd.GeoDataFrame({"id": ["T1", "T2"], "mode": ["walk", "bike"], "name": ["一队", "二队"]},
-                             geometry=list(grids.geometry.iloc[:2].representative_point()), crs="EPSG:4326")
+    teams = gpd.GeoDataFrame(
+        {"id": ["T1", "T2"], "mode": ["walk", "bike"], "name": ["一队", "二队"]},
+        geometry=list(grids.geometry.iloc[:2].representative_point()),
+        crs="EPSG:4326",
+    )
     s.write_layer(name, "teams", teams, author="t", message="teams")
     assert s.read_layer(name, "teams")["id"].tolist() == ["T1", "T2"]
     assert s.read_area(name, with_network=False).teams["mode"].tolist() == ["walk", "bike"]
@@ -167,25 +195,44 @@ def test_teams_are_a_layer(store) -> None:
 def test_plans_logs_and_users(store) -> None:
     """Plans (per day), the patrol log (in order, by date) and user accounts come back as saved."""
     s, name = store
-    plan = PlanDocument(day="2024-06-01", summary={"teams": 2, "名": "早班"},
-                        geojson={"type": "FeatureCollection", "features": []})
+    plan = PlanDocument(
+        day="2024-06-01",
+        summary={"teams": 2, "名": "早班"},
+        geojson={"type": "FeatureCollection", "features": []},
+    )
     s.save_plan(name, plan)
-    s.save_plan(name, PlanDocument(day=None, summary={"cli": True}, geojson={"type": "FeatureCollection", "features": []}))
+    s.save_plan(
+        name,
+        PlanDocument(
+            day=None, summary={"cli": True}, geojson={"type": "FeatureCollection", "features": []}
+        ),
+    )
     assert s.plan_days(name) == ["2024-06-01"]
     assert s.read_plan(name, "2024-06-01") == plan
     assert s.read_plan(name).summary == {"cli": True} and s.read_plan(name, "2024-06-02") is None
-    logs = [PatrolLog("2024-06-01", "T1", ("王", "李"), 8, 7, 5.5, 2.0),
-            PatrolLog("2024-06-02", "=T2", (), 6, 6, 3.25, 1.5)]
+    logs = [
+        PatrolLog("2024-06-01", "T1", ("王", "李"), 8, 7, 5.5, 2.0),
+        PatrolLog("2024-06-02", "=T2", (), 6, 6, 3.25, 1.5),
+    ]
     for log in logs:
         s.add_patrol_log(name, log)
     assert s.patrol_logs(name) == logs
     assert s.patrol_logs(name, start="2024-06-02") == logs[1:]
-    user = UserRecord(unique_name("u"), "planner", "scrypt:x", team="T1", created="2024-06-01T00:00:00+00:00")
+    user = UserRecord(
+        unique_name("u"), "planner", "scrypt:x", team="T1", created="2024-06-01T00:00:00+00:00"
+    )
     s.put_user(user)
     s.put_user(UserRecord(user.username, "admin", "scrypt:y", session_gen=2))
     got = s.get_user(user.username)
-    assert got is not None and (got.role, got.password_hash, got.session_gen) == ("admin", "scrypt:y", 2)
-    assert user.username in [u.username for u in s.list_users()] and s.get_user("nobody-at-all") is None
+    assert got is not None and (got.role, got.password_hash, got.session_gen) == (
+        "admin",
+        "scrypt:y",
+        2,
+    )
+    assert (
+        user.username in [u.username for u in s.list_users()]
+        and s.get_user("nobody-at-all") is None
+    )
 
 
 def test_unknown_area_is_a_clear_error(store) -> None:
@@ -208,4 +255,3 @@ def test_open_store_and_area_store(tmp_path, monkeypatch) -> None:
     store, name = area_store(tmp_path / "haidian")
     assert type(store).__name__ == "PostgisStore" and name == "haidian"
     assert "nobody" in repr(store) and "password" not in repr(store)
-

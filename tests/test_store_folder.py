@@ -21,8 +21,11 @@ def test_saves_are_the_io_versions_files(tmp_path) -> None:
     """A save through the store writes grid_versions/ and grids.geojson as io.versions does."""
     folder = make_area(tmp_path / "a")
     store = FolderStore(tmp_path)
-    grids = gpd.GeoDataFrame({"code": ["G1"], "households": [10]},
-                             geometry=[shapely.box(116.31, 39.96, 116.32, 39.97)], crs="EPSG:4326")
+    grids = gpd.GeoDataFrame(
+        {"code": ["G1"], "households": [10]},
+        geometry=[shapely.box(116.31, 39.96, 116.32, 39.97)],
+        crs="EPSG:4326",
+    )
     v = store.save_version("a", grids, None, author="Li", message="hand-drawn", parent=None)
     ws = Workspace(folder)
     index = json.loads(ws.versions_index_path.read_text(encoding="utf-8"))
@@ -46,10 +49,15 @@ def test_patrol_log_is_a_spreadsheet_safe_csv(tmp_path) -> None:
 
 def test_covering_grid_takes_the_first_grid_in_layer_order() -> None:
     """A point on a shared edge belongs to the first grid; one outside all to none."""
-    grids = gpd.GeoDataFrame({"code": ["B", "A"]},
-                             geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs="EPSG:4326")
-    points = gpd.GeoDataFrame(geometry=[shapely.Point(1, 0.5), shapely.Point(1.5, 0.5), shapely.Point(5, 5)],
-                              crs="EPSG:4326")
+    grids = gpd.GeoDataFrame(
+        {"code": ["B", "A"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs="EPSG:4326",
+    )
+    points = gpd.GeoDataFrame(
+        geometry=[shapely.Point(1, 0.5), shapely.Point(1.5, 0.5), shapely.Point(5, 5)],
+        crs="EPSG:4326",
+    )
     assert covering_grid(points, grids) == ["B", "A", None]
     assert covering_grid(points, None) == [None, None, None]
 

@@ -29,9 +29,13 @@ def test_upgrade_then_downgrade_in_a_fresh_schema() -> None:
         command.upgrade(config, "0001")
         made = set(inspect(conn).get_table_names(schema=schema))
         assert set(T.metadata.tables) <= made
-        kind = conn.scalar(text(
-            "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = :s AND c.relname = 'incidents'"), {"s": schema})
+        kind = conn.scalar(
+            text(
+                "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = :s AND c.relname = 'incidents'"
+            ),
+            {"s": schema},
+        )
         assert kind == "p"  # a partitioned table
         command.downgrade(config, "base")
         assert set(inspect(conn).get_table_names(schema=schema)) <= {"alembic_version"}

@@ -41,7 +41,7 @@ def _race(work) -> list[object]:
         barrier.wait()
         try:
             results[i] = work(i)
-        except Exception as err:  # noqa: BLE001 - the test looks at what each thread got
+        except Exception as err:
             results[i] = err
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
@@ -59,8 +59,11 @@ def test_two_planners_saving_at_once_one_wins_one_conflicts(db) -> None:
     _, grids, units = store.load_version(name)
     edits = [grids.assign(worker=f"planner{i}") for i in range(2)]
 
-    results = _race(lambda i: store.save_version(
-        name, edits[i], units, author=f"planner{i}", message=f"edit {i}", parent=1))
+    results = _race(
+        lambda i: store.save_version(
+            name, edits[i], units, author=f"planner{i}", message=f"edit {i}", parent=1
+        )
+    )
     wins = [r for r in results if not isinstance(r, Exception)]
     conflicts = [r for r in results if isinstance(r, ConflictError)]
     assert len(wins) == 1 and len(conflicts) == 1, results
@@ -77,8 +80,9 @@ def test_saves_on_top_of_head_at_once_both_land(db) -> None:
     """Two saves that take whatever is current both land, as v2 and v3, never the same id."""
     store, name = db
     _, grids, units = store.load_version(name)
-    results = _race(lambda i: store.save_version(
-        name, grids, units, author=f"p{i}", message="m", parent=HEAD))
+    results = _race(
+        lambda i: store.save_version(name, grids, units, author=f"p{i}", message="m", parent=HEAD)
+    )
     assert sorted(r.id for r in results) == [2, 3]  # type: ignore[union-attr]
     saved, head = store.list_versions(name)
     assert head == 3 and [v.parent for v in saved] == [None, 1, 2]
@@ -91,16 +95,31 @@ def test_incidents_are_partitioned_by_month_made_on_insert(db) -> None:
     _, grids, _ = store.load_version(name)
     store.add_incidents(name, incidents_in(grids, n=12, start="2031-01-05"))
     with store.engine.connect() as conn:
-        parts = set(conn.scalars(text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'incidents'::regclass")))
+        parts = set(
+            conn.scalars(
+                text(
+                    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'incidents'::regclass"
+                )
+            )
+        )
         assert {"incidents_p203101", "incidents_p203102", "incidents_p203104"} <= parts
-        per_month = {r[0]: r[1] for r in conn.execute(text(
-            "SELECT tableoid::regclass::text, count(*) FROM incidents "
-            "WHERE area_id = (SELECT id FROM areas WHERE name = :n) GROUP BY 1"), {"n": name})}
+        per_month = {
+            r[0]: r[1]
+            for r in conn.execute(
+                text(
+                    "SELECT tableoid::regclass::text, count(*) FROM incidents "
+                    "WHERE area_id = (SELECT id FROM areas WHERE name = :n) GROUP BY 1"
+                ),
+                {"n": name},
+            )
+        }
         assert sum(per_month.values()) == 12 and len(per_month) >= 4
-        gist = set(conn.scalars(text(
-            "SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")))
+        gist = set(
+            conn.scalars(
+                text("SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")
+            )
+        )
         assert {"features", "grid_cells", "grid_units", "incidents", "teams"} <= gist
     more = incidents_in(grids, n=3, start="2031-01-06").assign(id=["X1", "X2", "X3"])
     assert store.add_incidents(name, more) == (3, 15)
@@ -113,12 +132,14 @@ def test_grid_assignment_uses_st_covers(db) -> None:
     _, grids, _ = store.load_version(name)
     edge = grids.geometry.iloc[0].exterior.coords[0]
     points = incidents_in(grids, n=2)
-    points = points.set_geometry([shapely.Point(edge), shapely.Point(0.0, 0.0)],
-                                 crs="EPSG:4326")
+    points = points.set_geometry([shapely.Point(edge), shapely.Point(0.0, 0.0)], crs="EPSG:4326")
     store.add_incidents(name, points)
     got = store.read_incidents(name)["grid"].tolist()
-    covering = [c for c, g in zip(grids["code"], grids.geometry, strict=True)
-                if g.covers(points.geometry.iloc[0])]
+    covering = [
+        c
+        for c, g in zip(grids["code"], grids.geometry, strict=True)
+        if g.covers(points.geometry.iloc[0])
+    ]
     assert got == [covering[0], None]
 
 

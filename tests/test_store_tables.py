@@ -32,6 +32,8 @@ def test_tables_are_declared_once_with_wgs84_geometries() -> None:
         for column in table.columns:
             if column.name == "geom":
                 assert column.type.srid == T.SRID
-                assert any(i.dialect_options["postgresql"]["using"] == "gist" and "geom" in i.columns
-                           for i in table.indexes), table.name
+                assert any(
+                    i.dialect_options["postgresql"]["using"] == "gist" and "geom" in i.columns
+                    for i in table.indexes
+                ), table.name
     assert T.incidents.dialect_options["postgresql"]["partition_by"] == "RANGE (time)"

@@ -43,19 +43,36 @@ def busy_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
     points = grids.geometry.iloc[:2].representative_point()
     import geopandas as gpd
 
-    store.write_layer(name, "schools", gpd.GeoDataFrame(
-        {"id": ["s1", "s2"], "name": ["一小", "二小"], "kind": "school"}, geometry=list(points), crs="EPSG:4326"),
-        author="t", message="schools")
-    store.write_layer(name, "teams", gpd.GeoDataFrame(
-        {"id": ["T1"], "mode": ["walk"]}, geometry=list(points[:1]), crs="EPSG:4326"),
-        author="t", message="teams")
-    store.save_plan(name, PlanDocument("2024-06-01", {"teams": 1}, {"type": "FeatureCollection", "features": []}))
+    store.write_layer(
+        name,
+        "schools",
+        gpd.GeoDataFrame(
+            {"id": ["s1", "s2"], "name": ["一小", "二小"], "kind": "school"},
+            geometry=list(points),
+            crs="EPSG:4326",
+        ),
+        author="t",
+        message="schools",
+    )
+    store.write_layer(
+        name,
+        "teams",
+        gpd.GeoDataFrame(
+            {"id": ["T1"], "mode": ["walk"]}, geometry=list(points[:1]), crs="EPSG:4326"
+        ),
+        author="t",
+        message="teams",
+    )
+    store.save_plan(
+        name,
+        PlanDocument("2024-06-01", {"teams": 1}, {"type": "FeatureCollection", "features": []}),
+    )
     store.add_patrol_log(name, PatrolLog("2024-06-01", "T1", ("王", "李"), 5, 4, 3.5, 2.0))
     return folder
 
 
 def test_round_trip_gives_byte_identical_files(busy_area: Path, tmp_path: Path) -> None:
-    """push then pull writes the same bytes for every layer, grid version, the version
+    """Push then pull writes the same bytes for every layer, grid version, the version
     index, the manifest, plans and the patrol log."""
     url = db_url()
     name = push(busy_area, url, unique_name())

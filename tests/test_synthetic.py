@@ -14,7 +14,7 @@ from geogrid.synthetic import CATEGORY_SHARES, generate_incidents, generate_team
 METRIC = "EPSG:32635"
 
 
-@pytest.fixture()
+@pytest.fixture
 def streets() -> gpd.GeoDataFrame:
     lines = [
         shapely.LineString([(24.940, 60.170), (24.950, 60.170)]),
@@ -24,7 +24,7 @@ def streets() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=lines, crs="EPSG:4326")
 
 
-@pytest.fixture()
+@pytest.fixture
 def places() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"kind": ["marketplace", "police", "school"], "name": ["市场", "派出所", "小学"]},

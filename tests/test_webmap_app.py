@@ -60,12 +60,12 @@ def area():
     return build_tiny_area()
 
 
-@pytest.fixture()
+@pytest.fixture
 def app(area):
     return create_app({"AREA": area, "TESTING": True})
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -179,14 +179,22 @@ def test_area_summary(client, area):
     assert body["metric_crs"] == "EPSG:32650"
     assert body["bbox"] == pytest.approx([116.300, 39.980, 116.312, 39.989])
     assert body["counts"] == {
-        "grids": 4, "buildings": 8, "households": 1070, "streets": 6, "incidents": 200,
+        "grids": 4,
+        "buildings": 8,
+        "households": 1070,
+        "streets": 6,
+        "incidents": 200,
         "incidents_at_least": False,
     }  # the area total is a released margin cell (200 incidents over 240
     # place-category-months hide most cube cells); the 6 of a sensitive category are in no total
     assert body["statistics"]["place_kind"] == "grid"
     assert body["statistics"]["release_rules"]["min_count"] == 5
     assert [c["category"] for c in body["statistics"]["categories"]] == [
-        "dispute", "fraud", "theft", "vandalism"]
+        "dispute",
+        "fraud",
+        "theft",
+        "vandalism",
+    ]
     assert body["synthetic_incidents"] is True
     assert [layer["name"] for layer in body["layers"]] == ["markets", "police", "schools"]
     assert all(client.get(layer["url"]).status_code == 200 for layer in body["layers"])
@@ -203,7 +211,10 @@ def test_layer_geojson(client):
     assert body["type"] == "FeatureCollection"
     (feature,) = body["features"]
     assert feature["properties"] == {
-        "id": "node/9001", "kind": "school", "layer": "schools", "name": SCHOOL_NAME,
+        "id": "node/9001",
+        "kind": "school",
+        "layer": "schools",
+        "name": SCHOOL_NAME,
     }
     assert feature["geometry"]["type"] == "Point"
     assert SCHOOL_NAME in response.get_data(as_text=True)
@@ -227,8 +238,11 @@ def test_boundary_and_streets_geojson(client, path):
     assert response.mimetype == "application/geo+json"
     body = json.loads(response.get_data(as_text=True))
     assert body["type"] == "FeatureCollection" and body["features"]
-    x, y = body["features"][0]["geometry"]["coordinates"][0][:2] if path.endswith(
-        "streets.geojson") else body["features"][0]["geometry"]["coordinates"][0][0]
+    x, y = (
+        body["features"][0]["geometry"]["coordinates"][0][:2]
+        if path.endswith("streets.geojson")
+        else body["features"][0]["geometry"]["coordinates"][0][0]
+    )
     assert 116 < x < 117 and 39 < y < 41  # lon first
 
 
@@ -402,10 +416,12 @@ def test_demo_area_from_disk(tmp_path_factory):
         assert client.get(path).status_code == 200, path
     area = read_area(folder)
     # incidents within ~3 m of a public OSM vertex share its digits by design: leave them out
-    public = shapely.MultiPoint(np.vstack(
-        [shapely.get_coordinates(area.edges.geometry.values)]
-        + [shapely.get_coordinates(frame.geometry.values) for frame in area.layers.values()]
-    ))
+    public = shapely.MultiPoint(
+        np.vstack(
+            [shapely.get_coordinates(area.edges.geometry.values)]
+            + [shapely.get_coordinates(frame.geometry.values) for frame in area.layers.values()]
+        )
+    )
     apart = area.incidents[~shapely.dwithin(area.incidents.geometry.values, public, 3e-5)]
     assert len(apart) > len(area.incidents) / 4
     fingerprints = incident_fingerprints(dataclasses.replace(area, incidents=apart))
@@ -443,7 +459,15 @@ ROUTE_SAMPLES = {
 
 def STAFF_ENDPOINTS(app) -> set[str]:  # noqa: N802 - reads like the constant it stands for
     """Endpoints of the staff blueprints (sign-in, planner, patrol, jobs): not public, not in OpenAPI."""
-    staff = ("auth.", "planner.", "planner_api.", "patrol.", "patrol_api.", "patrol_tracks_api.", "jobs.")
+    staff = (
+        "auth.",
+        "planner.",
+        "planner_api.",
+        "patrol.",
+        "patrol_api.",
+        "patrol_tracks_api.",
+        "jobs.",
+    )
     return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith(staff)}
 
 
@@ -452,7 +476,9 @@ def test_every_route_answers(app, client):
 
     (Staff routes, which need a sign-in, are tried as every role in test_webmap_auth.py.)
     """
-    rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint not in STAFF_ENDPOINTS(app)}
+    rules = {
+        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint not in STAFF_ENDPOINTS(app)
+    }
     assert rules == set(ROUTE_SAMPLES)
     for path in ROUTE_SAMPLES.values():
         assert client.get(path).status_code == 200, path
@@ -473,10 +499,16 @@ def test_openapi_document_is_valid_and_complete(app, client):
     assert set(document["paths"]) == api_rules
 
 
-@pytest.mark.parametrize("path", [
-    "/api/places.geojson", "/api/places.geojson?from=2025-06", "/api/layers/schools.geojson",
-    "/api/boundary.geojson", "/api/streets.geojson",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/places.geojson",
+        "/api/places.geojson?from=2025-06",
+        "/api/layers/schools.geojson",
+        "/api/boundary.geojson",
+        "/api/streets.geojson",
+    ],
+)
 def test_geojson_etag_and_304(client, path):
     """GeoJSON answers carry an ETag and Cache-Control; If-None-Match with it gives 304
     and no body; another filter gives another ETag."""
@@ -509,11 +541,19 @@ def test_places_geojson(client):
     assert set(props) == {"G1", "G2", "G3", "G4"}
     # G1's total (100) is hidden with G3's; 'at least' the sum of its released months
     assert props["G1"]["count"] == 74 and props["G1"]["rate_per_1000_households"] == 185.0
-    assert props["G1"]["at_least"] and props["G2"] == {**props["G2"], "count": 60,
-                                                       "at_least": False}
+    assert props["G1"]["at_least"] and props["G2"] == {
+        **props["G2"],
+        "count": 60,
+        "at_least": False,
+    }
     assert props["G4"] == {
-        "place": "G4", "kind": "grid", "name": "东南网格", "households": 120,
-        "count": 0, "at_least": True, "rate_per_1000_households": 0.0,
+        "place": "G4",
+        "kind": "grid",
+        "name": "东南网格",
+        "households": 120,
+        "count": 0,
+        "at_least": True,
+        "rate_per_1000_households": 0.0,
     }
     assert {f["geometry"]["type"] for f in body["features"]} == {"Polygon"}
 
@@ -537,10 +577,16 @@ def test_aggregate_endpoints(client):
     assert yoy["previous_from"] == "2025-03" and yoy["comparable"] is True
 
 
-@pytest.mark.parametrize("query", [
-    "from=2025-13", "from=May", "from=2026-01&to=2025-01", "category=domestic_violence",
-    "category=nope",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2025-13",
+        "from=May",
+        "from=2026-01&to=2025-01",
+        "category=domestic_violence",
+        "category=nope",
+    ],
+)
 def test_bad_filters_are_400(client, query):
     """Bad months, reversed ranges and unknown (or sensitive) categories are 400 on both
     sides: JSON error body under /api, friendly page on /."""

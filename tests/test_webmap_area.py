@@ -18,18 +18,24 @@ from tests.grids_area import make_area
 from webmap import create_app
 from webmap.area import area_cache
 
-ROUTES = ["/api/area", "/api/boundary.geojson", "/api/streets.geojson", "/api/places.geojson",
-          "/api/aggregates/months", "/"]
+ROUTES = [
+    "/api/area",
+    "/api/boundary.geojson",
+    "/api/streets.geojson",
+    "/api/places.geojson",
+    "/api/aggregates/months",
+    "/",
+]
 
 
-@pytest.fixture()
+@pytest.fixture
 def folder(tmp_path: Path) -> Path:
     area = make_area(tmp_path / "area")
     S.generate(area, seed=0, author="setup", restarts=1)
     return area
 
 
-@pytest.fixture()
+@pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every read of an area folder by the app."""
     calls: list[str] = []

@@ -37,24 +37,65 @@ STAFF_ROUTES: dict[str, tuple[str, str, dict | None, str]] = {
     "/patrol/": ("GET", "/patrol/", None, "team_leader"),
     "/patrol/plans/<day>/<team>": ("GET", f"/patrol/plans/{DAY}/team-1", None, "team_leader"),
     "/patrol/rota/<week>/<name>": ("GET", "/patrol/rota/2026-W50/team-1.pdf", None, "team_leader"),
-    "/patrol/plans/<day>/<team>/print": ("GET", f"/patrol/plans/{DAY}/team-1/print", None, "team_leader"),
-    "/patrol/plans/<day>/route_sheets.pdf": ("GET", f"/patrol/plans/{DAY}/route_sheets.pdf", None, "team_leader"),
-    "/patrol/plans/<day>/<team>.gpx": ("GET", f"/patrol/plans/{DAY}/team-1.gpx", None, "team_leader"),
-    "/patrol/plans/<day>/<team>.pdf": ("GET", f"/patrol/plans/{DAY}/team-1.pdf", None, "team_leader"),
+    "/patrol/plans/<day>/<team>/print": (
+        "GET",
+        f"/patrol/plans/{DAY}/team-1/print",
+        None,
+        "team_leader",
+    ),
+    "/patrol/plans/<day>/route_sheets.pdf": (
+        "GET",
+        f"/patrol/plans/{DAY}/route_sheets.pdf",
+        None,
+        "team_leader",
+    ),
+    "/patrol/plans/<day>/<team>.gpx": (
+        "GET",
+        f"/patrol/plans/{DAY}/team-1.gpx",
+        None,
+        "team_leader",
+    ),
+    "/patrol/plans/<day>/<team>.pdf": (
+        "GET",
+        f"/patrol/plans/{DAY}/team-1.pdf",
+        None,
+        "team_leader",
+    ),
     "/api/patrol/plans": ("POST", "/api/patrol/plans", {"date": "not-a-date"}, "team_leader"),
-    "/api/patrol/plans/<day>/<team>.geojson": ("GET", f"/api/patrol/plans/{DAY}/team-1.geojson", None, "team_leader"),
-    "/api/patrol/plans/<day>/<team>/track": ("POST", f"/api/patrol/plans/{DAY}/team-1/track", {}, "team_leader"),
-    "/api/patrol/plans/<day>/<team>/track.geojson": ("GET", f"/api/patrol/plans/{DAY}/team-1/track.geojson", None,
-                                                     "team_leader"),
-    "/api/patrol/plans/<day>/<team>/plan.<fmt>": ("GET", f"/api/patrol/plans/{DAY}/team-1/plan.kml", None,
-                                                  "team_leader"),
+    "/api/patrol/plans/<day>/<team>.geojson": (
+        "GET",
+        f"/api/patrol/plans/{DAY}/team-1.geojson",
+        None,
+        "team_leader",
+    ),
+    "/api/patrol/plans/<day>/<team>/track": (
+        "POST",
+        f"/api/patrol/plans/{DAY}/team-1/track",
+        {},
+        "team_leader",
+    ),
+    "/api/patrol/plans/<day>/<team>/track.geojson": (
+        "GET",
+        f"/api/patrol/plans/{DAY}/team-1/track.geojson",
+        None,
+        "team_leader",
+    ),
+    "/api/patrol/plans/<day>/<team>/plan.<fmt>": (
+        "GET",
+        f"/api/patrol/plans/{DAY}/team-1/plan.kml",
+        None,
+        "team_leader",
+    ),
     "/api/jobs/<job_id>": ("GET", "/api/jobs/000000000000", None, "staff"),
     "/password": ("GET", "/password", None, "staff"),
 }
 OPEN_ROUTES = {"/login", "/logout"}
 #: audience -> roles let in: each role sees only its own pages
-AUDIENCE = {"planner": {"planner", "admin"}, "team_leader": {"team_leader", "admin"},
-            "staff": {"team_leader", "planner", "admin"}}
+AUDIENCE = {
+    "planner": {"planner", "admin"},
+    "team_leader": {"team_leader", "admin"},
+    "staff": {"team_leader", "planner", "admin"},
+}
 ROLE_USERS = {None: None, "team_leader": "lead", "planner": "plan", "admin": "boss"}
 
 
@@ -66,7 +107,15 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 def test_every_staff_rule_is_in_the_table(app: Flask) -> None:
     """No route escapes the route-by-role test: each staff rule has a row here."""
-    staff = ("auth.", "planner.", "planner_api.", "patrol.", "patrol_api.", "patrol_tracks_api.", "jobs.")
+    staff = (
+        "auth.",
+        "planner.",
+        "planner_api.",
+        "patrol.",
+        "patrol_api.",
+        "patrol_tracks_api.",
+        "jobs.",
+    )
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(staff)}
     assert rules == set(STAFF_ROUTES) | OPEN_ROUTES
 
@@ -110,7 +159,9 @@ def test_login_wrong_password_and_disabled_user(app: Flask, tmp_path: Path) -> N
     """A wrong password is 401 with a message; disabling a user ends their open session."""
     client = app.test_client()
     token = csrf_of(client)
-    res = client.post("/login", data={"username": "plan", "password": "nope-nope", "csrf_token": token})
+    res = client.post(
+        "/login", data={"username": "plan", "password": "nope-nope", "csrf_token": token}
+    )
     assert res.status_code == 401 and "Wrong user name or password" in res.get_data(as_text=True)
     store = UserStore(app.config["USERS_PATH"])
     store.add("temp", PASSWORD, "planner")
@@ -138,8 +189,10 @@ def test_logout_and_safe_next(app: Flask) -> None:
     """Sign-out needs the token and ends the session; ?next= never leads off the site."""
     client = app.test_client()
     token = csrf_of(client)
-    res = client.post("/login?next=https://evil.example/", data={
-        "username": "lead", "password": PASSWORD, "csrf_token": token})
+    res = client.post(
+        "/login?next=https://evil.example/",
+        data={"username": "lead", "password": PASSWORD, "csrf_token": token},
+    )
     assert res.headers["Location"] == "/patrol/"
     token = csrf_of(client, "/patrol/")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
@@ -159,8 +212,14 @@ def test_session_cookie_flags(tmp_path: Path) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     from webmap import create_app
 
-    assert create_app({"AREA_PATH": str(area), "TESTING": True}).config["SESSION_COOKIE_SECURE"] is False
-    assert create_app({"AREA_PATH": str(area), "SECRET_KEY": "k"}).config["SESSION_COOKIE_SECURE"] is True
+    assert (
+        create_app({"AREA_PATH": str(area), "TESTING": True}).config["SESSION_COOKIE_SECURE"]
+        is False
+    )
+    assert (
+        create_app({"AREA_PATH": str(area), "SECRET_KEY": "k"}).config["SESSION_COOKIE_SECURE"]
+        is True
+    )
 
 
 def test_dev_secret_key_is_made_once_in_the_instance_folder(tmp_path: Path) -> None:
@@ -177,9 +236,13 @@ def test_repeated_wrong_passwords_slow_the_guesser_down(app: Flask) -> None:
     client = app.test_client()
     token = csrf_of(client)
     for _ in range(5):
-        res = client.post("/login", data={"username": "guess", "password": "wrong-wrong", "csrf_token": token})
+        res = client.post(
+            "/login", data={"username": "guess", "password": "wrong-wrong", "csrf_token": token}
+        )
         assert res.status_code == 401
-    res = client.post("/login", data={"username": "guess", "password": PASSWORD, "csrf_token": token})
+    res = client.post(
+        "/login", data={"username": "guess", "password": PASSWORD, "csrf_token": token}
+    )
     assert res.status_code == 429 and "Too many wrong passwords" in res.get_data(as_text=True)
     assert int(res.headers["Retry-After"]) >= 1
 
@@ -195,7 +258,7 @@ def _decoded_session(value: str) -> str:
     import base64
     import zlib
 
-    payload = value.split(".")[1] if value.startswith(".") else value.split(".")[0]
+    payload = value.split(".")[1] if value.startswith(".") else value.split(".", maxsplit=1)[0]
     raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     return (zlib.decompress(raw) if value.startswith(".") else raw).decode("utf-8")
 
@@ -210,7 +273,7 @@ def test_session_cookie_holds_no_password_material(app: Flask) -> None:
     assert '"pw"' not in payload and "scrypt" not in payload
     hash_text = user.password_hash.split("$")[-1]
     for k in range(0, len(hash_text) - 8, 4):
-        assert hash_text[k:k + 8] not in payload
+        assert hash_text[k : k + 8] not in payload
 
 
 def test_copied_cookie_is_refused_after_logout(tmp_path: Path) -> None:
@@ -241,9 +304,15 @@ def test_password_change_page_ends_other_sessions(tmp_path: Path) -> None:
     assert page.status_code == 200 and 'name="new_password_again"' in page.get_data(as_text=True)
 
     def change(current: str, new: str, again: str | None = None, csrf: str | None = None):
-        return client.post("/password", data={
-            "current_password": current, "new_password": new, "new_password_again": again or new,
-            "csrf_token": token if csrf is None else csrf})
+        return client.post(
+            "/password",
+            data={
+                "current_password": current,
+                "new_password": new,
+                "new_password_again": again or new,
+                "csrf_token": token if csrf is None else csrf,
+            },
+        )
 
     assert change(PASSWORD, "brand-new-secret-7", csrf="").status_code == 400  # no CSRF token
     assert change("not-my-password", "brand-new-secret-7").status_code == 401
@@ -260,7 +329,16 @@ def test_password_change_page_ends_other_sessions(tmp_path: Path) -> None:
     assert thief.get("/patrol/").status_code == 302
     fresh = app.test_client()
     token = csrf_of(fresh)
-    assert fresh.post("/login", data={"username": "lead", "password": PASSWORD,
-                                      "csrf_token": token}).status_code == 401
-    assert fresh.post("/login", data={"username": "lead", "password": "brand-new-secret-7",
-                                      "csrf_token": token}).status_code == 302
+    assert (
+        fresh.post(
+            "/login", data={"username": "lead", "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 401
+    )
+    assert (
+        fresh.post(
+            "/login",
+            data={"username": "lead", "password": "brand-new-secret-7", "csrf_token": token},
+        ).status_code
+        == 302
+    )

@@ -14,13 +14,14 @@ from webmap_staff import grids_area, sign_in, staff_app
 from geogrid.io import atomic
 
 
-@pytest.fixture()
+@pytest.fixture
 def app(tmp_path: Path) -> Flask:
     return staff_app(grids_area(tmp_path / "area"), tmp_path / "users.json")
 
 
-def test_full_disk_is_507_and_leaves_no_temp_file(app: Flask, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_is_507_and_leaves_no_temp_file(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A save on a full disk: 507 naming the problem, no .tmp left, the version not recorded."""
     client = app.test_client()
     token = sign_in(client, "plan")
@@ -32,8 +33,11 @@ def test_full_disk_is_507_and_leaves_no_temp_file(app: Flask, tmp_path: Path,
 
     monkeypatch.setattr(atomic.os, "fsync", full)
     code = state["grids"]["features"][0]["properties"]["code"]
-    res = client.post("/api/planner/edits", json={"op": "lock", "codes": [code]},
-                      headers={"X-CSRF-Token": token, "If-Match": f'"{state["etag"]}"'})
+    res = client.post(
+        "/api/planner/edits",
+        json={"op": "lock", "codes": [code]},
+        headers={"X-CSRF-Token": token, "If-Match": f'"{state["etag"]}"'},
+    )
     monkeypatch.setattr(atomic.os, "fsync", real_fsync)
     assert res.status_code == 507
     assert "disk is full" in res.get_json()["error"]["message"]
@@ -42,12 +46,14 @@ def test_full_disk_is_507_and_leaves_no_temp_file(app: Flask, tmp_path: Path,
     assert client.get("/api/planner/state").get_json()["head"] == 1
 
 
-def test_atomic_writer_removes_its_temp_file_on_any_failure(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_writer_removes_its_temp_file_on_any_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Whatever fails (write, fsync, rename), the target keeps its old bytes and no temp stays."""
     target = tmp_path / "v0002" / "units.geojson"
     atomic.write_text_atomic(target, "old")
     for name in ("fsync", "replace"):
+
         def boom(*args: object) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -56,11 +62,13 @@ def test_atomic_writer_removes_its_temp_file_on_any_failure(tmp_path: Path,
             atomic.write_text_atomic(target, "new")
         monkeypatch.undo()
         assert target.read_text() == "old" and sorted(p.name for p in target.parent.iterdir()) == [
-            "units.geojson"]
+            "units.geojson"
+        ]
 
 
-def test_units_of_a_version_go_through_the_atomic_writer(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_units_of_a_version_go_through_the_atomic_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """grid_versions/vNNNN/units.geojson is written by geogrid.io.atomic (no hand-made .tmp)."""
     from geogrid.io import versions
     from geogrid.services import grids as S
@@ -69,8 +77,11 @@ def test_units_of_a_version_go_through_the_atomic_writer(tmp_path: Path,
     plan = S.load_plan(area)
     written: list[str] = []
     real = atomic.write_bytes_atomic
-    monkeypatch.setattr(atomic, "write_bytes_atomic",
-                        lambda path, data, **kw: written.append(Path(path).name) or real(path, data, **kw))
+    monkeypatch.setattr(
+        atomic,
+        "write_bytes_atomic",
+        lambda path, data, **kw: written.append(Path(path).name) or real(path, data, **kw),
+    )
     versions.write_units(plan.units, tmp_path / "units.geojson")
     assert written == ["units.geojson"]
 

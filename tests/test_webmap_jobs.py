@@ -43,7 +43,11 @@ def test_progress_result_and_failures() -> None:
 
     assert "unlock it first" in runner.wait(runner.submit("t", "w", bad_input).id).error
     failed = runner.wait(runner.submit("t", "w", crash).id)
-    assert failed.state == "failed" and "secret internals" not in failed.error and "server log" in failed.error
+    assert (
+        failed.state == "failed"
+        and "secret internals" not in failed.error
+        and "server log" in failed.error
+    )
 
 
 def test_status_endpoint_is_for_the_owner(tmp_path: Path) -> None:
@@ -64,12 +68,15 @@ def test_status_endpoint_is_for_the_owner(tmp_path: Path) -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_runner_of_is_one_per_app(tmp_path: Path, workers: int) -> None:
     """runner_of gives the same runner for the same app; embedded without a broker."""
-    app = staff_app(tmp_path / "area", tmp_path / "users.json", JOB_WORKERS=workers,
-                    JOBS_BROKER_URL="")
+    app = staff_app(
+        tmp_path / "area", tmp_path / "users.json", JOB_WORKERS=workers, JOBS_BROKER_URL=""
+    )
     assert runner_of(app) is runner_of(app) and not runner_of(app).distributed
 
 
-def test_broker_from_config_else_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broker_from_config_else_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """JOBS_BROKER_URL wins; unset, GEOGRID_BROKER_URL of the environment says it."""
     monkeypatch.setenv("GEOGRID_BROKER_URL", "redis://10.0.0.5:6379/0")
     app = staff_app(tmp_path / "area", tmp_path / "users.json")
@@ -97,16 +104,27 @@ def test_plan_of_many_teams_shows_parts(tmp_path: Path) -> None:
     """With PATROL_TEAMS_PER_PART=1 a team leader's plan of three teams is one job of three
     parts: the polled status says parts done of 3, and the day's plan has every team."""
     folder, config = make_patrol_area(tmp_path / "area")
-    app = staff_app(folder, tmp_path / "users.json", PATROL_CONFIG=str(config),
-                    PATROL_TIME_LIMIT_S=1.0, PATROL_TEAMS_PER_PART=1, JOBS_BROKER_URL="")
+    app = staff_app(
+        folder,
+        tmp_path / "users.json",
+        PATROL_CONFIG=str(config),
+        PATROL_TIME_LIMIT_S=1.0,
+        PATROL_TEAMS_PER_PART=1,
+        JOBS_BROKER_URL="",
+    )
     client = app.test_client()
     token = sign_in(client, "lead")
-    res = client.post("/api/patrol/plans", json={"date": date.today().isoformat()},
-                      headers={"X-CSRF-Token": token})
+    res = client.post(
+        "/api/patrol/plans",
+        json={"date": date.today().isoformat()},
+        headers={"X-CSRF-Token": token},
+    )
     assert res.status_code == 202, res.get_json()
     totals, done = set(), set()
-    while (status := client.get(res.get_json()["status_url"]).get_json())["state"] in ("queued",
-                                                                                       "running"):
+    while (status := client.get(res.get_json()["status_url"]).get_json())["state"] in (
+        "queued",
+        "running",
+    ):
         totals.add(status["parts"]["total"])
         done.add(status["parts"]["done"])
         time.sleep(0.1)

@@ -12,7 +12,7 @@ from flask import Flask
 from webmap.__main__ import main
 
 
-@pytest.fixture()
+@pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Flask, str, int]]:
     calls: list[tuple[Flask, str, int]] = []
     monkeypatch.setenv("FLASK_SECRET_KEY", "test-only")  # no key file in the real instance folder
@@ -55,18 +55,39 @@ def test_users_add_list_disable(tmp_path: Path):
     """`geogrid-web users add|list|disable` manage the accounts file; the password is hashed."""
     users = str(tmp_path / "users.json")
     runner = CliRunner()
-    res = runner.invoke(main, ["users", "add", "wang", "--role", "planner", "--users-file", users],
-                        input="secret-pass-1\nsecret-pass-1\n")
+    res = runner.invoke(
+        main,
+        ["users", "add", "wang", "--role", "planner", "--users-file", users],
+        input="secret-pass-1\nsecret-pass-1\n",
+    )
     assert res.exit_code == 0, res.output
     assert "added wang (planner)" in res.output
     assert "secret-pass-1" not in (tmp_path / "users.json").read_text(encoding="utf-8")
-    res = runner.invoke(main, ["users", "add", "li", "--role", "team_leader", "--team", "team-1",
-                               "--password", "secret-pass-2", "--users-file", users])
+    res = runner.invoke(
+        main,
+        [
+            "users",
+            "add",
+            "li",
+            "--role",
+            "team_leader",
+            "--team",
+            "team-1",
+            "--password",
+            "secret-pass-2",
+            "--users-file",
+            users,
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert runner.invoke(main, ["users", "disable", "li", "--users-file", users]).exit_code == 0
     listed = runner.invoke(main, ["users", "list", "--users-file", users]).output
     assert "wang\tplanner\tactive" in listed and "li\tteam_leader\tdisabled team=team-1" in listed
-    bad = runner.invoke(main, ["users", "add", "x", "--role", "planner", "--password", "short",
-                               "--users-file", users])
+    bad = runner.invoke(
+        main,
+        ["users", "add", "x", "--role", "planner", "--password", "short", "--users-file", users],
+    )
     assert bad.exit_code != 0 and "at least 10" in bad.output
-    assert "no user" in runner.invoke(main, ["users", "disable", "zhao", "--users-file", users]).output
+    assert (
+        "no user" in runner.invoke(main, ["users", "disable", "zhao", "--users-file", users]).output
+    )

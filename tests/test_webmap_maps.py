@@ -154,8 +154,9 @@ def test_trend_svg_marks_months_with_hidden_counts():
     """The trend chart is inline SVG: one bar per month; a month with a hidden count inside
     says 'at least' and is drawn lighter (a grey stub saying 'not published' when its
     released sum is 0)."""
-    svg = trend_svg(["2025-01", "2025-02", "2025-03"], [10, 0, 5], [False, True, True],
-                    "趋势", WORDS)
+    svg = trend_svg(
+        ["2025-01", "2025-02", "2025-03"], [10, 0, 5], [False, True, True], "趋势", WORDS
+    )
     assert svg.startswith("<svg") and svg.count("<rect") == 3
     assert "2025-02: 不公开（少于 5 起或为防推算而隐藏）" in svg  # nothing published, not "至少 0"
     assert "2025-01: 10" in svg and "2025-03: 至少 5" in svg
@@ -182,11 +183,13 @@ def test_selection_filters_the_map(busy):
     released cells."""
     released = release_area(busy)
     full = _html(public_map(busy, released=released))
-    part = _html(public_map(busy, released=released,
-                            selection=Selection("2026-01", "2026-04", ("theft",))))
+    part = _html(
+        public_map(busy, released=released, selection=Selection("2026-01", "2026-04", ("theft",)))
+    )
     g1_all = released.total(places=["G1"])
-    g1_part = released.total(places=["G1"], categories=["theft"],
-                              months=["2026-01", "2026-02", "2026-03", "2026-04"])
+    g1_part = released.total(
+        places=["G1"], categories=["theft"], months=["2026-01", "2026-02", "2026-03", "2026-04"]
+    )
     text = "至少 {}".format
     assert f'"incidents": "{text(g1_all.value) if g1_all.at_least else g1_all.value}"' in full
     assert f'"incidents": "{text(g1_part.value) if g1_part.at_least else g1_part.value}"' in part
@@ -277,9 +280,7 @@ def test_synthetic_label_from_manifest_or_column(area):
     assert "合成数据（演示）" in _html(public_map(area))
     by_column = build_tiny_area(synthetic_in_manifest=False)
     assert "合成数据（演示）" in _html(public_map(by_column))
-    real = dataclasses.replace(
-        by_column, incidents=by_column.incidents.assign(synthetic=False)
-    )
+    real = dataclasses.replace(by_column, incidents=by_column.incidents.assign(synthetic=False))
     assert "合成数据（演示）" not in _html(public_map(real))
 
 

@@ -42,47 +42,108 @@ TABLE: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/planner/state", None, PLANNER_JSON),
     ("GET", "/api/planner/diff?a=1&b=1", None, PLANNER_JSON),
     ("GET", "/api/planner/export.geojson", None, PLANNER_JSON),
-    ("GET", "/api/planner/openapi.json", None,
-     {"anon": 401, "lead1": 200, "lead2": 200, "plan": 200, "boss": 200}),
+    (
+        "GET",
+        "/api/planner/openapi.json",
+        None,
+        {"anon": 401, "lead1": 200, "lead2": 200, "plan": 200, "boss": 200},
+    ),
     ("POST", "/api/planner/edits", "lock", {**PLANNER_JSON}),
     ("POST", "/api/planner/regenerate", {}, {**PLANNER_JSON, "plan": 202, "boss": 202}),
     ("POST", "/api/planner/rebalance", {}, {**PLANNER_JSON, "plan": 202, "boss": 202}),
-    ("POST", "/api/planner/rebalance/accept", {"job": "0123456789abcdef"},
-     {**PLANNER_JSON, "plan": 404, "boss": 404}),
+    (
+        "POST",
+        "/api/planner/rebalance/accept",
+        {"job": "0123456789abcdef"},
+        {**PLANNER_JSON, "plan": 404, "boss": 404},
+    ),
     ("GET", "/patrol/", None, {"anon": 302, "lead1": 200, "lead2": 200, "plan": 403, "boss": 200}),
     ("GET", f"/patrol/plans/{TODAY}/team-1", None, TEAM1),
     # no rota is planned for that week: whoever may see the file gets 404, the others 403
-    ("GET", "/patrol/rota/2026-W50/team-1.pdf", None,
-     {"anon": 302, "lead1": 404, "lead2": 403, "plan": 403, "boss": 404}),
-    ("GET", "/patrol/rota/2026-W50/rota.pdf", None,
-     {"anon": 302, "lead1": 403, "lead2": 403, "plan": 403, "boss": 404}),
+    (
+        "GET",
+        "/patrol/rota/2026-W50/team-1.pdf",
+        None,
+        {"anon": 302, "lead1": 404, "lead2": 403, "plan": 403, "boss": 404},
+    ),
+    (
+        "GET",
+        "/patrol/rota/2026-W50/rota.pdf",
+        None,
+        {"anon": 302, "lead1": 403, "lead2": 403, "plan": 403, "boss": 404},
+    ),
     ("GET", f"/patrol/plans/{TODAY}/team-1/print", None, TEAM1),
     ("GET", f"/patrol/plans/{TODAY}/team-1.gpx", None, TEAM1),
-    ("GET", f"/patrol/plans/{TODAY}/route_sheets.pdf", None,
-     {"anon": 302, "lead1": 403, "lead2": 403, "plan": 403, "boss": 200}),
+    (
+        "GET",
+        f"/patrol/plans/{TODAY}/route_sheets.pdf",
+        None,
+        {"anon": 302, "lead1": 403, "lead2": 403, "plan": 403, "boss": 200},
+    ),
     ("GET", f"/api/patrol/plans/{TODAY}/team-1.geojson", None, TEAM1_JSON),
-    ("GET", f"/api/patrol/plans/{TODAY}/team-2.geojson", None,
-     {"anon": 401, "lead1": 403, "lead2": 200, "plan": 403, "boss": 200}),
+    (
+        "GET",
+        f"/api/patrol/plans/{TODAY}/team-2.geojson",
+        None,
+        {"anon": 401, "lead1": 403, "lead2": 200, "plan": 403, "boss": 200},
+    ),
     # a leader plans their own team; another team's plan is 403, whatever the date
-    ("POST", "/api/patrol/plans", {"date": TODAY, "teams": ["team-1"]}, {**TEAM1_JSON, "lead1": 202,
-                                                                        "boss": 202}),
-    ("POST", "/api/patrol/plans", {"date": TODAY}, {**TEAM1_JSON, "lead1": 202, "lead2": 202,
-                                                   "boss": 202}),
-    ("POST", "/api/patrol/plans", {"date": "9999-12-31"}, {**TEAM1_JSON, "lead1": 400, "lead2": 400,
-                                                          "boss": 400}),
-    ("POST", "/api/patrol/plans", {"date": "0001-01-01", "teams": ["team-1"]},
-     {**TEAM1_JSON, "lead1": 400, "lead2": 400, "boss": 400}),
-    ("POST", "/api/patrol/plans",
-     {"date": (date.today() + timedelta(days=16)).isoformat()},
-     {**TEAM1_JSON, "lead1": 400, "lead2": 400, "boss": 400}),
+    (
+        "POST",
+        "/api/patrol/plans",
+        {"date": TODAY, "teams": ["team-1"]},
+        {**TEAM1_JSON, "lead1": 202, "boss": 202},
+    ),
+    (
+        "POST",
+        "/api/patrol/plans",
+        {"date": TODAY},
+        {**TEAM1_JSON, "lead1": 202, "lead2": 202, "boss": 202},
+    ),
+    (
+        "POST",
+        "/api/patrol/plans",
+        {"date": "9999-12-31"},
+        {**TEAM1_JSON, "lead1": 400, "lead2": 400, "boss": 400},
+    ),
+    (
+        "POST",
+        "/api/patrol/plans",
+        {"date": "0001-01-01", "teams": ["team-1"]},
+        {**TEAM1_JSON, "lead1": 400, "lead2": 400, "boss": 400},
+    ),
+    (
+        "POST",
+        "/api/patrol/plans",
+        {"date": (date.today() + timedelta(days=16)).isoformat()},
+        {**TEAM1_JSON, "lead1": 400, "lead2": 400, "boss": 400},
+    ),
     # after the patrol: a team's track and phone files, own teams only (no track logged yet: 404)
-    ("GET", f"/api/patrol/plans/{TODAY}/team-1/track.geojson", None, {**TEAM1_JSON, "lead1": 404, "boss": 404}),
+    (
+        "GET",
+        f"/api/patrol/plans/{TODAY}/team-1/track.geojson",
+        None,
+        {**TEAM1_JSON, "lead1": 404, "boss": 404},
+    ),
     ("GET", f"/api/patrol/plans/{TODAY}/team-1/plan.kml", None, TEAM1_JSON),
-    ("GET", f"/api/patrol/plans/{TODAY}/team-2/plan.gpx?datum=gcj02", None,
-     {"anon": 401, "lead1": 403, "lead2": 200, "plan": 403, "boss": 200}),
-    ("POST", f"/api/patrol/plans/{TODAY}/team-1/track", {}, {**TEAM1_JSON, "lead1": 400, "boss": 400}),
-    ("GET", "/api/jobs/{lead1_job}", None,
-     {"anon": 401, "lead1": 200, "lead2": 404, "plan": 200, "boss": 200}),
+    (
+        "GET",
+        f"/api/patrol/plans/{TODAY}/team-2/plan.gpx?datum=gcj02",
+        None,
+        {"anon": 401, "lead1": 403, "lead2": 200, "plan": 403, "boss": 200},
+    ),
+    (
+        "POST",
+        f"/api/patrol/plans/{TODAY}/team-1/track",
+        {},
+        {**TEAM1_JSON, "lead1": 400, "boss": 400},
+    ),
+    (
+        "GET",
+        "/api/jobs/{lead1_job}",
+        None,
+        {"anon": 401, "lead1": 200, "lead2": 404, "plan": 200, "boss": 200},
+    ),
 ]
 
 
@@ -91,8 +152,11 @@ def _collection(features: list[dict[str, Any]]) -> str:
 
 
 def _point(x: float, y: float, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props,
-            "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]},
+    }
 
 
 def two_team_area(folder: Path) -> Path:
@@ -100,28 +164,77 @@ def two_team_area(folder: Path) -> Path:
     grids_area(folder)
     centre = gpd.GeoSeries([outline().centroid], crs=UTM_50N).to_crs("EPSG:4326").iloc[0]
     x, y = centre.x, centre.y
-    (folder / "teams.geojson").write_text(_collection([
-        _point(x, y, id=team, mode="walk", name=team, leader=team,
-               shift_start="07:00", shift_end="09:00") for team in ("team-1", "team-2")
-    ]), encoding="utf-8")
+    (folder / "teams.geojson").write_text(
+        _collection(
+            [
+                _point(
+                    x,
+                    y,
+                    id=team,
+                    mode="walk",
+                    name=team,
+                    leader=team,
+                    shift_start="07:00",
+                    shift_end="09:00",
+                )
+                for team in ("team-1", "team-2")
+            ]
+        ),
+        encoding="utf-8",
+    )
     out = folder / "plans" / "web" / TODAY
     out.mkdir(parents=True)
     features = []
     for team in ("team-1", "team-2"):
-        features.append(_point(x, y, team=team, feature="stop", seq=1, name="学校", kind="school",
-                               arrival="07:30", start="07:30", leave="07:55", dwell_min=25))
-        features.append({"type": "Feature", "geometry": {
-            "type": "LineString", "coordinates": [[x, y], [x + 0.001, y], [x, y]]},
-            "properties": {"team": team, "feature": "route", "stops": 1, "depart": "07:10",
-                           "return": "08:20", "distance_m": 400.0, "total_min": 70}})
+        features.append(
+            _point(
+                x,
+                y,
+                team=team,
+                feature="stop",
+                seq=1,
+                name="学校",
+                kind="school",
+                arrival="07:30",
+                start="07:30",
+                leave="07:55",
+                dwell_min=25,
+            )
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[x, y], [x + 0.001, y], [x, y]]},
+                "properties": {
+                    "team": team,
+                    "feature": "route",
+                    "stops": 1,
+                    "depart": "07:10",
+                    "return": "08:20",
+                    "distance_m": 400.0,
+                    "total_min": 70,
+                },
+            }
+        )
         (out / f"{team}.gpx").write_text("<gpx><wpt lat='0' lon='0'/></gpx>", encoding="utf-8")
         (out / f"{team}.pdf").write_bytes(b"%PDF-1.4 stand-in")
     (out / "route_sheets.pdf").write_bytes(b"%PDF-1.4 stand-in")
     (out / "plan.geojson").write_text(_collection(features), encoding="utf-8")
-    (out / "plan.json").write_text(json.dumps({
-        "area": "test", "prize": 2, "seed": 0, "solve_s": 0.1, "stops": 2, "visited": 2,
-        "skipped": [], "teams": [{"team": t, "stops": 1} for t in ("team-1", "team-2")]}),
-        encoding="utf-8")
+    (out / "plan.json").write_text(
+        json.dumps(
+            {
+                "area": "test",
+                "prize": 2,
+                "seed": 0,
+                "solve_s": 0.1,
+                "stops": 2,
+                "visited": 2,
+                "skipped": [],
+                "teams": [{"team": t, "stops": 1} for t in ("team-1", "team-2")],
+            }
+        ),
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -154,8 +267,14 @@ def quick_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(planner, "_rebalance_preview", lambda progress, *args: {"stand_in": True})
 
 
-def _request(app: Flask, clients: dict[str, tuple[FlaskClient, str]], role: str, method: str,
-             path: str, body: Any):
+def _request(
+    app: Flask,
+    clients: dict[str, tuple[FlaskClient, str]],
+    role: str,
+    method: str,
+    path: str,
+    body: Any,
+):
     client, token = clients[role]
     headers = {"X-CSRF-Token": token}
     if path.startswith("/api/planner/"):
@@ -173,28 +292,53 @@ def test_every_staff_route_is_in_the_table(app: Flask) -> None:
     """The table names every planner, patrol and jobs route (a new route needs a row)."""
     staff = ("planner.", "planner_api.", "patrol.", "patrol_api.", "patrol_tracks_api.", "jobs.")
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(staff)}
-    covered = {"/planner/", "/planner/versions", "/planner/diff", "/api/planner/state",
-               "/api/planner/diff", "/api/planner/export.geojson", "/api/planner/openapi.json",
-               "/api/planner/edits", "/api/planner/regenerate", "/api/planner/undo", "/patrol/",
-               "/api/planner/rebalance", "/api/planner/rebalance/accept",
-               "/patrol/plans/<day>/<team>", "/patrol/plans/<day>/<team>/print",
-               "/patrol/plans/<day>/<team>.gpx", "/patrol/plans/<day>/<team>.pdf",
-               "/patrol/plans/<day>/route_sheets.pdf", "/api/patrol/plans",
-               "/api/patrol/plans/<day>/<team>.geojson", "/api/jobs/<job_id>",
-               "/api/patrol/plans/<day>/<team>/track", "/api/patrol/plans/<day>/<team>/track.geojson",
-               "/api/patrol/plans/<day>/<team>/plan.<fmt>", "/patrol/rota/<week>/<name>"}
+    covered = {
+        "/planner/",
+        "/planner/versions",
+        "/planner/diff",
+        "/api/planner/state",
+        "/api/planner/diff",
+        "/api/planner/export.geojson",
+        "/api/planner/openapi.json",
+        "/api/planner/edits",
+        "/api/planner/regenerate",
+        "/api/planner/undo",
+        "/patrol/",
+        "/api/planner/rebalance",
+        "/api/planner/rebalance/accept",
+        "/patrol/plans/<day>/<team>",
+        "/patrol/plans/<day>/<team>/print",
+        "/patrol/plans/<day>/<team>.gpx",
+        "/patrol/plans/<day>/<team>.pdf",
+        "/patrol/plans/<day>/route_sheets.pdf",
+        "/api/patrol/plans",
+        "/api/patrol/plans/<day>/<team>.geojson",
+        "/api/jobs/<job_id>",
+        "/api/patrol/plans/<day>/<team>/track",
+        "/api/patrol/plans/<day>/<team>/track.geojson",
+        "/api/patrol/plans/<day>/<team>/plan.<fmt>",
+        "/patrol/rota/<week>/<name>",
+    }
     assert rules == covered
 
 
-@pytest.mark.parametrize("row", range(len(TABLE)),
-                         ids=[f"{m} {p} {b if isinstance(b, dict) else ''}" for m, p, b, _ in TABLE])
-def test_route_as_every_role(app: Flask, clients: dict[str, tuple[FlaskClient, str]], row: int) -> None:
+@pytest.mark.parametrize(
+    "row",
+    range(len(TABLE)),
+    ids=[f"{m} {p} {b if isinstance(b, dict) else ''}" for m, p, b, _ in TABLE],
+)
+def test_route_as_every_role(
+    app: Flask, clients: dict[str, tuple[FlaskClient, str]], row: int
+) -> None:
     """Each role gets exactly the declared status; jobs are waited for so none overlaps."""
     method, path, body, expected = TABLE[row]
     if "{lead1_job}" in path:
         client, token = clients["lead1"]
-        res = client.post("/api/patrol/plans", json={"date": TODAY, "teams": ["team-1"]},
-                          headers={"X-CSRF-Token": token})
+        res = client.post(
+            "/api/patrol/plans",
+            json={"date": TODAY, "teams": ["team-1"]},
+            headers={"X-CSRF-Token": token},
+        )
         assert res.status_code == 202, res.get_json()
         path = path.format(lead1_job=res.get_json()["job"])
         runner_of(app).wait(res.get_json()["job"])
@@ -207,7 +351,9 @@ def test_route_as_every_role(app: Flask, clients: dict[str, tuple[FlaskClient, s
     assert got == expected
 
 
-def test_team_pdf_of_another_team_is_refused(app: Flask, clients: dict[str, tuple[FlaskClient, str]]) -> None:
+def test_team_pdf_of_another_team_is_refused(
+    app: Flask, clients: dict[str, tuple[FlaskClient, str]]
+) -> None:
     """The per-team PDF follows the same rule: team-2's leader cannot download team-1's sheet."""
     assert clients["lead2"][0].get(f"/patrol/plans/{TODAY}/team-1.pdf").status_code == 403
     assert clients["lead1"][0].get(f"/patrol/plans/{TODAY}/team-1.pdf").status_code == 200
@@ -215,8 +361,9 @@ def test_team_pdf_of_another_team_is_refused(app: Flask, clients: dict[str, tupl
     assert 'value="team-2"' in index and 'value="team-1"' not in index
 
 
-def test_leader_job_plans_only_their_team(app: Flask, clients: dict[str, tuple[FlaskClient, str]],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_leader_job_plans_only_their_team(
+    app: Flask, clients: dict[str, tuple[FlaskClient, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A team-1 leader's job is started for team-1 only, whatever the body leaves out."""
     from geogrid.jobs import tasks
 

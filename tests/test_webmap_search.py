@@ -26,8 +26,9 @@ WORKERS = {
     "G3": ("赵隐藏", "13900000003", None),
     "G4": ("钱不公开", "13900000004", "true"),  # text, not a boolean: not published
 }
-UNPUBLISHED = [text for g, (name, phone, _) in WORKERS.items() if g != "G1"
-               for text in (name, phone)]
+UNPUBLISHED = [
+    text for g, (name, phone, _) in WORKERS.items() if g != "G1" for text in (name, phone)
+]
 LATIN_PLACE = "Zhongguancun Library"
 
 
@@ -40,7 +41,9 @@ def _area():
     grids["publish_contact"] = [WORKERS[g][2] for g in grids["grid_id"]]
     library = gpd.GeoDataFrame(
         {"id": ["node/9100"], "kind": ["library"], "layer": ["other"], "name": [LATIN_PLACE]},
-        geometry=[shapely.Point(WEST + 0.001, NORTH - 0.001)], crs="EPSG:4326")
+        geometry=[shapely.Point(WEST + 0.001, NORTH - 0.001)],
+        crs="EPSG:4326",
+    )
     return dataclasses.replace(area, grids=grids, layers={**area.layers, "other": library})
 
 
@@ -60,19 +63,22 @@ def _search(client, query: str) -> list[dict]:
     return response.get_json()["results"]
 
 
-@pytest.mark.parametrize(("query", "fragment"), [
-    ("", "q: required"),
-    ("?q=", "q: String should have at least 1 character"),
-    ("?q=%20%20", "q: String should have at least 1 character"),
-    ("?q=" + "x" * 51, "q: String should have at most 50 characters"),
-    ("?q=a%00b", "q: plain text without control characters"),
-    ("?q=a&limit=0", "limit: Input should be greater than or equal to 1"),
-    ("?q=a&limit=21", "limit: Input should be less than or equal to 20"),
-    ("?q=a&limit=two", "limit: a whole number from 1 to 20"),
-    ("?q=a&limit=%EF%BC%93", "limit: a whole number"),  # a full-width digit is not one
-    ("?q=a&q=b", "q: give it once"),
-    ("?q=a&place=G1", "place: unknown parameter"),
-])
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("", "q: required"),
+        ("?q=", "q: String should have at least 1 character"),
+        ("?q=%20%20", "q: String should have at least 1 character"),
+        ("?q=" + "x" * 51, "q: String should have at most 50 characters"),
+        ("?q=a%00b", "q: plain text without control characters"),
+        ("?q=a&limit=0", "limit: Input should be greater than or equal to 1"),
+        ("?q=a&limit=21", "limit: Input should be less than or equal to 20"),
+        ("?q=a&limit=two", "limit: a whole number from 1 to 20"),
+        ("?q=a&limit=%EF%BC%93", "limit: a whole number"),  # a full-width digit is not one
+        ("?q=a&q=b", "q: give it once"),
+        ("?q=a&place=G1", "place: unknown parameter"),
+    ],
+)
 def test_search_refuses_bad_parameters(client, query, fragment):
     """A wrong query is a 400 whose message names the parameter and what is wrong."""
     response = client.get("/api/search" + query)
@@ -103,8 +109,12 @@ def test_search_streets_and_grids(client):
     streets = _search(client, "中关村")
     assert ("中关村大街", "street") in [(r["name"], r["kind"]) for r in streets]
     assert all(r["place"] in {"G1", "G2", "G3", "G4"} for r in streets)
-    assert _search(client, "g3")[0] == {**_search(client, "g3")[0], "kind": "grid",
-                                        "name": "西南网格", "place": "G3"}
+    assert _search(client, "g3")[0] == {
+        **_search(client, "g3")[0],
+        "kind": "grid",
+        "name": "西南网格",
+        "place": "G3",
+    }
     grids = _search(client, "网格")
     assert [r["kind"] for r in grids] == ["grid"] * 4
 
@@ -120,6 +130,7 @@ def test_search_limit_and_more(client):
 
 def test_search_index_orders_whole_then_prefix_then_substring():
     """Whole-name matches come before prefixes, prefixes before other substrings."""
+
     def entry(name: str) -> SearchEntry:
         return SearchEntry(name, "place", "other", 0.0, 0.0, None, (normalise(name),))
 
@@ -144,17 +155,32 @@ def test_notices_publish_contact_only_where_chosen(client):
     body = client.get("/api/notices.json").get_json()
     assert body["kind"] == "grid"
     notices = {n["place"]: n for n in body["grids"]}
-    assert notices["G1"] == {"place": "G1", "code": "110108-G1", "name": "西北网格",
-                             "worker": "王小明", "worker_phone": "010-6275 1234"}
+    assert notices["G1"] == {
+        "place": "G1",
+        "code": "110108-G1",
+        "name": "西北网格",
+        "worker": "王小明",
+        "worker_phone": "010-6275 1234",
+    }
     for grid in ("G2", "G3", "G4"):
         assert set(notices[grid]) == {"place", "code", "name"}
 
 
 PUBLIC_URLS = [
-    "/", "/?lang=en", "/api/area", "/api/released.json", "/api/places.geojson",
-    "/api/aggregates/places", "/api/aggregates/months?by=place", "/api/notices.json",
-    "/api/search?q=网格&limit=20", "/api/search?q=G&limit=20", "/api/openapi.json",
-    "/api/layers/schools.geojson", "/api/boundary.geojson", "/api/streets.geojson",
+    "/",
+    "/?lang=en",
+    "/api/area",
+    "/api/released.json",
+    "/api/places.geojson",
+    "/api/aggregates/places",
+    "/api/aggregates/months?by=place",
+    "/api/notices.json",
+    "/api/search?q=网格&limit=20",
+    "/api/search?q=G&limit=20",
+    "/api/openapi.json",
+    "/api/layers/schools.geojson",
+    "/api/boundary.geojson",
+    "/api/streets.geojson",
 ]
 
 
@@ -189,8 +215,12 @@ def test_notices_of_a_cell_area_are_empty():
 
 def test_grid_schema_declares_contact_fields():
     """``worker_phone`` is text and ``publish_contact`` a strict boolean (absent = false)."""
-    props = {"code": "G1", "worker": "王小明", "worker_phone": "010-6275 1234",
-             "publish_contact": True}
+    props = {
+        "code": "G1",
+        "worker": "王小明",
+        "worker_phone": "010-6275 1234",
+        "publish_contact": True,
+    }
     assert GridProperties.model_validate(props).publish_contact is True
     assert GridProperties.model_validate({"code": "G1"}).publish_contact is None
     with pytest.raises(ValueError):

@@ -53,9 +53,20 @@ def _check_headers(res, where: str) -> dict[str, list[str]]:
 def test_every_kind_of_route_sends_the_headers(app: Flask) -> None:
     """Public, API, login, static, 404/400/405 errors, planner and patrol pages and APIs."""
     public = app.test_client()
-    urls = ["/", "/healthz", "/api/area", "/api/openapi.json", "/login", "/static/js/planner.js",
-            "/static/vendor/leaflet-1.9.3/leaflet.css", "/no-such-page", "/api/no-such",
-            "/?basemap=nope", "/planner/", "/api/planner/state"]
+    urls = [
+        "/",
+        "/healthz",
+        "/api/area",
+        "/api/openapi.json",
+        "/login",
+        "/static/js/planner.js",
+        "/static/vendor/leaflet-1.9.3/leaflet.css",
+        "/no-such-page",
+        "/api/no-such",
+        "/?basemap=nope",
+        "/planner/",
+        "/api/planner/state",
+    ]
     for url in urls:
         _check_headers(public.get(url), url)
     _check_headers(public.post("/login", data={}), "POST /login without CSRF (400)")
@@ -68,8 +79,12 @@ def test_every_kind_of_route_sends_the_headers(app: Flask) -> None:
         _check_headers(res, url)
     lead = app.test_client()
     sign_in(lead, "lead")
-    for url in ("/patrol/", f"/patrol/plans/{DAY}/{TEAM}", f"/patrol/plans/{DAY}/{TEAM}/print",
-                f"/api/patrol/plans/{DAY}/{TEAM}.geojson"):
+    for url in (
+        "/patrol/",
+        f"/patrol/plans/{DAY}/{TEAM}",
+        f"/patrol/plans/{DAY}/{TEAM}/print",
+        f"/api/patrol/plans/{DAY}/{TEAM}.geojson",
+    ):
         res = lead.get(url)
         assert res.status_code == 200, url
         _check_headers(res, url)
@@ -114,21 +129,27 @@ def test_templates_hold_no_inline_script_or_handler() -> None:
         assert "|safe" not in text.replace("parts.script|safe", ""), path
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"op": "rename", "new_code": XSS}, "new_code"),
-    ({"op": "rename", "new_code": "a" * 33}, "new_code"),
-    ({"op": "split", "new_code": "110 108"}, "new_code"),
-    ({"op": "reassign", "units": ["x"], "to": XSS}, "to"),
-    ({"op": "reassign", "units": ["x"], "to": "${alert(1)}"}, "to"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"op": "rename", "new_code": XSS}, "new_code"),
+        ({"op": "rename", "new_code": "a" * 33}, "new_code"),
+        ({"op": "split", "new_code": "110 108"}, "new_code"),
+        ({"op": "reassign", "units": ["x"], "to": XSS}, "to"),
+        ({"op": "reassign", "units": ["x"], "to": "${alert(1)}"}, "to"),
+    ],
+)
 def test_grid_codes_with_markup_are_refused(app: Flask, body: dict, field: str) -> None:
     """A new code or move target outside ^[0-9A-Za-z_-]{1,32}$ is 400 naming the field; nothing saved."""
     client = app.test_client()
     token = sign_in(client, "plan")
     state = client.get("/api/planner/state").get_json()
     code = state["grids"]["features"][0]["properties"]["code"]
-    res = client.post("/api/planner/edits", json={"codes": [code], **body},
-                      headers={"X-CSRF-Token": token, "If-Match": f'"{state["etag"]}"'})
+    res = client.post(
+        "/api/planner/edits",
+        json={"codes": [code], **body},
+        headers={"X-CSRF-Token": token, "If-Match": f'"{state["etag"]}"'},
+    )
     assert res.status_code == 400
     message = res.get_json()["error"]["message"]
     assert message.startswith(f"{field}:") and "[0-9A-Za-z_-]{1,32}" in message, message

@@ -22,8 +22,14 @@ from webmap.throttle import ADDRESS, PAIR, Limit, Throttle
 
 
 def _app(users: Path):
-    return create_app({"USERS_PATH": str(users), "TESTING": True, "SECRET_KEY": "throttle-test",
-                       "AREA_PATH": str(users.parent / "no-area")})
+    return create_app(
+        {
+            "USERS_PATH": str(users),
+            "TESTING": True,
+            "SECRET_KEY": "throttle-test",
+            "AREA_PATH": str(users.parent / "no-area"),
+        }
+    )
 
 
 def _client(app, address: str):
@@ -49,12 +55,19 @@ def _attempts(path: str, count: int) -> int:
     """Attempts at one key from one process, four threads at once; how many were let through."""
     throttle = Throttle(path, clock=lambda: 1_000_000.0)
     with ThreadPoolExecutor(4) as pool:
-        return sum(w == 0 for w in pool.map(lambda _: throttle.attempt("10.0.0.9", "plan"), range(count)))
+        return sum(
+            w == 0 for w in pool.map(lambda _: throttle.attempt("10.0.0.9", "plan"), range(count))
+        )
 
 
 def test_waits_grow_exponentially_and_are_capped() -> None:
     """Free attempts, then 1, 2, 4 ... seconds, never more than the cap."""
-    assert [PAIR.wait_s(n) for n in range(PAIR.free + 4)] == [0.0] * PAIR.free + [1.0, 2.0, 4.0, 8.0]
+    assert [PAIR.wait_s(n) for n in range(PAIR.free + 4)] == [0.0] * PAIR.free + [
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+    ]
     assert PAIR.wait_s(1000) == PAIR.cap_s == 900
     assert ADDRESS.free > PAIR.free and Limit(1, 2.0, 5.0).wait_s(3) == 5.0
 
@@ -118,7 +131,7 @@ def test_spreading_guesses_over_accounts_is_slowed(tmp_path: Path) -> None:
     add_accounts(users)
     client = _client(_app(users), "203.0.113.9")
     codes = [_login(client, f"user{k}", "wrong-guess-2") for k in range(ADDRESS.free + 1)]
-    assert codes[:ADDRESS.free] == [401] * ADDRESS.free and codes[-1] == 429
+    assert codes[: ADDRESS.free] == [401] * ADDRESS.free and codes[-1] == 429
 
 
 @pytest.mark.parametrize("password", ["12345678", "password", "qwertyuiop", "Password123", "short"])
@@ -130,14 +143,45 @@ def test_weak_passwords_are_refused_with_a_clear_message(tmp_path: Path, passwor
 
     users = str(tmp_path / "users.json")
     runner = CliRunner()
-    res = runner.invoke(main, ["users", "add", "wang", "--role", "planner", "--password", password,
-                               "--users-file", users])
-    assert res.exit_code != 0 and re.search("at least 10 characters|most common passwords", res.output)
-    ok = runner.invoke(main, ["users", "add", "wang", "--role", "planner", "--password",
-                              "long-and-rare-7", "--users-file", users])
+    res = runner.invoke(
+        main,
+        [
+            "users",
+            "add",
+            "wang",
+            "--role",
+            "planner",
+            "--password",
+            password,
+            "--users-file",
+            users,
+        ],
+    )
+    assert res.exit_code != 0 and re.search(
+        "at least 10 characters|most common passwords", res.output
+    )
+    ok = runner.invoke(
+        main,
+        [
+            "users",
+            "add",
+            "wang",
+            "--role",
+            "planner",
+            "--password",
+            "long-and-rare-7",
+            "--users-file",
+            users,
+        ],
+    )
     assert ok.exit_code == 0, ok.output
-    res = runner.invoke(main, ["users", "passwd", "wang", "--password", password, "--users-file", users])
-    assert res.exit_code != 0 and re.search("at least 10 characters|most common passwords", res.output)
-    res = runner.invoke(main, ["users", "passwd", "wang", "--password", "another-rare-8",
-                               "--users-file", users])
+    res = runner.invoke(
+        main, ["users", "passwd", "wang", "--password", password, "--users-file", users]
+    )
+    assert res.exit_code != 0 and re.search(
+        "at least 10 characters|most common passwords", res.output
+    )
+    res = runner.invoke(
+        main, ["users", "passwd", "wang", "--password", "another-rare-8", "--users-file", users]
+    )
     assert res.exit_code == 0 and "open sessions have ended" in res.output

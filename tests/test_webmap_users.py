@@ -35,17 +35,22 @@ def test_disable_and_enable(tmp_path: Path) -> None:
     assert [u.username for u in store.list()] == ["li"]
 
 
-@pytest.mark.parametrize(("name", "password", "role", "fragment"), [
-    ("x", "secret-pass-1", "planner", "user name"),
-    ("wang", "short", "planner", "at least 10"),
-    ("wang", "12345678", "planner", "at least 10"),
-    ("wang", "password", "planner", "at least 10.*most common"),
-    ("wang", "Password123", "planner", "most common"),
-    ("wang", "1qaz2wsx3edc", "planner", "most common"),
-    ("wangwangwang", "WANGWANGWANG", "admin", "user name"),
-    ("wang", "secret-pass-1", "mayor", "choose one of team_leader, planner, admin"),
-])
-def test_bad_accounts_are_refused(tmp_path: Path, name: str, password: str, role: str, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "password", "role", "fragment"),
+    [
+        ("x", "secret-pass-1", "planner", "user name"),
+        ("wang", "short", "planner", "at least 10"),
+        ("wang", "12345678", "planner", "at least 10"),
+        ("wang", "password", "planner", "at least 10.*most common"),
+        ("wang", "Password123", "planner", "most common"),
+        ("wang", "1qaz2wsx3edc", "planner", "most common"),
+        ("wangwangwang", "WANGWANGWANG", "admin", "user name"),
+        ("wang", "secret-pass-1", "mayor", "choose one of team_leader, planner, admin"),
+    ],
+)
+def test_bad_accounts_are_refused(
+    tmp_path: Path, name: str, password: str, role: str, fragment: str
+) -> None:
     """Bad names, short or common passwords and unknown roles are refused, saying why."""
     with pytest.raises(InputError, match=fragment):
         UserStore(tmp_path / "users.json").add(name, password, role)

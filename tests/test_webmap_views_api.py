@@ -42,11 +42,12 @@ def test_api_differencing_attack_learns_released_cells_only(busy, client):
         answers = {}
         for a in range(len(months)):
             for b in range(a, len(months)):
-                body = client.get(f"/api/aggregates/places?from={months[a]}&to={months[b]}"
-                                  f"{query}").get_json()
+                body = client.get(
+                    f"/api/aggregates/places?from={months[a]}&to={months[b]}{query}"
+                ).get_json()
                 answers[a, b] = {r["place"]: (r["count"], r["at_least"]) for r in body["places"]}
                 for place, (count, at_least) in answers[a, b].items():
-                    bound = table.total([place], cats, months[a:b + 1])
+                    bound = table.total([place], cats, months[a : b + 1])
                     assert (count, at_least) == (bound.value, bound.at_least)
         c_idx = [codes.index(c) for c in cats] if cats else [-1]  # -1: all categories
         for (a, b), per_place in answers.items():
@@ -87,16 +88,19 @@ def test_api_and_map_note_when_cases_have_several_offences(busy):
     from webmap.texts import texts_for
 
     incidents = busy.incidents.assign(case_id=busy.incidents["id"].astype(str))
-    extra = incidents.iloc[::3].assign(id=lambda f: f["id"].astype(str) + "/assault",
-                                       category="assault")
-    both = gpd.GeoDataFrame(pd.concat([incidents, extra], ignore_index=True),
-                            geometry="geometry", crs=incidents.crs)
+    extra = incidents.iloc[::3].assign(
+        id=lambda f: f["id"].astype(str) + "/assault", category="assault"
+    )
+    both = gpd.GeoDataFrame(
+        pd.concat([incidents, extra], ignore_index=True), geometry="geometry", crs=incidents.crs
+    )
     app = create_app({"AREA": dataclasses.replace(busy, incidents=both), "TESTING": True})
     with app.test_client() as multi:
         stats = multi.get("/api/area").get_json()["statistics"]
         assert stats["categories_overlap"] is True
-        assert stats["note"] == {lang: texts_for(lang)["categories_overlap_note"]
-                                 for lang in ("zh", "en")}
+        assert stats["note"] == {
+            lang: texts_for(lang)["categories_overlap_note"] for lang in ("zh", "en")
+        }
         assert "案件" in stats["note"]["zh"] and "more than the total" in stats["note"]["en"]
         categories = multi.get("/api/aggregates/categories").get_json()
         assert categories["note"] == stats["note"]

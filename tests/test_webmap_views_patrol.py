@@ -27,7 +27,9 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, str, str]:
 
     base = tmp_path_factory.mktemp("patrol")
     build_demo(base / "demo")
-    app = staff_app(base / "demo", base / "users.json", PATROL_CONFIG=str(CONFIG), PATROL_TIME_LIMIT_S=1.0)
+    app = staff_app(
+        base / "demo", base / "users.json", PATROL_CONFIG=str(CONFIG), PATROL_TIME_LIMIT_S=1.0
+    )
     client = app.test_client()
     token = sign_in(client, "lead")
     res = client.post("/api/patrol/plans", json={"date": DAY}, headers={"X-CSRF-Token": token})
@@ -47,7 +49,9 @@ def test_job_status_reports_progress(solved: tuple[Flask, str, str]) -> None:
     client = app.test_client()
     sign_in(client, "lead")
     status = client.get(f"/api/jobs/{job_id}").get_json()
-    assert status["state"] == "done" and status["progress"] == 1.0 and status["result"]["visited"] > 0
+    assert (
+        status["state"] == "done" and status["progress"] == 1.0 and status["result"]["visited"] > 0
+    )
 
 
 def test_plan_page_map_and_stop_table(solved: tuple[Flask, str, str]) -> None:
@@ -56,7 +60,9 @@ def test_plan_page_map_and_stop_table(solved: tuple[Flask, str, str]) -> None:
     client = app.test_client()
     sign_in(client, "lead")
     page = client.get(f"/patrol/plans/{DAY}/{team}").get_data(as_text=True)
-    assert 'id="stops"' in page and "print" in page and ".gpx" in page and "route_sheets.pdf" in page
+    assert (
+        'id="stops"' in page and "print" in page and ".gpx" in page and "route_sheets.pdf" in page
+    )
     assert f"{team}.pdf" in page
     features = client.get(f"/api/patrol/plans/{DAY}/{team}.geojson").get_json()["features"]
     stops = [f for f in features if f["properties"]["feature"] == "stop"]
@@ -74,7 +80,12 @@ def test_print_pdf_gpx(solved: tuple[Flask, str, str]) -> None:
     client = app.test_client()
     sign_in(client, "lead")
     sheet = client.get(f"/patrol/plans/{DAY}/{team}/print").get_data(as_text=True)
-    assert "平安巡逻路线单" in sheet and "☐" in sheet and 'id="print-btn"' in sheet and "onclick" not in sheet
+    assert (
+        "平安巡逻路线单" in sheet
+        and "☐" in sheet
+        and 'id="print-btn"' in sheet
+        and "onclick" not in sheet
+    )
     pdf = client.get(f"/patrol/plans/{DAY}/route_sheets.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     own = client.get(f"/patrol/plans/{DAY}/{team}.pdf")
@@ -102,14 +113,19 @@ def test_team_leader_sees_only_their_team(solved: tuple[Flask, str, str]) -> Non
     assert admin.get(f"/patrol/plans/{DAY}/team-2").status_code == 200
 
 
-@pytest.mark.parametrize(("url", "status", "fragment"), [
-    ("/patrol/plans/2026-13-40/team-1", 400, "does not exist"),
-    ("/patrol/plans/tonight/team-1", 400, "YYYY-MM-DD"),
-    ("/patrol/plans/2030-01-01/team-1", 404, "no plan for 2030-01-01"),
-    (f"/patrol/plans/{DAY}/team-9", 404, "no team"),
-    ("/patrol/plans/2030-01-01/route_sheets.pdf", 404, "compute the plan first"),
-])
-def test_bad_requests_say_what_to_do(solved: tuple[Flask, str, str], url: str, status: int, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "status", "fragment"),
+    [
+        ("/patrol/plans/2026-13-40/team-1", 400, "does not exist"),
+        ("/patrol/plans/tonight/team-1", 400, "YYYY-MM-DD"),
+        ("/patrol/plans/2030-01-01/team-1", 404, "no plan for 2030-01-01"),
+        (f"/patrol/plans/{DAY}/team-9", 404, "no team"),
+        ("/patrol/plans/2030-01-01/route_sheets.pdf", 404, "compute the plan first"),
+    ],
+)
+def test_bad_requests_say_what_to_do(
+    solved: tuple[Flask, str, str], url: str, status: int, fragment: str
+) -> None:
     """Bad dates, unknown teams and shifts with no plan answer with a message, not a traceback."""
     app, _, _ = solved
     client = app.test_client()
@@ -126,8 +142,11 @@ def test_leader_plans_only_their_team_and_keeps_the_others(solved: tuple[Flask, 
     others = [f for f in before if f["properties"]["team"] != "team-1"]
     client = app.test_client()
     token = sign_in(client, "lead1")
-    res = client.post("/api/patrol/plans", json={"date": DAY, "teams": ["team-2"]},
-                      headers={"X-CSRF-Token": token})
+    res = client.post(
+        "/api/patrol/plans",
+        json={"date": DAY, "teams": ["team-2"]},
+        headers={"X-CSRF-Token": token},
+    )
     assert res.status_code == 403
     res = client.post("/api/patrol/plans", json={"date": DAY}, headers={"X-CSRF-Token": token})
     assert res.status_code == 202

@@ -36,7 +36,10 @@ def test_week_table_with_links_to_each_night(app: Flask) -> None:
     for day in ("2026-12-07", "2026-12-13"):
         assert day in page
     assert "平安志愿者第3队" in page and "护学岗" in page
-    assert "/patrol/plans/2026-12-07/team-3.pdf" in page and "/patrol/plans/2026-12-07/team-3.gpx" in page
+    assert (
+        "/patrol/plans/2026-12-07/team-3.pdf" in page
+        and "/patrol/plans/2026-12-07/team-3.gpx" in page
+    )
     assert "/patrol/rota/2026-W50/rota.pdf" in page and "/patrol/rota/2026-W50/team-1.pdf" in page
     assert "<script>" not in page and "onclick" not in page
     assert "No rota for 2026-W51" in client.get("/patrol/?date=2026-12-14").get_data(as_text=True)

@@ -30,10 +30,19 @@ def app(tmp_path: Path) -> Flask:
     return app
 
 
-def upload(client, token: str | None, name: str = "walk.gpx", data: bytes | None = None, **fields: str):
-    body = {"members": "3", **fields,
-            "track": (io.BytesIO(data if data is not None else (TRACKS / name).read_bytes()), name)}
-    headers = {"X-CSRF-Token": token, "Accept": "application/json"} if token else {"Accept": "application/json"}
+def upload(
+    client, token: str | None, name: str = "walk.gpx", data: bytes | None = None, **fields: str
+):
+    body = {
+        "members": "3",
+        **fields,
+        "track": (io.BytesIO(data if data is not None else (TRACKS / name).read_bytes()), name),
+    }
+    headers = (
+        {"X-CSRF-Token": token, "Accept": "application/json"}
+        if token
+        else {"Accept": "application/json"}
+    )
     return client.post(URL, data=body, content_type="multipart/form-data", headers=headers)
 
 
@@ -70,13 +79,16 @@ def test_scope_csrf_size_and_fields(app: Flask) -> None:
     assert not Workspace(app.config["AREA_PATH"]).patrol_log_path.exists()
 
 
-@pytest.mark.parametrize(("name", "fragment"), [
-    ("walk_local_as_utc.gpx", "time offset -8 h"),
-    ("walk_gcj02_as_wgs84.gpx", "GCJ-02"),
-    ("broken.gpx", "broken.gpx: not a readable GPX"),
-    ("empty.gpx", "no track points"),
-    ("make_tracks.py", "give a track as"),
-])
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("walk_local_as_utc.gpx", "time offset -8 h"),
+        ("walk_gcj02_as_wgs84.gpx", "GCJ-02"),
+        ("broken.gpx", "broken.gpx: not a readable GPX"),
+        ("empty.gpx", "no track points"),
+        ("make_tracks.py", "give a track as"),
+    ],
+)
 def test_bad_file_is_a_400_naming_it(app: Flask, name: str, fragment: str) -> None:
     """Bad tracks: 400 whose message names the file and the fix; nothing logged."""
     client = app.test_client()
@@ -92,7 +104,7 @@ def test_phone_files(app: Flask) -> None:
     sign_in(client, "leada")
     kml = client.get(f"/api/patrol/plans/{DAY}/team-a/plan.kml")
     assert kml.status_code == 200 and b"<kml" in kml.data
-    assert f'team-a-{DAY}.kml' in kml.headers["Content-Disposition"]
+    assert f"team-a-{DAY}.kml" in kml.headers["Content-Disposition"]
     gcj = client.get(f"/api/patrol/plans/{DAY}/team-a/plan.gpx?datum=gcj02")
     assert gcj.status_code == 200 and b"GCJ-02" in gcj.data
     assert f"team-a.gcj02-{DAY}.gpx" in gcj.headers["Content-Disposition"]

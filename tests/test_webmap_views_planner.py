@@ -20,7 +20,7 @@ from geogrid.io import versions
 from webmap.jobs import runner_of
 
 
-@pytest.fixture()
+@pytest.fixture
 def app(tmp_path: Path) -> Flask:
     return staff_app(grids_area(tmp_path / "area"), tmp_path / "users.json")
 
@@ -39,7 +39,9 @@ def _state(client: FlaskClient) -> dict:
 
 def _border_unit(state: dict) -> tuple[str, str, str]:
     """A unit next to a unit of another grid: (unit id, its grid, the neighbour grid)."""
-    units = [(f["properties"], shapely.geometry.shape(f["geometry"])) for f in state["units"]["features"]]
+    units = [
+        (f["properties"], shapely.geometry.shape(f["geometry"])) for f in state["units"]["features"]
+    ]
     for p, geom in units:
         for q, other in units:
             if q["grid"] != p["grid"] and geom.buffer(1e-6).intersects(other):
@@ -59,17 +61,30 @@ def test_move_a_block_diff_and_undo(app: Flask) -> None:
     client, token = _planner(app)
     before = _state(client)
     unit, old, new = _border_unit(before)
-    res = _post(client, token, "/api/planner/edits",
-                {"op": "reassign", "units": [unit], "to": new, "message": "街道调整"}, before["etag"])
+    res = _post(
+        client,
+        token,
+        "/api/planner/edits",
+        {"op": "reassign", "units": [unit], "to": new, "message": "街道调整"},
+        before["etag"],
+    )
     assert res.status_code == 200, res.get_json()
     after = res.get_json()
     assert after["head"] == 2 and "plan: 街道调整" in after["saved"]
-    assert {f["properties"]["unit_id"]: f["properties"]["grid"] for f in after["units"]["features"]}[unit] == new
+    assert {
+        f["properties"]["unit_id"]: f["properties"]["grid"] for f in after["units"]["features"]
+    }[unit] == new
     assert all({"kind", "code", "message", "lon", "lat"} <= set(p) for p in after["problems"])
     diff = client.get("/api/planner/diff?a=1&b=2").get_json()
-    assert diff["moves"] and diff["moves"][0]["from_code"] == old and diff["moves"][0]["to_code"] == new
+    assert (
+        diff["moves"]
+        and diff["moves"][0]["from_code"] == old
+        and diff["moves"][0]["to_code"] == new
+    )
     moved = diff["moves"][0]["households"]
-    changed = {r["code"]: r["households_delta"] for r in diff["per_grid"] if r["status"] != "unchanged"}
+    changed = {
+        r["code"]: r["households_delta"] for r in diff["per_grid"] if r["status"] != "unchanged"
+    }
     assert changed == {old: -moved, new: moved}
     page = client.get("/planner/diff?a=1&b=2").get_data(as_text=True)
     assert old in page and f"{moved}" in page
@@ -86,12 +101,27 @@ def test_edit_needs_if_match_and_stale_is_409_naming_who(app: Flask) -> None:
     loaded = _state(wang)
     assert _state(li)["etag"] == loaded["etag"]
     unit, _, new = _border_unit(loaded)
-    assert _post(wang, wang_token, "/api/planner/edits", {"op": "reassign", "units": [unit], "to": new},
-                 None).status_code == 428
-    first = _post(li, li_token, "/api/planner/edits",
-                  {"op": "reassign", "units": [unit], "to": new, "message": "李的修改"}, loaded["etag"])
+    assert (
+        _post(
+            wang,
+            wang_token,
+            "/api/planner/edits",
+            {"op": "reassign", "units": [unit], "to": new},
+            None,
+        ).status_code
+        == 428
+    )
+    first = _post(
+        li,
+        li_token,
+        "/api/planner/edits",
+        {"op": "reassign", "units": [unit], "to": new, "message": "李的修改"},
+        loaded["etag"],
+    )
     assert first.status_code == 200
-    stale = _post(wang, wang_token, "/api/planner/edits", {"op": "split", "codes": [new]}, loaded["etag"])
+    stale = _post(
+        wang, wang_token, "/api/planner/edits", {"op": "split", "codes": [new]}, loaded["etag"]
+    )
     assert stale.status_code == 409
     message = stale.get_json()["error"]["message"]
     assert "plan2 saved v0002" in message and "李的修改" in message and "reload" in message
@@ -107,8 +137,15 @@ def test_two_planners_at_once_one_wins_the_other_is_told(app: Flask) -> None:
 
     def edit(name: str) -> None:
         client, token = _planner(app, name)
-        results.append(_post(client, token, "/api/planner/edits",
-                             {"op": "reassign", "units": [unit], "to": new}, loaded["etag"]).status_code)
+        results.append(
+            _post(
+                client,
+                token,
+                "/api/planner/edits",
+                {"op": "reassign", "units": [unit], "to": new},
+                loaded["etag"],
+            ).status_code
+        )
 
     threads = [threading.Thread(target=edit, args=(n,)) for n in ("plan", "plan2")]
     for t in threads:
@@ -119,7 +156,9 @@ def test_two_planners_at_once_one_wins_the_other_is_told(app: Flask) -> None:
     assert len(versions.list_versions(app.config["AREA_PATH"])[0]) == 2
 
 
-def test_a_save_killed_midway_leaves_the_previous_version(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_save_killed_midway_leaves_the_previous_version(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If the server dies before the index is written, v1 stays current and the next save works."""
     client, token = _planner(app)
     loaded = _state(client)
@@ -130,11 +169,23 @@ def test_a_save_killed_midway_leaves_the_previous_version(app: Flask, monkeypatc
 
     monkeypatch.setattr(versions, "write_json_atomic", killed)
     with pytest.raises(SystemExit):
-        _post(client, token, "/api/planner/edits", {"op": "reassign", "units": [unit], "to": new}, loaded["etag"])
+        _post(
+            client,
+            token,
+            "/api/planner/edits",
+            {"op": "reassign", "units": [unit], "to": new},
+            loaded["etag"],
+        )
     monkeypatch.undo()
     again = _state(client)
     assert again["etag"] == loaded["etag"] and again["head"] == 1
-    res = _post(client, token, "/api/planner/edits", {"op": "reassign", "units": [unit], "to": new}, again["etag"])
+    res = _post(
+        client,
+        token,
+        "/api/planner/edits",
+        {"op": "reassign", "units": [unit], "to": new},
+        again["etag"],
+    )
     assert res.status_code == 200 and res.get_json()["head"] == 2
 
 
@@ -147,8 +198,16 @@ def test_bad_edits_are_400_or_422_with_a_message(app: Flask) -> None:
         ({"op": "split", "colour": "red"}, 400, "colour: unknown field"),
         ({"op": "reassign", "units": ["nope"], "to": "X"}, 422, "no unit nope"),
         ({"op": "merge", "codes": ["110108000000001"]}, 422, "at least two"),
-        ({"op": "reassign", "units": "b0001", "to": "X"}, 400, "units: Input should be a valid list"),
-        ({"op": "split", "codes": ["110108000000001"], "seed": "x"}, 400, "seed: Input should be a valid integer"),
+        (
+            {"op": "reassign", "units": "b0001", "to": "X"},
+            400,
+            "units: Input should be a valid list",
+        ),
+        (
+            {"op": "split", "codes": ["110108000000001"], "seed": "x"},
+            400,
+            "seed: Input should be a valid integer",
+        ),
     ]:
         res = _post(client, token, "/api/planner/edits", body, etag)
         assert res.status_code == status and fragment in res.get_json()["error"]["message"], body
@@ -159,12 +218,24 @@ def test_split_merge_lock(app: Flask) -> None:
     """Split makes one more grid, merge one fewer; a locked grid refuses moves."""
     client, token = _planner(app)
     state = _state(client)
-    biggest = max(state["grids"]["features"], key=lambda f: f["properties"]["units"])["properties"]["code"]
-    split = _post(client, token, "/api/planner/edits", {"op": "split", "codes": [biggest]}, state["etag"]).get_json()
+    biggest = max(state["grids"]["features"], key=lambda f: f["properties"]["units"])["properties"][
+        "code"
+    ]
+    split = _post(
+        client, token, "/api/planner/edits", {"op": "split", "codes": [biggest]}, state["etag"]
+    ).get_json()
     assert len(split["grids"]["features"]) == len(state["grids"]["features"]) + 1
     unit, old, new = _border_unit(split)
-    locked = _post(client, token, "/api/planner/edits", {"op": "lock", "codes": [new]}, split["etag"]).get_json()
-    refused = _post(client, token, "/api/planner/edits", {"op": "reassign", "units": [unit], "to": new}, locked["etag"])
+    locked = _post(
+        client, token, "/api/planner/edits", {"op": "lock", "codes": [new]}, split["etag"]
+    ).get_json()
+    refused = _post(
+        client,
+        token,
+        "/api/planner/edits",
+        {"op": "reassign", "units": [unit], "to": new},
+        locked["etag"],
+    )
     assert refused.status_code == 422 and "locked" in refused.get_json()["error"]["message"]
 
 
@@ -172,15 +243,22 @@ def test_regenerate_runs_as_a_job_and_export(app: Flask) -> None:
     """Regenerate answers 202 at once; the job saves a new version; export gives the grids."""
     client, token = _planner(app)
     state = _state(client)
-    res = _post(client, token, "/api/planner/regenerate",
-                {"seed": 2, "min_households": 300, "max_households": 500}, state["etag"])
+    res = _post(
+        client,
+        token,
+        "/api/planner/regenerate",
+        {"seed": 2, "min_households": 300, "max_households": 500},
+        state["etag"],
+    )
     assert res.status_code == 202
     job = runner_of(app).wait(res.get_json()["job"])
     assert job.state == "done", job.error
     status = client.get(res.get_json()["status_url"]).get_json()
     assert status["state"] == "done" and status["result"]["version"] == 2
     export = client.get("/api/planner/export.geojson")
-    assert export.status_code == 200 and "grids-v0002.geojson" in export.headers["Content-Disposition"]
+    assert (
+        export.status_code == 200 and "grids-v0002.geojson" in export.headers["Content-Disposition"]
+    )
     assert len(export.get_json()["features"]) == len(_state(client)["grids"]["features"])
     stale = _post(client, token, "/api/planner/regenerate", {"seed": 3}, state["etag"])
     assert stale.status_code == 409
@@ -191,7 +269,9 @@ def test_public_map_sees_the_saved_grids(app: Flask) -> None:
     client, token = _planner(app)
     state = _state(client)
     before = client.get("/api/area").get_json()["counts"]["grids"]
-    biggest = max(state["grids"]["features"], key=lambda f: f["properties"]["units"])["properties"]["code"]
+    biggest = max(state["grids"]["features"], key=lambda f: f["properties"]["units"])["properties"][
+        "code"
+    ]
     _post(client, token, "/api/planner/edits", {"op": "split", "codes": [biggest]}, state["etag"])
     assert client.get("/api/area").get_json()["counts"]["grids"] == before + 1
 
@@ -219,7 +299,9 @@ def test_regenerate_from_no_grids_at_all(tmp_path: Path) -> None:
     assert _state(client)["head"] == 1
 
 
-def test_editor_state_is_built_once_per_version(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_editor_state_is_built_once_per_version(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """GETs of the editor state reuse the area cache; a save (here from the CLI) is seen at once."""
     from geogrid.services import grids as S
 
@@ -235,7 +317,12 @@ def test_editor_state_is_built_once_per_version(app: Flask, monkeypatch: pytest.
     first = _state(client)
     assert _state(client) == first and _state(client)["etag"] == first["etag"]
     assert len(builds) == 1
-    S.edit(app.config["AREA_PATH"], "lock", author="cli", codes=[first["grids"]["features"][0]["properties"]["code"]])
+    S.edit(
+        app.config["AREA_PATH"],
+        "lock",
+        author="cli",
+        codes=[first["grids"]["features"][0]["properties"]["code"]],
+    )
     after = _state(client)
     assert after["head"] == 2 and after["etag"] != first["etag"] and len(builds) == 2
 
@@ -256,8 +343,9 @@ def _grow_fullest_grid(folder: Path, households: int = 200) -> str:
     biggest = units.geometry.area.idxmax()
     outline = shapely.affinity.scale(units.geometry[biggest], 0.5, 0.5)
     path = folder.parent / "estate.geojson"
-    gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[outline], crs=plan.metric_crs).to_crs("EPSG:4326").to_file(
-        path, driver="GeoJSON")
+    gpd.GeoDataFrame({"name": ["新小区"]}, geometry=[outline], crs=plan.metric_crs).to_crs(
+        "EPSG:4326"
+    ).to_file(path, driver="GeoJSON")
     S.grow(folder, path, households, name="新小区")
     return code
 
@@ -284,15 +372,24 @@ def test_rebalance_preview_saves_nothing_and_accept_saves_it(app: Flask) -> None
     assert preview["in_band"] and preview["reasons"] == []
     assert {w["kind"] for w in preview["per_worker"]} == {"unit", "building"}
     assert len(versions.list_versions(folder)[0]) == 1  # a preview saves nothing
-    accepted = _post(client, token, "/api/planner/rebalance/accept", {"job": job, "message": "新小区入住"},
-                     state["etag"])
+    accepted = _post(
+        client,
+        token,
+        "/api/planner/rebalance/accept",
+        {"job": job, "message": "新小区入住"},
+        state["etag"],
+    )
     assert accepted.status_code == 200, accepted.get_data(as_text=True)
     saved, head = versions.list_versions(folder)
     assert head == 2 and len(saved) == 2 and saved[-1].message == "rebalance: 新小区入住"
     after = accepted.get_json()
-    grids = {f["properties"]["code"]: f["properties"]["households"] for f in after["grids"]["features"]}
+    grids = {
+        f["properties"]["code"]: f["properties"]["households"] for f in after["grids"]["features"]
+    }
     assert grids[grown] == rows[grown]["households_after"]
-    units = {f["properties"]["unit_id"]: f["properties"]["grid"] for f in after["units"]["features"]}
+    units = {
+        f["properties"]["unit_id"]: f["properties"]["grid"] for f in after["units"]["features"]
+    }
     assert all(units[m["unit_id"]] == m["to_code"] for m in preview["moves"])
     again = _post(client, token, "/api/planner/rebalance/accept", {"job": job}, after["etag"])
     assert again.status_code == 409  # computed from v0001, the grids are now v0002
@@ -307,30 +404,42 @@ def test_a_stale_preview_is_409_and_saves_nothing(app: Flask) -> None:
     job, _ = _preview(app, client, token, state["etag"])
     other, other_token = _planner(app, "plan2")
     code = state["grids"]["features"][0]["properties"]["code"]
-    locked = _post(other, other_token, "/api/planner/edits", {"op": "worker", "codes": [code], "worker": "张伟"},
-                   state["etag"])
+    locked = _post(
+        other,
+        other_token,
+        "/api/planner/edits",
+        {"op": "worker", "codes": [code], "worker": "张伟"},
+        state["etag"],
+    )
     assert locked.status_code == 200
     res = _post(client, token, "/api/planner/rebalance/accept", {"job": job}, state["etag"])
     assert res.status_code == 409 and "plan2" in res.get_json()["error"]["message"]
     assert len(versions.list_versions(folder)[0]) == 2
-    theirs = _post(other, other_token, "/api/planner/rebalance/accept", {"job": job}, locked.get_json()["etag"])
+    theirs = _post(
+        other, other_token, "/api/planner/rebalance/accept", {"job": job}, locked.get_json()["etag"]
+    )
     assert theirs.status_code == 404
     missing = _post(client, token, "/api/planner/rebalance/accept", {"job": job}, None)
     assert missing.status_code == 428
 
 
-@pytest.mark.parametrize(("url", "body", "field"), [
-    ("/api/planner/rebalance", {"time_limit_s": "10"}, "time_limit_s"),
-    ("/api/planner/rebalance", {"time_limit_s": 0}, "time_limit_s"),
-    ("/api/planner/rebalance", {"seed": -1}, "seed"),
-    ("/api/planner/rebalance", {"compactness_tolerance": 2.0}, "compactness_tolerance"),
-    ("/api/planner/rebalance", {"min_households": 300}, "body"),
-    ("/api/planner/rebalance", {"band": "300-500"}, "band"),
-    ("/api/planner/rebalance/accept", {"job": "../../etc"}, "job"),
-    ("/api/planner/rebalance/accept", {}, "job"),
-    ("/api/planner/rebalance/accept", {"job": "0123456789abcdef", "message": ["x"]}, "message"),
-])
-def test_bad_rebalance_requests_are_400_naming_the_field(app: Flask, url: str, body: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/planner/rebalance", {"time_limit_s": "10"}, "time_limit_s"),
+        ("/api/planner/rebalance", {"time_limit_s": 0}, "time_limit_s"),
+        ("/api/planner/rebalance", {"seed": -1}, "seed"),
+        ("/api/planner/rebalance", {"compactness_tolerance": 2.0}, "compactness_tolerance"),
+        ("/api/planner/rebalance", {"min_households": 300}, "body"),
+        ("/api/planner/rebalance", {"band": "300-500"}, "band"),
+        ("/api/planner/rebalance/accept", {"job": "../../etc"}, "job"),
+        ("/api/planner/rebalance/accept", {}, "job"),
+        ("/api/planner/rebalance/accept", {"job": "0123456789abcdef", "message": ["x"]}, "message"),
+    ],
+)
+def test_bad_rebalance_requests_are_400_naming_the_field(
+    app: Flask, url: str, body: dict, field: str
+) -> None:
     """A wrong type, range or unknown field is a 400 whose JSON names the field; nothing starts or saves."""
     client, token = _planner(app)
     res = _post(client, token, url, body, _state(client)["etag"])
@@ -342,17 +451,33 @@ def test_bad_rebalance_requests_are_400_naming_the_field(app: Flask, url: str, b
 def test_team_leaders_may_not_rebalance(app: Flask) -> None:
     """Rebalance preview and accept are for planners: a team leader gets 403; the routes are documented."""
     client, token = _planner(app, "lead")
-    for url, body in (("/api/planner/rebalance", {}), ("/api/planner/rebalance/accept", {"job": "0123456789abcdef"})):
+    for url, body in (
+        ("/api/planner/rebalance", {}),
+        ("/api/planner/rebalance/accept", {"job": "0123456789abcdef"}),
+    ):
         assert _post(client, token, url, body, "v0001.1").status_code == 403
     planner, _ = _planner(app)
     paths = planner.get("/api/planner/openapi.json").get_json()["paths"]
-    schema = paths["/planner/rebalance"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    schema = paths["/planner/rebalance"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
     assert {"time_limit_s", "seed", "min_households"} <= set(schema["properties"])
-    assert "job" in paths["/planner/rebalance/accept"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert (
+        "job"
+        in paths["/planner/rebalance/accept"]["post"]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]["properties"]
+    )
 
 
 def test_an_unknown_preview_is_404(app: Flask) -> None:
     """Accepting a job that is no rebalance preview is 404 and saves nothing."""
     client, token = _planner(app)
-    res = _post(client, token, "/api/planner/rebalance/accept", {"job": "0123456789abcdef"}, _state(client)["etag"])
+    res = _post(
+        client,
+        token,
+        "/api/planner/rebalance/accept",
+        {"job": "0123456789abcdef"},
+        _state(client)["etag"],
+    )
     assert res.status_code == 404 and "preview" in res.get_json()["error"]["message"]

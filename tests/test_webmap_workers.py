@@ -30,7 +30,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture()
+@pytest.fixture
 def server(tmp_path: Path):
     if not GUNICORN.exists() and shutil.which("gunicorn") is None:
         pytest.skip("gunicorn is not installed (pip install -e '.[serve]')")
@@ -38,12 +38,27 @@ def server(tmp_path: Path):
     area = grids_area(tmp_path / "area")
     add_accounts(tmp_path / "users.json")
     port = _free_port()
-    env = {**os.environ, "FLASK_AREA_PATH": str(area), "FLASK_USERS_PATH": str(tmp_path / "users.json"),
-           "FLASK_SECRET_KEY": "workers-test", "FLASK_SESSION_COOKIE_SECURE": "false",
-           "PYTHONPATH": str(ROOT)}
-    cmd = [str(GUNICORN) if GUNICORN.exists() else "gunicorn", "--bind", f"127.0.0.1:{port}",
-           "--workers", "2", "--worker-class", "gthread", "--threads", "2", "--preload",
-           "webmap:create_app()"]
+    env = {
+        **os.environ,
+        "FLASK_AREA_PATH": str(area),
+        "FLASK_USERS_PATH": str(tmp_path / "users.json"),
+        "FLASK_SECRET_KEY": "workers-test",
+        "FLASK_SESSION_COOKIE_SECURE": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [
+        str(GUNICORN) if GUNICORN.exists() else "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "2",
+        "--preload",
+        "webmap:create_app()",
+    ]
     log = (tmp_path / "gunicorn.log").open("w")
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -55,7 +70,9 @@ def server(tmp_path: Path):
             except requests.ConnectionError:
                 time.sleep(0.1)
         else:
-            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
+            pytest.fail(
+                "gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:]
+            )
         yield base, requests
     finally:
         proc.terminate()
@@ -66,15 +83,23 @@ def server(tmp_path: Path):
 def test_job_polls_reach_it_from_every_worker(server) -> None:
     base, requests = server
     session = requests.Session()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', session.get(base + "/login").text).group(1)
-    res = session.post(base + "/login", data={"username": "plan", "password": PASSWORD,
-                                              "csrf_token": token}, allow_redirects=False)
+    token = re.search(
+        r'name="csrf-token" content="([^"]+)"', session.get(base + "/login").text
+    ).group(1)
+    res = session.post(
+        base + "/login",
+        data={"username": "plan", "password": PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+    )
     assert res.status_code == 302, res.text[:300]
     page = session.get(base + "/planner/")
     token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
     etag = session.get(base + "/api/planner/state").headers["ETag"]
-    res = session.post(base + "/api/planner/regenerate", json={"seed": 1},
-                       headers={"X-CSRF-Token": token, "If-Match": etag})
+    res = session.post(
+        base + "/api/planner/regenerate",
+        json={"seed": 1},
+        headers={"X-CSRF-Token": token, "If-Match": etag},
+    )
     assert res.status_code == 202, res.text[:300]
     status_url = base + res.json()["status_url"]
     cookies = session.cookies.get_dict()
@@ -98,10 +123,14 @@ def test_login_throttle_holds_across_workers(server) -> None:
 
     def guess(n: int) -> tuple[int, str | None]:
         with requests.Session() as s:  # a fresh session and connection: either worker answers
-            token = re.search(r'name="csrf-token" content="([^"]+)"',
-                              s.get(base + "/login").text).group(1)
-            res = s.post(base + "/login", data={"username": "plan", "password": f"wrong-{n}",
-                                                "csrf_token": token}, allow_redirects=False)
+            token = re.search(
+                r'name="csrf-token" content="([^"]+)"', s.get(base + "/login").text
+            ).group(1)
+            res = s.post(
+                base + "/login",
+                data={"username": "plan", "password": f"wrong-{n}", "csrf_token": token},
+                allow_redirects=False,
+            )
             return res.status_code, res.headers.get("Retry-After")
 
     started = time.monotonic()
@@ -116,5 +145,5 @@ def test_login_throttle_holds_across_workers(server) -> None:
     allowed_s, extra = 1.0, 0
     while allowed_s <= elapsed_s:
         extra += 1
-        allowed_s += 2.0 ** extra
+        allowed_s += 2.0**extra
     assert statuses.count(401) <= 5 + extra, (statuses, elapsed_s)

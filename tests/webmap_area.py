@@ -59,21 +59,28 @@ def _buildings(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         for k, share in enumerate((0.6, 0.4)):
             x = w + (e - w) * (0.3 + 0.4 * k)
             y = s + (n - s) * 0.3
-            rows.append({
-                "id": f"B-{grid_id}-{k}",
-                "households": int(round(HOUSEHOLDS_PER_GRID[grid_id] * share)),
-                "geometry": shapely.box(x, y, x + 0.0005, y + 0.0004),
-            })
+            rows.append(
+                {
+                    "id": f"B-{grid_id}-{k}",
+                    "households": int(round(HOUSEHOLDS_PER_GRID[grid_id] * share)),
+                    "geometry": shapely.box(x, y, x + 0.0005, y + 0.0004),
+                }
+            )
     return gpd.GeoDataFrame(rows, crs="EPSG:4326")
 
 
 def _streets() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     main_y, side_x = MID_Y + 0.0012, MID_X - 0.0015
     coords = {
-        1: (WEST, main_y), 2: (side_x, main_y), 3: (EAST, main_y),
-        4: (side_x, SOUTH), 5: (side_x, NORTH),
-        6: (WEST, SOUTH + 0.002), 7: (EAST, SOUTH + 0.002),
-        8: (WEST + 0.003, MID_Y), 9: (WEST + 0.003, NORTH),
+        1: (WEST, main_y),
+        2: (side_x, main_y),
+        3: (EAST, main_y),
+        4: (side_x, SOUTH),
+        5: (side_x, NORTH),
+        6: (WEST, SOUTH + 0.002),
+        7: (EAST, SOUTH + 0.002),
+        8: (WEST + 0.003, MID_Y),
+        9: (WEST + 0.003, NORTH),
     }
     ways = [
         (1, 2, 101, "primary", "中关村大街"),
@@ -91,9 +98,17 @@ def _streets() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     edges = gpd.GeoDataFrame(
         [
             {
-                "u": u, "v": v, "way_id": way, "highway": hw, "name": name,
-                "length_m": 100.0, "walk": True, "bike": hw != "footway",
-                "drive": hw != "footway", "oneway_bike": False, "oneway_drive": False,
+                "u": u,
+                "v": v,
+                "way_id": way,
+                "highway": hw,
+                "name": name,
+                "length_m": 100.0,
+                "walk": True,
+                "bike": hw != "footway",
+                "drive": hw != "footway",
+                "oneway_bike": False,
+                "oneway_drive": False,
                 "geometry": shapely.LineString([coords[u], coords[v]]),
             }
             for u, v, way, hw, name in ways
@@ -117,12 +132,15 @@ def _places() -> dict[str, gpd.GeoDataFrame]:
         )
 
     return {
-        "schools": frame([("node/9001", "school", SCHOOL_NAME, WEST + 0.002, NORTH - 0.002)],
-                         "schools"),
-        "police": frame([("node/9002", "police", "中关村派出所", EAST - 0.002, MID_Y + 0.001)],
-                        "police"),
-        "markets": frame([("way/9003", "marketplace", "海淀菜市场", MID_X + 0.001, SOUTH + 0.001)],
-                         "markets"),
+        "schools": frame(
+            [("node/9001", "school", SCHOOL_NAME, WEST + 0.002, NORTH - 0.002)], "schools"
+        ),
+        "police": frame(
+            [("node/9002", "police", "中关村派出所", EAST - 0.002, MID_Y + 0.001)], "police"
+        ),
+        "markets": frame(
+            [("way/9003", "marketplace", "海淀菜市场", MID_X + 0.001, SOUTH + 0.001)], "markets"
+        ),
     }
 
 
@@ -170,7 +188,8 @@ def build_tiny_area(*, with_grids: bool = True, synthetic_in_manifest: bool = Tr
         path=Path("tests/data/tiny-haidian"),
         manifest=manifest,
         boundary=gpd.GeoDataFrame(
-            {"name": ["海淀示例社区"]}, geometry=[shapely.box(WEST, SOUTH, EAST, NORTH)],
+            {"name": ["海淀示例社区"]},
+            geometry=[shapely.box(WEST, SOUTH, EAST, NORTH)],
             crs="EPSG:4326",
         ),
         grids=grids if with_grids else grids.iloc[0:0],
@@ -229,9 +248,13 @@ def build_busy_area(seed: int = 11) -> Area:
         times.extend(start + pd.to_timedelta(offsets, unit="s"))
         categories.extend(rng.choice(kinds, size=count, p=weights))
     incidents = gpd.GeoDataFrame(
-        {"id": [f"INC-BUSY-{k:05d}" for k in range(len(points))],
-         "time": pd.DatetimeIndex(times).floor("min"), "category": categories,
-         "synthetic": True},
-        geometry=points, crs="EPSG:4326",
+        {
+            "id": [f"INC-BUSY-{k:05d}" for k in range(len(points))],
+            "time": pd.DatetimeIndex(times).floor("min"),
+            "category": categories,
+            "synthetic": True,
+        },
+        geometry=points,
+        crs="EPSG:4326",
     )
     return dataclasses.replace(area, incidents=incidents)

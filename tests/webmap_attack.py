@@ -29,8 +29,11 @@ def _collection(features: list[dict[str, Any]]) -> str:
 
 
 def _point(x: float, y: float, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props,
-            "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]},
+    }
 
 
 def hostile_area(folder: Path) -> Path:
@@ -39,26 +42,76 @@ def hostile_area(folder: Path) -> Path:
     centre = gpd.GeoSeries([outline().centroid], crs=UTM_50N).to_crs("EPSG:4326").iloc[0]
     x, y = centre.x, centre.y
     (folder / "layers").mkdir(exist_ok=True)
-    (folder / "layers" / "schools.geojson").write_text(_collection([
-        _point(x + 0.001, y, id="node/1", kind="school", name=XSS),
-        _point(x - 0.001, y, id="node/2", kind="school", name=XSS_TEMPLATE),
-    ]), encoding="utf-8")
-    (folder / "teams.geojson").write_text(_collection([
-        _point(x, y, id=TEAM, mode="walk", name=XSS, leader=XSS_TEMPLATE,
-               shift_start="07:00", shift_end="09:00"),
-    ]), encoding="utf-8")
+    (folder / "layers" / "schools.geojson").write_text(
+        _collection(
+            [
+                _point(x + 0.001, y, id="node/1", kind="school", name=XSS),
+                _point(x - 0.001, y, id="node/2", kind="school", name=XSS_TEMPLATE),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (folder / "teams.geojson").write_text(
+        _collection(
+            [
+                _point(
+                    x,
+                    y,
+                    id=TEAM,
+                    mode="walk",
+                    name=XSS,
+                    leader=XSS_TEMPLATE,
+                    shift_start="07:00",
+                    shift_end="09:00",
+                ),
+            ]
+        ),
+        encoding="utf-8",
+    )
     out = folder / "plans" / "web" / DAY
     out.mkdir(parents=True)
-    stop = {"team": TEAM, "feature": "stop", "seq": 1, "name": XSS, "kind": "school",
-            "arrival": "07:30", "start": "07:30", "leave": "07:55", "dwell_min": 25,
-            "notes": XSS_TEMPLATE}
-    route = {"team": TEAM, "feature": "route", "stops": 1, "depart": "07:10", "return": "08:20",
-             "distance_m": 400.0, "total_min": 70}
-    (out / "plan.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
-        _point(x + 0.001, y, **stop),
-        {"type": "Feature", "properties": route, "geometry": {
-            "type": "LineString", "coordinates": [[x, y], [x + 0.001, y], [x, y]]}},
-    ]}, ensure_ascii=False), encoding="utf-8")
-    (out / "plan.json").write_text(json.dumps({"teams": [{"team": TEAM, "stops": 1}]}),
-                                   encoding="utf-8")
+    stop = {
+        "team": TEAM,
+        "feature": "stop",
+        "seq": 1,
+        "name": XSS,
+        "kind": "school",
+        "arrival": "07:30",
+        "start": "07:30",
+        "leave": "07:55",
+        "dwell_min": 25,
+        "notes": XSS_TEMPLATE,
+    }
+    route = {
+        "team": TEAM,
+        "feature": "route",
+        "stops": 1,
+        "depart": "07:10",
+        "return": "08:20",
+        "distance_m": 400.0,
+        "total_min": 70,
+    }
+    (out / "plan.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    _point(x + 0.001, y, **stop),
+                    {
+                        "type": "Feature",
+                        "properties": route,
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[x, y], [x + 0.001, y], [x, y]],
+                        },
+                    },
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    (out / "plan.json").write_text(
+        json.dumps({"teams": [{"team": TEAM, "stops": 1}]}), encoding="utf-8"
+    )
     return folder

@@ -22,8 +22,13 @@ from webmap.users import UserStore
 
 PASSWORD = "correct horse battery"
 #: one account per role; lead1 leads team-1 only
-ACCOUNTS = {"lead": "team_leader", "lead1": "team_leader", "plan": "planner", "plan2": "planner",
-            "boss": "admin"}
+ACCOUNTS = {
+    "lead": "team_leader",
+    "lead1": "team_leader",
+    "plan": "planner",
+    "plan2": "planner",
+    "boss": "admin",
+}
 TEAMS = {"lead1": "team-1"}
 
 
@@ -43,8 +48,15 @@ def add_accounts(users_path: Path) -> None:
 def staff_app(area: Path, users_path: Path, **config: Any) -> Flask:
     if not users_path.exists():
         add_accounts(users_path)
-    return create_app({"AREA_PATH": str(area), "USERS_PATH": str(users_path), "TESTING": True,
-                       "SECRET_KEY": "test-secret", **config})
+    return create_app(
+        {
+            "AREA_PATH": str(area),
+            "USERS_PATH": str(users_path),
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            **config,
+        }
+    )
 
 
 def csrf_of(client: FlaskClient, path: str = "/login") -> str:

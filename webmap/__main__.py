@@ -29,17 +29,27 @@ from webmap.users import ROLES, UserStore
 
 @click.group(invoke_without_command=True)
 @click.option("--demo", is_flag=True, help="Serve the demo area, building it first if needed.")
-@click.option("--area", "area_dir", type=click.Path(path_type=Path), default=None,
-              help="Area workspace folder (default data/geo/helsinki-demo).")
+@click.option(
+    "--area",
+    "area_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Area workspace folder (default data/geo/helsinki-demo).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--basemap", type=click.Choice(list(BASEMAPS)), default="offline",
-              show_default=True,
-              help="offline: drawn from the area's streets; osm, tianditu (needs "
-                   "FLASK_TIANDITU_KEY), amap: web tiles.")
+@click.option(
+    "--basemap",
+    type=click.Choice(list(BASEMAPS)),
+    default="offline",
+    show_default=True,
+    help="offline: drawn from the area's streets; osm, tianditu (needs "
+    "FLASK_TIANDITU_KEY), amap: web tiles.",
+)
 @click.pass_context
-def main(ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port: int,
-         basemap: str) -> None:
+def main(
+    ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port: int, basemap: str
+) -> None:
     """Serve the geogrid web app (public map, planner and patrol pages, JSON API).
 
     Without a command it serves; `geogrid-web users --help` manages accounts.
@@ -80,7 +90,9 @@ def _store(users_file: Path | None) -> UserStore:
 
 
 users_file_option = click.option(
-    "--users-file", type=click.Path(path_type=Path), default=None,
+    "--users-file",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Accounts file (default: FLASK_USERS_PATH, else instance/users.json).",
 )
 
@@ -94,25 +106,30 @@ def users() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--team", default=None, help="Team id a team leader leads (sees only that team).")
-@click.password_option(help="Password (asked for when not given; at least 10 characters, "
-                             "not a common one).")
+@click.password_option(
+    help="Password (asked for when not given; at least 10 characters, not a common one)."
+)
 @users_file_option
-def users_add(username: str, role: str, team: str | None, password: str,
-              users_file: Path | None) -> None:
+def users_add(
+    username: str, role: str, team: str | None, password: str, users_file: Path | None
+) -> None:
     """Create an account; the password is stored only as a scrypt hash."""
     store = _store(users_file)
     try:
         user = store.add(username, password, role, team=team)
     except GeogridError as err:
         raise click.ClickException(str(err)) from err
-    click.echo(f"added {user.username} ({user.role}{', team ' + user.team if user.team else ''}) "
-               f"to {store.path}")
+    click.echo(
+        f"added {user.username} ({user.role}{', team ' + user.team if user.team else ''}) "
+        f"to {store.path}"
+    )
 
 
 @users.command("passwd")
 @click.argument("username")
-@click.password_option(help="New password (asked for when not given; at least 10 characters, "
-                             "not a common one).")
+@click.password_option(
+    help="New password (asked for when not given; at least 10 characters, not a common one)."
+)
 @users_file_option
 def users_passwd(username: str, password: str, users_file: Path | None) -> None:
     """Set a new password; every open session of the account ends."""
@@ -143,7 +160,9 @@ def users_list(users_file: Path | None) -> None:
     store = _store(users_file)
     rows = store.list()
     if not rows:
-        click.echo(f"no accounts in {store.path}; add one with `geogrid-web users add NAME --role planner`")
+        click.echo(
+            f"no accounts in {store.path}; add one with `geogrid-web users add NAME --role planner`"
+        )
     for user in rows:
         state = "disabled" if user.disabled else "active"
         team = f" team={user.team}" if user.team else ""

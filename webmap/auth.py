@@ -49,7 +49,8 @@ def user_store() -> UserStore:
 def throttle() -> Throttle:
     """The sign-in throttle shared by every worker (``THROTTLE_PATH``, default next to the users file)."""
     path = current_app.config.get("THROTTLE_PATH") or (
-        Path(current_app.config["USERS_PATH"]).with_name("throttle.sqlite3"))
+        Path(current_app.config["USERS_PATH"]).with_name("throttle.sqlite3")
+    )
     return Throttle(path)
 
 
@@ -101,6 +102,7 @@ def check_csrf() -> None:
 
 def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let only signed-in users with one of ``roles`` (or admin) through."""
+
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -112,7 +114,9 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             if not user.may(*roles):
                 abort(403, description=f"your role ({user.role}) may not open this page")
             return view(*args, **kwargs)
+
         return guarded
+
     return decorate
 
 

@@ -63,9 +63,14 @@ def _signed_in_staff() -> bool:
 
 
 def _server_roots() -> list[str]:
-    roots = {str(Path(current_app.config.get("AREA_PATH") or ".").resolve()),
-             current_app.instance_path, str(Path(current_app.root_path).parent),
-             os.getcwd(), tempfile.gettempdir(), str(Path.home())}
+    roots = {
+        str(Path(current_app.config.get("AREA_PATH") or ".").resolve()),
+        current_app.instance_path,
+        str(Path(current_app.root_path).parent),
+        os.getcwd(),
+        tempfile.gettempdir(),
+        str(Path.home()),
+    }
     return sorted((r for r in roots if len(r) > 1), key=len, reverse=True)
 
 
@@ -76,7 +81,9 @@ def public_message(message: str) -> str:
     return _PATH_RE.sub("<path>", message)
 
 
-def error_response(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None):
+def error_response(
+    status: int, code: str, message: str, fields: list[dict[str, str]] | None = None
+):
     """The response for an error: JSON under /api, the friendly HTML page elsewhere."""
     if not _signed_in_staff():
         message = public_message(message)
@@ -91,8 +98,15 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
         status, message if status < 500 else words["error_internal"]
     )
     return (
-        render_template("error.html", status=status, code=code, message=friendly,
-                        detail=message if status in (503, 507) or _staff_page() else "", lang=lang, t=words),
+        render_template(
+            "error.html",
+            status=status,
+            code=code,
+            message=friendly,
+            detail=message if status in (503, 507) or _staff_page() else "",
+            lang=lang,
+            t=words,
+        ),
         status,
     )
 
@@ -100,16 +114,23 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        return error_response(exc.code or 500, _code_of(exc), exc.description or exc.name,
-                              getattr(exc, "fields", None))
+        return error_response(
+            exc.code or 500,
+            _code_of(exc),
+            exc.description or exc.name,
+            getattr(exc, "fields", None),
+        )
 
     @app.errorhandler(OSError)
     def handle_os_error(exc: OSError):
         if exc.errno in DISK_FULL:
             app.logger.error("disk full on %s: %s", request.path, exc)
-            return error_response(507, "insufficient_storage",
-                                  "the server's disk is full (no space left to write); nothing "
-                                  "was saved. Tell the administrator to free space, then try again.")
+            return error_response(
+                507,
+                "insufficient_storage",
+                "the server's disk is full (no space left to write); nothing "
+                "was saved. Tell the administrator to free space, then try again.",
+            )
         return handle_unexpected(exc)
 
     @app.errorhandler(GeogridError)

@@ -39,8 +39,18 @@ from werkzeug.exceptions import TooManyRequests
 from geogrid import jobs as G
 from geogrid.jobs.store import ACTIVE, LOST_MESSAGE, STALE_S, Job, JobStore, Progress
 
-__all__ = ["ACTIVE", "LOST_MESSAGE", "STALE_S", "Job", "JobLimitError", "JobRunner", "JobStore",
-           "Progress", "jobs_path", "runner_of"]
+__all__ = [
+    "ACTIVE",
+    "LOST_MESSAGE",
+    "STALE_S",
+    "Job",
+    "JobLimitError",
+    "JobRunner",
+    "JobStore",
+    "Progress",
+    "jobs_path",
+    "runner_of",
+]
 
 _EXTENSION = "webmap.jobs"
 
@@ -52,10 +62,16 @@ class JobLimitError(TooManyRequests):
 class JobRunner:
     """The app's job runner in this process: embedded threads, or Celery with ``broker_url``."""
 
-    def __init__(self, workers: int = 1, store: JobStore | Path | str | None = None,
-                 per_user: int | None = None, broker_url: str = "") -> None:
-        self.backend = G.open_runner(store, broker_url=broker_url, workers=workers,
-                                     per_user=per_user)
+    def __init__(
+        self,
+        workers: int = 1,
+        store: JobStore | Path | str | None = None,
+        per_user: int | None = None,
+        broker_url: str = "",
+    ) -> None:
+        self.backend = G.open_runner(
+            store, broker_url=broker_url, workers=workers, per_user=per_user
+        )
         self.pid = os.getpid()
 
     @property
@@ -67,15 +83,23 @@ class JobRunner:
         """Whether jobs run on Celery workers (else on threads of this process)."""
         return bool(self.backend.distributed)
 
-    def submit(self, kind: str, owner: str, fn: Callable[..., Any], *args: Any,
-               key: str | None = None) -> Job:
+    def submit(
+        self, kind: str, owner: str, fn: Callable[..., Any], *args: Any, key: str | None = None
+    ) -> Job:
         try:
             return self.backend.submit(kind, owner, fn, *args, key=key)
         except G.JobLimitError as err:
             raise JobLimitError(description=str(err)) from err
 
-    def submit_group(self, kind: str, owner: str, fn: Callable[..., Any],
-                     parts: Sequence[Sequence[Any]], *, key: str | None = None) -> Job:
+    def submit_group(
+        self,
+        kind: str,
+        owner: str,
+        fn: Callable[..., Any],
+        parts: Sequence[Sequence[Any]],
+        *,
+        key: str | None = None,
+    ) -> Job:
         try:
             return self.backend.submit_group(kind, owner, fn, parts, key=key)
         except G.JobLimitError as err:
@@ -116,8 +140,11 @@ def runner_of(app: Flask) -> JobRunner:
         with _RUNNERS_LOCK:
             runner = app.extensions.get(_EXTENSION)
             if runner is None or runner.pid != os.getpid():
-                runner = JobRunner(int(app.config.get("JOB_WORKERS", 1)), jobs_path(app),
-                                   per_user=int(app.config.get("JOBS_PER_USER", 2)),
-                                   broker_url=broker_url(app))
+                runner = JobRunner(
+                    int(app.config.get("JOB_WORKERS", 1)),
+                    jobs_path(app),
+                    per_user=int(app.config.get("JOBS_PER_USER", 2)),
+                    broker_url=broker_url(app),
+                )
                 app.extensions[_EXTENSION] = runner
     return runner

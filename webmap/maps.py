@@ -54,7 +54,9 @@ TILE_BASEMAPS: dict[str, Basemap] = {
     "osm": Basemap(
         tiles=("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
         attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
-        subdomains="abc", datum="wgs84", max_zoom=19,
+        subdomains="abc",
+        datum="wgs84",
+        max_zoom=19,
     ),
     "tianditu": Basemap(
         tiles=tuple(
@@ -64,13 +66,18 @@ TILE_BASEMAPS: dict[str, Basemap] = {
             for layer in ("vec", "cva")  # streets, then Chinese labels on top
         ),
         attribution='&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a>',
-        subdomains="01234567", datum="wgs84", needs_key=True,
+        subdomains="01234567",
+        datum="wgs84",
+        needs_key=True,
     ),
     "amap": Basemap(
-        tiles=("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
-               "&style=8&x={x}&y={y}&z={z}",),
+        tiles=(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+            "&style=8&x={x}&y={y}&z={z}",
+        ),
         attribution='&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a>',
-        subdomains="1234", datum="gcj02",
+        subdomains="1234",
+        datum="gcj02",
     ),
 }
 BASEMAPS = ("offline", *TILE_BASEMAPS)
@@ -98,13 +105,31 @@ SUPPRESSED_COLOUR = "#d9d9d9"
 NO_HOUSEHOLDS_COLOUR = "#f0f0f0"
 
 #: Street classes of the offline basemap: highway tags, line colour, weight in pixels.
-MAJOR_HIGHWAYS = frozenset({
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link",
-})
-PATH_HIGHWAYS = frozenset({
-    "footway", "path", "cycleway", "steps", "pedestrian", "track", "bridleway",
-})
+MAJOR_HIGHWAYS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+    }
+)
+PATH_HIGHWAYS = frozenset(
+    {
+        "footway",
+        "path",
+        "cycleway",
+        "steps",
+        "pedestrian",
+        "track",
+        "bridleway",
+    }
+)
 STREET_STYLES = {
     "major": {"color": "#6e6e6e", "weight": 4},
     "minor": {"color": "#9a9a9a", "weight": 2},
@@ -220,8 +245,9 @@ def map_text(value: object) -> str:
     references too: Folium puts tooltip and popup HTML into JavaScript template
     literals, where ``${...}`` would run and a backtick would end the string.
     """
-    return (html.escape(str(value))
-            .replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;"))
+    return (
+        html.escape(str(value)).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    )
 
 
 def _safe_href(url: str) -> str | None:
@@ -252,6 +278,7 @@ def _as_is(geometries: np.ndarray) -> np.ndarray:
 
 def _to_gcj02(geometries: np.ndarray) -> np.ndarray:
     """WGS-84 -> GCJ-02 (the offset Chinese web maps such as Amap use); display only."""
+
     def shift(xy: np.ndarray) -> np.ndarray:
         lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
         return np.column_stack([lon, lat])
@@ -274,8 +301,9 @@ def _walk(element: Any) -> Iterator[Any]:
         yield from _walk(child)
 
 
-def _local_links(links: list[tuple[str, str]], vendored: dict[str, str],
-                 asset_base: str) -> list[tuple[str, str]]:
+def _local_links(
+    links: list[tuple[str, str]], vendored: dict[str, str], asset_base: str
+) -> list[tuple[str, str]]:
     local = []
     for name, url in links:
         if name in UNUSED_LINKS:
@@ -364,22 +392,27 @@ def _add_streets(m: folium.Map, edges: gpd.GeoDataFrame | None, label: str) -> N
             merged = shapely.set_precision(merged, 1e-6)
             style = dict(STREET_STYLES[street_class], opacity=1.0)
             folium.GeoJson(
-                {"type": "Feature", "properties": {"class": street_class},
-                 "geometry": shapely.geometry.mapping(merged)},
+                {
+                    "type": "Feature",
+                    "properties": {"class": street_class},
+                    "geometry": shapely.geometry.mapping(merged),
+                },
                 style_function=lambda _f, style=style: style,
                 interactive=False,
             ).add_to(group)
     group.add_to(m)
 
 
-def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str,
-                  display: Display) -> None:
+def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, label: str, display: Display) -> None:
     shown = gpd.GeoDataFrame(geometry=display(boundary.geometry.values), crs=WGS84)
     folium.GeoJson(
         _feature_collection(shown, []),
         name=label,
         style_function=lambda _f: {
-            "color": "#333333", "weight": 2.5, "dashArray": "6 4", "fill": False,
+            "color": "#333333",
+            "weight": 2.5,
+            "dashArray": "6 4",
+            "fill": False,
         },
         interactive=False,
     ).add_to(m)
@@ -428,18 +461,26 @@ def _colour_for(value: float, breaks: list[float]) -> str:
     return colours[-1]
 
 
-def _legend_html(title: str, breaks: list[float], extra: list[tuple[str, str]],
-                 note: str = "", lowest: float = 0.0) -> str:
+def _legend_html(
+    title: str,
+    breaks: list[float],
+    extra: list[tuple[str, str]],
+    note: str = "",
+    lowest: float = 0.0,
+) -> str:
     rows = [f'<div class="title">{map_text(title)}</div>']
     lower = lowest
     for colour, upper in zip(_palette(len(breaks)), breaks, strict=True):
         span = f"{upper:g}" if upper == lower else f"{lower:g} – {upper:g}"
-        rows.append(f'<div class="class-row"><span class="swatch" style="background:{colour}">'
-                    f"</span>{span}</div>")
+        rows.append(
+            f'<div class="class-row"><span class="swatch" style="background:{colour}">'
+            f"</span>{span}</div>"
+        )
         lower = upper
     for colour, label in extra:
-        rows.append(f'<div><span class="swatch" style="background:{colour}"></span>'
-                    f"{map_text(label)}</div>")
+        rows.append(
+            f'<div><span class="swatch" style="background:{colour}"></span>{map_text(label)}</div>'
+        )
     if note:
         rows.append(f'<div class="note">{map_text(note)}</div>')
     return "".join(rows)
@@ -454,8 +495,9 @@ def figure_text(value: float, at_least: bool, words: dict[str, Any]) -> str:
     return str(words["at_least"].format(n=text)) if at_least else text
 
 
-def trend_svg(months: list[str], counts: list[int], at_least: list[bool], title: str,
-              words: dict[str, Any]) -> str:
+def trend_svg(
+    months: list[str], counts: list[int], at_least: list[bool], title: str, words: dict[str, Any]
+) -> str:
     """A small inline SVG bar chart of monthly sums of released cells; a month with a hidden
     count inside is a lighter bar labelled "at least", a month with nothing published a
     grey stub with a dashed outline labelled "not published" (a real 0 has no bar)."""
@@ -473,33 +515,48 @@ def trend_svg(months: list[str], counts: list[int], at_least: list[bool], title:
         outline = ' stroke="#888" stroke-width="0.8" stroke-dasharray="2 1.5"' if hidden else ""
         label = f"{month}: {figure_text(count, low, words)}"
         y = round(height - pad - h, 1)
-        bars.append(f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
-                    f'fill="{fill}"{outline}><title>{map_text(label)}</title></rect>')
+        bars.append(
+            f'<rect x="{x}" y="{y}" width="{w}" height="{round(h, 1)}" '
+            f'fill="{fill}"{outline}><title>{map_text(label)}</title></rect>'
+        )
     ends = f'<text x="0" y="9" font-size="9" fill="#666">max {top}</text>'
     if months:
-        ends += (f'<text x="0" y="{height - 2}" font-size="10">{map_text(months[0])}</text>'
-                f'<text x="{width}" y="{height - 2}" font-size="10" '
-                f'text-anchor="end">{map_text(months[-1])}</text>')
-    return (f'<svg class="geogrid-trend" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{map_text(title)}"><title>{map_text(title)}</title>'
-            f'<line x1="0" y1="{height - pad}" x2="{width}" y2="{height - pad}" '
-            f'stroke="#999" stroke-width="0.5"/>{"".join(bars)}{ends}</svg>')
+        ends += (
+            f'<text x="0" y="{height - 2}" font-size="10">{map_text(months[0])}</text>'
+            f'<text x="{width}" y="{height - 2}" font-size="10" '
+            f'text-anchor="end">{map_text(months[-1])}</text>'
+        )
+    return (
+        f'<svg class="geogrid-trend" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{map_text(title)}"><title>{map_text(title)}</title>'
+        f'<line x1="0" y1="{height - pad}" x2="{width}" y2="{height - pad}" '
+        f'stroke="#999" stroke-width="0.5"/>{"".join(bars)}{ends}</svg>'
+    )
 
 
-def _trends(table: ReleasedTable, selection: Selection,
-            words: dict[str, Any]) -> dict[str, str]:
+def _trends(table: ReleasedTable, selection: Selection, words: dict[str, Any]) -> dict[str, str]:
     """Place id -> trend chart of its monthly sums of released cells over the selection."""
     monthly = monthly_counts(table, selection, by="place")
     out: dict[str, str] = {}
     for place, rows in monthly.groupby("place", sort=False):
-        out[str(place)] = trend_svg(list(rows["period"]), [int(c) for c in rows["count"]],
-                                    [bool(a) for a in rows["at_least"]], words["trend"], words)
+        out[str(place)] = trend_svg(
+            list(rows["period"]),
+            [int(c) for c in rows["count"]],
+            [bool(a) for a in rows["at_least"]],
+            words["trend"],
+            words,
+        )
     return out
 
 
-def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
-                 words: dict[str, Any], display: Display) -> None:
+def _add_density(
+    m: folium.Map,
+    table: ReleasedTable,
+    selection: Selection,
+    words: dict[str, Any],
+    display: Display,
+) -> None:
     """The density layer for ``selection``; static/js/public_map.js redraws it for others."""
     density = place_counts(table, selection)
     trends = _trends(table, selection, words)
@@ -509,8 +566,10 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
     shown = gpd.GeoDataFrame(geometry=display(density.geometry.values), crs=WGS84)
     shown["place"] = [str(p) for p in density.index]
     shown["name"] = [map_text(n) for n in density["place_name"]]
-    shown["incidents"] = [map_text(figure_text(int(n), bool(low), words))
-                          for n, low in zip(density["count"], density["at_least"], strict=True)]
+    shown["incidents"] = [
+        map_text(figure_text(int(n), bool(low), words))
+        for n, low in zip(density["count"], density["at_least"], strict=True)
+    ]
     shown["households"] = [str(int(h)) for h in density["households"]]
     shown["rate"] = [
         "–" if _missing(r) else map_text(figure_text(float(r), bool(low), words))
@@ -518,8 +577,11 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
     ]
     shown["trend"] = [trends.get(str(p), "") for p in density.index]
     shown["fill"] = [
-        SUPPRESSED_COLOUR if low and n == 0  # nothing published: grey, "not published"
-        else NO_HOUSEHOLDS_COLOUR if _missing(v) else _colour_for(float(v), breaks)
+        SUPPRESSED_COLOUR
+        if low and n == 0  # nothing published: grey, "not published"
+        else NO_HOUSEHOLDS_COLOUR
+        if _missing(v)
+        else _colour_for(float(v), breaks)
         for v, n, low in zip(values, density["count"], density["at_least"], strict=True)
     ]
     shown["dash"] = ["4 3" if low else "" for low in density["at_least"]]
@@ -528,44 +590,70 @@ def _add_density(m: folium.Map, table: ReleasedTable, selection: Selection,
         note = f"{note}; {words['categories_overlap_note']}"
     if grid:
         fields = ["name", "incidents", "households", "rate", "trend"]
-        aliases = [words["field_name"], words["field_incidents"], words["field_households"],
-                   words["field_rate"], words["trend"]]
+        aliases = [
+            words["field_name"],
+            words["field_incidents"],
+            words["field_households"],
+            words["field_rate"],
+            words["trend"],
+        ]
         name = words["density_grid"]
-        legend = _legend_html(words["legend_grid"], breaks,
-                              [(NO_HOUSEHOLDS_COLOUR, words["no_households"]),
-                               (SUPPRESSED_COLOUR, words["not_published"])], note=note)
+        legend = _legend_html(
+            words["legend_grid"],
+            breaks,
+            [
+                (NO_HOUSEHOLDS_COLOUR, words["no_households"]),
+                (SUPPRESSED_COLOUR, words["not_published"]),
+            ],
+            note=note,
+        )
     else:
         cell = f"{table.cell_m:g}"
         fields = ["incidents", "trend"]
         aliases = [words["field_incidents"], words["trend"]]
         name = words["density_cell"].format(cell=cell)
-        legend = _legend_html(words["legend_cell"].format(cell=cell), breaks, [],
-                              note=f"{words['cell_hidden']}; {note}")
+        legend = _legend_html(
+            words["legend_cell"].format(cell=cell),
+            breaks,
+            [],
+            note=f"{words['cell_hidden']}; {note}",
+        )
     layer = None
     if len(shown):
         layer = folium.GeoJson(
             _feature_collection(shown, ["place"] + fields + ["fill", "dash"]),
             name=name,
             style_function=lambda f: {
-                "fillColor": f["properties"]["fill"], "fillOpacity": 0.55 if grid else 0.65,
-                "color": "#555555" if grid else "#777777", "weight": 1 if grid else 0.5,
+                "fillColor": f["properties"]["fill"],
+                "fillOpacity": 0.55 if grid else 0.65,
+                "color": "#555555" if grid else "#777777",
+                "weight": 1 if grid else 0.5,
                 "dashArray": f["properties"]["dash"],
             },
             highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.8},
-            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, labels=True,
-                                      class_name="geogrid-popup", max_width=420),
-            tooltip=(folium.GeoJsonTooltip(fields=["name"], aliases=[words["field_name"]])
-                     if grid else None),
+            popup=folium.GeoJsonPopup(
+                fields=fields,
+                aliases=aliases,
+                labels=True,
+                class_name="geogrid-popup",
+                max_width=420,
+            ),
+            tooltip=(
+                folium.GeoJsonTooltip(fields=["name"], aliases=[words["field_name"]])
+                if grid
+                else None
+            ),
         )
         layer.add_to(m)
     MapControl(legend, "bottomright", "geogrid-legend").add_to(m)
     DensityHook(layer, "gcj02" if display is _to_gcj02 else "wgs84").add_to(m)
 
 
-def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any],
-                       display: Display) -> None:
-    names = sorted(area.layers, key=lambda n: (LAYER_ORDER.index(n) if n in LAYER_ORDER
-                                               else len(LAYER_ORDER), n))
+def _add_key_locations(m: folium.Map, area: Area, words: dict[str, Any], display: Display) -> None:
+    names = sorted(
+        area.layers,
+        key=lambda n: (LAYER_ORDER.index(n) if n in LAYER_ORDER else len(LAYER_ORDER), n),
+    )
     for layer in names:
         places = area.layers[layer]
         if places is None or len(places) == 0:
@@ -629,8 +717,11 @@ def public_map(
     display = display_for(basemap)
     boundary = area.boundary.to_crs(WGS84) if area.boundary.crs else area.boundary
     shown_boundary = display(boundary.geometry.values)
-    bounds = (tuple(shapely.total_bounds(shown_boundary)) if len(boundary)
-              else (-180.0, -85.0, 180.0, 85.0))
+    bounds = (
+        tuple(shapely.total_bounds(shown_boundary))
+        if len(boundary)
+        else (-180.0, -85.0, 180.0, 85.0)
+    )
     centre = shapely.box(*bounds).centroid
     m = folium.Map(
         location=_latlon(centre),
@@ -645,9 +736,13 @@ def public_map(
     else:
         for k, url in enumerate(tiles.tiles):
             folium.TileLayer(
-                tiles=url.replace("{key}", tianditu_key), attr=tiles.attribution,
-                name=words["tiles"][basemap], overlay=k > 0, control=k == 0,
-                subdomains=tiles.subdomains, max_zoom=tiles.max_zoom,
+                tiles=url.replace("{key}", tianditu_key),
+                attr=tiles.attribution,
+                name=words["tiles"][basemap],
+                overlay=k > 0,
+                control=k == 0,
+                subdomains=tiles.subdomains,
+                max_zoom=tiles.max_zoom,
             ).add_to(m)
     _add_boundary(m, boundary, words["boundary"], display)
     _add_density(m, released, selection, words, display)

@@ -31,16 +31,31 @@ def public_layer_schemas(ref_prefix: str = "#/components/schemas/") -> dict[str,
         model["required"] = [k for k in model.get("required", []) if k in columns]
     return schemas
 
+
 _FILTERS: list[dict[str, Any]] = [
-    {"name": "from", "in": "query", "required": False,
-     "description": "first month, inclusive (YYYY-MM)",
-     "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}},
-    {"name": "to", "in": "query", "required": False,
-     "description": "last month, inclusive (YYYY-MM)",
-     "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}},
-    {"name": "category", "in": "query", "required": False, "style": "form", "explode": True,
-     "description": "public category code; repeat or comma-separate for several (default: all)",
-     "schema": {"type": "array", "items": {"type": "string"}}},
+    {
+        "name": "from",
+        "in": "query",
+        "required": False,
+        "description": "first month, inclusive (YYYY-MM)",
+        "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "required": False,
+        "description": "last month, inclusive (YYYY-MM)",
+        "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+    },
+    {
+        "name": "category",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": True,
+        "description": "public category code; repeat or comma-separate for several (default: all)",
+        "schema": {"type": "array", "items": {"type": "string"}},
+    },
 ]
 _ERRORS = {
     "400": {"$ref": "#/components/responses/Error"},
@@ -48,17 +63,23 @@ _ERRORS = {
     "414": {"$ref": "#/components/responses/Error"},
     "503": {"$ref": "#/components/responses/Error"},
 }
-_COUNT = {"type": "integer", "minimum": 0,
-          "description": "sum of released cells; the true count is this or more when "
-                         "at_least is true"}
-_AT_LEAST = {"type": "boolean",
-             "description": "a hidden cell (1 to 4 incidents, or withheld so that none can be "
-                            "worked out) is inside: read the count as 'at least'"}
+_COUNT = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "sum of released cells; the true count is this or more when at_least is true",
+}
+_AT_LEAST = {
+    "type": "boolean",
+    "description": "a hidden cell (1 to 4 incidents, or withheld so that none can be "
+    "worked out) is inside: read the count as 'at least'",
+}
 
 
 def _json(schema_ref: str, description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": schema_ref}}},
+    }
 
 
 def _geojson(description: str, with_filters: bool = False) -> dict[str, Any]:
@@ -69,10 +90,15 @@ def _geojson(description: str, with_filters: bool = False) -> dict[str, Any]:
         "responses": {
             "200": {
                 "description": "RFC 7946 FeatureCollection in WGS-84 lon/lat",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"},
-                            "Cache-Control": {"schema": {"type": "string"}}},
-                "content": {"application/geo+json": {
-                    "schema": {"$ref": "#/components/schemas/FeatureCollection"}}},
+                "headers": {
+                    "ETag": {"$ref": "#/components/headers/ETag"},
+                    "Cache-Control": {"schema": {"type": "string"}},
+                },
+                "content": {
+                    "application/geo+json": {
+                        "schema": {"$ref": "#/components/schemas/FeatureCollection"}
+                    }
+                },
             },
             "304": {"description": "not modified (If-None-Match matched the ETag)"},
             **_ERRORS,
@@ -81,18 +107,28 @@ def _geojson(description: str, with_filters: bool = False) -> dict[str, Any]:
     return {"get": op}
 
 
-def _aggregate(summary: str, schema_ref: str, extra: list[dict[str, Any]] | None = None,
-               not_found: bool = False) -> dict[str, Any]:
+def _aggregate(
+    summary: str,
+    schema_ref: str,
+    extra: list[dict[str, Any]] | None = None,
+    not_found: bool = False,
+) -> dict[str, Any]:
     ok = _json(schema_ref, summary)
     ok["headers"] = {"ETag": {"$ref": "#/components/headers/ETag"}}
     responses: dict[str, Any] = {
-        "200": ok, "304": {"description": "not modified (If-None-Match matched the ETag)"},
+        "200": ok,
+        "304": {"description": "not modified (If-None-Match matched the ETag)"},
         **_ERRORS,
     }
     if not_found:
         responses["404"] = {"$ref": "#/components/responses/Error"}
-    return {"get": {"summary": summary, "parameters": list(_FILTERS) + (extra or []),
-                    "responses": responses}}
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": list(_FILTERS) + (extra or []),
+            "responses": responses,
+        }
+    }
 
 
 def _search_parameters() -> list[dict[str, Any]]:
@@ -108,9 +144,14 @@ def _search_parameters() -> list[dict[str, Any]]:
 
 def openapi_document(server_url: str = "/api") -> dict[str, Any]:
     """The OpenAPI 3.1 document; paths are relative to ``server_url``."""
-    selection = {"type": "object", "properties": {
-        "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
-        "categories": {"type": "array", "items": {"type": "string"}}}}
+    selection = {
+        "type": "object",
+        "properties": {
+            "from": {"type": ["string", "null"]},
+            "to": {"type": ["string", "null"]},
+            "categories": {"type": "array", "items": {"type": "string"}},
+        },
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -131,70 +172,124 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
         },
         "servers": [{"url": server_url}],
         "paths": {
-            "/openapi.json": {"get": {"summary": "this document", "responses": {
-                "200": {"description": "OpenAPI 3.1 document",
-                        "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/area": {"get": {"summary": "the area: name, bbox, counts, months, categories, links",
-                              "responses": {"200": _json("#/components/schemas/Area", "area"),
-                                            "503": {"$ref": "#/components/responses/Error"}}}},
-            "/released.json": {"get": {
-                "summary": "the area's released table: place x category x month cells, "
-                           "null where hidden (what the public map filters in the browser)",
-                "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
-                "responses": {
-                    "200": {**_json("#/components/schemas/ReleasedTable", "released table"),
-                            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
-                    "304": {"description": "not modified (If-None-Match matched the ETag)"},
-                    "503": {"$ref": "#/components/responses/Error"}}}},
+            "/openapi.json": {
+                "get": {
+                    "summary": "this document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/area": {
+                "get": {
+                    "summary": "the area: name, bbox, counts, months, categories, links",
+                    "responses": {
+                        "200": _json("#/components/schemas/Area", "area"),
+                        "503": {"$ref": "#/components/responses/Error"},
+                    },
+                }
+            },
+            "/released.json": {
+                "get": {
+                    "summary": "the area's released table: place x category x month cells, "
+                    "null where hidden (what the public map filters in the browser)",
+                    "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
+                    "responses": {
+                        "200": {
+                            **_json("#/components/schemas/ReleasedTable", "released table"),
+                            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                        },
+                        "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                        "503": {"$ref": "#/components/responses/Error"},
+                    },
+                }
+            },
             "/places.geojson": _geojson(
-                "public count (and rate per 1,000 households for grids) per place", True),
+                "public count (and rate per 1,000 households for grids) per place", True
+            ),
             "/aggregates/places": _aggregate("count per place", "#/components/schemas/Places"),
             "/aggregates/months": _aggregate(
                 "count per month, for the area or by place / category",
                 "#/components/schemas/Rows",
-                [{"name": "by", "in": "query", "required": False,
-                  "schema": {"type": "string", "enum": ["place", "category"]}},
-                 {"name": "place", "in": "query", "required": False,
-                  "description": "one place id (grid id or cell id): its monthly trend",
-                  "schema": {"type": "string"}}],
-                not_found=True),
-            "/aggregates/categories": _aggregate("count per category",
-                                                 "#/components/schemas/Rows"),
+                [
+                    {
+                        "name": "by",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["place", "category"]},
+                    },
+                    {
+                        "name": "place",
+                        "in": "query",
+                        "required": False,
+                        "description": "one place id (grid id or cell id): its monthly trend",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                not_found=True,
+            ),
+            "/aggregates/categories": _aggregate("count per category", "#/components/schemas/Rows"),
             "/aggregates/yoy": _aggregate(
                 "the selected months (at most the last 12) against a year earlier",
-                "#/components/schemas/YearOverYear"),
+                "#/components/schemas/YearOverYear",
+            ),
             "/layers/{name}.geojson": {
-                "parameters": [{"name": "name", "in": "path", "required": True,
-                                "description": "key-location layer (police, schools, ...)",
-                                "schema": {"type": "string"}}],
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "description": "key-location layer (police, schools, ...)",
+                        "schema": {"type": "string"},
+                    }
+                ],
                 **_geojson("public places of one layer (police, service points, schools ...)"),
             },
             "/boundary.geojson": _geojson("the area outline"),
             "/streets.geojson": _geojson("OSM streets (highway, name)"),
-            "/search": {"get": {
-                "summary": "names of the area's key places, streets and grids containing q "
-                           "(any case, full-width as ASCII), best first, each with the "
-                           "released place (grid or cell) it lies in",
-                "parameters": _search_parameters(),
-                "responses": {"200": _json("#/components/schemas/SearchResults", "matches"),
-                              **_ERRORS}}},
-            "/notices.json": {"get": {
-                "summary": "each grid's public notice: code and name; the grid worker's name "
-                           "and phone only where the planner set publish_contact",
-                "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
-                "responses": {
-                    "200": {**_json("#/components/schemas/Notices", "notices"),
-                            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
-                    "304": {"description": "not modified (If-None-Match matched the ETag)"},
-                    "503": {"$ref": "#/components/responses/Error"}}}},
+            "/search": {
+                "get": {
+                    "summary": "names of the area's key places, streets and grids containing q "
+                    "(any case, full-width as ASCII), best first, each with the "
+                    "released place (grid or cell) it lies in",
+                    "parameters": _search_parameters(),
+                    "responses": {
+                        "200": _json("#/components/schemas/SearchResults", "matches"),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/notices.json": {
+                "get": {
+                    "summary": "each grid's public notice: code and name; the grid worker's name "
+                    "and phone only where the planner set publish_contact",
+                    "parameters": [{"$ref": "#/components/parameters/IfNoneMatch"}],
+                    "responses": {
+                        "200": {
+                            **_json("#/components/schemas/Notices", "notices"),
+                            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                        },
+                        "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                        "503": {"$ref": "#/components/responses/Error"},
+                    },
+                }
+            },
         },
         "components": {
             "parameters": {
-                "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False,
-                                "schema": {"type": "string"}},
+                "IfNoneMatch": {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                },
             },
-            "headers": {"ETag": {"description": "entity tag of the body",
-                                 "schema": {"type": "string"}}},
+            "headers": {
+                "ETag": {"description": "entity tag of the body", "schema": {"type": "string"}}
+            },
             "responses": {
                 "Error": _json("#/components/schemas/Error", "error"),
             },
@@ -202,117 +297,240 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                 # public layer features, from the same pydantic models as the checks
                 **public_layer_schemas(),
                 "Error": {
-                    "type": "object", "required": ["error"],
-                    "properties": {"error": {
-                        "type": "object", "required": ["code", "message"],
-                        "properties": {"code": {"type": "string"},
-                                       "message": {"type": "string"}}}},
-                },
-                "FeatureCollection": {
-                    "type": "object", "required": ["type", "features"],
+                    "type": "object",
+                    "required": ["error"],
                     "properties": {
-                        "type": {"const": "FeatureCollection"},
-                        "features": {"type": "array", "items": {
-                            "type": "object", "required": ["type", "geometry", "properties"],
-                            "properties": {"type": {"const": "Feature"},
-                                           "geometry": {"type": ["object", "null"]},
-                                           "properties": {"type": ["object", "null"]}}}},
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
                     },
                 },
-                "Area": {"type": "object", "required": ["name", "bbox", "counts", "links"],
-                         "properties": {"name": {"type": "string"},
-                                        "bbox": {"type": "array", "items": {"type": "number"},
-                                                 "minItems": 4, "maxItems": 4},
-                                        "counts": {"type": "object"},
-                                        "statistics": {"type": "object"},
-                                        "layers": {"type": "array"},
-                                        "links": {"type": "object"}}},
-                "Places": {"type": "object", "required": ["kind", "places"], "properties": {
-                    "kind": {"type": "string", "enum": ["grid", "cell"]},
-                    "selection": selection,
-                    "places": {"type": "array", "items": {"type": "object", "properties": {
-                        "place": {"type": "string"}, "name": {"type": "string"},
-                        "households": {"type": ["integer", "null"]},
-                        "count": _COUNT, "at_least": _AT_LEAST,
-                        "rate_per_1000_households": {
-                            "type": ["number", "null"],
-                            "description": "from count (a lower bound when at_least)"}}}}}},
-                "Rows": {"type": "object", "required": ["rows"], "properties": {
-                    "selection": selection,
-                    "by": {"type": ["string", "null"]},
-                    "rows": {"type": "array", "items": {"type": "object", "properties": {
-                        "month": {"type": "string"}, "category": {"type": "string"},
-                        "place": {"type": "string"}, "label_zh": {"type": "string"},
-                        "count": _COUNT, "at_least": _AT_LEAST}}}}},
-                "YearOverYear": {"type": "object", "properties": {
-                    "selection": selection,
-                    "year_over_year": {"type": ["object", "null"], "properties": {
-                        "from": {"type": "string"}, "to": {"type": "string"},
-                        "count": _COUNT, "at_least": _AT_LEAST,
-                        "previous_from": {"type": "string"},
-                        "previous_to": {"type": "string"},
-                        "previous_count": {**_COUNT, "type": ["integer", "null"]},
-                        "previous_at_least": _AT_LEAST,
-                        "comparable": {"type": "boolean"},
-                        "change_pct": {"type": ["number", "null"],
-                                       "description": "null unless both counts are exact"}}}}},
-                "SearchResults": {"type": "object", "required": ["query", "results", "more"],
-                                  "properties": {
-                    "query": {"type": "string"},
-                    "more": {"type": "boolean", "description": "more matched than limit"},
-                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                "FeatureCollection": {
+                    "type": "object",
+                    "required": ["type", "features"],
+                    "properties": {
+                        "type": {"const": "FeatureCollection"},
+                        "features": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["type", "geometry", "properties"],
+                                "properties": {
+                                    "type": {"const": "Feature"},
+                                    "geometry": {"type": ["object", "null"]},
+                                    "properties": {"type": ["object", "null"]},
+                                },
+                            },
+                        },
+                    },
+                },
+                "Area": {
+                    "type": "object",
+                    "required": ["name", "bbox", "counts", "links"],
+                    "properties": {
                         "name": {"type": "string"},
-                        "kind": {"type": "string", "enum": ["grid", "place", "street"]},
-                        "layer": {"type": ["string", "null"],
-                                  "description": "key-location layer of a place"},
-                        "lon": {"type": "number"}, "lat": {"type": "number"},
-                        "place": {"type": ["string", "null"],
-                                  "description": "the released place (grid or cell id) it "
-                                                 "lies in; null when in none"}}}}}},
-                "Notices": {"type": "object", "required": ["kind", "grids"], "properties": {
-                    "kind": {"type": "string", "enum": ["grid", "cell"]},
-                    "grids": {"type": "array", "items": {
-                        "type": "object", "required": ["place", "code", "name"],
-                        "properties": {
-                            "place": {"type": "string"}, "code": {"type": "string"},
-                            "name": {"type": "string"},
-                            "worker": {"type": "string", "description":
-                                       "only where the grid has publish_contact true"},
-                            "worker_phone": {"type": "string", "description":
-                                             "only where the grid has publish_contact true"},
-                        }}}}},
+                        "bbox": {
+                            "type": "array",
+                            "items": {"type": "number"},
+                            "minItems": 4,
+                            "maxItems": 4,
+                        },
+                        "counts": {"type": "object"},
+                        "statistics": {"type": "object"},
+                        "layers": {"type": "array"},
+                        "links": {"type": "object"},
+                    },
+                },
+                "Places": {
+                    "type": "object",
+                    "required": ["kind", "places"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["grid", "cell"]},
+                        "selection": selection,
+                        "places": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "place": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "households": {"type": ["integer", "null"]},
+                                    "count": _COUNT,
+                                    "at_least": _AT_LEAST,
+                                    "rate_per_1000_households": {
+                                        "type": ["number", "null"],
+                                        "description": "from count (a lower bound when at_least)",
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "Rows": {
+                    "type": "object",
+                    "required": ["rows"],
+                    "properties": {
+                        "selection": selection,
+                        "by": {"type": ["string", "null"]},
+                        "rows": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "month": {"type": "string"},
+                                    "category": {"type": "string"},
+                                    "place": {"type": "string"},
+                                    "label_zh": {"type": "string"},
+                                    "count": _COUNT,
+                                    "at_least": _AT_LEAST,
+                                },
+                            },
+                        },
+                    },
+                },
+                "YearOverYear": {
+                    "type": "object",
+                    "properties": {
+                        "selection": selection,
+                        "year_over_year": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "from": {"type": "string"},
+                                "to": {"type": "string"},
+                                "count": _COUNT,
+                                "at_least": _AT_LEAST,
+                                "previous_from": {"type": "string"},
+                                "previous_to": {"type": "string"},
+                                "previous_count": {**_COUNT, "type": ["integer", "null"]},
+                                "previous_at_least": _AT_LEAST,
+                                "comparable": {"type": "boolean"},
+                                "change_pct": {
+                                    "type": ["number", "null"],
+                                    "description": "null unless both counts are exact",
+                                },
+                            },
+                        },
+                    },
+                },
+                "SearchResults": {
+                    "type": "object",
+                    "required": ["query", "results", "more"],
+                    "properties": {
+                        "query": {"type": "string"},
+                        "more": {"type": "boolean", "description": "more matched than limit"},
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "kind": {"type": "string", "enum": ["grid", "place", "street"]},
+                                    "layer": {
+                                        "type": ["string", "null"],
+                                        "description": "key-location layer of a place",
+                                    },
+                                    "lon": {"type": "number"},
+                                    "lat": {"type": "number"},
+                                    "place": {
+                                        "type": ["string", "null"],
+                                        "description": "the released place (grid or cell id) it "
+                                        "lies in; null when in none",
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "Notices": {
+                    "type": "object",
+                    "required": ["kind", "grids"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["grid", "cell"]},
+                        "grids": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["place", "code", "name"],
+                                "properties": {
+                                    "place": {"type": "string"},
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "worker": {
+                                        "type": "string",
+                                        "description": "only where the grid has publish_contact true",
+                                    },
+                                    "worker_phone": {
+                                        "type": "string",
+                                        "description": "only where the grid has publish_contact true",
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
                 "ReleasedTable": {
                     "type": "object",
-                    "required": ["kind", "k", "months", "categories", "places", "counts", "margins"],
+                    "required": [
+                        "kind",
+                        "k",
+                        "months",
+                        "categories",
+                        "places",
+                        "counts",
+                        "margins",
+                    ],
                     "properties": {
                         "kind": {"type": "string", "enum": ["grid", "cell"]},
                         "cell_m": {"type": ["number", "null"]},
                         "k": {"type": "integer", "description": "counts 1 to k-1 are hidden"},
                         "months": {"type": "array", "items": {"type": "string"}},
-                        "categories": {"type": "array", "items": {
-                            "type": "object", "properties": {
-                                "category": {"type": "string"},
-                                "label_zh": {"type": "string"}}}},
-                        "places": {"type": "array", "items": {
-                            "type": "object", "properties": {
-                                "place": {"type": "string"}, "name": {"type": "string"},
-                                "households": {"type": "integer"}}}},
+                        "categories": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "category": {"type": "string"},
+                                    "label_zh": {"type": "string"},
+                                },
+                            },
+                        },
+                        "places": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "place": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "households": {"type": "integer"},
+                                },
+                            },
+                        },
                         "counts": {
                             "type": "object",
                             "description": "place id -> [category][month] released count, "
-                                           "null where hidden (orders of categories, months)",
-                            "additionalProperties": {"type": "array", "items": {
-                                "type": "array", "items": {
-                                    "type": ["integer", "null"], "minimum": 0}}}},
+                            "null where hidden (orders of categories, months)",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "array",
+                                    "items": {"type": ["integer", "null"], "minimum": 0},
+                                },
+                            },
+                        },
                         "margins": {
                             "type": "object",
                             "description": "the margin tables, released in the same pass "
-                                           "(null where hidden): place_month (place id -> "
-                                           "[month], all categories), place_category (place "
-                                           "id -> [category], all months), place (place id "
-                                           "-> count), category_month ([category][month], "
-                                           "all places), category ([category]), month "
-                                           "([month]), total (the area)",
+                            "(null where hidden): place_month (place id -> "
+                            "[month], all categories), place_category (place "
+                            "id -> [category], all months), place (place id "
+                            "-> count), category_month ([category][month], "
+                            "all places), category ([category]), month "
+                            "([month]), total (the area)",
                             "properties": {
                                 "place_month": {"type": "object"},
                                 "place_category": {"type": "object"},
@@ -321,7 +539,8 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                                 "category": {"type": "array"},
                                 "month": {"type": "array"},
                                 "total": {"type": ["integer", "null"]},
-                            }},
+                            },
+                        },
                     },
                 },
             },
@@ -329,21 +548,33 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
     }
 
 
-def _body(model: type[Any], summary: str, ok: str, status: str = "200",
-          if_match: bool = False) -> dict[str, Any]:
+def _body(
+    model: type[Any], summary: str, ok: str, status: str = "200", if_match: bool = False
+) -> dict[str, Any]:
     from webmap.schemas import request_schema
 
     op: dict[str, Any] = {
         "summary": summary,
-        "requestBody": {"required": False, "content": {"application/json": {
-            "schema": request_schema(model)}}},
-        "responses": {status: {"description": ok, "content": {"application/json": {
-            "schema": {"type": "object"}}}}, **_STAFF_ERRORS},
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": request_schema(model)}},
+        },
+        "responses": {
+            status: {
+                "description": ok,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **_STAFF_ERRORS,
+        },
     }
     if if_match:
         op["parameters"] = [{"$ref": "#/components/parameters/IfMatch"}]
-        op["responses"].update({"409": {"$ref": "#/components/responses/Error"},
-                                "428": {"$ref": "#/components/responses/Error"}})
+        op["responses"].update(
+            {
+                "409": {"$ref": "#/components/responses/Error"},
+                "428": {"$ref": "#/components/responses/Error"},
+            }
+        )
     return {"post": op}
 
 
@@ -352,30 +583,66 @@ def _track_upload() -> dict[str, Any]:
     from webmap.schemas import TrackUpload, request_schema
 
     schema = request_schema(TrackUpload)
-    schema = {**schema, "properties": {**schema.get("properties", {}),
-                                       "track": {"type": "string", "format": "binary",
-                                                 "description": "GPX, KML, or a check-in CSV/Excel"}},
-              "required": sorted({*schema.get("required", []), "track"})}
-    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in ("day", "team")]
-    return {"post": {"summary": "log a team's night from its track (matched to the plan)",
-                     "parameters": params,
-                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}},
-                     "responses": {"200": {"description": "the log row and the missed stops", "content": {
-                         "application/json": {"schema": {"type": "object"}}}}, **_STAFF_ERRORS,
-                         "404": {"$ref": "#/components/responses/Error"},
-                         "413": {"$ref": "#/components/responses/Error"}}}}
+    schema = {
+        **schema,
+        "properties": {
+            **schema.get("properties", {}),
+            "track": {
+                "type": "string",
+                "format": "binary",
+                "description": "GPX, KML, or a check-in CSV/Excel",
+            },
+        },
+        "required": sorted({*schema.get("required", []), "track"}),
+    }
+    params = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        for p in ("day", "team")
+    ]
+    return {
+        "post": {
+            "summary": "log a team's night from its track (matched to the plan)",
+            "parameters": params,
+            "requestBody": {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": schema}},
+            },
+            "responses": {
+                "200": {
+                    "description": "the log row and the missed stops",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                **_STAFF_ERRORS,
+                "404": {"$ref": "#/components/responses/Error"},
+                "413": {"$ref": "#/components/responses/Error"},
+            },
+        }
+    }
 
 
-def _staff_get(summary: str, args: type[Any] | None = None, media: str = "application/json",
-               path_params: tuple[str, ...] = ()) -> dict[str, Any]:
+def _staff_get(
+    summary: str,
+    args: type[Any] | None = None,
+    media: str = "application/json",
+    path_params: tuple[str, ...] = (),
+) -> dict[str, Any]:
     from webmap.schemas import Args, query_parameters
 
-    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-              for p in path_params]
-    return {"get": {"summary": summary, "parameters": params + query_parameters(args or Args),
-                    "responses": {"200": {"description": summary, "content": {media: {
-                        "schema": {"type": "object"}}}}, **_STAFF_ERRORS,
-                        "404": {"$ref": "#/components/responses/Error"}}}}
+    params = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        for p in path_params
+    ]
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": params + query_parameters(args or Args),
+            "responses": {
+                "200": {"description": summary, "content": {media: {"schema": {"type": "object"}}}},
+                **_STAFF_ERRORS,
+                "404": {"$ref": "#/components/responses/Error"},
+            },
+        }
+    }
 
 
 _STAFF_ERRORS = {
@@ -407,46 +674,83 @@ def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
     )
 
     doc = openapi_document(server_url)
-    doc["info"] = {**doc["info"], "title": "geogrid staff API",
-                   "description": "The public API plus the planner, patrol and job routes "
-                                  "(signed-in staff; CSRF token in X-CSRF-Token)."}
-    doc["paths"].update({
-        "/planner/openapi.json": _staff_get("this document"),
-        "/planner/state": _staff_get("the editor's state: grids, units, problems, versions, ETag"),
-        "/planner/edits": _body(GridEdit, "apply one edit and save a new version",
-                                "the new state", if_match=True),
-        "/planner/undo": _body(Empty, "make the previous version current", "the new state",
-                               if_match=True),
-        "/planner/regenerate": _body(Regenerate, "generate the grids again (background job)",
-                                     "the job id and its status URL", "202", if_match=True),
-        "/planner/rebalance": _body(RebalancePreview,
-                                    "preview a rebalance of the current grids (background job; "
-                                    "nothing saved): units that would move, per-grid before/after, "
-                                    "created and retired grids, reasons",
-                                    "the job id and its status URL", "202", if_match=True),
-        "/planner/rebalance/accept": _body(RebalanceAccept,
-                                           "save a finished rebalance preview as a new version "
-                                           "(409 when the grids or the area changed since)",
-                                           "the new state", if_match=True),
-        "/planner/diff": _staff_get("compare two versions", DiffArgs),
-        "/planner/export.geojson": _staff_get("the current grids", media="application/geo+json"),
-        "/patrol/plans": _body(PatrolStart, "compute a shift's plan (background job)",
-                               "the job id and its status URL", "202"),
-        "/patrol/plans/{day}/{team}.geojson": _staff_get(
-            "one team's routes and stops of a shift", media="application/geo+json",
-            path_params=("day", "team")),
-        "/jobs/{job_id}": _staff_get("progress of a background job", path_params=("job_id",)),
-        "/patrol/plans/{day}/{team}/track": _track_upload(),
-        "/patrol/plans/{day}/{team}/track.geojson": _staff_get(
-            "the logged track of a team's night: track, streets walked, planned stops with visited",
-            media="application/geo+json", path_params=("day", "team")),
-        "/patrol/plans/{day}/{team}/plan.{fmt}": _staff_get(
-            "a team's plan for a phone: fmt gpx or kml, datum wgs84 (tracking apps) or gcj02 "
-            "(apps on Chinese maps)", PhoneArgs, media="application/octet-stream",
-            path_params=("day", "team", "fmt")),
-    })
+    doc["info"] = {
+        **doc["info"],
+        "title": "geogrid staff API",
+        "description": "The public API plus the planner, patrol and job routes "
+        "(signed-in staff; CSRF token in X-CSRF-Token).",
+    }
+    doc["paths"].update(
+        {
+            "/planner/openapi.json": _staff_get("this document"),
+            "/planner/state": _staff_get(
+                "the editor's state: grids, units, problems, versions, ETag"
+            ),
+            "/planner/edits": _body(
+                GridEdit, "apply one edit and save a new version", "the new state", if_match=True
+            ),
+            "/planner/undo": _body(
+                Empty, "make the previous version current", "the new state", if_match=True
+            ),
+            "/planner/regenerate": _body(
+                Regenerate,
+                "generate the grids again (background job)",
+                "the job id and its status URL",
+                "202",
+                if_match=True,
+            ),
+            "/planner/rebalance": _body(
+                RebalancePreview,
+                "preview a rebalance of the current grids (background job; "
+                "nothing saved): units that would move, per-grid before/after, "
+                "created and retired grids, reasons",
+                "the job id and its status URL",
+                "202",
+                if_match=True,
+            ),
+            "/planner/rebalance/accept": _body(
+                RebalanceAccept,
+                "save a finished rebalance preview as a new version "
+                "(409 when the grids or the area changed since)",
+                "the new state",
+                if_match=True,
+            ),
+            "/planner/diff": _staff_get("compare two versions", DiffArgs),
+            "/planner/export.geojson": _staff_get(
+                "the current grids", media="application/geo+json"
+            ),
+            "/patrol/plans": _body(
+                PatrolStart,
+                "compute a shift's plan (background job)",
+                "the job id and its status URL",
+                "202",
+            ),
+            "/patrol/plans/{day}/{team}.geojson": _staff_get(
+                "one team's routes and stops of a shift",
+                media="application/geo+json",
+                path_params=("day", "team"),
+            ),
+            "/jobs/{job_id}": _staff_get("progress of a background job", path_params=("job_id",)),
+            "/patrol/plans/{day}/{team}/track": _track_upload(),
+            "/patrol/plans/{day}/{team}/track.geojson": _staff_get(
+                "the logged track of a team's night: track, streets walked, planned stops with visited",
+                media="application/geo+json",
+                path_params=("day", "team"),
+            ),
+            "/patrol/plans/{day}/{team}/plan.{fmt}": _staff_get(
+                "a team's plan for a phone: fmt gpx or kml, datum wgs84 (tracking apps) or gcj02 "
+                "(apps on Chinese maps)",
+                PhoneArgs,
+                media="application/octet-stream",
+                path_params=("day", "team", "fmt"),
+            ),
+        }
+    )
     doc["components"]["parameters"]["IfMatch"] = {
-        "name": "If-Match", "in": "header", "required": True,
-        "description": "the ETag of the grids you loaded, e.g. \"v0004.5\"",
-        "schema": {"type": "string", "pattern": r'^(W/)?"?v[0-9]{4,9}\.[0-9]{1,9}"?$'}}
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "description": 'the ETag of the grids you loaded, e.g. "v0004.5"',
+        "schema": {"type": "string", "pattern": r'^(W/)?"?v[0-9]{4,9}\.[0-9]{1,9}"?$'},
+    }
     return doc

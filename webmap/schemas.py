@@ -44,13 +44,28 @@ VERSION_TAG_RE = re.compile(r"^v[0-9]{4,9}\.[0-9]{1,9}$")
 MAX_JSON_DEPTH = 16
 MAX_SEED = 2**31 - 1
 
-GridCode = Annotated[str, Field(pattern=GRID_CODE_PATTERN, description="grid code, ^[0-9A-Za-z_-]{1,32}$")]
+GridCode = Annotated[
+    str, Field(pattern=GRID_CODE_PATTERN, description="grid code, ^[0-9A-Za-z_-]{1,32}$")
+]
 UnitId = Annotated[str, Field(pattern=UNIT_ID_PATTERN, description="base unit id")]
 TeamId = Annotated[str, Field(pattern=TEAM_ID_PATTERN, description="patrol team id")]
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN_TEXT_PATTERN,
-                            description="a name, plain text, at most 100 characters")]
-Message = Annotated[str, Field(max_length=500, pattern=PLAIN_TEXT_PATTERN,
-                               description="a save message, plain text, at most 500 characters")]
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=PLAIN_TEXT_PATTERN,
+        description="a name, plain text, at most 100 characters",
+    ),
+]
+Message = Annotated[
+    str,
+    Field(
+        max_length=500,
+        pattern=PLAIN_TEXT_PATTERN,
+        description="a save message, plain text, at most 500 characters",
+    ),
+]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="random seed, 0 to 2^31-1")]
 Households = Annotated[int, Field(ge=1, le=100_000, description="households per grid")]
 ShiftDate = Annotated[str, Field(pattern=DATE_PATTERN, description="shift date, YYYY-MM-DD")]
@@ -69,11 +84,13 @@ class GridEdit(Strict):
     """One edit of the current grids (POST /api/planner/edits)."""
 
     op: Literal["reassign", "split", "merge", "rename", "lock", "unlock", "worker"]
-    units: list[UnitId] = Field(default_factory=list, max_length=5000,
-                                description="units to move (reassign)")
+    units: list[UnitId] = Field(
+        default_factory=list, max_length=5000, description="units to move (reassign)"
+    )
     to: GridCode | None = Field(None, description="target grid of reassign (may be a new code)")
-    codes: list[GridCode] = Field(default_factory=list, max_length=200,
-                                  description="grids the edit applies to")
+    codes: list[GridCode] = Field(
+        default_factory=list, max_length=200, description="grids the edit applies to"
+    )
     new_code: GridCode | None = Field(None, description="code of the new grid (split, rename)")
     name: Name | None = None
     worker: Name | None = None
@@ -92,8 +109,11 @@ class Regenerate(Strict):
 
     @model_validator(mode="after")
     def _band(self) -> Regenerate:
-        if (self.min_households is not None and self.max_households is not None
-                and self.min_households > self.max_households):
+        if (
+            self.min_households is not None
+            and self.max_households is not None
+            and self.min_households > self.max_households
+        ):
             raise ValueError("min_households must not exceed max_households")
         return self
 
@@ -111,16 +131,22 @@ class RebalancePreview(Strict):
     max_households: Households | None = None
     seed: Seed | None = None
     time_limit_s: int = Field(20, ge=1, le=300, description="seconds of search, 1 to 300")
-    compactness_tolerance: float = Field(0.05, ge=0.0, le=1.0,
-                                         description="how far the median and worst Polsby-Popper "
-                                                     "may fall, 0 to 1")
+    compactness_tolerance: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="how far the median and worst Polsby-Popper may fall, 0 to 1",
+    )
 
     @model_validator(mode="after")
     def _band(self) -> RebalancePreview:
         if (self.min_households is None) != (self.max_households is None):
             raise ValueError("give both min_households and max_households, or neither")
-        if (self.min_households is not None and self.max_households is not None
-                and self.min_households > self.max_households):
+        if (
+            self.min_households is not None
+            and self.max_households is not None
+            and self.min_households > self.max_households
+        ):
             raise ValueError("min_households must not exceed max_households")
         return self
 
@@ -139,10 +165,15 @@ class Empty(Strict):
 class PatrolStart(Strict):
     """Compute a shift's plan (POST /api/patrol/plans)."""
 
-    date: ShiftDate | None = Field(None, description="shift date (default today), yesterday "
-                                                     "to 14 days ahead")
-    teams: list[TeamId] | None = Field(None, min_length=1, max_length=100,
-                                       description="teams to plan (default: the account's teams)")
+    date: ShiftDate | None = Field(
+        None, description="shift date (default today), yesterday to 14 days ahead"
+    )
+    teams: list[TeamId] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="teams to plan (default: the account's teams)",
+    )
 
     @field_validator("date")
     @classmethod
@@ -161,8 +192,12 @@ class Args(Strict):
 class DiffArgs(Args):
     """GET /planner/diff and /api/planner/diff."""
 
-    a: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = Field(None, description="older version (default: parent of b)")
-    b: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = Field(None, description="newer version (default: current)")
+    a: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = Field(
+        None, description="older version (default: parent of b)"
+    )
+    b: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = Field(
+        None, description="newer version (default: current)"
+    )
 
 
 class DayArgs(Args):
@@ -175,13 +210,24 @@ class TrackUpload(Strict):
     """Upload a patrol's track (POST /api/patrol/plans/<day>/<team>/track, multipart form):
     the file goes in ``track`` (GPX, KML, CSV/Excel check-ins), these fields beside it."""
 
-    members: Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN_TEXT_PATTERN,
-                                  description="members present: a number, or names separated by commas")]
-    datum: Literal["auto", "wgs84", "gcj02"] = Field("auto", description="coordinates of the track "
-                                                     "(auto: WGS-84 unless the file says GCJ-02)")
+    members: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            pattern=PLAIN_TEXT_PATTERN,
+            description="members present: a number, or names separated by commas",
+        ),
+    ]
+    datum: Literal["auto", "wgs84", "gcj02"] = Field(
+        "auto", description="coordinates of the track (auto: WGS-84 unless the file says GCJ-02)"
+    )
     time_offset: Annotated[int, Field(ge=-14, le=14)] = Field(
-        0, description="move the track's clock by whole hours (a phone in the wrong time zone)")
-    csrf_token: str | None = Field(None, description="the session's CSRF token (or the X-CSRF-Token header)")
+        0, description="move the track's clock by whole hours (a phone in the wrong time zone)"
+    )
+    csrf_token: str | None = Field(
+        None, description="the session's CSRF token (or the X-CSRF-Token header)"
+    )
 
     @field_validator("time_offset", mode="before")
     @classmethod
@@ -194,8 +240,9 @@ class TrackUpload(Strict):
 class PhoneArgs(Args):
     """GET /api/patrol/plans/<day>/<team>/plan.gpx|kml: the plan for a phone."""
 
-    datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="wgs84 for outdoor tracking apps, "
-                                             "gcj02 for apps on Chinese maps")
+    datum: Literal["wgs84", "gcj02"] = Field(
+        "wgs84", description="wgs84 for outdoor tracking apps, gcj02 for apps on Chinese maps"
+    )
 
 
 class SchemaError(BadRequest):
@@ -237,8 +284,14 @@ def parse_body(model: type[M]) -> M:
         check_json_depth(raw)
         data = request.get_json(silent=True)
         if data is None:
-            raise SchemaError([{"field": "body", "problem": "not JSON; send a JSON object "
-                                                         "(Content-Type: application/json)"}])
+            raise SchemaError(
+                [
+                    {
+                        "field": "body",
+                        "problem": "not JSON; send a JSON object (Content-Type: application/json)",
+                    }
+                ]
+            )
     if not isinstance(data, dict):
         raise SchemaError([{"field": "body", "problem": "send a JSON object"}])
     try:
@@ -274,8 +327,14 @@ def parse_if_match(raw: str | None) -> str | None:
         return None
     tag = raw.strip().removeprefix("W/").strip('"')
     if not VERSION_TAG_RE.fullmatch(tag):
-        raise SchemaError([{"field": "If-Match", "problem": "send the ETag of the grids you "
-                                                           "loaded, such as \"v0004.5\""}])
+        raise SchemaError(
+            [
+                {
+                    "field": "If-Match",
+                    "problem": 'send the ETag of the grids you loaded, such as "v0004.5"',
+                }
+            ]
+        )
     return tag
 
 
@@ -307,8 +366,9 @@ def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 def check_json_depth(raw: bytes) -> None:
     """400 when the body nests deeper than :data:`MAX_JSON_DEPTH` (checked before parsing)."""
     if json_depth_exceeds(raw):
-        raise SchemaError([{"field": "body", "problem": f"JSON nested deeper than {MAX_JSON_DEPTH} "
-                                                       "levels"}])
+        raise SchemaError(
+            [{"field": "body", "problem": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"}]
+        )
 
 
 def request_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -321,5 +381,12 @@ def request_schema(model: type[BaseModel]) -> dict[str, Any]:
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """OpenAPI query parameters of an args model."""
     schema = model.model_json_schema()
-    return [{"name": name, "in": "query", "required": name in schema.get("required", []),
-             "schema": prop} for name, prop in schema.get("properties", {}).items()]
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in schema.get("required", []),
+            "schema": prop,
+        }
+        for name, prop in schema.get("properties", {}).items()
+    ]

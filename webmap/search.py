@@ -54,8 +54,14 @@ class SearchEntry:
     keys: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "layer": self.layer,
-                "lon": self.lon, "lat": self.lat, "place": self.place}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "layer": self.layer,
+            "lon": self.lon,
+            "lat": self.lat,
+            "place": self.place,
+        }
 
 
 class SearchArgs(BaseModel):
@@ -63,18 +69,27 @@ class SearchArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    q: str = Field(min_length=1, max_length=MAX_QUERY, pattern=r"^[^\x00-\x1f\x7f]+$",
-                   description=f"part of a name (Chinese or Latin, any case), 1 to {MAX_QUERY} "
-                               "characters, no control characters")
-    limit: int = Field(DEFAULT_RESULTS, ge=1, le=MAX_RESULTS,
-                       description=f"most results, 1 to {MAX_RESULTS} (default {DEFAULT_RESULTS})")
+    q: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description=f"part of a name (Chinese or Latin, any case), 1 to {MAX_QUERY} "
+        "characters, no control characters",
+    )
+    limit: int = Field(
+        DEFAULT_RESULTS,
+        ge=1,
+        le=MAX_RESULTS,
+        description=f"most results, 1 to {MAX_RESULTS} (default {DEFAULT_RESULTS})",
+    )
 
 
 def parse_search_args(args: MultiDict[str, str]) -> SearchArgs:
     """The checked query of ``/api/search``; a 400 (:class:`webmap.schemas.SchemaError`)
     naming every wrong parameter."""
-    problems = [{"field": key, "problem": "give it once"}
-                for key in args if len(args.getlist(key)) > 1]
+    problems = [
+        {"field": key, "problem": "give it once"} for key in args if len(args.getlist(key)) > 1
+    ]
     raw: dict[str, Any] = {key: args.get(key) for key in args}
     if isinstance(raw.get("q"), str):
         raw["q"] = raw["q"].strip()
@@ -83,8 +98,9 @@ def parse_search_args(args: MultiDict[str, str]) -> SearchArgs:
         if text.isascii() and text.isdigit():
             raw["limit"] = int(text)
         else:
-            problems.append({"field": "limit",
-                             "problem": f"a whole number from 1 to {MAX_RESULTS}"})
+            problems.append(
+                {"field": "limit", "problem": f"a whole number from 1 to {MAX_RESULTS}"}
+            )
     try:
         parsed = SearchArgs.model_validate(raw)
     except ValidationError as err:
@@ -157,12 +173,14 @@ def build_search_index(area: Area, table: ReleasedTable) -> list[SearchEntry]:
     rows: list[tuple[str, str, str | None, shapely.Point, tuple[str, ...], str | None]] = []
     if len(table.places):
         centres = shapely.point_on_surface(_wgs84(table.places).geometry.values)
-        for place, name, centre in zip(table.place_ids, table.places["place_name"], centres,
-                                       strict=True):
+        for place, name, centre in zip(
+            table.place_ids, table.places["place_name"], centres, strict=True
+        ):
             if table.kind == "grid":
                 label = _text(name) or place
-                rows.append((label, "grid", None, centre, (normalise(label), normalise(place)),
-                             place))
+                rows.append(
+                    (label, "grid", None, centre, (normalise(label), normalise(place)), place)
+                )
     for layer, places in sorted(area.layers.items()):
         if places is None or not len(places) or "name" not in places.columns:
             continue
@@ -178,25 +196,36 @@ def build_search_index(area: Area, table: ReleasedTable) -> list[SearchEntry]:
     inside = _containing(points, table)
     entries = []
     for (name, kind, layer, point, keys, own), place in zip(rows, inside, strict=True):
-        entries.append(SearchEntry(name=name, kind=kind, layer=layer,
-                                   lon=round(float(point.x), 6), lat=round(float(point.y), 6),
-                                   place=own or place, keys=keys))
+        entries.append(
+            SearchEntry(
+                name=name,
+                kind=kind,
+                layer=layer,
+                lon=round(float(point.x), 6),
+                lat=round(float(point.y), 6),
+                place=own or place,
+                keys=keys,
+            )
+        )
     return entries
 
 
-def search_index(index: list[SearchEntry], query: str,
-                 limit: int = DEFAULT_RESULTS) -> tuple[list[SearchEntry], bool]:
+def search_index(
+    index: list[SearchEntry], query: str, limit: int = DEFAULT_RESULTS
+) -> tuple[list[SearchEntry], bool]:
     """Entries whose name (or grid code) contains ``query`` (normalised), best first: whole
     name, then start of the name, then anywhere; grids, places, streets; shorter names first.
     Returns at most ``limit`` entries and whether more matched."""
     wanted = normalise(query)
     scored = []
     for entry in index:
-        ranks = [0 if key == wanted else 1 if key.startswith(wanted) else 2
-                 for key in entry.keys if wanted in key]
+        ranks = [
+            0 if key == wanted else 1 if key.startswith(wanted) else 2
+            for key in entry.keys
+            if wanted in key
+        ]
         if ranks:
-            scored.append((min(ranks), KINDS.index(entry.kind), len(entry.name), entry.name,
-                           entry))
+            scored.append((min(ranks), KINDS.index(entry.kind), len(entry.name), entry.name, entry))
     scored.sort(key=lambda s: s[:4])
     return [s[4] for s in scored[:limit]], len(scored) > limit
 

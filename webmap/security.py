@@ -76,18 +76,20 @@ def content_security_policy(nonce: str | None, image_hosts: list[str]) -> str:
     """The CSP header value: scripts from 'self' (and the nonce), nothing inline otherwise."""
     scripts = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
     images = " ".join(["'self'", "data:", *image_hosts])
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src {scripts}",
-        "style-src 'self' 'unsafe-inline'",
-        f"img-src {images}",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {images}",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def set_security_headers(response: Response) -> Response:

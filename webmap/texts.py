@@ -30,10 +30,18 @@ TEXTS: dict[str, dict[str, Any]] = {
         "boundary": "区域边界",
         "streets": "街道底图",
         "osm_tiles": "OpenStreetMap 底图",
-        "tiles": {"osm": "OpenStreetMap 底图", "tianditu": "天地图底图", "amap": "高德底图（GCJ-02）"},
+        "tiles": {
+            "osm": "OpenStreetMap 底图",
+            "tianditu": "天地图底图",
+            "amap": "高德底图（GCJ-02）",
+        },
         "basemap": "底图",
-        "basemaps": {"offline": "离线街道图", "osm": "OpenStreetMap", "tianditu": "天地图",
-                     "amap": "高德地图"},
+        "basemaps": {
+            "offline": "离线街道图",
+            "osm": "OpenStreetMap",
+            "tianditu": "天地图",
+            "amap": "高德地图",
+        },
         "trend": "月度趋势",
         "filter_from": "起始月份",
         "filter_to": "截止月份",
@@ -139,11 +147,18 @@ TEXTS: dict[str, dict[str, Any]] = {
         "boundary": "Area boundary",
         "streets": "Streets (offline basemap)",
         "osm_tiles": "OpenStreetMap tiles",
-        "tiles": {"osm": "OpenStreetMap tiles", "tianditu": "Tianditu tiles",
-                  "amap": "Amap tiles (GCJ-02)"},
+        "tiles": {
+            "osm": "OpenStreetMap tiles",
+            "tianditu": "Tianditu tiles",
+            "amap": "Amap tiles (GCJ-02)",
+        },
         "basemap": "Basemap",
-        "basemaps": {"offline": "Offline streets", "osm": "OpenStreetMap", "tianditu": "Tianditu",
-                     "amap": "Amap"},
+        "basemaps": {
+            "offline": "Offline streets",
+            "osm": "OpenStreetMap",
+            "tianditu": "Tianditu",
+            "amap": "Amap",
+        },
         "trend": "Monthly trend",
         "filter_from": "From month",
         "filter_to": "To month",
@@ -153,7 +168,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "filter_reset": "Reset",
         "yoy_title": "Year over year",
         "yoy_text": "Incidents {start} to {end}: {count}; same months a year earlier "
-                    "({pstart} to {pend}): {pcount}",
+        "({pstart} to {pend}): {pcount}",
         "yoy_only": "Incidents {start} to {end}: {count}; {none}.",
         "yoy_up": "up {pct}% year over year",
         "yoy_down": "down {pct}% year over year",
@@ -165,8 +180,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         # a figure whose every part is hidden (lower bound 0, not exact): not "at least 0"
         "not_published": "not published (under 5, or hidden so others cannot be worked out)",
         "at_least_note": "'at least': some months or categories inside are not published "
-                         "(fewer than 5, or withheld so that none can be worked out); "
-                         "'not published': none of the figures inside is published",
+        "(fewer than 5, or withheld so that none can be worked out); "
+        "'not published': none of the figures inside is published",
         "categories_overlap_note": (
             "One case can involve several offences: totals count each case once, a "
             "category counts the cases that include it, so the categories can add up to "

@@ -56,15 +56,22 @@ ADDRESS = Limit(free=20, base_s=1.0, cap_s=3600)
 class Throttle:
     """The failure counts of one SQLite file (safe across threads and processes)."""
 
-    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time,
-                 pair: Limit = PAIR, address: Limit = ADDRESS) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        clock: Callable[[], float] = time.time,
+        pair: Limit = PAIR,
+        address: Limit = ADDRESS,
+    ) -> None:
         self.path = Path(path)
         self.clock = clock
         self.limits = {"pair": pair, "addr": address}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS failures ("
-                       "key TEXT PRIMARY KEY, count INTEGER NOT NULL, last REAL NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS failures ("
+                "key TEXT PRIMARY KEY, count INTEGER NOT NULL, last REAL NOT NULL)"
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -93,13 +100,17 @@ class Throttle:
         keys = self.keys(address, username)
         with self._transaction() as db:
             counts = {kind: self._count(db, key, now) for kind, key in keys.items()}
-            wait = max(last + self.limits[kind].wait_s(count) - now
-                       for kind, (count, last) in counts.items())
+            wait = max(
+                last + self.limits[kind].wait_s(count) - now
+                for kind, (count, last) in counts.items()
+            )
             if wait > 0:
                 return max(1, math.ceil(wait))
             for kind, key in keys.items():
-                db.execute("INSERT OR REPLACE INTO failures (key, count, last) VALUES (?, ?, ?)",
-                           (key, counts[kind][0] + 1, now))
+                db.execute(
+                    "INSERT OR REPLACE INTO failures (key, count, last) VALUES (?, ?, ?)",
+                    (key, counts[kind][0] + 1, now),
+                )
         return 0
 
     def succeeded(self, address: str, username: str) -> None:
@@ -107,7 +118,9 @@ class Throttle:
         keys = self.keys(address, username)
         with self._transaction() as db:
             db.execute("DELETE FROM failures WHERE key = ?", (keys["pair"],))
-            db.execute("UPDATE failures SET count = MAX(count - 1, 0) WHERE key = ?", (keys["addr"],))
+            db.execute(
+                "UPDATE failures SET count = MAX(count - 1, 0) WHERE key = ?", (keys["addr"],)
+            )
 
     def forget_old(self) -> None:
         """Drop keys whose last failure is older than FORGET_S."""

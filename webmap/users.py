@@ -69,18 +69,23 @@ class User:
 def common_passwords() -> frozenset[str]:
     """The shipped blocklist, lower case (lines starting with # are comments)."""
     lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().casefold() for line in lines
-                     if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+    )
 
 
 def password_problems(password: str, username: str = "") -> list[str]:
     """Why ``password`` is refused (empty when it is fine)."""
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"password: at least {MIN_PASSWORD} characters (a few random words are easy to remember)")
+        problems.append(
+            f"password: at least {MIN_PASSWORD} characters (a few random words are easy to remember)"
+        )
     if password.casefold() in common_passwords():
-        problems.append("password: it is one of the most common passwords, which attackers try first; "
-                        "choose another")
+        problems.append(
+            "password: it is one of the most common passwords, which attackers try first; "
+            "choose another"
+        )
     if username and password.casefold() == username.casefold():
         problems.append("password: must not be the user name")
     return problems
@@ -136,7 +141,9 @@ class UserStore:
             if username in data["users"]:
                 raise InputError(f"user {username!r} exists; choose another name")
             user = User(
-                username=username, role=role, password_hash=generate_password_hash(password),
+                username=username,
+                role=role,
+                password_hash=generate_password_hash(password),
                 team=team or None,
                 created=datetime.now(UTC).replace(microsecond=0).isoformat(),
             )
@@ -168,8 +175,11 @@ class UserStore:
         problems = password_problems(password, username)
         if problems:
             raise InputError("cannot set the password: " + "; ".join(problems))
-        return self._update(username, password_hash=generate_password_hash(password),
-                            session_gen=lambda row: int(row.get("session_gen", 0)) + 1)
+        return self._update(
+            username,
+            password_hash=generate_password_hash(password),
+            session_gen=lambda row: int(row.get("session_gen", 0)) + 1,
+        )
 
     def end_sessions(self, username: str) -> User:
         """Move the user's session generation on: every session they have ends."""

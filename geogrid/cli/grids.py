@@ -11,7 +11,9 @@ from geogrid.cli.base import friendly_errors, main
 
 AREA = click.argument("area_dir", type=click.Path(path_type=Path))
 WORKERS_CSV = click.option(
-    "--workers-csv", type=click.Path(path_type=Path), default=None,
+    "--workers-csv",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Write per grid worker the buildings/units in and out of each grid (CSV).",
 )
 
@@ -44,7 +46,9 @@ def grids() -> None:
 @grids.command("communities")
 @AREA
 @click.option("--osm", "osm_path", required=True, type=click.Path(path_type=Path, exists=True))
-@click.option("--admin-level", default=10, show_default=True, help="OSM admin_level of communities.")
+@click.option(
+    "--admin-level", default=10, show_default=True, help="OSM admin_level of communities."
+)
 @click.option("--street-code", default="001", show_default=True, help="3-digit street (街道) code.")
 @friendly_errors
 def grids_communities(area_dir: Path, osm_path: Path, admin_level: int, street_code: str) -> None:
@@ -60,17 +64,29 @@ def grids_communities(area_dir: Path, osm_path: Path, admin_level: int, street_c
 
 @grids.command("build")
 @AREA
-@click.option("--band", "band_text", default="300-500", show_default=True, help="Households MIN-MAX per grid.")
+@click.option(
+    "--band", "band_text", default="300-500", show_default=True, help="Households MIN-MAX per grid."
+)
 @click.option(
     "--parent-band",
     multiple=True,
     help="Band for one parent: CODE=MIN-MAX (repeatable).",
 )
 @click.option("--seed", default=0, show_default=True)
-@click.option("--units", "units_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="GeoJSON of blocks (polygons) or buildings (points) to use as units.")
-@click.option("--households", "households_csv", type=click.Path(path_type=Path, exists=True),
-              default=None, help="CSV id,households[,population] for buildings or units.")
+@click.option(
+    "--units",
+    "units_path",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="GeoJSON of blocks (polygons) or buildings (points) to use as units.",
+)
+@click.option(
+    "--households",
+    "households_csv",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="CSV id,households[,population] for buildings or units.",
+)
 @click.option("--restarts", default=4, show_default=True, help="Partitions tried; the best wins.")
 @_author
 @friendly_errors
@@ -96,26 +112,42 @@ def grids_build(
             raise click.BadParameter(f"{item!r}: give CODE=MIN-MAX, e.g. 110108001002=200-400")
         bands[code] = Band(*_band(text))
     result = generate(
-        area_dir, band=Band(*_band(band_text)), bands=bands, seed=seed, units_path=units_path,
-        households_csv=households_csv, author=author, message=message, restarts=restarts,
+        area_dir,
+        band=Band(*_band(band_text)),
+        bands=bands,
+        seed=seed,
+        units_path=units_path,
+        households_csv=households_csv,
+        author=author,
+        message=message,
+        restarts=restarts,
     )
     _print(result)
 
 
 @grids.command("validate")
 @AREA
-@click.option("--grids", "grids_path", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Check this grids file instead of the area's grids.geojson.")
+@click.option(
+    "--grids",
+    "grids_path",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Check this grids file instead of the area's grids.geojson.",
+)
 @click.option("--band", "band_text", default=None, help="Households MIN-MAX (default: as saved).")
 @click.option("--no-worker-check", is_flag=True, help="Do not report grids without a worker.")
 @friendly_errors
-def grids_validate(area_dir: Path, grids_path: Path | None, band_text: str | None, no_worker_check: bool) -> None:
+def grids_validate(
+    area_dir: Path, grids_path: Path | None, band_text: str | None, no_worker_check: bool
+) -> None:
     """List every problem of the grids (gaps, overlaps, outside parent, pieces, band, worker, code)."""
     from geogrid.grids import Band
     from geogrid.services.grids import validate
 
     band = Band(*_band(band_text)) if band_text else None
-    problems = validate(area_dir, band=band, grids_path=grids_path, require_worker=not no_worker_check)
+    problems = validate(
+        area_dir, band=band, grids_path=grids_path, require_worker=not no_worker_check
+    )
     for p in problems:
         click.echo(str(p))
     click.echo(f"{len(problems)} problem(s)")
@@ -123,7 +155,9 @@ def grids_validate(area_dir: Path, grids_path: Path | None, band_text: str | Non
         raise SystemExit(2)
 
 
-def _edit(area_dir: Path, operation: str, author: str, message: str | None, **kwargs: object) -> None:
+def _edit(
+    area_dir: Path, operation: str, author: str, message: str | None, **kwargs: object
+) -> None:
     from geogrid.services.grids import edit
 
     _print(edit(area_dir, operation, author=author, message=message, **kwargs))  # type: ignore[arg-type]
@@ -135,7 +169,9 @@ def _edit(area_dir: Path, operation: str, author: str, message: str | None, **kw
 @click.option("--to", "to_code", required=True, help="Grid code the units move to.")
 @_author
 @friendly_errors
-def grids_reassign(area_dir: Path, unit_ids: tuple[str, ...], to_code: str, author: str, message: str | None) -> None:
+def grids_reassign(
+    area_dir: Path, unit_ids: tuple[str, ...], to_code: str, author: str, message: str | None
+) -> None:
     """Move units to another (or a new) grid."""
     _edit(area_dir, "reassign", author, message, units=list(unit_ids), to_code=to_code)
 
@@ -147,7 +183,9 @@ def grids_reassign(area_dir: Path, unit_ids: tuple[str, ...], to_code: str, auth
 @click.option("--seed", default=0, show_default=True)
 @_author
 @friendly_errors
-def grids_split(area_dir: Path, code: str, new_code: str | None, seed: int, author: str, message: str | None) -> None:
+def grids_split(
+    area_dir: Path, code: str, new_code: str | None, seed: int, author: str, message: str | None
+) -> None:
     """Split a grid in two contiguous halves."""
     _edit(area_dir, "split", author, message, codes=[code], new_code=new_code, seed=seed)
 
@@ -169,7 +207,14 @@ def grids_merge(area_dir: Path, codes: tuple[str, ...], author: str, message: st
 @click.option("--name", default=None, help="New grid name.")
 @_author
 @friendly_errors
-def grids_rename(area_dir: Path, code: str, new_code: str | None, name: str | None, author: str, message: str | None) -> None:
+def grids_rename(
+    area_dir: Path,
+    code: str,
+    new_code: str | None,
+    name: str | None,
+    author: str,
+    message: str | None,
+) -> None:
     """Change a grid's code and/or name."""
     _edit(area_dir, "rename", author, message, codes=[code], new_code=new_code, name=name)
 
@@ -180,7 +225,9 @@ def grids_rename(area_dir: Path, code: str, new_code: str | None, name: str | No
 @click.option("--unlock", is_flag=True)
 @_author
 @friendly_errors
-def grids_lock(area_dir: Path, codes: tuple[str, ...], unlock: bool, author: str, message: str | None) -> None:
+def grids_lock(
+    area_dir: Path, codes: tuple[str, ...], unlock: bool, author: str, message: str | None
+) -> None:
     """Lock grids (re-gridding keeps them as they are), or unlock them."""
     _edit(area_dir, "unlock" if unlock else "lock", author, message, codes=list(codes))
 
@@ -238,11 +285,21 @@ def grids_diff(area_dir: Path, a: str, b: str, as_json: bool, workers_csv: Path 
     if workers_csv is not None:
         write_per_worker(diff.per_worker, workers_csv)
     if as_json:
-        click.echo(json.dumps({
-            "moves": json.loads(diff.moves.to_json(orient="records", force_ascii=False)),
-            "per_grid": json.loads(diff.per_grid.to_json(orient="records", force_ascii=False)),
-            "per_worker": json.loads(diff.per_worker.to_json(orient="records", force_ascii=False)),
-        }, ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(
+                {
+                    "moves": json.loads(diff.moves.to_json(orient="records", force_ascii=False)),
+                    "per_grid": json.loads(
+                        diff.per_grid.to_json(orient="records", force_ascii=False)
+                    ),
+                    "per_worker": json.loads(
+                        diff.per_worker.to_json(orient="records", force_ascii=False)
+                    ),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return
     lines = diff.summary()
     for line in lines:
@@ -266,21 +323,42 @@ def grids_report(area_dir: Path, csv_path: Path | None, json_path: Path | None) 
     if csv_path is None and json_path is None:
         click.echo(table.to_string(index=False))
     else:
-        click.echo(f"wrote report of {len(table)} grids" + "".join(
-            f" to {p}" for p in (csv_path, json_path) if p is not None))
+        click.echo(
+            f"wrote report of {len(table)} grids"
+            + "".join(f" to {p}" for p in (csv_path, json_path) if p is not None)
+        )
 
 
 @grids.command("rebalance")
 @AREA
-@click.option("--band", "band_text", default=None, help="Households MIN-MAX per grid (default: as saved).")
-@click.option("--parent-band", multiple=True, help="Band for one parent: CODE=MIN-MAX (repeatable).")
-@click.option("--also", "also_text", default=None,
-              help="A second quantity to keep in a band: COLUMN=MIN-MAX (a column of the units).")
-@click.option("--households", "households_csv", type=click.Path(path_type=Path, exists=True),
-              default=None, help="CSV id,households of unit ids (default: recount the buildings).")
-@click.option("--compactness-tolerance", default=0.05, show_default=True,
-              help="How far the median and worst Polsby-Popper may fall.")
-@click.option("--time-limit", "time_limit_s", default=60.0, show_default=True, help="Seconds of search.")
+@click.option(
+    "--band", "band_text", default=None, help="Households MIN-MAX per grid (default: as saved)."
+)
+@click.option(
+    "--parent-band", multiple=True, help="Band for one parent: CODE=MIN-MAX (repeatable)."
+)
+@click.option(
+    "--also",
+    "also_text",
+    default=None,
+    help="A second quantity to keep in a band: COLUMN=MIN-MAX (a column of the units).",
+)
+@click.option(
+    "--households",
+    "households_csv",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="CSV id,households of unit ids (default: recount the buildings).",
+)
+@click.option(
+    "--compactness-tolerance",
+    default=0.05,
+    show_default=True,
+    help="How far the median and worst Polsby-Popper may fall.",
+)
+@click.option(
+    "--time-limit", "time_limit_s", default=60.0, show_default=True, help="Seconds of search."
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print what would change; save nothing.")
 @WORKERS_CSV
@@ -314,18 +392,30 @@ def grids_rebalance(
     if also_text is not None:
         column, _, text = also_text.partition("=")
         if not text:
-            raise click.BadParameter(f"{also_text!r}: give COLUMN=MIN-MAX, e.g. population=800-1300")
+            raise click.BadParameter(
+                f"{also_text!r}: give COLUMN=MIN-MAX, e.g. population=800-1300"
+            )
         also = (column, Band(*_band(text)))
     run = rebalance(
-        area_dir, band=Band(*_band(band_text)) if band_text else None, bands=bands, also=also,
-        households_csv=households_csv, compactness_tolerance=compactness_tolerance,
-        time_limit_s=time_limit_s, seed=seed, dry_run=dry_run, author=author, message=message,
+        area_dir,
+        band=Band(*_band(band_text)) if band_text else None,
+        bands=bands,
+        also=also,
+        households_csv=households_csv,
+        compactness_tolerance=compactness_tolerance,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        dry_run=dry_run,
+        author=author,
+        message=message,
     )
     result = run.result
     table = result.per_grid[result.per_grid["status"] != "kept"]
     for row in table.itertuples(index=False):
         mark = "in band" if row.in_band_after else "OUT OF BAND"
-        click.echo(f"{row.code}  {row.status:8s} {row.households_before:5d} -> {row.households_after:5d}  {mark}")
+        click.echo(
+            f"{row.code}  {row.status:8s} {row.households_before:5d} -> {row.households_after:5d}  {mark}"
+        )
     for line in result.summary():
         click.echo(line)
     if len(run.per_worker):
@@ -345,21 +435,47 @@ def grids_rebalance(
 
 @grids.command("grow")
 @AREA
-@click.option("--polygon", "polygon_path", required=True, type=click.Path(path_type=Path, exists=True),
-              help="The new estate's outline: GeoJSON, Shapefile (zip), GPKG, KML (any CRS).")
-@click.option("--households", type=click.IntRange(min=1), required=True, help="Households of the estate.")
+@click.option(
+    "--polygon",
+    "polygon_path",
+    required=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="The new estate's outline: GeoJSON, Shapefile (zip), GPKG, KML (any CRS).",
+)
+@click.option(
+    "--households", type=click.IntRange(min=1), required=True, help="Households of the estate."
+)
 @click.option("--name", default=None, help="The estate's name (小区名).")
-@click.option("--id", "estate_id", default=None, help="Building id of the estate (default estate/N).")
-@click.option("--coordinates", default=None,
-              help="The file's coordinates when it does not say: wgs84, gcj02, bd09 or an EPSG code.")
+@click.option(
+    "--id", "estate_id", default=None, help="Building id of the estate (default estate/N)."
+)
+@click.option(
+    "--coordinates",
+    default=None,
+    help="The file's coordinates when it does not say: wgs84, gcj02, bd09 or an EPSG code.",
+)
 @click.option("--author", default="planner", show_default=True, help="Who makes the change.")
 @friendly_errors
-def grids_grow(area_dir: Path, polygon_path: Path, households: int, name: str | None,
-               estate_id: str | None, coordinates: str | None, author: str) -> None:
+def grids_grow(
+    area_dir: Path,
+    polygon_path: Path,
+    households: int,
+    name: str | None,
+    estate_id: str | None,
+    coordinates: str | None,
+    author: str,
+) -> None:
     """Add a new estate with its households to the buildings (cut along the units it covers);
     then 'geogrid grids rebalance' moves only the grids around it."""
     from geogrid.services.grids import grow
 
-    for line in grow(area_dir, polygon_path, households, estate_id=estate_id, name=name,
-                     coordinates=coordinates, author=author).summary():
+    for line in grow(
+        area_dir,
+        polygon_path,
+        households,
+        estate_id=estate_id,
+        name=name,
+        coordinates=coordinates,
+        author=author,
+    ).summary():
         click.echo(line)

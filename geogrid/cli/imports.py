@@ -20,11 +20,17 @@ from geogrid.cli.layers import layers
 AREA = click.argument("area_dir", type=click.Path(path_type=Path, file_okay=False))
 FILE = click.argument("source", type=click.Path(path_type=Path, exists=True))
 MAPPING = click.option(
-    "--mapping", "mapping_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    "--mapping",
+    "mapping_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
     help="TOML mapping: columns, coordinate system, encoding, sheet (data/mappings/office_*.toml).",
 )
 REJECTS = click.option(
-    "--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    "--rejects",
+    "rejects_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
     help="Rejects report CSV (default: <FILE>.rejects.csv next to FILE).",
 )
 AUTHOR = click.option("--author", default=None, help="Who imports (kept in the history).")
@@ -44,21 +50,33 @@ def households() -> None:
 @AREA
 @FILE
 @MAPPING
-@click.option("--unmatched", type=click.Choice(["reject", "points"]), default="reject",
-              show_default=True,
-              help="Rows matching no building: rejected, or kept as point units.")
+@click.option(
+    "--unmatched",
+    type=click.Choice(["reject", "points"]),
+    default="reject",
+    show_default=True,
+    help="Rows matching no building: rejected, or kept as point units.",
+)
 @REJECTS
 @AUTHOR
 @friendly_errors
 def households_import(
-    area_dir: Path, source: Path, mapping_path: Path, unmatched: str,
-    rejects_path: Path | None, author: str | None,
+    area_dir: Path,
+    source: Path,
+    mapping_path: Path,
+    unmatched: str,
+    rejects_path: Path | None,
+    author: str | None,
 ) -> None:
     """Sum register rows (CSV/Excel) into the buildings' households (source: register)."""
     from geogrid.services.imports import import_households
 
     report = import_households(
-        area_dir, source, mapping_path, unmatched=unmatched, rejects_path=rejects_path,
+        area_dir,
+        source,
+        mapping_path,
+        unmatched=unmatched,
+        rejects_path=rejects_path,
         **({"author": author} if author else {}),
     )
     _echo(report.lines())
@@ -68,16 +86,31 @@ def households_import(
 @AREA
 @FILE
 @MAPPING
-@click.option("--repair-slivers-m2", "repair_m2", type=float, default=None,
-              help="Give overlaps and gaps under N m² to a neighbour, trim slivers outside.")
-@click.option("--band", "band_text", default="300-500", show_default=True,
-              help="Households MIN-MAX per grid, for the checks.")
+@click.option(
+    "--repair-slivers-m2",
+    "repair_m2",
+    type=float,
+    default=None,
+    help="Give overlaps and gaps under N m² to a neighbour, trim slivers outside.",
+)
+@click.option(
+    "--band",
+    "band_text",
+    default="300-500",
+    show_default=True,
+    help="Households MIN-MAX per grid, for the checks.",
+)
 @REJECTS
 @AUTHOR
 @friendly_errors
 def grids_import(
-    area_dir: Path, source: Path, mapping_path: Path, repair_m2: float | None, band_text: str,
-    rejects_path: Path | None, author: str | None,
+    area_dir: Path,
+    source: Path,
+    mapping_path: Path,
+    repair_m2: float | None,
+    band_text: str,
+    rejects_path: Path | None,
+    author: str | None,
 ) -> None:
     """Import the office's grid layer (Shapefile/zip, GeoPackage, KML/KMZ, GeoJSON) as a
     grid version "imported", checked like drawn grids."""
@@ -86,8 +119,13 @@ def grids_import(
     from geogrid.services.imports import import_grids
 
     result = import_grids(
-        area_dir, source, mapping_path, repair_slivers_m2=repair_m2, band=Band(*_band(band_text)),
-        rejects_path=rejects_path, **({"author": author} if author else {}),
+        area_dir,
+        source,
+        mapping_path,
+        repair_slivers_m2=repair_m2,
+        band=Band(*_band(band_text)),
+        rejects_path=rejects_path,
+        **({"author": author} if author else {}),
     )
     _echo(result.lines())
 
@@ -95,17 +133,29 @@ def grids_import(
 @layers.command("import")
 @AREA
 @FILE
-@click.option("--layer", default=None, help="Layer name for key places: schools, police, cameras ...")
-@click.option("--as", "as_", type=click.Choice(["places", "communities"]), default="places",
-              show_default=True,
-              help="places: key places into --layer; communities: grid parents (社区/街道).")
+@click.option(
+    "--layer", default=None, help="Layer name for key places: schools, police, cameras ..."
+)
+@click.option(
+    "--as",
+    "as_",
+    type=click.Choice(["places", "communities"]),
+    default="places",
+    show_default=True,
+    help="places: key places into --layer; communities: grid parents (社区/街道).",
+)
 @MAPPING
 @REJECTS
 @AUTHOR
 @friendly_errors
 def layers_import(
-    area_dir: Path, source: Path, layer: str | None, as_: str, mapping_path: Path,
-    rejects_path: Path | None, author: str | None,
+    area_dir: Path,
+    source: Path,
+    layer: str | None,
+    as_: str,
+    mapping_path: Path,
+    rejects_path: Path | None,
+    author: str | None,
 ) -> None:
     """Import key places (CSV/Excel with x/y, or any vector file) into a named layer, or
     communities / streets as the parents of the grids (--as communities)."""
@@ -113,11 +163,15 @@ def layers_import(
 
     extra = {"author": author} if author else {}
     if as_ == "communities":
-        report = import_communities(area_dir, source, mapping_path, rejects_path=rejects_path, **extra)
+        report = import_communities(
+            area_dir, source, mapping_path, rejects_path=rejects_path, **extra
+        )
     else:
         if not layer:
             raise click.UsageError("give --layer NAME (schools, police, cameras ...)")
-        report = import_places(area_dir, source, layer, mapping_path, rejects_path=rejects_path, **extra)
+        report = import_places(
+            area_dir, source, layer, mapping_path, rejects_path=rejects_path, **extra
+        )
     _echo(report.lines())
 
 
@@ -134,14 +188,20 @@ def teams() -> None:
 @AUTHOR
 @friendly_errors
 def teams_import(
-    area_dir: Path, source: Path, mapping_path: Path, rejects_path: Path | None,
+    area_dir: Path,
+    source: Path,
+    mapping_path: Path,
+    rejects_path: Path | None,
     author: str | None,
 ) -> None:
     """Import teams and members (CSV/Excel); the base by coordinates or a key place's name."""
     from geogrid.services.imports import import_teams
 
     report = import_teams(
-        area_dir, source, mapping_path, rejects_path=rejects_path,
+        area_dir,
+        source,
+        mapping_path,
+        rejects_path=rejects_path,
         **({"author": author} if author else {}),
     )
     _echo(report.lines())

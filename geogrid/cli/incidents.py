@@ -149,7 +149,9 @@ def incidents_summary(
     """Counts (and rates per 1,000 households with grids) by place and period."""
     from geogrid.services import incidents as service
 
-    data = service.load(area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id)
+    data = service.load(
+        area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
+    )
     result = service.summary(
         data, freq=freq, level=level, resolution=resolution, period=period, csv_path=csv_path
     )
@@ -205,7 +207,9 @@ def incidents_hotspots(
     """Hot spots by Getis-Ord Gi* with FDR correction, ranked as patrol stops."""
     from geogrid.services import incidents as service
 
-    data = service.load(area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id)
+    data = service.load(
+        area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
+    )
     spots = service.hotspots(data, resolution=resolution, alpha=alpha, top=top, out_path=out_path)
     click.echo(f"{len(spots)} hot spots (Gi*, FDR {alpha}) among {len(data.incidents)} incidents")
     shown = top if top is not None else SHOWN_HOTSPOTS

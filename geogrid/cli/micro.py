@@ -15,35 +15,61 @@ from geogrid.cli.grids import AREA, _band, grids
 
 @grids.command("micro")
 @AREA
-@click.option("--band", "band_text", default="10-15", show_default=True,
-              help="Households MIN-MAX per micro-grid.")
-@click.option("--entrances", "entrances_path", type=click.Path(path_type=Path, exists=True),
-              default=None,
-              help="Register by entrance (CSV/Excel: building_id, entrance, households or "
-                   "楼栋编号, 单元, 户数): buildings over the max are split by entrance.")
+@click.option(
+    "--band",
+    "band_text",
+    default="10-15",
+    show_default=True,
+    help="Households MIN-MAX per micro-grid.",
+)
+@click.option(
+    "--entrances",
+    "entrances_path",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Register by entrance (CSV/Excel: building_id, entrance, households or "
+    "楼栋编号, 单元, 户数): buildings over the max are split by entrance.",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Build and check, write nothing.")
 @click.option("--author", default="planner", show_default=True, help="Who makes the change.")
 @click.option("--message", "-m", default=None, help="Why (kept in the history).")
 @friendly_errors
 def grids_micro(
-    area_dir: Path, band_text: str, entrances_path: Path | None, seed: int, dry_run: bool,
-    author: str, message: str | None,
+    area_dir: Path,
+    band_text: str,
+    entrances_path: Path | None,
+    seed: int,
+    dry_run: bool,
+    author: str,
+    message: str | None,
 ) -> None:
     """Cut every grid into contiguous micro-grids of buildings (micro_grids.geojson)."""
     from geogrid.grids import Band
     from geogrid.services.micro_grids import build_micro
 
-    run = build_micro(area_dir, band=Band(*_band(band_text)), entrances_path=entrances_path,
-                      seed=seed, dry_run=dry_run, author=author, message=message)
+    run = build_micro(
+        area_dir,
+        band=Band(*_band(band_text)),
+        entrances_path=entrances_path,
+        seed=seed,
+        dry_run=dry_run,
+        author=author,
+        message=message,
+    )
     for line in run.lines():
         click.echo(line)
 
 
 @grids.command("micro-check")
 @AREA
-@click.option("--band", "band_text", default="10-15", show_default=True,
-              help="Households MIN-MAX per micro-grid.")
+@click.option(
+    "--band",
+    "band_text",
+    default="10-15",
+    show_default=True,
+    help="Households MIN-MAX per micro-grid.",
+)
 @click.option("--require-leader", is_flag=True, help="Report micro-grids without a leader.")
 @friendly_errors
 def grids_micro_check(area_dir: Path, band_text: str, require_leader: bool) -> None:

@@ -20,24 +20,63 @@ def patrol() -> None:
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--date", "day", required=True, help="The shift's date, YYYY-MM-DD.")
 @click.option("--team", required=True, help="Team id.")
-@click.option("--track", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The phone's track (GPX, KML) or a check-in table (CSV/Excel: time, lon, lat[, stop]).")
-@click.option("--members", help="Members present: a number, or names separated by commas [team size].")
-@click.option("--datum", type=click.Choice(["auto", "wgs84", "gcj02"]), default="auto", show_default=True,
-              help="Coordinates of the track (auto: WGS-84 unless the file says GCJ-02).")
-@click.option("--time-offset", "time_offset_h", type=int, default=0, show_default=True,
-              help="Move the track's clock by whole hours (a phone in the wrong time zone).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Patrol TOML config [AREA/patrol.toml].")
+@click.option(
+    "--track",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The phone's track (GPX, KML) or a check-in table (CSV/Excel: time, lon, lat[, stop]).",
+)
+@click.option(
+    "--members", help="Members present: a number, or names separated by commas [team size]."
+)
+@click.option(
+    "--datum",
+    type=click.Choice(["auto", "wgs84", "gcj02"]),
+    default="auto",
+    show_default=True,
+    help="Coordinates of the track (auto: WGS-84 unless the file says GCJ-02).",
+)
+@click.option(
+    "--time-offset",
+    "time_offset_h",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Move the track's clock by whole hours (a phone in the wrong time zone).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Patrol TOML config [AREA/patrol.toml].",
+)
 @friendly_errors
-def log(area: Path, day: str, team: str, track: Path, members: str | None, datum: str, time_offset_h: int,
-        config_path: Path | None) -> None:
+def log(
+    area: Path,
+    day: str,
+    team: str,
+    track: Path,
+    members: str | None,
+    datum: str,
+    time_offset_h: int,
+    config_path: Path | None,
+) -> None:
     """Match TRACK to the team's plan of the night and add a row to the patrol log."""
-    done = service.log_patrol(area, day, team, track, members=members, datum=datum,
-                              time_offset_h=time_offset_h, config_path=config_path)
+    done = service.log_patrol(
+        area,
+        day,
+        team,
+        track,
+        members=members,
+        datum=datum,
+        time_offset_h=time_offset_h,
+        config_path=config_path,
+    )
     g, m = done.log, done.match
-    click.echo(f"{g.date} {g.team}: {g.done}/{g.planned} stops, {g.km:.2f} km, {g.hours:.2f} h, "
-               f"{len(g.members)} members, {len(g.members) * g.hours:.1f} volunteer-hours")
+    click.echo(
+        f"{g.date} {g.team}: {g.done}/{g.planned} stops, {g.km:.2f} km, {g.hours:.2f} h, "
+        f"{len(g.members)} members, {len(g.members) * g.hours:.1f} volunteer-hours"
+    )
     for s in m.stops:
         mark = "✓" if s.visited else "✗"
         extra = " (extra pass)" if s.extra else ""
@@ -51,11 +90,24 @@ def log(area: Path, day: str, team: str, track: Path, members: str | None, datum
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--date", "day", required=True, help="The shift's date, YYYY-MM-DD.")
 @click.option("--team", required=True, help="Team id.")
-@click.option("--format", "fmt", type=click.Choice(["gpx", "kml"]), default="gpx", show_default=True)
-@click.option("--datum", type=click.Choice(["wgs84", "gcj02"]), default="wgs84", show_default=True,
-              help="wgs84 for outdoor tracking apps; gcj02 for apps on Chinese maps (file name says so).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write into.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["gpx", "kml"]), default="gpx", show_default=True
+)
+@click.option(
+    "--datum",
+    type=click.Choice(["wgs84", "gcj02"]),
+    default="wgs84",
+    show_default=True,
+    help="wgs84 for outdoor tracking apps; gcj02 for apps on Chinese maps (file name says so).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Folder to write into.",
+)
 @friendly_errors
 def export(area: Path, day: str, team: str, fmt: str, datum: str, out_dir: Path) -> None:
     """Write the team's plan of the night for a phone: <team>[.gcj02].gpx|kml."""
@@ -67,17 +119,27 @@ def export(area: Path, day: str, team: str, fmt: str, datum: str, out_dir: Path)
 @main.command("report")
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--month", required=True, help="YYYY-MM, e.g. 2026-11.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder [AREA/reports/MONTH].")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Patrol TOML config (school calendar, radii) [AREA/patrol.toml].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [AREA/reports/MONTH].",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Patrol TOML config (school calendar, radii) [AREA/patrol.toml].",
+)
 @friendly_errors
 def report(area: Path, month: str, out_dir: Path | None, config_path: Path | None) -> None:
     """The monthly patrol report: PDF with charts, CSV and Excel, from the patrol log."""
     figures, paths = service.write_monthly_report(area, month, out_dir, config_path)
     f = figures.figures()
-    click.echo(f"{month}: {f['patrols']} patrols, {f['volunteer_hours']} volunteer-hours, "
-               f"{f['stops_done']}/{f['stops_planned']} stops, hot-spot coverage "
-               f"{float(f['hotspot_coverage']):.0%}, 护学岗 {float(f['school_attendance']):.0%}")
+    click.echo(
+        f"{month}: {f['patrols']} patrols, {f['volunteer_hours']} volunteer-hours, "
+        f"{f['stops_done']}/{f['stops_planned']} stops, hot-spot coverage "
+        f"{float(f['hotspot_coverage']):.0%}, 护学岗 {float(f['school_attendance']):.0%}"
+    )
     for path in paths:
         click.echo(f"wrote {path}")

@@ -13,9 +13,23 @@ from geogrid.services import patrol as service
 
 @main.command("plan")
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Patrol TOML config.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [AREA/plans].")
-@click.option("--hotspots", type=click.Path(dir_okay=False, path_type=Path), help="Ranked hot spots (GeoJSON).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Patrol TOML config.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [AREA/plans].",
+)
+@click.option(
+    "--hotspots",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ranked hot spots (GeoJSON).",
+)
 @click.option("--time-limit", "time_limit_s", type=float, help="Solver seconds [config or 10].")
 @click.option("--seed", type=int, help="Solver seed [config or 1].")
 @click.option("--date", default="", help="Date printed on the route sheets.")
@@ -58,18 +72,34 @@ def plan(
 
 @main.command("coverage")
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--posts", "posts_layer", default="police", show_default=True, help="Layer of the posts.")
-@click.option("--minutes", default="1,3,5", show_default=True, help="Response times, comma separated.")
-@click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True)
+@click.option(
+    "--posts", "posts_layer", default="police", show_default=True, help="Layer of the posts."
+)
+@click.option(
+    "--minutes", default="1,3,5", show_default=True, help="Response times, comma separated."
+)
+@click.option(
+    "--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True
+)
 @click.option("--speed", "speed_kmh", type=float, help="Speed in km/h [mode default].")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write service areas (GeoJSON).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write service areas (GeoJSON).",
+)
 @click.option(
     "--max-snap-m", type=float, default=500.0, show_default=True,
     help="Farthest a post or demand point may lie from a street of the mode (metres).",
 )  # fmt: skip
 @friendly_errors
 def coverage(
-    area: Path, posts_layer: str, minutes: str, mode: str, speed_kmh: float | None, out_path: Path | None,
+    area: Path,
+    posts_layer: str,
+    minutes: str,
+    mode: str,
+    speed_kmh: float | None,
+    out_path: Path | None,
     max_snap_m: float,
 ) -> None:
     """Service areas (response circles along the streets) and covered shares."""
@@ -93,18 +123,39 @@ def coverage(
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-k", "k", type=int, default=3, show_default=True, help="New posts to site.")
 @click.option("--minutes", type=float, default=3.0, show_default=True, help="Response time.")
-@click.option("--existing", default="police", show_default=True, help="Layer of existing posts ('' for none).")
-@click.option("--demand", default="incidents", show_default=True, help="incidents, households or 'key locations'.")
-@click.option("--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True)
+@click.option(
+    "--existing", default="police", show_default=True, help="Layer of existing posts ('' for none)."
+)
+@click.option(
+    "--demand",
+    default="incidents",
+    show_default=True,
+    help="incidents, households or 'key locations'.",
+)
+@click.option(
+    "--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True
+)
 @click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the posts (GeoJSON).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the posts (GeoJSON).",
+)
 @click.option(
     "--max-snap-m", type=float, default=500.0, show_default=True,
     help="Farthest a post or demand point may lie from a street of the mode (metres).",
 )  # fmt: skip
 @friendly_errors
 def posts(
-    area: Path, k: int, minutes: float, existing: str, demand: str, mode: str, time_limit_s: float, out_path: Path | None,
+    area: Path,
+    k: int,
+    minutes: float,
+    existing: str,
+    demand: str,
+    mode: str,
+    time_limit_s: float,
+    out_path: Path | None,
     max_snap_m: float,
 ) -> None:
     """Choose K new posts that maximise the demand reached within MINUTES (MCLP)."""
@@ -115,8 +166,13 @@ def posts(
     share = float(chosen["covered_share"].iloc[0]) if len(chosen) else 0.0
     for _, row in chosen.iterrows():
         tag = "new" if row["new"] else "existing"
-        click.echo(f"{tag:<8} lon,lat {row.geometry.x:.6f},{row.geometry.y:.6f}  reaches {row['covers']:g}")
-    click.echo(f"covered within {minutes:g} min: {share * 100:.1f} %" + (" (proven optimal)" if chosen["optimal"].all() else ""))
+        click.echo(
+            f"{tag:<8} lon,lat {row.geometry.x:.6f},{row.geometry.y:.6f}  reaches {row['covers']:g}"
+        )
+    click.echo(
+        f"covered within {minutes:g} min: {share * 100:.1f} %"
+        + (" (proven optimal)" if chosen["optimal"].all() else "")
+    )
     if out_path is not None:
         from geogrid.io.atomic import write_bytes_atomic
 

@@ -15,11 +15,29 @@ from geogrid.services import rota as service
 @main.command("rota")
 @click.argument("area", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--week", required=True, help="ISO week, e.g. 2026-W50.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Patrol TOML config with a [rota] section [defaults].")
-@click.option("--hotspots", type=click.Path(dir_okay=False, path_type=Path), help="Ranked hot spots (GeoJSON).")
-@click.option("--time-limit", "time_limit_s", type=float, help="Seconds to search the week's assignment [config or 10].")
-@click.option("--night-time-limit", "night_time_limit_s", type=float, help="Route search seconds per night [config or 5].")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Patrol TOML config with a [rota] section [defaults].",
+)
+@click.option(
+    "--hotspots",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ranked hot spots (GeoJSON).",
+)
+@click.option(
+    "--time-limit",
+    "time_limit_s",
+    type=float,
+    help="Seconds to search the week's assignment [config or 10].",
+)
+@click.option(
+    "--night-time-limit",
+    "night_time_limit_s",
+    type=float,
+    help="Route search seconds per night [config or 5].",
+)
 @click.option("--seed", type=int, help="Solver seed [config or 1].")
 @friendly_errors
 def rota(
@@ -34,12 +52,21 @@ def rota(
     """Plan the WEEK: rota.json, rota.csv, rota.pdf and <team>.pdf under AREA/plans/rota/<week>/,
     and each night's routes (sheets, GPX) under AREA/plans/web/<date>/."""
     spots = read_vector(hotspots, "hot-spot file") if hotspots is not None else None
-    run = service.plan_week(area, week, config_path, hotspots=spots, time_limit_s=time_limit_s,
-                            night_time_limit_s=night_time_limit_s, seed=seed)
+    run = service.plan_week(
+        area,
+        week,
+        config_path,
+        hotspots=spots,
+        time_limit_s=time_limit_s,
+        night_time_limit_s=night_time_limit_s,
+        seed=seed,
+    )
     click.echo(rota_summary(run.problem, run.rota))
     for night in run.nights:
-        click.echo(f"  {run.problem.day_name(night.day)}: routes for {len(night.plan.routes)} teams, "
-                   f"{len(night.plan.visited())} of {night.problem.n_stops} stops")
+        click.echo(
+            f"  {run.problem.day_name(night.day)}: routes for {len(night.plan.routes)} teams, "
+            f"{len(night.plan.visited())} of {night.problem.n_stops} stops"
+        )
     if run.rounds > 1:
         click.echo(f"  ({run.rounds} rounds: a night that did not fit in one route was reassigned)")
     for path in run.paths:

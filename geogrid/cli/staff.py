@@ -11,9 +11,12 @@ from geogrid.cli.base import friendly_errors, main
 
 AREA = click.argument("area_dir", type=click.Path(path_type=Path, file_okay=False))
 RULES = click.option(
-    "--rules", "rules_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
     help="1+3+N rules TOML (default: <AREA>/staffing.toml, else the defaults; "
-         "see data/config/staffing.example.toml).",
+    "see data/config/staffing.example.toml).",
 )
 
 
@@ -25,19 +28,35 @@ def staff() -> None:
 @staff.command("import")
 @AREA
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
-@click.option("--mapping", "mapping_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="TOML mapping of the roster's columns (data/mappings/office_staff.toml).")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML mapping of the roster's columns (data/mappings/office_staff.toml).",
+)
 @RULES
-@click.option("--rejects", "rejects_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Rejects report CSV (default: <SOURCE>.rejects.csv next to SOURCE).")
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Rejects report CSV (default: <SOURCE>.rejects.csv next to SOURCE).",
+)
 @friendly_errors
-def staff_import(area_dir: Path, source: Path, mapping_path: Path, rules_path: Path | None,
-                 rejects_path: Path | None) -> None:
+def staff_import(
+    area_dir: Path,
+    source: Path,
+    mapping_path: Path,
+    rules_path: Path | None,
+    rejects_path: Path | None,
+) -> None:
     """Read a staff roster (CSV/Excel): good rows kept, bad rows listed with row and reason."""
     from geogrid.services.staffing import import_roster
 
-    report = import_roster(area_dir, source, mapping_path, rules_path=rules_path,
-                           rejects_path=rejects_path)
+    report = import_roster(
+        area_dir, source, mapping_path, rules_path=rules_path, rejects_path=rejects_path
+    )
     for line in report.lines():
         click.echo(line)
 
@@ -59,17 +78,22 @@ def staff_synthetic(area_dir: Path, seed: int, volunteers: int) -> None:
 @AREA
 @RULES
 @click.option("--seed", default=0, show_default=True)
-@click.option("--publish-phones", is_flag=True,
-              help="Print phone numbers on the notice boards (off: names only).")
+@click.option(
+    "--publish-phones",
+    is_flag=True,
+    help="Print phone numbers on the notice boards (off: names only).",
+)
 @click.option("--dry-run", is_flag=True, help="Assign and check, write nothing.")
 @friendly_errors
-def staff_assign(area_dir: Path, rules_path: Path | None, seed: int, publish_phones: bool,
-                 dry_run: bool) -> None:
+def staff_assign(
+    area_dir: Path, rules_path: Path | None, seed: int, publish_phones: bool, dry_run: bool
+) -> None:
     """Assign the roster to the grids (min-cost flow), check every rule, write tables and notice boards."""
     from geogrid.services.staffing import assign
 
-    run = assign(area_dir, rules_path=rules_path, seed=seed, publish_phones=publish_phones,
-                 dry_run=dry_run)
+    run = assign(
+        area_dir, rules_path=rules_path, seed=seed, publish_phones=publish_phones, dry_run=dry_run
+    )
     for line in run.lines():
         click.echo(line)
 
@@ -77,12 +101,21 @@ def staff_assign(area_dir: Path, rules_path: Path | None, seed: int, publish_pho
 @staff.command("notices")
 @AREA
 @click.argument("codes", nargs=-1)
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="PDF file (default: <AREA>/staff/notice_boards.pdf).")
-@click.option("--publish-phones", is_flag=True,
-              help="Print phone numbers on the notice boards (off: names only).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="PDF file (default: <AREA>/staff/notice_boards.pdf).",
+)
+@click.option(
+    "--publish-phones",
+    is_flag=True,
+    help="Print phone numbers on the notice boards (off: names only).",
+)
 @friendly_errors
-def staff_notices(area_dir: Path, codes: tuple[str, ...], out: Path | None, publish_phones: bool) -> None:
+def staff_notices(
+    area_dir: Path, codes: tuple[str, ...], out: Path | None, publish_phones: bool
+) -> None:
     """Print the grid notice boards (网格公示牌) of the saved staffing, one A4 page per grid."""
     from geogrid.services.staffing import notice_boards
 
@@ -92,8 +125,13 @@ def staff_notices(area_dir: Path, codes: tuple[str, ...], out: Path | None, publ
 
 @staff.command("diff")
 @AREA
-@click.option("--against", type=click.Choice(["previous", "roster"]), default="previous",
-              show_default=True, help="Compare with the staffing before, or the roster's current grids.")
+@click.option(
+    "--against",
+    type=click.Choice(["previous", "roster"]),
+    default="previous",
+    show_default=True,
+    help="Compare with the staffing before, or the roster's current grids.",
+)
 @friendly_errors
 def staff_diff(area_dir: Path, against: str) -> None:
     """Who changes grid (e.g. after geogrid grids rebalance and staff assign)."""
@@ -101,6 +139,8 @@ def staff_diff(area_dir: Path, against: str) -> None:
 
     changes = diff(area_dir, against=against)
     for row in changes.to_dict("records"):
-        click.echo(f"{row['name']} ({row['role']}, {row['person_id']}): "
-                   f"{row['before'] or '-'} -> {row['after'] or '-'}")
+        click.echo(
+            f"{row['name']} ({row['role']}, {row['person_id']}): "
+            f"{row['before'] or '-'} -> {row['after'] or '-'}"
+        )
     click.echo(f"{len(changes)} people change grid")

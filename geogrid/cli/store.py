@@ -9,7 +9,11 @@ import click
 from geogrid.cli.base import friendly_errors, main
 
 DB = click.option(
-    "--db", "url", envvar="GEOGRID_STORE", required=True, metavar="URL",
+    "--db",
+    "url",
+    envvar="GEOGRID_STORE",
+    required=True,
+    metavar="URL",
     help="PostgreSQL URL, e.g. postgresql://geogrid@localhost/geogrid (default: $GEOGRID_STORE).",
 )
 
@@ -32,7 +36,9 @@ def migrate(url: str) -> None:
 @store.command("push")
 @click.argument("area_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @DB
-@click.option("--name", default=None, help="Area name in the database (default: the folder's name).")
+@click.option(
+    "--name", default=None, help="Area name in the database (default: the folder's name)."
+)
 @friendly_errors
 def push(area_dir: Path, url: str, name: str | None) -> None:
     """Copy an area folder into the database (replacing the area of that name there)."""
@@ -44,12 +50,16 @@ def push(area_dir: Path, url: str, name: str | None) -> None:
 @store.command("pull")
 @click.argument("area_name")
 @DB
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="New area folder to write (must not hold anything).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="New area folder to write (must not hold anything).",
+)
 @friendly_errors
 def pull(area_name: str, url: str, out_dir: Path) -> None:
     """Write an area of the database as an area folder."""
     from geogrid.store.transfer import pull as run
 
     click.echo(f"pulled {area_name!r} into {run(url, area_name, out_dir)}")
-

@@ -78,13 +78,27 @@ def validate_grids(
         point = gpd.GeoSeries([shapely.point_on_surface(geom)], crs=metric_crs).to_crs(WGS84)
         return float(point.x.iloc[0]), float(point.y.iloc[0])
 
-    codes = [None if pd.isna(c) or str(c) == "" else str(c) for c in lonlat.get("code", pd.Series([None] * len(lonlat)))]
+    codes = [
+        None if pd.isna(c) or str(c) == "" else str(c)
+        for c in lonlat.get("code", pd.Series([None] * len(lonlat)))
+    ]
     seen: dict[str, int] = {}
     for i, code in enumerate(codes):
         if code is None:
-            problems.append(GridProblem("missing code", None, f"grid #{i + 1} has no code; give it one", *at(geoms[i])))
+            problems.append(
+                GridProblem(
+                    "missing code", None, f"grid #{i + 1} has no code; give it one", *at(geoms[i])
+                )
+            )
         elif code in seen:
-            problems.append(GridProblem("duplicate code", code, f"code also used by grid #{seen[code] + 1}; make codes unique", *at(geoms[i])))
+            problems.append(
+                GridProblem(
+                    "duplicate code",
+                    code,
+                    f"code also used by grid #{seen[code] + 1}; make codes unique",
+                    *at(geoms[i]),
+                )
+            )
         else:
             seen[code] = i
     # non-contiguous
@@ -92,11 +106,14 @@ def validate_grids(
         parts = [p for p in shapely.get_parts(geom) if p.area > tolerance_m2]
         if len(parts) > 1:
             sizes = ", ".join(f"{p.area:.0f}" for p in sorted(parts, key=lambda p: -p.area))
-            problems.append(GridProblem(
-                "non-contiguous", codes[i],
-                f"{len(parts)} separate pieces ({sizes} m²); join them or give the small pieces to a neighbour",
-                *at(sorted(parts, key=lambda p: p.area)[0]),
-            ))
+            problems.append(
+                GridProblem(
+                    "non-contiguous",
+                    codes[i],
+                    f"{len(parts)} separate pieces ({sizes} m²); join them or give the small pieces to a neighbour",
+                    *at(sorted(parts, key=lambda p: p.area)[0]),
+                )
+            )
     # overlaps
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
@@ -105,11 +122,14 @@ def validate_grids(
             continue
         inter = shapely.intersection(geoms[i], geoms[j])
         if inter.area > tolerance_m2:
-            problems.append(GridProblem(
-                "overlap", codes[i],
-                f"overlaps grid {codes[j]} by {inter.area:.0f} m²; the area must belong to one grid",
-                *at(inter),
-            ))
+            problems.append(
+                GridProblem(
+                    "overlap",
+                    codes[i],
+                    f"overlaps grid {codes[j]} by {inter.area:.0f} m²; the area must belong to one grid",
+                    *at(inter),
+                )
+            )
     # outside parent / boundary, gaps
     outline = None
     if boundary is not None and len(boundary):
@@ -118,7 +138,11 @@ def validate_grids(
     if parents is not None and len(parents):
         pm = to_metric(parents, metric_crs, "communities")
         parent_geom = {str(c): g for c, g in zip(pm["code"], pm.geometry, strict=True)}
-    pcodes = lonlat["parent_code"] if "parent_code" in lonlat.columns else pd.Series([None] * len(lonlat))
+    pcodes = (
+        lonlat["parent_code"]
+        if "parent_code" in lonlat.columns
+        else pd.Series([None] * len(lonlat))
+    )
     for i, geom in enumerate(geoms):
         pc = pcodes.iloc[i]
         container = parent_geom.get(str(pc)) if pc is not None and not pd.isna(pc) else None
@@ -129,22 +153,28 @@ def validate_grids(
             continue
         outside = shapely.difference(geom, container)
         if outside.area > tolerance_m2:
-            problems.append(GridProblem(
-                "outside parent", codes[i],
-                f"{outside.area:.0f} m² lie outside {what}; trim the grid to its parent",
-                *at(outside),
-            ))
+            problems.append(
+                GridProblem(
+                    "outside parent",
+                    codes[i],
+                    f"{outside.area:.0f} m² lie outside {what}; trim the grid to its parent",
+                    *at(outside),
+                )
+            )
     if outline is not None:
         gaps = shapely.difference(outline, shapely.union_all(geoms))
         for piece in shapely.get_parts(gaps):
             if piece.area > tolerance_m2:
                 near = tree.query_nearest(piece)
                 nearby = ", ".join(str(codes[k]) for k in near[:3])
-                problems.append(GridProblem(
-                    "gap", None,
-                    f"{piece.area:.0f} m² belong to no grid (next to {nearby}); give the gap to a grid",
-                    *at(piece),
-                ))
+                problems.append(
+                    GridProblem(
+                        "gap",
+                        None,
+                        f"{piece.area:.0f} m² belong to no grid (next to {nearby}); give the gap to a grid",
+                        *at(piece),
+                    )
+                )
     # households
     if buildings is not None and len(buildings):
         which = _building_units(lonlat, buildings, metric_crs)
@@ -159,17 +189,33 @@ def validate_grids(
         pc = pcodes.iloc[i]
         b = bands.get(str(pc), band)
         if h is None or pd.isna(h):
-            problems.append(GridProblem("households missing", codes[i], "no household count; count the buildings or set households", *at(geoms[i])))
+            problems.append(
+                GridProblem(
+                    "households missing",
+                    codes[i],
+                    "no household count; count the buildings or set households",
+                    *at(geoms[i]),
+                )
+            )
         elif b.violation(float(h)) > 0:
             side = "under the min" if h < b.min_households else "over the max"
-            problems.append(GridProblem(
-                "households out of band", codes[i],
-                f"{int(h)} households, {side} of {b}; reassign units with a neighbour or split/merge",
-                *at(geoms[i]),
-            ))
+            problems.append(
+                GridProblem(
+                    "households out of band",
+                    codes[i],
+                    f"{int(h)} households, {side} of {b}; reassign units with a neighbour or split/merge",
+                    *at(geoms[i]),
+                )
+            )
     if require_worker:
-        workers = lonlat["worker"] if "worker" in lonlat.columns else pd.Series([None] * len(lonlat))
+        workers = (
+            lonlat["worker"] if "worker" in lonlat.columns else pd.Series([None] * len(lonlat))
+        )
         for i, w in enumerate(workers):
             if w is None or pd.isna(w) or str(w).strip() == "":
-                problems.append(GridProblem("missing worker", codes[i], "no grid worker; assign one", *at(geoms[i])))
+                problems.append(
+                    GridProblem(
+                        "missing worker", codes[i], "no grid worker; assign one", *at(geoms[i])
+                    )
+                )
     return problems

@@ -93,8 +93,18 @@ def assemble_grids(
     ``worker`` and ``locked`` come from ``attributes`` (indexed by code)
     when given.
     """
-    cols = ["code", "name", "parent_code", "households", "population", "area_m2",
-            "polsby_popper", "units", "worker", "locked"]
+    cols = [
+        "code",
+        "name",
+        "parent_code",
+        "households",
+        "population",
+        "area_m2",
+        "polsby_popper",
+        "units",
+        "worker",
+        "locked",
+    ]
     if not len(units):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=WGS84))
     units = to_wgs84(units, "units")

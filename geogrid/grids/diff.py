@@ -34,8 +34,11 @@ def workers_of(grids: gpd.GeoDataFrame) -> dict[str, str]:
     """Grid code -> worker name, for the grids that have a worker."""
     if not len(grids) or "worker" not in grids.columns or "code" not in grids.columns:
         return {}
-    return {str(c): w.strip() for c, w in zip(grids["code"], grids["worker"], strict=True)
-            if isinstance(w, str) and w.strip()}
+    return {
+        str(c): w.strip()
+        for c, w in zip(grids["code"], grids["worker"], strict=True)
+        if isinstance(w, str) and w.strip()
+    }
 
 
 def worker_changes(
@@ -65,16 +68,24 @@ def worker_changes(
     households, ids (``;``-separated, sorted).
     """
     rows = []
-    for direction, column, workers in (("out", "from_code", workers_before), ("in", "to_code", workers_after)):
+    for direction, column, workers in (
+        ("out", "from_code", workers_before),
+        ("in", "to_code", workers_after),
+    ):
         if not len(moves):
             break
         for code, group in moves.groupby(column, dropna=True, sort=True):
-            rows.append({
-                "worker": workers.get(str(code)) or NO_WORKER, "code": str(code),
-                "direction": direction, "kind": kind, "count": len(group),
-                "households": int(group["households"].sum()),
-                "ids": ";".join(sorted(str(i) for i in group["id"])),
-            })
+            rows.append(
+                {
+                    "worker": workers.get(str(code)) or NO_WORKER,
+                    "code": str(code),
+                    "direction": direction,
+                    "kind": kind,
+                    "count": len(group),
+                    "households": int(group["households"].sum()),
+                    "ids": ";".join(sorted(str(i) for i in group["id"])),
+                }
+            )
     table = pd.DataFrame(rows, columns=WORKER_COLUMNS)
     return table.sort_values(["worker", "code", "direction"], kind="stable").reset_index(drop=True)
 
@@ -86,9 +97,13 @@ def worker_lines(table: pd.DataFrame, max_ids: int = 8) -> list[str]:
         parts = []
         for row in rows.itertuples(index=False):
             ids = str(row.ids).split(";") if row.ids else []
-            shown = ", ".join(ids[:max_ids]) + (f" and {len(ids) - max_ids} more" if len(ids) > max_ids else "")
+            shown = ", ".join(ids[:max_ids]) + (
+                f" and {len(ids) - max_ids} more" if len(ids) > max_ids else ""
+            )
             sign = "in" if row.direction == "in" else "out"
-            parts.append(f"{row.code} {sign} {row.count} {row.kind}(s), {row.households} households ({shown})")
+            parts.append(
+                f"{row.code} {sign} {row.count} {row.kind}(s), {row.households} households ({shown})"
+            )
         lines.append(f"worker {worker}: " + "; ".join(parts))
     return lines
 
@@ -134,6 +149,7 @@ def compare_grids(
     a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, metric_crs: str
 ) -> GridDiff:
     """Which households moved from which grid to which, and per-grid area and household deltas."""
+
     def grid_of(grids: gpd.GeoDataFrame) -> np.ndarray:
         if not len(grids) or not len(buildings):
             return np.array([None] * len(buildings), dtype=object)
@@ -146,8 +162,16 @@ def compare_grids(
         return out
 
     ga, gb = grid_of(a), grid_of(b)
-    hh = buildings["households"].fillna(0).astype("int64").to_numpy() if len(buildings) else np.zeros(0, dtype=np.int64)
-    ids = buildings["id"].astype(str).to_numpy() if "id" in buildings.columns else buildings.index.astype(str).to_numpy()
+    hh = (
+        buildings["households"].fillna(0).astype("int64").to_numpy()
+        if len(buildings)
+        else np.zeros(0, dtype=np.int64)
+    )
+    ids = (
+        buildings["id"].astype(str).to_numpy()
+        if "id" in buildings.columns
+        else buildings.index.astype(str).to_numpy()
+    )
     moved = [(x, y) != (x, x) for x, y in zip(ga, gb, strict=True)]
     frame = pd.DataFrame({"from_code": ga, "to_code": gb, "households": hh, "id": ids})[moved]
     frame = frame[frame["households"] > 0]
@@ -156,21 +180,35 @@ def compare_grids(
         .agg(buildings=("id", "size"), households=("households", "sum"), building_ids=("id", list))
         .reset_index()
         if len(frame)
-        else pd.DataFrame(columns=["from_code", "to_code", "buildings", "households", "building_ids"])
+        else pd.DataFrame(
+            columns=["from_code", "to_code", "buildings", "households", "building_ids"]
+        )
     )
+
     def stats(grids: gpd.GeoDataFrame, where: np.ndarray) -> pd.DataFrame:
         if not len(grids):
             return pd.DataFrame(columns=["households", "area_m2"])
         area = to_metric(grids, metric_crs, "grids").geometry.area.to_numpy()
         counts = pd.Series(hh).groupby(pd.Series(where)).sum()
         codes = grids["code"].astype(str)
-        return pd.DataFrame({"households": codes.map(counts).fillna(0).astype(int).to_numpy(), "area_m2": area}, index=codes.to_numpy())
+        return pd.DataFrame(
+            {"households": codes.map(counts).fillna(0).astype(int).to_numpy(), "area_m2": area},
+            index=codes.to_numpy(),
+        )
 
     sa, sb = stats(a, ga), stats(b, gb)
     codes = sorted(set(sa.index) | set(sb.index))
     rows = []
-    geo_a = dict(zip(a["code"].astype(str), to_metric(a, metric_crs, "grids").geometry, strict=True)) if len(a) else {}
-    geo_b = dict(zip(b["code"].astype(str), to_metric(b, metric_crs, "grids").geometry, strict=True)) if len(b) else {}
+    geo_a = (
+        dict(zip(a["code"].astype(str), to_metric(a, metric_crs, "grids").geometry, strict=True))
+        if len(a)
+        else {}
+    )
+    geo_b = (
+        dict(zip(b["code"].astype(str), to_metric(b, metric_crs, "grids").geometry, strict=True))
+        if len(b)
+        else {}
+    )
     for code in codes:
         ha = int(sa["households"].get(code, 0))
         hb = int(sb["households"].get(code, 0))
@@ -182,13 +220,28 @@ def compare_grids(
             status = "new"
         elif code not in sb.index:
             status = "removed"
-        elif gained or lost or shapely.symmetric_difference(geo_a[code], geo_b[code]).area > TOLERANCE_M2:
+        elif (
+            gained
+            or lost
+            or shapely.symmetric_difference(geo_a[code], geo_b[code]).area > TOLERANCE_M2
+        ):
             status = "changed"
         else:
             status = "unchanged"
-        rows.append({"code": code, "status": status, "households_a": ha, "households_b": hb,
-                     "households_delta": hb - ha, "area_m2_a": round(aa, 1), "area_m2_b": round(ab, 1),
-                     "area_delta_m2": round(ab - aa, 1), "gained": gained, "lost": lost})
+        rows.append(
+            {
+                "code": code,
+                "status": status,
+                "households_a": ha,
+                "households_b": hb,
+                "households_delta": hb - ha,
+                "area_m2_a": round(aa, 1),
+                "area_m2_b": round(ab, 1),
+                "area_delta_m2": round(ab - aa, 1),
+                "gained": gained,
+                "lost": lost,
+            }
+        )
     per_worker = worker_changes(frame, workers_of(a), workers_of(b), "building")
     return GridDiff(moves=moves, per_grid=pd.DataFrame(rows), per_worker=per_worker)
 
@@ -198,7 +251,19 @@ def grid_report(
 ) -> pd.DataFrame:
     """Per-grid table: code, name, parent_code, households, population, area_m2, polsby_popper, neighbours, worker."""
     if not len(grids):
-        return pd.DataFrame(columns=["code", "name", "parent_code", "households", "population", "area_m2", "polsby_popper", "neighbours", "worker"])
+        return pd.DataFrame(
+            columns=[
+                "code",
+                "name",
+                "parent_code",
+                "households",
+                "population",
+                "area_m2",
+                "polsby_popper",
+                "neighbours",
+                "worker",
+            ]
+        )
     metric = to_metric(grids, metric_crs, "grids").reset_index(drop=True)
     geoms = metric.geometry.to_numpy()
     codes = metric["code"].astype(str).to_numpy()
@@ -206,7 +271,11 @@ def grid_report(
     left, right = tree.query(geoms, predicate="intersects")
     neighbours: dict[int, list[str]] = {i: [] for i in range(len(geoms))}
     for i, j in zip(left, right, strict=True):
-        if i != j and shapely.length(shapely.intersection(geoms[i].boundary, geoms[j].boundary)) >= MIN_SHARED_M:
+        if (
+            i != j
+            and shapely.length(shapely.intersection(geoms[i].boundary, geoms[j].boundary))
+            >= MIN_SHARED_M
+        ):
             neighbours[int(i)].append(str(codes[j]))
     hh = metric["households"] if "households" in metric.columns else pd.Series([0] * len(metric))
     pop = metric["population"] if "population" in metric.columns else hh * persons_per_household
@@ -216,14 +285,16 @@ def grid_report(
             return [None] * len(metric)
         return [None if pd.isna(v) else v for v in metric[name]]
 
-    return pd.DataFrame({
-        "code": codes,
-        "name": col("name"),
-        "parent_code": col("parent_code"),
-        "households": hh.astype("Int64").to_numpy(),
-        "population": pd.Series(pop).astype(float).round(1).to_numpy(),
-        "area_m2": metric.geometry.area.round(1).to_numpy(),
-        "polsby_popper": polsby_popper(metric.geometry).round(4).to_numpy(),
-        "neighbours": [";".join(sorted(neighbours[i])) for i in range(len(geoms))],
-        "worker": col("worker"),
-    })
+    return pd.DataFrame(
+        {
+            "code": codes,
+            "name": col("name"),
+            "parent_code": col("parent_code"),
+            "households": hh.astype("Int64").to_numpy(),
+            "population": pd.Series(pop).astype(float).round(1).to_numpy(),
+            "area_m2": metric.geometry.area.round(1).to_numpy(),
+            "polsby_popper": polsby_popper(metric.geometry).round(4).to_numpy(),
+            "neighbours": [";".join(sorted(neighbours[i])) for i in range(len(geoms))],
+            "worker": col("worker"),
+        }
+    )

@@ -33,7 +33,9 @@ NEW_CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 def check_new_code(code: str) -> str:
     """``code`` when a new grid may have it; InputError saying what a code may hold otherwise."""
     if not isinstance(code, str) or not NEW_CODE_RE.fullmatch(code):
-        raise InputError(f"grid code {code!r}: use 1-32 letters, digits, _ or - (e.g. 110108001001)")
+        raise InputError(
+            f"grid code {code!r}: use 1-32 letters, digits, _ or - (e.g. 110108001001)"
+        )
     return code
 
 
@@ -88,8 +90,14 @@ def split_grid(plan: GridPlan, code: str, seed: int = 0, new_code: str | None = 
     graph = unit_graph(members, plan.metric_crs)
     band = plan.band_of(str(members["parent_code"].iloc[0]))
     part = _Partitioner(
-        graph.adjacency, members["households"].to_numpy(dtype=float), graph.area_m2,
-        graph.x, graph.y, np.zeros(len(rows)), band, np.random.default_rng(seed),
+        graph.adjacency,
+        members["households"].to_numpy(dtype=float),
+        graph.area_m2,
+        graph.x,
+        graph.y,
+        np.zeros(len(rows)),
+        band,
+        np.random.default_rng(seed),
     )
     pieces = part.split(np.arange(len(rows)), 2)
     if len(pieces) < 2:
@@ -119,7 +127,9 @@ def merge_grids(plan: GridPlan, codes: Sequence[str]) -> GridPlan:
     return _with_units(plan, units)
 
 
-def rename_grid(plan: GridPlan, code: str, new_code: str | None = None, name: str | None = None) -> GridPlan:
+def rename_grid(
+    plan: GridPlan, code: str, new_code: str | None = None, name: str | None = None
+) -> GridPlan:
     """Change a grid's code and/or its name."""
     _require_codes(plan, [code])
     units = plan.units.copy()
@@ -137,7 +147,9 @@ def rename_grid(plan: GridPlan, code: str, new_code: str | None = None, name: st
     return _with_units(plan, units)
 
 
-def set_grid(plan: GridPlan, code: str, *, locked: bool | None = None, worker: str | None = None) -> GridPlan:
+def set_grid(
+    plan: GridPlan, code: str, *, locked: bool | None = None, worker: str | None = None
+) -> GridPlan:
     """Lock or unlock a grid (its units never move while locked) and/or set its worker."""
     _require_codes(plan, [code])
     units = plan.units.copy()
@@ -168,5 +180,11 @@ def plan_from_layers(
     if len(grids) and "locked" in grids.columns:
         locked = set(grids.loc[grids["locked"].fillna(False).astype(bool), "code"].astype(str))
         units.loc[units["grid"].isin(locked), "locked"] = True
-    plan = GridPlan(units=units, grids=grids, metric_crs=metric_crs, default_band=band or Band(), bands=dict(bands or {}))
+    plan = GridPlan(
+        units=units,
+        grids=grids,
+        metric_crs=metric_crs,
+        default_band=band or Band(),
+        bands=dict(bands or {}),
+    )
     return _with_units(plan, units)

@@ -52,7 +52,10 @@ def unit_graph(units: gpd.GeoDataFrame, metric_crs: str) -> UnitGraph:
     ok = shared >= MIN_SHARED_M
     left, right, shared = left[ok], right[ok], shared[ok]
     adjacency = sparse.coo_matrix(
-        (np.concatenate([shared, shared]), (np.concatenate([left, right]), np.concatenate([right, left]))),
+        (
+            np.concatenate([shared, shared]),
+            (np.concatenate([left, right]), np.concatenate([right, left])),
+        ),
         shape=(n, n),
     ).tocsr()
     adjacency.sort_indices()

@@ -77,25 +77,39 @@ def check_features(
     geoms = []
     seen: dict[str, int] = {}
     for feature, row in grids.iterrows():
-        code = None if pd.isna(row.get("code")) or str(row.get("code")).strip() == "" else str(row["code"]).strip()
+        code = (
+            None
+            if pd.isna(row.get("code")) or str(row.get("code")).strip() == ""
+            else str(row["code"]).strip()
+        )
         geom = row.geometry
         if geom is not None and not geom.is_empty and not geom.is_valid:
             fixed = shapely.make_valid(geom)
             polys = [p for p in shapely.get_parts(fixed) if p.geom_type == "Polygon"]
             geom = shapely.union_all(polys) if polys else None
-            notes.append(f"feature {feature} ({code}): a ring crosses itself; repaired (make_valid)")
+            notes.append(
+                f"feature {feature} ({code}): a ring crosses itself; repaired (make_valid)"
+            )
         if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
             kind = "no geometry" if geom is None or geom.is_empty else f"a {geom.geom_type}"
-            problems.append(FeatureProblem(int(feature), code, f"{kind}, not a polygon; draw the grid as an area"))
+            problems.append(
+                FeatureProblem(
+                    int(feature), code, f"{kind}, not a polygon; draw the grid as an area"
+                )
+            )
             continue
         if code is None:
             problems.append(FeatureProblem(int(feature), None, "no code; fill in the code column"))
             continue
         if code in seen:
-            problems.append(FeatureProblem(
-                int(feature), code, f"code {code} is also used by feature {seen[code]}; give each "
-                "grid its own code (or merge the two polygons)",
-            ))
+            problems.append(
+                FeatureProblem(
+                    int(feature),
+                    code,
+                    f"code {code} is also used by feature {seen[code]}; give each "
+                    "grid its own code (or merge the two polygons)",
+                )
+            )
             continue
         seen[code] = int(feature)
         keep.append(feature)
@@ -112,12 +126,15 @@ def check_features(
             continue
         area = shapely.intersection(metric[i], metric[j]).area
         if area > tolerance_m2:
-            problems.append(FeatureProblem(
-                int(features[i]), str(good["code"].iloc[i]),
-                f"overlaps feature {features[j]} (code {good['code'].iloc[j]}) by {area:.0f} m²; "
-                "each place belongs to one grid: fix the outline in the GIS, or pass "
-                f"--repair-slivers-m2 {int(np.ceil(area)) + 1} to give the overlap to one grid",
-            ))
+            problems.append(
+                FeatureProblem(
+                    int(features[i]),
+                    str(good["code"].iloc[i]),
+                    f"overlaps feature {features[j]} (code {good['code'].iloc[j]}) by {area:.0f} m²; "
+                    "each place belongs to one grid: fix the outline in the GIS, or pass "
+                    f"--repair-slivers-m2 {int(np.ceil(area)) + 1} to give the overlap to one grid",
+                )
+            )
     return good, problems, notes
 
 
@@ -165,7 +182,9 @@ def repair_slivers(
                 continue
             geoms[j] = shapely.difference(geoms[j], inter)
             if inter.area >= NOISE_M2:
-                moves.append(Move("overlap", inter.area, codes[j], codes[i], *_lonlat(inter, metric_crs)))
+                moves.append(
+                    Move("overlap", inter.area, codes[j], codes[i], *_lonlat(inter, metric_crs))
+                )
     if boundary is not None and len(boundary):
         outline = shapely.union_all(to_metric(boundary, metric_crs, "boundary").geometry.to_numpy())
         for i, geom in enumerate(geoms):
@@ -174,7 +193,9 @@ def repair_slivers(
                 if 0 < piece.area <= max_m2:
                     geoms[i] = shapely.difference(geoms[i], piece)
                     if piece.area >= NOISE_M2:
-                        moves.append(Move("outside", piece.area, codes[i], None, *_lonlat(piece, metric_crs)))
+                        moves.append(
+                            Move("outside", piece.area, codes[i], None, *_lonlat(piece, metric_crs))
+                        )
         gaps = shapely.difference(outline, shapely.union_all(geoms))
         for piece in shapely.get_parts(gaps):
             if not 0 < piece.area <= max_m2:
@@ -211,9 +232,10 @@ def units_in_grids(
     block_geoms: Sequence[shapely.Geometry] = []
     if blocks is not None and len(blocks):
         block_geoms = list(to_metric(blocks, metric_crs, "blocks").geometry.to_numpy())
-    tree = shapely.STRtree(block_geoms) if len(block_geoms) else None
-    for code, parent, geom in zip(gm["code"], gm.get("parent_code", pd.Series([None] * len(gm))),
-                                  gm.geometry, strict=True):
+    tree = shapely.STRtree(block_geoms) if block_geoms else None
+    for code, parent, geom in zip(
+        gm["code"], gm.get("parent_code", pd.Series([None] * len(gm))), gm.geometry, strict=True
+    ):
         parent_code = "" if parent is None or pd.isna(parent) else str(parent)
         parts: list[shapely.Geometry] = []
         if tree is not None:

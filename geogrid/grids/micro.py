@@ -43,8 +43,16 @@ from geogrid.grids.units import _building_units, snap
 #: Default household band of a micro-grid (city guidance: 10-15 households, 一个楼门/楼栋).
 DEFAULT_MICRO_BAND = Band(10, 15)
 #: Columns of the micro-grids layer, in order (before geometry).
-COLUMNS = ("code", "grid_code", "name", "households", "buildings", "entrances", "leader",
-           "split_by_hand")
+COLUMNS = (
+    "code",
+    "grid_code",
+    "name",
+    "households",
+    "buildings",
+    "entrances",
+    "leader",
+    "split_by_hand",
+)
 #: Buildings whose representative points are closer than this share one cell (metres).
 SAME_SPOT_M = 0.5
 
@@ -88,9 +96,17 @@ def entrance_table(table: pd.DataFrame, where: str = "entrances") -> pd.DataFram
     row number named in messages (:func:`geogrid.io.sheets.read_sheet` numbers rows as the
     file shows them).
     """
-    names = {"楼栋编号": "building_id", "楼栋": "building_id", "building": "building_id",
-             "单元": "entrance", "楼门": "entrance", "户数": "households"}
-    table = table.rename(columns={c: names.get(str(c).strip(), str(c).strip()) for c in table.columns})
+    names = {
+        "楼栋编号": "building_id",
+        "楼栋": "building_id",
+        "building": "building_id",
+        "单元": "entrance",
+        "楼门": "entrance",
+        "户数": "households",
+    }
+    table = table.rename(
+        columns={c: names.get(str(c).strip(), str(c).strip()) for c in table.columns}
+    )
     missing = [c for c in ("building_id", "entrance", "households") if c not in table.columns]
     if missing:
         raise InputError(
@@ -99,18 +115,28 @@ def entrance_table(table: pd.DataFrame, where: str = "entrances") -> pd.DataFram
         )
     problems = []
     hh = pd.to_numeric(table["households"], errors="coerce")
-    for row, b, e, h, raw in zip(table.index, table["building_id"], table["entrance"], hh,
-                                 table["households"], strict=True):
+    for row, b, e, h, raw in zip(
+        table.index, table["building_id"], table["entrance"], hh, table["households"], strict=True
+    ):
         if pd.isna(b) or str(b).strip() == "" or pd.isna(e) or str(e).strip() == "":
             problems.append(f"{where} row {row}: building_id and entrance are required")
         elif pd.isna(h) or h < 0 or h != int(h):
             problems.append(f"{where} row {row}: households {raw!r} must be a whole number >= 0")
-    out = pd.DataFrame({"building_id": table["building_id"].astype(str).str.strip(),
-                        "entrance": table["entrance"].astype(str).str.strip(), "households": hh},
-                       index=table.index)
+    out = pd.DataFrame(
+        {
+            "building_id": table["building_id"].astype(str).str.strip(),
+            "entrance": table["entrance"].astype(str).str.strip(),
+            "households": hh,
+        },
+        index=table.index,
+    )
     dup = out.duplicated(["building_id", "entrance"], keep="first")
-    problems += [f"{where} row {r}: building {b} entrance {e} is listed twice"
-                 for r, b, e in zip(out.index[dup], out["building_id"][dup], out["entrance"][dup], strict=True)]
+    problems += [
+        f"{where} row {r}: building {b} entrance {e} is listed twice"
+        for r, b, e in zip(
+            out.index[dup], out["building_id"][dup], out["entrance"][dup], strict=True
+        )
+    ]
     if problems:
         raise InputError(f"{where}: {len(problems)} bad rows; fix them and try again", problems)
     out["households"] = out["households"].astype("int64")
@@ -167,7 +193,11 @@ def build_micro_grids(
             to_metric(buildings, metric_crs, "buildings").geometry.to_numpy()
         )
         ids = buildings["id"].astype(str).to_numpy()
-        hh = buildings["households"].fillna(0).astype("int64").to_numpy() if "households" in buildings else np.zeros(len(buildings), dtype=np.int64)
+        hh = (
+            buildings["households"].fillna(0).astype("int64").to_numpy()
+            if "households" in buildings
+            else np.zeros(len(buildings), dtype=np.int64)
+        )
     for g, code in enumerate(codes):
         outline = grid_metric.geometry.iloc[g]
         if not len(buildings) or not (which == g).any():
@@ -176,8 +206,9 @@ def build_micro_grids(
         inside = np.flatnonzero(which == g)
         for cell in _cells(outline, points[inside], ids[inside], hh[inside], code):
             if cell.households > band.max_households:
-                split, notes = _split_big(cell, buildings_points=points, ids=ids,
-                                          by_entrance=by_entrance, band=band)
+                split, notes = _split_big(
+                    cell, buildings_points=points, ids=ids, by_entrance=by_entrance, band=band
+                )
                 pieces += split
                 problems += notes
             else:
@@ -191,8 +222,12 @@ def _entrances_by_building(entrances: pd.DataFrame | None) -> dict[str, list[tup
     if entrances is None or not len(entrances):
         return {}
     out: dict[str, list[tuple[str, int]]] = {}
-    for b, e, h in zip(entrances["building_id"].astype(str), entrances["entrance"].astype(str),
-                       entrances["households"].astype(int), strict=True):
+    for b, e, h in zip(
+        entrances["building_id"].astype(str),
+        entrances["entrance"].astype(str),
+        entrances["households"].astype(int),
+        strict=True,
+    ):
         out.setdefault(b, []).append((e, int(h)))
     return {b: sorted(rows, key=lambda r: _natural(r[0])) for b, rows in out.items()}
 
@@ -210,7 +245,9 @@ def _cells(
     if len(seeds) == 1:
         geoms = [outline]
     else:
-        raw = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=outline))
+        raw = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=outline)
+        )
         tree = shapely.STRtree(raw)
         left, right = tree.query(seeds, predicate="intersects")
         cell_of: dict[int, int] = {}
@@ -275,8 +312,16 @@ def _split_big(
                 f"grid {cell.grid}: building {building} entrance {run[0][0]} holds {households} "
                 f"households, over the max {band.max_households}; split it by floor by hand"
             )
-        out.append(_Piece(cell.grid, geom, households, (building,),
-                          tuple(f"{building}:{e}" for e, _ in run), by_hand))
+        out.append(
+            _Piece(
+                cell.grid,
+                geom,
+                households,
+                (building,),
+                tuple(f"{building}:{e}" for e, _ in run),
+                by_hand,
+            )
+        )
     return out, notes
 
 
@@ -302,8 +347,14 @@ def _slices(geom: shapely.Geometry, weights: Sequence[int]) -> list[shapely.Geom
     cuts = [lo - big, *(lo + (hi - lo) * s for s in share[:-1]), hi + big]
     out = []
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-        strip = shapely.Polygon([centre + a * u - big * v, centre + b * u - big * v,
-                                 centre + b * u + big * v, centre + a * u + big * v])
+        strip = shapely.Polygon(
+            [
+                centre + a * u - big * v,
+                centre + b * u - big * v,
+                centre + b * u + big * v,
+                centre + a * u + big * v,
+            ]
+        )
         out.append(shapely.intersection(geom, strip))
     return out
 
@@ -327,10 +378,14 @@ def _partition(
     for _, group in plan.units.groupby("grid", sort=True):
         members = [cells[position[u]] for u in group.index]
         geom = shapely.union_all([m.geometry for m in members])
-        out.append(_Piece(
-            members[0].grid, geom, int(sum(m.households for m in members)),
-            tuple(b for m in members for b in m.buildings),
-        ))
+        out.append(
+            _Piece(
+                members[0].grid,
+                geom,
+                int(sum(m.households for m in members)),
+                tuple(b for m in members for b in m.buildings),
+            )
+        )
     return out
 
 
@@ -348,28 +403,39 @@ def _frame(
     )
     prev = None
     if previous is not None and len(previous) and "code" in previous.columns:
-        prev = previous.assign(parent_code=previous["grid_code"].astype(str)) if "grid_code" in previous else None
+        prev = (
+            previous.assign(parent_code=previous["grid_code"].astype(str))
+            if "grid_code" in previous
+            else None
+        )
     codes = assign_codes(draft, previous=prev, metric_crs=metric_crs)
     leaders: dict[str, object] = {}
     names: dict[str, object] = {}
     if prev is not None:
         for col, into in (("leader", leaders), ("name", names)):
             if col in prev.columns:
-                into.update({str(c): v for c, v in zip(prev["code"], prev[col], strict=True)
-                             if v is not None and not pd.isna(v)})
+                into.update(
+                    {
+                        str(c): v
+                        for c, v in zip(prev["code"], prev[col], strict=True)
+                        if v is not None and not pd.isna(v)
+                    }
+                )
     rows = []
     for key, piece in zip(draft["key"], pieces, strict=True):
         code = codes[str(key)]
-        rows.append({
-            "code": code,
-            "grid_code": piece.grid,
-            "name": names.get(code),
-            "households": piece.households,
-            "buildings": ";".join(piece.buildings) or None,
-            "entrances": ";".join(piece.entrances) or None,
-            "leader": leaders.get(code),
-            "split_by_hand": piece.by_hand,
-        })
+        rows.append(
+            {
+                "code": code,
+                "grid_code": piece.grid,
+                "name": names.get(code),
+                "households": piece.households,
+                "buildings": ";".join(piece.buildings) or None,
+                "entrances": ";".join(piece.entrances) or None,
+                "leader": leaders.get(code),
+                "split_by_hand": piece.by_hand,
+            }
+        )
     frame = gpd.GeoDataFrame(rows, geometry=[p.geometry for p in pieces], crs=metric_crs)
     frame = snap(to_wgs84(frame, "micro-grids"))
     return frame.sort_values("code", kind="stable").reset_index(drop=True)[[*COLUMNS, "geometry"]]
@@ -409,7 +475,12 @@ def check_micro_grids(
     frame = micro.assign(parent_code=micro["grid_code"].astype(str))
     parents = to_wgs84(grids, "grids")[["code", "geometry"]]
     problems = validate_grids(
-        frame, metric_crs, boundary=grids, parents=parents, band=band, require_worker=False,
+        frame,
+        metric_crs,
+        boundary=grids,
+        parents=parents,
+        band=band,
+        require_worker=False,
     )
     centre = shapely.point_on_surface(micro.geometry.to_numpy())
 
@@ -417,10 +488,12 @@ def check_micro_grids(
         problems.append(GridProblem(kind, code, message, float(centre[i].x), float(centre[i].y)))
 
     grid_codes = set(grids["code"].astype(str))
-    for i, (code, gcode) in enumerate(zip(micro["code"].astype(str), micro["grid_code"].astype(str), strict=True)):
+    for i, (code, gcode) in enumerate(
+        zip(micro["code"].astype(str), micro["grid_code"].astype(str), strict=True)
+    ):
         if gcode not in grid_codes:
             add("unknown grid", code, f"grid code {gcode} is no grid of the area", i)
-        tail = code[len(gcode):]
+        tail = code[len(gcode) :]
         if not code.startswith(gcode) or len(tail) != 3 or not tail.isdigit():
             add("bad code", code, f"a micro-grid code is its grid's code {gcode} + 3 digits", i)
         if require_leader:
@@ -429,10 +502,17 @@ def check_micro_grids(
                 add("missing leader", code, "no responsible person (leader); assign one", i)
     if not len(buildings):
         return problems
-    hh = dict(zip(buildings["id"].astype(str),
-                  buildings["households"].fillna(0).astype("int64"), strict=True))
+    hh = dict(
+        zip(
+            buildings["id"].astype(str),
+            buildings["households"].fillna(0).astype("int64"),
+            strict=True,
+        )
+    )
     where = _building_units(to_wgs84(grids, "grids").reset_index(drop=True), buildings, metric_crs)
-    grid_of = dict(zip(buildings["id"].astype(str), grids["code"].astype(str).to_numpy()[where], strict=True))
+    grid_of = dict(
+        zip(buildings["id"].astype(str), grids["code"].astype(str).to_numpy()[where], strict=True)
+    )
     holders: dict[str, list[int]] = {}
     entrance_holders: dict[str, list[tuple[int, str]]] = {}
     for i, row in enumerate(micro.itertuples(index=False)):
@@ -442,39 +522,67 @@ def check_micro_grids(
         total = 0
         for b in listed:
             if b not in hh:
-                add("unknown building", str(row.code), f"building {b} is not in the buildings layer", i)
+                add(
+                    "unknown building",
+                    str(row.code),
+                    f"building {b} is not in the buildings layer",
+                    i,
+                )
                 continue
             if b in split_buildings:
                 continue
             holders.setdefault(b, []).append(i)
             total += int(hh[b])
             if grid_of.get(b) != str(row.grid_code):
-                add("building in another grid", str(row.code),
-                    f"building {b} lies in grid {grid_of.get(b)}, not {row.grid_code}", i)
+                add(
+                    "building in another grid",
+                    str(row.code),
+                    f"building {b} lies in grid {grid_of.get(b)}, not {row.grid_code}",
+                    i,
+                )
         for e in ents:
             entrance_holders.setdefault(e, []).append((i, str(row.code)))
             holders.setdefault(e.split(":", 1)[0], [])
         if not ents and total != int(row.households):
-            add("households mismatch", str(row.code),
-                f"households {row.households} but its buildings hold {total}; recount", i)
+            add(
+                "households mismatch",
+                str(row.code),
+                f"households {row.households} but its buildings hold {total}; recount",
+                i,
+            )
     for b, n in hh.items():
         if n <= 0:
             continue
         held = holders.get(b)
         is_split = any(e.split(":", 1)[0] == b for e in entrance_holders)
         if held is None:
-            problems.append(GridProblem("household unplaced", None,
-                                        f"building {b} ({n} households) is in no micro-grid",
-                                        *_lonlat(buildings, b)))
+            problems.append(
+                GridProblem(
+                    "household unplaced",
+                    None,
+                    f"building {b} ({n} households) is in no micro-grid",
+                    *_lonlat(buildings, b),
+                )
+            )
         elif len(held) > 1 and not is_split:
             codes = ", ".join(str(micro["code"].iloc[i]) for i in held)
-            problems.append(GridProblem("household repeated", None,
-                                        f"building {b} ({n} households) is in micro-grids {codes}",
-                                        *_lonlat(buildings, b)))
+            problems.append(
+                GridProblem(
+                    "household repeated",
+                    None,
+                    f"building {b} ({n} households) is in micro-grids {codes}",
+                    *_lonlat(buildings, b),
+                )
+            )
     for e, held2 in entrance_holders.items():
         if len(held2) > 1:
             codes = ", ".join(c for _, c in held2)
-            add("household repeated", held2[0][1], f"entrance {e} is in micro-grids {codes}", held2[0][0])
+            add(
+                "household repeated",
+                held2[0][1],
+                f"entrance {e} is in micro-grids {codes}",
+                held2[0][0],
+            )
     return problems
 
 

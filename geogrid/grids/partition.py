@@ -183,7 +183,9 @@ class _Partitioner:
             s = acc[:, candidates]
             t = acc[:, [root]] - s
             p_sub, p_rest = s[0], t[0]
-            k1 = np.clip(np.round(k * p_sub / total) if total else np.full(len(p_sub), k // 2), 1, k - 1)
+            k1 = np.clip(
+                np.round(k * p_sub / total) if total else np.full(len(p_sub), k // 2), 1, k - 1
+            )
             k2 = k - k1
             viol = (
                 np.maximum(0, k1 * lo - p_sub)
@@ -193,9 +195,7 @@ class _Partitioner:
             )
             if pinned_total:
                 viol = viol + 1e7 * (np.maximum(0, s[5] - k1) + np.maximum(0, t[5] - k2))
-            inertia = (
-                s[4] - (s[2] ** 2 + s[3] ** 2) / s[1] + t[4] - (t[2] ** 2 + t[3] ** 2) / t[1]
-            )
+            inertia = s[4] - (s[2] ** 2 + s[3] ** 2) / s[1] + t[4] - (t[2] ** 2 + t[3] ** 2) / t[1]
             full = acc[4, root] - (acc[2, root] ** 2 + acc[3, root] ** 2) / acc[1, root]
             balance = np.abs(p_sub / k1 - p_rest / k2) / max(self.band.mid, 1.0)
             score = inertia / max(full, 1e-9) + 0.25 * balance
@@ -363,7 +363,8 @@ def repair(
     for _ in range(rounds):
         changed = False
         bad = [
-            lab for lab, b in sorted(band_of_label.items())
+            lab
+            for lab, b in sorted(band_of_label.items())
             if lab not in closed_set and (labels == lab).any() and b.violation(households(lab)) > 0
         ]
         for lab in bad:
@@ -375,8 +376,10 @@ def repair(
                 continue
             nbr_rows = np.unique(a_upper[rows].indices)
             nbrs = [
-                int(x) for x in np.unique(labels[nbr_rows])
-                if x != lab and int(x) not in closed_set
+                int(x)
+                for x in np.unique(labels[nbr_rows])
+                if x != lab
+                and int(x) not in closed_set
                 and group_of[np.flatnonzero(labels == x)[0]] == group_of[rows[0]]
                 and not frozen[labels == x].any()
             ]
@@ -387,8 +390,15 @@ def repair(
                 nodes = np.flatnonzero(np.isin(labels, combo))
                 before = sum(band_of_label[x].violation(households(x)) for x in combo)
                 part = _Partitioner(
-                    graph.adjacency[nodes][:, nodes].tocsr(), pop[nodes], graph.area_m2[nodes],
-                    graph.x[nodes], graph.y[nodes], np.zeros(len(nodes)), band, rng, trees=12,
+                    graph.adjacency[nodes][:, nodes].tocsr(),
+                    pop[nodes],
+                    graph.area_m2[nodes],
+                    graph.x[nodes],
+                    graph.y[nodes],
+                    np.zeros(len(nodes)),
+                    band,
+                    rng,
+                    trees=12,
                 )
                 pieces = part.split(np.arange(len(nodes)), len(combo))
                 if len(pieces) != len(combo):
@@ -452,10 +462,20 @@ def polish(
             old_cut = float(sub[side_a][:, ~side_a].sum())
             if old_cut <= 0:
                 continue
-            before = [band.violation(pop[nodes][side_a].sum()), band.violation(pop[nodes][~side_a].sum())]
+            before = [
+                band.violation(pop[nodes][side_a].sum()),
+                band.violation(pop[nodes][~side_a].sum()),
+            ]
             part = _Partitioner(
-                sub, pop[nodes], graph.area_m2[nodes], graph.x[nodes], graph.y[nodes],
-                np.zeros(len(nodes)), band, rng, trees=trees,
+                sub,
+                pop[nodes],
+                graph.area_m2[nodes],
+                graph.x[nodes],
+                graph.y[nodes],
+                np.zeros(len(nodes)),
+                band,
+                rng,
+                trees=trees,
             )
             pieces = part.split(np.arange(len(nodes)), 2)
             if len(pieces) != 2:
@@ -601,7 +621,10 @@ def _partition_once(
                     f"max {pband.max_households}: one unit cannot be split, so it is a grid of "
                     "its own; split the unit (e.g. by building) or raise the max"
                 )
-        free_small = np.array([i for i in free if not (pop[i] > pband.max_households and pinned_code[i] is None)], dtype=np.int64)
+        free_small = np.array(
+            [i for i in free if not (pop[i] > pband.max_households and pinned_code[i] is None)],
+            dtype=np.int64,
+        )
         for i in free:
             if pop[i] > pband.max_households and pinned_code[i] is None:
                 reported.add(next_label)
@@ -623,7 +646,8 @@ def _partition_once(
                     rep[j] = seen_code.setdefault(code, j)
             uniq, inverse = np.unique(rep, return_inverse=True)
             m = sparse.csr_matrix(
-                (np.ones(len(nodes)), (np.arange(len(nodes)), inverse)), shape=(len(nodes), len(uniq))
+                (np.ones(len(nodes)), (np.arange(len(nodes)), inverse)),
+                shape=(len(nodes), len(uniq)),
             )
             adj = (m.T @ graph.adjacency[nodes][:, nodes] @ m).tocsr()
             adj.setdiag(0)
@@ -638,8 +662,10 @@ def _partition_once(
             total = float(cpop.sum())
             k = max(choose_count(total, pband), len(seen_code))
             low, high = feasible_counts(total, pband)
-            if high < low or (k > high and len(seen_code)):
-                member_ids = ", ".join(map(str, ids[nodes][:12])) + (" ..." if len(nodes) > 12 else "")
+            if high < low or (k > high and seen_code):
+                member_ids = ", ".join(map(str, ids[nodes][:12])) + (
+                    " ..." if len(nodes) > 12 else ""
+                )
                 why = _out_of_band_reason(total, pband, parent, count)
                 problems.append(
                     f"units {member_ids}: {why}; they form {k} grid(s) out of band; "
@@ -760,8 +786,16 @@ def build_grids(
     best_key: tuple[float, float] | None = None
     for r in range(max(1, restarts)):
         result = _partition_once(
-            graph, pop, ids, parents, current, band=band, bands=bands,
-            locked_grids=locked_grids, locked_ids=locked_ids, rng=np.random.default_rng([seed, r]),
+            graph,
+            pop,
+            ids,
+            parents,
+            current,
+            band=band,
+            bands=bands,
+            locked_grids=locked_grids,
+            locked_ids=locked_ids,
+            rng=np.random.default_rng([seed, r]),
         )
         key = result.score(pop, upper)
         if best_key is None or key < best_key:
@@ -780,7 +814,11 @@ def build_grids(
     units["grid"] = [f"#{lab}" for lab in best.labels]
     fixed = {f"#{lab}": code for lab, code in best.label_code.items()}
     plan = GridPlan(
-        units=units, grids=gpd.GeoDataFrame(), metric_crs=metric_crs, default_band=band,
-        bands=bands, problems=problems,
+        units=units,
+        grids=gpd.GeoDataFrame(),
+        metric_crs=metric_crs,
+        default_band=band,
+        bands=bands,
+        problems=problems,
     )
     return relabel(plan, fixed=fixed, previous=previous)

@@ -170,14 +170,18 @@ def rebalance(
     started = time.monotonic()
     units = _units_of(plan, units)
     if also is not None and also[0] not in units.columns:
-        raise InputError(f"--also {also[0]}: units have no column {also[0]!r}; columns: "
-                         f"{', '.join(map(str, units.columns))}")
+        raise InputError(
+            f"--also {also[0]}: units have no column {also[0]!r}; columns: "
+            f"{', '.join(map(str, units.columns))}"
+        )
     band = band or plan.default_band
     bands = dict(plan.bands if parent_band is None else parent_band)
     graph = graph if graph is not None else unit_graph(units, plan.metric_crs)
     if graph.adjacency.shape[0] != len(units):
-        raise InputError(f"the unit graph has {graph.adjacency.shape[0]} units, the units {len(units)}; "
-                         "build the graph from these units")
+        raise InputError(
+            f"the unit graph has {graph.adjacency.shape[0]} units, the units {len(units)}; "
+            "build the graph from these units"
+        )
     # grid labels and rules
     codes = sorted(set(units["grid"]))
     label_of = {c: i for i, c in enumerate(codes)}
@@ -185,11 +189,18 @@ def rebalance(
     pop = units["households"].fillna(0).to_numpy(dtype=float)
     extra = units[also[0]].fillna(0).to_numpy(dtype=float) if also is not None else None
     ids = units.index.to_numpy()
-    parent_of_label = [str(units["parent_code"].iloc[int(np.flatnonzero(labels == i)[0])]) for i in range(len(codes))]
+    parent_of_label = [
+        str(units["parent_code"].iloc[int(np.flatnonzero(labels == i)[0])])
+        for i in range(len(codes))
+    ]
     locked_codes = {str(c) for c in locked_grids}
     if "locked" in plan.grids.columns and "code" in plan.grids.columns:
-        locked_codes |= set(plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str))
-    unknown = sorted(locked_codes - set(codes) - set(plan.grids.get("code", pd.Series(dtype=str)).astype(str)))
+        locked_codes |= set(
+            plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str)
+        )
+    unknown = sorted(
+        locked_codes - set(codes) - set(plan.grids.get("code", pd.Series(dtype=str)).astype(str))
+    )
     if unknown:
         raise InputError(f"locked grids not found: {', '.join(unknown[:10])}")
     locked_ids = {str(u) for u in locked_units}
@@ -216,10 +227,14 @@ def rebalance(
     open_pp = [pp0[g] for g in range(len(codes)) if g not in closed] or [0.0]
     median0 = float(np.median(open_pp))
     worst0 = float(np.min(open_pp))
-    rules = Rules(band=band_of, also=also[1] if also is not None else None,
-                   pp_floor=[worst0 - compactness_tolerance] * len(codes),
-                   parent=list(parent_of_label), closed=closed,
-                   median_floor=median0 - compactness_tolerance)
+    rules = Rules(
+        band=band_of,
+        also=also[1] if also is not None else None,
+        pp_floor=[worst0 - compactness_tolerance] * len(codes),
+        parent=list(parent_of_label),
+        closed=closed,
+        median_floor=median0 - compactness_tolerance,
+    )
     h_before = state.h.copy()
     e_before = state.e.copy()
     rng = np.random.default_rng(seed)
@@ -233,15 +248,22 @@ def rebalance(
         if not mine:
             continue
         if low > high:
-            locked_here = sorted(codes[g] for g in closed if parent_of_label[g] == parent and codes[g] in locked_codes)
+            locked_here = sorted(
+                codes[g]
+                for g in closed
+                if parent_of_label[g] == parent and codes[g] in locked_codes
+            )
             infeasible.add(parent)
             reasons.append(
                 f"parent {parent}: its {total:.0f} households (outside locked grids and units over the "
                 f"max) cannot be divided into grids of {pband}: {high} grid(s) hold at most "
                 f"{high * pband.max_households}, {low} need at least {low * pband.min_households}; "
                 "widen the band for this parent (--parent-band) or move the parent's outline"
-                + (f"; the locked grids {', '.join(locked_here)} hold the rest of it: unlock one"
-                   if locked_here else "")
+                + (
+                    f"; the locked grids {', '.join(locked_here)} hold the rest of it: unlock one"
+                    if locked_here
+                    else ""
+                )
             )
             continue
         k = len(mine)
@@ -249,8 +271,10 @@ def rebalance(
             g = max(mine, key=lambda g: (state.h[g], -g))
             new = split_off(state, rules, g, rng)
             if new is None:
-                reasons.append(f"parent {parent}: needs {low} grids but grid {codes[g]} cannot be split "
-                               "(locked units or a single unit); split a grid by hand")
+                reasons.append(
+                    f"parent {parent}: needs {low} grids but grid {codes[g]} cannot be split "
+                    "(locked units or a single unit); split a grid by hand"
+                )
                 break
             rules.band.append(pband)
             rules.parent.append(parent)
@@ -264,9 +288,11 @@ def rebalance(
                     k -= 1
                     break
             else:
-                reasons.append(f"parent {parent}: must have at most {high} grids but none of its grids "
-                               "can be dissolved into its neighbours (locked units or neighbours); "
-                               "merge two grids by hand")
+                reasons.append(
+                    f"parent {parent}: must have at most {high} grids but none of its grids "
+                    "can be dissolved into its neighbours (locked units or neighbours); "
+                    "merge two grids by hand"
+                )
                 break
     # pushes and pulls, then a search for fewer moves
     search = ChainSearch(state, rules, rng)
@@ -281,7 +307,11 @@ def rebalance(
         parent, pband = rules.parent[g], rules.band[g]
         if parent in infeasible or not state.members[g] or band_violation(state, rules, g) <= 0:
             continue
-        mine = [h for h in range(len(state.members)) if state.members[h] and h not in closed and rules.parent[h] == parent]
+        mine = [
+            h
+            for h in range(len(state.members))
+            if state.members[h] and h not in closed and rules.parent[h] == parent
+        ]
         low, high = feasible_counts(float(sum(state.h[h] for h in mine)), pband)
         if state.h[g] > pband.max_households and len(mine) < high:
             new = split_off(state, rules, g, rng)
@@ -296,7 +326,9 @@ def rebalance(
     improve(state, rules, search, labels, deadline)
     timed_out = time.monotonic() > deadline
     if timed_out:
-        reasons.append(f"stopped after the time limit of {time_limit_s:.0f} s; run again with a longer one")
+        reasons.append(
+            f"stopped after the time limit of {time_limit_s:.0f} s; run again with a longer one"
+        )
     # results
     used = set(codes) | set(plan.grids.get("code", pd.Series(dtype=str)).astype(str))
     created: list[str] = []
@@ -307,7 +339,9 @@ def rebalance(
         return rules.parent[g], -float(np.mean(graph.y[rows])), float(np.mean(graph.x[rows]))
 
     # new codes: the next free ones in the parent, north to south, west to east
-    for g in sorted((g for g in range(len(codes), len(state.members)) if state.members[g]), key=place):
+    for g in sorted(
+        (g for g in range(len(codes), len(state.members)) if state.members[g]), key=place
+    ):
         code = next(free_codes(rules.parent[g], used))
         used.add(code)
         new_codes[g] = code
@@ -315,21 +349,29 @@ def rebalance(
     retired = [codes[g] for g in range(len(codes)) if not state.members[g]]
     for g in range(len(state.members)):
         if state.members[g] and g not in closed and band_violation(state, rules, g) > 0:
-            reasons.append(_why(state, rules, g, new_codes, infeasible, compactness_tolerance, also))
+            reasons.append(
+                _why(state, rules, g, new_codes, infeasible, compactness_tolerance, also)
+            )
     final = np.asarray([new_codes[int(lab)] for lab in state.labels], dtype=object)
     moved_mask = state.labels != labels
-    moves = pd.DataFrame({
-        "unit_id": ids[moved_mask],
-        "from_code": units["grid"].to_numpy()[moved_mask],
-        "to_code": final[moved_mask],
-        "households": pop[moved_mask].astype(np.int64),
-    })
+    moves = pd.DataFrame(
+        {
+            "unit_id": ids[moved_mask],
+            "from_code": units["grid"].to_numpy()[moved_mask],
+            "to_code": final[moved_mask],
+            "households": pop[moved_mask].astype(np.int64),
+        }
+    )
     changed = set(moves["from_code"]) | set(moves["to_code"])
     units["grid"] = final
     units["locked"] = frozen
     new_plan = GridPlan(
-        units=units, grids=_grids(plan, units, changed), metric_crs=plan.metric_crs,
-        default_band=band, bands=bands, problems=list(dict.fromkeys(reasons)),
+        units=units,
+        grids=_grids(plan, units, changed),
+        metric_crs=plan.metric_crs,
+        default_band=band,
+        bands=bands,
+        problems=list(dict.fromkeys(reasons)),
     )
     per_grid = _per_grid(state, rules, labels, new_codes, h_before, e_before, pp0, closed, also)
     return RebalanceResult(
@@ -344,7 +386,9 @@ def rebalance(
         reasons=tuple(dict.fromkeys(reasons)),
         per_worker=worker_changes(
             moves[moves["households"] > 0].rename(columns={"unit_id": "id"}),
-            workers_of(plan.grids), workers_of(new_plan.grids), "unit",
+            workers_of(plan.grids),
+            workers_of(new_plan.grids),
+            "unit",
         ),
     )
 
@@ -360,7 +404,9 @@ def _units_of(plan: GridPlan, units: gpd.GeoDataFrame | None) -> gpd.GeoDataFram
                 f"units {', '.join(missing_ids[:10])} are in no grid of the plan; give them a "
                 "grid (geogrid grids reassign) or build grids again"
             )
-        units["grid"] = plan.units["grid"].set_axis(plan.units.index.astype(str)).reindex(units.index)
+        units["grid"] = (
+            plan.units["grid"].set_axis(plan.units.index.astype(str)).reindex(units.index)
+        )
     no_grid = units.index[units["grid"].isna()]
     if len(no_grid):
         raise InputError(f"units {', '.join(no_grid[:10])} have no grid; give them one first")
@@ -386,13 +432,17 @@ def apply_moves(
     units = _units_of(plan, units)
     locked_codes: set[str] = set()
     if "locked" in plan.grids.columns and "code" in plan.grids.columns:
-        locked_codes = set(plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str))
+        locked_codes = set(
+            plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str)
+        )
     frozen = units["grid"].isin(list(locked_codes)).to_numpy(copy=True)
     if "locked" in units.columns:
         frozen = frozen | units["locked"].fillna(False).astype(bool).to_numpy()
     problems_found = []
     ids = moves["unit_id"].astype(str).tolist()
-    for uid, frm, to in zip(ids, moves["from_code"].astype(str), moves["to_code"].astype(str), strict=True):
+    for uid, frm, to in zip(
+        ids, moves["from_code"].astype(str), moves["to_code"].astype(str), strict=True
+    ):
         if uid not in units.index:
             problems_found.append(f"unit {uid} is no unit of the grids")
         elif units.at[uid, "grid"] != frm:
@@ -400,14 +450,21 @@ def apply_moves(
         elif frozen[units.index.get_loc(uid)] or to in locked_codes:
             problems_found.append(f"unit {uid} ({frm} -> {to}) is locked")
     if problems_found:
-        raise InputError("the moves no longer fit the grids: " + "; ".join(problems_found[:10])
-                         + "; rebalance again")
+        raise InputError(
+            "the moves no longer fit the grids: "
+            + "; ".join(problems_found[:10])
+            + "; rebalance again"
+        )
     units.loc[ids, "grid"] = moves["to_code"].astype(str).to_numpy()
     units["locked"] = frozen
     changed = set(moves["from_code"].astype(str)) | set(moves["to_code"].astype(str))
     return GridPlan(
-        units=units, grids=_grids(plan, units, changed), metric_crs=plan.metric_crs,
-        default_band=plan.default_band, bands=dict(plan.bands), problems=list(dict.fromkeys(problems)),
+        units=units,
+        grids=_grids(plan, units, changed),
+        metric_crs=plan.metric_crs,
+        default_band=plan.default_band,
+        bands=dict(plan.bands),
+        problems=list(dict.fromkeys(problems)),
     )
 
 
@@ -441,12 +498,18 @@ def _why(
     if nbr_grids and len(locked) == len(nbr_grids):
         return f"{where}: every neighbouring grid ({', '.join(locked)}) is locked; unlock one so households can move"
     if locked:
-        return (f"{where}: its neighbours {', '.join(locked)} are locked and the others cannot give or "
-                "take households without leaving their band; unlock a neighbour or widen the band")
+        return (
+            f"{where}: its neighbours {', '.join(locked)} are locked and the others cannot give or "
+            "take households without leaving their band; unlock a neighbour or widen the band"
+        )
     if not nbr_grids:
-        return f"{where}: no other grid of parent {parent} touches it; widen the band for this parent"
-    return (f"{where}: no chain of border moves keeps every grid contiguous, inside its band and within "
-            f"the compactness tolerance ({tolerance:.2f}); raise --compactness-tolerance or split/merge by hand")
+        return (
+            f"{where}: no other grid of parent {parent} touches it; widen the band for this parent"
+        )
+    return (
+        f"{where}: no chain of border moves keeps every grid contiguous, inside its band and within "
+        f"the compactness tolerance ({tolerance:.2f}); raise --compactness-tolerance or split/merge by hand"
+    )
 
 
 def _grids(plan: GridPlan, units: gpd.GeoDataFrame, changed: set[str]) -> gpd.GeoDataFrame:
@@ -458,14 +521,22 @@ def _grids(plan: GridPlan, units: gpd.GeoDataFrame, changed: set[str]) -> gpd.Ge
     keep_codes = (alive - changed) & set(old["code"].astype(str))
     kept = old[old["code"].astype(str).isin(keep_codes)].copy()
     totals = units.groupby("grid")[["households"]].sum()
-    pops = units["population"] if "population" in units.columns else units["households"] * PERSONS_PER_HOUSEHOLD
+    pops = (
+        units["population"]
+        if "population" in units.columns
+        else units["households"] * PERSONS_PER_HOUSEHOLD
+    )
     pop_totals = pops.groupby(units["grid"]).sum()
     kept["households"] = kept["code"].astype(str).map(totals["households"]).astype(int).to_numpy()
     kept["population"] = kept["code"].astype(str).map(pop_totals).astype(float).round(1).to_numpy()
     fresh = assemble_grids(units[units["grid"].isin(alive - keep_codes)], plan.metric_crs, old)
     if not len(kept):
         return fresh
-    grids = pd.concat([kept[fresh.columns], fresh], ignore_index=True) if len(fresh) else kept[fresh.columns]
+    grids = (
+        pd.concat([kept[fresh.columns], fresh], ignore_index=True)
+        if len(fresh)
+        else kept[fresh.columns]
+    )
     grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=fresh.crs)
     return order_rows(grids, plan.metric_crs).reset_index(drop=True)
 
@@ -507,8 +578,11 @@ def _per_grid(
         else:
             status = "kept"
         row = {
-            "code": new_codes[g], "parent_code": rules.parent[g], "status": status,
-            "households_before": int(round(hb)), "households_after": int(round(ha)),
+            "code": new_codes[g],
+            "parent_code": rules.parent[g],
+            "status": status,
+            "households_before": int(round(hb)),
+            "households_after": int(round(ha)),
             "in_band_before": existed and inside(hb, eb),
             "in_band_after": bool(state.members[g]) and inside(ha, float(state.e[g])),
             "polsby_popper_before": round(pp0[g], 4) if existed else None,
@@ -519,4 +593,3 @@ def _per_grid(
             row[f"{also[0]}_after"] = round(float(state.e[g]), 1)
         rows.append(row)
     return pd.DataFrame(rows)
-

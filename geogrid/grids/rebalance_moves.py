@@ -47,7 +47,11 @@ def apply_chain(state: GridState, rules: Rules, path: list[tuple[int, int]]) -> 
 
 
 def fix_grids(
-    state: GridState, rules: Rules, search: ChainSearch, grids: Iterable[int], deadline: float,
+    state: GridState,
+    rules: Rules,
+    search: ChainSearch,
+    grids: Iterable[int],
+    deadline: float,
     original: np.ndarray,
 ) -> set[int]:
     """Push or pull until ``grids`` (and the grids the chains reach) are in band; the stuck ones.
@@ -60,21 +64,35 @@ def fix_grids(
     todo = set(grids)
     stuck: set[int] = set()
     while time.monotonic() < deadline:
-        bad = [g for g in todo if state.members[g] and g not in rules.closed and g not in stuck
-               and band_violation(state, rules, g) > 0]
+        bad = [
+            g
+            for g in todo
+            if state.members[g]
+            and g not in rules.closed
+            and g not in stuck
+            and band_violation(state, rules, g) > 0
+        ]
         if not bad:
             break
         g = max(bad, key=lambda g: (band_violation(state, rules, g), -g))
         mark = len(state.log)
         if _fix_one(state, rules, search, g, original):
-            todo |= {int(a) for _, a in state.log[mark:]} | {int(state.labels[u]) for u, _ in state.log[mark:]}
+            todo |= {int(a) for _, a in state.log[mark:]} | {
+                int(state.labels[u]) for u, _ in state.log[mark:]
+            }
             stuck.clear()
         else:
             stuck.add(g)
-    return {g for g in todo if state.members[g] and g not in rules.closed and band_violation(state, rules, g) > 0}
+    return {
+        g
+        for g in todo
+        if state.members[g] and g not in rules.closed and band_violation(state, rules, g) > 0
+    }
 
 
-def _chains(search: ChainSearch, state: GridState, rules: Rules, g: int, whole: bool) -> list[list[tuple[int, int]]]:
+def _chains(
+    search: ChainSearch, state: GridState, rules: Rules, g: int, whole: bool
+) -> list[list[tuple[int, int]]]:
     band = rules.band[g]
     if state.h[g] > band.max_households:
         return search.find(g, forward=True, whole=whole)
@@ -83,7 +101,9 @@ def _chains(search: ChainSearch, state: GridState, rules: Rules, g: int, whole: 
     return _also_paths(state, rules, search, g) if whole else []
 
 
-def _fix_one(state: GridState, rules: Rules, search: ChainSearch, g: int, original: np.ndarray) -> bool:
+def _fix_one(
+    state: GridState, rules: Rules, search: ChainSearch, g: int, original: np.ndarray
+) -> bool:
     """Lower grid ``g``'s violation with the cheaper of one whole chain or a series of partial ones."""
     mark = len(state.log)
     outcomes: list[tuple[tuple[float, float, int], bool]] = []
@@ -97,12 +117,18 @@ def _fix_one(state: GridState, rules: Rules, search: ChainSearch, g: int, origin
                 break
             applied = True
         if applied:
-            total = sum(band_violation(state, rules, h) for h in range(len(state.members)) if state.members[h])
+            total = sum(
+                band_violation(state, rules, h)
+                for h in range(len(state.members))
+                if state.members[h]
+            )
             households, units = moved_so_far(state, original)
             outcomes.append(((total, households, units), whole))
         state.rollback(mark)
     if not outcomes:
-        return any(apply_chain(state, rules, path) for path in resplits(state, rules, g, search.rng))
+        return any(
+            apply_chain(state, rules, path) for path in resplits(state, rules, g, search.rng)
+        )
     _, whole = min(outcomes)
     for _ in range(1 if whole else 8):
         if band_violation(state, rules, g) <= 0:
@@ -115,7 +141,9 @@ def _fix_one(state: GridState, rules: Rules, search: ChainSearch, g: int, origin
     return len(state.log) > mark
 
 
-def improve(state: GridState, rules: Rules, search: ChainSearch, original: np.ndarray, deadline: float) -> None:
+def improve(
+    state: GridState, rules: Rules, search: ChainSearch, original: np.ndarray, deadline: float
+) -> None:
     """Large-neighbourhood search: send moved units home, re-fix, keep it when fewer households move.
 
     Each moved unit with households goes back to its first grid together
@@ -136,10 +164,17 @@ def improve(state: GridState, rules: Rules, search: ChainSearch, original: np.nd
             if (u, here) in tried or not state.members[home] or home in rules.closed:
                 continue
             tried.add((u, here))
-            group = [u] + [z for z in state.graph.neighbours(u).tolist()
-                           if state.pop[z] <= 0 and state.labels[z] == here and original[z] == home]
+            group = [u] + [
+                z
+                for z in state.graph.neighbours(u).tolist()
+                if state.pop[z] <= 0 and state.labels[z] == here and original[z] == home
+            ]
             cost = moved_so_far(state, original)
-            violation = sum(band_violation(state, rules, g) for g in range(len(state.members)) if state.members[g])
+            violation = sum(
+                band_violation(state, rules, g)
+                for g in range(len(state.members))
+                if state.members[g]
+            )
             median = median_pp(state, rules)
             mark = len(state.log)
             for w in group:
@@ -148,13 +183,21 @@ def improve(state: GridState, rules: Rules, search: ChainSearch, original: np.nd
             ok = ok and state.connected(state.members[home])
             if ok:
                 fix_grids(state, rules, search, {home, here}, deadline, original)
-                after = sum(band_violation(state, rules, g) for g in range(len(state.members)) if state.members[g])
-                changed = {int(a) for _, a in state.log[mark:]} | {int(state.labels[w]) for w, _ in state.log[mark:]}
+                after = sum(
+                    band_violation(state, rules, g)
+                    for g in range(len(state.members))
+                    if state.members[g]
+                )
+                changed = {int(a) for _, a in state.log[mark:]} | {
+                    int(state.labels[w]) for w, _ in state.log[mark:]
+                }
                 ok = (
                     after <= violation + 1e-9
                     and moved_so_far(state, original) < cost
                     and all(state.connected(state.members[g]) for g in changed if state.members[g])
-                    and all(state.pp(g) >= rules.pp_floor[g] - 1e-9 for g in changed if state.members[g])
+                    and all(
+                        state.pp(g) >= rules.pp_floor[g] - 1e-9 for g in changed if state.members[g]
+                    )
                     and median_ok(state, rules, median)
                 )
             if ok:
@@ -163,16 +206,25 @@ def improve(state: GridState, rules: Rules, search: ChainSearch, original: np.nd
                 state.rollback(mark)
 
 
-def resplits(state: GridState, rules: Rules, g: int, rng: np.random.Generator, trees: int = 48) -> list[list[tuple[int, int]]]:
+def resplits(
+    state: GridState, rules: Rules, g: int, rng: np.random.Generator, trees: int = 48
+) -> list[list[tuple[int, int]]]:
     """Last resort: cut ``g`` and one neighbour anew along a random spanning tree of their units.
 
     Among the cuts leaving both grids in band, the one moving the fewest
     households wins, per neighbour; cheapest first.
     """
     found: list[tuple[float, int, list[tuple[int, int]]]] = []
-    nbrs = {int(state.labels[w]) for u in state.members[g] for w in state.graph.neighbours(u).tolist()}
+    nbrs = {
+        int(state.labels[w]) for u in state.members[g] for w in state.graph.neighbours(u).tolist()
+    }
     for b in sorted(nbrs):
-        if b == g or b in rules.closed or rules.parent[b] != rules.parent[g] or rules.band[b] != rules.band[g]:
+        if (
+            b == g
+            or b in rules.closed
+            or rules.parent[b] != rules.parent[g]
+            or rules.band[b] != rules.band[g]
+        ):
             continue
         nodes = np.array(sorted(state.members[g] | state.members[b]), dtype=np.int64)
         if state.frozen[nodes].any():
@@ -186,7 +238,9 @@ def resplits(state: GridState, rules: Rules, g: int, rng: np.random.Generator, t
         best: tuple[float, np.ndarray] | None = None
         for _ in range(trees):
             weights = rng.random(len(upper.data)) + 1e-9
-            tree = minimum_spanning_tree(sparse.coo_matrix((weights, (upper.row, upper.col)), shape=(n, n)))
+            tree = minimum_spanning_tree(
+                sparse.coo_matrix((weights, (upper.row, upper.col)), shape=(n, n))
+            )
             tree = (tree + tree.T).tocsr()
             order, parent = breadth_first_order(tree, 0, directed=False)
             if len(order) < n:
@@ -213,7 +267,9 @@ def resplits(state: GridState, rules: Rules, g: int, rng: np.random.Generator, t
                     best = (float(cost[k]), mask ^ flip)
         if best is not None:
             target = np.where(best[1], g, b)
-            moves = [(int(u), int(t)) for u, t in zip(nodes, target, strict=True) if state.labels[u] != t]
+            moves = [
+                (int(u), int(t)) for u, t in zip(nodes, target, strict=True) if state.labels[u] != t
+            ]
             found.append((best[0], b, moves))
     found.sort(key=lambda t: (t[0], t[1]))
     return [moves for _, _, moves in found]
@@ -226,8 +282,16 @@ def split_off(state: GridState, rules: Rules, g: int, rng: np.random.Generator) 
         return None
     graph = state.graph
     sub = graph.adjacency[rows][:, rows]
-    part = _Partitioner(sub, state.pop[rows], graph.area_m2[rows], graph.x[rows], graph.y[rows],
-                        np.zeros(len(rows)), rules.band[g], rng)
+    part = _Partitioner(
+        sub,
+        state.pop[rows],
+        graph.area_m2[rows],
+        graph.x[rows],
+        graph.y[rows],
+        np.zeros(len(rows)),
+        rules.band[g],
+        rng,
+    )
     pieces = part.split(np.arange(len(rows)), 2)
     if len(pieces) != 2:
         return None
@@ -266,7 +330,9 @@ def dissolve(state: GridState, rules: Rules, g: int) -> bool:
     return True
 
 
-def _also_paths(state: GridState, rules: Rules, search: ChainSearch, g: int) -> list[list[tuple[int, int]]]:
+def _also_paths(
+    state: GridState, rules: Rules, search: ChainSearch, g: int
+) -> list[list[tuple[int, int]]]:
     """Single bundle moves that lower the second quantity's violation, cheapest first."""
     s = state
     options: list[tuple[float, Bundle, int, int]] = []  # (households, bundle, from, to)
@@ -279,7 +345,11 @@ def _also_paths(state: GridState, rules: Rules, search: ChainSearch, g: int) -> 
         q = search.extra_of(bundle)
         before = band_violation(s, rules, a) + band_violation(s, rules, b)
         after = band_violation(s, rules, a, -p, -q) + band_violation(s, rules, b, p, q)
-        if after < before - 1e-9 and rules.band[a].violation(s.h[a] - p) == 0 and rules.band[b].violation(s.h[b] + p) == 0:
+        if (
+            after < before - 1e-9
+            and rules.band[a].violation(s.h[a] - p) == 0
+            and rules.band[b].violation(s.h[b] + p) == 0
+        ):
             good.append((p, bundle, b))
     good.sort()
     return [[(u, b) for u in bundle] for _, bundle, b in good[:CANDIDATES]]
@@ -295,7 +365,10 @@ def undo_unneeded(state: GridState, rules: Rules, original: np.ndarray) -> None:
             a, b = int(state.labels[u]), int(original[u])
             if not state.members[b] or b in rules.closed:
                 continue
-            if not (state.graph.neighbours(u).size and (state.labels[state.graph.neighbours(u)] == b).any()):
+            if not (
+                state.graph.neighbours(u).size
+                and (state.labels[state.graph.neighbours(u)] == b).any()
+            ):
                 continue
             if len(state.members[a]) < 2 or not state.connected(state.members[a] - {u}):
                 continue
@@ -303,11 +376,17 @@ def undo_unneeded(state: GridState, rules: Rules, original: np.ndarray) -> None:
             q = float(state.extra[u]) if state.extra is not None else 0.0
             before = band_violation(state, rules, a) + band_violation(state, rules, b)
             after = band_violation(state, rules, a, -p, -q) + band_violation(state, rules, b, p, q)
-            if after > before + 1e-9 or band_violation(state, rules, a, -p, -q) > band_violation(state, rules, a) + 1e-9:
+            if (
+                after > before + 1e-9
+                or band_violation(state, rules, a, -p, -q) > band_violation(state, rules, a) + 1e-9
+            ):
                 continue
             if band_violation(state, rules, b, p, q) > band_violation(state, rules, b) + 1e-9:
                 continue
-            if state.pp_after(a, out=[u]) < rules.pp_floor[a] - 1e-9 or state.pp_after(b, into=[u]) < rules.pp_floor[b] - 1e-9:
+            if (
+                state.pp_after(a, out=[u]) < rules.pp_floor[a] - 1e-9
+                or state.pp_after(b, into=[u]) < rules.pp_floor[b] - 1e-9
+            ):
                 continue
             median = median_pp(state, rules)
             state.move(u, b)

@@ -41,7 +41,9 @@ class ChainSearch:
         self._border: dict[int, tuple[int, list[tuple[Bundle, int]]]] = {}
 
     def _open(self, g: int, other: int) -> bool:
-        return other != g and other not in self.r.closed and self.r.parent[other] == self.r.parent[g]
+        return (
+            other != g and other not in self.r.closed and self.r.parent[other] == self.r.parent[g]
+        )
 
     def border(self, g: int) -> list[tuple[Bundle, int]]:
         """(bundle, neighbouring grid): movable bundles of ``g`` touching another open grid."""
@@ -58,9 +60,18 @@ class ChainSearch:
             if s.pop[u] > 0:
                 found.update(((u,), b) for b in touch)
             for z in nbrs:
-                if s.labels[z] != g or s.frozen[z] or (s.pop[u] > 0) == (s.pop[z] > 0) or s.pop[u] + s.pop[z] <= 0:
+                if (
+                    s.labels[z] != g
+                    or s.frozen[z]
+                    or (s.pop[u] > 0) == (s.pop[z] > 0)
+                    or s.pop[u] + s.pop[z] <= 0
+                ):
                     continue
-                ztouch = {int(s.labels[w]) for w in s.graph.neighbours(z).tolist() if self._open(g, int(s.labels[w]))}
+                ztouch = {
+                    int(s.labels[w])
+                    for w in s.graph.neighbours(z).tolist()
+                    if self._open(g, int(s.labels[w]))
+                }
                 pair = (min(u, z), max(u, z))
                 found.update((pair, b) for b in touch | ztouch)
         out = sorted(found)
@@ -105,7 +116,9 @@ class ChainSearch:
 
     def pull(self, dst: int) -> list[list[tuple[int, int]]]:
         """Cheapest chains of moves that bring households into ``dst`` (under its min)."""
-        return self.find(dst, forward=False, whole=True) or self.find(dst, forward=False, whole=False)
+        return self.find(dst, forward=False, whole=True) or self.find(
+            dst, forward=False, whole=False
+        )
 
     def find(self, start: int, forward: bool, whole: bool) -> list[list[tuple[int, int]]]:
         """The cheapest chains found, cheapest first (at most :data:`CANDIDATES`).
@@ -127,7 +140,10 @@ class ChainSearch:
         for g in range(len(s.members)):
             if g not in r.closed and s.members[g]:
                 b = r.band[g]
-                max_credit = max(max_credit, (b.min_households - s.h[g]) if forward else (s.h[g] - b.max_households))
+                max_credit = max(
+                    max_credit,
+                    (b.min_households - s.h[g]) if forward else (s.h[g] - b.max_households),
+                )
         counter = 0
         for bundle, other, p in self._steps(start, (), need, forward, first=not whole):
             counter += 1

@@ -43,7 +43,8 @@ class GridState:
         self.h = np.bincount(labels, weights=pop, minlength=n_grids).astype(float)
         self.e = (
             np.bincount(labels, weights=extra, minlength=n_grids).astype(float)
-            if extra is not None else np.zeros(n_grids)
+            if extra is not None
+            else np.zeros(n_grids)
         )
         self.area = np.bincount(labels, weights=graph.area_m2, minlength=n_grids).astype(float)
         per = np.bincount(labels, weights=graph.perimeter_m, minlength=n_grids).astype(float)
@@ -160,12 +161,13 @@ def median_pp(state: GridState, rules: Rules) -> float:
     return float(np.median(pp))
 
 
-def band_violation(state: GridState, rules: Rules, g: int, dh: float = 0.0, de: float = 0.0) -> float:
+def band_violation(
+    state: GridState, rules: Rules, g: int, dh: float = 0.0, de: float = 0.0
+) -> float:
     v = rules.band[g].violation(state.h[g] + dh)
     if rules.also is not None:
         v += rules.also.violation(state.e[g] + de)
     return v
-
 
 
 def moved_so_far(state: GridState, original: np.ndarray) -> tuple[float, int]:

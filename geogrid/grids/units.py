@@ -85,9 +85,11 @@ def units_from_streets(
     # strip between a parent outline and a street near it becomes a thin unit
     noded = shapely.union_all(np.asarray([*lines, outline.boundary, *cuts], dtype=object))
     faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
-    inside = shapely.contains_properly(
-        shapely.buffer(outline, 0.01), shapely.point_on_surface(faces)
-    ) if len(faces) else np.array([], dtype=bool)
+    inside = (
+        shapely.contains_properly(shapely.buffer(outline, 0.01), shapely.point_on_surface(faces))
+        if len(faces)
+        else np.array([], dtype=bool)
+    )
     faces = faces[inside]
     faces = faces[shapely.area(faces) > 0]
     codes = _parent_codes(faces, parents, parent_geoms)
@@ -138,8 +140,10 @@ def _merge_slivers(
         ]
         if not candidates:
             continue
-        shared = [shapely.length(shapely.intersection(faces[i].boundary, faces[j].boundary))
-                  for j in candidates]
+        shared = [
+            shapely.length(shapely.intersection(faces[i].boundary, faces[j].boundary))
+            for j in candidates
+        ]
         best = int(np.argmax(shared))
         if shared[best] <= 0:
             continue
@@ -196,7 +200,9 @@ def refine_units(
             continue
         outline = metric_units.geometry.iloc[pos]
         points = shapely.point_on_surface(inside.geometry.to_numpy())
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=outline))
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(points), extend_to=outline)
+        )
         cells = shapely.get_parts(shapely.intersection(cells, outline))  # one unit per piece
         cells = cells[~shapely.is_empty(cells) & (shapely.area(cells) > 0)]
         frame = gpd.GeoDataFrame(
@@ -209,7 +215,12 @@ def refine_units(
     if not pieces:
         return units
     extra = pd.concat([f for _, f in pieces])
-    extra = count_households(snap(to_wgs84(extra, "units")), buildings.iloc[np.isin(which, [units.index.get_loc(u) for u, _ in pieces])], metric_crs, persons_per_household)
+    extra = count_households(
+        snap(to_wgs84(extra, "units")),
+        buildings.iloc[np.isin(which, [units.index.get_loc(u) for u, _ in pieces])],
+        metric_crs,
+        persons_per_household,
+    )
     kept = units.drop(index=[u for u, _ in pieces])
     out = pd.concat([kept, extra[[c for c in kept.columns if c in extra.columns]]])
     out.index.name = "unit_id"
@@ -249,7 +260,9 @@ def units_from_buildings(
     codes = _parent_codes(points, parents, parent_geoms)
     if parent_geoms is not None and parents is not None:
         by_code = dict(zip(parents["code"].astype(str), parent_geoms, strict=True))
-        geoms = [shapely.intersection(g, by_code.get(c, g)) for g, c in zip(geoms, codes, strict=True)]
+        geoms = [
+            shapely.intersection(g, by_code.get(c, g)) for g, c in zip(geoms, codes, strict=True)
+        ]
     units = gpd.GeoDataFrame(
         {"parent_code": codes},
         geometry=geoms,
@@ -334,7 +347,9 @@ def apply_household_table(
     keys = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
     position = {k: i for i, k in enumerate(keys)}
     problems = []
-    for n, (key, value) in enumerate(zip(table["id"].astype(str), table["households"], strict=True)):
+    for n, (key, value) in enumerate(
+        zip(table["id"].astype(str), table["households"], strict=True)
+    ):
         if key not in position:
             problems.append(f"{what} row {n + 2}: id {key!r} is no building or unit here")
         elif pd.isna(value) or float(value) < 0:
@@ -342,7 +357,11 @@ def apply_household_table(
     if problems:
         raise InputError(f"{what}: {len(problems)} bad rows; fix them and try again", problems)
     out = frame.copy()
-    hh = out["households"].fillna(0).astype("int64").to_numpy().copy() if "households" in out else np.zeros(len(out), dtype=np.int64)
+    hh = (
+        out["households"].fillna(0).astype("int64").to_numpy().copy()
+        if "households" in out
+        else np.zeros(len(out), dtype=np.int64)
+    )
     rows = [position[k] for k in table["id"].astype(str)]
     hh[rows] = np.round(table["households"].astype(float).to_numpy()).astype(np.int64)
     out["households"] = hh
@@ -390,8 +409,10 @@ def estate_buildings(
         if polys:
             pieces.append(shapely.union_all(polys))
     if not pieces:
-        raise InputError(f"estate {estate_id}: its outline covers no unit of the grids; "
-                         "check its coordinates (--coordinates) and that it lies inside the area")
+        raise InputError(
+            f"estate {estate_id}: its outline covers no unit of the grids; "
+            "check its coordinates (--coordinates) and that it lies inside the area"
+        )
     area = np.array([p.area for p in pieces])
     share = households * area / area.sum()
     counts = np.floor(share).astype(np.int64)

@@ -28,8 +28,9 @@ CASE_COLUMN = "case_id"
 def case_keys(incidents: pd.DataFrame) -> pd.Series:
     """The case of each record: its ``case_id``; a record without one is a case of its
     own (keyed by its position, so records are never merged by their ids)."""
-    own = pd.Series([f"\x00{i}" for i in range(len(incidents))], index=incidents.index,
-                    dtype="string")
+    own = pd.Series(
+        [f"\x00{i}" for i in range(len(incidents))], index=incidents.index, dtype="string"
+    )
     if CASE_COLUMN not in incidents.columns:
         return own
     case = incidents[CASE_COLUMN].astype("string").str.strip()
@@ -74,8 +75,12 @@ def offence_records(incidents: Frame) -> Frame:
     without ``case_id`` is returned as it is)."""
     if CASE_COLUMN not in incidents.columns or len(incidents) == 0:
         return incidents
-    keys = pd.DataFrame({"case": case_keys(incidents).to_numpy(),
-                         "category": incidents["category"].astype("string").to_numpy()})
+    keys = pd.DataFrame(
+        {
+            "case": case_keys(incidents).to_numpy(),
+            "category": incidents["category"].astype("string").to_numpy(),
+        }
+    )
     picked: Frame = incidents[~keys.duplicated().to_numpy()]
     return picked
 

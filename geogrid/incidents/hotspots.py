@@ -222,7 +222,7 @@ def _peak_window(hours: np.ndarray, window_h: int) -> tuple[str, str, str]:
     sums = np.array([per_hour[(h + np.arange(window_h)) % 24].sum() for h in range(24)])
     h0 = int(np.argmax(sums))
     h1 = (h0 + window_h) % 24
-    return f"{h0}-{h1 if h1 else 24}", f"{h0:02d}:00", f"{h1:02d}:00" if h1 else "23:59"
+    return f"{h0}-{h1 or 24}", f"{h0:02d}:00", f"{h1:02d}:00" if h1 else "23:59"
 
 
 def _cluster_point(

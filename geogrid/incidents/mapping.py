@@ -141,8 +141,18 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
             '("wgs84", "gcj02" for Amap/Tencent, "bd09" for Baidu, or an EPSG code such as '
             '"EPSG:26910"); geogrid never guesses it'
         )
-    known = {"id", "time", "category", "x", "y", "wkt", "category_zh", "description", "zone",
-             "case_id"}
+    known = {
+        "id",
+        "time",
+        "category",
+        "x",
+        "y",
+        "wkt",
+        "category_zh",
+        "description",
+        "zone",
+        "case_id",
+    }
     for key in columns:
         if key not in known:
             problems.append(f"[columns] {key}: unknown field; use {', '.join(sorted(known))}")
@@ -283,7 +293,7 @@ def _generated_ids(table: pd.DataFrame, mapping: IncidentMapping) -> pd.Series:
     """Stable ids for sources without one: hash of the mapped values + occurrence number."""
     cols = mapping.source_columns
     texts = [table[c].astype("string").fillna("") for c in cols]
-    keys = texts[0].str.cat(cast(Any, texts[1:]), sep="\x1f") if len(texts) > 1 else texts[0]
+    keys = texts[0].str.cat(cast("Any", texts[1:]), sep="\x1f") if len(texts) > 1 else texts[0]
     occurrence = keys.groupby(keys).cumcount()
     ids = [
         f"{mapping.name}-{hashlib.sha1(k.encode('utf-8')).hexdigest()[:12]}-{n}"
@@ -372,8 +382,11 @@ def clean_incidents(
         ids = _generated_ids(table, mapping)
     cases = _field(table, mapping, "case_id")
     if cases is not None:
-        flag(cases.isna().to_numpy(), "missing_case",
-             f"column {mapping.columns.get('case_id', 'case_id')!r} (the case number) is empty")
+        flag(
+            cases.isna().to_numpy(),
+            "missing_case",
+            f"column {mapping.columns.get('case_id', 'case_id')!r} (the case number) is empty",
+        )
 
     # coordinates
     x, y = _coordinates(table, mapping)
@@ -552,15 +565,16 @@ def _flag_repeated_offences(
     columns = mapping.source_columns
     texts = table[columns].astype("string").fillna("").to_numpy(dtype=object)
     first: dict[tuple[str, str], int] = {}
-    for pos, (case, cat) in zip(good.tolist(), key.itertuples(index=False, name=None),
-                                strict=True):
+    for pos, (case, cat) in zip(good.tolist(), key.itertuples(index=False, name=None), strict=True):
         first.setdefault((str(case), str(cat)), pos)
     for pos in good[repeated].tolist():
         case, cat = str(cases.iloc[pos]), str(category.iloc[pos])
         kept = first[(case, cat)]
         if (texts[pos] == texts[kept]).all():
             reason[pos] = "duplicate_id"
-            detail[pos] = f"the same row as row {rows[kept]} (case {case!r}, {cat!r}); kept that row"
+            detail[pos] = (
+                f"the same row as row {rows[kept]} (case {case!r}, {cat!r}); kept that row"
+            )
         else:
             reason[pos] = "duplicate_offence"
             detail[pos] = (

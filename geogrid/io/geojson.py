@@ -489,8 +489,6 @@ def save_history(
     return copy
 
 
-
-
 def read_vector(path: Path | str, what: str = "vector file") -> gpd.GeoDataFrame:
     """Read any vector file GDAL knows (GeoJSON, GeoPackage, Shapefile...) with a CRS.
 

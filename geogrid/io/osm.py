@@ -781,7 +781,7 @@ def _frame(records: list[dict[str, object]], columns: Sequence[str]) -> gpd.GeoD
 
 def _name_or_none(tags: Mapping[str, str], key: str = "name") -> str | None:
     value = tags.get(key)
-    return value if value else None
+    return value or None
 
 
 def read_osm(

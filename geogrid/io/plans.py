@@ -73,7 +73,9 @@ def _coords(xy: Any, datum: str) -> list[tuple[float, float]]:
     return list(zip(lon, lat, strict=True))
 
 
-def _team_parts(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str) -> tuple[Any, Any, str]:
+def _team_parts(
+    visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str
+) -> tuple[Any, Any, str]:
     mine = visits[visits["team"] == team].sort_values("seq") if len(visits) else visits
     line = routes.set_index("team").geometry.get(team) if len(routes) else None
     named = len(routes) and "team_name" in routes.columns
@@ -89,7 +91,9 @@ def _stop_text(row: Any) -> tuple[str, str]:
     return name, desc
 
 
-def plan_gpx(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datum: str = "wgs84") -> str:
+def plan_gpx(
+    visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datum: str = "wgs84"
+) -> str:
     """GPX 1.1 for one team: a waypoint per stop (numbered, with times) and the track.
 
     ``datum="gcj02"``: coordinates in GCJ-02, said in ``<metadata>`` (desc, keywords).
@@ -100,8 +104,10 @@ def plan_gpx(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datu
         '<gpx version="1.1" creator="geogrid" xmlns="http://www.topografix.com/GPX/1/1">',
     ]
     if datum != "wgs84":
-        out.append(f"  <metadata><desc>datum: {label} (Chinese map coordinates, not WGS-84)</desc>"
-                   f"<keywords>{label}</keywords></metadata>")
+        out.append(
+            f"  <metadata><desc>datum: {label} (Chinese map coordinates, not WGS-84)</desc>"
+            f"<keywords>{label}</keywords></metadata>"
+        )
     mine, line, team_name = _team_parts(visits, routes, team)
     for _, row in mine.iterrows():
         ((lon, lat),) = _coords([(row.geometry.x, row.geometry.y)], datum)
@@ -119,7 +125,9 @@ def plan_gpx(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datu
     return "\n".join(out) + "\n"
 
 
-def plan_kml(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datum: str = "wgs84") -> str:
+def plan_kml(
+    visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datum: str = "wgs84"
+) -> str:
     """KML 2.2 for one team: a placemark per stop (numbered) and the route as a line.
 
     The document's ``ExtendedData`` ``datum`` says WGS-84 or GCJ-02.
@@ -135,12 +143,16 @@ def plan_kml(visits: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, team: str, datu
     for _, row in mine.iterrows():
         ((lon, lat),) = _coords([(row.geometry.x, row.geometry.y)], datum)
         name, desc = _stop_text(row)
-        out.append(f"<Placemark><name>{escape(name)}</name><description>{escape(desc)}</description>"
-                   f"<Point><coordinates>{lon:.7f},{lat:.7f}</coordinates></Point></Placemark>")
+        out.append(
+            f"<Placemark><name>{escape(name)}</name><description>{escape(desc)}</description>"
+            f"<Point><coordinates>{lon:.7f},{lat:.7f}</coordinates></Point></Placemark>"
+        )
     if line is not None and not line.is_empty:
         coords = " ".join(f"{lon:.7f},{lat:.7f}" for lon, lat in _coords(line, datum))
-        out.append(f"<Placemark><name>{escape(team_name)}</name>"
-                   f"<LineString><coordinates>{coords}</coordinates></LineString></Placemark>")
+        out.append(
+            f"<Placemark><name>{escape(team_name)}</name>"
+            f"<LineString><coordinates>{coords}</coordinates></LineString></Placemark>"
+        )
     out.append("</Document></kml>")
     return "\n".join(out) + "\n"
 
@@ -156,12 +168,20 @@ def team_frames(geojson: dict[str, Any], team: str) -> tuple[gpd.GeoDataFrame, g
     feats = [f for f in geojson.get("features", []) if str(f["properties"].get("team")) == team]
     stops = [f for f in feats if f["properties"].get("feature") == "stop" and f.get("geometry")]
     lines = [f for f in feats if f["properties"].get("feature") == "route"]
-    visits = (gpd.GeoDataFrame.from_features(stops, crs="EPSG:4326") if stops else
-              gpd.GeoDataFrame({"team": [], "seq": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326")))
-    routes = (gpd.GeoDataFrame.from_features(
-        [f if f.get("geometry") else {**f, "geometry": None} for f in lines], crs="EPSG:4326")
-        if lines else gpd.GeoDataFrame({"team": [], "team_name": []},
-                                       geometry=gpd.GeoSeries([], crs="EPSG:4326")))
+    visits = (
+        gpd.GeoDataFrame.from_features(stops, crs="EPSG:4326")
+        if stops
+        else gpd.GeoDataFrame({"team": [], "seq": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    )
+    routes = (
+        gpd.GeoDataFrame.from_features(
+            [f if f.get("geometry") else {**f, "geometry": None} for f in lines], crs="EPSG:4326"
+        )
+        if lines
+        else gpd.GeoDataFrame(
+            {"team": [], "team_name": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326")
+        )
+    )
     return visits, routes
 
 
@@ -201,7 +221,9 @@ def write_plan_documents(
         written.append(path)
     if summary is not None:
         path = folder / "plan.json"
-        write_bytes_atomic(path, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        write_bytes_atomic(
+            path, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        )
         written.append(path)
     return written
 
@@ -213,8 +235,10 @@ def read_plan(folder: Path | str) -> dict[str, Any] | None:
     summary, features = folder / "plan.json", folder / "plan.geojson"
     if not summary.exists() or not features.exists():
         return None
-    return {"summary": json.loads(summary.read_text(encoding="utf-8")),
-            "geojson": json.loads(features.read_text(encoding="utf-8"))}
+    return {
+        "summary": json.loads(summary.read_text(encoding="utf-8")),
+        "geojson": json.loads(features.read_text(encoding="utf-8")),
+    }
 
 
 def has_plan(folder: Path | str) -> bool:

@@ -23,10 +23,18 @@ SHEETS = ("summary", "teams", "days", "hotspots", "schools", "trend")
 
 def report_tables(report: MonthlyReport) -> dict[str, pd.DataFrame]:
     """The report's tables by sheet name (:data:`SHEETS`), figures first."""
-    summary = pd.DataFrame([{"figure": k, "value": v} for k, v in report.figures().items()]
-                           + [{"figure": "note", "value": report.caveat}])
-    return {"summary": summary, "teams": report.per_team, "days": report.per_day,
-            "hotspots": report.hotspots, "schools": report.schools, "trend": report.trend}
+    summary = pd.DataFrame(
+        [{"figure": k, "value": v} for k, v in report.figures().items()]
+        + [{"figure": "note", "value": report.caveat}]
+    )
+    return {
+        "summary": summary,
+        "teams": report.per_team,
+        "days": report.per_day,
+        "hotspots": report.hotspots,
+        "schools": report.schools,
+        "trend": report.trend,
+    }
 
 
 def report_csv(report: MonthlyReport) -> str:

@@ -17,8 +17,18 @@ from geogrid.io.tables import csv_text
 ROTA_JSON = "rota.json"
 ROTA_CSV = "rota.csv"
 CSV_COLUMNS = (
-    "week", "date", "weekday", "school_day", "team", "team_name", "shift", "seq", "stop_id", "stop_name",
-    "kind", "priority",
+    "week",
+    "date",
+    "weekday",
+    "school_day",
+    "team",
+    "team_name",
+    "shift",
+    "seq",
+    "stop_id",
+    "stop_name",
+    "kind",
+    "priority",
 )
 
 
@@ -28,19 +38,34 @@ def rota_csv_rows(document: Mapping[str, Any]) -> list[list[object]]:
     for day in document["days"]:
         for duty in day["teams"]:
             for seq, stop in enumerate(duty["stops"], 1):
-                rows.append([
-                    document["week"], day["date"], day["weekday"], "yes" if day["school_day"] else "no",
-                    duty["team"], duty["team_name"], duty["shift"], seq, stop["id"], stop["name"],
-                    stop["kind"], "" if stop.get("priority") is None else stop["priority"],
-                ])
+                rows.append(
+                    [
+                        document["week"],
+                        day["date"],
+                        day["weekday"],
+                        "yes" if day["school_day"] else "no",
+                        duty["team"],
+                        duty["team_name"],
+                        duty["shift"],
+                        seq,
+                        stop["id"],
+                        stop["name"],
+                        stop["kind"],
+                        "" if stop.get("priority") is None else stop["priority"],
+                    ]
+                )
     return rows
 
 
-def write_rota(folder: Path | str, document: Mapping[str, Any], pdfs: Mapping[str, bytes]) -> list[Path]:
+def write_rota(
+    folder: Path | str, document: Mapping[str, Any], pdfs: Mapping[str, bytes]
+) -> list[Path]:
     """Write ``rota.json``, ``rota.csv`` and the PDFs (file name -> bytes) into ``folder``."""
     folder = Path(folder)
     written = [
-        write_text_atomic(folder / ROTA_JSON, json.dumps(document, ensure_ascii=False, indent=2) + "\n"),
+        write_text_atomic(
+            folder / ROTA_JSON, json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        ),
         write_text_atomic(folder / ROTA_CSV, csv_text(rota_csv_rows(document), bom=True)),
     ]
     for name, data in pdfs.items():

@@ -127,9 +127,7 @@ def detect_encoding(raw: bytes, stated: str, name: str) -> str:
     try:
         raw.decode(stated)
     except LookupError as err:
-        raise InputError(
-            f"{name}: unknown encoding {stated!r}; use auto, utf-8 or gbk"
-        ) from err
+        raise InputError(f"{name}: unknown encoding {stated!r}; use auto, utf-8 or gbk") from err
     except UnicodeDecodeError as err:
         raise InputError(
             f"{name}: byte {err.start} is not valid {stated}; check [source] encoding "
@@ -227,7 +225,9 @@ def _xls_sheets(path: Path) -> list[_Grid]:
             for c in range(sh.ncols):
                 cell = sh.cell(r, c)
                 if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(_cell_text(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
+                    row.append(
+                        _cell_text(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                    )
                 else:
                     row.append(_cell_text(cell.value))
             rows.append(row)
@@ -367,11 +367,11 @@ def read_sheet(path: Path | str, options: SheetOptions | None = None) -> Sheet:
             f"{', '.join(TEXT_SUFFIXES + EXCEL_SUFFIXES)}"
         )
     cells = _fill_merged(grid)
-    skip = (
-        _title_rows(cells) if options.skip_rows == AUTO else int(options.skip_rows)
-    )
+    skip = _title_rows(cells) if options.skip_rows == AUTO else int(options.skip_rows)
     depth = (
-        _header_depth(grid.merged, skip) if options.header_rows == AUTO else int(options.header_rows)
+        _header_depth(grid.merged, skip)
+        if options.header_rows == AUTO
+        else int(options.header_rows)
     )
     header = cells[skip : skip + depth]
     if not grid.merged and depth > 1:
@@ -394,7 +394,9 @@ def read_sheet(path: Path | str, options: SheetOptions | None = None) -> Sheet:
     numbers = [skip + depth + 1 + i for i in range(len(body))]
     filled = [i for i, r in enumerate(data) if any(v.strip() for v in r)]
     table = pd.DataFrame(
-        [data[i] for i in filled], columns=names, index=pd.Index([numbers[i] for i in filled], name="row"),
+        [data[i] for i in filled],
+        columns=names,
+        index=pd.Index([numbers[i] for i in filled], name="row"),
         dtype=object,
     )
     if not len(table):

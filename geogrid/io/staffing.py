@@ -26,12 +26,20 @@ ROSTER_SCHEMA = "geogrid-roster/1"
 STAFFING_SCHEMA = "geogrid-staffing/1"
 #: Chinese headers of the staffing table (Excel and notice boards).
 HEADERS_ZH = {
-    "code": "网格编码", "name": "网格名称", "community": "所属社区",
-    "worker": ROLE_ZH["worker"], "worker_phone": "网格员电话",
-    "police": ROLE_ZH["police"], "police_phone": "民警电话",
-    "cadre": ROLE_ZH["cadre"], "cadre_phone": "干部电话",
-    "property": ROLE_ZH["property"], "property_phone": "物业电话",
-    "volunteer": ROLE_ZH["volunteer"], "volunteers_n": "志愿者人数", "unfilled": "空缺岗位",
+    "code": "网格编码",
+    "name": "网格名称",
+    "community": "所属社区",
+    "worker": ROLE_ZH["worker"],
+    "worker_phone": "网格员电话",
+    "police": ROLE_ZH["police"],
+    "police_phone": "民警电话",
+    "cadre": ROLE_ZH["cadre"],
+    "cadre_phone": "干部电话",
+    "property": ROLE_ZH["property"],
+    "property_phone": "物业电话",
+    "volunteer": ROLE_ZH["volunteer"],
+    "volunteers_n": "志愿者人数",
+    "unfilled": "空缺岗位",
 }
 
 
@@ -39,8 +47,10 @@ def _read_json(path: Path, schema: str, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise InputError(f"{path}: malformed JSON at line {err.lineno}: {err.msg}; "
-                         f"restore it from {path.parent / 'history'} or run the {what} again") from err
+        raise InputError(
+            f"{path}: malformed JSON at line {err.lineno}: {err.msg}; "
+            f"restore it from {path.parent / 'history'} or run the {what} again"
+        ) from err
     if data.get("schema") != schema:
         raise InputError(f"{path}: not a geogrid {what} file ({schema}); run the {what} again")
     return dict(data)
@@ -48,17 +58,25 @@ def _read_json(path: Path, schema: str, what: str) -> dict[str, Any]:
 
 def write_roster(path: Path, roster: Roster, source: str) -> Path:
     """Write the roster (private: names and phones)."""
-    data = {"schema": ROSTER_SCHEMA, "source": source, "synthetic": roster.synthetic,
-            "written": datetime.now(UTC).isoformat(timespec="seconds"),
-            "people": roster.records()}
-    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", private=True)
+    data = {
+        "schema": ROSTER_SCHEMA,
+        "source": source,
+        "synthetic": roster.synthetic,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        "people": roster.records(),
+    }
+    return write_text_atomic(
+        path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", private=True
+    )
 
 
 def read_roster(path: Path) -> Roster:
     """The roster written by :func:`write_roster`; InputError when none was imported."""
     if not path.exists():
-        raise InputError(f"{path}: no staff roster yet; import one first "
-                         "(geogrid staff import AREA ROSTER --mapping M.toml, or geogrid staff synthetic AREA)")
+        raise InputError(
+            f"{path}: no staff roster yet; import one first "
+            "(geogrid staff import AREA ROSTER --mapping M.toml, or geogrid staff synthetic AREA)"
+        )
     data = _read_json(path, ROSTER_SCHEMA, "staff import")
     return Roster.from_records(list(data["people"]), synthetic=bool(data.get("synthetic")))
 
@@ -68,9 +86,14 @@ def write_staffing(path: Path, history_dir: Path, record: dict[str, Any]) -> Pat
     if path.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         copy_atomic(path, history_dir / f"staffing-{stamp}.json")
-    data = {"schema": STAFFING_SCHEMA, "written": datetime.now(UTC).isoformat(timespec="seconds"),
-            **record}
-    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", private=True)
+    data = {
+        "schema": STAFFING_SCHEMA,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        **record,
+    }
+    return write_text_atomic(
+        path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", private=True
+    )
 
 
 def read_staffing(path: Path) -> dict[str, Any] | None:
@@ -99,7 +122,9 @@ def write_staffing_csv(path: Path, table: pd.DataFrame) -> Path:
     return write_text_atomic(path, frame_csv(table.rename(columns=HEADERS_ZH)), private=True)
 
 
-def staffing_xlsx(table: pd.DataFrame, *, title: str = "网格力量配置表", synthetic: bool = False) -> bytes:
+def staffing_xlsx(
+    table: pd.DataFrame, *, title: str = "网格力量配置表", synthetic: bool = False
+) -> bytes:
     """The per-grid staffing table as an Excel workbook (bytes); formula-like cells neutralised."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -114,11 +139,18 @@ def staffing_xlsx(table: pd.DataFrame, *, title: str = "网格力量配置表", 
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in table.itertuples(index=False):
-        sheet.append([safe_cell(None if (not isinstance(v, str) and pd.isna(v)) else v) for v in row])
+        sheet.append(
+            [safe_cell(None if (not isinstance(v, str) and pd.isna(v)) else v) for v in row]
+        )
     for i, column in enumerate(table.columns, 1):
-        width = max([len(str(HEADERS_ZH.get(str(column), column)))] +
-                    [len(str(v)) for v in table[column].tolist()] + [6])
-        sheet.column_dimensions[sheet.cell(row=2, column=i).column_letter].width = min(width * 1.8, 60)
+        width = max(
+            [len(str(HEADERS_ZH.get(str(column), column)))]
+            + [len(str(v)) for v in table[column].tolist()]
+            + [6]
+        )
+        sheet.column_dimensions[sheet.cell(row=2, column=i).column_letter].width = min(
+            width * 1.8, 60
+        )
     sheet.freeze_panes = "A3"
     buffer = io.BytesIO()
     book.save(buffer)

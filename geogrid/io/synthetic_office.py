@@ -74,13 +74,19 @@ def write_office_files(files: OfficeFiles, folder: Path | str) -> dict[str, Path
             for part in sorted(work.glob("网格.*")):
                 zipped.write(part, f"网格/{part.name}")
         write_bytes_atomic(folder / "synthetic_网格.zip", archive.read_bytes())
-    write_bytes_atomic(folder / "synthetic_重点场所.csv",
-                       frame_csv(files.places, bom=True).encode("utf-8"))
-    write_bytes_atomic(folder / "synthetic_警情.csv",
-                       frame_csv(files.incidents, bom=False).encode("gbk"))
-    names = {"households": "synthetic_户籍.xlsx", "grids": "synthetic_网格.zip",
-             "places": "synthetic_重点场所.csv", "teams": "synthetic_花名册.xlsx",
-             "incidents": "synthetic_警情.csv"}
+    write_bytes_atomic(
+        folder / "synthetic_重点场所.csv", frame_csv(files.places, bom=True).encode("utf-8")
+    )
+    write_bytes_atomic(
+        folder / "synthetic_警情.csv", frame_csv(files.incidents, bom=False).encode("gbk")
+    )
+    names = {
+        "households": "synthetic_户籍.xlsx",
+        "grids": "synthetic_网格.zip",
+        "places": "synthetic_重点场所.csv",
+        "teams": "synthetic_花名册.xlsx",
+        "incidents": "synthetic_警情.csv",
+    }
     for name, file_name in names.items():
         out[name] = folder / file_name
         mapping = folder / f"synthetic_{name}.toml"

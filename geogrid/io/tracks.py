@@ -78,13 +78,22 @@ def read_track(
         points = _checkins(path, label, tz)
         stated = None
     else:
-        raise InputError(f"{label}: cannot read {suffix or 'a file without suffix'} as a track; "
-                         f"give {', '.join(TRACK_SUFFIXES)}")
+        raise InputError(
+            f"{label}: cannot read {suffix or 'a file without suffix'} as a track; "
+            f"give {', '.join(TRACK_SUFFIXES)}"
+        )
     gcj = datum == "gcj02" or (datum == "auto" and stated == "gcj02")
     if gcj and len(points):
         wlon, wlat = gcj02_to_wgs84(points.lon, points.lat)
-        return TrackPoints(np.asarray(wlon), np.asarray(wlat), points.time_s, points.source,
-                           points.kind, points.stop_ids, "gcj02")
+        return TrackPoints(
+            np.asarray(wlon),
+            np.asarray(wlat),
+            points.time_s,
+            points.source,
+            points.kind,
+            points.stop_ids,
+            "gcj02",
+        )
     return points
 
 
@@ -108,7 +117,9 @@ def _gpx(path: Path, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, st
     try:
         gpx = gpxpy.parse(path.read_text(encoding="utf-8-sig"))
     except (gpxpy.gpx.GPXException, ValueError, UnicodeDecodeError) as err:
-        raise InputError(f"{label}: not a readable GPX file ({err}); export the track again as GPX") from err
+        raise InputError(
+            f"{label}: not a readable GPX file ({err}); export the track again as GPX"
+        ) from err
     stated = _gpx_datum(gpx)
     groups: list[list[Any]] = [
         [p for trk in gpx.tracks for seg in trk.segments for p in seg.points],
@@ -118,9 +129,15 @@ def _gpx(path: Path, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, st
     chosen = next((g for g in groups if g), [])
     untimed = [n for n, p in enumerate(chosen, 1) if p.time is None]
     if chosen and len(untimed) == len(chosen):
-        raise InputError(f"{label}: the points have no times (a planned route, not a recorded "
-                         "track); upload the track the phone recorded during the patrol")
-    rows = [(float(p.longitude), float(p.latitude), _posix(p.time)) for p in chosen if p.time is not None]
+        raise InputError(
+            f"{label}: the points have no times (a planned route, not a recorded "
+            "track); upload the track the phone recorded during the patrol"
+        )
+    rows = [
+        (float(p.longitude), float(p.latitude), _posix(p.time))
+        for p in chosen
+        if p.time is not None
+    ]
     return (*_arrays(rows), stated)
 
 
@@ -133,11 +150,17 @@ def _kml(path: Path, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, st
     try:
         root = ET.parse(path).getroot()  # noqa: S314  (stdlib parser: no external entities)
     except ET.ParseError as err:
-        raise InputError(f"{label}: not a readable KML file ({err}); export the track again as KML") from err
+        raise InputError(
+            f"{label}: not a readable KML file ({err}); export the track again as KML"
+        ) from err
     stated = None
     for data in root.iter(f"{_KML}Data"):
         value = data.find(f"{_KML}value")
-        if data.get("name") == "datum" and value is not None and "GCJ" in (value.text or "").upper():
+        if (
+            data.get("name") == "datum"
+            and value is not None
+            and "GCJ" in (value.text or "").upper()
+        ):
             stated = "gcj02"
     rows: list[tuple[float, float, float]] = []
     problems: list[str] = []
@@ -163,13 +186,17 @@ def _kml(path: Path, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, st
                 lon, lat = (float(v) for v in (point.text or "").strip().split(",")[:2])
                 rows.append((lon, lat, _posix(datetime.fromisoformat((stamp.text or "").strip()))))
             except ValueError:
-                problems.append(f"{label}: placemark {mark.findtext(f'{_KML}name') or '?'}: "
-                                "cannot read its point or time")
+                problems.append(
+                    f"{label}: placemark {mark.findtext(f'{_KML}name') or '?'}: "
+                    "cannot read its point or time"
+                )
     if problems:
         raise InputError(f"{label}: the KML has unreadable points; export it again", problems[:20])
     if not rows and any(True for _ in root.iter(f"{_KML}LineString")):
-        raise InputError(f"{label}: the KML has a line but no times; export the recorded track "
-                         "with times (gx:Track), not a drawn path")
+        raise InputError(
+            f"{label}: the KML has a line but no times; export the recorded track "
+            "with times (gx:Track), not a drawn path"
+        )
     return (*_arrays(rows), stated)
 
 
@@ -184,8 +211,15 @@ def _column(table: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 def _checkins(path: Path, label: str, tz: str) -> TrackPoints:
     sheet = read_sheet(path)
     table = sheet.table
-    cols = {what: _column(table, names) for what, names in
-            (("time", TIME_NAMES), ("lon", LON_NAMES), ("lat", LAT_NAMES), ("stop", STOP_NAMES))}
+    cols = {
+        what: _column(table, names)
+        for what, names in (
+            ("time", TIME_NAMES),
+            ("lon", LON_NAMES),
+            ("lat", LAT_NAMES),
+            ("stop", STOP_NAMES),
+        )
+    }
     missing = [w for w in ("time", "lon", "lat") if cols[w] is None]
     if missing:
         raise InputError(
@@ -202,7 +236,9 @@ def _checkins(path: Path, label: str, tz: str) -> TrackPoints:
         try:
             lon, lat = float(rec[xcol]), float(rec[ycol])
         except (TypeError, ValueError):
-            problems.append(f"{label} row {row}: lon/lat {rec[xcol]!r}, {rec[ycol]!r} are not numbers")
+            problems.append(
+                f"{label} row {row}: lon/lat {rec[xcol]!r}, {rec[ycol]!r} are not numbers"
+            )
             continue
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             problems.append(f"{label} row {row}: lon {lon}, lat {lat} out of range (lon first?)")
@@ -212,14 +248,18 @@ def _checkins(path: Path, label: str, tz: str) -> TrackPoints:
         except ValueError:
             when = None
         if when is None or pd.isna(when):
-            problems.append(f"{label} row {row}: time {rec[tcol]!r}: write it as YYYY-MM-DD HH:MM[:SS]")
+            problems.append(
+                f"{label} row {row}: time {rec[tcol]!r}: write it as YYYY-MM-DD HH:MM[:SS]"
+            )
             continue
         when = when.replace(tzinfo=zone) if when.tzinfo is None else when
         rows.append((lon, lat, when.timestamp()))
         stop = str(rec[scol]).strip() if scol is not None else ""
         stops.append(stop or None)
     if problems:
-        raise InputError(f"{label}: rows that cannot be read; fix them and upload again", problems[:20])
+        raise InputError(
+            f"{label}: rows that cannot be read; fix them and upload again", problems[:20]
+        )
     lon_a, lat_a, t_a = _arrays(rows)
     return TrackPoints(lon_a, lat_a, t_a, label, "checkins", tuple(stops) if scol else ())
 
@@ -230,9 +270,21 @@ def _checkins(path: Path, label: str, tz: str) -> TrackPoints:
 def visit_rows(day: str, team: str, match: TrackMatch) -> list[dict[str, Any]]:
     """One row per planned stop of a logged patrol (:data:`VISIT_COLUMNS` and more)."""
     return [
-        {"date": day, "team": team, "stop_id": s.stop_id, "name": s.name, "kind": s.kind,
-         "extra": s.extra, "visited": s.visited, "lon": round(s.lon, 7), "lat": round(s.lat, 7),
-         "dwell_min": s.dwell_min, "nearest_m": s.nearest_m, "how": s.how, "reason": s.reason}
+        {
+            "date": day,
+            "team": team,
+            "stop_id": s.stop_id,
+            "name": s.name,
+            "kind": s.kind,
+            "extra": s.extra,
+            "visited": s.visited,
+            "lon": round(s.lon, 7),
+            "lat": round(s.lat, 7),
+            "dwell_min": s.dwell_min,
+            "nearest_m": s.nearest_m,
+            "how": s.how,
+            "reason": s.reason,
+        }
         for s in match.stops
     ]
 
@@ -242,11 +294,24 @@ def read_visits(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         return pd.DataFrame(columns=[*VISIT_COLUMNS, "dwell_min", "nearest_m", "how", "reason"])
-    table = pd.read_csv(path, dtype={"date": str, "team": str, "stop_id": str, "name": str,
-                                     "kind": str, "how": str, "reason": str},
-                        keep_default_na=False, encoding="utf-8-sig")
+    table = pd.read_csv(
+        path,
+        dtype={
+            "date": str,
+            "team": str,
+            "stop_id": str,
+            "name": str,
+            "kind": str,
+            "how": str,
+            "reason": str,
+        },
+        keep_default_na=False,
+        encoding="utf-8-sig",
+    )
     for col in ("team", "stop_id", "name", "reason"):
-        table[col] = table[col].map(lambda v: v[1:] if v.startswith("'") and v[1:2] in "=+-@" else v)
+        table[col] = table[col].map(
+            lambda v: v[1:] if v.startswith("'") and v[1:2] in "=+-@" else v
+        )
     for col in ("extra", "visited"):
         table[col] = table[col].map(lambda v: str(v).strip().lower() in ("true", "1"))
     return table
@@ -257,7 +322,9 @@ def replace_visits(path: Path | str, day: str, team: str, rows: list[dict[str, A
     old = read_visits(path)
     keep = old[~((old["date"] == day) & (old["team"] == team))]
     table = pd.concat([keep, pd.DataFrame(rows, columns=list(old.columns))], ignore_index=True)
-    write_text_atomic(Path(path), frame_csv(table.sort_values(["date", "team"], kind="stable"), bom=False))
+    write_text_atomic(
+        Path(path), frame_csv(table.sort_values(["date", "team"], kind="stable"), bom=False)
+    )
 
 
 def track_geojson(points: TrackPoints, match: TrackMatch, team: str) -> dict[str, Any]:
@@ -266,23 +333,60 @@ def track_geojson(points: TrackPoints, match: TrackMatch, team: str) -> dict[str
     features: list[dict[str, Any]] = []
     line = track_line(points)
     if line is not None:
-        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(line),
-                         "properties": {"feature": "track", "team": team, "points": match.points,
-                                        "km": round(match.track_km, 2), "hours": round(match.hours, 2)}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(line),
+                "properties": {
+                    "feature": "track",
+                    "team": team,
+                    "points": match.points,
+                    "km": round(match.track_km, 2),
+                    "hours": round(match.hours, 2),
+                },
+            }
+        )
     for span in match.walked:
-        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(span),
-                         "properties": {"feature": "walked", "team": team}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(span),
+                "properties": {"feature": "walked", "team": team},
+            }
+        )
     for s in match.stops:
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
-                         "properties": {"feature": "stop", "team": team, "stop_id": s.stop_id,
-                                        "name": s.name, "kind": s.kind, "extra": s.extra,
-                                        "visited": s.visited, "dwell_min": s.dwell_min,
-                                        "how": s.how, "reason": s.reason}})
-    return {"type": "FeatureCollection", "features": features,
-            "summary": {"planned": match.planned, "done": match.done, "km": round(match.km, 2),
-                        "street_km": round(match.street_km, 2), "track_km": round(match.track_km, 2),
-                        "hours": round(match.hours, 2), "source": points.source, "datum": points.datum}}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "properties": {
+                    "feature": "stop",
+                    "team": team,
+                    "stop_id": s.stop_id,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "extra": s.extra,
+                    "visited": s.visited,
+                    "dwell_min": s.dwell_min,
+                    "how": s.how,
+                    "reason": s.reason,
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "summary": {
+            "planned": match.planned,
+            "done": match.done,
+            "km": round(match.km, 2),
+            "street_km": round(match.street_km, 2),
+            "track_km": round(match.track_km, 2),
+            "hours": round(match.hours, 2),
+            "source": points.source,
+            "datum": points.datum,
+        },
+    }
 
 
 def write_track(path: Path | str, points: TrackPoints, match: TrackMatch, team: str) -> Path:

@@ -154,7 +154,9 @@ def _read(source: str, name: str, layer: str | None, encoding: str | None) -> gp
     if layer is not None and layer not in layers and len(layers) > 1:
         raise InputError(f"{name}: no layer {layer!r}; its layers are {', '.join(layers)}")
     chosen = [layer] if layer in layers else layers
-    kml = source.lower().endswith((".kml", ".kmz")) or "/vsizip/" in source and ".kml" in source.lower()
+    kml = source.lower().endswith((".kml", ".kmz")) or (
+        "/vsizip/" in source and ".kml" in source.lower()
+    )
     if len(chosen) > 1 and not kml:
         raise InputError(
             f"{name}: has {len(chosen)} layers ({', '.join(chosen)}); say which with [source] "
@@ -243,7 +245,9 @@ def read_vectors(
             read_encoding = encoding
     frame = _read(source, name, None if is_shp else layer, read_encoding)
     geoms = frame.geometry.to_numpy()
-    frame = frame.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), crs=frame.crs, index=frame.index))
+    frame = frame.set_geometry(
+        gpd.GeoSeries(shapely.force_2d(geoms), crs=frame.crs, index=frame.index)
+    )
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="feature")
     frame, crs_text = _to_wgs84(frame, name, coordinates, prj_missing)
     return Vectors(frame, name, crs_text, tuple(notes))

@@ -123,7 +123,9 @@ def write_units(units: gpd.GeoDataFrame, path: Path) -> None:
     write_text_atomic(path, geojson.dumps_features(units_features(units)))
 
 
-def read_units(path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")) -> gpd.GeoDataFrame:
+def read_units(
+    path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")
+) -> gpd.GeoDataFrame:
     """Read base units from GeoJSON (blocks or buildings), indexed by ``unit_id``.
 
     The id comes from the first of ``id_columns`` present; features without
@@ -131,8 +133,9 @@ def read_units(path: Path | str, id_columns: tuple[str, ...] = ("unit_id", "id")
     ``population``, ``parent_code``, ``grid``, ``locked``).
     """
     path = Path(path)
-    return units_from_features(geojson.read_geojson_features(path, allow_reproject=True),
-                               path.name, id_columns)
+    return units_from_features(
+        geojson.read_geojson_features(path, allow_reproject=True), path.name, id_columns
+    )
 
 
 def units_from_features(
@@ -143,7 +146,9 @@ def units_from_features(
     for n, f in enumerate(features):
         geom = f.get("geometry") if isinstance(f, dict) else None
         if not isinstance(geom, dict) or geom.get("type") not in (
-            "Polygon", "MultiPolygon", "Point",
+            "Polygon",
+            "MultiPolygon",
+            "Point",
         ):
             problems.append(
                 f"{name} feature {n}: geometry must be a Polygon, MultiPolygon "
@@ -165,7 +170,9 @@ def units_from_features(
         dup = units.index[units.index.duplicated()].unique()[:5]
         raise InputError(f"{name}: unit ids repeat: {', '.join(dup)}; make them unique")
     if "households" in units.columns:
-        units["households"] = pd.to_numeric(units["households"], errors="coerce").fillna(0).astype("int64")
+        units["households"] = (
+            pd.to_numeric(units["households"], errors="coerce").fillna(0).astype("int64")
+        )
     if "locked" in units.columns:
         units["locked"] = units["locked"].fillna(False).astype(bool)
     if "grid" in units.columns:
@@ -183,7 +190,9 @@ def read_household_table(path: Path | str) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: household table not found; check the path")
     try:
-        table = pd.read_csv(path, dtype={"id": str, "building_id": str, "unit_id": str}, encoding="utf-8-sig")
+        table = pd.read_csv(
+            path, dtype={"id": str, "building_id": str, "unit_id": str}, encoding="utf-8-sig"
+        )
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise InputError(f"{path}: not a UTF-8 CSV table ({err}); save it as UTF-8 CSV") from err
     for alias in ("building_id", "unit_id"):
@@ -236,7 +245,11 @@ def save_version(
 
 
 def _commit(
-    ws: Workspace, index: dict[str, Any], new_id: int, author: str, message: str,
+    ws: Workspace,
+    index: dict[str, Any],
+    new_id: int,
+    author: str,
+    message: str,
     meta: dict[str, Any] | None,
 ) -> None:
     """Record version ``new_id`` in the index (the commit point), then write the live grids."""
@@ -276,8 +289,9 @@ def sync_live(area_dir: Path | str) -> bool:
         live = ws.grids_path
         if live.exists() and live.read_bytes() == saved.read_bytes():
             return False
-        _write_live(ws.path, version.id, "geogrid",
-                    f"restore v{version.id:04d} after an interrupted save")
+        _write_live(
+            ws.path, version.id, "geogrid", f"restore v{version.id:04d} after an interrupted save"
+        )
         return True
 
 

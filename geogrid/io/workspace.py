@@ -346,7 +346,9 @@ class Workspace:
         def load(path: Path, spec: str, required: bool = True) -> gpd.GeoDataFrame | None:
             if not path.exists():
                 if required:
-                    problems.append(f"{path}: missing; rebuild the area or restore it from history/")
+                    problems.append(
+                        f"{path}: missing; rebuild the area or restore it from history/"
+                    )
                 return None
             try:
                 return geojson.read_layer(path, spec, expected_bbox=bbox)
@@ -400,8 +402,11 @@ class Workspace:
         a file through a rename, so every write changes the tag. A folder that
         is not there has a tag too.
         """
-        paths = [self.manifest_path, *(self.layer_file(n) for n in AREA_LAYERS),
-                 self.versions_index_path]
+        paths = [
+            self.manifest_path,
+            *(self.layer_file(n) for n in AREA_LAYERS),
+            self.versions_index_path,
+        ]
         paths += [self.layer_path(n) for n in self.layer_names()]
         parts = []
         for path in paths:
@@ -425,9 +430,7 @@ class Workspace:
         self.path.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.lock_path.resolve()), is_singleton=True)
 
-    def write_layer(
-        self, name: str, frame: gpd.GeoDataFrame, author: str, message: str
-    ) -> Path:
+    def write_layer(self, name: str, frame: gpd.GeoDataFrame, author: str, message: str) -> Path:
         """Validate ``frame`` and write it as layer ``name``, atomically, under the lock.
 
         ``name`` is an area layer (``boundary``, ``grids``, ``communities``,
@@ -438,8 +441,12 @@ class Workspace:
         spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else PLACES_SPEC
         with self.lock():
             return geojson.write_layer(
-                frame, self.layer_file(name), spec, history_dir=self.history_dir,
-                author=author, message=message,
+                frame,
+                self.layer_file(name),
+                spec,
+                history_dir=self.history_dir,
+                author=author,
+                message=message,
             )
 
     def write_manifest(self, manifest: dict[str, Any]) -> Path:

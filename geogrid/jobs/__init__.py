@@ -24,12 +24,24 @@ from geogrid.jobs.store import Job, JobFailed, JobLimitError, JobStore, Progress
 
 ENV_BROKER = "GEOGRID_BROKER_URL"
 
-__all__ = ["Job", "JobFailed", "JobLimitError", "JobStore", "LocalRunner", "Progress",
-           "open_runner"]
+__all__ = [
+    "Job",
+    "JobFailed",
+    "JobLimitError",
+    "JobStore",
+    "LocalRunner",
+    "Progress",
+    "open_runner",
+]
 
 
-def open_runner(store: Path | str | None = None, *, broker_url: str | None = None,
-                workers: int = 1, per_user: int | None = None) -> LocalRunner:
+def open_runner(
+    store: Path | str | None = None,
+    *,
+    broker_url: str | None = None,
+    workers: int = 1,
+    per_user: int | None = None,
+) -> LocalRunner:
     """The Celery runner when ``broker_url`` (default ``GEOGRID_BROKER_URL``) is given, else
     threads of this process recording into the SQLite job store at ``store``."""
     url = broker_url if broker_url is not None else os.environ.get(ENV_BROKER, "").strip()

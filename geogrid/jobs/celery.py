@@ -80,8 +80,10 @@ log = logging.getLogger(__name__)
 
 
 def attempts_message(stopped: int) -> str:
-    return (f"the worker running this job stopped {stopped} times before it finished (killed, "
-            "restarted or out of memory); it is not tried again. Tell the administrator")
+    return (
+        f"the worker running this job stopped {stopped} times before it finished (killed, "
+        "restarted or out of memory); it is not tried again. Tell the administrator"
+    )
 
 
 def _visibility_s() -> int:
@@ -94,14 +96,23 @@ def make_celery(broker_url: str, queue: str = DEFAULT_QUEUE) -> Celery:
     visibility = _visibility_s()
     app = Celery("geogrid", broker=broker_url, backend=broker_url, set_as_current=False)
     app.conf.update(
-        task_serializer="json", result_serializer="json", accept_content=["json"],
-        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_track_started=True, result_expires=KEEP_S, broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": visibility,
-                                  "unacked_restore_interval": max(1, min(10, visibility // 2)),
-                                  "unacked_restore_throttle": 1},
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_track_started=True,
+        result_expires=KEEP_S,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": visibility,
+            "unacked_restore_interval": max(1, min(10, visibility // 2)),
+            "unacked_restore_throttle": 1,
+        },
         result_backend_transport_options={"visibility_timeout": visibility},
-        worker_hijack_root_logger=False, task_default_queue=queue,
+        worker_hijack_root_logger=False,
+        task_default_queue=queue,
     )
     app.task(name=RUN_TASK, bind=True, throws=(JobFailed,))(_run)
     return app
@@ -123,8 +134,11 @@ def _run(self: Any, job_id: str, name: str, args: list[Any]) -> Any:
 
     def progress(fraction: float, message: str) -> None:  # also from the solver clock's thread
         best[0] = max(best[0], max(0.0, min(1.0, float(fraction))))
-        self.update_state(task_id=task_id, state="PROGRESS",
-                          meta={"progress": best[0], "message": message, "attempt": attempt})
+        self.update_state(
+            task_id=task_id,
+            state="PROGRESS",
+            meta={"progress": best[0], "message": message, "attempt": attempt},
+        )
 
     progress(0.0, "started" if attempt == 1 else f"started again (attempt {attempt})")
     try:
@@ -143,9 +157,9 @@ _CLIENTS: dict[str, redis.Redis] = {}  # str answers (decode_responses)
 def _redis(url: str) -> redis.Redis:
     client = _CLIENTS.get(url)
     if client is None:
-        client = _CLIENTS[url] = redis.Redis.from_url(url, socket_timeout=30,
-                                                      socket_connect_timeout=10,
-                                                      decode_responses=True)
+        client = _CLIENTS[url] = redis.Redis.from_url(
+            url, socket_timeout=30, socket_connect_timeout=10, decode_responses=True
+        )
     return client
 
 
@@ -203,9 +217,18 @@ class RedisRecords:
             return None
         return {str(k): json.loads(v) for k, v in raw.items()}
 
-    def create(self, kind: str, owner: str, worker: str, *, key: str | None = None,
-               limit: int | None = None, parts: int = 1, mode: str = "thread",
-               tasks: Sequence[str] = ()) -> tuple[Job, bool]:
+    def create(
+        self,
+        kind: str,
+        owner: str,
+        worker: str,
+        *,
+        key: str | None = None,
+        limit: int | None = None,
+        parts: int = 1,
+        mode: str = "thread",
+        tasks: Sequence[str] = (),
+    ) -> tuple[Job, bool]:
         """A new queued job, or (same key) the active one; ``(job, created)``."""
         with self.client.lock(f"{PREFIX}lock", timeout=30, blocking_timeout=30):
             if key is not None:
@@ -219,13 +242,32 @@ class RedisRecords:
                 if active >= limit:
                     raise JobLimitError(limit_message(active, limit))
             now = time.time()
-            job = Job(id=uuid.uuid4().hex[:16], kind=kind, owner=owner, started=now, key=key,
-                      worker=worker, parts_total=parts)
-            record = {"kind": kind, "owner": owner, "key": key, "state": "queued", "progress": 0.0,
-                      "message": "", "result": None, "error": "", "worker": worker,
-                      "started": now, "finished": None, "parts_done": 0, "parts_total": parts,
-                      "mode": mode, "tasks": list(tasks) or ([job.id] if mode == "celery" and parts == 1
-                                                            else [])}
+            job = Job(
+                id=uuid.uuid4().hex[:16],
+                kind=kind,
+                owner=owner,
+                started=now,
+                key=key,
+                worker=worker,
+                parts_total=parts,
+            )
+            record = {
+                "kind": kind,
+                "owner": owner,
+                "key": key,
+                "state": "queued",
+                "progress": 0.0,
+                "message": "",
+                "result": None,
+                "error": "",
+                "worker": worker,
+                "started": now,
+                "finished": None,
+                "parts_done": 0,
+                "parts_total": parts,
+                "mode": mode,
+                "tasks": list(tasks) or ([job.id] if mode == "celery" and parts == 1 else []),
+            }
             pipe = self.client.pipeline()
             pipe.hset(self._key(job.id), mapping={k: _encode(v) for k, v in record.items()})
             pipe.expire(self._key(job.id), KEEP_S)
@@ -243,8 +285,11 @@ class RedisRecords:
         record = self._read(job_id)
         if record is None or record["state"] not in ("queued", "running"):
             return
-        self.update(job_id, progress=max(record["progress"], max(0.0, min(1.0, float(fraction)))),
-                    message=message)
+        self.update(
+            job_id,
+            progress=max(record["progress"], max(0.0, min(1.0, float(fraction)))),
+            message=message,
+        )
 
     def beat(self, worker: str) -> None:
         self.client.set(f"{PREFIX}worker:{worker}", "1", ex=max(1, int(self.stale_s)))
@@ -253,11 +298,22 @@ class RedisRecords:
         record = self._read(job_id)
         if record is None:
             return None
-        job = Job(id=job_id, kind=record["kind"], owner=record["owner"], state=record["state"],
-                  progress=record["progress"], message=record["message"], result=record["result"],
-                  error=record["error"], started=record["started"], finished=record["finished"],
-                  key=record["key"], worker=record["worker"], parts_done=record["parts_done"],
-                  parts_total=record["parts_total"])
+        job = Job(
+            id=job_id,
+            kind=record["kind"],
+            owner=record["owner"],
+            state=record["state"],
+            progress=record["progress"],
+            message=record["message"],
+            result=record["result"],
+            error=record["error"],
+            started=record["started"],
+            finished=record["finished"],
+            key=record["key"],
+            worker=record["worker"],
+            parts_done=record["parts_done"],
+            parts_total=record["parts_total"],
+        )
         if not job.active:
             return job
         if record["mode"] == "celery":
@@ -285,7 +341,8 @@ class RedisRecords:
         job.progress = max(job.progress, sum(fractions) / total)
         if total > 1:
             job.message = f"{job.parts_done} of {total} parts done" + (
-                f"; {messages[-1]}" if messages else "")
+                f"; {messages[-1]}" if messages else ""
+            )
         elif messages:
             job.message = messages[-1]
         if job.parts_done < total:
@@ -297,7 +354,9 @@ class RedisRecords:
                 errors.append((n, "cancelled"))
             elif state == "FAILURE":
                 err = r.result
-                errors.append((n, error_message(err) if isinstance(err, BaseException) else str(err)))
+                errors.append(
+                    (n, error_message(err) if isinstance(err, BaseException) else str(err))
+                )
         job.finished = time.time()
         if errors:
             job.state = "failed"
@@ -306,9 +365,17 @@ class RedisRecords:
             job.state, job.progress = "done", 1.0
             job.result = results[0].result if total == 1 else [r.result for r in results]
             job.message = "done"
-        self.update(job.id, state=job.state, error=job.error, result=job.result,
-                    progress=job.progress, message=job.message, finished=job.finished,
-                    parts_done=job.parts_done, parts_total=job.parts_total)
+        self.update(
+            job.id,
+            state=job.state,
+            error=job.error,
+            result=job.result,
+            progress=job.progress,
+            message=job.message,
+            finished=job.finished,
+            parts_done=job.parts_done,
+            parts_total=job.parts_total,
+        )
         for r in results:
             r.forget()
         return job
@@ -330,17 +397,29 @@ class CeleryRunner(LocalRunner):
 
     distributed = True
 
-    def __init__(self, broker_url: str | None = None, workers: int = 1,
-                 per_user: int | None = None, stale_s: float = STALE_S,
-                 queue: str | None = None) -> None:
+    def __init__(
+        self,
+        broker_url: str | None = None,
+        workers: int = 1,
+        per_user: int | None = None,
+        stale_s: float = STALE_S,
+        queue: str | None = None,
+    ) -> None:
         url = broker_url or os.environ.get(ENV_BROKER) or DEFAULT_BROKER
         self.celery = celery_app(url, queue)
         self.records = RedisRecords(url, self.celery, stale_s)
         super().__init__(workers, self.records, per_user)
 
-    def submit_group(self, kind: str, owner: str, fn: Callable[..., Any],
-                     parts: Sequence[Sequence[Any]], *, key: str | None = None,
-                     single: bool = False) -> Job:
+    def submit_group(
+        self,
+        kind: str,
+        owner: str,
+        fn: Callable[..., Any],
+        parts: Sequence[Sequence[Any]],
+        *,
+        key: str | None = None,
+        single: bool = False,
+    ) -> Job:
         name = T.task_name(fn)
         if name is None:
             return super().submit_group(kind, owner, fn, parts, key=key, single=single)
@@ -351,14 +430,16 @@ class CeleryRunner(LocalRunner):
             json.dumps(plain)
         except TypeError as err:
             raise TypeError(f"task {name}: arguments must be plain data (JSON): {err}") from err
-        job, created = self.records.create(kind, owner, self.worker, key=key, limit=self.per_user,
-                                           parts=len(plain), mode="celery")
+        job, created = self.records.create(
+            kind, owner, self.worker, key=key, limit=self.per_user, parts=len(plain), mode="celery"
+        )
         if not created:
             return job
         if len(plain) == 1 and single:
             self.celery.send_task(RUN_TASK, args=(job.id, name, plain[0]), task_id=job.id)
         else:
-            sent = group(self.celery.signature(RUN_TASK, args=(job.id, name, p))
-                         for p in plain).apply_async()
+            sent = group(
+                self.celery.signature(RUN_TASK, args=(job.id, name, p)) for p in plain
+            ).apply_async()
             self.records.update(job.id, tasks=[r.id for r in sent.results])
         return job

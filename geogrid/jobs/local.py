@@ -47,8 +47,12 @@ class LocalRunner:
     #: jobs run on threads of the process that accepted them
     distributed = False
 
-    def __init__(self, workers: int = 1, store: Records | Path | str | None = None,
-                 per_user: int | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        store: Records | Path | str | None = None,
+        per_user: int | None = None,
+    ) -> None:
         if store is None:
             store = Path(tempfile.mkdtemp(prefix="geogrid-jobs-")) / "jobs.sqlite3"
         self.store: Records = JobStore(store) if isinstance(store, Path | str) else store
@@ -75,52 +79,77 @@ class LocalRunner:
 
         threading.Thread(target=beat, name="geogrid-job-heartbeat", daemon=True).start()
 
-    def submit(self, kind: str, owner: str, fn: Callable[..., Any], *args: Any,
-               key: str | None = None) -> Job:
+    def submit(
+        self, kind: str, owner: str, fn: Callable[..., Any], *args: Any, key: str | None = None
+    ) -> Job:
         """Record and start ``fn(progress, *args)``; with ``key``, an active job of the same
         key is returned instead of starting another."""
         return self.submit_group(kind, owner, fn, [args], key=key, single=True)
 
-    def submit_group(self, kind: str, owner: str, fn: Callable[..., Any],
-                     parts: Sequence[Sequence[Any]], *, key: str | None = None,
-                     single: bool = False) -> Job:
+    def submit_group(
+        self,
+        kind: str,
+        owner: str,
+        fn: Callable[..., Any],
+        parts: Sequence[Sequence[Any]],
+        *,
+        key: str | None = None,
+        single: bool = False,
+    ) -> Job:
         """Record one job of ``len(parts)`` parts and start ``fn(progress, *part)`` for each;
         its result is the list of the parts' results (one result for ``submit``)."""
         plain = [tuple(p) for p in parts]
         if not plain:
             raise ValueError("a job needs at least one part")
         self._start_heartbeat()
-        job, created = self.store.create(kind, owner, self.worker, key=key, limit=self.per_user,
-                                         parts=len(plain))
+        job, created = self.store.create(
+            kind, owner, self.worker, key=key, limit=self.per_user, parts=len(plain)
+        )
         if not created:
             return job
         self._pool.submit(self._run, job, kind, fn, plain, single)
         return job
 
-    def _run(self, job: Job, kind: str, fn: Callable[..., Any], parts: list[tuple[Any, ...]],
-             single: bool) -> None:
+    def _run(
+        self,
+        job: Job,
+        kind: str,
+        fn: Callable[..., Any],
+        parts: list[tuple[Any, ...]],
+        single: bool,
+    ) -> None:
         store, total = self.store, len(parts)
         store.update(job.id, state="running", started=time.time())
         results: list[Any] = []
         errors: list[tuple[int, str]] = []
         for n, args in enumerate(parts):
+
             def progress(fraction: float, message: str, n: int = n) -> None:
                 store.progress(job.id, (n + max(0.0, min(1.0, fraction))) / total, message)
 
             try:
                 results.append(fn(progress, *args))
-            except Exception as err:  # noqa: BLE001 - reported to the page, never a traceback
+            except Exception as err:
                 if not isinstance(err, GeogridError):
                     log.exception("job %s (%s) part %d failed", job.id, kind, n + 1)
                 errors.append((n + 1, error_message(err)))
                 results.append(None)
             store.update(job.id, parts_done=n + 1)
         if errors:
-            store.update(job.id, state="failed", finished=time.time(),
-                         error=errors[0][1] if single else part_failures(errors, total))
+            store.update(
+                job.id,
+                state="failed",
+                finished=time.time(),
+                error=errors[0][1] if single else part_failures(errors, total),
+            )
         else:
-            store.update(job.id, state="done", result=results[0] if single else results,
-                         progress=1.0, finished=time.time())
+            store.update(
+                job.id,
+                state="done",
+                result=results[0] if single else results,
+                progress=1.0,
+                finished=time.time(),
+            )
 
     def get(self, job_id: str) -> Job | None:
         return self.store.get(job_id)
@@ -134,4 +163,3 @@ class LocalRunner:
                 return job
             time.sleep(0.05)
         raise TimeoutError(f"job {job_id} still running after {timeout_s} s")
-

@@ -38,10 +38,14 @@ HEARTBEAT_S = 2.0
 #: a process silent this long is gone: its unfinished jobs are reported failed
 STALE_S = 30.0
 ACTIVE = ("queued", "running")
-LOST_MESSAGE = ("the server process running this job stopped (restarted or killed) before it "
-                "finished; start it again")
-DISK_FULL_MESSAGE = ("the server's disk is full (no space left to write); nothing was saved. "
-                     "Tell the administrator to free space.")
+LOST_MESSAGE = (
+    "the server process running this job stopped (restarted or killed) before it "
+    "finished; start it again"
+)
+DISK_FULL_MESSAGE = (
+    "the server's disk is full (no space left to write); nothing was saved. "
+    "Tell the administrator to free space."
+)
 
 #: ``progress(fraction, message)``: what a job function calls as it goes
 Progress = Callable[[float, str], None]
@@ -72,8 +76,10 @@ CREATE TABLE IF NOT EXISTS workers (
 );
 """
 #: columns added after the first release (a store file made before gets them on open)
-_ADDED_COLUMNS = {"parts_done": "INTEGER NOT NULL DEFAULT 0",
-                  "parts_total": "INTEGER NOT NULL DEFAULT 1"}
+_ADDED_COLUMNS = {
+    "parts_done": "INTEGER NOT NULL DEFAULT 0",
+    "parts_total": "INTEGER NOT NULL DEFAULT 1",
+}
 
 
 class JobLimitError(GeogridError):
@@ -110,9 +116,13 @@ class Job:
     def as_json(self) -> dict[str, Any]:
         """The status a page polls (``GET /api/jobs/<id>``)."""
         return {
-            "id": self.id, "kind": self.kind, "state": self.state,
-            "progress": round(self.progress, 3), "message": self.message,
-            "result": self.result, "error": self.error,
+            "id": self.id,
+            "kind": self.kind,
+            "state": self.state,
+            "progress": round(self.progress, 3),
+            "message": self.message,
+            "result": self.result,
+            "error": self.error,
             "elapsed_s": round((self.finished or time.time()) - self.started, 1),
             "parts": {"done": self.parts_done, "total": self.parts_total},
         }
@@ -135,8 +145,16 @@ def error_message(err: BaseException) -> str:
 class Records(Protocol):
     """Where a runner keeps its jobs (:class:`JobStore`, or Redis under Celery)."""
 
-    def create(self, kind: str, owner: str, worker: str, *, key: str | None = None,
-               limit: int | None = None, parts: int = 1) -> tuple[Job, bool]: ...
+    def create(
+        self,
+        kind: str,
+        owner: str,
+        worker: str,
+        *,
+        key: str | None = None,
+        limit: int | None = None,
+        parts: int = 1,
+    ) -> tuple[Job, bool]: ...
 
     def update(self, job_id: str, **changes: Any) -> None: ...
 
@@ -150,8 +168,10 @@ class Records(Protocol):
 
 
 def limit_message(active: int, limit: int) -> str:
-    return (f"you have {active} jobs queued or running (at most {limit}); wait for one to "
-            "finish, then try again")
+    return (
+        f"you have {active} jobs queued or running (at most {limit}); wait for one to "
+        "finish, then try again"
+    )
 
 
 class JobStore:
@@ -197,15 +217,33 @@ class JobStore:
 
     @staticmethod
     def _job(row: sqlite3.Row) -> Job:
-        return Job(id=row["id"], kind=row["kind"], owner=row["owner"], state=row["state"],
-                   progress=row["progress"], message=row["message"],
-                   result=None if row["result"] is None else json.loads(row["result"]),
-                   error=row["error"], started=row["started"] or row["created"],
-                   finished=row["finished"], key=row["key"], worker=row["worker"],
-                   parts_done=row["parts_done"], parts_total=row["parts_total"])
+        return Job(
+            id=row["id"],
+            kind=row["kind"],
+            owner=row["owner"],
+            state=row["state"],
+            progress=row["progress"],
+            message=row["message"],
+            result=None if row["result"] is None else json.loads(row["result"]),
+            error=row["error"],
+            started=row["started"] or row["created"],
+            finished=row["finished"],
+            key=row["key"],
+            worker=row["worker"],
+            parts_done=row["parts_done"],
+            parts_total=row["parts_total"],
+        )
 
-    def create(self, kind: str, owner: str, worker: str, *, key: str | None = None,
-               limit: int | None = None, parts: int = 1) -> tuple[Job, bool]:
+    def create(
+        self,
+        kind: str,
+        owner: str,
+        worker: str,
+        *,
+        key: str | None = None,
+        limit: int | None = None,
+        parts: int = 1,
+    ) -> tuple[Job, bool]:
         """A new queued job, or (same key) the active one; ``(job, created)``.
 
         Raises :class:`JobLimitError` when ``owner`` has ``limit`` active jobs.
@@ -214,25 +252,44 @@ class JobStore:
         with self._write() as db:
             self._fail_lost(db, now)
             if key is not None:
-                row = db.execute("SELECT * FROM jobs WHERE key = ? AND state IN ('queued', 'running') "
-                                 "ORDER BY created LIMIT 1", (key,)).fetchone()
+                row = db.execute(
+                    "SELECT * FROM jobs WHERE key = ? AND state IN ('queued', 'running') "
+                    "ORDER BY created LIMIT 1",
+                    (key,),
+                ).fetchone()
                 if row is not None:
                     return self._job(row), False
             if limit is not None:
-                (active,) = db.execute("SELECT COUNT(*) FROM jobs WHERE owner = ? AND state IN "
-                                       "('queued', 'running')", (owner,)).fetchone()
+                (active,) = db.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE owner = ? AND state IN ('queued', 'running')",
+                    (owner,),
+                ).fetchone()
                 if active >= limit:
                     raise JobLimitError(limit_message(active, limit))
-            job = Job(id=uuid.uuid4().hex[:16], kind=kind, owner=owner, started=now, key=key,
-                      worker=worker, parts_total=parts)
-            db.execute("INSERT INTO jobs (id, kind, owner, key, state, worker, created, parts_total) "
-                       "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-                       (job.id, kind, owner, key, worker, now, parts))
-            db.execute("INSERT INTO workers (id, heartbeat) VALUES (?, ?) ON CONFLICT(id) DO "
-                       "UPDATE SET heartbeat = excluded.heartbeat", (worker, now))
-            db.execute("DELETE FROM jobs WHERE finished IS NOT NULL AND id NOT IN (SELECT id FROM "
-                       "jobs WHERE finished IS NOT NULL ORDER BY finished DESC LIMIT ?)",
-                       (KEEP_FINISHED,))
+            job = Job(
+                id=uuid.uuid4().hex[:16],
+                kind=kind,
+                owner=owner,
+                started=now,
+                key=key,
+                worker=worker,
+                parts_total=parts,
+            )
+            db.execute(
+                "INSERT INTO jobs (id, kind, owner, key, state, worker, created, parts_total) "
+                "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                (job.id, kind, owner, key, worker, now, parts),
+            )
+            db.execute(
+                "INSERT INTO workers (id, heartbeat) VALUES (?, ?) ON CONFLICT(id) DO "
+                "UPDATE SET heartbeat = excluded.heartbeat",
+                (worker, now),
+            )
+            db.execute(
+                "DELETE FROM jobs WHERE finished IS NOT NULL AND id NOT IN (SELECT id FROM "
+                "jobs WHERE finished IS NOT NULL ORDER BY finished DESC LIMIT ?)",
+                (KEEP_FINISHED,),
+            )
             return job, True
 
     def update(self, job_id: str, **changes: Any) -> None:
@@ -245,20 +302,26 @@ class JobStore:
 
     def progress(self, job_id: str, fraction: float, message: str) -> None:
         with self._write() as db:
-            db.execute("UPDATE jobs SET progress = MAX(progress, ?), message = ? WHERE id = ? "
-                       "AND state IN ('queued', 'running')",
-                       (max(0.0, min(1.0, float(fraction))), message, job_id))
+            db.execute(
+                "UPDATE jobs SET progress = MAX(progress, ?), message = ? WHERE id = ? "
+                "AND state IN ('queued', 'running')",
+                (max(0.0, min(1.0, float(fraction))), message, job_id),
+            )
 
     def beat(self, worker: str) -> None:
         with self._write() as db:
-            db.execute("INSERT INTO workers (id, heartbeat) VALUES (?, ?) ON CONFLICT(id) DO "
-                       "UPDATE SET heartbeat = excluded.heartbeat", (worker, time.time()))
+            db.execute(
+                "INSERT INTO workers (id, heartbeat) VALUES (?, ?) ON CONFLICT(id) DO "
+                "UPDATE SET heartbeat = excluded.heartbeat",
+                (worker, time.time()),
+            )
 
     def _fail_lost(self, db: sqlite3.Connection, now: float) -> None:
         db.execute(
             "UPDATE jobs SET state = 'failed', error = ?, finished = ? WHERE state IN "
             "('queued', 'running') AND worker NOT IN (SELECT id FROM workers WHERE heartbeat >= ?)",
-            (LOST_MESSAGE, now, now - self.stale_s))
+            (LOST_MESSAGE, now, now - self.stale_s),
+        )
 
     def get(self, job_id: str) -> Job | None:
         """The job (a job of a process that died is reported failed)."""
@@ -269,7 +332,9 @@ class JobStore:
                 return None
             job = self._job(row)
             if job.active:
-                beat = db.execute("SELECT heartbeat FROM workers WHERE id = ?", (job.worker,)).fetchone()
+                beat = db.execute(
+                    "SELECT heartbeat FROM workers WHERE id = ?", (job.worker,)
+                ).fetchone()
                 if beat is None or beat["heartbeat"] < time.time() - self.stale_s:
                     with self._write() as wdb:
                         self._fail_lost(wdb, time.time())
@@ -281,8 +346,10 @@ class JobStore:
     def active_count(self, owner: str) -> int:
         db = self._connect()
         try:
-            (n,) = db.execute("SELECT COUNT(*) FROM jobs WHERE owner = ? AND state IN "
-                              "('queued', 'running')", (owner,)).fetchone()
+            (n,) = db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE owner = ? AND state IN ('queued', 'running')",
+                (owner,),
+            ).fetchone()
             return int(n)
         finally:
             db.close()

@@ -51,11 +51,13 @@ def team_groups(teams: Sequence[str], per_part: int) -> list[list[str]]:
     if per_part < 1:
         raise InputError(f"teams per part must be at least 1, not {per_part}")
     ordered = sorted(set(map(str, teams)))
-    return [ordered[i:i + per_part] for i in range(0, len(ordered), per_part)]
+    return [ordered[i : i + per_part] for i in range(0, len(ordered), per_part)]
 
 
 @contextmanager
-def clock(progress: Progress, start: float, span: float, limit_s: float, what: str) -> Iterator[None]:
+def clock(
+    progress: Progress, start: float, span: float, limit_s: float, what: str
+) -> Iterator[None]:
     """While a solver says nothing, report the clock against its time limit."""
     done = threading.Event()
 
@@ -63,8 +65,10 @@ def clock(progress: Progress, start: float, span: float, limit_s: float, what: s
         began = time.time()
         while not done.wait(0.25):
             used = time.time() - began
-            progress(start + span * min(1.0, used / max(limit_s, 0.1)),
-                     f"{what} ({used:.0f} s of at most {limit_s:g} s)")
+            progress(
+                start + span * min(1.0, used / max(limit_s, 0.1)),
+                f"{what} ({used:.0f} s of at most {limit_s:g} s)",
+            )
 
     ticker = threading.Thread(target=tick, name="geogrid-job-clock", daemon=True)
     ticker.start()
@@ -76,25 +80,40 @@ def clock(progress: Progress, start: float, span: float, limit_s: float, what: s
 
 
 @task("patrol.plan_shift")
-def plan_shift(progress: Progress, folder: str, day: str, config: str | None,
-               time_limit_s: float, teams: list[str] | None = None) -> dict[str, Any]:
+def plan_shift(
+    progress: Progress,
+    folder: str,
+    day: str,
+    config: str | None,
+    time_limit_s: float,
+    teams: list[str] | None = None,
+) -> dict[str, Any]:
     """Plan shift ``day`` of the area for every team, or for ``teams`` only (their files
     and their part of the day's plan; :func:`geogrid.services.patrol.plan_teams`)."""
     from geogrid.services import patrol
 
     progress(0.05, "reading the area and the street network")
     with clock(progress, 0.15, 0.7, float(time_limit_s), "solving routes"):
-        run = patrol.plan_shift(folder, day, config, time_limit_s=float(time_limit_s),
-                                teams=teams)
+        run = patrol.plan_shift(folder, day, config, time_limit_s=float(time_limit_s), teams=teams)
     progress(1.0, "plan ready")
-    return {"date": day, "teams": teams, "visited": len(run.plan.visited()),
-            "stops": run.problem.n_stops, "prize": run.plan.prize,
-            "files": sorted(str(p) for p in run.paths)}
+    return {
+        "date": day,
+        "teams": teams,
+        "visited": len(run.plan.visited()),
+        "stops": run.problem.n_stops,
+        "prize": run.plan.prize,
+        "files": sorted(str(p) for p in run.paths),
+    }
 
 
 @task("rota.plan_week")
-def plan_week(progress: Progress, folder: str, week: str, config: str | None,
-              time_limit_s: float | None = None) -> dict[str, Any]:
+def plan_week(
+    progress: Progress,
+    folder: str,
+    week: str,
+    config: str | None,
+    time_limit_s: float | None = None,
+) -> dict[str, Any]:
     """Plan the rota of ISO ``week`` (e.g. ``2026-W50``) and each night's files."""
     from geogrid.services import rota
 
@@ -106,23 +125,33 @@ def plan_week(progress: Progress, folder: str, week: str, config: str | None,
 
 
 @task("grids.rebalance")
-def rebalance_grids(progress: Progress, folder: str, author: str, time_limit_s: float = 60.0,
-                    seed: int = 0, message: str | None = None) -> dict[str, Any]:
+def rebalance_grids(
+    progress: Progress,
+    folder: str,
+    author: str,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    message: str | None = None,
+) -> dict[str, Any]:
     """Bring the area's grids back into their household band; saved as a new version."""
     from geogrid.services import grids
 
     progress(0.05, "recounting households")
     with clock(progress, 0.1, 0.8, float(time_limit_s), "moving units"):
-        run = grids.rebalance(folder, time_limit_s=float(time_limit_s), seed=int(seed),
-                              author=author, message=message)
+        run = grids.rebalance(
+            folder, time_limit_s=float(time_limit_s), seed=int(seed), author=author, message=message
+        )
     progress(1.0, "grids saved")
-    return {"version": None if run.version is None else run.version.id,
-            "problems": [str(p) for p in run.problems]}
+    return {
+        "version": None if run.version is None else run.version.id,
+        "problems": [str(p) for p in run.problems],
+    }
 
 
 @task("incidents.import")
-def import_incidents(progress: Progress, folder: str, source: str, mapping: str,
-                     author: str) -> dict[str, Any]:
+def import_incidents(
+    progress: Progress, folder: str, source: str, mapping: str, author: str
+) -> dict[str, Any]:
     """Import an incident file through its mapping into the area (merged by id)."""
     from geogrid.services import incidents
 
@@ -133,8 +162,9 @@ def import_incidents(progress: Progress, folder: str, source: str, mapping: str,
 
 
 @task("probe")
-def probe(progress: Progress, steps: int = 3, step_s: float = 0.2, fail: str = "",
-          crash: bool = False) -> dict[str, Any]:
+def probe(
+    progress: Progress, steps: int = 3, step_s: float = 0.2, fail: str = "", crash: bool = False
+) -> dict[str, Any]:
     """Check that jobs run: ``steps`` steps of ``step_s`` seconds with progress; ``fail``
     ends it with that message (as bad input would), ``crash`` with an internal error."""
     for n in range(steps):

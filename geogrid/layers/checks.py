@@ -450,7 +450,7 @@ def plain_value(value: object) -> object:
     """Return ``value`` as a JSON-ready Python value (numpy -> Python, NaN/NA -> None)."""
     if value is None:
         return None
-    if pd.api.types.is_scalar(value) and pd.isna(cast(Any, value)):
+    if pd.api.types.is_scalar(value) and pd.isna(cast("Any", value)):
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return value.isoformat()

@@ -193,9 +193,7 @@ class GridProperties(LayerProperties):
         json_schema_extra=_unit("households"),
     )
     worker: Text | None = Field(None, description="Grid worker (网格员) in charge.")
-    worker_phone: Text | None = Field(
-        None, description="The grid worker's contact phone number."
-    )
+    worker_phone: Text | None = Field(None, description="The grid worker's contact phone number.")
     publish_contact: Flag | None = Field(
         None,
         description="Show the worker's name and phone on the public map "
@@ -248,17 +246,21 @@ class MicroGridProperties(LayerProperties):
     grid_code: RequiredText = Field(description="Code of the grid the micro-grid lies in.")
     name: Text | None = Field(None, description="Micro-grid name (Chinese kept as is).")
     households: WholeNumber | None = Field(
-        None, description="Households in the micro-grid.", ge=0,
+        None,
+        description="Households in the micro-grid.",
+        ge=0,
         json_schema_extra=_unit("households"),
     )
     buildings: Text | None = Field(None, description="Ids of its buildings, ';'-separated.")
     entrances: Text | None = Field(
-        None, description="'<building>:<entrance>' pairs, ';'-separated, when a building is "
+        None,
+        description="'<building>:<entrance>' pairs, ';'-separated, when a building is "
         "split by entrance (单元).",
     )
     leader: Text | None = Field(None, description="Responsible person (微网格长).")
     split_by_hand: Flag | None = Field(
-        None, description="One building (or entrance) over the band max: split it by "
+        None,
+        description="One building (or entrance) over the band max: split it by "
         "entrance or floor by hand.",
     )
 

@@ -166,7 +166,9 @@ def _validate_frames(
 def _wrong_geometry(geometry: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
     """True where a geometry is empty or of a type the layer spec does not allow."""
     type_ids = [int(shapely.GeometryType[name.upper()]) for name in allowed]
-    wrong: np.ndarray = ~np.isin(shapely.get_type_id(geometry), type_ids) | shapely.is_empty(geometry)
+    wrong: np.ndarray = ~np.isin(shapely.get_type_id(geometry), type_ids) | shapely.is_empty(
+        geometry
+    )
     return wrong
 
 

@@ -70,7 +70,7 @@ def locate_stops(
         np.asarray([stops[i].point for i in placed], dtype=float).reshape(-1, 2)
     )
     found: dict[int, set[str]] = {}
-    if len(placed):
+    if placed:
         where, poly = tree.query(points, predicate="intersects")
         for p, g in zip(where, poly, strict=True):
             found.setdefault(placed[int(p)], set()).update(codes[int(g)])

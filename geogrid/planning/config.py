@@ -42,10 +42,13 @@ class PlaceConfig(_Section):
     prize: int = Field(default=10, ge=0, description="prize of each stop, points")
     dwell_min: float = Field(default=10.0, ge=0, description="stay at each stop, minutes")
     window: tuple[str, str] | None = Field(
-        default=None, description='local "HH:MM" bounds on the start of the stay, e.g. ["07:30", "07:40"]'
+        default=None,
+        description='local "HH:MM" bounds on the start of the stay, e.g. ["07:30", "07:40"]',
     )
     required: bool = Field(default=False, description="every stop must be served")
-    teams: tuple[str, ...] | None = Field(default=None, description="team ids that may serve (default all)")
+    teams: tuple[str, ...] | None = Field(
+        default=None, description="team ids that may serve (default all)"
+    )
     skill: str | None = Field(default=None, description="skill a serving team needs")
     notes: str = Field(default="", description="text printed on the route sheet")
     max_stops: int | None = Field(default=None, ge=0, description="use only the first N features")
@@ -61,21 +64,39 @@ class PlaceConfig(_Section):
 class HotspotConfig(_Section):
     """``[hotspots]``: ranked hot spots as stops (from the area's incidents or a file)."""
 
-    from_incidents: bool = Field(default=False, description="rank the area's own incidents (Gi*, FDR 0.05)")
+    from_incidents: bool = Field(
+        default=False, description="rank the area's own incidents (Gi*, FDR 0.05)"
+    )
     top: int | None = Field(default=None, ge=1, description="take the N hottest")
-    file: str | None = Field(default=None, description="ranked hot-spot GeoJSON, relative to the area folder")
-    prize_per_priority: int = Field(default=10, ge=0, description="prize per priority step (1-5), points")
-    required_min_priority: int | None = Field(default=None, description="hot spots of this priority or more are required")
-    revisit_min_priority: int | None = Field(default=None, description="hot spots of this priority or more get a second pass")
-    revisit_after_min: float = Field(default=60.0, ge=0, description="second pass at least this long after the first, minutes")
-    teams: tuple[str, ...] | None = Field(default=None, description="team ids that may serve (default all)")
+    file: str | None = Field(
+        default=None, description="ranked hot-spot GeoJSON, relative to the area folder"
+    )
+    prize_per_priority: int = Field(
+        default=10, ge=0, description="prize per priority step (1-5), points"
+    )
+    required_min_priority: int | None = Field(
+        default=None, description="hot spots of this priority or more are required"
+    )
+    revisit_min_priority: int | None = Field(
+        default=None, description="hot spots of this priority or more get a second pass"
+    )
+    revisit_after_min: float = Field(
+        default=60.0, ge=0, description="second pass at least this long after the first, minutes"
+    )
+    teams: tuple[str, ...] | None = Field(
+        default=None, description="team ids that may serve (default all)"
+    )
 
 
 class GridsConfig(_Section):
     """``[grids]``: one required stop inside every grid."""
 
-    pass_every_grid: bool = Field(default=False, description="pass through every grid at least once")
-    teams: tuple[str, ...] | None = Field(default=None, description="team ids that may serve (default all)")
+    pass_every_grid: bool = Field(
+        default=False, description="pass through every grid at least once"
+    )
+    teams: tuple[str, ...] | None = Field(
+        default=None, description="team ids that may serve (default all)"
+    )
 
 
 class TeamConfig(_Section):
@@ -102,7 +123,9 @@ class WorkloadConfig(_Section):
         '"weighted": prize - balance_weight x imbalance',
     )
     balance_weight: float = Field(
-        default=0.5, ge=0, description='with "weighted": prize points given up per point of imbalance removed'
+        default=0.5,
+        ge=0,
+        description='with "weighted": prize points given up per point of imbalance removed',
     )
     mode_weights: dict[Literal["walk", "bike", "drive"], float] = Field(
         default_factory=dict,
@@ -114,14 +137,24 @@ class WorkloadConfig(_Section):
 class FillConfig(_Section):
     """``[fill]``: what a team does with the time left once the valuable stops are placed."""
 
-    hotspot_passes: int = Field(default=5, ge=0, description="extra passes at the N hottest spots (0: none)")
+    hotspot_passes: int = Field(
+        default=5, ge=0, description="extra passes at the N hottest spots (0: none)"
+    )
     grid_passes: bool = Field(default=True, description="extra passes through the team's own grids")
     gap_min: float | None = Field(
-        default=None, gt=0, description="between two passes at one place, minutes (default: hotspots.revisit_after_min)"
+        default=None,
+        gt=0,
+        description="between two passes at one place, minutes (default: hotspots.revisit_after_min)",
     )
-    dwell_min: float = Field(default=10.0, ge=0, description="stay of an extra pass at a hot spot, minutes")
-    grid_dwell_min: float = Field(default=5.0, ge=0, description="stay of a pass through a grid, minutes")
-    grid_value: int = Field(default=10, ge=1, description="worth of a grid pass against a hot spot's prize")
+    dwell_min: float = Field(
+        default=10.0, ge=0, description="stay of an extra pass at a hot spot, minutes"
+    )
+    grid_dwell_min: float = Field(
+        default=5.0, ge=0, description="stay of a pass through a grid, minutes"
+    )
+    grid_value: int = Field(
+        default=10, ge=1, description="worth of a grid pass against a hot spot's prize"
+    )
 
 
 class RotaShiftConfig(_Section):
@@ -140,7 +173,8 @@ class CalendarConfig(_Section):
         default=("Mon", "Tue", "Wed", "Thu", "Fri"), description="weekdays with school"
     )
     holidays: tuple[str, ...] = Field(
-        default=(), description='days without school: "YYYY-MM-DD" or "YYYY-MM-DD/YYYY-MM-DD" (a range)'
+        default=(),
+        description='days without school: "YYYY-MM-DD" or "YYYY-MM-DD/YYYY-MM-DD" (a range)',
     )
     makeup_days: tuple[str, ...] = Field(
         default=(), description="make-up working days (调休): school although a weekend, YYYY-MM-DD"
@@ -155,38 +189,63 @@ class RotaConfig(_Section):
         description="hot-spot priority (1-5) -> nights a week it is patrolled",
     )
     school_layer: str | None = Field(
-        default="schools", description="the [[places]] layer whose stops are school posts (护学岗), on school days only"
+        default="schools",
+        description="the [[places]] layer whose stops are school posts (护学岗), on school days only",
     )
     place_nights: dict[str, int] = Field(
-        default_factory=dict, description="other [[places]] layer -> nights a week each of its stops is visited"
+        default_factory=dict,
+        description="other [[places]] layer -> nights a week each of its stops is visited",
     )
-    max_nights_per_team: int = Field(default=7, ge=1, le=7, description="nights a week one team patrols at most")
+    max_nights_per_team: int = Field(
+        default=7, ge=1, le=7, description="nights a week one team patrols at most"
+    )
     load_share: float = Field(
-        default=0.85, gt=0, le=1, description="share of a shift the rota fills with stops (the rest: travel slack)"
+        default=0.85,
+        gt=0,
+        le=1,
+        description="share of a shift the rota fills with stops (the rest: travel slack)",
     )
-    time_limit_s: float = Field(default=10.0, gt=0, description="search time for the week's assignment, seconds")
-    night_time_limit_s: float = Field(default=5.0, gt=0, description="route search per night, seconds")
-    shifts: tuple[RotaShiftConfig, ...] = Field(default=(), description="shift times per weekday (default: the team's own)")
-    calendar: CalendarConfig = Field(default=CalendarConfig(), description="school days, holidays, 调休")
+    time_limit_s: float = Field(
+        default=10.0, gt=0, description="search time for the week's assignment, seconds"
+    )
+    night_time_limit_s: float = Field(
+        default=5.0, gt=0, description="route search per night, seconds"
+    )
+    shifts: tuple[RotaShiftConfig, ...] = Field(
+        default=(), description="shift times per weekday (default: the team's own)"
+    )
+    calendar: CalendarConfig = Field(
+        default=CalendarConfig(), description="school days, holidays, 调休"
+    )
 
 
 class TracksConfig(_Section):
     """``[tracks]``: how a patrol as it went (phone track, check-ins) is matched to its plan."""
 
-    radius_m: float = Field(default=50.0, gt=0, description="a stop is visited within this distance, metres")
+    radius_m: float = Field(
+        default=50.0, gt=0, description="a stop is visited within this distance, metres"
+    )
     dwell_min: float = Field(default=2.0, ge=0, description="... for at least this long, minutes")
     max_gap_min: float = Field(
         default=5.0, gt=0, description="a stay goes on across track gaps up to this long, minutes"
     )
     street_match_m: float = Field(
-        default=25.0, gt=0, description="a track point counts for the nearest street within this distance, metres"
+        default=25.0,
+        gt=0,
+        description="a track point counts for the nearest street within this distance, metres",
     )
-    far_m: float = Field(default=2000.0, gt=0, description="points farther from the area are off the map, metres")
+    far_m: float = Field(
+        default=2000.0, gt=0, description="points farther from the area are off the map, metres"
+    )
     shift_slack_min: float = Field(
-        default=60.0, ge=0, description="a track may start or end this long outside the shift, minutes"
+        default=60.0,
+        ge=0,
+        description="a track may start or end this long outside the shift, minutes",
     )
     incident_radius_m: float = Field(
-        default=150.0, gt=0, description="monthly report: incidents within this distance count for a hot spot, metres"
+        default=150.0,
+        gt=0,
+        description="monthly report: incidents within this distance count for a hot spot, metres",
     )
 
 
@@ -199,14 +258,18 @@ class PatrolConfig(_Section):
     grids: GridsConfig = Field(default=GridsConfig(), description="grids as stops")
     teams: dict[str, TeamConfig] = Field(default_factory=dict, description="per team id")
     rota: RotaConfig = Field(default=RotaConfig(), description="the weekly rota")
-    workload: WorkloadConfig = Field(default=WorkloadConfig(), description="sharing the work between teams")
+    workload: WorkloadConfig = Field(
+        default=WorkloadConfig(), description="sharing the work between teams"
+    )
     fill: FillConfig = Field(default=FillConfig(), description="spare time: extra passes")
     team_areas: Literal["strict", "prefer", "off"] = Field(
         default="strict",
         description='"strict": a team serves only stops in its area (teams layer area_codes or '
         '[teams.<id>] communities/grids); "prefer": also stops in no team\'s area; "off": any stop',
     )
-    tracks: TracksConfig = Field(default=TracksConfig(), description="patrols as they went: tracks, report")
+    tracks: TracksConfig = Field(
+        default=TracksConfig(), description="patrols as they went: tracks, report"
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "patrol config") -> PatrolConfig:
@@ -262,7 +325,11 @@ def _problem(error: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown key; check its spelling against data/config/patrol.example.toml"
     if kind == "missing":
-        return 'missing; say which layer, e.g. layer = "schools"' if error["loc"][-1] == "layer" else "missing"
+        return (
+            'missing; say which layer, e.g. layer = "schools"'
+            if error["loc"][-1] == "layer"
+            else "missing"
+        )
     if kind == "value_error":
         return str(error["ctx"]["error"])
     return f"{error['msg']}, got {error['input']!r}"

@@ -58,7 +58,11 @@ def service_areas(
             reached = ttm.seconds[p] <= minute * 60
             mask = reached[u] & reached[v]
             lines = network.edge_geometry[mask]
-            geom = shapely.union_all(shapely.buffer(lines, buffer_m)) if len(lines) else shapely.Polygon()
+            geom = (
+                shapely.union_all(shapely.buffer(lines, buffer_m))
+                if len(lines)
+                else shapely.Polygon()
+            )
             rows.append(
                 {
                     "post": str(post),
@@ -157,7 +161,9 @@ class CoveringModel:
         if (np.asarray(self.weights) < 0).any():
             problems.append("demand weights must be >= 0")
         if self.n_new < 0 or self.n_new + len(self.fixed) > self.cover.shape[0]:
-            problems.append(f"cannot open {self.n_new} new sites among {self.cover.shape[0]} candidates")
+            problems.append(
+                f"cannot open {self.n_new} new sites among {self.cover.shape[0]} candidates"
+            )
         if any(not 0 <= j < self.cover.shape[0] for j in self.fixed):
             problems.append("a fixed site is not a candidate")
         if problems:
@@ -166,10 +172,17 @@ class CoveringModel:
 
     @classmethod
     def from_cost_matrix(
-        cls, cost: np.ndarray, weights: Sequence[float] | np.ndarray, max_cost: float, n_new: int, fixed: Sequence[int] = ()
+        cls,
+        cost: np.ndarray,
+        weights: Sequence[float] | np.ndarray,
+        max_cost: float,
+        n_new: int,
+        fixed: Sequence[int] = (),
     ) -> CoveringModel:
         """Sites cover the demand points with ``cost <= max_cost``."""
-        return cls(np.asarray(cost) <= max_cost, np.asarray(weights, dtype=float), int(n_new), tuple(fixed))
+        return cls(
+            np.asarray(cost) <= max_cost, np.asarray(weights, dtype=float), int(n_new), tuple(fixed)
+        )
 
 
 @dataclass(frozen=True)
@@ -187,7 +200,9 @@ class CoveringSolution:
 
 def solve_mclp(model: CoveringModel, *, time_limit_s: float = 10.0) -> CoveringSolution:
     """Solve the MCLP exactly (MIP); ``optimal`` says whether it was proven."""
-    result = solve_covering(model.cover, model.weights.tolist(), model.n_new, model.fixed, time_limit_s=time_limit_s)
+    result = solve_covering(
+        model.cover, model.weights.tolist(), model.n_new, model.fixed, time_limit_s=time_limit_s
+    )
     fixed = set(model.fixed)
     return CoveringSolution(
         open=result.open,
@@ -241,7 +256,9 @@ def choose_posts(
         network, gpd.GeoDataFrame(geometry=all_sites), demand, mode=mode, speed_kmh=speed_kmh,
         max_snap_m=max_snap_m,
     )  # fmt: skip
-    model = CoveringModel.from_cost_matrix(seconds, _weights(demand), minutes * 60, k, range(n_fixed))
+    model = CoveringModel.from_cost_matrix(
+        seconds, _weights(demand), minutes * 60, k, range(n_fixed)
+    )
     solution = solve_mclp(model, time_limit_s=time_limit_s)
     chosen = list(solution.open)
     return gpd.GeoDataFrame(

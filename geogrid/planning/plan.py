@@ -91,13 +91,17 @@ def schedule_route(
         start = max(arrival, stop.window_s[0]) if stop.window_s else arrival
         if not_before is not None:
             start = max(start, int(not_before[n]))
-        visits.append(Visit(i, arrival, start, start + stop.dwell_s, leg, float(problem.metres[k, loc, i])))
+        visits.append(
+            Visit(i, arrival, start, start + stop.dwell_s, leg, float(problem.metres[k, loc, i]))
+        )
         total_m += float(problem.metres[k, loc, i])
         clock = start + stop.dwell_s
         loc = i
     end = problem.end_loc[team]
     total_m += float(problem.metres[k, loc, end])
-    return TeamRoute(team, depart_s, tuple(visits), clock + int(problem.travel_s[k, loc, end]), total_m)
+    return TeamRoute(
+        team, depart_s, tuple(visits), clock + int(problem.travel_s[k, loc, end]), total_m
+    )
 
 
 def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
@@ -123,7 +127,9 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
         if route.team != t:
             out.append(f"route {t} claims team {route.team}")
         if route.depart_s < team.shift_start_s:
-            out.append(f"{team.id}: leaves at {format_hhmm(route.depart_s)} before the shift starts")
+            out.append(
+                f"{team.id}: leaves at {format_hhmm(route.depart_s)} before the shift starts"
+            )
         loc, clock, load = problem.start_loc[t], route.depart_s, 0
         for n, v in enumerate(route.visits, 1):
             if not 0 <= v.stop < problem.n_stops:
@@ -135,7 +141,9 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
             seen[v.stop] = (t, v.start_s)
             leg = int(problem.travel_s[k, loc, v.stop])
             if v.arrival_s < clock + leg:
-                out.append(f"{team.id} at {stop.id}: arrives {v.arrival_s - clock - leg} s too early for the travel time")
+                out.append(
+                    f"{team.id} at {stop.id}: arrives {v.arrival_s - clock - leg} s too early for the travel time"
+                )
             if v.start_s < v.arrival_s:
                 out.append(f"{team.id} at {stop.id}: starts before arriving")
             if stop.window_s and not stop.window_s[0] <= v.start_s <= stop.window_s[1]:
@@ -144,7 +152,9 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
                     f"{format_hhmm(stop.window_s[0])}-{format_hhmm(stop.window_s[1])}"
                 )
             if v.leave_s - v.start_s < stop.dwell_s:
-                out.append(f"{team.id} at {stop.id}: stays {v.leave_s - v.start_s} s < dwell {stop.dwell_s} s")
+                out.append(
+                    f"{team.id} at {stop.id}: stays {v.leave_s - v.start_s} s < dwell {stop.dwell_s} s"
+                )
             if t not in problem.allowed_teams(stop):
                 if t in allowed_team_indices(problem.teams, stop, "off"):
                     out.append(
@@ -163,7 +173,9 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
         elif route.return_s < route.depart_s:
             out.append(f"{team.id}: back at {format_hhmm(route.return_s)} before it leaves")
         if route.return_s > team.shift_end_s:
-            out.append(f"{team.id}: back at {format_hhmm(route.return_s)} after the shift ends {format_hhmm(team.shift_end_s)}")
+            out.append(
+                f"{team.id}: back at {format_hhmm(route.return_s)} after the shift ends {format_hhmm(team.shift_end_s)}"
+            )
         if team.capacity is not None and load > team.capacity:
             out.append(f"{team.id}: load {load} > capacity {team.capacity}")
     for i, stop in enumerate(problem.stops):
@@ -174,10 +186,14 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
             if first not in seen:
                 out.append(f"{stop.id} revisits {stop.revisit_of}, which is not visited")
             elif seen[i][1] - seen[first][1] < stop.min_gap_s:
-                out.append(f"{stop.id}: only {(seen[i][1] - seen[first][1]) // 60} min after the first pass")
+                out.append(
+                    f"{stop.id}: only {(seen[i][1] - seen[first][1]) // 60} min after the first pass"
+                )
     out += _gap_violations(problem, {i: start for i, (_, start) in seen.items()})
     if not out:  # the shift rule judges a plan that is otherwise valid
-        out += _spare_time_violations(problem, plan, {i: start for i, (_, start) in seen.items()}, loads)
+        out += _spare_time_violations(
+            problem, plan, {i: start for i, (_, start) in seen.items()}, loads
+        )
     if set(plan.skipped) != set(range(problem.n_stops)) - set(seen):
         out.append("skipped stops do not match the stops not visited")
     prize = sum(problem.stops[i].prize for i in seen)
@@ -214,7 +230,9 @@ def _gap_violations(problem: PatrolProblem, starts: dict[int, int]) -> list[str]
     return out
 
 
-def _pass_start(problem: PatrolProblem, t: int, x: int, arrival: int, starts: dict[int, int]) -> int | None:
+def _pass_start(
+    problem: PatrolProblem, t: int, x: int, arrival: int, starts: dict[int, int]
+) -> int | None:
     """Earliest start of unvisited stop ``x`` for team ``t`` arriving at ``arrival``
     (window, gap after the pass before); None when it cannot start at all."""
     stop = problem.stops[x]
@@ -252,14 +270,21 @@ def _spare_time_violations(
             if team.capacity is not None and loads[t] + stop.demand > team.capacity:
                 continue
             start = _pass_start(problem, t, x, clock + int(problem.travel_s[k, loc, x]), starts)
-            if after is None and start is not None and (
-                start + stop.dwell_s + int(problem.travel_s[k, x, end]) <= team.shift_end_s
+            if (
+                after is None
+                and start is not None
+                and (start + stop.dwell_s + int(problem.travel_s[k, x, end]) <= team.shift_end_s)
             ):
                 after = stop.id
             if before is not None or first is None or route.depart_s <= team.shift_start_s:
                 continue
-            start = _pass_start(problem, t, x, team.shift_start_s + int(problem.travel_s[k, home, x]), starts)
-            if start is not None and start + stop.dwell_s + int(problem.travel_s[k, x, first.stop]) <= first.start_s:
+            start = _pass_start(
+                problem, t, x, team.shift_start_s + int(problem.travel_s[k, home, x]), starts
+            )
+            if (
+                start is not None
+                and start + stop.dwell_s + int(problem.travel_s[k, x, first.stop]) <= first.start_s
+            ):
                 before = stop.id
         if after is not None:
             out.append(
@@ -274,7 +299,9 @@ def _spare_time_violations(
     return out
 
 
-def reach_alone(problem: PatrolProblem, t: int, i: int, not_before: int | None = None) -> tuple[str, str] | None:
+def reach_alone(
+    problem: PatrolProblem, t: int, i: int, not_before: int | None = None
+) -> tuple[str, str] | None:
     """Why team ``t`` cannot serve stop ``i`` even as its only stop, or None when it can.
 
     Returns ``("window", text)`` when the team reaches the place from its base
@@ -290,8 +317,10 @@ def reach_alone(problem: PatrolProblem, t: int, i: int, not_before: int | None =
     if stop.window_s is not None:
         lo, hi = stop.window_s
         if start > hi:
-            after = f"{format_hhmm(not_before)} after the pass before" if not_before and not_before > arrival else (
-                f"{format_hhmm(arrival)} at the earliest ({go // 60} min from base)"
+            after = (
+                f"{format_hhmm(not_before)} after the pass before"
+                if not_before and not_before > arrival
+                else (f"{format_hhmm(arrival)} at the earliest ({go // 60} min from base)")
             )
             return "window", f"{team.id} arrives {after}, after the window closes {format_hhmm(hi)}"
         start = max(start, lo)
@@ -319,11 +348,15 @@ def explain_infeasible(problem: PatrolProblem) -> list[str]:
             continue
         teams = problem.allowed_teams(stop)
         if not teams:
-            reasons.append(f"required stop {stop.id} ({stop.name}): no team has the area or skill {stop.skill!r}")
+            reasons.append(
+                f"required stop {stop.id} ({stop.name}): no team has the area or skill {stop.skill!r}"
+            )
             continue
         why = [w for t in teams if (w := reach_alone(problem, t, i)) is not None]
         if len(why) == len(teams):
-            reasons.append(f"required stop {stop.id} ({stop.name}): " + "; ".join(text for _, text in why))
+            reasons.append(
+                f"required stop {stop.id} ({stop.name}): " + "; ".join(text for _, text in why)
+            )
     if not reasons:
         for t, team in enumerate(problem.teams):
             need = sum(
@@ -392,8 +425,12 @@ def skip_reasons(problem: PatrolProblem, plan: PatrolPlan) -> list[SkippedStop]:
         else:
             able = [problem.teams[t].id for t, w in zip(teams, why, strict=True) if w is None]
             out.append(
-                SkippedStop(i, "value", f"{', '.join(able)} could serve it on its own, but not together "
-                                        f"with the stops chosen, worth more in all (prize {stop.prize})")
+                SkippedStop(
+                    i,
+                    "value",
+                    f"{', '.join(able)} could serve it on its own, but not together "
+                    f"with the stops chosen, worth more in all (prize {stop.prize})",
+                )
             )
     return out
 
@@ -512,7 +549,9 @@ def plan_frames(
             legs = []
             for a, b in zip(pts[:-1], pts[1:], strict=True):
                 if network is not None:
-                    leg = route_geometry(network, shapely.Point(a), shapely.Point(b), mode=team.mode)
+                    leg = route_geometry(
+                        network, shapely.Point(a), shapely.Point(b), mode=team.mode
+                    )
                     legs.extend(shapely.get_coordinates(leg).tolist())
                 else:
                     legs.extend([list(a or ()), list(b or ())])
@@ -537,8 +576,12 @@ def plan_frames(
                 "geometry": geom,
             }
         )
-    visits = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else gpd.GeoDataFrame(
-        {"team": [], "seq": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326"
+    visits = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+        if rows
+        else gpd.GeoDataFrame(
+            {"team": [], "seq": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326"
+        )
     )
     routes = gpd.GeoDataFrame(lines, geometry="geometry", crs="EPSG:4326")
     return visits, routes
@@ -558,7 +601,9 @@ def plan_summary(problem: PatrolProblem, plan: PatrolPlan) -> str:
     for sh in shares:
         team = problem.teams[sh.team]
         r = plan.routes[sh.team]
-        times = f"{format_hhmm(r.depart_s)}-{format_hhmm(r.return_s)}" if r.visits else "stays at base"
+        times = (
+            f"{format_hhmm(r.depart_s)}-{format_hhmm(r.return_s)}" if r.visits else "stays at base"
+        )
         lines.append(
             f"{team.id}{' ' + team.name if team.name else ''}: {sh.stops} stops"
             + (f" + {sh.passes} passes" if sh.passes else "")
@@ -567,14 +612,23 @@ def plan_summary(problem: PatrolProblem, plan: PatrolPlan) -> str:
         )
     if plan.prize:
         off = imbalance([sh.work for sh in shares], [sh.fair_share for sh in shares])
-        lines.append(f"off the fair shares: {off:.0f} prize points ({off / plan.prize:.0%} of the prize)")
+        lines.append(
+            f"off the fair shares: {off:.0f} prize points ({off / plan.prize:.0%} of the prize)"
+        )
     skipped = skip_reasons(problem, plan)
     if not plan.visited() and skipped:
-        out_of_reach = all(sk.reason in ("no_team", "window", "shift", "first_pass") for sk in skipped)
-        lines.append("no stop planned" + (": no team can reach any stop within its shift" if out_of_reach else ""))
+        out_of_reach = all(
+            sk.reason in ("no_team", "window", "shift", "first_pass") for sk in skipped
+        )
+        lines.append(
+            "no stop planned"
+            + (": no team can reach any stop within its shift" if out_of_reach else "")
+        )
     if skipped:
         lines.append(f"skipped {len(skipped)} stops:")
         for sk in skipped:
             stop = problem.stops[sk.stop]
-            lines.append(f"  {stop.id}{' ' + stop.name if stop.name else ''}: {SKIP_REASONS[sk.reason]} - {sk.text}")
+            lines.append(
+                f"  {stop.id}{' ' + stop.name if stop.name else ''}: {SKIP_REASONS[sk.reason]} - {sk.text}"
+            )
     return "\n".join(lines)

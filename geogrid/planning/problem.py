@@ -160,7 +160,9 @@ class PatrolProblem:
 
     @cached_property
     def _allowed(self) -> tuple[tuple[int, ...], ...]:
-        return tuple(tuple(allowed_team_indices(self.teams, s, self.team_areas)) for s in self.stops)
+        return tuple(
+            tuple(allowed_team_indices(self.teams, s, self.team_areas)) for s in self.stops
+        )
 
     def allowed_teams(self, stop: Stop) -> list[int]:
         """Team indices that may serve ``stop`` (its teams, skill and the teams' areas,
@@ -197,13 +199,19 @@ class PatrolProblem:
         if dist.ndim == 2:
             dist = dist[None]
         n = len(stops)
-        start = tuple(start_loc) if start_loc is not None else tuple(n + t for t in range(len(teams)))
+        start = (
+            tuple(start_loc) if start_loc is not None else tuple(n + t for t in range(len(teams)))
+        )
         end = tuple(end_loc) if end_loc is not None else start
         mot = tuple(matrix_of_team) if matrix_of_team is not None else tuple(0 for _ in teams)
-        return cls(tuple(teams), tuple(stops), travel, dist, mot, start, end, metric_crs, team_areas)
+        return cls(
+            tuple(teams), tuple(stops), travel, dist, mot, start, end, metric_crs, team_areas
+        )
 
 
-def allowed_team_indices(teams: Sequence[Team], stop: Stop, team_areas: str = "strict") -> list[int]:
+def allowed_team_indices(
+    teams: Sequence[Team], stop: Stop, team_areas: str = "strict"
+) -> list[int]:
     """Indices of the ``teams`` that may serve ``stop``: named by its ``teams``, holding its
     ``skill``, and - unless ``team_areas`` is ``"off"`` - whose area it lies in (a team
     without an area or with ``roam`` anywhere; with ``"prefer"`` any team when the stop
@@ -211,7 +219,8 @@ def allowed_team_indices(teams: Sequence[Team], stop: Stop, team_areas: str = "s
     able = [
         t
         for t, team in enumerate(teams)
-        if (stop.teams is None or team.id in stop.teams) and (stop.skill is None or stop.skill in team.skills)
+        if (stop.teams is None or team.id in stop.teams)
+        and (stop.skill is None or stop.skill in team.skills)
     ]
     if team_areas == "off":
         return able
@@ -258,7 +267,9 @@ def validate_problem(problem: PatrolProblem) -> list[str]:
         if stop.fill_value < 0:
             out.append(f"stop {stop.id}: fill_value must be >= 0")
         if stop.is_fill and (stop.required or stop.prize):
-            out.append(f"stop {stop.id}: an extra pass (fill_value > 0) is never required and has prize 0")
+            out.append(
+                f"stop {stop.id}: an extra pass (fill_value > 0) is never required and has prize 0"
+            )
     return out
 
 
@@ -266,7 +277,9 @@ MODE_WEIGHTS: dict[str, float] = {"walk": 1.0, "bike": 1.5, "drive": 1.5}
 """Default weight of a travel mode in a team's fair share of the work (walking is 1)."""
 
 
-def fair_shares(teams: Sequence[Team], mode_weights: Mapping[str, float] | None = None) -> tuple[float, ...]:
+def fair_shares(
+    teams: Sequence[Team], mode_weights: Mapping[str, float] | None = None
+) -> tuple[float, ...]:
     """Each team's fair share of the plan's work (sums to 1).
 
     Proportional to volunteers x mode weight (:data:`MODE_WEIGHTS`, or
@@ -275,7 +288,10 @@ def fair_shares(teams: Sequence[Team], mode_weights: Mapping[str, float] | None 
     size.
     """
     weights = {**MODE_WEIGHTS, **(mode_weights or {})}
-    raw = [max(t.size, 1) * weights.get(t.mode, 1.0) * (t.shift_end_s - t.shift_start_s) / 3600 for t in teams]
+    raw = [
+        max(t.size, 1) * weights.get(t.mode, 1.0) * (t.shift_end_s - t.shift_start_s) / 3600
+        for t in teams
+    ]
     total = sum(raw)
     return tuple(r / total if total > 0 else 1 / len(teams) for r in raw)
 
@@ -283,14 +299,18 @@ def fair_shares(teams: Sequence[Team], mode_weights: Mapping[str, float] | None 
 # ------------------------------------------------------------------ builders
 
 
-def teams_from_frame(teams: gpd.GeoDataFrame, skills: Mapping[str, Iterable[str]] | None = None) -> list[Team]:
+def teams_from_frame(
+    teams: gpd.GeoDataFrame, skills: Mapping[str, Iterable[str]] | None = None
+) -> list[Team]:
     """Teams from the workspace teams layer (see docs/LAYERS.md)."""
     out = []
     frame = teams.to_crs("EPSG:4326")
     for _, row in frame.iterrows():
         mode = str(row["mode"])
         speed = row.get("speed_kmh")
-        speed = float(speed) if speed is not None and not pd.isna(speed) else DEFAULT_SPEEDS_KMH[mode]
+        speed = (
+            float(speed) if speed is not None and not pd.isna(speed) else DEFAULT_SPEEDS_KMH[mode]
+        )
         start = parse_hhmm(row.get("shift_start") or "00:00", f"team {row['id']} shift_start")
         end = parse_hhmm(row.get("shift_end") or "24:00", f"team {row['id']} shift_end")
         if end <= start:
@@ -369,9 +389,13 @@ def stops_from_hotspots(
         try:
             priorities.append(int(value))
         except (TypeError, ValueError):
-            bad.append(f"hot spot {hid} (row {n}): priority {value!r} is not a whole number; give 1-5")
+            bad.append(
+                f"hot spot {hid} (row {n}): priority {value!r} is not a whole number; give 1-5"
+            )
     if bad:
-        raise InputError("hot-spot priorities must be numbers (the stop's prize comes from them)", bad)
+        raise InputError(
+            "hot-spot priorities must be numbers (the stop's prize comes from them)", bad
+        )
     out: list[Stop] = []
     for pri, (_, row) in zip(priorities, frame.iterrows(), strict=True):
         dwell = row.get("dwell_min")
@@ -386,7 +410,9 @@ def stops_from_hotspots(
             id=hid,
             prize=pri * prize_per_priority,
             dwell_s=int(round(dwell_min * 60)),
-            window_s=_window(row.get("window_start"), row.get("window_end"), f"hot spot {row['id']}"),
+            window_s=_window(
+                row.get("window_start"), row.get("window_end"), f"hot spot {row['id']}"
+            ),
             required=required_min_priority is not None and pri >= required_min_priority,
             name=str(row.get("name") or f"热点 {row['id']}"),
             kind="hotspot",
@@ -464,7 +490,7 @@ def grid_stop_name(row: Any) -> str:
 def stops_from_grids(
     grids: gpd.GeoDataFrame, *, teams: Iterable[str] | None = None, dwell_min: float = 0.0
 ) -> list[Stop]:
-    """"Pass through every grid at least once": a required stop inside each grid."""
+    """ "Pass through every grid at least once": a required stop inside each grid."""
     allowed = frozenset(teams) if teams is not None else None
     frame = grids.to_crs("EPSG:4326")
     return [
@@ -483,7 +509,15 @@ def stops_from_grids(
 
 
 def _passes(
-    last: Stop, made: int, extra: int, *, gap_s: int, dwell_s: int, value: int, id_prefix: str, name: str
+    last: Stop,
+    made: int,
+    extra: int,
+    *,
+    gap_s: int,
+    dwell_s: int,
+    value: int,
+    id_prefix: str,
+    name: str,
 ) -> list[Stop]:
     """``extra`` more passes after ``last`` (pass number ``made``), each ``gap_s`` after
     the one before; pass n is worth ``value`` x 2 / n (later passes count less)."""
@@ -534,20 +568,33 @@ def passes_at_hotspots(
     hottest = sorted(firsts, key=lambda s: -s.prize)[:top]
     then = {s.revisit_of: s for s in stops if s.revisit_of is not None}
     gap_s, dwell_s = int(round(gap_min * 60)), int(round(dwell_min * 60))
-    span = max((t.shift_end_s for t in teams), default=0) - min((t.shift_start_s for t in teams), default=0)
+    span = max((t.shift_end_s for t in teams), default=0) - min(
+        (t.shift_start_s for t in teams), default=0
+    )
     out: list[Stop] = []
     for spot in hottest:
         last, made = spot, 1
         while last.id in then:
             last, made = then[last.id], made + 1
         extra = _pass_count(span, gap_s, dwell_s) - made
-        out += _passes(last, made, extra, gap_s=gap_s, dwell_s=dwell_s, value=max(spot.prize, 1),
-                       id_prefix=spot.id, name=spot.name)
+        out += _passes(
+            last,
+            made,
+            extra,
+            gap_s=gap_s,
+            dwell_s=dwell_s,
+            value=max(spot.prize, 1),
+            id_prefix=spot.id,
+            name=spot.name,
+        )
     return out
 
 
 def own_grids(
-    grids: gpd.GeoDataFrame, teams: Sequence[Team], metric_crs: str, chosen: Mapping[str, Iterable[str]] | None = None
+    grids: gpd.GeoDataFrame,
+    teams: Sequence[Team],
+    metric_crs: str,
+    chosen: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, list[str]]:
     """Team id -> codes of the grids it looks after.
 
@@ -564,7 +611,9 @@ def own_grids(
     based = [t for t in teams if t.base is not None and t.id not in (chosen or {})]
     rest = grids[~grids["code"].astype(str).isin(named)]
     if len(rest) and based:
-        bases = gpd.GeoSeries(shapely.points([t.base for t in based]), crs="EPSG:4326").to_crs(metric_crs)
+        bases = gpd.GeoSeries(shapely.points([t.base for t in based]), crs="EPSG:4326").to_crs(
+            metric_crs
+        )
         centres = rest.to_crs(metric_crs).geometry.representative_point()
         for code, centre in zip(rest["code"].astype(str), centres, strict=True):
             own[based[int(np.argmin(bases.distance(centre).to_numpy()))].id].append(code)
@@ -605,8 +654,19 @@ def passes_through_grids(
                 notes="pass through the team's own grid",
                 point=_point(row.geometry),
             )
-            out += [first, *_passes(first, 1, count - 1, gap_s=gap_s, dwell_s=dwell_s, value=max(1, value),
-                                    id_prefix=first.id, name=first.name)]
+            out += [
+                first,
+                *_passes(
+                    first,
+                    1,
+                    count - 1,
+                    gap_s=gap_s,
+                    dwell_s=dwell_s,
+                    value=max(1, value),
+                    id_prefix=first.id,
+                    name=first.name,
+                ),
+            ]
     return out
 
 

@@ -90,7 +90,9 @@ class MonthlyReport:
             "hotspot_visits": self.hotspot_visits,
             "hotspots_planned": len(self.hotspots),
             "hotspot_coverage": round(self.hotspot_coverage, 4),
-            "school_days_planned": int(self.schools["school_days"].sum()) if len(self.schools) else 0,
+            "school_days_planned": int(self.schools["school_days"].sum())
+            if len(self.schools)
+            else 0,
             "school_days_attended": int(self.schools["attended"].sum()) if len(self.schools) else 0,
             "school_attendance": round(self.school_attendance, 4),
         }
@@ -140,35 +142,60 @@ def monthly_report(
     logs = latest_rows(pd.DataFrame(logs, columns=list(LOG_COLUMNS)))
     rows = logs[(logs["date"] >= lo) & (logs["date"] <= hi)].copy()
     rows["volunteer_hours"] = rows["members"].astype(float) * rows["hours"].astype(float)
-    per_team = (rows.groupby("team", sort=True)
-                .agg(patrols=("date", "size"), members=("members", "sum"), hours=("hours", "sum"),
-                     volunteer_hours=("volunteer_hours", "sum"), km=("km", "sum"),
-                     planned=("planned", "sum"), done=("done", "sum"))
-                .reset_index())
-    per_day = (rows.groupby("date", sort=True)
-               .agg(patrols=("team", "size"), volunteer_hours=("volunteer_hours", "sum"), km=("km", "sum"))
-               .reset_index())
+    per_team = (
+        rows.groupby("team", sort=True)
+        .agg(
+            patrols=("date", "size"),
+            members=("members", "sum"),
+            hours=("hours", "sum"),
+            volunteer_hours=("volunteer_hours", "sum"),
+            km=("km", "sum"),
+            planned=("planned", "sum"),
+            done=("done", "sum"),
+        )
+        .reset_index()
+    )
+    per_day = (
+        rows.groupby("date", sort=True)
+        .agg(patrols=("team", "size"), volunteer_hours=("volunteer_hours", "sum"), km=("km", "sum"))
+        .reset_index()
+    )
     stops = pd.DataFrame(visits, columns=list(VISIT_COLUMNS))
     stops = stops[(stops["date"] >= lo) & (stops["date"] <= hi)]
     logged = set(zip(rows["date"], rows["team"], strict=True))
-    stops = stops.loc[np.array([(d, t) in logged for d, t in zip(stops["date"], stops["team"], strict=True)],
-                               dtype=bool)]
+    stops = stops.loc[
+        np.array(
+            [(d, t) in logged for d, t in zip(stops["date"], stops["team"], strict=True)],
+            dtype=bool,
+        )
+    ]
     stops = stops.assign(visited=stops["visited"].astype(bool))
     spots = stops[stops["kind"] == "hotspot"]
-    hot = (spots.groupby("stop_id", sort=True)
-           .agg(name=("name", "first"), lon=("lon", "first"), lat=("lat", "first"),
-                planned=("visited", "size"), visited=("visited", "sum"))
-           .reset_index())
+    hot = (
+        spots.groupby("stop_id", sort=True)
+        .agg(
+            name=("name", "first"),
+            lon=("lon", "first"),
+            lat=("lat", "first"),
+            planned=("visited", "size"),
+            visited=("visited", "sum"),
+        )
+        .reset_index()
+    )
     if not len(spots):
         hot = pd.DataFrame(columns=["stop_id", "name", "lon", "lat", "planned", "visited"])
     hot["visited"] = hot["visited"].astype(int)
     calendar = calendar or SchoolCalendar()
     posts = stops[stops["kind"].isin(school_kinds) & ~stops["extra"].astype(bool)]
-    posts = posts.loc[np.array([calendar.is_school_day(date.fromisoformat(d)) for d in posts["date"]], dtype=bool)]
+    posts = posts.loc[
+        np.array([calendar.is_school_day(date.fromisoformat(d)) for d in posts["date"]], dtype=bool)
+    ]
     posts = posts.drop_duplicates(subset=["date", "stop_id"], keep="last") if len(posts) else posts
-    schools = (posts.groupby("stop_id", sort=True)
-               .agg(name=("name", "first"), school_days=("date", "nunique"), attended=("visited", "sum"))
-               .reset_index())
+    schools = (
+        posts.groupby("stop_id", sort=True)
+        .agg(name=("name", "first"), school_days=("date", "nunique"), attended=("visited", "sum"))
+        .reset_index()
+    )
     if not len(posts):
         schools = pd.DataFrame(columns=["stop_id", "name", "school_days", "attended"])
     schools["attended"] = schools["attended"].astype(int)
@@ -191,12 +218,20 @@ def monthly_report(
 
 
 def _trend(
-    hot: pd.DataFrame, first: date, incidents: pd.DataFrame | None, hotspots: pd.DataFrame | None,
-    metric_crs: str | None, radius_m: float,
+    hot: pd.DataFrame,
+    first: date,
+    incidents: pd.DataFrame | None,
+    hotspots: pd.DataFrame | None,
+    metric_crs: str | None,
+    radius_m: float,
 ) -> pd.DataFrame:
     """Incidents within ``radius_m`` of the patrolled hot spots and of the others, by period."""
     columns = ["group", "spots", "before", "month", "last_year"]
-    if incidents is None or metric_crs is None or not len(hot) and (hotspots is None or not len(hotspots)):
+    if (
+        incidents is None
+        or metric_crs is None
+        or (not len(hot) and (hotspots is None or not len(hotspots)))
+    ):
         return pd.DataFrame(columns=columns)
     to_m = Transformer.from_crs(WGS84, metric_crs, always_xy=True)
 
@@ -209,27 +244,42 @@ def _trend(
     if hotspots is not None and len(hotspots):
         extra = xy(hotspots)
         if len(patrolled):
-            dist = shapely.distance(shapely.points(extra)[:, None], shapely.points(patrolled)[None, :]).min(axis=1)
+            dist = shapely.distance(
+                shapely.points(extra)[:, None], shapely.points(patrolled)[None, :]
+            ).min(axis=1)
             extra = extra[dist > radius_m]
         others.append(extra)
     other = np.vstack(others) if others else np.empty((0, 2))
     inc = incidents.copy()
     inc["month"] = [str(d)[:7] for d in inc["date"]]
-    periods = {"before": _shift_month(first, -1), "month": _shift_month(first, 0),
-               "last_year": _shift_month(first, -12)}
+    periods = {
+        "before": _shift_month(first, -1),
+        "month": _shift_month(first, 0),
+        "last_year": _shift_month(first, -12),
+    }
     inc = inc[inc["month"].isin(list(periods.values()))]
     pts = shapely.points(xy(inc)) if len(inc) else np.array([])
 
     def near(spots: np.ndarray) -> np.ndarray:
         if not len(spots) or not len(pts):
             return np.zeros(len(pts), bool)
-        return np.asarray(shapely.distance(pts[:, None], shapely.points(spots)[None, :]).min(axis=1) <= radius_m)
+        return np.asarray(
+            shapely.distance(pts[:, None], shapely.points(spots)[None, :]).min(axis=1) <= radius_m
+        )
 
     near_patrolled = near(patrolled)
     near_other = near(other) & ~near_patrolled  # an incident near both counts for the patrolled
     out = []
-    for group, mask, spots in (("patrolled", near_patrolled, patrolled), ("other", near_other, other)):
+    for group, mask, spots in (
+        ("patrolled", near_patrolled, patrolled),
+        ("other", near_other, other),
+    ):
         months = inc["month"].to_numpy()[mask] if len(inc) else np.array([])
-        out.append({"group": group, "spots": len(spots),
-                    **{key: int((months == m).sum()) for key, m in periods.items()}})
+        out.append(
+            {
+                "group": group,
+                "spots": len(spots),
+                **{key: int((months == m).sum()) for key, m in periods.items()},
+            }
+        )
     return pd.DataFrame(out, columns=columns)

@@ -39,12 +39,18 @@ WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAY_ZH: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _DAY_NAMES: dict[str, int] = {
     **{d.lower(): i for i, d in enumerate(WEEKDAYS)},
-    **{name: i for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday",
-                                          "saturday", "sunday"))},
+    **{
+        name: i
+        for i, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
     **{z: i for i, z in enumerate(WEEKDAY_ZH)},
     **{"星期" + z[1]: i for i, z in enumerate(WEEKDAY_ZH)},
     **{z[1]: i for i, z in enumerate(WEEKDAY_ZH)},
-    "周天": 6, "星期天": 6, "天": 6,
+    "周天": 6,
+    "星期天": 6,
+    "天": 6,
 }
 EVERY_NIGHT: frozenset[int] = frozenset(range(7))
 WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$")
@@ -63,7 +69,9 @@ def parse_week(text: str) -> tuple[str, tuple[date, ...]]:
             raise ValueError
         monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError as err:
-        raise InputError(f"week {text!r}: write an ISO week like 2026-W50 (weeks 01-52, some years 53)") from err
+        raise InputError(
+            f"week {text!r}: write an ISO week like 2026-W50 (weeks 01-52, some years 53)"
+        ) from err
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}", tuple(monday + timedelta(days=k) for k in range(7))
 
@@ -75,7 +83,11 @@ def parse_weekdays(text: str | Iterable[str] | None, what: str = "nights") -> fr
     """
     if text is None:
         return EVERY_NIGHT
-    parts = [str(p) for p in text] if not isinstance(text, str) else re.split(r"[,，、;；/\s]+", text.strip())
+    parts = (
+        [str(p) for p in text]
+        if not isinstance(text, str)
+        else re.split(r"[,，、;；/\s]+", text.strip())
+    )
     parts = [p.strip() for p in parts if p and p.strip()]
     if not parts or [p.lower() for p in parts] in (["all"], ["every"], ["每天"], ["daily"]):
         return EVERY_NIGHT
@@ -94,8 +106,8 @@ def parse_weekdays(text: str | Iterable[str] | None, what: str = "nights") -> fr
             bad.append(part)
     if bad:
         raise InputError(
-            f"{what}: {', '.join(map(repr, bad))} is not a weekday; write e.g. \"Mon,Tue,Fri\", "
-            "\"Mon-Fri\" or \"周一,周三\""
+            f'{what}: {", ".join(map(repr, bad))} is not a weekday; write e.g. "Mon,Tue,Fri", '
+            '"Mon-Fri" or "周一,周三"'
         )
     return frozenset(days)
 
@@ -116,7 +128,9 @@ def _dates(entries: Iterable[str], what: str) -> tuple[set[date], list[str]]:
             if last < first:
                 raise ValueError
         except ValueError:
-            bad.append(f"{what}[{n}]: {entry!r} is not a date YYYY-MM-DD or a range YYYY-MM-DD/YYYY-MM-DD")
+            bad.append(
+                f"{what}[{n}]: {entry!r} is not a date YYYY-MM-DD or a range YYYY-MM-DD/YYYY-MM-DD"
+            )
             continue
         out.update(first + timedelta(days=k) for k in range((last - first).days + 1))
     return out, bad
@@ -132,7 +146,10 @@ class SchoolCalendar:
 
     @classmethod
     def from_strings(
-        cls, weekdays: Iterable[str], holidays: Iterable[str], makeup_days: Iterable[str],
+        cls,
+        weekdays: Iterable[str],
+        holidays: Iterable[str],
+        makeup_days: Iterable[str],
         where: str = "rota.calendar",
     ) -> SchoolCalendar:
         """From config text (weekday names, ``YYYY-MM-DD`` or ``YYYY-MM-DD/YYYY-MM-DD``);
@@ -151,7 +168,9 @@ class SchoolCalendar:
         return cls(frozenset(days), frozenset(off), frozenset(work))
 
     def is_school_day(self, day: date) -> bool:
-        return day in self.makeup_days or (day.weekday() in self.weekdays and day not in self.holidays)
+        return day in self.makeup_days or (
+            day.weekday() in self.weekdays and day not in self.holidays
+        )
 
     def why_not(self, day: date) -> str:
         """Why ``day`` is no school day ("holiday", "weekend"); empty for a school day."""
@@ -192,14 +211,26 @@ class ShiftRule:
     teams: frozenset[str] | None = None
 
     @classmethod
-    def from_strings(cls, days: Iterable[str], start: str, end: str, teams: Iterable[str] | None,
-                     what: str = "rota.shifts") -> ShiftRule:
+    def from_strings(
+        cls,
+        days: Iterable[str],
+        start: str,
+        end: str,
+        teams: Iterable[str] | None,
+        what: str = "rota.shifts",
+    ) -> ShiftRule:
         a, b = parse_hhmm(start, f"{what} start"), parse_hhmm(end, f"{what} end")
-        return cls(parse_weekdays(list(days), f"{what} days"), a, b + DAY_S if b <= a else b,
-                   frozenset(teams) if teams is not None else None)
+        return cls(
+            parse_weekdays(list(days), f"{what} days"),
+            a,
+            b + DAY_S if b <= a else b,
+            frozenset(teams) if teams is not None else None,
+        )
 
 
-def shifts_by_day(teams: Sequence[Team], rules: Sequence[ShiftRule] = ()) -> tuple[tuple[tuple[int, int], ...], ...]:
+def shifts_by_day(
+    teams: Sequence[Team], rules: Sequence[ShiftRule] = ()
+) -> tuple[tuple[tuple[int, int], ...], ...]:
     """Per day (Mon first) and team, its shift ``(start_s, end_s)``: the team's own, unless a
     rule for that weekday says otherwise (later rules win)."""
     out = []
@@ -269,12 +300,17 @@ class RotaProblem:
         if len(self.dates) != 7 or len(self.available) != 7 or len(self.shifts) != 7:
             problems.append("a week has seven dates, availability rows and shift rows")
         if len(self.duties) != self.base.n_stops:
-            problems.append(f"{len(self.duties)} duties for {self.base.n_stops} stops: give one per stop")
+            problems.append(
+                f"{len(self.duties)} duties for {self.base.n_stops} stops: give one per stop"
+            )
         if any(len(row) != n_t for row in (*self.available, *self.shifts)):
             problems.append("availability and shifts need one entry per team")
         for d, row in enumerate(self.shifts):
-            problems += [f"{self.base.teams[t].id} on {WEEKDAYS[d]}: shift ends before it starts"
-                         for t, (a, b) in enumerate(row) if b <= a]
+            problems += [
+                f"{self.base.teams[t].id} on {WEEKDAYS[d]}: shift ends before it starts"
+                for t, (a, b) in enumerate(row)
+                if b <= a
+            ]
         if problems:
             raise InputError("the rota problem is malformed", problems)
 
@@ -298,8 +334,10 @@ class RotaProblem:
         """The week's patrol problem with every team on its shift of day ``d``."""
         cached = self._day_problems.get(d)
         if cached is None:
-            teams = tuple(replace(team, shift_start_s=a, shift_end_s=b)
-                          for team, (a, b) in zip(self.base.teams, self.shifts[d], strict=True))
+            teams = tuple(
+                replace(team, shift_start_s=a, shift_end_s=b)
+                for team, (a, b) in zip(self.base.teams, self.shifts[d], strict=True)
+            )
             cached = replace(self.base, teams=teams)
             self._day_problems[d] = cached
         return cached
@@ -313,7 +351,11 @@ class RotaProblem:
         team, duty = self.base.teams[t], self.duties[i]
         if d not in duty.days:
             why = self.calendar.why_not(self.dates[d]) if duty.kind == "school" else ""
-            return f"{self.day_name(d)} is not a school day ({why})" if why else f"not on {WEEKDAYS[d]}"
+            return (
+                f"{self.day_name(d)} is not a school day ({why})"
+                if why
+                else f"not on {WEEKDAYS[d]}"
+            )
         if not self.available[d][t]:
             return f"{team.id} is not on the roster on {WEEKDAYS[d]} (its nights: {self.roster(t)})"
         if t not in self.base.allowed_teams(self.base.stops[i]):
@@ -420,7 +462,9 @@ def _weights(problem: RotaProblem) -> list[int]:
     return [max(1, FAIR_SCALE // max(team.size, 1)) for team in problem.base.teams]
 
 
-def _better_home(problem: RotaProblem, rota_nights: Sequence[RotaNight], night: RotaNight) -> int | None:
+def _better_home(
+    problem: RotaProblem, rota_nights: Sequence[RotaNight], night: RotaNight
+) -> int | None:
     """A team that could take ``night`` whole and is less loaded even after taking it."""
     w = _weights(problem)
     count = [0] * problem.n_teams
@@ -444,7 +488,9 @@ def _night_problems(problem: RotaProblem, d: int, t: int, stops: Sequence[int]) 
     out = []
     team = problem.base.teams[t]
     if not problem.available[d][t]:
-        out.append(f"{team.id} is on duty {problem.day_name(d)}, yet its roster nights are {problem.roster(t)}")
+        out.append(
+            f"{team.id} is on duty {problem.day_name(d)}, yet its roster nights are {problem.roster(t)}"
+        )
     for i in stops:
         if problem.available[d][t]:
             why = problem.why_not(d, t, i)
@@ -459,14 +505,18 @@ def _night_problems(problem: RotaProblem, d: int, t: int, stops: Sequence[int]) 
             f"{problem.load_share:.0%} of its shift {format_hhmm(a)}-{format_hhmm(b)} ({budget // 60} min)"
         )
     for x, i in enumerate(stops):
-        for j in stops[x + 1:]:
+        for j in stops[x + 1 :]:
             if window_clash(problem, t, i, j):
-                out.append(f"{team.id} on {problem.day_name(d)}: {problem.stop_name(i)} and "
-                           f"{problem.stop_name(j)} have windows one team cannot both keep")
+                out.append(
+                    f"{team.id} on {problem.day_name(d)}: {problem.stop_name(i)} and "
+                    f"{problem.stop_name(j)} have windows one team cannot both keep"
+                )
     chosen = frozenset(stops)
     for nd, nt, bad in problem.nogoods:
         if nd == d and nt == t and bad <= chosen:
-            out.append(f"{team.id} on {problem.day_name(d)}: its stops proved not to fit in one route")
+            out.append(
+                f"{team.id} on {problem.day_name(d)}: its stops proved not to fit in one route"
+            )
     return out
 
 
@@ -487,18 +537,24 @@ def check_rota(problem: RotaProblem, rota: Rota) -> list[str]:
     nights_of = [0] * problem.n_teams
     for night in rota.nights:
         if not (0 <= night.day < 7 and 0 <= night.team < problem.n_teams):
-            out.append(f"rota entry day {night.day} team {night.team} is outside the week or the teams")
+            out.append(
+                f"rota entry day {night.day} team {night.team} is outside the week or the teams"
+            )
             continue
         team = problem.base.teams[night.team]
         if (night.day, night.team) in seen_night:
-            out.append(f"{team.id} patrols twice on {problem.day_name(night.day)}; one patrol a night")
+            out.append(
+                f"{team.id} patrols twice on {problem.day_name(night.day)}; one patrol a night"
+            )
         seen_night.add((night.day, night.team))
         nights_of[night.team] += 1
         if not night.stops:
             out.append(f"{team.id} is on duty {problem.day_name(night.day)} with no stop")
         bad_index = [i for i in night.stops if not 0 <= i < problem.base.n_stops]
         if bad_index:
-            out.append(f"{team.id} on {problem.day_name(night.day)}: stops {bad_index} do not exist")
+            out.append(
+                f"{team.id} on {problem.day_name(night.day)}: stops {bad_index} do not exist"
+            )
             continue
         if len(set(night.stops)) != len(night.stops):
             out.append(f"{team.id} on {problem.day_name(night.day)}: a stop is listed twice")
@@ -506,18 +562,24 @@ def check_rota(problem: RotaProblem, rota: Rota) -> list[str]:
         for i in night.stops:
             if (night.day, i) in served and served[(night.day, i)] != night.team:
                 other = problem.base.teams[served[(night.day, i)]].id
-                out.append(f"{problem.stop_name(i)} is covered by {other} and {team.id} on "
-                           f"{problem.day_name(night.day)}; one team a night is enough")
+                out.append(
+                    f"{problem.stop_name(i)} is covered by {other} and {team.id} on "
+                    f"{problem.day_name(night.day)}; one team a night is enough"
+                )
             served[(night.day, i)] = night.team
     for i, duty in enumerate(problem.duties):
         days = sorted({d for d, j in served if j == i})
         if len(days) != duty.nights:
-            out.append(f"{problem.stop_name(i)} is patrolled {len(days)} nights "
-                       f"({', '.join(WEEKDAYS[d] for d in days) or 'none'}), needs {duty.nights} ({duty.why})")
+            out.append(
+                f"{problem.stop_name(i)} is patrolled {len(days)} nights "
+                f"({', '.join(WEEKDAYS[d] for d in days) or 'none'}), needs {duty.nights} ({duty.why})"
+            )
     for t, n in enumerate(nights_of):
         if n > problem.max_nights_per_team:
-            out.append(f"{problem.base.teams[t].id} patrols {n} nights, "
-                       f"more than the limit of {problem.max_nights_per_team}")
+            out.append(
+                f"{problem.base.teams[t].id} patrols {n} nights, "
+                f"more than the limit of {problem.max_nights_per_team}"
+            )
     if not out:  # fairness judges a rota that is otherwise valid
         for night in rota.nights:
             b = _better_home(problem, rota.nights, night)
@@ -541,11 +603,17 @@ def rota_fairness(problem: RotaProblem, rota: Rota) -> RotaFairness:
     for t in range(problem.n_teams):
         mine = rota.of_team(t)
         spots = {i for n in mine for i in n.stops if problem.duties[i].kind == "hotspot"}
-        loads.append(TeamLoad(
-            team=t, nights=len(mine), visits=sum(len(n.stops) for n in mine), size=sizes[t],
-            roster_nights=sum(problem.available[d][t] for d in range(7)),
-            weighted_nights=len(mine) * mean / sizes[t], hotspots=len(spots),
-        ))
+        loads.append(
+            TeamLoad(
+                team=t,
+                nights=len(mine),
+                visits=sum(len(n.stops) for n in mine),
+                size=sizes[t],
+                roster_nights=sum(problem.available[d][t] for d in range(7)),
+                weighted_nights=len(mine) * mean / sizes[t],
+                hotspots=len(spots),
+            )
+        )
         for n in mine:
             for i in n.stops:
                 teams_of_stop.setdefault(i, set()).add(t)
@@ -577,13 +645,21 @@ def explain_rota_infeasible(problem: RotaProblem) -> list[str]:
         if duty.kind == "school":
             for d in sorted(duty.days):
                 if d not in days:
-                    why = "; ".join(f"{tm.id}: {problem.why_not(d, t, i)}" for t, tm in enumerate(problem.base.teams))
-                    reasons.append(f"{problem.stop_name(i)} on {problem.day_name(d)} (school day): "
-                                   f"no team can serve it - {why}")
+                    why = "; ".join(
+                        f"{tm.id}: {problem.why_not(d, t, i)}"
+                        for t, tm in enumerate(problem.base.teams)
+                    )
+                    reasons.append(
+                        f"{problem.stop_name(i)} on {problem.day_name(d)} (school day): "
+                        f"no team can serve it - {why}"
+                    )
         elif len(days) < duty.nights:
             lost = [d for d in range(7) if d not in days]
             sample = lost[0] if lost else 0
-            why = "; ".join(f"{tm.id}: {problem.why_not(sample, t, i)}" for t, tm in enumerate(problem.base.teams))
+            why = "; ".join(
+                f"{tm.id}: {problem.why_not(sample, t, i)}"
+                for t, tm in enumerate(problem.base.teams)
+            )
             reasons.append(
                 f"{problem.stop_name(i)} needs {duty.nights} nights a week ({duty.why}), but only "
                 f"{len(days)} nights ({', '.join(WEEKDAYS[d] for d in days) or 'none'}) have a team that can "
@@ -595,12 +671,24 @@ def explain_rota_infeasible(problem: RotaProblem) -> list[str]:
 def rota_arrays(problem: RotaProblem, *, soft: bool = False) -> RotaArrays:
     """The week as the solver sees it: numbers only."""
     n_t, n_s = problem.n_teams, problem.base.n_stops
-    load = np.array([[stop_load_s(problem, t, i) for i in range(n_s)] for t in range(n_t)], dtype=np.int64)
-    budget = np.array([[shift_budget_s(problem, d, t) if problem.available[d][t] else 0
-                        for t in range(n_t)] for d in range(7)], dtype=np.int64)
+    load = np.array(
+        [[stop_load_s(problem, t, i) for i in range(n_s)] for t in range(n_t)], dtype=np.int64
+    )
+    budget = np.array(
+        [
+            [shift_budget_s(problem, d, t) if problem.available[d][t] else 0 for t in range(n_t)]
+            for d in range(7)
+        ],
+        dtype=np.int64,
+    )
     windowed = [i for i, s in enumerate(problem.base.stops) if s.window_s is not None]
-    clashes = [(t, i, j) for t in range(n_t) for x, i in enumerate(windowed) for j in windowed[x + 1:]
-               if window_clash(problem, t, i, j)]
+    clashes = [
+        (t, i, j)
+        for t in range(n_t)
+        for x, i in enumerate(windowed)
+        for j in windowed[x + 1 :]
+        if window_clash(problem, t, i, j)
+    ]
     return RotaArrays(
         eligible=np.asarray(problem.eligible),
         load=load,
@@ -627,18 +715,25 @@ def solve_rota(problem: RotaProblem, *, time_limit_s: float = 10.0, seed: int = 
     """
     reasons = explain_rota_infeasible(problem)
     if reasons:
-        raise InfeasibleError(f"week {problem.week}: the rota cannot give every stop its nights", reasons)
+        raise InfeasibleError(
+            f"week {problem.week}: the rota cannot give every stop its nights", reasons
+        )
     result = solve_assignment(rota_arrays(problem), time_limit_s=time_limit_s, seed=seed)
     if not result.found:
-        relaxed = solve_assignment(rota_arrays(problem, soft=True), time_limit_s=time_limit_s, seed=seed)
+        relaxed = solve_assignment(
+            rota_arrays(problem, soft=True), time_limit_s=time_limit_s, seed=seed
+        )
         raise InfeasibleError(
             f"week {problem.week}: the teams' nights cannot hold every stop's nights",
-            _shortfalls(problem, relaxed.assign) if relaxed.found else [
-                f"searched {result.solve_s:.1f} s without a rota; a longer time limit may help"],
+            _shortfalls(problem, relaxed.assign)
+            if relaxed.found
+            else [f"searched {result.solve_s:.1f} s without a rota; a longer time limit may help"],
         )
     nights = _nights_of(result.assign)
     nights, moves = _balance(problem, nights)
-    rota = Rota(tuple(nights), optimal=result.optimal, solve_s=result.solve_s, seed=seed, moves=moves)
+    rota = Rota(
+        tuple(nights), optimal=result.optimal, solve_s=result.solve_s, seed=seed, moves=moves
+    )
     violations = check_rota(problem, rota)
     if violations:
         raise InternalError(
@@ -685,19 +780,25 @@ def _shortfalls(problem: RotaProblem, assign: np.ndarray) -> list[str]:
             continue
         if duty.kind == "school":
             missing = [problem.day_name(d) for d in sorted(duty.days) if d not in days]
-            out.append(f"{problem.stop_name(i)} has no team on {', '.join(missing)} (school days): "
-                       "the teams that can serve it are full or already at another post in its window")
+            out.append(
+                f"{problem.stop_name(i)} has no team on {', '.join(missing)} (school days): "
+                "the teams that can serve it are full or already at another post in its window"
+            )
         else:
-            out.append(f"{problem.stop_name(i)} gets only {len(days)} of its {duty.nights} nights "
-                       f"({duty.why}): the shifts of the teams that can serve it are full; lower "
-                       "rota.nights_by_priority, add roster nights or raise rota.load_share")
+            out.append(
+                f"{problem.stop_name(i)} gets only {len(days)} of its {duty.nights} nights "
+                f"({duty.why}): the shifts of the teams that can serve it are full; lower "
+                "rota.nights_by_priority, add roster nights or raise rota.load_share"
+            )
     return out or ["the week is too full; add roster nights or teams, or lower the nights asked"]
 
 
 # ------------------------------------------------------------------ nights
 
 
-def night_problem(problem: RotaProblem, rota: Rota, d: int, teams: Iterable[int] | None = None) -> PatrolProblem | None:
+def night_problem(
+    problem: RotaProblem, rota: Rota, d: int, teams: Iterable[int] | None = None
+) -> PatrolProblem | None:
     """Day ``d`` of the week as a patrol problem: the teams on duty (or ``teams`` of them) on
     that day's shift, the stops the rota gives them, each required and served by its team.
     None when nobody is on duty."""
@@ -709,8 +810,11 @@ def night_problem(problem: RotaProblem, rota: Rota, d: int, teams: Iterable[int]
     day = problem.day_problem(d)
     stop_idx = [i for n in nights for i in n.stops]
     team_idx = [n.team for n in nights]
-    stops = [replace(base.stops[i], required=True, teams=frozenset({base.teams[n.team].id}))
-             for n in nights for i in n.stops]
+    stops = [
+        replace(base.stops[i], required=True, teams=frozenset({base.teams[n.team].id}))
+        for n in nights
+        for i in n.stops
+    ]
     locs = stop_idx + [base.start_loc[t] for t in team_idx]
     ends = stop_idx + [base.end_loc[t] for t in team_idx]
     if ends != locs:  # separate end locations: keep them after the starts
@@ -734,9 +838,11 @@ def night_problem(problem: RotaProblem, rota: Rota, d: int, teams: Iterable[int]
 def rota_summary(problem: RotaProblem, rota: Rota) -> str:
     """Plain lines for the CLI: the week, one line per day and per team, fairness."""
     fair = rota_fairness(problem, rota)
-    lines = [f"week {problem.week} ({problem.dates[0]} - {problem.dates[-1]}): "
-             f"{len(rota.nights)} team-nights, {sum(len(n.stops) for n in rota.nights)} stop visits, "
-             f"{'optimal' if rota.optimal else 'best found'} in {rota.solve_s:.1f} s"]
+    lines = [
+        f"week {problem.week} ({problem.dates[0]} - {problem.dates[-1]}): "
+        f"{len(rota.nights)} team-nights, {sum(len(n.stops) for n in rota.nights)} stop visits, "
+        f"{'optimal' if rota.optimal else 'best found'} in {rota.solve_s:.1f} s"
+    ]
     for d in range(7):
         day = problem.dates[d]
         mark = "school" if problem.calendar.is_school_day(day) else problem.calendar.why_not(day)
@@ -744,8 +850,10 @@ def rota_summary(problem: RotaProblem, rota: Rota) -> str:
         lines.append(f"  {problem.day_name(d)} ({mark}): {', '.join(parts) or 'nobody on duty'}")
     for ld in fair.teams:
         team = problem.base.teams[ld.team]
-        lines.append(f"  {team.id} {team.name}: {ld.nights} nights of {ld.roster_nights} on the roster, "
-                     f"{ld.visits} visits, {ld.size} volunteers, {ld.weighted_nights:.1f} nights per volunteer weight")
+        lines.append(
+            f"  {team.id} {team.name}: {ld.nights} nights of {ld.roster_nights} on the roster, "
+            f"{ld.visits} visits, {ld.size} volunteers, {ld.weighted_nights:.1f} nights per volunteer weight"
+        )
     lines.append(f"  hot spots spread over teams: {fair.spread:.0%} of the most possible")
     return "\n".join(lines)
 
@@ -761,19 +869,33 @@ def rota_document(problem: RotaProblem, rota: Rota, area: str = "") -> dict[str,
         for night in rota.of_day(d):
             team = base.teams[night.team]
             a, b = problem.shifts[d][night.team]
-            teams.append({
-                "team": team.id, "team_name": team.name or team.id,
-                "shift": f"{format_hhmm(a)}–{format_hhmm(b)}",
-                "stops": [{"id": base.stops[i].id, "name": base.stops[i].name or base.stops[i].id,
-                           "kind": base.stops[i].kind, "duty": problem.duties[i].kind,
-                           "priority": problem.duties[i].priority}
-                          for i in night.stops],
-            })
-        days.append({
-            "date": day.isoformat(), "weekday": WEEKDAYS[d], "weekday_zh": WEEKDAY_ZH[d],
-            "school_day": problem.calendar.is_school_day(day), "note": problem.calendar.note(day),
-            "teams": teams,
-        })
+            teams.append(
+                {
+                    "team": team.id,
+                    "team_name": team.name or team.id,
+                    "shift": f"{format_hhmm(a)}–{format_hhmm(b)}",
+                    "stops": [
+                        {
+                            "id": base.stops[i].id,
+                            "name": base.stops[i].name or base.stops[i].id,
+                            "kind": base.stops[i].kind,
+                            "duty": problem.duties[i].kind,
+                            "priority": problem.duties[i].priority,
+                        }
+                        for i in night.stops
+                    ],
+                }
+            )
+        days.append(
+            {
+                "date": day.isoformat(),
+                "weekday": WEEKDAYS[d],
+                "weekday_zh": WEEKDAY_ZH[d],
+                "school_day": problem.calendar.is_school_day(day),
+                "note": problem.calendar.note(day),
+                "teams": teams,
+            }
+        )
     served: dict[int, list[str]] = {}
     for night in rota.nights:
         for i in night.stops:
@@ -787,17 +909,36 @@ def rota_document(problem: RotaProblem, rota: Rota, area: str = "") -> dict[str,
         "solve_s": round(rota.solve_s, 2),
         "moves": rota.moves,
         "days": days,
-        "teams": [{
-            "team": base.teams[ld.team].id, "team_name": base.teams[ld.team].name or base.teams[ld.team].id,
-            "leader": base.teams[ld.team].leader, "size": ld.size, "mode": base.teams[ld.team].mode,
-            "roster": problem.roster(ld.team), "nights": ld.nights, "visits": ld.visits,
-            "hotspots": ld.hotspots, "weighted_nights": round(ld.weighted_nights, 2),
-        } for ld in fair.teams],
-        "stops": [{
-            "id": stop.id, "name": stop.name or stop.id, "kind": problem.duties[i].kind,
-            "priority": problem.duties[i].priority, "nights": problem.duties[i].nights,
-            "why": problem.duties[i].why, "days": sorted(served.get(i, [])),
-            "teams": fair.per_stop_teams.get(i, 0),
-        } for i, stop in enumerate(base.stops)],
-        "fairness": {"max_weighted_nights": round(fair.max_weighted_nights, 2), "spread": round(fair.spread, 3)},
+        "teams": [
+            {
+                "team": base.teams[ld.team].id,
+                "team_name": base.teams[ld.team].name or base.teams[ld.team].id,
+                "leader": base.teams[ld.team].leader,
+                "size": ld.size,
+                "mode": base.teams[ld.team].mode,
+                "roster": problem.roster(ld.team),
+                "nights": ld.nights,
+                "visits": ld.visits,
+                "hotspots": ld.hotspots,
+                "weighted_nights": round(ld.weighted_nights, 2),
+            }
+            for ld in fair.teams
+        ],
+        "stops": [
+            {
+                "id": stop.id,
+                "name": stop.name or stop.id,
+                "kind": problem.duties[i].kind,
+                "priority": problem.duties[i].priority,
+                "nights": problem.duties[i].nights,
+                "why": problem.duties[i].why,
+                "days": sorted(served.get(i, [])),
+                "teams": fair.per_stop_teams.get(i, 0),
+            }
+            for i, stop in enumerate(base.stops)
+        ],
+        "fairness": {
+            "max_weighted_nights": round(fair.max_weighted_nights, 2),
+            "spread": round(fair.spread, 3),
+        },
     }

@@ -84,7 +84,9 @@ def routing_arrays(
         (team.shift_start_s, max(team.shift_end_s, team.shift_start_s + _crossing_s(problem, t)))
         for t, team in enumerate(problem.teams)
     ]
-    who = [allowed[i] if allowed is not None else problem.allowed_teams(problem.stops[i]) for i in kept]
+    who = [
+        allowed[i] if allowed is not None else problem.allowed_teams(problem.stops[i]) for i in kept
+    ]
     capacity = None
     if any(t.capacity is not None for t in problem.teams):
         capacity = [t.capacity if t.capacity is not None else NO_CAPACITY for t in problem.teams]
@@ -111,12 +113,18 @@ def routing_arrays(
 
 def _crossing_s(problem: PatrolProblem, t: int) -> int:
     """Seconds team ``t`` needs from its start to its end location without stops."""
-    return int(problem.travel_s[problem.matrix_of_team[t], problem.start_loc[t], problem.end_loc[t]])
+    return int(
+        problem.travel_s[problem.matrix_of_team[t], problem.start_loc[t], problem.end_loc[t]]
+    )
 
 
 def _idle_teams(problem: PatrolProblem) -> set[int]:
     """Teams whose shift is too short even to go from their start to their end."""
-    return {t for t, team in enumerate(problem.teams) if team.shift_start_s + _crossing_s(problem, t) > team.shift_end_s}
+    return {
+        t
+        for t, team in enumerate(problem.teams)
+        if team.shift_start_s + _crossing_s(problem, t) > team.shift_end_s
+    }
 
 
 def solve_patrol(
@@ -168,18 +176,28 @@ def solve_patrol(
         if not stop.is_fill and reach[i] and (before is None or before in keep):
             keep.append(i)
     orders, solve_s = _solver_orders(
-        problem, keep, time_limit_s=time_limit_s, seed=seed, solution_limit=solution_limit,
-        polish=polish, skip_weight=skip_weight, metaheuristic=metaheuristic,
+        problem,
+        keep,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        solution_limit=solution_limit,
+        polish=polish,
+        skip_weight=skip_weight,
+        metaheuristic=metaheuristic,
     )
     if schedule_orders(problem, orders) is None:
-        raise InternalError(_bug_report(["the solver's routes break a window, shift, gap or capacity"]))
+        raise InternalError(
+            _bug_report(["the solver's routes break a window, shift, gap or capacity"])
+        )
     orders = balance_routes(problem, orders, fair, how=balance, weight=balance_weight)
     orders = fill_routes(problem, orders)
     starts = schedule_orders(problem, orders)
     if starts is None:
         raise InternalError(_bug_report(["balancing or filling the routes broke them"]))
     routes = tuple(
-        schedule_route(problem, t, order, problem.teams[t].shift_start_s, [starts[i] for i in order])
+        schedule_route(
+            problem, t, order, problem.teams[t].shift_start_s, [starts[i] for i in order]
+        )
         for t, order in enumerate(orders)
     )
     # push departures later when waiting at the first stop is pointless
@@ -203,8 +221,7 @@ def _bug_report(violations: Sequence[str]) -> str:
     return (
         "the solver returned a plan that fails check_plan; this is a bug in geogrid - "
         "please report it with the area's teams and stops (or the problem's matrices), "
-        "the config, the seed and these violations:\n"
-        + "\n".join(f"  - {v}" for v in violations)
+        "the config, the seed and these violations:\n" + "\n".join(f"  - {v}" for v in violations)
     )
 
 
@@ -246,8 +263,12 @@ def _solver_orders(
             arrays.travel[k],
             arrays.service,
             arrays.windows,
-            arrays.demand if arrays.demand is not None else np.zeros(arrays.n_nodes, dtype=np.int64),
-            arrays.capacity if arrays.capacity is not None else [UNLIMITED_CAPACITY] * arrays.n_vehicles,
+            arrays.demand
+            if arrays.demand is not None
+            else np.zeros(arrays.n_nodes, dtype=np.int64),
+            arrays.capacity
+            if arrays.capacity is not None
+            else [UNLIMITED_CAPACITY] * arrays.n_vehicles,
             arrays.starts,
             arrays.ends,
             arrays.shifts,
@@ -326,7 +347,5 @@ def _shift_departure(problem: PatrolProblem, route: TeamRoute) -> TeamRoute:
     order = [v.stop for v in route.visits]
     starts = [v.start_s for v in route.visits]
     later = schedule_route(problem, route.team, order, route.depart_s + wait, starts)
-    ok = all(
-        (v.start_s == w.start_s) for v, w in zip(route.visits, later.visits, strict=True)
-    )
+    ok = all((v.start_s == w.start_s) for v, w in zip(route.visits, later.visits, strict=True))
     return later if ok else route

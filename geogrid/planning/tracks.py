@@ -183,8 +183,10 @@ def check_track(
     config = config or TracksConfig()
     src = points.source
     if len(points) == 0:
-        raise InputError(f"{src}: no track points; export the recorded track (not only "
-                         "waypoints or a planned route) and upload it again")
+        raise InputError(
+            f"{src}: no track points; export the recorded track (not only "
+            "waypoints or a planned route) and upload it again"
+        )
     xy = _xy(points.lon, points.lat, metric_crs)
     box = _xy(np.array([bounds[0], bounds[2]]), np.array([bounds[1], bounds[3]]), metric_crs)
     area = shapely.box(box[:, 0].min(), box[:, 1].min(), box[:, 0].max(), box[:, 1].max())
@@ -211,8 +213,16 @@ def check_track(
 
     if inside(points.time_s) < 0.5:
         middle = float(np.median(points.time_s))
-        fits = [(inside(points.time_s + h * 3600.0), -_outside(middle + h * 3600.0, shift_s),
-                 -abs(middle + h * 3600.0 - shift_s[0]), h) for h in range(-14, 15) if h]
+        fits = [
+            (
+                inside(points.time_s + h * 3600.0),
+                -_outside(middle + h * 3600.0, shift_s),
+                -abs(middle + h * 3600.0 - shift_s[0]),
+                h,
+            )
+            for h in range(-14, 15)
+            if h
+        ]
         share, _, _, best = max(fits)
         when = f"{_clock(float(points.time_s.min()), tz)}-{_clock(float(points.time_s.max()), tz)}"
         window = f"{_clock(shift_s[0], tz)}-{_clock(shift_s[1], tz)}"
@@ -234,8 +244,11 @@ def _outside(t: float, window: tuple[float, float]) -> float:
 
 
 def _gcj_shift_m(
-    points: TrackPoints, xy: np.ndarray, metric_crs: str,
-    stops: Sequence[PlannedStop], streets: gpd.GeoDataFrame | None,
+    points: TrackPoints,
+    xy: np.ndarray,
+    metric_crs: str,
+    stops: Sequence[PlannedStop],
+    streets: gpd.GeoDataFrame | None,
 ) -> float | None:
     """The shift in metres when the points look like GCJ-02 read as WGS-84, else None."""
     inside = ~out_of_china(points.lon, points.lat)
@@ -309,8 +322,12 @@ def _stays(t: np.ndarray, near: np.ndarray, max_gap_s: float) -> list[tuple[floa
 
 
 def _match_stops(
-    t: np.ndarray, xy: np.ndarray, ids: list[str | None], stops: Sequence[PlannedStop],
-    metric_crs: str, config: TracksConfig,
+    t: np.ndarray,
+    xy: np.ndarray,
+    ids: list[str | None],
+    stops: Sequence[PlannedStop],
+    metric_crs: str,
+    config: TracksConfig,
 ) -> list[StopMatch]:
     out: dict[int, StopMatch] = {}
     if not stops:
@@ -342,21 +359,48 @@ def _match_stops(
             s = stops[k]
             if n < len(good):
                 a, b, how = good[n]
-                out[k] = StopMatch(s.stop_id, s.name, s.kind, s.lon, s.lat, s.extra, True, a,
-                                   round((b - a) / 60.0, 1), round(nearest, 1), how, "")
+                out[k] = StopMatch(
+                    s.stop_id,
+                    s.name,
+                    s.kind,
+                    s.lon,
+                    s.lat,
+                    s.extra,
+                    True,
+                    a,
+                    round((b - a) / 60.0, 1),
+                    round(nearest, 1),
+                    how,
+                    "",
+                )
                 continue
             if named and not checked:
                 far = min(float(d[i]) for i in named)
                 why = f"checked in {far:.0f} m away (more than {config.radius_m:g} m)"
             elif not stays:
-                why = (f"never within {config.radius_m:g} m (closest {nearest:.0f} m)"
-                       if np.isfinite(nearest) else "no track points")
+                why = (
+                    f"never within {config.radius_m:g} m (closest {nearest:.0f} m)"
+                    if np.isfinite(nearest)
+                    else "no track points"
+                )
             elif good:
                 why = f"only {len(good)} stay(s) of {config.dwell_min:g} min here for {len(members)} passes"
             else:
                 why = f"within {config.radius_m:g} m for only {longest / 60:.1f} min (< {config.dwell_min:g} min)"
-            out[k] = StopMatch(s.stop_id, s.name, s.kind, s.lon, s.lat, s.extra, False, None,
-                               round(longest / 60.0, 1), round(nearest, 1), "", why)
+            out[k] = StopMatch(
+                s.stop_id,
+                s.name,
+                s.kind,
+                s.lon,
+                s.lat,
+                s.extra,
+                False,
+                None,
+                round(longest / 60.0, 1),
+                round(nearest, 1),
+                "",
+                why,
+            )
     return [out[k] for k in range(len(stops))]
 
 
@@ -387,8 +431,12 @@ def _streets_walked(
         common = near[i] & near[i + 1]
         if not common:
             continue
-        seg = min(sorted(common), key=lambda e: float(shapely.distance(pts[i], lines[e])
-                                                      + shapely.distance(pts[i + 1], lines[e])))
+        seg = min(
+            sorted(common),
+            key=lambda e: float(
+                shapely.distance(pts[i], lines[e]) + shapely.distance(pts[i + 1], lines[e])
+            ),
+        )
         a, b = (float(shapely.line_locate_point(lines[seg], pts[k])) for k in (i, i + 1))
         lo, hi = spans.get(seg, (min(a, b), max(a, b)))
         spans[seg] = (min(lo, a, b), max(hi, a, b))
@@ -410,4 +458,6 @@ def track_line(points: TrackPoints) -> shapely.LineString | None:
     if len(points) < 2:
         return None
     order = np.argsort(points.time_s, kind="stable")
-    return shapely.LineString(np.column_stack([np.asarray(points.lon)[order], np.asarray(points.lat)[order]]))
+    return shapely.LineString(
+        np.column_stack([np.asarray(points.lon)[order], np.asarray(points.lat)[order]])
+    )

@@ -61,8 +61,12 @@ class _Routes:
                 self.follow.setdefault(a, []).append(i)
         self.allowed = [problem.allowed_teams(s) for s in problem.stops]
         self.dwell = np.array([s.dwell_s for s in problem.stops], dtype=np.int64)
-        self.lo = np.array([s.window_s[0] if s.window_s else 0 for s in problem.stops], dtype=np.int64)
-        self.hi = np.array([s.window_s[1] if s.window_s else LATE for s in problem.stops], dtype=np.int64)
+        self.lo = np.array(
+            [s.window_s[0] if s.window_s else 0 for s in problem.stops], dtype=np.int64
+        )
+        self.hi = np.array(
+            [s.window_s[1] if s.window_s else LATE for s in problem.stops], dtype=np.int64
+        )
         self.gap = np.array([s.min_gap_s for s in problem.stops], dtype=np.int64)
         self.prize = np.array([s.prize for s in problem.stops], dtype=np.int64)
         self.demand = np.array([s.demand for s in problem.stops], dtype=np.int64)
@@ -74,7 +78,9 @@ class _Routes:
 
     # ---------------------------------------------------------------- schedule
 
-    def _route(self, t: int, order: Sequence[int], starts: dict[int, int], visited: set[int]) -> list[int] | None:
+    def _route(
+        self, t: int, order: Sequence[int], starts: dict[int, int], visited: set[int]
+    ) -> list[int] | None:
         """Earliest starts of ``order`` for team ``t``; passes before a revisit that lie on
         other routes are read from ``starts`` (0 while still unknown)."""
         p = self.p
@@ -130,7 +136,9 @@ class _Routes:
 
     # ---------------------------------------------------------------- insertion
 
-    def slack(self, t: int, order: Sequence[int], starts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def slack(
+        self, t: int, order: Sequence[int], starts: dict[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For inserting into ``order``: the departure time from each node of the path
         (base, visits) and the latest arrival at each next node (visits, end) that keeps
         the rest of the route feasible.
@@ -153,9 +161,13 @@ class _Routes:
         position = {i: j for j, i in enumerate(order)}
         for j in range(len(order) - 1, -1, -1):
             i = order[j]
-            bound = min(int(self.hi[i]), int(latest[j + 1]) - int(self.dwell[i]) - int(travel[i, nxt]))
+            bound = min(
+                int(self.hi[i]), int(latest[j + 1]) - int(self.dwell[i]) - int(travel[i, nxt])
+            )
             for b in self.follow.get(i, ()):
-                if b in position:  # later on this route (schedule() refuses a pass before its first)
+                if (
+                    b in position
+                ):  # later on this route (schedule() refuses a pass before its first)
                     bound = min(bound, int(latest[position[b]]) - int(self.gap[b]))
                 elif b in starts:
                     bound = min(bound, starts[b] - int(self.gap[b]))
@@ -233,7 +245,9 @@ def extra_passes(
     nearest its base), ``gap_min`` apart (default ``[hotspots] revisit_after_min``)."""
     fill = config.fill
     gap = fill.gap_min if fill.gap_min is not None else config.hotspots.revisit_after_min
-    out = passes_at_hotspots(stops, teams, top=fill.hotspot_passes, gap_min=gap, dwell_min=fill.dwell_min)
+    out = passes_at_hotspots(
+        stops, teams, top=fill.hotspot_passes, gap_min=gap, dwell_min=fill.dwell_min
+    )
     if fill.grid_passes and grids is not None and len(grids):
         own = own_grids(grids, teams, metric_crs, config.own_grids())
         out += passes_through_grids(
@@ -279,7 +293,9 @@ def balance_routes(
         arrays = [state.slack(t, o, state.starts) for t, o in enumerate(state.orders)]
         cands: list[Move] = []
 
-        def gain(new_works: list[int], now: tuple[float, float] = now) -> tuple[float, float] | None:
+        def gain(
+            new_works: list[int], now: tuple[float, float] = now
+        ) -> tuple[float, float] | None:
             s = score(new_works)
             d = (s[0] - now[0], s[1] - now[1])
             return d if d[0] > EPS or (abs(d[0]) <= EPS and d[1] > EPS) else None
@@ -291,7 +307,13 @@ def balance_routes(
                     w = list(works)
                     w[t] += px
                     g = gain(w)
-                    ins = None if g is None else state.best_insertion(t, x, state.orders[t], state.starts, arrays[t], loads[t])
+                    ins = (
+                        None
+                        if g is None
+                        else state.best_insertion(
+                            t, x, state.orders[t], state.starts, arrays[t], loads[t]
+                        )
+                    )
                     if g is not None and ins is not None:
                         new = [list(o) for o in state.orders]
                         new[t].insert(ins[0], x)
@@ -315,7 +337,13 @@ def balance_routes(
                 w[a] -= px
                 w[b] += px
                 g = gain(w)
-                ins = None if g is None else state.best_insertion(b, x, state.orders[b], state.starts, arrays[b], loads[b])
+                ins = (
+                    None
+                    if g is None
+                    else state.best_insertion(
+                        b, x, state.orders[b], state.starts, arrays[b], loads[b]
+                    )
+                )
                 if g is not None and ins is not None:
                     new = [list(o) for o in state.orders]
                     new[a].remove(x)
@@ -382,7 +410,9 @@ def _take_best(state: _Routes, cands: list[Move], limit: int | None = TRIALS_PER
     return any(state.accept(new) for _, _, new in cands[:limit])
 
 
-def fill_routes(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+def fill_routes(
+    problem: PatrolProblem, orders: Sequence[Sequence[int]]
+) -> tuple[tuple[int, ...], ...]:
     """Spend each team's spare time on extra passes (stops with ``fill_value``).
 
     Repeatedly inserts the extra pass with the most ``fill_value`` per added
@@ -416,7 +446,9 @@ def fill_routes(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> tupl
     return tuple(tuple(o) for o in state.orders)
 
 
-def schedule_orders(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> dict[int, int] | None:
+def schedule_orders(
+    problem: PatrolProblem, orders: Sequence[Sequence[int]]
+) -> dict[int, int] | None:
     """Earliest start of every visit of ``orders`` (each team leaving at its shift
     start; gaps across routes settled), or None when the orders are infeasible."""
     try:

@@ -40,6 +40,7 @@ KIND_ZH = {
 }
 MODE_ZH = {"walk": "步行", "bike": "电动自行车", "drive": "汽车"}
 
+
 def register_cjk_font(paths: Sequence[str] = CJK_FONT_PATHS) -> str:
     """Register the first CJK TrueType font found; returns its reportlab name."""
     if FONT in pdfmetrics.getRegisteredFontNames():

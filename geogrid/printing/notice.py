@@ -59,17 +59,36 @@ def render_notice_boards(
         i = by_code.get(str(row["code"]))
         if i is None:
             continue
-        _board(pdf, font, row, metric, i, streets, publish_phones=publish_phones,
-               area_name=area_name, community=(communities or {}).get(str(row.get("community"))),
-               synthetic=synthetic, date=date)
+        _board(
+            pdf,
+            font,
+            row,
+            metric,
+            i,
+            streets,
+            publish_phones=publish_phones,
+            area_name=area_name,
+            community=(communities or {}).get(str(row.get("community"))),
+            synthetic=synthetic,
+            date=date,
+        )
     pdf.save()
     return buffer.getvalue()
 
 
 def _board(
-    pdf: canvas.Canvas, font: str, row: Mapping[str, object], metric: gpd.GeoDataFrame, i: int,
-    streets: gpd.GeoDataFrame | None, *, publish_phones: bool, area_name: str,
-    community: str | None, synthetic: bool, date: str,
+    pdf: canvas.Canvas,
+    font: str,
+    row: Mapping[str, object],
+    metric: gpd.GeoDataFrame,
+    i: int,
+    streets: gpd.GeoDataFrame | None,
+    *,
+    publish_phones: bool,
+    area_name: str,
+    community: str | None,
+    synthetic: bool,
+    date: str,
 ) -> None:
     width, height = A4
     margin = 15 * mm
@@ -86,13 +105,28 @@ def _board(
     name_text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name)
     pdf.setFont(font, 15)
     y = height - margin - 26 * mm
-    pdf.drawCentredString(width / 2, y, fit_text(pdf, font, 15, f"网格编码 {row['code']}" + (f"  ·  {name_text}" if name_text else ""), inner))
+    pdf.drawCentredString(
+        width / 2,
+        y,
+        fit_text(
+            pdf,
+            font,
+            15,
+            f"网格编码 {row['code']}" + (f"  ·  {name_text}" if name_text else ""),
+            inner,
+        ),
+    )
     pdf.setFont(font, 11)
     households = metric["households"].iloc[i] if "households" in metric.columns else None
-    place = "  ".join(x for x in (
-        area_name, f"所属社区 {community or row.get('community') or ''}",
-        f"{int(households)} 户" if households is not None and not pd.isna(households) else "",
-    ) if x)
+    place = "  ".join(
+        x
+        for x in (
+            area_name,
+            f"所属社区 {community or row.get('community') or ''}",
+            f"{int(households)} 户" if households is not None and not pd.isna(households) else "",
+        )
+        if x
+    )
     pdf.drawCentredString(width / 2, y - 7 * mm, fit_text(pdf, font, 11, place, inner))
     # map
     map_h = 135 * mm
@@ -113,8 +147,9 @@ def _board(
         elif names:
             parts = names.split("、")
             nums = phones.split("、") if phones else []
-            text = "、".join(f"{n}  {nums[k]}" if k < len(nums) and nums[k] else n
-                            for k, n in enumerate(parts))
+            text = "、".join(
+                f"{n}  {nums[k]}" if k < len(nums) and nums[k] else n for k, n in enumerate(parts)
+            )
         else:
             text = "（空缺）"
         pdf.setStrokeColor(colors.HexColor("#999999"))
@@ -129,16 +164,23 @@ def _board(
         pdf.setFont(font, size)
         if text.startswith("（"):
             pdf.setFillColor(colors.grey)
-        pdf.drawString(margin + label_w + 4 * mm, top - row_h + 4.2 * mm,
-                       fit_text(pdf, font, size, text, inner - label_w - 8 * mm))
+        pdf.drawString(
+            margin + label_w + 4 * mm,
+            top - row_h + 4.2 * mm,
+            fit_text(pdf, font, size, text, inner - label_w - 8 * mm),
+        )
         pdf.setFillColor(colors.black)
         top -= row_h
     pdf.setFont(font, 10)
-    note = ("有事请找网格员。" + ("" if publish_phones else "联系电话请向社区居委会查询。"))
+    note = "有事请找网格员。" + ("" if publish_phones else "联系电话请向社区居委会查询。")
     pdf.drawString(margin, top - 7 * mm, note)
     pdf.setFont(font, 7.5)
     pdf.setFillColor(colors.grey)
-    foot = f"geogrid · {row['code']}" + (f" · {date}" if date else "") + " · 地图数据 © OpenStreetMap contributors"
+    foot = (
+        f"geogrid · {row['code']}"
+        + (f" · {date}" if date else "")
+        + " · 地图数据 © OpenStreetMap contributors"
+    )
     if synthetic:
         foot += " · 示例（合成）人员名单 SYNTHETIC"
     pdf.drawString(margin, margin - 1 * mm, fit_text(pdf, font, 7.5, foot, inner))
@@ -147,8 +189,12 @@ def _board(
 
 
 def _grid_map(
-    pdf: canvas.Canvas, font: str, box: tuple[float, float, float, float],
-    metric: gpd.GeoDataFrame, i: int, streets: gpd.GeoDataFrame | None,
+    pdf: canvas.Canvas,
+    font: str,
+    box: tuple[float, float, float, float],
+    metric: gpd.GeoDataFrame,
+    i: int,
+    streets: gpd.GeoDataFrame | None,
 ) -> None:
     bx, by, bw, bh = box
     pdf.setStrokeColor(colors.black)
@@ -164,7 +210,9 @@ def _grid_map(
     def xy(x: float, y: float) -> tuple[float, float]:
         return bx + bw / 2 + (x - cx) * scale, by + bh / 2 + (y - cy) * scale
 
-    view = shapely.box(cx - bw / 2 / scale, cy - bh / 2 / scale, cx + bw / 2 / scale, cy + bh / 2 / scale)
+    view = shapely.box(
+        cx - bw / 2 / scale, cy - bh / 2 / scale, cx + bw / 2 / scale, cy + bh / 2 / scale
+    )
     clip = pdf.beginPath()
     clip.rect(bx, by, bw, bh)
     pdf.saveState()
@@ -189,7 +237,11 @@ def _grid_map(
     polygon(geom, True, GRID_LINE, 0.1)
     if streets is not None:
         shown = streets[streets.intersects(view)]
-        major = shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"]) if "highway" in shown else None
+        major = (
+            shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"])
+            if "highway" in shown
+            else None
+        )
         for k, line in enumerate(shown.geometry):
             coords = shapely.get_coordinates(line)
             is_major = bool(major.iloc[k]) if major is not None else False

@@ -18,14 +18,14 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.ticker import MaxNLocator
 
-from geogrid.errors import InputError  # noqa: E402
-from geogrid.planning.report import MonthlyReport  # noqa: E402
-from geogrid.printing.fonts import CJK_FONT_PATHS  # noqa: E402
+from geogrid.errors import InputError
+from geogrid.planning.report import MonthlyReport
+from geogrid.printing.fonts import CJK_FONT_PATHS
 
 A4_IN = (8.27, 11.69)
 BLUE, GREY, RED = "#1f5fbf", "#9a9a9a", "#c0392b"
@@ -52,18 +52,30 @@ def cjk_font(paths: tuple[str, ...] = CJK_FONT_PATHS) -> str:
         if Path(path).exists():
             font_manager.fontManager.addfont(path)
             return str(font_manager.FontProperties(fname=path).get_name())
-    raise InputError("no CJK font for the monthly report; install the Debian package fonts-wqy-microhei",
-                     [f"looked for {p}" for p in paths])
+    raise InputError(
+        "no CJK font for the monthly report; install the Debian package fonts-wqy-microhei",
+        [f"looked for {p}" for p in paths],
+    )
 
 
 def render_monthly_report(report: MonthlyReport, area: str = "") -> bytes:
     """The report as PDF bytes (two A4 pages)."""
     family = cjk_font()
-    style: Any = {"font.family": family, "font.size": 9, "axes.unicode_minus": False,
-                             "pdf.fonttype": 42, "axes.spines.top": False, "axes.spines.right": False}
+    style: Any = {
+        "font.family": family,
+        "font.size": 9,
+        "axes.unicode_minus": False,
+        "pdf.fonttype": 42,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
     out = io.BytesIO()
-    with plt.rc_context(style), PdfPages(out, metadata={"Title": f"{area} {report.month} patrol report",
-                                                          "Creator": "geogrid"}) as pdf:
+    with (
+        plt.rc_context(style),
+        PdfPages(
+            out, metadata={"Title": f"{area} {report.month} patrol report", "Creator": "geogrid"}
+        ) as pdf,
+    ):
         pdf.savefig(_page_one(report, area))
         pdf.savefig(_page_two(report, area))
         plt.close("all")
@@ -71,10 +83,22 @@ def render_monthly_report(report: MonthlyReport, area: str = "") -> bytes:
 
 
 def _title(fig: Any, report: MonthlyReport, area: str, page: int) -> None:
-    fig.text(0.07, 0.965, f"{area} 巡逻月报 Monthly patrol report · {report.month}", fontsize=15,
-             weight="bold", va="top")
-    fig.text(0.07, 0.94, "内部资料 staff only · 原始数量，不对外公布 raw counts, not for publication",
-             fontsize=8, color=GREY, va="top")
+    fig.text(
+        0.07,
+        0.965,
+        f"{area} 巡逻月报 Monthly patrol report · {report.month}",
+        fontsize=15,
+        weight="bold",
+        va="top",
+    )
+    fig.text(
+        0.07,
+        0.94,
+        "内部资料 staff only · 原始数量，不对外公布 raw counts, not for publication",
+        fontsize=8,
+        color=GREY,
+        va="top",
+    )
     fig.text(0.93, 0.02, f"{page}/2", fontsize=8, color=GREY, ha="right")
 
 
@@ -87,7 +111,14 @@ def _page_one(report: MonthlyReport, area: str) -> Any:
         col, row = n % 2, n // 2
         value = figures[key]
         fig.text(0.07 + col * 0.45, y - row * 0.028, label, fontsize=9.5)
-        fig.text(0.45 + col * 0.45, y - row * 0.028, fmt.format(value), fontsize=10, ha="right", weight="bold")
+        fig.text(
+            0.45 + col * 0.45,
+            y - row * 0.028,
+            fmt.format(value),
+            fontsize=10,
+            ha="right",
+            weight="bold",
+        )
     ax = fig.add_axes((0.1, 0.42, 0.82, 0.24))
     teams = report.per_team
     if len(teams):
@@ -105,7 +136,13 @@ def _page_one(report: MonthlyReport, area: str) -> Any:
         ax.set_ylabel("巡逻次数 patrols")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         twin = ax.twinx()
-        twin.plot(labels, days["volunteer_hours"], color=BLUE, marker="o", label="志愿服务时长 volunteer-hours")
+        twin.plot(
+            labels,
+            days["volunteer_hours"],
+            color=BLUE,
+            marker="o",
+            label="志愿服务时长 volunteer-hours",
+        )
         twin.set_ylabel("人·小时 person-hours")
         twin.spines["top"].set_visible(False)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
@@ -128,7 +165,11 @@ def _page_two(report: MonthlyReport, area: str) -> Any:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax.text(0.5, 0.5, "无热点站点 no hot-spot stops", ha="center", transform=ax.transAxes)
-    ax.set_title(f"热点到访 Hot-spot visits · 覆盖 coverage {report.hotspot_coverage:.0%}", loc="left", pad=18)
+    ax.set_title(
+        f"热点到访 Hot-spot visits · 覆盖 coverage {report.hotspot_coverage:.0%}",
+        loc="left",
+        pad=18,
+    )
     ax = fig.add_axes((0.3, 0.36, 0.62, 0.18))
     schools = report.schools
     if len(schools):
@@ -140,26 +181,44 @@ def _page_two(report: MonthlyReport, area: str) -> Any:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax.text(0.5, 0.5, "无护学岗 no school posts", ha="center", transform=ax.transAxes)
-    ax.set_title(f"护学岗到岗 School posts on school days · {report.school_attendance:.0%}", loc="left", pad=18)
+    ax.set_title(
+        f"护学岗到岗 School posts on school days · {report.school_attendance:.0%}",
+        loc="left",
+        pad=18,
+    )
     ax = fig.add_axes((0.12, 0.11, 0.8, 0.18))
     trend = report.trend
-    periods = (("last_year", "去年同月 same month last year", "#cfcfcf"),
-               ("before", "上月 month before", GREY), ("month", "本月 this month", BLUE))
+    periods = (
+        ("last_year", "去年同月 same month last year", "#cfcfcf"),
+        ("before", "上月 month before", GREY),
+        ("month", "本月 this month", BLUE),
+    )
     if len(trend):
         width = 0.25
         for k, (key, label, colour) in enumerate(periods):
             xs = [i + (k - 1) * width for i in range(len(trend))]
             bars = ax.bar(xs, trend[key], width, color=colour, label=label)
             ax.bar_label(bars, fontsize=8)
-        ax.set_xticks(range(len(trend)),
-                      [f"{'已巡逻热点 patrolled' if g == 'patrolled' else '其他热点 other'} ({n})"
-                       for g, n in zip(trend["group"], trend["spots"], strict=True)])
+        ax.set_xticks(
+            range(len(trend)),
+            [
+                f"{'已巡逻热点 patrolled' if g == 'patrolled' else '其他热点 other'} ({n})"
+                for g, n in zip(trend["group"], trend["spots"], strict=True)
+            ],
+        )
         ax.legend(fontsize=8, frameon=False)
     else:
         ax.text(0.5, 0.5, "无警情数据 no incidents", ha="center", transform=ax.transAxes)
     ax.set_title("热点附近警情 Incidents near hot spots", loc="left")
     ax.set_ylabel("警情数 incidents")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.text(0.12, 0.03, f"{report.caveat}: 巡逻去往警情多的地方，变化有多种原因。\n"
-             "Patrols go where incidents are; a change has many causes.", fontsize=8, color=RED, va="bottom")
+    fig.text(
+        0.12,
+        0.03,
+        f"{report.caveat}: 巡逻去往警情多的地方，变化有多种原因。\n"
+        "Patrols go where incidents are; a change has many causes.",
+        fontsize=8,
+        color=RED,
+        va="bottom",
+    )
     return fig

@@ -42,7 +42,7 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
         cut = line.rfind(" ")
         if ch != " " and cut > len(line) // 2:
             lines.append(line[:cut])
-            line = line[cut + 1:] + ch
+            line = line[cut + 1 :] + ch
         else:
             lines.append(line)
             line = "" if ch == " " else ch
@@ -65,11 +65,14 @@ def _day_head(day: Mapping[str, Any]) -> tuple[str, str]:
     return f"{day['weekday_zh']} {day['date'][5:]}", f"{day['weekday']} {mark}".strip()
 
 
-def _footer(pdf: canvas.Canvas, font: str, document: Mapping[str, Any], page_w: float, what: str) -> None:
+def _footer(
+    pdf: canvas.Canvas, font: str, document: Mapping[str, Any], page_w: float, what: str
+) -> None:
     pdf.setFont(font, 7)
     pdf.setFillColor(GREY)
     pdf.drawString(
-        MARGIN, MARGIN - 5 * mm,
+        MARGIN,
+        MARGIN - 5 * mm,
         f"geogrid rota · {document.get('area', '')} · {document['week']} · {what} · "
         "check a box when done; report changes to the district office",
     )
@@ -86,21 +89,33 @@ def render_district_rota(document: Mapping[str, Any]) -> bytes:
     pdf.setTitle(f"{TITLE} {document['week']}")
     teams = list(document["teams"])
     for first in range(0, max(len(teams), 1), TEAMS_PER_PAGE):
-        _district_page(pdf, font, document, teams[first:first + TEAMS_PER_PAGE], page_w, page_h)
+        _district_page(pdf, font, document, teams[first : first + TEAMS_PER_PAGE], page_w, page_h)
     pdf.save()
     return buffer.getvalue()
 
 
-def _district_page(pdf: canvas.Canvas, font: str, document: Mapping[str, Any],
-                   teams: Sequence[Mapping[str, Any]], page_w: float, page_h: float) -> None:
+def _district_page(
+    pdf: canvas.Canvas,
+    font: str,
+    document: Mapping[str, Any],
+    teams: Sequence[Mapping[str, Any]],
+    page_w: float,
+    page_h: float,
+) -> None:
     top = page_h - MARGIN
     dates = document["dates"]
     pdf.setFont(font, 16)
-    pdf.drawString(MARGIN, top - 6 * mm, f"{TITLE} · {document.get('area', '')} · {document['week']}")
+    pdf.drawString(
+        MARGIN, top - 6 * mm, f"{TITLE} · {document.get('area', '')} · {document['week']}"
+    )
     pdf.setFont(font, 8)
     pdf.setFillColor(GREY)
-    pdf.drawString(MARGIN, top - 11 * mm, f"Weekly patrol rota {dates[0]} – {dates[-1]}: which team patrols "
-                   "which night and the stops it covers. 护学岗 = school post (school days only).")
+    pdf.drawString(
+        MARGIN,
+        top - 11 * mm,
+        f"Weekly patrol rota {dates[0]} – {dates[-1]}: which team patrols "
+        "which night and the stops it covers. 护学岗 = school post (school days only).",
+    )
     pdf.setFillColor(colors.black)
     day_w = 26 * mm
     col_w = (page_w - 2 * MARGIN - day_w) / max(len(teams), 1)
@@ -113,12 +128,17 @@ def _district_page(pdf: canvas.Canvas, font: str, document: Mapping[str, Any],
     for k, team in enumerate(teams):
         x = MARGIN + day_w + k * col_w + 1.5 * mm
         pdf.setFont(font, 9.5)
-        pdf.drawString(x, y - 2.5 * mm, wrap_text(str(team["team_name"]), font, 9.5, col_w - 3 * mm)[0])
+        pdf.drawString(
+            x, y - 2.5 * mm, wrap_text(str(team["team_name"]), font, 9.5, col_w - 3 * mm)[0]
+        )
         pdf.setFont(font, 7)
         pdf.setFillColor(GREY)
         leader = f"队长 {team['leader']} · " if team.get("leader") else ""
-        pdf.drawString(x, y - 7 * mm, wrap_text(f"{leader}{team['size']}人 · {team['team']}", font, 7,
-                                                col_w - 3 * mm)[0])
+        pdf.drawString(
+            x,
+            y - 7 * mm,
+            wrap_text(f"{leader}{team['size']}人 · {team['team']}", font, 7, col_w - 3 * mm)[0],
+        )
         pdf.setFillColor(colors.black)
     y -= 9 * mm
     size = 8.0
@@ -128,10 +148,20 @@ def _district_page(pdf: canvas.Canvas, font: str, document: Mapping[str, Any],
         mine = {duty["team"]: duty for duty in day["teams"]}
         for team in teams:
             duty = mine.get(team["team"])
-            text = [] if duty is None else [f"{duty['shift']} · {len(duty['stops'])} 点"] + [
-                line for s in duty["stops"] for line in wrap_text(_stop_text(s), font, size, col_w - 3 * mm)]
+            text = (
+                []
+                if duty is None
+                else [f"{duty['shift']} · {len(duty['stops'])} 点"]
+                + [
+                    line
+                    for s in duty["stops"]
+                    for line in wrap_text(_stop_text(s), font, size, col_w - 3 * mm)
+                ]
+            )
             cells[day["date"], team["team"]] = text
-    lines_of = [max([2] + [len(cells[day["date"], t["team"]]) for t in teams]) for day in document["days"]]
+    lines_of = [
+        max([2] + [len(cells[day["date"], t["team"]]) for t in teams]) for day in document["days"]
+    ]
     row_line = min(size * 1.25, (y - bottom - 7 * 2 * mm) / max(sum(lines_of), 1))
     size = min(size, row_line / 1.25)
     for day, n_lines in zip(document["days"], lines_of, strict=True):
@@ -181,9 +211,13 @@ def _district_page(pdf: canvas.Canvas, font: str, document: Mapping[str, Any],
     fair = document.get("fairness", {})
     pdf.setFont(font, 7)
     pdf.setFillColor(GREY)
-    pdf.drawString(MARGIN, y - 9 * mm, f"Fairness: nights are shared by volunteers (most {fair.get('max_weighted_nights', '')} "
-                   f"nights per volunteer weight); hot spots spread over teams {float(fair.get('spread', 1)):.0%} "
-                   "of the most possible. Grey rows: no school.")
+    pdf.drawString(
+        MARGIN,
+        y - 9 * mm,
+        f"Fairness: nights are shared by volunteers (most {fair.get('max_weighted_nights', '')} "
+        f"nights per volunteer weight); hot spots spread over teams {float(fair.get('spread', 1)):.0%} "
+        "of the most possible. Grey rows: no school.",
+    )
     pdf.setFillColor(colors.black)
     _footer(pdf, font, document, page_w, "district")
     pdf.showPage()
@@ -204,25 +238,52 @@ def render_team_rota(document: Mapping[str, Any], team_id: str) -> bytes:
     pdf.drawString(MARGIN, top - 6 * mm, f"{TITLE} · {team['team_name']} · {document['week']}")
     pdf.setFont(font, 9.5)
     mode = MODE_ZH.get(str(team.get("mode")), str(team.get("mode", "")))
-    pdf.drawString(MARGIN, top - 12 * mm, f"队长 Leader: {team.get('leader') or '—'}   人数 Size: {team['size']}   "
-                   f"方式 Mode: {mode}   值班日 Roster: {team['roster']}")
-    pdf.drawString(MARGIN, top - 17 * mm, f"本周 This week: {team['nights']} 晚 nights, {team['visits']} 个点 stop visits")
+    pdf.drawString(
+        MARGIN,
+        top - 12 * mm,
+        f"队长 Leader: {team.get('leader') or '—'}   人数 Size: {team['size']}   "
+        f"方式 Mode: {mode}   值班日 Roster: {team['roster']}",
+    )
+    pdf.drawString(
+        MARGIN,
+        top - 17 * mm,
+        f"本周 This week: {team['nights']} 晚 nights, {team['visits']} 个点 stop visits",
+    )
     pdf.setFont(font, 7.5)
     pdf.setFillColor(GREY)
-    pdf.drawString(MARGIN, top - 21.5 * mm, "Weekly rota of the team: each night's route sheet and GPX come with the "
-                   "night's plan. 护学岗 = school post, 热点 = hot spot.")
+    pdf.drawString(
+        MARGIN,
+        top - 21.5 * mm,
+        "Weekly rota of the team: each night's route sheet and GPX come with the "
+        "night's plan. 护学岗 = school post, 热点 = hot spot.",
+    )
     pdf.setFillColor(colors.black)
-    cols = [MARGIN, MARGIN + 26 * mm, MARGIN + 50 * mm, page_w - MARGIN - 54 * mm, page_w - MARGIN - 36 * mm]
+    cols = [
+        MARGIN,
+        MARGIN + 26 * mm,
+        MARGIN + 50 * mm,
+        page_w - MARGIN - 54 * mm,
+        page_w - MARGIN - 36 * mm,
+    ]
     y = top - 30 * mm
     pdf.setFont(font, 9)
-    for x, head in zip(cols, ["日期 Date", "班次 Shift", "巡逻点 Stops", "✓", "签名 Signed"], strict=True):
+    for x, head in zip(
+        cols, ["日期 Date", "班次 Shift", "巡逻点 Stops", "✓", "签名 Signed"], strict=True
+    ):
         pdf.drawString(x + 1, y, "完成 Done" if head == "✓" else head)
     pdf.line(MARGIN, y - 2, page_w - MARGIN, y - 2)
     y -= 6 * mm
     for day in document["days"]:
         duty = next((d for d in day["teams"] if d["team"] == team_id), None)
-        lines = ["休 off"] if duty is None else [
-            line for s in duty["stops"] for line in wrap_text(_stop_text(s), font, 8.5, cols[3] - cols[2] - 4 * mm)]
+        lines = (
+            ["休 off"]
+            if duty is None
+            else [
+                line
+                for s in duty["stops"]
+                for line in wrap_text(_stop_text(s), font, 8.5, cols[3] - cols[2] - 4 * mm)
+            ]
+        )
         row_h = max(10 * mm, len(lines) * 4 * mm + 3 * mm)
         if not day["school_day"]:
             pdf.setFillColor(OFF_SHADE)

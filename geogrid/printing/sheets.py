@@ -82,7 +82,18 @@ def render_route_sheets(
     for route in plan.routes:
         team = problem.teams[route.team]
         line = lines.geometry.get(team.id) if len(lines) else None
-        _sheet(pdf, font, problem, route, line, streets, metric_crs, title, date, shares.get(route.team))
+        _sheet(
+            pdf,
+            font,
+            problem,
+            route,
+            line,
+            streets,
+            metric_crs,
+            title,
+            date,
+            shares.get(route.team),
+        )
     if overview if overview is not None else whole:
         _overview(pdf, font, problem, plan, title, date)
     pdf.save()
@@ -119,7 +130,11 @@ def _sheet(
         f"用时 Total {route.total_s // 60} min  路程 Distance {route.metres / 1000:.2f} km  "
         f"停靠点 Stops {len(route.visits)}"
     )
-    pdf.drawString(margin, top - 17 * mm, totals + (f"   日期 Date: {date}" if date else "   日期 Date: ________"))
+    pdf.drawString(
+        margin,
+        top - 17 * mm,
+        totals + (f"   日期 Date: {date}" if date else "   日期 Date: ________"),
+    )
     head = 21 * mm
     if share is not None:
         pdf.drawString(margin, top - 22 * mm, _share_text(share))
@@ -133,7 +148,14 @@ def _sheet(
 
     # ---- table
     y = map_box[1] - 8 * mm
-    cols = [margin, margin + 8 * mm, margin + 16 * mm, margin + 44 * mm, margin + 58 * mm, margin + 128 * mm]
+    cols = [
+        margin,
+        margin + 8 * mm,
+        margin + 16 * mm,
+        margin + 44 * mm,
+        margin + 58 * mm,
+        margin + 128 * mm,
+    ]
     heads = ["✓", "No.", "到达–离开 Time", "停留 min", "地点 Place", "类型 / 备注 Kind / notes"]
     row_h = 7.2 * mm
 
@@ -157,7 +179,9 @@ def _sheet(
         pdf.drawString(cols[1] + 1, y, str(n))
         pdf.drawString(cols[2] + 1, y, f"{format_hhmm(visit.start_s)}–{format_hhmm(visit.leave_s)}")
         pdf.drawString(cols[3] + 1, y, f"{stop.dwell_s // 60}")
-        pdf.drawString(cols[4] + 1, y, fit_text(pdf, font, 9.5, stop.name or stop.id, cols[5] - cols[4] - 3))
+        pdf.drawString(
+            cols[4] + 1, y, fit_text(pdf, font, 9.5, stop.name or stop.id, cols[5] - cols[4] - 3)
+        )
         note = KIND_ZH.get(stop.kind, stop.kind) + (" 加巡 extra pass" if stop.is_fill else "")
         if stop.window_s:
             note += f" 时窗 {format_hhmm(stop.window_s[0])}–{format_hhmm(stop.window_s[1])}"
@@ -184,7 +208,9 @@ def _share_text(share: TeamShare) -> str:
     )
 
 
-def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: PatrolPlan, title: str, date: str) -> None:
+def _overview(
+    pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: PatrolPlan, title: str, date: str
+) -> None:
     """The last page: every team's share of the work and every skipped stop with the reason."""
     width, height = A4
     margin = 14 * mm
@@ -196,14 +222,32 @@ def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: Patro
     shares = team_shares(problem, plan)
     off = imbalance([sh.work for sh in shares], [sh.fair_share for sh in shares])
     pdf.drawString(
-        margin, y,
+        margin,
+        y,
         f"奖励分 Prize {plan.prize}   停靠点 Stops {sum(sh.stops for sh in shares)}   "
         f"加巡 Extra passes {sum(sh.passes for sh in shares)}   偏离应担 Off fair shares {off:.0f}",
     )
     y -= 9 * mm
-    cols = [margin, margin + 42 * mm, margin + 60 * mm, margin + 78 * mm, margin + 96 * mm, margin + 124 * mm,
-            margin + 146 * mm, margin + 164 * mm]
-    heads = ["队 Team", "点 Stops", "加巡 Extra", "km", "巡逻/班次 min", "工作 Work", "人员 Vol.", "应担 Fair"]
+    cols = [
+        margin,
+        margin + 42 * mm,
+        margin + 60 * mm,
+        margin + 78 * mm,
+        margin + 96 * mm,
+        margin + 124 * mm,
+        margin + 146 * mm,
+        margin + 164 * mm,
+    ]
+    heads = [
+        "队 Team",
+        "点 Stops",
+        "加巡 Extra",
+        "km",
+        "巡逻/班次 min",
+        "工作 Work",
+        "人员 Vol.",
+        "应担 Fair",
+    ]
     pdf.setFont(font, 9)
     for x, h in zip(cols, heads, strict=True):
         pdf.drawString(x + 1, y, h)
@@ -213,9 +257,13 @@ def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: Patro
         team = problem.teams[sh.team]
         cells = [
             fit_text(pdf, font, 9, team.name or team.id, cols[1] - cols[0] - 3),
-            str(sh.stops), str(sh.passes), f"{sh.metres / 1000:.1f}",
-            f"{sh.patrol_s // 60}/{sh.shift_s // 60}", f"{sh.work_share:.0%}",
-            f"{sh.volunteer_share:.0%}", f"{sh.fair_share:.0%}",
+            str(sh.stops),
+            str(sh.passes),
+            f"{sh.metres / 1000:.1f}",
+            f"{sh.patrol_s // 60}/{sh.shift_s // 60}",
+            f"{sh.work_share:.0%}",
+            f"{sh.volunteer_share:.0%}",
+            f"{sh.fair_share:.0%}",
         ]
         pdf.setFont(font, 9)
         for x, c in zip(cols, cells, strict=True):
@@ -237,11 +285,21 @@ def _overview(pdf: canvas.Canvas, font: str, problem: PatrolProblem, plan: Patro
         stop = problem.stops[sk.stop]
         pdf.setFont(font, 9.5)
         pdf.drawString(margin + 1, y, fit_text(pdf, font, 9.5, stop.name or stop.id, 70 * mm))
-        pdf.drawString(margin + 72 * mm, y, fit_text(pdf, font, 9.5, f"{KIND_ZH.get(stop.kind, stop.kind)} · {stop.prize} 分", 28 * mm))
+        pdf.drawString(
+            margin + 72 * mm,
+            y,
+            fit_text(
+                pdf, font, 9.5, f"{KIND_ZH.get(stop.kind, stop.kind)} · {stop.prize} 分", 28 * mm
+            ),
+        )
         pdf.drawString(margin + 102 * mm, y, f"{REASON_ZH[sk.reason]} {SKIP_REASONS[sk.reason]}")
         pdf.setFont(font, 7.5)
         pdf.setFillColor(colors.grey)
-        pdf.drawString(margin + 4 * mm, y - 4 * mm, fit_text(pdf, font, 7.5, sk.text, width - 2 * margin - 5 * mm))
+        pdf.drawString(
+            margin + 4 * mm,
+            y - 4 * mm,
+            fit_text(pdf, font, 7.5, sk.text, width - 2 * margin - 5 * mm),
+        )
         pdf.setFillColor(colors.black)
         y -= 10 * mm
     _footer(pdf, font, "overview", margin)
@@ -296,7 +354,11 @@ def _draw_map(
     pdf.clipPath(path, stroke=0, fill=0)
     if streets is not None:
         shown = streets[streets.intersects(view)]
-        major = shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"]) if "highway" in shown else None
+        major = (
+            shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"])
+            if "highway" in shown
+            else None
+        )
         for i, geom in enumerate(shown.geometry):
             coords = shapely.get_coordinates(geom)
             is_major = bool(major.iloc[i]) if major is not None else False

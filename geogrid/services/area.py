@@ -107,7 +107,9 @@ class BuildReport:
         out += [f"  warning: {w}" for w in self.warnings[:MAX_WARNINGS_SHOWN]]
         if len(self.warnings) > MAX_WARNINGS_SHOWN:
             hidden = len(self.warnings) - MAX_WARNINGS_SHOWN
-            out.append(f"  ... and {hidden} more warnings, all listed in {Workspace(self.path).manifest_path}")
+            out.append(
+                f"  ... and {hidden} more warnings, all listed in {Workspace(self.path).manifest_path}"
+            )
         return out
 
 
@@ -304,7 +306,10 @@ def build_area_without_streets(
         }
         ws.write_manifest(manifest)
     return BuildReport(
-        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=[note, *warnings],
+        path=ws.path,
+        metric_crs=metric_crs,
+        counts=counts,
+        warnings=[note, *warnings],
         timezone=zone,
     )
 
@@ -342,10 +347,21 @@ def write_area(
     )
     ws = Workspace(out_dir)
     with ws.lock():
-        return _write_area(ws, name=name, admin_code=admin_code, description=description,
-                           boundary=boundary, boundary_source=boundary_source, extract=extract,
-                           sources=sources, warnings=warnings, extra_manifest=extra_manifest,
-                           metric_crs=metric_crs, network=network, buildings=buildings)
+        return _write_area(
+            ws,
+            name=name,
+            admin_code=admin_code,
+            description=description,
+            boundary=boundary,
+            boundary_source=boundary_source,
+            extract=extract,
+            sources=sources,
+            warnings=warnings,
+            extra_manifest=extra_manifest,
+            metric_crs=metric_crs,
+            network=network,
+            buildings=buildings,
+        )
 
 
 def _write_area(
@@ -431,7 +447,11 @@ def _write_area(
         manifest.update(extra_manifest)
     ws.write_manifest(manifest)
     return BuildReport(
-        path=ws.path, metric_crs=metric_crs, counts=counts, warnings=warnings, coverage=coverage,
+        path=ws.path,
+        metric_crs=metric_crs,
+        counts=counts,
+        warnings=warnings,
+        coverage=coverage,
         timezone=str(manifest.get("timezone", "")),
     )
 

@@ -46,7 +46,9 @@ class GridResult:
             f"median Polsby-Popper {grids['polsby_popper'].median():.2f}",
         ]
         if self.version is not None:
-            lines.append(f"saved as v{self.version.id:04d} by {self.version.author}: {self.version.message}")
+            lines.append(
+                f"saved as v{self.version.id:04d} by {self.version.author}: {self.version.message}"
+            )
         lines += [f"note: {p}" for p in self.plan.problems]
         lines += [f"problem: {p}" for p in self.problems]
         return lines
@@ -120,7 +122,9 @@ def import_communities(
         geometry=clipped.to_numpy(),
         crs=WGS84,
     )
-    frame = frame[~frame.geometry.is_empty & frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    frame = frame[
+        ~frame.geometry.is_empty & frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    ]
     frame = frame[to_metric(frame, area.metric_crs, "communities").area > G.TOLERANCE_M2]
     # the first admin area wins where two overlap
     taken = shapely.Polygon()
@@ -133,7 +137,9 @@ def import_communities(
     prefix = default_parent_code(area.manifest.get("admin_code"))[:6] + street_code
     frame.insert(0, "code", [f"{prefix}{i + 1:03d}" for i in range(len(frame))])
     ws.write_layer(
-        "communities", frame, author=author,
+        "communities",
+        frame,
+        author=author,
         message=f"admin_level={admin_level} areas from {Path(osm_path).name}",
     )
     return frame
@@ -178,7 +184,11 @@ def make_units(
 
     buildings = area.buildings
     table = read_household_table(households_csv) if households_csv else None
-    if table is not None and len(buildings) and table["id"].astype(str).isin(buildings["id"].astype(str)).any():
+    if (
+        table is not None
+        and len(buildings)
+        and table["id"].astype(str).isin(buildings["id"].astype(str)).any()
+    ):
         buildings = G.apply_household_table(buildings, table, what=Path(str(households_csv)).name)
         table = None
     default = default_parent_code(area.manifest.get("admin_code"))
@@ -186,7 +196,9 @@ def make_units(
         given = read_units(units_path)
         if (given.geometry.geom_type == "Point").any():
             as_buildings = given.reset_index().rename(columns={"unit_id": "id"})
-            units = G.units_from_buildings(as_buildings, area.boundary, area.metric_crs, communities)
+            units = G.units_from_buildings(
+                as_buildings, area.boundary, area.metric_crs, communities
+            )
             if "households" in as_buildings.columns:
                 units = G.count_households(units, as_buildings, area.metric_crs)
             else:
@@ -235,7 +247,9 @@ def _bands_from(meta: Mapping[str, Any]) -> tuple[G.Band, dict[str, G.Band]]:
     return band, bands
 
 
-def check(area: Area, plan: G.GridPlan, communities: gpd.GeoDataFrame | None, require_worker: bool = False) -> list[G.GridProblem]:
+def check(
+    area: Area, plan: G.GridPlan, communities: gpd.GeoDataFrame | None, require_worker: bool = False
+) -> list[G.GridProblem]:
     return G.validate_grids(
         plan.grids,
         area.metric_crs,
@@ -266,12 +280,22 @@ def generate(
     when ``keep_locked``; unchanged grids keep their codes.
     """
     store, name = area_store(area_dir)
-    with store.lock(name):  # folder: nobody saves between reading and saving; database: parent check
+    with store.lock(
+        name
+    ):  # folder: nobody saves between reading and saving; database: parent check
         store.repair(name)
         return _generate(
-            store, store.read_area(name), band=band, bands=bands, seed=seed, units_path=units_path,
-            households_csv=households_csv, keep_locked=keep_locked, author=author,
-            message=message, restarts=restarts,
+            store,
+            store.read_area(name),
+            band=band,
+            bands=bands,
+            seed=seed,
+            units_path=units_path,
+            households_csv=households_csv,
+            keep_locked=keep_locked,
+            author=author,
+            message=message,
+            restarts=restarts,
         )
 
 
@@ -294,7 +318,10 @@ def _generate(
     band = band or G.Band()
     bands = dict(bands or {})
     units = make_units(
-        area, communities, units_path=units_path, households_csv=households_csv,
+        area,
+        communities,
+        units_path=units_path,
+        households_csv=households_csv,
         max_households=min([band.max_households, *(b.max_households for b in bands.values())]),
     )
     locked_grids: list[str] = []
@@ -311,14 +338,24 @@ def _generate(
                     old_units[["parent_code", "grid", "geometry"]], area.buildings, area.metric_crs
                 )
     plan = G.build_grids(
-        units, area.metric_crs, band=band, bands=bands, seed=seed,
-        locked_grids=locked_grids, previous=previous, restarts=restarts,
+        units,
+        area.metric_crs,
+        band=band,
+        bands=bands,
+        seed=seed,
+        locked_grids=locked_grids,
+        previous=previous,
+        restarts=restarts,
     )
     problems = check(area, plan, communities)
     version = store.save_version(
-        name, plan.grids, plan.units, author=author,
+        name,
+        plan.grids,
+        plan.units,
+        author=author,
         message=message or f"generated, band {band}, seed {seed}",
-        meta={**_band_meta(plan), "seed": seed}, parent=head,
+        meta={**_band_meta(plan), "seed": seed},
+        parent=head,
     )
     return GridResult(plan=plan, version=version, problems=problems)
 
@@ -370,11 +407,24 @@ def edit(
     ``worker`` (``codes[0]`` gets ``worker``).
     """
     store, area_name = area_store(area_dir)
-    with store.lock(area_name):  # folder: nobody saves between loading and saving; database: parent check
+    with store.lock(
+        area_name
+    ):  # folder: nobody saves between loading and saving; database: parent check
         store.repair(area_name)
         return _edit(
-            store, area_name, Path(area_dir), operation, author=author, message=message, codes=codes, units=units,
-            to_code=to_code, new_code=new_code, name=name, worker=worker, seed=seed,
+            store,
+            area_name,
+            Path(area_dir),
+            operation,
+            author=author,
+            message=message,
+            codes=codes,
+            units=units,
+            to_code=to_code,
+            new_code=new_code,
+            name=name,
+            worker=worker,
+            seed=seed,
         )
 
 
@@ -412,7 +462,11 @@ def _edit(
         what = f"merged {', '.join(codes)}"
     elif operation == "rename":
         plan = G.rename_grid(plan, _one(codes, operation), new_code=new_code, name=name)
-        what = f"renamed {codes[0]}" + (f" to {new_code}" if new_code else "") + (f" ({name})" if name else "")
+        what = (
+            f"renamed {codes[0]}"
+            + (f" to {new_code}" if new_code else "")
+            + (f" ({name})" if name else "")
+        )
     elif operation in ("lock", "unlock"):
         for code in codes:
             plan = G.set_grid(plan, code, locked=operation == "lock")
@@ -428,8 +482,13 @@ def _edit(
     area = store.read_area(area_name, with_network=False)
     problems = check(area, plan, area.communities)
     version = store.save_version(
-        area_name, plan.grids, plan.units, author=author, message=message or what,
-        meta=_band_meta(plan), parent=head,
+        area_name,
+        plan.grids,
+        plan.units,
+        author=author,
+        message=message or what,
+        meta=_band_meta(plan),
+        parent=head,
     )
     return GridResult(plan=plan, version=version, problems=problems)
 
@@ -450,17 +509,26 @@ def check_complete(before: G.GridPlan, after: G.GridPlan, what: str = "the edit"
     assigned = units["grid"].map(lambda g: isinstance(g, str) and g in codes)
     orphans = units.loc[~assigned.astype(bool)]
     if len(orphans):
-        problems.append(f"{len(orphans)} units ({int(orphans['households'].sum())} households) "
-                        f"would belong to no grid")
-    total_before, total_after = int(before.units["households"].sum()), int(units["households"].sum())
+        problems.append(
+            f"{len(orphans)} units ({int(orphans['households'].sum())} households) "
+            f"would belong to no grid"
+        )
+    total_before, total_after = (
+        int(before.units["households"].sum()),
+        int(units["households"].sum()),
+    )
     if total_before != total_after:
         problems.append(f"households would change from {total_before} to {total_after}")
     if int(grids["households"].sum()) != total_after:
-        problems.append(f"the grids would count {int(grids['households'].sum())} of "
-                        f"{total_after} households")
+        problems.append(
+            f"the grids would count {int(grids['households'].sum())} of {total_after} households"
+        )
     if problems:
-        raise InputError(f"{what}: not saved, " + "; ".join(problems)
-                         + "; every unit must stay in exactly one grid")
+        raise InputError(
+            f"{what}: not saved, "
+            + "; ".join(problems)
+            + "; every unit must stay in exactly one grid"
+        )
 
 
 def _one(codes: Sequence[str], operation: str) -> str:
@@ -486,8 +554,14 @@ def validate(
         if saved:
             band, bands = _bands_from(store.load_version(name)[0].meta)
     return G.validate_grids(
-        grids, area.metric_crs, boundary=area.boundary, parents=area.communities,
-        band=band, bands=bands, buildings=area.buildings, require_worker=require_worker,
+        grids,
+        area.metric_crs,
+        boundary=area.boundary,
+        parents=area.communities,
+        band=band,
+        bands=bands,
+        buildings=area.buildings,
+        require_worker=require_worker,
     )
 
 
@@ -515,7 +589,9 @@ def compare(area_dir: Path | str, a: str, b: str) -> G.GridDiff:
     area_dir = Path(area_dir)
     store, name = area_store(area_dir)
     area = store.read_area(name, with_network=False)
-    return G.compare_grids(_grids_of(area_dir, a), _grids_of(area_dir, b), area.buildings, area.metric_crs)
+    return G.compare_grids(
+        _grids_of(area_dir, a), _grids_of(area_dir, b), area.buildings, area.metric_crs
+    )
 
 
 def report(
@@ -553,27 +629,42 @@ class RebalanceRun:
     area_tag: str = ""
 
 
-def _today_units(area: Area, plan: G.GridPlan, households_csv: Path | str | None) -> gpd.GeoDataFrame:
+def _today_units(
+    area: Area, plan: G.GridPlan, households_csv: Path | str | None
+) -> gpd.GeoDataFrame:
     """The plan's units with today's households: recounted from the buildings, or from a CSV."""
     units = plan.units
     if len(area.buildings):
-        units = G.count_households(units.drop(columns=["households", "population"]), area.buildings, area.metric_crs)
+        units = G.count_households(
+            units.drop(columns=["households", "population"]), area.buildings, area.metric_crs
+        )
     if households_csv is not None:
-        units = G.apply_household_table(units, versions.read_household_table(households_csv),
-                                        what=Path(str(households_csv)).name)
+        units = G.apply_household_table(
+            units,
+            versions.read_household_table(households_csv),
+            what=Path(str(households_csv)).name,
+        )
     return units
 
 
-def _per_worker(area: Area, before: G.GridPlan, after: G.GridPlan, unit_moves: pd.DataFrame) -> pd.DataFrame:
+def _per_worker(
+    area: Area, before: G.GridPlan, after: G.GridPlan, unit_moves: pd.DataFrame
+) -> pd.DataFrame:
     """Units (from the moves) and buildings (placed in the grids) that change grid, per worker."""
-    buildings = G.compare_grids(before.grids, after.grids, area.buildings, area.metric_crs).per_worker
+    buildings = G.compare_grids(
+        before.grids, after.grids, area.buildings, area.metric_crs
+    ).per_worker
     units = G.worker_changes(
         unit_moves[unit_moves["households"] > 0].rename(columns={"unit_id": "id"}),
-        G.workers_of(before.grids), G.workers_of(after.grids), "unit",
+        G.workers_of(before.grids),
+        G.workers_of(after.grids),
+        "unit",
     )
     frames = [t for t in (units, buildings) if len(t)]
     table = pd.concat(frames, ignore_index=True) if frames else units
-    return table.sort_values(["worker", "code", "direction", "kind"], kind="stable").reset_index(drop=True)
+    return table.sort_values(["worker", "code", "direction", "kind"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def write_per_worker(table: pd.DataFrame, csv_path: Path | str) -> Path:
@@ -614,23 +705,47 @@ def rebalance(
             plan = load_plan(ws.path)
             area = ws.read(with_network=False)
             tag = ws.version_tag()
-        return _rebalance(area, plan, band=band, bands=bands, also=also, households_csv=households_csv,
-                          compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s,
-                          seed=seed, area_tag=tag)
+        return _rebalance(
+            area,
+            plan,
+            band=band,
+            bands=bands,
+            also=also,
+            households_csv=households_csv,
+            compactness_tolerance=compactness_tolerance,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            area_tag=tag,
+        )
     with ws.lock():  # nobody saves between loading the current plan and saving the rebalance
         repair_interrupted_save(ws)
         plan = load_plan(ws.path)
         area = ws.read(with_network=False)
-        run = _rebalance(area, plan, band=band, bands=bands, also=also, households_csv=households_csv,
-                         compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s,
-                         seed=seed, area_tag=ws.version_tag())
+        run = _rebalance(
+            area,
+            plan,
+            band=band,
+            bands=bands,
+            also=also,
+            households_csv=households_csv,
+            compactness_tolerance=compactness_tolerance,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            area_tag=ws.version_tag(),
+        )
         result = run.result
-        what = (f"rebalance: {result.households_moved} households in {result.units_moved} units moved"
-                + (f", created {', '.join(result.created)}" if result.created else "")
-                + (f", retired {', '.join(result.retired)}" if result.retired else ""))
+        what = (
+            f"rebalance: {result.households_moved} households in {result.units_moved} units moved"
+            + (f", created {', '.join(result.created)}" if result.created else "")
+            + (f", retired {', '.join(result.retired)}" if result.retired else "")
+        )
         run.version = versions.save_version(
-            ws.path, result.plan.grids, result.plan.units, author=author,
-            message=f"rebalance: {message}" if message else what, meta=_band_meta(result.plan),
+            ws.path,
+            result.plan.grids,
+            result.plan.units,
+            author=author,
+            message=f"rebalance: {message}" if message else what,
+            meta=_band_meta(result.plan),
         )
         return run
 
@@ -650,13 +765,23 @@ def _rebalance(
 ) -> RebalanceRun:
     units = _today_units(area, plan, households_csv)
     result = G.rebalance(
-        plan, units, band=band or plan.default_band,
-        parent_band={**plan.bands, **dict(bands or {})}, also=also,
-        compactness_tolerance=compactness_tolerance, time_limit_s=time_limit_s, seed=seed,
+        plan,
+        units,
+        band=band or plan.default_band,
+        parent_band={**plan.bands, **dict(bands or {})},
+        also=also,
+        compactness_tolerance=compactness_tolerance,
+        time_limit_s=time_limit_s,
+        seed=seed,
     )
     problems = check(area, result.plan, area.communities)
-    return RebalanceRun(result=result, version=None, problems=problems,
-                        per_worker=_per_worker(area, plan, result.plan, result.moves), area_tag=area_tag)
+    return RebalanceRun(
+        result=result,
+        version=None,
+        problems=problems,
+        per_worker=_per_worker(area, plan, result.plan, result.moves),
+        area_tag=area_tag,
+    )
 
 
 def accept_rebalance(
@@ -681,8 +806,10 @@ def accept_rebalance(
     ws = Workspace(area_dir)
     with ws.lock():
         if ws.version_tag() != area_tag:
-            raise ConflictError(f"{ws.path.name}: the area changed since the rebalance was computed; "
-                                "nothing saved: rebalance again")
+            raise ConflictError(
+                f"{ws.path.name}: the area changed since the rebalance was computed; "
+                "nothing saved: rebalance again"
+            )
         plan = load_plan(ws.path)
         area = ws.read(with_network=False)
         new = G.apply_moves(plan, moves, _today_units(area, plan, None), problems=reasons)
@@ -690,8 +817,12 @@ def accept_rebalance(
         households = int(moves["households"].sum()) if len(moves) else 0
         what = f"rebalance: {households} households in {len(moves)} units moved"
         version = versions.save_version(
-            ws.path, new.grids, new.units, author=author,
-            message=f"rebalance: {message}" if message else what, meta=_band_meta(new),
+            ws.path,
+            new.grids,
+            new.units,
+            author=author,
+            message=f"rebalance: {message}" if message else what,
+            meta=_band_meta(new),
         )
     return GridResult(plan=new, version=version, problems=problems)
 
@@ -706,10 +837,12 @@ class Growth:
 
     def summary(self) -> list[str]:
         total = int(self.buildings["households"].sum())
-        return [f"added {total} households in {len(self.buildings)} building record(s) "
-                f"({', '.join(self.buildings['id'])}) on units {', '.join(self.units)}",
-                f"written to {self.path}; run 'geogrid grids rebalance' to bring the grids "
-                "around it back into their band"]
+        return [
+            f"added {total} households in {len(self.buildings)} building record(s) "
+            f"({', '.join(self.buildings['id'])}) on units {', '.join(self.units)}",
+            f"written to {self.path}; run 'geogrid grids rebalance' to bring the grids "
+            "around it back into their band",
+        ]
 
 
 def grow(
@@ -738,14 +871,20 @@ def grow(
         plan = load_plan(ws.path)
         area = ws.read(with_network=False)
         frame = read_vectors(polygon_path, coordinates=coordinates).frame
-        polygons = frame[frame.geometry.notna() & frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+        polygons = frame[
+            frame.geometry.notna() & frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+        ]
         if not len(polygons):
-            raise InputError(f"{polygon_path}: no polygon in the file; give the estate's outline as a polygon")
+            raise InputError(
+                f"{polygon_path}: no polygon in the file; give the estate's outline as a polygon"
+            )
         outline = shapely.union_all(polygons.geometry.to_numpy())
         boundary = shapely.union_all(area.boundary.geometry.to_numpy())
         if not outline.intersects(boundary):
-            raise InputError(f"{polygon_path}: the estate lies outside the area {ws.path.name}; "
-                             "check its coordinates (--coordinates gcj02/bd09/EPSG code)")
+            raise InputError(
+                f"{polygon_path}: the estate lies outside the area {ws.path.name}; "
+                "check its coordinates (--coordinates gcj02/bd09/EPSG code)"
+            )
         taken = set(area.buildings["id"].astype(str)) if len(area.buildings) else set()
         if estate_id is None:
             n = 1
@@ -754,12 +893,20 @@ def grow(
             estate_id = f"estate/{n}"
         elif any(i == estate_id or i.startswith(f"{estate_id}/") for i in taken):
             raise InputError(f"estate id {estate_id!r} is taken by a building; choose another --id")
-        added = G.estate_buildings(outline, int(households), plan.units, area.metric_crs, estate_id, name)
-        where = G.count_households(plan.units[["geometry"]].assign(households=0), added, area.metric_crs)
+        added = G.estate_buildings(
+            outline, int(households), plan.units, area.metric_crs, estate_id, name
+        )
+        where = G.count_households(
+            plan.units[["geometry"]].assign(households=0), added, area.metric_crs
+        )
         units = [str(u) for u in where.index[where["households"] > 0]]
-        buildings = pd.concat([area.buildings, added], ignore_index=True) if len(area.buildings) else added
+        buildings = (
+            pd.concat([area.buildings, added], ignore_index=True) if len(area.buildings) else added
+        )
         path = ws.write_layer(
-            "buildings", gpd.GeoDataFrame(buildings, geometry="geometry", crs=added.crs), author=author,
+            "buildings",
+            gpd.GeoDataFrame(buildings, geometry="geometry", crs=added.crs),
+            author=author,
             message=f"estate {name or estate_id}: {int(households)} households",
         )
     return Growth(buildings=added, path=path, units=units)

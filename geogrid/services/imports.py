@@ -61,7 +61,9 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"{self.source.name}: {self.rows} rows, {self.kept} used, {len(self.rejects)} rejected"]
+        out = [
+            f"{self.source.name}: {self.rows} rows, {self.kept} used, {len(self.rejects)} rejected"
+        ]
         out += self.summary
         out += [f"  rejected {reason}: {n}" for reason, n in self.rejects.counts().items()]
         if self.written is None:
@@ -99,8 +101,11 @@ def _read_rows(source: Path, mapping: R.ImportMapping, *, vectors_only: bool = F
         fields = R.mapped_fields(attrs.astype(object), mapping, vectors.name)
         return _Rows(fields, vectors.frame.geometry, vectors.name, vectors.notes)
     options = SheetOptions(
-        sheet=mapping.sheet, encoding=mapping.encoding, header_rows=mapping.header_rows,
-        skip_rows=mapping.skip_rows, delimiter=mapping.delimiter,
+        sheet=mapping.sheet,
+        encoding=mapping.encoding,
+        header_rows=mapping.header_rows,
+        skip_rows=mapping.skip_rows,
+        delimiter=mapping.delimiter,
     )
     sheet = read_sheet(source, options)
     return _Rows(R.mapped_fields(sheet.table, mapping, sheet.where), None, sheet.where)
@@ -155,8 +160,13 @@ def _same_layer(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, spec: str) 
 
 
 def _write(
-    ws: Workspace, name: str, old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame,
-    *, author: str, message: str,
+    ws: Workspace,
+    name: str,
+    old: gpd.GeoDataFrame | None,
+    new: gpd.GeoDataFrame,
+    *,
+    author: str,
+    message: str,
 ) -> Path | None:
     spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else "places"
     if _same_layer(old, new, spec):
@@ -168,9 +178,7 @@ def _write(
     )
 
 
-def _finish(
-    report: ImportReport, source: Path, rejects_path: Path | str | None
-) -> ImportReport:
+def _finish(report: ImportReport, source: Path, rejects_path: Path | str | None) -> ImportReport:
     path = _rejects_path(source, rejects_path)
     write_rejects(report.rejects.table, path, source.name)
     report.rejects_path = path
@@ -221,22 +229,33 @@ def import_households(
     _check_offset(rows, mapping, ws, metric)
     located: pd.DataFrame | gpd.GeoDataFrame
     if rows.geometry is not None:
-        located = gpd.GeoDataFrame(fields, geometry=rows.geometry.loc[fields.index].to_numpy(), crs=WGS84)
+        located = gpd.GeoDataFrame(
+            fields, geometry=rows.geometry.loc[fields.index].to_numpy(), crs=WGS84
+        )
     elif mapping.has_xy:
-        by_id = fields["building_id"].notna() if "building_id" in fields.columns else pd.Series(False, index=fields.index)
+        by_id = (
+            fields["building_id"].notna()
+            if "building_id" in fields.columns
+            else pd.Series(False, index=fields.index)
+        )
         points = R.points_from_table(fields[~by_id], mapping, area=outline, where=rows.where)
         rejects = rejects.plus(points.rejects)
         named = gpd.GeoDataFrame(fields[by_id], geometry=[None] * int(by_id.sum()), crs=WGS84)
-        located = gpd.GeoDataFrame(pd.concat([named, points.rows]).sort_index(), geometry="geometry", crs=WGS84)
+        located = gpd.GeoDataFrame(
+            pd.concat([named, points.rows]).sort_index(), geometry="geometry", crs=WGS84
+        )
     else:
         located = fields
     matched = R.match_buildings(located, buildings, metric, mapping.match_m)
     missing = matched.building.isna()
     has_point = (
         located.geometry.notna() & ~located.geometry.is_empty
-        if isinstance(located, gpd.GeoDataFrame) else pd.Series(False, index=located.index)
+        if isinstance(located, gpd.GeoDataFrame)
+        else pd.Series(False, index=located.index)
     )
-    as_points = missing & has_point if unmatched == "points" else pd.Series(False, index=located.index)
+    as_points = (
+        missing & has_point if unmatched == "points" else pd.Series(False, index=located.index)
+    )
     refused = missing & ~as_points
     details = []
     for row in located.index[refused]:
@@ -249,8 +268,11 @@ def import_households(
                 "[source] match_m, or import with --unmatched points"
             )
     ids = located.loc[refused, "id"] if "id" in located.columns else None
-    rejects = rejects.plus(R.reject_rows(located.index[refused], "no_building", details,
-                                         None if ids is None else list(ids)))
+    rejects = rejects.plus(
+        R.reject_rows(
+            located.index[refused], "no_building", details, None if ids is None else list(ids)
+        )
+    )
     updated, n_buildings = R.households_to_buildings(buildings, households, matched)
     point_rows = located[as_points]
     units = R.point_units(point_rows, households, mapping, metric) if len(point_rows) else None
@@ -259,14 +281,26 @@ def import_households(
     used = int((~refused).sum())
     total = int(households.reindex(located.index[~refused]).sum())
     written = _write(
-        ws, "buildings", buildings, updated, author=author,
+        ws,
+        "buildings",
+        buildings,
+        updated,
+        author=author,
         message=f"households from {source.name}: {n_buildings} buildings"
         + (f", {len(units)} point units" if units is not None else ""),
     )
     report = ImportReport(
-        source, "households", len(rows.fields), used, rejects, None, written,
-        summary=[f"{total} households into {n_buildings} buildings"
-                 + (f" and {len(units)} point units" if units is not None else "")],
+        source,
+        "households",
+        len(rows.fields),
+        used,
+        rejects,
+        None,
+        written,
+        summary=[
+            f"{total} households into {n_buildings} buildings"
+            + (f" and {len(units)} point units" if units is not None else "")
+        ],
         notes=list(rows.notes),
     )
     return _finish(report, source, rejects_path)
@@ -287,11 +321,15 @@ class GridImport:
     def lines(self) -> list[str]:
         out = self.report.lines()
         if self.version is not None:
-            out.append(f"saved as v{self.version.id:04d} by {self.version.author}: {self.version.message}")
+            out.append(
+                f"saved as v{self.version.id:04d} by {self.version.author}: {self.version.message}"
+            )
         out += [f"repaired {m}" for m in self.moves]
         out += [f"problem: {p}" for p in self.problems]
         if self.version is not None or self.report.written is None:
-            out.append("next: edit (geogrid grids reassign/split/merge) or rebalance (geogrid grids build)")
+            out.append(
+                "next: edit (geogrid grids reassign/split/merge) or rebalance (geogrid grids build)"
+            )
         return out
 
 
@@ -327,7 +365,8 @@ def import_grids(
         frame.index = rows.fields.index
         empty = frame.geometry.isna() | frame.geometry.is_empty
         rejects = R.reject_rows(
-            frame.index[empty], "no_geometry",
+            frame.index[empty],
+            "no_geometry",
             ["the feature has no geometry; draw it or delete the row"] * int(empty.sum()),
             list(frame.loc[empty, "code"]),
         )
@@ -358,7 +397,11 @@ def import_grids(
         units = G.count_households(units_in_grids(grids, metric, blocks), area.buildings, metric)
         band = band or G.Band()
         found = G.validate_grids(
-            grids, metric, boundary=area.boundary, parents=area.communities, band=band,
+            grids,
+            metric,
+            boundary=area.boundary,
+            parents=area.communities,
+            band=band,
             require_worker="worker" in mapping.columns,
         )
         version = None
@@ -368,12 +411,24 @@ def import_grids(
         ) == geojson.dumps_features(geojson.prepare_features(grids, get_spec("grids"), "grids"))
         if not unchanged:
             version = versions.save_version(
-                ws.path, grids, units, author=author, message="imported",
-                meta={"band": [band.min_households, band.max_households], "bands": {},
-                      "source": source.name},
+                ws.path,
+                grids,
+                units,
+                author=author,
+                message="imported",
+                meta={
+                    "band": [band.min_households, band.max_households],
+                    "bands": {},
+                    "source": source.name,
+                },
             )
     report = ImportReport(
-        source, "grids", len(rows.fields), len(grids), rejects, None,
+        source,
+        "grids",
+        len(rows.fields),
+        len(grids),
+        rejects,
+        None,
         None if version is None else ws.grids_path,
         summary=[f"{len(grids)} grids, {int(grids['households'].sum())} households"],
         notes=[*rows.notes, *notes],
@@ -387,9 +442,12 @@ def _grids_layer(good: gpd.GeoDataFrame, area: object, metric: str) -> gpd.GeoDa
 
     assert isinstance(area, Area)
     frame = gpd.GeoDataFrame(
-        {c: good[c].to_numpy() if c in good.columns else None
-         for c in ("code", "name", "worker", "parent_code")},
-        geometry=good.geometry.to_numpy(), crs=WGS84,
+        {
+            c: good[c].to_numpy() if c in good.columns else None
+            for c in ("code", "name", "worker", "parent_code")
+        },
+        geometry=good.geometry.to_numpy(),
+        crs=WGS84,
     )
     if frame["parent_code"].isna().any():
         default = default_parent_code(area.manifest.get("admin_code"))
@@ -402,7 +460,9 @@ def _grids_layer(good: gpd.GeoDataFrame, area: object, metric: str) -> gpd.GeoDa
                 shares = pm.geometry.intersection(geom).area.to_numpy()
                 if shares.max() > 0:
                     guess[i] = str(pm["code"].iloc[int(np.argmax(shares))])
-        frame["parent_code"] = frame["parent_code"].where(frame["parent_code"].notna(), pd.Series(guess))
+        frame["parent_code"] = frame["parent_code"].where(
+            frame["parent_code"].notna(), pd.Series(guess)
+        )
     frame["parent_code"] = frame["parent_code"].astype(str)
     if len(area.buildings):
         frame = G.count_households(frame, area.buildings, metric)
@@ -456,16 +516,26 @@ def import_places(
     _check_offset(rows, mapping, ws, metric)
     if rows.geometry is not None:
         geoms = rows.geometry.loc[fields.index]
-        usable = geoms.notna() & ~geoms.is_empty & geoms.geom_type.isin(["Point", "Polygon", "MultiPolygon"])
-        rejects = rejects.plus(R.reject_rows(
-            fields.index[~usable], "no_geometry",
-            ["no point or polygon; a key place is a point or an area"] * int((~usable).sum()),
-        ))
+        usable = (
+            geoms.notna()
+            & ~geoms.is_empty
+            & geoms.geom_type.isin(["Point", "Polygon", "MultiPolygon"])
+        )
+        rejects = rejects.plus(
+            R.reject_rows(
+                fields.index[~usable],
+                "no_geometry",
+                ["no point or polygon; a key place is a point or an area"] * int((~usable).sum()),
+            )
+        )
         inside = usable & geoms.intersects(outline)
-        rejects = rejects.plus(R.reject_rows(
-            fields.index[usable & ~inside], "outside_area",
-            ["the place lies outside the area"] * int((usable & ~inside).sum()),
-        ))
+        rejects = rejects.plus(
+            R.reject_rows(
+                fields.index[usable & ~inside],
+                "outside_area",
+                ["the place lies outside the area"] * int((usable & ~inside).sum()),
+            )
+        )
         located = gpd.GeoDataFrame(fields[inside], geometry=geoms[inside].to_numpy(), crs=WGS84)
     else:
         if not mapping.has_xy:
@@ -476,10 +546,17 @@ def import_places(
     places = R.places_from_rows(located, mapping, layer)
     old = ws.read_layer(layer)
     merged = R.merge_by_id(old, places)
-    written = _write(ws, layer, old, merged, author=author,
-                     message=f"{len(places)} places from {source.name}")
+    written = _write(
+        ws, layer, old, merged, author=author, message=f"{len(places)} places from {source.name}"
+    )
     report = ImportReport(
-        source, "places", len(rows.fields), len(places), rejects, None, written,
+        source,
+        "places",
+        len(rows.fields),
+        len(places),
+        rejects,
+        None,
+        written,
         summary=[f"{len(places)} places in layer {layer} ({len(merged)} in all)"],
         notes=list(rows.notes),
     )
@@ -509,11 +586,24 @@ def import_communities(
     features.index = rows.fields.index
     communities, rejects = R.communities_from_rows(features, outline, mapping)
     old = ws.read_layer("communities")
-    written = _write(ws, "communities", old, communities, author=author,
-                     message=f"{len(communities)} communities from {source.name}")
+    written = _write(
+        ws,
+        "communities",
+        old,
+        communities,
+        author=author,
+        message=f"{len(communities)} communities from {source.name}",
+    )
     report = ImportReport(
-        source, "communities", len(rows.fields), len(communities), rejects, None, written,
-        summary=[f"{len(communities)} communities (grid parents)"], notes=list(rows.notes),
+        source,
+        "communities",
+        len(rows.fields),
+        len(communities),
+        rejects,
+        None,
+        written,
+        summary=[f"{len(communities)} communities (grid parents)"],
+        notes=list(rows.notes),
     )
     return _finish(report, source, rejects_path)
 
@@ -553,18 +643,33 @@ def import_teams(
         points = located.rows.geometry
     places = [ws.read_layer(name) for name in ws.layer_names()]
     frames = [p for p in places if p is not None and len(p)]
-    all_places = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84) if frames else None
+    all_places = (
+        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84) if frames else None
+    )
     teams, bad = R.teams_from_rows(fields, points, all_places, mapping)
     rejects = rejects.plus(bad)
     old = ws.read_layer("teams")
     merged = R.merge_by_id(old, teams) if len(teams) else old
     written = None
     if merged is not None and len(teams):
-        written = _write(ws, "teams", old, merged, author=author,
-                         message=f"{len(teams)} teams from {source.name}")
+        written = _write(
+            ws,
+            "teams",
+            old,
+            merged,
+            author=author,
+            message=f"{len(teams)} teams from {source.name}",
+        )
     used = len(rows.fields) - len(rejects)
     report = ImportReport(
-        source, "teams", len(rows.fields), used, rejects, None, written,
-        summary=[f"{len(teams)} teams, {used} roster rows"], notes=list(rows.notes),
+        source,
+        "teams",
+        len(rows.fields),
+        used,
+        rejects,
+        None,
+        written,
+        summary=[f"{len(teams)} teams, {used} roster rows"],
+        notes=list(rows.notes),
     )
     return _finish(report, source, rejects_path)

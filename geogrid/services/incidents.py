@@ -173,7 +173,9 @@ def import_file(
         assert out_path is not None
         result = import_incidents(source, mapping, area=None)
         saved = save_incidents(result.incidents, Path(out_path), author=author)
-    rejects = Path(rejects_path) if rejects_path else saved.path.parent / f"{source.name}.rejects.csv"
+    rejects = (
+        Path(rejects_path) if rejects_path else saved.path.parent / f"{source.name}.rejects.csv"
+    )
     write_rejects(result.rejects, rejects, source.name)
     return ImportReport(source, result, saved, rejects)
 
@@ -219,8 +221,13 @@ def hotspots(
     Written as GeoJSON (7 decimals) when ``out_path`` is given.
     """
     spots = rank_hotspots(
-        data.incidents, data.metric_crs, data.cells, resolution=resolution, alpha=alpha,
-        top=top, timezone=data.timezone,
+        data.incidents,
+        data.metric_crs,
+        data.cells,
+        resolution=resolution,
+        alpha=alpha,
+        top=top,
+        timezone=data.timezone,
     )
     if out_path is not None:
         rounded = spots.set_geometry(
@@ -243,7 +250,11 @@ def publish(
     from geogrid.release import ReleaseRules, public_counts
 
     released = public_counts(
-        data.incidents, data.cells, rules=ReleaseRules(k=k), freq=freq,
-        by_category=by_category, resolution=resolution,
+        data.incidents,
+        data.cells,
+        rules=ReleaseRules(k=k),
+        freq=freq,
+        by_category=by_category,
+        resolution=resolution,
     )
     return released, publish_dataset(released, Path(out_dir))

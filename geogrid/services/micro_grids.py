@@ -40,12 +40,20 @@ class MicroRun:
 
     def lines(self) -> list[str]:
         counts = self.micro_grids.groupby("grid_code").size() if len(self.micro_grids) else {}
-        out = [f"{len(self.micro_grids)} micro-grids (band {self.band} households) in "
-               f"{len(counts)} grids"]
+        out = [
+            f"{len(self.micro_grids)} micro-grids (band {self.band} households) in "
+            f"{len(counts)} grids"
+        ]
         out += [f"  grid {code}: {n} micro-grids" for code, n in sorted(dict(counts).items())]
-        by_hand = int(self.micro_grids["split_by_hand"].fillna(False).astype(bool).sum()) if len(self.micro_grids) else 0
+        by_hand = (
+            int(self.micro_grids["split_by_hand"].fillna(False).astype(bool).sum())
+            if len(self.micro_grids)
+            else 0
+        )
         if by_hand:
-            out.append(f"{by_hand} buildings or entrances over the max: split by entrance/floor by hand")
+            out.append(
+                f"{by_hand} buildings or entrances over the max: split by entrance/floor by hand"
+            )
         out += [f"note: {n}" for n in self.notes]
         out += [str(p) for p in self.problems]
         out.append(f"{len(self.problems)} problem(s)")
@@ -75,15 +83,23 @@ def build_micro(
         area = ws.read(with_network=False)
         previous = ws.read_layer("micro_grids")
         plan = build_micro_grids(
-            area.grids, area.buildings, area.metric_crs, band=band, entrances=entrances,
-            previous=previous, seed=seed,
+            area.grids,
+            area.buildings,
+            area.metric_crs,
+            band=band,
+            entrances=entrances,
+            previous=previous,
+            seed=seed,
         )
-        problems = check_micro_grids(plan.micro_grids, area.grids, area.buildings,
-                                     area.metric_crs, band=band)
+        problems = check_micro_grids(
+            plan.micro_grids, area.grids, area.buildings, area.metric_crs, band=band
+        )
         written = None
         if not dry_run:
             written = ws.write_layer(
-                "micro_grids", plan.micro_grids, author=author,
+                "micro_grids",
+                plan.micro_grids,
+                author=author,
                 message=message or f"{len(plan.micro_grids)} micro-grids, band {band}",
             )
     return MicroRun(plan.micro_grids, band, plan.problems, problems, written)
@@ -97,8 +113,9 @@ def validate_micro(
     area = ws.read(with_network=False)
     micro = ws.read_layer("micro_grids", required=True)
     assert micro is not None
-    return check_micro_grids(micro, area.grids, area.buildings, area.metric_crs, band=band,
-                             require_leader=require_leader)
+    return check_micro_grids(
+        micro, area.grids, area.buildings, area.metric_crs, band=band, require_leader=require_leader
+    )
 
 
 def micro_grid_counts(area_dir: Path | str, grids: gpd.GeoDataFrame) -> list[int]:

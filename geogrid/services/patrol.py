@@ -63,7 +63,9 @@ def read_patrol_config(path: Path | str | None) -> PatrolConfig:
     return PatrolConfig.from_dict(config, where=str(path))
 
 
-def area_stops(area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None) -> list[Stop]:
+def area_stops(
+    area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None
+) -> list[Stop]:
     """All stops the config asks for in ``area``."""
     stops: list[Stop] = []
     problems = []
@@ -185,8 +187,11 @@ def grid_parents(area: Area) -> dict[str, str]:
     grids = area.grids
     if grids is None or not len(grids) or "parent_code" not in grids:
         return {}
-    return {str(c): str(p) for c, p in zip(grids["code"], grids["parent_code"], strict=True)
-            if p is not None and not (isinstance(p, float) and p != p) and str(p).strip()}
+    return {
+        str(c): str(p)
+        for c, p in zip(grids["code"], grids["parent_code"], strict=True)
+        if p is not None and not (isinstance(p, float) and p != p) and str(p).strip()
+    }
 
 
 def plan_area(
@@ -217,15 +222,26 @@ def plan_area(
     groups = group_district(teams, stops, team_areas=config.team_areas, parents=parents)
     decompose = config.solver.decompose
     options: dict[str, Any] = {
-        "time_limit_s": float(time_limit_s if time_limit_s is not None else config.solver.time_limit_s),
+        "time_limit_s": float(
+            time_limit_s if time_limit_s is not None else config.solver.time_limit_s
+        ),
         "seed": int(seed if seed is not None else config.solver.seed),
         "balance": config.workload.balance,
         "balance_weight": config.workload.balance_weight,
         "mode_weights": config.workload.mode_weights,
     }
-    if decompose == "always" or (decompose == "auto" and should_decompose(groups, len(stops), config.team_areas)):
-        district = solve_district(network, teams, stops, team_areas=config.team_areas, groups=groups,
-                                  workers=workers, **options)
+    if decompose == "always" or (
+        decompose == "auto" and should_decompose(groups, len(stops), config.team_areas)
+    ):
+        district = solve_district(
+            network,
+            teams,
+            stops,
+            team_areas=config.team_areas,
+            groups=groups,
+            workers=workers,
+            **options,
+        )
         problem, plan = district.problem, district.plan
     else:
         problem = build_problem(network, teams, stops, team_areas=config.team_areas)
@@ -252,7 +268,9 @@ def plan_area(
         for route in plan.routes:
             team = problem.teams[route.team]
             one = dataclasses.replace(plan, routes=(route,))
-            sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=date)
+            sheet = render_route_sheets(
+                problem, one, routes, area.edges, area.metric_crs, date=date
+            )
             paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
     return PatrolRun(problem, plan, visits, routes, tuple(paths), idle)
 
@@ -261,7 +279,11 @@ def plan_area(
 
 
 def plan_shift(
-    folder: Path | str, day: str, config_path: Path | str | None, *, time_limit_s: float,
+    folder: Path | str,
+    day: str,
+    config_path: Path | str | None,
+    *,
+    time_limit_s: float,
     teams: Sequence[str] | None = None,
 ) -> PatrolRun:
     """Plan shift ``day`` (YYYY-MM-DD) for every team into ``<area>/plans/web/<day>/``.
@@ -273,12 +295,22 @@ def plan_shift(
     ws = Workspace(folder)
     if teams is not None:
         return plan_teams(ws.path, day, config_path, teams, time_limit_s=time_limit_s)
-    return plan_area(ws.path, config_path, ws.plans_dir(day), time_limit_s=time_limit_s,
-                     date=day, team_sheets=True)
+    return plan_area(
+        ws.path,
+        config_path,
+        ws.plans_dir(day),
+        time_limit_s=time_limit_s,
+        date=day,
+        team_sheets=True,
+    )
 
 
 def plan_teams(
-    folder: Path | str, day: str, config_path: Path | str | None, teams: Sequence[str], *,
+    folder: Path | str,
+    day: str,
+    config_path: Path | str | None,
+    teams: Sequence[str],
+    *,
     time_limit_s: float,
 ) -> PatrolRun:
     """Plan shift ``day`` for ``teams`` only; the day's files of other teams are kept.
@@ -295,15 +327,21 @@ def plan_teams(
     known = set() if area.teams is None else set(area.teams["id"].astype(str))
     unknown = [t for t in wanted if t not in known]
     if not wanted or unknown:
-        raise InputError(f"no team {', '.join(unknown) or '(none given)'} in area {area.name}; "
-                         f"teams are {', '.join(sorted(known)) or 'none'}")
+        raise InputError(
+            f"no team {', '.join(unknown) or '(none given)'} in area {area.name}; "
+            f"teams are {', '.join(sorted(known)) or 'none'}"
+        )
     assert area.teams is not None
     area = dataclasses.replace(area, teams=area.teams[area.teams["id"].astype(str).isin(wanted)])
     problem, network = area_problem(area, config)
-    plan = solve_patrol(problem, time_limit_s=float(time_limit_s), seed=int(config.solver.seed),
-                        balance=config.workload.balance,
-                        balance_weight=config.workload.balance_weight,
-                        mode_weights=config.workload.mode_weights)
+    plan = solve_patrol(
+        problem,
+        time_limit_s=float(time_limit_s),
+        seed=int(config.solver.seed),
+        balance=config.workload.balance,
+        balance_weight=config.workload.balance_weight,
+        mode_weights=config.workload.mode_weights,
+    )
     visits, routes = plan_frames(problem, plan, network)
     out = ws.plans_dir(day)
     paths: list[Path] = []
@@ -313,29 +351,53 @@ def plan_teams(
         sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=day)
         paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
     for team in routes["team"]:
-        paths.append(write_bytes_atomic(out / f"{team}.gpx",
-                                        plan_gpx(visits, routes, str(team)).encode("utf-8")))
+        paths.append(
+            write_bytes_atomic(
+                out / f"{team}.gpx", plan_gpx(visits, routes, str(team)).encode("utf-8")
+            )
+        )
     fresh = plan_geojson(visits, routes)
     rows = routes.drop(columns="geometry").to_dict(orient="records")
     with ws.lock():
         old = read_plan(out)
-        kept = [f for f in (old["geojson"]["features"] if old else [])
-                if str(f["properties"].get("team")) not in wanted]
-        kept_rows = [r for r in (old["summary"].get("teams", []) if old else [])
-                     if str(r.get("team")) not in wanted]
+        kept = [
+            f
+            for f in (old["geojson"]["features"] if old else [])
+            if str(f["properties"].get("team")) not in wanted
+        ]
+        kept_rows = [
+            r
+            for r in (old["summary"].get("teams", []) if old else [])
+            if str(r.get("team")) not in wanted
+        ]
         features = kept + fresh["features"]
         summary = {
-            "area": area.name, "prize": plan.prize, "seed": plan.seed,
-            "solve_s": round(plan.solve_s, 2), "stops": problem.n_stops,
+            "area": area.name,
+            "prize": plan.prize,
+            "seed": plan.seed,
+            "solve_s": round(plan.solve_s, 2),
+            "stops": problem.n_stops,
             "visited": sum(1 for f in features if f["properties"].get("feature") == "stop"),
             "skipped": [problem.stops[i].id for i in plan.skipped if not problem.stops[i].is_fill],
             "teams": kept_rows + json.loads(json.dumps(rows, default=str)),
             "planned_teams": wanted,
         }
-        paths.append(write_bytes_atomic(out / "plan.geojson", json.dumps(
-            {"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")))
-        paths.append(write_bytes_atomic(out / "plan.json", (json.dumps(
-            summary, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")))
+        paths.append(
+            write_bytes_atomic(
+                out / "plan.geojson",
+                json.dumps(
+                    {"type": "FeatureCollection", "features": features}, ensure_ascii=False
+                ).encode("utf-8"),
+            )
+        )
+        paths.append(
+            write_bytes_atomic(
+                out / "plan.json",
+                (json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n").encode(
+                    "utf-8"
+                ),
+            )
+        )
         (out / "route_sheets.pdf").unlink(missing_ok=True)
     return PatrolRun(problem, plan, visits, routes, tuple(paths))
 
@@ -375,7 +437,9 @@ def shift_file(folder: Path | str, day: str, name: str) -> Path | None:
 def posts_from_area(area: Area, layer: str) -> gpd.GeoDataFrame:
     """The post locations (e.g. police) of a layer, as points."""
     if layer not in area.layers:
-        raise InputError(f"area {area.path} has no layer {layer!r}; it has {', '.join(sorted(area.layers))}")
+        raise InputError(
+            f"area {area.path} has no layer {layer!r}; it has {', '.join(sorted(area.layers))}"
+        )
     posts = area.layers[layer].copy()
     posts["geometry"] = posts.geometry.representative_point()
     return posts.set_index("id")
@@ -403,7 +467,9 @@ def coverage_report(
     check_near_streets(network, posts.reset_index(), posts_layer, mode, max_snap_m)
     for label, frame in demand.items():
         check_near_streets(network, frame, label, mode, max_snap_m)
-    areas = service_areas(network, posts, minutes, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m)
+    areas = service_areas(
+        network, posts, minutes, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m
+    )
     shares = coverage_shares(
         network, posts, demand, minutes, mode=mode, speed_kmh=speed_kmh, max_snap_m=max_snap_m
     )

@@ -74,8 +74,10 @@ def parse_members(text: str | int | None, team_size: int | None = None) -> tuple
     if text is None or str(text).strip() == "":
         if team_size:
             return tuple(f"队员{i}" for i in range(1, int(team_size) + 1))
-        raise InputError("say how many members were present (--members N, or their names "
-                         "separated by commas); the team has no size to assume")
+        raise InputError(
+            "say how many members were present (--members N, or their names "
+            "separated by commas); the team has no size to assume"
+        )
     value = str(text).strip()
     if value.isdigit():
         count = int(value)
@@ -96,9 +98,17 @@ def planned_stops(plan: dict[str, Any], team: str) -> list[PlannedStop]:
         if p.get("feature") != "stop" or str(p.get("team")) != team or not f.get("geometry"):
             continue
         lon, lat = f["geometry"]["coordinates"][:2]
-        out.append(PlannedStop(str(p.get("stop_id") or p.get("name")), str(p.get("name") or ""),
-                               str(p.get("kind") or ""), float(lon), float(lat), str(p.get("start") or ""),
-                               bool(p.get("extra", False))))
+        out.append(
+            PlannedStop(
+                str(p.get("stop_id") or p.get("name")),
+                str(p.get("name") or ""),
+                str(p.get("kind") or ""),
+                float(lon),
+                float(lat),
+                str(p.get("start") or ""),
+                bool(p.get("extra", False)),
+            )
+        )
     return out
 
 
@@ -106,8 +116,15 @@ def shift_window(area: Area, plan: dict[str, Any], day: str, team: str) -> tuple
     """The team's shift on ``day`` in POSIX seconds: its route's depart/return in the plan,
     else the team's shift times, else the whole day."""
     zone = ZoneInfo(area.timezone)
-    route: dict[str, Any] = next((f["properties"] for f in plan["geojson"]["features"]
-                  if f["properties"].get("feature") == "route" and str(f["properties"].get("team")) == team), {})
+    route: dict[str, Any] = next(
+        (
+            f["properties"]
+            for f in plan["geojson"]["features"]
+            if f["properties"].get("feature") == "route"
+            and str(f["properties"].get("team")) == team
+        ),
+        {},
+    )
     row: dict[str, Any] = {}
     if area.teams is not None and len(area.teams):
         match = area.teams[area.teams["id"].astype(str) == team]
@@ -118,7 +135,9 @@ def shift_window(area: Area, plan: dict[str, Any], day: str, team: str) -> tuple
     s, e = parse_hhmm(str(start)), parse_hhmm(str(end))
     if e <= s:
         e += 24 * 3600
-    return (midnight + timedelta(seconds=s)).timestamp(), (midnight + timedelta(seconds=e)).timestamp()
+    return (midnight + timedelta(seconds=s)).timestamp(), (
+        midnight + timedelta(seconds=e)
+    ).timestamp()
 
 
 def log_patrol(
@@ -140,23 +159,42 @@ def log_patrol(
     config = read_patrol_config(config_path if config_path is not None else shift_config(ws.path))
     known = [] if area.teams is None else sorted(area.teams["id"].astype(str))
     if team not in known:
-        raise InputError(f"no team {team!r} in area {area.name}; teams are {', '.join(known) or 'none'}")
+        raise InputError(
+            f"no team {team!r} in area {area.name}; teams are {', '.join(known) or 'none'}"
+        )
     plan = read_plan(ws.plans_dir(day))
     if plan is None:
-        raise InputError(f"no plan for {day} in {ws.plans_dir(day)}; plan the night first (the patrol "
-                         "page or geogrid rota), then log its track")
+        raise InputError(
+            f"no plan for {day} in {ws.plans_dir(day)}; plan the night first (the patrol "
+            "page or geogrid rota), then log its track"
+        )
     stops = planned_stops(plan, team)
-    size = area.teams[area.teams["id"].astype(str) == team].iloc[0].get("size") if area.teams is not None else None
+    size = (
+        area.teams[area.teams["id"].astype(str) == team].iloc[0].get("size")
+        if area.teams is not None
+        else None
+    )
     people = parse_members(members, int(size) if size is not None and pd.notna(size) else None)
     points = read_track(track, datum=datum, tz=area.timezone, name=file_name)
     if time_offset_h:
         points = points.shifted(time_offset_h)
     bounds = tuple(float(v) for v in area.boundary.total_bounds)
-    check_track(points, metric_crs=area.metric_crs, bounds=(bounds[0], bounds[1], bounds[2], bounds[3]),
-                shift_s=shift_window(area, plan, day, team), stops=stops, streets=area.edges,
-                config=config.tracks, tz=area.timezone)
-    match = match_track(points, stops, metric_crs=area.metric_crs, streets=area.edges, config=config.tracks)
-    log = PatrolLog(day, team, people, match.planned, match.done, round(match.km, 3), round(match.hours, 3))
+    check_track(
+        points,
+        metric_crs=area.metric_crs,
+        bounds=(bounds[0], bounds[1], bounds[2], bounds[3]),
+        shift_s=shift_window(area, plan, day, team),
+        stops=stops,
+        streets=area.edges,
+        config=config.tracks,
+        tz=area.timezone,
+    )
+    match = match_track(
+        points, stops, metric_crs=area.metric_crs, streets=area.edges, config=config.tracks
+    )
+    log = PatrolLog(
+        day, team, people, match.planned, match.done, round(match.km, 3), round(match.hours, 3)
+    )
     store, name = area_store(ws.path)
     with ws.lock():
         store.add_patrol_log(name, log)
@@ -171,7 +209,9 @@ def read_patrol_track(folder: Path | str, day: str, team: str) -> dict[str, Any]
     return read_track_geojson(Workspace(folder).track_path(day, team))
 
 
-def phone_file(folder: Path | str, day: str, team: str, fmt: str = "gpx", datum: str = "wgs84") -> tuple[str, str]:
+def phone_file(
+    folder: Path | str, day: str, team: str, fmt: str = "gpx", datum: str = "wgs84"
+) -> tuple[str, str]:
     """``(file name, text)`` of ``team``'s plan of ``day`` as GPX or KML in WGS-84 or GCJ-02."""
     plan = read_plan(Workspace(folder).plans_dir(_day(day).isoformat()))
     if plan is None:
@@ -186,13 +226,25 @@ def phone_file(folder: Path | str, day: str, team: str, fmt: str = "gpx", datum:
 def logs_frame(logs: list[PatrolLog]) -> pd.DataFrame:
     """Patrol-log rows as the frame :func:`geogrid.planning.report.monthly_report` takes."""
     return pd.DataFrame(
-        [{"date": g.date, "team": g.team, "members": len(g.members), "planned": g.planned,
-          "done": g.done, "km": g.km, "hours": g.hours} for g in logs],
+        [
+            {
+                "date": g.date,
+                "team": g.team,
+                "members": len(g.members),
+                "planned": g.planned,
+                "done": g.done,
+                "km": g.km,
+                "hours": g.hours,
+            }
+            for g in logs
+        ],
         columns=["date", "team", "members", "planned", "done", "km", "hours"],
     )
 
 
-def build_monthly_report(folder: Path | str, month: str, config_path: Path | str | None = None) -> MonthlyReport:
+def build_monthly_report(
+    folder: Path | str, month: str, config_path: Path | str | None = None
+) -> MonthlyReport:
     """The figures of ``month`` (YYYY-MM) from the area's patrol log, visits and incidents."""
     ws = Workspace(folder)
     first, last = month_range(month)
@@ -205,20 +257,35 @@ def build_monthly_report(folder: Path | str, month: str, config_path: Path | str
     incidents = hotspots = None
     if area.incidents is not None and len(area.incidents):
         frame = incidents_from_layer(area.incidents, area.timezone)
-        incidents = pd.DataFrame({"lon": frame.geometry.x, "lat": frame.geometry.y,
-                                  "date": [t.date().isoformat() for t in frame["time"]]})
+        incidents = pd.DataFrame(
+            {
+                "lon": frame.geometry.x,
+                "lat": frame.geometry.y,
+                "date": [t.date().isoformat() for t in frame["time"]],
+            }
+        )
         try:
             spots = area_hotspots(area)
             hotspots = pd.DataFrame({"lon": spots.geometry.x, "lat": spots.geometry.y})
         except InputError:
             hotspots = None
-    return monthly_report(logs, read_visits(ws.patrol_visits_path), month, calendar=calendar,
-                          incidents=incidents, hotspots=hotspots, metric_crs=area.metric_crs,
-                          radius_m=config.tracks.incident_radius_m)
+    return monthly_report(
+        logs,
+        read_visits(ws.patrol_visits_path),
+        month,
+        calendar=calendar,
+        incidents=incidents,
+        hotspots=hotspots,
+        metric_crs=area.metric_crs,
+        radius_m=config.tracks.incident_radius_m,
+    )
 
 
 def write_monthly_report(
-    folder: Path | str, month: str, out_dir: Path | str | None = None, config_path: Path | str | None = None,
+    folder: Path | str,
+    month: str,
+    out_dir: Path | str | None = None,
+    config_path: Path | str | None = None,
 ) -> tuple[MonthlyReport, list[Path]]:
     """Write report.pdf, report.csv and report.xlsx of ``month`` (default ``<area>/reports/<month>/``)."""
     ws = Workspace(folder)

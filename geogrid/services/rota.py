@@ -59,8 +59,8 @@ from geogrid.planning.rota import (
     solve_rota,
 )
 from geogrid.planning.solve import solve_patrol
-from geogrid.printing.sheets import render_route_sheets
 from geogrid.printing.rota import render_district_rota, render_team_rota
+from geogrid.printing.sheets import render_route_sheets
 from geogrid.services.patrol import area_hotspots, read_patrol_config
 
 ROUNDS = 4
@@ -107,15 +107,24 @@ def rota_stops(
             continue
         layer = area.layers.get(place.layer)
         if layer is None:
-            problems.append(f"[[places]] #{n}: area has no layer {place.layer!r} "
-                            f"(it has {', '.join(sorted(area.layers)) or 'none'})")
+            problems.append(
+                f"[[places]] #{n}: area has no layer {place.layer!r} "
+                f"(it has {', '.join(sorted(area.layers)) or 'none'})"
+            )
             continue
         if place.kinds is not None:
             layer = layer[layer["kind"].isin(place.kinds)]
         if place.max_stops is not None:
             layer = layer.iloc[: place.max_stops]
-        made = stops_from_places(layer, prize=place.prize, dwell_min=place.dwell_min, window=place.window,
-                                 skill=place.skill, teams=place.teams, notes=place.notes)
+        made = stops_from_places(
+            layer,
+            prize=place.prize,
+            dwell_min=place.dwell_min,
+            window=place.window,
+            skill=place.skill,
+            teams=place.teams,
+            notes=place.notes,
+        )
         made = [s for s in made if s.id not in {t.id for t in stops}]
         stops += made
         if is_school:
@@ -123,17 +132,26 @@ def rota_stops(
         else:
             place_nights.update({s.id: rota.place_nights[place.layer] for s in made})
     unknown = sorted(set(rota.place_nights) - {p.layer for p in config.places})
-    problems += [f"rota.place_nights: {name!r} is no [[places]] layer of the config" for name in unknown]
+    problems += [
+        f"rota.place_nights: {name!r} is no [[places]] layer of the config" for name in unknown
+    ]
     if problems:
         raise InputError("the rota config names layers it cannot use", problems)
     spots = config.hotspots
     if hotspots is None and spots.file:
         hotspots = read_vector(area.path / spots.file, "hot-spot file")
-    if hotspots is None and spots.from_incidents and area.incidents is not None and len(area.incidents):
+    if (
+        hotspots is None
+        and spots.from_incidents
+        and area.incidents is not None
+        and len(area.incidents)
+    ):
         hotspots = area_hotspots(area, top=spots.top)
     priorities: dict[str, int] = {}
     if hotspots is not None and len(hotspots):
-        made = stops_from_hotspots(hotspots, prize_per_priority=spots.prize_per_priority, teams=spots.teams)
+        made = stops_from_hotspots(
+            hotspots, prize_per_priority=spots.prize_per_priority, teams=spots.teams
+        )
         stops += made
         priorities = {s.id: int(p) for s, p in zip(made, hotspots["priority"], strict=True)}
     return stops, priorities, schools, place_nights
@@ -146,7 +164,9 @@ def team_nights(teams: gpd.GeoDataFrame) -> dict[str, frozenset[int]]:
     for _, row in teams.iterrows():
         tid = str(row["id"])
         value = row.get("nights") if "nights" in teams.columns else None
-        text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        text = (
+            None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        )
         try:
             out[tid] = parse_weekdays(text, f"team {tid} nights")
         except InputError as err:
@@ -157,57 +177,86 @@ def team_nights(teams: gpd.GeoDataFrame) -> dict[str, frozenset[int]]:
 
 
 def rota_problem(
-    area: Area, config: PatrolConfig, week: str, hotspots: gpd.GeoDataFrame | None = None,
-    *, where: str = "patrol config",
+    area: Area,
+    config: PatrolConfig,
+    week: str,
+    hotspots: gpd.GeoDataFrame | None = None,
+    *,
+    where: str = "patrol config",
 ) -> tuple[RotaProblem, StreetNetwork]:
     """Compile the area's teams, the week's stops and what the week asks into a RotaProblem."""
     area.require_streets("a weekly rota")
     label, dates = parse_week(week)
     if area.teams is None or not len(area.teams):
-        raise InputError(f"area {area.path} has no {Workspace(area.path).teams_path.name}; add the patrol teams first")
+        raise InputError(
+            f"area {area.path} has no {Workspace(area.path).teams_path.name}; add the patrol teams first"
+        )
     rota = config.rota
     teams = teams_from_frame(area.teams, config.skills())
     roster = team_nights(area.teams)
     cal = rota.calendar
-    calendar = SchoolCalendar.from_strings(cal.school_weekdays, cal.holidays, cal.makeup_days,
-                                           f"{where}: rota.calendar")
+    calendar = SchoolCalendar.from_strings(
+        cal.school_weekdays, cal.holidays, cal.makeup_days, f"{where}: rota.calendar"
+    )
     ids = {t.id for t in teams}
     rules, problems = [], []
     for n, entry in enumerate(rota.shifts, 1):
         what = f"{where}: rota.shifts[{n}]"
         try:
-            rules.append(ShiftRule.from_strings(entry.days, entry.start, entry.end, entry.teams, what))
+            rules.append(
+                ShiftRule.from_strings(entry.days, entry.start, entry.end, entry.teams, what)
+            )
         except InputError as err:
             problems.append(str(err))
-        problems += [f"{what}: no team {t!r} in the area" for t in (entry.teams or ()) if t not in ids]
+        problems += [
+            f"{what}: no team {t!r} in the area" for t in (entry.teams or ()) if t not in ids
+        ]
     bad_pri = [p for p in rota.nights_by_priority if not 1 <= p <= 5]
     problems += [f"{where}: rota.nights_by_priority: priority {p} is not 1-5" for p in bad_pri]
-    problems += [f"{where}: rota.nights_by_priority: {n} nights for priority {p} is not 0-7"
-                 for p, n in rota.nights_by_priority.items() if not 0 <= n <= 7]
+    problems += [
+        f"{where}: rota.nights_by_priority: {n} nights for priority {p} is not 0-7"
+        for p, n in rota.nights_by_priority.items()
+        if not 0 <= n <= 7
+    ]
     if problems:
         raise InputError("the rota config has problems", problems)
     stops, priorities, schools, place_nights = rota_stops(area, config, hotspots)
     if not stops:
-        raise InputError("no stops for the week: give hot spots ([hotspots]) or school posts "
-                         f"([[places]] layer {rota.school_layer!r})")
+        raise InputError(
+            "no stops for the week: give hot spots ([hotspots]) or school posts "
+            f"([[places]] layer {rota.school_layer!r})"
+        )
     duties = duties_for(
-        stops, priorities=priorities, nights_by_priority=rota.nights_by_priority, school_stops=schools,
-        place_nights=place_nights, school_days=[d for d in range(7) if calendar.is_school_day(dates[d])],
+        stops,
+        priorities=priorities,
+        nights_by_priority=rota.nights_by_priority,
+        school_stops=schools,
+        place_nights=place_nights,
+        school_days=[d for d in range(7) if calendar.is_school_day(dates[d])],
     )
     network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
     base = build_problem(network, teams, stops)
     problem = RotaProblem(
-        week=label, dates=dates, base=base, duties=duties,
+        week=label,
+        dates=dates,
+        base=base,
+        duties=duties,
         available=tuple(tuple(d in roster[t.id] for t in teams) for d in range(7)),
-        shifts=shifts_by_day(teams, rules), calendar=calendar,
-        max_nights_per_team=rota.max_nights_per_team, load_share=rota.load_share,
+        shifts=shifts_by_day(teams, rules),
+        calendar=calendar,
+        max_nights_per_team=rota.max_nights_per_team,
+        load_share=rota.load_share,
     )
     return problem, network
 
 
 def route_nights(
-    problem: RotaProblem, *, time_limit_s: float, seed: int,
-    night_time_limit_s: float, rounds: int = ROUNDS,
+    problem: RotaProblem,
+    *,
+    time_limit_s: float,
+    seed: int,
+    night_time_limit_s: float,
+    rounds: int = ROUNDS,
 ) -> tuple[RotaProblem, Rota, list[NightPlan], int]:
     """Assign the week, then route every night; a team-night whose stops do not fit in one
     route is cut from the rota and the week assigned again. Returns the final problem (with
@@ -221,7 +270,11 @@ def route_nights(
             if night is None:
                 continue
             try:
-                nights.append(NightPlan(d, night, solve_patrol(night, time_limit_s=night_time_limit_s, seed=seed)))
+                nights.append(
+                    NightPlan(
+                        d, night, solve_patrol(night, time_limit_s=night_time_limit_s, seed=seed)
+                    )
+                )
             except InfeasibleError:
                 cuts += _failing_teams(problem, rota, d, night_time_limit_s, seed)
         if not cuts:
@@ -229,12 +282,17 @@ def route_nights(
         problem = dataclasses.replace(problem, nogoods=problem.nogoods + tuple(cuts))
     raise InfeasibleError(
         f"week {problem.week}: after {rounds} rounds some nights still do not fit in one route",
-        [f"{problem.base.teams[t].id} on {problem.day_name(d)}: {len(s)} stops do not fit in its shift"
-         for d, t, s in cuts] + ["lower rota.load_share, the nights asked per priority, or add teams"],
+        [
+            f"{problem.base.teams[t].id} on {problem.day_name(d)}: {len(s)} stops do not fit in its shift"
+            for d, t, s in cuts
+        ]
+        + ["lower rota.load_share, the nights asked per priority, or add teams"],
     )
 
 
-def _failing_teams(problem: RotaProblem, rota: Rota, d: int, limit_s: float, seed: int) -> list[tuple[int, int, frozenset[int]]]:
+def _failing_teams(
+    problem: RotaProblem, rota: Rota, d: int, limit_s: float, seed: int
+) -> list[tuple[int, int, frozenset[int]]]:
     """The team-nights of day ``d`` that do not route alone (all of them if each does)."""
     out = []
     for night in rota.of_day(d):
@@ -261,14 +319,16 @@ def plan_week(
     config = read_patrol_config(config_path)
     ws = Workspace(folder)
     area = read_area(ws.path)
-    problem, network = rota_problem(area, config, week, hotspots,
-                                    where=str(config_path) if config_path else "patrol config")
+    problem, network = rota_problem(
+        area, config, week, hotspots, where=str(config_path) if config_path else "patrol config"
+    )
     seed = int(seed if seed is not None else config.solver.seed)
     problem, rota, nights, rounds = route_nights(
         problem,
         time_limit_s=float(time_limit_s if time_limit_s is not None else config.rota.time_limit_s),
-        night_time_limit_s=float(night_time_limit_s if night_time_limit_s is not None
-                                 else config.rota.night_time_limit_s),
+        night_time_limit_s=float(
+            night_time_limit_s if night_time_limit_s is not None else config.rota.night_time_limit_s
+        ),
         seed=seed,
     )
     document = rota_document(problem, rota, area.name)
@@ -278,10 +338,15 @@ def plan_week(
         day = problem.dates[night.day].isoformat()
         out = ws.plans_dir(day)
         visits, routes = plan_frames(night.problem, night.plan, network)
-        pdf = render_route_sheets(night.problem, night.plan, routes, area.edges, area.metric_crs, date=day)
+        pdf = render_route_sheets(
+            night.problem, night.plan, routes, area.edges, area.metric_crs, date=day
+        )
         summary = {
-            "area": area.name, "prize": night.plan.prize, "seed": night.plan.seed,
-            "solve_s": round(night.plan.solve_s, 2), "stops": night.problem.n_stops,
+            "area": area.name,
+            "prize": night.plan.prize,
+            "seed": night.plan.seed,
+            "solve_s": round(night.plan.solve_s, 2),
+            "stops": night.problem.n_stops,
             "visited": len(night.plan.visited()),
             "skipped": [night.problem.stops[i].id for i in night.plan.skipped],
             "teams": routes.drop(columns="geometry").to_dict(orient="records"),
@@ -291,7 +356,9 @@ def plan_week(
         for route in night.plan.routes:
             team = night.problem.teams[route.team]
             one = dataclasses.replace(night.plan, routes=(route,))
-            sheet = render_route_sheets(night.problem, one, routes, area.edges, area.metric_crs, date=day)
+            sheet = render_route_sheets(
+                night.problem, one, routes, area.edges, area.metric_crs, date=day
+            )
             paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
         summaries[day] = {"visited": summary["visited"], "stops": summary["stops"]}
     for day in document["days"]:
@@ -330,7 +397,6 @@ def week_file(folder: Path | str, week: str, name: str) -> Path | None:
     return path if path.exists() else None
 
 
-
 def week_of(day: str) -> str:
     """The ISO week (``2026-W50``) of a date ``YYYY-MM-DD``."""
     try:
@@ -344,5 +410,8 @@ def team_week(document: dict[str, Any], teams: set[str] | None) -> dict[str, Any
     """The rota document cut to ``teams`` (None: all): what a team leader may see."""
     if teams is None:
         return document
-    days = [{**day, "teams": [d for d in day["teams"] if d["team"] in teams]} for day in document["days"]]
+    days = [
+        {**day, "teams": [d for d in day["teams"] if d["team"] in teams]}
+        for day in document["days"]
+    ]
     return {**document, "days": days, "teams": [t for t in document["teams"] if t["team"] in teams]}

@@ -49,8 +49,10 @@ class RosterImport:
     written: Path
 
     def lines(self) -> list[str]:
-        out = [f"{self.source}: {self.rows} rows, {len(self.roster.people)} people kept, "
-               f"{len(self.roster.rejects)} rejected"]
+        out = [
+            f"{self.source}: {self.rows} rows, {len(self.roster.people)} people kept, "
+            f"{len(self.roster.rejects)} rejected"
+        ]
         counts = pd.Series([p.role for p in self.roster.people]).value_counts()
         out += [f"  {role} ({S.ROLE_ZH[role]}): {int(counts.get(role, 0))}" for role in S.ROLES]
         for row in self.roster.rejects.table.itertuples(index=False):
@@ -68,7 +70,11 @@ def _outline(area: Area) -> shapely.Geometry:
 def _default_community(area: Area) -> str | None:
     if area.communities is not None and len(area.communities):
         return None
-    codes = area.grids["parent_code"].dropna().astype(str).unique() if "parent_code" in area.grids else []
+    codes = (
+        area.grids["parent_code"].dropna().astype(str).unique()
+        if "parent_code" in area.grids
+        else []
+    )
     return str(codes[0]) if len(codes) else None
 
 
@@ -77,12 +83,16 @@ def load_rules(area_dir: Path | str, rules_path: Path | str | None = None) -> S.
     path = Path(rules_path) if rules_path else Workspace(area_dir).staffing_rules_path
     if not path.exists():
         if rules_path:
-            raise InputError(f"{path}: rules file not found; copy data/config/staffing.example.toml")
+            raise InputError(
+                f"{path}: rules file not found; copy data/config/staffing.example.toml"
+            )
         return S.StaffingRules()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"{path.name}: not valid UTF-8 TOML: {err}; fix the line it names") from err
+        raise InputError(
+            f"{path.name}: not valid UTF-8 TOML: {err}; fix the line it names"
+        ) from err
     return S.rules_from_dict(data, where=path.name)
 
 
@@ -104,21 +114,32 @@ def import_roster(
     ws = Workspace(area_dir)
     area = ws.read(with_network=False)
     rules = load_rules(area_dir, rules_path)
-    options = SheetOptions(sheet=mapping.sheet, encoding=mapping.encoding,
-                           header_rows=mapping.header_rows, skip_rows=mapping.skip_rows,
-                           delimiter=mapping.delimiter)
+    options = SheetOptions(
+        sheet=mapping.sheet,
+        encoding=mapping.encoding,
+        header_rows=mapping.header_rows,
+        skip_rows=mapping.skip_rows,
+        delimiter=mapping.delimiter,
+    )
     sheet = read_sheet(source, options)
     fields = R.mapped_fields(sheet.table, mapping, sheet.where)
     homes = None
     rejects = R.Rejects.empty()
     if mapping.has_xy:
         given = fields["x"].notna() | fields["y"].notna()
-        located = R.points_from_table(fields[given], mapping, area=_outline(area), where=sheet.where)
+        located = R.points_from_table(
+            fields[given], mapping, area=_outline(area), where=sheet.where
+        )
         rejects = located.rejects
         homes = located.rows.geometry
     roster = S.roster_from_fields(
-        fields, homes, communities=area.communities, default_community=_default_community(area),
-        capacities=_capacities(rules), rejects=rejects, id_prefix=mapping.name,
+        fields,
+        homes,
+        communities=area.communities,
+        default_community=_default_community(area),
+        capacities=_capacities(rules),
+        rejects=rejects,
+        id_prefix=mapping.name,
     )
     path = Path(rejects_path) if rejects_path else source.with_name(f"{source.name}.rejects.csv")
     write_rejects(roster.rejects.table, path, source.name)
@@ -127,26 +148,43 @@ def import_roster(
     return RosterImport(source.name, len(fields), roster, path, written)
 
 
-def synthetic_roster(area_dir: Path | str, *, seed: int = 7, volunteers_per_grid: int = 4) -> RosterImport:
+def synthetic_roster(
+    area_dir: Path | str, *, seed: int = 7, volunteers_per_grid: int = 4
+) -> RosterImport:
     """A seeded synthetic roster that can staff every grid (labelled synthetic)."""
     ws = Workspace(area_dir)
     area = ws.read(with_network=False)
     table = generate_roster(area.grids, seed=seed, volunteers_per_grid=volunteers_per_grid)
     table.index = pd.RangeIndex(2, len(table) + 2)
-    fields = table.drop(columns=["x", "y", "synthetic"]).astype(object).map(
-        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    homes = gpd.GeoSeries(shapely.points(table["x"], table["y"]), index=table.index, crs="EPSG:4326")
-    roster = S.roster_from_fields(fields, homes, communities=area.communities,
-                                  default_community=_default_community(area),
-                                  capacities=_capacities(load_rules(area_dir)), id_prefix="synthetic")
-    roster = S.Roster(tuple(replace(p, synthetic=True) for p in roster.people),
-                      roster.rejects, synthetic=True)
+    fields = (
+        table.drop(columns=["x", "y", "synthetic"])
+        .astype(object)
+        .map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    )
+    homes = gpd.GeoSeries(
+        shapely.points(table["x"], table["y"]), index=table.index, crs="EPSG:4326"
+    )
+    roster = S.roster_from_fields(
+        fields,
+        homes,
+        communities=area.communities,
+        default_community=_default_community(area),
+        capacities=_capacities(load_rules(area_dir)),
+        id_prefix="synthetic",
+    )
+    roster = S.Roster(
+        tuple(replace(p, synthetic=True) for p in roster.people), roster.rejects, synthetic=True
+    )
     with ws.lock():
-        written = store.write_roster(ws.roster_path, roster, f"geogrid.synthetic.generate_roster(seed={seed})")
+        written = store.write_roster(
+            ws.roster_path, roster, f"geogrid.synthetic.generate_roster(seed={seed})"
+        )
     return RosterImport(f"synthetic roster (seed {seed})", len(table), roster, None, written)
 
 
-def _distances(area: Area, roster: S.Roster, rules: S.StaffingRules, notes: list[str]) -> np.ndarray:
+def _distances(
+    area: Area, roster: S.Roster, rules: S.StaffingRules, notes: list[str]
+) -> np.ndarray:
     straight = S.straight_distances(roster, area.grids, area.metric_crs, area.communities)
     if rules.distance != "streets":
         return straight
@@ -155,8 +193,9 @@ def _distances(area: Area, roster: S.Roster, rules: S.StaffingRules, notes: list
         return straight
     network = StreetNetwork.from_frames(area.nodes, area.edges, area.metric_crs)
     rows, homes = home_points(roster, area.metric_crs, area.communities)
-    centres = gpd.GeoSeries(shapely.points(grid_centres(area.grids, area.metric_crs)),
-                            crs=area.metric_crs).to_crs("EPSG:4326")
+    centres = gpd.GeoSeries(
+        shapely.points(grid_centres(area.grids, area.metric_crs)), crs=area.metric_crs
+    ).to_crs("EPSG:4326")
     matrix = travel_time_matrix(network, homes, centres, mode="walk", unreachable="inf")
     out = straight.copy()
     metres = np.where(np.isfinite(matrix.metres), matrix.metres, straight[rows] * 1.5)
@@ -198,7 +237,9 @@ def assign(
     roster = store.read_roster(ws.roster_path)
     area = ws.read(with_network=rules.distance == "streets")
     if not len(roster.people):
-        raise InputError(f"{ws.roster_path}: the roster has nobody in it; import a roster with people")
+        raise InputError(
+            f"{ws.roster_path}: the roster has nobody in it; import a roster with people"
+        )
     notes: list[str] = []
     distance = _distances(area, roster, rules, notes)
     record = store.read_staffing(ws.staffing_path)
@@ -211,7 +252,9 @@ def assign(
     problem = S.build_staffing_problem(roster, area.grids, rules, distance, current=current)
     staffing = S.assign_staff(problem, seed=seed)
     staffing.notes += notes
-    issues = S.check_staffing(staffing.assignment, roster, problem.grids, rules, distance_m=distance)
+    issues = S.check_staffing(
+        staffing.assignment, roster, problem.grids, rules, distance_m=distance
+    )
     table = S.staffing_table(staffing.assignment, roster, area.grids, unfilled=staffing.unfilled)
     run = AssignRun(staffing, issues, table)
     if dry_run:
@@ -222,18 +265,26 @@ def assign(
         "synthetic": roster.synthetic,
         "assignment": staffing.assignment.to_dict("records"),
         "unfilled": [p.__dict__ for p in staffing.unfilled],
-        "overloaded": [dict(zip(("person_id", "name", "grids", "capacity"), o, strict=True))
-                       for o in staffing.overloaded],
+        "overloaded": [
+            dict(zip(("person_id", "name", "grids", "capacity"), o, strict=True))
+            for o in staffing.overloaded
+        ],
     }
     with ws.lock():
-        run.written.append(store.write_staffing(ws.staffing_path, ws.staffing_history_dir, record_out))
+        run.written.append(
+            store.write_staffing(ws.staffing_path, ws.staffing_history_dir, record_out)
+        )
         run.written.append(store.write_staffing_csv(ws.staffing_csv_path, table))
-        run.written.append(store.write_staffing_xlsx(ws.staffing_xlsx_path, table, synthetic=roster.synthetic))
+        run.written.append(
+            store.write_staffing_xlsx(ws.staffing_xlsx_path, table, synthetic=roster.synthetic)
+        )
     run.written.append(notice_boards(area_dir, publish_phones=publish_phones))
     return run
 
 
-def current_table(area_dir: Path | str, *, publish_phones: bool = True) -> tuple[pd.DataFrame, S.Roster, Area]:
+def current_table(
+    area_dir: Path | str, *, publish_phones: bool = True
+) -> tuple[pd.DataFrame, S.Roster, Area]:
     """The per-grid table of the saved staffing, the roster and the area."""
     ws = Workspace(area_dir)
     record = store.read_staffing(ws.staffing_path)
@@ -242,13 +293,21 @@ def current_table(area_dir: Path | str, *, publish_phones: bool = True) -> tuple
     roster = store.read_roster(ws.roster_path)
     area = ws.read(with_network=True) if ws.edges_path.exists() else ws.read(with_network=False)
     unfilled = [S.Post(**p) for p in record.get("unfilled", [])]
-    table = S.staffing_table(store.assignment_frame(record), roster, area.grids, unfilled=unfilled,
-                             publish_phones=publish_phones)
+    table = S.staffing_table(
+        store.assignment_frame(record),
+        roster,
+        area.grids,
+        unfilled=unfilled,
+        publish_phones=publish_phones,
+    )
     return table, roster, area
 
 
 def notice_boards(
-    area_dir: Path | str, *, out: Path | str | None = None, publish_phones: bool = False,
+    area_dir: Path | str,
+    *,
+    out: Path | str | None = None,
+    publish_phones: bool = False,
     codes: tuple[str, ...] = (),
 ) -> Path:
     """Write the notice boards (one A4 page per grid) of the saved staffing; phones only when
@@ -262,11 +321,20 @@ def notice_boards(
         table = table[table["code"].isin(codes)]
     names = {}
     if area.communities is not None and len(area.communities) and "name" in area.communities:
-        names = {str(c): str(n) for c, n in zip(area.communities["code"], area.communities["name"], strict=True)}
+        names = {
+            str(c): str(n)
+            for c, n in zip(area.communities["code"], area.communities["name"], strict=True)
+        }
     pdf = render_notice_boards(
-        area.grids, table, area.edges, area.metric_crs, publish_phones=publish_phones,
-        area_name=str(area.manifest.get("name", "")), communities=names,
-        synthetic=roster.synthetic, date=Date.today().isoformat(),
+        area.grids,
+        table,
+        area.edges,
+        area.metric_crs,
+        publish_phones=publish_phones,
+        area_name=str(area.manifest.get("name", "")),
+        communities=names,
+        synthetic=roster.synthetic,
+        date=Date.today().isoformat(),
     )
     path = Path(out) if out else ws.notice_boards_path
     with ws.lock():
@@ -279,14 +347,21 @@ def diff(area_dir: Path | str, *, against: str = "previous") -> pd.DataFrame:
     after = store.assignment_frame(store.read_staffing(ws.staffing_path))
     roster = store.read_roster(ws.roster_path)
     if against == "roster":
-        before = pd.DataFrame([{"person_id": p.id, "name": p.name, "role": p.role, "grid": g}
-                               for p in roster.people for g in p.current_grids],
-                              columns=["person_id", "name", "role", "grid"])
+        before = pd.DataFrame(
+            [
+                {"person_id": p.id, "name": p.name, "role": p.role, "grid": g}
+                for p in roster.people
+                for g in p.current_grids
+            ],
+            columns=["person_id", "name", "role", "grid"],
+        )
     elif against == "previous":
         previous = store.previous_staffing(ws.staffing_history_dir)
         if previous is None:
-            raise InputError("there is no earlier staffing to compare with; use --against roster "
-                             "(the roster's current grids) or assign again after a change")
+            raise InputError(
+                "there is no earlier staffing to compare with; use --against roster "
+                "(the roster's current grids) or assign again after a change"
+            )
         before = store.assignment_frame(previous)
     else:
         raise InputError(f"--against {against!r}: use previous or roster")

@@ -41,7 +41,9 @@ class Post:
     missing: int
 
     def __str__(self) -> str:
-        return f"grid {self.grid}: {self.missing} {self.role} ({ROLE_ZH[self.role]}) post(s) unfilled"
+        return (
+            f"grid {self.grid}: {self.missing} {self.role} ({ROLE_ZH[self.role]}) post(s) unfilled"
+        )
 
 
 @dataclass(frozen=True)
@@ -69,18 +71,26 @@ class Staffing:
 
     def lines(self) -> list[str]:
         grids = self.assignment["grid"].nunique() if len(self.assignment) else 0
-        out = [f"{len(self.assignment)} placements of {self.assignment['person_id'].nunique() if len(self.assignment) else 0} "
-               f"people in {grids} grids"
-               + ("" if self.found else " (the solver found no assignment in time)")]
+        out = [
+            f"{len(self.assignment)} placements of {self.assignment['person_id'].nunique() if len(self.assignment) else 0} "
+            f"people in {grids} grids"
+            + ("" if self.found else " (the solver found no assignment in time)")
+        ]
         changed = int(self.assignment["changed"].sum()) if len(self.assignment) else 0
         if len(self.assignment):
-            out.append(f"{changed} placements differ from the current ones; total distance "
-                       f"{self.assignment['distance_m'].sum() / 1000:.1f} km")
+            out.append(
+                f"{changed} placements differ from the current ones; total distance "
+                f"{self.assignment['distance_m'].sum() / 1000:.1f} km"
+            )
         out += [str(p) for p in self.unfilled]
-        out += [f"{name} ({pid}) serves {n} grids, over the capacity {cap}"
-                for pid, name, n, cap in self.overloaded]
-        out.append(f"{sum(p.missing for p in self.unfilled)} unfilled post(s), "
-                   f"{len(self.overloaded)} overloaded people")
+        out += [
+            f"{name} ({pid}) serves {n} grids, over the capacity {cap}"
+            for pid, name, n, cap in self.overloaded
+        ]
+        out.append(
+            f"{sum(p.missing for p in self.unfilled)} unfilled post(s), "
+            f"{len(self.overloaded)} overloaded people"
+        )
         out += [f"note: {n}" for n in self.notes]
         return out
 
@@ -97,7 +107,8 @@ def _homes(roster: Roster, metric_crs: str, communities: gpd.GeoDataFrame | None
     with_home = [i for i, p in enumerate(roster.people) if p.has_home]
     if with_home:
         pts = gpd.GeoSeries(
-            [shapely.Point(roster.people[i].lon, roster.people[i].lat) for i in with_home], crs=WGS84
+            [shapely.Point(roster.people[i].lon, roster.people[i].lat) for i in with_home],
+            crs=WGS84,
         ).to_crs(metric_crs)
         out[with_home, 0] = pts.x.to_numpy()
         out[with_home, 1] = pts.y.to_numpy()
@@ -110,11 +121,17 @@ def _homes(roster: Roster, metric_crs: str, communities: gpd.GeoDataFrame | None
 def grid_centres(grids: gpd.GeoDataFrame, metric_crs: str) -> np.ndarray:
     """(G, 2) metric point on each grid's surface."""
     points = shapely.point_on_surface(to_metric(grids, metric_crs, "grids").geometry.to_numpy())
-    return np.column_stack([shapely.get_x(points), shapely.get_y(points)]) if len(grids) else np.zeros((0, 2))
+    return (
+        np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+        if len(grids)
+        else np.zeros((0, 2))
+    )
 
 
 def straight_distances(
-    roster: Roster, grids: gpd.GeoDataFrame, metric_crs: str,
+    roster: Roster,
+    grids: gpd.GeoDataFrame,
+    metric_crs: str,
     communities: gpd.GeoDataFrame | None = None,
 ) -> np.ndarray:
     """(P, G) straight-line metres from each home (or community centre) to each grid's centre;
@@ -151,8 +168,11 @@ def build_staffing_problem(
     if not len(grids):
         raise InputError("the area has no grids to staff; draw them first (geogrid grids build)")
     codes = grids["code"].astype(str).to_numpy()
-    parents = (grids["parent_code"].astype(str).to_numpy() if "parent_code" in grids.columns
-               else np.array([None] * len(grids)))
+    parents = (
+        grids["parent_code"].astype(str).to_numpy()
+        if "parent_code" in grids.columns
+        else np.array([None] * len(grids))
+    )
     people = roster.people
     n_p, n_g = len(people), len(codes)
     distance_m = np.asarray(distance_m, dtype=float).reshape(n_p, n_g)
@@ -192,16 +212,21 @@ def build_staffing_problem(
         extra=extra,
         capacity=np.array([p.capacity for p in people], dtype=np.int64),
         overload=np.full(n_p, rules.max_overload, dtype=np.int64),
-        reward=np.array([rules.volunteer_reward_m if p.role == "volunteer" else 0 for p in people],
-                        dtype=np.int64),
+        reward=np.array(
+            [rules.volunteer_reward_m if p.role == "volunteer" else 0 for p in people],
+            dtype=np.int64,
+        ),
     )
-    table = pd.DataFrame({
-        "code": codes,
-        "name": list(grids["name"]) if "name" in grids.columns else [None] * n_g,
-        "parent_code": parents,
-    })
-    return StaffingProblem(roster, table, rules, distance_m, arrays,
-                           {k: tuple(v) for k, v in current.items()})
+    table = pd.DataFrame(
+        {
+            "code": codes,
+            "name": list(grids["name"]) if "name" in grids.columns else [None] * n_g,
+            "parent_code": parents,
+        }
+    )
+    return StaffingProblem(
+        roster, table, rules, distance_m, arrays, {k: tuple(v) for k, v in current.items()}
+    )
 
 
 def assign_staff(problem: StaffingProblem, *, seed: int = 0) -> Staffing:
@@ -213,33 +238,55 @@ def assign_staff(problem: StaffingProblem, *, seed: int = 0) -> Staffing:
     rows = []
     for p, g in zip(*np.nonzero(solution.assign), strict=True):
         person = people[int(p)]
-        rows.append({
-            "person_id": person.id, "name": person.name, "role": person.role,
-            "grid": codes[int(g)], "distance_m": round(float(problem.distance_m[p, g]), 1),
-            "changed": bool(problem.current.get(person.id)) and codes[int(g)] not in problem.current.get(person.id, ()),
-        })
+        rows.append(
+            {
+                "person_id": person.id,
+                "name": person.name,
+                "role": person.role,
+                "grid": codes[int(g)],
+                "distance_m": round(float(problem.distance_m[p, g]), 1),
+                "changed": bool(problem.current.get(person.id))
+                and codes[int(g)] not in problem.current.get(person.id, ()),
+            }
+        )
     assignment = pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
     order = {r: i for i, r in enumerate(ROLES)}
     if len(assignment):
         assignment = assignment.sort_values(
-            ["grid", "role", "name"], key=lambda s: s.map(order) if s.name == "role" else s,
+            ["grid", "role", "name"],
+            key=lambda s: s.map(order) if s.name == "role" else s,
             kind="stable",
         ).reset_index(drop=True)
-    unfilled = [Post(codes[g], ROLES[r], int(solution.short[r, g]))
-                for g in range(len(codes)) for r in range(len(ROLES)) if solution.short[r, g] > 0]
-    loads = solution.assign.sum(axis=1)
-    overloaded = [(people[i].id, people[i].name, int(loads[i]), people[i].capacity)
-                  for i in range(len(people)) if loads[i] > people[i].capacity]
-    notes = [] if solution.found else [
-        f"the solver found no assignment within {problem.rules.time_limit_s:g} s; raise "
-        "time_limit_s in the rules"
+    unfilled = [
+        Post(codes[g], ROLES[r], int(solution.short[r, g]))
+        for g in range(len(codes))
+        for r in range(len(ROLES))
+        if solution.short[r, g] > 0
     ]
+    loads = solution.assign.sum(axis=1)
+    overloaded = [
+        (people[i].id, people[i].name, int(loads[i]), people[i].capacity)
+        for i in range(len(people))
+        if loads[i] > people[i].capacity
+    ]
+    notes = (
+        []
+        if solution.found
+        else [
+            f"the solver found no assignment within {problem.rules.time_limit_s:g} s; raise "
+            "time_limit_s in the rules"
+        ]
+    )
     return Staffing(assignment, unfilled, overloaded, solution.found, solution.optimal, notes)
 
 
 def staffing_table(
-    assignment: pd.DataFrame, roster: Roster, grids: gpd.GeoDataFrame | pd.DataFrame,
-    *, unfilled: Sequence[Post] = (), publish_phones: bool = True,
+    assignment: pd.DataFrame,
+    roster: Roster,
+    grids: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    unfilled: Sequence[Post] = (),
+    publish_phones: bool = True,
 ) -> pd.DataFrame:
     """One row per grid: code, name, community, each role's names (and phones unless
     ``publish_phones`` is False), volunteers, open posts (``unfilled``)."""
@@ -261,7 +308,11 @@ def staffing_table(
             names = "、".join(members["name"]) if len(members) else ""
             row[role] = names
             if role != "volunteer" and publish_phones:
-                row[f"{role}_phone"] = "、".join(str(phones.get(pid) or "") for pid in members["person_id"]) if len(members) else ""
+                row[f"{role}_phone"] = (
+                    "、".join(str(phones.get(pid) or "") for pid in members["person_id"])
+                    if len(members)
+                    else ""
+                )
             if role == "volunteer":
                 row["volunteers_n"] = len(members)
         row["unfilled"] = "、".join(open_posts.get(code, []))
@@ -273,6 +324,7 @@ def staff_changes(
     before: pd.DataFrame, after: pd.DataFrame, roster: Roster | None = None
 ) -> pd.DataFrame:
     """Who changes grid between two assignments: person_id, name, role, before, after."""
+
     def grids_of(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
         if not len(frame):
             return {}
@@ -289,6 +341,13 @@ def staff_changes(
     for pid in sorted(set(a) | set(b)):
         if a.get(pid, ()) != b.get(pid, ()):
             name, role = info.get(pid, (pid, ""))
-            rows.append({"person_id": pid, "name": name, "role": role,
-                         "before": ";".join(a.get(pid, ())), "after": ";".join(b.get(pid, ()))})
+            rows.append(
+                {
+                    "person_id": pid,
+                    "name": name,
+                    "role": role,
+                    "before": ";".join(a.get(pid, ())),
+                    "after": ";".join(b.get(pid, ())),
+                }
+            )
     return pd.DataFrame(rows, columns=["person_id", "name", "role", "before", "after"])

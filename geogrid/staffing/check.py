@@ -32,8 +32,14 @@ class StaffingIssue:
     message: str
 
     def __str__(self) -> str:
-        where = " ".join(x for x in (f"grid {self.grid}" if self.grid else "",
-                                     f"person {self.person}" if self.person else "") if x)
+        where = " ".join(
+            x
+            for x in (
+                f"grid {self.grid}" if self.grid else "",
+                f"person {self.person}" if self.person else "",
+            )
+            if x
+        )
         return f"{where or 'staffing'}: {self.kind}: {self.message}"
 
 
@@ -53,8 +59,13 @@ def check_staffing(
     issues: list[StaffingIssue] = []
     people = {p.id: p for p in roster.people}
     codes = [str(c) for c in grids["code"]]
-    community = dict(zip(codes, grids["parent_code"] if "parent_code" in grids.columns
-                         else [None] * len(codes), strict=True))
+    community = dict(
+        zip(
+            codes,
+            grids["parent_code"] if "parent_code" in grids.columns else [None] * len(codes),
+            strict=True,
+        )
+    )
     seen: set[tuple[str, str]] = set()
     loads: dict[str, int] = {}
     counts: dict[tuple[str, str], int] = {}
@@ -66,11 +77,16 @@ def check_staffing(
             issues.append(StaffingIssue("unknown person", grid, pid, "not on the roster"))
             continue
         if grid not in community:
-            issues.append(StaffingIssue("unknown grid", grid, pid, "no grid of the area has this code"))
+            issues.append(
+                StaffingIssue("unknown grid", grid, pid, "no grid of the area has this code")
+            )
             continue
         if role != person.role:
-            issues.append(StaffingIssue("wrong role", grid, pid,
-                                        f"placed as {role} but the roster says {person.role}"))
+            issues.append(
+                StaffingIssue(
+                    "wrong role", grid, pid, f"placed as {role} but the roster says {person.role}"
+                )
+            )
         if (pid, grid) in seen:
             issues.append(StaffingIssue("repeated", grid, pid, "placed twice in the same grid"))
             continue
@@ -78,38 +94,66 @@ def check_staffing(
         loads[pid] = loads.get(pid, 0) + 1
         counts[grid, person.role] = counts.get((grid, person.role), 0) + 1
         if rules.same_community(person.role) and str(person.community) != str(community[grid]):
-            issues.append(StaffingIssue(
-                "other community", grid, pid,
-                f"{ROLE_ZH[person.role]} {person.name} belongs to community {person.community}, "
-                f"the grid to {community[grid]}",
-            ))
+            issues.append(
+                StaffingIssue(
+                    "other community",
+                    grid,
+                    pid,
+                    f"{ROLE_ZH[person.role]} {person.name} belongs to community {person.community}, "
+                    f"the grid to {community[grid]}",
+                )
+            )
         if person.role == "police":
             police_communities.setdefault(pid, set()).add(str(community[grid]))
         if distance_m is not None and rules.max_distance_m:
             i = list(people).index(pid)
             d = float(distance_m[i, codes.index(grid)])
             if d > rules.max_distance_m:
-                issues.append(StaffingIssue("too far", grid, pid,
-                                            f"{d:.0f} m from home, over {rules.max_distance_m} m"))
+                issues.append(
+                    StaffingIssue(
+                        "too far", grid, pid, f"{d:.0f} m from home, over {rules.max_distance_m} m"
+                    )
+                )
     for pid, load in sorted(loads.items()):
         person = people[pid]
         if load > person.capacity + rules.max_overload:
-            issues.append(StaffingIssue("over capacity", None, pid,
-                                        f"{person.name} serves {load} grids; capacity {person.capacity}"))
+            issues.append(
+                StaffingIssue(
+                    "over capacity",
+                    None,
+                    pid,
+                    f"{person.name} serves {load} grids; capacity {person.capacity}",
+                )
+            )
     for pid, comms in sorted(police_communities.items()):
         if len(comms) > 1:
-            issues.append(StaffingIssue("police across communities", None, pid,
-                                        f"grids in communities {', '.join(sorted(comms))}"))
+            issues.append(
+                StaffingIssue(
+                    "police across communities",
+                    None,
+                    pid,
+                    f"grids in communities {', '.join(sorted(comms))}",
+                )
+            )
     posts = rules.posts()
     for grid in codes:
         for role in ROLES:
             have = counts.get((grid, role), 0)
             need = posts[role]
             if have < need:
-                issues.append(StaffingIssue("unfilled", grid, None,
-                                            f"{need - have} {role} ({ROLE_ZH[role]}) post(s) open"))
+                issues.append(
+                    StaffingIssue(
+                        "unfilled",
+                        grid,
+                        None,
+                        f"{need - have} {role} ({ROLE_ZH[role]}) post(s) open",
+                    )
+                )
             top = need if role != "volunteer" else (rules.max_volunteers or None)
             if top is not None and have > top:
-                issues.append(StaffingIssue("too many", grid, None,
-                                            f"{have} {role} ({ROLE_ZH[role]}), at most {top}"))
+                issues.append(
+                    StaffingIssue(
+                        "too many", grid, None, f"{have} {role} ({ROLE_ZH[role]}), at most {top}"
+                    )
+                )
     return issues

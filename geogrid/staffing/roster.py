@@ -34,20 +34,46 @@ from geogrid.registers import Rejects, reject_rows
 #: The roles of 1+3+N, in the order of a grid's notice board.
 ROLES = ("worker", "police", "cadre", "property", "volunteer")
 #: Role names as they appear on a notice board.
-ROLE_ZH = {"worker": "专职网格员", "police": "社区民警", "cadre": "社区干部",
-           "property": "物业管理员", "volunteer": "志愿者"}
+ROLE_ZH = {
+    "worker": "专职网格员",
+    "police": "社区民警",
+    "cadre": "社区干部",
+    "property": "物业管理员",
+    "volunteer": "志愿者",
+}
 #: Every accepted spelling of a role (lower case, spaces removed) -> role.
 ROLE_NAMES: dict[str, str] = {
-    "worker": "worker", "gridworker": "worker", "full-timegridworker": "worker",
-    "fulltimegridworker": "worker", "full-timeworker": "worker", "网格员": "worker",
-    "专职网格员": "worker", "专职": "worker",
-    "police": "police", "policeofficer": "police", "communitypolice": "police",
-    "officer": "police", "民警": "police", "社区民警": "police", "片警": "police",
-    "cadre": "cadre", "communitycadre": "cadre", "社区干部": "cadre", "干部": "cadre",
-    "社区工作者": "cadre", "居委会": "cadre",
-    "property": "property", "propertymanager": "property", "property_manager": "property",
-    "物业": "property", "物业管理员": "property", "物业人员": "property", "物业经理": "property",
-    "volunteer": "volunteer", "志愿者": "volunteer", "兼职网格员": "volunteer",
+    "worker": "worker",
+    "gridworker": "worker",
+    "full-timegridworker": "worker",
+    "fulltimegridworker": "worker",
+    "full-timeworker": "worker",
+    "网格员": "worker",
+    "专职网格员": "worker",
+    "专职": "worker",
+    "police": "police",
+    "policeofficer": "police",
+    "communitypolice": "police",
+    "officer": "police",
+    "民警": "police",
+    "社区民警": "police",
+    "片警": "police",
+    "cadre": "cadre",
+    "communitycadre": "cadre",
+    "社区干部": "cadre",
+    "干部": "cadre",
+    "社区工作者": "cadre",
+    "居委会": "cadre",
+    "property": "property",
+    "propertymanager": "property",
+    "property_manager": "property",
+    "物业": "property",
+    "物业管理员": "property",
+    "物业人员": "property",
+    "物业经理": "property",
+    "volunteer": "volunteer",
+    "志愿者": "volunteer",
+    "兼职网格员": "volunteer",
     "楼栋长": "volunteer",
 }
 ROSTER_REASONS: dict[str, str] = {
@@ -102,16 +128,30 @@ class Roster:
 
     def records(self) -> list[dict[str, object]]:
         """The people as plain records (what the area keeps)."""
-        return [{"id": p.id, "name": p.name, "role": p.role, "phone": p.phone, "lon": p.lon,
-                 "lat": p.lat, "community": p.community, "capacity": p.capacity,
-                 "current_grids": list(p.current_grids), "row": p.row,
-                 "synthetic": p.synthetic} for p in self.people]
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "phone": p.phone,
+                "lon": p.lon,
+                "lat": p.lat,
+                "community": p.community,
+                "capacity": p.capacity,
+                "current_grids": list(p.current_grids),
+                "row": p.row,
+                "synthetic": p.synthetic,
+            }
+            for p in self.people
+        ]
 
     @classmethod
     def from_records(cls, records: list[Mapping[str, object]], synthetic: bool = False) -> Roster:
         people = tuple(
             Person(
-                id=str(r["id"]), name=str(r["name"]), role=str(r["role"]),
+                id=str(r["id"]),
+                name=str(r["name"]),
+                role=str(r["role"]),
                 phone=None if r.get("phone") is None else str(r["phone"]),
                 lon=None if r.get("lon") is None else float(r["lon"]),  # type: ignore[arg-type]
                 lat=None if r.get("lat") is None else float(r["lat"]),  # type: ignore[arg-type]
@@ -176,9 +216,12 @@ def roster_from_fields(
     codes: dict[str, str] = {}
     comm_geoms: list[tuple[str, shapely.Geometry]] = []
     if communities is not None and len(communities):
-        for code, name, geom in zip(communities["code"].astype(str),
-                                    communities.get("name", communities["code"]), communities.geometry,
-                                    strict=True):
+        for code, name, geom in zip(
+            communities["code"].astype(str),
+            communities.get("name", communities["code"]),
+            communities.geometry,
+            strict=True,
+        ):
             codes[code] = code
             if not _blank(name):
                 codes[str(name).strip()] = code
@@ -203,9 +246,15 @@ def roster_from_fields(
         raw_role = text(row, "role")
         role = parse_role(raw_role)
         if role is None:
-            bad.append((rownum, pid, "unknown_role",
-                        f"role {raw_role!r} is none of 专职网格员/worker, 社区民警/police, "
-                        "社区干部/cadre, 物业/property, 志愿者/volunteer"))
+            bad.append(
+                (
+                    rownum,
+                    pid,
+                    "unknown_role",
+                    f"role {raw_role!r} is none of 专职网格员/worker, 社区民警/police, "
+                    "社区干部/cadre, 物业/property, 志愿者/volunteer",
+                )
+            )
             continue
         phone = text(row, "phone")
         if phone is not None:
@@ -213,12 +262,24 @@ def roster_from_fields(
         key = (name, phone or "")
         if pid in seen_ids or key in seen_people:
             first = seen_ids.get(pid, seen_people.get(key))
-            bad.append((rownum, pid, "duplicate_person",
-                        f"{name} is already listed in row {first}; keep one row per person"))
+            bad.append(
+                (
+                    rownum,
+                    pid,
+                    "duplicate_person",
+                    f"{name} is already listed in row {first}; keep one row per person",
+                )
+            )
             continue
         if role == "worker" and phone is None:
-            bad.append((rownum, pid, "missing_phone",
-                        f"{name} is a full-time grid worker: give a phone number residents can call"))
+            bad.append(
+                (
+                    rownum,
+                    pid,
+                    "missing_phone",
+                    f"{name} is a full-time grid worker: give a phone number residents can call",
+                )
+            )
             continue
         cap_text = text(row, "capacity")
         capacity = capacities.get(role, 1)
@@ -228,8 +289,14 @@ def roster_from_fields(
             except ValueError:
                 value = -1.0
             if value < 1 or value != int(value):
-                bad.append((rownum, pid, "bad_value",
-                            f"capacity {cap_text!r}: give how many grids {name} can serve (1, 2 ...)"))
+                bad.append(
+                    (
+                        rownum,
+                        pid,
+                        "bad_value",
+                        f"capacity {cap_text!r}: give how many grids {name} can serve (1, 2 ...)",
+                    )
+                )
                 continue
             capacity = int(value)
         lon = lat = None
@@ -241,9 +308,15 @@ def roster_from_fields(
         if community_text is not None:
             community = codes.get(community_text) if codes else community_text
             if community is None:
-                bad.append((rownum, pid, "unknown_community",
-                            f"community {community_text!r} is not one of the area's "
-                            f"({', '.join(sorted(set(codes.values()))[:8])}); give its code or name"))
+                bad.append(
+                    (
+                        rownum,
+                        pid,
+                        "unknown_community",
+                        f"community {community_text!r} is not one of the area's "
+                        f"({', '.join(sorted(set(codes.values()))[:8])}); give its code or name",
+                    )
+                )
                 continue
         elif lon is not None and lat is not None:
             point = shapely.Point(lon, lat)
@@ -253,15 +326,28 @@ def roster_from_fields(
         if community is None and not comm_geoms:
             community = default_community
         if community is None and lon is None:
-            bad.append((rownum, pid, "no_home",
-                        f"{name}: give home coordinates or the community (社区)"))
+            bad.append(
+                (rownum, pid, "no_home", f"{name}: give home coordinates or the community (社区)")
+            )
             continue
         current = text(row, "current_grid")
         grids = tuple(c for c in _SEP.split(current) if c) if current else ()
         seen_ids[pid] = rownum
         seen_people[key] = rownum
-        people.append(Person(pid, name, role, phone, lon, lat, community, capacity, grids,
-                             int(rownum) if isinstance(rownum, int | np.integer) else None))
+        people.append(
+            Person(
+                pid,
+                name,
+                role,
+                phone,
+                lon,
+                lat,
+                community,
+                capacity,
+                grids,
+                int(rownum) if isinstance(rownum, int | np.integer) else None,
+            )
+        )
     if bad:
         rows, ids, reasons, details = zip(*bad, strict=True)
         more = reject_rows(list(rows), "", list(details), list(ids))

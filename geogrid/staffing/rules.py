@@ -69,9 +69,13 @@ class StaffingRules:
 
     def posts(self) -> dict[str, int]:
         """Posts per grid by role (volunteers: the minimum)."""
-        return {"worker": self.workers_per_grid, "police": self.police_per_grid,
-                "cadre": self.cadres_per_grid, "property": self.property_per_grid,
-                "volunteer": self.min_volunteers}
+        return {
+            "worker": self.workers_per_grid,
+            "police": self.police_per_grid,
+            "cadre": self.cadres_per_grid,
+            "property": self.property_per_grid,
+            "volunteer": self.min_volunteers,
+        }
 
     def capacity(self, role: str) -> int:
         """Grids a person of ``role`` serves when the roster says nothing."""
@@ -79,9 +83,11 @@ class StaffingRules:
 
     def same_community(self, role: str) -> bool:
         """Must a person of ``role`` serve grids of his own community only?"""
-        return role in ("police", "cadre", "property") or (
-            role == "worker" and self.worker_same_community
-        ) or (role == "volunteer" and self.volunteer_same_community)
+        return (
+            role in ("police", "cadre", "property")
+            or (role == "worker" and self.worker_same_community)
+            or (role == "volunteer" and self.volunteer_same_community)
+        )
 
 
 def rules_from_dict(data: Mapping[str, Any], where: str = "staffing rules") -> StaffingRules:
@@ -91,8 +97,8 @@ def rules_from_dict(data: Mapping[str, Any], where: str = "staffing rules") -> S
     unknown = sorted(k for k in table if k not in known)
     if unknown:
         raise InputError(
-            f"{where}: unknown keys", [f"{where}: {k}: not a rule; use {', '.join(known)}"
-                                       for k in unknown],
+            f"{where}: unknown keys",
+            [f"{where}: {k}: not a rule; use {', '.join(known)}" for k in unknown],
         )
     try:
         return replace(StaffingRules(), **table)

@@ -18,6 +18,13 @@ from geogrid.store.base import (
 )
 
 __all__ = [
-    "HEAD", "AreaDump", "PatrolLog", "PlanDocument", "Store", "UserRecord",
-    "area_store", "is_db_url", "open_store",
+    "HEAD",
+    "AreaDump",
+    "PatrolLog",
+    "PlanDocument",
+    "Store",
+    "UserRecord",
+    "area_store",
+    "is_db_url",
+    "open_store",
 ]

@@ -231,11 +231,9 @@ class Store(Protocol):
 
     # ------------------------------------------------------------------ users
 
-    def get_user(self, username: str) -> UserRecord | None:
-        ...
+    def get_user(self, username: str) -> UserRecord | None: ...
 
-    def list_users(self) -> list[UserRecord]:
-        ...
+    def list_users(self) -> list[UserRecord]: ...
 
     def put_user(self, user: UserRecord) -> None:
         """Create or replace an account."""
@@ -288,8 +286,11 @@ def area_store(area_dir: Path | str) -> tuple[Store, str]:
     return folder_of(area_dir)
 
 
-def conflict(area: str, parent: int | None, head: int | None, newer: list[GridVersion]) -> ConflictError:
+def conflict(
+    area: str, parent: int | None, head: int | None, newer: list[GridVersion]
+) -> ConflictError:
     """The error of a save made from ``parent`` while ``head`` is current."""
+
     def name(v: int | None) -> str:
         return "no version" if v is None else f"v{v:04d}"
 

@@ -166,8 +166,9 @@ class FolderStore:
                 keep &= times < utc_time(end)
             layer = layer[keep]
         layer = layer.copy()
-        layer["grid"] = pd.Series(covering_grid(layer, ws.read_layer("grids")), index=layer.index,
-                                  dtype=object)
+        layer["grid"] = pd.Series(
+            covering_grid(layer, ws.read_layer("grids")), index=layer.index, dtype=object
+        )
         return layer
 
     # ------------------------------------------------------------------ plans, logs
@@ -204,7 +205,8 @@ class FolderStore:
             return []
         logs = _read_log_csv(path)
         return [
-            log for log in logs
+            log
+            for log in logs
             if (start is None or log.date >= start) and (end is None or log.date <= end)
         ]
 
@@ -227,7 +229,9 @@ class FolderStore:
         return None if row is None else UserRecord(username=username, **row)
 
     def list_users(self) -> list[UserRecord]:
-        return [UserRecord(username=name, **row) for name, row in sorted(self._users()["users"].items())]
+        return [
+            UserRecord(username=name, **row) for name, row in sorted(self._users()["users"].items())
+        ]
 
     def put_user(self, user: UserRecord) -> None:
         data = self._users()
@@ -264,7 +268,10 @@ class FolderStore:
             history.units[v.id] = geojson.read_geojson_features(units) if units.exists() else None
         plans = [p for day in [None, *self.plan_days(area)] if (p := self.read_plan(area, day))]
         return AreaDump(
-            manifest=manifest, layers=layers, history=history, plans=plans,
+            manifest=manifest,
+            layers=layers,
+            history=history,
+            plans=plans,
             patrol_logs=self.patrol_logs(area),
             manifest_text=ws.manifest_path.read_text(encoding="utf-8"),
         )
@@ -283,7 +290,9 @@ class FolderStore:
                 write_text_atomic(ws.layer_file(name), geojson.dumps_features(features))
             h = dump.history
             for v in h.versions:
-                write_text_atomic(ws.version_grids_path(v.id), geojson.dumps_features(h.grids[v.id]))
+                write_text_atomic(
+                    ws.version_grids_path(v.id), geojson.dumps_features(h.grids[v.id])
+                )
                 units = h.units.get(v.id)
                 if units is not None:
                     write_text_atomic(ws.version_units_path(v.id), geojson.dumps_features(units))
@@ -302,8 +311,14 @@ def index_of(history: VersionHistory) -> dict[str, Any]:
         "schema": versions.SCHEMA,
         "head": history.head,
         "versions": [
-            {"id": v.id, "parent": v.parent, "author": v.author, "time": v.time,
-             "message": v.message, "meta": v.meta}
+            {
+                "id": v.id,
+                "parent": v.parent,
+                "author": v.author,
+                "time": v.time,
+                "message": v.message,
+                "meta": v.meta,
+            }
             for v in history.versions
         ],
     }
@@ -341,12 +356,17 @@ def _read_log_csv(path: Path) -> list[PatrolLog]:
     for n, row in enumerate(reader, start=2):
         try:
             members = _unquote(row["members"] or "")
-            logs.append(PatrolLog(
-                date=row["date"], team=_unquote(row["team"]),
-                members=tuple(m for m in members.split(";") if m),
-                planned=int(row["planned"]), done=int(row["done"]),
-                km=float(row["km"]), hours=float(row["hours"]),
-            ))
+            logs.append(
+                PatrolLog(
+                    date=row["date"],
+                    team=_unquote(row["team"]),
+                    members=tuple(m for m in members.split(";") if m),
+                    planned=int(row["planned"]),
+                    done=int(row["done"]),
+                    km=float(row["km"]),
+                    hours=float(row["hours"]),
+                )
+            )
         except (KeyError, TypeError, ValueError) as err:
             problems.append(f"{path.name} row {n}: {err}")
     if problems:

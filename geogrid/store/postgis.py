@@ -83,7 +83,7 @@ def sqlalchemy_url(url: str) -> str:
     """``postgresql://`` (or ``postgres://``) URL with the psycopg 3 driver SQLAlchemy needs."""
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
-            return "postgresql+psycopg://" + url[len(plain):]
+            return "postgresql+psycopg://" + url[len(plain) :]
     return url
 
 
@@ -144,17 +144,22 @@ def _rows_of(features: Sequence[Feature]) -> list[dict[str, Any]]:
     for n, f in enumerate(features):
         geom = f.get("geometry")
         member = {k: (None if k == "geometry" else v) for k, v in f.items()}
-        rows.append({
-            "ord": n, "feature": member,
-            "geom": None if geom is None else from_shape(shape(geom), srid=T.SRID),
-        })
+        rows.append(
+            {
+                "ord": n,
+                "feature": member,
+                "geom": None if geom is None else from_shape(shape(geom), srid=T.SRID),
+            }
+        )
     return rows
 
 
 def _features_of(rows: Iterable[Any]) -> list[Feature]:
     """Rows of (feature, wkb) back to feature dicts, geometry in its place."""
     rows = list(rows)
-    geoms = shapely.from_wkb(np.array([None if r.wkb is None else bytes(r.wkb) for r in rows], dtype=object))
+    geoms = shapely.from_wkb(
+        np.array([None if r.wkb is None else bytes(r.wkb) for r in rows], dtype=object)
+    )
     out = []
     for r, geom in zip(rows, geoms, strict=True):
         feature = dict(r.feature)
@@ -203,7 +208,9 @@ class PostgisStore:
         with self.engine.connect() as conn:
             row = self._area(conn, area)
             present = set(row.layers)
-            required = ["boundary", "grids", "buildings"] + (["nodes", "edges"] if with_network else [])
+            required = ["boundary", "grids", "buildings"] + (
+                ["nodes", "edges"] if with_network else []
+            )
             missing = [n for n in required if n not in present]
             if missing:
                 raise InputError(
@@ -249,16 +256,25 @@ class PostgisStore:
     def _features(self, conn: Connection, area_id: int, name: str) -> list[Feature]:
         if name == "incidents":
             t = T.incidents
-            query = select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb")).where(
-                t.c.area_id == area_id).order_by(t.c.ord)
+            query = (
+                select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb"))
+                .where(t.c.area_id == area_id)
+                .order_by(t.c.ord)
+            )
         elif name == "teams":
             t = T.teams
-            query = select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb")).where(
-                t.c.area_id == area_id).order_by(t.c.ord)
+            query = (
+                select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb"))
+                .where(t.c.area_id == area_id)
+                .order_by(t.c.ord)
+            )
         else:
             t = T.features
-            query = select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb")).where(
-                t.c.area_id == area_id, t.c.layer == name).order_by(t.c.ord)
+            query = (
+                select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb"))
+                .where(t.c.area_id == area_id, t.c.layer == name)
+                .order_by(t.c.ord)
+            )
         return _features_of(conn.execute(query))
 
     def _frame(self, conn: Connection, area_id: int, name: str) -> gpd.GeoDataFrame:
@@ -274,18 +290,27 @@ class PostgisStore:
     def write_layer(
         self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
     ) -> None:
-        features = checked_features(frame, _spec_of(name), _source_of(name),
-                                    where=f"{_source_of(name)} of {area} (database)")
+        features = checked_features(
+            frame,
+            _spec_of(name),
+            _source_of(name),
+            where=f"{_source_of(name)} of {area} (database)",
+        )
         self._ensure_partitions(features if name == "incidents" else [])
         with self.engine.begin() as conn:
             row = self._area(conn, area, for_update=True)
             self._put_layer(conn, row.id, name, features)
-            conn.execute(update(T.areas).where(T.areas.c.id == row.id).values(
-                layers=sorted({*row.layers, name}), updated=func.now()))
+            conn.execute(
+                update(T.areas)
+                .where(T.areas.c.id == row.id)
+                .values(layers=sorted({*row.layers, name}), updated=func.now())
+            )
             if name in ("incidents", "grids"):
                 self._assign_grids(conn, row.id)
 
-    def _put_layer(self, conn: Connection, area_id: int, name: str, features: Sequence[Feature]) -> None:
+    def _put_layer(
+        self, conn: Connection, area_id: int, name: str, features: Sequence[Feature]
+    ) -> None:
         """Replace a layer's rows (in the caller's transaction)."""
         rows = _rows_of(features)
         if name == "incidents":
@@ -295,21 +320,32 @@ class PostgisStore:
         if name == "teams":
             conn.execute(delete(T.teams).where(T.teams.c.area_id == area_id))
             if rows:
-                conn.execute(insert(T.teams), [
-                    {**r, "area_id": area_id, "id": str(_prop(r["feature"], "id"))} for r in rows
-                ])
+                conn.execute(
+                    insert(T.teams),
+                    [{**r, "area_id": area_id, "id": str(_prop(r["feature"], "id"))} for r in rows],
+                )
             return
-        conn.execute(delete(T.features).where(T.features.c.area_id == area_id, T.features.c.layer == name))
+        conn.execute(
+            delete(T.features).where(T.features.c.area_id == area_id, T.features.c.layer == name)
+        )
         if rows:
-            conn.execute(insert(T.features), [{**r, "area_id": area_id, "layer": name} for r in rows])
+            conn.execute(
+                insert(T.features), [{**r, "area_id": area_id, "layer": name} for r in rows]
+            )
 
     # ------------------------------------------------------------------ grid versions
 
     def _versions(self, conn: Connection, area_id: int) -> list[GridVersion]:
         t = T.grid_versions
         return [
-            GridVersion(id=r.id, parent=r.parent, author=r.author, time=_iso(r.time),
-                        message=r.message, meta=dict(r.meta))
+            GridVersion(
+                id=r.id,
+                parent=r.parent,
+                author=r.author,
+                time=_iso(r.time),
+                message=r.message,
+                meta=dict(r.meta),
+            )
             for r in conn.execute(select(t).where(t.c.area_id == area_id).order_by(t.c.id))
         ]
 
@@ -318,9 +354,14 @@ class PostgisStore:
             row = self._area(conn, area)
             return self._versions(conn, row.id), row.head
 
-    def _version_features(self, conn: Connection, area_id: int, version_id: int, table: Any) -> list[Feature]:
-        query = select(table.c.feature, func.ST_AsBinary(table.c.geom).label("wkb")).where(
-            table.c.area_id == area_id, table.c.version_id == version_id).order_by(table.c.ord)
+    def _version_features(
+        self, conn: Connection, area_id: int, version_id: int, table: Any
+    ) -> list[Feature]:
+        query = (
+            select(table.c.feature, func.ST_AsBinary(table.c.geom).label("wkb"))
+            .where(table.c.area_id == area_id, table.c.version_id == version_id)
+            .order_by(table.c.ord)
+        )
         return _features_of(conn.execute(query))
 
     def load_version(
@@ -333,18 +374,25 @@ class PostgisStore:
             version = next((v for v in saved if v.id == wanted), None)
             if version is None:
                 if not saved:
-                    raise InputError(f"{area}: no saved grids yet; generate them first "
-                                     f"(`geogrid grids build {area}`)")
+                    raise InputError(
+                        f"{area}: no saved grids yet; generate them first "
+                        f"(`geogrid grids build {area}`)"
+                    )
                 known = ", ".join(f"v{v.id:04d}" for v in saved)
                 raise InputError(f"{area}: no grid version {wanted}; versions are {known}")
             grids = frame_from_features(
-                self._version_features(conn, row.id, version.id, T.grid_cells), get_spec("grids"))
-            has_units = conn.scalar(select(T.grid_versions.c.has_units).where(
-                T.grid_versions.c.area_id == row.id, T.grid_versions.c.id == version.id))
+                self._version_features(conn, row.id, version.id, T.grid_cells), get_spec("grids")
+            )
+            has_units = conn.scalar(
+                select(T.grid_versions.c.has_units).where(
+                    T.grid_versions.c.area_id == row.id, T.grid_versions.c.id == version.id
+                )
+            )
             units = None
             if has_units:
                 units = units_from_features(
-                    self._version_features(conn, row.id, version.id, T.grid_units), "units")
+                    self._version_features(conn, row.id, version.id, T.grid_units), "units"
+                )
             return version, grids, units
 
     def _check_parent(self, conn: Connection, area: str, row: Any, parent: Parent) -> None:
@@ -352,31 +400,52 @@ class PostgisStore:
             raise conflict(area, parent, row.head, newer_than(self._versions(conn, row.id), parent))
 
     def _insert_version(
-        self, conn: Connection, area_id: int, version: GridVersion,
-        grids: Sequence[Feature], units: Sequence[Feature] | None,
+        self,
+        conn: Connection,
+        area_id: int,
+        version: GridVersion,
+        grids: Sequence[Feature],
+        units: Sequence[Feature] | None,
     ) -> None:
-        conn.execute(insert(T.grid_versions).values(
-            area_id=area_id, id=version.id, parent=version.parent, author=version.author,
-            time=_when(version.time), message=version.message, meta=version.meta,
-            has_units=units is not None,
-        ))
+        conn.execute(
+            insert(T.grid_versions).values(
+                area_id=area_id,
+                id=version.id,
+                parent=version.parent,
+                author=version.author,
+                time=_when(version.time),
+                message=version.message,
+                meta=version.meta,
+                has_units=units is not None,
+            )
+        )
         key = {"area_id": area_id, "version_id": version.id}
         if grids:
-            conn.execute(insert(T.grid_cells), [
-                {**r, **key, "code": _none_or_str(_prop(r["feature"], "code"))} for r in _rows_of(grids)
-            ])
+            conn.execute(
+                insert(T.grid_cells),
+                [
+                    {**r, **key, "code": _none_or_str(_prop(r["feature"], "code"))}
+                    for r in _rows_of(grids)
+                ],
+            )
         if units:
-            conn.execute(insert(T.grid_units), [
-                {**r, **key, "unit_id": _none_or_str(_prop(r["feature"], "unit_id"))}
-                for r in _rows_of(units)
-            ])
+            conn.execute(
+                insert(T.grid_units),
+                [
+                    {**r, **key, "unit_id": _none_or_str(_prop(r["feature"], "unit_id"))}
+                    for r in _rows_of(units)
+                ],
+            )
 
     def _make_current(self, conn: Connection, row: Any, head: int | None) -> None:
         """Point ``head`` at a version, make its grids the live grids layer, re-assign incidents."""
         grids = [] if head is None else self._version_features(conn, row.id, head, T.grid_cells)
         self._put_layer(conn, row.id, "grids", grids)
-        conn.execute(update(T.areas).where(T.areas.c.id == row.id).values(
-            head=head, layers=sorted({*row.layers, "grids"}), updated=func.now()))
+        conn.execute(
+            update(T.areas)
+            .where(T.areas.c.id == row.id)
+            .values(head=head, layers=sorted({*row.layers, "grids"}), updated=func.now())
+        )
         self._assign_grids(conn, row.id)
 
     def save_version(
@@ -392,17 +461,23 @@ class PostgisStore:
     ) -> GridVersion:
         if not author.strip():
             raise InputError("say who saves the grids (author), e.g. --author 'Wang Li'")
-        grid_features = checked_features(grids, "grids", "grids.geojson",
-                                         where=f"the grid versions of {area} (database)")
+        grid_features = checked_features(
+            grids, "grids", "grids.geojson", where=f"the grid versions of {area} (database)"
+        )
         unit_features = None if units is None else units_features(units)
         with self.engine.begin() as conn:
             row = self._area(conn, area, for_update=True)  # one saver at a time per area
             self._check_parent(conn, area, row, parent)
-            last = conn.scalar(select(func.max(T.grid_versions.c.id)).where(
-                T.grid_versions.c.area_id == row.id))
+            last = conn.scalar(
+                select(func.max(T.grid_versions.c.id)).where(T.grid_versions.c.area_id == row.id)
+            )
             version = GridVersion(
-                id=int(last or 0) + 1, parent=row.head, author=author,
-                time=_iso(datetime.now(UTC)), message=message, meta=dict(meta or {}),
+                id=int(last or 0) + 1,
+                parent=row.head,
+                author=author,
+                time=_iso(datetime.now(UTC)),
+                message=message,
+                meta=dict(meta or {}),
             )
             self._insert_version(conn, row.id, version, grid_features, unit_features)
             self._make_current(conn, row, version.id)
@@ -414,17 +489,29 @@ class PostgisStore:
             self._check_parent(conn, area, row, parent)
             saved = {v.id: v for v in self._versions(conn, row.id)}
             if row.head is None:
-                raise InputError(f"{area}: no saved grids yet; generate them first "
-                                 f"(`geogrid grids build {area}`)")
+                raise InputError(
+                    f"{area}: no saved grids yet; generate them first "
+                    f"(`geogrid grids build {area}`)"
+                )
             current = saved[row.head]
             if current.parent is None:
-                raise InputError(f"{area}: v{current.id:04d} is the first saved version; nothing to undo")
-            seq = conn.scalar(select(func.count()).select_from(T.grid_undos).where(
-                T.grid_undos.c.area_id == row.id))
-            conn.execute(insert(T.grid_undos).values(
-                area_id=row.id, seq=int(seq or 0) + 1, version=current.id, author=author,
-                time=_when(_iso(datetime.now(UTC))),
-            ))
+                raise InputError(
+                    f"{area}: v{current.id:04d} is the first saved version; nothing to undo"
+                )
+            seq = conn.scalar(
+                select(func.count())
+                .select_from(T.grid_undos)
+                .where(T.grid_undos.c.area_id == row.id)
+            )
+            conn.execute(
+                insert(T.grid_undos).values(
+                    area_id=row.id,
+                    seq=int(seq or 0) + 1,
+                    version=current.id,
+                    author=author,
+                    time=_when(_iso(datetime.now(UTC))),
+                )
+            )
             self._make_current(conn, row, current.parent)
             return saved[current.parent]
 
@@ -432,76 +519,116 @@ class PostgisStore:
 
     def _ensure_partitions(self, features: Sequence[Feature]) -> None:
         """Make the monthly partitions the incidents need, in their own short transaction."""
-        months = sorted({(t.year, t.month) for t in (_when(str(_prop(f, "time"))) for f in features)})
+        months = sorted(
+            {(t.year, t.month) for t in (_when(str(_prop(f, "time"))) for f in features)}
+        )
         if not months:
             return
         with self.engine.begin() as conn:
-            existing = set(conn.scalars(text(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE i.inhparent = 'incidents'::regclass")))
+            existing = set(
+                conn.scalars(
+                    text(
+                        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                        "WHERE i.inhparent = 'incidents'::regclass"
+                    )
+                )
+            )
             wanted = [(y, m) for y, m in months if f"incidents_p{y:04d}{m:02d}" not in existing]
             if not wanted:
                 return
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('geogrid incident partitions'))"))
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('geogrid incident partitions'))")
+            )
             for y, m in wanted:
                 ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-                conn.execute(text(
-                    f"CREATE TABLE IF NOT EXISTS incidents_p{y:04d}{m:02d} PARTITION OF incidents "
-                    f"FOR VALUES FROM ('{y:04d}-{m:02d}-01 00:00:00+00') "
-                    f"TO ('{ny:04d}-{nm:02d}-01 00:00:00+00')"
-                ))
+                conn.execute(
+                    text(
+                        f"CREATE TABLE IF NOT EXISTS incidents_p{y:04d}{m:02d} PARTITION OF incidents "
+                        f"FOR VALUES FROM ('{y:04d}-{m:02d}-01 00:00:00+00') "
+                        f"TO ('{ny:04d}-{nm:02d}-01 00:00:00+00')"
+                    )
+                )
 
-    def _insert_incidents(self, conn: Connection, area_id: int, rows: list[dict[str, Any]], first_ord: int = 0) -> None:
+    def _insert_incidents(
+        self, conn: Connection, area_id: int, rows: list[dict[str, Any]], first_ord: int = 0
+    ) -> None:
         if not rows:
             return
-        conn.execute(insert(T.incidents), [
-            {
-                **r, "ord": first_ord + r["ord"], "area_id": area_id,
-                "id": str(_prop(r["feature"], "id")),
-                "time": _when(str(_prop(r["feature"], "time"))),
-                "category": str(_prop(r["feature"], "category")),
-            }
-            for r in rows
-        ])
+        conn.execute(
+            insert(T.incidents),
+            [
+                {
+                    **r,
+                    "ord": first_ord + r["ord"],
+                    "area_id": area_id,
+                    "id": str(_prop(r["feature"], "id")),
+                    "time": _when(str(_prop(r["feature"], "time"))),
+                    "category": str(_prop(r["feature"], "category")),
+                }
+                for r in rows
+            ],
+        )
 
-    def _assign_grids(self, conn: Connection, area_id: int, ids: Sequence[str] | None = None) -> None:
+    def _assign_grids(
+        self, conn: Connection, area_id: int, ids: Sequence[str] | None = None
+    ) -> None:
         """Give incidents the code of the first current grid (layer order) that covers them."""
         only = "" if ids is None else "AND i.id = ANY(:ids)"
-        conn.execute(text(f"""
+        conn.execute(
+            text(f"""
             UPDATE incidents AS i SET grid = (
                 SELECT f.feature -> 'properties' ->> 'code' FROM features AS f
                 WHERE f.area_id = i.area_id AND f.layer = 'grids' AND ST_Covers(f.geom, i.geom)
                 ORDER BY f.ord LIMIT 1)
             WHERE i.area_id = :area {only}
-        """), {"area": area_id, **({} if ids is None else {"ids": list(ids)})})
+        """),
+            {"area": area_id, **({} if ids is None else {"ids": list(ids)})},
+        )
 
     def add_incidents(
         self, area: str, incidents: gpd.GeoDataFrame, *, author: str | None = None
     ) -> tuple[int, int]:
         from geogrid.incidents import incidents_to_layer
 
-        features = checked_features(incidents_to_layer(incidents), "incidents", "incidents.geojson",
-                                    where=f"incidents of {area} (database)")
+        features = checked_features(
+            incidents_to_layer(incidents),
+            "incidents",
+            "incidents.geojson",
+            where=f"incidents of {area} (database)",
+        )
         self._ensure_partitions(features)
         with self.engine.begin() as conn:
             row = self._area(conn, area, for_update=True)  # one import at a time per area
             ids = [str(_prop(f, "id")) for f in features]
-            known = set(conn.scalars(select(T.incidents.c.id).where(
-                T.incidents.c.area_id == row.id, T.incidents.c.id.in_(ids))))
+            known = set(
+                conn.scalars(
+                    select(T.incidents.c.id).where(
+                        T.incidents.c.area_id == row.id, T.incidents.c.id.in_(ids)
+                    )
+                )
+            )
             fresh, seen = [], set(known)
             for f, i in zip(features, ids, strict=True):
                 if i not in seen:
                     fresh.append(f)
                     seen.add(i)
-            last = conn.scalar(select(func.max(T.incidents.c.ord)).where(T.incidents.c.area_id == row.id))
-            self._insert_incidents(conn, row.id, _rows_of(fresh), first_ord=0 if last is None else int(last) + 1)
+            last = conn.scalar(
+                select(func.max(T.incidents.c.ord)).where(T.incidents.c.area_id == row.id)
+            )
+            self._insert_incidents(
+                conn, row.id, _rows_of(fresh), first_ord=0 if last is None else int(last) + 1
+            )
             if fresh:
                 self._assign_grids(conn, row.id, [str(_prop(f, "id")) for f in fresh])
             if "incidents" not in row.layers:
-                conn.execute(update(T.areas).where(T.areas.c.id == row.id).values(
-                    layers=sorted({*row.layers, "incidents"})))
-            total = conn.scalar(select(func.count()).select_from(T.incidents).where(
-                T.incidents.c.area_id == row.id))
+                conn.execute(
+                    update(T.areas)
+                    .where(T.areas.c.id == row.id)
+                    .values(layers=sorted({*row.layers, "incidents"}))
+                )
+            total = conn.scalar(
+                select(func.count()).select_from(T.incidents).where(T.incidents.c.area_id == row.id)
+            )
             return len(fresh), int(total or 0)
 
     def read_incidents(
@@ -513,7 +640,8 @@ class PostgisStore:
             if "incidents" not in row.layers:
                 return None
             query = select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb"), t.c.grid).where(
-                t.c.area_id == row.id)
+                t.c.area_id == row.id
+            )
             if start is not None:
                 query = query.where(t.c.time >= _when(start))
             if end is not None:
@@ -530,18 +658,27 @@ class PostgisStore:
         with self.engine.begin() as conn:
             row = self._area(conn, area)
             stmt = pg_insert(T.plans).values(
-                area_id=row.id, day=plan.day or "", summary=plan.summary, geojson=plan.geojson)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["area_id", "day"],
-                set_={"summary": stmt.excluded.summary, "geojson": stmt.excluded.geojson,
-                      "saved": func.now()},
-            ))
+                area_id=row.id, day=plan.day or "", summary=plan.summary, geojson=plan.geojson
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["area_id", "day"],
+                    set_={
+                        "summary": stmt.excluded.summary,
+                        "geojson": stmt.excluded.geojson,
+                        "saved": func.now(),
+                    },
+                )
+            )
 
     def read_plan(self, area: str, day: str | None = None) -> PlanDocument | None:
         with self.engine.connect() as conn:
             row = self._area(conn, area)
-            found = conn.execute(select(T.plans.c.summary, T.plans.c.geojson).where(
-                T.plans.c.area_id == row.id, T.plans.c.day == (day or ""))).one_or_none()
+            found = conn.execute(
+                select(T.plans.c.summary, T.plans.c.geojson).where(
+                    T.plans.c.area_id == row.id, T.plans.c.day == (day or "")
+                )
+            ).one_or_none()
         if found is None or found.summary is None or found.geojson is None:
             return None
         return PlanDocument(day=day, summary=found.summary, geojson=found.geojson)
@@ -549,10 +686,18 @@ class PostgisStore:
     def plan_days(self, area: str) -> list[str]:
         with self.engine.connect() as conn:
             row = self._area(conn, area)
-            return list(conn.scalars(select(T.plans.c.day).where(
-                T.plans.c.area_id == row.id, T.plans.c.day != "",
-                T.plans.c.summary.is_not(None), T.plans.c.geojson.is_not(None),
-            ).order_by(T.plans.c.day)))
+            return list(
+                conn.scalars(
+                    select(T.plans.c.day)
+                    .where(
+                        T.plans.c.area_id == row.id,
+                        T.plans.c.day != "",
+                        T.plans.c.summary.is_not(None),
+                        T.plans.c.geojson.is_not(None),
+                    )
+                    .order_by(T.plans.c.day)
+                )
+            )
 
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         with self.engine.begin() as conn:
@@ -560,12 +705,22 @@ class PostgisStore:
 
     def _add_logs(self, conn: Connection, area_id: int, logs: Sequence[PatrolLog]) -> None:
         if logs:
-            conn.execute(insert(T.patrol_logs), [
-                {"area_id": area_id, "date": date.fromisoformat(g.date), "team": g.team,
-                 "members": list(g.members), "planned": g.planned, "done": g.done,
-                 "km": g.km, "hours": g.hours}
-                for g in logs
-            ])
+            conn.execute(
+                insert(T.patrol_logs),
+                [
+                    {
+                        "area_id": area_id,
+                        "date": date.fromisoformat(g.date),
+                        "team": g.team,
+                        "members": list(g.members),
+                        "planned": g.planned,
+                        "done": g.done,
+                        "km": g.km,
+                        "hours": g.hours,
+                    }
+                    for g in logs
+                ],
+            )
 
     def patrol_logs(
         self, area: str, *, start: str | None = None, end: str | None = None
@@ -578,8 +733,15 @@ class PostgisStore:
             if end is not None:
                 query = query.where(t.c.date <= date.fromisoformat(end))
             return [
-                PatrolLog(date=r.date.isoformat(), team=r.team, members=tuple(r.members),
-                          planned=r.planned, done=r.done, km=r.km, hours=r.hours)
+                PatrolLog(
+                    date=r.date.isoformat(),
+                    team=r.team,
+                    members=tuple(r.members),
+                    planned=r.planned,
+                    done=r.done,
+                    km=r.km,
+                    hours=r.hours,
+                )
                 for r in conn.execute(query.order_by(t.c.seq))
             ]
 
@@ -592,21 +754,29 @@ class PostgisStore:
 
     def list_users(self) -> list[UserRecord]:
         with self.engine.connect() as conn:
-            return [UserRecord(**r._asdict())
-                    for r in conn.execute(select(T.users).order_by(T.users.c.username))]
+            return [
+                UserRecord(**r._asdict())
+                for r in conn.execute(select(T.users).order_by(T.users.c.username))
+            ]
 
     def put_user(self, user: UserRecord) -> None:
         values = {
-            "username": user.username, "role": user.role, "password_hash": user.password_hash,
-            "disabled": user.disabled, "team": user.team, "created": user.created,
+            "username": user.username,
+            "role": user.role,
+            "password_hash": user.password_hash,
+            "disabled": user.disabled,
+            "team": user.team,
+            "created": user.created,
             "session_gen": user.session_gen,
         }
         stmt = pg_insert(T.users).values(**values)
         with self.engine.begin() as conn:
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["username"],
-                set_={k: getattr(stmt.excluded, k) for k in values if k != "username"},
-            ))
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["username"],
+                    set_={k: getattr(stmt.excluded, k) for k in values if k != "username"},
+                )
+            )
 
     # ------------------------------------------------------------------ copies
 
@@ -615,25 +785,40 @@ class PostgisStore:
             row = self._area(conn, area)
             layers = {name: self._features(conn, row.id, name) for name in _layer_order(row.layers)}
             history = VersionHistory(head=row.head, versions=self._versions(conn, row.id))
-            has_units = {r.id: r.has_units for r in conn.execute(
-                select(T.grid_versions.c.id, T.grid_versions.c.has_units).where(
-                    T.grid_versions.c.area_id == row.id))}
+            has_units = {
+                r.id: r.has_units
+                for r in conn.execute(
+                    select(T.grid_versions.c.id, T.grid_versions.c.has_units).where(
+                        T.grid_versions.c.area_id == row.id
+                    )
+                )
+            }
             for v in history.versions:
                 history.grids[v.id] = self._version_features(conn, row.id, v.id, T.grid_cells)
-                history.units[v.id] = (self._version_features(conn, row.id, v.id, T.grid_units)
-                                       if has_units[v.id] else None)
+                history.units[v.id] = (
+                    self._version_features(conn, row.id, v.id, T.grid_units)
+                    if has_units[v.id]
+                    else None
+                )
             u = T.grid_undos
             history.undone = [
                 {"version": r.version, "author": r.author, "time": _iso(r.time)}
                 for r in conn.execute(select(u).where(u.c.area_id == row.id).order_by(u.c.seq))
             ]
             manifest = dict(row.manifest)
-            manifest_text = conn.scalar(select(cast(T.areas.c.manifest, Text)).where(
-                T.areas.c.id == row.id))
+            manifest_text = conn.scalar(
+                select(cast(T.areas.c.manifest, Text)).where(T.areas.c.id == row.id)
+            )
         days = [None, *self.plan_days(area)]
         plans = [p for day in days if (p := self.read_plan(area, day)) is not None]
-        return AreaDump(manifest=manifest, layers=layers, history=history, plans=plans,
-                        patrol_logs=self.patrol_logs(area), manifest_text=manifest_text)
+        return AreaDump(
+            manifest=manifest,
+            layers=layers,
+            history=history,
+            plans=plans,
+            patrol_logs=self.patrol_logs(area),
+            manifest_text=manifest_text,
+        )
 
     def import_area(self, area: str, dump: AreaDump) -> None:
         """Replace ``area`` in the database with ``dump``, in one transaction."""
@@ -645,9 +830,16 @@ class PostgisStore:
             manifest: Any = dump.manifest
             if dump.manifest_text is not None:  # json keeps the text as written
                 manifest = cast(literal(dump.manifest_text, Text), JSON)
-            area_id = conn.scalar(insert(T.areas).values(
-                name=area, manifest=manifest, head=None, layers=sorted(dump.layers),
-            ).returning(T.areas.c.id))
+            area_id = conn.scalar(
+                insert(T.areas)
+                .values(
+                    name=area,
+                    manifest=manifest,
+                    head=None,
+                    layers=sorted(dump.layers),
+                )
+                .returning(T.areas.c.id)
+            )
             assert area_id is not None
             for name, features in dump.layers.items():
                 self._put_layer(conn, area_id, name, features)
@@ -655,14 +847,25 @@ class PostgisStore:
             for v in h.versions:
                 self._insert_version(conn, area_id, v, h.grids[v.id], h.units.get(v.id))
             for seq, undo in enumerate(h.undone, start=1):
-                conn.execute(insert(T.grid_undos).values(
-                    area_id=area_id, seq=seq, version=int(undo["version"]),
-                    author=str(undo.get("author", "")), time=_when(str(undo["time"])),
-                ))
+                conn.execute(
+                    insert(T.grid_undos).values(
+                        area_id=area_id,
+                        seq=seq,
+                        version=int(undo["version"]),
+                        author=str(undo.get("author", "")),
+                        time=_when(str(undo["time"])),
+                    )
+                )
             conn.execute(update(T.areas).where(T.areas.c.id == area_id).values(head=h.head))
             for plan in dump.plans:
-                conn.execute(insert(T.plans).values(
-                    area_id=area_id, day=plan.day or "", summary=plan.summary, geojson=plan.geojson))
+                conn.execute(
+                    insert(T.plans).values(
+                        area_id=area_id,
+                        day=plan.day or "",
+                        summary=plan.summary,
+                        geojson=plan.geojson,
+                    )
+                )
             self._add_logs(conn, area_id, dump.patrol_logs)
             self._assign_grids(conn, area_id)
 

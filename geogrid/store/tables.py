@@ -53,7 +53,8 @@ def _area_id() -> Column[int]:
 
 
 areas = Table(
-    "areas", metadata,
+    "areas",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("name", Text, nullable=False, unique=True),
     Column("manifest", JSON, nullable=False),
@@ -64,7 +65,8 @@ areas = Table(
 )
 
 features = Table(
-    "features", metadata,
+    "features",
+    metadata,
     _area_id(),
     Column("layer", Text, nullable=False),
     Column("ord", Integer, nullable=False),
@@ -75,7 +77,8 @@ features = Table(
 )
 
 grid_versions = Table(
-    "grid_versions", metadata,
+    "grid_versions",
+    metadata,
     _area_id(),
     Column("id", Integer, nullable=False),
     Column("parent", Integer, nullable=True),
@@ -88,7 +91,8 @@ grid_versions = Table(
 )
 
 grid_undos = Table(
-    "grid_undos", metadata,
+    "grid_undos",
+    metadata,
     _area_id(),
     Column("seq", Integer, nullable=False),
     Column("version", Integer, nullable=False),
@@ -100,7 +104,8 @@ grid_undos = Table(
 
 def _version_rows(name: str, key: str) -> Table:
     return Table(
-        name, metadata,
+        name,
+        metadata,
         Column("area_id", Integer, nullable=False),
         Column("version_id", Integer, nullable=False),
         Column("ord", Integer, nullable=False),
@@ -109,7 +114,8 @@ def _version_rows(name: str, key: str) -> Table:
         Column("geom", geometry(), nullable=True),
         PrimaryKeyConstraint("area_id", "version_id", "ord"),
         ForeignKeyConstraint(
-            ["area_id", "version_id"], ["grid_versions.area_id", "grid_versions.id"],
+            ["area_id", "version_id"],
+            ["grid_versions.area_id", "grid_versions.id"],
             ondelete="CASCADE",
         ),
         Index(f"ix_{name}_geom", "geom", postgresql_using="gist"),
@@ -121,7 +127,8 @@ grid_cells = _version_rows("grid_cells", "code")
 grid_units = _version_rows("grid_units", "unit_id")
 
 incidents = Table(
-    "incidents", metadata,
+    "incidents",
+    metadata,
     _area_id(),
     Column("id", Text, nullable=False),
     Column("time", DateTime(timezone=True), nullable=False),
@@ -138,7 +145,8 @@ incidents = Table(
 )
 
 teams = Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     _area_id(),
     Column("ord", Integer, nullable=False),
     Column("id", Text, nullable=False),
@@ -150,7 +158,8 @@ teams = Table(
 )
 
 plans = Table(
-    "plans", metadata,
+    "plans",
+    metadata,
     _area_id(),
     Column("day", Text, nullable=False),  # '' for the CLI's plan
     Column("summary", JSON, nullable=True),
@@ -160,7 +169,8 @@ plans = Table(
 )
 
 patrol_logs = Table(
-    "patrol_logs", metadata,
+    "patrol_logs",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=True),
     _area_id(),
     Column("date", Date, nullable=False),
@@ -174,7 +184,8 @@ patrol_logs = Table(
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("username", Text, primary_key=True),
     Column("role", Text, nullable=False),
     Column("password_hash", Text, nullable=False),

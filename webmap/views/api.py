@@ -88,8 +88,7 @@ def _cached_geojson(build: Callable[[], str], mimetype: str = GEOJSON_MIMETYPE) 
 
 
 def _selection_json(selection: Any) -> dict[str, Any]:
-    return {"from": selection.start, "to": selection.end,
-            "categories": list(selection.categories)}
+    return {"from": selection.start, "to": selection.end, "categories": list(selection.categories)}
 
 
 def _rows(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -126,7 +125,8 @@ def area_summary():
         table = current_released()
         households = (
             int(area.buildings["households"].fillna(0).sum())
-            if "households" in area.buildings.columns else 0
+            if "households" in area.buildings.columns
+            else 0
         )
         return {
             "name": area.name,
@@ -208,7 +208,8 @@ def places_geojson():
                 "at_least": counts["at_least"].to_numpy(),
                 "rate_per_1000_households": counts["rate_per_1000_households"].to_numpy(),
             },
-            geometry=counts.geometry.to_numpy(), crs=WGS84,
+            geometry=counts.geometry.to_numpy(),
+            crs=WGS84,
         )
         if table.kind == "cell":
             frame = frame.drop(columns=["households", "rate_per_1000_households"])
@@ -227,12 +228,16 @@ def aggregate_places():
         rows = []
         for place, row in counts.iterrows():
             rate = row["rate_per_1000_households"]
-            rows.append({
-                "place": str(place), "name": str(row["place_name"]),
-                "households": int(row["households"]) if table.kind == "grid" else None,
-                "count": int(row["count"]), "at_least": bool(row["at_least"]),
-                "rate_per_1000_households": None if pd.isna(rate) else float(rate),
-            })
+            rows.append(
+                {
+                    "place": str(place),
+                    "name": str(row["place_name"]),
+                    "households": int(row["households"]) if table.kind == "grid" else None,
+                    "count": int(row["count"]),
+                    "at_least": bool(row["at_least"]),
+                    "rate_per_1000_households": None if pd.isna(rate) else float(rate),
+                }
+            )
         return {"kind": table.kind, "selection": _selection_json(selection), "places": rows}
 
     return _cached_json(build)
@@ -270,9 +275,11 @@ def aggregate_categories():
 
     def build() -> dict[str, Any]:
         per_category = category_counts(table, selection)
-        return {"selection": _selection_json(selection),
-                "rows": _rows(per_category, ["category", "label_zh", "count", "at_least"]),
-                "note": _overlap_note(table)}
+        return {
+            "selection": _selection_json(selection),
+            "rows": _rows(per_category, ["category", "label_zh", "count", "at_least"]),
+            "note": _overlap_note(table),
+        }
 
     return _cached_json(build)
 
@@ -286,17 +293,22 @@ def aggregate_yoy():
         yoy = year_over_year(table, selection)
         if yoy is None:
             return {"selection": _selection_json(selection), "year_over_year": None}
-        previous = _bound(yoy.previous_count) if yoy.comparable else {
-            "count": None, "at_least": False}
+        previous = (
+            _bound(yoy.previous_count) if yoy.comparable else {"count": None, "at_least": False}
+        )
         return {
             "selection": _selection_json(selection),
             "year_over_year": {
-                "from": yoy.start, "to": yoy.end, "count": yoy.count.value,
+                "from": yoy.start,
+                "to": yoy.end,
+                "count": yoy.count.value,
                 "at_least": yoy.count.at_least,
-                "previous_from": yoy.previous_start, "previous_to": yoy.previous_end,
+                "previous_from": yoy.previous_start,
+                "previous_to": yoy.previous_end,
                 "previous_count": previous["count"],
                 "previous_at_least": previous["at_least"],
-                "comparable": yoy.comparable, "change_pct": yoy.change_pct,
+                "comparable": yoy.comparable,
+                "change_pct": yoy.change_pct,
             },
         }
 
@@ -305,8 +317,9 @@ def aggregate_yoy():
 
 def _search_entries() -> list[SearchEntry]:
     entry = current_entry()
-    return entry.cached("webmap.search", "index",
-                        lambda: build_search_index(entry.area, current_released()), 1)
+    return entry.cached(
+        "webmap.search", "index", lambda: build_search_index(entry.area, current_released()), 1
+    )
 
 
 @bp.get("/search")
@@ -315,9 +328,13 @@ def search():
     released place (grid or cell) it lies in."""
     args = parse_search_args(request.args)
     found, more = search_index(_search_entries(), args.q, args.limit)
-    response = Response(json.dumps(
-        {"query": args.q, "results": [e.to_json() for e in found], "more": more},
-        ensure_ascii=False), mimetype="application/json")
+    response = Response(
+        json.dumps(
+            {"query": args.q, "results": [e.to_json() for e in found], "more": more},
+            ensure_ascii=False,
+        ),
+        mimetype="application/json",
+    )
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
 
@@ -326,6 +343,7 @@ def search():
 def notices():
     """Each grid's public notice: code and name; the worker's name and phone only where the
     planner published them (``publish_contact``)."""
+
     def build() -> dict[str, Any]:
         table = current_released()
         return {"kind": table.kind, "grids": grid_notices(current_area(), table)}
@@ -344,7 +362,9 @@ def layer(name: str):
 
 @bp.get("/boundary.geojson")
 def boundary():
-    return _cached_geojson(lambda: _geojson_body(current_area().boundary, list(PUBLIC_COLUMNS["boundary"])))
+    return _cached_geojson(
+        lambda: _geojson_body(current_area().boundary, list(PUBLIC_COLUMNS["boundary"]))
+    )
 
 
 @bp.get("/streets.geojson")

@@ -29,7 +29,9 @@ bp = Blueprint("auth", __name__)
 
 #: landing page per role after sign-in
 HOME = {"team_leader": "patrol.index", "planner": "planner.editor", "admin": "planner.editor"}
-WRONG = "用户名或密码不正确，或账户已停用。 Wrong user name or password, or the account is disabled."
+WRONG = (
+    "用户名或密码不正确，或账户已停用。 Wrong user name or password, or the account is disabled."
+)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -43,8 +45,10 @@ def _safe_next(target: str | None) -> str | None:
 
 def _too_many(template: str, wait_s: int, **context):
     """429 with Retry-After, on the page the person was using."""
-    error = (f"尝试次数过多，请 {wait_s} 秒后再试。 Too many wrong passwords from here; "
-             f"try again in {wait_s} s.")
+    error = (
+        f"尝试次数过多，请 {wait_s} 秒后再试。 Too many wrong passwords from here; "
+        f"try again in {wait_s} s."
+    )
     response = make_response(render_template(template, error=error, **context), 429)
     response.headers["Retry-After"] = str(wait_s)
     return response
@@ -91,13 +95,21 @@ def password():
     if wait_s:
         return _too_many("auth/password.html", wait_s, done=False, **context)
     if user_store().authenticate(user.username, request.form.get("current_password", "")) is None:
-        return render_template("auth/password.html", error="当前密码不正确。 The current password is wrong.",
-                               done=False, **context), 401
+        return render_template(
+            "auth/password.html",
+            error="当前密码不正确。 The current password is wrong.",
+            done=False,
+            **context,
+        ), 401
     throttle().succeeded(client_address(), user.username)
     new = request.form.get("new_password", "")
     if new != request.form.get("new_password_again", ""):
-        return render_template("auth/password.html", error="两次输入的新密码不一致。 The new passwords differ.",
-                               done=False, **context), 400
+        return render_template(
+            "auth/password.html",
+            error="两次输入的新密码不一致。 The new passwords differ.",
+            done=False,
+            **context,
+        ), 400
     try:
         changed = user_store().set_password(user.username, new)
     except InputError as err:

@@ -72,8 +72,11 @@ def account_teams(user: User | None) -> frozenset[str] | None:
 def area_dir() -> Path:
     ws = Workspace(current_app.config["AREA_PATH"])
     if not ws.exists():
-        abort(503, description=f"patrol plans need an area folder; {ws.path} has no "
-                               f"{ws.manifest_path.name}")
+        abort(
+            503,
+            description=f"patrol plans need an area folder; {ws.path} has no "
+            f"{ws.manifest_path.name}",
+        )
     return ws.path
 
 
@@ -110,9 +113,15 @@ def teams_of(folder: Path) -> list[dict[str, Any]]:
             continue
         start = getattr(row, "shift_start", None) or "00:00"
         end = getattr(row, "shift_end", None) or "24:00"
-        out.append({"id": tid, "name": str(getattr(row, "name", "") or tid),
-                    "leader": str(getattr(row, "leader", "") or ""), "mode": str(row.mode),
-                    "shift": f"{format_hhmm(parse_hhmm(start))}–{format_hhmm(parse_hhmm(end))}"})
+        out.append(
+            {
+                "id": tid,
+                "name": str(getattr(row, "name", "") or tid),
+                "leader": str(getattr(row, "leader", "") or ""),
+                "mode": str(row.mode),
+                "shift": f"{format_hhmm(parse_hhmm(start))}–{format_hhmm(parse_hhmm(end))}",
+            }
+        )
     return out
 
 
@@ -124,11 +133,16 @@ def _team(folder: Path, team: str) -> dict[str, Any]:
             return t
     scope = account_teams(current_user())
     if scope is not None:
-        abort(403, description=f"your account leads {', '.join(sorted(scope))}; ask an admin for {team}")
+        abort(
+            403,
+            description=f"your account leads {', '.join(sorted(scope))}; ask an admin for {team}",
+        )
     abort(404, description=f"no team {team!r} in this area")
 
 
-def _team_features(plan: dict[str, Any], team: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def _team_features(
+    plan: dict[str, Any], team: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     route = None
     stops = []
     for f in plan["geojson"]["features"]:
@@ -165,13 +179,22 @@ def index():
     teams = teams_of(folder)
     week = rota_service.week_of(day)
     rota = rota_service.read_week(folder, week)
-    if rota is not None:  # the week of the shift date (geogrid rota): a team leader sees their teams
+    if (
+        rota is not None
+    ):  # the week of the shift date (geogrid rota): a team leader sees their teams
         scope = account_teams(current_user())
         rota = rota_service.team_week(rota, None if scope is None else set(scope))
-    return render_template("patrol/index.html", teams=teams, day=day, days=service.planned_days(folder),
-                           has_plan=service.read_shift_plan(folder, day) is not None,
-                           time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"],
-                           week=week, rota=rota, all_sheets=_bound_team() is None)
+    return render_template(
+        "patrol/index.html",
+        teams=teams,
+        day=day,
+        days=service.planned_days(folder),
+        has_plan=service.read_shift_plan(folder, day) is not None,
+        time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"],
+        week=week,
+        rota=rota,
+        all_sheets=_bound_team() is None,
+    )
 
 
 @bp.get("/rota/<week>/<name>")
@@ -185,17 +208,27 @@ def rota_file(week: str, name: str):
         abort(400, description=f"week {week!r}: write it as YYYY-Www, e.g. 2026-W50")
     if name in ("rota.pdf", "rota.csv"):
         if _bound_team() is not None:
-            abort(403, description=f"your account leads {_bound_team()}: download its own week (<team>.pdf)")
+            abort(
+                403,
+                description=f"your account leads {_bound_team()}: download its own week (<team>.pdf)",
+            )
     elif name.endswith(".pdf"):
         _team(folder, name.removesuffix(".pdf"))
     else:
         abort(404, description=f"no file {name!r} in a week's rota")
     path = rota_service.week_file(folder, week, name)
     if path is None:
-        abort(404, description=f"no rota for {week} yet; plan it with geogrid rota AREA --week {week}")
+        abort(
+            404, description=f"no rota for {week} yet; plan it with geogrid rota AREA --week {week}"
+        )
     suffix = Path(name).suffix
-    return send_file(path.resolve(), mimetype={".pdf": "application/pdf", ".csv": "text/csv"}[suffix],
-                     as_attachment=suffix == ".csv", download_name=f"{Path(name).stem}-{week}{suffix}", max_age=0)
+    return send_file(
+        path.resolve(),
+        mimetype={".pdf": "application/pdf", ".csv": "text/csv"}[suffix],
+        as_attachment=suffix == ".csv",
+        download_name=f"{Path(name).stem}-{week}{suffix}",
+        max_age=0,
+    )
 
 
 @bp.get("/plans/<day>/<team>")
@@ -219,9 +252,17 @@ def _plan_view(day: str, team: str, template: str):
     if plan is None:
         abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
     route, stops = _team_features(plan, team)
-    return render_template(template, day=day, team=info, route=route, stops=stops,
-                           summary=plan["summary"], all_sheets=_bound_team() is None, kind_zh=KIND_ZH,
-                           geojson_url=url_for("patrol_api.plan_geojson", day=day, team=team))
+    return render_template(
+        template,
+        day=day,
+        team=info,
+        route=route,
+        stops=stops,
+        summary=plan["summary"],
+        all_sheets=_bound_team() is None,
+        kind_zh=KIND_ZH,
+        geojson_url=url_for("patrol_api.plan_geojson", day=day, team=team),
+    )
 
 
 @bp.get("/plans/<day>/route_sheets.pdf")
@@ -230,8 +271,10 @@ def pdf(day: str):
     parse_args(Args)
     folder = area_dir()
     if _bound_team() is not None:
-        abort(403, description=f"your account leads {_bound_team()}: download its own sheet "
-                               "(<team>.pdf)")
+        abort(
+            403,
+            description=f"your account leads {_bound_team()}: download its own sheet (<team>.pdf)",
+        )
     return _plan_file(folder, day, "route_sheets.pdf", f"route sheets for {day}")
 
 
@@ -265,8 +308,11 @@ def start_plan():
     day = _check_date(body.date or today.isoformat())
     first, last = today - timedelta(days=1), today + timedelta(days=MAX_DAYS_AHEAD)
     if not first.isoformat() <= day <= last.isoformat():
-        abort(400, description=f"date: plans are computed for shifts from {first} to {last} "
-                               f"(yesterday to {MAX_DAYS_AHEAD} days ahead)")
+        abort(
+            400,
+            description=f"date: plans are computed for shifts from {first} to {last} "
+            f"(yesterday to {MAX_DAYS_AHEAD} days ahead)",
+        )
     user = current_user()
     assert user is not None
     scope = account_teams(user)
@@ -277,32 +323,51 @@ def start_plan():
         teams: list[str] | None = sorted(set(body.teams))
     elif scope is not None:
         if not area_teams:
-            abort(403, description=f"your account leads {', '.join(sorted(scope))}, which this "
-                                   "area has no team of")
+            abort(
+                403,
+                description=f"your account leads {', '.join(sorted(scope))}, which this "
+                "area has no team of",
+            )
         teams = sorted(area_teams)
     else:
         teams = None
     all_teams = current_area().teams
-    if teams is not None and all_teams is not None and set(teams) == set(all_teams["id"].astype(str)):
+    if (
+        teams is not None
+        and all_teams is not None
+        and set(teams) == set(all_teams["id"].astype(str))
+    ):
         teams = None  # every team: the full plan, with the all-teams route sheets
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     key = f"patrol:{folder}:{day}:{','.join(teams) if teams else '*'}"
     config = config_path(folder)
-    plain = (str(folder), day, None if config is None else str(config),
-             float(app.config["PATROL_TIME_LIMIT_S"]))
+    plain = (
+        str(folder),
+        day,
+        None if config is None else str(config),
+        float(app.config["PATROL_TIME_LIMIT_S"]),
+    )
     per_part = int(app.config.get("PATROL_TEAMS_PER_PART") or 0)
     if teams is None and per_part and all_teams is not None and len(all_teams) > per_part:
         # many teams: one part per team group (in parallel on Celery workers), each writing
         # only its teams' files into the day's plan under the area's lock
         groups = tasks.team_groups(all_teams["id"].astype(str).tolist(), per_part)
-        job = runner_of(app).submit_group("patrol", user.username, tasks.plan_shift,
-                                          [(*plain, group) for group in groups], key=key)
+        job = runner_of(app).submit_group(
+            "patrol",
+            user.username,
+            tasks.plan_shift,
+            [(*plain, group) for group in groups],
+            key=key,
+        )
     else:
-        job = runner_of(app).submit("patrol", user.username, tasks.plan_shift, *plain, teams,
-                                    key=key)
+        job = runner_of(app).submit(
+            "patrol", user.username, tasks.plan_shift, *plain, teams, key=key
+        )
     if job.owner != user.username:
-        abort(409, description=f"{job.owner} is computing this plan right now; open it when "
-                               "it is ready")
+        abort(
+            409,
+            description=f"{job.owner} is computing this plan right now; open it when it is ready",
+        )
     return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
 
 
@@ -328,5 +393,10 @@ def _plan_file(folder: Path, day: str, name: str, what: str):
     if path is None:
         abort(404, description=f"no {what} yet; compute the plan first")
     stem, suffix = Path(name).stem, Path(name).suffix
-    return send_file(path.resolve(), mimetype=_MIMETYPES[suffix], as_attachment=suffix == ".gpx",
-                     download_name=f"{stem}-{day}{suffix}", max_age=0)
+    return send_file(
+        path.resolve(),
+        mimetype=_MIMETYPES[suffix],
+        as_attachment=suffix == ".gpx",
+        download_name=f"{stem}-{day}{suffix}",
+        max_age=0,
+    )

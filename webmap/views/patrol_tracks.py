@@ -53,17 +53,36 @@ def upload_track(day: str, team: str):
         path = Path(tmp) / f"upload{suffix}"
         upload.save(path)
         try:
-            done = service.log_patrol(folder, day, team, path, members=form.members, datum=form.datum,
-                                      time_offset_h=form.time_offset, config_path=config_path(folder),
-                                      file_name=name)
+            done = service.log_patrol(
+                folder,
+                day,
+                team,
+                path,
+                members=form.members,
+                datum=form.datum,
+                time_offset_h=form.time_offset,
+                config_path=config_path(folder),
+                file_name=name,
+            )
         except InputError as err:
             problems = "; ".join(getattr(err, "problems", None) or [])
             abort(400, description=str(err) + (f" ({problems})" if problems else ""))
     g = done.log
-    return {"date": g.date, "team": g.team, "members": len(g.members), "planned": g.planned, "done": g.done,
-            "km": g.km, "hours": g.hours, "volunteer_hours": round(len(g.members) * g.hours, 2),
-            "missed": [{"stop_id": s.stop_id, "name": s.name, "reason": s.reason}
-                       for s in done.match.stops if not s.visited and not s.extra]}
+    return {
+        "date": g.date,
+        "team": g.team,
+        "members": len(g.members),
+        "planned": g.planned,
+        "done": g.done,
+        "km": g.km,
+        "hours": g.hours,
+        "volunteer_hours": round(len(g.members) * g.hours, 2),
+        "missed": [
+            {"stop_id": s.stop_id, "name": s.name, "reason": s.reason}
+            for s in done.match.stops
+            if not s.visited and not s.extra
+        ],
+    }
 
 
 @api.get("/plans/<day>/<team>/track.geojson")
@@ -94,8 +113,14 @@ def phone_plan(day: str, team: str, fmt: str):
         abort(404, description=str(err))
     mimetype = "application/gpx+xml" if fmt == "gpx" else "application/vnd.google-earth.kml+xml"
     stem, suffix = name.rsplit(".", 1)
-    return Response(text, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{stem}-{day}.{suffix}"', "Cache-Control": "no-store"})
+    return Response(
+        text,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}-{day}.{suffix}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def track_limit() -> int:

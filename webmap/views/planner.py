@@ -59,7 +59,6 @@ bp = Blueprint("planner", __name__, url_prefix="/planner")
 api = Blueprint("planner_api", __name__, url_prefix="/api/planner")
 
 
-
 # --------------------------------------------------------------------------- area, versions, locks
 
 
@@ -67,8 +66,11 @@ def area_dir() -> Path:
     """The area folder the planner edits (503 when the app has none on disk)."""
     ws = Workspace(current_app.config["AREA_PATH"])
     if not ws.exists():
-        abort(503, description=f"the planner edits an area folder; {ws.path} has no "
-                               f"{ws.manifest_path.name} (set FLASK_AREA_PATH)")
+        abort(
+            503,
+            description=f"the planner edits an area folder; {ws.path} has no "
+            f"{ws.manifest_path.name} (set FLASK_AREA_PATH)",
+        )
     return ws.path
 
 
@@ -89,8 +91,10 @@ def version_tag(folder: Path) -> str:
 def _describe(event: dict[str, Any]) -> str:
     if event["what"] == "undo":
         return f"{event.get('author', '?')} undid v{int(event['version']):04d} at {event['time']}"
-    return (f"{event.get('author', '?')} saved v{int(event['id']):04d} at {event['time']}: "
-            f"{event.get('message', '')}")
+    return (
+        f"{event.get('author', '?')} saved v{int(event['id']):04d} at {event['time']}: "
+        f"{event.get('message', '')}"
+    )
 
 
 def stale_message(folder: Path, given: str) -> str:
@@ -137,8 +141,14 @@ def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
 
 
 def _problem_json(p: G.GridProblem) -> dict[str, Any]:
-    return {"kind": p.kind, "code": p.code, "message": p.message,
-            "lon": round(p.lon, 7), "lat": round(p.lat, 7), "text": str(p)}
+    return {
+        "kind": p.kind,
+        "code": p.code,
+        "message": p.message,
+        "lon": round(p.lon, 7),
+        "lat": round(p.lat, 7),
+        "text": str(p),
+    }
 
 
 def grid_state(folder: Path) -> dict[str, Any]:
@@ -153,9 +163,18 @@ def grid_state(folder: Path) -> dict[str, Any]:
 def _grid_state(folder: Path, entry: AreaEntry) -> dict[str, Any]:
     saved, head = versions.list_versions(folder)
     state: dict[str, Any] = {
-        "etag": version_tag(folder), "head": head,
-        "versions": [{"id": v.id, "parent": v.parent, "author": v.author, "time": v.time,
-                      "message": v.message} for v in saved],
+        "etag": version_tag(folder),
+        "head": head,
+        "versions": [
+            {
+                "id": v.id,
+                "parent": v.parent,
+                "author": v.author,
+                "time": v.time,
+                "message": v.message,
+            }
+            for v in saved
+        ],
     }
     current = S.current_plan(entry.area) if head is not None else None
     if current is None:
@@ -166,14 +185,17 @@ def _grid_state(folder: Path, entry: AreaEntry) -> dict[str, Any]:
     return {
         **state,
         "band": [plan.default_band.min_households, plan.default_band.max_households],
-        "grids": _features(plan.grids, ["code", "name", "parent_code", "households", "units",
-                                        "worker", "locked"]),
+        "grids": _features(
+            plan.grids, ["code", "name", "parent_code", "households", "units", "worker", "locked"]
+        ),
         "units": _features(units, ["unit_id", "grid", "households", "locked", "parent_code"]),
         "problems": [_problem_json(p) for p in problems],
     }
 
 
-def _state_response(folder: Path, extra: dict[str, Any] | None = None, status: int = 200) -> Response:
+def _state_response(
+    folder: Path, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
     body = {**grid_state(folder), **(extra or {})}
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
@@ -197,8 +219,9 @@ def _author() -> str:
 def editor():
     parse_args(Args)
     folder = area_dir()
-    return render_template("planner/editor.html", area_name=current_entry().area.name,
-                           etag=version_tag(folder))
+    return render_template(
+        "planner/editor.html", area_name=current_entry().area.name, etag=version_tag(folder)
+    )
 
 
 @bp.get("/versions")
@@ -207,8 +230,9 @@ def history():
     parse_args(Args)
     folder = area_dir()
     saved, head = versions.list_versions(folder)
-    return render_template("planner/versions.html", versions=list(reversed(saved)), head=head,
-                           etag=version_tag(folder))
+    return render_template(
+        "planner/versions.html", versions=list(reversed(saved)), head=head, etag=version_tag(folder)
+    )
 
 
 def _version_arg(raw: str | None, default: int) -> int:
@@ -225,8 +249,11 @@ def _diff(folder: Path) -> tuple[int, int, G.GridDiff]:
     a = _version_arg(args.a, by_id[b].parent if b in by_id and by_id[b].parent else b)
     for v in (a, b):
         if v not in by_id:
-            abort(404, description=f"no grid version {v}; versions are "
-                                   + ", ".join(f"v{x:04d}" for x in by_id))
+            abort(
+                404,
+                description=f"no grid version {v}; versions are "
+                + ", ".join(f"v{x:04d}" for x in by_id),
+            )
     return a, b, S.compare(folder, str(a), str(b))
 
 
@@ -237,10 +264,16 @@ def diff():
     a, b, result = _diff(folder)
     saved, head = versions.list_versions(folder)
     return render_template(
-        "planner/diff.html", a=a, b=b, versions=saved, head=head,
+        "planner/diff.html",
+        a=a,
+        b=b,
+        versions=saved,
+        head=head,
         moves=result.moves.to_dict("records"),
         per_grid=[r for r in result.per_grid.to_dict("records") if r["status"] != "unchanged"],
-        unchanged=int((result.per_grid["status"] == "unchanged").sum()) if len(result.per_grid) else 0,
+        unchanged=int((result.per_grid["status"] == "unchanged").sum())
+        if len(result.per_grid)
+        else 0,
         summary=result.summary(),
     )
 
@@ -255,7 +288,9 @@ def openapi():
     from webmap.openapi import staff_openapi_document
 
     parse_args(Args)
-    return staff_openapi_document(url_for("planner_api.openapi").removesuffix("/planner/openapi.json"))
+    return staff_openapi_document(
+        url_for("planner_api.openapi").removesuffix("/planner/openapi.json")
+    )
 
 
 @api.get("/state")
@@ -274,9 +309,17 @@ def edit():
     with Workspace(folder).lock():
         require_current(folder, given or "")
         result = S.edit(
-            folder, body.op, author=_author(), message=body.message or None,
-            codes=body.codes, units=body.units, to_code=body.to, new_code=body.new_code,
-            name=body.name or None, worker=body.worker or None, seed=body.seed or 0,
+            folder,
+            body.op,
+            author=_author(),
+            message=body.message or None,
+            codes=body.codes,
+            units=body.units,
+            to_code=body.to,
+            new_code=body.new_code,
+            name=body.name or None,
+            worker=body.worker or None,
+            seed=body.seed or 0,
         )
     assert result.version is not None
     return _state_response(folder, {"saved": result.version.line()})
@@ -294,8 +337,17 @@ def undo():
     return _state_response(folder, {"saved": f"back to v{back.id:04d}: {back.message}"})
 
 
-def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author: str,
-                band: G.Band, seed: int, keep_locked: bool, message: str | None) -> dict[str, Any]:
+def _regenerate(
+    progress: Progress,
+    app: Flask,
+    folder: Path,
+    given: str,
+    author: str,
+    band: G.Band,
+    seed: int,
+    keep_locked: bool,
+    message: str | None,
+) -> dict[str, Any]:
     progress(0.1, "waiting for other edits")
     with app.app_context(), Workspace(folder).lock():
         if given != version_tag(folder):
@@ -303,11 +355,17 @@ def _regenerate(progress: Progress, app: Flask, folder: Path, given: str, author
 
             raise InputError(stale_message(folder, given))
         progress(0.3, f"building grids (band {band}, seed {seed})")
-        result = S.generate(folder, band=band, seed=seed, keep_locked=keep_locked,
-                            author=author, message=message, restarts=2)
+        result = S.generate(
+            folder,
+            band=band,
+            seed=seed,
+            keep_locked=keep_locked,
+            author=author,
+            message=message,
+            restarts=2,
+        )
     assert result.version is not None
-    return {"version": result.version.id, "summary": result.summary(),
-            "etag": version_tag(folder)}
+    return {"version": result.version.id, "summary": result.summary(), "etag": version_tag(folder)}
 
 
 @api.post("/regenerate")
@@ -317,13 +375,24 @@ def regenerate():
     given = _given_tag()
     folder = area_dir()
     given = require_current(folder, given or "")
-    band = G.Band(body.min_households or G.DEFAULT_MIN_HOUSEHOLDS,
-                  body.max_households or G.DEFAULT_MAX_HOUSEHOLDS)
+    band = G.Band(
+        body.min_households or G.DEFAULT_MIN_HOUSEHOLDS,
+        body.max_households or G.DEFAULT_MAX_HOUSEHOLDS,
+    )
     seed = body.seed or 0
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     job = runner_of(app).submit(
-        "regenerate", _author(), _regenerate, app, folder, given, _author(), band, seed,
-        body.keep_locked, body.message or None,
+        "regenerate",
+        _author(),
+        _regenerate,
+        app,
+        folder,
+        given,
+        _author(),
+        band,
+        seed,
+        body.keep_locked,
+        body.message or None,
     )
     return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
 
@@ -335,8 +404,16 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", force_ascii=False))
 
 
-def _rebalance_preview(progress: Progress, app: Flask, folder: Path, given: str, band: G.Band | None,
-                       seed: int, time_limit_s: float, tolerance: float) -> dict[str, Any]:
+def _rebalance_preview(
+    progress: Progress,
+    app: Flask,
+    folder: Path,
+    given: str,
+    band: G.Band | None,
+    seed: int,
+    time_limit_s: float,
+    tolerance: float,
+) -> dict[str, Any]:
     """The job of POST /api/planner/rebalance: a dry run, as plain JSON data."""
     progress(0.05, "recounting households")
     with app.app_context():
@@ -345,21 +422,43 @@ def _rebalance_preview(progress: Progress, app: Flask, folder: Path, given: str,
 
             raise InputError(stale_message(folder, given))
         progress(0.2, f"moving units (at most {time_limit_s:.0f} s)")
-        run = S.rebalance(folder, band=band, seed=seed, time_limit_s=time_limit_s,
-                          compactness_tolerance=tolerance, dry_run=True)
+        run = S.rebalance(
+            folder,
+            band=band,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            compactness_tolerance=tolerance,
+            dry_run=True,
+        )
     result = run.result
-    per_grid = result.per_grid[["code", "parent_code", "status", "households_before", "households_after",
-                                "in_band_before", "in_band_after"]]
+    per_grid = result.per_grid[
+        [
+            "code",
+            "parent_code",
+            "status",
+            "households_before",
+            "households_after",
+            "in_band_before",
+            "in_band_after",
+        ]
+    ]
     moves = result.moves.copy()
     moves["households"] = moves["households"].astype(int)
     progress(1.0, "preview ready: nothing saved")
     return {
-        "etag": given, "area_tag": run.area_tag,
-        "households_moved": result.households_moved, "units_moved": result.units_moved,
-        "in_band": result.in_band, "created": list(result.created), "retired": list(result.retired),
-        "reasons": list(result.reasons), "summary": result.summary(),
-        "moves": _records(moves), "per_grid": _records(per_grid),
-        "per_worker": _records(run.per_worker), "problems": [str(p) for p in run.problems],
+        "etag": given,
+        "area_tag": run.area_tag,
+        "households_moved": result.households_moved,
+        "units_moved": result.units_moved,
+        "in_band": result.in_band,
+        "created": list(result.created),
+        "retired": list(result.retired),
+        "reasons": list(result.reasons),
+        "summary": result.summary(),
+        "moves": _records(moves),
+        "per_grid": _records(per_grid),
+        "per_worker": _records(run.per_worker),
+        "problems": [str(p) for p in run.problems],
     }
 
 
@@ -370,12 +469,23 @@ def rebalance_preview():
     given = _given_tag()
     folder = area_dir()
     given = require_current(folder, given or "")
-    band = (G.Band(body.min_households, body.max_households)
-            if body.min_households is not None and body.max_households is not None else None)
+    band = (
+        G.Band(body.min_households, body.max_households)
+        if body.min_households is not None and body.max_households is not None
+        else None
+    )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     job = runner_of(app).submit(
-        REBALANCE_JOB, _author(), _rebalance_preview, app, folder, given, band, body.seed or 0,
-        float(body.time_limit_s), float(body.compactness_tolerance),
+        REBALANCE_JOB,
+        _author(),
+        _rebalance_preview,
+        app,
+        folder,
+        given,
+        band,
+        body.seed or 0,
+        float(body.time_limit_s),
+        float(body.compactness_tolerance),
     )
     return {"job": job.id, "status_url": url_for("jobs.status", job_id=job.id)}, 202
 
@@ -392,19 +502,32 @@ def rebalance_accept():
     if job is None or job.kind != REBALANCE_JOB or job.owner != _author():
         abort(404, description=f"job: no rebalance preview {body.job} of yours; preview again")
     if job.state != "done" or not isinstance(job.result, dict):
-        abort(409, description=f"job: the preview is {job.state}, not done"
-                               + (f" ({job.error})" if job.error else "") + "; nothing saved")
+        abort(
+            409,
+            description=f"job: the preview is {job.state}, not done"
+            + (f" ({job.error})" if job.error else "")
+            + "; nothing saved",
+        )
     preview = job.result
     with Workspace(folder).lock():
         given = require_current(folder, given or "")
         if preview.get("etag") != given:
-            abort(409, description=f"the preview was computed from {preview.get('etag')}, the grids are "
-                                   f"now {given}; nothing saved: preview the rebalance again")
-        moves = pd.DataFrame(preview["moves"], columns=["unit_id", "from_code", "to_code", "households"])
+            abort(
+                409,
+                description=f"the preview was computed from {preview.get('etag')}, the grids are "
+                f"now {given}; nothing saved: preview the rebalance again",
+            )
+        moves = pd.DataFrame(
+            preview["moves"], columns=["unit_id", "from_code", "to_code", "households"]
+        )
         try:
             result = S.accept_rebalance(
-                folder, moves, area_tag=str(preview.get("area_tag", "")), author=_author(),
-                message=body.message or None, reasons=preview.get("reasons", ()),
+                folder,
+                moves,
+                area_tag=str(preview.get("area_tag", "")),
+                author=_author(),
+                message=body.message or None,
+                reasons=preview.get("reasons", ()),
             )
         except ConflictError as err:
             abort(409, description=str(err))
@@ -420,9 +543,12 @@ def diff_json():
     moves["households"] = moves["households"].astype(int)
     moves["buildings"] = moves["buildings"].astype(int)
     return {
-        "a": a, "b": b,
+        "a": a,
+        "b": b,
         "moves": json.loads(moves.to_json(orient="records", force_ascii=False)),
-        "per_grid": json.loads(pd.DataFrame(result.per_grid).to_json(orient="records", force_ascii=False)),
+        "per_grid": json.loads(
+            pd.DataFrame(result.per_grid).to_json(orient="records", force_ascii=False)
+        ),
         "per_worker": _records(result.per_worker),
         "summary": result.summary(),
     }

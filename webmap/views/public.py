@@ -34,20 +34,39 @@ _CACHE = "webmap.public_maps"
 MAP_CACHE_SIZE = 16
 #: Words the page script (static/js/public_map.js) needs to redraw a selection.
 SCRIPT_WORDS = (
-    "at_least", "yoy_text", "yoy_only", "yoy_up", "yoy_down", "yoy_flat", "yoy_none",
-    "yoy_unknown", "yoy_title", "field_name", "field_incidents", "field_households",
-    "field_rate", "trend", "no_households", "html_lang",
+    "at_least",
+    "yoy_text",
+    "yoy_only",
+    "yoy_up",
+    "yoy_down",
+    "yoy_flat",
+    "yoy_none",
+    "yoy_unknown",
+    "yoy_title",
+    "field_name",
+    "field_incidents",
+    "field_households",
+    "field_rate",
+    "trend",
+    "no_households",
+    "html_lang",
 )
 
 
 def _map_parts(lang: str, basemap: str, entry: AreaEntry, table: ReleasedTable) -> MapParts:
     """The rendered public map for one (language, basemap), once per area version."""
+
     def build() -> MapParts:
-        return render_map_parts(public_map(
-            entry.area, basemap=basemap, lang=lang, released=table,
-            asset_base=url_for("static", filename="vendor"),
-            tianditu_key=current_app.config["TIANDITU_KEY"],
-        ))
+        return render_map_parts(
+            public_map(
+                entry.area,
+                basemap=basemap,
+                lang=lang,
+                released=table,
+                asset_base=url_for("static", filename="vendor"),
+                tianditu_key=current_app.config["TIANDITU_KEY"],
+            )
+        )
 
     return entry.cached(_CACHE, (lang, basemap), build, MAP_CACHE_SIZE)
 
@@ -55,8 +74,7 @@ def _map_parts(lang: str, basemap: str, entry: AreaEntry, table: ReleasedTable) 
 def available_basemaps() -> list[str]:
     """Basemaps this app can draw (Tianditu only with a key)."""
     key = current_app.config["TIANDITU_KEY"]
-    return [b for b in BASEMAPS
-            if b not in TILE_BASEMAPS or not TILE_BASEMAPS[b].needs_key or key]
+    return [b for b in BASEMAPS if b not in TILE_BASEMAPS or not TILE_BASEMAPS[b].needs_key or key]
 
 
 def _yoy_sentence(yoy: YearOverYear | None, words: dict[str, Any]) -> str:
@@ -66,10 +84,14 @@ def _yoy_sentence(yoy: YearOverYear | None, words: dict[str, Any]) -> str:
         return ""
     count = figure_text(yoy.count.value, yoy.count.at_least, words)
     if not yoy.comparable:
-        return words["yoy_only"].format(start=yoy.start, end=yoy.end, count=count,
-                                        none=words["yoy_none"])
+        return words["yoy_only"].format(
+            start=yoy.start, end=yoy.end, count=count, none=words["yoy_none"]
+        )
     text = words["yoy_text"].format(
-        start=yoy.start, end=yoy.end, pstart=yoy.previous_start, pend=yoy.previous_end,
+        start=yoy.start,
+        end=yoy.end,
+        pstart=yoy.previous_start,
+        pend=yoy.previous_end,
         count=count,
         pcount=figure_text(yoy.previous_count.value, yoy.previous_count.at_least, words),
     )
@@ -96,7 +118,8 @@ def index():
     selection = selection_from_args(request.args, table)
     words = texts_for(lang)
     description = (
-        words["description"] if table.kind == "grid"
+        words["description"]
+        if table.kind == "grid"
         else words["description_cell"].format(cell=f"{table.cell_m:g}")
     )
     return render_template(

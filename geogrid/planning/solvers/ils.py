@@ -339,11 +339,27 @@ def plan_prize(prize, routes, count) -> int:
 
 @njit(cache=True)
 def run_chunk(
-    cost, prize, cand, limit,
-    cur_r, cur_c, cur_l, cur_u,
-    best_r, best_c, best_l,
-    state, n_iter, frac0, frac1, t0, restart_after,
-    pool_r, pool_c, pool_v, pool_margin,
+    cost,
+    prize,
+    cand,
+    limit,
+    cur_r,
+    cur_c,
+    cur_l,
+    cur_u,
+    best_r,
+    best_c,
+    best_l,
+    state,
+    n_iter,
+    frac0,
+    frac1,
+    t0,
+    restart_after,
+    pool_r,
+    pool_c,
+    pool_v,
+    pool_margin,
 ):
     """Run ``n_iter`` iterations; the plan arrays are updated in place.
 
@@ -434,7 +450,26 @@ def warm_up() -> None:
     pool_r = np.zeros((8, 4), dtype=np.int64)
     pool_c = np.zeros(8, dtype=np.int64)
     run_chunk(
-        cost, prize, cand, limit, routes, count, lens, used, routes.copy(), count.copy(), lens.copy(),
-        state, 2, 0.0, 1.0, 1.0, 10, pool_r, pool_c, pool_c.copy(), 1,
+        cost,
+        prize,
+        cand,
+        limit,
+        routes,
+        count,
+        lens,
+        used,
+        routes.copy(),
+        count.copy(),
+        lens.copy(),
+        state,
+        2,
+        0.0,
+        1.0,
+        1.0,
+        10,
+        pool_r,
+        pool_c,
+        pool_c.copy(),
+        1,
     )
     _warm = True

@@ -59,7 +59,9 @@ class AssignmentResult:
 STAGES = 4
 
 
-def solve_assignment(arrays: RotaArrays, *, time_limit_s: float = 10.0, seed: int = 0) -> AssignmentResult:
+def solve_assignment(
+    arrays: RotaArrays, *, time_limit_s: float = 10.0, seed: int = 0
+) -> AssignmentResult:
     """Assign stops to team-nights (see the module docstring); one worker, so the same seed
     gives the same rota."""
     t0 = time.perf_counter()
@@ -68,7 +70,10 @@ def solve_assignment(arrays: RotaArrays, *, time_limit_s: float = 10.0, seed: in
     model = cp_model.CpModel()
     x: dict[tuple[int, int, int], cp_model.IntVar] = {
         (d, t, i): model.new_bool_var(f"x{d}_{t}_{i}")
-        for d in range(n_d) for t in range(n_t) for i in range(n_s) if elig[d, t, i]
+        for d in range(n_d)
+        for t in range(n_t)
+        for i in range(n_s)
+        if elig[d, t, i]
     }
     on = {(d, t): model.new_bool_var(f"on{d}_{t}") for d in range(n_d) for t in range(n_t)}
     shortfall = []
@@ -95,7 +100,9 @@ def solve_assignment(arrays: RotaArrays, *, time_limit_s: float = 10.0, seed: in
             for i in served:
                 model.add_implication(x[d, t, i], on[d, t])
             model.add(on[d, t] <= sum(x[d, t, i] for i in served))
-            model.add(sum(int(arrays.load[t, i]) * x[d, t, i] for i in served) <= int(arrays.budget[d, t]))
+            model.add(
+                sum(int(arrays.load[t, i]) * x[d, t, i] for i in served) <= int(arrays.budget[d, t])
+            )
     for t, i, j in arrays.clashes:
         for d in range(n_d):
             if (d, t, i) in x and (d, t, j) in x:
@@ -181,7 +188,9 @@ def solve_assignment(arrays: RotaArrays, *, time_limit_s: float = 10.0, seed: in
 
 
 def _assign(
-    solver: cp_model.CpSolver, x: dict[tuple[int, int, int], cp_model.IntVar], shape: tuple[int, int, int]
+    solver: cp_model.CpSolver,
+    x: dict[tuple[int, int, int], cp_model.IntVar],
+    shape: tuple[int, int, int],
 ) -> np.ndarray:
     assign = np.zeros(shape, dtype=bool)
     for key, v in x.items():
@@ -190,8 +199,12 @@ def _assign(
 
 
 def _result(
-    solver: cp_model.CpSolver, status: Any, x: dict[tuple[int, int, int], cp_model.IntVar],
-    shape: tuple[int, int, int], optimal: bool, t0: float,
+    solver: cp_model.CpSolver,
+    status: Any,
+    x: dict[tuple[int, int, int], cp_model.IntVar],
+    shape: tuple[int, int, int],
+    optimal: bool,
+    t0: float,
 ) -> AssignmentResult:
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assign = _assign(solver, x, shape) if found else np.zeros(shape, dtype=bool)

@@ -158,9 +158,9 @@ class RoutingArrays:
             windows=tuple(None if w is None else (int(w[0]), int(w[1])) for w in windows),
             penalties=tuple(None if p is None else int(p) for p in penalties),
             prizes=_frozen(prizes if prizes is not None else [0] * n_nodes),
-            allowed=None if allowed is None else tuple(
-                None if a is None else tuple(int(v) for v in a) for a in allowed
-            ),
+            allowed=None
+            if allowed is None
+            else tuple(None if a is None else tuple(int(v) for v in a) for a in allowed),
             demand=None if demand is None else _frozen(demand),
             capacity=None if capacity is None else tuple(int(c) for c in capacity),
             min_gaps=tuple((int(a), int(b), int(g)) for a, b, g in min_gaps),
@@ -188,9 +188,19 @@ def solve_routing(
         Also use the operators in :data:`PRIZE_OPERATORS` (when some nodes are optional).
     """
     travel = arrays.travel
-    vehicle_matrix, starts, ends, shift = arrays.vehicle_matrix, arrays.starts, arrays.ends, arrays.shifts
+    vehicle_matrix, starts, ends, shift = (
+        arrays.vehicle_matrix,
+        arrays.starts,
+        arrays.ends,
+        arrays.shifts,
+    )
     windows, penalties, allowed = arrays.windows, arrays.penalties, arrays.allowed
-    demand, capacity, min_gaps, arc_cost = arrays.demand, arrays.capacity, arrays.min_gaps, arrays.arc_cost
+    demand, capacity, min_gaps, arc_cost = (
+        arrays.demand,
+        arrays.capacity,
+        arrays.min_gaps,
+        arrays.arc_cost,
+    )
     n_nodes = travel.shape[1]
     n_vehicles = len(starts)
     depots = set(starts) | set(ends)
@@ -232,9 +242,7 @@ def solve_routing(
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
     if demand is not None and capacity is not None:
         dem_cb = routing.RegisterUnaryTransitVector(demand[perm].tolist())
-        routing.AddDimensionWithVehicleCapacity(
-            dem_cb, 0, [int(c) for c in capacity], True, "load"
-        )
+        routing.AddDimensionWithVehicleCapacity(dem_cb, 0, [int(c) for c in capacity], True, "load")
     solver = routing.solver()
     for node in range(n_nodes):
         if node in depots:
@@ -260,7 +268,9 @@ def solve_routing(
         )
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
     if metaheuristic == "ITERATED_LOCAL_SEARCH":
         # ruin (SISR strings) and recreate, simulated-annealing acceptance
         params.use_iterated_local_search = True
@@ -308,5 +318,10 @@ def solve_routing(
         routes.append(tuple(nodes))
         starts_out.append(tuple(times))
     return RoutingResult(
-        tuple(routes), tuple(starts_out), tuple(depart), True, int(solution.ObjectiveValue()), solve_s
+        tuple(routes),
+        tuple(starts_out),
+        tuple(depart),
+        True,
+        int(solution.ObjectiveValue()),
+        solve_s,
     )

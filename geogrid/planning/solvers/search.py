@@ -157,7 +157,9 @@ def improve_prize_routes(
     limit = np.ascontiguousarray(limits, dtype=np.int64)
     n_routes = len(starts)
     depots = set(map(int, starts)) | set(map(int, ends))
-    cand = np.asarray([i for i in range(len(prize)) if i not in depots and prize[i] > 0], dtype=np.int64)
+    cand = np.asarray(
+        [i for i in range(len(prize)) if i not in depots and prize[i] > 0], dtype=np.int64
+    )
     if not len(cand):
         return tuple(tuple(int(i) for i in r) for r in routes)
     in_cand = set(cand.tolist())
@@ -206,10 +208,15 @@ def improve_prize_routes(
                 hint_keys.append(key)
         keys = list(pool)
         index = {k: i for i, k in enumerate(keys)}
-        columns = [(c, nodes, int(prize[list(nodes)].sum()), pool[(c, nodes)][0]) for c, nodes in keys]
+        columns = [
+            (c, nodes, int(prize[list(nodes)].sum()), pool[(c, nodes)][0]) for c, nodes in keys
+        ]
         budget = min(1.0, 0.05 * time_limit_s)
         chosen = pack_routes(
-            columns, slots, time_limit_s=budget, deterministic=max_iterations is not None,
+            columns,
+            slots,
+            time_limit_s=budget,
+            deterministic=max_iterations is not None,
             hint=[index[k] for k in hint_keys],
         )
         if chosen is None:
@@ -237,11 +244,31 @@ def improve_prize_routes(
             state[:5] = (p, ln, p, ln, 0)
 
     pack_at = list(PACK_AT)
-    for n, share0, share1 in _chunks(t_start, time_limit_s, max_iterations, 8 if max_iterations is None else 64):
+    for n, share0, share1 in _chunks(
+        t_start, time_limit_s, max_iterations, 8 if max_iterations is None else 64
+    ):
         ils.run_chunk(
-            cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u, best_r, best_c, best_l,
-            state, n, share0, share1, mean_prize * TEMPERATURE, RESTART_AFTER,
-            pool_r, pool_c, pool_v, int(POOL_MARGIN * mean_prize),
+            cost,
+            prize,
+            cand,
+            limit,
+            cur_r,
+            cur_c,
+            cur_l,
+            cur_u,
+            best_r,
+            best_c,
+            best_l,
+            state,
+            n,
+            share0,
+            share1,
+            mean_prize * TEMPERATURE,
+            RESTART_AFTER,
+            pool_r,
+            pool_c,
+            pool_v,
+            int(POOL_MARGIN * mean_prize),
         )
         if state[5] > POOL_BUFFER // 2:
             drain()
@@ -309,10 +336,30 @@ def improve_required_routes(
     arcs = len(cand) + int((cur_c > 2).sum())
     mean_arc = max(total / max(arcs, 1), 1.0)
     sisr.seed(int(seed))
-    for n, share0, share1 in _chunks(t_start, time_limit_s, max_iterations, 16 if max_iterations is None else 256):
+    for n, share0, share1 in _chunks(
+        t_start, time_limit_s, max_iterations, 16 if max_iterations is None else 256
+    ):
         sisr.run_chunk(
-            travel, service_a, w_open, w_close, demand_a, lo, hi, cap, adj, cand, far,
-            cur_r, cur_c, best_r, best_c, state, n, share0, share1,
-            SISR_TEMPERATURE[0] * mean_arc, SISR_TEMPERATURE[1] * mean_arc,
+            travel,
+            service_a,
+            w_open,
+            w_close,
+            demand_a,
+            lo,
+            hi,
+            cap,
+            adj,
+            cand,
+            far,
+            cur_r,
+            cur_c,
+            best_r,
+            best_c,
+            state,
+            n,
+            share0,
+            share1,
+            SISR_TEMPERATURE[0] * mean_arc,
+            SISR_TEMPERATURE[1] * mean_arc,
         )
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))

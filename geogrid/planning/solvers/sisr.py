@@ -119,9 +119,24 @@ def ruin(travel, adj, cand, routes, count, where, removed) -> int:
 
 
 @njit(cache=True)
-def recreate(  # noqa: PLR0913
-    travel, service, w_open, w_close, demand, shift_lo, shift_hi, capacity,
-    routes, count, load, est, lst, where, removed, n_removed, far,
+def recreate(
+    travel,
+    service,
+    w_open,
+    w_close,
+    demand,
+    shift_lo,
+    shift_hi,
+    capacity,
+    routes,
+    count,
+    load,
+    est,
+    lst,
+    where,
+    removed,
+    n_removed,
+    far,
 ) -> bool:
     """Put every removed stop back at its cheapest feasible place (with blinks); False if one fits nowhere."""
     order = removed[:n_removed].copy()
@@ -171,14 +186,44 @@ def recreate(  # noqa: PLR0913
         count[bv] += 1
         load[bv] += demand[u]
         where[u] = bv
-        schedule(travel, service, w_open, w_close, r, count[bv], shift_lo[bv], shift_hi[bv], est[bv], lst[bv])
+        schedule(
+            travel,
+            service,
+            w_open,
+            w_close,
+            r,
+            count[bv],
+            shift_lo[bv],
+            shift_hi[bv],
+            est[bv],
+            lst[bv],
+        )
     return True
 
 
 @njit(cache=True)
-def run_chunk(  # noqa: PLR0913
-    travel, service, w_open, w_close, demand, shift_lo, shift_hi, capacity, adj, cand, far,
-    cur_r, cur_c, best_r, best_c, state, n_iter, frac0, frac1, t_start, t_end,
+def run_chunk(
+    travel,
+    service,
+    w_open,
+    w_close,
+    demand,
+    shift_lo,
+    shift_hi,
+    capacity,
+    adj,
+    cand,
+    far,
+    cur_r,
+    cur_c,
+    best_r,
+    best_c,
+    state,
+    n_iter,
+    frac0,
+    frac1,
+    t_start,
+    t_end,
 ):
     """Run ``n_iter`` iterations, updating the plan arrays in place.
 
@@ -206,10 +251,36 @@ def run_chunk(  # noqa: PLR0913
             load[v] = 0
             for k in range(1, pc[v] - 1):
                 load[v] += demand[ps[v, k]]
-            schedule(travel, service, w_open, w_close, ps[v], pc[v], shift_lo[v], shift_hi[v], est[v], lst[v])
+            schedule(
+                travel,
+                service,
+                w_open,
+                w_close,
+                ps[v],
+                pc[v],
+                shift_lo[v],
+                shift_hi[v],
+                est[v],
+                lst[v],
+            )
         ok = recreate(
-            travel, service, w_open, w_close, demand, shift_lo, shift_hi, capacity,
-            ps, pc, load, est, lst, where, removed, n_removed, far,
+            travel,
+            service,
+            w_open,
+            w_close,
+            demand,
+            shift_lo,
+            shift_hi,
+            capacity,
+            ps,
+            pc,
+            load,
+            est,
+            lst,
+            where,
+            removed,
+            n_removed,
+            far,
         )
         if not ok:
             continue
@@ -244,8 +315,26 @@ def warm_up() -> None:
     adj = np.array([[1, 2], [2, 1], [1, 2], [1, 2]], dtype=np.int64)
     state = np.array([3, 3], dtype=np.int64)
     run_chunk(
-        travel, zeros, zeros, close, zeros, np.array([0]), np.array([100]), np.array([10]),
-        adj, np.array([1, 2], dtype=np.int64), np.ones(4), routes, count, routes.copy(), count.copy(),
-        state, 2, 0.0, 1.0, 1.0, 0.1,
+        travel,
+        zeros,
+        zeros,
+        close,
+        zeros,
+        np.array([0]),
+        np.array([100]),
+        np.array([10]),
+        adj,
+        np.array([1, 2], dtype=np.int64),
+        np.ones(4),
+        routes,
+        count,
+        routes.copy(),
+        count.copy(),
+        state,
+        2,
+        0.0,
+        1.0,
+        1.0,
+        0.1,
     )
     _warm = True

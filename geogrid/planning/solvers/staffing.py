@@ -58,7 +58,9 @@ class StaffingSolution:
     objective: float
 
 
-def solve_staffing(arrays: StaffingArrays, *, time_limit_s: float = 10.0, seed: int = 0) -> StaffingSolution:
+def solve_staffing(
+    arrays: StaffingArrays, *, time_limit_s: float = 10.0, seed: int = 0
+) -> StaffingSolution:
     """Best placement of people under the posts, capacities and eligibility of ``arrays``.
 
     ``time_limit_s`` and ``seed`` keep the solvers' common signature; the flow is exact
@@ -74,22 +76,31 @@ def solve_staffing(arrays: StaffingArrays, *, time_limit_s: float = 10.0, seed: 
     over_arcs = []
     for p in range(n_people):
         flow.add_arc_with_capacity_and_unit_cost(source, person + p, int(arrays.capacity[p]), 0)
-        over_arcs.append(flow.add_arc_with_capacity_and_unit_cost(
-            source, person + p, int(arrays.overload[p]), int(arrays.overload_penalty)))
+        over_arcs.append(
+            flow.add_arc_with_capacity_and_unit_cost(
+                source, person + p, int(arrays.overload[p]), int(arrays.overload_penalty)
+            )
+        )
     place = {}
     for p, g in zip(*np.nonzero(arrays.eligible), strict=True):
         r = int(arrays.role[p])
         place[int(p), int(g)] = flow.add_arc_with_capacity_and_unit_cost(
-            person + int(p), post + r * n_grids + int(g), 1,
-            int(arrays.cost[p, g]) - int(arrays.reward[p]))
+            person + int(p),
+            post + r * n_grids + int(g),
+            1,
+            int(arrays.cost[p, g]) - int(arrays.reward[p]),
+        )
     need_arcs = {}
     for r in range(n_roles):
         for g in range(n_grids):
             node = post + r * n_grids + g
             need_arcs[r, g] = flow.add_arc_with_capacity_and_unit_cost(
-                node, sink, int(arrays.need[r, g]), -int(arrays.unfilled_penalty))
+                node, sink, int(arrays.need[r, g]), -int(arrays.unfilled_penalty)
+            )
             if arrays.extra[r, g] > 0:
-                flow.add_arc_with_capacity_and_unit_cost(node, sink, int(min(arrays.extra[r, g], total)), 0)
+                flow.add_arc_with_capacity_and_unit_cost(
+                    node, sink, int(min(arrays.extra[r, g], total)), 0
+                )
     flow.add_arc_with_capacity_and_unit_cost(source, sink, total, 0)
     flow.set_node_supply(source, total)
     flow.set_node_supply(sink, -total)
@@ -104,6 +115,9 @@ def solve_staffing(arrays: StaffingArrays, *, time_limit_s: float = 10.0, seed: 
             short[r, g] = int(arrays.need[r, g]) - int(flow.flow(arc))
         for p, arc in enumerate(over_arcs):
             over[p] = int(flow.flow(arc))
-    objective = (float(flow.optimal_cost() + arrays.unfilled_penalty * int(arrays.need.sum()))
-                 if found else float("inf"))
+    objective = (
+        float(flow.optimal_cost() + arrays.unfilled_penalty * int(arrays.need.sum()))
+        if found
+        else float("inf")
+    )
     return StaffingSolution(assign, short, over, found, found, objective)

@@ -54,15 +54,26 @@ for i in range(3):
     ways.append((next_way, grid[i], {"highway": "residential", "name": f"东西路{i}"}))
 for j in range(3):
     next_way += 1
-    ways.append((next_way, [grid[i][j] for i in range(3)], {"highway": "residential",
-                                                            "name": f"南北路{j}"}))
+    ways.append(
+        (next_way, [grid[i][j] for i in range(3)], {"highway": "residential", "name": f"南北路{j}"})
+    )
 
 # residential land: the western half (south-west block and north-west block)
-ring(LON0 + 0.0001, LAT0 + 0.0001, LON0 + STEP - 0.0001, LAT0 + 2 * STEP - 0.0001,
-     {"landuse": "residential", "name": "福田花园"})
+ring(
+    LON0 + 0.0001,
+    LAT0 + 0.0001,
+    LON0 + STEP - 0.0001,
+    LAT0 + 2 * STEP - 0.0001,
+    {"landuse": "residential", "name": "福田花园"},
+)
 # a residential compound with no building drawn (north-east block)
-ring(LON0 + STEP + 0.0011, LAT0 + STEP + 0.0001, LON0 + 2 * STEP - 0.0001,
-     LAT0 + 2 * STEP - 0.0001, {"landuse": "residential", "name": "空地小区"})
+ring(
+    LON0 + STEP + 0.0011,
+    LAT0 + STEP + 0.0001,
+    LON0 + 2 * STEP - 0.0001,
+    LAT0 + 2 * STEP - 0.0001,
+    {"landuse": "residential", "name": "空地小区"},
+)
 
 x0, y0 = LON0 + 0.0003, LAT0 + 0.0003
 
@@ -78,11 +89,17 @@ lon, lat = at(2, 0)
 square(lon, lat, {"building": "yes", "name": "expect:none library node"})
 node(lon + SIDE / 2, lat + SIDE / 2, {"amenity": "library", "name": "图书馆"})
 lon, lat = at(0, 1)
-ring(lon - 0.0001, lat - 0.0001, lon + SIDE + 0.0001, lat + SIDE + 0.0001,
-     {"amenity": "police", "name": "派出所"})
+ring(
+    lon - 0.0001,
+    lat - 0.0001,
+    lon + SIDE + 0.0001,
+    lat + SIDE + 0.0001,
+    {"amenity": "police", "name": "派出所"},
+)
 square(lon, lat, {"building": "yes", "name": "expect:none police area"})
-square(*at(1, 1), {"building": "yes", "leisure": "sports_centre",
-                   "name": "expect:none sports centre"})
+square(
+    *at(1, 1), {"building": "yes", "leisure": "sports_centre", "name": "expect:none sports centre"}
+)
 lon, lat = at(2, 1)
 square(lon, lat, {"building": "yes", "name": "expect:none toll booth"})
 node(lon + SIDE / 2, lat + SIDE / 2, {"barrier": "toll_booth"})
@@ -100,19 +117,32 @@ square(*at(0, 3), {"building": "yes", "amenity": "bench", "name": "expect:estima
 # outside residential land (south-east block)
 xe = LON0 + STEP + 0.0003
 square(xe, y0, {"building": "yes", "name": "expect:none outside land"})
-square(xe + 0.0005, y0, {"building": "apartments", "building:levels": "10",
-                         "name": "expect:estimate apartments"})
-square(xe + 0.001, y0, {"building": "residential", "building:flats": "30",
-                        "name": "expect:tag flats"})
+square(
+    xe + 0.0005,
+    y0,
+    {"building": "apartments", "building:levels": "10", "name": "expect:estimate apartments"},
+)
+square(
+    xe + 0.001, y0, {"building": "residential", "building:flats": "30", "name": "expect:tag flats"}
+)
 square(xe, y0 + 0.0005, {"building": "retail", "name": "expect:none retail"})
 
 # a second compound drawn as a multipolygon relation (north-east block, west part)
-outer = ring(LON0 + STEP + 0.0001, LAT0 + STEP + 0.0001, LON0 + STEP + 0.0009,
-             LAT0 + 2 * STEP - 0.0001, {})
-relations.append((30_002, [("way", outer, "outer")],
-                  {"type": "multipolygon", "landuse": "residential", "name": "南园"}))
-square(LON0 + STEP + 0.0003, LAT0 + STEP + 0.0003,
-       {"building": "yes", "name": "expect:estimate relation land"})
+outer = ring(
+    LON0 + STEP + 0.0001, LAT0 + STEP + 0.0001, LON0 + STEP + 0.0009, LAT0 + 2 * STEP - 0.0001, {}
+)
+relations.append(
+    (
+        30_002,
+        [("way", outer, "outer")],
+        {"type": "multipolygon", "landuse": "residential", "name": "南园"},
+    )
+)
+square(
+    LON0 + STEP + 0.0003,
+    LAT0 + STEP + 0.0003,
+    {"building": "yes", "name": "expect:estimate relation land"},
+)
 
 
 def tag_xml(tags: dict[str, str]) -> str:

@@ -26,7 +26,14 @@ STOPS = {"A": (1, 1), "B": (3, 3), "C": (4, 1)}
 
 def walk(seed: int = 7) -> list[tuple[float, float, datetime]]:
     rng = np.random.default_rng(seed)
-    legs = [((0, 0), (1, 0)), ((1, 0), (1, 1)), "stay 300", ((1, 1), (3, 1)), ((3, 1), (3, 3)), "stay 60"]
+    legs = [
+        ((0, 0), (1, 0)),
+        ((1, 0), (1, 1)),
+        "stay 300",
+        ((1, 1), (3, 1)),
+        ((3, 1), (3, 3)),
+        "stay 60",
+    ]
     x, y, t = 440_000.0, 4_425_000.0, START
     out = [(x, y, t)]
     for leg in legs:
@@ -48,19 +55,25 @@ def walk(seed: int = 7) -> list[tuple[float, float, datetime]]:
 
 
 def gpx(points: list[tuple[float, float, datetime]], metadata: str = "") -> str:
-    rows = "\n".join(f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><time>{t.strftime("%Y-%m-%dT%H:%M:%SZ")}</time></trkpt>'
-                     for lon, lat, t in points)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="fixture" '
-            f'xmlns="http://www.topografix.com/GPX/1/1">{metadata}\n<trk><name>巡逻</name><trkseg>\n{rows}\n'
-            "</trkseg></trk></gpx>\n")
+    rows = "\n".join(
+        f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><time>{t.strftime("%Y-%m-%dT%H:%M:%SZ")}</time></trkpt>'
+        for lon, lat, t in points
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="fixture" '
+        f'xmlns="http://www.topografix.com/GPX/1/1">{metadata}\n<trk><name>巡逻</name><trkseg>\n{rows}\n'
+        "</trkseg></trk></gpx>\n"
+    )
 
 
 def kml(points: list[tuple[float, float, datetime]]) -> str:
     whens = "\n".join(f"<when>{t.isoformat()}</when>" for _, _, t in points)
     coords = "\n".join(f"<gx:coord>{lon:.7f} {lat:.7f} 50</gx:coord>" for lon, lat, _ in points)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2" '
-            'xmlns:gx="http://www.google.com/kml/ext/2.2"><Document><Placemark><name>巡逻</name>'
-            f"<gx:Track>\n{whens}\n{coords}\n</gx:Track></Placemark></Document></kml>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2" '
+        'xmlns:gx="http://www.google.com/kml/ext/2.2"><Document><Placemark><name>巡逻</name>'
+        f"<gx:Track>\n{whens}\n{coords}\n</gx:Track></Placemark></Document></kml>\n"
+    )
 
 
 def main() -> None:
@@ -85,14 +98,17 @@ def main() -> None:
     lon_a, lat_a = TO_LONLAT.transform(440_100.0, 4_425_100.0)
     lon_b, lat_b = TO_LONLAT.transform(440_302.0, 4_425_301.0)
     lon_x, lat_x = TO_LONLAT.transform(440_100.0, 4_425_400.0)
-    rows = ["时间,经度,纬度,站点",
-            f"2026-11-03 19:05:00,{lon_a:.7f},{lat_a:.7f},school-A",
-            f"2026-11-03 19:10:00,{lon_a:.7f},{lat_a:.7f},school-A",
-            f"2026-11-03 19:20:00,{lon_b:.7f},{lat_b:.7f},hotspot-B",
-            f"2026-11-03 19:30:00,{lon_x:.7f},{lat_x:.7f},hotspot-C"]
+    rows = [
+        "时间,经度,纬度,站点",
+        f"2026-11-03 19:05:00,{lon_a:.7f},{lat_a:.7f},school-A",
+        f"2026-11-03 19:10:00,{lon_a:.7f},{lat_a:.7f},school-A",
+        f"2026-11-03 19:20:00,{lon_b:.7f},{lat_b:.7f},hotspot-B",
+        f"2026-11-03 19:30:00,{lon_x:.7f},{lat_x:.7f},hotspot-C",
+    ]
     (HERE / "checkins.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (HERE / "bad_checkins.csv").write_text("时间,经度,纬度\n2026-11-03 19:05,abc,40.0\nnot a time,116.3,40.0\n",
-                                           encoding="utf-8")
+    (HERE / "bad_checkins.csv").write_text(
+        "时间,经度,纬度\n2026-11-03 19:05,abc,40.0\nnot a time,116.3,40.0\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
