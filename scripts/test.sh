@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install geogrid with its test extra into .venv (plus Debian chromium for the
-# browser tests when we are root and it is missing), then run the checks:
-# import-linter contracts, ruff, and the pytest suite.
+# Install geogrid with its test and serve extras into .venv (plus, when we are root,
+# the Debian packages the tests use: chromium, poppler-utils, fonts-wqy-microhei,
+# PostgreSQL 15 + PostGIS 3, Redis), then run the checks: import-linter contracts,
+# ruff, mypy (strict), and the pytest suite with PostgreSQL and Redis started for it
+# (and stopped at the end).
 # Usage: bash scripts/test.sh [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -e '.[test,serve]'
 # Debian packages: chromium (browser tests), poppler-utils (pdftoppm for printed
 # sheets), fonts-wqy-microhei (Chinese text in screenshots).
 need=()
@@ -27,7 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "warning: missing ${need[*]}; browser/print tests will be skipped" >&2
+    echo "warning: missing ${need[*]}; the tests that need them will be skipped, saying why" >&2
   fi
 fi
 .venv/bin/lint-imports
