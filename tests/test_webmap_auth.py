@@ -34,6 +34,17 @@ STAFF_ROUTES: dict[str, tuple[str, str, dict | None, str]] = {
     # refused after the role check (bad types), so nothing is computed or saved here
     "/api/planner/rebalance": ("POST", "/api/planner/rebalance", {"seed": "x"}, "planner"),
     "/api/planner/rebalance/accept": ("POST", "/api/planner/rebalance/accept", {}, "planner"),
+    "/planner/staffing": ("GET", "/planner/staffing", None, "planner"),
+    "/planner/staffing/notice_boards.pdf": (
+        "GET",
+        "/planner/staffing/notice_boards.pdf",
+        None,
+        "planner",
+    ),
+    "/planner/staffing/table.<fmt>": ("GET", "/planner/staffing/table.csv", None, "planner"),
+    "/api/planner/staffing": ("GET", "/api/planner/staffing", None, "planner"),
+    "/api/planner/staffing/edits": ("POST", "/api/planner/staffing/edits", {}, "planner"),
+    "/api/planner/staffing/assign": ("POST", "/api/planner/staffing/assign", {}, "planner"),
     "/patrol/": ("GET", "/patrol/", None, "team_leader"),
     "/patrol/plans/<day>/<team>": ("GET", f"/patrol/plans/{DAY}/team-1", None, "team_leader"),
     "/patrol/rota/<week>/<name>": ("GET", "/patrol/rota/2026-W50/team-1.pdf", None, "team_leader"),

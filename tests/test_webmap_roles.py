@@ -57,6 +57,24 @@ TABLE: list[tuple[str, str, Any, dict[str, int]]] = [
         {"job": "0123456789abcdef"},
         {**PLANNER_JSON, "plan": 404, "boss": 404},
     ),
+    # staffing: the area has no roster or staffing yet (downloads 404); the grids' If-Match
+    # that _request sends is not a staffing tag (400), so nothing is saved or started
+    ("GET", "/planner/staffing", None, PAGE),
+    (
+        "GET",
+        "/planner/staffing/notice_boards.pdf?phones=1",
+        None,
+        {**PAGE, "plan": 404, "boss": 404},
+    ),
+    ("GET", "/planner/staffing/table.xlsx", None, {**PAGE, "plan": 404, "boss": 404}),
+    ("GET", "/api/planner/staffing", None, PLANNER_JSON),
+    (
+        "POST",
+        "/api/planner/staffing/edits",
+        {"op": "assign", "person": "p", "grid": "g1", "role": "worker"},
+        {**PLANNER_JSON, "plan": 400, "boss": 400},
+    ),
+    ("POST", "/api/planner/staffing/assign", {}, {**PLANNER_JSON, "plan": 400, "boss": 400}),
     ("GET", "/patrol/", None, {"anon": 302, "lead1": 200, "lead2": 200, "plan": 403, "boss": 200}),
     ("GET", f"/patrol/plans/{TODAY}/team-1", None, TEAM1),
     # no rota is planned for that week: whoever may see the file gets 404, the others 403
@@ -306,6 +324,12 @@ def test_every_staff_route_is_in_the_table(app: Flask) -> None:
         "/patrol/",
         "/api/planner/rebalance",
         "/api/planner/rebalance/accept",
+        "/planner/staffing",
+        "/planner/staffing/notice_boards.pdf",
+        "/planner/staffing/table.<fmt>",
+        "/api/planner/staffing",
+        "/api/planner/staffing/edits",
+        "/api/planner/staffing/assign",
         "/patrol/plans/<day>/<team>",
         "/patrol/plans/<day>/<team>/print",
         "/patrol/plans/<day>/<team>.gpx",

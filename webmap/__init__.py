@@ -88,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
 
+    import webmap.views.planner_staffing  # noqa: F401  (routes on planner's blueprints)
     from webmap import auth, errors, security
     from webmap.views import api, jobs, patrol, patrol_tracks, planner, public
     from webmap.views import auth as auth_views

@@ -162,6 +162,39 @@ class Empty(Strict):
     """A body with no fields (POST /api/planner/undo): ``{}`` or nothing."""
 
 
+#: the ETag of the planner's staffing: s<version>
+STAFFING_TAG_RE = re.compile(r"^s[0-9]{4,9}$")
+PersonId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=PLAIN_TEXT_PATTERN,
+        description="a person's id on the staff roster (plain text, at most 100 characters)",
+    ),
+]
+
+
+class StaffingEdit(Strict):
+    """Assign a person to a grid's post, or take him off it (POST /api/planner/staffing/edits)."""
+
+    op: Literal["assign", "unassign"]
+    person: PersonId
+    grid: GridCode
+    role: Literal["worker", "police", "cadre", "property", "volunteer"] = Field(
+        description="the post: worker (专职网格员), police, cadre, property or volunteer"
+    )
+    message: Message | None = None
+
+
+class StaffingAssign(Strict):
+    """Assign the roster to the grids again, as a background job
+    (POST /api/planner/staffing/assign)."""
+
+    seed: Seed | None = None
+    message: Message | None = None
+
+
 class PatrolStart(Strict):
     """Compute a shift's plan (POST /api/patrol/plans)."""
 
@@ -204,6 +237,12 @@ class DayArgs(Args):
     """GET /patrol/?date=YYYY-MM-DD."""
 
     date: ShiftDate | None = None
+
+
+class BoardArgs(Args):
+    """GET /planner/staffing/notice_boards.pdf."""
+
+    phones: Literal["0", "1"] = Field("0", description="1: print phone numbers on the boards")
 
 
 class TrackUpload(Strict):
@@ -316,6 +355,23 @@ def parse_form(model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as err:
         raise SchemaError(problems_of(err, "form")) from None
+
+
+def parse_staffing_if_match(raw: str | None) -> int | None:
+    """The staffing version an ``If-Match`` header names (``"s0003"`` -> 3; None when absent)."""
+    if raw is None or not raw.strip():
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not STAFFING_TAG_RE.fullmatch(tag):
+        raise SchemaError(
+            [
+                {
+                    "field": "If-Match",
+                    "problem": 'send the ETag of the staffing you loaded, such as "s0003"',
+                }
+            ]
+        )
+    return int(tag[1:])
 
 
 def parse_if_match(raw: str | None) -> str | None:

@@ -109,6 +109,12 @@ def previous_staffing(history_dir: Path) -> dict[str, Any] | None:
     return _read_json(files[-1], STAFFING_SCHEMA, "staff assign") if files else None
 
 
+def earlier_staffings(history_dir: Path, limit: int = 50) -> list[dict[str, Any]]:
+    """The last ``limit`` staffings before the current one, newest first."""
+    files = sorted(history_dir.glob("staffing-*.json"))[-limit:] if limit > 0 else []
+    return [_read_json(f, STAFFING_SCHEMA, "staff assign") for f in reversed(files)]
+
+
 def assignment_frame(record: dict[str, Any] | None) -> pd.DataFrame:
     """The assignment rows of a staffing record (empty frame for None)."""
     columns = ["person_id", "name", "role", "grid", "distance_m", "changed"]

@@ -9,14 +9,21 @@ measures home -> grid (straight, or along the streets with
 :func:`geogrid.network.travel_time_matrix`), solves, checks the result with
 :func:`geogrid.staffing.check_staffing` and writes the staffing (the previous
 one kept in history), its table as CSV and Excel and the notice boards.
+Every saved staffing is a numbered version with author and message
+(:func:`staffing_versions`); planners edit it by hand one post at a time
+(:func:`edit_staffing`: judged by the same checker, refused with the rules it
+breaks, saved only on the version it was made from) and read it whole
+(:func:`staffing_overview`: posts, gaps, overloaded people, broken rules).
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
-from datetime import date as Date
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +32,7 @@ import shapely
 
 from geogrid import registers as R
 from geogrid import staffing as S
-from geogrid.errors import InputError
+from geogrid.errors import ConflictError, InputError
 from geogrid.io import staffing as store
 from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.incidents import write_rejects
@@ -35,6 +42,7 @@ from geogrid.io.workspace import Area, Workspace
 from geogrid.network import StreetNetwork, travel_time_matrix
 from geogrid.printing.notice import render_notice_boards
 from geogrid.staffing.assign import grid_centres, home_points
+from geogrid.staffing.edits import apply_staffing_edit, open_posts, overloaded_people
 from geogrid.synthetic import generate_roster
 
 
@@ -230,8 +238,16 @@ def assign(
     seed: int = 0,
     publish_phones: bool = False,
     dry_run: bool = False,
+    author: str = "geogrid staff assign",
+    message: str | None = None,
+    expected_version: int | None = None,
 ) -> AssignRun:
-    """Assign the roster to the grids under the rules; write the staffing, tables and boards."""
+    """Assign the roster to the grids under the rules; write the staffing, tables and boards.
+
+    The staffing is saved as the next version with ``author`` and ``message``;
+    with ``expected_version`` only if that is still the current version
+    (:class:`~geogrid.errors.ConflictError` otherwise, nothing saved).
+    """
     ws = Workspace(area_dir)
     rules = load_rules(area_dir, rules_path)
     roster = store.read_roster(ws.roster_path)
@@ -260,6 +276,8 @@ def assign(
     if dry_run:
         return run
     record_out = {
+        "author": author,
+        "message": message or f"assignment re-run (seed {seed})",
         "seed": seed,
         "rules": rules.__dict__,
         "synthetic": roster.synthetic,
@@ -271,6 +289,10 @@ def assign(
         ],
     }
     with ws.lock():
+        now = store.read_staffing(ws.staffing_path)
+        if expected_version is not None and staffing_version(now) != expected_version:
+            raise ConflictError(stale_staffing_message(area_dir, expected_version))
+        record_out["version"] = staffing_version(now) + 1
         run.written.append(
             store.write_staffing(ws.staffing_path, ws.staffing_history_dir, record_out)
         )
@@ -313,6 +335,16 @@ def notice_boards(
     """Write the notice boards (one A4 page per grid) of the saved staffing; phones only when
     ``publish_phones``."""
     ws = Workspace(area_dir)
+    pdf = notice_boards_pdf(area_dir, publish_phones=publish_phones, codes=codes)
+    path = Path(out) if out else ws.notice_boards_path
+    with ws.lock():
+        return write_bytes_atomic(path, pdf)
+
+
+def notice_boards_pdf(
+    area_dir: Path | str, *, publish_phones: bool = False, codes: tuple[str, ...] = ()
+) -> bytes:
+    """The notice boards of the saved staffing as PDF bytes (nothing written)."""
     table, roster, area = current_table(area_dir, publish_phones=publish_phones)
     if codes:
         unknown = sorted(set(codes) - set(table["code"]))
@@ -325,7 +357,7 @@ def notice_boards(
             str(c): str(n)
             for c, n in zip(area.communities["code"], area.communities["name"], strict=True)
         }
-    pdf = render_notice_boards(
+    return render_notice_boards(
         area.grids,
         table,
         area.edges,
@@ -334,11 +366,8 @@ def notice_boards(
         area_name=str(area.manifest.get("name", "")),
         communities=names,
         synthetic=roster.synthetic,
-        date=Date.today().isoformat(),
+        date=datetime.now(UTC).astimezone().date().isoformat(),  # the server's local day
     )
-    path = Path(out) if out else ws.notice_boards_path
-    with ws.lock():
-        return write_bytes_atomic(path, pdf)
 
 
 def diff(area_dir: Path | str, *, against: str = "previous") -> pd.DataFrame:
@@ -366,3 +395,305 @@ def diff(area_dir: Path | str, *, against: str = "previous") -> pd.DataFrame:
     else:
         raise InputError(f"--against {against!r}: use previous or roster")
     return S.staff_changes(before, after, roster)
+
+
+# --------------------------------------------------------------------------- versions, hand edits
+
+
+def staffing_version(record: dict[str, Any] | None) -> int:
+    """Version number of a staffing record: 0 for none yet, 1 for one saved before versions."""
+    if record is None:
+        return 0
+    return int(record.get("version") or 1)
+
+
+def staffing_versions(area_dir: Path | str, limit: int = 50) -> list[dict[str, Any]]:
+    """The current staffing and the ones before it, newest first: version, author, time,
+    message."""
+    ws = Workspace(area_dir)
+    current = store.read_staffing(ws.staffing_path)
+    if current is None:
+        return []
+    records = [current, *store.earlier_staffings(ws.staffing_history_dir, limit)]
+    return [
+        {
+            "version": staffing_version(r),
+            "author": str(r.get("author") or "?"),
+            "time": str(r.get("written") or ""),
+            "message": str(r.get("message") or ""),
+        }
+        for r in records
+    ]
+
+
+def stale_staffing_message(area_dir: Path | str, given: int) -> str:
+    """Who saved what since staffing version ``given`` (the answer to a stale edit)."""
+    saved = staffing_versions(area_dir)
+    newer = [v for v in reversed(saved) if v["version"] > given]
+    changes = [
+        f"{v['author']} saved s{v['version']:04d} at {v['time']}: {v['message']}" for v in newer
+    ] or [f"now at s{saved[0]['version'] if saved else 0:04d}"]
+    return (
+        f"the staffing changed since you loaded it (s{given:04d}): "
+        + "; ".join(changes)
+        + ". Your edit was not saved: reload to see their change, then redo yours."
+    )
+
+
+class StaffingRuleError(InputError):
+    """A hand edit of the staffing breaks rules of the district; ``issues`` names each one."""
+
+    def __init__(self, message: str, issues: list[S.StaffingIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__(message, [str(i) for i in self.issues])
+
+
+@dataclass
+class StaffingEditRun:
+    """What one hand edit saved: the new version, its record and the files written."""
+
+    version: int
+    record: dict[str, Any]
+    written: list[Path] = field(default_factory=list)
+
+    def line(self) -> str:
+        return f"saved s{self.version:04d} by {self.record['author']}: {self.record['message']}"
+
+
+def _area_grids(area: Area) -> pd.DataFrame:
+    grids = area.grids
+    return pd.DataFrame(
+        {
+            "code": grids["code"].astype(str).to_numpy(),
+            "name": list(grids["name"]) if "name" in grids.columns else [None] * len(grids),
+            "parent_code": list(grids["parent_code"])
+            if "parent_code" in grids.columns
+            else [None] * len(grids),
+        }
+    )
+
+
+def edit_staffing(
+    area_dir: Path | str,
+    op: str,
+    *,
+    person: str,
+    grid: str,
+    role: str,
+    author: str,
+    message: str | None = None,
+    expected_version: int | None = None,
+    rules_path: Path | str | None = None,
+) -> StaffingEditRun:
+    """Assign ``person`` to (or take him off) the ``role`` post of ``grid`` by hand.
+
+    The edit is judged by :func:`geogrid.staffing.check_staffing` under the
+    district's rules, as the solver's result is: a rule it breaks raises
+    :class:`StaffingRuleError` and nothing is written. Otherwise the staffing
+    is saved as the next version with ``author`` and ``message`` (the previous
+    one kept in history) with its tables and notice boards. With
+    ``expected_version`` the edit is saved only if that is still the current
+    version (:class:`~geogrid.errors.ConflictError`).
+    """
+    ws = Workspace(area_dir)
+    rules = load_rules(area_dir, rules_path)
+    with ws.lock():
+        record = store.read_staffing(ws.staffing_path)
+        version = staffing_version(record)
+        if expected_version is not None and version != expected_version:
+            raise ConflictError(stale_staffing_message(area_dir, expected_version))
+        roster = store.read_roster(ws.roster_path)
+        area = ws.read(with_network=rules.distance == "streets")
+        grids = _area_grids(area)
+        distance = _distances(area, roster, rules, [])
+        result = apply_staffing_edit(
+            store.assignment_frame(record),
+            roster,
+            grids,
+            rules,
+            op=op,
+            person=person,
+            grid=grid,
+            role=role,
+            distance_m=distance,
+        )
+        if not result.allowed:
+            kinds = ", ".join(dict.fromkeys(i.kind for i in result.broken))
+            raise StaffingRuleError(
+                f"{op} {person} as {role} ({S.ROLE_ZH[role]}) in grid {grid} breaks the "
+                f"staffing rules ({kinds}); nothing saved",
+                result.broken,
+            )
+        unfilled = open_posts(result.assignment, grids, rules)
+        name = next((p.name for p in roster.people if p.id == person), person)
+        out = {
+            **(record or {"seed": None}),
+            "version": version + 1,
+            "author": author,
+            "message": message
+            or f"{op} {name} ({S.ROLE_ZH[role]}) {'to' if op == 'assign' else 'from'} grid {grid}",
+            "edit": {"op": op, "person": person, "grid": grid, "role": role},
+            "rules": rules.__dict__,
+            "synthetic": roster.synthetic,
+            "assignment": result.assignment.to_dict("records"),
+            "unfilled": [p.__dict__ for p in unfilled],
+            "overloaded": [
+                dict(zip(("person_id", "name", "grids", "capacity"), o, strict=True))
+                for o in overloaded_people(result.assignment, roster)
+            ],
+        }
+        out.pop("schema", None)
+        out.pop("written", None)
+        table = S.staffing_table(result.assignment, roster, area.grids, unfilled=unfilled)
+        run = StaffingEditRun(version + 1, out)
+        run.written.append(store.write_staffing(ws.staffing_path, ws.staffing_history_dir, out))
+        run.written.append(store.write_staffing_csv(ws.staffing_csv_path, table))
+        run.written.append(
+            store.write_staffing_xlsx(ws.staffing_xlsx_path, table, synthetic=roster.synthetic)
+        )
+        run.written.append(notice_boards(area_dir))
+    return run
+
+
+@dataclass
+class StaffingOverview:
+    """The saved staffing as the planner's page shows it: posts, gaps, overloads, broken rules."""
+
+    version: int
+    record: dict[str, Any] | None
+    roster: S.Roster | None
+    roster_problem: str | None
+    grids: pd.DataFrame
+    rules: S.StaffingRules
+    assignment: pd.DataFrame
+    gaps: list[S.Post]
+    overloaded: list[tuple[str, str, int, int]]
+    issues: list[S.StaffingIssue]
+    versions: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (the page's state)."""
+        people = {p.id: p for p in self.roster.people} if self.roster else {}
+        posts = self.rules.posts()
+        by_grid: dict[str, list[dict[Hashable, Any]]] = {}
+        for record in self.assignment.to_dict("records"):
+            by_grid.setdefault(str(record["grid"]), []).append(record)
+        grids = []
+        for g in self.grids.to_dict("records"):
+            here = by_grid.get(str(g["code"]), [])
+            entry: dict[str, Any] = {
+                "code": str(g["code"]),
+                "name": None if pd.isna(g["name"]) else str(g["name"]),
+                "community": None if pd.isna(g["parent_code"]) else str(g["parent_code"]),
+                "posts": {},
+            }
+            for role in S.ROLES:
+                members = [r for r in here if r["role"] == role]
+                top = posts[role] if role != "volunteer" else (self.rules.max_volunteers or None)
+                entry["posts"][role] = {
+                    "need": posts[role],
+                    "max": top,
+                    "missing": max(0, posts[role] - len(members)),
+                    "people": [
+                        {
+                            "id": str(r["person_id"]),
+                            "name": str(r["name"]),
+                            "phone": people[str(r["person_id"])].phone
+                            if str(r["person_id"]) in people
+                            else None,
+                            "distance_m": None
+                            if pd.isna(r["distance_m"])
+                            else round(float(r["distance_m"])),
+                        }
+                        for r in members
+                    ],
+                }
+            entry["full"] = all(p["missing"] == 0 for p in entry["posts"].values())
+            grids.append(entry)
+        loads = self.assignment.groupby("person_id")["grid"].apply(list).to_dict()
+        full = sum(g["full"] for g in grids)
+        missing = sum(p.missing for p in self.gaps)
+        return {
+            "version": self.version,
+            "etag": f"s{self.version:04d}",
+            "saved": None
+            if self.record is None
+            else {
+                "author": str(self.record.get("author") or "?"),
+                "time": str(self.record.get("written") or ""),
+                "message": str(self.record.get("message") or ""),
+            },
+            "synthetic": bool(self.roster.synthetic) if self.roster else False,
+            "roster_problem": self.roster_problem,
+            "roles": [{"role": r, "zh": S.ROLE_ZH[r], "need": posts[r]} for r in S.ROLES],
+            "grids": grids,
+            "gaps": [{"grid": p.grid, "role": p.role, "missing": p.missing} for p in self.gaps],
+            "overloaded": [
+                {"person": o[0], "name": o[1], "grids": o[2], "capacity": o[3]}
+                for o in self.overloaded
+            ],
+            "issues": [
+                {"kind": i.kind, "grid": i.grid, "person": i.person, "message": i.message}
+                for i in self.issues
+            ],
+            "people": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "role": p.role,
+                    "community": p.community,
+                    "capacity": p.capacity,
+                    "grids": [str(c) for c in loads.get(p.id, [])],
+                }
+                for p in people.values()
+            ],
+            "versions": self.versions,
+            "summary": f"{full} of {len(grids)} grids fully staffed (1+3+N); {missing} open "
+            f"post(s); {len(self.overloaded)} overloaded",
+        }
+
+
+def staffing_overview(area_dir: Path | str) -> StaffingOverview:
+    """The saved staffing (or none yet) against the roster, the grids and the rules."""
+    ws = Workspace(area_dir)
+    rules = load_rules(area_dir)
+    record = store.read_staffing(ws.staffing_path)
+    area = ws.read(with_network=False)
+    grids = _area_grids(area)
+    assignment = store.assignment_frame(record)
+    roster = store.read_roster(ws.roster_path) if ws.roster_path.exists() else None
+    problem = (
+        None
+        if roster is not None
+        else "no staff roster yet: import one (geogrid staff import AREA ROSTER --mapping M.toml)"
+        " or make a synthetic one (geogrid staff synthetic AREA)"
+    )
+    issues = (
+        [
+            i
+            for i in S.check_staffing(assignment, roster, grids, rules)
+            if i.kind not in ("unfilled", "over capacity")
+        ]
+        if roster is not None
+        else []
+    )
+    return StaffingOverview(
+        version=staffing_version(record),
+        record=record,
+        roster=roster,
+        roster_problem=problem,
+        grids=grids,
+        rules=rules,
+        assignment=assignment,
+        gaps=open_posts(assignment, grids, rules),
+        overloaded=overloaded_people(assignment, roster) if roster is not None else [],
+        issues=issues,
+        versions=staffing_versions(area_dir),
+    )
+
+
+def require_roster(area_dir: Path | str) -> None:
+    """Raise :class:`InputError` unless the area has a roster with people (before an assign)."""
+    ws = Workspace(area_dir)
+    if not len(store.read_roster(ws.roster_path).people):
+        raise InputError("the staff roster has nobody in it; import a roster with people")
