@@ -469,7 +469,10 @@ class Offset:
     def message(self, where: str) -> str:
         if self.unit == "m":
             against = "the area's streets and buildings"
-            fit = f"median distance {self.fit_stated:.0f} m; read as {self.likely}: {self.fit_likely:.0f} m"
+            fit = (
+                f"median distance {self.fit_stated:.0f} m; "
+                f"read as {self.likely}: {self.fit_likely:.0f} m"
+            )
         else:
             against = "the area"
             fit = (
@@ -771,7 +774,7 @@ def point_units(
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
 
 
 def row_ids(fields: pd.DataFrame, mapping: ImportMapping) -> pd.Series:

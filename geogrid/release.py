@@ -377,7 +377,7 @@ def public_counts(
 PUBLIC_FUNCTIONS: tuple[str, ...] = ("release", "public_counts")
 
 
-# =========================================================================== public statistics of an area
+# ============================================================= public statistics of an area
 
 #: The public release rules (geogrid's defaults: k = 5, months at finest).
 RULES = ReleaseRules()

@@ -23,6 +23,7 @@ household counts, to test and time the grid partition at any size.
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -172,9 +173,7 @@ def _draw_times(
     month_starts = pd.date_range(first, periods=months + 1, freq="MS")
     # mild seasonal swing: more incidents in summer months
     season = 1.0 + 0.25 * np.sin((month_starts[:-1].month.to_numpy() - 4) / 12 * 2 * np.pi)
-    days = np.array(
-        [(b - a).days for a, b in zip(month_starts[:-1], month_starts[1:], strict=True)]
-    )
+    days = np.array([(b - a).days for a, b in itertools.pairwise(month_starts)])
     p_month = season * days
     month_idx = rng.choice(months, size=count, p=p_month / p_month.sum())
     day = (rng.uniform(0, 1, size=count) * days[month_idx]).astype(int)

@@ -9,27 +9,37 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 
 from geogrid.errors import GeogridError
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., object])
 
 
-def friendly_errors(func: F) -> F:
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn GeogridError into a clean message and exit code 1."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except GeogridError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
+
+
+def author_options(func: F) -> F:
+    """Add ``--author`` and ``--message``/``-m`` (who makes a change, and why) to a command."""
+    func = click.option("--message", "-m", default=None, help="Why (kept with the version).")(func)
+    return click.option(
+        "--author", default="planner", show_default=True, help="Who makes the change."
+    )(func)
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from geogrid.cli.base import friendly_errors, main
+from geogrid.cli.base import author_options, friendly_errors, main
+
+if TYPE_CHECKING:
+    from geogrid.services.grids import GridResult
 
 AREA = click.argument("area_dir", type=click.Path(path_type=Path))
 WORKERS_CSV = click.option(
@@ -18,13 +22,6 @@ WORKERS_CSV = click.option(
 )
 
 
-def _author(func):
-    func = click.option("--message", "-m", default=None, help="Why (kept with the version).")(func)
-    return click.option(
-        "--author", default="planner", show_default=True, help="Who makes the change."
-    )(func)
-
-
 def _band(text: str) -> tuple[int, int]:
     try:
         low, high = (int(v) for v in text.split("-"))
@@ -33,7 +30,7 @@ def _band(text: str) -> tuple[int, int]:
     return low, high
 
 
-def _print(result) -> None:
+def _print(result: GridResult) -> None:
     for line in result.summary():
         click.echo(line)
 
@@ -88,7 +85,7 @@ def grids_communities(area_dir: Path, osm_path: Path, admin_level: int, street_c
     help="CSV id,households[,population] for buildings or units.",
 )
 @click.option("--restarts", default=4, show_default=True, help="Partitions tried; the best wins.")
-@_author
+@author_options
 @friendly_errors
 def grids_build(
     area_dir: Path,
@@ -140,7 +137,8 @@ def grids_build(
 def grids_validate(
     area_dir: Path, grids_path: Path | None, band_text: str | None, no_worker_check: bool
 ) -> None:
-    """List every problem of the grids (gaps, overlaps, outside parent, pieces, band, worker, code)."""
+    """List every problem of the grids (gaps, overlaps, outside parent, pieces, band, worker,
+    code)."""
     from geogrid.grids import Band
     from geogrid.services.grids import validate
 
@@ -167,7 +165,7 @@ def _edit(
 @AREA
 @click.argument("unit_ids", nargs=-1, required=True)
 @click.option("--to", "to_code", required=True, help="Grid code the units move to.")
-@_author
+@author_options
 @friendly_errors
 def grids_reassign(
     area_dir: Path, unit_ids: tuple[str, ...], to_code: str, author: str, message: str | None
@@ -181,7 +179,7 @@ def grids_reassign(
 @click.argument("code")
 @click.option("--new-code", default=None)
 @click.option("--seed", default=0, show_default=True)
-@_author
+@author_options
 @friendly_errors
 def grids_split(
     area_dir: Path, code: str, new_code: str | None, seed: int, author: str, message: str | None
@@ -193,7 +191,7 @@ def grids_split(
 @grids.command("merge")
 @AREA
 @click.argument("codes", nargs=-1, required=True)
-@_author
+@author_options
 @friendly_errors
 def grids_merge(area_dir: Path, codes: tuple[str, ...], author: str, message: str | None) -> None:
     """Merge grids into the first code given."""
@@ -205,7 +203,7 @@ def grids_merge(area_dir: Path, codes: tuple[str, ...], author: str, message: st
 @click.argument("code")
 @click.option("--code", "new_code", default=None, help="New grid code.")
 @click.option("--name", default=None, help="New grid name.")
-@_author
+@author_options
 @friendly_errors
 def grids_rename(
     area_dir: Path,
@@ -223,7 +221,7 @@ def grids_rename(
 @AREA
 @click.argument("codes", nargs=-1, required=True)
 @click.option("--unlock", is_flag=True)
-@_author
+@author_options
 @friendly_errors
 def grids_lock(
     area_dir: Path, codes: tuple[str, ...], unlock: bool, author: str, message: str | None
@@ -236,7 +234,7 @@ def grids_lock(
 @AREA
 @click.argument("code")
 @click.argument("worker")
-@_author
+@author_options
 @friendly_errors
 def grids_worker(area_dir: Path, code: str, worker: str, author: str, message: str | None) -> None:
     """Set the grid worker (网格员) of a grid."""
@@ -362,7 +360,7 @@ def grids_report(area_dir: Path, csv_path: Path | None, json_path: Path | None) 
 @click.option("--seed", default=0, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print what would change; save nothing.")
 @WORKERS_CSV
-@_author
+@author_options
 @friendly_errors
 def grids_rebalance(
     area_dir: Path,
@@ -414,7 +412,8 @@ def grids_rebalance(
     for row in table.itertuples(index=False):
         mark = "in band" if row.in_band_after else "OUT OF BAND"
         click.echo(
-            f"{row.code}  {row.status:8s} {row.households_before:5d} -> {row.households_after:5d}  {mark}"
+            f"{row.code}  {row.status:8s} "
+            f"{row.households_before:5d} -> {row.households_after:5d}  {mark}"
         )
     for line in result.summary():
         click.echo(line)

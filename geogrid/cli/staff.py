@@ -22,7 +22,8 @@ RULES = click.option(
 
 @main.group()
 def staff() -> None:
-    """1+3+N staffing (一格一员 + 民警、干部、物业 + N 志愿者): roster, assignment, notice boards."""
+    """1+3+N staffing (一格一员 + 民警、干部、物业 + N 志愿者): roster, assignment,
+    notice boards."""
 
 
 @staff.command("import")
@@ -88,7 +89,8 @@ def staff_synthetic(area_dir: Path, seed: int, volunteers: int) -> None:
 def staff_assign(
     area_dir: Path, rules_path: Path | None, seed: int, publish_phones: bool, dry_run: bool
 ) -> None:
-    """Assign the roster to the grids (min-cost flow), check every rule, write tables and notice boards."""
+    """Assign the roster to the grids (min-cost flow), check every rule, write tables and
+    notice boards."""
     from geogrid.services.staffing import assign
 
     run = assign(

@@ -139,7 +139,8 @@ def hex_cells(cell_ids: Iterable[str], *, ring: int = 0) -> gpd.GeoDataFrame:
 
 
 def grid_cells(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The grids layer as cells: index = grid ``code`` (name ``cell``), keeps households, parent_code."""
+    """The grids layer as cells: index = grid ``code`` (name ``cell``), keeps households,
+    parent_code."""
     keep = [c for c in ("name", "parent_code", "households") if c in grids.columns]
     cells = grids[[*keep, "geometry"]].copy()
     cells.index = pd.Index(

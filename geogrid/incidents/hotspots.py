@@ -119,7 +119,8 @@ def rank_hotspots(
     -------
     GeoDataFrame in EPSG:4326, hottest first: ``id`` (cell id), ``rank``
     (1 = hottest), ``score`` (Gi* z), ``p_fdr``, ``count`` (distinct cases in
-    the cell, each at its first record; several offences of one case count once), ``priority`` (5 = top fifth of the list ... 1 = bottom fifth),
+    the cell, each at its first record; several offences of one case count
+    once), ``priority`` (5 = top fifth of the list ... 1 = bottom fifth),
     ``peak_hours`` (``"18-21"``), ``window_start`` / ``window_end``
     (``"HH:MM"`` local, the peak window; 00:00-23:59 when the source has no
     hours), ``dwell_min``, ``count_nearby`` (cell plus neighbours: what Gi*

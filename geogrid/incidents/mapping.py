@@ -191,7 +191,7 @@ def mapping_from_dict(data: Mapping[str, Any], where: str = "mapping") -> Incide
     timezone = str(source.get("timezone") or DEFAULT_TIMEZONE)
     try:
         pd.Timestamp("2020-01-01").tz_localize(timezone)
-    except Exception:
+    except (KeyError, ValueError, OSError):  # zoneinfo: not found, malformed, a folder or too long
         problems.append(f"[source] timezone {timezone!r} unknown; use e.g. Asia/Shanghai")
     if problems:
         raise InputError(f"{where}: the incident mapping has problems", problems)
@@ -275,7 +275,7 @@ def _times(table: pd.DataFrame, mapping: IncidentMapping) -> pd.Series:
         if part in mapping.time_parts:
             parts[part] = pd.to_numeric(_text(table[mapping.time_parts[part]]), errors="coerce")
         else:
-            parts[part] = pd.Series(1 if part in ("day",) else 0, index=table.index)
+            parts[part] = pd.Series(1 if part == "day" else 0, index=table.index)
     frame = pd.DataFrame(parts)
     parsed = pd.to_datetime(frame, errors="coerce")
     return _localize(parsed, mapping.timezone)
@@ -296,7 +296,7 @@ def _generated_ids(table: pd.DataFrame, mapping: IncidentMapping) -> pd.Series:
     keys = texts[0].str.cat(cast("Any", texts[1:]), sep="\x1f") if len(texts) > 1 else texts[0]
     occurrence = keys.groupby(keys).cumcount()
     ids = [
-        f"{mapping.name}-{hashlib.sha1(k.encode('utf-8')).hexdigest()[:12]}-{n}"
+        f"{mapping.name}-{hashlib.sha1(k.encode(), usedforsecurity=False).hexdigest()[:12]}-{n}"
         for k, n in zip(keys.tolist(), occurrence.tolist(), strict=True)
     ]
     return pd.Series(ids, index=table.index, dtype="string")

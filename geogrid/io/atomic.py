@@ -53,7 +53,8 @@ def write_bytes_atomic(path: Path | str, data: bytes, *, private: bool = False) 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, file_mode(private))
@@ -61,15 +62,15 @@ def write_bytes_atomic(path: Path | str, data: bytes, *, private: bool = False) 
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
 
 def write_text_atomic(path: Path | str, text: str, *, private: bool = False) -> Path:
-    """Write UTF-8 text (``\\n`` line ends) to ``path`` atomically; returns the path."""
+    r"""Write UTF-8 text (``\n`` line ends) to ``path`` atomically; returns the path."""
     return write_bytes_atomic(path, text.encode("utf-8"), private=private)
 
 
@@ -82,13 +83,14 @@ def copy_atomic(source: Path | str, target: Path | str) -> Path:
     """Copy ``source`` to ``target`` through a temp file and a rename."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    tmp = Path(name)
     try:
         shutil.copyfile(source, tmp)
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, target)
+        tmp.chmod(file_mode())
+        tmp.replace(target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target

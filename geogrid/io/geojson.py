@@ -35,6 +35,7 @@ from geogrid.crs import WGS84, to_wgs84
 from geogrid.errors import CRSError, InputError
 from geogrid.io.atomic import copy_atomic, write_text_atomic
 from geogrid.layers import (
+    UNREADABLE_GEOMETRY,
     LayerSpec,
     errors_in,
     features_from_frame,
@@ -223,7 +224,7 @@ def _reproject_features(features: list[Any], crs: CRS) -> list[Any]:
         if isinstance(geometry, dict):
             try:
                 geom = shape(geometry)
-            except Exception:  # left as is; validation reports it
+            except UNREADABLE_GEOMETRY:  # left as is; validation reports it
                 out.append(feature)
                 continue
             feature = {**feature, "geometry": mapping(shapely.transform(geom, to_lonlat))}

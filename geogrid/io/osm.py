@@ -73,6 +73,7 @@ Names are kept exactly as tagged (UTF-8, Chinese included).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -463,7 +464,7 @@ def _faces(lines: list[shapely.LineString]) -> tuple[BaseGeometry | None, bool]:
     if not lines:
         return None, True
     polygons, cuts, dangles, invalid = shapely.polygonize_full(lines)
-    faces = [g for g in polygons.geoms]
+    faces = list(polygons.geoms)
     leftover = any(not g.is_empty for g in (cuts, dangles, invalid))
     if not faces:
         return None, False
@@ -1265,7 +1266,7 @@ def _network_frames(scan: _Scan) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     node_xy: dict[int, Coord] = {}
 
     def add(run: Run, way_id: int, tags: Mapping[str, str], flags: tuple[bool, ...]) -> None:
-        for (u, ux, uy), (v, vx, vy) in zip(run, run[1:], strict=False):
+        for (u, ux, uy), (v, vx, vy) in itertools.pairwise(run):
             if u == v:
                 continue
             for key, value in zip(

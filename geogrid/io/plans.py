@@ -14,6 +14,7 @@ reader never sees half a file.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -30,7 +31,7 @@ DATUM_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02"}
 def _clean(value: Any) -> Any:
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return None
     return value
 

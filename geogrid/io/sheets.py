@@ -44,7 +44,7 @@ AUTO = "auto"
 
 @dataclass(frozen=True)
 class SheetOptions:
-    """How to read one table (from the ``[source]`` table of a mapping file).
+    r"""How to read one table (from the ``[source]`` table of a mapping file).
 
     Attributes
     ----------
@@ -62,7 +62,7 @@ class SheetOptions:
         Rows above the header (titles), or ``auto``: leading rows with at
         most one filled cell are skipped.
     delimiter
-        CSV only; ``,`` (``\\t`` for ``.tsv``) when None.
+        CSV only; ``,`` (``\t`` for ``.tsv``) when None.
     """
 
     sheet: str | int | None = None

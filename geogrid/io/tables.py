@@ -33,7 +33,7 @@ def safe_cell(value: object) -> object:
 
 
 def csv_text(rows: Iterable[Sequence[object]], bom: bool = False) -> str:
-    """Rows as CSV text (``\\n`` line ends), formula-like cells neutralised; BOM for Excel."""
+    r"""Rows as CSV text (``\n`` line ends), formula-like cells neutralised; BOM for Excel."""
     buffer = io.StringIO(newline="")
     csv.writer(buffer, lineterminator="\n").writerows([safe_cell(v) for v in row] for row in rows)
     return ("\ufeff" if bom else "") + buffer.getvalue()

@@ -1,4 +1,5 @@
-"""Read an office's vector files in any CRS: Shapefile (plain or zipped), GeoPackage, KML/KMZ, GeoJSON.
+"""Read an office's vector files in any CRS: Shapefile (plain or zipped), GeoPackage, KML/KMZ,
+GeoJSON.
 
 :func:`read_vectors` returns the features in WGS-84 (EPSG:4326), 2-D, with
 the index = the feature's number in the file (1 = first), so messages can
@@ -91,7 +92,8 @@ def _members(path: Path) -> list[str]:
 
 
 def _zip_member(path: Path, layer: str | None) -> str:
-    """The data member of a zip: the one .shp (or the one named ``layer``), .gpkg, .kml, .geojson."""
+    """The data member of a zip: the one .shp (or the one named ``layer``), .gpkg, .kml,
+    .geojson."""
     members = _members(path)
     for suffix in (".shp", ".gpkg", ".kml", ".geojson", ".json"):
         found = [m for m in members if m.lower().endswith(suffix)]

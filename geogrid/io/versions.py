@@ -104,7 +104,8 @@ def _version(area_dir: Path, version_id: int | None) -> GridVersion:
             return v
     if not versions:
         raise InputError(
-            f"{area_dir}: no saved grids yet; generate them first (`geogrid grids build {area_dir}`)"
+            f"{area_dir}: no saved grids yet; "
+            f"generate them first (`geogrid grids build {area_dir}`)"
         )
     known = ", ".join(f"v{v.id:04d}" for v in versions)
     raise InputError(f"{area_dir}: no grid version {wanted}; versions are {known}")

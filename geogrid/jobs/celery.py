@@ -21,8 +21,9 @@ process died is rejected and queued again (``task_reject_on_worker_lost``),
 and a task whose whole worker died is delivered again once its message has
 been unacknowledged for ``GEOGRID_JOB_VISIBILITY_S`` seconds (default 7200;
 longer than any job). Tasks go to the queue ``GEOGRID_JOB_QUEUE`` (default
-``geogrid``); web nodes and workers of one deployment name the same one. A task is tried at most :data:`MAX_ATTEMPTS` times, then
-fails with a message saying so. One task at a time per pool process
+``geogrid``); web nodes and workers of one deployment name the same one. A
+task is tried at most :data:`MAX_ATTEMPTS` times, then fails with a message
+saying so. One task at a time per pool process
 (``worker_prefetch_multiplier=1``). Each pool process compiles numba code
 into its own ``NUMBA_CACHE_DIR`` (under ``GEOGRID_NUMBA_CACHE_DIR``).
 
@@ -133,7 +134,7 @@ def _run(self: Any, job_id: str, name: str, args: list[Any]) -> Any:
     best = [0.0]
 
     def progress(fraction: float, message: str) -> None:  # also from the solver clock's thread
-        best[0] = max(best[0], max(0.0, min(1.0, float(fraction))))
+        best[0] = max(best[0], 0.0, min(1.0, float(fraction)))
         self.update_state(
             task_id=task_id,
             state="PROGRESS",
@@ -178,7 +179,6 @@ def celery_app(broker_url: str | None = None, queue: str | None = None) -> Celer
 app = celery_app()
 
 
-@signals.worker_process_init.connect
 def own_numba_cache(**_: Any) -> None:
     """Give each pool process its own numba cache folder (compiled code is not shared)."""
     base = Path(os.environ.get(ENV_NUMBA) or Path(tempfile.gettempdir()) / "geogrid-numba")
@@ -188,6 +188,9 @@ def own_numba_cache(**_: Any) -> None:
     loaded = sys.modules.get("numba.core.config")  # loaded before the fork: read the env again
     if loaded is not None:
         loaded.reload_config()
+
+
+signals.worker_process_init.connect(own_numba_cache)
 
 
 def _encode(value: Any) -> str:
@@ -287,7 +290,7 @@ class RedisRecords:
             return
         self.update(
             job_id,
-            progress=max(record["progress"], max(0.0, min(1.0, float(fraction)))),
+            progress=max(record["progress"], 0.0, min(1.0, float(fraction))),
             message=message,
         )
 

@@ -12,6 +12,7 @@
 """
 
 from geogrid.layers.checks import (
+    UNREADABLE_GEOMETRY,
     Problem,
     Severity,
     check_coordinates,
@@ -57,6 +58,7 @@ __all__ = [
     "SPECS",
     "TYPE_NAMES",
     "TYPE_PHRASES",
+    "UNREADABLE_GEOMETRY",
     "BoundaryProperties",
     "BuildingProperties",
     "ClockTime",

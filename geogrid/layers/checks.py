@@ -59,6 +59,18 @@ _LOCATION = re.compile(r"^(?P<reason>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 Severity = Literal["error", "note"]
 
+#: What :func:`shapely.geometry.shape` raises for a GeoJSON geometry it cannot read: missing or
+#: wrong members (KeyError, AttributeError, TypeError), bad coordinates (ValueError, IndexError,
+#: OverflowError for huge numbers) and GEOS's own errors (ShapelyError).
+UNREADABLE_GEOMETRY: tuple[type[Exception], ...] = (
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    shapely.errors.ShapelyError,
+)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -268,8 +280,9 @@ def _coord_message(issue: _CoordIssue, bbox: tuple[float, float, float, float] |
         return f"coordinates look like latitude, longitude ({where}: y is beyond ±90)"
     if issue.kind == "projected":
         return f"coordinates {where} are outside the WGS-84 range (lon ±180, lat ±90)"
+    shown = tuple(format_number(v) for v in bbox or ())
     return (
-        f"coordinates ({where}) lie outside the area bbox {tuple(format_number(v) for v in bbox or ())} "
+        f"coordinates ({where}) lie outside the area bbox {shown} "
         "but inside it with x and y swapped: latitude and longitude look swapped"
     )
 
@@ -340,7 +353,7 @@ def validate_features(
         else:
             try:
                 geom = shape(geometry)
-            except Exception as err:  # shapely/GEOS raise several types for bad coordinates
+            except UNREADABLE_GEOMETRY as err:
                 geom = None
                 add(
                     None,

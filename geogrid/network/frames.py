@@ -23,7 +23,8 @@ from geogrid.errors import CRSError, InputError
 from geogrid.layers import SPECS, PropertySpec
 
 MODES: tuple[str, ...] = SPECS["teams"].property("mode").choices or ()
-"""Travel modes (the choices of ``TeamProperties.mode``), each a boolean column of the edges frame."""
+"""Travel modes (the choices of ``TeamProperties.mode``), each a boolean column of the edges
+frame."""
 
 _NODES = SPECS["nodes"]
 _EDGES = SPECS["edges"]

@@ -78,19 +78,25 @@ class TravelTimeMatrix:
 # -------------------------------------------------------------------- dijkstra
 
 
-_WORKER_GRAPH: csr_matrix | None = None
-_WORKER_TARGETS: np.ndarray | None = None
+@dataclass
+class _WorkerState:
+    """What a pool process got from :func:`_init_worker` (the graph and the targets)."""
+
+    graph: csr_matrix | None = None
+    targets: np.ndarray | None = None
+
+
+_WORKER = _WorkerState()
 
 
 def _init_worker(matrix: csr_matrix, targets: np.ndarray) -> None:
-    global _WORKER_GRAPH, _WORKER_TARGETS
-    _WORKER_GRAPH = matrix
-    _WORKER_TARGETS = targets
+    _WORKER.graph = matrix
+    _WORKER.targets = targets
 
 
 def _dijkstra_block(sources: np.ndarray) -> np.ndarray:
-    assert _WORKER_GRAPH is not None and _WORKER_TARGETS is not None
-    return _distances(_WORKER_GRAPH, sources, _WORKER_TARGETS)
+    assert _WORKER.graph is not None and _WORKER.targets is not None
+    return _distances(_WORKER.graph, sources, _WORKER.targets)
 
 
 def _distances(matrix: csr_matrix, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:

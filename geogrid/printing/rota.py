@@ -65,9 +65,7 @@ def _day_head(day: Mapping[str, Any]) -> tuple[str, str]:
     return f"{day['weekday_zh']} {day['date'][5:]}", f"{day['weekday']} {mark}".strip()
 
 
-def _footer(
-    pdf: canvas.Canvas, font: str, document: Mapping[str, Any], page_w: float, what: str
-) -> None:
+def _footer(pdf: canvas.Canvas, font: str, document: Mapping[str, Any], what: str) -> None:
     pdf.setFont(font, 7)
     pdf.setFillColor(GREY)
     pdf.drawString(
@@ -215,11 +213,11 @@ def _district_page(
         MARGIN,
         y - 9 * mm,
         f"Fairness: nights are shared by volunteers (most {fair.get('max_weighted_nights', '')} "
-        f"nights per volunteer weight); hot spots spread over teams {float(fair.get('spread', 1)):.0%} "
-        "of the most possible. Grey rows: no school.",
+        f"nights per volunteer weight); hot spots spread over teams "
+        f"{float(fair.get('spread', 1)):.0%} of the most possible. Grey rows: no school.",
     )
     pdf.setFillColor(colors.black)
-    _footer(pdf, font, document, page_w, "district")
+    _footer(pdf, font, document, "district")
     pdf.showPage()
 
 
@@ -311,7 +309,7 @@ def render_team_rota(document: Mapping[str, Any], team_id: str) -> bytes:
         pdf.line(MARGIN, y - row_h + 4 * mm, page_w - MARGIN, y - row_h + 4 * mm)
         pdf.setStrokeColor(colors.black)
         y -= row_h
-    _footer(pdf, font, document, page_w, team_id)
+    _footer(pdf, font, document, team_id)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -312,7 +312,8 @@ def _footer(pdf: canvas.Canvas, font: str, team_id: str, margin: float) -> None:
     pdf.drawString(
         margin,
         margin - 6 * mm,
-        f"geogrid · {team_id} · 签名 Signature: ____________   地图数据 © OpenStreetMap contributors",
+        f"geogrid · {team_id} · 签名 Signature: ____________   "
+        "地图数据 © OpenStreetMap contributors",
     )
     pdf.setFillColor(colors.black)
 

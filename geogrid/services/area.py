@@ -108,14 +108,15 @@ class BuildReport:
         if len(self.warnings) > MAX_WARNINGS_SHOWN:
             hidden = len(self.warnings) - MAX_WARNINGS_SHOWN
             out.append(
-                f"  ... and {hidden} more warnings, all listed in {Workspace(self.path).manifest_path}"
+                f"  ... and {hidden} more warnings, "
+                f"all listed in {Workspace(self.path).manifest_path}"
             )
         return out
 
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

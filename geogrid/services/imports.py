@@ -140,7 +140,8 @@ def _check_offset(rows: _Rows, mapping: R.ImportMapping, ws: Workspace, metric_c
     offset = R.detect_offset(x, y, stated, _reference(ws), metric_crs, outline=_outline(ws))
     if offset is not None:
         raise InputError(
-            f"{rows.where}: nothing imported: the whole file seems to be in another coordinate system",
+            f"{rows.where}: nothing imported: "
+            "the whole file seems to be in another coordinate system",
             [offset.message(rows.where)],
         )
 
@@ -383,8 +384,8 @@ def import_grids(
         good, problems, notes = check_features(frame, metric, tolerance_m2=tolerance)
         if problems:
             raise InputError(
-                f"{rows.where}: {len(problems)} feature problem{'s' if len(problems) != 1 else ''}; "
-                "nothing was saved",
+                f"{rows.where}: {len(problems)} "
+                f"feature problem{'s' if len(problems) != 1 else ''}; nothing was saved",
                 [f"{rows.where} {p}" for p in problems],
             )
         moves: list[Move] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ def grid_parents(area: Area) -> dict[str, str]:
     return {
         str(c): str(p)
         for c, p in zip(grids["code"], grids["parent_code"], strict=True)
-        if p is not None and not (isinstance(p, float) and p != p) and str(p).strip()
+        if p is not None and not (isinstance(p, float) and math.isnan(p)) and str(p).strip()
     }
 
 
@@ -340,7 +341,7 @@ def plan_teams(
         seed=int(config.solver.seed),
         balance=config.workload.balance,
         balance_weight=config.workload.balance_weight,
-        mode_weights=config.workload.mode_weights,
+        mode_weights=dict(config.workload.mode_weights.items()),
     )
     visits, routes = plan_frames(problem, plan, network)
     out = ws.plans_dir(day)
@@ -419,12 +420,14 @@ def planned_days(folder: Path | str) -> list[str]:
 
 
 def read_shift_plan(folder: Path | str, day: str) -> dict[str, Any] | None:
-    """``plan.json`` (``summary``) and ``plan.geojson`` (``geojson``) of a shift; None if not computed."""
+    """``plan.json`` (``summary``) and ``plan.geojson`` (``geojson``) of a shift; None if not
+    computed."""
     return read_plan(Workspace(folder).plans_dir(day))
 
 
 def shift_file(folder: Path | str, day: str, name: str) -> Path | None:
-    """A file of a shift's plan (``route_sheets.pdf``, ``<team>.pdf``, ``<team>.gpx``); None if absent.
+    """A file of a shift's plan (``route_sheets.pdf``, ``<team>.pdf``, ``<team>.gpx``); None if
+    absent.
 
     ``name`` is a bare file name (no folders).
     """
@@ -502,7 +505,6 @@ def site_posts(
     k: int,
     minutes: float = 3.0,
     existing_layer: str | None = "police",
-    candidates: str = "nodes",
     mode: str = "walk",
     speed_kmh: float | None = None,
     demand: str = "incidents",

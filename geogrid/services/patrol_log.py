@@ -287,7 +287,8 @@ def write_monthly_report(
     out_dir: Path | str | None = None,
     config_path: Path | str | None = None,
 ) -> tuple[MonthlyReport, list[Path]]:
-    """Write report.pdf, report.csv and report.xlsx of ``month`` (default ``<area>/reports/<month>/``)."""
+    """Write report.pdf, report.csv and report.xlsx of ``month`` (default
+    ``<area>/reports/<month>/``)."""
     ws = Workspace(folder)
     report = build_monthly_report(ws.path, month, config_path)
     area_name = str(read_area(ws.path, with_network=False).name)

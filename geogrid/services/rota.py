@@ -189,7 +189,8 @@ def rota_problem(
     label, dates = parse_week(week)
     if area.teams is None or not len(area.teams):
         raise InputError(
-            f"area {area.path} has no {Workspace(area.path).teams_path.name}; add the patrol teams first"
+            f"area {area.path} has no {Workspace(area.path).teams_path.name}; "
+            "add the patrol teams first"
         )
     rota = config.rota
     teams = teams_from_frame(area.teams, config.skills())
@@ -283,7 +284,8 @@ def route_nights(
     raise InfeasibleError(
         f"week {problem.week}: after {rounds} rounds some nights still do not fit in one route",
         [
-            f"{problem.base.teams[t].id} on {problem.day_name(d)}: {len(s)} stops do not fit in its shift"
+            f"{problem.base.teams[t].id} on {problem.day_name(d)}: "
+            f"{len(s)} stops do not fit in its shift"
             for d, t, s in cuts
         ]
         + ["lower rota.load_share, the nights asked per priority, or add teams"],
@@ -315,7 +317,8 @@ def plan_week(
     night_time_limit_s: float | None = None,
     seed: int | None = None,
 ) -> WeekRun:
-    """Plan ``week`` (ISO, e.g. ``2026-W50``) for the area and write the rota and each night's files."""
+    """Plan ``week`` (ISO, e.g. ``2026-W50``) for the area and write the rota and each night's
+    files."""
     config = read_patrol_config(config_path)
     ws = Workspace(folder)
     area = read_area(ws.path)

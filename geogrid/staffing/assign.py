@@ -71,9 +71,9 @@ class Staffing:
 
     def lines(self) -> list[str]:
         grids = self.assignment["grid"].nunique() if len(self.assignment) else 0
+        people = self.assignment["person_id"].nunique() if len(self.assignment) else 0
         out = [
-            f"{len(self.assignment)} placements of {self.assignment['person_id'].nunique() if len(self.assignment) else 0} "
-            f"people in {grids} grids"
+            f"{len(self.assignment)} placements of {people} people in {grids} grids"
             + ("" if self.found else " (the solver found no assignment in time)")
         ]
         changed = int(self.assignment["changed"].sum()) if len(self.assignment) else 0
@@ -139,7 +139,8 @@ def straight_distances(
     homes = _homes(roster, metric_crs, communities)
     centres = grid_centres(grids, metric_crs)
     d = np.hypot(homes[:, None, 0] - centres[None, :, 0], homes[:, None, 1] - centres[None, :, 1])
-    return np.nan_to_num(d, nan=0.0)
+    distances: np.ndarray = np.nan_to_num(d, nan=0.0)
+    return distances
 
 
 def home_points(

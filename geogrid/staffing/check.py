@@ -99,8 +99,8 @@ def check_staffing(
                     "other community",
                     grid,
                     pid,
-                    f"{ROLE_ZH[person.role]} {person.name} belongs to community {person.community}, "
-                    f"the grid to {community[grid]}",
+                    f"{ROLE_ZH[person.role]} {person.name} "
+                    f"belongs to community {person.community}, the grid to {community[grid]}",
                 )
             )
         if person.role == "police":

@@ -219,7 +219,8 @@ class FolderStore:
             data: dict[str, Any] = json.loads(self.users_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             raise InputError(
-                f"{self.users_path}: malformed JSON at line {err.lineno}: {err.msg}; restore the file"
+                f"{self.users_path}: malformed JSON at line {err.lineno}: {err.msg}; "
+                "restore the file"
             ) from err
         data.setdefault("users", {})
         return data

@@ -77,6 +77,22 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 OWN_TABLES = ("incidents", "teams")
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
+#: give an area's incidents the code of the first current grid (layer order) that covers them
+_ASSIGN_GRIDS = """
+    UPDATE incidents AS i SET grid = (
+        SELECT f.feature -> 'properties' ->> 'code' FROM features AS f
+        WHERE f.area_id = i.area_id AND f.layer = 'grids' AND ST_Covers(f.geom, i.geom)
+        ORDER BY f.ord LIMIT 1)
+    WHERE i.area_id = :area
+"""
+#: the same for the incidents with the given ids (``:ids``) only
+_ASSIGN_GRIDS_OF = """
+    UPDATE incidents AS i SET grid = (
+        SELECT f.feature -> 'properties' ->> 'code' FROM features AS f
+        WHERE f.area_id = i.area_id AND f.layer = 'grids' AND ST_Covers(f.geom, i.geom)
+        ORDER BY f.ord LIMIT 1)
+    WHERE i.area_id = :area AND i.id = ANY(:ids)
+"""
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -180,7 +196,8 @@ class PostgisStore:
         self.engine = engine_for(url)
 
     def __repr__(self) -> str:
-        return f"PostgisStore({make_url(sqlalchemy_url(self.url)).render_as_string(hide_password=True)!r})"
+        shown = make_url(sqlalchemy_url(self.url)).render_as_string(hide_password=True)
+        return f"PostgisStore({shown!r})"
 
     # ------------------------------------------------------------------ areas
 
@@ -241,10 +258,12 @@ class PostgisStore:
 
     def lock(self, area: str) -> AbstractContextManager[Any]:
         """Nothing to hold: saves are checked against their parent version in the database."""
+        del area  # the same for every area
         return nullcontext()
 
     def repair(self, area: str) -> bool:
         """Nothing to repair: a save is one transaction."""
+        del area  # the same for every area
         return False
 
     # ------------------------------------------------------------------ layers
@@ -290,6 +309,7 @@ class PostgisStore:
     def write_layer(
         self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
     ) -> None:
+        del author, message  # the database keeps no history of layers (only of grid versions)
         features = checked_features(
             frame,
             _spec_of(name),
@@ -396,7 +416,7 @@ class PostgisStore:
             return version, grids, units
 
     def _check_parent(self, conn: Connection, area: str, row: Any, parent: Parent) -> None:
-        if parent != HEAD and parent != row.head:
+        if parent not in (HEAD, row.head):
             raise conflict(area, parent, row.head, newer_than(self._versions(conn, row.id), parent))
 
     def _insert_version(
@@ -543,7 +563,8 @@ class PostgisStore:
                 ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
                 conn.execute(
                     text(
-                        f"CREATE TABLE IF NOT EXISTS incidents_p{y:04d}{m:02d} PARTITION OF incidents "
+                        f"CREATE TABLE IF NOT EXISTS incidents_p{y:04d}{m:02d} "
+                        "PARTITION OF incidents "
                         f"FOR VALUES FROM ('{y:04d}-{m:02d}-01 00:00:00+00') "
                         f"TO ('{ny:04d}-{nm:02d}-01 00:00:00+00')"
                     )
@@ -573,21 +594,15 @@ class PostgisStore:
         self, conn: Connection, area_id: int, ids: Sequence[str] | None = None
     ) -> None:
         """Give incidents the code of the first current grid (layer order) that covers them."""
-        only = "" if ids is None else "AND i.id = ANY(:ids)"
-        conn.execute(
-            text(f"""
-            UPDATE incidents AS i SET grid = (
-                SELECT f.feature -> 'properties' ->> 'code' FROM features AS f
-                WHERE f.area_id = i.area_id AND f.layer = 'grids' AND ST_Covers(f.geom, i.geom)
-                ORDER BY f.ord LIMIT 1)
-            WHERE i.area_id = :area {only}
-        """),
-            {"area": area_id, **({} if ids is None else {"ids": list(ids)})},
-        )
+        if ids is None:
+            conn.execute(text(_ASSIGN_GRIDS), {"area": area_id})
+        else:
+            conn.execute(text(_ASSIGN_GRIDS_OF), {"area": area_id, "ids": list(ids)})
 
     def add_incidents(
         self, area: str, incidents: gpd.GeoDataFrame, *, author: str | None = None
     ) -> tuple[int, int]:
+        del author  # the database keeps no history of layers (only of grid versions)
         from geogrid.incidents import incidents_to_layer
 
         features = checked_features(

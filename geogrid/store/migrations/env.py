@@ -19,7 +19,7 @@ VERSION_TABLE = "alembic_version"
 
 
 def include_object(
-    obj: object, name: str | None, kind: str, reflected: bool, compare_to: object
+    _obj: object, _name: str | None, kind: str, reflected: bool, compare_to: object
 ) -> bool:
     """Compare only our own tables: not PostGIS's, nor the monthly incident partitions."""
     return not (kind == "table" and reflected and compare_to is None)
