@@ -110,8 +110,9 @@ def validate_grids(
                 GridProblem(
                     "non-contiguous",
                     codes[i],
-                    f"{len(parts)} separate pieces ({sizes} m²); join them or give the small pieces to a neighbour",
-                    *at(sorted(parts, key=lambda p: p.area)[0]),
+                    f"{len(parts)} separate pieces ({sizes} m²); join them or give the small "
+                    "pieces to a neighbour",
+                    *at(min(parts, key=lambda p: p.area)),
                 )
             )
     # overlaps
@@ -126,7 +127,8 @@ def validate_grids(
                 GridProblem(
                     "overlap",
                     codes[i],
-                    f"overlaps grid {codes[j]} by {inter.area:.0f} m²; the area must belong to one grid",
+                    f"overlaps grid {codes[j]} by {inter.area:.0f} m²; the area must belong to "
+                    "one grid",
                     *at(inter),
                 )
             )
@@ -171,7 +173,8 @@ def validate_grids(
                     GridProblem(
                         "gap",
                         None,
-                        f"{piece.area:.0f} m² belong to no grid (next to {nearby}); give the gap to a grid",
+                        f"{piece.area:.0f} m² belong to no grid (next to {nearby}); give the gap "
+                        "to a grid",
                         *at(piece),
                     )
                 )
@@ -203,7 +206,8 @@ def validate_grids(
                 GridProblem(
                     "households out of band",
                     codes[i],
-                    f"{int(h)} households, {side} of {b}; reassign units with a neighbour or split/merge",
+                    f"{int(h)} households, {side} of {b}; reassign units with a neighbour or "
+                    "split/merge",
                     *at(geoms[i]),
                 )
             )

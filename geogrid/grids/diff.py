@@ -102,7 +102,8 @@ def worker_lines(table: pd.DataFrame, max_ids: int = 8) -> list[str]:
             )
             sign = "in" if row.direction == "in" else "out"
             parts.append(
-                f"{row.code} {sign} {row.count} {row.kind}(s), {row.households} households ({shown})"
+                f"{row.code} {sign} {row.count} {row.kind}(s), {row.households} households "
+                f"({shown})"
             )
         lines.append(f"worker {worker}: " + "; ".join(parts))
     return lines
@@ -249,7 +250,8 @@ def compare_grids(
 def grid_report(
     grids: gpd.GeoDataFrame, metric_crs: str, persons_per_household: float = PERSONS_PER_HOUSEHOLD
 ) -> pd.DataFrame:
-    """Per-grid table: code, name, parent_code, households, population, area_m2, polsby_popper, neighbours, worker."""
+    """Per-grid table: code, name, parent_code, households, population, area_m2, polsby_popper,
+    neighbours, worker."""
     if not len(grids):
         return pd.DataFrame(
             columns=[

@@ -75,7 +75,8 @@ def reassign_units(plan: GridPlan, unit_ids: Iterable[str], to_code: str) -> Gri
 
 
 def split_grid(plan: GridPlan, code: str, seed: int = 0, new_code: str | None = None) -> GridPlan:
-    """Split grid ``code`` in two contiguous, compact halves; the northern/western keeps the code."""
+    """Split grid ``code`` in two contiguous, compact halves; the northern/western one keeps
+    the code."""
     _require_codes(plan, [code])
     if new_code is not None:
         check_new_code(new_code)

@@ -130,7 +130,8 @@ def check_features(
                 FeatureProblem(
                     int(features[i]),
                     str(good["code"].iloc[i]),
-                    f"overlaps feature {features[j]} (code {good['code'].iloc[j]}) by {area:.0f} m²; "
+                    f"overlaps feature {features[j]} (code {good['code'].iloc[j]}) by "
+                    f"{area:.0f} m²; "
                     "each place belongs to one grid: fix the outline in the GIS, or pass "
                     f"--repair-slivers-m2 {int(np.ceil(area)) + 1} to give the overlap to one grid",
                 )

@@ -22,6 +22,7 @@ exactly one micro-grid.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -72,7 +73,8 @@ class MicroPlan:
 
     def counts(self) -> pd.Series:
         """Micro-grids per grid code."""
-        return self.micro_grids.groupby("grid_code").size()
+        sizes: pd.Series = self.micro_grids.groupby("grid_code").size()
+        return sizes
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def _natural(text: str) -> tuple[object, ...]:
 
 
 def entrance_table(table: pd.DataFrame, where: str = "entrances") -> pd.DataFrame:
-    """Check an entrance register (``building_id``, ``entrance``, ``households``), all problems once.
+    """Check an entrance register (``building_id``, ``entrance``, ``households``), all problems
+    at once.
 
     Chinese headers are accepted: 楼栋编号/楼栋, 单元/楼门, 户数. The table's index is the
     row number named in messages (:func:`geogrid.io.sheets.read_sheet` numbers rows as the
@@ -206,9 +209,7 @@ def build_micro_grids(
         inside = np.flatnonzero(which == g)
         for cell in _cells(outline, points[inside], ids[inside], hh[inside], code):
             if cell.households > band.max_households:
-                split, notes = _split_big(
-                    cell, buildings_points=points, ids=ids, by_entrance=by_entrance, band=band
-                )
+                split, notes = _split_big(cell, by_entrance=by_entrance, band=band)
                 pieces += split
                 problems += notes
             else:
@@ -279,8 +280,6 @@ def _runs(rows: Sequence[tuple[str, int]], band: Band) -> list[list[tuple[str, i
 def _split_big(
     cell: _Piece,
     *,
-    buildings_points: np.ndarray,
-    ids: np.ndarray,
     by_entrance: Mapping[str, list[tuple[str, int]]],
     band: Band,
 ) -> tuple[list[_Piece], list[str]]:
@@ -346,7 +345,7 @@ def _slices(geom: shapely.Geometry, weights: Sequence[int]) -> list[shapely.Geom
     share = np.cumsum([w if sum(weights) else 1 for w in weights]) / total
     cuts = [lo - big, *(lo + (hi - lo) * s for s in share[:-1]), hi + big]
     out = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in itertools.pairwise(cuts):
         strip = shapely.Polygon(
             [
                 centre + a * u - big * v,

@@ -78,7 +78,8 @@ def _bridge_islands(
                 names = ", ".join(map(str, ids[inside][:12])) + (" ..." if len(inside) > 12 else "")
                 notes.append(
                     f"units {names} are an island of {totals[c]:.0f} households (under the min "
-                    f"{pband.min_households}, no shared boundary with the rest of parent {parent}): "
+                    f"{pband.min_households}, no shared boundary with the rest of parent "
+                    f"{parent}): "
                     f"joined to the grid of unit {ids[outside[j]]} across the gap, so that grid "
                     "is in pieces; draw the missing street link or accept it"
                 )
@@ -102,7 +103,8 @@ def feasible_counts(households: float, band: Band) -> tuple[int, int]:
 
 
 def choose_count(households: float, band: Band) -> int:
-    """Number of grids for ``households``: nearest to households / mid-band, feasible if possible."""
+    """Number of grids for ``households``: nearest to households / mid-band, feasible if
+    possible."""
     low, high = feasible_counts(households, band)
     want = max(1, round(households / band.mid)) if band.mid else 1
     if low <= high:
@@ -218,7 +220,7 @@ class _Partitioner:
     def _component_cut(
         self, nodes: np.ndarray, sub: sparse.csr_matrix, k: int
     ) -> tuple[np.ndarray, int] | None:
-        count, labels = connected_components(sub, directed=False)
+        _, labels = connected_components(sub, directed=False)
         side = nodes[labels == 0]
         total = self.pop[nodes].sum()
         k1 = int(np.clip(round(k * self.pop[side].sum() / total) if total else 1, 1, k - 1))
@@ -540,7 +542,8 @@ class _Attempt:
             h = pop[rows].sum()
             if b.violation(h) > 0 and lab not in self.reported:
                 problems.append(
-                    f"units {', '.join(map(str, ids[rows][:12]))}{' ...' if len(rows) > 12 else ''} "
+                    f"units {', '.join(map(str, ids[rows][:12]))}"
+                    f"{' ...' if len(rows) > 12 else ''} "
                     f"form a grid of {h:.0f} households, outside {b}: the neighbouring grids "
                     "cannot give or take enough units without breaking their own band"
                 )

@@ -255,7 +255,8 @@ def rebalance(
             )
             infeasible.add(parent)
             reasons.append(
-                f"parent {parent}: its {total:.0f} households (outside locked grids and units over the "
+                f"parent {parent}: its {total:.0f} households (outside locked grids and units "
+                "over the "
                 f"max) cannot be divided into grids of {pband}: {high} grid(s) hold at most "
                 f"{high * pband.max_households}, {low} need at least {low * pband.min_households}; "
                 "widen the band for this parent (--parent-band) or move the parent's outline"
@@ -421,7 +422,8 @@ def apply_moves(
     units: gpd.GeoDataFrame | None = None,
     problems: Iterable[str] = (),
 ) -> GridPlan:
-    """The plan after the unit moves of a rebalance (``RebalanceResult.moves``), e.g. a preview accepted later.
+    """The plan after the unit moves of a rebalance (``RebalanceResult.moves``), e.g. a preview
+    accepted later.
 
     Each move (unit_id, from_code, to_code) must still start where the unit
     is (else the grids changed since the rebalance: InputError); locked
@@ -496,7 +498,10 @@ def _why(
                     locked_units.add(w)
     locked = sorted(codes[o] for o in nbr_grids if o in rules.closed)
     if nbr_grids and len(locked) == len(nbr_grids):
-        return f"{where}: every neighbouring grid ({', '.join(locked)}) is locked; unlock one so households can move"
+        return (
+            f"{where}: every neighbouring grid ({', '.join(locked)}) is locked; unlock one so "
+            "households can move"
+        )
     if locked:
         return (
             f"{where}: its neighbours {', '.join(locked)} are locked and the others cannot give or "
@@ -507,8 +512,9 @@ def _why(
             f"{where}: no other grid of parent {parent} touches it; widen the band for this parent"
         )
     return (
-        f"{where}: no chain of border moves keeps every grid contiguous, inside its band and within "
-        f"the compactness tolerance ({tolerance:.2f}); raise --compactness-tolerance or split/merge by hand"
+        f"{where}: no chain of border moves keeps every grid contiguous, inside its band and "
+        f"within the compactness tolerance ({tolerance:.2f}); raise --compactness-tolerance or "
+        "split/merge by hand"
     )
 
 

@@ -104,7 +104,8 @@ def _chains(
 def _fix_one(
     state: GridState, rules: Rules, search: ChainSearch, g: int, original: np.ndarray
 ) -> bool:
-    """Lower grid ``g``'s violation with the cheaper of one whole chain or a series of partial ones."""
+    """Lower grid ``g``'s violation with the cheaper of one whole chain or a series of partial
+    ones."""
     mark = len(state.log)
     outcomes: list[tuple[tuple[float, float, int], bool]] = []
     for whole in (True, False):
@@ -144,7 +145,8 @@ def _fix_one(
 def improve(
     state: GridState, rules: Rules, search: ChainSearch, original: np.ndarray, deadline: float
 ) -> None:
-    """Large-neighbourhood search: send moved units home, re-fix, keep it when fewer households move.
+    """Large-neighbourhood search: send moved units home, re-fix, keep it when fewer households
+    move.
 
     Each moved unit with households goes back to its first grid together
     with the moved units of no households next to it; the grids left out of

@@ -79,7 +79,8 @@ class ChainSearch:
         return out
 
     def touching(self, g: int, members: set[int]) -> list[tuple[Bundle, int]]:
-        """(bundle, its grid): movable bundles of other open grids of g's parent touching ``members``."""
+        """(bundle, its grid): movable bundles of other open grids of g's parent touching
+        ``members``."""
         s = self.s
         found: set[tuple[Bundle, int]] = set()
         for u in members:

@@ -29,8 +29,11 @@ class SolverConfig(_Section):
     seed: int = Field(default=1, description="same seed (and machine) -> same plan")
     decompose: Literal["auto", "always", "never"] = Field(
         default="auto",
-        description='plan a district by team areas, one group per community, side by side: "auto" when '
-        "the teams' areas make two groups or more (team_areas strict, or 300 stops or more)",
+        description=(
+            'plan a district by team areas, one group per community, side by side: "auto" '
+            "when the teams' areas make two groups or more (team_areas strict, or 300 stops or "
+            "more)"
+        ),
     )
 
 
@@ -144,7 +147,9 @@ class FillConfig(_Section):
     gap_min: float | None = Field(
         default=None,
         gt=0,
-        description="between two passes at one place, minutes (default: hotspots.revisit_after_min)",
+        description=(
+            "between two passes at one place, minutes (default: hotspots.revisit_after_min)"
+        ),
     )
     dwell_min: float = Field(
         default=10.0, ge=0, description="stay of an extra pass at a hot spot, minutes"
@@ -190,7 +195,9 @@ class RotaConfig(_Section):
     )
     school_layer: str | None = Field(
         default="schools",
-        description="the [[places]] layer whose stops are school posts (护学岗), on school days only",
+        description=(
+            "the [[places]] layer whose stops are school posts (护学岗), on school days only"
+        ),
     )
     place_nights: dict[str, int] = Field(
         default_factory=dict,
@@ -305,7 +312,8 @@ class PatrolConfig(_Section):
 
 
 def _key(loc: tuple[int | str, ...], data: Mapping[str, Any]) -> str:
-    """``('places', 0, 'prize')`` -> ``places[1] (layer "schools").prize`` (entries count from 1)."""
+    """``('places', 0, 'prize')`` -> ``places[1] (layer "schools").prize`` (entries count
+    from 1)."""
     out = ""
     node: Any = data
     for part in loc:

@@ -84,7 +84,8 @@ class Group:
 class DistrictRun:
     """A district planned by groups: the district's problem and merged plan, the groups,
     each group's time budget and seconds searched, the workers used, the wall time and
-    why teams stay at their base (team index -> reason, :func:`~geogrid.planning.areas.idle_reasons`)."""
+    why teams stay at their base (team index -> reason,
+    :func:`~geogrid.planning.areas.idle_reasons`)."""
 
     problem: PatrolProblem
     plan: PatrolPlan

@@ -11,6 +11,7 @@ shared between teams. Times are seconds after midnight of the shift day (``*_s``
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -142,7 +143,8 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
             leg = int(problem.travel_s[k, loc, v.stop])
             if v.arrival_s < clock + leg:
                 out.append(
-                    f"{team.id} at {stop.id}: arrives {v.arrival_s - clock - leg} s too early for the travel time"
+                    f"{team.id} at {stop.id}: arrives {v.arrival_s - clock - leg} s too early "
+                    "for the travel time"
                 )
             if v.start_s < v.arrival_s:
                 out.append(f"{team.id} at {stop.id}: starts before arriving")
@@ -153,13 +155,15 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
                 )
             if v.leave_s - v.start_s < stop.dwell_s:
                 out.append(
-                    f"{team.id} at {stop.id}: stays {v.leave_s - v.start_s} s < dwell {stop.dwell_s} s"
+                    f"{team.id} at {stop.id}: stays {v.leave_s - v.start_s} s < dwell "
+                    f"{stop.dwell_s} s"
                 )
             if t not in problem.allowed_teams(stop):
                 if t in allowed_team_indices(problem.teams, stop, "off"):
                     out.append(
                         f"{team.id} may not serve {stop.id}: it lies outside the team's area "
-                        f"({', '.join(sorted(team.areas or ())) or 'none'}; team_areas {problem.team_areas})"
+                        f"({', '.join(sorted(team.areas or ())) or 'none'}; "
+                        f"team_areas {problem.team_areas})"
                     )
                 else:
                     out.append(f"{team.id} may not serve {stop.id} (team list or skill)")
@@ -174,7 +178,8 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
             out.append(f"{team.id}: back at {format_hhmm(route.return_s)} before it leaves")
         if route.return_s > team.shift_end_s:
             out.append(
-                f"{team.id}: back at {format_hhmm(route.return_s)} after the shift ends {format_hhmm(team.shift_end_s)}"
+                f"{team.id}: back at {format_hhmm(route.return_s)} after the shift ends "
+                f"{format_hhmm(team.shift_end_s)}"
             )
         if team.capacity is not None and load > team.capacity:
             out.append(f"{team.id}: load {load} > capacity {team.capacity}")
@@ -187,7 +192,8 @@ def check_plan(problem: PatrolProblem, plan: PatrolPlan) -> list[str]:
                 out.append(f"{stop.id} revisits {stop.revisit_of}, which is not visited")
             elif seen[i][1] - seen[first][1] < stop.min_gap_s:
                 out.append(
-                    f"{stop.id}: only {(seen[i][1] - seen[first][1]) // 60} min after the first pass"
+                    f"{stop.id}: only {(seen[i][1] - seen[first][1]) // 60} min after the "
+                    "first pass"
                 )
     out += _gap_violations(problem, {i: start for i, (_, start) in seen.items()})
     if not out:  # the shift rule judges a plan that is otherwise valid
@@ -220,7 +226,7 @@ def _gap_violations(problem: PatrolProblem, starts: dict[int, int]) -> list[str]
     out = []
     for passes in places.values():
         passes.sort()
-        for (s0, a), (s1, b) in zip(passes[:-1], passes[1:], strict=True):
+        for (s0, a), (s1, b) in itertools.pairwise(passes):
             gap = max(problem.stops[a].min_gap_s, problem.stops[b].min_gap_s)
             if s1 - s0 < gap:
                 out.append(
@@ -230,10 +236,8 @@ def _gap_violations(problem: PatrolProblem, starts: dict[int, int]) -> list[str]
     return out
 
 
-def _pass_start(
-    problem: PatrolProblem, t: int, x: int, arrival: int, starts: dict[int, int]
-) -> int | None:
-    """Earliest start of unvisited stop ``x`` for team ``t`` arriving at ``arrival``
+def _pass_start(problem: PatrolProblem, x: int, arrival: int, starts: dict[int, int]) -> int | None:
+    """Earliest start of unvisited stop ``x`` for a team arriving at ``arrival``
     (window, gap after the pass before); None when it cannot start at all."""
     stop = problem.stops[x]
     start = arrival
@@ -269,7 +273,7 @@ def _spare_time_violations(
                 continue
             if team.capacity is not None and loads[t] + stop.demand > team.capacity:
                 continue
-            start = _pass_start(problem, t, x, clock + int(problem.travel_s[k, loc, x]), starts)
+            start = _pass_start(problem, x, clock + int(problem.travel_s[k, loc, x]), starts)
             if (
                 after is None
                 and start is not None
@@ -279,7 +283,7 @@ def _spare_time_violations(
             if before is not None or first is None or route.depart_s <= team.shift_start_s:
                 continue
             start = _pass_start(
-                problem, t, x, team.shift_start_s + int(problem.travel_s[k, home, x]), starts
+                problem, x, team.shift_start_s + int(problem.travel_s[k, home, x]), starts
             )
             if (
                 start is not None
@@ -289,12 +293,14 @@ def _spare_time_violations(
         if after is not None:
             out.append(
                 f"{team.id}: back at {format_hhmm(route.return_s)}, shift ends "
-                f"{format_hhmm(team.shift_end_s)}, yet extra pass {after} still fits after its last stop"
+                f"{format_hhmm(team.shift_end_s)}, yet extra pass {after} still fits after its "
+                "last stop"
             )
         if before is not None:
             out.append(
                 f"{team.id}: leaves at {format_hhmm(route.depart_s)}, shift starts "
-                f"{format_hhmm(team.shift_start_s)}, yet extra pass {before} fits before its first stop"
+                f"{format_hhmm(team.shift_start_s)}, yet extra pass {before} fits before its "
+                "first stop"
             )
     return out
 
@@ -349,7 +355,8 @@ def explain_infeasible(problem: PatrolProblem) -> list[str]:
         teams = problem.allowed_teams(stop)
         if not teams:
             reasons.append(
-                f"required stop {stop.id} ({stop.name}): no team has the area or skill {stop.skill!r}"
+                f"required stop {stop.id} ({stop.name}): no team has the area or skill "
+                f"{stop.skill!r}"
             )
             continue
         why = [w for t in teams if (w := reach_alone(problem, t, i)) is not None]
@@ -547,7 +554,7 @@ def plan_frames(
         geom = None
         if all(p is not None for p in pts) and route.visits:
             legs = []
-            for a, b in zip(pts[:-1], pts[1:], strict=True):
+            for a, b in itertools.pairwise(pts):
                 if network is not None:
                     leg = route_geometry(
                         network, shapely.Point(a), shapely.Point(b), mode=team.mode
@@ -607,8 +614,9 @@ def plan_summary(problem: PatrolProblem, plan: PatrolPlan) -> str:
         lines.append(
             f"{team.id}{' ' + team.name if team.name else ''}: {sh.stops} stops"
             + (f" + {sh.passes} passes" if sh.passes else "")
-            + f", {times}, {sh.metres / 1000:.1f} km, on patrol {sh.patrol_s // 60} of {sh.shift_s // 60} min, "
-            f"work {sh.work_share:.0%} (volunteers {sh.volunteer_share:.0%}, fair share {sh.fair_share:.0%})"
+            + f", {times}, {sh.metres / 1000:.1f} km, on patrol {sh.patrol_s // 60} of "
+            f"{sh.shift_s // 60} min, work {sh.work_share:.0%} (volunteers "
+            f"{sh.volunteer_share:.0%}, fair share {sh.fair_share:.0%})"
         )
     if plan.prize:
         off = imbalance([sh.work for sh in shares], [sh.fair_share for sh in shares])
@@ -629,6 +637,7 @@ def plan_summary(problem: PatrolProblem, plan: PatrolPlan) -> str:
         for sk in skipped:
             stop = problem.stops[sk.stop]
             lines.append(
-                f"  {stop.id}{' ' + stop.name if stop.name else ''}: {SKIP_REASONS[sk.reason]} - {sk.text}"
+                f"  {stop.id}{' ' + stop.name if stop.name else ''}: "
+                f"{SKIP_REASONS[sk.reason]} - {sk.text}"
             )
     return "\n".join(lines)

@@ -490,7 +490,7 @@ def grid_stop_name(row: Any) -> str:
 def stops_from_grids(
     grids: gpd.GeoDataFrame, *, teams: Iterable[str] | None = None, dwell_min: float = 0.0
 ) -> list[Stop]:
-    """ "Pass through every grid at least once": a required stop inside each grid."""
+    """A required stop inside each grid: "pass through every grid at least once"."""
     allowed = frozenset(teams) if teams is not None else None
     frame = grids.to_crs("EPSG:4326")
     return [

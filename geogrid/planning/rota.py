@@ -391,7 +391,8 @@ def shift_budget_s(problem: RotaProblem, d: int, t: int) -> int:
 
 
 def window_clash(problem: RotaProblem, t: int, i: int, j: int) -> bool:
-    """True when team ``t`` cannot serve windowed stops ``i`` and ``j`` in one night, in either order."""
+    """True when team ``t`` cannot serve windowed stops ``i`` and ``j`` in one night, in either
+    order."""
     base = problem.base
     si, sj = base.stops[i], base.stops[j]
     if si.window_s is None or sj.window_s is None:
@@ -489,7 +490,8 @@ def _night_problems(problem: RotaProblem, d: int, t: int, stops: Sequence[int]) 
     team = problem.base.teams[t]
     if not problem.available[d][t]:
         out.append(
-            f"{team.id} is on duty {problem.day_name(d)}, yet its roster nights are {problem.roster(t)}"
+            f"{team.id} is on duty {problem.day_name(d)}, yet its roster nights are "
+            f"{problem.roster(t)}"
         )
     for i in stops:
         if problem.available[d][t]:
@@ -502,7 +504,8 @@ def _night_problems(problem: RotaProblem, d: int, t: int, stops: Sequence[int]) 
         a, b = problem.shifts[d][t]
         out.append(
             f"{team.id} on {problem.day_name(d)}: its stops take about {need // 60} min, more than "
-            f"{problem.load_share:.0%} of its shift {format_hhmm(a)}-{format_hhmm(b)} ({budget // 60} min)"
+            f"{problem.load_share:.0%} of its shift {format_hhmm(a)}-{format_hhmm(b)} "
+            f"({budget // 60} min)"
         )
     for x, i in enumerate(stops):
         for j in stops[x + 1 :]:
@@ -572,7 +575,8 @@ def check_rota(problem: RotaProblem, rota: Rota) -> list[str]:
         if len(days) != duty.nights:
             out.append(
                 f"{problem.stop_name(i)} is patrolled {len(days)} nights "
-                f"({', '.join(WEEKDAYS[d] for d in days) or 'none'}), needs {duty.nights} ({duty.why})"
+                f"({', '.join(WEEKDAYS[d] for d in days) or 'none'}), needs {duty.nights} "
+                f"({duty.why})"
             )
     for t, n in enumerate(nights_of):
         if n > problem.max_nights_per_team:
@@ -586,7 +590,8 @@ def check_rota(problem: RotaProblem, rota: Rota) -> list[str]:
             if b is not None:
                 ta, tb = problem.base.teams[night.team], problem.base.teams[b]
                 out.append(
-                    f"unfair: {ta.id} ({max(ta.size, 1)} volunteers) patrols {nights_of[night.team]} nights, "
+                    f"unfair: {ta.id} ({max(ta.size, 1)} volunteers) patrols "
+                    f"{nights_of[night.team]} nights, "
                     f"{tb.id} ({max(tb.size, 1)}) {nights_of[b]}; {tb.id} is free on "
                     f"{problem.day_name(night.day)} and could take that night whole"
                 )
@@ -594,7 +599,8 @@ def check_rota(problem: RotaProblem, rota: Rota) -> list[str]:
 
 
 def rota_fairness(problem: RotaProblem, rota: Rota) -> RotaFairness:
-    """Nights and visits per team, nights per volunteer weight and the spread of stops over teams."""
+    """Nights and visits per team, nights per volunteer weight and the spread of stops over
+    teams."""
     sizes = [max(t.size, 1) for t in problem.base.teams]
     mean = sum(sizes) / len(sizes)
     teams_of_stop: dict[int, set[int]] = {}
@@ -662,7 +668,8 @@ def explain_rota_infeasible(problem: RotaProblem) -> list[str]:
             )
             reasons.append(
                 f"{problem.stop_name(i)} needs {duty.nights} nights a week ({duty.why}), but only "
-                f"{len(days)} nights ({', '.join(WEEKDAYS[d] for d in days) or 'none'}) have a team that can "
+                f"{len(days)} nights ({', '.join(WEEKDAYS[d] for d in days) or 'none'}) have a "
+                "team that can "
                 f"serve it; e.g. {problem.day_name(sample)}: {why}"
             )
     return reasons
@@ -737,9 +744,9 @@ def solve_rota(problem: RotaProblem, *, time_limit_s: float = 10.0, seed: int = 
     violations = check_rota(problem, rota)
     if violations:
         raise InternalError(
-            "the rota search returned a rota that fails check_rota; this is a bug in geogrid - please "
-            "report it with the week, the teams, the stops, the config and these violations:\n"
-            + "\n".join(f"  - {v}" for v in violations)
+            "the rota search returned a rota that fails check_rota; this is a bug in geogrid - "
+            "please report it with the week, the teams, the stops, the config and these "
+            "violations:\n" + "\n".join(f"  - {v}" for v in violations)
         )
     return rota
 
@@ -852,7 +859,8 @@ def rota_summary(problem: RotaProblem, rota: Rota) -> str:
         team = problem.base.teams[ld.team]
         lines.append(
             f"  {team.id} {team.name}: {ld.nights} nights of {ld.roster_nights} on the roster, "
-            f"{ld.visits} visits, {ld.size} volunteers, {ld.weighted_nights:.1f} nights per volunteer weight"
+            f"{ld.visits} visits, {ld.size} volunteers, {ld.weighted_nights:.1f} nights per "
+            "volunteer weight"
         )
     lines.append(f"  hot spots spread over teams: {fair.spread:.0%} of the most possible")
     return "\n".join(lines)

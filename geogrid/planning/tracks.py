@@ -337,7 +337,7 @@ def _match_stops(
     for k, (x, y) in enumerate(sxy):  # passes at one place share it (revisits, extra passes)
         places.setdefault((round(x), round(y)), []).append(k)
     need_s = config.dwell_min * 60.0
-    for (_, _), members in places.items():
+    for members in places.values():
         members.sort(key=lambda k: (stops[k].start or "99:99", stops[k].extra))
         k0 = members[0]
         d = np.hypot(xy[:, 0] - sxy[k0, 0], xy[:, 1] - sxy[k0, 1]) if len(t) else np.array([])
@@ -384,9 +384,15 @@ def _match_stops(
                     else "no track points"
                 )
             elif good:
-                why = f"only {len(good)} stay(s) of {config.dwell_min:g} min here for {len(members)} passes"
+                why = (
+                    f"only {len(good)} stay(s) of {config.dwell_min:g} min here for "
+                    f"{len(members)} passes"
+                )
             else:
-                why = f"within {config.radius_m:g} m for only {longest / 60:.1f} min (< {config.dwell_min:g} min)"
+                why = (
+                    f"within {config.radius_m:g} m for only {longest / 60:.1f} min "
+                    f"(< {config.dwell_min:g} min)"
+                )
             out[k] = StopMatch(
                 s.stop_id,
                 s.name,

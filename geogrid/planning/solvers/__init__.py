@@ -7,4 +7,5 @@ They see numbers only (STYLE: geometry -> matrix -> model):
 * ``search``: drivers of the compiled searches, CP-SAT set packing of routes;
 * ``ils``: team-orienteering iterated local search (numba);
 * ``sisr``: ruin and recreate where every stop is required (numba).
+* ``streams``: the seeded random generators the compiled searches draw from.
 """

@@ -16,8 +16,10 @@ insertion by prize per extra second, with noise), then descend to a local
 optimum (2-opt and or-opt of strings of 1-3 inside routes, relocate and
 exchange between routes, swap a visit for a more valuable skipped stop,
 insert whatever fits). Acceptance is simulated annealing on prize; ties go
-to the shorter plan. Every random draw comes from numba's generator seeded
-by :func:`seed`, so a fixed number of iterations gives the same plan.
+to the shorter plan. Every random draw comes from the generator handed to
+the kernels (:func:`geogrid.planning.solvers.streams.generator`, or the
+stream of :func:`seed`), so a seed and a fixed number of iterations give the
+same plan.
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from geogrid.planning.solvers.streams import Stream, below, generator
+
 BIG = 1 << 60
 
 
-@njit(cache=True)
+_stream = Stream()
+
+
 def seed(value: int) -> None:
-    """Seed numba's random generator (separate from numpy's)."""
-    np.random.seed(value)
+    """Restart the stream the kernels draw from when no ``rng`` is given."""
+    _stream.seed(value)
 
 
 @njit(cache=True)
@@ -213,7 +219,7 @@ def swap_in(cost, prize, cand, routes, count, lens, limit, used) -> bool:
 
 
 @njit(cache=True)
-def insert_all(cost, prize, cand, routes, count, lens, limit, used, noise) -> None:
+def _insert_all(rng, cost, prize, cand, routes, count, lens, limit, used, noise) -> None:
     """Insert skipped stops while any fits, best prize per extra second first (with noise)."""
     while True:
         best_ratio, bf, bv, bk, bd = -1.0, -1, 0, 0, 0
@@ -232,7 +238,7 @@ def insert_all(cost, prize, cand, routes, count, lens, limit, used, noise) -> No
                 continue
             ratio = prize[f] / (max(fd, 0) + 1.0)
             if noise > 0:
-                ratio *= 1.0 - noise + 2.0 * noise * np.random.random()
+                ratio *= 1.0 - noise + 2.0 * noise * rng.random()
             if ratio > best_ratio:
                 best_ratio, bf, bv, bk, bd = ratio, f, fv, fk, fd
         if bf < 0:
@@ -244,7 +250,7 @@ def insert_all(cost, prize, cand, routes, count, lens, limit, used, noise) -> No
 
 
 @njit(cache=True)
-def local_search(cost, prize, cand, routes, count, lens, limit, used, buf) -> None:
+def local_search(rng, cost, prize, cand, routes, count, lens, limit, used, buf) -> None:
     """Descend to a local optimum of every move above."""
     while True:
         for v in range(routes.shape[0]):
@@ -252,7 +258,7 @@ def local_search(cost, prize, cand, routes, count, lens, limit, used, buf) -> No
                 pass
             two_opt(cost, routes[v], count[v])
             lens[v] = route_length(cost, routes[v], count[v])
-        insert_all(cost, prize, cand, routes, count, lens, limit, used, 0.0)
+        _insert_all(rng, cost, prize, cand, routes, count, lens, limit, used, 0.0)
         if swap_in(cost, prize, cand, routes, count, lens, limit, used):
             continue
         if relocate(cost, routes, count, lens, limit):
@@ -263,7 +269,7 @@ def local_search(cost, prize, cand, routes, count, lens, limit, used, buf) -> No
 
 
 @njit(cache=True)
-def ruin(cost, prize, cand, routes, count, used) -> None:
+def _ruin(rng, cost, prize, cand, routes, count, used) -> None:
     """Remove between 2 and half of the visits (at most 50), one of four ways."""
     n_routes = routes.shape[0]
     n_vis = 0
@@ -272,7 +278,7 @@ def ruin(cost, prize, cand, routes, count, used) -> None:
     if n_vis == 0:
         return
     hi = max(3, min(50, n_vis // 2 + 2))
-    k = min(n_vis, np.random.randint(2, hi))
+    k = min(n_vis, 2 + below(rng, hi - 2))
     vis = np.empty(n_vis, dtype=np.int64)
     key = np.empty(n_vis, dtype=np.float64)
     m = 0
@@ -280,32 +286,32 @@ def ruin(cost, prize, cand, routes, count, used) -> None:
         for i in range(1, count[v] - 1):
             vis[m] = routes[v, i]
             m += 1
-    kind = np.random.randint(4)
+    kind = below(rng, 4)
     drop = np.zeros(cost.shape[0], dtype=np.bool_)
     if kind == 3:  # a string of one route
-        v = np.random.randint(n_routes)
+        v = below(rng, n_routes)
         while count[v] <= 2:
-            v = np.random.randint(n_routes)
+            v = below(rng, n_routes)
         inner = count[v] - 2
         s_len = min(k, inner)
-        s0 = 1 + np.random.randint(inner - s_len + 1)
+        s0 = 1 + below(rng, inner - s_len + 1)
         for i in range(s0, s0 + s_len):
             drop[routes[v, i]] = True
     else:
         if kind == 0:  # the visits nearest a random stop
-            centre = cand[np.random.randint(len(cand))]
+            centre = cand[below(rng, len(cand))]
             for t in range(n_vis):
                 key[t] = cost[centre, vis[t]] + cost[vis[t], centre]
         elif kind == 1:  # random visits
             for t in range(n_vis):
-                key[t] = np.random.random()
+                key[t] = rng.random()
         else:  # lowest prize per second of detour, with noise
             m = 0
             for v in range(n_routes):
                 r = routes[v]
                 for i in range(1, count[v] - 1):
                     det = cost[r[i - 1], r[i]] + cost[r[i], r[i + 1]] - cost[r[i - 1], r[i + 1]]
-                    key[m] = prize[r[i]] / (max(det, 0) + 1.0) * (0.5 + np.random.random())
+                    key[m] = prize[r[i]] / (max(det, 0) + 1.0) * (0.5 + rng.random())
                     m += 1
         order = np.argsort(key)
         for t in range(k):
@@ -338,7 +344,8 @@ def plan_prize(prize, routes, count) -> int:
 
 
 @njit(cache=True)
-def run_chunk(
+def _run_chunk(
+    rng,
     cost,
     prize,
     cand,
@@ -376,11 +383,11 @@ def run_chunk(
         pc = cur_c.copy()
         pl = cur_l.copy()
         pu = cur_u.copy()
-        ruin(cost, prize, cand, ps, pc, pu)
+        _ruin(rng, cost, prize, cand, ps, pc, pu)
         for v in range(n_routes):
             pl[v] = route_length(cost, ps[v], pc[v])
-        insert_all(cost, prize, cand, ps, pc, pl, limit, pu, 0.3)
-        local_search(cost, prize, cand, ps, pc, pl, limit, pu, buf)
+        _insert_all(rng, cost, prize, cand, ps, pc, pl, limit, pu, 0.3)
+        local_search(rng, cost, prize, cand, ps, pc, pl, limit, pu, buf)
         p = plan_prize(prize, ps, pc)
         ln = pl.sum()
         state[4] += 1
@@ -401,7 +408,7 @@ def run_chunk(
         # a plan with as much prize is always taken (a random walk among equals)
         accept = p >= state[0]
         if not accept and temperature > 0:
-            accept = np.random.random() < np.exp((p - state[0]) / temperature)
+            accept = rng.random() < np.exp((p - state[0]) / temperature)
         if accept:
             cur_r[:] = ps
             cur_c[:] = pc
@@ -420,22 +427,82 @@ def run_chunk(
 
 
 @njit(cache=True)
-def descend(cost, prize, cand, limit, routes, count, lens, used) -> None:
+def _descend(rng, cost, prize, cand, limit, routes, count, lens, used) -> None:
     """Local search only (used on the starting plan and after set packing)."""
     buf = np.empty(routes.shape[1], dtype=np.int64)
     for v in range(routes.shape[0]):
         lens[v] = route_length(cost, routes[v], count[v])
-    local_search(cost, prize, cand, routes, count, lens, limit, used, buf)
+    local_search(rng, cost, prize, cand, routes, count, lens, limit, used, buf)
 
 
-_warm = False
+def insert_all(
+    cost: np.ndarray,
+    prize: np.ndarray,
+    cand: np.ndarray,
+    routes: np.ndarray,
+    count: np.ndarray,
+    lens: np.ndarray,
+    limit: np.ndarray,
+    used: np.ndarray,
+    noise: float,
+    rng: np.random.Generator | None = None,
+) -> None:
+    """Insert skipped stops while one fits, best prize per extra second first (with noise)."""
+    _insert_all(_stream.pick(rng), cost, prize, cand, routes, count, lens, limit, used, noise)
+
+
+def ruin(
+    cost: np.ndarray,
+    prize: np.ndarray,
+    cand: np.ndarray,
+    routes: np.ndarray,
+    count: np.ndarray,
+    used: np.ndarray,
+    rng: np.random.Generator | None = None,
+) -> None:
+    """Remove between 2 and half of the visits (at most 50), one of four ways."""
+    _ruin(_stream.pick(rng), cost, prize, cand, routes, count, used)
+
+
+def descend(
+    cost: np.ndarray,
+    prize: np.ndarray,
+    cand: np.ndarray,
+    limit: np.ndarray,
+    routes: np.ndarray,
+    count: np.ndarray,
+    lens: np.ndarray,
+    used: np.ndarray,
+    rng: np.random.Generator | None = None,
+) -> None:
+    """Local search only (used on the starting plan and after set packing)."""
+    _descend(_stream.pick(rng), cost, prize, cand, limit, routes, count, lens, used)
+
+
+def run_chunk(*arrays: object, rng: np.random.Generator | None = None) -> None:
+    """:func:`_run_chunk` on ``arrays`` (its arguments after ``rng``), drawing from ``rng``
+    (default: the stream of :func:`seed`)."""
+    _run_chunk(_stream.pick(rng), *arrays)
+
+
+class _Flag:
+    """A module-level switch (set without ``global``); true once set."""
+
+    def __init__(self) -> None:
+        self.on = False
+
+    def __bool__(self) -> bool:
+        return self.on
+
+
+_warm = _Flag()
 
 
 def warm_up() -> None:
     """Compile (or load from the disk cache) every kernel on a tiny plan."""
-    global _warm
     if _warm:
         return
+    rng = generator(0)
     cost = np.array([[0, 1, 1, 2], [1, 0, 1, 1], [1, 1, 0, 1], [2, 1, 1, 0]], dtype=np.int64)
     prize = np.array([0, 1, 1, 0], dtype=np.int64)
     cand = np.array([1, 2], dtype=np.int64)
@@ -445,7 +512,7 @@ def warm_up() -> None:
     count = np.array([2, 2], dtype=np.int64)
     lens = np.zeros(2, dtype=np.int64)
     used = np.zeros(4, dtype=np.bool_)
-    descend(cost, prize, cand, limit, routes, count, lens, used)
+    descend(cost, prize, cand, limit, routes, count, lens, used, rng)
     state = np.array([2, 4, 2, 4, 0, 0], dtype=np.int64)
     pool_r = np.zeros((8, 4), dtype=np.int64)
     pool_c = np.zeros(8, dtype=np.int64)
@@ -471,5 +538,6 @@ def warm_up() -> None:
         pool_c,
         pool_c.copy(),
         1,
+        rng=rng,
     )
-    _warm = True
+    _warm.on = True

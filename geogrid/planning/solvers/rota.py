@@ -168,8 +168,7 @@ def solve_assignment(
     optimal = True
     kept: np.ndarray | None = None
     for k, objective in enumerate(stages):
-        model.clear_objective()
-        model.minimize(objective)
+        model.minimize(objective)  # replaces the stage before's objective
         left = time_limit_s - (time.perf_counter() - t0)
         status = run(left / (STAGES - k))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -180,7 +179,7 @@ def solve_assignment(
         optimal = optimal and status == cp_model.OPTIMAL
         kept = _assign(solver, x, (n_d, n_t, n_s))
         model.add(objective <= int(round(solver.objective_value)))
-        model.clear_hints()
+        model.proto.clear_solution_hint()  # what the unannotated CpModel.clear_hints does
         for v in x.values():
             model.add_hint(v, solver.boolean_value(v))
     assert kept is not None

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from geogrid.planning.solvers import ils, sisr
+from geogrid.planning.solvers import ils, sisr, streams
 
 UNLIMITED = 2**40
 PACK_AT = (0.5, 0.75, 0.9)
@@ -169,8 +169,8 @@ def improve_prize_routes(
     cur_u = np.zeros(len(prize), dtype=np.bool_)
     for v in range(n_routes):
         cur_u[cur_r[v, 1 : cur_c[v] - 1]] = True
-    ils.seed(int(seed))
-    ils.descend(cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u)
+    rng = streams.generator(int(seed))
+    ils.descend(cost, prize, cand, limit, cur_r, cur_c, cur_l, cur_u, rng)
     best_r, best_c, best_l = cur_r.copy(), cur_c.copy(), cur_l.copy()
     p0 = int(ils.plan_prize(prize, cur_r, cur_c))
     state = np.array([p0, cur_l.sum(), p0, cur_l.sum(), 0, 0], dtype=np.int64)
@@ -236,7 +236,7 @@ def improve_prize_routes(
         pu = np.zeros_like(cur_u)
         for v in range(n_routes):
             pu[ps[v, 1 : pc[v] - 1]] = True
-        ils.descend(cost, prize, cand, limit, ps, pc, pl, pu)
+        ils.descend(cost, prize, cand, limit, ps, pc, pl, pu, rng)
         p, ln = int(ils.plan_prize(prize, ps, pc)), int(pl.sum())
         if (p, -ln) > (int(state[2]), -int(state[3])):
             best_r[:], best_c[:], best_l[:] = ps, pc, pl
@@ -269,6 +269,7 @@ def improve_prize_routes(
             pool_c,
             pool_v,
             int(POOL_MARGIN * mean_prize),
+            rng=rng,
         )
         if state[5] > POOL_BUFFER // 2:
             drain()
@@ -335,7 +336,7 @@ def improve_required_routes(
     state = np.array([total, total], dtype=np.int64)
     arcs = len(cand) + int((cur_c > 2).sum())
     mean_arc = max(total / max(arcs, 1), 1.0)
-    sisr.seed(int(seed))
+    rng = streams.generator(int(seed))
     for n, share0, share1 in _chunks(
         t_start, time_limit_s, max_iterations, 16 if max_iterations is None else 256
     ):
@@ -361,5 +362,6 @@ def improve_required_routes(
             share1,
             SISR_TEMPERATURE[0] * mean_arc,
             SISR_TEMPERATURE[1] * mean_arc,
+            rng=rng,
         )
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))

@@ -22,15 +22,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from geogrid.planning.solvers.streams import Stream, below, generator
+
 BLINK = 0.01
 MAX_STRING = 10
 MEAN_REMOVED = 10
 
+_stream = Stream()
 
-@njit(cache=True)
+
 def seed(value: int) -> None:
-    """Seed numba's random generator (separate from numpy's)."""
-    np.random.seed(value)
+    """Restart the stream the kernels draw from when no ``rng`` is given."""
+    _stream.seed(value)
 
 
 @njit(cache=True)
@@ -64,7 +67,7 @@ def route_cost(travel, r, n) -> int:
 
 
 @njit(cache=True)
-def _remove_string(routes, count, v, first, length, removed, n_removed, where) -> int:
+def _remove_string(routes, count, v, first, length, removed, n_removed: int, where) -> int:
     r = routes[v]
     for t in range(first, first + length):
         removed[n_removed] = r[t]
@@ -77,7 +80,7 @@ def _remove_string(routes, count, v, first, length, removed, n_removed, where) -
 
 
 @njit(cache=True)
-def ruin(travel, adj, cand, routes, count, where, removed) -> int:
+def ruin(rng, adj, cand, routes, count, where, removed) -> int:
     """Remove strings from routes near a random stop; returns how many stops were removed."""
     n_routes = routes.shape[0]
     busy = 0
@@ -90,8 +93,8 @@ def ruin(travel, adj, cand, routes, count, where, removed) -> int:
         return 0
     ls_max = min(MAX_STRING, max(1, visits // busy))
     ks_max = 4.0 * MEAN_REMOVED / (1.0 + ls_max) - 1.0
-    n_strings = int(np.random.random() * ks_max) + 1
-    centre = cand[np.random.randint(len(cand))]
+    n_strings = int(rng.random() * ks_max) + 1
+    centre = cand[below(rng, len(cand))]
     ruined = np.zeros(n_routes, dtype=np.bool_)
     n_removed = 0
     n_done = 0
@@ -104,14 +107,14 @@ def ruin(travel, adj, cand, routes, count, where, removed) -> int:
             continue
         inner = count[v] - 2
         lt_max = min(inner, ls_max)
-        length = int(np.random.random() * lt_max) + 1
+        length = int(rng.random() * lt_max) + 1
         pos = 1
         while routes[v, pos] != c:
             pos += 1
         # a string of `length` visits containing c at a random offset
         lo = max(1, pos - length + 1)
         hi = min(pos, inner - length + 1)
-        first = lo + np.random.randint(hi - lo + 1)
+        first = lo + below(rng, hi - lo + 1)
         n_removed = _remove_string(routes, count, v, first, length, removed, n_removed, where)
         ruined[v] = True
         n_done += 1
@@ -120,6 +123,7 @@ def ruin(travel, adj, cand, routes, count, where, removed) -> int:
 
 @njit(cache=True)
 def recreate(
+    rng,
     travel,
     service,
     w_open,
@@ -138,11 +142,12 @@ def recreate(
     n_removed,
     far,
 ) -> bool:
-    """Put every removed stop back at its cheapest feasible place (with blinks); False if one fits nowhere."""
+    """Put every removed stop back at its cheapest feasible place (with blinks); False if one
+    fits nowhere."""
     order = removed[:n_removed].copy()
-    kind = np.random.random()
+    kind = rng.random()
     if kind < 4.0 / 11.0:
-        np.random.shuffle(order)
+        rng.shuffle(order)
     elif kind < 8.0 / 11.0:  # largest demand first
         order = order[np.argsort(-demand[order], kind="mergesort")]
     elif kind < 10.0 / 11.0:  # farthest first
@@ -162,7 +167,7 @@ def recreate(
             r = routes[v]
             feasible_here = False
             for k in range(n - 1):
-                if np.random.random() < BLINK:
+                if rng.random() < BLINK:
                     continue
                 a, b = r[k], r[k + 1]
                 arrive = est[v, k] + service[a] + travel[a, u]
@@ -202,7 +207,8 @@ def recreate(
 
 
 @njit(cache=True)
-def run_chunk(
+def _run_chunk(
+    rng,
     travel,
     service,
     w_open,
@@ -246,7 +252,7 @@ def run_chunk(
             for k in range(1, pc[v] - 1):
                 where[ps[v, k]] = v
                 load[v] += demand[ps[v, k]]
-        n_removed = ruin(travel, adj, cand, ps, pc, where, removed)
+        n_removed = ruin(rng, adj, cand, ps, pc, where, removed)
         for v in range(n_routes):
             load[v] = 0
             for k in range(1, pc[v] - 1):
@@ -264,6 +270,7 @@ def run_chunk(
                 lst[v],
             )
         ok = recreate(
+            rng,
             travel,
             service,
             w_open,
@@ -289,7 +296,7 @@ def run_chunk(
             total += route_cost(travel, ps[v], pc[v])
         frac = frac0 + (frac1 - frac0) * (it + 1) / n_iter
         temperature = t_start * (t_end / t_start) ** frac
-        if total < state[0] - temperature * np.log(1.0 - np.random.random()):
+        if total < state[0] - temperature * np.log(1.0 - rng.random()):
             cur_r[:] = ps
             cur_c[:] = pc
             state[0] = total
@@ -299,12 +306,27 @@ def run_chunk(
                 state[1] = total
 
 
-_warm = False
+def run_chunk(*arrays: object, rng: np.random.Generator | None = None) -> None:
+    """:func:`_run_chunk` on ``arrays`` (its arguments after ``rng``), drawing from ``rng``
+    (default: the stream of :func:`seed`)."""
+    _run_chunk(_stream.pick(rng), *arrays)
+
+
+class _Flag:
+    """A module-level switch (set without ``global``); true once set."""
+
+    def __init__(self) -> None:
+        self.on = False
+
+    def __bool__(self) -> bool:
+        return self.on
+
+
+_warm = _Flag()
 
 
 def warm_up() -> None:
     """Compile (or load from the disk cache) the kernels on a tiny plan."""
-    global _warm
     if _warm:
         return
     travel = np.array([[0, 1, 1, 1], [1, 0, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0]], dtype=np.int64)
@@ -336,5 +358,6 @@ def warm_up() -> None:
         1.0,
         1.0,
         0.1,
+        rng=generator(0),
     )
-    _warm = True
+    _warm.on = True
