@@ -88,7 +88,8 @@ def warm_up_searches_untimed() -> None:
     t0 = time.perf_counter()
     warm_up_searches()
     print(
-        f"# search kernels ready in {time.perf_counter() - t0:.1f} s (compile or disk cache, untimed)"
+        f"# search kernels ready in {time.perf_counter() - t0:.1f} s"
+        " (compile or disk cache, untimed)"
     )
 
 

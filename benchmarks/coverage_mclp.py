@@ -52,12 +52,13 @@ def main() -> int:
     if not DATA.exists():
         print(f"skipped: {DATA} is absent (the shared benchmark data is not mounted)")
         return 0
-    with open(DATA / "sjc_mclp_computed_optima.csv", newline="") as fh:
+    with (DATA / "sjc_mclp_computed_optima.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     if args.quick:
         rows = [r for r in rows if r["instance"].startswith(("SJC324", "SJC818"))]
     print(
-        f"# MCLP SJC, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per instance, load {os.getloadavg()[0]:.1f}"
+        f"# MCLP SJC, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per instance,"
+        f" load {os.getloadavg()[0]:.1f}"
     )
     print("| instance | n | S | p | optimum | ours | proven | ours s | greedy | greedy gap % |")
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
@@ -77,7 +78,8 @@ def main() -> int:
         hits += abs(sol.covered - best) < 1e-6
         print(
             f"| {r['instance']} | {len(w)} | {s:g} | {p} | {best:g} | {sol.covered:g} | "
-            f"{'yes' if sol.optimal else 'no'} | {sol.solve_s:.2f} | {g:g} | {100 * (1 - g / best):.2f} |"
+            f"{'yes' if sol.optimal else 'no'} | {sol.solve_s:.2f} | {g:g}"
+            f" | {100 * (1 - g / best):.2f} |"
         )
         sys.stdout.flush()
     print(f"\nreached the proven optimum on {hits} of {len(rows)} instances")

@@ -79,12 +79,17 @@ def district(
         bike = k % 6 == 5
         teams.append(
             Team(
-                f"team-{k + 1:03d}", mode="bike" if bike else "walk", speed_kmh=15.0 if bike else 4.5,
-                shift_start_s=H19, shift_end_s=H19 + 150 * 60, name=f"平安志愿者第{k + 1}队",
-                size=int(rng.integers(3, 7)), base=(float(lonlat[node, 0]), float(lonlat[node, 1])),
+                f"team-{k + 1:03d}",
+                mode="bike" if bike else "walk",
+                speed_kmh=15.0 if bike else 4.5,
+                shift_start_s=H19,
+                shift_end_s=H19 + 150 * 60,
+                name=f"平安志愿者第{k + 1}队",
+                size=int(rng.integers(3, 7)),
+                base=(float(lonlat[node, 0]), float(lonlat[node, 1])),
                 areas=frozenset({codes[c]}),
             )
-        )  # fmt: skip
+        )
     n_hot = int(n_stops * 0.8)
     centres = rng.uniform([x0, y0], [x0 + SIDE * SPACING_M, y0 + SIDE * SPACING_M], (60, 2))
     pick = rng.integers(0, 60, n_hot)
@@ -103,11 +108,27 @@ def district(
         if i < n_hot:
             pri = int(rng.choice([1, 2, 3, 4, 5], p=[0.3, 0.25, 0.2, 0.15, 0.1]))
             window = (20 * 3600, 21 * 3600) if pri == 5 and rng.random() < 0.2 else None
-            stops.append(Stop(f"hotspot-{i + 1}", prize=10 * pri, dwell_s=720, window_s=window,
-                              name=f"热点{i + 1}", point=(p.x, p.y)))  # fmt: skip
+            stops.append(
+                Stop(
+                    f"hotspot-{i + 1}",
+                    prize=10 * pri,
+                    dwell_s=720,
+                    window_s=window,
+                    name=f"热点{i + 1}",
+                    point=(p.x, p.y),
+                )
+            )
         else:
-            stops.append(Stop(f"place-{i + 1}", prize=10, dwell_s=480, kind="place", name=f"重点场所{i + 1}",
-                              point=(p.x, p.y)))  # fmt: skip
+            stops.append(
+                Stop(
+                    f"place-{i + 1}",
+                    prize=10,
+                    dwell_s=480,
+                    kind="place",
+                    name=f"重点场所{i + 1}",
+                    point=(p.x, p.y),
+                )
+            )
     return network, communities, teams, locate_stops(stops, communities), len(nodes)
 
 
@@ -125,26 +146,46 @@ def main() -> None:
     t0 = time.perf_counter()
     network, communities, teams, stops, corners = district(args.seed, args.teams, args.stops)
     groups = group_district(teams, stops)
-    print(f"SYNTHETIC district: {len(communities)} communities, {len(teams)} teams, {len(stops)} stops, "
-          f"{corners} street corners; built in {time.perf_counter() - t0:.1f} s")  # fmt: skip
-    print(f"groups: {len(groups)}, stops per group {min(len(g.stops) for g in groups)}-{max(len(g.stops) for g in groups)}, "
-          f"in no group {len(stops) - sum(len(g.stops) for g in groups)}")  # fmt: skip
-    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs (affinity "
-          f"{len(os.sched_getaffinity(0))}), load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")  # fmt: skip
     print(
-        "| workers | time limit s | wall s | prize | of prize | stops served | teams idle | check_plan |"
+        f"SYNTHETIC district: {len(communities)} communities, {len(teams)} teams,"
+        f" {len(stops)} stops, {corners} street corners;"
+        f" built in {time.perf_counter() - t0:.1f} s"
+    )
+    sizes = [len(g.stops) for g in groups]
+    print(
+        f"groups: {len(groups)}, stops per group {min(sizes)}-{max(sizes)},"
+        f" in no group {len(stops) - sum(sizes)}"
+    )
+    print(
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs (affinity"
+        f" {len(os.sched_getaffinity(0))}), load {os.getloadavg()[0]:.1f},"
+        f" Python {platform.python_version()}"
+    )
+    print(
+        "| workers | time limit s | wall s | prize | of prize"
+        " | stops served | teams idle | check_plan |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     total = sum(s.prize for s in stops)
     for workers in (1, 2):
         began = time.perf_counter()
-        run = solve_district(network, teams, stops, groups=groups, time_limit_s=args.time, seed=args.seed,
-                             workers=workers)  # fmt: skip
+        run = solve_district(
+            network,
+            teams,
+            stops,
+            groups=groups,
+            time_limit_s=args.time,
+            seed=args.seed,
+            workers=workers,
+        )
         wall = time.perf_counter() - began
         violations = check_plan(run.problem, run.plan)
-        print(f"| {workers} | {args.time:g} | {wall:.1f} | {run.plan.prize} | {run.plan.prize / total:.1%} | "
-              f"{len(run.plan.visited())} of {len(stops)} | {len(run.idle)} | "
-              f"{'passes' if not violations else f'{len(violations)} violations'} |")  # fmt: skip
+        verdict = f"{len(violations)} violations" if violations else "passes"
+        print(
+            f"| {workers} | {args.time:g} | {wall:.1f} | {run.plan.prize}"
+            f" | {run.plan.prize / total:.1%} | {len(run.plan.visited())} of {len(stops)}"
+            f" | {len(run.idle)} | {verdict} |"
+        )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ so it gets no household constraint at all); GerryChain's ``recursive_tree_part``
 mean households per grid and epsilon = half the band width / mid-band. Each
 peer run is a child process with a time limit (``--timeout``, default 600 s).
 
-Run: ``python benchmarks/grids.py [--only demo,haidian,synthetic] [--peers maxp,skater,azp,gerrychain]``
-(peers need ``pip install geogrid[bench]``).
+Run: ``python benchmarks/grids.py [--only demo,haidian,synthetic]
+[--peers maxp,skater,azp,gerrychain]`` (peers need ``pip install geogrid[bench]``).
 """
 
 from __future__ import annotations
@@ -190,7 +190,8 @@ def main() -> None:
     )
     print()
     print(
-        "| input | units | households | method | grids | in band | worst dev | median PP | runtime s |"
+        "| input | units | households | method | grids | in band"
+        " | worst dev | median PP | runtime s |"
     )
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
     for label, units, metric_crs in inputs:
@@ -201,9 +202,8 @@ def main() -> None:
         labels = plan.units.loc[units.index, "grid"].to_numpy()
         s = score(units, labels, metric_crs, BAND)
         print(
-            head
-            + f"| **geogrid build_grids** | {s['grids']} | {s['in_band']:.0%} | {s['worst_dev']:.0f} "
-            f"| {s['median_pp']:.3f} | {ours_s:.2f} |",
+            head + f"| **geogrid build_grids** | {s['grids']} | {s['in_band']:.0%}"
+            f" | {s['worst_dev']:.0f} | {s['median_pp']:.3f} | {ours_s:.2f} |",
             flush=True,
         )
         k = s["grids"]

@@ -150,7 +150,8 @@ def main() -> int:
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
     print(
-        f"{stamp}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+        f"{stamp}, {os.cpu_count()} CPUs, {platform.machine()},"
+        f" Python {platform.python_version()}, "
         f"load average {load[0]:.2f} before / {load_after[0]:.2f} after, "
         f"geopandas {gpd.__version__}, shapely {shapely.__version__}, h3 {h3.__version__}, "
         f"numpy {np.__version__}, pandas {pd.__version__}"
@@ -158,7 +159,8 @@ def main() -> int:
     print(f"{args.n:,} points, best of {args.repeat}")
     print()
     print(
-        "| target | cells | ours s | sjoin + groupby s | sjoin / ours | cells agreeing | points differing |"
+        "| target | cells | ours s | sjoin + groupby s | sjoin / ours"
+        " | cells agreeing | points differing |"
     )
     print("|---|---|---:|---:|---:|---:|---:|")
     for target, cells, t_o, t_p, ag, df in rows:

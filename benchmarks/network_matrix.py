@@ -234,7 +234,8 @@ def main() -> int:
         row = measure(name, *loaded, n_points=n_points, seed=7)
         rows.append(row)
         print(
-            f"  nodes {row['nodes']:,} (walk core {row['core_nodes']:,}), build {row['build_s']:.2f} s, ours {row['ours_s']:.2f} s "
+            f"  nodes {row['nodes']:,} (walk core {row['core_nodes']:,}),"
+            f" build {row['build_s']:.2f} s, ours {row['ours_s']:.2f} s "
             f"(1 worker {row['ours_1w_s']:.2f} s), networkx {row['networkx_s']:.1f} s, "
             f"ratio {row['ratio']:.0f}x, max |diff| {row['max_diff_m']:.1e} m",
             flush=True,

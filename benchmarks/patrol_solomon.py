@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import os
 import sys
 import time
@@ -78,7 +79,7 @@ def real_length(rows: np.ndarray, routes: list[list[int]]) -> float:
     total = 0.0
     for r in routes:
         path = [0, *r, 0]
-        total += sum(d[a, b] for a, b in zip(path[:-1], path[1:], strict=True))
+        total += sum(d[a, b] for a, b in itertools.pairwise(path))
     return total
 
 
@@ -129,7 +130,7 @@ def solve_pyvrp(
 
 
 def bks() -> dict[str, float]:
-    with open(DATA / "solomon_bks_distance.csv", newline="") as fh:
+    with (DATA / "solomon_bks_distance.csv").open(newline="") as fh:
         return {r["instance"]: float(r["best_known"]) for r in csv.DictReader(fh)}
 
 
@@ -147,7 +148,8 @@ def main() -> int:
     ref = bks()
     warm_up_searches_untimed()
     print(
-        f"# Solomon VRPTW, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}"
+        f"# Solomon VRPTW, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method,"
+        f" load {os.getloadavg()[0]:.1f}"
     )
     print("| instance | BKS (distance) | ours | routes | gap % | PyVRP | routes | PyVRP gap % |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -160,7 +162,8 @@ def main() -> int:
         g1, g2 = 100 * (ours / best - 1), 100 * (peer / best - 1)
         gaps.append((g1, g2))
         print(
-            f"| {name} | {best:.2f} | {ours:.2f} | {our_routes} | {g1:.2f} | {peer:.2f} | {peer_routes} | {g2:.2f} |"
+            f"| {name} | {best:.2f} | {ours:.2f} | {our_routes} | {g1:.2f}"
+            f" | {peer:.2f} | {peer_routes} | {g2:.2f} |"
         )
         sys.stdout.flush()
     mean = np.mean(gaps, axis=0)

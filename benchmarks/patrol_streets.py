@@ -7,8 +7,8 @@ Usage::
 For each area: three teams, the stops of ``data/config/patrol.example.toml``
 (schools for the morning team, markets, stations, police) plus hot spots.
 Hot spots: the 12 hottest Gi* cells of the area's incidents
-(``geogrid.services.patrol.area_hotspots`` -> ``geogrid.incidents.rank_hotspots``). Haidian has no incidents or teams
-in its workspace: it gets seeded synthetic incidents and teams
+(``geogrid.services.patrol.area_hotspots`` -> ``geogrid.incidents.rank_hotspots``).
+Haidian has no incidents or teams in its workspace: it gets seeded synthetic incidents and teams
 (``geogrid.synthetic``), labelled as such. Every plan is checked by
 ``check_plan``. The demo's route sheets and GPX files go to ``--out``.
 Reads ``../shared/data/osm_china/beijing_haidian_cau/map.osm`` when present.
@@ -85,8 +85,9 @@ def run_area(label: str, folder: Path, time_s: float, out: Path | None) -> list[
     plan = solve_patrol(problem, time_limit_s=time_s, seed=1)
     problems = check_plan(problem, plan)
     rows = [
-        f"| {label}{synthetic} | {len(teams)} | {problem.n_stops} | {sum(s.prize for s in problem.stops)} | "
-        f"{plan.prize} | {len(plan.visited())} | {sum(r.metres for r in plan.routes) / 1000:.1f} | "
+        f"| {label}{synthetic} | {len(teams)} | {problem.n_stops}"
+        f" | {sum(s.prize for s in problem.stops)} | {plan.prize} | {len(plan.visited())}"
+        f" | {sum(r.metres for r in plan.routes) / 1000:.1f} | "
         f"{build_s:.1f} | {plan.solve_s:.1f} | {'ok' if not problems else len(problems)} |"
     ]
     detail = []
@@ -96,7 +97,8 @@ def run_area(label: str, folder: Path, time_s: float, out: Path | None) -> list[
             " ..." if len(r.visits) > 6 else ""
         )
         detail.append(
-            f"  {label} {team.id} ({team.mode}, {team.shift_start_s // 3600:02d}:{team.shift_start_s % 3600 // 60:02d}): "
+            f"  {label} {team.id} ({team.mode},"
+            f" {team.shift_start_s // 3600:02d}:{team.shift_start_s % 3600 // 60:02d}): "
             f"{len(r.visits)} stops, prize {sum(problem.stops[v.stop].prize for v in r.visits)}, "
             f"{r.total_s // 60} min, {r.metres / 1000:.2f} km: {names}"
         )
@@ -115,10 +117,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write plans and route sheets here")
     args = parser.parse_args()
     print(
-        f"# patrol on real streets, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s, load {os.getloadavg()[0]:.1f}"
+        f"# patrol on real streets, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s,"
+        f" load {os.getloadavg()[0]:.1f}"
     )
     header = [
-        "| area | teams | stops | prize available | prize collected | visited | km | build s | solve s | check_plan |",
+        "| area | teams | stops | prize available | prize collected | visited | km"
+        " | build s | solve s | check_plan |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     lines: list[str] = []

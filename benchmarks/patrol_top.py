@@ -60,7 +60,7 @@ def integer_matrix(xy: np.ndarray) -> np.ndarray:
 def top_problem(m: int, tmax: float, xy: np.ndarray, scores: np.ndarray) -> PatrolProblem:
     n = len(xy)
     # stops are the middle points; locations after them are start (0) and end (n-1)
-    order = list(range(1, n - 1)) + [0, n - 1]
+    order = [*range(1, n - 1), 0, n - 1]
     travel = integer_matrix(xy)[np.ix_(order, order)]
     teams = [
         Team(f"v{k}", shift_start_s=0, shift_end_s=int(math.floor(tmax * SCALE))) for k in range(m)
@@ -107,7 +107,7 @@ def solve_pyvrp(
 
 
 def chao_scores() -> dict[str, int]:
-    with open(DATA / "top_chao1996_scores.csv", newline="") as fh:
+    with (DATA / "top_chao1996_scores.csv").open(newline="") as fh:
         return {r["instance"]: int(float(r["best_known"])) for r in csv.DictReader(fh)}
 
 
@@ -134,10 +134,12 @@ def main() -> int:
     chao = chao_scores()
     warm_up_searches_untimed()
     print(
-        f"# TOP, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, load {os.getloadavg()[0]:.1f}"
+        f"# TOP, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method,"
+        f" load {os.getloadavg()[0]:.1f}"
     )
     print(
-        "| instance | n | m | tmax | ours | ours s | PyVRP | PyVRP s | Chao 1996 | ours - PyVRP | ours - Chao |"
+        "| instance | n | m | tmax | ours | ours s | PyVRP | PyVRP s | Chao 1996"
+        " | ours - PyVRP | ours - Chao |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     totals = np.zeros(3)
@@ -151,7 +153,8 @@ def main() -> int:
         ref = chao.get(name, 0)
         totals += (ours, peer, ref)
         print(
-            f"| {name} | {len(xy)} | {m} | {tmax:g} | {ours} | {ours_s:.1f} | {peer} | {peer_s:.1f} | {ref} | "
+            f"| {name} | {len(xy)} | {m} | {tmax:g} | {ours} | {ours_s:.1f} | {peer}"
+            f" | {peer_s:.1f} | {ref} | "
             f"{ours - peer:+d} | {ours - ref:+d} |"
         )
         sys.stdout.flush()

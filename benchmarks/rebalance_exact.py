@@ -10,8 +10,8 @@ in the 25 units around one seeded place. The model (``tests/rebalance_exact.py``
 assignment, band per grid, single-commodity flow contiguity per grid,
 households then units moved) is hinted with our rebalance's answer; the
 answer is a proven minimum only when CP-SAT says OPTIMAL (else the bound is
-printed, and ours / minimum <= ours / floor(bound) is the ratio shown). Our rebalance runs with its compactness tolerance off, the exact
-model having none.
+printed, and ours / minimum <= ours / floor(bound) is the ratio shown). Our
+rebalance runs with its compactness tolerance off, the exact model having none.
 """
 
 from __future__ import annotations
@@ -92,18 +92,22 @@ def main() -> None:
     parser.add_argument("--time", type=float, default=120.0, help="CP-SAT seconds per instance")
     args = parser.parse_args()
     print(
-        "| units | grids | seed | out of band | ours moved | in band | exact moved | status (bound) | ratio | ours s | exact s |"
+        "| units | grids | seed | out of band | ours moved | in band | exact moved"
+        " | status (bound) | ratio | ours s | exact s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(v) for v in args.sizes.split(",")):
         for seed in (int(v) for v in args.seeds.split(",")):
             r = compare(n, seed, args.time)
-            # without a proof, the bound: the minimum is at least floor(bound), so ours / minimum <= ours / bound
+            # without a proof, the bound: the minimum is at least floor(bound),
+            # so ours / minimum <= ours / bound
             best = r["exact"] if r["status"] == "OPTIMAL" else math.floor(r["bound"])
             ratio = r["ours"] / best if best else (1.0 if r["ours"] == 0 else float("inf"))
             print(
-                f"| {r['units']} | {r['grids']} | {seed} | {r['out_of_band']} | {r['ours']} | {r['ours_in_band']} | "
-                f"{r['exact']} | {r['status']} ({r['bound']:.0f}) | {'' if r['status'] == 'OPTIMAL' else '<= '}{ratio:.2f} | {r['ours_s']:.2f} | {r['exact_s']:.1f} |",
+                f"| {r['units']} | {r['grids']} | {seed} | {r['out_of_band']} | {r['ours']}"
+                f" | {r['ours_in_band']} | {r['exact']} | {r['status']} ({r['bound']:.0f})"
+                f" | {'' if r['status'] == 'OPTIMAL' else '<= '}{ratio:.2f}"
+                f" | {r['ours_s']:.2f} | {r['exact_s']:.1f} |",
                 flush=True,
             )
 

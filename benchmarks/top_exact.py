@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 from patrol_top import DATA, chao_scores, read_top
 
 
-class TooManyRoutes(Exception):
+class TooManyRoutesError(Exception):
     pass
 
 
@@ -47,7 +47,7 @@ def route_sets(xy: np.ndarray, scores: np.ndarray, tmax: float, max_sets: int) -
     def dfs(cur: int, length: float, mask: int) -> None:
         sets.add(mask)
         if len(sets) > max_sets:
-            raise TooManyRoutes
+            raise TooManyRoutesError
         for j in points:
             if mask >> j & 1:
                 continue
@@ -108,9 +108,10 @@ def main() -> int:
         t0 = time.perf_counter()
         try:
             sets = route_sets(xy, scores, tmax, args.max_sets)
-        except TooManyRoutes:
+        except TooManyRoutesError:
             print(
-                f"| {name} | {m} | {tmax:g} | > {args.max_sets} | - | too many routes to enumerate | {chao.get(name, 0)} | |"
+                f"| {name} | {m} | {tmax:g} | > {args.max_sets} | - | too many routes to enumerate"
+                f" | {chao.get(name, 0)} | |"
             )
             continue
         status, value, bound = best_packing(sets, scores, m, args.time)

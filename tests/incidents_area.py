@@ -22,7 +22,8 @@ DATA = Path(__file__).parent / "data" / "incidents"
 
 
 def make_incidents_area(folder: Path) -> Path:
-    """A minimal Haidian area: manifest, boundary, 8x8 grids with households, clustered incidents."""
+    """A minimal Haidian area: manifest, boundary, 8x8 grids with households, clustered
+    incidents."""
     bbox = (116.30, 39.95, 116.40, 40.03)
     write_json_atomic(
         folder / "area.json",

@@ -8,6 +8,7 @@ independent networkx reference built straight from the edges frame.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import geopandas as gpd
 import networkx as nx
@@ -155,7 +156,7 @@ def long_chains() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             chain.append(next_id)
             next_id += 1
         chain.append(b)
-        for u, v in zip(chain[:-1], chain[1:], strict=True):
+        for u, v in pairwise(chain):
             edges.append({"u": u, "v": v, "oneway": oneway})
 
     street(1, 2, oneway=True)
@@ -163,9 +164,9 @@ def long_chains() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     street(3, 4)
     street(4, 1)
     edges.append({"u": 121, "v": 122, "length_m": 30.0})  # parallel, shorter than 50 m
-    loop = [3] + list(range(200, 206)) + [3]
+    loop = [3, *range(200, 206), 3]
     for k, node in enumerate(loop[1:-1]):
         node_xy[node] = (400 + 60 * math.cos(k), 460 + 60 * math.sin(k))
-    for u, v in zip(loop[:-1], loop[1:], strict=True):
+    for u, v in pairwise(loop):
         edges.append({"u": u, "v": v})
     return make_frames(node_xy, edges)

@@ -11,6 +11,7 @@ GCJ-02 / BD-09 coordinates, a team roster.
 from __future__ import annotations
 
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import geopandas as gpd
@@ -190,8 +191,8 @@ def grid_cells(
     x0, y0, s = grids_area.X0, grids_area.Y0, grids_area.SPACING_M
     geoms, codes, names, workers = [], [], [], []
     n = 0
-    for a, b in zip(cols[:-1], cols[1:], strict=True):
-        for c, d in zip(rows[:-1], rows[1:], strict=True):
+    for a, b in pairwise(cols):
+        for c, d in pairwise(rows):
             n += 1
             geoms.append(shapely.box(x0 + a * s, y0 + c * s, x0 + b * s, y0 + d * s))
             codes.append(f"110108001001{n:03d}")

@@ -15,7 +15,8 @@ BAND = Band(300, 500)
 def row_state(
     households: list[int], grids: list[int], band: Band = BAND
 ) -> tuple[GridState, Rules, UnitGraph]:
-    """Squares in one row (west to east) with ``households``, unit i in grid ``grids[i]``; no rule but the band."""
+    """Squares in one row (west to east) with ``households``, unit i in grid ``grids[i]``; no rule
+    but the band."""
     units = units_frame([(i, 0, h) for i, h in enumerate(households)])
     graph = unit_graph(units, UTM_50N)
     labels = np.asarray(grids, dtype=np.int64)

@@ -73,7 +73,8 @@ def road_features() -> gpd.GeoDataFrame:
 def write_roads(
     folder: Path, frame: gpd.GeoDataFrame | None = None, name: str = "roads.shp"
 ) -> Path:
-    """Write the layer as a Shapefile (GBK .dbf, .prj, no .cpg) into ``folder``; returns the .shp."""
+    """Write the layer as a Shapefile (GBK .dbf, .prj, no .cpg) into ``folder``; returns the
+    .shp."""
     frame = road_features() if frame is None else frame
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name

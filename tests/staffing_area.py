@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import geopandas as gpd
@@ -35,7 +36,7 @@ def roster(seed: int = 7, drop_workers: int = 0, **kwargs: int) -> S.Roster:
     fields = (
         table.drop(columns=["x", "y", "synthetic"])
         .astype(object)
-        .map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+        .map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
     )
     homes = gpd.GeoSeries(
         shapely.points(table["x"], table["y"]), index=table.index, crs="EPSG:4326"

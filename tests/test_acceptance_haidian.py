@@ -85,10 +85,11 @@ def _haidian_outline(folder: Path) -> Path:
 
 @pytest.mark.skipif(not COUNTIES.exists(), reason=f"{COUNTIES} not present (needs ../shared)")
 def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp_path: Path):
-    """The district walkthrough on the real extract: the county outline clipped to the file, a build whose
-    household report adds up, the SYNTHETIC office files (register, grid shapefile, roster, places,
-    police export) imported through the CLI - the grid layer as version 1 with its own codes, households
-    from the register - then grids validate, hot spots, a plan with route sheets and the public map."""
+    """The district walkthrough on the real extract: the county outline clipped to the file, a build
+    whose household report adds up, the SYNTHETIC office files (register, grid shapefile, roster,
+    places, police export) imported through the CLI - the grid layer as version 1 with its own
+    codes, households from the register - then grids validate, hot spots, a plan with route sheets
+    and the public map."""
     import json
 
     import geopandas as gpd
@@ -129,13 +130,16 @@ def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp
     paths = write_office_files(files, tmp_path / "office")
     assert all(p.name.startswith("synthetic_") for p in paths.values())
     for args in (
-        ["households", "import", str(out), str(paths["households"]), "--mapping", str(paths["households_mapping"])],
-        ["grids", "import", str(out), str(paths["grids"]), "--mapping", str(paths["grids_mapping"])],
+        ["households", "import", str(out), str(paths["households"]),
+         "--mapping", str(paths["households_mapping"])],
+        ["grids", "import", str(out), str(paths["grids"]),
+         "--mapping", str(paths["grids_mapping"])],
         ["layers", "import", str(out), str(paths["places"]), "--layer", "key_places",
          "--mapping", str(paths["places_mapping"])],
-        ["teams", "import", str(out), str(paths["teams"]), "--mapping", str(paths["teams_mapping"])],
-        ["incidents", "import", str(paths["incidents"]), "--mapping", str(paths["incidents_mapping"]),
-         "--area", str(out)],
+        ["teams", "import", str(out), str(paths["teams"]),
+         "--mapping", str(paths["teams_mapping"])],
+        ["incidents", "import", str(paths["incidents"]),
+         "--mapping", str(paths["incidents_mapping"]), "--area", str(out)],
     ):  # fmt: skip
         res = run(main, args)
         assert res.exit_code == 0, (args[:2], res.output)
@@ -167,8 +171,9 @@ def test_haidian_from_the_district_office_files_to_a_plan_and_the_public_map(tmp
     assert hot, res.output  # the police export's clusters show at H3 resolution 10
     plans = tmp_path / "plans"
     config = Path(__file__).resolve().parents[1] / "data" / "config" / "patrol.example.toml"
-    res = run(main, ["plan", str(out), "--config", str(config), "--hotspots", str(spots), "--out", str(plans),
-                     "--time-limit", "3", "--seed", "1", "--workers", "1"])  # fmt: skip
+    res = run(main, ["plan", str(out), "--config", str(config), "--hotspots", str(spots),
+                     "--out", str(plans), "--time-limit", "3", "--seed", "1",
+                     "--workers", "1"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert (plans / "route_sheets.pdf").read_bytes()[:5] == b"%PDF-"
     summary = json.loads((plans / "plan.json").read_text(encoding="utf-8"))

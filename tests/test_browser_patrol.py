@@ -61,7 +61,8 @@ def chromium() -> Iterator[object]:
 
 
 def test_team_leader_prints_tonights_sheet(base: str, demo: Path, chromium) -> None:
-    """Compute tonight's plan with progress, open a team's plan, print the A4 sheet, get PDF and GPX."""
+    """Compute tonight's plan with progress, open a team's plan, print the A4 sheet, get PDF and
+    GPX."""
     blocked: list[str] = []
     page = local_page(chromium, blocked)
     errors: list[str] = []

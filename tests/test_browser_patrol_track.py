@@ -44,7 +44,8 @@ def chromium() -> Iterator[object]:
 
 
 def test_upload_track_shows_planned_vs_actual(base: str, chromium) -> None:
-    """A wrong-clock file says which offset fits; the good walk draws the track and marks A visited, B and C missed."""
+    """A wrong-clock file says which offset fits; the good walk draws the track and marks A visited,
+    B and C missed."""
     blocked: list[str] = []
     page = local_page(chromium, blocked)
     errors: list[str] = []

@@ -161,7 +161,8 @@ def test_planner_moves_a_block_sees_the_diff_and_undoes(base: str, demo: Path, c
 
 
 def test_validation_problem_and_stale_edit_409(base: str, demo: Path, chromium) -> None:
-    """A one-block grid shows an out-of-band problem on the map and in the list; a stale edit gets 409."""
+    """A one-block grid shows an out-of-band problem on the map and in the list; a stale edit gets
+    409."""
     blocked: list[str] = []
     page = local_page(chromium, blocked)
     sign_in(page, base, "plan", PASSWORD)
@@ -241,8 +242,8 @@ def grown_base(grown: Path) -> Iterator[str]:
 def test_rebalance_preview_highlights_moves_and_accept_saves(
     grown_base: str, grown: Path, chromium
 ) -> None:
-    """Rebalance after growth: the units that would move are highlighted, the table shows before/after;
-    nothing is saved until accept, which makes one new version."""
+    """Rebalance after growth: the units that would move are highlighted, the table shows
+    before/after; nothing is saved until accept, which makes one new version."""
     blocked: list[str] = []
     page = local_page(chromium, blocked)
     errors: list[str] = []

@@ -337,7 +337,8 @@ def test_demo_area_renders_offline(demo_url: str, browser_page: tuple[Page, list
         map.eachLayer((l) => { if (!marker && l instanceof L.Marker && l.getPopup()) marker = l; });
         const legend = document.querySelector('.geogrid-legend').getBoundingClientRect();
         const box = map.getContainer().getBoundingClientRect();
-        const at = L.point(legend.x + legend.width / 2 - box.x, legend.y + legend.height / 2 - box.y);
+        const at = L.point(
+            legend.x + legend.width / 2 - box.x, legend.y + legend.height / 2 - box.y);
         const shift = map.latLngToContainerPoint(marker.getLatLng()).subtract(at);
         map.panBy(shift, {animate: false});
         marker.openPopup();

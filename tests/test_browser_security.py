@@ -108,7 +108,8 @@ class Watch:
 
 
 def test_codes_with_markup_are_refused_and_text_fields_are_stored(stored: dict[str, int]) -> None:
-    """Grid codes must match ^[0-9A-Za-z_-]{1,32}$ (400); names, workers, messages are text (200)."""
+    """Grid codes must match ^[0-9A-Za-z_-]{1,32}$ (400); names, workers, messages are text
+    (200)."""
     assert stored == {
         "rename code": 400,
         "reassign to": 400,

@@ -48,7 +48,8 @@ def test_grids_cli_errors_are_messages(tmp_path: Path) -> None:
 
 
 def test_grids_cli_rebalance(tmp_path: Path) -> None:
-    """After housing grows, rebalance --dry-run prints per-grid changes and saves nothing; without it a version is saved."""
+    """After housing grows, rebalance --dry-run prints per-grid changes and saves nothing; without
+    it a version is saved."""
     area = str(make_area(tmp_path / "area", with_communities=True))
     run = CliRunner().invoke
     assert run(main, ["grids", "build", area, "--seed", "0"]).exit_code == 0
@@ -67,14 +68,15 @@ def test_grids_cli_rebalance(tmp_path: Path) -> None:
     assert len(versions.list_versions(area)[0]) == 1
     out = run(main, ["grids", "rebalance", area, "--households", str(table), "--author", "王芳"])
     assert out.exit_code == 0, out.output
-    saved, head = versions.list_versions(area)
+    saved, _head = versions.list_versions(area)
     assert len(saved) == 2 and saved[-1].message.startswith("rebalance")
     out = run(main, ["grids", "rebalance", area, "--also", "population"])
     assert out.exit_code != 0 and "COLUMN=MIN-MAX" in out.output
 
 
 def test_grids_cli_grow_then_rebalance_per_worker(tmp_path: Path) -> None:
-    """Grids grow adds an estate; rebalance and diff print a per-worker section and write it as CSV."""
+    """Grids grow adds an estate; rebalance and diff print a per-worker section and write it as
+    CSV."""
     import geopandas as gpd
     import shapely
 

@@ -1,4 +1,5 @@
-"""The import commands: households, grids, layers (places, communities), teams; errors without tracebacks."""
+"""The import commands: households, grids, layers (places, communities), teams; errors without
+tracebacks."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def area(tmp_path: Path) -> Path:
-    """A minimal Haidian area: manifest, boundary, 8x8 grids with households, clustered incidents."""
+    """A minimal Haidian area: manifest, boundary, 8x8 grids with households, clustered
+    incidents."""
     return make_incidents_area(tmp_path / "haidian")
 
 

@@ -10,7 +10,8 @@ from tests.grids_area import make_area
 
 
 def test_grids_micro_writes_and_checks(tmp_path) -> None:
-    """The command writes micro_grids.geojson; the check passes with the same band; a bad band is refused."""
+    """The command writes micro_grids.geojson; the check passes with the same band; a bad band is
+    refused."""
     area = make_area(tmp_path / "area", with_communities=True)
     SG.generate(area, seed=0, author="test")
     runner = CliRunner()

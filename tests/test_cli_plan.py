@@ -43,8 +43,9 @@ def test_plan_command_writes_sheets_and_gpx(demo: Path, tmp_path: Path) -> None:
 def test_plan_command_prints_shares_and_skipped_stops_with_reasons(
     demo: Path, tmp_path: Path
 ) -> None:
-    """Each team's line shows its minutes on patrol and its share of the work against its volunteers;
-    a stop whose window closes before any shift is printed as skipped, with the reason."""
+    """Each team's line shows its minutes on patrol and its share of the work against its
+    volunteers; a stop whose window closes before any shift is printed as skipped, with the
+    reason."""
     config = tmp_path / "night.toml"
     config.write_text(
         (DATA / "small.toml").read_text(encoding="utf-8")

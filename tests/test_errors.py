@@ -43,7 +43,8 @@ def test_network_and_infeasible_errors_carry_details():
 
 
 def test_internal_error_is_a_bug_not_bad_input():
-    """InternalError is a GeogridError and a RuntimeError, never a ValueError (not the user's input)."""
+    """InternalError is a GeogridError and a RuntimeError, never a ValueError (not the user's
+    input)."""
     assert issubclass(InternalError, GeogridError) and issubclass(InternalError, RuntimeError)
     assert not issubclass(InternalError, ValueError)
     err = InternalError("the solver and the checker disagree; please report it with the inputs")

@@ -15,7 +15,8 @@ def _square(c: float, r: float, w: float = 1, h: float = 1) -> shapely.Polygon:
 
 
 def test_validate_grids_lists_every_problem_with_code_and_place() -> None:
-    """Gap, overlap, pieces, outside parent, out of band, missing worker and code are all reported."""
+    """Gap, overlap, pieces, outside parent, out of band, missing worker and code are all
+    reported."""
     geoms = [
         _square(0, 0, 2, 1),  # A, fine
         _square(1.5, 0, 1.5, 1),  # B overlaps A

@@ -27,7 +27,8 @@ def plan(blocks: gpd.GeoDataFrame) -> G.GridPlan:
 
 
 def test_codes_run_north_to_south_then_west_to_east() -> None:
-    """Two grids side by side: the western one is 001; a northern row comes before a southern one."""
+    """Two grids side by side: the western one is 001; a northern row comes before a southern
+    one."""
     units = units_frame([(0, 0, 400), (1, 0, 400)])
     plan = G.build_grids(units, UTM_50N, seed=0)
     west = plan.units.loc["u0", "grid"]

@@ -1,4 +1,5 @@
-"""Grids drawn elsewhere: feature problems named, slivers repaired with a report, units for editing."""
+"""Grids drawn elsewhere: feature problems named, slivers repaired with a report, units for
+editing."""
 
 from __future__ import annotations
 
@@ -44,16 +45,15 @@ def test_bowtie_is_repaired_with_a_note() -> None:
     cells = _cells().to_crs(METRIC)
     w, s, e, n = cells.loc[1].geometry.bounds
     cells.loc[1, "geometry"] = shapely.Polygon([(w, s), (e, n), (e, s), (w, n)])
-    good, problems, notes = check_features(cells.to_crs("EPSG:4326"), METRIC)
+    _good, problems, notes = check_features(cells.to_crs("EPSG:4326"), METRIC)
     assert not problems and any("crosses itself" in n for n in notes)
 
 
 def test_repair_slivers_moves_small_pieces() -> None:
     """A 1 m overlap stays with the bigger grid, a 1 m gap goes to a neighbour; both reported."""
     cells = _cells().to_crs(METRIC)
-    cells.loc[1, "geometry"] = shapely.box(
-        *(lambda b: (b[0], b[1], b[2] + 1, b[3]))(cells.loc[1].geometry.bounds)
-    )
+    b1 = cells.loc[1].geometry.bounds
+    cells.loc[1, "geometry"] = shapely.box(b1[0], b1[1], b1[2] + 1, b1[3])
     b = cells.loc[3].geometry.bounds
     cells.loc[3, "geometry"] = shapely.box(b[0] + 1, b[1], b[2], b[3])
     import geopandas as gpd

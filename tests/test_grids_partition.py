@@ -62,7 +62,8 @@ def test_unit_over_the_max_and_island_under_the_min_are_named() -> None:
 def test_locked_grids_are_kept_and_take_no_units(
     plan: G.GridPlan, blocks: gpd.GeoDataFrame
 ) -> None:
-    """A locked grid keeps exactly its units and code when the rest is re-gridded with another seed."""
+    """A locked grid keeps exactly its units and code when the rest is re-gridded with another
+    seed."""
     code = plan.grids["code"].iloc[0]
     units = blocks.copy()
     units["grid"] = plan.units["grid"]
@@ -94,7 +95,7 @@ def test_grids_partition_the_units(city: tuple[gpd.GeoDataFrame, int], seed: int
     assert metric.area.sum() == pytest.approx(total, rel=1e-4)
     assert shapely.union_all(metric.to_numpy()).area == pytest.approx(total, rel=1e-4)
     for code, group in plan.units.groupby("grid"):
-        assert group["parent_code"].nunique() == 1, code
+        assert len(set(group["parent_code"].dropna())) == 1, code
     again = G.build_grids(units, "EPSG:32650", seed=seed, restarts=1)
     pd.testing.assert_series_equal(plan.units["grid"], again.units["grid"])
 

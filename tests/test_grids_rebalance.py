@@ -1,4 +1,5 @@
-"""geogrid.grids.rebalance: back into the band with few households moved; rules kept; reasons named."""
+"""geogrid.grids.rebalance: back into the band with few households moved; rules kept; reasons
+named."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def grow(
     share: float = 0.15,
     size: int = 25,
 ) -> gpd.GeoDataFrame:
-    """``units`` with households +``share`` in the ``size`` units nearest ``places`` seeded centres."""
+    """``units`` with households +``share`` in the ``size`` units nearest ``places`` seeded
+    centres."""
     rng = np.random.default_rng(seed)
     out = units.copy()
     hh = out["households"].to_numpy().copy()
@@ -55,7 +57,8 @@ def city() -> tuple[G.GridPlan, gpd.GeoDataFrame, UnitGraph]:
 
 
 def test_growth_is_rebalanced_with_far_fewer_moves_than_a_redraw(city) -> None:
-    """After growth in three places every grid is in band again, few households moved, far fewer than a redraw."""
+    """After growth in three places every grid is in band again, few households moved, far fewer
+    than a redraw."""
     plan, grown, graph = city
     before = G.Band().violation
     assert any(before(h) > 0 for h in grown.groupby("grid")["households"].sum())
@@ -117,7 +120,8 @@ def test_same_seed_same_result(city) -> None:
 
 @pytest.mark.parametrize("seed", range(16))
 def test_moves_at_most_a_fifth_over_the_proven_minimum(seed: int) -> None:
-    """On tiny instances the rebalance is in band whenever CP-SAT proves a plan exists, within 1.2x its minimum."""
+    """On tiny instances the rebalance is in band whenever CP-SAT proves a plan exists, within 1.2x
+    its minimum."""
     rng = np.random.default_rng(seed)
     units = synthetic_units(int(rng.integers(10, 31)), seed=seed)
     k = int(rng.integers(2, 5))
@@ -165,7 +169,8 @@ def cities(draw: st.DrawFn) -> tuple[G.GridPlan, gpd.GeoDataFrame, UnitGraph, st
 @given(cities())
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_invariants(case) -> None:
-    """Every unit in exactly one grid, households kept, grids contiguous and nested, locks and codes kept."""
+    """Every unit in exactly one grid, households kept, grids contiguous and nested, locks and codes
+    kept."""
     plan, grown, graph, locked = case
     result = rebalance(plan, grown, graph, locked_grids=[locked])
     assert result.grid_of.index.equals(grown.index) and result.grid_of.notna().all()
@@ -202,7 +207,8 @@ def test_a_unit_over_the_max_is_named() -> None:
 
 
 def test_a_parent_that_cannot_be_divided_is_named() -> None:
-    """A parent whose households fit no number of grids of the band is named with its total and band."""
+    """A parent whose households fit no number of grids of the band is named with its total and
+    band."""
     units = units_frame([(0, 0, 200), (1, 0, 200), (2, 0, 200)])
     plan = G.build_grids(units, UTM_50N, seed=0)
     grown = plan.units.copy()
@@ -226,7 +232,8 @@ def test_a_locked_neighbour_is_named() -> None:
 
 
 def test_grids_are_created_and_retired_when_the_count_must_change() -> None:
-    """A parent that outgrows k x max gets a new grid (next free code); one that shrinks under k x min loses one."""
+    """A parent that outgrows k x max gets a new grid (next free code); one that shrinks under k x
+    min loses one."""
     units = synthetic_units(49, seed=2)
     plan = G.build_grids(units, UTM_50N, seed=0)
     graph = G.unit_graph(plan.units, UTM_50N)
@@ -273,7 +280,8 @@ def test_bad_input_is_a_message() -> None:
 
 
 def test_apply_moves_gives_the_rebalanced_plan_later(city) -> None:
-    """The moves of a result applied to the plan again give the same grids; moves that no longer fit are refused."""
+    """The moves of a result applied to the plan again give the same grids; moves that no longer fit
+    are refused."""
     plan, grown, graph = city
     result = rebalance(plan, grown, graph)
     again = G.apply_moves(plan, result.moves, grown)

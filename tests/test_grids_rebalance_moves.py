@@ -1,4 +1,5 @@
-"""geogrid.grids.rebalance_moves: chains applied or rolled back; grids fixed, split and dissolved."""
+"""geogrid.grids.rebalance_moves: chains applied or rolled back; grids fixed, split and
+dissolved."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def test_a_chain_that_breaks_a_rule_is_rolled_back() -> None:
 
 
 def test_split_off_and_dissolve_change_the_grid_count() -> None:
-    """A grid of 900 splits into two contiguous halves; a grid of 100 dissolves into its neighbours."""
+    """A grid of 900 splits into two contiguous halves; a grid of 100 dissolves into its
+    neighbours."""
     state, rules, _ = row_state([300, 300, 300, 100], [0, 0, 0, 1])
     rng = np.random.default_rng(0)
     new = split_off(state, rules, 0, rng)

@@ -1,4 +1,5 @@
-"""geogrid.grids.rebalance_search: the cheapest chain of border moves brings a grid into its band."""
+"""geogrid.grids.rebalance_search: the cheapest chain of border moves brings a grid into its
+band."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from tests.rebalance_row import row_state
 
 
 def test_push_moves_the_border_unit_of_the_full_grid() -> None:
-    """Grid 0 (600) over 500 next to grid 1 (200): the cheapest chain gives its eastern unit to grid 1."""
+    """Grid 0 (600) over 500 next to grid 1 (200): the cheapest chain gives its eastern unit to grid
+    1."""
     state, rules, _ = row_state([200, 200, 200, 200], [0, 0, 0, 1])
     search = ChainSearch(state, rules, np.random.default_rng(0))
     chains = search.push(0)

@@ -1,4 +1,5 @@
-"""geogrid.grids.rebalance_state: running totals of grids follow every move and roll back exactly."""
+"""geogrid.grids.rebalance_state: running totals of grids follow every move and roll back
+exactly."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from tests.rebalance_row import row_state
 
 
 def test_a_move_updates_totals_and_compactness_and_rolls_back() -> None:
-    """Households, area and perimeter follow a move; pp_after predicts it; rollback restores every number."""
-    state, rules, _ = row_state([200, 200, 200, 200], [0, 0, 0, 1])
+    """Households, area and perimeter follow a move; pp_after predicts it; rollback restores every
+    number."""
+    state, _rules, _ = row_state([200, 200, 200, 200], [0, 0, 0, 1])
     before = (state.h.copy(), state.area.copy(), state.per.copy())
     predicted = (state.pp_after(0, out=[2]), state.pp_after(1, into=[2]))
     mark = len(state.log)
@@ -27,7 +29,8 @@ def test_a_move_updates_totals_and_compactness_and_rolls_back() -> None:
 
 
 def test_violation_median_and_connectivity() -> None:
-    """A grid over the max violates by its excess; the median counts open grids; a cut grid is not connected."""
+    """A grid over the max violates by its excess; the median counts open grids; a cut grid is not
+    connected."""
     state, rules, _ = row_state([300, 300, 200, 100], [0, 0, 1, 1])
     assert band_violation(state, rules, 0) == 100 and band_violation(state, rules, 1) == 0
     assert band_violation(state, rules, 1, dh=-50) == 50

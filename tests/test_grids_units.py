@@ -77,7 +77,8 @@ def test_household_table_sets_counts_and_lists_bad_rows() -> None:
 
 
 def test_a_new_estate_is_cut_along_the_units_it_covers(blocks: gpd.GeoDataFrame) -> None:
-    """An estate over two blocks becomes one building record per block, households shared by area, all kept."""
+    """An estate over two blocks becomes one building record per block, households shared by area,
+    all kept."""
     from tests.grids_area import SPACING_M, X0, Y0
 
     metric = shapely.box(

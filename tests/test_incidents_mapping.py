@@ -55,8 +55,8 @@ def test_mapping_collects_every_problem_and_says_how_to_fix():
 
 
 def test_a_synthetic_source_labels_every_record():
-    """[source] synthetic = true marks every imported record synthetic (the public map then says so);
-    a quoted "yes" is refused with the fix, and a source says nothing: real records."""
+    """[source] synthetic = true marks every imported record synthetic (the public map then says
+    so); a quoted "yes" is refused with the fix, and a source says nothing: real records."""
     cleaned = inc.clean_incidents(
         _fixture_table(),
         _mapping(
@@ -116,7 +116,8 @@ def test_good_rows_are_kept_converted_to_wgs84_and_local_time():
 
 
 def test_swapped_lonlat_inside_valid_ranges_is_caught_by_the_area():
-    """(lat, lon) that is still a valid (lon, lat) is reported as swapped when the swap lands inside."""
+    """(lat, lon) that is still a valid (lon, lat) is reported as swapped when the swap lands
+    inside."""
     table = pd.DataFrame(
         {
             "id": ["a", "b"],
@@ -172,7 +173,8 @@ def test_projected_source_and_time_parts_with_dst_gaps():
 
 
 def test_generated_ids_are_stable_and_keep_identical_rows_apart():
-    """Without an id column, ids hash the row; identical rows get -0, -1; reruns give the same ids."""
+    """Without an id column, ids hash the row; identical rows get -0, -1; reruns give the same
+    ids."""
     table = pd.DataFrame(
         {"m": ["2022-01"] * 3, "x": ["-2.46", "-2.46", "-2.47"], "y": ["53.7"] * 3}, index=[1, 2, 3]
     )
@@ -243,7 +245,7 @@ def test_wgs84_gcj02_and_bd09_imports_of_the_same_points_agree():
     assert frames[0].geometry.distance(frames[2].geometry).max() < 0.001
 
 
-# --------------------------------------------------------------------------- several offences per case
+# ------------------------------------------------------------------------ several offences per case
 
 
 def _offences(rows: list[tuple[str, str, str]]) -> pd.DataFrame:

@@ -29,13 +29,13 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch, wr
         raise OSError("killed mid-save")
 
     monkeypatch.setattr(os, "replace", boom)
+    write = {
+        "text": lambda: write_text_atomic(target, "new"),
+        "bytes": lambda: write_bytes_atomic(target, b"new"),
+        "copy": lambda: copy_atomic(source, target),
+    }[writer]
     with pytest.raises(OSError, match="killed mid-save"):
-        if writer == "text":
-            write_text_atomic(target, "new")
-        elif writer == "bytes":
-            write_bytes_atomic(target, b"new")
-        else:
-            copy_atomic(source, target)
+        write()
     assert target.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layer.geojson", "src.txt"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -227,7 +228,7 @@ def test_a_folder_is_not_a_layer(tmp_path: Path) -> None:
 def test_unknown_layer_name_lists_the_layers(tmp_path: Path) -> None:
     """An unknown spec name raises InputError naming the known layers."""
     path = write_fc(tmp_path / "x.geojson", [])
-    with pytest.raises(InputError, match="unknown layer 'gridz'.*grids"):
+    with pytest.raises(InputError, match=r"unknown layer 'gridz'.*grids"):
         read_layer(path, "gridz")
 
 
@@ -290,7 +291,7 @@ def test_clockwise_rings_are_reoriented_with_a_note(tmp_path: Path) -> None:
     """Left-hand (clockwise) rings are not an error: they are fixed on load and noted."""
     hole = [(116.3505, 39.9905), (116.3505, 39.9915), (116.3515, 39.9915), (116.3515, 39.9905)]
     ring = list(square(116.35, 39.99, clockwise=True).exterior.coords)
-    polygon = {"type": "Polygon", "coordinates": [ring, hole[::-1] + [hole[-1]]]}
+    polygon = {"type": "Polygon", "coordinates": [ring, [*hole[::-1], hole[-1]]]}
     path = write_fc(
         tmp_path / "grids.geojson",
         [{"type": "Feature", "properties": {"code": "g-01"}, "geometry": polygon}],
@@ -514,7 +515,7 @@ def test_read_vector_names_the_file_and_the_fix(tmp_path):
         read_vector(tmp_path / "nope.geojson", "hot-spot file")
     bad = tmp_path / "bad.geojson"
     bad.write_text("{ not json", encoding="utf-8")
-    with pytest.raises(InputError, match="bad.geojson: cannot read this zones file"):
+    with pytest.raises(InputError, match=re.escape("bad.geojson: cannot read this zones file")):
         read_vector(bad, "zones file")
     good = tmp_path / "good.geojson"
     gpd.GeoDataFrame(

@@ -442,7 +442,7 @@ def test_admin_boundary_that_cannot_close_says_so(tmp_path):
     assert "relation 99" in str(info.value)
 
 
-# --------------------------------------------------------------- admin relations cut by the file edge
+# ------------------------------------------------------------- admin relations cut by the file edge
 
 FILE_BOUNDS = box(114.100, 22.600, 114.120, 22.620)
 MIDDLE_LINE = shapely.LineString(
@@ -487,7 +487,8 @@ def test_neighbour_on_the_same_line_takes_the_other_side(cut_admin: OsmExtract) 
 def test_bent_boundary_is_closed_on_its_concave_side_and_called_a_guess(
     cut_admin: OsmExtract,
 ) -> None:
-    """龙岗区's one way bends around the north-east corner: the corner is taken, said to be a guess."""
+    """龙岗区's one way bends around the north-east corner: the corner is taken, said to be a
+    guess."""
     district = find_admin_boundary(cut_admin, "龙岗区")
     assert district.covers(shapely.Point(114.119, 22.619))
     assert not district.covers(shapely.Point(114.105, 22.605))
@@ -552,12 +553,14 @@ def test_short_form_shared_by_two_areas_asks_for_an_id(cut_admin: OsmExtract) ->
     ],
 )
 def test_short_name_key_table(name: str, short: str) -> None:
-    """The short form drops the kind of area (Chinese and English endings), never to one character."""
+    """The short form drops the kind of area (Chinese and English endings), never to one
+    character."""
     assert short_name_key(name) == short
 
 
 def test_levels_are_described_with_their_names(cut_admin: OsmExtract) -> None:
-    """describe_admin_levels lists each level with its names, clipped and unassembled ones marked."""
+    """describe_admin_levels lists each level with its names, clipped and unassembled ones
+    marked."""
     assert describe_admin_levels(cut_admin) == (
         "6 (龙岗区 [clipped]), 8 (凤岗镇 [clipped], 塘厦镇 [clipped]), "
         "9 (雁田村 [not assembled]), 10 (竹塘社区, 凤岗村)"

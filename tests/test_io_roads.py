@@ -114,7 +114,8 @@ def test_classes_and_oneway_values_become_osm_rules(roads_shp: Path) -> None:
 
 
 def test_travel_times_run_on_the_office_streets(roads_shp: Path) -> None:
-    """A travel-time matrix on the road layer: walking a block along 解放路 takes its length / speed."""
+    """A travel-time matrix on the road layer: walking a block along 解放路 takes its length /
+    speed."""
     layer = read_roads(roads_shp)
     network = StreetNetwork.from_frames(layer.nodes, layer.edges, METRIC)
     points = gpd.GeoSeries([lonlat(X0, Y0), lonlat(X0 + STEP, Y0)], crs=WGS84)
@@ -144,7 +145,8 @@ def test_mapping_names_columns_and_classes(tmp_path: Path) -> None:
 
 
 def test_unknown_class_values_are_listed_with_the_fix(tmp_path: Path) -> None:
-    """A class value no table knows is refused, naming the value, its features and the mapping line."""
+    """A class value no table knows is refused, naming the value, its features and the mapping
+    line."""
     frame = road_features()
     frame.loc[[0, 3], "DLDJ"] = "城市道路"
     shp = write_roads(tmp_path, frame)
@@ -163,7 +165,8 @@ def test_unknown_class_values_are_listed_with_the_fix(tmp_path: Path) -> None:
     ],
 )
 def test_bad_road_layers(tmp_path: Path, change: str, error: type, fragment: str) -> None:
-    """Points, a layer without .prj and a mapping naming a missing column give errors that say how to fix."""
+    """Points, a layer without .prj and a mapping naming a missing column give errors that say how
+    to fix."""
     frame = road_features()
     mapping = None
     if change == "points":

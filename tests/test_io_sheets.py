@@ -22,7 +22,8 @@ TEXT = "地址编码,标准地址,户数\nA1,学院路1号,12\nA2,学院路2号,
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
-    """UTF-8, UTF-8 with BOM and GBK CSVs read to the same Chinese text; rows keep file line numbers."""
+    """UTF-8, UTF-8 with BOM and GBK CSVs read to the same Chinese text; rows keep file line
+    numbers."""
     sheet = read_sheet(_csv(tmp_path / "r.csv", TEXT, encoding))
     assert list(sheet.table.columns) == ["地址编码", "标准地址", "户数"]
     assert sheet.table.loc[2, "标准地址"] == "学院路1号"
@@ -30,7 +31,8 @@ def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
 
 
 def test_excel_title_and_merged_header_rows(tmp_path: Path) -> None:
-    """A merged title row is skipped and a merged two-row header becomes 坐标/经度; rows are Excel's."""
+    """A merged title row is skipped and a merged two-row header becomes 坐标/经度; rows are
+    Excel's."""
     rows = O.register_rows(n=3)
     path = O.write_register_xlsx(tmp_path / "r.xlsx", rows)
     sheet = read_sheet(path, SheetOptions(sheet="户籍"))

@@ -53,7 +53,8 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     ],
 )
 def test_formula_cells_are_neutralised(tmp_path, cell, written):
-    """A text cell a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
+    """A text cell a spreadsheet would run as a formula gets a leading quote; numbers stay
+    numbers."""
     path = tmp_path / "m.csv"
     write_csv_atomic(path, [["name"], [cell]])
     assert path.read_bytes().decode("utf-8").split("\n")[1] == written

@@ -91,7 +91,8 @@ def test_gpx_route_without_times(tmp_path: Path) -> None:
 
 
 def test_visits_replace_and_track_geojson(tmp_path: Path) -> None:
-    """Visits of a night are replaced, other nights kept, formula-like text survives; GeoJSON has all parts."""
+    """Visits of a night are replaced, other nights kept, formula-like text survives; GeoJSON has
+    all parts."""
     pts = read_track(TRACKS / "walk.gpx")
     stop = PlannedStop("=cmd", "=HYPERLINK()", "school", float(pts.lon[20]), float(pts.lat[20]))
     match = match_track(pts, [stop], metric_crs="EPSG:32650")
@@ -107,6 +108,6 @@ def test_visits_replace_and_track_geojson(tmp_path: Path) -> None:
     assert bool(table["visited"].iloc[0]) is True
     assert "'=cmd" in path.read_text(encoding="utf-8")
     data = track_geojson(pts, match, "t1")
-    assert [f["properties"]["feature"] for f in data["features"]][0] == "track"
+    assert data["features"][0]["properties"]["feature"] == "track"
     written = write_track(tmp_path / "t.geojson", pts, match, "t1")
     assert written.exists() and data["summary"]["planned"] == 1

@@ -1,4 +1,5 @@
-"""Reading an office's map files: Shapefiles (plain, zipped, .cpg or not), GeoPackage, KML, any CRS."""
+"""Reading an office's map files: Shapefiles (plain, zipped, .cpg or not), GeoPackage, KML, any
+CRS."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jobs_worker
 import pytest
 from jobs_area import TEAMS, make_patrol_area
 from jobs_suite import (  # noqa: F401 - the shared suite, collected here
@@ -28,10 +29,11 @@ from jobs_suite import (  # noqa: F401 - the shared suite, collected here
     test_submit_progress_result,
 )
 from jobs_worker import Worker, new_queue, redis_url
-from jobs_worker import celery_worker as celery_worker
 
 from geogrid.jobs import open_runner
 from geogrid.jobs.tasks import plan_shift
+
+celery_worker = jobs_worker.celery_worker  # the module-scoped worker fixture, requested by name
 
 
 @pytest.fixture

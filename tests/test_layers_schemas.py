@@ -79,7 +79,8 @@ def model_accepts(spec: LayerSpec, props: dict[str, object]) -> bool:
 
 @pytest.mark.parametrize("name", list(SPECS))
 def test_models_and_checks_agree(name: str) -> None:
-    """For every property of every layer, the model accepts a value exactly when check_value does."""
+    """For every property of every layer, the model accepts a value exactly when check_value
+    does."""
     spec = SPECS[name]
     base = minimal(spec)
     assert model_accepts(spec, base)

@@ -64,7 +64,7 @@ def test_edges_spec_follows_the_network_contract() -> None:
 
 def test_spec_lookup() -> None:
     """get_spec names the known layers on a typo; spec_for_file maps workspace paths."""
-    with pytest.raises(InputError, match="unknown layer 'grid'.*grids"):
+    with pytest.raises(InputError, match=r"unknown layer 'grid'.*grids"):
         get_spec("grid")
     assert spec_for_file("layers/schools.geojson").name == "places"
     assert spec_for_file("network/edges.geojson").name == "edges"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import geopandas as gpd
 import networkx as nx
@@ -145,12 +146,12 @@ def _reference_metres(ref, net, edges, mode, o_snaps, d_snaps, i, j) -> float:
 def test_matrix_matches_networkx_on_random_grid(mode: str) -> None:
     """On a 50x50 grid with random lengths, oneways and parallels, mid-edge points get
     the same metres as networkx Dijkstra from the ends of their edges."""
-    nodes, edges, net = random_grid(50, seed=3)
+    _nodes, edges, net = random_grid(50, seed=3)
     rng = np.random.default_rng(7)
     points = pts(*zip(rng.uniform(0, 4900, 25), rng.uniform(0, 4900, 25), strict=True))
     # two points on one edge, to exercise chaining
     points = gpd.GeoSeries(
-        list(points) + [shapely.Point(X0 + 10, Y0 + 1), shapely.Point(X0 + 60, Y0 - 1)],
+        [*points, shapely.Point(X0 + 10, Y0 + 1), shapely.Point(X0 + 60, Y0 - 1)],
         crs=METRIC,
     )
     m = travel_time_matrix(net, points, mode=mode, workers=1)
@@ -355,7 +356,7 @@ def street_ways(draw):
     for seq, oneway, closed in ways:
         if closed and len(seq) >= 3:
             seq = [*seq, seq[0]]
-        for a, b in zip(seq[:-1], seq[1:], strict=True):
+        for a, b in pairwise(seq):
             length = draw(st.floats(min_value=0.0, max_value=400.0))
             edges.append({"u": a + 1, "v": b + 1, "length_m": length, "oneway": oneway})
     return n, edges

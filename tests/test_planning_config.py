@@ -83,7 +83,8 @@ def test_team_skills() -> None:
 
 
 def test_workload_and_fill_keys() -> None:
-    """[workload] picks the balance and its weight; [fill] the extra passes; [teams.<id>] grids the own grids."""
+    """[workload] picks the balance and its weight; [fill] the extra passes; [teams.<id>] grids the
+    own grids."""
     config = PatrolConfig.from_dict(
         {
             "workload": {"balance": "weighted", "balance_weight": 2, "mode_weights": {"bike": 2}},

@@ -76,7 +76,8 @@ def test_build_problem_on_streets_and_route_geometry() -> None:
 
 
 def test_plan_summary_names_every_team() -> None:
-    """The summary has the prize line, one line per team with its times and shares, then the skipped stops."""
+    """The summary has the prize line, one line per team with its times and shares, then the skipped
+    stops."""
     problem = random_problem(2)
     plan = solve_patrol(problem, time_limit_s=1, solution_limit=50, polish=False)
     lines = plan_summary(problem, plan).splitlines()
@@ -126,7 +127,8 @@ def _line_problem(
 
 
 def test_a_team_without_stops_stays_at_its_base() -> None:
-    """An empty route needs no trip from start to end, even when they lie further apart than the shift."""
+    """An empty route needs no trip from start to end, even when they lie further apart than the
+    shift."""
     problem = PatrolProblem.from_matrix(
         [Team("v0", shift_start_s=0, shift_end_s=100)],
         [Stop("c1", dwell_s=0)],
@@ -140,7 +142,8 @@ def test_a_team_without_stops_stays_at_its_base() -> None:
 
 
 def test_passes_at_one_place_keep_their_gap() -> None:
-    """Passes at one place are checked in the order they are made, each at least its gap after the one before."""
+    """Passes at one place are checked in the order they are made, each at least its gap after the
+    one before."""
     stops = [
         Stop("h", prize=10, dwell_s=300),
         Stop("h-pass2", prize=0, fill_value=10, dwell_s=300, revisit_of="h", min_gap_s=1800),
@@ -161,7 +164,8 @@ def test_passes_at_one_place_keep_their_gap() -> None:
 
 
 def test_a_team_back_early_while_an_extra_pass_fits_breaks_the_shift_rule() -> None:
-    """Spare time goes to extra passes: coming back early (or leaving late) while one fits is a violation."""
+    """Spare time goes to extra passes: coming back early (or leaving late) while one fits is a
+    violation."""
     stops = [
         Stop("market", prize=20, dwell_s=600, window_s=(H19 + 3000, H19 + 3600)),
         Stop("grid-pass", prize=0, fill_value=10, dwell_s=300),
@@ -187,7 +191,8 @@ def test_a_team_back_early_while_an_extra_pass_fits_breaks_the_shift_rule() -> N
 
 
 def test_skip_reasons_come_from_the_problem_alone() -> None:
-    """Window closed before any team arrives, shift too short, no team, first pass missing, lower value."""
+    """Window closed before any team arrives, shift too short, no team, first pass missing, lower
+    value."""
     stops = [
         Stop("big", prize=50, dwell_s=5400),
         Stop("school", prize=50, dwell_s=600, window_s=(H19, H19 + 300)),
@@ -223,7 +228,8 @@ def test_skip_reasons_come_from_the_problem_alone() -> None:
 
 
 def test_team_shares_add_up() -> None:
-    """Work shares sum to 1; volunteer shares follow team sizes; the imbalance is half the L1 distance."""
+    """Work shares sum to 1; volunteer shares follow team sizes; the imbalance is half the L1
+    distance."""
     problem = random_problem(3)
     problem = dataclasses.replace(
         problem, teams=(dataclasses.replace(problem.teams[0], size=3), problem.teams[1])

@@ -126,7 +126,8 @@ def test_grid_stops_are_named_by_code_and_name_never_nan() -> None:
 
 
 def test_non_numeric_priority_names_the_hot_spot() -> None:
-    """A hot spot whose priority (hence prize) is no number is an InputError naming it and its row."""
+    """A hot spot whose priority (hence prize) is no number is an InputError naming it and its
+    row."""
     spots = gpd.GeoDataFrame(
         {"id": [7, 8], "priority": [3, "high"]},
         geometry=[shapely.Point(116.35, 40.0), shapely.Point(116.351, 40.001)],
@@ -159,7 +160,8 @@ def test_problem_is_frozen_and_keeps_the_metric_crs() -> None:
 def test_the_model_imports_no_solver() -> None:
     """Importing the problem, the plans and the config loads neither ortools nor numba."""
     code = (
-        "import sys; import geogrid.planning.problem, geogrid.planning.plan, geogrid.planning.config; "
+        "import sys; "
+        "import geogrid.planning.problem, geogrid.planning.plan, geogrid.planning.config; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'ortools', 'numba'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -173,7 +175,8 @@ def test_fill_stops_are_never_valuable() -> None:
 
 
 def test_fair_shares_follow_size_mode_and_hours() -> None:
-    """Five walkers weigh five times one walker; a bike counts 1.5 (or as configured); hours count."""
+    """Five walkers weigh five times one walker; a bike counts 1.5 (or as configured); hours
+    count."""
     teams = [
         Team("a", size=5, shift_start_s=0, shift_end_s=3 * 3600),
         Team("b", size=1, shift_start_s=0, shift_end_s=3 * 3600),
@@ -190,7 +193,8 @@ def test_fair_shares_follow_size_mode_and_hours() -> None:
 
 
 def test_passes_at_the_hottest_spots_chain_after_their_revisits() -> None:
-    """The top hot spots get passes gap apart, chained after their valuable revisit; worth less each time."""
+    """The top hot spots get passes gap apart, chained after their valuable revisit; worth less each
+    time."""
     spots = [
         Stop("hotspot-1", prize=50, kind="hotspot", window_s=(68400, 79200)),
         Stop(

@@ -68,9 +68,11 @@ CALENDAR = SchoolCalendar(holidays=frozenset({date(2026, 11, 2)}))
 
 
 def test_figures_equal_hand_computed() -> None:
-    """Patrols, hours, volunteer-hours, km, stops, hot-spot visits and coverage, 护学岗 attendance."""
+    """Patrols, hours, volunteer-hours, km, stops, hot-spot visits and coverage, 护学岗
+    attendance."""
     r = monthly_report(LOG, VISITS.drop(index=1), "2026-11", calendar=CALENDAR)
-    # the month's rows, the later 11-03 t1 row: (3,4,3,2.5,2.0) (4,5,5,3.0,1.5) (3,4,4,2.0,2.5) (2,3,2,1.5,1.0)
+    # the month's rows, the later 11-03 t1 row:
+    # (3,4,3,2.5,2.0) (4,5,5,3.0,1.5) (3,4,4,2.0,2.5) (2,3,2,1.5,1.0)
     assert r.patrols == 4 and r.teams == 2
     assert r.hours == pytest.approx(2.0 + 1.5 + 2.5 + 1.0)
     assert r.volunteer_hours == pytest.approx(3 * 2.0 + 4 * 1.5 + 3 * 2.5 + 2 * 1.0)  # 21.5

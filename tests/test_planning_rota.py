@@ -128,7 +128,7 @@ def test_roster_nights_are_read_as_weekdays(text: str | None, days: set[int]) ->
 @pytest.mark.parametrize("text", ["Mon,Funday", "8", "Mon-Xyz"])
 def test_bad_roster_nights_name_the_value(text: str) -> None:
     """A word that is no weekday is named, with an example of what to write."""
-    with pytest.raises(InputError, match="is not a weekday.*Mon,Tue,Fri"):
+    with pytest.raises(InputError, match=r"is not a weekday.*Mon,Tue,Fri"):
         parse_weekdays(text, "team t1 nights")
 
 
@@ -327,8 +327,8 @@ def test_two_school_posts_one_morning_team_is_a_clear_shortfall() -> None:
         solve_rota(problem, time_limit_s=5)
     text = "\n".join(err.value.reasons)
     assert (
-        "has no team on Mon 2026-12-07, Tue 2026-12-08, Wed 2026-12-09, Thu 2026-12-10, Fri 2026-12-11"
-        in text
+        "has no team on Mon 2026-12-07, Tue 2026-12-08, Wed 2026-12-09, Thu 2026-12-10, "
+        "Fri 2026-12-11" in text
     )
     assert "学校" in text
 

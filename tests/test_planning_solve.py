@@ -108,7 +108,8 @@ def test_skills_and_areas_restrict_teams() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 3])
 def test_orienteering_with_separate_start_and_end_passes_check(seed: int) -> None:
-    """Team orienteering (start and end apart, tight limit, OR-Tools then local search) stays feasible for any seed."""
+    """Team orienteering (start and end apart, tight limit, OR-Tools then local search) stays
+    feasible for any seed."""
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 100, (32, 2))
     d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
@@ -188,8 +189,8 @@ def bike_and_walkers(seed: int = 4) -> PatrolProblem:
 
 
 def test_walkers_get_a_fair_share_and_every_team_a_full_night() -> None:
-    """Both teams patrol their whole shift (check_plan's shift rule) and the five walkers carry most of
-    the work; balancing after the solver loses no prize."""
+    """Both teams patrol their whole shift (check_plan's shift rule) and the five walkers carry most
+    of the work; balancing after the solver loses no prize."""
     problem = bike_and_walkers()
     fair = solve_patrol(problem, time_limit_s=30, seed=1, solution_limit=100, polish=False)
     prize_only = solve_patrol(
@@ -237,8 +238,8 @@ def test_weighted_balance_trades_prize_for_fairness() -> None:
 
 
 def test_no_stop_within_reach_gives_an_empty_plan_with_the_reason() -> None:
-    """Orienteering where start and end lie further apart than the time limit (best known 0, like Chao's
-    p6.3.b): an empty plan, every stop skipped as 'shift too short', no crash."""
+    """Orienteering where start and end lie further apart than the time limit (best known 0, like
+    Chao's p6.3.b): an empty plan, every stop skipped as 'shift too short', no crash."""
     xy = np.array(
         [[0.0, 1.0], [1.0, 6.0], [-1.0, -6.0], [0.0, -7.0], [0.0, 7.0]]
     )  # 3 stops, start, end
@@ -256,8 +257,8 @@ def test_no_stop_within_reach_gives_an_empty_plan_with_the_reason() -> None:
 
 
 def test_a_shift_too_short_for_any_stop_stays_at_base() -> None:
-    """A real team whose shift holds no stop (10 min out, 15 min dwell, 20-minute shift) gets an empty
-    route; the other team's stops are planned."""
+    """A real team whose shift holds no stop (10 min out, 15 min dwell, 20-minute shift) gets an
+    empty route; the other team's stops are planned."""
     teams = [
         Team("short", shift_start_s=H19, shift_end_s=H19 + 1200),
         Team("long", shift_start_s=H19, shift_end_s=H19 + 7200),

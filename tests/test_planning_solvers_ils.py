@@ -105,7 +105,7 @@ def test_insert_all_leaves_nothing_that_fits(seed: int) -> None:
         assert lens[v] == _length(cost, path) <= limits[v]
         for f in set(range(14)) - set(visited):
             for k in range(len(path) - 1):
-                assert _length(cost, path[: k + 1] + [f] + path[k + 1 :]) > limits[v]
+                assert _length(cost, [*path[: k + 1], f, *path[k + 1 :]]) > limits[v]
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -11,13 +11,13 @@ from geogrid.planning.solvers.rota import RotaArrays, solve_assignment
 def arrays(
     n_t: int = 2, n_s: int = 3, nights: tuple[int, ...] = (7, 4, 2), **kw: object
 ) -> RotaArrays:
-    base: dict[str, object] = dict(
-        eligible=np.ones((7, n_t, n_s), dtype=bool),
-        load=np.full((n_t, n_s), 900, dtype=np.int64),
-        budget=np.full((7, n_t), 3 * 3600, dtype=np.int64),
-        nights=np.array(nights, dtype=np.int64),
-        weight=np.full(n_t, 1000, dtype=np.int64),
-    )
+    base: dict[str, object] = {
+        "eligible": np.ones((7, n_t, n_s), dtype=bool),
+        "load": np.full((n_t, n_s), 900, dtype=np.int64),
+        "budget": np.full((7, n_t), 3 * 3600, dtype=np.int64),
+        "nights": np.array(nights, dtype=np.int64),
+        "weight": np.full(n_t, 1000, dtype=np.int64),
+    }
     base.update(kw)
     return RotaArrays(**base)  # type: ignore[arg-type]
 

@@ -1,8 +1,10 @@
-"""The compiled searches' drivers: orienteering and required-routes search, set packing of routes."""
+"""The compiled searches' drivers: orienteering and required-routes search, set packing of
+routes."""
 
 from __future__ import annotations
 
 import itertools
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -16,7 +18,8 @@ from geogrid.planning.solvers.search import (
 
 
 def test_prize_routes_search_keeps_limits_and_never_loses_prize() -> None:
-    """The orienteering local search returns routes within their limits and at least the start prize."""
+    """The orienteering local search returns routes within their limits and at least the start
+    prize."""
     rng = np.random.default_rng(4)
     xy = rng.uniform(0, 100, (22, 2))
     cost = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
@@ -27,7 +30,7 @@ def test_prize_routes_search_keeps_limits_and_never_loses_prize() -> None:
     )
     for r in routes:
         path = [20, *r, 21]
-        assert sum(cost[a, b] for a, b in zip(path[:-1], path[1:], strict=True)) <= 150
+        assert sum(cost[a, b] for a, b in pairwise(path)) <= 150
     assert len({i for r in routes for i in r}) == sum(len(r) for r in routes)
     assert sum(prizes[i] for r in routes for i in r) >= prizes[0] + prizes[1] + prizes[2]
 
@@ -56,7 +59,8 @@ def _orienteering_optimum(
 
 
 def test_prize_routes_search_reaches_small_optimum() -> None:
-    """On a 9-stop orienteering instance the search from an empty route finds the exact optimum (Held-Karp)."""
+    """On a 9-stop orienteering instance the search from an empty route finds the exact optimum
+    (Held-Karp)."""
     rng = np.random.default_rng(11)
     xy = rng.uniform(0, 100, (11, 2))
     cost = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
@@ -66,7 +70,7 @@ def test_prize_routes_search_reaches_small_optimum() -> None:
         cost, [9], [10], [200], prizes, [()], time_limit_s=30, seed=2, max_iterations=300
     )
     path = [9, *routes[0], 10]
-    assert sum(cost[a, b] for a, b in zip(path[:-1], path[1:], strict=True)) <= 200
+    assert sum(cost[a, b] for a, b in pairwise(path)) <= 200
     assert sum(prizes[i] for i in routes[0]) == optimum
 
 
@@ -138,7 +142,8 @@ def _vrptw(seed: int):
 
 
 def _check_routes(travel, windows, service, demand, routes, shift, cap) -> int:
-    """Independent check: every stop once, windows, shift and capacity hold; returns total travel."""
+    """Independent check: every stop once, windows, shift and capacity hold; returns total
+    travel."""
     assert sorted(i for r in routes for i in r) == list(range(30))
     total = 0
     for r in routes:

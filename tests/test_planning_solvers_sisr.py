@@ -69,7 +69,8 @@ def test_schedule_matches_an_independent_earliest_start(seed: int) -> None:
 
 
 def _feasible_start(seed: int):
-    """A feasible plan: each stop alone on a route where possible, else skipped from the instance."""
+    """A feasible plan: each stop alone on a route where possible, else skipped from the
+    instance."""
     travel, service, w_open, w_close, demand = _instance(seed)
     routes = np.zeros((14, 16), dtype=np.int64)
     count = np.full(14, 2, dtype=np.int64)

@@ -48,7 +48,8 @@ def check(points: TrackPoints, area) -> None:
 
 @pytest.mark.parametrize("name", ["walk.gpx", "walk.kml", "walk.gcj02.gpx"])
 def test_walk_matches_its_known_answers(name: str, area) -> None:
-    """GPX, KML and a GCJ-02 GPX that says so: A visited 5-6.5 min, B too short, C never near, 0.6 km, 14 min."""
+    """GPX, KML and a GCJ-02 GPX that says so: A visited 5-6.5 min, B too short, C never near, 0.6
+    km, 14 min."""
     _, edges, crs, _ = area
     points = read_track(DATA / name)
     check(points, area)
@@ -71,7 +72,8 @@ def test_walk_matches_its_known_answers(name: str, area) -> None:
 
 
 def test_checkins_are_proof_when_near_and_named(area) -> None:
-    """A check-in naming a stop within 50 m counts (A: 5 min, B: one check-in); C named 424 m away does not."""
+    """A check-in naming a stop within 50 m counts (A: 5 min, B: one check-in); C named 424 m away
+    does not."""
     _, edges, crs, _ = area
     points = read_track(DATA / "checkins.csv")
     assert points.kind == "checkins" and points.stop_ids[0] == "school-A"
@@ -97,7 +99,7 @@ def test_shorter_dwell_rule_counts_b(area) -> None:
 
 def test_revisit_needs_a_second_stay(area) -> None:
     """Two passes at A need two stays; the walk has one, so the second pass is missed."""
-    _, edges, crs, _ = area
+    _, _edges, crs, _ = area
     a = stops()[0]
     again = PlannedStop("school-A-again", a.name, a.kind, a.lon, a.lat, "20:00")
     first, second = match_track(read_track(DATA / "walk.gpx"), [a, again], metric_crs=crs).stops

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -53,7 +54,8 @@ def _plan(problem: PatrolProblem, orders: Sequence[Sequence[int]]) -> PatrolPlan
 
 
 def test_lexicographic_balance_moves_stops_and_keeps_the_prize() -> None:
-    """All six stops on one team, fair shares 50/50: afterwards each team holds half, prize unchanged."""
+    """All six stops on one team, fair shares 50/50: afterwards each team holds half, prize
+    unchanged."""
     problem = _problem([Stop(f"s{i}", prize=10, dwell_s=600) for i in range(6)])
     orders = balance_routes(problem, [list(range(6)), []], (0.5, 0.5))
     works = [sum(problem.stops[i].prize for i in o) for o in orders]
@@ -63,7 +65,8 @@ def test_lexicographic_balance_moves_stops_and_keeps_the_prize() -> None:
 
 
 def test_balance_inserts_skipped_stops_first() -> None:
-    """Prize first: a skipped stop that fits is put on a route even if it makes the shares less even."""
+    """Prize first: a skipped stop that fits is put on a route even if it makes the shares less
+    even."""
     problem = _problem(
         [Stop("a", prize=10, dwell_s=600), Stop("b", prize=50, dwell_s=600)], n_teams=1
     )
@@ -71,7 +74,8 @@ def test_balance_inserts_skipped_stops_first() -> None:
 
 
 def test_weighted_balance_gives_up_prize_only_when_the_weight_says_so() -> None:
-    """Stops only team t0 may serve cannot move: a heavy weight drops them, a light one keeps them."""
+    """Stops only team t0 may serve cannot move: a heavy weight drops them, a light one keeps
+    them."""
     stops = [Stop(f"s{i}", prize=10, dwell_s=600, teams=frozenset({"t0"})) for i in range(4)]
     problem = _problem(stops)
     light = balance_routes(problem, [[0, 1, 2, 3], []], (0.5, 0.5), how="weighted", weight=0.5)
@@ -86,8 +90,8 @@ def test_weighted_balance_gives_up_prize_only_when_the_weight_says_so() -> None:
 
 
 def test_fill_spends_spare_time_on_passes_gap_apart() -> None:
-    """After one valuable stop, a chain of passes at a hot spot fills the shift, each >= 30 min after the last;
-    afterwards check_plan finds no pass that still fits."""
+    """After one valuable stop, a chain of passes at a hot spot fills the shift, each >= 30 min
+    after the last; afterwards check_plan finds no pass that still fits."""
     stops = [
         Stop("h", prize=50, dwell_s=600),
         *[
@@ -111,14 +115,13 @@ def test_fill_spends_spare_time_on_passes_gap_apart() -> None:
     assert check_plan(problem, plan) == []
     starts = {problem.stops[v.stop].id: v.start_s for v in plan.routes[0].visits}
     chain = [starts[k] for k in ["h", "h-pass2", "h-pass3", "h-pass4"] if k in starts]
-    assert len(chain) >= 3 and all(
-        b - a >= 1800 for a, b in zip(chain[:-1], chain[1:], strict=False)
-    )
+    assert len(chain) >= 3 and all(b - a >= 1800 for a, b in pairwise(chain))
     assert "g" in starts  # a cheap pass still fits in a gap
 
 
 def test_extra_passes_follow_the_config() -> None:
-    """[fill] makes passes at the hottest spots and through each team's own grids; switched off, none."""
+    """[fill] makes passes at the hottest spots and through each team's own grids; switched off,
+    none."""
     spots = [Stop(f"hotspot-{i}", prize=10 * (5 - i), kind="hotspot") for i in range(3)]
     teams = [Team("t1", base=grid_lonlat(0, 0), shift_start_s=H19, shift_end_s=H19 + 7200)]
     grids = gpd.GeoDataFrame(
@@ -151,10 +154,11 @@ def test_schedule_settles_gaps_across_routes() -> None:
 
 
 def test_fill_looks_past_an_insertion_that_would_push_a_later_pass_too_far() -> None:
-    """Regression (mini Haidian, InternalError "extra pass ... still fits after its last stop"): the cheapest
-    place for a's third pass, right after its second, delays b, and b's second pass must wait its gap after b
-    - past the shift end. The filler must see that (the gap of a pass on the same route bounds how late the
-    pass before it may start) and put the third pass where it fits, so that check_plan finds none left."""
+    """Regression (mini Haidian, InternalError "extra pass ... still fits after its last stop"): the
+    cheapest place for a's third pass, right after its second, delays b, and b's second pass must
+    wait its gap after b - past the shift end. The filler must see that (the gap of a pass on the
+    same route bounds how late the pass before it may start) and put the third pass where it fits,
+    so that check_plan finds none left."""
 
     def chain(place: str, n: int) -> list[Stop]:
         return [

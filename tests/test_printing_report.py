@@ -35,7 +35,8 @@ def report():
 
 
 def test_pdf_has_two_pages_with_the_figures() -> None:
-    """Two pages; pdftotext finds the headline figures, 护学岗 and the 'descriptive, not causal' label."""
+    """Two pages; pdftotext finds the headline figures, 护学岗 and the 'descriptive, not causal'
+    label."""
     pdf = render_monthly_report(report(), "测试街道")
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 0
     if shutil.which("pdftotext") is None:

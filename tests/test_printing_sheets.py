@@ -99,8 +99,8 @@ def _text(pdf: bytes, tmp_path: Path) -> str:
 def test_overview_lists_shares_and_skipped_stops_with_reasons(
     sheets: tuple, pdf: bytes, tmp_path: Path
 ) -> None:
-    """Each sheet shows the team's minutes on patrol and work share; the overview page lists every team's
-    share and the skipped stop with its reason; a single team's sheet has no overview."""
+    """Each sheet shows the team's minutes on patrol and work share; the overview page lists every
+    team's share and the skipped stop with its reason; a single team's sheet has no overview."""
     text = _text(pdf, tmp_path)
     assert text.count("On patrol") >= 2 and "Work" in text and "volunteers" in text
     assert "Overview" in text and "Skipped stops (1)" in text

@@ -40,7 +40,8 @@ def _area() -> shapely.Geometry:
 
 
 def test_points_rejects_each_bad_row() -> None:
-    """Missing, out-of-range, swapped and outside rows are set aside with row and reason; good kept."""
+    """Missing, out-of-range, swapped and outside rows are set aside with row and reason; good
+    kept."""
     pts = O.building_points(4)
     fields = pd.DataFrame(
         {
@@ -72,7 +73,8 @@ def test_all_rows_swapped_is_a_mapping_error() -> None:
 
 
 def test_detect_offset_gcj02_given_as_wgs84() -> None:
-    """GCJ-02 read as WGS-84 sits ~540 m east-northeast of Haidian's buildings: reported as GCJ-02."""
+    """GCJ-02 read as WGS-84 sits ~540 m east-northeast of Haidian's buildings: reported as
+    GCJ-02."""
     pts = O.building_points()
     x, y = wgs84_to_gcj02(pts["lon"].to_numpy(), pts["lat"].to_numpy())
     found = detect_offset(x, y, "wgs84", grids_area.buildings(), METRIC)

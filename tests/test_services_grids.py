@@ -165,7 +165,8 @@ def shenzhen_corner(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("corner") / "area"
     build_area(
-        CUT_ADMIN, out, name="corner", boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.620)),
+        CUT_ADMIN, out, name="corner",
+        boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.620)),
         admin_code="441900", timezone="Asia/Shanghai",
     )  # fmt: skip
     return out
@@ -208,7 +209,8 @@ def test_communities_outside_the_area_are_named(tmp_path: Path) -> None:
 
     out = tmp_path / "south"
     build_area(
-        CUT_ADMIN, out, name="south", boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.609)),
+        CUT_ADMIN, out, name="south",
+        boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.609)),
         timezone="Asia/Shanghai",
     )  # fmt: skip
     with pytest.raises(InputError) as info:
@@ -281,7 +283,8 @@ def test_a_new_estate_rebalances_only_the_grids_around_it(area: Path, tmp_path: 
 
 
 def test_a_rebalance_preview_is_accepted_only_while_the_area_is_unchanged(area: Path) -> None:
-    """accept_rebalance saves a dry run's moves as a version; after any write of the area it is refused."""
+    """accept_rebalance saves a dry run's moves as a version; after any write of the area it is
+    refused."""
     from geogrid.errors import ConflictError
     from tests.grids_area import X0, Y0
 
@@ -299,7 +302,8 @@ def test_a_rebalance_preview_is_accepted_only_while_the_area_is_unchanged(area: 
 
 
 def test_grow_refuses_an_estate_outside_the_area_or_a_taken_id(area: Path, tmp_path: Path) -> None:
-    """An outline outside the area, or an id of an existing building, is a message; nothing is written."""
+    """An outline outside the area, or an id of an existing building, is a message; nothing is
+    written."""
     from tests.grids_area import X0, Y0
 
     S.generate(area, seed=0, author="setup", restarts=1)

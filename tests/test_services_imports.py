@@ -1,4 +1,5 @@
-"""Importing an office's own files into a SYNTHETIC area: good rows kept, bad ones named, re-runs idempotent."""
+"""Importing an office's own files into a SYNTHETIC area: good rows kept, bad ones named, re-runs
+idempotent."""
 
 from __future__ import annotations
 
@@ -264,7 +265,8 @@ GRID_BAD = [
     ("case", "make", "error", "fragment"), GRID_BAD, ids=[b[0] for b in GRID_BAD]
 )
 def test_grids_bad_input(area: Path, tmp_path: Path, case, make, error, fragment) -> None:
-    """A bad grid layer is refused whole, naming the file, the features and the fix; nothing saved."""
+    """A bad grid layer is refused whole, naming the file, the features and the fix; nothing
+    saved."""
     path = make(tmp_path)
     with pytest.raises(error) as err:
         I.import_grids(area, path, _grids_mapping(tmp_path))
@@ -272,7 +274,7 @@ def test_grids_bad_input(area: Path, tmp_path: Path, case, make, error, fragment
     assert versions.list_versions(area)[1] is None
 
 
-# --------------------------------------------------------------------------- places, teams, communities
+# ----------------------------------------------------------------------- places, teams, communities
 
 
 def _places_mapping(tmp_path: Path, coordinates: str) -> Path:
@@ -281,7 +283,8 @@ def _places_mapping(tmp_path: Path, coordinates: str) -> Path:
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_places_from_china_systems(area: Path, tmp_path: Path, system: str) -> None:
-    """Key places in GCJ-02 or BD-09 land on the street nodes they were taken from; re-run idempotent."""
+    """Key places in GCJ-02 or BD-09 land on the street nodes they were taken from; re-run
+    idempotent."""
     rows = O.places_rows(system)
     path = tmp_path / "places.xlsx"
     rows.to_excel(path, index=False)
@@ -308,7 +311,8 @@ def test_places_bad_input(area: Path, tmp_path: Path) -> None:
 
 
 def test_teams_with_bases_by_place_name(area: Path, tmp_path: Path) -> None:
-    """A roster with bases named by key places gives two teams; an unknown base is a named reject."""
+    """A roster with bases named by key places gives two teams; an unknown base is a named
+    reject."""
     places = tmp_path / "places.xlsx"
     O.places_rows("gcj02").to_excel(places, index=False)
     I.import_places(area, places, "key_places", _places_mapping(tmp_path, "gcj02"))

@@ -1,4 +1,5 @@
-"""geogrid.services.micro_grids: micro-grids written with history, checked, counted in the report."""
+"""geogrid.services.micro_grids: micro-grids written with history, checked, counted in the
+report."""
 
 from __future__ import annotations
 

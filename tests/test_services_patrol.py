@@ -82,7 +82,7 @@ def test_config_defaults_and_file_key_problem_lines(tmp_path: Path) -> None:
 def test_unknown_layer_is_named(demo: Path) -> None:
     """A config naming a layer the area lacks lists the layers it has."""
     area = read_area(demo, with_network=False)
-    with pytest.raises(InputError, match="has no layer 'kindergartens'.*schools"):
+    with pytest.raises(InputError, match=r"has no layer 'kindergartens'.*schools"):
         area_stops(area, PatrolConfig.from_dict({"places": [{"layer": "kindergartens"}]}))
 
 
@@ -94,7 +94,7 @@ def test_coverage_report_and_posts(demo: Path, tmp_path: Path) -> None:
     assert 0 <= inc[0] <= inc[1] <= 1
     posts = site_posts(demo, 2, minutes=3, time_limit_s=5)
     assert list(posts["new"]) == [False, True, True]
-    before = [r for r in coverage_report(demo, "police", (3,))[1] if r["demand"] == "incidents"][0]
+    before = next(r for r in coverage_report(demo, "police", (3,))[1] if r["demand"] == "incidents")
     assert posts["covered_share"].iloc[0] > before["share"]
 
 

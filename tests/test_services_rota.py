@@ -65,7 +65,7 @@ def test_demo_week_files(demo: Path, week, tmp_path: Path) -> None:  # type: ign
     assert names == ["rota.csv", "rota.json", "rota.pdf", "team-1.pdf", "team-2.pdf", "team-3.pdf"]
     document = read_week(demo, "2026-W50")
     assert document is not None and document["week"] == "2026-W50"
-    assert [d["date"] for d in document["days"]][0] == "2026-12-07"
+    assert document["days"][0]["date"] == "2026-12-07"
     assert all(d["planned"] for d in document["days"])
     assert planned_weeks(demo) == ["2026-W50"]
     assert week_file(demo, "2026-W50", "rota.pdf") == folder / "rota.pdf"

@@ -53,7 +53,8 @@ def test_assign_fills_every_grid_and_writes_the_outputs(area: Path) -> None:
 
 
 def test_diff_after_a_second_assignment(area: Path) -> None:
-    """Assigning again with the same roster changes nobody; --against roster compares to the file."""
+    """Assigning again with the same roster changes nobody; --against roster compares to the
+    file."""
     SS.assign(area)
     SS.assign(area)
     assert SS.diff(area).empty

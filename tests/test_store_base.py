@@ -136,7 +136,7 @@ def test_stale_parent_is_a_conflict_and_saves_nothing(store) -> None:
 def test_undo_goes_back_and_keeps_history(store) -> None:
     """Undo makes the parent current, keeps every version, and refuses a stale parent."""
     s, name = store
-    v1, grids, units = s.load_version(name)
+    _v1, grids, units = s.load_version(name)
     changed = grids.assign(worker="张三")
     s.save_version(name, changed, units, author="Li", message="workers", parent=1)
     with pytest.raises(ConflictError):

@@ -114,7 +114,8 @@ def test_synthetic_units_are_seeded_snapped_and_counted_like_grid_units() -> Non
 
 
 def test_generated_roster_is_seeded_labelled_and_covers_every_grid() -> None:
-    """Same seed, same roster; every row synthetic; one worker per grid plus a spare, homes inside."""
+    """Same seed, same roster; every row synthetic; one worker per grid plus a spare, homes
+    inside."""
     import pandas as pd
 
     from geogrid.synthetic import generate_roster

@@ -458,7 +458,8 @@ ROUTE_SAMPLES = {
 
 
 def STAFF_ENDPOINTS(app) -> set[str]:  # noqa: N802 - reads like the constant it stands for
-    """Endpoints of the staff blueprints (sign-in, planner, patrol, jobs): not public, not in OpenAPI."""
+    """Endpoints of the staff blueprints (sign-in, planner, patrol, jobs): not public, not in
+    OpenAPI."""
     staff = (
         "auth.",
         "planner.",

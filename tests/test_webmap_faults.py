@@ -42,7 +42,7 @@ def test_full_disk_is_507_and_leaves_no_temp_file(
     assert res.status_code == 507
     assert "disk is full" in res.get_json()["error"]["message"]
     area = tmp_path / "area"
-    assert not [p for p in area.rglob("*.tmp")], "a temp file was left behind"
+    assert not list(area.rglob("*.tmp")), "a temp file was left behind"
     assert client.get("/api/planner/state").get_json()["head"] == 1
 
 

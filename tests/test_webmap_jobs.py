@@ -86,7 +86,8 @@ def test_broker_from_config_else_environment(
 
 
 def test_quota_per_user_is_429(tmp_path: Path) -> None:
-    """A user may have JOBS_PER_USER jobs queued or running; one more is 429, another user is fine."""
+    """A user may have JOBS_PER_USER jobs queued or running; one more is 429, another user is
+    fine."""
     runner = JobRunner(store=tmp_path / "jobs.sqlite3", per_user=2)
     gate = threading.Event()
     jobs = [runner.submit("t", "wang", lambda progress: gate.wait(5)) for _ in range(2)]

@@ -44,7 +44,7 @@ def area():
 
 
 def _html(m: folium.Map) -> str:
-    """The map's standalone HTML with JSON \\uXXXX escapes decoded (Chinese is
+    r"""The map's standalone HTML with JSON \uXXXX escapes decoded (Chinese is
     escaped inside the embedded GeoJSON and strings)."""
     html = m.get_root().render()
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), html)
@@ -103,7 +103,7 @@ def test_offline_map_draws_streets(area):
 def test_osm_basemap_has_tile_layer(area):
     """basemap='osm' adds the OpenStreetMap tile layer (online), assets still local."""
     m = public_map(area, basemap="osm")
-    (tiles,) = _tile_layers(m)
+    (_tiles,) = _tile_layers(m)
     html = _html(m)
     assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html
     assert all(u.startswith("/static/vendor/") for u in _asset_urls(html))

@@ -1,4 +1,5 @@
-"""webmap.schemas: every JSON body and query parameter of the staff routes is declared; attacks fail.
+"""webmap.schemas: every JSON body and query parameter of the staff routes is declared; attacks
+fail.
 
 The findings of the security review, reproduced: an object as ``new_code``,
 ``a=²`` in a query, a negative seed, lists where strings belong, JSON nested

@@ -91,7 +91,8 @@ def test_every_kind_of_route_sends_the_headers(app: Flask) -> None:
 
 
 def test_folium_inline_scripts_carry_this_responses_nonce(app: Flask) -> None:
-    """Every inline <script> of the public map has the nonce of its CSP; nonces differ per response."""
+    """Every inline <script> of the public map has the nonce of its CSP; nonces differ per
+    response."""
     client = app.test_client()
     nonces = []
     for _ in range(2):
@@ -120,7 +121,8 @@ def test_tile_hosts_only_when_a_tile_basemap_is_drawn(app: Flask) -> None:
 
 
 def test_templates_hold_no_inline_script_or_handler() -> None:
-    """Page scripts live in static/js: no on...= attribute, and the only inline script is Folium's."""
+    """Page scripts live in static/js: no on...= attribute, and the only inline script is
+    Folium's."""
     for path in TEMPLATES.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\son[a-z]+\s*=", text), path
@@ -140,7 +142,8 @@ def test_templates_hold_no_inline_script_or_handler() -> None:
     ],
 )
 def test_grid_codes_with_markup_are_refused(app: Flask, body: dict, field: str) -> None:
-    """A new code or move target outside ^[0-9A-Za-z_-]{1,32}$ is 400 naming the field; nothing saved."""
+    """A new code or move target outside ^[0-9A-Za-z_-]{1,32}$ is 400 naming the field; nothing
+    saved."""
     client = app.test_client()
     token = sign_in(client, "plan")
     state = client.get("/api/planner/state").get_json()

@@ -126,7 +126,8 @@ def test_a_stranger_cannot_lock_the_owner_out(tmp_path: Path) -> None:
 
 
 def test_spreading_guesses_over_accounts_is_slowed(tmp_path: Path) -> None:
-    """One address guessing a different name each time is slowed after the address's free attempts."""
+    """One address guessing a different name each time is slowed after the address's free
+    attempts."""
     users = tmp_path / "users.json"
     add_accounts(users)
     client = _client(_app(users), "203.0.113.9")

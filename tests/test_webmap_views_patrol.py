@@ -1,4 +1,5 @@
-"""webmap.views.patrol: team leaders compute tonight's plan in the background and open, print, download it.
+"""webmap.views.patrol: team leaders compute tonight's plan in the background and open, print,
+download it.
 
 One demo area (built once per module) and one short solve (1 s limit,
 tests/data/patrol/small.toml) shared by the tests.
@@ -22,7 +23,8 @@ CONFIG = Path(__file__).parent / "data" / "patrol" / "small.toml"
 
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, str, str]:
-    """The demo area with the plan of DAY computed through the API; returns the app and the busiest team."""
+    """The demo area with the plan of DAY computed through the API; returns the app and the busiest
+    team."""
     from geogrid.services.demo import build_demo
 
     base = tmp_path_factory.mktemp("patrol")

@@ -47,7 +47,8 @@ def upload(
 
 
 def test_upload_logs_and_track_shows(app: Flask) -> None:
-    """The team's leader uploads the walk: 1 of 3 stops; the track GeoJSON has track, walked, stops."""
+    """The team's leader uploads the walk: 1 of 3 stops; the track GeoJSON has track, walked,
+    stops."""
     client = app.test_client()
     token = sign_in(client, "leada")
     assert client.get(f"{URL}.geojson").status_code == 404
@@ -63,7 +64,8 @@ def test_upload_logs_and_track_shows(app: Flask) -> None:
 
 
 def test_scope_csrf_size_and_fields(app: Flask) -> None:
-    """Another team's leader: 403; no CSRF token: 400; too large: 413; bad fields: 400 naming them."""
+    """Another team's leader: 403; no CSRF token: 400; too large: 413; bad fields: 400 naming
+    them."""
     client = app.test_client()
     token = sign_in(client, "lead1")  # leads team-1 only
     assert upload(client, token).status_code == 403

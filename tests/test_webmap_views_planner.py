@@ -95,7 +95,8 @@ def test_move_a_block_diff_and_undo(app: Flask) -> None:
 
 
 def test_edit_needs_if_match_and_stale_is_409_naming_who(app: Flask) -> None:
-    """No If-Match is 428; an edit on an old version is 409 saying who changed what; nothing is lost."""
+    """No If-Match is 428; an edit on an old version is 409 saying who changed what; nothing is
+    lost."""
     wang, wang_token = _planner(app, "plan")
     li, li_token = _planner(app, "plan2")
     loaded = _state(wang)
@@ -225,7 +226,7 @@ def test_split_merge_lock(app: Flask) -> None:
         client, token, "/api/planner/edits", {"op": "split", "codes": [biggest]}, state["etag"]
     ).get_json()
     assert len(split["grids"]["features"]) == len(state["grids"]["features"]) + 1
-    unit, old, new = _border_unit(split)
+    unit, _old, new = _border_unit(split)
     locked = _post(
         client, token, "/api/planner/edits", {"op": "lock", "codes": [new]}, split["etag"]
     ).get_json()
@@ -331,7 +332,8 @@ def test_editor_state_is_built_once_per_version(
 
 
 def _grow_fullest_grid(folder: Path, households: int = 200) -> str:
-    """A new estate of ``households`` on the largest unit of the fullest grid (geogrid grids grow); its code."""
+    """A new estate of ``households`` on the largest unit of the fullest grid (geogrid grids grow);
+    its code."""
     import geopandas as gpd
     import shapely.affinity
 
@@ -359,7 +361,8 @@ def _preview(app: Flask, client: FlaskClient, token: str, etag: str) -> tuple[st
 
 
 def test_rebalance_preview_saves_nothing_and_accept_saves_it(app: Flask) -> None:
-    """Preview after growth: units that would move, per-grid table, reasons, nothing saved; accept makes v0002."""
+    """Preview after growth: units that would move, per-grid table, reasons, nothing saved; accept
+    makes v0002."""
     folder = Path(app.config["AREA_PATH"])
     client, token = _planner(app)
     grown = _grow_fullest_grid(folder)
@@ -396,7 +399,8 @@ def test_rebalance_preview_saves_nothing_and_accept_saves_it(app: Flask) -> None
 
 
 def test_a_stale_preview_is_409_and_saves_nothing(app: Flask) -> None:
-    """Another planner saves after the preview: accepting it is 409 naming who; another's preview is 404."""
+    """Another planner saves after the preview: accepting it is 409 naming who; another's preview is
+    404."""
     folder = Path(app.config["AREA_PATH"])
     client, token = _planner(app)
     _grow_fullest_grid(folder)
@@ -440,7 +444,8 @@ def test_a_stale_preview_is_409_and_saves_nothing(app: Flask) -> None:
 def test_bad_rebalance_requests_are_400_naming_the_field(
     app: Flask, url: str, body: dict, field: str
 ) -> None:
-    """A wrong type, range or unknown field is a 400 whose JSON names the field; nothing starts or saves."""
+    """A wrong type, range or unknown field is a 400 whose JSON names the field; nothing starts or
+    saves."""
     client, token = _planner(app)
     res = _post(client, token, url, body, _state(client)["etag"])
     assert res.status_code == 400, res.get_data(as_text=True)
@@ -449,7 +454,8 @@ def test_bad_rebalance_requests_are_400_naming_the_field(
 
 
 def test_team_leaders_may_not_rebalance(app: Flask) -> None:
-    """Rebalance preview and accept are for planners: a team leader gets 403; the routes are documented."""
+    """Rebalance preview and accept are for planners: a team leader gets 403; the routes are
+    documented."""
     client, token = _planner(app, "lead")
     for url, body in (
         ("/api/planner/rebalance", {}),

@@ -47,7 +47,8 @@ def user_store() -> UserStore:
 
 
 def throttle() -> Throttle:
-    """The sign-in throttle shared by every worker (``THROTTLE_PATH``, default next to the users file)."""
+    """The sign-in throttle shared by every worker (``THROTTLE_PATH``, default next to the
+    users file)."""
     path = current_app.config.get("THROTTLE_PATH") or (
         Path(current_app.config["USERS_PATH"]).with_name("throttle.sqlite3")
     )
@@ -82,7 +83,7 @@ def current_user() -> User | None:
 
 
 def csrf_token() -> str:
-    """This session's CSRF token (made on first use)."""
+    """The current session's CSRF token (made on first use)."""
     token = session.get(CSRF_FIELD)
     if not token:
         token = secrets.token_urlsafe(32)

@@ -10,7 +10,6 @@ anyone but signed-in staff carry no server path (:func:`public_message`).
 from __future__ import annotations
 
 import errno
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -67,7 +66,7 @@ def _server_roots() -> list[str]:
         str(Path(current_app.config.get("AREA_PATH") or ".").resolve()),
         current_app.instance_path,
         str(Path(current_app.root_path).parent),
-        os.getcwd(),
+        str(Path.cwd()),
         tempfile.gettempdir(),
         str(Path.home()),
     }
@@ -142,5 +141,5 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        app.logger.exception("unexpected error on %s", request.path)
+        app.logger.error("unexpected error on %s", request.path, exc_info=exc)
         return error_response(500, "internal_error", "internal server error; see the server log")

@@ -53,7 +53,10 @@ class Basemap:
 TILE_BASEMAPS: dict[str, Basemap] = {
     "osm": Basemap(
         tiles=("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
-        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        attribution=(
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+            " contributors"
+        ),
         subdomains="abc",
         datum="wgs84",
         max_zoom=19,
@@ -334,12 +337,23 @@ def use_local_assets(m: folium.Map, asset_base: str = DEFAULT_ASSET_BASE) -> fol
     return m
 
 
+class FoliumHtml(str):
+    """HTML that Folium rendered from a map whose text from data went through :func:`map_text`.
+
+    Only :func:`render_map_parts` makes these, and :func:`webmap.security.with_nonce` shows
+    nothing else as HTML: any other string given to it is refused, and a ``FoliumHtml``
+    written into a template without it is escaped like any string.
+    """
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class MapParts:
     """A rendered map cut into the three places of an HTML page."""
 
-    header: str
-    html: str
+    header: FoliumHtml
+    html: FoliumHtml
     script: str
 
 
@@ -356,8 +370,8 @@ def render_map_parts(m: folium.Map) -> MapParts:
         if isinstance(child, JavascriptLink | CssLink) and "//" in str(child.url):
             raise ValueError(f"map asset {name!r} would load from {child.url}; vendor it")
     return MapParts(
-        header=figure.header.render(),
-        html=figure.html.render(),
+        header=FoliumHtml(figure.header.render()),
+        html=FoliumHtml(figure.html.render()),
         script=figure.script.render(),
     )
 
@@ -367,7 +381,7 @@ def render_map_parts(m: folium.Map) -> MapParts:
 
 def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
     """GeoJSON dict of ``frame`` with only ``columns`` as properties and 6-decimal coordinates."""
-    subset = frame[columns + ["geometry"]].copy()
+    subset = frame[[*columns, "geometry"]].copy()
     subset["geometry"] = shapely.set_precision(subset.geometry.values, 1e-6)
     return json.loads(subset.to_json(na="null", drop_id=True))
 
@@ -504,7 +518,7 @@ def trend_svg(
     width, height, pad = 240, 64, 14
     n = max(len(months), 1)
     step = width / n
-    top = max(list(counts) + [MIN_COUNT])
+    top = max([*counts, MIN_COUNT])
     bars = []
     for k, (month, count, low) in enumerate(zip(months, counts, at_least, strict=True)):
         x = round(k * step + step * 0.1, 1)
@@ -621,7 +635,7 @@ def _add_density(
     layer = None
     if len(shown):
         layer = folium.GeoJson(
-            _feature_collection(shown, ["place"] + fields + ["fill", "dash"]),
+            _feature_collection(shown, ["place", *fields, "fill", "dash"]),
             name=name,
             style_function=lambda f: {
                 "fillColor": f["properties"]["fill"],

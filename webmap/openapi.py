@@ -462,11 +462,15 @@ def openapi_document(server_url: str = "/api") -> dict[str, Any]:
                                     "name": {"type": "string"},
                                     "worker": {
                                         "type": "string",
-                                        "description": "only where the grid has publish_contact true",
+                                        "description": (
+                                            "only where the grid has publish_contact true"
+                                        ),
                                     },
                                     "worker_phone": {
                                         "type": "string",
-                                        "description": "only where the grid has publish_contact true",
+                                        "description": (
+                                            "only where the grid has publish_contact true"
+                                        ),
                                     },
                                 },
                             },
@@ -733,7 +737,8 @@ def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
             "/jobs/{job_id}": _staff_get("progress of a background job", path_params=("job_id",)),
             "/patrol/plans/{day}/{team}/track": _track_upload(),
             "/patrol/plans/{day}/{team}/track.geojson": _staff_get(
-                "the logged track of a team's night: track, streets walked, planned stops with visited",
+                "the logged track of a team's night: track, streets walked,"
+                " planned stops with visited",
                 media="application/geo+json",
                 path_params=("day", "team"),
             ),
@@ -753,4 +758,42 @@ def staff_openapi_document(server_url: str = "/api") -> dict[str, Any]:
         "description": 'the ETag of the grids you loaded, e.g. "v0004.5"',
         "schema": {"type": "string", "pattern": r'^(W/)?"?v[0-9]{4,9}\.[0-9]{1,9}"?$'},
     }
+    doc["paths"].update(_staffing_paths())
+    doc["components"]["parameters"]["StaffingIfMatch"] = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "description": 'the ETag of the staffing you loaded, e.g. "s0003"',
+        "schema": {"type": "string", "pattern": r'^(W/)?"?s[0-9]{4,9}"?$'},
+    }
     return doc
+
+
+def _staffing_paths() -> dict[str, Any]:
+    """The planner's 1+3+N staffing routes (webmap.views.planner_staffing)."""
+    from webmap.schemas import StaffingAssign, StaffingEdit
+
+    edit = _body(
+        StaffingEdit,
+        "assign a person to a grid's post or take him off it, judged by the solver's rules "
+        "(422 naming each broken rule, nothing saved); saved as the next staffing version",
+        "the new staffing state",
+        if_match=True,
+    )
+    rerun = _body(
+        StaffingAssign,
+        "assign the roster to the grids again (background job), saved as the next version",
+        "the job id and its status URL",
+        "202",
+        if_match=True,
+    )
+    for path in (edit, rerun):
+        path["post"]["parameters"] = [{"$ref": "#/components/parameters/StaffingIfMatch"}]
+    return {
+        "/planner/staffing": _staff_get(
+            "the staffing: every grid's posts and who fills them, open posts, overloaded "
+            "people, broken rules, versions, ETag"
+        ),
+        "/planner/staffing/edits": edit,
+        "/planner/staffing/assign": rerun,
+    }

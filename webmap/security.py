@@ -23,29 +23,59 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
-from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from webmap.maps import FoliumHtml
 
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
 
 
 def csp_nonce() -> str:
-    """This response's CSP nonce (made on first use)."""
+    """The current response's CSP nonce (made on first use)."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(18)
     return str(g.csp_nonce)
 
 
-def with_nonce(rendered: str) -> Markup:
-    """Rendered map HTML (Folium's header, body or script) with the nonce on every ``<script>``.
+class NoncedHtml:
+    """Folium's rendered HTML with this response's nonce on every ``<script>``.
+
+    Jinja shows it as HTML through markupsafe's ``__html__`` protocol; only
+    :func:`with_nonce` makes one, and only from a :class:`webmap.maps.FoliumHtml`.
+    """
+
+    __slots__ = ("_html",)
+
+    def __init__(self, rendered: FoliumHtml, nonce: str) -> None:
+        self._html = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', str(rendered))
+
+    def __html__(self) -> str:
+        return self._html
+
+    def __str__(self) -> str:
+        return self._html
+
+
+def with_nonce(rendered: FoliumHtml) -> NoncedHtml:
+    """Rendered map HTML (Folium's header or body) with the nonce on every ``<script>``.
 
     Only for HTML that Folium rendered from escaped data (see
-    :func:`webmap.maps.map_text`), never for text from users.
+    :func:`webmap.maps.map_text` and :func:`webmap.maps.render_map_parts`), never for
+    text from users: anything but a ``FoliumHtml`` is refused (``TypeError``), so no
+    string can reach the page as HTML, let alone with a nonce, through this filter.
     """
-    nonce = csp_nonce()
-    return Markup(_SCRIPT_TAG.sub(f'<script nonce="{nonce}"', str(rendered)))
+    from webmap.maps import FoliumHtml
+
+    if not isinstance(rendered, FoliumHtml):
+        raise TypeError(
+            "with_nonce shows only HTML rendered by render_map_parts,"
+            f" not {type(rendered).__name__}"
+        )
+    return NoncedHtml(rendered, csp_nonce())
 
 
 def tile_hosts(basemap: str) -> list[str]:

@@ -31,7 +31,7 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -79,7 +79,8 @@ def password_problems(password: str, username: str = "") -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD:
         problems.append(
-            f"password: at least {MIN_PASSWORD} characters (a few random words are easy to remember)"
+            f"password: at least {MIN_PASSWORD} characters"
+            " (a few random words are easy to remember)"
         )
     if password.casefold() in common_passwords():
         problems.append(
@@ -94,7 +95,7 @@ def password_problems(password: str, username: str = "") -> list[str]:
 class UserStore:
     """The users file; every change is read-modify-write under a lock, written atomically."""
 
-    _locks: dict[str, threading.Lock] = {}
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
     _locks_guard = threading.Lock()
 
     def __init__(self, path: Path | str) -> None:

@@ -62,7 +62,7 @@ _CACHE = "webmap.api_bodies"
 
 def _geojson_body(frame: gpd.GeoDataFrame, columns: list[str]) -> str:
     keep = [c for c in columns if c in frame.columns]
-    subset = frame[keep + ["geometry"]]
+    subset = frame[[*keep, "geometry"]]
     if subset.crs is not None and subset.crs != WGS84:
         subset = subset.to_crs(WGS84)
     subset = subset.set_geometry(shapely.set_precision(subset.geometry.values, 1e-7))
@@ -78,7 +78,8 @@ def _cached_json(build: Callable[[], dict[str, Any]]) -> Response:
 
 
 def _cached_geojson(build: Callable[[], str], mimetype: str = GEOJSON_MIMETYPE) -> Response:
-    """The GeoJSON body for this URL (built once per area version), with ETag / If-None-Match -> 304."""
+    """The GeoJSON body for this URL (built once per area version), with ETag /
+    If-None-Match -> 304."""
     key = (request.path, tuple(sorted(request.args.items(multi=True))))
     body = current_entry().cached(_CACHE, key, build, BODY_CACHE_SIZE)
     response = Response(body, mimetype=mimetype)

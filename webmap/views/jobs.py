@@ -2,8 +2,9 @@
 
 Answered from the shared job records (:mod:`webmap.jobs`: the SQLite job store,
 or Redis under Celery), so any worker process or web node answers it; a job of
-several parts (team groups) says how many are done in ``parts: {done, total}``. A job is shown to the user who started it and to planners and
-admins; anyone else gets 404, as for a job that does not exist.
+several parts (team groups) says how many are done in ``parts: {done, total}``.
+A job is shown to the user who started it and to planners and admins; anyone
+else gets 404, as for a job that does not exist.
 """
 
 from __future__ import annotations

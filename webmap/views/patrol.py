@@ -9,8 +9,9 @@ team group (:func:`geogrid.services.patrol.plan_teams` each), and the page shows
 parts done / parts. Files go to
 ``<area>/plans/web/<date>/`` (plan.geojson, <team>.gpx, route_sheets.pdf,
 plan.json, and one <team>.pdf per team, all written atomically by the
-service) and are served from there; the teams come from the app's area cache. A team leader whose account names a team sees only that
-team (its own PDF, not the all-teams one).
+service) and are served from there; the teams come from the app's area cache.
+A team leader whose account names a team sees only that team (its own PDF, not
+the all-teams one).
 
 Scope: a team leader whose account names teams (``team``, several separated by
 commas) computes, opens and downloads the plans of those teams only; their
@@ -99,7 +100,7 @@ def config_path(folder: Path) -> Path | None:
     return service.shift_config(folder, example)
 
 
-def teams_of(folder: Path) -> list[dict[str, Any]]:
+def teams_of() -> list[dict[str, Any]]:
     """The area's teams (id, name, leader, mode, shift) the signed-in user may see."""
     area = current_area()
     if area.teams is None or not len(area.teams):
@@ -125,19 +126,21 @@ def teams_of(folder: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _team(folder: Path, team: str) -> dict[str, Any]:
+def _team(team: str) -> dict[str, Any]:
     if not TEAM_RE.fullmatch(team):
         abort(404, description=f"no team {team!r}")
-    for t in teams_of(folder):
-        if t["id"] == team:
-            return t
-    scope = account_teams(current_user())
-    if scope is not None:
-        abort(
-            403,
-            description=f"your account leads {', '.join(sorted(scope))}; ask an admin for {team}",
-        )
-    abort(404, description=f"no team {team!r} in this area")
+    found = next((t for t in teams_of() if t["id"] == team), None)
+    if found is None:
+        scope = account_teams(current_user())
+        if scope is not None:
+            abort(
+                403,
+                description=(
+                    f"your account leads {', '.join(sorted(scope))}; ask an admin for {team}"
+                ),
+            )
+        abort(404, description=f"no team {team!r} in this area")
+    return found
 
 
 def _team_features(
@@ -176,7 +179,7 @@ def index():
     args = parse_args(DayArgs)
     folder = area_dir()
     day = _check_date(args.date or area_today().isoformat())
-    teams = teams_of(folder)
+    teams = teams_of()
     week = rota_service.week_of(day)
     rota = rota_service.read_week(folder, week)
     if (
@@ -210,10 +213,12 @@ def rota_file(week: str, name: str):
         if _bound_team() is not None:
             abort(
                 403,
-                description=f"your account leads {_bound_team()}: download its own week (<team>.pdf)",
+                description=(
+                    f"your account leads {_bound_team()}: download its own week (<team>.pdf)"
+                ),
             )
     elif name.endswith(".pdf"):
-        _team(folder, name.removesuffix(".pdf"))
+        _team(name.removesuffix(".pdf"))
     else:
         abort(404, description=f"no file {name!r} in a week's rota")
     path = rota_service.week_file(folder, week, name)
@@ -247,7 +252,7 @@ def _plan_view(day: str, team: str, template: str):
     parse_args(Args)
     folder = area_dir()
     _check_date(day)
-    info = _team(folder, team)
+    info = _team(team)
     plan = service.read_shift_plan(folder, day)
     if plan is None:
         abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
@@ -283,7 +288,7 @@ def pdf(day: str):
 def team_pdf(day: str, team: str):
     parse_args(Args)
     folder = area_dir()
-    _team(folder, team)
+    _team(team)
     return _plan_file(folder, day, f"{team}.pdf", f"route sheet for {team} on {day}")
 
 
@@ -292,7 +297,7 @@ def team_pdf(day: str, team: str):
 def gpx(day: str, team: str):
     parse_args(Args)
     folder = area_dir()
-    _team(folder, team)
+    _team(team)
     return _plan_file(folder, day, f"{team}.gpx", f"GPX for {team} on {day}")
 
 
@@ -316,10 +321,10 @@ def start_plan():
     user = current_user()
     assert user is not None
     scope = account_teams(user)
-    area_teams = [t["id"] for t in teams_of(folder)]  # already limited to the account's teams
+    area_teams = [t["id"] for t in teams_of()]  # already limited to the account's teams
     if body.teams is not None:
         for team in body.teams:
-            _team(folder, team)  # 403 for another team's, 404 for an unknown one
+            _team(team)  # 403 for another team's, 404 for an unknown one
         teams: list[str] | None = sorted(set(body.teams))
     elif scope is not None:
         if not area_teams:
@@ -376,7 +381,7 @@ def start_plan():
 def plan_geojson(day: str, team: str):
     parse_args(Args)
     folder = area_dir()
-    _team(folder, team)
+    _team(team)
     plan = service.read_shift_plan(folder, _check_date(day))
     if plan is None:
         abort(404, description=f"no plan for {day} yet")

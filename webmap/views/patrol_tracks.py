@@ -40,7 +40,7 @@ UPLOAD_ENDPOINT = "patrol_tracks_api.upload_track"
 def upload_track(day: str, team: str):
     folder = area_dir()
     _check_date(day)
-    _team(folder, team)  # another team's leader: 403 before anything of the body is read
+    _team(team)  # another team's leader: 403 before anything of the body is read
     form = parse_form(TrackUpload)
     upload = request.files.get("track")
     if upload is None or not upload.filename:
@@ -91,7 +91,7 @@ def track_geojson(day: str, team: str):
     parse_args(Args)
     folder = area_dir()
     _check_date(day)
-    _team(folder, team)
+    _team(team)
     data = service.read_patrol_track(folder, day, team)
     if data is None:
         abort(404, description=f"no track of {team} on {day} yet; upload it on the plan page")
@@ -106,7 +106,7 @@ def phone_plan(day: str, team: str, fmt: str):
         abort(404, description=f"no plan.{fmt}; give plan.gpx or plan.kml")
     folder = area_dir()
     _check_date(day)
-    _team(folder, team)
+    _team(team)
     try:
         name, text = service.phone_file(folder, day, team, fmt, args.datum)
     except InputError as err:

@@ -136,7 +136,7 @@ def require_current(folder: Path, given: str | None = None) -> str:
 
 def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
     keep = [c for c in columns if c in frame.columns]
-    subset = frame[keep + ["geometry"]].to_crs(WGS84)
+    subset = frame[[*keep, "geometry"]].to_crs(WGS84)
     return json.loads(subset.to_json(na="null", drop_id=False))
 
 
@@ -559,7 +559,7 @@ def diff_json():
 def export():
     parse_args(Args)
     folder = area_dir()
-    saved, head = versions.list_versions(folder)
+    _saved, head = versions.list_versions(folder)
     if head is None:
         abort(404, description="no grids yet; generate them first")
     _, grids, _ = versions.load_version(folder, head)

@@ -43,7 +43,7 @@ def walk(seed: int = 7) -> list[tuple[float, float, datetime]]:
                 jx, jy = rng.uniform(-3, 3, 2)
                 out.append((x + jx, y + jy, t))
             continue
-        (c0, r0), (c1, r1) = leg
+        (_c0, _r0), (c1, r1) = leg
         x1, y1 = 440_000.0 + c1 * 100, 4_425_000.0 + r1 * 100
         steps = int(round(np.hypot(x1 - x, y1 - y) / 12.5))
         for k in range(1, steps + 1):
@@ -56,7 +56,10 @@ def walk(seed: int = 7) -> list[tuple[float, float, datetime]]:
 
 def gpx(points: list[tuple[float, float, datetime]], metadata: str = "") -> str:
     rows = "\n".join(
-        f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><time>{t.strftime("%Y-%m-%dT%H:%M:%SZ")}</time></trkpt>'
+        (
+            f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}">'
+            f"<time>{t.strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        )
         for lon, lat, t in points
     )
     return (
