@@ -316,3 +316,54 @@ def test_grow_refuses_an_estate_outside_the_area_or_a_taken_id(area: Path, tmp_p
             100,
             estate_id="way/1000",
         )
+
+
+def _diagonal_communities() -> object:
+    """Hand-drawn communities: a diagonal edge across the street blocks, overshooting the area,
+    one with an arbitrary (non-numeric) code."""
+    import geopandas as gpd
+    import shapely
+
+    from tests.grids_area import COLS, ROWS, SPACING_M, UTM_50N, X0, Y0
+
+    w, h = COLS * SPACING_M, ROWS * SPACING_M
+    west = shapely.Polygon(
+        [(X0 - 3, Y0 - 3), (X0 + 0.63 * w + 7, Y0 - 3), (X0 + 0.37 * w - 11, Y0 + h + 3),
+         (X0 - 3, Y0 + h + 3)]
+    )  # fmt: skip
+    east = shapely.difference(shapely.box(X0 - 3, Y0 - 3, X0 + w + 3, Y0 + h + 3), west)
+    return gpd.GeoDataFrame(
+        {"code": ["A-7", "110108002"], "name": ["西", "东"]}, geometry=[west, east], crs=UTM_50N
+    ).to_crs("EPSG:4326")
+
+
+@pytest.mark.parametrize("from_file", [False, True])
+def test_hand_drawn_communities_across_blocks_nest_grids_in_parents(
+    tmp_path: Path, from_file: bool
+) -> None:
+    """Hand-drawn communities cutting street blocks diagonally: units are cut along the edge, so
+    no grid lies outside its parent beyond the tolerance, every code is its parent's code + a
+    sequence, and all households are kept (street blocks, or block units from a file)."""
+    from geogrid.io import geojson as gj
+    from geogrid.layers import features_from_frame
+    from tests.grids_area import buildings, units_frame
+
+    area = make_area(tmp_path / "area")
+    gj.write_layer(_diagonal_communities(), area / "communities.geojson", "communities")
+    path = None
+    if from_file:  # whole 100 m blocks with households, not aligned with the communities
+        blocks = units_frame([(c, r, 60) for c in range(7) for r in range(5)])
+        blocks = blocks.drop(columns=["parent_code"]).reset_index()
+        path = tmp_path / "blocks.geojson"
+        path.write_text(gj.dumps_features(features_from_frame(blocks)), encoding="utf-8")
+    result = S.generate(area, seed=0, units_path=path)
+    grids = result.plan.grids
+    assert set(grids["parent_code"]) == {"A-7", "110108002"}
+    outside = [p for p in result.problems if p.kind in ("outside parent", "gap")]
+    assert not outside, [str(p) for p in outside]
+    assert not [p for p in S.validate(area) if p.kind == "outside parent"]
+    for code, parent in zip(grids["code"], grids["parent_code"], strict=True):
+        assert code.startswith(parent) and code[len(parent) :].isdigit(), (code, parent)
+    expected = 35 * 60 if from_file else int(buildings()["households"].sum())
+    assert grids["households"].sum() == expected
+    assert result.plan.units["households"].sum() == expected
