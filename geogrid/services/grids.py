@@ -21,7 +21,6 @@ import shapely
 from geogrid import grids as G
 from geogrid.crs import WGS84, to_metric
 from geogrid.errors import InputError
-from geogrid.grids.units import split_by_parents
 from geogrid.io import geojson, versions
 from geogrid.io.workspace import Area, Workspace
 from geogrid.store import Store, area_store
@@ -206,9 +205,7 @@ def make_units(
                 units = G.count_households(units, buildings, area.metric_crs)
         else:
             units = given
-            if communities is not None and len(communities):  # cut along hand-drawn edges
-                units = split_by_parents(units, communities, area.metric_crs)
-            elif "parent_code" not in units.columns:
+            if "parent_code" not in units.columns:
                 units["parent_code"] = _parents_of(units, communities, area.metric_crs, default)
             if "households" not in units.columns:
                 units = G.count_households(units, buildings, area.metric_crs)
