@@ -150,6 +150,42 @@ def test_undo_goes_back_and_keeps_history(store) -> None:
     )
     with pytest.raises(InputError, match="nothing to undo"):
         s.undo(name, "Zhao")
+    assert [(u["version"], u["author"]) for u in s.list_undos(name)] == [(2, "Zhao")]
+
+
+def test_version_tag_changes_with_every_write_and_only_then(store) -> None:
+    """The version tag stays while the area is only read, and changes with a grid save, an
+    undo, a layer write, a plan and a patrol log (what the web's area cache relies on)."""
+    s, name = store
+    tags = [s.version_tag(name)]
+    s.read_area(name)
+    s.list_versions(name)
+    assert s.version_tag(name) == tags[-1]
+    _v1, grids, units = s.load_version(name)
+
+    def wrote(what: str) -> None:
+        tag = s.version_tag(name)
+        assert tag not in tags, f"{what} did not change the version tag"
+        tags.append(tag)
+
+    s.save_version(name, grids.assign(worker="张三"), units, author="Li", message="w", parent=1)
+    wrote("a grid save")
+    s.undo(name, "Zhao", parent=2)
+    wrote("an undo")
+    schools = gpd.GeoDataFrame(
+        {"id": ["s1"], "name": ["一小"], "kind": "school"},
+        geometry=list(grids.geometry.iloc[:1].representative_point()),
+        crs="EPSG:4326",
+    )
+    s.write_layer(name, "schools", schools, author="t", message="schools")
+    wrote("a layer write")
+    if not isinstance(s, FolderStore):  # the folder's tag covers its layers and grid
+        # versions; its pages read plans and logs from their own files
+        s.save_plan(name, PlanDocument(day="2024-06-01", summary={}, geojson={}))
+        wrote("a plan")
+        s.add_patrol_log(name, PatrolLog("2024-06-01", "team-1", ("a",), 3, 2, 1.5, 2.0))
+        wrote("a patrol log")
+    assert s.version_tag(name) == tags[-1]
 
 
 def test_incidents_get_their_grid_and_follow_new_grids(store) -> None:

@@ -138,6 +138,12 @@ class Store(Protocol):
         """Finish what an interrupted save left half done; True when it had to."""
         ...
 
+    def version_tag(self, area: str) -> str:
+        """A short tag that changes with every write of the area (layers, grid versions,
+        undos, incidents, plans, logs), cheap enough to ask on every web request; a
+        cache keyed by it never serves an area older than the last write."""
+        ...
+
     # ------------------------------------------------------------------ layers
 
     def layer_names(self, area: str) -> list[str]:
@@ -187,6 +193,10 @@ class Store(Protocol):
 
     def undo(self, area: str, author: str, *, parent: Parent = HEAD) -> GridVersion:
         """Make the parent of the current version current again (ConflictError as above)."""
+        ...
+
+    def list_undos(self, area: str) -> list[dict[str, Any]]:
+        """The undos in the order they happened: ``{"version", "author", "time"}``."""
         ...
 
     # ------------------------------------------------------------------ incidents
@@ -250,6 +260,22 @@ class Store(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredArea:
+    """One area of a store: what the services take in place of an area folder
+    (the web app serves the area of ``GEOGRID_STORE``, folder or database, as one)."""
+
+    store: Store
+    name: str
+
+    def __str__(self) -> str:  # in messages, as a folder would be
+        return self.name
+
+
+#: where a service finds an area: its folder, or an area of a store
+AreaRef = Path | str | StoredArea
+
+
 def is_db_url(url_or_path: str | os.PathLike[str]) -> bool:
     """True for a PostgreSQL URL (``postgresql://``, ``postgresql+psycopg://``)."""
     return str(url_or_path).startswith(DB_SCHEMES)
@@ -276,14 +302,26 @@ def folder_of(area_dir: Path | str) -> tuple[FolderStore, str]:
     return FolderStore(path.parent), path.name
 
 
-def area_store(area_dir: Path | str) -> tuple[Store, str]:
-    """Where the area named by ``area_dir`` lives: the database of ``GEOGRID_STORE`` when it
-    is set to a PostgreSQL URL (the area's name is the folder's name), else the folder."""
+def area_store(area_dir: AreaRef) -> tuple[Store, str]:
+    """Where the area named by ``area_dir`` lives: the store and name of a
+    :class:`StoredArea`; for a folder, the database of ``GEOGRID_STORE`` when it is set to a
+    PostgreSQL URL (the area's name is the folder's name), else the folder."""
+    if isinstance(area_dir, StoredArea):
+        return area_dir.store, area_dir.name
     url = os.environ.get(ENV, "").strip()
     if url and is_db_url(url):
         name = Path(area_dir).name or Path(area_dir).resolve().name
         return open_store(url), name
     return folder_of(area_dir)
+
+
+def folder_path(area: AreaRef) -> Path | None:
+    """The folder of an area when it lives in one (a folder, or an area of a folder store
+    while ``GEOGRID_STORE`` names no database); None for an area in a database."""
+    from geogrid.store.folder import FolderStore
+
+    store, name = area_store(area)
+    return store.workspace(name).path if isinstance(store, FolderStore) else None
 
 
 def conflict(

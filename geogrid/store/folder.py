@@ -85,6 +85,10 @@ class FolderStore:
         except OSError:  # a read-only copy of an area: nothing to write, nothing to repair
             return False
 
+    def version_tag(self, area: str) -> str:
+        """:meth:`Workspace.version_tag`: a few ``stat`` calls, no file read."""
+        return self.workspace(area).version_tag()
+
     # ------------------------------------------------------------------ layers
 
     def layer_names(self, area: str) -> list[str]:
@@ -139,6 +143,10 @@ class FolderStore:
         with ws.lock():
             self._check_parent(area, parent)
             return versions.undo(ws.path, author)
+
+    def list_undos(self, area: str) -> list[dict[str, Any]]:
+        undone = versions.read_index(self.workspace(area).path).get("undone", [])
+        return [dict(u) for u in undone]
 
     # ------------------------------------------------------------------ incidents
 

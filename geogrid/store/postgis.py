@@ -266,6 +266,25 @@ class PostgisStore:
         del area  # the same for every area
         return False
 
+    def version_tag(self, area: str) -> str:
+        """The area's row id and the time of its last write (``areas.updated``, set to
+        ``clock_timestamp()`` in the writing transaction while it holds the row): one
+        primary-key lookup. Pushing the area again makes a new row, hence a new tag."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(T.areas.c.id, T.areas.c.updated).where(T.areas.c.name == area)
+            ).one_or_none()
+        if row is None:
+            return "-"
+        return f"{row.id}.{row.updated.timestamp():.6f}"
+
+    @staticmethod
+    def _touch(conn: Connection, area_id: int) -> None:
+        """Record a write of the area (its version tag changes), in the caller's transaction."""
+        conn.execute(
+            update(T.areas).where(T.areas.c.id == area_id).values(updated=func.clock_timestamp())
+        )
+
     # ------------------------------------------------------------------ layers
 
     def layer_names(self, area: str) -> list[str]:
@@ -323,7 +342,7 @@ class PostgisStore:
             conn.execute(
                 update(T.areas)
                 .where(T.areas.c.id == row.id)
-                .values(layers=sorted({*row.layers, name}), updated=func.now())
+                .values(layers=sorted({*row.layers, name}), updated=func.clock_timestamp())
             )
             if name in ("incidents", "grids"):
                 self._assign_grids(conn, row.id)
@@ -464,7 +483,9 @@ class PostgisStore:
         conn.execute(
             update(T.areas)
             .where(T.areas.c.id == row.id)
-            .values(head=head, layers=sorted({*row.layers, "grids"}), updated=func.now())
+            .values(
+                head=head, layers=sorted({*row.layers, "grids"}), updated=func.clock_timestamp()
+            )
         )
         self._assign_grids(conn, row.id)
 
@@ -534,6 +555,15 @@ class PostgisStore:
             )
             self._make_current(conn, row, current.parent)
             return saved[current.parent]
+
+    def list_undos(self, area: str) -> list[dict[str, Any]]:
+        u = T.grid_undos
+        with self.engine.connect() as conn:
+            row = self._area(conn, area)
+            return [
+                {"version": r.version, "author": r.author, "time": _iso(r.time)}
+                for r in conn.execute(select(u).where(u.c.area_id == row.id).order_by(u.c.seq))
+            ]
 
     # ------------------------------------------------------------------ incidents
 
@@ -685,6 +715,7 @@ class PostgisStore:
                     },
                 )
             )
+            self._touch(conn, row.id)
 
     def read_plan(self, area: str, day: str | None = None) -> PlanDocument | None:
         with self.engine.connect() as conn:
@@ -716,7 +747,9 @@ class PostgisStore:
 
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         with self.engine.begin() as conn:
-            self._add_logs(conn, self._area(conn, area).id, [log])
+            area_id = self._area(conn, area).id
+            self._add_logs(conn, area_id, [log])
+            self._touch(conn, area_id)
 
     def _add_logs(self, conn: Connection, area_id: int, logs: Sequence[PatrolLog]) -> None:
         if logs:
