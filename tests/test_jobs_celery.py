@@ -118,3 +118,42 @@ def test_arguments_must_be_plain_data(celery_worker: Worker) -> None:
     runner = CeleryRunner(celery_worker.url, queue=celery_worker.queue)
     with pytest.raises(TypeError, match="plain data"):
         runner.submit("patrol", "wang", plan_shift, Path("/x"), "2026-01-01", object(), 1.0)
+
+
+def test_wait_reads_one_part_per_poll(
+    runner: Any, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for a group follows its oldest unfinished part: the part states read while
+    waiting are at most one per poll plus one per part (and every part once at the end), not
+    every part at every poll; waiting again on the finished job (its parts' results forgotten)
+    returns it at once."""
+    import types
+
+    import geogrid.jobs.celery as celery_module
+    from geogrid.jobs.tasks import probe
+
+    reads, sleeps = [0], [0]
+
+    class CountingResult(celery_module.AsyncResult):  # type: ignore[misc]
+        @property
+        def state(self) -> str:
+            reads[0] += 1
+            return str(super().state)
+
+    def sleep(seconds: float) -> None:
+        sleeps[0] += 1
+        time.sleep(seconds)
+
+    parts = 6
+    job = runner.submit_group("probe", owner, probe, [[2, 0.1]] * parts)
+    monkeypatch.setattr(celery_module, "AsyncResult", CountingResult)
+    monkeypatch.setattr(
+        celery_module,
+        "time",
+        types.SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=sleep),
+    )
+    done = runner.wait(job.id, 60)
+    assert done.state == "done" and done.result == [{"steps": 2}] * parts
+    assert reads[0] <= (sleeps[0] + 1) + parts + parts, (reads[0], sleeps[0])
+    again = runner.wait(job.id, 5)
+    assert again.state == "done" and again.result == done.result

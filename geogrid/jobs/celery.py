@@ -77,6 +77,8 @@ MAX_ATTEMPTS = 3
 KEEP_S = 7 * 24 * 3600
 PREFIX = "geogrid:jobs:"
 FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
+#: longest pause between two looks at a job in :meth:`CeleryRunner.wait`
+WAIT_INTERVAL_S = 0.5
 log = logging.getLogger(__name__)
 
 
@@ -383,6 +385,20 @@ class RedisRecords:
             r.forget()
         return job
 
+    def celery_tasks(self, job_id: str) -> list[str] | None:
+        """The Celery task ids of a job sent to the workers (``None``: no such job, or one on a
+        thread here)."""
+        raw = self.client.hmget(self._key(job_id), ["mode", "tasks"])
+        if raw[0] is None or json.loads(raw[0]) != "celery":
+            return None
+        return [str(t) for t in json.loads(raw[1] or "[]")]
+
+    def kept_state(self, job_id: str) -> str | None:
+        """The state kept in a job's record (``done`` or ``failed`` once someone has read it
+        finished; its parts' results are then forgotten)."""
+        raw = self.client.hget(self._key(job_id), "state")
+        return None if raw is None else str(json.loads(raw))
+
     def active_count(self, owner: str) -> int:
         count = 0
         for raw in self.client.smembers(f"{PREFIX}owner:{owner}"):
@@ -446,3 +462,32 @@ class CeleryRunner(LocalRunner):
             ).apply_async()
             self.records.update(job.id, tasks=[r.id for r in sent.results])
         return job
+
+    def wait(
+        self, job_id: str, timeout_s: float = 30.0, *, interval_s: float = WAIT_INTERVAL_S
+    ) -> Job:
+        """Block until the job is finished (tests and the CLI; never from a view).
+
+        A job on the workers is followed through its oldest unfinished part only: one
+        result-backend read per poll, not one per part (parts are taken from the queue in
+        order, so the oldest is the next to finish), polls backing off from 20 ms to
+        ``interval_s``. All parts are read once, when the last has finished. (Reading every
+        part's state every 50 ms cost the waiting process about half a core at 684 parts.)
+        """
+        tasks = self.records.celery_tasks(job_id)
+        if tasks is None:
+            return super().wait(job_id, timeout_s)
+        deadline = time.monotonic() + timeout_s
+        pause = min(0.02, interval_s)
+        pending = list(reversed(tasks))  # the oldest part last: pop() takes it
+        while True:
+            while pending and AsyncResult(pending[-1], app=self.celery).state in FINISHED:
+                pending.pop()
+            if not pending or self.records.kept_state(job_id) not in ("queued", "running"):
+                job = self.get(job_id)
+                if job is not None and not job.active:
+                    return job
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"job {job_id} still running after {timeout_s} s")
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(interval_s, pause * 1.5)
