@@ -22,11 +22,20 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from geogrid.printing.fonts import fit_text, register_cjk_font
+from geogrid.printing.streetmap import (
+    MapFrame,
+    StreetStyle,
+    clipped_to,
+    draw_map_outline,
+    draw_scale_bar,
+    draw_streets,
+)
 from geogrid.staffing.roster import ROLE_ZH
 
 GRID_FILL = colors.HexColor("#dbe8fb")
 GRID_LINE = colors.HexColor("#1f5fbf")
 TITLE_RED = colors.HexColor("#b3261e")
+STREETS = StreetStyle("#8a8a8a", "#b8b8b8", major_width_pt=1.4, minor_width_pt=0.6)
 ROLE_ROWS = ("worker", "police", "cadre", "property", "volunteer")
 
 
@@ -196,27 +205,10 @@ def _grid_map(
     i: int,
     streets: gpd.GeoDataFrame | None,
 ) -> None:
-    bx, by, bw, bh = box
-    pdf.setStrokeColor(colors.black)
-    pdf.setLineWidth(1)
-    pdf.rect(bx, by, bw, bh, stroke=1, fill=0)
+    draw_map_outline(pdf, box)
     geom = metric.geometry.iloc[i]
-    west, south, east, north = geom.bounds
-    pad = max(east - west, north - south) * 0.12 + 40.0
-    west, south, east, north = west - pad, south - pad, east + pad, north + pad
-    scale = min(bw / (east - west), bh / (north - south))
-    cx, cy = (west + east) / 2, (south + north) / 2
-
-    def xy(x: float, y: float) -> tuple[float, float]:
-        return bx + bw / 2 + (x - cx) * scale, by + bh / 2 + (y - cy) * scale
-
-    view = shapely.box(
-        cx - bw / 2 / scale, cy - bh / 2 / scale, cx + bw / 2 / scale, cy + bh / 2 / scale
-    )
-    clip = pdf.beginPath()
-    clip.rect(bx, by, bw, bh)
-    pdf.saveState()
-    pdf.clipPath(clip, stroke=0, fill=0)
+    frame = MapFrame.around(box, geom.bounds, pad_share=0.12, pad_m=40.0)
+    xy, view = frame.xy, frame.view
 
     def polygon(shape: shapely.Geometry, fill: bool, colour: colors.Color, width: float) -> None:
         for part in shapely.get_parts(shape):
@@ -234,49 +226,24 @@ def _grid_map(
             pdf.setLineWidth(width)
             pdf.drawPath(path, stroke=1, fill=1 if fill else 0, fillMode=0)
 
-    polygon(geom, True, GRID_LINE, 0.1)
-    if streets is not None:
-        shown = streets[streets.intersects(view)]
-        major = (
-            shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"])
-            if "highway" in shown
-            else None
-        )
-        for k, line in enumerate(shown.geometry):
-            coords = shapely.get_coordinates(line)
-            is_major = bool(major.iloc[k]) if major is not None else False
-            pdf.setStrokeColor(colors.HexColor("#8a8a8a" if is_major else "#b8b8b8"))
-            pdf.setLineWidth(1.4 if is_major else 0.6)
-            p = pdf.beginPath()
-            p.moveTo(*xy(*coords[0]))
-            for c in coords[1:]:
-                p.lineTo(*xy(*c))
-            pdf.drawPath(p, stroke=1, fill=0)
-    others = metric[metric.intersects(view)]
-    pdf.setDash(3, 2)
-    for j, other in zip(others.index, others.geometry, strict=True):
-        if j != i:
-            polygon(other, False, colors.HexColor("#7a7a7a"), 0.8)
-    pdf.setDash()
-    polygon(geom, False, GRID_LINE, 2.4)
-    # neighbour codes (last 3 digits) at their centres
-    pdf.setFont(font, 8)
-    pdf.setFillColor(colors.HexColor("#555555"))
-    for j, other in zip(others.index, others.geometry, strict=True):
-        if j == i:
-            continue
-        point = shapely.point_on_surface(shapely.intersection(other, view))
-        if not point.is_empty:
-            pdf.drawCentredString(*xy(point.x, point.y), f"…{str(metric['code'].iloc[j])[-6:]}")
-    pdf.restoreState()
-    for bar_m in (500, 200, 100, 50):
-        if bar_m * scale < bw / 4:
-            break
-    pdf.setStrokeColor(colors.black)
-    pdf.setFillColor(colors.black)
-    pdf.setLineWidth(1.5)
-    pdf.line(bx + 6 * mm, by + 5 * mm, bx + 6 * mm + bar_m * scale, by + 5 * mm)
-    pdf.setFont(font, 8)
-    pdf.drawString(bx + 6 * mm, by + 6.5 * mm, f"{bar_m} m")
-    pdf.drawString(bx + bw - 10 * mm, by + bh - 8 * mm, "N ↑")
-    pdf.setLineWidth(1)
+    with clipped_to(pdf, box):
+        polygon(geom, True, GRID_LINE, 0.1)
+        if streets is not None:
+            draw_streets(pdf, frame, streets, STREETS)
+        others = metric[metric.intersects(view)]
+        pdf.setDash(3, 2)
+        for j, other in zip(others.index, others.geometry, strict=True):
+            if j != i:
+                polygon(other, False, colors.HexColor("#7a7a7a"), 0.8)
+        pdf.setDash()
+        polygon(geom, False, GRID_LINE, 2.4)
+        # neighbour codes (last 6 digits) at their centres
+        pdf.setFont(font, 8)
+        pdf.setFillColor(colors.HexColor("#555555"))
+        for j, other in zip(others.index, others.geometry, strict=True):
+            if j == i:
+                continue
+            point = shapely.point_on_surface(shapely.intersection(other, view))
+            if not point.is_empty:
+                pdf.drawCentredString(*xy(point.x, point.y), f"…{str(metric['code'].iloc[j])[-6:]}")
+    draw_scale_bar(pdf, font, frame, font_size=8, north_inset=10 * mm)

@@ -34,6 +34,15 @@ from geogrid.planning.plan import (
 )
 from geogrid.planning.problem import PatrolProblem, format_hhmm
 from geogrid.printing.fonts import KIND_ZH, MODE_ZH, fit_text, register_cjk_font
+from geogrid.printing.streetmap import (
+    MapFrame,
+    StreetStyle,
+    clipped_to,
+    draw_map_outline,
+    draw_polyline,
+    draw_scale_bar,
+    draw_streets,
+)
 
 REASON_ZH = {
     "no_team": "无队可派",
@@ -45,6 +54,7 @@ REASON_ZH = {
 """Skip reasons (:data:`geogrid.planning.plan.SKIP_REASONS`) in Chinese."""
 ROUTE_COLOUR = colors.HexColor("#1f5fbf")
 STOP_COLOUR = colors.HexColor("#c0392b")
+STREETS = StreetStyle("#9a9a9a", "#c8c8c8", major_width_pt=1.2, minor_width_pt=0.5)
 
 
 def render_route_sheets(
@@ -328,9 +338,7 @@ def _draw_map(
     streets: gpd.GeoDataFrame | None,
     metric_crs: str,
 ) -> None:
-    bx, by, bw, bh = box
-    pdf.setStrokeColor(colors.black)
-    pdf.rect(bx, by, bw, bh, stroke=1, fill=0)
+    draw_map_outline(pdf, box)
     lonlat = [p for p in [base, *points] if p is not None]
     if not lonlat:
         return
@@ -338,75 +346,32 @@ def _draw_map(
     geoms = list(pts)
     if line is not None and not line.is_empty:
         geoms.append(line)
-    west, south, east, north = shapely.GeometryCollection(geoms).bounds
-    pad = max(east - west, north - south) * 0.08 + 80.0
-    west, south, east, north = west - pad, south - pad, east + pad, north + pad
-    scale = min(bw / (east - west), bh / (north - south))
-    cx, cy = (west + east) / 2, (south + north) / 2
-
-    def xy(x: float, y: float) -> tuple[float, float]:
-        return bx + bw / 2 + (x - cx) * scale, by + bh / 2 + (y - cy) * scale
-
-    half_w, half_h = bw / 2 / scale, bh / 2 / scale
-    view = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
-    path = pdf.beginPath()
-    path.rect(bx, by, bw, bh)
-    pdf.saveState()
-    pdf.clipPath(path, stroke=0, fill=0)
-    if streets is not None:
-        shown = streets[streets.intersects(view)]
-        major = (
-            shown["highway"].isin(["primary", "secondary", "tertiary", "trunk"])
-            if "highway" in shown
-            else None
-        )
-        for i, geom in enumerate(shown.geometry):
-            coords = shapely.get_coordinates(geom)
-            is_major = bool(major.iloc[i]) if major is not None else False
-            pdf.setStrokeColor(colors.HexColor("#9a9a9a" if is_major else "#c8c8c8"))
-            pdf.setLineWidth(1.2 if is_major else 0.5)
-            p = pdf.beginPath()
-            p.moveTo(*xy(*coords[0]))
-            for c in coords[1:]:
-                p.lineTo(*xy(*c))
-            pdf.drawPath(p, stroke=1, fill=0)
-    if line is not None and not line.is_empty:
-        coords = shapely.get_coordinates(line)
-        pdf.setStrokeColor(ROUTE_COLOUR)
-        pdf.setLineWidth(2.0)
-        p = pdf.beginPath()
-        p.moveTo(*xy(*coords[0]))
-        for c in coords[1:]:
-            p.lineTo(*xy(*c))
-        pdf.drawPath(p, stroke=1, fill=0)
-    metric = [shapely.get_coordinates(g)[0] for g in pts]
-    start = 0
-    if base is not None:
-        x, y = xy(*metric[0])
-        pdf.setFillColor(colors.black)
-        pdf.rect(x - 4, y - 4, 8, 8, stroke=0, fill=1)
-        pdf.setFillColor(colors.white)
-        pdf.setFont(font, 6.5)
-        pdf.drawCentredString(x, y - 2.2, "B")
-        start = 1
-    for n, c in enumerate(metric[start:], 1):
-        x, y = xy(*c)
-        pdf.setFillColor(STOP_COLOUR)
-        pdf.setStrokeColor(colors.white)
-        pdf.circle(x, y, 5.2, stroke=1, fill=1)
-        pdf.setFillColor(colors.white)
-        pdf.setFont(font, 6.5 if n < 10 else 5.5)
-        pdf.drawCentredString(x, y - 2.2, str(n))
-    pdf.restoreState()
-    # scale bar (100 / 200 / 500 m) and north arrow
-    for bar_m in (500, 200, 100, 50):
-        if bar_m * scale < bw / 4:
-            break
-    pdf.setStrokeColor(colors.black)
-    pdf.setFillColor(colors.black)
-    pdf.setLineWidth(1.5)
-    pdf.line(bx + 6 * mm, by + 5 * mm, bx + 6 * mm + bar_m * scale, by + 5 * mm)
-    pdf.setFont(font, 7)
-    pdf.drawString(bx + 6 * mm, by + 6.5 * mm, f"{bar_m} m")
-    pdf.drawString(bx + bw - 8 * mm, by + bh - 8 * mm, "N ↑")
-    pdf.setLineWidth(1)
+    bounds = shapely.GeometryCollection(geoms).bounds
+    frame = MapFrame.around(box, bounds, pad_share=0.08, pad_m=80.0)
+    xy = frame.xy
+    with clipped_to(pdf, box):
+        if streets is not None:
+            draw_streets(pdf, frame, streets, STREETS)
+        if line is not None and not line.is_empty:
+            pdf.setStrokeColor(ROUTE_COLOUR)
+            pdf.setLineWidth(2.0)
+            draw_polyline(pdf, frame, line)
+        metric = [shapely.get_coordinates(g)[0] for g in pts]
+        start = 0
+        if base is not None:
+            x, y = xy(*metric[0])
+            pdf.setFillColor(colors.black)
+            pdf.rect(x - 4, y - 4, 8, 8, stroke=0, fill=1)
+            pdf.setFillColor(colors.white)
+            pdf.setFont(font, 6.5)
+            pdf.drawCentredString(x, y - 2.2, "B")
+            start = 1
+        for n, c in enumerate(metric[start:], 1):
+            x, y = xy(*c)
+            pdf.setFillColor(STOP_COLOUR)
+            pdf.setStrokeColor(colors.white)
+            pdf.circle(x, y, 5.2, stroke=1, fill=1)
+            pdf.setFillColor(colors.white)
+            pdf.setFont(font, 6.5 if n < 10 else 5.5)
+            pdf.drawCentredString(x, y - 2.2, str(n))
+    draw_scale_bar(pdf, font, frame, font_size=7, north_inset=8 * mm)
