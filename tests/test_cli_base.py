@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
+from click.testing import CliRunner
 
-from geogrid.cli.base import friendly_errors, parse_bbox
+from geogrid.cli.base import (
+    HOTSPOTS,
+    MAX_SNAP_M,
+    MODE,
+    area_argument,
+    config_option,
+    friendly_errors,
+    mapping_option,
+    parse_bbox,
+    rejects_option,
+)
 from geogrid.errors import InputError
 
 
@@ -28,3 +41,38 @@ def test_friendly_errors_exit_1_with_the_message(capsys):
         fails()
     assert info.value.code == 1
     assert "error: grids.geojson feature 3" in capsys.readouterr().err
+
+
+def test_shared_options_parse_paths_and_defaults(tmp_path: Path) -> None:
+    """The shared AREA argument takes a folder (a file is refused, naming it), the path options
+    give Paths, --mapping is required, and --mode / --max-snap-m default to walk / 500 m."""
+    seen: dict[str, object] = {}
+
+    @click.command()
+    @area_argument()
+    @config_option("Patrol TOML config.")
+    @mapping_option("TOML mapping.")
+    @rejects_option("Rejects report CSV.")
+    @MODE
+    @MAX_SNAP_M
+    @HOTSPOTS
+    def command(**kwargs: object) -> None:
+        seen.update(kwargs)
+
+    runner = CliRunner()
+    ok = runner.invoke(command, [str(tmp_path), "--mapping", "m.toml", "--config", "p.toml"])
+    assert ok.exit_code == 0, ok.output
+    assert seen == {
+        "area": tmp_path,
+        "config_path": Path("p.toml"),
+        "mapping_path": Path("m.toml"),
+        "rejects_path": None,
+        "mode": "walk",
+        "max_snap_m": 500.0,
+        "hotspots": None,
+    }
+    assert runner.invoke(command, [str(tmp_path)]).exit_code == 2  # --mapping missing
+    a_file = tmp_path / "area.json"
+    a_file.write_text("{}")
+    refused = runner.invoke(command, [str(a_file), "--mapping", "m.toml"])
+    assert refused.exit_code == 2 and "area.json" in refused.output

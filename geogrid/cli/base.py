@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
@@ -40,6 +41,57 @@ def author_options(func: F) -> F:
     return click.option(
         "--author", default="planner", show_default=True, help="Who makes the change."
     )(func)
+
+
+def area_argument(name: str = "area") -> Callable[[F], F]:
+    """The AREA argument: an area folder (not a file), passed as ``name``."""
+    return click.argument(name, type=click.Path(file_okay=False, path_type=Path))
+
+
+def config_option(help_text: str) -> Callable[[F], F]:
+    """``--config`` (passed as ``config_path``): a patrol TOML file."""
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help=help_text
+    )
+
+
+def mapping_option(help_text: str) -> Callable[[F], F]:
+    """``--mapping`` (passed as ``mapping_path``, required): the TOML mapping of the columns."""
+    return click.option(
+        "--mapping",
+        "mapping_path",
+        required=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help_text,
+    )
+
+
+def rejects_option(help_text: str) -> Callable[[F], F]:
+    """``--rejects`` (passed as ``rejects_path``): where the rejects report CSV goes."""
+    return click.option(
+        "--rejects",
+        "rejects_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=help_text,
+    )
+
+
+MODE = click.option(
+    "--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True
+)
+"""``--mode``: walk, bike or drive (default walk)."""
+MAX_SNAP_M = click.option(
+    "--max-snap-m", type=float, default=500.0, show_default=True,
+    help="Farthest a post or demand point may lie from a street of the mode (metres).",
+)  # fmt: skip
+"""``--max-snap-m``: how far a point may lie from the streets (metres, default 500)."""
+HOTSPOTS = click.option(
+    "--hotspots",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ranked hot spots (GeoJSON).",
+)
+"""``--hotspots``: a ranked hot-spot file (GeoJSON, from ``geogrid incidents hotspots``)."""
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

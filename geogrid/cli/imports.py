@@ -13,26 +13,16 @@ from pathlib import Path
 
 import click
 
-from geogrid.cli.base import friendly_errors, main
+from geogrid.cli.base import area_argument, friendly_errors, main, mapping_option, rejects_option
 from geogrid.cli.grids import grids
 from geogrid.cli.layers import layers
 
-AREA = click.argument("area_dir", type=click.Path(path_type=Path, file_okay=False))
+AREA = area_argument("area_dir")
 FILE = click.argument("source", type=click.Path(path_type=Path, exists=True))
-MAPPING = click.option(
-    "--mapping",
-    "mapping_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="TOML mapping: columns, coordinate system, encoding, sheet (data/mappings/office_*.toml).",
+MAPPING = mapping_option(
+    "TOML mapping: columns, coordinate system, encoding, sheet (data/mappings/office_*.toml)."
 )
-REJECTS = click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Rejects report CSV (default: <FILE>.rejects.csv next to FILE).",
-)
+REJECTS = rejects_option("Rejects report CSV (default: <FILE>.rejects.csv next to FILE).")
 AUTHOR = click.option("--author", default=None, help="Who imports (kept in the history).")
 
 

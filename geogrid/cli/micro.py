@@ -12,16 +12,18 @@ import click
 from geogrid.cli.base import friendly_errors
 from geogrid.cli.grids import AREA, _band, grids
 
-
-@grids.command("micro")
-@AREA
-@click.option(
+BAND = click.option(
     "--band",
     "band_text",
     default="10-15",
     show_default=True,
     help="Households MIN-MAX per micro-grid.",
 )
+
+
+@grids.command("micro")
+@AREA
+@BAND
 @click.option(
     "--entrances",
     "entrances_path",
@@ -63,13 +65,7 @@ def grids_micro(
 
 @grids.command("micro-check")
 @AREA
-@click.option(
-    "--band",
-    "band_text",
-    default="10-15",
-    show_default=True,
-    help="Households MIN-MAX per micro-grid.",
-)
+@BAND
 @click.option("--require-leader", is_flag=True, help="Report micro-grids without a leader.")
 @friendly_errors
 def grids_micro_check(area_dir: Path, band_text: str, require_leader: bool) -> None:

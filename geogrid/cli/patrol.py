@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from geogrid.cli.base import friendly_errors, main
+from geogrid.cli.base import area_argument, config_option, friendly_errors, main
 from geogrid.io.atomic import write_text_atomic
 from geogrid.services import patrol_log as service
 
@@ -17,7 +17,7 @@ def patrol() -> None:
 
 
 @patrol.command("log")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@area_argument()
 @click.option("--date", "day", required=True, help="The shift's date, YYYY-MM-DD.")
 @click.option("--team", required=True, help="Team id.")
 @click.option(
@@ -44,12 +44,7 @@ def patrol() -> None:
     show_default=True,
     help="Move the track's clock by whole hours (a phone in the wrong time zone).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Patrol TOML config [AREA/patrol.toml].",
-)
+@config_option("Patrol TOML config [AREA/patrol.toml].")
 @friendly_errors
 def log(
     area: Path,
@@ -87,7 +82,7 @@ def log(
 
 
 @patrol.command("export")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@area_argument()
 @click.option("--date", "day", required=True, help="The shift's date, YYYY-MM-DD.")
 @click.option("--team", required=True, help="Team id.")
 @click.option(
@@ -117,7 +112,7 @@ def export(area: Path, day: str, team: str, fmt: str, datum: str, out_dir: Path)
 
 
 @main.command("report")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@area_argument()
 @click.option("--month", required=True, help="YYYY-MM, e.g. 2026-11.")
 @click.option(
     "--out",
@@ -125,12 +120,7 @@ def export(area: Path, day: str, team: str, fmt: str, datum: str, out_dir: Path)
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder [AREA/reports/MONTH].",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Patrol TOML config (school calendar, radii) [AREA/patrol.toml].",
-)
+@config_option("Patrol TOML config (school calendar, radii) [AREA/patrol.toml].")
 @friendly_errors
 def report(area: Path, month: str, out_dir: Path | None, config_path: Path | None) -> None:
     """The monthly patrol report: PDF with charts, CSV and Excel, from the patrol log."""

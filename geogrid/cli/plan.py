@@ -6,30 +6,29 @@ from pathlib import Path
 
 import click
 
-from geogrid.cli.base import friendly_errors, main
+from geogrid.cli.base import (
+    HOTSPOTS,
+    MAX_SNAP_M,
+    MODE,
+    area_argument,
+    config_option,
+    friendly_errors,
+    main,
+)
 from geogrid.io.geojson import read_vector
 from geogrid.services import patrol as service
 
 
 @main.command("plan")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Patrol TOML config.",
-)
+@area_argument()
+@config_option("Patrol TOML config.")
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder [AREA/plans].",
 )
-@click.option(
-    "--hotspots",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Ranked hot spots (GeoJSON).",
-)
+@HOTSPOTS
 @click.option("--time-limit", "time_limit_s", type=float, help="Solver seconds [config or 10].")
 @click.option("--seed", type=int, help="Solver seed [config or 1].")
 @click.option("--date", default="", help="Date printed on the route sheets.")
@@ -71,16 +70,14 @@ def plan(
 
 
 @main.command("coverage")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@area_argument()
 @click.option(
     "--posts", "posts_layer", default="police", show_default=True, help="Layer of the posts."
 )
 @click.option(
     "--minutes", default="1,3,5", show_default=True, help="Response times, comma separated."
 )
-@click.option(
-    "--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True
-)
+@MODE
 @click.option("--speed", "speed_kmh", type=float, help="Speed in km/h [mode default].")
 @click.option(
     "--out",
@@ -88,10 +85,7 @@ def plan(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write service areas (GeoJSON).",
 )
-@click.option(
-    "--max-snap-m", type=float, default=500.0, show_default=True,
-    help="Farthest a post or demand point may lie from a street of the mode (metres).",
-)  # fmt: skip
+@MAX_SNAP_M
 @friendly_errors
 def coverage(
     area: Path,
@@ -120,7 +114,7 @@ def coverage(
 
 
 @main.command("posts")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@area_argument()
 @click.option("-k", "k", type=int, default=3, show_default=True, help="New posts to site.")
 @click.option("--minutes", type=float, default=3.0, show_default=True, help="Response time.")
 @click.option(
@@ -132,9 +126,7 @@ def coverage(
     show_default=True,
     help="incidents, households or 'key locations'.",
 )
-@click.option(
-    "--mode", type=click.Choice(["walk", "bike", "drive"]), default="walk", show_default=True
-)
+@MODE
 @click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True)
 @click.option(
     "--out",
@@ -142,10 +134,7 @@ def coverage(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the posts (GeoJSON).",
 )
-@click.option(
-    "--max-snap-m", type=float, default=500.0, show_default=True,
-    help="Farthest a post or demand point may lie from a street of the mode (metres).",
-)  # fmt: skip
+@MAX_SNAP_M
 @friendly_errors
 def posts(
     area: Path,

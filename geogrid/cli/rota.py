@@ -6,26 +6,17 @@ from pathlib import Path
 
 import click
 
-from geogrid.cli.base import friendly_errors, main
+from geogrid.cli.base import HOTSPOTS, area_argument, config_option, friendly_errors, main
 from geogrid.io.geojson import read_vector
 from geogrid.planning.rota import rota_summary
 from geogrid.services import rota as service
 
 
 @main.command("rota")
-@click.argument("area", type=click.Path(file_okay=False, path_type=Path))
+@area_argument()
 @click.option("--week", required=True, help="ISO week, e.g. 2026-W50.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Patrol TOML config with a [rota] section [defaults].",
-)
-@click.option(
-    "--hotspots",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Ranked hot spots (GeoJSON).",
-)
+@config_option("Patrol TOML config with a [rota] section [defaults].")
+@HOTSPOTS
 @click.option(
     "--time-limit",
     "time_limit_s",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from geogrid.cli.base import friendly_errors, main
+from geogrid.cli.base import area_argument, friendly_errors, main, mapping_option, rejects_option
 
-AREA = click.argument("area_dir", type=click.Path(path_type=Path, file_okay=False))
+AREA = area_argument("area_dir")
 RULES = click.option(
     "--rules",
     "rules_path",
@@ -29,21 +29,9 @@ def staff() -> None:
 @staff.command("import")
 @AREA
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
-@click.option(
-    "--mapping",
-    "mapping_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="TOML mapping of the roster's columns (data/mappings/office_staff.toml).",
-)
+@mapping_option("TOML mapping of the roster's columns (data/mappings/office_staff.toml).")
 @RULES
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Rejects report CSV (default: <SOURCE>.rejects.csv next to SOURCE).",
-)
+@rejects_option("Rejects report CSV (default: <SOURCE>.rejects.csv next to SOURCE).")
 @friendly_errors
 def staff_import(
     area_dir: Path,
