@@ -163,6 +163,38 @@ CHINA_SYSTEMS: dict[str, str] = {
 }
 
 
+LONLAT_SYSTEMS = tuple(CHINA_SYSTEMS)
+"""The named lon/lat systems (keys of :data:`CHINA_SYSTEMS`): wgs84, gcj02, bd09."""
+
+
+def system_key(system: str) -> str:
+    """A stated coordinate system as it is compared: stripped, lower case, without ``-`` and
+    ``_`` (``"GCJ-02"`` and ``"gcj_02"`` are ``"gcj02"``, ``"EPSG:4326"`` is ``"epsg:4326"``)."""
+    return system.strip().lower().replace("-", "").replace("_", "")
+
+
+def lonlat_mixups(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of x, y stated to be lon/lat that cannot be: ``swapped`` (the latitude is beyond
+    ±90 while the longitude would fit a latitude: the longitude is in the y column) and
+    ``out_of_range`` (longitude beyond ±180 or latitude beyond ±90; swapped rows too).
+    NaN is neither."""
+    swapped = (np.abs(y) > 90) & (np.abs(x) <= 90)
+    out_of_range = (np.abs(x) > 180) | (np.abs(y) > 90)
+    return swapped, out_of_range
+
+
+def lonlat_where(
+    x: np.ndarray, y: np.ndarray, rows: np.ndarray, system: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 lon, lat of the ``rows`` (a boolean mask) of x, y in ``system``
+    (:func:`lonlat_from_system`); NaN in the other rows."""
+    lon = np.full(len(x), np.nan)
+    lat = np.full(len(x), np.nan)
+    if rows.any():
+        lon[rows], lat[rows] = lonlat_from_system(x[rows], y[rows], system)
+    return lon, lat
+
+
 def lonlat_from_system(x: ArrayLike, y: ArrayLike, system: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinates stated to be in ``system`` to WGS-84 lon/lat.
 
@@ -179,7 +211,7 @@ def lonlat_from_system(x: ArrayLike, y: ArrayLike, system: str) -> tuple[np.ndar
     CRSError
         ``system`` is none of these.
     """
-    key = system.strip().lower().replace("-", "").replace("_", "")
+    key = system_key(system)
     xs, ys = _as_arrays(x, y)
     if key in ("wgs84", "epsg:4326", "4326"):
         return xs, ys

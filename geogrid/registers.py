@@ -36,7 +36,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid.crs import WGS84, lonlat_from_system, to_metric
+from geogrid.crs import (
+    LONLAT_SYSTEMS,
+    WGS84,
+    lonlat_from_system,
+    lonlat_mixups,
+    lonlat_where,
+    system_key,
+    to_metric,
+)
 from geogrid.errors import CRSError, InputError
 
 #: The kinds of file one mapping can describe, and the fields each maps.
@@ -78,7 +86,6 @@ REJECT_REASONS: dict[str, str] = {
     "no_geometry": "the feature has no usable geometry",
 }
 
-_LONLAT = ("wgs84", "gcj02", "bd09")
 _SYSTEM_NAMES = {"wgs84": "WGS-84", "gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}
 _MODES = {
     "walk": "walk",
@@ -358,8 +365,8 @@ def points_from_table(
         if "id" in fields.columns
         else pd.Series([None] * len(fields), index=fields.index)
     )
-    system = mapping.coordinates.strip().lower().replace("-", "").replace("_", "")
-    is_lonlat = system in _LONLAT or system in ("epsg:4326", "epsg:4490", "4326", "4490")
+    system = system_key(mapping.coordinates)
+    is_lonlat = system in LONLAT_SYSTEMS or system in ("epsg:4326", "epsg:4490", "4326", "4490")
     reason = np.full(len(fields), "", dtype=object)
     detail = np.full(len(fields), "", dtype=object)
 
@@ -375,34 +382,27 @@ def points_from_table(
         "x {x!r}, y {y!r}: give both as numbers",
     )
     if is_lonlat:
-        swapped = (np.abs(y) > 90) & (np.abs(x) <= 90)
+        swapped, out_of_range = lonlat_mixups(x, y)
         mark(
             swapped,
             "swapped_coordinates",
             "y {y} is no latitude but x {x} is: the longitude is in the y column; swap them",
         )
         mark(
-            (np.abs(x) > 180) | (np.abs(y) > 90),
+            out_of_range,
             "out_of_range",
             "x {x}, y {y} are not longitude/latitude; check the columns and [source] coordinates",
         )
-    lon = np.full(len(fields), np.nan)
-    lat = np.full(len(fields), np.nan)
     ok = reason == ""
-    if ok.any():
-        lon[ok], lat[ok] = lonlat_from_system(x[ok], y[ok], mapping.coordinates)
+    lon, lat = lonlat_where(x, y, ok, mapping.coordinates)
     if area is not None and ok.any():
         inside = np.zeros(len(fields), dtype=bool)
         inside[ok] = shapely.contains_xy(area, lon[ok], lat[ok]) | shapely.intersects(
             area, shapely.points(lon[ok], lat[ok])
         )
         if is_lonlat:
-            slon, slat = np.full(len(fields), np.nan), np.full(len(fields), np.nan)
             valid = ok & (np.abs(x) <= 90) & (np.abs(y) <= 180)
-            if valid.any():
-                slon[valid], slat[valid] = lonlat_from_system(
-                    y[valid], x[valid], mapping.coordinates
-                )
+            slon, slat = lonlat_where(y, x, valid, mapping.coordinates)
             swap_in = (
                 valid
                 & ~inside
@@ -534,9 +534,9 @@ def detect_offset(
     Returns None when the stated system fits, the file is not lon/lat, or
     there are too few points to tell.
     """
-    key = stated.strip().lower().replace("-", "").replace("_", "")
+    key = system_key(stated)
     good = np.isfinite(x) & np.isfinite(y)
-    if key not in _LONLAT or good.sum() < min_points or not len(reference):
+    if key not in LONLAT_SYSTEMS or good.sum() < min_points or not len(reference):
         return None
     x, y = x[good], y[good]
     geoms = to_metric(
@@ -559,7 +559,7 @@ def detect_offset(
     stated_out = outside(stated_pts)
     best: tuple[float, str, np.ndarray] | None = None
     unit = "m"
-    for other in _LONLAT:
+    for other in LONLAT_SYSTEMS:
         if other == key:
             continue
         other_fit, other_pts = fit(other)
@@ -567,7 +567,7 @@ def detect_offset(
         if better and (best is None or other_fit < best[0]):
             best = (other_fit, other, other_pts)
     if best is None and stated_out >= 0.3:
-        for other in _LONLAT:
+        for other in LONLAT_SYSTEMS:
             if other == key:
                 continue
             other_fit, other_pts = fit(other)

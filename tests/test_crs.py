@@ -131,3 +131,35 @@ def test_lonlat_from_system_handles_named_systems_and_epsg():
     assert -123.2 < lon[0] < -123.0 and 49.2 < lat[0] < 49.4
     with pytest.raises(CRSError, match="gcj02"):
         lonlat_from_system([1.0], [2.0], "mars")
+
+
+def test_system_key_folds_the_ways_a_system_is_written():
+    """Written "GCJ-02", " gcj_02 " or "gcj02" it is one system; an EPSG code keeps its digits."""
+    from geogrid.crs import LONLAT_SYSTEMS, system_key
+
+    assert {system_key(s) for s in ("GCJ-02", " gcj_02 ", "gcj02")} == {"gcj02"}
+    assert system_key("EPSG:4326") == "epsg:4326"
+    assert LONLAT_SYSTEMS == ("wgs84", "gcj02", "bd09")
+
+
+def test_lonlat_mixups_tell_swapped_from_out_of_range():
+    """Latitude 116 with longitude 39: swapped (and out of range); 200, 10: out of range only;
+    a good point and a NaN are neither."""
+    from geogrid.crs import lonlat_mixups
+
+    x = np.array([39.9, 200.0, 116.4, np.nan])
+    y = np.array([116.4, 10.0, 39.9, 39.9])
+    swapped, out = lonlat_mixups(x, y)
+    assert swapped.tolist() == [True, False, False, False]
+    assert out.tolist() == [True, True, False, False]
+
+
+def test_lonlat_where_converts_only_the_rows_asked():
+    """GCJ-02 rows in the mask come back as WGS-84; the others are NaN, never converted."""
+    from geogrid.crs import lonlat_where
+
+    x = np.array([116.41024449916938, 999.0])
+    y = np.array([39.91640428150164, 999.0])
+    lon, lat = lonlat_where(x, y, np.array([True, False]), "gcj02")
+    assert _metres(lon[0], lat[0], 116.404, 39.915) < 0.01
+    assert np.isnan(lon[1]) and np.isnan(lat[1])

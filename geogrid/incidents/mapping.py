@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid.crs import WGS84, lonlat_from_system
+from geogrid.crs import (
+    LONLAT_SYSTEMS,
+    WGS84,
+    lonlat_from_system,
+    lonlat_mixups,
+    lonlat_where,
+    system_key,
+)
 from geogrid.errors import InputError
 
 #: Reasons a source row is rejected, in the order they are checked (one reason per row).
@@ -40,7 +47,6 @@ REJECT_REASONS: dict[str, str] = {
     "duplicate_offence": "another row of the file has the same case number and category",
 }
 
-_LONLAT_SYSTEMS = ("wgs84", "gcj02", "bd09")
 _PRECISIONS = ("minute", "hour", "day", "month")
 _TIME_PARTS = ("year", "month", "day", "hour", "minute")
 
@@ -394,13 +400,13 @@ def clean_incidents(
     def raw(i: int) -> str:
         return f"x={x[i]!r}, y={y[i]!r}"
 
-    system = mapping.coordinates.strip().lower().replace("-", "").replace("_", "")
-    lonlat = system in _LONLAT_SYSTEMS or system in ("epsg:4326", "4326")
+    system = system_key(mapping.coordinates)
+    lonlat = system in LONLAT_SYSTEMS or system in ("epsg:4326", "4326")
     nan = ~np.isfinite(x) | ~np.isfinite(y)
     zero = (x == 0) & (y == 0)
     flag(nan | zero, "missing_coordinates", "no usable coordinates (empty, not a number, or 0,0)")
     if lonlat:
-        swapped = (np.abs(y) > 90) & (np.abs(x) <= 90)
+        swapped, out = lonlat_mixups(x, y)
         flag(
             swapped,
             "swapped_coordinates",
@@ -409,13 +415,9 @@ def clean_incidents(
                 "swap them in this row (or x and y in the mapping if every row is like this)"
             ),
         )
-        out = (np.abs(x) > 180) | (np.abs(y) > 90)
         flag(out, "out_of_range", lambda i: f"{raw(i)} is not lon/lat; check the coordinates")
     ok = reason == ""
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    if ok.any():
-        lon[ok], lat[ok] = lonlat_from_system(x[ok], y[ok], mapping.coordinates)
+    lon, lat = lonlat_where(x, y, ok, mapping.coordinates)
     bad_conv = ok & (
         ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
     )

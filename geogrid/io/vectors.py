@@ -31,13 +31,11 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geogrid.crs import WGS84, lonlat_from_system
+from geogrid.crs import LONLAT_SYSTEMS, WGS84, lonlat_from_system, system_key
 from geogrid.errors import CRSError, InputError
 
 #: File kinds read by :func:`read_vectors`.
 VECTOR_SUFFIXES = (".shp", ".zip", ".gpkg", ".kml", ".kmz", ".geojson", ".json")
-
-_LONLAT_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
 
 @dataclass(frozen=True)
@@ -48,10 +46,6 @@ class Vectors:
     name: str
     crs: str
     notes: tuple[str, ...] = ()
-
-
-def _system_key(text: str) -> str:
-    return text.strip().lower().replace("-", "").replace("_", "")
 
 
 def crs_hint(bounds: tuple[float, float, float, float]) -> str:
@@ -259,7 +253,7 @@ def _to_wgs84(
     frame: gpd.GeoDataFrame, name: str, coordinates: str | None, prj_missing: bool
 ) -> tuple[gpd.GeoDataFrame, str]:
     stated = (coordinates or "").strip()
-    key = _system_key(stated)
+    key = system_key(stated)
     if frame.crs is None and not stated:
         bounds = tuple(float(v) for v in frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0)
         what = "has no .prj file" if prj_missing else "states no coordinate system"
@@ -271,7 +265,7 @@ def _to_wgs84(
                 "or add the .prj file the GIS wrote next to the .shp",
             ],
         )
-    if key in _LONLAT_SYSTEMS:
+    if key in LONLAT_SYSTEMS:
         if frame.crs is not None and not CRS(frame.crs).is_geographic:
             raise CRSError(
                 f"{name}: the mapping says {stated} (lon/lat) but the file is in "
