@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
+import pandas as pd
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
@@ -151,36 +152,50 @@ def _page_one(report: MonthlyReport, area: str) -> Any:
     return fig
 
 
+def _done_against_due(
+    ax: Any,
+    table: pd.DataFrame,
+    due: tuple[str, str, str],
+    done: tuple[str, str, str],
+    empty: str,
+) -> None:
+    """Horizontal bars per ``name`` of ``table``: what was due (pale) with what was done over
+    it; ``due`` and ``done`` are (column, colour, legend label); ``empty`` when no rows."""
+    if not len(table):
+        ax.text(0.5, 0.5, empty, ha="center", transform=ax.transAxes)
+        return
+    names = [str(n)[:18] for n in table["name"]]
+    for column, colour, label in (due, done):
+        ax.barh(names, table[column], color=colour, label=label)
+    ax.invert_yaxis()
+    ax.legend(fontsize=8, frameon=False, loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _page_two(report: MonthlyReport, area: str) -> Any:
     fig = plt.figure(figsize=A4_IN)
     _title(fig, report, area, 2)
     ax = fig.add_axes((0.3, 0.63, 0.62, 0.24))
-    hot = report.hotspots
-    if len(hot):
-        names = [str(n)[:18] for n in hot["name"]]
-        ax.barh(names, hot["planned"], color="#dfe6f3", label="计划 planned passes")
-        ax.barh(names, hot["visited"], color=BLUE, label="到访 visited")
-        ax.invert_yaxis()
-        ax.legend(fontsize=8, frameon=False, loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:
-        ax.text(0.5, 0.5, "无热点站点 no hot-spot stops", ha="center", transform=ax.transAxes)
+    _done_against_due(
+        ax,
+        report.hotspots,
+        ("planned", "#dfe6f3", "计划 planned passes"),
+        ("visited", BLUE, "到访 visited"),
+        "无热点站点 no hot-spot stops",
+    )
     ax.set_title(
         f"热点到访 Hot-spot visits · 覆盖 coverage {report.hotspot_coverage:.0%}",
         loc="left",
         pad=18,
     )
     ax = fig.add_axes((0.3, 0.36, 0.62, 0.18))
-    schools = report.schools
-    if len(schools):
-        names = [str(n)[:18] for n in schools["name"]]
-        ax.barh(names, schools["school_days"], color="#f3e0dd", label="应到 school days")
-        ax.barh(names, schools["attended"], color=RED, label="到岗 attended")
-        ax.invert_yaxis()
-        ax.legend(fontsize=8, frameon=False, loc="lower right", bbox_to_anchor=(1, 1.0), ncols=2)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:
-        ax.text(0.5, 0.5, "无护学岗 no school posts", ha="center", transform=ax.transAxes)
+    _done_against_due(
+        ax,
+        report.schools,
+        ("school_days", "#f3e0dd", "应到 school days"),
+        ("attended", RED, "到岗 attended"),
+        "无护学岗 no school posts",
+    )
     ax.set_title(
         f"护学岗到岗 School posts on school days · {report.school_attendance:.0%}",
         loc="left",
