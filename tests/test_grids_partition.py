@@ -164,3 +164,15 @@ def test_bisection_without_trees_is_an_internal_error() -> None:
     )
     with pytest.raises(InternalError, match="trees=0"):
         part.split(np.arange(2), 2)
+
+
+def test_a_cut_whose_side_cannot_be_cut_in_band_is_tried_again() -> None:
+    """Six units in a row (48, 72, 73, 75, 89, 83 households), band 100-250: the first cut
+    193 | 247 holds 1 + 2 grids by totals, yet 75, 89, 83 make no two; only 120 | 148 | 172 fits,
+    and build_grids finds it (the micro-grids of a three-block strip)."""
+    households = [48, 72, 73, 75, 89, 83]
+    units = units_frame([(c, 0, h) for c, h in enumerate(households)])
+    for seed in range(3):
+        plan = G.build_grids(units, UTM_50N, band=G.Band(100, 250), seed=seed, restarts=2)
+        assert not plan.problems, plan.problems
+        assert sorted(plan.grids["households"]) == [120, 148, 172]

@@ -38,6 +38,13 @@ def free_codes(parent: str, used: Container[str]) -> Iterator[str]:
         seq += 1
 
 
+def _follows(code: str, parent: object) -> bool:
+    """Whether ``code`` is ``parent`` + a 3-digit sequence (the code scheme)."""
+    prefix = str(parent)
+    rest = code[len(prefix) :]
+    return code.startswith(prefix) and len(rest) == 3 and rest.isdigit()
+
+
 def assign_codes(
     grids: gpd.GeoDataFrame,
     *,
@@ -49,7 +56,8 @@ def assign_codes(
 
     ``fixed`` maps keys to codes they must keep (locked grids). A grid
     matching a ``previous`` grid of the same parent (same outline: overlap
-    over union >= 0.99) keeps that code. Others get free 3-digit sequence
+    over union >= 0.99) keeps that code when it is that parent's code + a
+    3-digit sequence (a grid whose parent changed gets a new code). Others get free 3-digit sequence
     numbers after their ``parent_code``, north to south, west to east.
     """
     fixed = dict(fixed or {})
@@ -64,7 +72,7 @@ def assign_codes(
         for i, j in zip(left, right, strict=True):
             key = str(grids["key"].iloc[i])
             code = str(previous["code"].iloc[j])
-            if key in codes or code in used:
+            if key in codes or code in used or not _follows(code, grids["parent_code"].iloc[i]):
                 continue
             ga, gb = a.geometry.iloc[i], b.geometry.iloc[j]
             union = shapely.union(ga, gb).area

@@ -112,6 +112,11 @@ def choose_count(households: float, band: Band) -> int:
     return max(1, want)
 
 
+#: In-band cuts tried (per partition) after a cut left a side that could not be cut in band, when
+#: no seeded partition of :func:`build_grids` is in band (see ``_Partitioner.split``).
+BACKTRACK_CUTS = 8
+
+
 class _Partitioner:
     """Recursive spanning-tree bisection with a household band, on a (contracted) graph."""
 
@@ -126,6 +131,7 @@ class _Partitioner:
         band: Band,
         rng: np.random.Generator,
         trees: int = 4,
+        backtrack: int = 0,
     ) -> None:
         self.adjacency = adjacency
         self.pop = pop.astype(float)
@@ -139,24 +145,58 @@ class _Partitioner:
         self.rng = rng
         self.trees = trees
         self.failed = False
+        #: cuts still to try when a side cannot be split inside the band (see ``split``)
+        self.retries = backtrack
 
     def split(self, nodes: np.ndarray, k: int) -> list[np.ndarray]:
+        """``nodes`` cut into ``k`` pieces; ``failed`` is set when one is outside the band.
+
+        A cut whose two sides hold their share of households may still leave a
+        side that cannot be cut inside the band (six buildings 48, 72, 73, 75,
+        89, 83 in a row, three micro-grids of 100-250: 193 | 247 holds 1 + 2
+        grids by totals, but 75, 89, 83 make no two). Then the next in-band
+        cuts are tried (at most ``backtrack`` per partitioner, none by default);
+        the first that splits cleanly wins, else the first cut's pieces are kept.
+        """
         if k <= 1 or len(nodes) <= 1:
             return [nodes]
-        cut = self._best_cut(nodes, k)
-        if cut is None:
+        cuts = self._best_cuts(nodes, k)
+        if not cuts:
             return [nodes]
-        side, k1 = cut
-        rest = np.setdiff1d(nodes, side, assume_unique=True)
-        return self.split(side, k1) + self.split(rest, k - k1)
+        failed = self.failed
+        first: list[np.ndarray] | None = None
+        first_failed = False
+        for n, (side, k1, viol) in enumerate(cuts):
+            if n and self.retries <= 0:
+                break
+            if n:
+                self.retries -= 1
+            self.failed = viol > 0
+            rest = np.setdiff1d(nodes, side, assume_unique=True)
+            pieces = self.split(side, k1) + self.split(rest, k - k1)
+            if not self.failed:
+                self.failed = failed
+                return pieces
+            if first is None:
+                first, first_failed = pieces, self.failed
+        self.failed = failed or first_failed
+        assert first is not None
+        return first
 
     def _best_cut(self, nodes: np.ndarray, k: int) -> tuple[np.ndarray, int] | None:
+        """The best cut of ``nodes`` into ``k1`` and ``k - k1`` pieces (None: cannot cut)."""
+        cuts = self._best_cuts(nodes, k)
+        return (cuts[0][0], cuts[0][1]) if cuts else None
+
+    def _best_cuts(self, nodes: np.ndarray, k: int) -> list[tuple[np.ndarray, int, float]]:
+        """Cuts ``(side, k1, violation)``: the best first, then other in-band cuts by score."""
         sub = self.adjacency[nodes][:, nodes]
         n = len(nodes)
         lo, hi = self.band.min_households, self.band.max_households
         total = self.pop[nodes].sum()
         pinned_total = self.pinned[nodes].sum()
         best: tuple[float, float, np.ndarray, int] | None = None  # (violation, score, side, k1)
+        others: list[tuple[float, np.ndarray, int]] = []  # in-band cuts: (score, side, k1)
         upper = sparse.triu(sub, k=1).tocoo()
         for attempt in range(self.trees):
             weights = self.rng.random(len(upper.data)) + 1e-9
@@ -167,7 +207,8 @@ class _Partitioner:
             root = int(self.rng.integers(n))
             order, parent = breadth_first_order(tree, root, directed=False)
             if len(order) < n:  # not connected: split along components
-                return self._component_cut(nodes, sub, k)
+                cut = self._component_cut(nodes, sub, k)
+                return [(cut[0], cut[1], 0.0)] if cut is not None else []
             stats = np.stack(
                 [
                     self.pop[nodes],
@@ -201,11 +242,17 @@ class _Partitioner:
             full = acc[4, root] - (acc[2, root] ** 2 + acc[3, root] ** 2) / acc[1, root]
             balance = np.abs(p_sub / k1 - p_rest / k2) / max(self.band.mid, 1.0)
             score = inertia / max(full, 1e-9) + 0.25 * balance
-            key = np.lexsort((score, viol))[0]
+            ranked = np.lexsort((score, viol))
+            key = ranked[0]
             if best is None or (viol[key], score[key]) < (best[0], best[1]):
                 v = candidates[key]
                 side_local = _subtree(tree, v, parent)
                 best = (float(viol[key]), float(score[key]), nodes[side_local], int(k1[key]))
+            for r in ranked[: min(self.retries, BACKTRACK_CUTS) + 1 if self.retries else 0]:
+                if viol[r] > 0:
+                    break
+                side_local = _subtree(tree, candidates[r], parent)
+                others.append((float(score[r]), nodes[side_local], int(k1[r])))
             if best[0] == 0 and attempt >= 1:
                 break
         if best is None:
@@ -215,7 +262,17 @@ class _Partitioner:
             )
         if best[0] > 0:
             self.failed = True
-        return best[2], best[3]
+        cuts = [(best[2], best[3], best[0])]
+        seen = {frozenset(best[2].tolist())}
+        for _, side, k1 in sorted(others, key=lambda o: o[0]):
+            # the same cut, seen from the other side or drawn by another tree, counts once
+            mine = frozenset(side.tolist())
+            theirs = frozenset(np.setdiff1d(nodes, side).tolist())
+            if mine in seen or theirs in seen:
+                continue
+            seen.add(mine)
+            cuts.append((side, k1, 0.0))
+        return cuts
 
     def _component_cut(
         self, nodes: np.ndarray, sub: sparse.csr_matrix, k: int
@@ -534,6 +591,17 @@ class _Attempt:
         cut = float(upper.data[self.labels[upper.row] != self.labels[upper.col]].sum())
         return viol, cut
 
+    def unexplained(self, pop: np.ndarray) -> float:
+        """Band violation of the grids whose reason is not in ``problems`` yet."""
+        h = np.bincount(self.labels, weights=pop, minlength=len(self.label_band))
+        return float(
+            sum(
+                b.violation(h[lab])
+                for lab, b in self.label_band.items()
+                if lab not in self.reported
+            )
+        )
+
     def band_problems(self, pop: np.ndarray, ids: np.ndarray) -> list[str]:
         """Grids still outside their band whose reason is not reported yet."""
         problems = []
@@ -580,12 +648,14 @@ def _partition_once(
     locked_grids: set[str],
     locked_ids: set[str],
     rng: np.random.Generator,
+    backtrack: int = 0,
 ) -> _Attempt:
     """One seeded partition of all units: bisection per parent and piece, then local search.
 
     ``current`` is the grid code of each unit (None: none yet); units in
     ``locked_grids`` keep their grid, units in ``locked_ids`` stay in a
-    grid with their current code.
+    grid with their current code; ``backtrack``: other cuts the bisection
+    may try when a side cannot be cut in band (``_Partitioner.split``).
     """
     n = len(ids)
     problems: list[str] = []
@@ -674,7 +744,7 @@ def _partition_once(
                     f"units {member_ids}: {why}; they form {k} grid(s) out of band; "
                     "join them to a neighbour by hand or widen the band for this parent"
                 )
-            part = _Partitioner(adj, cpop, area, cx, cy, cpinned, pband, rng)
+            part = _Partitioner(adj, cpop, area, cx, cy, cpinned, pband, rng, backtrack=backtrack)
             pieces = part.split(np.arange(len(uniq)), k)
             if high < low:
                 reported.update(range(next_label, next_label + len(pieces)))
@@ -805,6 +875,25 @@ def build_grids(
             best, best_key = result, key
         if key[0] == 0:
             break
+    if best is not None and best.unexplained(pop) > 0:
+        # a bisection cut can leave a side that no cut brings into the band (repair only joins
+        # direct neighbours): once more, trying the next in-band cuts where that happens
+        result = _partition_once(
+            graph,
+            pop,
+            ids,
+            parents,
+            current,
+            band=band,
+            bands=bands,
+            locked_grids=locked_grids,
+            locked_ids=locked_ids,
+            rng=np.random.default_rng([seed, 0]),
+            backtrack=BACKTRACK_CUTS,
+        )
+        key = result.score(pop, upper)
+        if best_key is None or key < best_key:
+            best, best_key = result, key
     if best is None:
         raise InternalError(
             f"build_grids tried no partition (restarts={restarts}); "

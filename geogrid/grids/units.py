@@ -32,6 +32,11 @@ MIN_UNIT_M2 = 100.0
 #: Coordinates are snapped to this grid (degrees, about 1 cm) so that written
 #: layers (7 decimals) stay valid polygons.
 GRID_SIZE_DEG = 1e-7
+#: Street and parent outlines are noded on this grid (metres) before polygonizing.
+NODING_GRID_M = 1e-3
+#: Pieces of a unit cut by a parent outline smaller than this (m², as
+#: ``checks.TOLERANCE_M2``) join a neighbouring piece of the same parent.
+MIN_PIECE_M2 = 25.0
 #: Default 12-digit parent code when an area has no communities layer.
 DEFAULT_PARENT_CODE = "000000000000"
 
@@ -81,23 +86,34 @@ def units_from_streets(
     if parents is not None and len(parents):
         parent_geoms = _metric_geoms(parents, metric_crs, "communities")
         cuts.extend(shapely.intersection(g, outline).boundary for g in parent_geoms)
-    # outlines are never moved: blocks cover the area and nest in parents exactly; a
+    # outlines move by under 1 mm at most: blocks cover the area and nest in parents; a
     # strip between a parent outline and a street near it becomes a thin unit
-    noded = shapely.union_all(np.asarray([*lines, outline.boundary, *cuts], dtype=object))
-    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
-    inside = (
-        shapely.contains_properly(shapely.buffer(outline, 0.01), shapely.point_on_surface(faces))
-        if len(faces)
-        else np.array([], dtype=bool)
+    # parent outlines (often hand-drawn) end a hair off the streets and the outline: noded
+    # exactly they may leave cut edges and drop whole blocks, so they are noded on a 1 mm grid
+    faces = _faces(
+        np.asarray([*lines, outline.boundary, *cuts], dtype=object),
+        outline,
+        NODING_GRID_M if cuts else None,
     )
-    faces = faces[inside]
-    faces = faces[shapely.area(faces) > 0]
     codes = _parent_codes(faces, parents, parent_geoms)
     faces, codes = _merge_slivers(faces, codes, min_unit_m2)
     units = gpd.GeoDataFrame({"parent_code": codes}, geometry=list(faces), crs=metric_crs)
     units = order_rows(units, metric_crs)
     units.index = pd.Index([f"b{i + 1:04d}" for i in range(len(units))], name="unit_id")
     return snap(to_wgs84(units, "units"))
+
+
+def _faces(lines: np.ndarray, outline: Any, grid_size: float | None) -> np.ndarray:
+    """Faces of the noded ``lines`` inside ``outline`` (noded on ``grid_size`` when given)."""
+    noded = shapely.union_all(lines, grid_size=grid_size)
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
+    if not len(faces):
+        return faces
+    inside = shapely.contains_properly(
+        shapely.buffer(outline, 0.01), shapely.point_on_surface(faces)
+    )
+    faces = faces[inside]
+    return np.asarray(faces[shapely.area(faces) > 0])
 
 
 def _parent_codes(
@@ -125,6 +141,14 @@ def _merge_slivers(
     faces: np.ndarray, codes: list[str], min_m2: float
 ) -> tuple[np.ndarray, list[str]]:
     """Join faces under ``min_m2`` to the neighbour (same parent) sharing most boundary."""
+    faces, alive = _merge_slivers_mask(faces, codes, min_m2)
+    return faces[alive], [c for c, a in zip(codes, alive, strict=True) if a]
+
+
+def _merge_slivers_mask(
+    faces: np.ndarray, codes: list[str], min_m2: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Faces with slivers joined to a same-parent neighbour, and which faces remain."""
     faces = faces.copy()
     codes = list(codes)
     alive = np.ones(len(faces), dtype=bool)
@@ -150,7 +174,118 @@ def _merge_slivers(
         j = candidates[best]
         faces[j] = shapely.union(faces[j], faces[i])
         alive[i] = False
-    return faces[alive], [c for c, a in zip(codes, alive, strict=True) if a]
+    return faces, alive
+
+
+def split_by_parents(
+    units: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame | None,
+    metric_crs: str,
+    *,
+    min_piece_m2: float = MIN_PIECE_M2,
+) -> gpd.GeoDataFrame:
+    """Cut units along the parent outlines; each piece takes the code of the parent holding it.
+
+    Hand-drawn communities need not follow streets: a unit across a parent
+    edge becomes one piece per parent (``<unit_id>.<n>``; a unit inside one
+    parent keeps its id and gets that parent's code). Parts of a unit in no
+    parent stay with the unit's largest piece. Pieces under ``min_piece_m2``
+    join the neighbouring piece of the same parent sharing most boundary
+    (never a piece of another parent). ``households`` and ``population``,
+    when present, are shared among the pieces by area (households by largest
+    remainder, so totals are kept); recount them from buildings when known.
+    """
+    if parents is None or not len(parents) or not len(units):
+        return units
+    unit_geoms = _metric_geoms(units, metric_crs, "units")
+    parent_geoms = _metric_geoms(parents, metric_crs, "communities")
+    parent_code = parents["code"].astype(str).to_numpy()
+    tree = shapely.STRtree(parent_geoms)
+    old_codes = (
+        units["parent_code"].astype(str).to_numpy()
+        if "parent_code" in units.columns
+        else np.full(len(units), DEFAULT_PARENT_CODE, dtype=object)
+    )
+    faces: list[Any] = []
+    codes: list[str] = []
+    source: list[int] = []
+    for i, geom in enumerate(unit_geoms):
+        pieces: list[tuple[Any, str]] = []
+        for j in sorted(tree.query(geom, predicate="intersects").tolist()):
+            part = shapely.intersection(geom, parent_geoms[j])
+            polys = [p for p in shapely.get_parts(part) if p.geom_type == "Polygon" and p.area > 0]
+            pieces.extend((p, str(parent_code[j])) for p in polys)
+        rest = shapely.difference(geom, shapely.union_all([p for p, _ in pieces]))
+        rest_polys = [p for p in shapely.get_parts(rest) if p.geom_type == "Polygon"]
+        rest_polys = [p for p in rest_polys if p.area > 0]
+        if rest_polys:
+            code = max(pieces, key=lambda pc: pc[0].area)[1] if pieces else str(old_codes[i])
+            pieces.extend((p, code) for p in rest_polys)
+        for p, code in pieces:
+            faces.append(p)
+            codes.append(code)
+            source.append(i)
+    merged, alive = _merge_slivers_mask(np.asarray(faces, dtype=object), codes, min_piece_m2)
+    # several pieces of one unit and the same parent (e.g. a rest joined back): one piece each
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for k in np.flatnonzero(alive):
+        groups.setdefault((source[k], codes[k]), []).append(merged[k])
+    keys = sorted(groups)
+    count = pd.Series([s for s, _ in keys]).value_counts()
+    seen: dict[int, int] = {}
+    ids, geoms, out_codes, rows = [], [], [], []
+    unit_ids = units.index.astype(str).to_numpy()
+    for s, code in keys:
+        seen[s] = seen.get(s, 0) + 1
+        ids.append(unit_ids[s] if count[s] == 1 else f"{unit_ids[s]}.{seen[s]}")
+        geoms.append(shapely.union_all(groups[(s, code)]))
+        out_codes.append(code)
+        rows.append(s)
+    out = gpd.GeoDataFrame(
+        units.drop(columns=units.geometry.name).iloc[rows].reset_index(drop=True),
+        geometry=geoms,
+        crs=metric_crs,
+    )
+    out["parent_code"] = out_codes
+    out.index = pd.Index(ids, name=units.index.name or "unit_id")
+    if "households" in units.columns or "population" in units.columns:
+        _share_by_area(out, units, unit_geoms)
+    out = snap(to_wgs84(out, "units"))
+    # snapping may collapse a hair-thin arm of a piece to a line: keep the polygons only
+    polygonal = [_polygons_of(g) for g in out.geometry.to_numpy()]
+    out = out.set_geometry(gpd.GeoSeries(polygonal, index=out.index, crs=out.crs))
+    return out[~out.geometry.is_empty]
+
+
+def _polygons_of(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    polygons = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polygons) if polygons else shapely.Polygon()
+
+
+def _share_by_area(out: gpd.GeoDataFrame, units: gpd.GeoDataFrame, unit_geoms: np.ndarray) -> None:
+    """Share each unit's households and population among ``out``'s pieces by overlap area."""
+    pieces = out.geometry.to_numpy()
+    tree = shapely.STRtree(unit_geoms)
+    left, right = tree.query(pieces, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(pieces[left], unit_geoms[right]))
+    whole = shapely.area(unit_geoms)[right]
+    share = np.where(whole > 0, overlap / np.where(whole > 0, whole, 1.0), 0.0)
+    if "households" in units.columns:
+        hh = units["households"].fillna(0).astype(float).to_numpy()
+        exact = np.zeros(len(out))
+        np.add.at(exact, left, hh[right] * share)
+        counts = np.floor(exact + 1e-9).astype(np.int64)
+        total = int(round(float(hh.sum())))
+        for k in np.argsort(-(exact - counts), kind="stable")[: max(total - int(counts.sum()), 0)]:
+            counts[k] += 1
+        out["households"] = counts
+    if "population" in units.columns:
+        pop = units["population"].astype(float).fillna(0).to_numpy()
+        people = np.zeros(len(out))
+        np.add.at(people, left, pop[right] * share)
+        out["population"] = np.round(people, 1)
 
 
 def order_rows(frame: gpd.GeoDataFrame, metric_crs: str | None = None) -> gpd.GeoDataFrame:
