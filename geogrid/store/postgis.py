@@ -57,6 +57,7 @@ from geogrid.io.geojson import checked_features, frame_from_features
 from geogrid.io.versions import GridVersion, units_features, units_from_features
 from geogrid.io.workspace import AREA_LAYERS, PLACES_SPEC, Area
 from geogrid.layers import get_spec
+from geogrid.store import incident_sql
 from geogrid.store import tables as T
 from geogrid.store.base import (
     HEAD,
@@ -77,22 +78,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 OWN_TABLES = ("incidents", "teams")
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
-#: give an area's incidents the code of the first current grid (layer order) that covers them
-_ASSIGN_GRIDS = """
-    UPDATE incidents AS i SET grid = (
-        SELECT f.feature -> 'properties' ->> 'code' FROM features AS f
-        WHERE f.area_id = i.area_id AND f.layer = 'grids' AND ST_Covers(f.geom, i.geom)
-        ORDER BY f.ord LIMIT 1)
-    WHERE i.area_id = :area
-"""
-#: the same for the incidents with the given ids (``:ids``) only
-_ASSIGN_GRIDS_OF = """
-    UPDATE incidents AS i SET grid = (
-        SELECT f.feature -> 'properties' ->> 'code' FROM features AS f
-        WHERE f.area_id = i.area_id AND f.layer = 'grids' AND ST_Covers(f.geom, i.geom)
-        ORDER BY f.ord LIMIT 1)
-    WHERE i.area_id = :area AND i.id = ANY(:ids)
-"""
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -623,11 +608,9 @@ class PostgisStore:
     def _assign_grids(
         self, conn: Connection, area_id: int, ids: Sequence[str] | None = None
     ) -> None:
-        """Give incidents the code of the first current grid (layer order) that covers them."""
-        if ids is None:
-            conn.execute(text(_ASSIGN_GRIDS), {"area": area_id})
-        else:
-            conn.execute(text(_ASSIGN_GRIDS_OF), {"area": area_id, "ids": list(ids)})
+        """Give incidents the code of the first current grid (layer order) that covers them
+        (set-based SQL of :mod:`geogrid.store.incident_sql`)."""
+        incident_sql.assign_grids(conn, area_id, ids)
 
     def add_incidents(
         self, area: str, incidents: gpd.GeoDataFrame, *, author: str | None = None
