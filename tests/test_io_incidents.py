@@ -101,7 +101,7 @@ def test_plain_parquet_table(tmp_path, mapping):
 
 
 def test_mapping_file_errors_name_the_file(tmp_path):
-    """A mapping without a coordinate system, or broken TOML, fails naming the file."""
+    """A mapping without a coordinate system, broken TOML or not UTF-8 fails naming the file."""
     (tmp_path / "no_crs.toml").write_text('name = "x"\n[columns]\ntime = "t"\n', encoding="utf-8")
     with pytest.raises(InputError, match=re.escape("no_crs.toml")) as err:
         io_inc.read_mapping(tmp_path / "no_crs.toml")
@@ -109,6 +109,9 @@ def test_mapping_file_errors_name_the_file(tmp_path):
     (tmp_path / "broken.toml").write_text("name = \n", encoding="utf-8")
     with pytest.raises(InputError, match=re.escape("broken.toml: not valid TOML")):
         io_inc.read_mapping(tmp_path / "broken.toml")
+    (tmp_path / "gbk.toml").write_bytes('name = "警情"\n'.encode("gbk"))
+    with pytest.raises(InputError, match=re.escape("gbk.toml: a mapping file is UTF-8 text")):
+        io_inc.read_mapping(tmp_path / "gbk.toml")
     with pytest.raises(InputError, match="cannot tell the format"):
         io_inc.source_format(tmp_path / "x.xlsx")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from geogrid.errors import InputError
-from geogrid.io.mappings import read_import_mapping
+from geogrid.io.mappings import read_import_mapping, read_mapping_toml
 from tests import office_files as O
 
 
@@ -63,3 +64,21 @@ def test_example_office_mappings_read(kind: str) -> None:
     """Every example in data/mappings/office_<kind>.toml is a valid mapping of its kind."""
     path = Path(__file__).resolve().parents[1] / "data" / "mappings" / f"office_{kind}.toml"
     assert read_import_mapping(path, kind).kind == kind
+
+
+def test_mapping_toml_names_the_file_and_what_to_fix(tmp_path: Path) -> None:
+    """The one TOML reader of every mapping (registers, roads, incidents): its tables; a missing
+    file says the caller's fix; GBK text says save as UTF-8; broken TOML names the line."""
+    good = tmp_path / "good.toml"
+    good.write_text('name = "户籍"\n[columns]\nx = "经度"\n', encoding="utf-8")
+    assert read_mapping_toml(good, "unused") == {"name": "户籍", "columns": {"x": "经度"}}
+    with pytest.raises(InputError, match=re.escape("none.toml: copy an example")):
+        read_mapping_toml(tmp_path / "none.toml", "copy an example")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('name = "户籍"\n'.encode("gbk"))
+    with pytest.raises(InputError, match=re.escape("gbk.toml: a mapping file is UTF-8 text")):
+        read_mapping_toml(gbk, "unused")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.toml: not valid TOML: .*line 1"):
+        read_mapping_toml(broken, "unused")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from geogrid.io.geojson import (
     read_layer,
     write_layer,
 )
+from geogrid.io.mappings import read_mapping_toml
 from geogrid.io.tables import frame_csv
 from geogrid.layers import features_from_frame
 
@@ -67,12 +67,7 @@ _FORMATS = {
 def read_mapping(path: Path | str) -> IncidentMapping:
     """Read a TOML mapping file (see :func:`geogrid.incidents.mapping_from_dict`)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: mapping file not found; see data/mappings/ for examples")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path.name}: not valid TOML: {err}; fix the line it names") from err
+    data = read_mapping_toml(path, "mapping file not found; see data/mappings/ for examples")
     return mapping_from_dict(data, where=path.name)
 
 

@@ -38,7 +38,6 @@ lines are read; ``way_id`` is the feature number in the file.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from pyproj import Transformer
 
 from geogrid.crs import WGS84, metric_crs_for
 from geogrid.errors import InputError
+from geogrid.io.mappings import read_mapping_toml
 from geogrid.io.osm import ROUTABLE_HIGHWAYS, street_frames
 from geogrid.io.vectors import read_vectors
 
@@ -123,14 +123,7 @@ def read_road_mapping(path: Path | str) -> RoadMapping:
     backward = ["2"]
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: road mapping file not found; check the path")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path.name}: a mapping file is UTF-8 text; save it as UTF-8") from err
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path.name}: not valid TOML: {err}; fix the line it names") from err
+    data = read_mapping_toml(path, "road mapping file not found; check the path")
     known = {"source", "columns", "classes", "defaults", "oneway"}
     problems = [
         f"unknown table [{k}] (use {', '.join(sorted(known))})" for k in data if k not in known
