@@ -295,3 +295,21 @@ def test_apply_moves_gives_the_rebalanced_plan_later(city) -> None:
     )
     with pytest.raises(InputError, match="no longer fit"):
         G.apply_moves(result.plan, result.moves)  # the units are where the moves took them already
+
+
+def test_a_border_of_empty_units_does_not_block_the_move() -> None:
+    """Grid 0 (550) meets grid 1 (250) only through two units of no households (a park); the
+    household unit behind them moves with them (a resplit is barred by a locked unit)."""
+    units = units_frame(
+        [(0, 0, 200), (1, 0, 200), (2, 0, 150), (3, 0, 0), (4, 0, 0), (5, 0, 100), (6, 0, 150)]
+    )
+    graph = G.unit_graph(units, UTM_50N)
+    units["grid"] = ["g0"] * 5 + ["g1"] * 2
+    units["population"] = units["households"] * 2.5
+    plan = G.GridPlan(
+        units=units, grids=gpd.GeoDataFrame(), metric_crs=UTM_50N, default_band=G.Band(300, 500)
+    )
+    result = rebalance(plan, units, graph, locked_units=["u6"], compactness_tolerance=1.0)
+    assert result.in_band, result.reasons
+    assert sorted(result.moves["unit_id"]) == ["u2", "u3", "u4"]
+    assert result.households_moved == 150

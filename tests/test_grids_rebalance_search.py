@@ -28,3 +28,15 @@ def test_pull_takes_the_border_unit_of_the_full_neighbour() -> None:
     moved = chains[0]
     assert all(to == 1 for _, to in moved) and {u for u, _ in moved} <= {2}
     assert search.push(1) == []  # not over its max: nothing to push
+
+
+def test_a_unit_takes_along_the_empty_units_only_it_holds_to_its_grid() -> None:
+    """Units 3 and 4 (no households) hang on unit 2: moving 2 takes them along, which also reaches
+    grid 1; unit 1 holds households behind it, so it cannot move."""
+    state, rules, _ = row_state([100, 100, 50, 0, 0, 200, 200], [0, 0, 0, 0, 0, 1, 1])
+    search = ChainSearch(state, rules, np.random.default_rng(0))
+    assert search.with_empties(0, (2,)) == (2, 3, 4)
+    assert search.with_empties(0, (1,)) is None
+    assert search.with_empties(0, (0,)) == (0,)
+    assert ((2, 3, 4), 1) in search.border(0)
+    assert ((5,), 1) in search.touching(0, state.members[0])

@@ -39,6 +39,7 @@ class ChainSearch:
         self.r = rules
         self.rng = rng
         self._border: dict[int, tuple[int, list[tuple[Bundle, int]]]] = {}
+        self._empties: dict[tuple[int, Bundle], tuple[int, Bundle | None]] = {}
 
     def _open(self, g: int, other: int) -> bool:
         return (
@@ -56,9 +57,10 @@ class ChainSearch:
             if s.frozen[u]:
                 continue
             nbrs = s.graph.neighbours(u).tolist()
-            touch = {int(s.labels[w]) for w in nbrs if self._open(g, int(s.labels[w]))}
             if s.pop[u] > 0:
-                found.update(((u,), b) for b in touch)
+                bundle = self.with_empties(g, (u,))
+                if bundle is not None:
+                    found.update((bundle, b) for b in self._touch(g, bundle))
             for z in nbrs:
                 if (
                     s.labels[z] != g
@@ -67,15 +69,47 @@ class ChainSearch:
                     or s.pop[u] + s.pop[z] <= 0
                 ):
                     continue
-                ztouch = {
-                    int(s.labels[w])
-                    for w in s.graph.neighbours(z).tolist()
-                    if self._open(g, int(s.labels[w]))
-                }
-                pair = (min(u, z), max(u, z))
-                found.update((pair, b) for b in touch | ztouch)
+                bundle = self.with_empties(g, (min(u, z), max(u, z)))
+                if bundle is not None:
+                    found.update((bundle, b) for b in self._touch(g, bundle))
         out = sorted(found)
         self._border[g] = (int(s.version[g]), out)
+        return out
+
+    def _touch(self, g: int, bundle: Bundle) -> set[int]:
+        """Open grids of g's parent that touch ``bundle``."""
+        s = self.s
+        return {
+            int(s.labels[w])
+            for u in bundle
+            for w in s.graph.neighbours(u).tolist()
+            if self._open(g, int(s.labels[w]))
+        }
+
+    def with_empties(self, g: int, base: Bundle) -> Bundle | None:
+        """``base`` (units of grid ``g``) with the units of no households it alone holds to ``g``.
+
+        When ``base`` leaves, the rest of ``g`` may fall apart; pieces of no
+        households (a park, a road verge, a school) that hang on ``base`` go
+        with it, so that the grid stays contiguous. None when a piece cut
+        off holds households or a locked unit (the move would cut the grid).
+        """
+        s = self.s
+        key = (g, base)
+        cached = self._empties.get(key)
+        if cached is not None and cached[0] == s.version[g]:
+            return cached[1]
+        rest = s.members[g] - set(base)
+        pieces = _components(s, rest)
+        out: Bundle | None = base
+        if len(pieces) > 1:
+            full = [p for p in pieces if any(s.pop[u] > 0 for u in p)]
+            if len(full) != 1:
+                out = None
+            else:
+                hang = [u for p in pieces if p is not full[0] for u in p]
+                out = None if any(s.frozen[u] for u in hang) else tuple(sorted((*base, *hang)))
+        self._empties[key] = (int(s.version[g]), out)
         return out
 
     def touching(self, g: int, members: set[int]) -> list[tuple[Bundle, int]]:
@@ -88,12 +122,15 @@ class ChainSearch:
                 other = int(s.labels[t])
                 if not self._open(g, other) or s.frozen[t] or t in members:
                     continue
-                if s.pop[t] > 0:
-                    found.add(((t,), other))
+                bases: list[Bundle] = [(t,)] if s.pop[t] > 0 else []
                 for z in s.graph.neighbours(t).tolist():
                     if s.labels[z] != other or s.frozen[z] or (s.pop[t] > 0) == (s.pop[z] > 0):
                         continue
-                    found.add(((min(t, z), max(t, z)), other))
+                    bases.append((min(t, z), max(t, z)))
+                for base in bases:
+                    bundle = self.with_empties(other, base)
+                    if bundle is not None and not (set(bundle) & members):
+                        found.add((bundle, other))
         return sorted(found)
 
     def extra_of(self, bundle: Bundle) -> float:
@@ -243,3 +280,22 @@ class ChainSearch:
                 out.append((bundle, other, p))
         out.sort(key=lambda t: (t[2], t[0]))
         return out
+
+
+def _components(state: GridState, members: set[int]) -> list[set[int]]:
+    """The connected pieces of ``members`` on the unit graph."""
+    left = set(members)
+    pieces = []
+    while left:
+        start = left.pop()
+        piece = {start}
+        stack = [start]
+        while stack:
+            u = stack.pop()
+            for w in state.graph.neighbours(u).tolist():
+                if w in left:
+                    left.discard(w)
+                    piece.add(w)
+                    stack.append(w)
+        pieces.append(piece)
+    return pieces
