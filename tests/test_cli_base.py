@@ -8,17 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from geogrid.cli.base import (
-    HOTSPOTS,
-    MAX_SNAP_M,
-    MODE,
-    area_argument,
-    config_option,
-    friendly_errors,
-    mapping_option,
-    parse_bbox,
-    rejects_option,
-)
+from geogrid.cli import base
+from geogrid.cli.base import friendly_errors, parse_bbox
 from geogrid.errors import InputError
 
 
@@ -49,13 +40,13 @@ def test_shared_options_parse_paths_and_defaults(tmp_path: Path) -> None:
     seen: dict[str, object] = {}
 
     @click.command()
-    @area_argument()
-    @config_option("Patrol TOML config.")
-    @mapping_option("TOML mapping.")
-    @rejects_option("Rejects report CSV.")
-    @MODE
-    @MAX_SNAP_M
-    @HOTSPOTS
+    @base.area_argument()
+    @base.config_option("Patrol TOML config.")
+    @base.mapping_option("TOML mapping.")
+    @base.rejects_option("Rejects report CSV.")
+    @base.MODE
+    @base.MAX_SNAP_M
+    @base.HOTSPOTS
     def command(**kwargs: object) -> None:
         seen.update(kwargs)
 

@@ -12,19 +12,11 @@ import pytest
 import shapely
 from reportlab.pdfgen import canvas
 
-from geogrid.printing.streetmap import (
-    MapFrame,
-    StreetStyle,
-    clipped_to,
-    draw_map_outline,
-    draw_polyline,
-    draw_scale_bar,
-    draw_streets,
-)
+from geogrid.printing import streetmap as sm
 
 BOX = (100.0, 200.0, 400.0, 200.0)
 """A 400 x 200 pt map box at (100, 200) on the page."""
-STYLE = StreetStyle("#111111", "#eeeeee", major_width_pt=3.0, minor_width_pt=0.25)
+STYLE = sm.StreetStyle("#111111", "#eeeeee", major_width_pt=3.0, minor_width_pt=0.25)
 
 
 def _content(pdf: canvas.Canvas, buffer: io.BytesIO) -> str:
@@ -47,7 +39,7 @@ def _canvas() -> tuple[canvas.Canvas, io.BytesIO]:
 def test_frame_fits_padded_bounds_north_up_without_stretch() -> None:
     """A 100 m x 100 m square padded by 5 % + 5 m a side (120 m each way) fits the box's height: the
     scale is 200 pt / 120 m both ways, its centre lands at the box's centre, north is up."""
-    frame = MapFrame.around(BOX, (0.0, 0.0, 100.0, 100.0), pad_share=0.05, pad_m=5.0)
+    frame = sm.MapFrame.around(BOX, (0.0, 0.0, 100.0, 100.0), pad_share=0.05, pad_m=5.0)
     assert frame.scale_pt_per_m == pytest.approx(200 / 120)
     assert frame.centre == (50.0, 50.0)
     assert frame.xy(50.0, 50.0) == pytest.approx((300.0, 300.0))
@@ -61,7 +53,7 @@ def test_frame_fits_padded_bounds_north_up_without_stretch() -> None:
 def test_streets_outside_the_view_are_left_out_and_major_roads_styled() -> None:
     """Only edges that cross the view are drawn; a primary road gets the major grey and width,
     a residential street the minor ones; a frame without ``highway`` draws every edge as minor."""
-    frame = MapFrame.around(BOX, (0.0, 0.0, 100.0, 100.0), pad_share=0.0, pad_m=0.0)
+    frame = sm.MapFrame.around(BOX, (0.0, 0.0, 100.0, 100.0), pad_share=0.0, pad_m=0.0)
     streets = gpd.GeoDataFrame(
         {"highway": ["primary", "residential", "primary"]},
         geometry=[
@@ -72,21 +64,21 @@ def test_streets_outside_the_view_are_left_out_and_major_roads_styled() -> None:
         crs="EPSG:32650",
     )
     pdf, buffer = _canvas()
-    draw_streets(pdf, frame, streets, STYLE)
+    sm.draw_streets(pdf, frame, streets, STYLE)
     ops = _content(pdf, buffer)
     assert ops.splitlines().count("S") == 2  # two stroked paths, the far road left out
     assert "3 w" in ops and ".25 w" in ops
     pdf, buffer = _canvas()
-    draw_streets(pdf, frame, streets.drop(columns="highway"), STYLE)
+    sm.draw_streets(pdf, frame, streets.drop(columns="highway"), STYLE)
     ops = _content(pdf, buffer)
     assert ops.splitlines().count("S") == 2 and "3 w" not in ops
 
 
 def test_polyline_goes_through_every_vertex_on_the_page() -> None:
     """A route's vertices are moved to their page points, in order, as one stroked path."""
-    frame = MapFrame.around(BOX, (0.0, 0.0, 100.0, 100.0), pad_share=0.0, pad_m=0.0)
+    frame = sm.MapFrame.around(BOX, (0.0, 0.0, 100.0, 100.0), pad_share=0.0, pad_m=0.0)
     pdf, buffer = _canvas()
-    draw_polyline(pdf, frame, shapely.LineString([(0, 0), (100, 0), (100, 100)]))
+    sm.draw_polyline(pdf, frame, shapely.LineString([(0, 0), (100, 0), (100, 100)]))
     ops = _content(pdf, buffer)
     assert "200 200 m" in ops and "400 200 l" in ops and "400 400 l" in ops
 
@@ -100,12 +92,12 @@ def test_scale_bar_is_the_longest_under_a_quarter_of_the_width(
 ) -> None:
     """The bar is the first of 500 / 200 / 100 / 50 m shorter than a quarter of the box's width
     (50 m when none is), labelled in metres, with the north arrow; the clip is undone after."""
-    frame = MapFrame.around(BOX, (0.0, 0.0, metres_across, 1.0), pad_share=0.0, pad_m=0.0)
+    frame = sm.MapFrame.around(BOX, (0.0, 0.0, metres_across, 1.0), pad_share=0.0, pad_m=0.0)
     pdf, buffer = _canvas()
-    draw_map_outline(pdf, BOX)
-    with clipped_to(pdf, BOX):
+    sm.draw_map_outline(pdf, BOX)
+    with sm.clipped_to(pdf, BOX):
         pass
-    draw_scale_bar(pdf, "Helvetica", frame, font_size=7, north_inset=20.0)
+    sm.draw_scale_bar(pdf, "Helvetica", frame, font_size=7, north_inset=20.0)
     ops = _content(pdf, buffer)
     assert f"({bar_m} m) Tj" in ops and "N" in ops
     assert ops.splitlines().count("q") == ops.splitlines().count("Q") == 1
