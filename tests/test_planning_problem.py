@@ -69,6 +69,24 @@ def test_teams_from_frame_reads_the_layer() -> None:
     assert team.speed_kmh == 15.0 and team.shift_end_s == 26 * 3600 and "aed" in team.skills
 
 
+def test_a_team_without_leader_or_name_is_never_nan() -> None:
+    """A teams layer where one team has no leader and no name (NaN, as a layer read with the
+    column missing for some features gives): leader "" (route sheets and the rota print "—"),
+    name = the team id; never "nan"."""
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["t1", "t2", "t3"],
+            "mode": ["walk", "walk", "walk"],
+            "name": ["东队", np.nan, None],
+            "leader": ["王芳", np.nan, None],
+        },
+        geometry=[shapely.Point(116.35, 40.0)] * 3,
+        crs="EPSG:4326",
+    )
+    teams = teams_from_frame(frame)
+    assert [(t.name, t.leader) for t in teams] == [("东队", "王芳"), ("t2", ""), ("t3", "")]
+
+
 def test_stop_builders() -> None:
     """Hot spots (rank_hotspots columns), places and grids become stops with the right fields."""
     spots = gpd.GeoDataFrame(

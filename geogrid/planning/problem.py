@@ -325,8 +325,8 @@ def teams_from_frame(
                 speed_kmh=speed,
                 shift_start_s=start,
                 shift_end_s=end,
-                name=str(row.get("name") or tid),
-                leader=str(row.get("leader") or ""),
+                name=_text(row.get("name")) or tid,
+                leader=_text(row.get("leader")),
                 size=int(size) if size is not None and not pd.isna(size) else 1,
                 skills=frozenset((skills or {}).get(tid, ())),
                 base=(float(row.geometry.x), float(row.geometry.y)),
@@ -334,6 +334,13 @@ def teams_from_frame(
             )
         )
     return out
+
+
+def _text(value: Any) -> str:
+    """A text field of a layer row: None, NaN or NA (a team with no leader) -> ""."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value).strip()
 
 
 def parse_area_codes(value: Any) -> list[str]:
