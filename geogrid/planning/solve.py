@@ -31,15 +31,16 @@ from geogrid.planning.plan import (
     schedule_route,
 )
 from geogrid.planning.problem import PatrolProblem, fair_shares
+from geogrid.planning.solvers.prize_tw import improve_prize_tw_routes
 from geogrid.planning.solvers.routing import RoutingArrays, solve_routing
 from geogrid.planning.solvers.search import improve_prize_routes, improve_required_routes
 from geogrid.planning.workload import balance_routes, fill_routes, schedule_orders
 
 POLISH_SHARE_ORTOOLS = 0.3
-"""In pure team orienteering and in routing where every stop is required, OR-Tools
-gets this share of the time for a first plan; the compiled searches
-(:func:`geogrid.planning.solvers.search.improve_prize_routes`,
-:func:`geogrid.planning.solvers.search.improve_required_routes`) get the rest."""
+"""When a compiled search polishes, OR-Tools gets this share of the time for a first
+plan; the compiled search (:func:`geogrid.planning.solvers.search.improve_prize_routes`,
+:func:`geogrid.planning.solvers.search.improve_required_routes` or
+:func:`geogrid.planning.solvers.prize_tw.improve_prize_tw_routes`) gets the rest."""
 SKIP_WEIGHT = 1_000
 """Penalty per prize point for skipping an optional stop, in seconds of travel.
 
@@ -149,8 +150,11 @@ def solve_patrol(
 
     With ``polish``, pure team orienteering (only optional stops with
     prizes, no windows, revisits, capacities or restrictions) is polished by
-    an iterated local search after OR-Tools, and routing where every stop is
-    required by ruin and recreate; OR-Tools then gets
+    an iterated local search after OR-Tools, routing where every stop is
+    required by ruin and recreate, and every other problem (windows, dwell,
+    revisit gaps, team restrictions, several modes, capacities, required
+    stops among optional ones) by the prize search with windows of
+    :mod:`geogrid.planning.solvers.prize_tw`; OR-Tools then gets
     :data:`POLISH_SHARE_ORTOOLS` of ``time_limit_s``. The polish stops on the
     clock, so for a run that gives the same plan on any machine pass
     ``polish=False`` with a ``solution_limit``.
@@ -248,7 +252,10 @@ def _solver_orders(
     fit = not _idle_teams(problem)
     orienteering = polish and fit and _pure_orienteering(problem, keep)
     required = polish and fit and _required_routing(problem, keep)
-    polishing = orienteering or required
+    # everything else (windows, dwell, revisits, restrictions, several modes, capacities,
+    # required stops among optional ones): the compiled prize search with windows
+    rich = polish and not orienteering and not required
+    polishing = orienteering or required or rich
     result = solve_routing(
         arrays,
         time_limit_s=time_limit_s * (POLISH_SHARE_ORTOOLS if polishing else 1.0),
@@ -283,6 +290,13 @@ def _solver_orders(
             arrays.ends,
             [hi - lo for lo, hi in arrays.shifts],
             arrays.prizes,
+            result.routes,
+            time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
+            seed=seed,
+        )
+    elif rich and result.found:
+        improved = improve_prize_tw_routes(
+            arrays,
             result.routes,
             time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
             seed=seed,

@@ -1,0 +1,767 @@
+"""Prize-collecting routing with time windows and every patrol constraint, compiled with numba.
+
+The search for the problems leaders actually have: optional stops with prizes
+(and required ones), time windows with waiting, dwell (service) times, one
+travel matrix and one shift per team, allowed teams per stop, capacities and
+revisits ("b at least ``gap`` s after a"). Each iteration ruins the current
+plan (strings of consecutive visits around a stop, random visits, or a stop and
+its nearest visited neighbours) and recreates it (greedy by prize / added
+time with noise, or by prize with the cheapest place and a small "blink"
+probability of skipping a place); the result is accepted by simulated
+annealing on the prize (travel time breaks ties), and the search goes back to
+the best plan when it stalls. Numbers only, no OR-Tools:
+:func:`improve_prize_tw_routes` drives it in short chunks from OR-Tools' plan.
+
+A plan is held in fixed-size arrays: ``routes[v, :count[v]]`` is vehicle v's
+path, start node first and end node last; ``loc[i] = (v, position)`` or
+``(-1, -1)`` when i is not visited. ``est[v, k]`` / ``lst[v, k]`` hold the
+earliest and latest service start of position k (the earliest schedule is the
+one :func:`geogrid.planning.workload.schedule_orders` checks: leave at the
+shift start, wait for a window or a revisit gap), so an insertion is tested in
+constant time. A revisit whose first pass is on another route reads that
+pass's start; when any revisit exists, every change is re-scheduled over all
+routes to the fixed point and refused when it breaks anything.
+
+Required stops carry a prize above all optional prizes together, so no
+accepted plan drops one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit
+
+from geogrid.planning.solvers.routing import RoutingArrays
+from geogrid.planning.solvers.streams import below, generator
+
+SVC, OPEN, CLOSE, PRIZE, DEMAND, BEFORE, GAP = range(7)
+"""Columns of the per-node table the kernels read."""
+MATRIX, LO, HI, CAP = range(4)
+"""Columns of the per-vehicle table."""
+BIG = 2**50
+MAX_STRING = 10
+"""Longest string of consecutive visits one ruin removes from a route."""
+MAX_REMOVED = 30
+"""Most visits one ruin removes."""
+BLINK = 0.01
+"""Probability of skipping a place in the cheapest-place recreate."""
+NOISE = 0.3
+"""Relative noise on the prize / added time ratio in the greedy recreate."""
+TEMPERATURE = 0.5
+"""Starting temperature of the annealing, in mean optional prizes (falls linearly to 0)."""
+RESTART_AFTER = 2000
+"""Iterations without a new best before the search goes back to the best plan."""
+NEAR = 20
+"""Nearest stops kept per stop for related removals."""
+CHUNK_S = 0.02
+"""Seconds per compiled chunk between clock checks."""
+LAST_STATS: list[int] = [0]
+"""Iterations of the last :func:`improve_prize_tw_routes` (for benchmarks)."""
+
+
+# ------------------------------------------------------------------ schedule
+
+
+@njit(cache=True)
+def _schedule(v, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst) -> bool:
+    """Earliest and latest starts of route v (other routes' starts read as they are);
+    its load and travel in ``vst[v]``. False when it breaks a window, shift, gap or load."""
+    r = routes[v]
+    n = count[v]
+    M = T[veh[v, MATRIX]]
+    est[v, 0] = veh[v, LO]
+    load = 0
+    travel = 0
+    for k in range(1, n):
+        p = r[k - 1]
+        c = r[k]
+        travel += M[p, c]
+        t = est[v, k - 1] + node[p, SVC] + M[p, c]
+        if k == n - 1:
+            est[v, k] = t
+            if t > veh[v, HI]:
+                return False
+        else:
+            load += node[c, DEMAND]
+            t = max(t, node[c, OPEN])
+            a = node[c, BEFORE]
+            if a >= 0:
+                va = loc[a, 0]
+                if va < 0:
+                    return False
+                if va == v and loc[a, 1] >= k:
+                    return False
+                t = max(t, est[va, loc[a, 1]] + node[c, GAP])
+            est[v, k] = t
+            if t > node[c, CLOSE]:
+                return False
+    vst[v, 0] = load
+    vst[v, 1] = travel
+    if load > veh[v, CAP]:
+        return False
+    lst[v, n - 1] = veh[v, HI]
+    for k in range(n - 2, -1, -1):
+        c = r[k]
+        t = lst[v, k + 1] - M[c, r[k + 1]] - node[c, SVC]
+        if k > 0:
+            t = min(t, node[c, CLOSE])
+            for f in range(nfollow[c]):
+                b = follow[c, f]
+                vb = loc[b, 0]
+                if vb >= 0:
+                    t = min(t, lst[vb, loc[b, 1]] - node[b, GAP])
+        lst[v, k] = t
+    return True
+
+
+@njit(cache=True)
+def _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst) -> bool:
+    """Every route to the fixed point of the revisit gaps across routes (earliest
+    starts rise from 0, latest starts fall from BIG); False when anything breaks."""
+    V = routes.shape[0]
+    for v in range(V):
+        est[v, : count[v]] = 0
+        lst[v, : count[v]] = BIG
+    n_nodes = node.shape[0]
+    for _ in range(n_nodes + 2):
+        before = 0
+        after = 0
+        for v in range(V):
+            for k in range(count[v]):
+                before += est[v, k]
+            if not _schedule(v, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst):
+                return False
+            for k in range(count[v]):
+                after += est[v, k]
+        if after == before:
+            break
+    for _ in range(n_nodes + 2):
+        before = 0
+        after = 0
+        for v in range(V):
+            for k in range(count[v]):
+                before += lst[v, k]
+            _schedule(v, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+            for k in range(count[v]):
+                after += lst[v, k]
+        if after == before:
+            break
+    for v in range(V):
+        for k in range(1, count[v] - 1):
+            if est[v, k] > lst[v, k]:
+                return False
+    return True
+
+
+@njit(cache=True)
+def _insert_delta(u, v, k, T, node, veh, allowed, routes, loc, est, lst, vst, shift):
+    """Added travel (``shift``: added time - travel, waiting, dwell) of serving u between
+    positions k and k+1 of route v, or -1 when it breaks a window, the shift, a gap, the
+    load or the team restriction (O(1))."""
+    if not allowed[u, v]:
+        return -1
+    if vst[v, 0] + node[u, DEMAND] > veh[v, CAP]:
+        return -1
+    M = T[veh[v, MATRIX]]
+    p = routes[v, k]
+    q = routes[v, k + 1]
+    t = max(est[v, k] + node[p, SVC] + M[p, u], node[u, OPEN])
+    a = node[u, BEFORE]
+    if a >= 0:
+        va = loc[a, 0]
+        if va < 0 or (va == v and loc[a, 1] > k):
+            return -1
+        t = max(t, est[va, loc[a, 1]] + node[u, GAP])
+    if t > node[u, CLOSE]:
+        return -1
+    arrive = t + node[u, SVC] + M[u, q]
+    if arrive > lst[v, k + 1]:
+        return -1
+    if shift:  # the time it takes from the route: travel, waiting and dwell
+        return max(arrive - est[v, k] - node[p, SVC] - M[p, q], 0)
+    return M[p, u] + M[u, q] - M[p, q]
+
+
+@njit(cache=True)
+def _put(u, v, k, routes, count, loc) -> None:
+    """Place u after position k of route v (no schedule)."""
+    n = count[v]
+    for t in range(n, k + 1, -1):
+        routes[v, t] = routes[v, t - 1]
+        loc[routes[v, t], 1] = t
+    routes[v, k + 1] = u
+    loc[u, 0] = v
+    loc[u, 1] = k + 1
+    count[v] = n + 1
+
+
+@njit(cache=True)
+def _take(u, routes, count, loc, follow, nfollow, touched):
+    """Remove u and (recursively) its revisits; marks the routes touched; returns how
+    many visits were removed."""
+    v = loc[u, 0]
+    if v < 0:
+        return 0
+    k = loc[u, 1]
+    n = count[v]
+    for t in range(k, n - 1):
+        routes[v, t] = routes[v, t + 1]
+        loc[routes[v, t], 1] = t
+    count[v] = n - 1
+    loc[u, 0] = -1
+    loc[u, 1] = -1
+    touched[v] = True
+    removed = 1
+    for f in range(nfollow[u]):
+        removed += _take(follow[u, f], routes, count, loc, follow, nfollow, touched)
+    return removed
+
+
+@njit(cache=True)
+def _plan_value(node, routes, count, vst, scale):
+    """Prize of the plan minus its travel / ``scale`` (travel only breaks ties)."""
+    prize = 0
+    travel = 0
+    for v in range(routes.shape[0]):
+        travel += vst[v, 1]
+        for k in range(1, count[v] - 1):
+            prize += node[routes[v, k], PRIZE]
+    return prize - travel / scale
+
+
+# ------------------------------------------------------------------ ruin
+
+
+@njit(cache=True)
+def _ruin(rng, cand, near, routes, count, loc, follow, nfollow, touched) -> None:
+    """Remove a few visits: strings around a random stop and its neighbours, random
+    visits, or a stop and its nearest visited neighbours."""
+    visited = 0
+    for v in range(routes.shape[0]):
+        visited += count[v] - 2
+    if visited == 0:
+        return
+    cap = min(MAX_REMOVED, max(1, visited // 3 + 1))
+    goal = 1 + below(rng, cap)
+    # a random visited seed
+    seed = -1
+    while seed < 0:
+        c = cand[below(rng, cand.shape[0])]
+        if loc[c, 0] >= 0:
+            seed = c
+    how = below(rng, 3)
+    removed = 0
+    if how == 0:  # strings through the seed and its near neighbours, one per route
+        done = np.zeros(routes.shape[0], dtype=np.bool_)
+        j = -1
+        while removed < goal and j < near.shape[1]:
+            c = seed if j < 0 else near[seed, j]
+            j += 1
+            v = loc[c, 0]
+            if v < 0 or done[v]:
+                continue
+            done[v] = True
+            n_in = count[v] - 2
+            length = 1 + below(rng, min(MAX_STRING, n_in, goal - removed))
+            k = loc[c, 1]
+            first = k - below(rng, length)
+            first = max(1, min(first, count[v] - 1 - length))
+            nodes = routes[v, first : first + length].copy()
+            for u in nodes:
+                removed += _take(u, routes, count, loc, follow, nfollow, touched)
+    elif how == 1:  # random visits
+        tries = 0
+        while removed < goal and tries < 20 * goal:
+            tries += 1
+            c = cand[below(rng, cand.shape[0])]
+            if loc[c, 0] >= 0:
+                removed += _take(c, routes, count, loc, follow, nfollow, touched)
+    else:  # related: the seed and its nearest visited neighbours
+        removed += _take(seed, routes, count, loc, follow, nfollow, touched)
+        for j in range(near.shape[1]):
+            if removed >= goal:
+                break
+            c = near[seed, j]
+            if c >= 0 and loc[c, 0] >= 0:
+                removed += _take(c, routes, count, loc, follow, nfollow, touched)
+
+
+# ------------------------------------------------------------------ recreate
+
+
+@njit(cache=True)
+def _best_place(u, v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, blink):
+    """Cheapest feasible place of u in route v: (added time, position) or (-1, -1)."""
+    best = -1
+    where = -1
+    for k in range(count[v] - 1):
+        d = _insert_delta(u, v, k, T, node, veh, allowed, routes, loc, est, lst, vst, True)
+        if d >= 0 and (best < 0 or d < best):
+            if blink > 0.0 and rng.random() < blink:
+                continue
+            best = d
+            where = k
+    return best, where
+
+
+@njit(cache=True)
+def _insert(u, v, k, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst, linked):
+    """Serve u after position k of route v and re-schedule; False (u taken out again)
+    when the revisit gaps across routes break."""
+    _put(u, v, k, routes, count, loc)
+    if linked:
+        if _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst):
+            return True
+        touched = np.zeros(routes.shape[0], dtype=np.bool_)
+        _take(u, routes, count, loc, follow, nfollow, touched)
+        _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+        return False
+    _schedule(v, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+    return True
+
+
+@njit(cache=True)
+def _open_nodes(cand, node, nfollow, loc):
+    """Unvisited stops worth serving (a prize, or a revisit that has one)."""
+    out = np.empty(cand.shape[0], dtype=np.int64)
+    n = 0
+    for c in cand:
+        if loc[c, 0] < 0 and (node[c, PRIZE] > 0 or nfollow[c] > 0):
+            out[n] = c
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def _recreate_greedy(
+    rng, cand, T, node, veh, allowed, follow, nfollow, routes, count, loc, est, lst, vst, linked
+) -> None:
+    """Insert unvisited stops one by one, best noisy prize^2 / added time first;
+    the best place per stop and route is cached and refreshed for the route changed."""
+    todo = _open_nodes(cand, node, nfollow, loc)
+    m = todo.shape[0]
+    V = routes.shape[0]
+    if m == 0:
+        return
+    bd = np.full((m, V), -1, dtype=np.int64)
+    bk = np.full((m, V), -1, dtype=np.int64)
+    noise = np.empty(m)
+    for i in range(m):
+        noise[i] = 1.0 + NOISE * (rng.random() - 0.5)
+        for v in range(V):
+            d, k = _best_place(
+                todo[i], v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, 0.0
+            )
+            bd[i, v] = d
+            bk[i, v] = k
+    alive = np.ones(m, dtype=np.bool_)
+    while True:
+        pick = -1
+        pick_v = -1
+        score = -1.0
+        for i in range(m):
+            if not alive[i]:
+                continue
+            u = todo[i]
+            gain = max(node[u, PRIZE], 1) * noise[i]
+            gain = gain * gain
+            for v in range(V):
+                if bd[i, v] >= 0:
+                    s = gain / (bd[i, v] + 1.0)
+                    if s > score:
+                        score = s
+                        pick = i
+                        pick_v = v
+        if pick < 0:
+            return
+        u = todo[pick]
+        alive[pick] = False
+        ok = _insert(
+            u,
+            pick_v,
+            bk[pick, pick_v],
+            T,
+            node,
+            veh,
+            follow,
+            nfollow,
+            routes,
+            count,
+            loc,
+            est,
+            lst,
+            vst,
+            linked,
+        )
+        for i in range(m):
+            if not alive[i]:
+                continue
+            w = todo[i]
+            every = linked or node[w, BEFORE] == u
+            for v in range(V):
+                if every or v == pick_v or not ok:
+                    d, k = _best_place(
+                        w, v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, 0.0
+                    )
+                    bd[i, v] = d
+                    bk[i, v] = k
+
+
+@njit(cache=True)
+def _recreate_blink(
+    rng, cand, T, node, veh, allowed, follow, nfollow, routes, count, loc, est, lst, vst, linked
+) -> None:
+    """Insert unvisited stops by noisy prize, each at its cheapest place over all routes,
+    skipping each place with probability BLINK (SISR's recreate)."""
+    todo = _open_nodes(cand, node, nfollow, loc)
+    m = todo.shape[0]
+    if m == 0:
+        return
+    key = np.empty(m)
+    for i in range(m):
+        key[i] = -(max(node[todo[i], PRIZE], 1) * (0.5 + rng.random()))
+    order = np.argsort(key)
+    for _pass in range(2):  # a second pass for revisits whose first pass came late
+        for i in order:
+            u = todo[i]
+            if loc[u, 0] >= 0:
+                continue
+            best = -1
+            bv = -1
+            bkk = -1
+            for v in range(routes.shape[0]):
+                d, k = _best_place(
+                    u, v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, BLINK
+                )
+                if d >= 0 and (best < 0 or d < best):
+                    best = d
+                    bv = v
+                    bkk = k
+            if bv >= 0:
+                _insert(
+                    u,
+                    bv,
+                    bkk,
+                    T,
+                    node,
+                    veh,
+                    follow,
+                    nfollow,
+                    routes,
+                    count,
+                    loc,
+                    est,
+                    lst,
+                    vst,
+                    linked,
+                )
+
+
+# ------------------------------------------------------------------ search
+
+
+@njit(cache=True)
+def _restore(src_r, src_c, src_l, src_e, src_s, src_v, routes, count, loc, est, lst, vst) -> None:
+    routes[:] = src_r
+    count[:] = src_c
+    loc[:] = src_l
+    est[:] = src_e
+    lst[:] = src_s
+    vst[:] = src_v
+
+
+@njit(cache=True)
+def run_chunk(
+    rng,
+    T,
+    node,
+    veh,
+    allowed,
+    follow,
+    nfollow,
+    cand,
+    near,
+    linked,
+    scale,
+    temp0,
+    share0,
+    share1,
+    iterations,
+    cur,
+    best,
+    work,
+    state,
+) -> None:
+    """``iterations`` of ruin, recreate and annealing acceptance.
+
+    ``cur``, ``best`` and ``work`` are tuples (routes, count, loc, est, lst, vst);
+    ``state`` holds [iterations since the best, total iterations]. The temperature falls
+    linearly from ``temp0`` x (1 - share0) to ``temp0`` x (1 - share1) over the chunk.
+    """
+    cr, cc, cl, ce, cs, cv = cur
+    br, bc, bl, be, bs, bv = best
+    wr, wc, wl, we, ws, wv = work
+    V = cr.shape[0]
+    cur_val = _plan_value(node, cr, cc, cv, scale)
+    best_val = _plan_value(node, br, bc, bv, scale)
+    touched = np.zeros(V, dtype=np.bool_)
+    for it in range(iterations):
+        share = share0 + (share1 - share0) * it / max(1, iterations)
+        temp = temp0 * (1.0 - share)
+        _restore(cr, cc, cl, ce, cs, cv, wr, wc, wl, we, ws, wv)
+        touched[:] = False
+        _ruin(rng, cand, near, wr, wc, wl, follow, nfollow, touched)
+        ok = True
+        if linked:
+            ok = _schedule_all(T, node, veh, follow, nfollow, wr, wc, wl, we, ws, wv)
+        else:
+            for v in range(V):
+                if touched[v] and not _schedule(
+                    v, T, node, veh, follow, nfollow, wr, wc, wl, we, ws, wv
+                ):
+                    ok = False
+            state[1] += 1
+        if not ok:
+            continue
+        if rng.random() < 0.5:
+            _recreate_greedy(
+                rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv, linked
+            )
+        else:
+            _recreate_blink(
+                rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv, linked
+            )
+        val = _plan_value(node, wr, wc, wv, scale)
+        accept = val >= cur_val
+        if not accept and temp > 0.0:
+            accept = rng.random() < np.exp((val - cur_val) / temp)
+        if accept:
+            _restore(wr, wc, wl, we, ws, wv, cr, cc, cl, ce, cs, cv)
+            cur_val = val
+        if val > best_val + 1e-9:
+            _restore(wr, wc, wl, we, ws, wv, br, bc, bl, be, bs, bv)
+            best_val = val
+            state[0] = 0
+        else:
+            state[0] += 1
+            if state[0] >= RESTART_AFTER:
+                _restore(br, bc, bl, be, bs, bv, cr, cc, cl, ce, cs, cv)
+                cur_val = best_val
+                state[0] = 0
+
+
+@njit(cache=True)
+def start_plan(T, node, veh, follow, nfollow, linked, plan) -> bool:
+    """Schedule a plan read from routes; False when it is not feasible."""
+    routes, count, loc, est, lst, vst = plan
+    if linked:
+        return _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+    for v in range(routes.shape[0]):
+        if not _schedule(v, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------ driver
+
+
+class PrizeTWProblem:
+    """The kernels' tables for one :class:`RoutingArrays` (built once per search)."""
+
+    def __init__(self, arrays: RoutingArrays) -> None:
+        L, V = arrays.n_nodes, arrays.n_vehicles
+        depots = set(arrays.starts) | set(arrays.ends)
+        optional = [
+            int(arrays.prizes[i])
+            for i in range(L)
+            if i not in depots and arrays.penalties[i] is not None
+        ]
+        required_prize = sum(max(p, 0) for p in optional) + 1
+        node = np.zeros((L, 7), dtype=np.int64)
+        node[:, SVC] = arrays.service
+        node[:, CLOSE] = BIG
+        node[:, BEFORE] = -1
+        for i in range(L):
+            w = arrays.windows[i]
+            if w is not None and i not in depots:
+                node[i, OPEN], node[i, CLOSE] = w
+            if i not in depots:
+                pen = arrays.penalties[i]
+                node[i, PRIZE] = required_prize if pen is None else max(int(arrays.prizes[i]), 0)
+        if arrays.demand is not None:
+            node[:, DEMAND] = arrays.demand
+        follows: dict[int, list[int]] = {}
+        for a, b, gap in arrays.min_gaps:
+            node[b, BEFORE] = a
+            node[b, GAP] = gap
+            follows.setdefault(a, []).append(b)
+        width = max((len(f) for f in follows.values()), default=0)
+        self.follow = np.full((L, max(1, width)), -1, dtype=np.int64)
+        self.nfollow = np.zeros(L, dtype=np.int64)
+        for a, bs in follows.items():
+            self.follow[a, : len(bs)] = bs
+            self.nfollow[a] = len(bs)
+        self.linked = bool(arrays.min_gaps)
+        veh = np.zeros((V, 4), dtype=np.int64)
+        veh[:, MATRIX] = arrays.vehicle_matrix
+        veh[:, LO] = [lo for lo, _ in arrays.shifts]
+        veh[:, HI] = [hi for _, hi in arrays.shifts]
+        veh[:, CAP] = arrays.capacity if arrays.capacity is not None else BIG
+        self.allowed = np.ones((L, V), dtype=np.bool_)
+        if arrays.allowed is not None:
+            for i, ok in enumerate(arrays.allowed):
+                if ok is not None:
+                    self.allowed[i, :] = False
+                    self.allowed[i, list(ok)] = True
+        self.cand = np.array([i for i in range(L) if i not in depots], dtype=np.int64)
+        k = min(NEAR, max(1, len(self.cand) - 1))
+        near = np.full((L, k), -1, dtype=np.int64)
+        if len(self.cand) > 1:
+            dist = arrays.travel[0][np.ix_(self.cand, self.cand)].astype(np.float64)
+            dist = dist + dist.T
+            np.fill_diagonal(dist, np.inf)
+            order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+            near[self.cand] = self.cand[order]
+        self.near = near
+        self.T = np.array(arrays.travel, dtype=np.int64)  # writable: one compiled signature
+        self.node = node
+        self.veh = veh
+        self.starts = arrays.starts
+        self.ends = arrays.ends
+        self.scale = float(sum(hi - lo for lo, hi in arrays.shifts) + self.T.max() * (L + 2) + 1)
+        self.temp0 = TEMPERATURE * (float(np.mean(optional)) if optional else 1.0)
+
+    def plan(self, routes: Sequence[Sequence[int]]) -> tuple[np.ndarray, ...]:
+        """A plan in the kernels' arrays (not yet scheduled)."""
+        L, V = self.node.shape[0], len(self.starts)
+        paths = np.zeros((V, L + 2), dtype=np.int64)
+        count = np.zeros(V, dtype=np.int64)
+        loc = np.full((L, 2), -1, dtype=np.int64)
+        for v, r in enumerate(routes):
+            path = [self.starts[v], *map(int, r), self.ends[v]]
+            paths[v, : len(path)] = path
+            count[v] = len(path)
+            for k, u in enumerate(r, start=1):
+                loc[u] = (v, k)
+        est = np.zeros((V, L + 2), dtype=np.int64)
+        lst = np.zeros((V, L + 2), dtype=np.int64)
+        vst = np.zeros((V, 2), dtype=np.int64)
+        return paths, count, loc, est, lst, vst
+
+    def schedule(self, plan: tuple[np.ndarray, ...]) -> bool:
+        """Schedule ``plan`` in place; False when it breaks a constraint."""
+        return bool(
+            start_plan(self.T, self.node, self.veh, self.follow, self.nfollow, self.linked, plan)
+        )
+
+    def run(
+        self,
+        rng: np.random.Generator,
+        plans: tuple[tuple[np.ndarray, ...], ...],
+        state: np.ndarray,
+        share: tuple[float, float],
+        iterations: int,
+    ) -> None:
+        """``iterations`` of the search on (current, best, work) ``plans``."""
+        cur, best, work = plans
+        run_chunk(
+            rng,
+            self.T,
+            self.node,
+            self.veh,
+            self.allowed,
+            self.follow,
+            self.nfollow,
+            self.cand,
+            self.near,
+            self.linked,
+            self.scale,
+            self.temp0,
+            share[0],
+            share[1],
+            iterations,
+            cur,
+            best,
+            work,
+            state,
+        )
+
+
+def improve_prize_tw_routes(
+    arrays: RoutingArrays,
+    routes: Sequence[Sequence[int]],
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    max_iterations: int | None = None,
+) -> tuple[tuple[int, ...], ...]:
+    """Improve feasible routes of a prize-collecting problem with windows (see the module).
+
+    ``routes`` are per vehicle the nodes of ``arrays`` in order (without depots), e.g.
+    OR-Tools' plan. Returns the best plan found: never less prize, and never more travel
+    at the same prize, than ``routes``; ``routes`` themselves when they are not feasible
+    in the search's own schedule. Stops at ``max_iterations`` when given (then the same
+    seed gives the same plan on any machine), else at ``time_limit_s``.
+    """
+    t_start = time.perf_counter()
+    problem = PrizeTWProblem(arrays)
+    first = problem.plan(routes)
+    if len(problem.cand) == 0 or not problem.schedule(first):
+        return tuple(tuple(int(u) for u in r) for r in routes)
+    plans = (first, tuple(a.copy() for a in first), tuple(a.copy() for a in first))
+    state = np.zeros(2, dtype=np.int64)
+    rng = generator(int(seed))
+    if max_iterations is not None:
+        chunk = 50
+        for done in range(0, max_iterations, chunk):
+            n = min(chunk, max_iterations - done)
+            problem.run(rng, plans, state, (done / max_iterations, (done + n) / max_iterations), n)
+    else:
+        n = 5
+        while (now := time.perf_counter()) < t_start + time_limit_s:
+            share = (now - t_start) / time_limit_s
+            t0 = time.perf_counter()
+            problem.run(rng, plans, state, (share, min(1.0, share + 0.001)), n)
+            took = time.perf_counter() - t0
+            left = t_start + time_limit_s - time.perf_counter()
+            rate = n / max(took, 1e-6)
+            n = int(max(1, min(rate * CHUNK_S, rate * max(left, 0.0))))
+    LAST_STATS[:] = [int(state[1])]
+    best_r, best_c = plans[1][0], plans[1][1]
+    return tuple(
+        tuple(int(u) for u in best_r[v, 1 : best_c[v] - 1]) for v in range(len(problem.starts))
+    )
+
+
+def warm_up() -> None:
+    """Compile (or load from the disk cache) the kernels on a tiny problem."""
+    travel = np.array([[[0, 2, 3, 1], [2, 0, 2, 2], [3, 2, 0, 3], [1, 2, 3, 0]]], dtype=np.int64)
+    arrays = RoutingArrays.from_lists(
+        travel,
+        [0, 0],
+        [3, 3],
+        [3, 3],
+        [(0, 20), (0, 20)],
+        [1, 1, 1, 0],
+        [(0, 10), None, (5, 15), None],
+        [5, 5, 5, None],
+        prizes=[1, 2, 3, 0],
+        allowed=[(0,), None, None, None],
+        min_gaps=[(1, 2, 2)],
+    )
+    improve_prize_tw_routes(arrays, [(), ()], time_limit_s=0.0, max_iterations=20)
+    unlinked = RoutingArrays.from_lists(
+        travel,
+        [0, 0],
+        [3, 3],
+        [3, 3],
+        [(0, 20), (0, 20)],
+        [1, 1, 1, 0],
+        [(0, 10), None, (5, 15), None],
+        [5, 5, None, None],
+        prizes=[1, 2, 3, 0],
+    )
+    improve_prize_tw_routes(unlinked, [(2,), ()], time_limit_s=0.0, max_iterations=20)

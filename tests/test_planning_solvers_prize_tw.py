@@ -1,0 +1,261 @@
+"""The compiled prize-collecting search with windows, dwell, gaps, team masks and modes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from geogrid.planning.solvers import prize_tw
+from geogrid.planning.solvers.routing import RoutingArrays
+
+LATE = 2**40
+
+
+def _arrays(
+    seed: int,
+    n_stops: int = 6,
+    n_teams: int = 2,
+    *,
+    modes: int = 1,
+    allowed: list[tuple[int, ...] | None] | None = None,
+    min_gaps: list[tuple[int, int, int]] | None = None,
+    required: tuple[int, ...] = (),
+    capacity: list[int] | None = None,
+    shift: int = 240,
+) -> RoutingArrays:
+    """A seeded synthetic instance: stops 0..n-1 with prizes, windows and dwell; one
+    depot n where every team starts and ends; ``modes`` travel matrices (team t uses
+    matrix t % modes, matrix k is (k + 1) x slower)."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 60, (n_stops + 1, 2))
+    base = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
+    travel = np.stack([base * (k + 1) for k in range(modes)])
+    opens = rng.integers(0, 120, n_stops)
+    windows: list[tuple[int, int] | None] = [
+        (int(o), int(o + w)) for o, w in zip(opens, rng.integers(30, 120, n_stops), strict=True)
+    ]
+    prizes = [int(p) for p in rng.integers(1, 10, n_stops)]
+    return RoutingArrays.from_lists(
+        travel,
+        [t % modes for t in range(n_teams)],
+        [n_stops] * n_teams,
+        [n_stops] * n_teams,
+        [(0, shift)] * n_teams,
+        [*(int(s) for s in rng.integers(5, 20, n_stops)), 0],
+        [*windows, None],
+        [*(None if i in required else 1000 * prizes[i] for i in range(n_stops)), None],
+        prizes=[*prizes, 0],
+        allowed=None if allowed is None else [*allowed, None],
+        demand=[*(int(d) for d in rng.integers(1, 4, n_stops)), 0],
+        capacity=capacity,
+        min_gaps=min_gaps or [],
+    )
+
+
+def _starts(
+    arrays: RoutingArrays,
+    v: int,
+    route: tuple[int, ...],
+    others: dict[int, int],
+    visited: set[int] | None = None,
+):
+    """Independent earliest starts of ``route`` for vehicle v (gaps to passes on other
+    routes read from ``others``, 0 while unknown for a pass in ``visited``); None when a
+    window, the shift, a gap or the load breaks."""
+    travel = arrays.travel[arrays.vehicle_matrix[v]]
+    lo, hi = arrays.shifts[v]
+    before = {b: (a, g) for a, b, g in arrays.min_gaps}
+    t, here, out = lo, arrays.starts[v], {}
+    for i in route:
+        ok = None if arrays.allowed is None else arrays.allowed[i]
+        if ok is not None and v not in ok:
+            return None
+        t = t + int(arrays.service[here]) + int(travel[here, i])
+        w = arrays.windows[i]
+        t = max(t, w[0]) if w is not None else t
+        if i in before:
+            a, gap = before[i]
+            if a in out:
+                t = max(t, out[a] + gap)
+            elif a in others:
+                t = max(t, others[a] + gap)
+            elif visited is None or a not in visited or a in route:
+                return None
+        if w is not None and t > w[1]:
+            return None
+        out[i] = t
+        here = i
+    if t + int(arrays.service[here]) + int(travel[here, arrays.ends[v]]) > hi:
+        return None
+    load = 0 if arrays.demand is None else sum(int(arrays.demand[i]) for i in route)
+    if arrays.capacity is not None and load > arrays.capacity[v]:
+        return None
+    return out
+
+
+def _feasible(arrays: RoutingArrays, routes: tuple[tuple[int, ...], ...]) -> bool:
+    """Every route fits (gaps across routes settled by iterating to the fixed point)."""
+    seen = [i for r in routes for i in r]
+    if len(seen) != len(set(seen)):
+        return False
+    others: dict[int, int] = {}
+    for _ in range(len(seen) + 2):
+        new: dict[int, int] = {}
+        for v, r in enumerate(routes):
+            out = _starts(arrays, v, r, others, set(seen))
+            if out is None:
+                return False
+            new.update(out)
+        if new == others:
+            return True
+        others = new
+    return False
+
+
+def _prize(arrays: RoutingArrays, routes: tuple[tuple[int, ...], ...]) -> int:
+    return sum(int(arrays.prizes[i]) for r in routes for i in r)
+
+
+def _brute_force(arrays: RoutingArrays) -> int:
+    """Best prize over every pair of disjoint feasible routes (tiny instances only)."""
+    stops = [i for i in range(arrays.n_nodes) if i not in set(arrays.starts)]
+    per_team: list[list[tuple[int, ...]]] = []
+    for v in range(arrays.n_vehicles):
+        ok = [()]
+        for k in range(1, len(stops) + 1):
+            for perm in itertools.permutations(stops, k):
+                if _starts(arrays, v, perm, {}) is not None:
+                    ok.append(perm)
+        per_team.append(ok)
+    best = 0
+    for combo in itertools.product(*per_team):
+        flat = [i for r in combo for i in r]
+        if len(flat) == len(set(flat)) and _feasible(arrays, combo):
+            best = max(best, _prize(arrays, combo))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reaches_the_brute_force_optimum_on_tiny_instances(seed: int) -> None:
+    """On 5 stops and 2 teams with windows and dwell the search finds the best prize that
+    exhaustive enumeration finds (starting from an empty plan)."""
+    arrays = _arrays(seed, n_stops=5, shift=200)
+    routes = prize_tw.improve_prize_tw_routes(
+        arrays, [(), ()], time_limit_s=0.0, seed=seed, max_iterations=400
+    )
+    assert _feasible(arrays, routes)
+    assert _prize(arrays, routes) == _brute_force(arrays)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_windows_shift_and_capacity_are_respected(seed: int) -> None:
+    """Every plan keeps each visit in its window, each team within its shift and load."""
+    arrays = _arrays(seed, n_stops=14, n_teams=3, capacity=[6, 8, 10])
+    routes = prize_tw.improve_prize_tw_routes(
+        arrays, [(), (), ()], time_limit_s=0.0, seed=seed, max_iterations=300
+    )
+    assert _feasible(arrays, routes)
+    assert _prize(arrays, routes) > 0
+
+
+def test_revisit_keeps_its_gap_and_follows_its_first_pass() -> None:
+    """A revisit is served only with its first pass, at least the gap later (same or
+    another route), and with a generous window it is served."""
+    arrays = _arrays(3, n_stops=8, min_gaps=[(0, 7, 60), (1, 6, 90)])
+    windows = list(arrays.windows)
+    windows[6] = windows[7] = (0, 240)
+    arrays = RoutingArrays.from_lists(
+        arrays.travel,
+        arrays.vehicle_matrix,
+        arrays.starts,
+        arrays.ends,
+        arrays.shifts,
+        arrays.service,
+        windows,
+        arrays.penalties,
+        prizes=[*arrays.prizes[:6], 50, 50, 0],
+        min_gaps=arrays.min_gaps,
+    )
+    routes = prize_tw.improve_prize_tw_routes(
+        arrays, [(), ()], time_limit_s=0.0, seed=1, max_iterations=400
+    )
+    assert _feasible(arrays, routes)
+    served = {i for r in routes for i in r}
+    for a, b, _ in arrays.min_gaps:
+        assert b not in served or a in served
+
+
+def test_allowed_teams_are_respected() -> None:
+    """Stops only team 1 may serve are never on team 0's route, and vice versa."""
+    allowed: list[tuple[int, ...] | None] = [(1,), (1,), (0,), None, (0,), (1,), None, None]
+    arrays = _arrays(5, n_stops=8, allowed=allowed)
+    routes = prize_tw.improve_prize_tw_routes(
+        arrays, [(), ()], time_limit_s=0.0, seed=2, max_iterations=300
+    )
+    assert _feasible(arrays, routes)
+    for v, r in enumerate(routes):
+        for i in r:
+            assert allowed[i] is None or v in allowed[i]
+
+
+def test_each_team_uses_its_own_travel_matrix() -> None:
+    """A team three times slower serves what fits its own times: its route fits its matrix,
+    and the fast team collects at least as much."""
+    arrays = _arrays(7, n_stops=10, modes=3, n_teams=3)
+    routes = prize_tw.improve_prize_tw_routes(
+        arrays, [(), (), ()], time_limit_s=0.0, seed=3, max_iterations=300
+    )
+    assert _feasible(arrays, routes)
+    assert _prize(arrays, routes[:1]) >= _prize(arrays, routes[2:])
+
+
+def test_required_stops_are_never_dropped() -> None:
+    """Required stops served by the starting plan stay served in the result."""
+    arrays = _arrays(2, n_stops=10, required=(3,))
+    start = ((3,), ())
+    assert _feasible(arrays, start)
+    routes = prize_tw.improve_prize_tw_routes(
+        arrays, start, time_limit_s=0.0, seed=4, max_iterations=300
+    )
+    assert _feasible(arrays, routes)
+    assert 3 in {i for r in routes for i in r}
+
+
+def test_never_worse_than_the_start_and_infeasible_starts_come_back() -> None:
+    """The result collects at least the starting plan's prize; routes the search cannot
+    schedule are returned as they are."""
+    arrays = _arrays(4, n_stops=10)
+    start = prize_tw.improve_prize_tw_routes(
+        arrays, [(), ()], time_limit_s=0.0, seed=0, max_iterations=5
+    )
+    better = prize_tw.improve_prize_tw_routes(
+        arrays, start, time_limit_s=0.0, seed=1, max_iterations=200
+    )
+    assert _prize(arrays, better) >= _prize(arrays, start)
+    broken = ((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), ())
+    assert not _feasible(arrays, broken)
+    assert (
+        prize_tw.improve_prize_tw_routes(arrays, broken, time_limit_s=0.0, max_iterations=10)
+        == broken
+    )
+
+
+def test_same_seed_and_iterations_give_the_same_plan() -> None:
+    """With max_iterations the search is deterministic for a seed."""
+    arrays = _arrays(9, n_stops=16, n_teams=3, min_gaps=[(0, 15, 30)])
+    runs = [
+        prize_tw.improve_prize_tw_routes(
+            arrays, [(), (), ()], time_limit_s=0.0, seed=11, max_iterations=200
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+
+
+def test_time_limit_stops_the_search() -> None:
+    """Without max_iterations the clock stops it and the plan is feasible."""
+    arrays = _arrays(1, n_stops=12)
+    routes = prize_tw.improve_prize_tw_routes(arrays, [(), ()], time_limit_s=0.2, seed=0)
+    assert _feasible(arrays, routes)
