@@ -175,32 +175,28 @@ def _done_against_due(
 def _page_two(report: MonthlyReport, area: str) -> Any:
     fig = plt.figure(figsize=A4_IN)
     _title(fig, report, area, 2)
-    ax = fig.add_axes((0.3, 0.63, 0.62, 0.24))
-    _done_against_due(
-        ax,
-        report.hotspots,
-        ("planned", "#dfe6f3", "计划 planned passes"),
-        ("visited", BLUE, "到访 visited"),
-        "无热点站点 no hot-spot stops",
+    charts = (
+        (
+            (0.3, 0.63, 0.62, 0.24),
+            report.hotspots,
+            ("planned", "#dfe6f3", "计划 planned passes"),
+            ("visited", BLUE, "到访 visited"),
+            "无热点站点 no hot-spot stops",
+            f"热点到访 Hot-spot visits · 覆盖 coverage {report.hotspot_coverage:.0%}",
+        ),
+        (
+            (0.3, 0.36, 0.62, 0.18),
+            report.schools,
+            ("school_days", "#f3e0dd", "应到 school days"),
+            ("attended", RED, "到岗 attended"),
+            "无护学岗 no school posts",
+            f"护学岗到岗 School posts on school days · {report.school_attendance:.0%}",
+        ),
     )
-    ax.set_title(
-        f"热点到访 Hot-spot visits · 覆盖 coverage {report.hotspot_coverage:.0%}",
-        loc="left",
-        pad=18,
-    )
-    ax = fig.add_axes((0.3, 0.36, 0.62, 0.18))
-    _done_against_due(
-        ax,
-        report.schools,
-        ("school_days", "#f3e0dd", "应到 school days"),
-        ("attended", RED, "到岗 attended"),
-        "无护学岗 no school posts",
-    )
-    ax.set_title(
-        f"护学岗到岗 School posts on school days · {report.school_attendance:.0%}",
-        loc="left",
-        pad=18,
-    )
+    for rect, table, due, done, empty, title in charts:
+        ax = fig.add_axes(rect)
+        _done_against_due(ax, table, due, done, empty)
+        ax.set_title(title, loc="left", pad=18)
     ax = fig.add_axes((0.12, 0.11, 0.8, 0.18))
     trend = report.trend
     periods = (
