@@ -136,6 +136,20 @@ def test_hotspots_top_prints_that_many(runner, area):
     assert len(rows) == 1 + 15, res.output  # the summary line, then 15 ranks
 
 
+def test_hotspots_top_caps_what_out_writes(runner, area, tmp_path):
+    """--top N with --out writes the N hottest (ranks 1..N), the ones printed; --top 0 is refused
+    (a negative N would have dropped the coolest instead of keeping the hottest)."""
+    out = tmp_path / "hot.geojson"
+    res = runner.invoke(main, ["incidents", "hotspots", "--area", str(area), "--alpha", "1",
+                               "--top", "12", "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ranks = [f["properties"]["rank"] for f in json.loads(out.read_text("utf-8"))["features"]]
+    assert ranks == list(range(1, 13)), res.output
+    for bad in ("0", "-1"):
+        res = runner.invoke(main, ["incidents", "hotspots", "--area", str(area), "--top", bad])
+        assert res.exit_code == 2 and "--top" in res.output, res.output
+
+
 def test_publish_writes_released_files(runner, area, tmp_path):
     """`incidents publish` writes GeoJSON + CSV of polygons with suppressed small counts."""
     out = tmp_path / "public"

@@ -184,13 +184,18 @@ SHOWN_HOTSPOTS = 10
     help="H3 resolution when the area has no grids.",
 )
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="False discovery rate.")
-@click.option("--top", type=int, default=None, help="Keep the N hottest.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep the N hottest: N are printed and N written by --out (default: print 10, write all).",
+)
 @click.option(
     "--out",
     "out_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Write the ranked hot spots as GeoJSON (patrol stops).",
+    help="Write the ranked hot spots as GeoJSON (patrol stops); --top N writes the N hottest.",
 )
 @friendly_errors
 def incidents_hotspots(
