@@ -37,7 +37,7 @@ from geogrid.io.atomic import write_bytes_atomic, write_text_atomic
 from geogrid.io.sheets import read_sheet
 from geogrid.io.tables import frame_csv
 from geogrid.planning.report import VISIT_COLUMNS
-from geogrid.planning.tracks import TrackMatch, TrackPoints, track_line
+from geogrid.planning.tracks import StopMatch, TrackMatch, TrackPoints, track_line
 
 DATUMS = ("auto", "wgs84", "gcj02")
 TRACK_SUFFIXES = (".gpx", ".kml", ".csv", ".xlsx", ".xls")
@@ -267,26 +267,30 @@ def _checkins(path: Path, label: str, tz: str) -> TrackPoints:
 # ------------------------------------------------------------- what a patrol left
 
 
+def _stop_fields(stop: StopMatch) -> dict[str, Any]:
+    """What a logged patrol keeps of one planned stop (the visits table's row, less date and
+    team; the track GeoJSON leaves out :data:`_WHERE`, its point says it)."""
+    return {
+        "stop_id": stop.stop_id,
+        "name": stop.name,
+        "kind": stop.kind,
+        "extra": stop.extra,
+        "visited": stop.visited,
+        "lon": round(stop.lon, 7),
+        "lat": round(stop.lat, 7),
+        "dwell_min": stop.dwell_min,
+        "nearest_m": stop.nearest_m,
+        "how": stop.how,
+        "reason": stop.reason,
+    }
+
+
+_WHERE = ("lon", "lat", "nearest_m")
+
+
 def visit_rows(day: str, team: str, match: TrackMatch) -> list[dict[str, Any]]:
     """One row per planned stop of a logged patrol (:data:`VISIT_COLUMNS` and more)."""
-    return [
-        {
-            "date": day,
-            "team": team,
-            "stop_id": s.stop_id,
-            "name": s.name,
-            "kind": s.kind,
-            "extra": s.extra,
-            "visited": s.visited,
-            "lon": round(s.lon, 7),
-            "lat": round(s.lat, 7),
-            "dwell_min": s.dwell_min,
-            "nearest_m": s.nearest_m,
-            "how": s.how,
-            "reason": s.reason,
-        }
-        for s in match.stops
-    ]
+    return [{"date": day, "team": team, **_stop_fields(s)} for s in match.stops]
 
 
 def read_visits(path: Path | str) -> pd.DataFrame:
@@ -362,14 +366,7 @@ def track_geojson(points: TrackPoints, match: TrackMatch, team: str) -> dict[str
                 "properties": {
                     "feature": "stop",
                     "team": team,
-                    "stop_id": s.stop_id,
-                    "name": s.name,
-                    "kind": s.kind,
-                    "extra": s.extra,
-                    "visited": s.visited,
-                    "dwell_min": s.dwell_min,
-                    "how": s.how,
-                    "reason": s.reason,
+                    **{k: v for k, v in _stop_fields(s).items() if k not in _WHERE},
                 },
             }
         )
