@@ -297,17 +297,17 @@ def test_missing_area_folder_is_503(tmp_path):
 
 
 def test_area_is_read_lazily_once(monkeypatch, area):
-    """AREA_PATH is read with geogrid.io.workspace.read_area on first use, then kept."""
-    from geogrid.io import workspace
+    """AREA_PATH is read through its folder store on first use, then kept."""
+    from geogrid.store.folder import FolderStore
 
     calls: list[str] = []
 
-    def fake_read_area(path, **_kwargs):
-        calls.append(str(path))
+    def fake_read_area(self, name, **_kwargs):
+        calls.append(str(self.root / name))
         return area
 
-    monkeypatch.setattr(workspace, "read_area", fake_read_area, raising=False)
-    app = create_app({"AREA_PATH": "some/area", "TESTING": True})
+    monkeypatch.setattr(FolderStore, "read_area", fake_read_area)
+    app = create_app({"AREA_PATH": "some/area", "TESTING": True, "STORE": ""})
     client = app.test_client()
     assert calls == []
     assert client.get("/api/area").status_code == 200

@@ -14,6 +14,7 @@ from flask import Flask
 
 from geogrid.io import workspace
 from geogrid.services import grids as S
+from geogrid.store.folder import FolderStore
 from tests.grids_area import make_area
 from webmap import create_app
 from webmap.area import area_cache
@@ -37,15 +38,15 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every read of an area folder by the app."""
+    """Every read of an area folder by the app (through its folder store)."""
     calls: list[str] = []
-    real = workspace.read_area
+    real = FolderStore.read_area
 
-    def counting(path, **kwargs):
-        calls.append(str(path))
-        return real(path, **kwargs)
+    def counting(self, name, **kwargs):
+        calls.append(str(self.root / name))
+        return real(self, name, **kwargs)
 
-    monkeypatch.setattr(workspace, "read_area", counting)
+    monkeypatch.setattr(FolderStore, "read_area", counting)
     return calls
 
 
@@ -73,9 +74,10 @@ def test_a_saved_grid_version_is_seen_on_the_next_request(folder: Path, reads: l
     S.edit(folder, "split", author="李明", codes=[biggest])
     assert client.get("/api/area").get_json()["counts"]["grids"] == before + 1
     assert len(client.get("/api/places.geojson").get_json()["features"]) == places + 1
-    assert len(reads) == 2
+    assert area_cache(app).reads == 2  # (the edit itself read the area once more)
+    n = len(reads)
     client.get("/api/area")
-    assert len(reads) == 2
+    assert len(reads) == n and area_cache(app).reads == 2
 
 
 def test_the_version_tag_changes_with_writes_only(folder: Path) -> None:

@@ -309,9 +309,9 @@ def test_editor_state_is_built_once_per_version(
     builds: list[int] = []
     real = S.current_plan
 
-    def counting(area):
+    def counting(area, where=None):
         builds.append(1)
-        return real(area)
+        return real(area, where)
 
     monkeypatch.setattr(S, "current_plan", counting)
     client, _ = _planner(app)

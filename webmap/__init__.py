@@ -6,6 +6,10 @@ Config keys:
 
 ``AREA_PATH``       area workspace folder (env ``FLASK_AREA_PATH``), read lazily
                     on the first request that needs it (default ``data/geo/helsinki-demo``)
+``STORE``           where areas live (env ``FLASK_STORE``; default: env ``GEOGRID_STORE``): a
+                    PostgreSQL URL (``postgresql://...``, the area pushed there with ``geogrid
+                    store push``) or a folder of area folders; empty: the folder ``AREA_PATH``
+``AREA_NAME``       the area's name in ``STORE`` (default: the name of the ``AREA_PATH`` folder)
 ``AREA``            an already-built :class:`geogrid.io.workspace.Area` (tests); wins over AREA_PATH
 ``BASEMAP``         ``"offline"`` (the area's own streets, no tiles), ``"osm"``, ``"tianditu"`` or
                     ``"amap"`` (web tiles; Amap overlays are shifted to GCJ-02 for display)
@@ -53,6 +57,8 @@ from flask import Flask, abort, request
 DEFAULTS: dict[str, Any] = {
     "AREA_PATH": "data/geo/helsinki-demo",
     "AREA": None,
+    "STORE": None,
+    "AREA_NAME": None,
     "BASEMAP": "offline",
     "DEFAULT_LANG": "zh",
     "DENSITY_CELL_M": 200.0,

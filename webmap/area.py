@@ -1,17 +1,25 @@
 """The area the app shows, from ONE cache per app, plus what the pages say about it.
 
-The cache holds the area as read for one *version tag* of the folder
-(:meth:`geogrid.io.workspace.Workspace.version_tag`: changes with every
-write of the area, by this app, the CLI or anyone) and everything derived
-from it: the released table, rendered maps, API bodies, the planner's
-state. Each request compares the tag (a few ``stat`` calls, no reading);
-when it changed the area is read again and the derived items start afresh,
-so a saved grid version shows on the next request, and an unchanged area is
-never read twice. ``AREA`` in the config (tests) is served as it is.
+The area lives in a store (:mod:`geogrid.store`): the folder ``AREA_PATH`` by
+default, or the database named by ``STORE`` (config; default the environment's
+``GEOGRID_STORE``), where it is the area ``AREA_NAME`` (default: the name of
+the ``AREA_PATH`` folder, as ``geogrid store push`` names it). :func:`area_ref`
+says which.
+
+The cache holds the area as read for one *version tag* of the store
+(:meth:`geogrid.store.base.Store.version_tag`: changes with every write of the
+area, by this app, the CLI or anyone; a few ``stat`` calls for a folder, one
+primary-key lookup for the database) and everything derived from it: the
+released table, rendered maps, API bodies, the planner's state. Each request
+compares the tag; when it changed the area is read again and the derived items
+start afresh, so a saved grid version shows on the next request, and an
+unchanged area is never read twice. ``AREA`` in the config (tests) is served as
+it is.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -24,16 +32,40 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from geogrid.errors import GeogridError
-from geogrid.io import workspace
 from geogrid.io.workspace import Area
 from geogrid.release import MONTH_RE, ReleasedTable, Selection, release_area
+from geogrid.store.base import ENV, StoredArea, folder_of, is_db_url, open_store
 
 _EXTENSION = "webmap.area"
 T = TypeVar("T")
 
 
 class AreaUnavailableError(GeogridError):
-    """The configured area folder cannot be read (missing, not built, invalid)."""
+    """The configured area cannot be read (missing, not built, invalid)."""
+
+
+def store_setting(app: Flask) -> str:
+    """``STORE`` of the config, else ``GEOGRID_STORE`` of the environment ('' for neither)."""
+    configured = app.config.get("STORE")
+    if configured is None:
+        configured = os.environ.get(ENV, "")
+    return str(configured).strip()
+
+
+def area_ref(app: Flask) -> StoredArea:
+    """The app's area in its store: ``AREA_NAME`` (default: the ``AREA_PATH`` folder's name)
+    in the database or folder of areas of ``STORE``, else the folder ``AREA_PATH``."""
+    setting = store_setting(app)
+    name = app.config.get("AREA_NAME") or Path(app.config["AREA_PATH"]).resolve().name
+    if setting:
+        return StoredArea(open_store(setting), str(name))
+    store, folder_name = folder_of(app.config["AREA_PATH"])
+    return StoredArea(store, folder_name)
+
+
+def in_database(app: Flask) -> bool:
+    """True when the app's area lives in a database (pages that need a folder say so)."""
+    return is_db_url(store_setting(app))
 
 
 @dataclass
@@ -85,11 +117,11 @@ class AreaCache:
                 if self._entry is None or self._entry.area is not configured:
                     self._entry = AreaEntry("config", configured)
                 return self._entry
-        path = Path(app.config["AREA_PATH"])
-        tag = workspace.Workspace(path).version_tag()
+        where = area_ref(app)
+        tag = where.store.version_tag(where.name)
         with self._lock:
             if self._entry is None or self._entry.tag != tag:
-                self._entry = AreaEntry(tag, _load(path))
+                self._entry = AreaEntry(tag, _load(where))
                 self.reads += 1
             return self._entry
 
@@ -103,12 +135,12 @@ def area_cache(app: Flask) -> AreaCache:
 
 
 def current_entry() -> AreaEntry:
-    """The app's area as it is on disk now, with its derived items."""
+    """The app's area as it is in its store now, with its derived items."""
     return area_cache(current_app).entry(current_app)
 
 
 def current_area() -> Area:
-    """The app's area: ``AREA`` from the config, else ``AREA_PATH`` read when it changed."""
+    """The app's area: ``AREA`` from the config, else the store's, read when it changed."""
     return current_entry().area
 
 
@@ -116,16 +148,17 @@ def area_of(app: Flask) -> Area:
     return area_cache(app).entry(app).area
 
 
-def _load(path: Path) -> Area:
+def _load(where: StoredArea) -> Area:
+    what = f"area {where.name} in {where.store!r}"
     try:
-        return workspace.read_area(path)  # looked up at call time: tests replace it
+        return where.store.read_area(where.name)
     except GeogridError as err:
         raise AreaUnavailableError(
-            f"area folder {path} cannot be read: {err} "
-            "(the app reads the folder named by FLASK_AREA_PATH)"
+            f"{what} cannot be read: {err} (the app reads the folder named by "
+            "FLASK_AREA_PATH, or the area FLASK_AREA_NAME of the database GEOGRID_STORE)"
         ) from err
     except OSError as err:
-        raise AreaUnavailableError(f"area folder {path} cannot be read: {err}") from err
+        raise AreaUnavailableError(f"{what} cannot be read: {err}") from err
 
 
 def incidents_are_synthetic(area: Area) -> bool:

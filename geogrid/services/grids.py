@@ -1,7 +1,11 @@
 """Grids on an area workspace: generate, edit, validate, undo, compare, report.
 
-Orchestration only: reads the area (:mod:`geogrid.io.workspace`), computes
-with :mod:`geogrid.grids`, saves versions through :mod:`geogrid.io.versions`.
+Orchestration only: reads the area through its store (:mod:`geogrid.store`: the
+folder, the database of ``GEOGRID_STORE``, or a :class:`~geogrid.store.base.StoredArea`
+the web app passes), computes with :mod:`geogrid.grids`, saves versions
+through the store; ``parent`` makes a save from a version that is no longer
+current a :class:`~geogrid.errors.ConflictError`. Communities import and
+``grow`` still write the folder only.
 Every edit re-validates the grids and returns the problems found. Reading
 never writes; every command that writes first repairs a grid save that was
 cut short (:func:`repair_interrupted_save`), under the area's lock.
@@ -21,9 +25,11 @@ import shapely
 from geogrid import grids as G
 from geogrid.crs import WGS84, to_metric
 from geogrid.errors import InputError
+from geogrid.grids.units import split_by_parents
 from geogrid.io import geojson, versions
 from geogrid.io.workspace import Area, Workspace
 from geogrid.store import Store, area_store
+from geogrid.store.base import HEAD, AreaRef, Parent, folder_path
 
 
 @dataclass
@@ -84,15 +90,18 @@ def import_communities(
     area_dir: Path | str,
     osm_path: Path | str,
     *,
-    admin_level: int = 10,
+    admin_level: int | Sequence[int] = 10,
     street_code: str = "001",
     author: str = "geogrid grids communities",
 ) -> gpd.GeoDataFrame:
     """Store the OSM admin areas of ``admin_level`` inside the area as ``communities.geojson``.
 
-    Codes are admin code (6) + ``street_code`` (3) + a 3-digit sequence
-    numbered north to south, west to east. Raises when the OSM file has no
-    such admin areas inside the area.
+    ``admin_level`` may be several levels (e.g. 9 and 10, where some streets
+    have no communities mapped): where areas overlap the finer level (higher
+    number) wins and a coarser one keeps only the rest. Codes are admin code
+    (6) + ``street_code`` (3) + a 3-digit sequence numbered north to south,
+    west to east. Raises when the OSM file has no such admin areas inside
+    the area.
     """
     from geogrid.io.osm import describe_admin_levels, read_osm
 
@@ -103,20 +112,24 @@ def import_communities(
     outline = shapely.union_all(area.boundary.geometry.to_numpy())
     extract = read_osm(Path(osm_path))
     admin = extract.admin
-    chosen = admin[admin["admin_level"] == admin_level] if len(admin) else admin
+    levels = [admin_level] if isinstance(admin_level, int) else list(dict.fromkeys(admin_level))
+    said = ", ".join(map(str, levels))
+    chosen = admin[admin["admin_level"].isin(levels)] if len(admin) else admin
     chosen = chosen[chosen.geometry.intersects(outline)] if len(chosen) else chosen
     if not len(chosen):
         raise InputError(
-            f"{osm_path}: no admin relation has admin_level {admin_level} inside the area "
+            f"{osm_path}: no admin relation has admin_level {said} inside the area "
             f"{area_dir}; levels present: {describe_admin_levels(extract, outline) or 'none'}; "
             "choose one with --admin-level or draw communities.geojson by hand",
-            problems=_why_no_communities(extract, outline, admin_level),
+            problems=[w for lv in levels for w in _why_no_communities(extract, outline, lv)],
         )
+    # finer levels first, so that they win where a coarser area covers them
+    chosen = chosen.iloc[(-chosen["admin_level"].astype(int)).to_numpy().argsort(kind="stable")]
     clipped = chosen.geometry.intersection(outline)
     frame = gpd.GeoDataFrame(
         {
             "name": chosen["name"].astype(object).to_numpy(),
-            "admin_level": admin_level,
+            "admin_level": chosen["admin_level"].astype(int).to_numpy(),
             "source": [f"OSM {i}" for i in chosen["id"]],
         },
         geometry=clipped.to_numpy(),
@@ -133,6 +146,8 @@ def import_communities(
         geoms.append(shapely.difference(geom, taken))
         taken = shapely.union(taken, geom)
     frame = frame.set_geometry(geoms, crs=WGS84)
+    if len(levels) > 1:  # a coarser area wholly covered by finer ones is left out
+        frame = frame[to_metric(frame, area.metric_crs, "communities").area > G.TOLERANCE_M2]
     frame = G.order_rows(frame, area.metric_crs).reset_index(drop=True)
     prefix = default_parent_code(area.manifest.get("admin_code"))[:6] + street_code
     frame.insert(0, "code", [f"{prefix}{i + 1:03d}" for i in range(len(frame))])
@@ -140,7 +155,7 @@ def import_communities(
         "communities",
         frame,
         author=author,
-        message=f"admin_level={admin_level} areas from {Path(osm_path).name}",
+        message=f"admin_level={said.replace(' ', '')} areas from {Path(osm_path).name}",
     )
     return frame
 
@@ -205,7 +220,9 @@ def make_units(
                 units = G.count_households(units, buildings, area.metric_crs)
         else:
             units = given
-            if "parent_code" not in units.columns:
+            if communities is not None and len(communities):  # cut along hand-drawn edges
+                units = split_by_parents(units, communities, area.metric_crs)
+            elif "parent_code" not in units.columns:
                 units["parent_code"] = _parents_of(units, communities, area.metric_crs, default)
             if "households" not in units.columns:
                 units = G.count_households(units, buildings, area.metric_crs)
@@ -262,7 +279,7 @@ def check(
 
 
 def generate(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     *,
     band: G.Band | None = None,
     bands: Mapping[str, G.Band] | None = None,
@@ -273,11 +290,13 @@ def generate(
     author: str = "geogrid grids build",
     message: str | None = None,
     restarts: int = 4,
+    parent: Parent = HEAD,
 ) -> GridResult:
     """Generate grids for an area and save them as a new version.
 
     Grids locked in the current version (``locked``) are kept as they are
-    when ``keep_locked``; unchanged grids keep their codes.
+    when ``keep_locked``; unchanged grids keep their codes. ``parent``: the
+    version the caller saw (ConflictError when it is no longer current).
     """
     store, name = area_store(area_dir)
     with store.lock(
@@ -296,6 +315,7 @@ def generate(
             author=author,
             message=message,
             restarts=restarts,
+            parent=parent,
         )
 
 
@@ -312,6 +332,7 @@ def _generate(
     author: str,
     message: str | None,
     restarts: int,
+    parent: Parent = HEAD,
 ) -> GridResult:
     name = area.path.name
     communities = area.communities
@@ -327,6 +348,8 @@ def _generate(
     locked_grids: list[str] = []
     previous = area.grids if len(area.grids) else None
     saved, head = store.list_versions(name)
+    if parent != HEAD:
+        head = parent
     if keep_locked and saved and units_path is None:
         _, old_grids, old_units = store.load_version(name)
         if old_units is not None and "locked" in old_grids.columns:
@@ -360,7 +383,7 @@ def _generate(
     return GridResult(plan=plan, version=version, problems=problems)
 
 
-def load_plan(area_dir: Path | str, version_id: int | None = None) -> G.GridPlan:
+def load_plan(area_dir: AreaRef, version_id: int | None = None) -> G.GridPlan:
     """The plan of a saved version (current by default)."""
     store, name = area_store(area_dir)
     version, grids, units = store.load_version(name, version_id)
@@ -373,12 +396,18 @@ def load_plan(area_dir: Path | str, version_id: int | None = None) -> G.GridPlan
     return G.plan_from_layers(grids, units, store.read_manifest(name)["metric_crs"], band, bands)
 
 
-def current_plan(area: Area) -> tuple[G.GridPlan, list[G.GridProblem]] | None:
-    """The current saved plan of a loaded area and its problems; None before any save."""
-    store, name = area_store(area.path)
-    if store.list_versions(name)[1] is None:
+def current_plan(
+    area: Area, where: AreaRef | None = None
+) -> tuple[G.GridPlan, list[G.GridProblem]] | None:
+    """The current saved plan of a loaded area and its problems; None before any save.
+
+    ``where``: the area's store and name (default: found from ``area.path``)."""
+    where = area.path if where is None else where
+    store, name = area_store(where)
+    head = store.list_versions(name)[1]
+    if head is None:
         return None
-    plan = load_plan(area.path)
+    plan = load_plan(where, head)
     return plan, check(area, plan, area.communities)
 
 
@@ -386,7 +415,7 @@ EDITS = ("reassign", "split", "merge", "rename", "lock", "unlock", "worker")
 
 
 def edit(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     operation: str,
     *,
     author: str,
@@ -398,13 +427,15 @@ def edit(
     name: str | None = None,
     worker: str | None = None,
     seed: int = 0,
+    parent: Parent = HEAD,
 ) -> GridResult:
     """Apply one edit to the current grids, re-validate, and save a new version.
 
     Operations: ``reassign`` (``units`` to ``to_code``), ``split`` (``codes[0]``),
     ``merge`` (``codes``, into the first), ``rename`` (``codes[0]`` to
     ``new_code`` and/or ``name``), ``lock`` / ``unlock`` (``codes``),
-    ``worker`` (``codes[0]`` gets ``worker``).
+    ``worker`` (``codes[0]`` gets ``worker``). ``parent``: the version the edit was made
+    on (ConflictError when it is no longer current; default: whatever is current).
     """
     store, area_name = area_store(area_dir)
     with store.lock(
@@ -414,7 +445,7 @@ def edit(
         return _edit(
             store,
             area_name,
-            Path(area_dir),
+            area_dir,
             operation,
             author=author,
             message=message,
@@ -425,13 +456,14 @@ def edit(
             name=name,
             worker=worker,
             seed=seed,
+            parent=parent,
         )
 
 
 def _edit(
     store: Store,
     area_name: str,
-    area_dir: Path,
+    area_dir: AreaRef,
     operation: str,
     *,
     author: str,
@@ -443,8 +475,9 @@ def _edit(
     name: str | None,
     worker: str | None,
     seed: int,
+    parent: Parent = HEAD,
 ) -> GridResult:
-    head = store.list_versions(area_name)[1]
+    head = store.list_versions(area_name)[1] if parent == HEAD else parent
     plan = load_plan(area_dir, head)
     before = plan
     if operation == "reassign":
@@ -538,7 +571,7 @@ def _one(codes: Sequence[str], operation: str) -> str:
 
 
 def validate(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     *,
     band: G.Band | None = None,
     grids_path: Path | str | None = None,
@@ -565,15 +598,16 @@ def validate(
     )
 
 
-def undo(area_dir: Path | str, author: str) -> versions.GridVersion:
-    """Go back to the version the current one was made from."""
+def undo(area_dir: AreaRef, author: str, *, parent: Parent = HEAD) -> versions.GridVersion:
+    """Go back to the version the current one was made from (``parent``: the version the
+    caller saw as current; ConflictError when it no longer is)."""
     store, name = area_store(area_dir)
     with store.lock(name):
         store.repair(name)
-        return store.undo(name, author)
+        return store.undo(name, author, parent=parent)
 
 
-def _grids_of(area_dir: Path, ref: str) -> gpd.GeoDataFrame:
+def _grids_of(area_dir: AreaRef, ref: str) -> gpd.GeoDataFrame:
     path = Path(ref)
     if path.suffix == ".geojson" and path.exists():
         return geojson.read_layer(path, "grids")
@@ -584,9 +618,8 @@ def _grids_of(area_dir: Path, ref: str) -> gpd.GeoDataFrame:
     return store.load_version(name, int(digits))[1]
 
 
-def compare(area_dir: Path | str, a: str, b: str) -> G.GridDiff:
+def compare(area_dir: AreaRef, a: str, b: str) -> G.GridDiff:
     """Compare two grid versions (ids like v0002) or grids files over the area's buildings."""
-    area_dir = Path(area_dir)
     store, name = area_store(area_dir)
     area = store.read_area(name, with_network=False)
     return G.compare_grids(
@@ -595,16 +628,17 @@ def compare(area_dir: Path | str, a: str, b: str) -> G.GridDiff:
 
 
 def report(
-    area_dir: Path | str, csv_path: Path | str | None = None, json_path: Path | str | None = None
+    area_dir: AreaRef, csv_path: Path | str | None = None, json_path: Path | str | None = None
 ) -> pd.DataFrame:
     """Per-grid report of the area's grids; written as CSV and/or JSON when paths are given."""
     store, name = area_store(area_dir)
     area = store.read_area(name, with_network=False)
     table = G.grid_report(area.grids, area.metric_crs)
-    if Path(area_dir).is_dir():  # micro-grids live in the folder (geogrid grids micro)
+    folder = folder_path(area_dir)
+    if folder is not None and folder.is_dir():  # micro-grids live in the folder only
         from geogrid.services.micro_grids import micro_grid_counts
 
-        table["micro_grids"] = micro_grid_counts(area_dir, area.grids)
+        table["micro_grids"] = micro_grid_counts(folder, area.grids)
     versions.write_report(
         table, Path(csv_path) if csv_path else None, Path(json_path) if json_path else None
     )
@@ -618,7 +652,7 @@ class RebalanceRun:
     ``per_worker``: per grid worker, the units and the buildings with
     households that leave or join each of their grids (kind ``unit`` or
     ``building``; :func:`geogrid.grids.diff.worker_changes`). ``area_tag``:
-    :meth:`Workspace.version_tag` of the area the rebalance read (a preview
+    the store's ``version_tag`` of the area the rebalance read (a preview
     is accepted only while it is unchanged, :func:`accept_rebalance`).
     """
 
@@ -678,7 +712,7 @@ def write_per_worker(table: pd.DataFrame, csv_path: Path | str) -> Path:
 
 
 def rebalance(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     *,
     band: G.Band | None = None,
     bands: Mapping[str, G.Band] | None = None,
@@ -699,12 +733,13 @@ def rebalance(
     area's lock from reading to saving; a dry run (a preview) holds the lock
     only while it reads.
     """
-    ws = Workspace(area_dir)
+    store, name = area_store(area_dir)
     if dry_run:
-        with ws.lock():  # read one consistent state; the search runs without the lock
-            plan = load_plan(ws.path)
-            area = ws.read(with_network=False)
-            tag = ws.version_tag()
+        with store.lock(name):  # read one consistent state; the search runs without the lock
+            tag = store.version_tag(name)  # first: a write after it makes the preview stale
+            head = store.list_versions(name)[1]
+            plan = load_plan(area_dir, head)
+            area = store.read_area(name, with_network=False)
         return _rebalance(
             area,
             plan,
@@ -717,10 +752,12 @@ def rebalance(
             seed=seed,
             area_tag=tag,
         )
-    with ws.lock():  # nobody saves between loading the current plan and saving the rebalance
-        repair_interrupted_save(ws)
-        plan = load_plan(ws.path)
-        area = ws.read(with_network=False)
+    with store.lock(name):  # folder: nobody saves between loading and saving; database: parent
+        store.repair(name)
+        tag = store.version_tag(name)
+        head = store.list_versions(name)[1]
+        plan = load_plan(area_dir, head)
+        area = store.read_area(name, with_network=False)
         run = _rebalance(
             area,
             plan,
@@ -731,7 +768,7 @@ def rebalance(
             compactness_tolerance=compactness_tolerance,
             time_limit_s=time_limit_s,
             seed=seed,
-            area_tag=ws.version_tag(),
+            area_tag=tag,
         )
         result = run.result
         what = (
@@ -739,13 +776,14 @@ def rebalance(
             + (f", created {', '.join(result.created)}" if result.created else "")
             + (f", retired {', '.join(result.retired)}" if result.retired else "")
         )
-        run.version = versions.save_version(
-            ws.path,
+        run.version = store.save_version(
+            name,
             result.plan.grids,
             result.plan.units,
             author=author,
             message=f"rebalance: {message}" if message else what,
             meta=_band_meta(result.plan),
+            parent=head,
         )
         return run
 
@@ -785,7 +823,7 @@ def _rebalance(
 
 
 def accept_rebalance(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     moves: pd.DataFrame,
     *,
     area_tag: str,
@@ -803,26 +841,28 @@ def accept_rebalance(
     """
     from geogrid.errors import ConflictError
 
-    ws = Workspace(area_dir)
-    with ws.lock():
-        if ws.version_tag() != area_tag:
+    store, name = area_store(area_dir)
+    with store.lock(name):
+        head = store.list_versions(name)[1]
+        if store.version_tag(name) != area_tag:
             raise ConflictError(
-                f"{ws.path.name}: the area changed since the rebalance was computed; "
+                f"{name}: the area changed since the rebalance was computed; "
                 "nothing saved: rebalance again"
             )
-        plan = load_plan(ws.path)
-        area = ws.read(with_network=False)
+        plan = load_plan(area_dir, head)
+        area = store.read_area(name, with_network=False)
         new = G.apply_moves(plan, moves, _today_units(area, plan, None), problems=reasons)
         problems = check(area, new, area.communities)
         households = int(moves["households"].sum()) if len(moves) else 0
         what = f"rebalance: {households} households in {len(moves)} units moved"
-        version = versions.save_version(
-            ws.path,
+        version = store.save_version(
+            name,
             new.grids,
             new.units,
             author=author,
             message=f"rebalance: {message}" if message else what,
             meta=_band_meta(new),
+            parent=head,  # database: a save between the tag check and here is a conflict
         )
     return GridResult(plan=new, version=version, problems=problems)
 

@@ -1,19 +1,22 @@
 """Planner pages (/planner/...) and their JSON edits (/api/planner/...).
 
-The grids of the area folder (``AREA_PATH``) are edited through
-:mod:`geogrid.services.grids`: every save re-validates the grids
+The grids of the app's area (its store: the folder ``AREA_PATH``, or the
+database of ``STORE`` / ``GEOGRID_STORE``, :func:`webmap.area.area_ref`) are
+edited through :mod:`geogrid.services.grids`: every save re-validates the grids
 (``validate_grids``) and becomes a new version with author and message.
 
 Safe concurrent editing: every answer carries an ``ETag`` naming the current
 version and the number of changes so far (``"v0004.5"``). Every edit must
 send it back in ``If-Match`` (or the ``if_match`` form field): without it the
 answer is 428, with an old one 409 and a message that says who changed what
-since. Check-and-save runs under the area's lock
-(:meth:`geogrid.io.workspace.Workspace.lock`, shared with the CLI and every
-other writer). A version is written before the index that makes it current
-(temp file + rename), so a server killed mid-save leaves the previous version
-current. The editor's state comes from the app's one area cache
-(:mod:`webmap.area`), rebuilt only when the area changed on disk.
+since. Check-and-save runs under the store's lock (the folder's file lock,
+shared with the CLI and every other writer), and the save names the version it
+was made from, so in a database (no lock) a planner who saved first wins and
+the other gets the 409. In a folder a version is written before the index that
+makes it current (temp file + rename), so a server killed mid-save leaves the
+previous version current; in a database a save is one transaction. The
+editor's state comes from the app's one area cache (:mod:`webmap.area`),
+rebuilt only when the area changed in its store.
 
 Rebalance: ``POST /api/planner/rebalance`` computes a preview as a background
 job (nothing saved): the units that would move, the per-grid table before and
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import geopandas as gpd
 import pandas as pd
@@ -36,10 +39,11 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 
 from geogrid import grids as G
 from geogrid.crs import WGS84
-from geogrid.io import versions
+from geogrid.errors import ConflictError
 from geogrid.io.workspace import Workspace
 from geogrid.services import grids as S
-from webmap.area import AreaEntry, current_entry
+from geogrid.store.base import StoredArea
+from webmap.area import AreaEntry, area_ref, current_entry, in_database
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
 from webmap.schemas import (
@@ -63,7 +67,14 @@ api = Blueprint("planner_api", __name__, url_prefix="/api/planner")
 
 
 def area_dir() -> Path:
-    """The area folder the planner edits (503 when the app has none on disk)."""
+    """The area folder of the pages that still need one (staffing: 503 when the app has
+    none on disk, or serves an area in a database)."""
+    if in_database(current_app):
+        abort(
+            503,
+            description="this page needs the area folder (its files are not in the "
+            "database yet); serve the folder (FLASK_AREA_PATH without GEOGRID_STORE)",
+        )
     ws = Workspace(current_app.config["AREA_PATH"])
     if not ws.exists():
         abort(
@@ -74,18 +85,53 @@ def area_dir() -> Path:
     return ws.path
 
 
-def _events(index: dict[str, Any]) -> list[dict[str, Any]]:
-    """Saves and undos of the index in the order they happened."""
-    events = [{"what": "save", "time": v.get("time", ""), **v} for v in index["versions"]]
-    events += [{"what": "undo", **u} for u in index.get("undone", [])]
-    return sorted(events, key=lambda e: (e["time"], e["what"] == "undo"))
+def stored_area() -> StoredArea:
+    """The area the planner edits, in the app's store (503 when the store has none)."""
+    where = area_ref(current_app)
+    if in_database(current_app):
+        if where.name not in where.store.list_areas():
+            abort(
+                503,
+                description=f"the database has no area {where.name}; push it "
+                "(geogrid store push AREA_DIR --db URL) or set FLASK_AREA_NAME",
+            )
+        return where
+    area_dir()
+    return where
 
 
-def version_tag(folder: Path) -> str:
+def _events(where: StoredArea) -> tuple[int | None, list[dict[str, Any]]]:
+    """The current version and the saves and undos in the order they happened."""
+    saved, head = where.store.list_versions(where.name)
+    events = [
+        {
+            "what": "save",
+            "id": v.id,
+            "parent": v.parent,
+            "author": v.author,
+            "time": v.time,
+            "message": v.message,
+        }
+        for v in saved
+    ]
+    events += [{"what": "undo", **u} for u in where.store.list_undos(where.name)]
+    return head, sorted(events, key=lambda e: (e["time"], e["what"] == "undo"))
+
+
+def version_tag(where: StoredArea) -> str:
     """ETag value of the area's grids: current version and number of changes so far."""
-    index = versions.read_index(folder)
-    head = int(index.get("head") or 0)
-    return f"v{head:04d}.{len(_events(index))}"
+    head, events = _events(where)
+    return f"v{head or 0:04d}.{len(events)}"
+
+
+def head_of(tag: str) -> int | None:
+    """The version a tag names (``v0004.5`` -> 4; ``v0000.0`` -> None: no version yet)."""
+    return int(tag[1:].split(".", 1)[0]) or None
+
+
+def conflict(err: ConflictError) -> NoReturn:
+    """409 for a save made from a version that is no longer current (nothing saved)."""
+    abort(409, description=str(err))
 
 
 def _describe(event: dict[str, Any]) -> str:
@@ -97,15 +143,14 @@ def _describe(event: dict[str, Any]) -> str:
     )
 
 
-def stale_message(folder: Path, given: str) -> str:
+def stale_message(where: StoredArea, given: str) -> str:
     """Who changed what since the version named by ``given``."""
-    index = versions.read_index(folder)
-    events = _events(index)
+    _head, events = _events(where)
     try:
         seen = int(given.rsplit(".", 1)[1])
     except (IndexError, ValueError):
         seen = 0
-    changes = [_describe(e) for e in events[seen:]] or [f"now at {version_tag(folder)}"]
+    changes = [_describe(e) for e in events[seen:]] or [f"now at {version_tag(where)}"]
     return (
         f"the grids changed since you loaded them ({given or 'no version'}): "
         + "; ".join(changes)
@@ -121,13 +166,14 @@ def _given_tag() -> str | None:
     return parse_if_match(raw)
 
 
-def require_current(folder: Path, given: str | None = None) -> str:
-    """Abort 428 without If-Match and 409 when it names an older state (call under the lock)."""
+def require_current(where: StoredArea, given: str | None = None) -> str:
+    """Abort 428 without If-Match and 409 when it names an older state (call under the lock;
+    in a database the save checks again: pass ``head_of(given)`` as its parent)."""
     given = given if given is not None else _given_tag()
     if not given:
         abort(428, description="send If-Match with the ETag of the grids you loaded")
-    if given != version_tag(folder):
-        abort(409, description=stale_message(folder, given))
+    if given != version_tag(where):
+        abort(409, description=stale_message(where, given))
     return given
 
 
@@ -151,19 +197,19 @@ def _problem_json(p: G.GridProblem) -> dict[str, Any]:
     }
 
 
-def grid_state(folder: Path) -> dict[str, Any]:
+def grid_state(where: StoredArea) -> dict[str, Any]:
     """Everything the editor draws: grids, units, problems, version list and ETag.
 
     Built once per version of the area (the app's area cache), not on every GET.
     """
     entry = current_entry()
-    return entry.cached("planner.state", str(folder), lambda: _grid_state(folder, entry))
+    return entry.cached("planner.state", where.name, lambda: _grid_state(where, entry))
 
 
-def _grid_state(folder: Path, entry: AreaEntry) -> dict[str, Any]:
-    saved, head = versions.list_versions(folder)
+def _grid_state(where: StoredArea, entry: AreaEntry) -> dict[str, Any]:
+    saved, head = where.store.list_versions(where.name)
     state: dict[str, Any] = {
-        "etag": version_tag(folder),
+        "etag": version_tag(where),
         "head": head,
         "versions": [
             {
@@ -176,7 +222,7 @@ def _grid_state(folder: Path, entry: AreaEntry) -> dict[str, Any]:
             for v in saved
         ],
     }
-    current = S.current_plan(entry.area) if head is not None else None
+    current = S.current_plan(entry.area, where) if head is not None else None
     if current is None:
         empty = {"type": "FeatureCollection", "features": []}
         return {**state, "grids": empty, "units": empty, "problems": [], "band": None}
@@ -194,9 +240,9 @@ def _grid_state(folder: Path, entry: AreaEntry) -> dict[str, Any]:
 
 
 def _state_response(
-    folder: Path, extra: dict[str, Any] | None = None, status: int = 200
+    where: StoredArea, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    body = {**grid_state(folder), **(extra or {})}
+    body = {**grid_state(where), **(extra or {})}
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
     )
@@ -218,9 +264,9 @@ def _author() -> str:
 @role_required("planner")
 def editor():
     parse_args(Args)
-    folder = area_dir()
+    where = stored_area()
     return render_template(
-        "planner/editor.html", area_name=current_entry().area.name, etag=version_tag(folder)
+        "planner/editor.html", area_name=current_entry().area.name, etag=version_tag(where)
     )
 
 
@@ -228,10 +274,10 @@ def editor():
 @role_required("planner")
 def history():
     parse_args(Args)
-    folder = area_dir()
-    saved, head = versions.list_versions(folder)
+    where = stored_area()
+    saved, head = where.store.list_versions(where.name)
     return render_template(
-        "planner/versions.html", versions=list(reversed(saved)), head=head, etag=version_tag(folder)
+        "planner/versions.html", versions=list(reversed(saved)), head=head, etag=version_tag(where)
     )
 
 
@@ -239,9 +285,9 @@ def _version_arg(raw: str | None, default: int) -> int:
     return int(raw.lstrip("vV")) if raw else default  # DiffArgs: ASCII digits only
 
 
-def _diff(folder: Path) -> tuple[int, int, G.GridDiff]:
+def _diff(where: StoredArea) -> tuple[int, int, G.GridDiff]:
     args = parse_args(DiffArgs)
-    saved, head = versions.list_versions(folder)
+    saved, head = where.store.list_versions(where.name)
     if head is None:
         abort(404, description="no grid versions yet; generate grids first")
     by_id = {v.id: v for v in saved}
@@ -254,15 +300,15 @@ def _diff(folder: Path) -> tuple[int, int, G.GridDiff]:
                 description=f"no grid version {v}; versions are "
                 + ", ".join(f"v{x:04d}" for x in by_id),
             )
-    return a, b, S.compare(folder, str(a), str(b))
+    return a, b, S.compare(where, str(a), str(b))
 
 
 @bp.get("/diff")
 @role_required("planner")
 def diff():
-    folder = area_dir()
-    a, b, result = _diff(folder)
-    saved, head = versions.list_versions(folder)
+    where = stored_area()
+    a, b, result = _diff(where)
+    saved, head = where.store.list_versions(where.name)
     return render_template(
         "planner/diff.html",
         a=a,
@@ -297,7 +343,7 @@ def openapi():
 @role_required("planner")
 def state():
     parse_args(Args)
-    return _state_response(area_dir())
+    return _state_response(stored_area())
 
 
 @api.post("/edits")
@@ -305,24 +351,28 @@ def state():
 def edit():
     body = parse_body(GridEdit)
     given = _given_tag()
-    folder = area_dir()
-    with Workspace(folder).lock():
-        require_current(folder, given or "")
-        result = S.edit(
-            folder,
-            body.op,
-            author=_author(),
-            message=body.message or None,
-            codes=body.codes,
-            units=body.units,
-            to_code=body.to,
-            new_code=body.new_code,
-            name=body.name or None,
-            worker=body.worker or None,
-            seed=body.seed or 0,
-        )
+    where = stored_area()
+    with where.store.lock(where.name):
+        given = require_current(where, given or "")
+        try:
+            result = S.edit(
+                where,
+                body.op,
+                author=_author(),
+                message=body.message or None,
+                codes=body.codes,
+                units=body.units,
+                to_code=body.to,
+                new_code=body.new_code,
+                name=body.name or None,
+                worker=body.worker or None,
+                seed=body.seed or 0,
+                parent=head_of(given),
+            )
+        except ConflictError as err:
+            conflict(err)
     assert result.version is not None
-    return _state_response(folder, {"saved": result.version.line()})
+    return _state_response(where, {"saved": result.version.line()})
 
 
 @api.post("/undo")
@@ -330,17 +380,20 @@ def edit():
 def undo():
     parse_body(Empty)
     given = _given_tag()
-    folder = area_dir()
-    with Workspace(folder).lock():
-        require_current(folder, given or "")
-        back = S.undo(folder, _author())
-    return _state_response(folder, {"saved": f"back to v{back.id:04d}: {back.message}"})
+    where = stored_area()
+    with where.store.lock(where.name):
+        given = require_current(where, given or "")
+        try:
+            back = S.undo(where, _author(), parent=head_of(given))
+        except ConflictError as err:
+            conflict(err)
+    return _state_response(where, {"saved": f"back to v{back.id:04d}: {back.message}"})
 
 
 def _regenerate(
     progress: Progress,
     app: Flask,
-    folder: Path,
+    where: StoredArea,
     given: str,
     author: str,
     band: G.Band,
@@ -349,23 +402,24 @@ def _regenerate(
     message: str | None,
 ) -> dict[str, Any]:
     progress(0.1, "waiting for other edits")
-    with app.app_context(), Workspace(folder).lock():
-        if given != version_tag(folder):
+    with app.app_context(), where.store.lock(where.name):
+        if given != version_tag(where):
             from geogrid.errors import InputError
 
-            raise InputError(stale_message(folder, given))
+            raise InputError(stale_message(where, given))
         progress(0.3, f"building grids (band {band}, seed {seed})")
         result = S.generate(
-            folder,
+            where,
             band=band,
             seed=seed,
             keep_locked=keep_locked,
             author=author,
             message=message,
             restarts=2,
+            parent=head_of(given),
         )
     assert result.version is not None
-    return {"version": result.version.id, "summary": result.summary(), "etag": version_tag(folder)}
+    return {"version": result.version.id, "summary": result.summary(), "etag": version_tag(where)}
 
 
 @api.post("/regenerate")
@@ -373,8 +427,8 @@ def _regenerate(
 def regenerate():
     body = parse_body(Regenerate)
     given = _given_tag()
-    folder = area_dir()
-    given = require_current(folder, given or "")
+    where = stored_area()
+    given = require_current(where, given or "")
     band = G.Band(
         body.min_households or G.DEFAULT_MIN_HOUSEHOLDS,
         body.max_households or G.DEFAULT_MAX_HOUSEHOLDS,
@@ -386,7 +440,7 @@ def regenerate():
         _author(),
         _regenerate,
         app,
-        folder,
+        where,
         given,
         _author(),
         band,
@@ -407,7 +461,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _rebalance_preview(
     progress: Progress,
     app: Flask,
-    folder: Path,
+    where: StoredArea,
     given: str,
     band: G.Band | None,
     seed: int,
@@ -417,13 +471,13 @@ def _rebalance_preview(
     """The job of POST /api/planner/rebalance: a dry run, as plain JSON data."""
     progress(0.05, "recounting households")
     with app.app_context():
-        if given != version_tag(folder):
+        if given != version_tag(where):
             from geogrid.errors import InputError
 
-            raise InputError(stale_message(folder, given))
+            raise InputError(stale_message(where, given))
         progress(0.2, f"moving units (at most {time_limit_s:.0f} s)")
         run = S.rebalance(
-            folder,
+            where,
             band=band,
             seed=seed,
             time_limit_s=time_limit_s,
@@ -467,8 +521,8 @@ def _rebalance_preview(
 def rebalance_preview():
     body = parse_body(RebalancePreview)
     given = _given_tag()
-    folder = area_dir()
-    given = require_current(folder, given or "")
+    where = stored_area()
+    given = require_current(where, given or "")
     band = (
         G.Band(body.min_households, body.max_households)
         if body.min_households is not None and body.max_households is not None
@@ -480,7 +534,7 @@ def rebalance_preview():
         _author(),
         _rebalance_preview,
         app,
-        folder,
+        where,
         given,
         band,
         body.seed or 0,
@@ -493,11 +547,9 @@ def rebalance_preview():
 @api.post("/rebalance/accept")
 @role_required("planner")
 def rebalance_accept():
-    from geogrid.errors import ConflictError
-
     body = parse_body(RebalanceAccept)
     given = _given_tag()
-    folder = area_dir()
+    where = stored_area()
     job = runner_of(current_app).get(body.job)
     if job is None or job.kind != REBALANCE_JOB or job.owner != _author():
         abort(404, description=f"job: no rebalance preview {body.job} of yours; preview again")
@@ -509,8 +561,8 @@ def rebalance_accept():
             + "; nothing saved",
         )
     preview = job.result
-    with Workspace(folder).lock():
-        given = require_current(folder, given or "")
+    with where.store.lock(where.name):
+        given = require_current(where, given or "")
         if preview.get("etag") != given:
             abort(
                 409,
@@ -522,7 +574,7 @@ def rebalance_accept():
         )
         try:
             result = S.accept_rebalance(
-                folder,
+                where,
                 moves,
                 area_tag=str(preview.get("area_tag", "")),
                 author=_author(),
@@ -530,15 +582,15 @@ def rebalance_accept():
                 reasons=preview.get("reasons", ()),
             )
         except ConflictError as err:
-            abort(409, description=str(err))
+            conflict(err)
     assert result.version is not None
-    return _state_response(folder, {"saved": result.version.line()})
+    return _state_response(where, {"saved": result.version.line()})
 
 
 @api.get("/diff")
 @role_required("planner")
 def diff_json():
-    a, b, result = _diff(area_dir())
+    a, b, result = _diff(stored_area())
     moves = result.moves.copy()
     moves["households"] = moves["households"].astype(int)
     moves["buildings"] = moves["buildings"].astype(int)
@@ -558,13 +610,13 @@ def diff_json():
 @role_required("planner")
 def export():
     parse_args(Args)
-    folder = area_dir()
-    _saved, head = versions.list_versions(folder)
+    where = stored_area()
+    _saved, head = where.store.list_versions(where.name)
     if head is None:
         abort(404, description="no grids yet; generate them first")
-    _, grids, _ = versions.load_version(folder, head)
+    _, grids, _ = where.store.load_version(where.name, head)
     body = grids.to_crs(WGS84).to_json(na="null", drop_id=True, ensure_ascii=False)
     response = Response(body, mimetype="application/geo+json")
     response.headers["Content-Disposition"] = f'attachment; filename="grids-v{head:04d}.geojson"'
-    response.headers["ETag"] = f'"{version_tag(folder)}"'
+    response.headers["ETag"] = f'"{version_tag(where)}"'
     return response
