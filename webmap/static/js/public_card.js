@@ -32,20 +32,9 @@
   const phone = window.matchMedia("(max-width: 700px)");
   const $ = (id) => document.getElementById(id);
 
-  function format(template, values) {
-    return template.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
-  }
-
-  function numberText(value) {
-    return Number.isInteger(value) ? String(value) : String(Math.round(value * 10) / 10);
-  }
-
-  /* a bound in words: "12", "at least 12", or "not published" when all of it is hidden */
-  function figure(bound) {
-    if (bound.atLeast && bound.value === 0) return words.not_published;
-    const text = numberText(bound.value);
-    return bound.atLeast ? format(words.at_least, { n: text }) : text;
-  }
+  // figures in words and the year-over-year sentence: static/js/public_words.js
+  const { format, numberText } = window.geogridWords;
+  const figure = (bound) => window.geogridWords.figure(words, bound);
 
   function getJson(url, signal) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal })
@@ -201,30 +190,10 @@
     key.hidden = !key.childElementCount;
   }
 
-  function shiftYear(month, years) {
-    return String(Number(month.slice(0, 4)) + years).padStart(4, "0") + month.slice(4);
-  }
-
   /* the year-over-year sentence of one place, as public_map.js writes it for the area */
   function yoySentence(api, place, cats, allMonths, chosen) {
-    const months = chosen.slice(-12);
-    if (!months.length) return "";
-    const start = months[0], end = months[months.length - 1];
-    const pstart = shiftYear(start, -1), pend = shiftYear(end, -1);
-    const now = api.placeTotal(place, cats, start, end);
-    const count = figure(now);
-    if (!(allMonths[0] <= pstart)) return format(words.yoy_only, { start, end, count, none: words.yoy_none });
-    const before = api.placeTotal(place, cats, pstart, pend);
-    const text = format(words.yoy_text, { start, end, pstart, pend, count, pcount: figure(before) });
-    let change;
-    if (now.atLeast || before.atLeast) change = words.yoy_unknown;
-    else if (!before.value) change = words.yoy_none;
-    else {
-      const pct = Math.round(((now.value - before.value) / before.value) * 1000) / 10;
-      change = pct === 0 ? words.yoy_flat
-        : format(pct > 0 ? words.yoy_up : words.yoy_down, { pct: numberText(Math.abs(pct)) });
-    }
-    return words.html_lang.startsWith("zh") ? `${text}；${change}` : `${text}; ${change}.`;
+    return window.geogridWords.yoySentence(
+      words, chosen, allMonths[0], (from, to) => api.placeTotal(place, cats, from, to));
   }
 
   function noticeBlock(kind, notice) {

@@ -42,20 +42,9 @@
   let data = null;
   let memo = new Map();
 
-  function format(template, values) {
-    return template.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
-  }
-
-  function numberText(value) {
-    return Number.isInteger(value) ? String(value) : String(Math.round(value * 10) / 10);
-  }
-
-  /* a bound in words: "12", "at least 12", or "not published" when all of it is hidden */
-  function figure(value, atLeast) {
-    if (atLeast && value === 0) return words.not_published;
-    const text = numberText(value);
-    return atLeast ? format(words.at_least, { n: text }) : text;
-  }
+  // figures in words and the year-over-year sentence: static/js/public_words.js
+  const { format, numberText } = window.geogridWords;
+  const figure = (value, atLeast) => window.geogridWords.figure(words, { value, atLeast });
 
   /* ------------------------------------------------------------ sums of released cells */
 
@@ -333,35 +322,10 @@
 
   /* ------------------------------------------------------------ year over year */
 
-  function shiftYear(month, years) {
-    return String(Number(month.slice(0, 4)) + years).padStart(4, "0") + month.slice(4);
-  }
-
   function yoySentence(sel, cats) {
-    const months = monthIndexes(sel.from, sel.to).slice(-12);
-    if (!months.length) return "";
-    const start = data.months[months[0]];
-    const end = data.months[months[months.length - 1]];
-    const pstart = shiftYear(start, -1);
-    const pend = shiftYear(end, -1);
-    const now = areaTotal(cats, months);
-    const before = areaTotal(cats, monthIndexes(pstart, pend));
-    const count = figure(now.value, now.atLeast);
-    if (!(data.months[0] <= pstart)) {
-      return format(words.yoy_only, { start, end, count, none: words.yoy_none });
-    }
-    const text = format(words.yoy_text, {
-      start, end, pstart, pend, count, pcount: figure(before.value, before.atLeast),
-    });
-    let change;
-    if (now.atLeast || before.atLeast) change = words.yoy_unknown;
-    else if (!before.value) change = words.yoy_none;
-    else {
-      const pct = Math.round(((now.value - before.value) / before.value) * 1000) / 10;
-      if (pct === 0) change = words.yoy_flat;
-      else change = format(pct > 0 ? words.yoy_up : words.yoy_down, { pct: numberText(Math.abs(pct)) });
-    }
-    return words.html_lang.startsWith("zh") ? `${text}；${change}` : `${text}; ${change}.`;
+    const months = monthIndexes(sel.from, sel.to).map((i) => data.months[i]);
+    return window.geogridWords.yoySentence(
+      words, months, data.months[0], (from, to) => areaTotal(cats, monthIndexes(from, to)));
   }
 
   /* ------------------------------------------------------------ apply a selection */
