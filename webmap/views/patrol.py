@@ -20,6 +20,13 @@ plan is solved for their teams and merged into the day's plan
 route. Plans are computed for shift dates from yesterday to
 :data:`MAX_DAYS_AHEAD` days ahead. The request body is the declared
 :class:`webmap.schemas.PatrolStart`.
+
+Store: the pages that read a day's plan (the team list, the plan page, its print
+view and GeoJSON) read it through the app's store (:func:`webmap.area.area_ref`),
+so an area pushed to PostGIS shows its plans. Computing a plan, the rota, the
+PDF and GPX files and the track pages still need the area folder (the planning
+service writes its files there): with the area in a database they answer 503
+saying so.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ from geogrid.planning.problem import format_hhmm, parse_hhmm
 from geogrid.printing.fonts import KIND_ZH
 from geogrid.services import patrol as service
 from geogrid.services import rota as rota_service
-from webmap.area import current_area
+from webmap.area import area_ref, current_area, in_database
 from webmap.auth import current_user, role_required
 from webmap.jobs import runner_of
 from webmap.schemas import Args, DayArgs, PatrolStart, parse_args, parse_body
@@ -71,6 +78,15 @@ def account_teams(user: User | None) -> frozenset[str] | None:
 
 
 def area_dir() -> Path:
+    """The area folder of the pages that write or send its files (503 when there is none,
+    or when the app serves an area in a database)."""
+    if in_database(current_app):
+        abort(
+            503,
+            description="computing plans, rotas, route sheets, GPX and tracks needs the area "
+            "folder (the planning service writes files there); this app serves an area in "
+            "a database: serve the folder (FLASK_AREA_PATH without GEOGRID_STORE)",
+        )
     ws = Workspace(current_app.config["AREA_PATH"])
     if not ws.exists():
         abort(
@@ -79,6 +95,21 @@ def area_dir() -> Path:
             f"{ws.manifest_path.name}",
         )
     return ws.path
+
+
+def stored_plan(day: str) -> dict[str, Any] | None:
+    """The day's plan from the app's store: ``summary`` and ``geojson``; None if not computed."""
+    where = area_ref(current_app)
+    found = where.store.read_plan(where.name, day)
+    if found is None:
+        return None
+    return {"summary": found.summary, "geojson": found.geojson}
+
+
+def stored_plan_days() -> list[str]:
+    """Shift dates with a plan in the app's store, newest first."""
+    where = area_ref(current_app)
+    return sorted(where.store.plan_days(where.name), reverse=True)
 
 
 def _check_date(day: str) -> str:
@@ -177,11 +208,10 @@ def area_today() -> Date:
 @role_required("team_leader")
 def index():
     args = parse_args(DayArgs)
-    folder = area_dir()
     day = _check_date(args.date or area_today().isoformat())
     teams = teams_of()
     week = rota_service.week_of(day)
-    rota = rota_service.read_week(folder, week)
+    rota = None if in_database(current_app) else rota_service.read_week(area_dir(), week)
     if (
         rota is not None
     ):  # the week of the shift date (geogrid rota): a team leader sees their teams
@@ -191,8 +221,8 @@ def index():
         "patrol/index.html",
         teams=teams,
         day=day,
-        days=service.planned_days(folder),
-        has_plan=service.read_shift_plan(folder, day) is not None,
+        days=stored_plan_days(),
+        has_plan=stored_plan(day) is not None,
         time_limit_s=current_app.config["PATROL_TIME_LIMIT_S"],
         week=week,
         rota=rota,
@@ -250,10 +280,9 @@ def print_view(day: str, team: str):
 
 def _plan_view(day: str, team: str, template: str):
     parse_args(Args)
-    folder = area_dir()
     _check_date(day)
     info = _team(team)
-    plan = service.read_shift_plan(folder, day)
+    plan = stored_plan(day)
     if plan is None:
         abort(404, description=f"no plan for {day} yet; compute it on the patrol page")
     route, stops = _team_features(plan, team)
@@ -380,9 +409,8 @@ def start_plan():
 @role_required("team_leader")
 def plan_geojson(day: str, team: str):
     parse_args(Args)
-    folder = area_dir()
     _team(team)
-    plan = service.read_shift_plan(folder, _check_date(day))
+    plan = stored_plan(_check_date(day))
     if plan is None:
         abort(404, description=f"no plan for {day} yet")
     features = [f for f in plan["geojson"]["features"] if f["properties"].get("team") == team]
