@@ -36,15 +36,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid.crs import (
-    LONLAT_SYSTEMS,
-    WGS84,
-    lonlat_from_system,
-    lonlat_mixups,
-    lonlat_where,
-    system_key,
-    to_metric,
-)
+from geogrid import crs
+from geogrid.crs import WGS84, lonlat_from_system, to_metric
 from geogrid.errors import CRSError, InputError
 
 #: The kinds of file one mapping can describe, and the fields each maps.
@@ -365,8 +358,8 @@ def points_from_table(
         if "id" in fields.columns
         else pd.Series([None] * len(fields), index=fields.index)
     )
-    system = system_key(mapping.coordinates)
-    is_lonlat = system in LONLAT_SYSTEMS or system in ("epsg:4326", "epsg:4490", "4326", "4490")
+    system = crs.system_key(mapping.coordinates)
+    is_lonlat = system in crs.LONLAT_SYSTEMS or system in ("epsg:4326", "epsg:4490", "4326", "4490")
     reason = np.full(len(fields), "", dtype=object)
     detail = np.full(len(fields), "", dtype=object)
 
@@ -382,7 +375,7 @@ def points_from_table(
         "x {x!r}, y {y!r}: give both as numbers",
     )
     if is_lonlat:
-        swapped, out_of_range = lonlat_mixups(x, y)
+        swapped, out_of_range = crs.lonlat_mixups(x, y)
         mark(
             swapped,
             "swapped_coordinates",
@@ -394,7 +387,7 @@ def points_from_table(
             "x {x}, y {y} are not longitude/latitude; check the columns and [source] coordinates",
         )
     ok = reason == ""
-    lon, lat = lonlat_where(x, y, ok, mapping.coordinates)
+    lon, lat = crs.lonlat_where(x, y, ok, mapping.coordinates)
     if area is not None and ok.any():
         inside = np.zeros(len(fields), dtype=bool)
         inside[ok] = shapely.contains_xy(area, lon[ok], lat[ok]) | shapely.intersects(
@@ -402,7 +395,7 @@ def points_from_table(
         )
         if is_lonlat:
             valid = ok & (np.abs(x) <= 90) & (np.abs(y) <= 180)
-            slon, slat = lonlat_where(y, x, valid, mapping.coordinates)
+            slon, slat = crs.lonlat_where(y, x, valid, mapping.coordinates)
             swap_in = (
                 valid
                 & ~inside
@@ -534,9 +527,9 @@ def detect_offset(
     Returns None when the stated system fits, the file is not lon/lat, or
     there are too few points to tell.
     """
-    key = system_key(stated)
+    key = crs.system_key(stated)
     good = np.isfinite(x) & np.isfinite(y)
-    if key not in LONLAT_SYSTEMS or good.sum() < min_points or not len(reference):
+    if key not in crs.LONLAT_SYSTEMS or good.sum() < min_points or not len(reference):
         return None
     x, y = x[good], y[good]
     geoms = to_metric(
@@ -559,7 +552,7 @@ def detect_offset(
     stated_out = outside(stated_pts)
     best: tuple[float, str, np.ndarray] | None = None
     unit = "m"
-    for other in LONLAT_SYSTEMS:
+    for other in crs.LONLAT_SYSTEMS:
         if other == key:
             continue
         other_fit, other_pts = fit(other)
@@ -567,7 +560,7 @@ def detect_offset(
         if better and (best is None or other_fit < best[0]):
             best = (other_fit, other, other_pts)
     if best is None and stated_out >= 0.3:
-        for other in LONLAT_SYSTEMS:
+        for other in crs.LONLAT_SYSTEMS:
             if other == key:
                 continue
             other_fit, other_pts = fit(other)

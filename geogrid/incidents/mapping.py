@@ -23,14 +23,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid.crs import (
-    LONLAT_SYSTEMS,
-    WGS84,
-    lonlat_from_system,
-    lonlat_mixups,
-    lonlat_where,
-    system_key,
-)
+from geogrid import crs
+from geogrid.crs import WGS84, lonlat_from_system
 from geogrid.errors import InputError
 
 #: Reasons a source row is rejected, in the order they are checked (one reason per row).
@@ -400,13 +394,13 @@ def clean_incidents(
     def raw(i: int) -> str:
         return f"x={x[i]!r}, y={y[i]!r}"
 
-    system = system_key(mapping.coordinates)
-    lonlat = system in LONLAT_SYSTEMS or system in ("epsg:4326", "4326")
+    system = crs.system_key(mapping.coordinates)
+    lonlat = system in crs.LONLAT_SYSTEMS or system in ("epsg:4326", "4326")
     nan = ~np.isfinite(x) | ~np.isfinite(y)
     zero = (x == 0) & (y == 0)
     flag(nan | zero, "missing_coordinates", "no usable coordinates (empty, not a number, or 0,0)")
     if lonlat:
-        swapped, out = lonlat_mixups(x, y)
+        swapped, out = crs.lonlat_mixups(x, y)
         flag(
             swapped,
             "swapped_coordinates",
@@ -417,7 +411,7 @@ def clean_incidents(
         )
         flag(out, "out_of_range", lambda i: f"{raw(i)} is not lon/lat; check the coordinates")
     ok = reason == ""
-    lon, lat = lonlat_where(x, y, ok, mapping.coordinates)
+    lon, lat = crs.lonlat_where(x, y, ok, mapping.coordinates)
     bad_conv = ok & (
         ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
     )
