@@ -1,4 +1,5 @@
-"""What every printed page shares: the embedded CJK font, fitting text, Chinese labels.
+"""What every printed page shares: the embedded CJK font, fitting text, Chinese labels, and
+the reproducible PDF canvas they draw on.
 
 Chinese text uses an embedded CJK TrueType font (WenQuanYi Micro Hei from
 Debian ``fonts-wqy-microhei``), subset into each PDF so any viewer shows it.
@@ -6,9 +7,12 @@ Debian ``fonts-wqy-microhei``), subset into each PDF so any viewer shows it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -62,3 +66,28 @@ def fit_text(pdf: canvas.Canvas, font: str, size: float, text: str, width: float
     while text and pdf.stringWidth(text + "…", font, size) > width:
         text = text[:-1]
     return text + "…"
+
+
+@dataclass(frozen=True)
+class PdfDocument:
+    """A PDF being drawn: the reportlab canvas (``invariant``: the same input gives the same
+    bytes) and the name of the registered CJK font; :meth:`finish` gives the bytes."""
+
+    pdf: canvas.Canvas
+    font: str
+    buffer: io.BytesIO = field(repr=False)
+
+    def finish(self) -> bytes:
+        """Close the last page and the file; the PDF's bytes."""
+        self.pdf.save()
+        return self.buffer.getvalue()
+
+
+def start_pdf(title: str, pagesize: tuple[float, float] = A4) -> PdfDocument:
+    """A new PDF with ``title`` in its metadata, pages of ``pagesize`` points (A4 portrait),
+    the CJK font registered (:func:`register_cjk_font`; InputError without one)."""
+    font = register_cjk_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=pagesize, invariant=True)
+    pdf.setTitle(title)
+    return PdfDocument(pdf, font, buffer)

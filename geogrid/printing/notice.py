@@ -10,7 +10,6 @@ uses the CJK font of :mod:`geogrid.printing.fonts`; a synthetic roster is labell
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -21,7 +20,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from geogrid.printing.fonts import fit_text, register_cjk_font
+from geogrid.printing.fonts import fit_text, start_pdf
 from geogrid.printing.streetmap import (
     MapFrame,
     StreetStyle,
@@ -56,10 +55,8 @@ def render_notice_boards(
     ``grids`` (code, name, geometry) gives the outlines, ``edges`` the
     streets (None: no streets), ``communities`` maps community codes to names.
     """
-    font = register_cjk_font()
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    pdf.setTitle("网格公示牌")
+    document = start_pdf("网格公示牌")
+    pdf, font = document.pdf, document.font
     metric = grids.to_crs(metric_crs).reset_index(drop=True)
     streets = edges.to_crs(metric_crs) if edges is not None and len(edges) else None
     by_code = {str(c): i for i, c in enumerate(metric["code"])}
@@ -81,8 +78,7 @@ def render_notice_boards(
             synthetic=synthetic,
             date=date,
         )
-    pdf.save()
-    return buffer.getvalue()
+    return document.finish()
 
 
 def _board(

@@ -10,7 +10,6 @@ English small print, in the embedded CJK font of :mod:`geogrid.printing.fonts`.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from geogrid.printing.fonts import KIND_ZH, MODE_ZH, register_cjk_font
+from geogrid.printing.fonts import KIND_ZH, MODE_ZH, register_cjk_font, start_pdf
 
 TITLE = "平安巡逻周排班表"
 TEAMS_PER_PAGE = 6
@@ -80,16 +79,14 @@ def _footer(pdf: canvas.Canvas, font: str, document: Mapping[str, Any], what: st
 def render_district_rota(document: Mapping[str, Any]) -> bytes:
     """The district's week: dates down, teams across (``TEAMS_PER_PAGE`` per page), each cell
     the stops the team covers that night; team totals underneath."""
-    font = register_cjk_font()
-    buffer = io.BytesIO()
     page_w, page_h = landscape(A4)
-    pdf = canvas.Canvas(buffer, pagesize=(page_w, page_h), invariant=True)
-    pdf.setTitle(f"{TITLE} {document['week']}")
+    out = start_pdf(f"{TITLE} {document['week']}", (page_w, page_h))
     teams = list(document["teams"])
     for first in range(0, max(len(teams), 1), TEAMS_PER_PAGE):
-        _district_page(pdf, font, document, teams[first : first + TEAMS_PER_PAGE], page_w, page_h)
-    pdf.save()
-    return buffer.getvalue()
+        _district_page(
+            out.pdf, out.font, document, teams[first : first + TEAMS_PER_PAGE], page_w, page_h
+        )
+    return out.finish()
 
 
 def _district_page(
@@ -223,14 +220,13 @@ def _district_page(
 
 def render_team_rota(document: Mapping[str, Any], team_id: str) -> bytes:
     """One team's week (portrait A4): its seven days with shift, stops, check box and signature."""
-    font = register_cjk_font()
+    register_cjk_font()  # a missing font is said first
     team = next((t for t in document["teams"] if t["team"] == team_id), None)
     if team is None:
         raise ValueError(f"no team {team_id!r} in the rota of {document['week']}")
-    buffer = io.BytesIO()
     page_w, page_h = A4
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    pdf.setTitle(f"{TITLE} {document['week']} {team['team_name']}")
+    out = start_pdf(f"{TITLE} {document['week']} {team['team_name']}")
+    pdf, font = out.pdf, out.font
     top = page_h - MARGIN
     pdf.setFont(font, 16)
     pdf.drawString(MARGIN, top - 6 * mm, f"{TITLE} · {team['team_name']} · {document['week']}")
@@ -311,5 +307,4 @@ def render_team_rota(document: Mapping[str, Any], team_id: str) -> bytes:
         y -= row_h
     _footer(pdf, font, document, team_id)
     pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+    return out.finish()

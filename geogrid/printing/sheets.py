@@ -13,8 +13,6 @@ uses an embedded CJK TrueType font (WenQuanYi Micro Hei from Debian
 
 from __future__ import annotations
 
-import io
-
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -33,7 +31,7 @@ from geogrid.planning.plan import (
     team_shares,
 )
 from geogrid.planning.problem import PatrolProblem, format_hhmm
-from geogrid.printing.fonts import KIND_ZH, MODE_ZH, fit_text, register_cjk_font
+from geogrid.printing.fonts import KIND_ZH, MODE_ZH, fit_text, start_pdf
 from geogrid.printing.streetmap import (
     MapFrame,
     StreetStyle,
@@ -79,10 +77,8 @@ def render_route_sheets(
     overview : add the overview page (shares, skipped stops and why); default:
         when ``plan`` holds every team's route.
     """
-    font = register_cjk_font()
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    pdf.setTitle(title)
+    document = start_pdf(title)
+    pdf, font = document.pdf, document.font
     streets = None
     if edges is not None and len(edges):
         streets = edges.to_crs(metric_crs)
@@ -106,8 +102,7 @@ def render_route_sheets(
         )
     if overview if overview is not None else whole:
         _overview(pdf, font, problem, plan, title, date)
-    pdf.save()
-    return buffer.getvalue()
+    return document.finish()
 
 
 def _sheet(
