@@ -119,3 +119,25 @@ def test_grids_cli_grow_then_rebalance_per_worker(tmp_path: Path) -> None:
     )
     assert out.exit_code == 0, out.output
     assert "worker " in out.output and (tmp_path / "diff.csv").exists()
+
+
+def test_grids_communities_takes_several_admin_levels(tmp_path: Path) -> None:
+    """--admin-level 8,10 and --admin-level 8 --admin-level 10 both take towns and communities
+    (4 parents); a level that is no number is refused naming the option."""
+    from geogrid.services.area import BoundaryChoice, build_area
+
+    osm = Path(__file__).parent / "data" / "osm" / "clipped_admin.osm"
+    area = tmp_path / "corner"
+    build_area(
+        osm, area, name="corner",
+        boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.620)),
+        admin_code="441900", timezone="Asia/Shanghai",
+    )  # fmt: skip
+    runner = CliRunner()
+    for levels in (["--admin-level", "8,10"], ["--admin-level", "8", "--admin-level", "10"]):
+        res = runner.invoke(main, ["grids", "communities", str(area), "--osm", str(osm), *levels])
+        assert res.exit_code == 0, res.output
+        assert "wrote 4 communities" in res.output and "竹塘社区" in res.output
+    bad = runner.invoke(main, ["grids", "communities", str(area), "--osm", str(osm),
+                               "--admin-level", "ten"])  # fmt: skip
+    assert bad.exit_code == 2 and "--admin-level" in bad.output and "'ten'" in bad.output

@@ -179,6 +179,30 @@ def test_towns_cut_by_the_file_edge_become_communities(shenzhen_corner: Path) ->
     assert frame.geometry.is_valid.all()
 
 
+def test_several_admin_levels_the_finer_wins_where_they_overlap(shenzhen_corner: Path) -> None:
+    """Levels 8 and 10 (in either order): the two communities are kept whole, 凤岗镇 keeps only
+    the part they leave, 塘厦镇 stays whole; no overlap, same cover as the towns alone."""
+    from geogrid.crs import to_metric
+
+    towns = S.import_communities(shenzhen_corner, CUT_ADMIN, admin_level=8)
+    for levels in ([8, 10], (10, 8)):
+        frame = S.import_communities(shenzhen_corner, CUT_ADMIN, admin_level=levels)
+        assert sorted(zip(frame["admin_level"], frame["name"], strict=True)) == [
+            (8, "凤岗镇"), (8, "塘厦镇"), (10, "凤岗村"), (10, "竹塘社区"),
+        ]  # fmt: skip
+        area = to_metric(frame, "EPSG:32650", "communities").area
+        by_name = dict(zip(frame["name"], area, strict=True))
+        town = dict(zip(towns["name"], to_metric(towns, "EPSG:32650", "c").area, strict=True))
+        assert by_name["凤岗镇"] == pytest.approx(
+            town["凤岗镇"] - by_name["竹塘社区"] - by_name["凤岗村"], abs=1.0
+        )
+        assert by_name["塘厦镇"] == pytest.approx(town["塘厦镇"], abs=1.0)
+        assert area.sum() == pytest.approx(sum(town.values()), abs=1.0)
+        assert frame["code"].is_unique
+    with pytest.raises(InputError, match="no admin relation has admin_level 7, 11 inside"):
+        S.import_communities(shenzhen_corner, CUT_ADMIN, admin_level=[7, 11])
+
+
 @pytest.mark.parametrize(
     ("level", "fragments"),
     [
@@ -316,3 +340,54 @@ def test_grow_refuses_an_estate_outside_the_area_or_a_taken_id(area: Path, tmp_p
             100,
             estate_id="way/1000",
         )
+
+
+def _diagonal_communities() -> object:
+    """Hand-drawn communities: a diagonal edge across the street blocks, overshooting the area,
+    one with an arbitrary (non-numeric) code."""
+    import geopandas as gpd
+    import shapely
+
+    from tests.grids_area import COLS, ROWS, SPACING_M, UTM_50N, X0, Y0
+
+    w, h = COLS * SPACING_M, ROWS * SPACING_M
+    west = shapely.Polygon(
+        [(X0 - 3, Y0 - 3), (X0 + 0.63 * w + 7, Y0 - 3), (X0 + 0.37 * w - 11, Y0 + h + 3),
+         (X0 - 3, Y0 + h + 3)]
+    )  # fmt: skip
+    east = shapely.difference(shapely.box(X0 - 3, Y0 - 3, X0 + w + 3, Y0 + h + 3), west)
+    return gpd.GeoDataFrame(
+        {"code": ["A-7", "110108002"], "name": ["西", "东"]}, geometry=[west, east], crs=UTM_50N
+    ).to_crs("EPSG:4326")
+
+
+@pytest.mark.parametrize("from_file", [False, True])
+def test_hand_drawn_communities_across_blocks_nest_grids_in_parents(
+    tmp_path: Path, from_file: bool
+) -> None:
+    """Hand-drawn communities cutting street blocks diagonally: units are cut along the edge, so
+    no grid lies outside its parent beyond the tolerance, every code is its parent's code + a
+    sequence, and all households are kept (street blocks, or block units from a file)."""
+    from geogrid.io import geojson as gj
+    from geogrid.layers import features_from_frame
+    from tests.grids_area import buildings, units_frame
+
+    area = make_area(tmp_path / "area")
+    gj.write_layer(_diagonal_communities(), area / "communities.geojson", "communities")
+    path = None
+    if from_file:  # whole 100 m blocks with households, not aligned with the communities
+        blocks = units_frame([(c, r, 60) for c in range(7) for r in range(5)])
+        blocks = blocks.drop(columns=["parent_code"]).reset_index()
+        path = tmp_path / "blocks.geojson"
+        path.write_text(gj.dumps_features(features_from_frame(blocks)), encoding="utf-8")
+    result = S.generate(area, seed=0, units_path=path)
+    grids = result.plan.grids
+    assert set(grids["parent_code"]) == {"A-7", "110108002"}
+    outside = [p for p in result.problems if p.kind in ("outside parent", "gap")]
+    assert not outside, [str(p) for p in outside]
+    assert not [p for p in S.validate(area) if p.kind == "outside parent"]
+    for code, parent in zip(grids["code"], grids["parent_code"], strict=True):
+        assert code.startswith(parent) and code[len(parent) :].isdigit(), (code, parent)
+    expected = 35 * 60 if from_file else int(buildings()["households"].sum())
+    assert grids["households"].sum() == expected
+    assert result.plan.units["households"].sum() == expected

@@ -30,6 +30,27 @@ def _band(text: str) -> tuple[int, int]:
     return low, high
 
 
+def _admin_levels(values: tuple[str, ...]) -> list[int]:
+    """``--admin-level`` values (``8,9``, repeated, or both) -> the levels, in order, once each."""
+    levels: list[int] = []
+    for value in values:
+        for part in str(value).replace("，", ",").split(","):
+            if not part.strip():
+                continue
+            try:
+                level = int(part)
+            except ValueError as err:
+                raise click.BadParameter(
+                    f"{part.strip()!r} is not an admin level; give numbers like 10 or 9,10",
+                    param_hint="--admin-level",
+                ) from err
+            if level not in levels:
+                levels.append(level)
+    if not levels:
+        raise click.BadParameter("give at least one level, e.g. 10", param_hint="--admin-level")
+    return levels
+
+
 def _print(result: GridResult) -> None:
     for line in result.summary():
         click.echo(line)
@@ -44,16 +65,24 @@ def grids() -> None:
 @AREA
 @click.option("--osm", "osm_path", required=True, type=click.Path(path_type=Path, exists=True))
 @click.option(
-    "--admin-level", default=10, show_default=True, help="OSM admin_level of communities."
+    "--admin-level",
+    "admin_levels",
+    multiple=True,
+    default=("10",),
+    show_default=True,
+    help="OSM admin_level of communities; several as 9,10 or repeated (the finer wins).",
 )
 @click.option("--street-code", default="001", show_default=True, help="3-digit street (街道) code.")
 @friendly_errors
-def grids_communities(area_dir: Path, osm_path: Path, admin_level: int, street_code: str) -> None:
+def grids_communities(
+    area_dir: Path, osm_path: Path, admin_levels: tuple[str, ...], street_code: str
+) -> None:
     """Store the OSM admin areas inside the area as communities.geojson (grid parents)."""
     from geogrid.io.workspace import Workspace
     from geogrid.services.grids import import_communities
 
-    frame = import_communities(area_dir, osm_path, admin_level=admin_level, street_code=street_code)
+    levels = _admin_levels(admin_levels)
+    frame = import_communities(area_dir, osm_path, admin_level=levels, street_code=street_code)
     for code, name in zip(frame["code"], frame["name"], strict=True):
         click.echo(f"{code}  {name}")
     click.echo(f"wrote {len(frame)} communities to {Workspace(area_dir).communities_path}")
