@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -287,3 +289,89 @@ def test_the_solvers_see_only_stops_some_team_can_reach() -> None:
     locs = solver_locations(problem, keep)
     assert arrays.n_nodes == len(keep) + 2 and locs[: len(keep)] == keep
     assert arrays.starts == (len(keep), len(keep)) and arrays.min_gaps == ()
+
+
+def _record_polish(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Wrap the three compiled searches solve_patrol may call; returns the names called."""
+    called: list[str] = []
+    for name in ("improve_prize_routes", "improve_required_routes", "improve_prize_tw_routes"):
+        real = getattr(solve_module, name)
+
+        def wrapper(
+            *args: object, _real: Callable[..., object] = real, _name: str = name, **kw: object
+        ) -> object:
+            called.append(_name)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(solve_module, name, wrapper)
+    return called
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_windows_revisits_and_a_required_stop_go_to_the_prize_search_with_windows(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """A problem with windows, a revisit gap and a required stop among optional ones is
+    polished by the compiled prize search with windows; its plan passes check_plan and
+    serves the required stop."""
+    called = _record_polish(monkeypatch)
+    problem = random_problem(seed)
+    plan = solve_patrol(problem, time_limit_s=1.0, seed=seed)
+    assert called == ["improve_prize_tw_routes"]
+    assert check_plan(problem, plan) == []
+    assert problem.stop_index["s1"] in plan.visited()
+
+
+def test_mixed_modes_and_team_restrictions_go_to_the_prize_search_with_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Walk and e-bike teams (one matrix each) with stops only one team may serve: the
+    compiled prize search with windows polishes, every stop stays with its team."""
+    called = _record_polish(monkeypatch)
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(0, 2000, (22, 2))
+    metres = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
+    walk, bike = np.ceil(metres / 1.25), np.ceil(metres / 4.0)
+    teams = [
+        Team("walkers", mode="walk", shift_start_s=H19, shift_end_s=H19 + 5400),
+        Team("bikes", mode="bike", shift_start_s=H19, shift_end_s=H19 + 5400),
+    ]
+    stops = [
+        Stop(
+            f"s{i}",
+            prize=int(rng.integers(1, 6)),
+            dwell_s=300,
+            teams=frozenset({"walkers"}) if i < 4 else None,
+        )
+        for i in range(20)
+    ]
+    problem = PatrolProblem.from_matrix(
+        teams, stops, np.stack([walk, bike]), metres=np.stack([metres, metres]),
+        matrix_of_team=[0, 1],
+    )  # fmt: skip
+    plan = solve_patrol(problem, time_limit_s=1.0, seed=2)
+    assert called == ["improve_prize_tw_routes"]
+    assert check_plan(problem, plan) == []
+    walkers = {problem.stops[v.stop].id for v in plan.routes[0].visits}
+    assert all(problem.stops[v.stop].id not in {"s0", "s1", "s2", "s3"}
+               for v in plan.routes[1].visits)  # fmt: skip
+    assert walkers
+
+
+def test_pure_orienteering_and_no_polish_skip_the_prize_search_with_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Plain team orienteering keeps its own search; polish=False runs OR-Tools alone."""
+    called = _record_polish(monkeypatch)
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 100, (12, 2))
+    d = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(int)
+    stops = [Stop(f"c{i}", prize=int(rng.integers(1, 10)), dwell_s=0) for i in range(10)]
+    problem = PatrolProblem.from_matrix(
+        [Team("v", shift_start_s=0, shift_end_s=150)], stops, d, start_loc=[10], end_loc=[11]
+    )
+    solve_patrol(problem, time_limit_s=0.5, seed=1)
+    assert called == ["improve_prize_routes"]
+    called.clear()
+    solve_patrol(random_problem(1), time_limit_s=0.5, seed=1, polish=False)
+    assert called == []
