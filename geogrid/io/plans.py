@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -84,12 +85,15 @@ def _team_parts(
     return mine, line, team_name
 
 
-def _stop_text(row: Any) -> tuple[str, str]:
-    name = f"{int(row['seq'])}. {row['name']}"
-    desc = f"{row['start']}–{row['leave']}, {row['dwell_min']:g} min"
-    if row.get("notes"):
-        desc += f"; {row['notes']}"
-    return name, desc
+def _stops(mine: Any, datum: str) -> Iterator[tuple[float, float, str, str, Any]]:
+    """Each stop of the team in order: lon, lat in ``datum``, its name ("3. 学院路小学"), its
+    description (times, dwell, notes) and its row."""
+    for _, row in mine.iterrows():
+        ((lon, lat),) = _coords([(row.geometry.x, row.geometry.y)], datum)
+        desc = f"{row['start']}–{row['leave']}, {row['dwell_min']:g} min"
+        if row.get("notes"):
+            desc += f"; {row['notes']}"
+        yield lon, lat, f"{int(row['seq'])}. {row['name']}", desc, row
 
 
 def plan_gpx(
@@ -110,9 +114,7 @@ def plan_gpx(
             f"<keywords>{label}</keywords></metadata>"
         )
     mine, line, team_name = _team_parts(visits, routes, team)
-    for _, row in mine.iterrows():
-        ((lon, lat),) = _coords([(row.geometry.x, row.geometry.y)], datum)
-        name, desc = _stop_text(row)
+    for lon, lat, name, desc, row in _stops(mine, datum):
         out.append(
             f'  <wpt lat="{lat:.7f}" lon="{lon:.7f}"><name>{escape(name)}</name>'
             f"<desc>{escape(desc)}</desc><type>{escape(str(row['kind']))}</type></wpt>"
@@ -141,9 +143,7 @@ def plan_kml(
         f"<Document><name>{escape(team_name)}</name>",
         f'<ExtendedData><Data name="datum"><value>{label}</value></Data></ExtendedData>',
     ]
-    for _, row in mine.iterrows():
-        ((lon, lat),) = _coords([(row.geometry.x, row.geometry.y)], datum)
-        name, desc = _stop_text(row)
+    for lon, lat, name, desc, _ in _stops(mine, datum):
         out.append(
             f"<Placemark><name>{escape(name)}</name><description>{escape(desc)}</description>"
             f"<Point><coordinates>{lon:.7f},{lat:.7f}</coordinates></Point></Placemark>"
