@@ -173,6 +173,21 @@ def system_key(system: str) -> str:
     return system.strip().lower().replace("-", "").replace("_", "")
 
 
+def is_lonlat_system(system: str) -> bool:
+    """True when coordinates stated in ``system`` are longitude/latitude in degrees: the
+    named systems (wgs84, gcj02, bd09) and any geographic CRS pyproj knows (``EPSG:4326``,
+    ``EPSG:4490`` CGCS2000, ``4326``); False for projected ones (Gauss-Kruger, UTM) and for
+    names pyproj does not know (the conversion then says what is wrong)."""
+    key = system_key(system)
+    if key in LONLAT_SYSTEMS:
+        return True
+    try:
+        known = CRS.from_epsg(int(key)) if key.isdigit() else CRS.from_user_input(system.strip())
+    except Exception:  # noqa: BLE001 - pyproj's errors vary; unknown means "not lon/lat"
+        return False
+    return bool(known.is_geographic)
+
+
 def lonlat_mixups(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of x, y stated to be lon/lat that cannot be: ``swapped`` (the latitude is beyond
     ±90 while the longitude would fit a latitude: the longitude is in the y column) and

@@ -358,8 +358,7 @@ def points_from_table(
         if "id" in fields.columns
         else pd.Series([None] * len(fields), index=fields.index)
     )
-    system = crs.system_key(mapping.coordinates)
-    is_lonlat = system in crs.LONLAT_SYSTEMS or system in ("epsg:4326", "epsg:4490", "4326", "4490")
+    is_lonlat = crs.is_lonlat_system(mapping.coordinates)
     reason = np.full(len(fields), "", dtype=object)
     detail = np.full(len(fields), "", dtype=object)
 

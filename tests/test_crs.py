@@ -58,6 +58,7 @@ from geogrid.crs import (  # noqa: E402
     bd09_to_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
+    is_lonlat_system,
     lonlat_from_system,
     wgs84_to_bd09,
     wgs84_to_gcj02,
@@ -163,3 +164,23 @@ def test_lonlat_where_converts_only_the_rows_asked():
     lon, lat = lonlat_where(x, y, np.array([True, False]), "gcj02")
     assert _metres(lon[0], lat[0], 116.404, 39.915) < 0.01
     assert np.isnan(lon[1]) and np.isnan(lat[1])
+
+
+@pytest.mark.parametrize(
+    ("system", "lonlat"),
+    [
+        ("wgs84", True),
+        ("GCJ-02", True),
+        ("bd09", True),
+        ("EPSG:4326", True),
+        ("epsg:4490", True),
+        ("4490", True),
+        ("EPSG:4547", False),  # CGCS2000 / 3-degree Gauss-Kruger CM 114E
+        ("EPSG:32650", False),
+        ("no such system", False),
+    ],
+)
+def test_is_lonlat_system_knows_geographic_systems(system, lonlat):
+    """Named lon/lat systems and geographic EPSG codes (CGCS2000 included) are lon/lat;
+    projected ones and unknown names are not."""
+    assert is_lonlat_system(system) is lonlat

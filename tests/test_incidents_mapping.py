@@ -305,3 +305,28 @@ def test_an_empty_case_number_is_rejected_and_without_case_id_nothing_changes():
         ),
     )
     assert "case_id" not in plain.incidents.columns and len(plain.incidents) == 2
+
+
+def test_cgcs2000_lonlat_rows_are_checked_like_wgs84():
+    """EPSG:4490 (CGCS2000 lon/lat, what offices' files state) is lon/lat: a swapped row is
+    named swapped, as for WGS-84 and as the household register says, not only out of range."""
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "t": ["2025-01-01 10:00"] * 2,
+            "c": ["x"] * 2,
+            "lon": ["116.35", "39.99"],
+            "lat": ["39.99", "116.35"],
+        },
+        index=[1, 2],
+    )
+    mapping = inc.mapping_from_dict(
+        {
+            "name": "cgcs",
+            "source": {"coordinates": "EPSG:4490", "timezone": TZ},
+            "columns": {"id": "id", "time": "t", "category": "c", "x": "lon", "y": "lat"},
+        }
+    )
+    cleaned = inc.clean_incidents(table, mapping)
+    assert list(cleaned.incidents["id"]) == ["a"]
+    assert cleaned.rejects.set_index("row").loc[2, "reason"] == "swapped_coordinates"

@@ -394,8 +394,7 @@ def clean_incidents(
     def raw(i: int) -> str:
         return f"x={x[i]!r}, y={y[i]!r}"
 
-    system = crs.system_key(mapping.coordinates)
-    lonlat = system in crs.LONLAT_SYSTEMS or system in ("epsg:4326", "4326")
+    lonlat = crs.is_lonlat_system(mapping.coordinates)
     nan = ~np.isfinite(x) | ~np.isfinite(y)
     zero = (x == 0) & (y == 0)
     flag(nan | zero, "missing_coordinates", "no usable coordinates (empty, not a number, or 0,0)")
