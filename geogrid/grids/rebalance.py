@@ -301,6 +301,7 @@ def rebalance(
     open_grids = [g for g in range(len(state.members)) if g not in closed]
     left = fix_grids(state, rules, search, open_grids, deadline, labels)
     # a grid no chain can fix: split it (dissolve it) when its parent may have one grid more (less)
+    mark, violation_before = len(state.log), _total_violation(state, rules)
     tries: dict[int, int] = {}
     while (todo := {g for g in left if tries.get(g, 0) < 3}) and time.monotonic() < deadline:
         g = min(todo, key=lambda g: (-band_violation(state, rules, g), g))
@@ -323,6 +324,8 @@ def rebalance(
                 left = fix_grids(state, rules, search, {g, new}, deadline, labels)
         elif state.h[g] < pband.min_households and len(mine) > low and dissolve(state, rules, g):
             left = fix_grids(state, rules, search, open_grids, deadline, labels)
+    if _total_violation(state, rules) > violation_before + 1e-9:
+        state.rollback(mark)  # the splits and dissolves left the grids further out of band
     undo_unneeded(state, rules, labels)
     improve(state, rules, search, labels, deadline)
     timed_out = time.monotonic() > deadline
@@ -391,6 +394,15 @@ def rebalance(
             workers_of(new_plan.grids),
             "unit",
         ),
+    )
+
+
+def _total_violation(state: GridState, rules: Rules) -> float:
+    """Households (and second quantity) outside the bands, summed over the open grids."""
+    return sum(
+        band_violation(state, rules, g)
+        for g in range(len(state.members))
+        if state.members[g] and g not in rules.closed
     )
 
 

@@ -211,7 +211,7 @@ class ChainSearch:
                     and s.pp_after(start, out_units, in_units) >= r.pp_floor[start] - 1e-9
                 ):
                     found.append((cost, counter, path))
-                    best = min(best, cost)
+                    best = _kth_cost(found)
                 continue
             band = r.band[g]
             if forward:
@@ -226,7 +226,7 @@ class ChainSearch:
                 rest = band.min_households - (s.h[g] - p)
             if ok and pp >= r.pp_floor[g] - 1e-9:
                 found.append((cost - credit, counter, path))
-                best = min(best, cost - credit)
+                best = _kth_cost(found)
                 continue
             if rest <= 0:
                 continue  # in band, but compactness or the second quantity refuse
@@ -280,6 +280,14 @@ class ChainSearch:
                 out.append((bundle, other, p))
         out.sort(key=lambda t: (t[2], t[0]))
         return out
+
+
+def _kth_cost(found: list[tuple[float, int, tuple[Step, ...]]]) -> float:
+    """The cost a chain must beat to be among the :data:`CANDIDATES` cheapest found (the cheapest
+    alone may fail a rule checked only when applied, e.g. the median compactness)."""
+    if len(found) < CANDIDATES:
+        return math.inf
+    return sorted(c for c, _, _ in found)[CANDIDATES - 1]
 
 
 def _components(state: GridState, members: set[int]) -> list[set[int]]:
