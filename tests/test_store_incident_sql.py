@@ -177,11 +177,16 @@ def test_staged_rows_are_assigned_in_bulk_and_inserted(db) -> None:
         )
         conn.execute(text(f"CREATE INDEX ON {staging} USING gist (geom)"))
         incident_sql.assign_staged(conn, area_id, staging, codes)
+        staged_counts = incident_sql.monthly_counts(conn, area_id, "Asia/Shanghai", codes=codes)
         assert incident_sql.insert_staged(conn, area_id, staging, codes) == len(staged) - 1
         conn.execute(text(f"DROP TABLE {staging}, {codes}"))
     read = store.read_incidents(name)
     assert read["id"].tolist() == staged["id"].tolist()
     assert read["grid"].tolist() == covering_grid(read, grids)
+    rest = read.iloc[1:].dropna(subset=["grid"])
+    month = pd.to_datetime(rest["time"], format="ISO8601", utc=True).dt.tz_convert("Asia/Shanghai")
+    expected = Counter(zip(rest["grid"], month.dt.strftime("%Y-%m"), rest["category"], strict=True))
+    assert {(g, m.strftime("%Y-%m"), c): n for g, m, c, n in staged_counts} == expected
 
 
 def test_table_names_are_checked(db) -> None:
