@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,42 @@ def test_a_save_from_an_old_version_is_a_conflict_in_the_service(served) -> None
     with pytest.raises(ConflictError, match="甲 saved v0002"):
         S.edit(where, "unlock", author="乙", codes=[code], parent=1)
     assert where.store.list_versions(where.name)[1] == 2
+
+
+def test_two_planners_saving_at_once_on_postgis(
+    demo: Path, users: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two planners pass the If-Match check at the same moment (a database has no lock to
+    hold from check to save); each save names the version it was made from, so one is
+    saved and the other is a 409 with nothing of it saved."""
+    from webmap.views import planner as P
+
+    app, where = database_app(demo, users, tmp_path)
+    both_checked = threading.Barrier(2, timeout=120)
+    real = P.require_current
+
+    def check_then_wait(*args, **kwargs):
+        given = real(*args, **kwargs)
+        both_checked.wait()
+        return given
+
+    monkeypatch.setattr(P, "require_current", check_then_wait)
+    planners = [_planner(app, name) for name in ("plan", "plan2")]
+    state = planners[0][0].get("/api/planner/state").get_json()
+    answers: dict[int, object] = {}
+
+    def save(i: int) -> None:
+        client, token = planners[i]
+        answers[i] = _edit(client, token, {**_lock_first(state), "message": f"m{i}"}, state["etag"])
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(a.status_code for a in answers.values())  # type: ignore[attr-defined]
+    assert statuses == [200, 409]
+    lost = next(a for a in answers.values() if a.status_code == 409)  # type: ignore[attr-defined]
+    assert "saved v0002" in lost.get_json()["error"]["message"]
+    versions, head = where.store.list_versions(where.name)
+    assert head == 2 and [v.id for v in versions] == [1, 2]
