@@ -97,3 +97,31 @@ def test_a_configured_area_is_served_as_it_is(folder: Path, reads: list[str]) ->
     app = create_app({"AREA": area, "AREA_PATH": "nowhere", "TESTING": True})
     assert app.test_client().get("/api/area").get_json()["name"] == area.name
     assert reads == []
+
+
+def test_the_store_comes_from_the_config_or_geogrid_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No setting: the AREA_PATH folder. GEOGRID_STORE (a database URL) or STORE: that store,
+    the area named AREA_NAME or after the folder; a GEOGRID_STORE that is no URL is ignored,
+    as the CLI ignores it. Nothing connects to the database until a request needs it."""
+    from geogrid.store.postgis import PostgisStore
+    from webmap.area import area_ref, in_database
+
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    monkeypatch.delenv("GEOGRID_STORE", raising=False)
+    app = create_app({"AREA_PATH": str(tmp_path / "haidian"), "TESTING": True})
+    where = area_ref(app)
+    assert isinstance(where.store, FolderStore) and where.store.root == tmp_path
+    assert where.name == "haidian" and not in_database(app)
+    monkeypatch.setenv("GEOGRID_STORE", "/not/a/url")
+    assert isinstance(area_ref(app).store, FolderStore)
+    monkeypatch.setenv("GEOGRID_STORE", url)
+    where = area_ref(app)
+    assert isinstance(where.store, PostgisStore) and where.name == "haidian" and in_database(app)
+    app.config["AREA_NAME"] = "haidian-2026"
+    assert area_ref(app).name == "haidian-2026"
+    app.config["STORE"] = str(tmp_path / "areas")
+    where = area_ref(app)
+    assert isinstance(where.store, FolderStore) and where.store.root == tmp_path / "areas"
+    assert where.name == "haidian-2026" and not in_database(app)

@@ -45,10 +45,13 @@ class AreaUnavailableError(GeogridError):
 
 
 def store_setting(app: Flask) -> str:
-    """``STORE`` of the config, else ``GEOGRID_STORE`` of the environment ('' for neither)."""
+    """``STORE`` of the config (a database URL or a folder of area folders), else
+    ``GEOGRID_STORE`` of the environment when it is a database URL, as for the CLI
+    (:func:`geogrid.store.base.area_store`); '' for neither."""
     configured = app.config.get("STORE")
     if configured is None:
-        configured = os.environ.get(ENV, "")
+        configured = os.environ.get(ENV, "").strip()
+        return configured if is_db_url(configured) else ""
     return str(configured).strip()
 
 
