@@ -205,13 +205,23 @@ def test_a_save_shows_on_the_next_request_and_a_stale_one_is_409(served) -> None
 
 def test_a_save_from_an_old_version_is_a_conflict_in_the_service(served) -> None:
     """The check the database relies on (it has no lock): an edit made on v0001 after v0002
-    was saved raises ConflictError and saves nothing, on both stores."""
+    was saved raises ConflictError and saves nothing, on both stores; a rebalance preview
+    is accepted once, and again (the area changed since) is a ConflictError."""
     _app, where = served
     code = S.load_plan(where).grids["code"].iloc[0]
     S.edit(where, "lock", author="甲", codes=[code], parent=1)
     with pytest.raises(ConflictError, match="甲 saved v0002"):
         S.edit(where, "unlock", author="乙", codes=[code], parent=1)
     assert where.store.list_versions(where.name)[1] == 2
+    preview = S.rebalance(where, dry_run=True, time_limit_s=2.0)
+    assert where.store.list_versions(where.name)[1] == 2  # a preview saves nothing
+    accepted = S.accept_rebalance(
+        where, preview.result.moves, area_tag=preview.area_tag, author="丙"
+    )
+    assert accepted.version is not None and accepted.version.id == 3
+    with pytest.raises(ConflictError, match="changed since the rebalance"):
+        S.accept_rebalance(where, preview.result.moves, area_tag=preview.area_tag, author="丁")
+    assert where.store.list_versions(where.name)[1] == 3
 
 
 def test_two_planners_saving_at_once_on_postgis(
