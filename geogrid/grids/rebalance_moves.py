@@ -29,8 +29,14 @@ from geogrid.grids.rebalance_state import (
 )
 
 
-def apply_chain(state: GridState, rules: Rules, path: list[tuple[int, int]]) -> bool:
-    """Apply a chain of moves; roll it back and return False when a grid breaks a rule."""
+def apply_chain(
+    state: GridState, rules: Rules, path: list[tuple[int, int]], compact: bool = True
+) -> bool:
+    """Apply a chain of moves; roll it back and return False when a grid breaks a rule.
+
+    ``compact=False`` leaves compactness to be checked by the caller (after a
+    series of chains: :func:`_compact_since`).
+    """
     touched = {g for u, b in path for g in (int(state.labels[u]), b)}
     before = sum(band_violation(state, rules, g) for g in touched)
     median = median_pp(state, rules)
@@ -38,12 +44,23 @@ def apply_chain(state: GridState, rules: Rules, path: list[tuple[int, int]]) -> 
     for u, b in path:
         state.move(u, b)
     ok = all(state.connected(state.members[g]) for g in touched)
-    ok = ok and all(state.pp(g) >= rules.pp_floor[g] - 1e-9 for g in touched)
     ok = ok and sum(band_violation(state, rules, g) for g in touched) < before - 1e-9
-    ok = ok and median_ok(state, rules, median)
+    if compact:
+        ok = ok and all(state.pp(g) >= rules.pp_floor[g] - 1e-9 for g in touched)
+        ok = ok and median_ok(state, rules, median)
     if not ok:
         state.rollback(mark)
     return ok
+
+
+def _compact_since(state: GridState, rules: Rules, mark: int, median: float) -> bool:
+    """Every grid moved since ``mark`` over its compactness floor, the median over its own."""
+    touched = {int(a) for _, a in state.log[mark:]} | {
+        int(state.labels[u]) for u, _ in state.log[mark:]
+    }
+    return all(
+        state.pp(g) >= rules.pp_floor[g] - 1e-9 for g in touched if state.members[g]
+    ) and median_ok(state, rules, median)
 
 
 def fix_grids(
@@ -104,39 +121,45 @@ def _chains(
 def _fix_one(
     state: GridState, rules: Rules, search: ChainSearch, g: int, original: np.ndarray
 ) -> bool:
-    """Lower grid ``g``'s violation with the cheaper of one whole chain or a series of partial
-    ones."""
+    """Lower grid ``g``'s violation with the cheapest of one whole chain, a series of partial ones,
+    or (when neither brings every grid into band) a series whose compactness is checked only at
+    its end (two small moves may pass the median floor together but neither alone)."""
     mark = len(state.log)
-    outcomes: list[tuple[tuple[float, float, int], bool]] = []
-    for whole in (True, False):
+    median = median_pp(state, rules)
+
+    def run(mode: str) -> bool:
         applied = False
-        for _ in range(1 if whole else 8):
+        for _ in range(1 if mode == "whole" else 8):
             if band_violation(state, rules, g) <= 0:
                 break
-            paths = _chains(search, state, rules, g, whole=whole)
-            if not any(apply_chain(state, rules, path) for path in paths):
+            paths = _chains(search, state, rules, g, whole=mode == "whole")
+            if not any(apply_chain(state, rules, path, mode != "series") for path in paths):
                 break
             applied = True
-        if applied:
+        if mode == "series" and applied and not _compact_since(state, rules, mark, median):
+            state.rollback(mark)
+            return False
+        return applied
+
+    outcomes: list[tuple[tuple[float, float, int], str]] = []
+    for mode in ("whole", "partial", "series"):
+        if mode == "series" and any(key[0] <= 0 for key, _ in outcomes):
+            break
+        if run(mode):
             total = sum(
                 band_violation(state, rules, h)
                 for h in range(len(state.members))
                 if state.members[h]
             )
             households, units = moved_so_far(state, original)
-            outcomes.append(((total, households, units), whole))
+            outcomes.append(((total, households, units), mode))
         state.rollback(mark)
     if not outcomes:
         return any(
             apply_chain(state, rules, path) for path in resplits(state, rules, g, search.rng)
         )
-    _, whole = min(outcomes)
-    for _ in range(1 if whole else 8):
-        if band_violation(state, rules, g) <= 0:
-            break
-        paths = _chains(search, state, rules, g, whole=whole)
-        if not any(apply_chain(state, rules, path) for path in paths):
-            break
+    _, mode = min(outcomes)
+    run(mode)
     if band_violation(state, rules, g) > 0:
         any(apply_chain(state, rules, path) for path in resplits(state, rules, g, search.rng))
     return len(state.log) > mark
