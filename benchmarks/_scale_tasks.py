@@ -30,7 +30,7 @@ def solve_group_file(
     fixed work: on some groups it never counts that many solutions and runs to the cap.)"""
     from geogrid.planning.solve import solve_patrol
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with Path(path).open("rb") as src:
         problem = pickle.load(src)
     plan = solve_patrol(
@@ -47,6 +47,7 @@ def solve_group_file(
         "stops": problem.n_stops,
         "teams": len(problem.teams),
         "s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
         "pid": os.getpid(),
     }
 

@@ -179,6 +179,8 @@ def forwarded(args: argparse.Namespace) -> list[str]:
         value = getattr(args, name)
         if value is not None:
             out += [f"--{name.replace('_', '-')}", str(value)]
+    out += ["--store-insert-max", str(args.store_insert_max)]
+    out += ["--reassign"] if args.reassign else []
     return [*out, "--keep"] if args.keep else out
 
 
@@ -690,112 +692,196 @@ def copy_rows(pts: dict[str, np.ndarray], lo: int, hi: int) -> bytes:
     return rows.tobytes()
 
 
-def step_province_postgis(work: Path, args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
-    import psycopg
+BENCH_AREA = "bench-province"
+#: the store's bulk path: the rows of the staging table as the store's incidents columns
+STAGE_VIEW = """
+    CREATE VIEW scale_stage_rows AS
+    SELECT s.id::text AS id, s.time, s.id AS ord,
+        (ARRAY[{cats}])[s.cat + 1] AS category,
+        json_build_object('type', 'Feature', 'properties', json_build_object(
+            'id', s.id::text, 'time', s.time, 'category', (ARRAY[{cats}])[s.cat + 1],
+            'synthetic', true)) AS feature,
+        s.geom
+    FROM scale_stage AS s
+"""
+
+
+def bench_area(conn: Any, grids: Any) -> int:
+    """The area ``bench-province`` in the store's own tables (made by the store's migrations):
+    its grids as rows of ``features`` (code and polygon), no incidents. Untimed setup."""
     import shapely
+
+    names = [r[0] for r in conn.execute("SELECT name FROM areas").fetchall()]
+    if names and all(n.startswith("bench-") for n in names):
+        conn.execute("TRUNCATE incidents")  # a benchmark database: nothing else in it
+    else:
+        conn.execute(
+            "DELETE FROM incidents WHERE area_id IN (SELECT id FROM areas WHERE name = %s)",
+            (BENCH_AREA,),
+        )
+    conn.execute("DELETE FROM areas WHERE name = %s", (BENCH_AREA,))
+    area_id = conn.execute(
+        "INSERT INTO areas (name, manifest, head, layers) VALUES (%s, %s, NULL, %s) RETURNING id",
+        (
+            BENCH_AREA,
+            json.dumps({"name": BENCH_AREA, "synthetic": True}),
+            json.dumps(["grids", "incidents"]),
+        ),
+    ).fetchone()[0]
+    with conn.cursor().copy(
+        "COPY features (area_id, layer, ord, feature, geom) FROM STDIN"
+    ) as copy:
+        for i, (code, wkb) in enumerate(
+            zip(
+                grids["code"],
+                shapely.to_wkb(grids.geometry.to_numpy(), hex=True, include_srid=False),
+                strict=True,
+            )
+        ):
+            feature = {"type": "Feature", "properties": {"code": code}}
+            copy.write_row((area_id, "grids", i, json.dumps(feature), f"SRID=4326;{wkb}"))
+    conn.execute("ANALYZE features")
+    for m in range(-1, 13):
+        a = np.datetime64("2025-01", "M") + m
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS incidents_p{str(a).replace('-', '')} PARTITION OF "
+            f"incidents FOR VALUES FROM ('{a}-01 00:00+00') TO ('{a + 1}-01 00:00+00')"
+        )
+    return int(area_id)
+
+
+def step_province_postgis(work: Path, args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
+    """The store's bulk path on the store's own tables: binary COPY into an unlogged staging
+    table, its GiST index, grids assigned by ``incident_sql.assign_staged`` (CREATE TABLE AS,
+    parallel), rows moved into ``incidents`` with their grids (``incident_sql.insert_staged``),
+    monthly counts by ``incident_sql.monthly_counts``; then, untimed for the goal, a full
+    re-assignment as a new grid version makes it (``incident_sql.assign_grids``, the store's
+    UPDATE: no row may change)."""
+    import psycopg
+    from sqlalchemy import create_engine
+
+    from geogrid.store import incident_sql
+    from geogrid.store.postgis import migrate, sqlalchemy_url
+    from geogrid.synthetic import CATEGORY_SHARES
 
     grids = load(work, "grids")
     pts = load_points(work)
     n = len(pts["lon"])
+    migrate(args.db)
     dsn = args.db.replace("postgresql+psycopg://", "postgresql://")
+    cats = ", ".join(f"'{c[0]}'" for c in CATEGORY_SHARES)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET client_min_messages TO warning")
-        conn.execute("SET work_mem = '256MB'")
-        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute("DROP VIEW IF EXISTS scale_stage_rows")
+        conn.execute("DROP TABLE IF EXISTS scale_codes, scale_stage")
+        area_id = bench_area(conn, grids)
         conn.execute(
-            "DROP TABLE IF EXISTS scale_counts, scale_assigned, scale_incidents, scale_grids"
+            "CREATE UNLOGGED TABLE scale_stage (id bigint NOT NULL, time timestamptz NOT NULL, "
+            "cat smallint NOT NULL, geom geometry(Point, 4326) NOT NULL)"
         )
-        conn.execute(
-            "CREATE TABLE scale_grids (ord int PRIMARY KEY, code text NOT NULL, "
-            "geom geometry(Geometry, 4326) NOT NULL)"
-        )
-        with conn.cursor().copy("COPY scale_grids (ord, code, geom) FROM STDIN") as copy:
-            for i, (code, wkb) in enumerate(
-                zip(
-                    grids["code"],
-                    shapely.to_wkb(grids.geometry.to_numpy(), hex=True, include_srid=False),
-                    strict=True,
-                )
-            ):
-                copy.write_row((i, code, f"SRID=4326;{wkb}"))
-        conn.execute("CREATE INDEX ON scale_grids USING gist (geom)")
-        conn.execute("ANALYZE scale_grids")
-        conn.execute(
-            "CREATE TABLE scale_incidents (id bigint NOT NULL, time timestamptz NOT NULL, "
-            "category smallint NOT NULL, geom geometry(Point, 4326) NOT NULL) PARTITION BY "
-            "RANGE (time)"
-        )
-        for m in range(-1, 13):
-            a = np.datetime64("2025-01", "M") + m
-            conn.execute(
-                f"CREATE TABLE scale_incidents_p{str(a).replace('-', '')} PARTITION OF "
-                "scale_incidents "
-                f"FOR VALUES FROM ('{a}-01 00:00+00') TO ('{a + 1}-01 00:00+00')"
-            )
+        conn.execute(STAGE_VIEW.format(cats=cats))
+    engine = create_engine(sqlalchemy_url(args.db))
+    with engine.connect() as sa:
+        raw = sa.connection.driver_connection
+        assert raw is not None
+        sa.exec_driver_sql("SET work_mem = '256MB'")
+        sa.exec_driver_sql("SET maintenance_work_mem = '1GB'")
 
-        def copy_all():
+        def copy_all() -> None:
             header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-            with conn.cursor().copy(
-                "COPY scale_incidents (id, time, category, geom) FROM STDIN (FORMAT BINARY)"
+            with raw.cursor().copy(
+                "COPY scale_stage (id, time, cat, geom) FROM STDIN (FORMAT BINARY)"
             ) as copy:
                 copy.write(header)
                 step = 500_000
                 for lo in range(0, n, step):
                     copy.write(copy_rows(pts, lo, min(n, lo + step)))
                 copy.write((-1).to_bytes(2, "big", signed=True))
+            sa.commit()
 
-        meter("COPY (binary, psycopg)", copy_all)
-        meter("ANALYZE", lambda: conn.execute("ANALYZE scale_incidents"))
-        assign = (
-            "CREATE UNLOGGED TABLE scale_assigned AS SELECT i.id, i.time, i.category, "
-            "g.code AS grid FROM scale_incidents i JOIN scale_grids g ON ST_Covers(g.geom, i.geom)"
+        meter("COPY into staging (binary)", copy_all)
+
+        def index_stage() -> None:
+            sa.exec_driver_sql("CREATE INDEX scale_stage_geom ON scale_stage USING gist (geom)")
+            sa.exec_driver_sql("ANALYZE scale_stage")
+            sa.commit()
+
+        meter("GiST index + ANALYZE of staging", index_stage)
+
+        def assign() -> list[str]:
+            lines = incident_sql.assign_staged(
+                sa, area_id, "scale_stage_rows", "scale_codes", explain=True
+            )
+            sa.commit()
+            return lines
+
+        plan = meter("assign grids (incident_sql.assign_staged, parallel)", assign)
+        rows = meter(
+            "monthly counts (incident_sql.monthly_counts of the staged codes)",
+            lambda: incident_sql.monthly_counts(sa, area_id, TZ, codes="scale_codes"),
         )
-        plan = conn.execute(f"EXPLAIN {assign}").fetchall()
-        meter("assign grids (ST_Covers, GiST)", lambda: conn.execute(assign))
-        meter(
-            "GROUP BY grid, month, category",
-            lambda: conn.execute(
-                "CREATE UNLOGGED TABLE scale_counts AS SELECT grid, "
-                f"date_trunc('month', time AT TIME ZONE '{TZ}')::date AS month, category, "
-                "count(*) AS n "
-                "FROM scale_assigned GROUP BY 1, 2, 3"
-            ),
-        )
-        rows = conn.execute("SELECT grid, month, category, n FROM scale_counts").fetchall()
-        sizes = conn.execute(
-            "SELECT pg_total_relation_size('scale_assigned'), "
-            "(SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
-            "WHERE inhparent = 'scale_incidents'::regclass)"
+        store: dict[str, Any] = {}
+        if (
+            n <= args.store_insert_max
+        ):  # keep the rows in the store's incidents table (its 4 indexes)
+            t0 = time.perf_counter()
+            store["inserted"] = incident_sql.insert_staged(
+                sa, area_id, "scale_stage_rows", "scale_codes"
+            )
+            sa.commit()
+            store["insert_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            again = incident_sql.monthly_counts(sa, area_id, TZ)
+            store["counts_s"] = time.perf_counter() - t0
+            store["counts_equal_staged"] = sorted(again) == sorted(rows)
+            if args.reassign:  # a new grid version: the store's UPDATE, nothing may change
+                sa.exec_driver_sql("ANALYZE incidents")
+                sa.commit()
+                t0 = time.perf_counter()
+                store["reassign_changed_rows"] = incident_sql.assign_grids(sa, area_id)
+                sa.commit()
+                store["reassign_s"] = time.perf_counter() - t0
+        sizes = sa.exec_driver_sql(
+            "SELECT (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+            "WHERE inhparent = 'incidents'::regclass), pg_total_relation_size('scale_stage'), "
+            "pg_total_relation_size('scale_codes')"
         ).fetchone()
+        sa.exec_driver_sql("DROP VIEW scale_stage_rows")
+        sa.exec_driver_sql("DROP TABLE scale_codes, scale_stage")
+        sa.commit()
         settings = dict(
-            conn.execute(
+            sa.exec_driver_sql(
                 "SELECT name, setting FROM pg_settings WHERE name IN "
                 "('max_parallel_workers_per_gather', 'shared_buffers', 'work_mem', "
                 "'server_version')"
             ).fetchall()
         )
         if not args.keep:
-            conn.execute(
-                "DROP TABLE IF EXISTS scale_counts, scale_assigned, scale_incidents, scale_grids"
-            )
+            sa.exec_driver_sql(f"DELETE FROM areas WHERE id = {area_id}")
+            sa.exec_driver_sql("TRUNCATE incidents")
+            sa.commit()
+    engine.dispose()
     code_index = {c: i for i, c in enumerate(grids["code"])}
+    cat_index = {c[0]: i for i, c in enumerate(CATEGORY_SHARES)}
     grid = np.array([code_index[r[0]] for r in rows], dtype=np.int64)
     month = np.array([(r[1].year - 2025) * 12 + r[1].month - 1 for r in rows], dtype=np.int64)
     dense = dense_counts(
         grid,
         month,
-        np.array([r[2] for r in rows], dtype=np.int64),
+        np.array([cat_index[r[2]] for r in rows], dtype=np.int64),
         np.array([r[3] for r in rows], dtype=np.int64),
         len(grids),
     )
     np.save(work / "counts_postgis.npy", dense)
-    parallel = any("Parallel" in str(r[0]) or "Gather" in str(r[0]) for r in plan)
     return {
         "groups": len(rows),
         "counted": int(dense.sum()),
-        "parallel_plan": parallel,
-        "incidents_mib": int((sizes[1] or 0) / 2**20),
-        "assigned_mib": int((sizes[0] or 0) / 2**20),
+        "parallel_plan": any("Gather" in line for line in plan),
+        "plan": plan,
+        "incidents_mib": int((sizes[0] or 0) / 2**20),
+        "staging_mib": int((sizes[1] or 0) / 2**20),
+        "codes_mib": int((sizes[2] or 0) / 2**20),
+        "store": store,
         "settings": settings,
     }
 
@@ -1003,6 +1089,20 @@ def run_province_incidents(args: argparse.Namespace, work: Path) -> dict[str, An
                 f"{rep['result']['parallel_plan']}; "
                 f"settings {rep['result']['settings']}"
             )
+            kept = rep["result"].get("store") or {}
+            if kept:
+                print(
+                    f"  + kept in the store's incidents table (4 indexes): insert "
+                    f"{kept['insert_s']:.1f} s ({kept['inserted']:,} rows), monthly counts there "
+                    f"{kept['counts_s']:.1f} s (equal to the staged counts: "
+                    f"{kept['counts_equal_staged']})"
+                    + (
+                        f"; full re-assignment (the store's UPDATE, a new grid version) "
+                        f"{kept['reassign_s']:.1f} s, {kept['reassign_changed_rows']} rows changed"
+                        if "reassign_s" in kept
+                        else ""
+                    )
+                )
     return {"grids": len(grids), "grids_s": grids_s, "runs": runs}
 
 
@@ -1093,15 +1193,11 @@ def province_plans_setup(args: argparse.Namespace, work: Path) -> dict[str, Any]
     }
 
 
-def celery_throughput(
-    args: argparse.Namespace, paths: list[str], workers: int, log_dir: Path
-) -> dict[str, Any]:
-    """All groups as the parts of one job on a Celery worker with ``workers`` pool processes."""
-    import _scale_tasks
-
-    from geogrid.jobs.celery import CeleryRunner
-
-    queue = f"bench-scale-{uuid.uuid4().hex[:8]}"
+def start_celery_worker(
+    args: argparse.Namespace, workers: int, log_dir: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A Celery worker with ``workers`` pool processes on a queue of its own, once it is ready."""
+    queue = f"bench-scale-{workers}-{uuid.uuid4().hex[:8]}"
     log = log_dir / f"celery-{workers}.log"
     env = {
         **os.environ,
@@ -1135,41 +1231,107 @@ def celery_throughput(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    deadline = time.time() + 90
+    while "ready." not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.time() > deadline:
+            stop_worker(proc)
+            raise RuntimeError(
+                f"the Celery worker did not start: {log.read_text(errors='replace')[-800:]}"
+            )
+        time.sleep(0.1)
+    return proc, queue
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(10)
+
+
+def celery_throughput(
+    args: argparse.Namespace, paths: list[str], log_dir: Path
+) -> list[dict[str, Any]]:
+    """All groups as the parts of jobs on two Celery workers, one with 1 and one with 2 pool
+    processes, both started (and warmed up: 2 parts per process) before the clock. The groups
+    are cut into ``--rounds`` slices; each slice runs on one worker, then on the other (the
+    order alternating by round), one job at a time, so that a change in what others run on
+    the machine falls on both alike. Wall = submit to done (``CeleryRunner.wait``) summed over
+    the slices; the idle worker waits on its queue meanwhile."""
+    import _scale_tasks
+
+    from geogrid.jobs.celery import CeleryRunner
+
+    part = [args.plan_budget, args.solutions, 1]
+    started: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
     try:
-        deadline = time.time() + 90
-        while "ready." not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(
-                    f"the Celery worker did not start: {log.read_text(errors='replace')[-800:]}"
+        for workers in (1, 2):
+            started[workers] = start_celery_worker(args, workers, log_dir)
+        runners = {w: CeleryRunner(args.redis, queue=q) for w, (_, q) in started.items()}
+        for workers, runner in runners.items():
+            warm = runner.submit_group(
+                "bench-scale",
+                "bench",
+                _scale_tasks.plan_group,
+                [[paths[i % len(paths)], *part] for i in range(2 * workers)],
+            )
+            runner.wait(warm.id, timeout_s=300)
+        walls = {1: 0.0, 2: 0.0}
+        waiting_cpu = {1: 0.0, 2: 0.0}
+        worker_main_cpu = {1: 0.0, 2: 0.0}
+        results: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+        slices: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+        chunks = [list(c) for c in np.array_split(np.array(paths), args.rounds) if len(c)]
+        for r, chunk in enumerate(chunks):
+            for workers in (1, 2) if r % 2 == 0 else (2, 1):
+                load = os.getloadavg()[0]
+                main_cpu = process_cpu_s(started[workers][0].pid)
+                t0, c0 = time.perf_counter(), time.process_time()
+                job = runners[workers].submit_group(
+                    "bench-scale", "bench", _scale_tasks.plan_group, [[p, *part] for p in chunk]
                 )
-            time.sleep(0.1)
-        runner = CeleryRunner(args.redis, queue=queue)
-        part = [args.plan_budget, args.solutions, 1]
-        warm = runner.submit_group(
-            "bench-scale",
-            "bench",
-            _scale_tasks.plan_group,
-            [[paths[i % len(paths)], *part] for i in range(2 * workers)],
-        )
-        runner.wait(warm.id, timeout_s=300)
-        t0 = time.perf_counter()
-        job = runner.submit_group(
-            "bench-scale", "bench", _scale_tasks.plan_group, [[p, *part] for p in paths]
-        )
-        done = runner.wait(job.id, timeout_s=3600)
-        wall = time.perf_counter() - t0
-        if done.state != "done":
-            raise RuntimeError(f"job {done.state}: {done.error}")
-        results = done.result
+                done = runners[workers].wait(job.id, timeout_s=3600)
+                wall = time.perf_counter() - t0
+                waiting_cpu[workers] += time.process_time() - c0
+                worker_main_cpu[workers] += process_cpu_s(started[workers][0].pid) - main_cpu
+                if done.state != "done":
+                    raise RuntimeError(f"job {done.state}: {done.error}")
+                walls[workers] += wall
+                results[workers].extend(done.result)
+                slices[workers].append(
+                    {
+                        "round": r,
+                        "groups": len(chunk),
+                        "wall_s": wall,
+                        "load_1min_before": load,
+                        "load_1min_after": os.getloadavg()[0],
+                    }
+                )
+                print(
+                    f"#   round {r}: {len(chunk)} groups on {workers} process(es) in "
+                    f"{wall:.1f} s (load {load:.2f} -> {os.getloadavg()[0]:.2f})",
+                    flush=True,
+                )
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait(10)
-    return summarize_results(results, wall, workers, "celery")
+        for proc, _ in started.values():
+            stop_worker(proc)
+    reps = []
+    for workers in (1, 2):
+        rep = summarize_results(results[workers], walls[workers], workers, "celery")
+        rep["slices"] = slices[workers]
+        rep["waiting_cpu_s"] = waiting_cpu[workers]
+        rep["worker_main_cpu_s"] = worker_main_cpu[workers]
+        reps.append(rep)
+    return reps
 
 
 def pool_throughput(args: argparse.Namespace, paths: list[str], workers: int) -> dict[str, Any]:
@@ -1207,6 +1369,7 @@ def summarize_results(
         "groups": len(results),
         "groups_per_s": len(results) / wall,
         "solve_s_sum": sum(r["s"] for r in results),
+        "solve_cpu_s_sum": sum(r.get("cpu_s", float("nan")) for r in results),
         "prize": sum(r["prize"] for r in results),
         "visited": sum(r["visited"] for r in results),
         "processes": len({r["pid"] for r in results}),
@@ -1220,23 +1383,16 @@ def run_province_plans(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     setup_s = time.perf_counter() - t0
     paths = setup.pop("paths")
     print(f"# province plans setup: {setup} in {setup_s:.1f} s", flush=True)
-    runs = []
-    runner = args.plan_runner
-    for workers in (1, 2):
-        rep: dict[str, Any] | None = None
-        if runner == "celery":
-            try:
-                rep = celery_throughput(args, paths, workers, work)
-            except Exception as err:
-                print(f"# Celery run failed ({err}); falling back to a forkserver pool", flush=True)
-                runner = "pool"
-                runs = []
-        if rep is None:
-            if runner == "pool" and workers == 2 and not runs:
-                runs.append(pool_throughput(args, paths, 1))
-            rep = pool_throughput(args, paths, workers)
-        runs.append(rep)
-        print(f"#   {json.dumps(rep)}", flush=True)
+    runs: list[dict[str, Any]] = []
+    if args.plan_runner == "celery":
+        try:
+            runs = celery_throughput(args, paths, work)
+        except Exception as err:
+            print(f"# Celery run failed ({err}); falling back to a forkserver pool", flush=True)
+    if not runs:
+        runs = [pool_throughput(args, paths, workers) for workers in (1, 2)]
+    for rep in runs:
+        print(f"#   {json.dumps({k: v for k, v in rep.items() if k != 'slices'})}", flush=True)
     print()
     print(machine_line(load_before))
     print(
@@ -1250,15 +1406,17 @@ def run_province_plans(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     print()
     print(
         "| runner | worker processes | groups | wall s | groups/s | speed-up | solve s "
-        "summed | prize | stops visited |"
+        "summed | solve CPU s summed | waiting CPU s | worker main CPU s | prize | stops visited |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = runs[0]["groups_per_s"]
     for r in runs:
         print(
             f"| {r['runner']} | {r['workers']} | {r['groups']} | {r['wall_s']:.1f} | "
             f"{r['groups_per_s']:.2f} | "
-            f"{r['groups_per_s'] / base:.2f}x | {r['solve_s_sum']:.1f} | {r['prize']:,} | "
+            f"{r['groups_per_s'] / base:.2f}x | {r['solve_s_sum']:.1f} | "
+            f"{r['solve_cpu_s_sum']:.1f} | {r.get('waiting_cpu_s', float('nan')):.1f} | "
+            f"{r.get('worker_main_cpu_s', float('nan')):.1f} | {r['prize']:,} | "
             f"{r['visited']:,} |"
         )
     two = runs[-1]
@@ -1322,6 +1480,24 @@ def main() -> int:
     )
     parser.add_argument("--plan-budget", type=float, default=60.0, help="time cap per group, s")
     parser.add_argument("--plan-runner", choices=("celery", "pool"), default="celery")
+    parser.add_argument(
+        "--store-insert-max",
+        type=int,
+        default=0,
+        help="PostGIS: up to this many incidents, also move the rows into the store's "
+        "incidents table and count there",
+    )
+    parser.add_argument(
+        "--reassign",
+        action="store_true",
+        help="PostGIS, with the insert: also time a full re-assignment (the store's UPDATE)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="slices of the groups, run on 1 and 2 processes in turn",
+    )
     parser.add_argument(
         "--db", default=os.environ.get("GEOGRID_BENCH_DB") or os.environ.get("GEOGRID_TEST_DB")
     )

@@ -26,13 +26,16 @@ How the rule is computed, for speed on millions of points:
   probes the grids' index, the first covering grid in layer order wins.
 * **A bulk load** (:func:`assign_staged`) assigns the rows of a staging table
   with ``CREATE TABLE ... AS``, the one writing statement PostgreSQL runs with
-  parallel workers (an ``UPDATE`` or ``INSERT ... SELECT`` never gets them), and
-  :func:`insert_staged` moves the rows with their codes into ``incidents``.
+  parallel workers (an ``UPDATE`` or ``INSERT ... SELECT`` never gets them; nor
+  does a plan with a correlated subquery or a temporary table, so the grids and
+  their ``alone`` go to a small table first and the rare rows on an edge are
+  settled after), and :func:`insert_staged` moves the rows with their codes into
+  ``incidents``.
 
-``OFFSET 0`` keeps PostgreSQL from flattening the grids and the per-grid point
-subqueries into one join (it would then probe the grids' index once per point again,
-and work out ``alone`` per point: 10x slower); unlike a materialized CTE it still
-allows parallel workers.
+In the store's ``UPDATE``, ``OFFSET 0`` keeps PostgreSQL from flattening the grids
+and the per-grid point subqueries into one join (it would then probe the grids'
+index once per point again and work out ``alone`` per point: 10x slower at 200k
+points). The bulk statement needs no such fence: its grids are a small table.
 
 Every statement here is plain text SQL with bound parameters; the table names
 given to the bulk functions are the caller's own (checked to be identifiers).
@@ -114,14 +117,14 @@ ASSIGN_SOME_SQL = """
         AND i.grid IS DISTINCT FROM n.code
 """
 
-#: incidents per grid, local month and category of an area (``:area``, ``:tz`` an IANA zone)
+#: incidents per grid, local month and category of an area (``:area``, ``:tz`` an IANA zone),
+#: in no particular order
 MONTHLY_COUNTS_SQL = """
     SELECT grid, date_trunc('month', time AT TIME ZONE :tz)::date AS month, category,
         count(*) AS n
     FROM incidents
     WHERE area_id = :area AND grid IS NOT NULL
     GROUP BY 1, 2, 3
-    ORDER BY 1, 2, 3
 """
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -149,29 +152,78 @@ def assign_grids(conn: Connection, area_id: int, ids: Sequence[str] | None = Non
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def assign_staged(conn: Connection, area_id: int, staging: str, target: str) -> None:
+#: planner settings for the bulk assignment: the grids' table is small (a few MB, under
+#: ``min_parallel_table_scan_size``), yet each grid is a lot of work (its points), so
+#: PostgreSQL would not split the grids among workers by itself
+PARALLEL_SETTINGS = (
+    "SET LOCAL min_parallel_table_scan_size = 0",
+    "SET LOCAL parallel_setup_cost = 100",
+    "SET LOCAL parallel_tuple_cost = 0.01",
+)
+
+
+def staged_sql(staging: str, target: str) -> str:
+    """The parallel ``CREATE TABLE ... AS`` of :func:`assign_staged`: every (row, covering grid)
+    pair of ``staging``, over the grids table ``<target>_g`` made by :func:`assign_staged`;
+    ``sure`` when the row is inside a grid no earlier grid overlaps (its only candidate)."""
+    source, out, grids = _table(staging), _table(target), _table(f"{target}_g")
+    return f"""
+        CREATE UNLOGGED TABLE {out} AS
+        SELECT p.id, p.time, p.category, g.ord, g.code,
+            (g.alone AND ST_Contains(g.geom, p.geom)) AS sure
+        FROM {grids} AS g
+        CROSS JOIN LATERAL (
+            SELECT s.id, s.time, s.category, s.geom FROM {source} AS s
+            WHERE ST_Covers(g.geom, s.geom)
+        ) AS p
+    """  # noqa: S608 - table names checked by _table
+
+
+def assign_staged(
+    conn: Connection, area_id: int, staging: str, target: str, *, explain: bool = False
+) -> list[str]:
     """Create the table ``target`` (unlogged) with the grid of every row of the table
     ``staging`` (columns ``id``, ``time``, ``category``, ``geom`` with a GiST index on
-    ``geom``): ``id``, ``time``, ``category`` and the ``code`` of the first current grid of the
-    area (layer order) covering the row; rows in no grid are left out. One ``CREATE TABLE
-    ... AS``, so PostgreSQL may run it on parallel workers (over the grids)."""
-    source, out = _table(staging), _table(target)
+    ``geom``): ``id``, ``time``, ``category`` and the ``code`` (and ``ord``) of the first
+    current grid of the area (layer order) covering the row; rows in no grid are left out.
+
+    Three statements: the area's grids with ``alone`` into ``<target>_g`` (a real table:
+    parallel workers cannot read temporary tables, nor run correlated subqueries); every
+    covering pair by one ``CREATE TABLE ... AS`` that PostgreSQL runs on parallel workers
+    (the grids split among them; :data:`PARALLEL_SETTINGS` for this transaction); then, only
+    if some row is not ``sure`` (on an edge, or in overlapping grids), those rows' pairs after
+    the first in layer order are deleted. With ``explain``, returns PostgreSQL's plan of the
+    second statement (a ``Gather`` in it: parallel workers)."""
+    grids = _table(f"{target}_g")
     conn.execute(
-        text(
-            f"""
-            CREATE UNLOGGED TABLE {out} AS
-            SELECT p.id, p.time, p.category, g.code
-            FROM ({GRIDS_SQL}) AS g
-            CROSS JOIN LATERAL (
-                SELECT s.id, s.time, s.category, s.geom FROM {source} AS s
-                WHERE ST_Covers(g.geom, s.geom)
-                OFFSET 0
-            ) AS p
-            WHERE {_FIRST_COVER.format(p="p")}
-            """  # noqa: S608 - table names checked by _table
-        ),
+        text(f"CREATE UNLOGGED TABLE {grids} AS {GRIDS_SQL}"),
         {"area": area_id},
     )
+    conn.execute(text(f"ANALYZE {grids}"))
+    for setting in PARALLEL_SETTINGS:
+        conn.execute(text(setting))
+    plan = (
+        [str(r[0]) for r in conn.execute(text("EXPLAIN " + staged_sql(staging, target)))]
+        if explain
+        else []
+    )
+    conn.execute(text(staged_sql(staging, target)))
+    out = _table(target)
+    if conn.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {out} WHERE NOT sure)")):  # noqa: S608
+        conn.execute(
+            text(
+                f"""
+                DELETE FROM {out} AS c USING (
+                    SELECT id, time, min(ord) AS first FROM {out}
+                    WHERE (id, time) IN (SELECT id, time FROM {out} WHERE NOT sure)
+                    GROUP BY id, time
+                ) AS m
+                WHERE c.id = m.id AND c.time = m.time AND c.ord > m.first
+                """  # noqa: S608 - table names checked by _table
+            )
+        )
+    conn.execute(text(f"DROP TABLE {grids}"))
+    return plan
 
 
 def insert_staged(conn: Connection, area_id: int, staging: str, codes: str) -> int:
