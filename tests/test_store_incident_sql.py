@@ -192,5 +192,5 @@ def test_staged_rows_are_assigned_in_bulk_and_inserted(db) -> None:
 def test_table_names_are_checked(db) -> None:
     """A staging table name that is not a plain identifier is refused, naming it."""
     store, _ = db
-    with store.engine.begin() as conn, pytest.raises(InputError, match="'x; DROP'"):
+    with pytest.raises(InputError, match="'x; DROP'"), store.engine.begin() as conn:
         incident_sql.assign_staged(conn, 1, "x; DROP", "t_out")

@@ -194,6 +194,7 @@ def assign_staged(
     if some row is not ``sure`` (on an edge, or in overlapping grids), those rows' pairs after
     the first in layer order are deleted. With ``explain``, returns PostgreSQL's plan of the
     second statement (a ``Gather`` in it: parallel workers)."""
+    _table(staging), _table(target)  # both checked before anything is made
     grids = _table(f"{target}_g")
     conn.execute(
         text(f"CREATE UNLOGGED TABLE {grids} AS {GRIDS_SQL}"),
