@@ -271,6 +271,24 @@ def test_plans_logs_and_users(store) -> None:
     )
 
 
+def test_plan_files(store) -> None:
+    """A file of a shift's plan (a PDF, a track) comes back byte for byte, is replaced,
+    removed with None, and a name with a folder in it is refused."""
+    s, name = store
+    assert s.read_plan_file(name, "2024-06-01", "T1.pdf") is None
+    s.save_plan_file(name, "2024-06-01", "T1.pdf", b"%PDF-1 \x00\xff")
+    before = s.version_tag(name)
+    s.save_plan_file(name, "2024-06-01", "T1.pdf", b"%PDF-2")
+    assert s.read_plan_file(name, "2024-06-01", "T1.pdf") == b"%PDF-2"
+    assert isinstance(s, FolderStore) or s.version_tag(name) != before
+    assert s.read_plan_file(name, "2024-06-02", "T1.pdf") is None
+    s.save_plan_file(name, "2024-06-01", "T1.pdf", None)
+    assert s.read_plan_file(name, "2024-06-01", "T1.pdf") is None
+    if isinstance(s, FolderStore):
+        with pytest.raises(InputError, match="not a path"):
+            s.save_plan_file(name, "2024-06-01", "../x.pdf", b"x")
+
+
 def test_unknown_area_is_a_clear_error(store) -> None:
     """An area the store does not have is an InputError that says what to do."""
     s, _ = store

@@ -229,6 +229,16 @@ class Store(Protocol):
         """Shift dates that have a plan, sorted."""
         ...
 
+    def save_plan_file(self, area: str, day: str, name: str, data: bytes | None) -> None:
+        """Keep a file of shift ``day``'s plan (a route-sheet PDF, an uploaded track) under
+        ``name`` (a bare file name); ``None`` removes it."""
+        ...
+
+    def read_plan_file(self, area: str, day: str, name: str) -> bytes | None:
+        """A file of shift ``day``'s plan kept by :meth:`save_plan_file` (for a folder: any
+        file of ``plans/web/<day>/``); None when absent."""
+        ...
+
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         """Append one row to the area's patrol log."""
         ...

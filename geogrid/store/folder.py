@@ -22,7 +22,7 @@ import pandas as pd
 
 from geogrid.errors import InputError
 from geogrid.io import geojson, versions
-from geogrid.io.atomic import write_json_atomic, write_text_atomic
+from geogrid.io.atomic import write_bytes_atomic, write_json_atomic, write_text_atomic
 from geogrid.io.incidents import save_incidents
 from geogrid.io.plans import has_plan, read_plan, write_plan_documents
 from geogrid.io.tables import FORMULA_STARTS, csv_text
@@ -197,6 +197,22 @@ class FolderStore:
         if not web.is_dir():
             return []
         return sorted(p.name for p in web.iterdir() if has_plan(p))
+
+    def save_plan_file(self, area: str, day: str, name: str, data: bytes | None) -> None:
+        path = self._plan_file(area, day, name)
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_bytes_atomic(path, data)
+
+    def read_plan_file(self, area: str, day: str, name: str) -> bytes | None:
+        path = self._plan_file(area, day, name)
+        return path.read_bytes() if path.is_file() else None
+
+    def _plan_file(self, area: str, day: str, name: str) -> Path:
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise InputError(f"{name!r}: give a file name of the plan, not a path")
+        return self.workspace(area).plans_dir(day) / name
 
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         ws = self.workspace(area)

@@ -728,6 +728,33 @@ class PostgisStore:
                 )
             )
 
+    def save_plan_file(self, area: str, day: str, name: str, data: bytes | None) -> None:
+        t = T.plan_files
+        with self.engine.begin() as conn:
+            area_id = self._area(conn, area).id
+            if data is None:
+                conn.execute(
+                    delete(t).where(t.c.area_id == area_id, t.c.day == day, t.c.name == name)
+                )
+            else:
+                stmt = pg_insert(t).values(area_id=area_id, day=day, name=name, data=data)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["area_id", "day", "name"],
+                        set_={"data": stmt.excluded.data, "saved": func.now()},
+                    )
+                )
+            self._touch(conn, area_id)
+
+    def read_plan_file(self, area: str, day: str, name: str) -> bytes | None:
+        t = T.plan_files
+        with self.engine.connect() as conn:
+            area_id = self._area(conn, area).id
+            data = conn.scalar(
+                select(t.c.data).where(t.c.area_id == area_id, t.c.day == day, t.c.name == name)
+            )
+        return None if data is None else bytes(data)
+
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         with self.engine.begin() as conn:
             area_id = self._area(conn, area).id

@@ -14,7 +14,8 @@ order kept) apart from its geometry, so a layer comes back byte for byte.
   ``grid_cells`` and ``grid_units`` (the grids and units of every version: history kept);
 * ``incidents``: partitioned by month of ``time`` (``incidents_pYYYYMM``, made on
   insert), with ``grid``: the current grid that covers the point;
-* ``teams``, ``plans``, ``patrol_logs``, ``users``.
+* ``teams``, ``plans``, ``plan_files`` (a shift's PDFs and tracks), ``patrol_logs``,
+  ``users``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -166,6 +168,19 @@ plans = Table(
     Column("geojson", JSON, nullable=True),
     Column("saved", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("area_id", "day"),
+)
+
+#: files of a shift's plan (route-sheet PDFs, uploaded tracks): what a folder keeps in
+#: ``plans/web/<day>/`` beside the plan
+plan_files = Table(
+    "plan_files",
+    metadata,
+    _area_id(),
+    Column("day", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("saved", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("area_id", "day", "name"),
 )
 
 patrol_logs = Table(
