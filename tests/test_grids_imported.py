@@ -3,6 +3,7 @@ editing."""
 
 from __future__ import annotations
 
+import pytest
 import shapely
 
 from geogrid.grids.imported import check_features, repair_slivers, units_in_grids
@@ -84,3 +85,26 @@ def test_units_cut_by_blocks_cover_each_grid() -> None:
         mine = units[units["grid"] == code].to_crs(METRIC).union_all()
         assert abs(mine.area - geom.area) < 1.0
     assert len(units) == 35  # one unit per 100 m block
+
+
+def test_a_small_piece_joins_the_unit_it_borders_not_the_biggest() -> None:
+    """A 4 m² corner piece touches only the smaller block: it joins that one, so every
+    unit is one polygon (joined to the biggest it made a unit of two separate pieces)."""
+    import geopandas as gpd
+
+    x0, y0 = grids_area.outline().bounds[:2]
+    grid = shapely.box(x0, y0, x0 + 100, y0 + 100)
+    corner = shapely.box(x0 + 98, y0 + 98, x0 + 100, y0 + 100)
+    blocks = gpd.GeoDataFrame(
+        geometry=[
+            shapely.box(x0, y0, x0 + 60, y0 + 100),
+            shapely.box(x0 + 60, y0, x0 + 100, y0 + 100).difference(corner),
+            corner,
+        ],
+        crs=METRIC,
+    )
+    grids = gpd.GeoDataFrame({"code": ["001"]}, geometry=[grid], crs=METRIC).to_crs("EPSG:4326")
+    units = units_in_grids(grids, METRIC, blocks).to_crs(METRIC)
+    assert list(units.geom_type) == ["Polygon", "Polygon"]
+    assert sorted(units.area) == pytest.approx([4000.0, 6000.0], abs=2.0)
+    assert units.union_all().area == pytest.approx(grid.area, abs=1.0)

@@ -176,3 +176,16 @@ def test_split_by_parents_cuts_units_and_shares_households() -> None:
     tiny = split_by_parents(units, parents, UTM_50N, min_piece_m2=1_000.0)
     assert _outside_parent_m2(tiny, parents) < G.TOLERANCE_M2
     assert tiny["households"].sum() == sum(h for _, _, h in squares)
+
+
+def test_snap_keeps_a_crossing_unit_whose_repair_is_a_collection() -> None:
+    # A bow-tie with a spike out and back (a street cut by a hair, as a Shanghai
+    # grid import left it): set_precision refuses it and make_valid gives a
+    # GeometryCollection(MultiPolygon, LineString); the unit must not vanish.
+    d = 1e-3
+    ring = [(0, 0), (d, d), (d, 0), (0, d), (0, 1.5 * d), (0, d)]
+    crossing = shapely.affinity.translate(shapely.Polygon(ring), 121.48, 31.23)
+    frame = gpd.GeoDataFrame({"grid": ["g"]}, geometry=[crossing], crs="EPSG:4326")
+    snapped = G.units.snap(frame)
+    assert len(snapped) == 1
+    assert snapped.geometry.iloc[0].area == pytest.approx(shapely.make_valid(crossing).area)

@@ -214,6 +214,40 @@ def repair_slivers(
     return snap(out), moves
 
 
+def _join_small(parts: list[shapely.Geometry], min_unit_m2: float) -> list[shapely.Geometry]:
+    """The pieces of one grid as units: each piece under ``min_unit_m2`` joins the
+    unit it shares the longest border with, so every unit stays one polygon.
+
+    A small piece that shares a border with no other piece (it touches them at
+    a corner at most) stays a unit of its own rather than making a unit of two
+    separate pieces, whose union may not survive the reprojection to lon/lat.
+    """
+    units = sorted((p for p in parts if p.area > 0), key=lambda p: -p.area)
+    if not units:
+        return []
+    done = False
+    while not done:
+        done = True
+        for k in range(len(units) - 1, 0, -1):
+            piece = units[k]
+            if piece.area >= min_unit_m2:
+                break
+            borders = [_shared_border(piece, other) for other in units[:k]]
+            for best in sorted(range(k), key=lambda n: -borders[n]):
+                if borders[best] <= 0:
+                    break
+                joined = _polygonal(shapely.union(units[best], piece))
+                if joined.geom_type == "Polygon":
+                    units[best] = joined
+                    del units[k]
+                    units.sort(key=lambda p: -p.area)
+                    done = False
+                    break
+            if not done:
+                break
+    return units
+
+
 def units_in_grids(
     grids: gpd.GeoDataFrame,
     metric_crs: str,
@@ -225,8 +259,9 @@ def units_in_grids(
 
     Index ``unit_id`` (``i0001``...); columns ``grid`` (code),
     ``parent_code`` (the grid's, else empty), ``locked`` (False);
-    EPSG:4326. Pieces under ``min_unit_m2`` join the biggest unit of their
-    grid, so each grid is the union of its units.
+    EPSG:4326. Pieces under ``min_unit_m2`` join the unit of their grid they
+    share the longest border with, so each grid is the union of its units and
+    every unit is one polygon.
     """
     gm = to_metric(grids, metric_crs, "grids").reset_index(drop=True)
     pieces: list[tuple[str, str, shapely.Geometry]] = []
@@ -247,18 +282,21 @@ def units_in_grids(
             parts.extend(p for p in shapely.get_parts(rest) if p.geom_type == "Polygon")
         else:
             parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-        big = [p for p in parts if p.area >= min_unit_m2]
-        small = [p for p in parts if p.area < min_unit_m2]
-        if not big:
-            big, small = [shapely.union_all(parts)], []
-        if small:
-            k = int(np.argmax([p.area for p in big]))
-            big[k] = shapely.union_all([big[k], *small])
-        pieces.extend((str(code), parent_code, p) for p in big)
+        pieces.extend((str(code), parent_code, p) for p in _join_small(parts, min_unit_m2))
     units = gpd.GeoDataFrame(
         {"grid": [p[0] for p in pieces], "parent_code": [p[1] for p in pieces], "locked": False},
         geometry=[p[2] for p in pieces],
         crs=metric_crs,
         index=pd.Index([f"i{n + 1:04d}" for n in range(len(pieces))], name="unit_id"),
     )
-    return snap(to_wgs84(units, "units"))
+    lonlat = to_wgs84(units, "units")
+    # A piece cut along a street may cross itself by a hair once in lon/lat, and
+    # snapping an invalid polygon can drop it whole (its households would then
+    # count in a neighbour): repair each unit first.
+    return snap(lonlat.set_geometry(lonlat.geometry.map(_valid_polygonal)))
+
+
+def _valid_polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    if shapely.is_valid(geom):
+        return geom
+    return _polygonal(shapely.make_valid(geom))

@@ -419,7 +419,9 @@ def _snap_one(geom: shapely.Geometry) -> shapely.Geometry:
         return shapely.set_precision(geom, GRID_SIZE_DEG)
     except shapely.errors.GEOSException:  # rare topology failure: round, then repair
         fixed = shapely.make_valid(shapely.set_precision(geom, GRID_SIZE_DEG, mode="pointwise"))
-        polygons = [p for p in shapely.get_parts(fixed) if p.geom_type == "Polygon"]
+        # make_valid may give a GeometryCollection holding a MultiPolygon: explode twice
+        parts = shapely.get_parts(shapely.get_parts(fixed))
+        polygons = [p for p in parts if p.geom_type == "Polygon"]
         return shapely.union_all(polygons) if polygons else shapely.Polygon()
 
 
