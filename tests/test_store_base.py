@@ -289,6 +289,22 @@ def test_plan_files(store) -> None:
             s.save_plan_file(name, "2024-06-01", "../x.pdf", b"x")
 
 
+def test_update_plan_merges_under_the_lock(store) -> None:
+    """update_plan hands the day's plan (None at first) to the change and stores its answer."""
+    s, name = store
+
+    def add(team: str):
+        def change(old: PlanDocument | None) -> PlanDocument:
+            teams = [] if old is None else old.summary["teams"]
+            return PlanDocument("2024-06-03", {"teams": [*teams, team]}, {"features": []})
+
+        return change
+
+    s.update_plan(name, "2024-06-03", add("T1"))
+    assert s.update_plan(name, "2024-06-03", add("T2")).summary == {"teams": ["T1", "T2"]}
+    assert s.read_plan(name, "2024-06-03").summary == {"teams": ["T1", "T2"]}
+
+
 def test_unknown_area_is_a_clear_error(store) -> None:
     """An area the store does not have is an InputError that says what to do."""
     s, _ = store

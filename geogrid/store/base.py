@@ -22,6 +22,7 @@ the folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,14 @@ class Store(Protocol):
 
     def read_plan(self, area: str, day: str | None = None) -> PlanDocument | None:
         """The plan of ``day`` (None: the CLI's), or None when there is none."""
+        ...
+
+    def update_plan(
+        self, area: str, day: str | None, change: Callable[[PlanDocument | None], PlanDocument]
+    ) -> PlanDocument:
+        """Read the plan of ``day``, store ``change(plan)`` in its place and return it, with no
+        other write of the day's plan in between (the folder's lock; the area's row locked in
+        one transaction): how a part of a plan (some teams) is merged into the day's."""
         ...
 
     def plan_days(self, area: str) -> list[str]:

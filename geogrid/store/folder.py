@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
@@ -185,6 +186,15 @@ class FolderStore:
         ws = self.workspace(area)
         with ws.lock():
             write_plan_documents(ws.plans_dir(plan.day), plan.geojson, plan.summary)
+
+    def update_plan(
+        self, area: str, day: str | None, change: Callable[[PlanDocument | None], PlanDocument]
+    ) -> PlanDocument:
+        ws = self.workspace(area)
+        with ws.lock():
+            plan = change(self.read_plan(area, day))
+            write_plan_documents(ws.plans_dir(day), plan.geojson, plan.summary)
+        return plan
 
     def read_plan(self, area: str, day: str | None = None) -> PlanDocument | None:
         found = read_plan(self.workspace(area).plans_dir(day))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -699,6 +699,40 @@ class PostgisStore:
                 )
             )
             self._touch(conn, row.id)
+
+    def update_plan(
+        self, area: str, day: str | None, change: Callable[[PlanDocument | None], PlanDocument]
+    ) -> PlanDocument:
+        """Read, change and store the day's plan in one transaction holding the area's row
+        (``FOR UPDATE``), so parts of a plan saved at once never drop each other's teams."""
+        with self.engine.begin() as conn:
+            row = self._area(conn, area, for_update=True)
+            found = conn.execute(
+                select(T.plans.c.summary, T.plans.c.geojson).where(
+                    T.plans.c.area_id == row.id, T.plans.c.day == (day or "")
+                )
+            ).one_or_none()
+            old = (
+                None
+                if found is None or found.summary is None or found.geojson is None
+                else PlanDocument(day=day, summary=found.summary, geojson=found.geojson)
+            )
+            plan = change(old)
+            stmt = pg_insert(T.plans).values(
+                area_id=row.id, day=day or "", summary=plan.summary, geojson=plan.geojson
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["area_id", "day"],
+                    set_={
+                        "summary": stmt.excluded.summary,
+                        "geojson": stmt.excluded.geojson,
+                        "saved": func.now(),
+                    },
+                )
+            )
+            self._touch(conn, row.id)
+        return plan
 
     def read_plan(self, area: str, day: str | None = None) -> PlanDocument | None:
         with self.engine.connect() as conn:
