@@ -714,6 +714,8 @@ def households_to_buildings(
 
 #: Side of the square footprint drawn for a register row that matches no building.
 POINT_UNIT_SIDE_M = 4.0
+#: The ``building`` value of those squares.
+POINT_UNIT_KIND = "register_point"
 
 
 def point_units(
@@ -755,7 +757,7 @@ def point_units(
         {
             "id": [f"{mapping.name}/{_digest(k)}" for k in first.index],
             "name": first["name"].to_numpy(),
-            "building": "register_point",
+            "building": POINT_UNIT_KIND,
             "households": grouped["households"].sum().to_numpy(),
             "households_source": "register",
         },

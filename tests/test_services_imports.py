@@ -92,6 +92,40 @@ def test_households_unmatched_points(area: Path, tmp_path: Path) -> None:
     assert len(points) == 1 and points["households"].iloc[0] == 4
 
 
+def test_households_reimport_replaces_its_point_units(area: Path, tmp_path: Path) -> None:
+    """A corrected register replaces the point units of the first import: a row that now lies
+    near another address's old unit does not overwrite it (a Shanghai register imported as
+    WGS-84 first, then corrected, lost 111 households and kept 16 units where they were)."""
+    import geopandas as gpd
+
+    park = grids_area.units_frame([(3, 2, 0)]).to_crs(grids_area.UTM_50N).geometry.iloc[0]
+    x, y = park.centroid.x, park.centroid.y
+
+    def at(dx_m: float) -> tuple[float, float]:
+        point = gpd.GeoSeries(gpd.points_from_xy([x + dx_m], [y]), crs=grids_area.UTM_50N)
+        lonlat = point.to_crs("EPSG:4326").iloc[0]
+        return round(lonlat.x, 7), round(lonlat.y, 7)
+
+    mapping = _register_mapping(tmp_path, "wgs84", "经度", "纬度", "")
+    csv = tmp_path / "r.csv"
+
+    def register(p1_m: float, p2_m: float) -> None:
+        rows = pd.DataFrame(
+            [["P-1", "一号", 4, *at(p1_m)], ["P-2", "二号", 6, *at(p2_m)]],
+            columns=["地址编码", "标准地址", "户数", "经度", "纬度"],
+        )
+        rows.to_csv(csv, index=False)
+        I.import_households(area, csv, mapping, unmatched="points")
+
+    register(-40.0, 0.0)  # the first file
+    register(5.0, 40.0)  # corrected: P-1 now 5 m from P-2's old unit
+    buildings = Workspace(area).read_layer("buildings")
+    points = buildings[buildings["building"] == "register_point"].to_crs(grids_area.UTM_50N)
+    assert sorted(points["households"]) == [4, 6]
+    where = dict(zip(points["name"], points.geometry.centroid.x - x, strict=True))
+    assert where == {"一号": pytest.approx(5.0, abs=0.5), "二号": pytest.approx(40.0, abs=0.5)}
+
+
 def _swapped_csv(tmp_path: Path) -> Path:
     rows = O.register_rows("wgs84", n=6)
     rows.loc[2, ["经度", "纬度"]] = rows.loc[2, ["纬度", "经度"]].to_numpy()

@@ -210,6 +210,8 @@ def import_households(
     it, or within ``match_m``). Rows matching no building are rejected
     (``unmatched="reject"``) or become point units (``"points"``, a 4 m
     square in the buildings layer); rows outside the area are rejected.
+    The point units an earlier import of the same register (mapping
+    ``name``) made are replaced, and point units never count as buildings.
     """
     if unmatched not in UNMATCHED:
         raise InputError(f"--unmatched {unmatched!r}: choose {' or '.join(UNMATCHED)}")
@@ -247,7 +249,18 @@ def import_households(
         )
     else:
         located = fields
-    matched = R.match_buildings(located, buildings, metric, mapping.match_m)
+    # This register's point units from an earlier import are replaced, and no point
+    # unit counts as a building: a row 10 m from another address's point unit
+    # would overwrite that address's households.
+    kind = buildings["building"] if "building" in buildings.columns else None
+    points_before = (
+        kind.astype(str).eq(R.POINT_UNIT_KIND).to_numpy()
+        if kind is not None
+        else np.zeros(len(buildings), dtype=bool)
+    )
+    mine = points_before & buildings["id"].astype(str).str.startswith(f"{mapping.name}/").to_numpy()
+    kept = buildings[~mine]
+    matched = R.match_buildings(located, kept[~points_before[~mine]], metric, mapping.match_m)
     missing = matched.building.isna()
     has_point = (
         located.geometry.notna() & ~located.geometry.is_empty
@@ -274,7 +287,7 @@ def import_households(
             located.index[refused], "no_building", details, None if ids is None else list(ids)
         )
     )
-    updated, n_buildings = R.households_to_buildings(buildings, households, matched)
+    updated, n_buildings = R.households_to_buildings(kept, households, matched)
     point_rows = located[as_points]
     units = R.point_units(point_rows, households, mapping, metric) if len(point_rows) else None
     if units is not None:
