@@ -513,6 +513,7 @@ def detect_offset(
     outline: shapely.Geometry | None = None,
     min_points: int = 3,
     min_distance_m: float = 30.0,
+    min_outline_points: int = 20,
 ) -> Offset | None:
     """Does the file fit the area better read in another of WGS-84 / GCJ-02 / BD-09?
 
@@ -522,7 +523,9 @@ def detect_offset(
     when the stated one is at least ``min_distance_m`` off and the other
     fits at least three times better; or, with ``outline`` (the area,
     WGS-84), when at least 30% of the points lie outside the area as stated
-    and at most 5% (and fewer than half as many) in the other system.
+    and at most 5% (and fewer than half as many) in the other system, or
+    (files of at least ``min_outline_points`` points) at least 10% as stated
+    and none in the other system.
     Returns None when the stated system fits, the file is not lon/lat, or
     there are too few points to tell.
     """
@@ -558,13 +561,20 @@ def detect_offset(
         better = stated_fit >= min_distance_m and other_fit * 3 <= stated_fit
         if better and (best is None or other_fit < best[0]):
             best = (other_fit, other, other_pts)
-    if best is None and stated_out >= 0.3:
+    # Streets every 50-100 m (a city centre without buildings) fit any point: then the
+    # outline tells. 30% outside as stated; or 10% when another system has every
+    # point of a file of at least min_outline_points inside.
+    many = len(x) >= min_outline_points
+    if best is None and (stated_out >= 0.3 or (many and stated_out >= 0.1)):
         for other in crs.LONLAT_SYSTEMS:
             if other == key:
                 continue
             other_fit, other_pts = fit(other)
             other_out = outside(other_pts)
-            if other_out <= 0.05 and other_out * 2 < stated_out and other_fit <= stated_fit:
+            fits = other_out <= 0.05 and other_out * 2 < stated_out
+            if stated_out < 0.3:
+                fits = other_out == 0
+            if fits and other_fit <= stated_fit:
                 best, unit = (other_fit, other, other_pts), "%"
                 stated_fit, best = stated_out * 100, (other_out * 100, other, other_pts)
                 break

@@ -188,3 +188,39 @@ def test_community_codes_and_rows() -> None:
     assert list(out["code"]) == ["110108001001"]
     assert list(rejects.table["reason"]) == ["bad_value", "duplicate_id", "outside_area"]
     assert np.all(rejects.table["row"].to_numpy() == [2, 3, 4])
+
+
+def test_detect_offset_among_dense_streets_by_the_outline() -> None:
+    """A city centre with streets every 60 m and no buildings (the Shanghai pilot): GCJ-02
+    read as WGS-84 is only 40 m from a street against 28 m, and 26% of the points fall
+    outside the area; every point falls inside read as GCJ-02, so it is reported. A true
+    WGS-84 file with 15% of its rows beyond the area is not."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from geogrid.crs import wgs84_to_gcj02
+
+    metric = "EPSG:32651"
+    x0, y0 = 352000.0, 3455000.0
+    streets = [shapely.LineString([(x0 + d, y0), (x0 + d, y0 + 2400)]) for d in range(0, 2401, 60)]
+    streets += [shapely.LineString([(x0, y0 + d), (x0 + 2400, y0 + d)]) for d in range(0, 2401, 60)]
+    reference = gpd.GeoSeries(streets, crs=metric).to_crs("EPSG:4326")
+    outline = gpd.GeoSeries([shapely.box(x0, y0, x0 + 2400, y0 + 2400)], crs=metric)
+    outline_ll = outline.to_crs("EPSG:4326").iloc[0]
+    rng = np.random.default_rng(7)
+    inside = gpd.GeoSeries(
+        gpd.points_from_xy(x0 + rng.uniform(0, 2400, 300), y0 + rng.uniform(0, 2400, 300)),
+        crs=metric,
+    ).to_crs("EPSG:4326")
+    lon, lat = inside.x.to_numpy(), inside.y.to_numpy()
+    gx, gy = wgs84_to_gcj02(lon, lat)
+    found = detect_offset(gx, gy, "wgs84", reference, metric, outline=outline_ll)
+    assert found is not None and found.likely == "gcj02" and found.unit == "%"
+    beyond = gpd.GeoSeries(
+        gpd.points_from_xy(x0 + rng.uniform(0, 2400, 50), y0 + rng.uniform(2500, 3000, 50)),
+        crs=metric,
+    ).to_crs("EPSG:4326")
+    wx = np.concatenate([lon, beyond.x.to_numpy()])
+    wy = np.concatenate([lat, beyond.y.to_numpy()])
+    assert detect_offset(wx, wy, "wgs84", reference, metric, outline=outline_ll) is None
