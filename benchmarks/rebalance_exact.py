@@ -13,7 +13,7 @@ are the upper bound UB that lets ``benchmarks/rebalance_mip.py`` drop every
 assignment no answer moving at most UB households can make (a proof, see
 there) before HiGHS (MIP, 1 thread) and CP-SAT (1 worker) solve the rest.
 An answer is a proven minimum only when the solver says OPTIMAL; else the
-bound is shown and ours / minimum <= ours / ceil(bound). ``--full-time``
+bound is shown and ours / minimum <= ours / floor(bound). ``--full-time``
 also runs the unreduced CP-SAT model of ``tests/rebalance_exact.py`` for
 that many seconds.
 
@@ -131,7 +131,11 @@ def compare(
 def ratio_text(ours: int, status: str, moved: int | None, bound: float) -> str:
     if status == "OPTIMAL" and moved is not None:
         return f"{ours / moved:.2f}" if moved else ("1.00" if ours == 0 else "inf")
-    low = math.ceil(bound - 1e-6)
+    # objective = households x (units + 1) + units moved, units moved < units + 1: the
+    # households moved are at least floor(bound)
+    low = math.floor(bound + 1e-9)
+    if low > 0 and ours == low:
+        return "1.00 (ours = bound)"
     return f"<= {ours / low:.2f}" if low > 0 else "-"
 
 
