@@ -204,3 +204,18 @@ def test_summary_and_hotspots_in_own_zone_polygons(runner, area, tmp_path):
         ["incidents", "summary", "--area", str(area), "--zones", str(path), "--zone-id", "nope"],
     )
     assert res.exit_code == 1 and "no column 'nope'" in res.output
+
+
+def test_no_hot_spot_is_a_sentence_naming_the_cells(runner, area, tmp_path):
+    """No hot spot: a sentence naming the cells counted in and how to look finer, not an empty
+    pandas table (the Shanghai pilot's 869 incidents in 16 grids printed 'Empty DataFrame')."""
+    out = tmp_path / "hot.geojson"
+    res = runner.invoke(
+        main,
+        ["incidents", "hotspots", "--area", str(area), "--alpha", "1e-12", "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    assert "Empty DataFrame" not in res.output
+    assert "counted in the area's 64 grids" in res.output
+    assert "none stands out at FDR 1e-12" in res.output and "--resolution 9" in res.output
+    assert json.loads(out.read_text(encoding="utf-8"))["features"] == []

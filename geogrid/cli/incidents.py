@@ -216,7 +216,27 @@ def incidents_hotspots(
         area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
     )
     spots = service.hotspots(data, resolution=resolution, alpha=alpha, top=top, out_path=out_path)
-    click.echo(f"{len(spots)} hot spots (Gi*, FDR {alpha}) among {len(data.incidents)} incidents")
+    if data.cells is None:
+        cells = f"H3 cells of resolution {resolution}"
+    elif zones_file is not None:
+        cells = f"{len(data.cells)} zones of {zones_file.name}"
+    else:
+        cells = f"the area's {len(data.cells)} grids"
+    click.echo(
+        f"{len(spots)} hot spots (Gi*, FDR {alpha}) among {len(data.incidents)} incidents "
+        f"counted in {cells}"
+    )
+    if not len(spots):
+        hint = (
+            f"; to look finer than the grids: --incidents {area_dir / 'incidents.geojson'} "
+            "--resolution 9 (H3 cells)"
+            if data.cells is not None and zones_file is None and area_dir is not None
+            else ""
+        )
+        click.echo(f"none stands out at FDR {alpha}{hint}")
+        if out_path is not None:
+            click.echo(f"wrote {out_path}")
+        return
     shown = top if top is not None else SHOWN_HOTSPOTS
     show = spots.drop(columns="geometry").head(shown)
     click.echo(
