@@ -61,3 +61,36 @@ def test_bad_file_is_a_message(tmp_path: Path) -> None:
     assert "网格.shp has no .prj file" in out.output and "Traceback" not in out.output
     out = CliRunner().invoke(main, ["layers", "import", str(area), str(shp), "--mapping", str(gm)])
     assert out.exit_code != 0 and "--layer" in out.output
+
+
+def test_a_register_whose_every_row_is_rejected_exits_1(tmp_path: Path) -> None:
+    """Every row rejected is not 'unchanged': exit 1, the reasons, the rejects report and the
+    fix (the Shanghai pilot's roads-only area has no building: 600 of 600 rows no_building,
+    printed 'unchanged: the area already holds this file's content' and exited 0)."""
+    import pandas as pd
+
+    area = grids_area.make_area(tmp_path / "area")
+    park = grids_area.units_frame([(3, 2, 0)]).geometry.iloc[0].centroid
+    rows = pd.DataFrame(
+        {
+            "地址编码": ["P-1"],
+            "标准地址": ["公园管理处"],
+            "户数": [4],
+            "经度": [park.x],
+            "纬度": [park.y],
+        }
+    )
+    csv = tmp_path / "r.csv"
+    rows.to_csv(csv, index=False)
+    reg = O.write_text(
+        tmp_path / "r.toml",
+        O.REGISTER_TOML.format(coordinates="wgs84", extra="", x="经度", y="纬度"),
+    )
+    out = CliRunner().invoke(
+        main, ["households", "import", str(area), str(csv), "--mapping", str(reg)]
+    )
+    assert out.exit_code == 1, out.output
+    assert "unchanged" not in out.output and "nothing imported" in out.output
+    assert "all 1 rows were rejected (no_building 1)" in out.output
+    assert "r.csv.rejects.csv" in out.output and "--unmatched points" in out.output
+    assert "Traceback" not in out.output

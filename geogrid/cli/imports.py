@@ -10,8 +10,12 @@ The commands attach to the ``grids`` and ``layers`` groups and add the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from geogrid.services.imports import ImportReport
 
 from geogrid.cli.base import area_argument, friendly_errors, main, mapping_option, rejects_option
 from geogrid.cli.grids import grids
@@ -29,6 +33,24 @@ AUTHOR = click.option("--author", default=None, help="Who imports (kept in the h
 def _echo(lines: list[str]) -> None:
     for line in lines:
         click.echo(line)
+
+
+def _echo_report(report: ImportReport) -> None:
+    """Print what an import did; exit 1 when every row was rejected (as incidents import)."""
+    _echo(report.lines())
+    if report.rows and not report.kept:
+        from geogrid.errors import InputError
+
+        reasons = ", ".join(f"{reason} {n}" for reason, n in report.rejects.counts().items())
+        hint = (
+            "; to keep rows that match no building as point units, import with --unmatched points"
+            if set(report.rejects.counts()) == {"no_building"}
+            else ""
+        )
+        raise InputError(
+            f"{report.source.name}: all {report.rows} rows were rejected ({reasons}), nothing "
+            f"imported; the rows and reasons are in the rejects report {report.rejects_path}" + hint
+        )
 
 
 @main.group()
@@ -69,7 +91,7 @@ def households_import(
         rejects_path=rejects_path,
         **({"author": author} if author else {}),
     )
-    _echo(report.lines())
+    _echo_report(report)
 
 
 @grids.command("import")
@@ -162,7 +184,7 @@ def layers_import(
         report = import_places(
             area_dir, source, layer, mapping_path, rejects_path=rejects_path, **extra
         )
-    _echo(report.lines())
+    _echo_report(report)
 
 
 @main.group()
@@ -194,4 +216,4 @@ def teams_import(
         rejects_path=rejects_path,
         **({"author": author} if author else {}),
     )
-    _echo(report.lines())
+    _echo_report(report)

@@ -66,7 +66,9 @@ class ImportReport:
         ]
         out += self.summary
         out += [f"  rejected {reason}: {n}" for reason, n in self.rejects.counts().items()]
-        if self.written is None:
+        if self.written is None and self.rows and not self.kept:
+            out.append("nothing imported: every row was rejected")
+        elif self.written is None:
             out.append("unchanged: the area already holds this file's content")
         else:
             out.append(f"wrote {self.written}")
