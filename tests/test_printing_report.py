@@ -62,3 +62,18 @@ def test_empty_month_still_renders() -> None:
     """No patrols: the pages say so instead of failing."""
     empty = monthly_report(LOG.iloc[:0], VISITS.iloc[:0], "2026-11")
     assert render_monthly_report(empty).startswith(b"%PDF")
+
+
+def test_rendering_logs_no_missing_bold_font(caplog: pytest.LogCaptureFixture) -> None:
+    """The CJK font has one weight: asking for bold printed 'findfont: Failed to find font
+    weight bold' twice on every `geogrid report` (Shanghai pilot)."""
+    import logging
+
+    from matplotlib import font_manager
+
+    cached = getattr(font_manager.fontManager, "_findfont_cached", None)
+    if cached is not None:
+        cached.cache_clear()  # a render earlier in this process would hide the message
+    with caplog.at_level(logging.INFO, logger="matplotlib.font_manager"):
+        render_monthly_report(report(), "测试街道")
+    assert not [r for r in caplog.records if "Failed to find font" in r.getMessage()]

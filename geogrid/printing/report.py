@@ -89,7 +89,6 @@ def _title(fig: Any, report: MonthlyReport, area: str, page: int) -> None:
         0.965,
         f"{area} 巡逻月报 Monthly patrol report · {report.month}",
         fontsize=15,
-        weight="bold",
         va="top",
     )
     fig.text(
@@ -118,7 +117,6 @@ def _page_one(report: MonthlyReport, area: str) -> Any:
             fmt.format(value),
             fontsize=10,
             ha="right",
-            weight="bold",
         )
     ax = fig.add_axes((0.1, 0.42, 0.82, 0.24))
     teams = report.per_team
