@@ -91,3 +91,31 @@ def test_users_add_list_disable(tmp_path: Path):
     assert (
         "no user" in runner.invoke(main, ["users", "disable", "zhao", "--users-file", users]).output
     )
+
+
+def test_serves_an_area_of_the_database_without_a_folder(
+    tmp_path: Path, served, monkeypatch: pytest.MonkeyPatch
+):
+    """--store URL --area-name NAME serves an area pushed to PostGIS (no folder at all); an
+    area the database lacks is refused naming the areas it has; accounts of the database
+    (FLASK_USERS_STORE) are managed by `users`."""
+    from store_db import area_copy, db_url, make_template, unique_name
+
+    url = db_url()
+    store, name = area_copy(make_template(tmp_path / "template"), "postgis", tmp_path)
+    monkeypatch.setattr("webmap.__main__.warm_up_searches", lambda: None)
+    res = CliRunner().invoke(main, ["--store", url, "--area-name", name, "--port", "5098"])
+    assert res.exit_code == 0, res.output
+    app, _host, port = served[0]
+    assert port == 5098 and app.config["STORE"] == url and app.config["AREA_NAME"] == name
+    missing = CliRunner().invoke(main, ["--store", url, "--area-name", "no-such-area-x"])
+    assert missing.exit_code != 0 and "no area 'no-such-area-x'" in missing.output
+    assert name in missing.output and len(served) == 1
+    monkeypatch.setenv("FLASK_USERS_STORE", url)
+    user = unique_name("u")
+    add = CliRunner().invoke(
+        main, ["users", "add", user, "--role", "planner", "--password", "long enough pass 1"]
+    )
+    assert add.exit_code == 0, add.output
+    got = store.get_user(user)
+    assert got is not None and got.role == "planner"

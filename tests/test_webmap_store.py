@@ -261,3 +261,93 @@ def test_two_planners_saving_at_once_on_postgis(
     assert "saved v0002" in lost.get_json()["error"]["message"]
     versions, head = where.store.list_versions(where.name)
     assert head == 2 and [v.id for v in versions] == [1, 2]
+
+
+PATROL_CONFIG = Path(__file__).parent / "data" / "patrol" / "small.toml"
+
+
+def _compute_plan(app: Flask, day: str) -> FlaskClient:
+    """A team leader computes the day's plan through the web job; the signed-in client."""
+    from webmap.jobs import runner_of
+
+    app.config.update(PATROL_CONFIG=str(PATROL_CONFIG), PATROL_TIME_LIMIT_S=1.0)
+    client, token = _planner(app, "lead")
+    res = client.post("/api/patrol/plans", json={"date": day}, headers={"X-CSRF-Token": token})
+    assert res.status_code == 202, res.get_json()
+    job = runner_of(app).wait(res.get_json()["job"], timeout_s=120)
+    assert job.state == "done", job.error
+    return client
+
+
+def test_a_plan_computed_through_the_web_job_with_its_pdf_and_gpx(served) -> None:
+    """On both stores: the web job computes today's plan into the store (the database app has
+    no folder), the team's page lists it, and the route sheets, the team's PDF and its GPX
+    download; a team's GPX is the same whether made from the stored plan (database) or
+    written beside it (folder)."""
+    from datetime import date
+
+    app, where = served
+    day = date.today().isoformat()
+    client = _compute_plan(app, day)
+    plan = where.store.read_plan(where.name, day)
+    assert plan is not None and plan.summary["teams"]
+    team = max(plan.summary["teams"], key=lambda t: t["stops"])["team"]
+    assert f"{day} 的计划已算好" in client.get(f"/patrol/?date={day}").get_data(as_text=True)
+    sheets = client.get(f"/patrol/plans/{day}/route_sheets.pdf")
+    own = client.get(f"/patrol/plans/{day}/{team}.pdf")
+    assert sheets.status_code == own.status_code == 200
+    assert own.data.startswith(b"%PDF") and len(own.data) < len(sheets.data)
+    assert where.store.read_plan_file(where.name, day, f"{team}.pdf") == own.data
+    gpx = client.get(f"/patrol/plans/{day}/{team}.gpx")
+    assert gpx.status_code == 200 and b"<wpt" in gpx.data
+    assert "attachment" in gpx.headers["Content-Disposition"]
+    from geogrid.io.plans import plan_phone_file
+
+    assert gpx.data == plan_phone_file(plan.geojson, team).encode("utf-8")
+    assert client.get(f"/patrol/plans/{day}/nobody.gpx").status_code in (403, 404)
+
+
+@pytest.mark.parametrize("backend", ["folder", "postgis"])
+def test_a_track_upload_shows_planned_against_actual(
+    backend: str, users: Path, tmp_path: Path
+) -> None:
+    """A team leader uploads the night's walk (SYNTHETIC, tests/data/tracks): 1 of 3 stops,
+    logged in the store's patrol log; the track GeoJSON and the phone file come back; the
+    same answers on the folder and on PostGIS (whose app has no folder)."""
+    import io
+
+    from tracks_area import DAY as TRACK_DAY
+    from tracks_area import TRACKS, make_planned_area
+
+    area = make_planned_area(tmp_path / "src" / "planned")
+    if backend == "folder":
+        app = staff_app(area, users, STORE="")
+        where = StoredArea(FolderStore(area.parent), area.name)
+    else:
+        url, name = db_url(), unique_name("track")
+        store = PostgisStore(url)
+        copy_area(FolderStore(area.parent), area.name, store, name)
+        app = staff_app(tmp_path / "no-folder" / name, users, STORE=url, AREA_NAME=name)
+        where = StoredArea(store, name)
+    client, token = _planner(app, "lead")
+    url_track = f"/api/patrol/plans/{TRACK_DAY}/team-a/track"
+    body = {
+        "members": "3",
+        "track": (io.BytesIO((TRACKS / "walk.gpx").read_bytes()), "walk.gpx"),
+    }
+    res = client.post(
+        url_track,
+        data=body,
+        content_type="multipart/form-data",
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+    )
+    assert res.status_code == 200, res.get_data(as_text=True)
+    got = res.get_json()
+    assert (got["planned"], got["done"], got["members"]) == (3, 1, 3)
+    assert {m["stop_id"] for m in got["missed"]} == {"hotspot-B", "hotspot-C"}
+    track = client.get(f"{url_track}.geojson").get_json()
+    assert {f["properties"]["feature"] for f in track["features"]} == {"track", "walked", "stop"}
+    logs = where.store.patrol_logs(where.name, start=TRACK_DAY, end=TRACK_DAY)
+    assert [(g.team, g.planned, g.done) for g in logs] == [("team-a", 3, 1)]
+    phone = client.get(f"/api/patrol/plans/{TRACK_DAY}/team-a/plan.kml?datum=gcj02")
+    assert phone.status_code == 200 and b"GCJ-02" in phone.data

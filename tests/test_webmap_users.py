@@ -104,3 +104,29 @@ def test_blocklist_ships_with_the_package() -> None:
 
     assert COMMON_PASSWORDS.exists() and len(common_passwords()) >= 10_000
     assert {"password", "12345678", "qwertyuiop", "woaini1314"} <= common_passwords()
+
+
+def test_accounts_in_the_database(tmp_path: Path) -> None:
+    """With a database (USERS_STORE) the same account life: add, sign in, refuse a duplicate,
+    disable, change the password (sessions end); nothing is written to the users file."""
+    from store_db import db_url, unique_name
+
+    url = db_url()
+    store = UserStore(tmp_path / "users.json", db=url)
+    name = unique_name("u")
+    store.add(name, "long enough pass 1", "team_leader", team="team-1")
+    assert store.authenticate(name, "long enough pass 1") is not None
+    assert store.authenticate(name, "wrong password 12") is None
+    with pytest.raises(InputError, match="exists"):
+        store.add(name, "long enough pass 2", "planner")
+    assert (
+        store.set_disabled(name).disabled and store.authenticate(name, "long enough pass 1") is None
+    )
+    store.set_disabled(name, False)
+    changed = store.set_password(name, "another long pass 3")
+    assert changed.session_gen == 1 and store.authenticate(name, "another long pass 3")
+    other = UserStore(tmp_path / "elsewhere.json", db=url)  # another web node
+    assert other.get(name) == changed and name in [u.username for u in other.list()]
+    assert not (tmp_path / "users.json").exists()
+    with pytest.raises(InputError, match="PostgreSQL URL"):
+        UserStore(tmp_path / "users.json", db="/srv/users")

@@ -8,7 +8,10 @@ production (gunicorn) command.
 
 ``geogrid-web users add NAME --role planner`` / ``users passwd NAME`` /
 ``users disable NAME`` / ``users list`` manage the accounts file (``FLASK_USERS_PATH``, default
-``instance/users.json``).
+``instance/users.json``), or the accounts of the database ``FLASK_USERS_STORE`` when set.
+
+``geogrid-web --store postgresql://... --area-name NAME`` (or ``GEOGRID_STORE``) serves an
+area of the database; no area folder is needed.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import click
 from geogrid.errors import GeogridError
 from geogrid.io.workspace import Workspace
 from geogrid.planning.solvers.search import warm_up_searches
+from geogrid.store.base import ENV, is_db_url, open_store
 from webmap import create_app
 from webmap.maps import BASEMAPS
-from webmap.users import ROLES, UserStore
+from webmap.users import ROLES, UserStore, users_of
 
 
 @click.group(invoke_without_command=True)
@@ -46,15 +50,38 @@ from webmap.users import ROLES, UserStore
     help="offline: drawn from the area's streets; osm, tianditu (needs "
     "FLASK_TIANDITU_KEY), amap: web tiles.",
 )
+@click.option(
+    "--store",
+    "store_url",
+    default=None,
+    help="Serve an area of this PostgreSQL database (default: GEOGRID_STORE when it is one); "
+    "no area folder is needed.",
+)
+@click.option(
+    "--area-name",
+    default=None,
+    help="The area's name in the database (default: the --area folder's name).",
+)
 @click.pass_context
 def main(
-    ctx: click.Context, demo: bool, area_dir: Path | None, host: str, port: int, basemap: str
+    ctx: click.Context,
+    demo: bool,
+    area_dir: Path | None,
+    host: str,
+    port: int,
+    basemap: str,
+    store_url: str | None,
+    area_name: str | None,
 ) -> None:
     """Serve the geogrid web app (public map, planner and patrol pages, JSON API).
 
     Without a command it serves; `geogrid-web users --help` manages accounts.
     """
     if ctx.invoked_subcommand is not None:
+        return
+    url = (store_url if store_url is not None else os.environ.get(ENV, "")).strip()
+    if not demo and is_db_url(url):
+        _serve_database(url, area_dir, area_name, host, port, basemap)
         return
     from geogrid.services.demo import DEMO_DIR, build_demo, demo_exists
 
@@ -83,10 +110,44 @@ def main(
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+def _serve_database(
+    url: str, area_dir: Path | None, area_name: str | None, host: str, port: int, basemap: str
+) -> None:
+    """Serve the area ``area_name`` of the database at ``url`` (no folder needed)."""
+    name = area_name or (area_dir.name if area_dir is not None else "")
+    if not name:
+        raise click.ClickException(
+            "give the area's name in the database: --area-name NAME (as `geogrid store push` "
+            "named it: its folder's name)"
+        )
+    store = open_store(url)
+    try:
+        areas = store.list_areas()
+    except Exception as err:  # a database that cannot be reached: say which and why
+        raise click.ClickException(f"{store!r}: cannot read the areas: {err}") from err
+    if name not in areas:
+        raise click.ClickException(
+            f"no area {name!r} in {store!r} (it has {', '.join(areas) or 'none'}); push it "
+            "with `geogrid store push AREA_DIR --db URL`"
+        )
+    config: dict[str, object] = {
+        "AREA_PATH": str(area_dir if area_dir is not None else name),
+        "AREA_NAME": name,
+        "STORE": url,
+        "BASEMAP": basemap,
+    }
+    if "FLASK_SESSION_COOKIE_SECURE" not in os.environ:
+        config["SESSION_COOKIE_SECURE"] = False  # the development server speaks plain http
+    app = create_app(config)
+    threading.Thread(target=warm_up_searches, name="warm-up-searches", daemon=True).start()
+    click.echo(f"geogrid web app on area {name} of {store!r}: http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
 def _store(users_file: Path | None) -> UserStore:
     if users_file is not None:
         return UserStore(users_file)
-    return UserStore(create_app().config["USERS_PATH"])
+    return users_of(create_app().config)
 
 
 users_file_option = click.option(

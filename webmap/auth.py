@@ -35,7 +35,7 @@ from flask import (
 )
 
 from webmap.throttle import Throttle
-from webmap.users import User, UserStore
+from webmap.users import User, UserStore, users_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -43,7 +43,8 @@ CSRF_FIELD = "csrf_token"
 
 
 def user_store() -> UserStore:
-    return UserStore(current_app.config["USERS_PATH"])
+    """The app's accounts: the users file, or the database ``USERS_STORE`` (webmap.users)."""
+    return users_of(current_app.config)
 
 
 def throttle() -> Throttle:

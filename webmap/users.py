@@ -20,6 +20,10 @@ as the zxcvbn project ships them, plus common Chinese-keyboard ones; see the
 file's header). ``session_gen`` counts the account's session generations:
 every session remembers the one it began in, and signing out or changing the
 password moves it on, which ends every older session of the account.
+
+Several web nodes share accounts in the database instead: ``USERS_STORE``
+(``FLASK_USERS_STORE``) names it (a PostgreSQL URL, usually the same as
+``GEOGRID_STORE``); the ``users`` table of the store (:func:`users_of`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from geogrid.errors import InputError
 from geogrid.io.atomic import write_text_atomic
+from geogrid.store.base import Store, UserRecord, is_db_url, open_store
 
 ROLES = ("team_leader", "planner", "admin")
 SCHEMA = "geogrid-users/1"
@@ -93,15 +98,52 @@ def password_problems(password: str, username: str = "") -> list[str]:
 
 
 class UserStore:
-    """The users file; every change is read-modify-write under a lock, written atomically."""
+    """The users file; every change is read-modify-write under a lock, written atomically.
+
+    With ``db`` (a PostgreSQL URL: the ``users`` table of the store,
+    :meth:`geogrid.store.base.Store.get_user` / ``put_user``) the accounts live in the
+    database instead, shared by every web node; ``path`` is then unused.
+    """
 
     _locks: ClassVar[dict[str, threading.Lock]] = {}
     _locks_guard = threading.Lock()
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, db: str | None = None) -> None:
         self.path = Path(path)
+        self.db: Store | None = None
+        key = str(self.path.resolve())
+        if db:
+            if not is_db_url(db):
+                raise InputError(
+                    f"USERS_STORE {db!r}: give a PostgreSQL URL (postgresql://...), or leave it "
+                    "empty for the users file"
+                )
+            self.db, key = open_store(db), db
         with self._locks_guard:
-            self._lock = self._locks.setdefault(str(self.path.resolve()), threading.Lock())
+            self._lock = self._locks.setdefault(key, threading.Lock())
+
+    def _rows(self) -> dict[str, dict[str, Any]]:
+        """Every account as the file holds it: name -> fields."""
+        if self.db is None:
+            users: dict[str, dict[str, Any]] = self._read()["users"]
+            return users
+        return {u.username: _fields(u) for u in self.db.list_users()}
+
+    def _row(self, username: str) -> dict[str, Any] | None:
+        if self.db is None:
+            row: dict[str, Any] | None = self._read()["users"].get(username)
+            return row
+        found = self.db.get_user(username)
+        return None if found is None else _fields(found)
+
+    def _put(self, username: str, row: dict[str, Any]) -> None:
+        """Create or replace one account (under the lock)."""
+        if self.db is not None:
+            self.db.put_user(UserRecord(username=username, **row))
+            return
+        data = self._read()
+        data["users"][username] = row
+        self._write(data)
 
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():
@@ -121,11 +163,11 @@ class UserStore:
         )
 
     def get(self, username: str) -> User | None:
-        row = self._read()["users"].get(username)
+        row = self._row(username)
         return None if row is None else User(username=username, **row)
 
     def list(self) -> list[User]:
-        return [User(username=name, **row) for name, row in sorted(self._read()["users"].items())]
+        return [User(username=name, **row) for name, row in sorted(self._rows().items())]
 
     def add(self, username: str, password: str, role: str, team: str | None = None) -> User:
         """Create an account; refuses a taken name, an unknown role or a short password."""
@@ -138,8 +180,7 @@ class UserStore:
         if problems:
             raise InputError("cannot add the user: " + "; ".join(problems))
         with self._lock:
-            data = self._read()
-            if username in data["users"]:
+            if self._row(username) is not None:
                 raise InputError(f"user {username!r} exists; choose another name")
             user = User(
                 username=username,
@@ -150,8 +191,7 @@ class UserStore:
             )
             row = asdict(user)
             del row["username"]
-            data["users"][username] = row
-            self._write(data)
+            self._put(username, row)
         return user
 
     def set_disabled(self, username: str, disabled: bool = True) -> User:
@@ -160,13 +200,12 @@ class UserStore:
 
     def _update(self, username: str, **changes: Any) -> User:
         with self._lock:
-            data = self._read()
-            if username not in data["users"]:
+            row = self._row(username)
+            if row is None:
                 raise InputError(f"no user {username!r}; `geogrid-web users list` shows them")
-            row = data["users"][username]
             for key, value in changes.items():
                 row[key] = value(row) if callable(value) else value
-            self._write(data)
+            self._put(username, row)
         user = self.get(username)
         assert user is not None
         return user
@@ -195,3 +234,16 @@ class UserStore:
         if not check_password_hash(user.password_hash, password) or user.disabled:
             return None
         return user
+
+
+def _fields(record: UserRecord) -> dict[str, Any]:
+    """A stored account as the file's fields (all but the name)."""
+    row = asdict(record)
+    del row["username"]
+    return row
+
+
+def users_of(config: Any) -> UserStore:
+    """The app's accounts: the database ``USERS_STORE`` (``FLASK_USERS_STORE``) when set, else
+    the file ``USERS_PATH``."""
+    return UserStore(config["USERS_PATH"], db=str(config.get("USERS_STORE") or "").strip() or None)

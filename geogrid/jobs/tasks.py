@@ -1,6 +1,7 @@
 """The work a job can do, as functions of plain data: ``fn(progress, *args)``.
 
-Every task takes only what JSON carries (the area folder as a string, a day
+Every task takes only what JSON carries (the area folder as a string, or a store
+URL and the area's name in it, a day
 ``YYYY-MM-DD``, team ids, a config path, numbers), never OR-Tools objects or
 frames, so the same call runs on a thread of the web process
 (:mod:`geogrid.jobs.local`) or on a Celery worker (:mod:`geogrid.jobs.celery`).
@@ -79,6 +80,17 @@ def clock(
         ticker.join(1.0)
 
 
+def area_of(folder: str, store: str | None) -> Any:
+    """Where a task finds its area: the folder ``folder``, or with ``store`` (a database URL
+    or a folder of area folders, as a task gets plain strings) the area named ``folder`` in
+    it (:class:`~geogrid.store.base.StoredArea`)."""
+    if not store:
+        return folder
+    from geogrid.store.base import StoredArea, open_store
+
+    return StoredArea(open_store(store), folder)
+
+
 @task("patrol.plan_shift")
 def plan_shift(
     progress: Progress,
@@ -87,14 +99,20 @@ def plan_shift(
     config: str | None,
     time_limit_s: float,
     teams: list[str] | None = None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """Plan shift ``day`` of the area for every team, or for ``teams`` only (their files
-    and their part of the day's plan; :func:`geogrid.services.patrol.plan_teams`)."""
+    and their part of the day's plan; :func:`geogrid.services.patrol.plan_teams`).
+
+    ``folder`` is the area folder; with ``store`` (a database URL) it is the area's name
+    in that database, and the plan is kept there (:func:`area_of`)."""
     from geogrid.services import patrol
 
     progress(0.05, "reading the area and the street network")
     with clock(progress, 0.15, 0.7, float(time_limit_s), "solving routes"):
-        run = patrol.plan_shift(folder, day, config, time_limit_s=float(time_limit_s), teams=teams)
+        run = patrol.plan_shift(
+            area_of(folder, store), day, config, time_limit_s=float(time_limit_s), teams=teams
+        )
     progress(1.0, "plan ready")
     return {
         "date": day,

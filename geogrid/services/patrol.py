@@ -24,7 +24,14 @@ from geogrid.errors import InputError
 from geogrid.incidents import DEFAULT_TIMEZONE, incidents_from_layer, rank_hotspots
 from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.geojson import read_vector
-from geogrid.io.plans import has_plan, plan_geojson, plan_gpx, read_plan, write_plan
+from geogrid.io.plans import (
+    has_plan,
+    plan_geojson,
+    plan_gpx,
+    plan_phone_file,
+    read_plan,
+    write_plan,
+)
 from geogrid.io.workspace import Area, Workspace, read_area
 from geogrid.network import DEFAULT_MAX_SNAP_M, StreetNetwork, check_near_streets
 from geogrid.planning.areas import idle_reasons, locate_stops, with_team_areas
@@ -45,6 +52,7 @@ from geogrid.planning.problem import (
 from geogrid.planning.solve import solve_patrol
 from geogrid.planning.workload import extra_passes
 from geogrid.printing.sheets import render_route_sheets
+from geogrid.store.base import AreaRef, PlanDocument, Store, StoredArea, folder_path
 
 
 def read_patrol_config(path: Path | str | None) -> PatrolConfig:
@@ -195,29 +203,25 @@ def grid_parents(area: Area) -> dict[str, str]:
     }
 
 
-def plan_area(
-    folder: Path | str,
-    config_path: Path | str | None = None,
-    out_dir: Path | str | None = None,
-    *,
-    hotspots: gpd.GeoDataFrame | None = None,
-    time_limit_s: float | None = None,
-    seed: int | None = None,
-    date: str = "",
-    team_sheets: bool = False,
-    workers: int = 1,
-) -> PatrolRun:
-    """Plan tonight's routes for every team of the area and write the files.
-
-    Writes ``plan.geojson``, ``<team>.gpx``, ``route_sheets.pdf`` and
-    ``plan.json`` into ``out_dir`` (default ``<area>/plans``), and with
-    ``team_sheets`` one ``<team>.pdf`` per team (its own route sheet only).
-    A district whose teams' areas make several groups is planned group by group
-    (``[solver] decompose``, :mod:`geogrid.planning.district`), in up to ``workers``
-    processes; the time limit is then the whole district's.
-    """
-    config = read_patrol_config(config_path)
-    area = read_area(folder)
+def solve_area(
+    area: Area,
+    config: PatrolConfig,
+    hotspots: gpd.GeoDataFrame | None,
+    time_limit_s: float | None,
+    seed: int | None,
+    date: str,
+    workers: int,
+) -> tuple[
+    PatrolProblem,
+    PatrolPlan,
+    gpd.GeoDataFrame,
+    gpd.GeoDataFrame,
+    bytes,
+    dict[str, Any],
+    dict[str, str],
+]:
+    """Plan every team of ``area``: (problem, plan, visits, routes, route-sheet PDF, summary,
+    idle teams) - what :func:`plan_area` writes, computed without writing anything."""
     teams, stops, network = area_patrol(area, config, hotspots)
     parents = grid_parents(area)
     groups = group_district(teams, stops, team_areas=config.team_areas, parents=parents)
@@ -263,6 +267,34 @@ def plan_area(
     }
     if idle:
         summary["idle_teams"] = idle
+    return problem, plan, visits, routes, pdf, summary, idle
+
+
+def plan_area(
+    folder: Path | str,
+    config_path: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    *,
+    hotspots: gpd.GeoDataFrame | None = None,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    date: str = "",
+    team_sheets: bool = False,
+    workers: int = 1,
+) -> PatrolRun:
+    """Plan tonight's routes for every team of the area and write the files.
+
+    Writes ``plan.geojson``, ``<team>.gpx``, ``route_sheets.pdf`` and
+    ``plan.json`` into ``out_dir`` (default ``<area>/plans``), and with
+    ``team_sheets`` one ``<team>.pdf`` per team (its own route sheet only).
+    A district whose teams' areas make several groups is planned group by group
+    (``[solver] decompose``, :mod:`geogrid.planning.district`), in up to ``workers``
+    processes; the time limit is then the whole district's.
+    """
+    config = read_patrol_config(config_path)
+    area = read_area(folder)
+    solved = solve_area(area, config, hotspots, time_limit_s, seed, date, workers)
+    problem, plan, visits, routes, pdf, summary, idle = solved
     out = Path(out_dir) if out_dir is not None else Workspace(area.path).plans_dir()
     paths = write_plan(out, visits, routes, pdf, summary)
     if team_sheets:
@@ -279,8 +311,27 @@ def plan_area(
 # ----------------------------------------------------------------- plans of a shift (web app)
 
 
+def database_area(where: AreaRef) -> StoredArea | None:
+    """``where`` when it is an area of a database (or of a folder store the web serves as
+    one, with no folder of its own); None when it is an area folder, whose files stay as
+    they are."""
+    if isinstance(where, StoredArea) and folder_path(where) is None:
+        return where
+    return None
+
+
+def area_folder(where: AreaRef) -> Path:
+    """The folder of an area that lives in one (a folder, or an area of a folder store)."""
+    if isinstance(where, StoredArea):
+        found = folder_path(where)
+        if found is None:
+            raise InputError(f"area {where.name} lives in a database, not in a folder")
+        return found
+    return Workspace(where).path
+
+
 def plan_shift(
-    folder: Path | str,
+    where: AreaRef,
     day: str,
     config_path: Path | str | None,
     *,
@@ -292,22 +343,62 @@ def plan_shift(
     The files of :func:`plan_area` plus one ``<team>.pdf`` per team. With
     ``teams`` (some of the area's teams), only those are planned
     (:func:`plan_teams`): the other teams' routes in the day's plan stay.
+    An area in a database (:func:`database_area`) keeps the plan with
+    ``Store.save_plan`` and the route-sheet PDFs with ``Store.save_plan_file``;
+    its GPX files are made from the stored plan when asked for (:func:`shift_download`).
     """
-    ws = Workspace(folder)
     if teams is not None:
-        return plan_teams(ws.path, day, config_path, teams, time_limit_s=time_limit_s)
-    return plan_area(
-        ws.path,
-        config_path,
-        ws.plans_dir(day),
-        time_limit_s=time_limit_s,
-        date=day,
-        team_sheets=True,
-    )
+        return plan_teams(where, day, config_path, teams, time_limit_s=time_limit_s)
+    stored = database_area(where)
+    if stored is None:
+        ws = Workspace(area_folder(where))
+        return plan_area(
+            ws.path,
+            config_path,
+            ws.plans_dir(day),
+            time_limit_s=time_limit_s,
+            date=day,
+            team_sheets=True,
+        )
+    config = read_patrol_config(config_path)
+    area = stored.store.read_area(stored.name)
+    solved = solve_area(area, config, None, time_limit_s, None, day, 1)
+    problem, plan, visits, routes, pdf, summary, idle = solved
+    store, name = stored.store, stored.name
+    store.save_plan_file(name, day, "route_sheets.pdf", pdf)
+    files = ["route_sheets.pdf", *_team_sheets(store, name, day, area, problem, plan, routes)]
+    store.save_plan(name, PlanDocument(day, _plain(summary), plan_geojson(visits, routes)))
+    return PatrolRun(problem, plan, visits, routes, tuple(Path(f) for f in files), idle)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (numpy numbers and other values as the folder's
+    ``plan.json`` would hold them)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _team_sheets(
+    store: Store,
+    name: str,
+    day: str,
+    area: Area,
+    problem: PatrolProblem,
+    plan: PatrolPlan,
+    routes: gpd.GeoDataFrame,
+) -> list[str]:
+    """Store one ``<team>.pdf`` route sheet per route of ``plan``; their names."""
+    names = []
+    for route in plan.routes:
+        team = problem.teams[route.team]
+        one = dataclasses.replace(plan, routes=(route,))
+        sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=day)
+        store.save_plan_file(name, day, f"{team.id}.pdf", sheet)
+        names.append(f"{team.id}.pdf")
+    return names
 
 
 def plan_teams(
-    folder: Path | str,
+    where: AreaRef,
     day: str,
     config_path: Path | str | None,
     teams: Sequence[str],
@@ -320,11 +411,16 @@ def plan_teams(
     routes and stops into the day's ``plan.geojson`` and ``plan.json`` in place of
     its old ones (read-merge-write under the area's lock). The all-teams
     ``route_sheets.pdf`` no longer matches and is removed (plan all teams to get it).
+    In a database: the same through the store (``Store.update_plan``; no GPX files).
     """
-    ws = Workspace(folder)
+    stored = database_area(where)
     wanted = sorted(set(map(str, teams)))
     config = read_patrol_config(config_path)
-    area = read_area(ws.path)
+    if stored is None:
+        ws = Workspace(area_folder(where))
+        area = read_area(ws.path)
+    else:
+        area = stored.store.read_area(stored.name)
     known = set() if area.teams is None else set(area.teams["id"].astype(str))
     unknown = [t for t in wanted if t not in known]
     if not wanted or unknown:
@@ -344,23 +440,11 @@ def plan_teams(
         mode_weights=dict(config.workload.mode_weights.items()),
     )
     visits, routes = plan_frames(problem, plan, network)
-    out = ws.plans_dir(day)
-    paths: list[Path] = []
-    for route in plan.routes:
-        team = problem.teams[route.team]
-        one = dataclasses.replace(plan, routes=(route,))
-        sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=day)
-        paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
-    for team in routes["team"]:
-        paths.append(
-            write_bytes_atomic(
-                out / f"{team}.gpx", plan_gpx(visits, routes, str(team)).encode("utf-8")
-            )
-        )
     fresh = plan_geojson(visits, routes)
     rows = routes.drop(columns="geometry").to_dict(orient="records")
-    with ws.lock():
-        old = read_plan(out)
+
+    def merged(old: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The day's GeoJSON and summary with ``wanted``'s part replaced."""
         kept = [
             f
             for f in (old["geojson"]["features"] if old else [])
@@ -383,12 +467,38 @@ def plan_teams(
             "teams": kept_rows + json.loads(json.dumps(rows, default=str)),
             "planned_teams": wanted,
         }
+        return {"type": "FeatureCollection", "features": features}, summary
+
+    if stored is not None:
+        store, name = stored.store, stored.name
+        files = _team_sheets(store, name, day, area, problem, plan, routes)
+
+        def change(old: PlanDocument | None) -> PlanDocument:
+            given = None if old is None else {"summary": old.summary, "geojson": old.geojson}
+            geojson, summary = merged(given)
+            return PlanDocument(day, _plain(summary), _plain(geojson))
+
+        store.update_plan(name, day, change)
+        store.save_plan_file(name, day, "route_sheets.pdf", None)
+        return PatrolRun(problem, plan, visits, routes, tuple(Path(f) for f in files))
+    out = ws.plans_dir(day)
+    paths: list[Path] = []
+    for route in plan.routes:
+        team = problem.teams[route.team]
+        one = dataclasses.replace(plan, routes=(route,))
+        sheet = render_route_sheets(problem, one, routes, area.edges, area.metric_crs, date=day)
+        paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
+    for team in routes["team"]:
         paths.append(
             write_bytes_atomic(
-                out / "plan.geojson",
-                json.dumps(
-                    {"type": "FeatureCollection", "features": features}, ensure_ascii=False
-                ).encode("utf-8"),
+                out / f"{team}.gpx", plan_gpx(visits, routes, str(team)).encode("utf-8")
+            )
+        )
+    with ws.lock():
+        geojson, summary = merged(read_plan(out))
+        paths.append(
+            write_bytes_atomic(
+                out / "plan.geojson", json.dumps(geojson, ensure_ascii=False).encode("utf-8")
             )
         )
         paths.append(
@@ -401,6 +511,32 @@ def plan_teams(
         )
         (out / "route_sheets.pdf").unlink(missing_ok=True)
     return PatrolRun(problem, plan, visits, routes, tuple(paths))
+
+
+def shift_download(where: AreaRef, day: str, name: str) -> bytes | None:
+    """A download of a shift's plan: ``route_sheets.pdf``, ``<team>.pdf`` or ``<team>.gpx``;
+    None when not computed. From the folder's file; for an area in a database the PDF from
+    the store and the GPX made from the stored plan (:func:`geogrid.io.plans.plan_phone_file`).
+    """
+    if Path(name).name != name:
+        raise InputError(f"{name!r}: give a file name of the plan, not a path")
+    stored = database_area(where)
+    if stored is None:
+        path = shift_file(area_folder(where), day, name)
+        return None if path is None else path.read_bytes()
+    store, area = stored.store, stored.name
+    if name.endswith(".gpx"):
+        team = name.removesuffix(".gpx")
+        found = store.read_plan(area, day)
+        if found is None or found.geojson is None:
+            return None
+        if not any(
+            str(f["properties"].get("team")) == team and f["properties"].get("feature") == "route"
+            for f in found.geojson.get("features", [])
+        ):
+            return None
+        return plan_phone_file(found.geojson, team).encode("utf-8")
+    return store.read_plan_file(area, day, name)
 
 
 def shift_config(folder: Path | str, fallback: Path | None = None) -> Path | None:

@@ -15,6 +15,7 @@ plan as GPX or KML, WGS-84 or GCJ-02.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,6 +34,7 @@ from geogrid.io.tracks import (
     read_track_geojson,
     read_visits,
     replace_visits,
+    track_geojson,
     visit_rows,
     write_track,
 )
@@ -42,9 +44,15 @@ from geogrid.planning.report import MonthlyReport, month_range, monthly_report
 from geogrid.planning.rota import SchoolCalendar
 from geogrid.planning.tracks import PlannedStop, TrackMatch, TrackPoints, check_track, match_track
 from geogrid.printing.report import render_monthly_report
-from geogrid.services.patrol import area_hotspots, read_patrol_config, shift_config
+from geogrid.services.patrol import (
+    area_folder,
+    area_hotspots,
+    database_area,
+    read_patrol_config,
+    shift_config,
+)
 from geogrid.store import PatrolLog
-from geogrid.store.base import area_store
+from geogrid.store.base import AreaRef, area_store
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -141,7 +149,7 @@ def shift_window(area: Area, plan: dict[str, Any], day: str, team: str) -> tuple
 
 
 def log_patrol(
-    folder: Path | str,
+    folder: AreaRef,
     day: str,
     team: str,
     track: Path | str,
@@ -152,20 +160,35 @@ def log_patrol(
     config_path: Path | str | None = None,
     file_name: str | None = None,
 ) -> LoggedPatrol:
-    """Match ``track`` (GPX, KML or check-in CSV) to ``team``'s plan of ``day`` and log it."""
-    ws = Workspace(folder)
+    """Match ``track`` (GPX, KML or check-in CSV) to ``team``'s plan of ``day`` and log it.
+
+    For an area in a database (:func:`~geogrid.services.patrol.database_area`) the plan comes
+    from the store, the log row goes to ``Store.add_patrol_log`` and the track and the
+    patrol's visits are kept as files of the day's plan (``<team>.track.geojson``,
+    ``<team>.visits.json``: ``Store.save_plan_file``); the config is ``config_path`` or the
+    defaults."""
     _day(day)
-    area = read_area(ws.path)
-    config = read_patrol_config(config_path if config_path is not None else shift_config(ws.path))
+    stored = database_area(folder)
+    ws = None if stored is not None else Workspace(area_folder(folder))
+    if ws is None:
+        assert stored is not None
+        area = stored.store.read_area(stored.name)
+        config = read_patrol_config(config_path)
+    else:
+        area = read_area(ws.path)
+        config = read_patrol_config(
+            config_path if config_path is not None else shift_config(ws.path)
+        )
     known = [] if area.teams is None else sorted(area.teams["id"].astype(str))
     if team not in known:
         raise InputError(
             f"no team {team!r} in area {area.name}; teams are {', '.join(known) or 'none'}"
         )
-    plan = read_plan(ws.plans_dir(day))
+    plan = _shift_plan(folder, day)
     if plan is None:
+        where = f"area {folder}" if ws is None else str(ws.plans_dir(day))
         raise InputError(
-            f"no plan for {day} in {ws.plans_dir(day)}; plan the night first (the patrol "
+            f"no plan for {day} in {where}; plan the night first (the patrol "
             "page or geogrid rota), then log its track"
         )
     stops = planned_stops(plan, team)
@@ -195,6 +218,16 @@ def log_patrol(
     log = PatrolLog(
         day, team, people, match.planned, match.done, round(match.km, 3), round(match.hours, 3)
     )
+    if ws is None:
+        assert stored is not None
+        store, name = stored.store, stored.name
+        rows = visit_rows(day, team, match)
+        track_name, visits_name = f"{team}.track.geojson", f"{team}.visits.json"
+        data = track_geojson(points, match, team)
+        store.save_plan_file(name, day, track_name, _json_bytes(data))
+        store.save_plan_file(name, day, visits_name, _json_bytes(rows, default=str))
+        store.add_patrol_log(name, log)
+        return LoggedPatrol(log, match, points, (Path(track_name), Path(visits_name)))
     store, name = area_store(ws.path)
     with ws.lock():
         store.add_patrol_log(name, log)
@@ -203,17 +236,36 @@ def log_patrol(
     return LoggedPatrol(log, match, points, (ws.patrol_log_path, ws.patrol_visits_path, written))
 
 
-def read_patrol_track(folder: Path | str, day: str, team: str) -> dict[str, Any] | None:
+def _json_bytes(value: Any, default: Any = None) -> bytes:
+    return json.dumps(value, ensure_ascii=False, default=default).encode("utf-8")
+
+
+def _shift_plan(where: AreaRef, day: str) -> dict[str, Any] | None:
+    """The day's plan (``summary``, ``geojson``) from the area's folder or its store."""
+    stored = database_area(where)
+    if stored is None:
+        return read_plan(Workspace(area_folder(where)).plans_dir(day))
+    found = stored.store.read_plan(stored.name, day)
+    if found is None:
+        return None
+    return {"summary": found.summary, "geojson": found.geojson}
+
+
+def read_patrol_track(folder: AreaRef, day: str, team: str) -> dict[str, Any] | None:
     """The logged track of ``team`` on ``day`` (GeoJSON with ``summary``); None if not logged."""
     _day(day)
-    return read_track_geojson(Workspace(folder).track_path(day, team))
+    stored = database_area(folder)
+    if stored is None:
+        return read_track_geojson(Workspace(area_folder(folder)).track_path(day, team))
+    data = stored.store.read_plan_file(stored.name, day, f"{team}.track.geojson")
+    return None if data is None else dict(json.loads(data.decode("utf-8")))
 
 
 def phone_file(
-    folder: Path | str, day: str, team: str, fmt: str = "gpx", datum: str = "wgs84"
+    folder: AreaRef, day: str, team: str, fmt: str = "gpx", datum: str = "wgs84"
 ) -> tuple[str, str]:
     """``(file name, text)`` of ``team``'s plan of ``day`` as GPX or KML in WGS-84 or GCJ-02."""
-    plan = read_plan(Workspace(folder).plans_dir(_day(day).isoformat()))
+    plan = _shift_plan(folder, _day(day).isoformat())
     if plan is None:
         raise InputError(f"no plan for {day}; plan the night first")
     name = phone_file_name(team, fmt, datum)

@@ -21,16 +21,18 @@ route. Plans are computed for shift dates from yesterday to
 :data:`MAX_DAYS_AHEAD` days ahead. The request body is the declared
 :class:`webmap.schemas.PatrolStart`.
 
-Store: the pages that read a day's plan (the team list, the plan page, its print
-view and GeoJSON) read it through the app's store (:func:`webmap.area.area_ref`),
-so an area pushed to PostGIS shows its plans. Computing a plan, the rota, the
-PDF and GPX files and the track pages still need the area folder (the planning
-service writes its files there): with the area in a database they answer 503
-saying so.
+Store: every page reads and writes the day's plan through the app's store
+(:func:`webmap.area.area_ref`). With the area in a database, the job gets the
+area's name and the store URL, keeps the plan with ``Store.save_plan`` and the
+route-sheet PDFs with ``Store.save_plan_file``; GPX files are made from the
+stored plan when downloaded; the patrol config is ``PATROL_CONFIG`` or the
+example (a database keeps no ``patrol.toml``). The week's rota still needs the
+area folder (503 saying so for an area in a database).
 """
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date as Date
 from datetime import datetime, timedelta
@@ -53,7 +55,7 @@ from geogrid.planning.problem import format_hhmm, parse_hhmm
 from geogrid.printing.fonts import KIND_ZH
 from geogrid.services import patrol as service
 from geogrid.services import rota as rota_service
-from webmap.area import area_ref, current_area, in_database
+from webmap.area import area_ref, current_area, in_database, store_setting
 from webmap.auth import current_user, role_required
 from webmap.jobs import runner_of
 from webmap.schemas import Args, DayArgs, PatrolStart, parse_args, parse_body
@@ -97,6 +99,14 @@ def area_dir() -> Path:
     return ws.path
 
 
+def plan_folder() -> Path | None:
+    """The area folder of the pages that compute plans or send their files; None for an area
+    in a database (they go through the store); 503 when the folder has no area."""
+    if in_database(current_app):
+        return None
+    return area_dir()
+
+
 def stored_plan(day: str) -> dict[str, Any] | None:
     """The day's plan from the app's store: ``summary`` and ``geojson``; None if not computed."""
     where = area_ref(current_app)
@@ -122,12 +132,15 @@ def _check_date(day: str) -> str:
     return day
 
 
-def config_path(folder: Path) -> Path | None:
-    """The patrol config: PATROL_CONFIG, else the area's patrol.toml, else the example."""
+def config_path(folder: Path | None) -> Path | None:
+    """The patrol config: PATROL_CONFIG, else the area's patrol.toml (an area in a database
+    has none), else the example."""
     configured = current_app.config.get("PATROL_CONFIG")
     if configured:
         return Path(configured)
     example = Path(current_app.root_path).parent / "data/config/patrol.example.toml"
+    if folder is None:
+        return example if example.exists() else None
     return service.shift_config(folder, example)
 
 
@@ -303,7 +316,7 @@ def _plan_view(day: str, team: str, template: str):
 @role_required("team_leader")
 def pdf(day: str):
     parse_args(Args)
-    folder = area_dir()
+    folder = plan_folder()
     if _bound_team() is not None:
         abort(
             403,
@@ -316,7 +329,7 @@ def pdf(day: str):
 @role_required("team_leader")
 def team_pdf(day: str, team: str):
     parse_args(Args)
-    folder = area_dir()
+    folder = plan_folder()
     _team(team)
     return _plan_file(folder, day, f"{team}.pdf", f"route sheet for {team} on {day}")
 
@@ -325,7 +338,7 @@ def team_pdf(day: str, team: str):
 @role_required("team_leader")
 def gpx(day: str, team: str):
     parse_args(Args)
-    folder = area_dir()
+    folder = plan_folder()
     _team(team)
     return _plan_file(folder, day, f"{team}.gpx", f"GPX for {team} on {day}")
 
@@ -337,7 +350,8 @@ def gpx(day: str, team: str):
 @role_required("team_leader")
 def start_plan():
     body = parse_body(PatrolStart)
-    folder = area_dir()
+    folder = plan_folder()
+    target = str(folder) if folder is not None else area_ref(current_app).name
     today = area_today()
     day = _check_date(body.date or today.isoformat())
     first, last = today - timedelta(days=1), today + timedelta(days=MAX_DAYS_AHEAD)
@@ -373,29 +387,32 @@ def start_plan():
     ):
         teams = None  # every team: the full plan, with the all-teams route sheets
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    key = f"patrol:{folder}:{day}:{','.join(teams) if teams else '*'}"
+    key = f"patrol:{target}:{day}:{','.join(teams) if teams else '*'}"
     config = config_path(folder)
     plain = (
-        str(folder),
+        target,
         day,
         None if config is None else str(config),
         float(app.config["PATROL_TIME_LIMIT_S"]),
     )
+    # an area in a database: the task gets the area's name and, last, the store URL
+    tail = (store_setting(app),) if folder is None else ()
     per_part = int(app.config.get("PATROL_TEAMS_PER_PART") or 0)
     if teams is None and per_part and all_teams is not None and len(all_teams) > per_part:
         # many teams: one part per team group (in parallel on Celery workers), each writing
-        # only its teams' files into the day's plan under the area's lock
+        # only its teams' part of the day's plan (under the area's lock, or in one
+        # transaction in a database)
         groups = tasks.team_groups(all_teams["id"].astype(str).tolist(), per_part)
         job = runner_of(app).submit_group(
             "patrol",
             user.username,
             tasks.plan_shift,
-            [(*plain, group) for group in groups],
+            [(*plain, group, *tail) for group in groups],
             key=key,
         )
     else:
         job = runner_of(app).submit(
-            "patrol", user.username, tasks.plan_shift, *plain, teams, key=key
+            "patrol", user.username, tasks.plan_shift, *plain, teams, *tail, key=key
         )
     if job.owner != user.username:
         abort(
@@ -420,14 +437,24 @@ def plan_geojson(day: str, team: str):
 _MIMETYPES = {".pdf": "application/pdf", ".gpx": "application/gpx+xml"}
 
 
-def _plan_file(folder: Path, day: str, name: str, what: str):
-    """Send one file of a day's plan as a download (404 naming it when not computed yet)."""
-    path = service.shift_file(folder, _check_date(day), name)
-    if path is None:
-        abort(404, description=f"no {what} yet; compute the plan first")
+def _plan_file(folder: Path | None, day: str, name: str, what: str):
+    """Send one file of a day's plan as a download (404 naming it when not computed yet):
+    the folder's file, or for an area in a database what the store keeps (PDF) or what is
+    made from the stored plan (GPX)."""
     stem, suffix = Path(name).stem, Path(name).suffix
+    source: Path | io.BytesIO
+    if folder is None:
+        data = service.shift_download(area_ref(current_app), _check_date(day), name)
+        if data is None:
+            abort(404, description=f"no {what} yet; compute the plan first")
+        source = io.BytesIO(data)
+    else:
+        path = service.shift_file(folder, _check_date(day), name)
+        if path is None:
+            abort(404, description=f"no {what} yet; compute the plan first")
+        source = path.resolve()
     return send_file(
-        path.resolve(),
+        source,
         mimetype=_MIMETYPES[suffix],
         as_attachment=suffix == ".gpx",
         download_name=f"{stem}-{day}{suffix}",

@@ -11,7 +11,9 @@
   team's plan for a phone (GCJ-02 named so in the file name and its metadata).
 
 Team leaders whose account names teams reach their own teams only (403 otherwise),
-as on every patrol page (:func:`webmap.views.patrol._team`).
+as on every patrol page (:func:`webmap.views.patrol._team`). With the app's area in a
+database all three go through its store (the plan, the log, the track kept as a file of
+the day's plan).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from flask import Blueprint, Response, abort, current_app, request
 from geogrid.errors import InputError
 from geogrid.io.tracks import TRACK_SUFFIXES
 from geogrid.services import patrol_log as service
+from webmap.area import area_ref
 from webmap.auth import role_required
 from webmap.schemas import Args, PhoneArgs, TrackUpload, parse_args, parse_form
-from webmap.views.patrol import _check_date, _team, area_dir, config_path
+from webmap.views.patrol import _check_date, _team, config_path, plan_folder
 
 api = Blueprint("patrol_tracks_api", __name__, url_prefix="/api/patrol")
 
@@ -38,7 +41,7 @@ UPLOAD_ENDPOINT = "patrol_tracks_api.upload_track"
 @api.post("/plans/<day>/<team>/track")
 @role_required("team_leader")
 def upload_track(day: str, team: str):
-    folder = area_dir()
+    folder = plan_folder()
     _check_date(day)
     _team(team)  # another team's leader: 403 before anything of the body is read
     form = parse_form(TrackUpload)
@@ -54,7 +57,7 @@ def upload_track(day: str, team: str):
         upload.save(path)
         try:
             done = service.log_patrol(
-                folder,
+                area_ref(current_app) if folder is None else folder,
                 day,
                 team,
                 path,
@@ -89,10 +92,10 @@ def upload_track(day: str, team: str):
 @role_required("team_leader")
 def track_geojson(day: str, team: str):
     parse_args(Args)
-    folder = area_dir()
+    folder = plan_folder()
     _check_date(day)
     _team(team)
-    data = service.read_patrol_track(folder, day, team)
+    data = service.read_patrol_track(area_ref(current_app) if folder is None else folder, day, team)
     if data is None:
         abort(404, description=f"no track of {team} on {day} yet; upload it on the plan page")
     return data
@@ -104,11 +107,12 @@ def phone_plan(day: str, team: str, fmt: str):
     args = parse_args(PhoneArgs)
     if fmt not in ("gpx", "kml"):
         abort(404, description=f"no plan.{fmt}; give plan.gpx or plan.kml")
-    folder = area_dir()
+    folder = plan_folder()
     _check_date(day)
     _team(team)
+    where = area_ref(current_app) if folder is None else folder
     try:
-        name, text = service.phone_file(folder, day, team, fmt, args.datum)
+        name, text = service.phone_file(where, day, team, fmt, args.datum)
     except InputError as err:
         abort(404, description=str(err))
     mimetype = "application/gpx+xml" if fmt == "gpx" else "application/vnd.google-earth.kml+xml"
