@@ -298,6 +298,8 @@ def test_hot_spot_without_enough_nights_is_named() -> None:
     (reason,) = err.value.reasons
     assert "热点7 (hotspot-7)" in reason and "needs 7 nights" in reason
     assert "Mon, Tue, Wed, Thu, Fri" in reason and "not on the roster on Sat" in reason
+    # what to do (the Shanghai pilot's hot spots peaking at 01:00-03:00 and evening teams)
+    assert "[[rota.shifts]]" in str(err.value) and "nights_by_priority" in str(err.value)
 
 
 def test_school_post_without_a_morning_team_names_the_night() -> None:

@@ -723,7 +723,11 @@ def solve_rota(problem: RotaProblem, *, time_limit_s: float = 10.0, seed: int = 
     reasons = explain_rota_infeasible(problem)
     if reasons:
         raise InfeasibleError(
-            f"week {problem.week}: the rota cannot give every stop its nights", reasons
+            f"week {problem.week}: the rota cannot give every stop its nights; for each stop "
+            "below, let a team reach it (the teams' nights on the roster, [[rota.shifts]] "
+            "times that meet its window), ask fewer nights ([rota] nights_by_priority, "
+            "place_nights) or leave it out of the config",
+            reasons,
         )
     result = solve_assignment(rota_arrays(problem), time_limit_s=time_limit_s, seed=seed)
     if not result.found:
