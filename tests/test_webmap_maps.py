@@ -266,6 +266,16 @@ def test_key_locations_with_chinese_names_and_layer_control(area):
     assert "fa-graduation-cap" in html or '"graduation-cap"' in html
 
 
+def test_key_places_layer_is_named_in_the_page_language(area):
+    """The README's `layers import --layer key_places` layer is 重点场所 / Key places in the
+    layer control, not its file name (the Shanghai pilot's map showed 'key_places (6)')."""
+    places = area.layers["schools"].copy()
+    office = dataclasses.replace(area, layers={**area.layers, "key_places": places})
+    assert "重点场所 (1)" in _html(public_map(office))
+    assert "Key places (1)" in _html(public_map(office, lang="en"))
+    assert "key_places (1)" not in _html(public_map(office))
+
+
 def test_marker_names_are_escaped(area):
     """A place name with HTML is shown as text, never run."""
     schools = area.layers["schools"].copy()
