@@ -72,3 +72,30 @@ def test_probe_fails_as_asked() -> None:
         T.probe(lambda f, m: None, 1, 0.0, "grid locked")
     with pytest.raises(RuntimeError):
         T.probe(lambda f, m: None, 1, 0.0, "", True)
+
+
+def test_plan_shift_task_on_an_area_in_the_database(tmp_path: Path) -> None:
+    """Given a store URL, the task plans the area of that name in the database: the plan goes
+    to the store (no folder is written), each team's route sheet is a file of the plan, and
+    two team parts planned one after the other both stay in the day's plan."""
+    from store_db import db_url, unique_name
+
+    from geogrid.store.folder import FolderStore
+    from geogrid.store.postgis import PostgisStore
+    from geogrid.store.transfer import copy_area
+
+    folder, config = make_patrol_area(tmp_path / "area")
+    url, name = db_url(), unique_name("jobs")
+    store = PostgisStore(url)
+    copy_area(FolderStore(folder.parent), folder.name, store, name)
+    day = "2026-05-01"
+    for part in (["team-a"], ["team-b"]):
+        result = T.plan_shift(lambda f, m: None, name, day, str(config), 1.0, part, url)
+        assert json.loads(json.dumps(result)) == result
+        assert result["files"] == [f"{part[0]}.pdf"]
+    plan = store.read_plan(name, day)
+    assert plan is not None and plan.summary["planned_teams"] == ["team-b"]
+    teams = {f["properties"]["team"] for f in plan.geojson["features"]}
+    assert teams == {"team-a", "team-b"}
+    assert (store.read_plan_file(name, day, "team-a.pdf") or b"").startswith(b"%PDF")
+    assert not (folder / "plans" / "web" / day).exists()

@@ -351,3 +351,30 @@ def test_a_track_upload_shows_planned_against_actual(
     assert [(g.team, g.planned, g.done) for g in logs] == [("team-a", 3, 1)]
     phone = client.get(f"/api/patrol/plans/{TRACK_DAY}/team-a/plan.kml?datum=gcj02")
     assert phone.status_code == 200 and b"GCJ-02" in phone.data
+
+
+def test_accounts_in_the_database_sign_in(demo: Path, tmp_path: Path) -> None:
+    """With USERS_STORE set to the database, accounts added there (by any web node) sign in
+    to the database app, a disabled one is refused, and no users file is written."""
+    from webmap_staff import PASSWORD, csrf_of
+
+    from webmap.users import UserStore
+
+    url = db_url()
+    accounts = UserStore(tmp_path / "unused.json", db=url)
+    name, off = unique_name("p"), unique_name("p")
+    accounts.add(name, PASSWORD, "planner")
+    accounts.add(off, PASSWORD, "planner")
+    accounts.set_disabled(off)
+    users_file = tmp_path / "instance" / "users.json"
+    users_file.parent.mkdir()
+    app, _where = database_app(demo, users_file, tmp_path)
+    app.config["USERS_STORE"] = url
+    client = app.test_client()
+    sign_in(client, name)
+    assert client.get("/planner/").status_code == 200
+    refused = app.test_client()
+    token = csrf_of(refused)
+    res = refused.post("/login", data={"username": off, "password": PASSWORD, "csrf_token": token})
+    assert res.status_code != 302
+    assert not (tmp_path / "unused.json").exists()
