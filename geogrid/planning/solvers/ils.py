@@ -12,10 +12,14 @@ packing between chunks). A plan is held in fixed-size arrays:
 route fits when its length is at most ``limit[v]``. The search repeats: ruin
 (the visits nearest a random stop, random visits, the visits with the lowest
 prize per second of detour, or a string of one route), recreate (greedy
-insertion by prize per extra second, with noise), then descend to a local
+insertion, most valuable first, with noise), then descend to a local
 optimum (2-opt and or-opt of strings of 1-3 inside routes, relocate and
 exchange between routes, swap a visit for a more valuable skipped stop,
-insert whatever fits). Acceptance is simulated annealing on prize; ties go
+insert whatever fits). Recreate and insertion take the most valuable stop
+that fits first (:data:`RATIO_POWER`); half of the recreates may overfill the
+routes by up to 10 % and then repair them (shorten, then drop the visits of
+least prize per second of detour until each route fits). Acceptance is
+simulated annealing on prize; ties go
 to the shorter plan. Every random draw comes from the generator handed to
 the kernels (:func:`geogrid.planning.solvers.streams.generator`, or the
 stream of :func:`seed`), so a seed and a fixed number of iterations give the
@@ -30,6 +34,19 @@ from numba import njit
 from geogrid.planning.solvers.streams import Stream, below, generator
 
 BIG = 1 << 60
+RUIN_MAX = 50
+"""At most this many visits are removed by one ruin."""
+RECREATE_NOISE = 0.3
+"""Noise of the recreate step: each stop's key is multiplied by 1 +- this."""
+RATIO_POWER = 0.0
+"""Insertion key: prize / (1 + extra seconds) ** this. 0 inserts the most valuable stop
+that fits first (as PyVRP's prize-dominated cost does); 1 (prize per extra second, the
+key before 2026-12-06) kept the search in one basin on many Chao instances, e.g.
+p4.2.f 678 on every seed and temperature against the best known 687."""
+OVERFILL_SHARE = 0.5
+"""Share of the iterations that recreate beyond the limits and then repair (:func:`_repair`)."""
+OVERFILL = 0.1
+"""Such a recreate may fill a route up to 1 + (this x a uniform draw) times its limit."""
 
 
 _stream = Stream()
@@ -220,7 +237,7 @@ def swap_in(cost, prize, cand, routes, count, lens, limit, used) -> bool:
 
 @njit(cache=True)
 def _insert_all(rng, cost, prize, cand, routes, count, lens, limit, used, noise) -> None:
-    """Insert skipped stops while any fits, best prize per extra second first (with noise)."""
+    """Insert skipped stops while any fits, by the key of :data:`RATIO_POWER` (with noise)."""
     while True:
         best_ratio, bf, bv, bk, bd = -1.0, -1, 0, 0, 0
         for f in cand:
@@ -236,7 +253,7 @@ def _insert_all(rng, cost, prize, cand, routes, count, lens, limit, used, noise)
                         fd, fv, fk = d, v, k
             if fv < 0:
                 continue
-            ratio = prize[f] / (max(fd, 0) + 1.0)
+            ratio = prize[f] / (max(fd, 0) + 1.0) ** RATIO_POWER
             if noise > 0:
                 ratio *= 1.0 - noise + 2.0 * noise * rng.random()
             if ratio > best_ratio:
@@ -277,7 +294,7 @@ def _ruin(rng, cost, prize, cand, routes, count, used) -> None:
         n_vis += count[v] - 2
     if n_vis == 0:
         return
-    hi = max(3, min(50, n_vis // 2 + 2))
+    hi = max(3, min(RUIN_MAX, n_vis // 2 + 2))
     k = min(n_vis, 2 + below(rng, hi - 2))
     vis = np.empty(n_vis, dtype=np.int64)
     key = np.empty(n_vis, dtype=np.float64)
@@ -327,6 +344,30 @@ def _ruin(rng, cost, prize, cand, routes, count, used) -> None:
                 m += 1
         routes[v, m] = routes[v, count[v] - 1]
         count[v] = m + 1
+
+
+@njit(cache=True)
+def _repair(cost, prize, routes, count, lens, limit, used, buf) -> None:
+    """Shorten each route (or-opt, 2-opt), then drop its visits of least prize per
+    second of detour until it fits its limit."""
+    for v in range(routes.shape[0]):
+        r = routes[v]
+        while or_opt(cost, r, count[v], buf) < 0:
+            pass
+        two_opt(cost, r, count[v])
+        ln = route_length(cost, r, count[v])
+        while ln > limit[v] and count[v] > 2:
+            worst, wi = 1e300, -1
+            for i in range(1, count[v] - 1):
+                det = cost[r[i - 1], r[i]] + cost[r[i], r[i + 1]] - cost[r[i - 1], r[i + 1]]
+                key = prize[r[i]] / (max(det, 0) + 1.0)
+                if key < worst:
+                    worst, wi = key, i
+            used[r[wi]] = False
+            ln -= cost[r[wi - 1], r[wi]] + cost[r[wi], r[wi + 1]] - cost[r[wi - 1], r[wi + 1]]
+            _remove_at(r, count[v], wi)
+            count[v] -= 1
+        lens[v] = route_length(cost, r, count[v])
 
 
 @njit(cache=True)
@@ -386,7 +427,12 @@ def _run_chunk(
         _ruin(rng, cost, prize, cand, ps, pc, pu)
         for v in range(n_routes):
             pl[v] = route_length(cost, ps[v], pc[v])
-        _insert_all(rng, cost, prize, cand, ps, pc, pl, limit, pu, 0.3)
+        if rng.random() < OVERFILL_SHARE:  # recreate beyond the limits, then repair
+            over = limit + (limit * (OVERFILL * rng.random())).astype(np.int64)
+            _insert_all(rng, cost, prize, cand, ps, pc, pl, over, pu, RECREATE_NOISE)
+            _repair(cost, prize, ps, pc, pl, limit, pu, buf)
+        else:
+            _insert_all(rng, cost, prize, cand, ps, pc, pl, limit, pu, RECREATE_NOISE)
         local_search(rng, cost, prize, cand, ps, pc, pl, limit, pu, buf)
         p = plan_prize(prize, ps, pc)
         ln = pl.sum()
@@ -447,7 +493,7 @@ def insert_all(
     noise: float,
     rng: np.random.Generator | None = None,
 ) -> None:
-    """Insert skipped stops while one fits, best prize per extra second first (with noise)."""
+    """Insert skipped stops while one fits, by the key of :data:`RATIO_POWER` (with noise)."""
     _insert_all(_stream.pick(rng), cost, prize, cand, routes, count, lens, limit, used, noise)
 
 
