@@ -305,6 +305,24 @@ def test_update_plan_merges_under_the_lock(store) -> None:
     assert s.read_plan(name, "2024-06-03").summary == {"teams": ["T1", "T2"]}
 
 
+def test_area_files(store) -> None:
+    """A document of the area (the staff roster...) is changed under the lock, listed by
+    folder, removed with None; a path out of the area is refused."""
+    s, name = store
+    assert s.read_area_file(name, "staff/roster.json") is None
+    assert s.update_area_file(name, "staff/roster.json", lambda old: b"{}") == (None, b"{}")
+    old, new = s.update_area_file(name, "staff/roster.json", lambda old: (old or b"") + b"\n")
+    assert (old, new) == (b"{}", b"{}\n") and s.read_area_file(name, "staff/roster.json") == new
+    s.update_area_file(name, "staff/history/a.json", lambda old: b"1")
+    assert s.area_file_names(name, "staff/history") == ["staff/history/a.json"]
+    assert s.area_file_names(name, "staff") == ["staff/roster.json"]
+    s.update_area_file(name, "staff/history/a.json", lambda old: None)
+    assert s.area_file_names(name, "staff/history") == []
+    if isinstance(s, FolderStore):
+        with pytest.raises(InputError, match="inside the area"):
+            s.read_area_file(name, "../elsewhere.json")
+
+
 def test_unknown_area_is_a_clear_error(store) -> None:
     """An area the store does not have is an InputError that says what to do."""
     s, _ = store

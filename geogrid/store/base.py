@@ -248,6 +248,23 @@ class Store(Protocol):
         file of ``plans/web/<day>/``); None when absent."""
         ...
 
+    def read_area_file(self, area: str, name: str) -> bytes | None:
+        """A document of the area kept whole (``staff/roster.json``, ``staff/staffing.json``...):
+        ``name`` is its path in the area folder; None when absent."""
+        ...
+
+    def area_file_names(self, area: str, prefix: str) -> list[str]:
+        """Names of the area's documents under the folder ``prefix`` (``staff/history/``),
+        sorted."""
+        ...
+
+    def update_area_file(
+        self, area: str, name: str, change: Callable[[bytes | None], bytes | None]
+    ) -> tuple[bytes | None, bytes | None]:
+        """Store ``change(old)`` as the document ``name`` (None removes it) with no other
+        write of it in between; returns (old, new)."""
+        ...
+
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         """Append one row to the area's patrol log."""
         ...

@@ -224,6 +224,36 @@ class FolderStore:
             raise InputError(f"{name!r}: give a file name of the plan, not a path")
         return self.workspace(area).plans_dir(day) / name
 
+    def _area_file(self, area: str, name: str) -> Path:
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or any(p in (".", "..") for p in parts):
+            raise InputError(f"{name!r}: give a path inside the area folder")
+        return self.workspace(area).path / name
+
+    def read_area_file(self, area: str, name: str) -> bytes | None:
+        path = self._area_file(area, name)
+        return path.read_bytes() if path.is_file() else None
+
+    def area_file_names(self, area: str, prefix: str) -> list[str]:
+        folder = self._area_file(area, prefix)
+        if not folder.is_dir():
+            return []
+        root = self.workspace(area).path
+        return sorted(p.relative_to(root).as_posix() for p in folder.iterdir() if p.is_file())
+
+    def update_area_file(
+        self, area: str, name: str, change: Callable[[bytes | None], bytes | None]
+    ) -> tuple[bytes | None, bytes | None]:
+        path = self._area_file(area, name)
+        with self.workspace(area).lock():
+            old = path.read_bytes() if path.is_file() else None
+            new = change(old)
+            if new is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_bytes_atomic(path, new, private=True)
+        return old, new
+
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         ws = self.workspace(area)
         with ws.lock():

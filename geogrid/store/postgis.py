@@ -789,6 +789,46 @@ class PostgisStore:
             )
         return None if data is None else bytes(data)
 
+    def read_area_file(self, area: str, name: str) -> bytes | None:
+        t = T.area_files
+        with self.engine.connect() as conn:
+            area_id = self._area(conn, area).id
+            data = conn.scalar(select(t.c.data).where(t.c.area_id == area_id, t.c.name == name))
+        return None if data is None else bytes(data)
+
+    def area_file_names(self, area: str, prefix: str) -> list[str]:
+        t = T.area_files
+        folder = prefix.rstrip("/") + "/"
+        with self.engine.connect() as conn:
+            area_id = self._area(conn, area).id
+            names = conn.scalars(
+                select(t.c.name).where(t.c.area_id == area_id, t.c.name.startswith(folder))
+            )
+            return sorted(n for n in names if "/" not in n[len(folder) :])
+
+    def update_area_file(
+        self, area: str, name: str, change: Callable[[bytes | None], bytes | None]
+    ) -> tuple[bytes | None, bytes | None]:
+        """One transaction holding the area's row (``FOR UPDATE``): read, change, write."""
+        t = T.area_files
+        with self.engine.begin() as conn:
+            area_id = self._area(conn, area, for_update=True).id
+            found = conn.scalar(select(t.c.data).where(t.c.area_id == area_id, t.c.name == name))
+            old = None if found is None else bytes(found)
+            new = change(old)
+            if new is None:
+                conn.execute(delete(t).where(t.c.area_id == area_id, t.c.name == name))
+            else:
+                stmt = pg_insert(t).values(area_id=area_id, name=name, data=new)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["area_id", "name"],
+                        set_={"data": stmt.excluded.data, "saved": func.now()},
+                    )
+                )
+            self._touch(conn, area_id)
+        return old, new
+
     def add_patrol_log(self, area: str, log: PatrolLog) -> None:
         with self.engine.begin() as conn:
             area_id = self._area(conn, area).id

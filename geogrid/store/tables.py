@@ -14,8 +14,8 @@ order kept) apart from its geometry, so a layer comes back byte for byte.
   ``grid_cells`` and ``grid_units`` (the grids and units of every version: history kept);
 * ``incidents``: partitioned by month of ``time`` (``incidents_pYYYYMM``, made on
   insert), with ``grid``: the current grid that covers the point;
-* ``teams``, ``plans``, ``plan_files`` (a shift's PDFs and tracks), ``patrol_logs``,
-  ``users``.
+* ``teams``, ``plans``, ``plan_files`` (a shift's PDFs and tracks), ``area_files``
+  (staff roster and staffings), ``patrol_logs``, ``users``.
 """
 
 from __future__ import annotations
@@ -181,6 +181,18 @@ plan_files = Table(
     Column("data", LargeBinary, nullable=False),
     Column("saved", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("area_id", "day", "name"),
+)
+
+#: documents of an area kept whole (the staff roster, staffings and their history): what a
+#: folder keeps as files under the same names
+area_files = Table(
+    "area_files",
+    metadata,
+    _area_id(),
+    Column("name", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("saved", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("area_id", "name"),
 )
 
 patrol_logs = Table(
