@@ -369,3 +369,28 @@ def test_two_small_moves_that_keep_the_median_compactness_only_together() -> Non
         table["polsby_popper_after"].median()
         >= table["polsby_popper_before"].median() - 0.05 - 1e-9
     )
+
+
+def test_a_move_that_only_restores_compactness_completes_a_series() -> None:
+    """Seed 73 of the tiny sweep (SYNTHETIC, 25 units, 3 grids, band 278-464): grid 2 is 10 over;
+    every chain that fixes it leaves a grid under its compactness floor, unless one more unit
+    follows that lowers no violation but restores the shape (78 households, the least within the
+    tolerance by enumeration of every move of up to four units)."""
+    units = synthetic_units(25, seed=73)
+    grids = [1, 1, 1, 3, 3, 1, 1, 1, 3, 3, 1, 1, 1, 3, 3] + [2] * 10
+    units["households"] = [
+        *(57, 85, 0, 36, 0, 18, 0, 14, 171, 34, 64, 0, 150),
+        *(20, 35, 213, 0, 37, 0, 50, 53, 37, 29, 27, 28),
+    ]
+    units["grid"] = [f"00000000100100{g}" for g in grids]
+    band = G.Band(278, 464)
+    plan = G.GridPlan(units=units, grids=gpd.GeoDataFrame(), metric_crs=UTM_50N, default_band=band)
+    result = rebalance(plan, units, G.unit_graph(units, UTM_50N))
+    assert result.in_band, result.reasons
+    assert result.households_moved == 78
+    table = result.per_grid
+    assert table["polsby_popper_after"].min() >= table["polsby_popper_before"].min() - 0.05 - 1e-9
+    assert (
+        table["polsby_popper_after"].median()
+        >= table["polsby_popper_before"].median() - 0.05 - 1e-9
+    )

@@ -63,6 +63,62 @@ def _compact_since(state: GridState, rules: Rules, mark: int, median: float) -> 
     ) and median_ok(state, rules, median)
 
 
+def _deficit(state: GridState, rules: Rules, mark: int, median: float) -> float:
+    """How far the grids moved since ``mark`` (and the median) are under their compactness
+    floors."""
+    touched = {int(a) for _, a in state.log[mark:]} | {
+        int(state.labels[u]) for u, _ in state.log[mark:]
+    }
+    short = sum(max(0.0, rules.pp_floor[g] - state.pp(g)) for g in touched if state.members[g])
+    if not median_ok(state, rules, median):
+        short += rules.median_floor - median_pp(state, rules)
+    return short
+
+
+def _repair_compactness(
+    state: GridState, rules: Rules, search: ChainSearch, mark: int, median: float, tries: int = 3
+) -> bool:
+    """After a series of moves judged on compactness at its end: up to ``tries`` single bundle
+    moves between the grids it touched and their neighbours that keep both in band and contiguous
+    and bring the compactness closest to its floors; True when the floors hold in the end."""
+    for _ in range(tries):
+        short = _deficit(state, rules, mark, median)
+        if short <= 1e-12:
+            return True
+        touched = {int(a) for _, a in state.log[mark:]} | {
+            int(state.labels[u]) for u, _ in state.log[mark:]
+        }
+        options: list[tuple[Bundle, int]] = []
+        for t in sorted(touched):
+            if not state.members[t] or t in rules.closed:
+                continue
+            options += search.border(t)
+            options += [(bundle, t) for bundle, _ in search.touching(t, state.members[t])]
+        best: tuple[float, float, Bundle, int] | None = None
+        for bundle, to in sorted(set(options)):
+            frm = int(state.labels[bundle[0]])
+            p = search.households_of(bundle)
+            if (
+                frm == to
+                or band_violation(state, rules, frm, -p, -search.extra_of(bundle)) > 0
+                or band_violation(state, rules, to, p, search.extra_of(bundle)) > 0
+            ):
+                continue
+            here = len(state.log)
+            for u in bundle:
+                state.move(u, to)
+            if state.members[frm] and state.connected(state.members[frm]):
+                after = _deficit(state, rules, mark, median)
+                if after < short - 1e-12 and (best is None or (after, p) < best[:2]):
+                    best = (after, p, bundle, to)
+            state.rollback(here)
+        if best is None:
+            return False
+        for u in best[2]:
+            state.move(u, best[3])
+    return _deficit(state, rules, mark, median) <= 1e-12
+
+
 def fix_grids(
     state: GridState,
     rules: Rules,
@@ -127,16 +183,35 @@ def _fix_one(
     mark = len(state.log)
     median = median_pp(state, rules)
 
+    def done(path: list[tuple[int, int]]) -> bool:
+        # a series step: compactness only once g is in band, after repairs
+        here = len(state.log)
+        if not apply_chain(state, rules, path, compact=False):
+            return False
+        if band_violation(state, rules, g) > 0:
+            return True
+        if _repair_compactness(state, rules, search, mark, median):
+            return True
+        state.rollback(here)
+        return False
+
     def run(mode: str) -> bool:
         applied = False
-        for _ in range(1 if mode == "whole" else 8):
-            if band_violation(state, rules, g) <= 0:
-                break
-            paths = _chains(search, state, rules, g, whole=mode == "whole")
-            if not any(apply_chain(state, rules, path, mode != "series") for path in paths):
-                break
-            applied = True
-        if mode == "series" and applied and not _compact_since(state, rules, mark, median):
+        search.compact = mode != "series"
+        try:
+            for _ in range(1 if mode == "whole" else 8):
+                if band_violation(state, rules, g) <= 0:
+                    break
+                paths = _chains(search, state, rules, g, whole=mode == "whole")
+                if mode == "series":
+                    if not any(done(path) for path in paths):
+                        break
+                elif not any(apply_chain(state, rules, path) for path in paths):
+                    break
+                applied = True
+        finally:
+            search.compact = True
+        if mode == "series" and applied and _deficit(state, rules, mark, median) > 1e-12:
             state.rollback(mark)
             return False
         return applied

@@ -40,6 +40,11 @@ class ChainSearch:
         self.rng = rng
         self._border: dict[int, tuple[int, list[tuple[Bundle, int]]]] = {}
         self._empties: dict[tuple[int, Bundle], tuple[int, Bundle | None]] = {}
+        #: False while a series of chains is searched whose compactness is checked at its end
+        self.compact = True
+
+    def _compact_ok(self, g: int, pp: float) -> bool:
+        return not self.compact or pp >= self.r.pp_floor[g] - 1e-9
 
     def _open(self, g: int, other: int) -> bool:
         return (
@@ -208,7 +213,7 @@ class ChainSearch:
                 if (
                     band0.violation(final) == 0
                     and s.connected(after)
-                    and s.pp_after(start, out_units, in_units) >= r.pp_floor[start] - 1e-9
+                    and self._compact_ok(start, s.pp_after(start, out_units, in_units))
                 ):
                     found.append((cost, counter, path))
                     best = _kth_cost(found)
@@ -224,7 +229,7 @@ class ChainSearch:
                 credit = min(p, max(0.0, s.h[g] - band.max_households))
                 pp = s.pp_after(g, out=bundle)
                 rest = band.min_households - (s.h[g] - p)
-            if ok and pp >= r.pp_floor[g] - 1e-9:
+            if ok and self._compact_ok(g, pp):
                 found.append((cost - credit, counter, path))
                 best = _kth_cost(found)
                 continue
@@ -261,7 +266,7 @@ class ChainSearch:
                     continue
                 if not s.connected(members - set(bundle)):
                     continue
-                if s.pp_after(g, out=bundle, into=incoming) < r.pp_floor[g] - 1e-9:
+                if not self._compact_ok(g, s.pp_after(g, out=bundle, into=incoming)):
                     continue
                 out.append((bundle, other, p))
         else:
@@ -275,7 +280,7 @@ class ChainSearch:
                     continue
                 if not s.connected(members | set(bundle)):
                     continue
-                if s.pp_after(g, out=incoming, into=bundle) < r.pp_floor[g] - 1e-9:
+                if not self._compact_ok(g, s.pp_after(g, out=incoming, into=bundle)):
                     continue
                 out.append((bundle, other, p))
         out.sort(key=lambda t: (t[2], t[0]))
