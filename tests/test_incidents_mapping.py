@@ -330,3 +330,39 @@ def test_cgcs2000_lonlat_rows_are_checked_like_wgs84():
     cleaned = inc.clean_incidents(table, mapping)
     assert list(cleaned.incidents["id"]) == ["a"]
     assert cleaned.rejects.set_index("row").loc[2, "reason"] == "swapped_coordinates"
+
+
+def test_a_whole_file_in_another_chinese_system_is_refused():
+    """A police export in GCJ-02 (Amap) mapped as WGS-84: 26% of the Shanghai pilot's rows fell
+    outside the area and were rejected, the rest imported ~480 m off. With an area, a file
+    whose rows lie inside far better read in another system is refused, naming it; the
+    right mapping imports it."""
+    rng = np.random.default_rng(11)
+    area = shapely.box(121.4611, 31.2196, 121.4863, 31.2412)
+    lon, lat = rng.uniform(121.4611, 121.4863, 60), rng.uniform(31.2196, 31.2412, 60)
+    gx, gy = wgs84_to_gcj02(lon, lat)
+    table = pd.DataFrame(
+        {
+            "id": [f"J{n}" for n in range(60)],
+            "t": ["2026-06-01 21:00"] * 60,
+            "c": ["盗窃"] * 60,
+            "x": [f"{v:.6f}" for v in gx],
+            "y": [f"{v:.6f}" for v in gy],
+        },
+        index=range(1, 61),
+    )
+
+    def mapping(system: str):
+        return inc.mapping_from_dict(
+            {
+                "name": "p",
+                "source": {"coordinates": system},
+                "columns": {"id": "id", "time": "t", "category": "c", "x": "x", "y": "y"},
+            }
+        )
+
+    with pytest.raises(InputError) as err:
+        inc.clean_incidents(table, mapping("wgs84"), area=area, where="警情.csv")
+    text = str(err.value)
+    assert "警情.csv" in text and 'coordinates = "gcj02"' in text
+    assert len(inc.clean_incidents(table, mapping("gcj02"), area=area).incidents) == 60

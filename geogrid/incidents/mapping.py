@@ -315,6 +315,48 @@ class Cleaned:
         return {str(k): int(v) for k, v in self.rejects["reason"].value_counts().items()}
 
 
+#: Fewer good rows than this are too few to tell a whole file's coordinate system.
+MIN_ROWS_FOR_SYSTEM = 20
+
+
+def _refuse_other_system(
+    x: np.ndarray, y: np.ndarray, stated: str, area: shapely.Geometry, where: str
+) -> None:
+    """Refuse a file that lies in the area only read in another Chinese system.
+
+    GCJ-02 given as WGS-84 sits ~500 m off: part of the rows fall outside the
+    area and the rest are shifted. Refused when at least 10% of the rows lie
+    outside the area as stated and at most a quarter as many read in another
+    of WGS-84 / GCJ-02 / BD-09 (outside China the systems are one).
+    """
+    key = crs.system_key(stated)
+    if key not in crs.LONLAT_SYSTEMS or len(x) < MIN_ROWS_FOR_SYSTEM:
+        return
+    shapely.prepare(area)
+
+    def outside(system: str) -> float:
+        lon, lat = lonlat_from_system(x, y, system)
+        return float(np.mean(~shapely.contains_xy(area, lon, lat)))
+
+    stated_out = outside(key)
+    if stated_out < 0.1:
+        return
+    for other in crs.LONLAT_SYSTEMS:
+        if other == key:
+            continue
+        other_out = outside(other)
+        if other_out * 4 <= stated_out:
+            raise InputError(
+                f"{where}: nothing imported: the whole file seems to be in another "
+                "coordinate system",
+                [
+                    f"{where}: {stated_out:.0%} of the rows lie outside the area read as "
+                    f"{key} (as the mapping says), {other_out:.0%} read as {other}; set "
+                    f'[source] coordinates = "{other}" in the mapping if the file is {other}'
+                ],
+            )
+
+
 def clean_incidents(
     table: pd.DataFrame,
     mapping: IncidentMapping,
@@ -434,6 +476,8 @@ def clean_incidents(
             result &= hit
         return result
 
+    if lonlat and area is not None:
+        _refuse_other_system(x[reason == ""], y[reason == ""], mapping.coordinates, area, where)
     if mapping.bbox is not None or area is not None:
         pending = reason == ""
         inside_now = inside(lon, lat)
