@@ -108,6 +108,38 @@ def test_insert_all_leaves_nothing_that_fits(seed: int) -> None:
                 assert _length(cost, [*path[: k + 1], f, *path[k + 1 :]]) > limits[v]
 
 
+def test_insert_all_takes_the_most_valuable_stop_that_fits_first() -> None:
+    """Room for one of two stops: the one worth more goes in, though it is farther."""
+    # start 0 and end 3 at x = 0; stop 1 (prize 2) at x = -1, stop 2 (prize 5) at x = 4
+    x = np.array([0, -1, 4, 0])
+    cost = np.abs(x[:, None] - x[None]).astype(np.int64)
+    prize = np.array([0, 2, 5, 0], dtype=np.int64)
+    routes = np.array([[0, 3, 0, 0]], dtype=np.int64)
+    count = np.array([2], dtype=np.int64)
+    lens = np.array([0], dtype=np.int64)
+    used = np.zeros(4, dtype=np.bool_)
+    cand = np.array([1, 2], dtype=np.int64)
+    ils.insert_all(cost, prize, cand, routes, count, lens, np.array([8]), used, 0.0)
+    assert list(routes[0, : count[0]]) == [0, 2, 3] and lens[0] == 8
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_repair_fits_overfull_routes_and_keeps_the_books(seed: int) -> None:
+    cost, prize, cand, routes, count, lens, limits, used = _instance(
+        seed, n_stops=20, n_routes=2, limit=150
+    )
+    ils.insert_all(cost, prize, cand, routes, count, lens, limits * 2, used, 0.0)
+    before = {int(i) for v in range(2) for i in routes[v, 1 : count[v] - 1]}
+    ils.repair(cost, prize, routes, count, lens, limits, used)
+    after = [int(i) for v in range(2) for i in routes[v, 1 : count[v] - 1]]
+    assert set(after) <= before and len(after) == len(set(after))
+    assert set(after) == set(np.flatnonzero(used))
+    for v in range(2):
+        path = list(routes[v, : count[v]])
+        assert path[0] == 20 and path[-1] == 21
+        assert lens[v] == _length(cost, path) <= limits[v]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_swap_in_raises_the_prize_and_keeps_the_books(seed: int) -> None:
     cost, prize, cand, routes, count, lens, limits, used = _instance(

@@ -510,6 +510,20 @@ def ruin(
     _ruin(_stream.pick(rng), cost, prize, cand, routes, count, used)
 
 
+def repair(
+    cost: np.ndarray,
+    prize: np.ndarray,
+    routes: np.ndarray,
+    count: np.ndarray,
+    lens: np.ndarray,
+    limit: np.ndarray,
+    used: np.ndarray,
+) -> None:
+    """Shorten each route, then drop its visits of least prize per second of detour until
+    it fits its limit (after a recreate beyond the limits)."""
+    _repair(cost, prize, routes, count, lens, limit, used, np.empty(routes.shape[1], np.int64))
+
+
 def descend(
     cost: np.ndarray,
     prize: np.ndarray,
