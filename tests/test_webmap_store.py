@@ -378,3 +378,78 @@ def test_accounts_in_the_database_sign_in(demo: Path, tmp_path: Path) -> None:
     res = refused.post("/login", data={"username": off, "password": PASSWORD, "csrf_token": token})
     assert res.status_code != 302
     assert not (tmp_path / "unused.json").exists()
+
+
+@pytest.fixture(scope="module")
+def rostered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small SYNTHETIC grids area (tests/grids_area.py) with grids and a synthetic roster,
+    no staffing yet."""
+    from grids_area import make_area
+
+    from geogrid.services import staffing as SS
+
+    folder = make_area(tmp_path_factory.mktemp("staff") / "staffed", with_communities=True)
+    S.generate(folder, seed=0, author="setup", restarts=1)
+    SS.synthetic_roster(folder)
+    return folder
+
+
+@pytest.mark.parametrize("backend", ["folder", "postgis"])
+def test_the_staffing_page_assigns_and_saves_an_edit(
+    backend: str, rostered: Path, users: Path, tmp_path: Path
+) -> None:
+    """On both stores (the database app has no folder; its roster is a document of the
+    store): the page opens, the assignment job saves s0001, an edit saves s0002 by the
+    planner, a stale one is a 409, and the table and notice boards download."""
+    from webmap.jobs import runner_of
+
+    root = tmp_path / "areas"
+    shutil.copytree(rostered, root / rostered.name, ignore=shutil.ignore_patterns(".lock"))
+    if backend == "folder":
+        app = staff_app(root / rostered.name, users, STORE="")
+    else:
+        url, name = db_url(), unique_name("staff")
+        store = PostgisStore(url)
+        copy_area(FolderStore(root), rostered.name, store, name)
+        roster = (root / rostered.name / "staff" / "roster.json").read_bytes()
+        store.update_area_file(name, "staff/roster.json", lambda _old: roster)
+        app = staff_app(tmp_path / "no-folder" / name, users, STORE=url, AREA_NAME=name)
+    client, token = _planner(app, "plan")
+    page = client.get("/planner/staffing")
+    assert page.status_code == 200 and 'id="staffing-table"' in page.get_data(as_text=True)
+    assert client.get("/api/planner/staffing").get_json()["etag"] == "s0000"
+    res = client.post(
+        "/api/planner/staffing/assign",
+        json={"seed": 0},
+        headers={"X-CSRF-Token": token, "If-Match": '"s0000"'},
+    )
+    assert res.status_code == 202, res.get_json()
+    job = runner_of(app).wait(res.get_json()["job"], timeout_s=120)
+    assert job.state == "done", job.error
+    state = client.get("/api/planner/staffing").get_json()
+    assert state["etag"] == "s0001" and state["gaps"] == []
+    grid = state["grids"][0]
+    worker = grid["posts"]["worker"]["people"][0]
+    edit = {"op": "unassign", "person": worker["id"], "grid": grid["code"], "role": "worker"}
+    res = client.post(
+        "/api/planner/staffing/edits",
+        json=edit,
+        headers={"X-CSRF-Token": token, "If-Match": '"s0001"'},
+    )
+    assert res.status_code == 200, res.get_json()
+    after = res.get_json()
+    assert after["etag"] == "s0002" and after["saved"]["author"] == "plan"
+    assert after["gaps"] == [{"grid": grid["code"], "role": "worker", "missing": 1}]
+    assert [v["version"] for v in after["versions"]] == [2, 1]
+    stale = client.post(
+        "/api/planner/staffing/edits",
+        json=edit,
+        headers={"X-CSRF-Token": token, "If-Match": '"s0001"'},
+    )
+    assert stale.status_code == 409 and "plan saved s0002" in stale.get_json()["error"]["message"]
+    csv = client.get("/planner/staffing/table.csv")
+    assert csv.status_code == 200 and "网格编码".encode() in csv.data
+    xlsx = client.get("/planner/staffing/table.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+    boards = client.get("/planner/staffing/notice_boards.pdf")
+    assert boards.status_code == 200 and boards.data.startswith(b"%PDF")

@@ -18,8 +18,10 @@ breaks, saved only on the version it was made from) and read it whole
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Hashable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +45,7 @@ from geogrid.network import StreetNetwork, travel_time_matrix
 from geogrid.printing.notice import render_notice_boards
 from geogrid.staffing.assign import grid_centres, home_points
 from geogrid.staffing.edits import apply_staffing_edit, open_posts, overloaded_people
+from geogrid.store.base import AreaRef, StoredArea, folder_path
 from geogrid.synthetic import generate_roster
 
 
@@ -86,9 +89,168 @@ def _default_community(area: Area) -> str | None:
     return str(codes[0]) if len(codes) else None
 
 
-def load_rules(area_dir: Path | str, rules_path: Path | str | None = None) -> S.StaffingRules:
+# --------------------------------------------------------------------------- where it lives
+
+#: the staffing documents of an area, by their path in its folder
+ROSTER_NAME = "staff/roster.json"
+STAFFING_NAME = "staff/staffing.json"
+HISTORY_NAME = "staff/history"
+RULES_NAME = "staffing.toml"
+
+
+@dataclass(frozen=True)
+class StaffPlace:
+    """Where an area's staffing lives: its folder (the files of :mod:`geogrid.io.staffing`,
+    unchanged) or, for an area in a database, the store's documents of the area
+    (``Store.read_area_file`` / ``update_area_file``, under the same names; the CSV, Excel
+    and notice boards are then made when downloaded, not kept)."""
+
+    ws: Workspace | None
+    stored: StoredArea | None = None
+
+    @classmethod
+    def of(cls, where: AreaRef) -> StaffPlace:
+        if isinstance(where, StoredArea) and folder_path(where) is None:
+            return cls(None, where)
+        if isinstance(where, StoredArea):
+            found = folder_path(where)
+            assert found is not None
+            return cls(Workspace(found))
+        return cls(Workspace(where))
+
+    def label(self, name: str) -> str:
+        """How a message names the document ``name`` (its file, or the area and the name)."""
+        if self.ws is not None:
+            return str(self.ws.path / name)
+        assert self.stored is not None
+        return f"area {self.stored.name} (database): {name}"
+
+    def read_area(self, *, with_network: bool) -> Area:
+        if self.ws is not None:
+            return self.ws.read(with_network=with_network)
+        assert self.stored is not None
+        return self.stored.store.read_area(self.stored.name, with_network=with_network)
+
+    def _doc(self, name: str) -> bytes | None:
+        assert self.stored is not None
+        return self.stored.store.read_area_file(self.stored.name, name)
+
+    def has_roster(self) -> bool:
+        if self.ws is not None:
+            return self.ws.roster_path.exists()
+        return self._doc(ROSTER_NAME) is not None
+
+    def roster(self) -> S.Roster:
+        if self.ws is not None:
+            return store.read_roster(self.ws.roster_path)
+        data = self._doc(ROSTER_NAME)
+        if data is None:
+            raise InputError(
+                f"{self.label(ROSTER_NAME)}: no staff roster yet; import one first (geogrid "
+                "staff import AREA ROSTER --mapping M.toml, or geogrid staff synthetic AREA)"
+            )
+        record = _decode(data, store.ROSTER_SCHEMA, "staff import", self.label(ROSTER_NAME))
+        return S.Roster.from_records(
+            list(record["people"]), synthetic=bool(record.get("synthetic"))
+        )
+
+    def staffing(self) -> dict[str, Any] | None:
+        if self.ws is not None:
+            return store.read_staffing(self.ws.staffing_path)
+        data = self._doc(STAFFING_NAME)
+        if data is None:
+            return None
+        return _decode(data, store.STAFFING_SCHEMA, "staff assign", self.label(STAFFING_NAME))
+
+    def earlier(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The last ``limit`` staffings before the current one, newest first."""
+        if self.ws is not None:
+            return store.earlier_staffings(self.ws.staffing_history_dir, limit)
+        assert self.stored is not None
+        names = self.stored.store.area_file_names(self.stored.name, HISTORY_NAME)
+        names = names[-limit:] if limit > 0 else []
+        return [
+            _decode(self._doc(n) or b"", store.STAFFING_SCHEMA, "staff assign", self.label(n))
+            for n in reversed(names)
+        ]
+
+    def previous(self) -> dict[str, Any] | None:
+        """The staffing before the current one, or None."""
+        if self.ws is not None:
+            return store.previous_staffing(self.ws.staffing_history_dir)
+        found = self.earlier(1)
+        return found[0] if found else None
+
+    def rules_text(self) -> tuple[str, bytes] | None:
+        """The area's own rules file (name, bytes), or None."""
+        if self.ws is not None:
+            path = self.ws.staffing_rules_path
+            return (path.name, path.read_bytes()) if path.exists() else None
+        data = self._doc(RULES_NAME)
+        return None if data is None else (RULES_NAME, data)
+
+    def save_staffing(self, record: dict[str, Any], expected_version: int | None) -> None:
+        """For an area in a database: save ``record`` as the next staffing version when the
+        current one is still ``expected_version`` (ConflictError otherwise, nothing saved);
+        the one it replaces goes to the history."""
+        assert self.stored is not None
+        where = self.stored
+
+        def change(old: bytes | None) -> bytes:
+            now = (
+                None
+                if old is None
+                else _decode(old, store.STAFFING_SCHEMA, "staff assign", self.label(STAFFING_NAME))
+            )
+            if expected_version is not None and staffing_version(now) != expected_version:
+                raise ConflictError(stale_staffing_message(where, expected_version))
+            record["version"] = staffing_version(now) + 1
+            data = {
+                "schema": store.STAFFING_SCHEMA,
+                "written": datetime.now(UTC).isoformat(timespec="seconds"),
+                **record,
+            }
+            return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+        old, _new = where.store.update_area_file(where.name, STAFFING_NAME, change)
+        if old is not None:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            where.store.update_area_file(
+                where.name, f"{HISTORY_NAME}/staffing-{stamp}.json", lambda _: old
+            )
+
+
+def _decode(data: bytes, schema: str, what: str, label: str) -> dict[str, Any]:
+    """A staffing document from its bytes, checked as :mod:`geogrid.io.staffing` checks a
+    file."""
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{label}: malformed JSON: {err}; run the {what} again") from err
+    if not isinstance(record, dict) or record.get("schema") != schema:
+        raise InputError(f"{label}: not a geogrid {what} document ({schema}); run the {what} again")
+    return dict(record)
+
+
+def load_rules(area_dir: AreaRef, rules_path: Path | str | None = None) -> S.StaffingRules:
     """The district's rules: ``rules_path``, else the area's ``staffing.toml``, else defaults."""
-    path = Path(rules_path) if rules_path else Workspace(area_dir).staffing_rules_path
+    where = StaffPlace.of(area_dir)
+    if where.ws is None and not rules_path:
+        own = where.rules_text()
+        if own is None:
+            return S.StaffingRules()
+        try:
+            data = tomllib.loads(own[1].decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+            raise InputError(
+                f"{own[0]}: not valid UTF-8 TOML: {err}; fix the line it names"
+            ) from err
+        return S.rules_from_dict(data, where=own[0])
+    if rules_path:
+        path = Path(rules_path)
+    else:
+        assert where.ws is not None
+        path = where.ws.staffing_rules_path
     if not path.exists():
         if rules_path:
             raise InputError(
@@ -232,7 +394,7 @@ class AssignRun:
 
 
 def assign(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     *,
     rules_path: Path | str | None = None,
     seed: int = 0,
@@ -248,17 +410,17 @@ def assign(
     with ``expected_version`` only if that is still the current version
     (:class:`~geogrid.errors.ConflictError` otherwise, nothing saved).
     """
-    ws = Workspace(area_dir)
+    place = StaffPlace.of(area_dir)
     rules = load_rules(area_dir, rules_path)
-    roster = store.read_roster(ws.roster_path)
-    area = ws.read(with_network=rules.distance == "streets")
+    roster = place.roster()
+    area = place.read_area(with_network=rules.distance == "streets")
     if not len(roster.people):
         raise InputError(
-            f"{ws.roster_path}: the roster has nobody in it; import a roster with people"
+            f"{place.label(ROSTER_NAME)}: the roster has nobody in it; import a roster with people"
         )
     notes: list[str] = []
     distance = _distances(area, roster, rules, notes)
-    record = store.read_staffing(ws.staffing_path)
+    record = place.staffing()
     current: dict[str, tuple[str, ...]] | None = None
     if record is not None:
         placed: dict[str, list[str]] = {}
@@ -288,6 +450,10 @@ def assign(
             for o in staffing.overloaded
         ],
     }
+    if place.ws is None:
+        place.save_staffing(record_out, expected_version)
+        return run
+    ws = place.ws
     with ws.lock():
         now = store.read_staffing(ws.staffing_path)
         if expected_version is not None and staffing_version(now) != expected_version:
@@ -300,20 +466,26 @@ def assign(
         run.written.append(
             store.write_staffing_xlsx(ws.staffing_xlsx_path, table, synthetic=roster.synthetic)
         )
-    run.written.append(notice_boards(area_dir, publish_phones=publish_phones))
+    run.written.append(notice_boards(ws.path, publish_phones=publish_phones))
     return run
 
 
 def current_table(
-    area_dir: Path | str, *, publish_phones: bool = True
+    area_dir: AreaRef, *, publish_phones: bool = True
 ) -> tuple[pd.DataFrame, S.Roster, Area]:
     """The per-grid table of the saved staffing, the roster and the area."""
-    ws = Workspace(area_dir)
-    record = store.read_staffing(ws.staffing_path)
+    place = StaffPlace.of(area_dir)
+    record = place.staffing()
     if record is None:
-        raise InputError(f"{ws.staffing_path}: no staffing yet; run geogrid staff assign first")
-    roster = store.read_roster(ws.roster_path)
-    area = ws.read(with_network=True) if ws.edges_path.exists() else ws.read(with_network=False)
+        raise InputError(
+            f"{place.label(STAFFING_NAME)}: no staffing yet; run geogrid staff assign first"
+        )
+    roster = place.roster()
+    ws = place.ws
+    if ws is None:
+        area = place.read_area(with_network=True)
+    else:
+        area = ws.read(with_network=True) if ws.edges_path.exists() else ws.read(with_network=False)
     unfilled = [S.Post(**p) for p in record.get("unfilled", [])]
     table = S.staffing_table(
         store.assignment_frame(record),
@@ -342,7 +514,7 @@ def notice_boards(
 
 
 def notice_boards_pdf(
-    area_dir: Path | str, *, publish_phones: bool = False, codes: tuple[str, ...] = ()
+    area_dir: AreaRef, *, publish_phones: bool = False, codes: tuple[str, ...] = ()
 ) -> bytes:
     """The notice boards of the saved staffing as PDF bytes (nothing written)."""
     table, roster, area = current_table(area_dir, publish_phones=publish_phones)
@@ -407,14 +579,14 @@ def staffing_version(record: dict[str, Any] | None) -> int:
     return int(record.get("version") or 1)
 
 
-def staffing_versions(area_dir: Path | str, limit: int = 50) -> list[dict[str, Any]]:
+def staffing_versions(area_dir: AreaRef, limit: int = 50) -> list[dict[str, Any]]:
     """The current staffing and the ones before it, newest first: version, author, time,
     message."""
-    ws = Workspace(area_dir)
-    current = store.read_staffing(ws.staffing_path)
+    place = StaffPlace.of(area_dir)
+    current = place.staffing()
     if current is None:
         return []
-    records = [current, *store.earlier_staffings(ws.staffing_history_dir, limit)]
+    records = [current, *place.earlier(limit)]
     return [
         {
             "version": staffing_version(r),
@@ -426,7 +598,7 @@ def staffing_versions(area_dir: Path | str, limit: int = 50) -> list[dict[str, A
     ]
 
 
-def stale_staffing_message(area_dir: Path | str, given: int) -> str:
+def stale_staffing_message(area_dir: AreaRef, given: int) -> str:
     """Who saved what since staffing version ``given`` (the answer to a stale edit)."""
     saved = staffing_versions(area_dir)
     newer = [v for v in reversed(saved) if v["version"] > given]
@@ -474,7 +646,7 @@ def _area_grids(area: Area) -> pd.DataFrame:
 
 
 def edit_staffing(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     op: str,
     *,
     person: str,
@@ -495,15 +667,16 @@ def edit_staffing(
     ``expected_version`` the edit is saved only if that is still the current
     version (:class:`~geogrid.errors.ConflictError`).
     """
-    ws = Workspace(area_dir)
+    place = StaffPlace.of(area_dir)
     rules = load_rules(area_dir, rules_path)
-    with ws.lock():
-        record = store.read_staffing(ws.staffing_path)
+    lock = place.ws.lock() if place.ws is not None else nullcontext()
+    with lock:
+        record = place.staffing()
         version = staffing_version(record)
         if expected_version is not None and version != expected_version:
             raise ConflictError(stale_staffing_message(area_dir, expected_version))
-        roster = store.read_roster(ws.roster_path)
-        area = ws.read(with_network=rules.distance == "streets")
+        roster = place.roster()
+        area = place.read_area(with_network=rules.distance == "streets")
         grids = _area_grids(area)
         distance = _distances(area, roster, rules, [])
         result = apply_staffing_edit(
@@ -546,12 +719,16 @@ def edit_staffing(
         out.pop("written", None)
         table = S.staffing_table(result.assignment, roster, area.grids, unfilled=unfilled)
         run = StaffingEditRun(version + 1, out)
+        if place.ws is None:  # the version is checked again as it is saved
+            place.save_staffing(out, expected_version if expected_version is not None else version)
+            return run
+        ws = place.ws
         run.written.append(store.write_staffing(ws.staffing_path, ws.staffing_history_dir, out))
         run.written.append(store.write_staffing_csv(ws.staffing_csv_path, table))
         run.written.append(
             store.write_staffing_xlsx(ws.staffing_xlsx_path, table, synthetic=roster.synthetic)
         )
-        run.written.append(notice_boards(area_dir))
+        run.written.append(notice_boards(ws.path))
     return run
 
 
@@ -653,15 +830,15 @@ class StaffingOverview:
         }
 
 
-def staffing_overview(area_dir: Path | str) -> StaffingOverview:
+def staffing_overview(area_dir: AreaRef) -> StaffingOverview:
     """The saved staffing (or none yet) against the roster, the grids and the rules."""
-    ws = Workspace(area_dir)
+    place = StaffPlace.of(area_dir)
     rules = load_rules(area_dir)
-    record = store.read_staffing(ws.staffing_path)
-    area = ws.read(with_network=False)
+    record = place.staffing()
+    area = place.read_area(with_network=False)
     grids = _area_grids(area)
     assignment = store.assignment_frame(record)
-    roster = store.read_roster(ws.roster_path) if ws.roster_path.exists() else None
+    roster = place.roster() if place.has_roster() else None
     problem = (
         None
         if roster is not None
@@ -692,8 +869,7 @@ def staffing_overview(area_dir: Path | str) -> StaffingOverview:
     )
 
 
-def require_roster(area_dir: Path | str) -> None:
+def require_roster(area_dir: AreaRef) -> None:
     """Raise :class:`InputError` unless the area has a roster with people (before an assign)."""
-    ws = Workspace(area_dir)
-    if not len(store.read_roster(ws.roster_path).people):
+    if not len(StaffPlace.of(area_dir).roster().people):
         raise InputError("the staff roster has nobody in it; import a roster with people")

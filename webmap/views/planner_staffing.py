@@ -11,7 +11,9 @@ message. Every answer carries the staffing's ``ETag`` (``"s0003"``); edits and
 re-runs send it back in ``If-Match`` (none: 428, an older one: 409 naming who
 saved what since). Re-running the assignment is a background job; the
 notice boards (with or without phone numbers) and the CSV/Excel table are
-downloads.
+downloads. With the app's area in a database the roster and the staffings are
+documents of the store (:class:`geogrid.services.staffing.StaffPlace`) and the
+CSV/Excel table is made from the saved staffing when downloaded.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from typing import Any
 from flask import Flask, Response, abort, current_app, render_template, request, send_file, url_for
 
 from geogrid.errors import ConflictError
+from geogrid.io.staffing import HEADERS_ZH, staffing_xlsx
+from geogrid.io.tables import frame_csv
 from geogrid.io.workspace import Workspace
 from geogrid.services import staffing as SS
-from webmap.area import current_entry
+from geogrid.store.base import AreaRef
+from webmap.area import area_ref, current_entry, in_database
 from webmap.auth import current_user, role_required
 from webmap.jobs import Progress, runner_of
 from webmap.schemas import (
@@ -53,7 +58,15 @@ def _tag(version: int) -> str:
     return f"s{version:04d}"
 
 
-def _current_version(folder: Path) -> int:
+def staff_area() -> AreaRef:
+    """The app's area for the staffing service: its folder, or its area in the database
+    (:func:`webmap.area.area_ref`), whose roster and staffings the store keeps."""
+    if in_database(current_app):
+        return area_ref(current_app)
+    return area_dir()
+
+
+def _current_version(folder: AreaRef) -> int:
     saved = SS.staffing_versions(folder, limit=0)
     return int(saved[0]["version"]) if saved else 0
 
@@ -66,7 +79,7 @@ def _given_version() -> int:
     return given
 
 
-def _state_response(folder: Path, extra: dict[str, Any] | None = None) -> Response:
+def _state_response(folder: AreaRef, extra: dict[str, Any] | None = None) -> Response:
     body = {**SS.staffing_overview(folder).to_dict(), **(extra or {})}
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), mimetype="application/json"
@@ -83,7 +96,7 @@ def _state_response(folder: Path, extra: dict[str, Any] | None = None) -> Respon
 @role_required("planner")
 def staffing():
     parse_args(Args)
-    area_dir()
+    staff_area()
     return render_template("planner/staffing.html", area_name=current_entry().area.name)
 
 
@@ -102,7 +115,7 @@ def _download(data: bytes | Path, mimetype: str, name: str) -> Response:
 @role_required("planner")
 def staffing_boards():
     args = parse_args(BoardArgs)
-    folder = area_dir()
+    folder = staff_area()
     version = _current_version(folder)
     if not version:
         abort(404, description="no staffing yet: re-run the assignment first")
@@ -122,12 +135,22 @@ TABLE_TYPES = {
 @role_required("planner")
 def staffing_table(fmt: str):
     parse_args(Args)
-    folder = area_dir()
+    folder = staff_area()
     if fmt not in TABLE_TYPES:
         abort(404, description=f"no table .{fmt}; use table.csv or table.xlsx")
+    version = _current_version(folder)
+    if not isinstance(folder, Path):  # in a database: the table made from the saved staffing
+        if not version:
+            abort(404, description="no staffing table yet: re-run the assignment first")
+        table, roster, _area = SS.current_table(folder)
+        data = (
+            frame_csv(table.rename(columns=HEADERS_ZH)).encode("utf-8")
+            if fmt == "csv"
+            else staffing_xlsx(table, synthetic=roster.synthetic)
+        )
+        return _download(data, TABLE_TYPES[fmt], f"staffing-{_tag(version)}.{fmt}")
     ws = Workspace(folder)
     path = ws.staffing_csv_path if fmt == "csv" else ws.staffing_xlsx_path
-    version = _current_version(folder)
     if not version or not path.exists():
         abort(404, description="no staffing table yet: re-run the assignment first")
     return _download(path, TABLE_TYPES[fmt], f"staffing-{_tag(version)}.{fmt}")
@@ -140,7 +163,7 @@ def staffing_table(fmt: str):
 @role_required("planner")
 def staffing_state():
     parse_args(Args)
-    return _state_response(area_dir())
+    return _state_response(staff_area())
 
 
 @api.post("/staffing/edits")
@@ -148,7 +171,7 @@ def staffing_state():
 def staffing_edit():
     body = parse_body(StaffingEdit)
     given = _given_version()
-    folder = area_dir()
+    folder = staff_area()
     try:
         run = SS.edit_staffing(
             folder,
@@ -175,7 +198,7 @@ def staffing_edit():
 def _assign(
     progress: Progress,
     app: Flask,
-    folder: Path,
+    folder: AreaRef,
     given: int,
     author: str,
     seed: int,
@@ -199,7 +222,7 @@ def _assign(
 def staffing_assign():
     body = parse_body(StaffingAssign)
     given = _given_version()
-    folder = area_dir()
+    folder = staff_area()
     if given != _current_version(folder):
         abort(409, description=SS.stale_staffing_message(folder, given))
     SS.require_roster(folder)
