@@ -116,6 +116,10 @@ def test_planner_moves_a_block_sees_the_diff_and_undoes(base: str, demo: Path, c
     assert page.locator(".leaflet-draw-draw-rectangle").is_visible()  # Leaflet.draw, served locally
 
     unit, old, new = border_unit(demo)
+    # the new-code example is shaped like this area's codes (it was a fixed Haidian code)
+    placeholder = page.locator("#new-grid").get_attribute("placeholder") or ""
+    assert placeholder.endswith("999") and len(placeholder) == len(old)
+    assert placeholder != "110108000000099"
     select_unit(page, demo, unit)
     assert page.locator("#selected-count").inner_text() == "1"
     page.select_option("#target-grid", new)

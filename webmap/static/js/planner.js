@@ -128,6 +128,9 @@
     target.replaceChildren();
     const body = $("grid-table").querySelector("tbody");
     body.replaceChildren();
+    // an example new code shaped like the area's own (not a fixed Haidian code)
+    const first = state.grids.features[0];
+    $("new-grid").placeholder = first ? first.properties.code.slice(0, -3) + "999" : "";
     for (const f of state.grids.features) {
       const p = f.properties;
       const opt = document.createElement("option");
