@@ -68,12 +68,18 @@ def busy_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
         PlanDocument("2024-06-01", {"teams": 1}, {"type": "FeatureCollection", "features": []}),
     )
     store.add_patrol_log(name, PatrolLog("2024-06-01", "T1", ("王", "李"), 5, 4, 3.5, 2.0))
+    for doc, text in [
+        ("staff/roster.json", '{"schema": "geogrid-roster/1", "people": [], "名": "甲"}\n'),
+        ("staff/history/staffing-20240601T000000000000Z.json", "{}\n"),
+        ("staffing.toml", "# SYNTHETIC rules\n"),
+    ]:
+        store.update_area_file(name, doc, lambda _old, t=text: t.encode("utf-8"))
     return folder
 
 
 def test_round_trip_gives_byte_identical_files(busy_area: Path, tmp_path: Path) -> None:
     """Push then pull writes the same bytes for every layer, grid version, the version
-    index, the manifest, plans and the patrol log."""
+    index, the manifest, plans, the patrol log and the staff documents."""
     url = db_url()
     name = push(busy_area, url, unique_name())
     out = pull(url, name, tmp_path / "back")
@@ -81,6 +87,9 @@ def test_round_trip_gives_byte_identical_files(busy_area: Path, tmp_path: Path) 
     assert sorted(after) == sorted(before)
     assert [k for k in before if before[k] != after[k]] == []
     assert "grid_versions/v0003/units.geojson" not in after  # saved without units
+    assert "staff/roster.json" in after and "staffing.toml" in after
+    history = "staff/history/staffing-20240601T000000000000Z.json"
+    assert (out / history).read_bytes() == (busy_area / history).read_bytes()
 
 
 def test_round_trip_of_the_incidents_fixture(tmp_path: Path) -> None:

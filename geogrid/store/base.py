@@ -111,6 +111,9 @@ class AreaDump:
     patrol_logs: list[PatrolLog] = field(default_factory=list)
     #: ``area.json`` as written, kept so a copy gives it back byte for byte
     manifest_text: str | None = None
+    #: documents kept whole (``Store.read_area_file``): the staff roster, staffings and their
+    #: history (``staff/...``) and the rules (``staffing.toml``), by name, byte for byte
+    documents: dict[str, bytes] = field(default_factory=dict)
 
 
 class Store(Protocol):

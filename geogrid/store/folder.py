@@ -43,6 +43,8 @@ from geogrid.store.base import (
 
 USERS_SCHEMA = "geogrid-users/1"
 LOG_COLUMNS = ("date", "team", "members", "planned", "done", "km", "hours")
+#: documents of an area a copy carries (with every ``staff/history/`` file)
+DOCUMENTS = ("staff/roster.json", "staff/staffing.json", "staffing.toml")
 
 
 class FolderStore:
@@ -332,7 +334,10 @@ class FolderStore:
             units = ws.version_units_path(v.id)
             history.units[v.id] = geojson.read_geojson_features(units) if units.exists() else None
         plans = [p for day in [None, *self.plan_days(area)] if (p := self.read_plan(area, day))]
+        names = [*DOCUMENTS, *self.area_file_names(area, "staff/history")]
+        documents = {n: data for n in names if (data := self.read_area_file(area, n)) is not None}
         return AreaDump(
+            documents=documents,
             manifest=manifest,
             layers=layers,
             history=history,
@@ -367,6 +372,10 @@ class FolderStore:
                 write_plan_documents(ws.plans_dir(plan.day), plan.geojson, plan.summary)
             if dump.patrol_logs:
                 write_text_atomic(ws.patrol_log_path, _log_csv(dump.patrol_logs))
+            for name, data in dump.documents.items():
+                write_bytes_atomic(
+                    self._area_file(area, name), data, private=name.startswith("staff/")
+                )
 
 
 def index_of(history: VersionHistory) -> dict[str, Any]:

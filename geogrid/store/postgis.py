@@ -944,6 +944,7 @@ class PostgisStore:
         days = [None, *self.plan_days(area)]
         plans = [p for day in days if (p := self.read_plan(area, day)) is not None]
         return AreaDump(
+            documents=self._documents(area),
             manifest=manifest,
             layers=layers,
             history=history,
@@ -951,6 +952,16 @@ class PostgisStore:
             patrol_logs=self.patrol_logs(area),
             manifest_text=manifest_text,
         )
+
+    def _documents(self, area: str) -> dict[str, bytes]:
+        """Every document of the area kept whole (``area_files``), by name."""
+        t = T.area_files
+        with self.engine.connect() as conn:
+            area_id = self._area(conn, area).id
+            rows = conn.execute(
+                select(t.c.name, t.c.data).where(t.c.area_id == area_id).order_by(t.c.name)
+            )
+            return {r.name: bytes(r.data) for r in rows}
 
     def import_area(self, area: str, dump: AreaDump) -> None:
         """Replace ``area`` in the database with ``dump``, in one transaction."""
@@ -999,6 +1010,14 @@ class PostgisStore:
                     )
                 )
             self._add_logs(conn, area_id, dump.patrol_logs)
+            if dump.documents:
+                conn.execute(
+                    insert(T.area_files),
+                    [
+                        {"area_id": area_id, "name": name, "data": data}
+                        for name, data in dump.documents.items()
+                    ],
+                )
             self._assign_grids(conn, area_id)
 
 
