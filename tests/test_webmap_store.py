@@ -398,9 +398,9 @@ def rostered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_staffing_page_assigns_and_saves_an_edit(
     backend: str, rostered: Path, users: Path, tmp_path: Path
 ) -> None:
-    """On both stores (the database app has no folder; its roster is a document of the
-    store): the page opens, the assignment job saves s0001, an edit saves s0002 by the
-    planner, a stale one is a 409, and the table and notice boards download."""
+    """On both stores (the database app has no folder; its roster, pushed with the area, is a
+    document of the store): the page opens, the assignment job saves s0001, an edit saves
+    s0002 by the planner, a stale one is a 409, and the table and notice boards download."""
     from webmap.jobs import runner_of
 
     root = tmp_path / "areas"
@@ -410,9 +410,9 @@ def test_the_staffing_page_assigns_and_saves_an_edit(
     else:
         url, name = db_url(), unique_name("staff")
         store = PostgisStore(url)
-        copy_area(FolderStore(root), rostered.name, store, name)
+        copy_area(FolderStore(root), rostered.name, store, name)  # the roster comes along
         roster = (root / rostered.name / "staff" / "roster.json").read_bytes()
-        store.update_area_file(name, "staff/roster.json", lambda _old: roster)
+        assert store.read_area_file(name, "staff/roster.json") == roster
         app = staff_app(tmp_path / "no-folder" / name, users, STORE=url, AREA_NAME=name)
     client, token = _planner(app, "plan")
     page = client.get("/planner/staffing")
@@ -453,3 +453,39 @@ def test_the_staffing_page_assigns_and_saves_an_edit(
     assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
     boards = client.get("/planner/staffing/notice_boards.pdf")
     assert boards.status_code == 200 and boards.data.startswith(b"%PDF")
+
+
+def test_a_week_rota_in_the_database_shows_on_the_patrol_page(
+    demo: Path, users: Path, tmp_path: Path
+) -> None:
+    """The rota task of 2026-W50 on the demo pushed to PostGIS (area name + store URL): the
+    week shows on the patrol page of the database app, its PDFs and CSV download, each night's
+    plan is in the store with its sheets, and the CSV is the one the folder would hold."""
+    from geogrid.io.rota import ROTA_CSV, rota_csv_rows
+    from geogrid.io.tables import csv_text
+    from geogrid.jobs import tasks
+
+    app, where = database_app(demo, users, tmp_path)
+    config = str(Path(__file__).parents[1] / "data" / "config" / "rota.example.toml")
+    store_url = app.config["STORE"]
+    result = tasks.plan_week(lambda f, m: None, where.name, "2026-W50", config, 5.0, store_url)
+    assert f"plans/rota/2026-W50/{ROTA_CSV}" not in result["files"]
+    assert "plans/rota/2026-W50/rota.json" in result["files"]
+    client, _token = _planner(app, "lead")
+    page = client.get("/patrol/?date=2026-12-09").get_data(as_text=True)
+    assert "本周排班 Week rota 2026-W50" in page and "/patrol/rota/2026-W50/rota.pdf" in page
+    pdf = client.get("/patrol/rota/2026-W50/rota.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert client.get("/patrol/rota/2026-W50/team-1.pdf").data.startswith(b"%PDF")
+    csv = client.get("/patrol/rota/2026-W50/rota.csv")
+    document = where.store.read_area_file(where.name, "plans/rota/2026-W50/rota.json")
+    assert document is not None
+    import json
+
+    rows = rota_csv_rows(json.loads(document))
+    assert csv.status_code == 200 and csv.data == csv_text(rows, bom=True).encode("utf-8")
+    assert client.get("/patrol/rota/2026-W51/rota.pdf").status_code == 404
+    days = where.store.plan_days(where.name)
+    assert "2026-12-07" in days
+    night = client.get("/patrol/plans/2026-12-07/route_sheets.pdf")
+    assert night.status_code == 200 and night.data.startswith(b"%PDF")

@@ -131,13 +131,15 @@ def plan_week(
     week: str,
     config: str | None,
     time_limit_s: float | None = None,
+    store: str | None = None,
 ) -> dict[str, Any]:
-    """Plan the rota of ISO ``week`` (e.g. ``2026-W50``) and each night's files."""
+    """Plan the rota of ISO ``week`` (e.g. ``2026-W50``) and each night's files; with
+    ``store`` (a database URL) ``folder`` is the area's name in it (:func:`area_of`)."""
     from geogrid.services import rota
 
     progress(0.05, "reading the area and the street network")
     with clock(progress, 0.1, 0.8, float(time_limit_s or 60.0), "planning the week"):
-        run = rota.plan_week(folder, week, config, time_limit_s=time_limit_s)
+        run = rota.plan_week(area_of(folder, store), week, config, time_limit_s=time_limit_s)
     progress(1.0, "rota ready")
     return {"week": week, "rounds": run.rounds, "files": sorted(str(p) for p in run.paths)}
 

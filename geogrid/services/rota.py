@@ -20,6 +20,7 @@ route_sheets.pdf, <team>.pdf), where the patrol web page opens them.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,8 +32,9 @@ import pandas as pd
 from geogrid.errors import InfeasibleError, InputError
 from geogrid.io.atomic import write_bytes_atomic
 from geogrid.io.geojson import read_vector
-from geogrid.io.plans import write_plan
-from geogrid.io.rota import read_rota, write_rota
+from geogrid.io.plans import plan_geojson, write_plan
+from geogrid.io.rota import ROTA_CSV, ROTA_JSON, read_rota, rota_csv_rows, write_rota
+from geogrid.io.tables import csv_text
 from geogrid.io.workspace import Area, Workspace, read_area
 from geogrid.network import StreetNetwork
 from geogrid.planning.config import PatrolConfig
@@ -61,7 +63,8 @@ from geogrid.planning.rota import (
 from geogrid.planning.solve import solve_patrol
 from geogrid.printing.rota import render_district_rota, render_team_rota
 from geogrid.printing.sheets import render_route_sheets
-from geogrid.services.patrol import area_hotspots, read_patrol_config
+from geogrid.services.patrol import area_folder, area_hotspots, database_area, read_patrol_config
+from geogrid.store.base import AreaRef, PlanDocument, StoredArea
 
 ROUNDS = 4
 """Assign the week at most this often (a night that does not route is cut each time)."""
@@ -308,7 +311,7 @@ def _failing_teams(
 
 
 def plan_week(
-    folder: Path | str,
+    folder: AreaRef,
     week: str,
     config_path: Path | str | None = None,
     *,
@@ -318,10 +321,17 @@ def plan_week(
     seed: int | None = None,
 ) -> WeekRun:
     """Plan ``week`` (ISO, e.g. ``2026-W50``) for the area and write the rota and each night's
-    files."""
+    files.
+
+    For an area in a database (:func:`~geogrid.services.patrol.database_area`) each night's
+    plan goes to ``Store.save_plan`` with its route sheets as plan files, and the week's
+    ``rota.json`` and PDFs are documents of the area under the folder's names
+    (``plans/rota/<week>/...``, ``Store.update_area_file``); ``rota.csv`` is made from
+    ``rota.json`` when asked for (:func:`week_download`)."""
     config = read_patrol_config(config_path)
-    ws = Workspace(folder)
-    area = read_area(ws.path)
+    stored = database_area(folder)
+    ws = None if stored is not None else Workspace(area_folder(folder))
+    area = read_area(ws.path) if ws is not None else _read_stored(stored)
     problem, network = rota_problem(
         area, config, week, hotspots, where=str(config_path) if config_path else "patrol config"
     )
@@ -339,7 +349,6 @@ def plan_week(
     summaries = {}
     for night in nights:
         day = problem.dates[night.day].isoformat()
-        out = ws.plans_dir(day)
         visits, routes = plan_frames(night.problem, night.plan, network)
         pdf = render_route_sheets(
             night.problem, night.plan, routes, area.edges, area.metric_crs, date=day
@@ -355,14 +364,28 @@ def plan_week(
             "teams": routes.drop(columns="geometry").to_dict(orient="records"),
             "rota_week": problem.week,
         }
-        paths += write_plan(out, visits, routes, pdf, summary)
+        sheets = {}
         for route in night.plan.routes:
             team = night.problem.teams[route.team]
             one = dataclasses.replace(night.plan, routes=(route,))
-            sheet = render_route_sheets(
+            sheets[f"{team.id}.pdf"] = render_route_sheets(
                 night.problem, one, routes, area.edges, area.metric_crs, date=day
             )
-            paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
+        if ws is None:
+            assert stored is not None
+            plans = stored.store
+            plans.save_plan_file(stored.name, day, "route_sheets.pdf", pdf)
+            for name, sheet in sheets.items():
+                plans.save_plan_file(stored.name, day, name, sheet)
+            geojson = plan_geojson(visits, routes)
+            plain = json.loads(json.dumps(summary, ensure_ascii=False, default=str))
+            plans.save_plan(stored.name, PlanDocument(day, plain, geojson))
+            paths += [Path(day) / n for n in ("plan.json", "route_sheets.pdf", *sheets)]
+        else:
+            out = ws.plans_dir(day)
+            paths += write_plan(out, visits, routes, pdf, summary)
+            for name, sheet in sheets.items():
+                paths.append(write_bytes_atomic(out / name, sheet))
         summaries[day] = {"visited": summary["visited"], "stops": summary["stops"]}
     for day in document["days"]:
         day["planned"] = day["date"] in summaries
@@ -370,7 +393,15 @@ def plan_week(
     pdfs = {"rota.pdf": render_district_rota(document)}
     for team in problem.base.teams:
         pdfs[f"{team.id}.pdf"] = render_team_rota(document, team.id)
-    paths += write_rota(ws.rota_dir(problem.week), document, pdfs)
+    if ws is None:
+        assert stored is not None
+        folder_name = f"plans/rota/{problem.week}"
+        text = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        for name, data in [(ROTA_JSON, text), *pdfs.items()]:
+            _put_document(stored, f"{folder_name}/{name}", data)
+            paths.append(Path(folder_name) / name)
+    else:
+        paths += write_rota(ws.rota_dir(problem.week), document, pdfs)
     return WeekRun(problem, rota, tuple(nights), document, tuple(paths), rounds)
 
 
@@ -385,10 +416,47 @@ def planned_weeks(folder: Path | str) -> list[str]:
     return sorted((p.name for p in root.iterdir() if (p / "rota.json").exists()), reverse=True)
 
 
-def read_week(folder: Path | str, week: str) -> dict[str, Any] | None:
+def _put_document(stored: StoredArea, name: str, data: bytes) -> None:
+    """Keep ``data`` as the area's document ``name`` (replacing it)."""
+
+    def replace(_old: bytes | None) -> bytes:
+        return data
+
+    stored.store.update_area_file(stored.name, name, replace)
+
+
+def _read_stored(stored: StoredArea | None) -> Area:
+    assert stored is not None
+    return stored.store.read_area(stored.name)
+
+
+def read_week(folder: AreaRef, week: str) -> dict[str, Any] | None:
     """The rota document of ``week``; None when it has no rota yet."""
     label, _ = parse_week(week)
-    return read_rota(Workspace(folder).rota_dir(label))
+    stored = database_area(folder)
+    if stored is None:
+        return read_rota(Workspace(area_folder(folder)).rota_dir(label))
+    data = stored.store.read_area_file(stored.name, f"plans/rota/{label}/{ROTA_JSON}")
+    return None if data is None else dict(json.loads(data.decode("utf-8")))
+
+
+def week_download(folder: AreaRef, week: str, name: str) -> bytes | None:
+    """A file of a week's rota as bytes (``rota.pdf``, ``rota.csv``, ``<team>.pdf``); None if
+    absent: the folder's file, or for an area in a database the stored PDF or the CSV made
+    from the stored ``rota.json``."""
+    if Path(name).name != name:
+        raise InputError(f"{name!r}: give a file name of the rota, not a path")
+    stored = database_area(folder)
+    if stored is None:
+        path = week_file(area_folder(folder), week, name)
+        return None if path is None else path.read_bytes()
+    label, _ = parse_week(week)
+    if name == ROTA_CSV:
+        document = read_week(folder, week)
+        if document is None:
+            return None
+        return csv_text(rota_csv_rows(document), bom=True).encode("utf-8")
+    return stored.store.read_area_file(stored.name, f"plans/rota/{label}/{name}")
 
 
 def week_file(folder: Path | str, week: str, name: str) -> Path | None:

@@ -26,8 +26,9 @@ Store: every page reads and writes the day's plan through the app's store
 area's name and the store URL, keeps the plan with ``Store.save_plan`` and the
 route-sheet PDFs with ``Store.save_plan_file``; GPX files are made from the
 stored plan when downloaded; the patrol config is ``PATROL_CONFIG`` or the
-example (a database keeps no ``patrol.toml``). The week's rota still needs the
-area folder (503 saying so for an area in a database).
+example (a database keeps no ``patrol.toml``). The week's rota (``geogrid rota``, or the
+``rota.plan_week`` task with the store URL) is read from the store as well: its
+``rota.json`` and PDFs are documents of the area, ``rota.csv`` is made from ``rota.json``.
 """
 
 from __future__ import annotations
@@ -224,7 +225,8 @@ def index():
     day = _check_date(args.date or area_today().isoformat())
     teams = teams_of()
     week = rota_service.week_of(day)
-    rota = None if in_database(current_app) else rota_service.read_week(area_dir(), week)
+    folder = plan_folder()
+    rota = rota_service.read_week(area_ref(current_app) if folder is None else folder, week)
     if (
         rota is not None
     ):  # the week of the shift date (geogrid rota): a team leader sees their teams
@@ -249,7 +251,7 @@ def rota_file(week: str, name: str):
     """A file of a week's rota (``geogrid rota``): ``<team>.pdf``, or for accounts that see
     every team ``rota.pdf`` (the district's week) and ``rota.csv``."""
     parse_args(Args)
-    folder = area_dir()
+    folder = plan_folder()
     if not WEEK_RE.fullmatch(week):
         abort(400, description=f"week {week!r}: write it as YYYY-Www, e.g. 2026-W50")
     if name in ("rota.pdf", "rota.csv"):
@@ -264,14 +266,19 @@ def rota_file(week: str, name: str):
         _team(name.removesuffix(".pdf"))
     else:
         abort(404, description=f"no file {name!r} in a week's rota")
-    path = rota_service.week_file(folder, week, name)
-    if path is None:
+    source: Path | io.BytesIO | None = None
+    if folder is None:
+        data = rota_service.week_download(area_ref(current_app), week, name)
+        source = None if data is None else io.BytesIO(data)
+    elif (path := rota_service.week_file(folder, week, name)) is not None:
+        source = path.resolve()
+    if source is None:
         abort(
             404, description=f"no rota for {week} yet; plan it with geogrid rota AREA --week {week}"
         )
     suffix = Path(name).suffix
     return send_file(
-        path.resolve(),
+        source,
         mimetype={".pdf": "application/pdf", ".csv": "text/csv"}[suffix],
         as_attachment=suffix == ".csv",
         download_name=f"{Path(name).stem}-{week}{suffix}",
