@@ -314,3 +314,31 @@ def test_roads_options_need_roads(runner: CliRunner, tmp_path: Path):
     """--roads-mapping or --no-noding without --roads is a usage error, not a traceback."""
     res = runner.invoke(main, ["area", "build", "--no-noding", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "go with --roads FILE" in res.output
+
+
+def test_boundary_coordinates_converts_an_outline_without_streets(
+    runner: CliRunner, tmp_path: Path
+):
+    """--boundary-coordinates gcj02 converts a GCJ-02 outline (DataV) to WGS-84; the manifest
+    says so; without --boundary it is a usage error."""
+    import geopandas as gpd
+    import shapely
+
+    from geogrid.crs import gcj02_to_wgs84
+    from geogrid.io.workspace import read_area
+
+    gcj = shapely.box(121.4657, 31.2176, 121.4908, 31.2393)
+    path = tmp_path / "huangpu_gcj.geojson"
+    gpd.GeoDataFrame({"name": ["黄浦区"]}, geometry=[gcj], crs=4326).to_file(path)
+    out = tmp_path / "hp"
+    args = ["area", "build", "--boundary", str(path), "--boundary-coordinates", "gcj02"]
+    res = runner.invoke(main, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    area = read_area(out)
+    west, south = gcj02_to_wgs84(121.4657, 31.2176)
+    got = area.boundary.geometry.iloc[0].bounds
+    assert abs(got[0] - float(west)) < 1e-5 and abs(got[1] - float(south)) < 1e-5
+    assert "GCJ-02, converted to WGS-84" in area.manifest["boundary_source"]
+    res = runner.invoke(main, ["area", "build", str(MINI), "--boundary-coordinates", "gcj02",
+                               "--out", str(tmp_path / "x")])  # fmt: skip
+    assert res.exit_code == 2 and "--boundary-coordinates goes with --boundary" in res.output

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -136,3 +137,73 @@ def test_build_keeps_residential_land_and_reports_household_coverage(tmp_path: P
     assert summary["households"] == int(area.buildings["households"].sum()) == 280
     lines = "\n".join(report.lines())
     assert "residential land:" in lines and "households per km²" in lines
+
+
+def street_lattice_osm(west: float, south: float, cols: int, rows: int, step_deg: float) -> str:
+    """SYNTHETIC OSM XML: a lattice of residential streets, ``step_deg`` apart (seedless)."""
+    nodes, ways = [], []
+
+    def nid(i: int, j: int) -> int:
+        return 1 + i * (rows + 1) + j
+
+    for i in range(cols + 1):
+        for j in range(rows + 1):
+            lon, lat = west + i * step_deg, south + j * step_deg
+            nodes.append(f'<node id="{nid(i, j)}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+    way = 1
+    for i in range(cols + 1):
+        refs = "".join(f'<nd ref="{nid(i, j)}"/>' for j in range(rows + 1))
+        ways.append(f'<way id="{way}">{refs}<tag k="highway" v="residential"/></way>')
+        way += 1
+    for j in range(rows + 1):
+        refs = "".join(f'<nd ref="{nid(i, j)}"/>' for i in range(cols + 1))
+        ways.append(f'<way id="{way}">{refs}<tag k="highway" v="residential"/></way>')
+        way += 1
+    return '<?xml version="1.0"?>\n<osm version="0.6">' + "".join(nodes + ways) + "</osm>\n"
+
+
+def gcj02_outline_file(path: Path, outline: shapely.Polygon) -> Path:
+    """The WGS-84 ``outline`` written as a DataV-like GCJ-02 GeoJSON (name only)."""
+    from geogrid.crs import wgs84_to_gcj02
+
+    shifted = shapely.transform(
+        outline, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    )
+    gpd.GeoDataFrame({"name": ["黄浦区"]}, geometry=[shifted], crs=4326).to_file(path)
+    return path
+
+
+@pytest.mark.parametrize("extract", ["clipped", "wider"])
+def test_gcj02_boundary_is_refused_and_converted_when_stated(tmp_path: Path, extract: str):
+    """Shanghai pilot: a GCJ-02 outline (DataV) read as WGS-84 lay ~480 m off and lost a quarter
+    of its streets. Refused naming GCJ-02 and the option, whether the extract is clipped to the
+    true outline (part of the shifted one has no streets) or wider (the true outline follows
+    streets); with --boundary-coordinates gcj02 it is converted and gets every street."""
+    step = 0.0013  # ~125 m
+    if extract == "clipped":
+        west, south, cols, rows = 121.4611, 31.2196, 20, 18
+        true = shapely.box(west, south, west + cols * step, south + rows * step)
+    else:
+        west, south, cols, rows = 121.4500, 31.2100, 30, 28
+        true = shapely.box(west + 8 * step, south + 8 * step, west + 22 * step, south + 20 * step)
+    osm_path = tmp_path / "lattice.osm"
+    osm_path.write_text(street_lattice_osm(west, south, cols, rows, step), encoding="utf-8")
+    outline = gcj02_outline_file(tmp_path / "huangpu_gcj.geojson", true)
+    with pytest.raises(InputError) as err:
+        build_area(
+            osm_path, tmp_path / "a", name="a", boundary=BoundaryChoice(geojson_path=outline)
+        )
+    text = str(err.value)
+    assert "huangpu_gcj.geojson" in text and "GCJ-02" in text
+    assert "--boundary-coordinates gcj02" in text and " m off" in text
+    assert not (tmp_path / "a").exists()
+    choice = BoundaryChoice(geojson_path=outline, coordinates="gcj02")
+    build_area(osm_path, tmp_path / "b", name="b", boundary=choice)
+    area = read_area(tmp_path / "b")
+    got = area.boundary.geometry.iloc[0]
+    assert got.symmetric_difference(true).area < 0.001 * true.area
+    assert "GCJ-02, converted to WGS-84" in area.manifest["boundary_source"]
+    # the same outline in WGS-84 is accepted as it is
+    plain = tmp_path / "true.geojson"
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[true], crs=4326).to_file(plain)
+    build_area(osm_path, tmp_path / "c", name="c", boundary=BoundaryChoice(geojson_path=plain))

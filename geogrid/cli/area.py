@@ -28,7 +28,16 @@ def area() -> None:
     "--boundary",
     "boundary_file",
     type=click.Path(path_type=Path),
-    help="Polygon GeoJSON (EPSG:4326) of the area outline.",
+    help="Polygon GeoJSON of the area outline, WGS-84 unless --boundary-coordinates says "
+    "otherwise (an outline that fits the streets far better as GCJ-02/BD-09 is refused).",
+)
+@click.option(
+    "--boundary-coordinates",
+    "boundary_coordinates",
+    default=None,
+    metavar="SYSTEM",
+    help="Coordinate system of the --boundary file: wgs84, gcj02 (DataV, Amap/高德), bd09 "
+    "(Baidu) or an EPSG code; the outline is converted to WGS-84.",
 )
 @click.option("--admin", help="Name or OSM id of an administrative boundary inside the file.")
 @click.option("--bbox", help="west,south,east,north in lon/lat.")
@@ -63,6 +72,7 @@ def area_build(
     out_dir: Path,
     name: str | None,
     boundary_file: Path | None,
+    boundary_coordinates: str | None,
     admin: str | None,
     bbox: str | None,
     place: str | None,
@@ -87,6 +97,8 @@ def area_build(
     )
 
     name = name or out_dir.name
+    if boundary_coordinates is not None and boundary_file is None:
+        raise click.UsageError("--boundary-coordinates goes with --boundary FILE")
     if (roads_mapping or no_noding) and roads_file is None:
         raise click.UsageError("--roads-mapping and --no-noding go with --roads FILE")
     roads = RoadsChoice(roads_file, roads_mapping, noding=not no_noding) if roads_file else None
@@ -105,10 +117,14 @@ def area_build(
         if admin or bbox:
             raise click.UsageError("without an OSM file the area outline is --boundary FILE")
         report = build_area_without_streets(
-            boundary_file, out_dir, name=name, admin_code=admin_code, timezone=timezone
-        )
+            boundary_file, out_dir, name=name, admin_code=admin_code, timezone=timezone,
+            coordinates=boundary_coordinates,
+        )  # fmt: skip
     else:
-        choice = BoundaryChoice(geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox))
+        choice = BoundaryChoice(
+            geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox),
+            coordinates=boundary_coordinates,
+        )  # fmt: skip
         report = build_area(
             osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code,
             timezone=timezone, roads=roads,

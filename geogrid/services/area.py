@@ -20,13 +20,21 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geogrid import __version__
 from geogrid.buildings import HouseholdCoverage, estimate_households, household_coverage
-from geogrid.crs import WGS84, metric_crs_for
+from geogrid.crs import (
+    CHINA_SYSTEMS,
+    WGS84,
+    lonlat_from_system,
+    metric_crs_for,
+    out_of_china,
+    system_key,
+)
 from geogrid.errors import InputError
 from geogrid.io import geojson, osm
 from geogrid.io.workspace import MANIFEST_SCHEMA, Area, Workspace
@@ -35,6 +43,9 @@ from geogrid.network import StreetNetwork
 OSM_LICENCE = "ODbL 1.0"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 MAX_WARNINGS_SHOWN = 5
+#: Columns of a DataV (geo.datav.aliyun.com) outline: those files are GCJ-02.
+DATAV_COLUMNS = frozenset({"adcode", "acroutes", "childrenNum", "centroid", "parent"})
+SYSTEM_LABELS = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 
 
 @dataclass(frozen=True)
@@ -44,10 +55,17 @@ class BoundaryChoice:
     geojson_path: Path | None = None
     admin: str | None = None
     bbox: tuple[float, float, float, float] | None = None
+    #: The polygon file's coordinate system when stated (``--boundary-coordinates``):
+    #: wgs84, gcj02, bd09 or an EPSG code; None = WGS-84, checked against the streets.
+    coordinates: str | None = None
 
     def describe(self) -> str:
         if self.geojson_path is not None:
-            return f"polygon file {self.geojson_path.name}"
+            key = system_key(self.coordinates or "wgs84")
+            if key in ("wgs84", "epsg:4326", "4326"):
+                return f"polygon file {self.geojson_path.name}"
+            label = SYSTEM_LABELS.get(key, self.coordinates)
+            return f"polygon file {self.geojson_path.name} ({label}, converted to WGS-84)"
         if self.admin is not None:
             return f"OSM admin boundary {self.admin!r}"
         if self.bbox is not None:
@@ -160,7 +178,18 @@ def resolve_boundary(
         frame = geojson.read_layer(choice.geojson_path, "boundary")
         if frame.empty:
             raise InputError(f"{choice.geojson_path}: no polygon in the boundary file")
-        return shapely.make_valid(frame.geometry.union_all()), []
+        outline = shapely.make_valid(frame.geometry.union_all())
+        notes: list[str] = []
+        if choice.coordinates is not None:
+            outline = convert_outline(outline, choice.coordinates)
+        elif DATAV_COLUMNS & set(frame.columns):
+            notes.append(
+                f"{choice.geojson_path.name} has DataV columns ("
+                + ", ".join(sorted(DATAV_COLUMNS & set(frame.columns)))
+                + "): DataV/Amap outlines are GCJ-02; if this one was not converted, build "
+                "again with --boundary-coordinates gcj02 (read as WGS-84 it lies ~300-700 m off)"
+            )
+        return outline, notes
     if choice.bbox is not None:
         west, south, east, north = choice.bbox
         if not (west < east and south < north):
@@ -175,6 +204,120 @@ def resolve_boundary(
         return osm.find_admin_boundary(extract, choice.admin), []
     hull = extract.nodes.geometry.union_all().convex_hull
     return hull, ["no boundary given: using the convex hull of the street network"]
+
+
+def convert_outline(outline: BaseGeometry, system: str) -> BaseGeometry:
+    """The outline stated in ``system`` (wgs84, gcj02, bd09, any EPSG) in WGS-84 lon/lat."""
+
+    def to_wgs84(xy: Any) -> Any:
+        lon, lat = lonlat_from_system(xy[:, 0], xy[:, 1], system)
+        return np.column_stack([lon, lat])
+
+    return shapely.make_valid(shapely.transform(outline, to_wgs84))
+
+
+@dataclass(frozen=True)
+class OutlineOffset:
+    """The outline fits the streets far better read in ``system``: the evidence, in words."""
+
+    system: str
+    evidence: str
+    shift_m: float
+
+    def message(self, path: Path) -> str:
+        label = SYSTEM_LABELS[self.system]
+        return (
+            f"{path}: the boundary looks like {label} ({CHINA_SYSTEMS[self.system]}), not "
+            f"WGS-84: {self.evidence}. Read as WGS-84 the area would lie {self.shift_m:.0f} m off "
+            f"its streets. Build again with --boundary-coordinates {self.system} to convert it "
+            "(DataV/Amap outlines are GCJ-02, Baidu's BD-09), or --boundary-coordinates wgs84 "
+            "if it really is WGS-84"
+        )
+
+
+def detect_outline_offset(
+    outline: BaseGeometry,
+    nodes: gpd.GeoDataFrame,
+    edges: gpd.GeoDataFrame,
+    metric_crs: str,
+    *,
+    cell_m: float = 200.0,
+    step_m: float = 20.0,
+) -> OutlineOffset | None:
+    """Does a WGS-84 outline fit the street network far better read as GCJ-02 or BD-09?
+
+    Two tests, each against the same outline converted from the other system:
+
+    - **coverage**: the outline is cut into ``cell_m`` cells; at least 10% of them hold no
+      street node as stated, and at most a quarter as many (and at most 5%) converted (an
+      extract clipped to the true outline leaves a shifted one partly empty);
+    - **edges**: points every ``step_m`` along the outline lie a median of at least 15 m
+      from the nearest street as stated and at most 10 m and a third of that converted
+      (district outlines follow streets and rivers).
+
+    Returns None when WGS-84 fits, the outline is outside China, or there are no streets.
+    """
+    if nodes.empty or edges.empty:
+        return None
+    node_xy = nodes.to_crs(metric_crs).geometry
+    xs, ys = node_xy.x.to_numpy(), node_xy.y.to_numpy()
+    tree = shapely.STRtree(edges.to_crs(metric_crs).geometry.to_numpy())
+
+    def metric(shape: BaseGeometry) -> BaseGeometry:
+        return gpd.GeoSeries([shape], crs=WGS84).to_crs(metric_crs).iloc[0]
+
+    def empty_share(shape: BaseGeometry) -> float:
+        west, south, east, north = shape.bounds
+        grid_x, grid_y = np.meshgrid(
+            np.arange(west + cell_m / 2, east, cell_m), np.arange(south + cell_m / 2, north, cell_m)
+        )
+        cx, cy = grid_x.ravel(), grid_y.ravel()
+        inside = shapely.contains_xy(shape, cx, cy)
+        cx, cy = cx[inside], cy[inside]
+        if len(cx) < 10:
+            return 0.0
+        ix = np.floor((xs - west) / cell_m).astype(int)
+        iy = np.floor((ys - south) / cell_m).astype(int)
+        held = set(zip(ix.tolist(), iy.tolist(), strict=True))
+        cells = zip(
+            np.floor((cx - west) / cell_m).astype(int).tolist(),
+            np.floor((cy - south) / cell_m).astype(int).tolist(),
+            strict=True,
+        )
+        return float(np.mean([cell not in held for cell in cells]))
+
+    def edge_distance(shape: BaseGeometry) -> float:
+        ring = shapely.boundary(shape)
+        steps = np.arange(0.0, ring.length, step_m)
+        points = shapely.line_interpolate_point(ring, steps)
+        _, dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+        return float(np.median(dist))
+
+    centre = outline.centroid
+    if out_of_china(centre.x, centre.y).all():
+        return None
+    stated = metric(outline)
+    stated_empty, stated_edge = empty_share(stated), edge_distance(stated)
+    for system in ("gcj02", "bd09"):
+        other = metric(convert_outline(outline, system))
+        shift_m = float(stated.centroid.distance(other.centroid))
+        other_empty = empty_share(other)
+        if stated_empty >= 0.1 and other_empty <= min(0.05, stated_empty / 4):
+            return OutlineOffset(
+                system,
+                f"{stated_empty:.0%} of the outline has no street as stated, "
+                f"{other_empty:.0%} read as {SYSTEM_LABELS[system]}",
+                shift_m,
+            )
+        other_edge = edge_distance(other)
+        if stated_edge >= 15.0 and other_edge <= min(10.0, stated_edge / 3):
+            return OutlineOffset(
+                system,
+                f"the outline runs a median {stated_edge:.0f} m from the streets as stated, "
+                f"{other_edge:.0f} m read as {SYSTEM_LABELS[system]}",
+                shift_m,
+            )
+    return None
 
 
 def build_area(
@@ -222,6 +365,12 @@ def build_area(
         whole, roads_source, notes = with_roads(whole, roads)
         sources.append(roads_source)
     polygon, warnings = resolve_boundary(boundary, whole)
+    if boundary.geojson_path is not None and boundary.coordinates is None:
+        offset = detect_outline_offset(
+            polygon, whole.nodes, whole.edges, metric_crs_for(tuple(polygon.bounds))
+        )
+        if offset is not None:
+            raise InputError(offset.message(boundary.geojson_path))
     extract = osm.clip_extract(whole, polygon)
     warnings += notes + list(extract.warnings)
     return write_area(
@@ -246,6 +395,7 @@ def build_area_without_streets(
     admin_code: str = "",
     description: str = "",
     timezone: str | None = None,
+    coordinates: str | None = None,
 ) -> BuildReport:
     """Build an incidents-only area from a boundary polygon file alone (no OSM file).
 
@@ -254,10 +404,12 @@ def build_area_without_streets(
     Incident import, hot spots, publishing and the public map work on it;
     commands that need streets (plan, coverage, network matrix, grids from
     streets) say what is missing and how to add it. Building it again from an
-    OSM file adds the streets and keeps incidents, grids and teams.
+    OSM file adds the streets and keeps incidents, grids and teams. ``coordinates``: the
+    file's system when not WGS-84 (gcj02, bd09, an EPSG code); the outline is converted.
     """
     boundary_path = Path(boundary_path)
-    polygon, warnings = resolve_boundary(BoundaryChoice(geojson_path=boundary_path), None)
+    choice = BoundaryChoice(geojson_path=boundary_path, coordinates=coordinates)
+    polygon, warnings = resolve_boundary(choice, None)
     metric_crs = metric_crs_for(tuple(polygon.bounds))
     zone, zone_source = area_timezone(polygon, timezone)
     note = (
@@ -276,7 +428,7 @@ def build_area_without_streets(
         author, message = "geogrid area build", f"built from {boundary_path.name} (no streets)"
         boundary_frame = gpd.GeoDataFrame(
             {"name": [name], "admin_code": [admin_code or None],
-             "source": [f"polygon file {boundary_path.name}"]},
+             "source": [choice.describe()]},
             geometry=[polygon],
             crs=WGS84,
         )  # fmt: skip
@@ -293,7 +445,7 @@ def build_area_without_streets(
             "description": description,
             "metric_crs": metric_crs,
             "bbox": [round(v, 7) for v in polygon.bounds],
-            "boundary_source": f"polygon file {boundary_path.name}",
+            "boundary_source": choice.describe(),
             "streets": False,
             "timezone": zone,
             "timezone_source": zone_source,
