@@ -80,16 +80,11 @@ def account_teams(user: User | None) -> frozenset[str] | None:
     return frozenset(t for t in re.split(r"[,\s]+", user.team) if t)
 
 
-def area_dir() -> Path:
-    """The area folder of the pages that write or send its files (503 when there is none,
-    or when the app serves an area in a database)."""
+def plan_folder() -> Path | None:
+    """The area folder of the pages that compute plans or send their files; None for an area
+    in a database (they go through the store); 503 when the folder holds no area."""
     if in_database(current_app):
-        abort(
-            503,
-            description="computing plans, rotas, route sheets, GPX and tracks needs the area "
-            "folder (the planning service writes files there); this app serves an area in "
-            "a database: serve the folder (FLASK_AREA_PATH without GEOGRID_STORE)",
-        )
+        return None
     ws = Workspace(current_app.config["AREA_PATH"])
     if not ws.exists():
         abort(
@@ -98,14 +93,6 @@ def area_dir() -> Path:
             f"{ws.manifest_path.name}",
         )
     return ws.path
-
-
-def plan_folder() -> Path | None:
-    """The area folder of the pages that compute plans or send their files; None for an area
-    in a database (they go through the store); 503 when the folder has no area."""
-    if in_database(current_app):
-        return None
-    return area_dir()
 
 
 def stored_plan(day: str) -> dict[str, Any] | None:
