@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -375,3 +376,26 @@ def test_pure_orienteering_and_no_polish_skip_the_prize_search_with_windows(
     called.clear()
     solve_patrol(random_problem(1), time_limit_s=0.5, seed=1, polish=False)
     assert called == []
+
+
+def test_without_a_first_plan_in_its_share_or_tools_gets_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When OR-Tools finds no first plan in its share of a polished rich problem, it is
+    asked again with the rest of the time (as when it ran alone), not given up."""
+    real = solve_module.solve_routing
+    limits: list[float] = []
+
+    def first_fails(arrays: object, **kw: object) -> object:
+        limits.append(float(kw["time_limit_s"]))  # type: ignore[arg-type]
+        result = real(arrays, **kw)  # type: ignore[arg-type]
+        if len(limits) == 1:
+            return dataclasses.replace(result, found=False, routes=((),) * len(result.routes))
+        return result
+
+    monkeypatch.setattr(solve_module, "solve_routing", first_fails)
+    problem = random_problem(2)
+    plan = solve_patrol(problem, time_limit_s=1.0, seed=2)
+    assert limits == pytest.approx([0.3, 0.7])
+    assert check_plan(problem, plan) == []
+    assert problem.stop_index["s1"] in plan.visited()

@@ -264,6 +264,15 @@ def _solver_orders(
         seed=seed,
         metaheuristic=metaheuristic,
     )
+    if rich and not result.found:  # no first plan in OR-Tools' share: it gets the rest too
+        rest = solve_routing(
+            arrays,
+            time_limit_s=time_limit_s * (1.0 - POLISH_SHARE_ORTOOLS),
+            solution_limit=solution_limit,
+            seed=seed,
+            metaheuristic=metaheuristic,
+        )
+        result = dataclasses.replace(rest, solve_s=result.solve_s + rest.solve_s)
     improved = None
     polish_start = time.perf_counter()
     k = arrays.vehicle_matrix[0]
