@@ -1,8 +1,10 @@
 """The moves of a rebalance: chains applied, grids fixed, split, dissolved, improved.
 
 :func:`fix_grids` pushes or pulls until the grids are in band (one whole
-chain or a series of partial ones, whichever moves fewer households; a
-spanning-tree re-cut of two grids as last resort, :func:`resplits`);
+chain or a series of partial ones, whichever moves fewer households; when
+neither brings every grid into band, a series judged on compactness only at
+its end, with moves that restore it; a spanning-tree re-cut of two grids as
+last resort, :func:`resplits`);
 :func:`split_off` and :func:`dissolve` change a parent's grid count;
 :func:`undo_unneeded` and :func:`improve` (a large-neighbourhood search)
 send units home wherever no rule is broken and fewer households move.

@@ -31,7 +31,8 @@ class ChainSearch:
 
     A step moves one unit with households, or that unit with one
     neighbouring unit of no households (a park, a school) that opens the way
-    or would be cut off without it.
+    or would be cut off without it, together with the units of no households
+    that only it holds to its grid (:meth:`ChainSearch.with_empties`).
     """
 
     def __init__(self, state: GridState, rules: Rules, rng: np.random.Generator) -> None:
