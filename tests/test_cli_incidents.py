@@ -29,12 +29,16 @@ def area(tmp_path: Path) -> Path:
     return make_incidents_area(tmp_path / "haidian")
 
 
-def test_import_into_an_area_reports_rejects_and_is_idempotent(runner, area):
-    """`incidents import` names each reject reason, writes the report; a rerun adds nothing."""
+def test_import_into_an_area_reports_rejects_and_is_idempotent(runner, area, tmp_path):
+    """`incidents import` names each reject reason, writes the report next to the source (as
+    the office imports do); a rerun adds nothing. --help says how corrections are merged."""
+    source = tmp_path / "export" / "haidian_gcj02_gbk.csv"
+    source.parent.mkdir()
+    source.write_bytes((DATA / "haidian_gcj02_gbk.csv").read_bytes())
     args = [
         "incidents",
         "import",
-        str(DATA / "haidian_gcj02_gbk.csv"),
+        str(source),
         "--mapping",
         str(DATA / "haidian_gcj02.toml"),
         "--area",
@@ -44,9 +48,15 @@ def test_import_into_an_area_reports_rejects_and_is_idempotent(runner, area):
     assert res.exit_code == 0, res.output
     assert "13 rows, 3 good, 10 rejected; 3 new, 503 in" in res.output
     assert "rejected swapped_coordinates: 1" in res.output
-    assert (area / "haidian_gcj02_gbk.csv.rejects.csv").exists()
+    assert (source.parent / "haidian_gcj02_gbk.csv.rejects.csv").exists()
+    assert f"rejects report: {source.parent / 'haidian_gcj02_gbk.csv.rejects.csv'}" in res.output
+    assert not (area / "haidian_gcj02_gbk.csv.rejects.csv").exists()
     again = runner.invoke(main, args)
     assert "0 new, 503 in" in again.output
+    kept = runner.invoke(main, [*args, "--keep-existing"])
+    assert kept.exit_code == 0 and "0 new, 503 in" in kept.output
+    helped = runner.invoke(main, ["incidents", "import", "--help"]).output
+    assert "--keep-existing" in helped and "corrected" in helped and "next to SOURCE" in helped
 
 
 def test_import_with_a_bad_mapping_is_a_clean_error(runner, area, tmp_path):

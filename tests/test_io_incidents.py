@@ -258,3 +258,77 @@ def test_oakland_counts_by_police_beat():
         table["place"].nunique() > 50
         and table["count"].sum() == len(result.incidents) - result.incidents["zone"].isna().sum()
     )
+
+
+CORRECTION_MAPPING = """name = "{name}"
+[source]
+coordinates = "wgs84"
+timezone = "Asia/Shanghai"
+[columns]
+id = "警情编号"
+time = "报警时间"
+category = "警情类别"
+x = "经度"
+y = "纬度"
+"""
+
+
+def _export(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """A SYNTHETIC seeded 110 export (WGS-84, Shanghai)."""
+    return pd.DataFrame({
+        "警情编号": [f"J{i:05d}" for i in range(n)],
+        "报警时间": [f"2026-07-{1 + i % 28:02d} {i % 24:02d}:10" for i in range(n)],
+        "警情类别": rng.choice(["盗窃", "诈骗", "纠纷"], n),
+        "经度": np.round(121.47 + rng.uniform(0, 0.01, n), 6),
+        "纬度": np.round(31.22 + rng.uniform(0, 0.01, n), 6),
+    })  # fmt: skip
+
+
+def _import(tmp_path: Path, table: pd.DataFrame, name: str, source: str) -> gpd.GeoDataFrame:
+    path = tmp_path / f"{source}.csv"
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    mapping_path = tmp_path / f"{name}.toml"
+    mapping_path.write_text(CORRECTION_MAPPING.format(name=name), encoding="utf-8")
+    return io_inc.import_incidents(path, io_inc.read_mapping(mapping_path)).incidents
+
+
+def test_a_corrected_export_replaces_the_records_of_the_same_source(tmp_path):
+    """Shanghai pilot: re-importing corrected incidents kept the wrong ones (rows present by id
+    were kept). A row of the same source and id with other values now replaces the stored one,
+    counted as corrected, the previous file in history/; correct=False keeps and counts them;
+    an id stored from another source is kept; an unchanged re-import still changes nothing."""
+    rng = np.random.default_rng(12)
+    first = _export(rng, 20)
+    target = tmp_path / "incidents.geojson"
+    saved = io_inc.save_incidents(_import(tmp_path, first, "huangpu-110", "v1"), target)
+    assert (saved.added, saved.corrected, saved.total) == (20, 0, 20)
+    fixed = first.copy()
+    fixed.loc[3, "经度"] += 0.0046  # ~440 m east: the corrected position
+    fixed.loc[7, "警情类别"] = "抢劫"
+    fixed.loc[20] = ["J00020", "2026-07-30 10:00", "纠纷", 121.475, 31.225]
+    corrected = _import(tmp_path, fixed, "huangpu-110", "v2")
+
+    kept = io_inc.save_incidents(corrected, target, correct=False)
+    assert (kept.added, kept.corrected, kept.differ, kept.total) == (1, 0, 2, 21)
+    stored = io_inc.load_incidents(target).set_index("id")
+    assert stored.loc["J00007", "category"] == first.loc[7, "警情类别"]
+
+    saved = io_inc.save_incidents(corrected, target)
+    assert (saved.added, saved.corrected, saved.total) == (0, 2, 21)
+    assert dict(saved.examples)["J00003"] == "position"
+    assert dict(saved.examples)["J00007"] == f"category {first.loc[7, '警情类别']!r} -> '抢劫'"
+    stored = io_inc.load_incidents(target).set_index("id")
+    assert stored.loc["J00003"].geometry.x == pytest.approx(fixed.loc[3, "经度"])
+    assert stored.loc["J00007", "category"] == "抢劫"
+    kept_files = [p for p in (tmp_path / "history").rglob("*") if p.is_file()]
+    assert len(kept_files) >= 2  # the replaced versions are kept
+
+    before = target.read_bytes()
+    again = io_inc.save_incidents(corrected, target)
+    assert (again.added, again.corrected, again.differ) == (0, 0, 0)
+    assert target.read_bytes() == before
+
+    other = _export(np.random.default_rng(99), 3)  # ids J00000-2 from another source
+    saved = io_inc.save_incidents(_import(tmp_path, other, "huangpu-122", "o"), target)
+    assert (saved.added, saved.corrected, saved.other_source, saved.total) == (0, 0, 3, 21)
+    assert target.read_bytes() == before

@@ -38,9 +38,15 @@ def test_load_needs_exactly_one_input_and_uses_the_areas_grids(area: Path) -> No
     assert loose.cells is None and loose.timezone == "Europe/Helsinki"
 
 
-def test_import_into_the_area_is_idempotent_and_waits_for_the_lock(area: Path) -> None:
-    """Good rows are merged into the area's incidents under its lock; a rerun adds nothing."""
-    source, mapping = DATA / "haidian_gcj02_gbk.csv", DATA / "haidian_gcj02.toml"
+def test_import_into_the_area_is_idempotent_and_waits_for_the_lock(
+    area: Path, tmp_path: Path
+) -> None:
+    """Good rows are merged into the area's incidents under its lock; a rerun adds nothing.
+    The rejects report is written next to the source file, as the office imports write
+    theirs (Shanghai pilot: it went into the area folder)."""
+    source, mapping = tmp_path / "export" / "haidian_gcj02_gbk.csv", DATA / "haidian_gcj02.toml"
+    source.parent.mkdir()
+    source.write_bytes((DATA / "haidian_gcj02_gbk.csv").read_bytes())
     ws = Workspace(area)
     reports: list[service.ImportReport] = []
 
@@ -60,9 +66,10 @@ def test_import_into_the_area_is_idempotent_and_waits_for_the_lock(area: Path) -
         and report.saved.total == 503
     )
     assert (
-        report.rejects_path == area / "haidian_gcj02_gbk.csv.rejects.csv"
+        report.rejects_path == source.parent / "haidian_gcj02_gbk.csv.rejects.csv"
         and report.rejects_path.exists()
     )
+    assert not (area / "haidian_gcj02_gbk.csv.rejects.csv").exists()
     assert "13 rows, 3 good, 10 rejected; 3 new, 503 in" in report.lines()[0]
     assert any("swapped_coordinates: 1" in line for line in report.lines())
     again = service.import_file(source, mapping, area_dir=area)
@@ -123,12 +130,15 @@ def test_publish_releases_before_writing(area: Path, tmp_path: Path) -> None:
     assert "T0001" not in paths[1].read_text(encoding="utf-8-sig")
 
 
-def test_import_with_case_numbers_saves_case_id_and_summary_counts_cases(area: Path) -> None:
+def test_import_with_case_numbers_saves_case_id_and_summary_counts_cases(
+    area: Path, tmp_path: Path
+) -> None:
     """Importing the GBK export with several offences per case into an area keeps a
     case_id on its records (the incidents layer validates when loaded) and the summary
     counts the case once; importing again adds nothing."""
     data = Path(__file__).parent / "data" / "incidents"
-    source, mapping = data / "offences_gbk.csv", data / "offences.toml"
+    source, mapping = tmp_path / "offences_gbk.csv", data / "offences.toml"
+    source.write_bytes((data / "offences_gbk.csv").read_bytes())
     first = service.import_file(source, mapping, area_dir=area)
     assert first.saved.added == 2
     assert service.import_file(source, mapping, area_dir=area).saved.added == 0
@@ -138,3 +148,27 @@ def test_import_with_case_numbers_saves_case_id_and_summary_counts_cases(area: P
     assert count_cases(layer) == len(layer) - 1  # case 7's two offences: one case
     table = service.summary(data_, freq=None).table
     assert int(table["count"].sum()) <= count_cases(layer)
+
+
+def test_a_corrected_reimport_is_reported_as_corrected(area: Path, tmp_path: Path) -> None:
+    """Re-importing an export whose positions were corrected replaces the stored records of the
+    same source and id and says so ("N corrected", which ids, history kept)."""
+    source = tmp_path / "calls.csv"
+    source.write_bytes((DATA / "haidian_gcj02_gbk.csv").read_bytes())
+    mapping = DATA / "haidian_gcj02.toml"
+    first = service.import_file(source, mapping, area_dir=area)
+    good_id = str(first.result.incidents["id"].iloc[0])
+    text = source.read_bytes().decode("gbk")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(good_id + ","))
+    cells = lines[at].split(",")
+    cells[3] = f"{float(cells[3]) + 0.002:.7f}"
+    lines[at] = ",".join(cells)
+    source.write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    kept = service.import_file(source, mapping, area_dir=area, correct=False)
+    assert kept.saved.differ == 1 and any("NOT replaced" in line for line in kept.lines())
+    report = service.import_file(source, mapping, area_dir=area)
+    assert report.saved.corrected == 1 and report.saved.added == 0
+    assert "0 new, 1 corrected" in report.lines()[0]
+    assert any(f"id {good_id}: position" in line for line in report.lines())
+    assert any("history/" in line for line in report.lines())

@@ -71,7 +71,13 @@ _TZ = click.option(
     "rejects_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Rejects report CSV (default: next to the incidents, <source>.rejects.csv).",
+    help="Rejects report CSV (default: <SOURCE>.rejects.csv next to SOURCE).",
+)
+@click.option(
+    "--keep-existing",
+    is_flag=True,
+    help="Keep stored records whose id comes again from the same source with other values "
+    "(default: the new row corrects them); they are counted and listed.",
 )
 @friendly_errors
 def incidents_import(
@@ -80,17 +86,24 @@ def incidents_import(
     area_dir: Path | None,
     out_path: Path | None,
     rejects_path: Path | None,
+    keep_existing: bool,
 ) -> None:
     """Import SOURCE (CSV/TSV, GeoJSON, GeoPackage, Parquet) through a mapping file.
 
-    Good rows are merged by id (importing twice changes nothing); bad rows go
-    to a rejects report with row number and reason.
+    Good rows are merged by id: new ids are added; importing the same file twice changes
+    nothing. A row whose id is already stored from the same source (the mapping's name)
+    with other values (position, time, category, zone) is a correction: it replaces the
+    stored record, reported as "N corrected", the previous file kept in history/
+    (--keep-existing keeps the stored ones and reports them). Ids stored from another
+    source are kept. Bad rows go to a rejects report with row number and reason,
+    <SOURCE>.rejects.csv next to SOURCE unless --rejects says where.
     """
     from geogrid.services.incidents import import_file
 
     report = import_file(
-        source, mapping_path, area_dir=area_dir, out_path=out_path, rejects_path=rejects_path
-    )
+        source, mapping_path, area_dir=area_dir, out_path=out_path, rejects_path=rejects_path,
+        correct=not keep_existing,
+    )  # fmt: skip
     for line in report.lines():
         click.echo(line)
     if report.result.rows and not len(report.result.incidents):

@@ -9,7 +9,9 @@ The IO shell around :mod:`geogrid.incidents`:
   columns from their points, in the file's own CRS);
 * :func:`import_incidents` = read + :func:`geogrid.incidents.clean_incidents`;
 * :func:`save_incidents` merges into an area's ``incidents.geojson`` by id
-  (atomic, with history; unchanged when nothing is new);
+  (atomic, with history; unchanged when nothing is new or different); a
+  record of the same source and id with other values replaces the stored one
+  (a correction, the replaced file kept in ``history/``) unless told to keep it;
 * :func:`write_rejects` writes the rejects report (CSV, UTF-8 with BOM so
   Excel shows Chinese);
 * :func:`publish_dataset` writes the public GeoJSON + CSV, only from
@@ -175,6 +177,14 @@ class Saved:
     path: Path
     added: int
     total: int
+    #: records of the same source and id with other values (time, place, category...):
+    #: replaced by the new ones (``corrected``) or, with ``correct=False``, kept (``differ``).
+    corrected: int = 0
+    differ: int = 0
+    #: ids already stored from another source: kept, the new rows left out.
+    other_source: int = 0
+    #: (id, what changed) of up to 5 corrected/differing records, for the report.
+    examples: tuple[tuple[str, str], ...] = ()
 
 
 def load_incidents(path: Path | str, timezone: str = DEFAULT_TIMEZONE) -> gpd.GeoDataFrame:
@@ -183,28 +193,107 @@ def load_incidents(path: Path | str, timezone: str = DEFAULT_TIMEZONE) -> gpd.Ge
 
 
 def save_incidents(
-    incidents: gpd.GeoDataFrame, path: Path | str, *, author: str | None = None
+    incidents: gpd.GeoDataFrame,
+    path: Path | str,
+    *,
+    author: str | None = None,
+    correct: bool = True,
 ) -> Saved:
-    """Merge ``incidents`` into the layer at ``path`` by id and write it if anything is new.
+    """Merge ``incidents`` into the layer at ``path`` by id and write it if anything changed.
 
-    The previous file goes to ``history/`` next to it; with nothing new the
-    file is left untouched (importing the same file twice changes nothing).
+    New ids are added. A record whose id is stored from the same ``source`` (the mapping's
+    name) with other values (time, position, category, zone...) is a correction: it replaces
+    the stored one (``correct=False``: the stored one is kept and the difference counted).
+    An id stored from another source is kept as it is. The previous file goes to
+    ``history/`` next to it; with nothing new or different the file is left untouched
+    (importing the same file twice changes nothing).
     """
     path = Path(path)
     existing = read_layer(path, "incidents") if path.exists() else None
     new_layer = incidents_to_layer(incidents)
+    corrected = differ = other_source = 0
+    examples: list[tuple[str, str]] = []
+    if existing is not None and len(existing) and len(new_layer):
+        old_by_id = {str(v): i for i, v in enumerate(existing["id"].astype(str))}
+        replace_at: dict[int, int] = {}  # existing position -> new position
+        for pos, ident in enumerate(new_layer["id"].astype(str)):
+            at = old_by_id.get(ident)
+            if at is None:
+                continue
+            if _text(existing.iloc[at].get("source")) != _text(new_layer.iloc[pos].get("source")):
+                other_source += 1
+                continue
+            changed = _changes(existing.iloc[at], new_layer.iloc[pos])
+            if changed:
+                if len(examples) < 5:
+                    examples.append((ident, changed))
+                replace_at[at] = pos
+        if correct and replace_at:
+            existing = existing.copy()
+            for column in new_layer.columns:
+                if column not in existing.columns:
+                    existing[column] = None
+            rows = list(replace_at)
+            incoming = new_layer.iloc[list(replace_at.values())]
+            for column in new_layer.columns:
+                values = incoming[column].to_numpy(dtype=object)
+                if column == "geometry":
+                    existing.loc[existing.index[rows], "geometry"] = gpd.GeoSeries(
+                        values, index=existing.index[rows], crs=WGS84
+                    )
+                else:
+                    existing[column] = existing[column].astype(object)
+                    existing.loc[existing.index[rows], column] = values
+            corrected = len(replace_at)
+        else:
+            differ = len(replace_at)
     merged, added = merge_incidents(existing, new_layer)
-    if added or not path.exists():
+    if added or corrected or not path.exists():
+        what = f"import: {added} incidents added" + (
+            f", {corrected} corrected" if corrected else ""
+        )
         write_layer(
             merged,
             path,
             "incidents",
             history=True,
             author=author,
-            message=f"import: {added} incidents added",
+            message=what,
             history_dir=path.parent / "history",
         )
-    return Saved(path, added, len(merged))
+    return Saved(path, added, len(merged), corrected, differ, other_source, tuple(examples))
+
+
+def _text(value: object) -> str:
+    """A stored value as compared: None/NaN are empty, numbers without a trailing .0."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        return _text(value.item())
+    return str(value)
+
+
+def _changes(old: pd.Series, new: pd.Series) -> str:
+    """What differs between a stored record and a new one of the same id, in words; ""
+    when they are the same (positions within ~0.1 m, times the same instant)."""
+    out: list[str] = []
+    for column in new.index:
+        if column == "id":
+            continue
+        a, b = old.get(column), new[column]
+        if column == "geometry":
+            if a is None or b is None or not shapely.equals_exact(a, b, tolerance=1e-6):
+                out.append("position")
+        elif column == "time":
+            ta = pd.Timestamp(str(a)) if _text(a) else None
+            tb = pd.Timestamp(str(b)) if _text(b) else None
+            if ta != tb:
+                out.append(f"time {_text(a)} -> {_text(b)}")
+        elif _text(a) != _text(b):
+            out.append(f"{column} {_text(a)!r} -> {_text(b)!r}")
+    return ", ".join(out)
 
 
 def write_rejects(rejects: pd.DataFrame, path: Path | str, source: str) -> Path:

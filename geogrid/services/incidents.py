@@ -71,11 +71,30 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         result, saved = self.result, self.saved
+        corrected = f", {saved.corrected} corrected" if saved.corrected else ""
         out = [
             f"{self.source.name}: {result.rows} rows, {len(result.incidents)} good, "
-            f"{len(result.rejects)} rejected; {saved.added} new, {saved.total} in {saved.path}"
+            f"{len(result.rejects)} rejected; {saved.added} new{corrected}, "
+            f"{saved.total} in {saved.path}"
         ]
         out += [f"  rejected {reason}: {n}" for reason, n in result.reject_counts().items()]
+        if saved.corrected:
+            out.append(
+                f"  corrected: {saved.corrected} records of the same source and id had other "
+                f"values and were replaced (the previous file is in {saved.path.parent}/history/)"
+            )
+        if saved.differ:
+            out.append(
+                f"  WARNING: {saved.differ} records of the same source and id have other values "
+                "here and were NOT replaced (--keep-existing); import without it to correct them"
+            )
+        for ident, changed in saved.examples:
+            out.append(f"    id {ident}: {changed}")
+        if saved.other_source:
+            out.append(
+                f"  kept: {saved.other_source} ids already stored from another source; "
+                "their rows here were left out"
+            )
         if len(result.rejects):
             out.append(f"rejects report: {self.rejects_path}")
         return out
@@ -150,12 +169,15 @@ def import_file(
     out_path: Path | str | None = None,
     rejects_path: Path | str | None = None,
     author: str = IMPORT_AUTHOR,
+    correct: bool = True,
 ) -> ImportReport:
     """Import ``source`` through a mapping into an area's incidents (or a loose file).
 
-    Good rows are merged by id (importing twice changes nothing); points
-    outside the area's boundary are rejected; bad rows go to a rejects report
-    (default ``<source name>.rejects.csv`` next to the incidents).
+    Good rows are merged by id (importing twice changes nothing); a row whose id is stored
+    from the same source (the mapping's name) with other values corrects the stored record
+    (``correct=False``: kept and reported); points outside the area's boundary are rejected;
+    bad rows go to a rejects report (default ``<source name>.rejects.csv`` next to the
+    source file, as the office imports write theirs).
     """
     if (area_dir is None) == (out_path is None):
         raise InputError("give either --area DIR or --out FILE.geojson")
@@ -168,14 +190,14 @@ def import_file(
         assert boundary is not None
         result = import_incidents(source, mapping, area=boundary.geometry.union_all())
         with ws.lock():
-            saved = save_incidents(result.incidents, ws.incidents_path, author=author)
+            saved = save_incidents(
+                result.incidents, ws.incidents_path, author=author, correct=correct
+            )
     else:
         assert out_path is not None
         result = import_incidents(source, mapping, area=None)
-        saved = save_incidents(result.incidents, Path(out_path), author=author)
-    rejects = (
-        Path(rejects_path) if rejects_path else saved.path.parent / f"{source.name}.rejects.csv"
-    )
+        saved = save_incidents(result.incidents, Path(out_path), author=author, correct=correct)
+    rejects = Path(rejects_path) if rejects_path else source.with_name(f"{source.name}.rejects.csv")
     write_rejects(result.rejects, rejects, source.name)
     return ImportReport(source, result, saved, rejects)
 
