@@ -99,3 +99,36 @@ def test_plan_shift_task_on_an_area_in_the_database(tmp_path: Path) -> None:
     assert teams == {"team-a", "team-b"}
     assert (store.read_plan_file(name, day, "team-a.pdf") or b"").startswith(b"%PDF")
     assert not (folder / "plans" / "web" / day).exists()
+
+
+def test_a_celery_worker_plans_a_group_in_the_database(tmp_path: Path) -> None:
+    """On a real Celery worker (redis-server and celery; skips saying why without them): the
+    web's group of team parts, each given the area's name and the store URL, all land in the
+    day's plan in PostGIS; nothing is written to a folder."""
+    from jobs_worker import Worker, new_queue, redis_url
+    from store_db import db_url, unique_name
+
+    from geogrid.jobs.celery import CeleryRunner
+    from geogrid.store.folder import FolderStore
+    from geogrid.store.postgis import PostgisStore
+    from geogrid.store.transfer import copy_area
+
+    url, name = db_url(), unique_name("celery")
+    broker, queue = redis_url(), new_queue()
+    folder, config = make_patrol_area(tmp_path / "area")
+    store = PostgisStore(url)
+    copy_area(FolderStore(folder.parent), folder.name, store, name)
+    day = "2026-05-02"
+    worker = Worker(broker, queue, tmp_path)
+    try:
+        runner = CeleryRunner(broker, queue=queue)
+        parts = [(name, day, str(config), 1.0, group, url) for group in T.team_groups(TEAMS, 2)]
+        job = runner.submit_group("patrol", "wang", T.plan_shift, parts)
+        done = runner.wait(job.id, 240)
+    finally:
+        worker.stop()
+    assert done.state == "done", done.error
+    plan = store.read_plan(name, day)
+    assert plan is not None
+    assert {f["properties"]["team"] for f in plan.geojson["features"]} == set(TEAMS)
+    assert not (folder / "plans" / "web").exists()
