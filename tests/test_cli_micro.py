@@ -22,3 +22,21 @@ def test_grids_micro_writes_and_checks(tmp_path) -> None:
     assert check.exit_code == 0 and "0 problem(s)" in check.output
     bad = runner.invoke(main, ["grids", "micro", str(area), "--band", "15-10"])
     assert bad.exit_code == 1 and "is empty" in bad.output
+
+
+def test_grids_micro_summarises_problems_and_lists_all_on_request(tmp_path) -> None:
+    """With a band the buildings exceed, `grids micro` counts problems by kind (the addresses
+    over the band named, split by 单元 in the register); --all lists each; micro-check lists
+    each and ends with the counts by kind."""
+    area = make_area(tmp_path / "area", with_communities=True)
+    SG.generate(area, seed=0, author="test")
+    runner = CliRunner()
+    short = runner.invoke(main, ["grids", "micro", str(area), "--band", "10-15", "--dry-run"])
+    assert short.exit_code == 0, short.output
+    assert "problem(s) by kind:" in short.output and "address over band: " in short.output
+    assert "单元" in short.output and "more than one responsible person" in short.output
+    full = runner.invoke(main, ["grids", "micro", str(area), "--band", "10-15", "--all"])
+    assert full.exit_code == 0 and "by kind" not in full.output
+    assert full.output.count(": address over band: ") > short.output.count(": address over band: ")
+    check = runner.invoke(main, ["grids", "micro-check", str(area), "--band", "10-15"])
+    assert check.exit_code == 2 and "by kind:" in check.output

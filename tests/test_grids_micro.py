@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from geogrid import grids as G
 from geogrid.errors import InputError
-from geogrid.grids.micro import build_micro_grids, check_micro_grids, entrance_table, micro_counts
+from geogrid.grids.micro import (
+    ADDRESS_OVER_BAND,
+    build_micro_grids,
+    check_micro_grids,
+    entrance_table,
+    micro_counts,
+    summarize_problems,
+)
 from tests.grids_area import UTM_50N, buildings, communities, outline, street_frames
 
 BOUNDARY = gpd.GeoDataFrame(geometry=[outline()], crs=UTM_50N).to_crs("EPSG:4326")
@@ -146,3 +153,69 @@ def test_bad_entrance_register(table: pd.DataFrame, fragment: str) -> None:
     """A bad entrance register names the row and what to fix."""
     with pytest.raises(InputError, match=fragment):
         entrance_table(table)
+
+
+def _one_grid_with_a_big_address() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """SYNTHETIC: one 300 x 300 m grid; an address of 39 households and twelve of 3-6."""
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(7)
+    grid = gpd.GeoDataFrame(
+        {"code": ["310101001001001"]}, geometry=[shapely.box(0, 0, 300, 300)], crs=UTM_50N
+    )
+    grid = grid.set_geometry(grid.translate(440000, 4428000))
+    spots = [(40 + 70 * (k % 4), 40 + 90 * (k // 4)) for k in range(12)]
+    rows = [
+        {"id": f"B{k:02d}", "name": f"上海市黄浦区瑞金二路{k + 1}号",
+         "households": int(rng.integers(3, 7)), "geometry": shapely.box(x, y, x + 10, y + 10)}
+        for k, (x, y) in enumerate(spots)
+    ]  # fmt: skip
+    rows.append({"id": "BIG", "name": "上海市黄浦区茂名南路234弄3号", "households": 39,
+                 "geometry": shapely.box(140, 140, 160, 160)})  # fmt: skip
+    homes = gpd.GeoDataFrame(rows, crs=UTM_50N)
+    homes = homes.set_geometry(homes.translate(440000, 4428000))
+    return grid, homes
+
+
+def test_an_address_over_the_band_is_named_and_its_fix_is_the_register() -> None:
+    """Shanghai pilot: a single address of up to 39 households against 10-15 was reported as
+    'households out of band ... reassign units'. It is now 'address over band' naming the
+    address, building id, households and band, and says to split it by entrance/unit (单元)
+    in the register or keep it with more than one responsible person; the summary counts
+    problems by kind with that advice."""
+    grid, homes = _one_grid_with_a_big_address()
+    band = G.Band(10, 15)
+    plan = build_micro_grids(grid, homes, UTM_50N, band=band)
+    note = next(p for p in plan.problems if "BIG" in p)
+    assert "上海市黄浦区茂名南路234弄3号" in note and "39 households" in note and "单元" in note
+    problems = check_micro_grids(plan.micro_grids, grid, homes, UTM_50N, band=band)
+    big = [p for p in problems if p.kind == ADDRESS_OVER_BAND]
+    assert len(big) == 1
+    text = str(big[0])
+    for fragment in (
+        "address 上海市黄浦区茂名南路234弄3号 (building BIG)",
+        "39 households",
+        "band 10-15",
+        "单元",
+        "--entrances",
+        "more than one responsible person",
+    ):
+        assert fragment in text, text  # fmt: skip
+    assert "reassign" not in text
+    assert not any(p.kind == "households out of band" and p.code == big[0].code for p in problems)
+    summary = summarize_problems(problems)
+    assert summary[0].startswith(f"{ADDRESS_OVER_BAND}: 1 (one address alone holds more")
+    assert "BIG" in summary[1]
+
+    # with its entrances in the register an entrance over the band is named the same way
+    table = entrance_table(
+        pd.DataFrame(
+            {"楼栋编号": ["BIG", "BIG"], "单元": ["1", "2"], "户数": [19, 20]}, index=[2, 3]
+        )
+    )
+    split = build_micro_grids(grid, homes, UTM_50N, band=band, entrances=table)
+    problems = check_micro_grids(split.micro_grids, grid, homes, UTM_50N, band=band)
+    over = sorted(str(p) for p in problems if p.kind == ADDRESS_OVER_BAND)
+    assert len(over) == 2 and "entrance/unit 1 of address 上海市黄浦区茂名南路234弄3号" in over[0]
+    assert "split it by floor in the register" in over[0]

@@ -42,3 +42,21 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     SG.generate(folder, seed=0, author="test")
     run = SM.build_micro(folder, band=Band(100, 250), dry_run=True)
     assert run.written is None and not Workspace(folder).micro_grids_path.exists()
+
+
+def test_report_counts_problems_by_kind_and_names_addresses_over_the_band(area: Path) -> None:
+    """Shanghai pilot: 417 problems printed one a line, the addresses over the band advised to
+    'reassign units'. The report now counts problems by kind with what to do and a few
+    examples; the notes on each address over the band are left to --all (every=True)."""
+    run = SM.build_micro(area, band=Band(10, 15), dry_run=True)
+    over = run.addresses_over_band
+    assert over > 10 and over == sum(p.kind == "address over band" for p in run.problems)
+    lines = run.lines()
+    assert f"{len(run.problems)} problem(s) by kind:" in lines
+    assert any(line.startswith(f"  address over band: {over} (") for line in lines)
+    assert sum("address over band:" in line for line in lines) <= 1 + 3
+    assert not any("reassign" in line for line in lines if "address over band" in line)
+    assert len(lines) < len(run.problems)
+    every = run.lines(every=True)
+    assert all(str(p) in every for p in run.problems)
+    assert len(every) > len(run.problems) + len(run.notes)

@@ -34,6 +34,12 @@ BAND = click.option(
 )
 @click.option("--seed", default=0, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Build and check, write nothing.")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="List every note and problem (default: problems counted by kind with examples).",
+)
 @click.option("--author", default="planner", show_default=True, help="Who makes the change.")
 @click.option("--message", "-m", default=None, help="Why (kept in the history).")
 @friendly_errors
@@ -43,10 +49,17 @@ def grids_micro(
     entrances_path: Path | None,
     seed: int,
     dry_run: bool,
+    every: bool,
     author: str,
     message: str | None,
 ) -> None:
-    """Cut every grid into contiguous micro-grids of buildings (micro_grids.geojson)."""
+    """Cut every grid into contiguous micro-grids of buildings (micro_grids.geojson).
+
+    Problems are counted by kind with what to do: an address (building or entrance) that
+    alone holds more households than the band is named with its households; it must be split
+    by entrance/unit (单元) in the register (--entrances) or kept as a micro-grid of its own
+    with more than one responsible person.
+    """
     from geogrid.grids import Band
     from geogrid.services.micro_grids import build_micro
 
@@ -59,7 +72,7 @@ def grids_micro(
         author=author,
         message=message,
     )
-    for line in run.lines():
+    for line in run.lines(every=every):
         click.echo(line)
 
 
@@ -74,8 +87,14 @@ def grids_micro_check(area_dir: Path, band_text: str, require_leader: bool) -> N
     from geogrid.services.micro_grids import validate_micro
 
     problems = validate_micro(area_dir, band=Band(*_band(band_text)), require_leader=require_leader)
+    from geogrid.grids.micro import summarize_problems
+
     for p in problems:
         click.echo(str(p))
+    if problems:
+        click.echo("by kind:")
+        for line in summarize_problems(problems, examples=0):
+            click.echo(f"  {line}")
     click.echo(f"{len(problems)} problem(s)")
     if problems:
         raise SystemExit(2)

@@ -56,6 +56,19 @@ COLUMNS = (
 )
 #: Buildings whose representative points are closer than this share one cell (metres).
 SAME_SPOT_M = 0.5
+#: Problem kind of a micro-grid that is one address (building, or one entrance of it) holding
+#: more households than the band: no reassignment can fix it, the register must split it.
+ADDRESS_OVER_BAND = "address over band"
+#: What to do about each kind of micro-grid problem, for summaries (kind -> advice).
+ADVICE: dict[str, str] = {
+    ADDRESS_OVER_BAND: "one address alone holds more households than the band: moving "
+    "buildings cannot fix it; split it by entrance/unit (单元) in the register (geogrid grids "
+    "micro --entrances FILE) or keep it as a micro-grid of its own with more than one "
+    "responsible person",
+    "households out of band": "several addresses together: move buildings to or from a "
+    "neighbouring micro-grid (by hand, or again with another --seed)",
+    "non-contiguous": "join the pieces or give the small ones to a neighbouring micro-grid",
+}
 
 
 @dataclass
@@ -187,6 +200,7 @@ def build_micro_grids(
     grid_metric = to_metric(grids, metric_crs, "grids").reset_index(drop=True)
     codes = grid_metric["code"].astype(str).to_numpy()
     by_entrance = _entrances_by_building(entrances)
+    names = _building_names(buildings)
     problems: list[str] = []
     pieces: list[_Piece] = []
     cells: list[_Piece] = []
@@ -209,7 +223,7 @@ def build_micro_grids(
         inside = np.flatnonzero(which == g)
         for cell in _cells(outline, points[inside], ids[inside], hh[inside], code):
             if cell.households > band.max_households:
-                split, notes = _split_big(cell, by_entrance=by_entrance, band=band)
+                split, notes = _split_big(cell, by_entrance=by_entrance, band=band, names=names)
                 pieces += split
                 problems += notes
             else:
@@ -217,6 +231,21 @@ def build_micro_grids(
     pieces += _partition(cells, band, metric_crs, seed, restarts, problems)
     frame = _frame(pieces, metric_crs, previous)
     return MicroPlan(frame, problems)
+
+
+def _building_names(buildings: gpd.GeoDataFrame) -> dict[str, str]:
+    """Building id -> its address (``name`` or ``address`` column) where it has one."""
+    for column in ("name", "address"):
+        if len(buildings) and column in buildings.columns and "id" in buildings.columns:
+            named = buildings[buildings[column].notna()]
+            return dict(zip(named["id"].astype(str), named[column].astype(str), strict=True))
+    return {}
+
+
+def _address(building: str, names: Mapping[str, str]) -> str:
+    """``address 上海市…9号 (building B1)``, or ``building B1`` when it has no name."""
+    name = names.get(building, "").strip()
+    return f"address {name} (building {building})" if name else f"building {building}"
 
 
 def _entrances_by_building(entrances: pd.DataFrame | None) -> dict[str, list[tuple[str, int]]]:
@@ -282,14 +311,18 @@ def _split_big(
     *,
     by_entrance: Mapping[str, list[tuple[str, int]]],
     band: Band,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[list[_Piece], list[str]]:
     """A cell over the max: by entrance when the register has them, else for the planner."""
+    names = names or {}
     if len(cell.buildings) != 1 or cell.buildings[0] not in by_entrance:
-        names = ", ".join(cell.buildings)
+        what = "; ".join(_address(b, names) for b in cell.buildings)
+        alone = "alone " if len(cell.buildings) == 1 else "(at one spot) "
         return [replace(cell, by_hand=True)], [
-            f"grid {cell.grid}: building {names} holds {cell.households} households, over the "
-            f"micro-grid max {band.max_households}; it is a micro-grid of its own: split by "
-            "entrance/floor by hand (or give the register's entrances with --entrances)"
+            f"grid {cell.grid}: {what} {alone}holds {cell.households} households, over the "
+            f"micro-grid band {band}; it is a micro-grid of its own: split by entrance/floor by "
+            "hand: give its entrances/units (单元) in the register (--entrances FILE) or keep "
+            "it as a micro-grid with more than one responsible person"
         ]
     building = cell.buildings[0]
     rows = by_entrance[building]
@@ -482,6 +515,13 @@ def check_micro_grids(
         require_worker=False,
     )
     centre = shapely.point_on_surface(micro.geometry.to_numpy())
+    alone = _single_addresses_over_band(micro, band, _building_names(buildings))
+    problems = [
+        GridProblem(ADDRESS_OVER_BAND, p.code, alone[str(p.code)], p.lon, p.lat)
+        if p.kind == "households out of band" and str(p.code) in alone
+        else p
+        for p in problems
+    ]
 
     def add(kind: str, code: str | None, message: str, i: int) -> None:
         problems.append(GridProblem(kind, code, message, float(centre[i].x), float(centre[i].y)))
@@ -583,6 +623,61 @@ def check_micro_grids(
                 held2[0][0],
             )
     return problems
+
+
+def _single_addresses_over_band(
+    micro: gpd.GeoDataFrame, band: Band, names: Mapping[str, str]
+) -> dict[str, str]:
+    """Micro-grid code -> the problem's message, for micro-grids over the band that are one
+    building (or one entrance of one) alone: only the register can split those."""
+    out: dict[str, str] = {}
+    if "buildings" not in micro.columns or "households" not in micro.columns:
+        return out
+    ents_of = micro["entrances"] if "entrances" in micro.columns else [None] * len(micro)
+    for code, listed_value, ents_value, households in zip(
+        micro["code"].astype(str), micro["buildings"], ents_of, micro["households"], strict=True
+    ):
+        listed, ents = _split(listed_value), _split(ents_value)
+        if len(listed) != 1 or len(ents) > 1 or pd.isna(households):
+            continue
+        n = int(households)
+        if n <= band.max_households:
+            continue
+        where = _address(listed[0], names)
+        if ents:
+            where = f"entrance/unit {ents[0].split(':', 1)[-1]} of {where}"
+        out[code] = f"{where} alone holds {n} households, over the micro-grid band {band}: " + (
+            "split it by floor in the register or keep it as a micro-grid of its own with more "
+            "than one responsible person"
+            if ents
+            else "split it by entrance/unit (单元) in the register (geogrid grids micro "
+            "--entrances FILE) or keep it as a micro-grid of its own with more than one "
+            "responsible person"
+        )
+    return out
+
+
+def summarize_problems(problems: Sequence[GridProblem], *, examples: int = 3) -> list[str]:
+    """Problems counted by kind, largest kind first, each with its advice (:data:`ADVICE`) and
+    up to ``examples`` of them (addresses over the band: the largest first)."""
+    by_kind: dict[str, list[GridProblem]] = {}
+    for p in problems:
+        by_kind.setdefault(p.kind, []).append(p)
+    out: list[str] = []
+    for kind, found in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        advice = ADVICE.get(kind)
+        out.append(f"{kind}: {len(found)}" + (f" ({advice})" if advice else ""))
+        if kind == ADDRESS_OVER_BAND:
+            found = sorted(found, key=lambda p: -_households_in(p.message))
+        out += [f"  {p}" for p in found[:examples]]
+        if len(found) > examples:
+            out.append(f"  ... and {len(found) - examples} more")
+    return out
+
+
+def _households_in(message: str) -> int:
+    found = re.search(r"holds (\d+) households", message)
+    return int(found.group(1)) if found else 0
 
 
 def _split(value: object) -> list[str]:

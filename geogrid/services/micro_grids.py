@@ -16,16 +16,23 @@ import geopandas as gpd
 
 from geogrid.grids.checks import GridProblem
 from geogrid.grids.micro import (
+    ADDRESS_OVER_BAND,
     DEFAULT_MICRO_BAND,
     build_micro_grids,
     check_micro_grids,
     entrance_table,
     micro_counts,
+    summarize_problems,
 )
 from geogrid.grids.model import Band
 from geogrid.io.sheets import read_sheet
 from geogrid.io.workspace import Workspace
 from geogrid.services.grids import repair_interrupted_save
+
+#: Notes listed in the report unless every one is asked for.
+MAX_NOTES_SHOWN = 5
+#: Words of the note on a building or spot over the band without entrances (one per address).
+BY_HAND_NOTE = "it is a micro-grid of its own: split by entrance/floor by hand"
 
 
 @dataclass
@@ -38,7 +45,14 @@ class MicroRun:
     problems: list[GridProblem] = field(default_factory=list)
     written: Path | None = None
 
-    def lines(self) -> list[str]:
+    @property
+    def addresses_over_band(self) -> int:
+        """Micro-grids that are one address holding more than the band."""
+        return sum(p.kind == ADDRESS_OVER_BAND for p in self.problems)
+
+    def lines(self, *, every: bool = False) -> list[str]:
+        """The report: micro-grids per grid, then problems summarised by kind (each kind's
+        count, what to do, a few examples) and the first notes; ``every``: all of them."""
         counts = self.micro_grids.groupby("grid_code").size() if len(self.micro_grids) else {}
         out = [
             f"{len(self.micro_grids)} micro-grids (band {self.band} households) in "
@@ -52,10 +66,24 @@ class MicroRun:
         )
         if by_hand:
             out.append(
-                f"{by_hand} buildings or entrances over the max: split by entrance/floor by hand"
+                f"{by_hand} addresses (buildings or entrances) alone hold more than the band "
+                f"{self.band}: split each by entrance/unit (单元) in the register (--entrances "
+                "FILE) or keep it as a micro-grid of its own with more than one responsible "
+                "person"
             )
-        out += [f"note: {n}" for n in self.notes]
-        out += [str(p) for p in self.problems]
+        notes = self.notes
+        if not every:  # the addresses over the band are counted above and among the problems
+            notes = [n for n in notes if BY_HAND_NOTE not in n]
+        shown = notes if every else notes[:MAX_NOTES_SHOWN]
+        out += [f"note: {n}" for n in shown]
+        if len(shown) < len(notes):
+            out.append(f"... and {len(notes) - len(shown)} more notes (--all lists them)")
+        if every:
+            out += [str(p) for p in self.problems]
+        elif self.problems:
+            out.append(f"{len(self.problems)} problem(s) by kind:")
+            out += [f"  {line}" for line in summarize_problems(self.problems)]
+            out.append("  (--all or geogrid grids micro-check lists every one)")
         out.append(f"{len(self.problems)} problem(s)")
         out.append(f"wrote {self.written}" if self.written else "nothing written (dry run)")
         return out
