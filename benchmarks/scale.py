@@ -25,13 +25,16 @@ labelled so in every table:
 * **province-incidents**: 20k grid polygons (``synthetic_units(20_000, seed=2,
   block_m=300)``: 42 x 42 km), N incidents (half uniform, half in 400 Gaussian
   clusters; one year; 7 categories). Monthly counts per grid and category by
-  PostGIS (binary COPY with psycopg into a table partitioned by month as the
-  store's, grids assigned by a join on ``ST_Covers`` with the grids' GiST index
-  into a derived table - a parallel plan; the store's own ``UPDATE`` takes the
-  first grid in layer order, ``LIMIT 1``, which PostgreSQL runs without parallel
-  workers and about 3x slower; a point on a shared edge would count twice here,
-  which the cell-by-cell comparison would show - then ``GROUP BY`` into a counts
-  table), by our
+  PostGIS through the store's own schema (``--db``: a database the script may fill;
+  the store's migrations are applied, the grids are rows of ``features`` of an
+  area ``bench-province``) and its SQL (``geogrid.store.incident_sql``): binary
+  COPY with psycopg into an unlogged staging table, its GiST index, grids assigned
+  by ``assign_staged`` (grid by grid through the staging index, CREATE TABLE AS on
+  parallel workers, the store's tie rule: first grid in layer order), counts by
+  ``monthly_counts``; with ``--store-insert-max N`` (N at least the size) the rows
+  then go into the store's ``incidents`` table (``insert_staged``) and are counted
+  there, and with ``--reassign`` the store's own re-assignment (``assign_grids``, an
+  UPDATE of changed rows, as after a new grid version) is timed too; by our
   in-memory path (``assign_cells`` + pandas ``groupby``), by DuckDB spatial and by
   ``geopandas.sjoin`` + ``groupby``; each method in its own subprocess from the
   same arrays; counts compared cell by cell with ours.
@@ -41,7 +44,10 @@ labelled so in every table:
   (``compile_groups``) and pickled; then every group solved with a FIXED amount of
   search (``solve_patrol(polish=False, solution_limit=--solutions)``, so a group's
   work does not depend on the clock) as the part of one job: Celery workers
-  (``geogrid.jobs.celery``, Redis) with 1 and 2 pool processes, or with
+  (``geogrid.jobs.celery``, Redis): two workers, with 1 and 2 pool processes, both
+  started and warmed up before the clock; the groups cut into ``--rounds`` slices,
+  each run on one worker then on the other (order alternating), so that what
+  others run on the machine meanwhile falls on both alike; or with
   ``--plan-runner pool`` a forkserver pool. Throughput = groups per second.
 
 Prints a table per scenario and writes ``scale-<scenario>.json`` (``--json-dir``).

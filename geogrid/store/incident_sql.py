@@ -224,6 +224,7 @@ def assign_staged(
             )
         )
     conn.execute(text(f"DROP TABLE {grids}"))
+    conn.execute(text(f"ANALYZE {out}"))  # for the counts and the insert that follow
     return plan
 
 
