@@ -295,7 +295,8 @@ def _import(tmp_path: Path, table: pd.DataFrame, name: str, source: str) -> gpd.
 def test_a_corrected_export_replaces_the_records_of_the_same_source(tmp_path):
     """Shanghai pilot: re-importing corrected incidents kept the wrong ones (rows present by id
     were kept). A row of the same source and id with other values now replaces the stored one,
-    counted as corrected, the previous file in history/; correct=False keeps and counts them;
+    counted as corrected, the previous file in history/ (correct=True, as the import command
+    does); the default (the stores' add_incidents) keeps and counts them;
     an id stored from another source is kept; an unchanged re-import still changes nothing."""
     rng = np.random.default_rng(12)
     first = _export(rng, 20)
@@ -308,12 +309,12 @@ def test_a_corrected_export_replaces_the_records_of_the_same_source(tmp_path):
     fixed.loc[20] = ["J00020", "2026-07-30 10:00", "纠纷", 121.475, 31.225]
     corrected = _import(tmp_path, fixed, "huangpu-110", "v2")
 
-    kept = io_inc.save_incidents(corrected, target, correct=False)
+    kept = io_inc.save_incidents(corrected, target)  # the default keeps them
     assert (kept.added, kept.corrected, kept.differ, kept.total) == (1, 0, 2, 21)
     stored = io_inc.load_incidents(target).set_index("id")
     assert stored.loc["J00007", "category"] == first.loc[7, "警情类别"]
 
-    saved = io_inc.save_incidents(corrected, target)
+    saved = io_inc.save_incidents(corrected, target, correct=True)
     assert (saved.added, saved.corrected, saved.total) == (0, 2, 21)
     assert dict(saved.examples)["J00003"] == "position"
     assert dict(saved.examples)["J00007"] == f"category {first.loc[7, '警情类别']!r} -> '抢劫'"
@@ -324,11 +325,13 @@ def test_a_corrected_export_replaces_the_records_of_the_same_source(tmp_path):
     assert len(kept_files) >= 2  # the replaced versions are kept
 
     before = target.read_bytes()
-    again = io_inc.save_incidents(corrected, target)
+    again = io_inc.save_incidents(corrected, target, correct=True)
     assert (again.added, again.corrected, again.differ) == (0, 0, 0)
     assert target.read_bytes() == before
 
     other = _export(np.random.default_rng(99), 3)  # ids J00000-2 from another source
-    saved = io_inc.save_incidents(_import(tmp_path, other, "huangpu-122", "o"), target)
+    saved = io_inc.save_incidents(
+        _import(tmp_path, other, "huangpu-122", "o"), target, correct=True
+    )
     assert (saved.added, saved.corrected, saved.other_source, saved.total) == (0, 0, 3, 21)
     assert target.read_bytes() == before

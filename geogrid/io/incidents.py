@@ -11,7 +11,7 @@ The IO shell around :mod:`geogrid.incidents`:
 * :func:`save_incidents` merges into an area's ``incidents.geojson`` by id
   (atomic, with history; unchanged when nothing is new or different); a
   record of the same source and id with other values replaces the stored one
-  (a correction, the replaced file kept in ``history/``) unless told to keep it;
+  when asked (``correct=True``: a correction, the replaced file kept in ``history/``);
 * :func:`write_rejects` writes the rejects report (CSV, UTF-8 with BOM so
   Excel shows Chinese);
 * :func:`publish_dataset` writes the public GeoJSON + CSV, only from
@@ -197,13 +197,14 @@ def save_incidents(
     path: Path | str,
     *,
     author: str | None = None,
-    correct: bool = True,
+    correct: bool = False,
 ) -> Saved:
     """Merge ``incidents`` into the layer at ``path`` by id and write it if anything changed.
 
     New ids are added. A record whose id is stored from the same ``source`` (the mapping's
-    name) with other values (time, position, category, zone...) is a correction: it replaces
-    the stored one (``correct=False``: the stored one is kept and the difference counted).
+    name) with other values (time, position, category, zone...) is a correction: with
+    ``correct`` (what ``geogrid incidents import`` does) it replaces the stored one; without
+    (the default, as the stores' ``add_incidents``) the stored one is kept and counted.
     An id stored from another source is kept as it is. The previous file goes to
     ``history/`` next to it; with nothing new or different the file is left untouched
     (importing the same file twice changes nothing).
