@@ -110,3 +110,27 @@ def test_hotspots_from_the_areas_incidents_have_findable_names(demo: Path) -> No
     config = PatrolConfig.from_dict({"hotspots": {"from_incidents": True, "top": 5}})
     stops = area_stops(area, config)
     assert [s.name for s in stops if s.kind == "hotspot"][:5] == list(spots["name"])
+
+
+def test_area_config_of_an_area_in_the_database(tmp_path: Path) -> None:
+    """An area in PostGIS plans with its own patrol.toml (pushed with it, byte for byte): a
+    given config path wins, a missing one gives the defaults, bad TOML names the area."""
+    from store_db import area_copy, make_template
+
+    from geogrid.services.patrol import PATROL_TOML, area_config
+    from geogrid.store.base import StoredArea
+
+    template = make_template(tmp_path / "template")
+    (template / PATROL_TOML).write_text("[solver]\ntime_limit_s = 3.5\n", encoding="utf-8")
+    store, name = area_copy(template, "postgis", tmp_path)
+    where = StoredArea(store, name)
+    assert store.read_area_file(name, PATROL_TOML) == (template / PATROL_TOML).read_bytes()
+    assert area_config(where, None).solver.time_limit_s == 3.5
+    given = tmp_path / "given.toml"
+    given.write_text("[solver]\ntime_limit_s = 2.0\n", encoding="utf-8")
+    assert area_config(where, given).solver.time_limit_s == 2.0
+    store.update_area_file(name, PATROL_TOML, lambda _old: b"[solver\n")
+    with pytest.raises(InputError, match=f"area {name} \\(database\\): patrol.toml"):
+        area_config(where, None)
+    store.update_area_file(name, PATROL_TOML, lambda _old: None)
+    assert area_config(where, None) == PatrolConfig()

@@ -72,6 +72,28 @@ def read_patrol_config(path: Path | str | None) -> PatrolConfig:
     return PatrolConfig.from_dict(config, where=str(path))
 
 
+#: the area's own patrol config, in its folder or as a document of the area in a database
+PATROL_TOML = "patrol.toml"
+
+
+def area_config(where: AreaRef, config_path: Path | str | None) -> PatrolConfig:
+    """The patrol config of a plan: ``config_path``; else, for an area in a database, its
+    ``patrol.toml`` document (``Store.read_area_file``, pushed with the area) or the defaults.
+    For an area folder exactly :func:`read_patrol_config` of ``config_path``."""
+    stored = database_area(where)
+    if config_path is not None or stored is None:
+        return read_patrol_config(config_path)
+    data = stored.store.read_area_file(stored.name, PATROL_TOML)
+    if data is None:
+        return PatrolConfig()
+    label = f"area {stored.name} (database): {PATROL_TOML}"
+    try:
+        config = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise InputError(f"{label}: not valid TOML: {err}") from err
+    return PatrolConfig.from_dict(config, where=label)
+
+
 def area_stops(
     area: Area, config: PatrolConfig, hotspots: gpd.GeoDataFrame | None = None
 ) -> list[Stop]:
@@ -360,7 +382,7 @@ def plan_shift(
             date=day,
             team_sheets=True,
         )
-    config = read_patrol_config(config_path)
+    config = area_config(stored, config_path)
     area = stored.store.read_area(stored.name)
     solved = solve_area(area, config, None, time_limit_s, None, day, 1)
     problem, plan, visits, routes, pdf, summary, idle = solved
@@ -415,7 +437,7 @@ def plan_teams(
     """
     stored = database_area(where)
     wanted = sorted(set(map(str, teams)))
-    config = read_patrol_config(config_path)
+    config = area_config(where, config_path)
     if stored is None:
         ws = Workspace(area_folder(where))
         area = read_area(ws.path)

@@ -45,6 +45,7 @@ from geogrid.planning.rota import SchoolCalendar
 from geogrid.planning.tracks import PlannedStop, TrackMatch, TrackPoints, check_track, match_track
 from geogrid.printing.report import render_monthly_report
 from geogrid.services.patrol import (
+    area_config,
     area_folder,
     area_hotspots,
     database_area,
@@ -165,15 +166,15 @@ def log_patrol(
     For an area in a database (:func:`~geogrid.services.patrol.database_area`) the plan comes
     from the store, the log row goes to ``Store.add_patrol_log`` and the track and the
     patrol's visits are kept as files of the day's plan (``<team>.track.geojson``,
-    ``<team>.visits.json``: ``Store.save_plan_file``); the config is ``config_path`` or the
-    defaults."""
+    ``<team>.visits.json``: ``Store.save_plan_file``); the config is ``config_path``, else the
+    area's ``patrol.toml`` document, else the defaults."""
     _day(day)
     stored = database_area(folder)
     ws = None if stored is not None else Workspace(area_folder(folder))
     if ws is None:
         assert stored is not None
         area = stored.store.read_area(stored.name)
-        config = read_patrol_config(config_path)
+        config = area_config(stored, config_path)
     else:
         area = read_area(ws.path)
         config = read_patrol_config(

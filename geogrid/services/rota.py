@@ -63,7 +63,12 @@ from geogrid.planning.rota import (
 from geogrid.planning.solve import solve_patrol
 from geogrid.printing.rota import render_district_rota, render_team_rota
 from geogrid.printing.sheets import render_route_sheets
-from geogrid.services.patrol import area_folder, area_hotspots, database_area, read_patrol_config
+from geogrid.services.patrol import (
+    area_config,
+    area_folder,
+    area_hotspots,
+    database_area,
+)
 from geogrid.store.base import AreaRef, PlanDocument, StoredArea
 
 ROUNDS = 4
@@ -328,7 +333,7 @@ def plan_week(
     ``rota.json`` and PDFs are documents of the area under the folder's names
     (``plans/rota/<week>/...``, ``Store.update_area_file``); ``rota.csv`` is made from
     ``rota.json`` when asked for (:func:`week_download`)."""
-    config = read_patrol_config(config_path)
+    config = area_config(folder, config_path)
     stored = database_area(folder)
     ws = None if stored is not None else Workspace(area_folder(folder))
     area = read_area(ws.path) if ws is not None else _read_stored(stored)

@@ -112,7 +112,8 @@ class AreaDump:
     #: ``area.json`` as written, kept so a copy gives it back byte for byte
     manifest_text: str | None = None
     #: documents kept whole (``Store.read_area_file``): the staff roster, staffings and their
-    #: history (``staff/...``) and the rules (``staffing.toml``), by name, byte for byte
+    #: history (``staff/...``), the rules (``staffing.toml``) and the patrol config
+    #: (``patrol.toml``), by name, byte for byte
     documents: dict[str, bytes] = field(default_factory=dict)
 
 

@@ -44,7 +44,7 @@ from geogrid.store.base import (
 USERS_SCHEMA = "geogrid-users/1"
 LOG_COLUMNS = ("date", "team", "members", "planned", "done", "km", "hours")
 #: documents of an area a copy carries (with every ``staff/history/`` file)
-DOCUMENTS = ("staff/roster.json", "staff/staffing.json", "staffing.toml")
+DOCUMENTS = ("staff/roster.json", "staff/staffing.json", "staffing.toml", "patrol.toml")
 
 
 class FolderStore:

@@ -25,10 +25,11 @@ Store: every page reads and writes the day's plan through the app's store
 (:func:`webmap.area.area_ref`). With the area in a database, the job gets the
 area's name and the store URL, keeps the plan with ``Store.save_plan`` and the
 route-sheet PDFs with ``Store.save_plan_file``; GPX files are made from the
-stored plan when downloaded; the patrol config is ``PATROL_CONFIG`` or the
-example (a database keeps no ``patrol.toml``). The week's rota (``geogrid rota``, or the
-``rota.plan_week`` task with the store URL) is read from the store as well: its
-``rota.json`` and PDFs are documents of the area, ``rota.csv`` is made from ``rota.json``.
+stored plan when downloaded; the patrol config is ``PATROL_CONFIG``, else the
+area's ``patrol.toml`` (a document of the area in a database), else the example.
+The week's rota (``geogrid rota``, or the ``rota.plan_week`` task with the store
+URL) is read from the store as well: its ``rota.json`` and PDFs are documents of
+the area, ``rota.csv`` is made from ``rota.json``.
 """
 
 from __future__ import annotations
@@ -121,13 +122,16 @@ def _check_date(day: str) -> str:
 
 
 def config_path(folder: Path | None) -> Path | None:
-    """The patrol config: PATROL_CONFIG, else the area's patrol.toml (an area in a database
-    has none), else the example."""
+    """The patrol config: PATROL_CONFIG, else the area's patrol.toml (for an area in a
+    database its document: None here, the service reads it), else the example."""
     configured = current_app.config.get("PATROL_CONFIG")
     if configured:
         return Path(configured)
     example = Path(current_app.root_path).parent / "data/config/patrol.example.toml"
-    if folder is None:
+    if folder is None:  # the area's own patrol.toml in the database, read by the service
+        where = area_ref(current_app)
+        if where.store.read_area_file(where.name, service.PATROL_TOML) is not None:
+            return None
         return example if example.exists() else None
     return service.shift_config(folder, example)
 
