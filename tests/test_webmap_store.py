@@ -10,7 +10,10 @@ names no folder at all, so everything it serves comes from PostGIS.
 Proved: the public map page (CSP nonces aside), the public API bodies, the
 planner page, its grid JSON and a day's plan are equal on both; a planner's
 save shows on the next request (area cache keyed by ``Store.version_tag``); a
-stale save is a 409 and saves nothing, on both stores.
+stale save is a 409 and saves nothing, on both stores. On both stores too: a
+plan computed through the web job with its PDFs and GPX, a track upload with
+planned against actual, the staffing page's assignment job and edits (409 when
+stale) with its downloads; on PostGIS: a week's rota, accounts in the database.
 """
 
 from __future__ import annotations
