@@ -1,14 +1,15 @@
 """The work a job can do, as functions of plain data: ``fn(progress, *args)``.
 
-Every task takes only what JSON carries (the area folder as a string, or a store
-URL and the area's name in it, a day
-``YYYY-MM-DD``, team ids, a config path, numbers), never OR-Tools objects or
-frames, so the same call runs on a thread of the web process
+Every task takes only what JSON carries (the area folder as a string, or for
+patrol plans and rotas the area's name and, last, the store URL: :func:`area_of`;
+a day ``YYYY-MM-DD``, team ids, a config path, numbers), never OR-Tools objects
+or frames, so the same call runs on a thread of the web process
 (:mod:`geogrid.jobs.local`) or on a Celery worker (:mod:`geogrid.jobs.celery`).
-Solver inputs are rebuilt from the area folder by the task; results are small:
-the paths of the files written and a summary. Every file is written atomically
-by the services (temp file + rename), so a worker killed in the middle leaves
-the previous files whole and the retried task writes them again.
+Solver inputs are rebuilt from the area by the task; results are small: the
+names of the files written and a summary. Every file is written atomically by
+the services (temp file + rename) and every database write is a transaction, so
+a worker killed in the middle leaves the previous plan whole and the retried
+task writes it again.
 
 :data:`TASKS` names them; a runner sends a task to a worker by that name. The
 services are imported inside the tasks so that a Celery worker's main process
