@@ -316,7 +316,7 @@ def test_a_corrected_export_replaces_the_records_of_the_same_source(tmp_path):
 
     saved = io_inc.save_incidents(corrected, target, correct=True)
     assert (saved.added, saved.corrected, saved.total) == (0, 2, 21)
-    assert dict(saved.examples)["J00003"] == "position"
+    assert dict(saved.examples)["J00003"] == "position moved 438 m"
     assert dict(saved.examples)["J00007"] == f"category {first.loc[7, '警情类别']!r} -> '抢劫'"
     stored = io_inc.load_incidents(target).set_index("id")
     assert stored.loc["J00003"].geometry.x == pytest.approx(fixed.loc[3, "经度"])

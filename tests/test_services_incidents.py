@@ -170,5 +170,5 @@ def test_a_corrected_reimport_is_reported_as_corrected(area: Path, tmp_path: Pat
     report = service.import_file(source, mapping, area_dir=area)
     assert report.saved.corrected == 1 and report.saved.added == 0
     assert "0 new, 1 corrected" in report.lines()[0]
-    assert any(f"id {good_id}: position" in line for line in report.lines())
+    assert any(f"id {good_id}: position moved 1" in line for line in report.lines())
     assert any("history/" in line for line in report.lines())

@@ -276,6 +276,16 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _moved(a: object, b: object) -> str:
+    """`` moved 47 m`` between two lon/lat points (equirectangular, fine at these distances);
+    "" when either is not a point."""
+    if not (isinstance(a, shapely.Point) and isinstance(b, shapely.Point)):
+        return ""
+    dx = (b.x - a.x) * 111_320.0 * np.cos(np.radians((a.y + b.y) / 2))
+    dy = (b.y - a.y) * 110_540.0
+    return f" moved {float(np.hypot(dx, dy)):.0f} m"
+
+
 def _changes(old: pd.Series, new: pd.Series) -> str:
     """What differs between a stored record and a new one of the same id, in words; ""
     when they are the same (positions within ~0.1 m, times the same instant)."""
@@ -286,7 +296,7 @@ def _changes(old: pd.Series, new: pd.Series) -> str:
         a, b = old.get(column), new[column]
         if column == "geometry":
             if a is None or b is None or not shapely.equals_exact(a, b, tolerance=1e-6):
-                out.append("position")
+                out.append("position" + _moved(a, b))
         elif column == "time":
             ta = pd.Timestamp(str(a)) if _text(a) else None
             tb = pd.Timestamp(str(b)) if _text(b) else None
