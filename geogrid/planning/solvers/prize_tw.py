@@ -690,6 +690,10 @@ class PrizeTWProblem:
         )
 
 
+_WARM: list[bool] = []
+"""Set once the kernels are compiled in this process."""
+
+
 def improve_prize_tw_routes(
     arrays: RoutingArrays,
     routes: Sequence[Sequence[int]],
@@ -704,8 +708,13 @@ def improve_prize_tw_routes(
     OR-Tools' plan. Returns the best plan found: never less prize, and never more travel
     at the same prize, than ``routes``; ``routes`` themselves when they are not feasible
     in the search's own schedule. Stops at ``max_iterations`` when given (then the same
-    seed gives the same plan on any machine), else at ``time_limit_s``.
+    seed gives the same plan on any machine), else at ``time_limit_s``. The first call in a
+    process compiles the kernels (or loads them from numba's disk cache) before the clock
+    starts, as :func:`geogrid.planning.solvers.search.improve_prize_routes` does.
     """
+    if not _WARM:
+        _WARM.append(True)  # before warming: warm_up calls this function
+        warm_up()
     t_start = time.perf_counter()
     problem = PrizeTWProblem(arrays)
     first = problem.plan(routes)
