@@ -141,3 +141,34 @@ def test_grids_communities_takes_several_admin_levels(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["grids", "communities", str(area), "--osm", str(osm),
                                "--admin-level", "ten"])  # fmt: skip
     assert bad.exit_code == 2 and "--admin-level" in bad.output and "'ten'" in bad.output
+
+
+def test_grids_cli_rebalance_splits_a_block_by_building(tmp_path: Path) -> None:
+    """A block pushed over the max by new buildings is cut by building: the output says so, and
+    'N of M before' counts the grids the rebalance started from."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geogrid.io import geojson
+    from tests.grids_area import UTM_50N, X0, Y0
+
+    area = make_area(tmp_path / "area", with_communities=True)
+    run = CliRunner().invoke
+    assert run(main, ["grids", "build", str(area), "--seed", "0"]).exit_code == 0
+    count = len(versions.load_version(area)[1])
+    path = area / "buildings.geojson"
+    old = gpd.read_file(path)
+    spots = [(15, 85), (50, 85), (85, 85), (85, 50)]
+    new = gpd.GeoDataFrame(
+        {"id": [f"way/{9000 + i}" for i in range(4)], "building": "apartments", "households": 110},
+        geometry=[shapely.box(X0 + x - 5, Y0 + y - 5, X0 + x + 5, Y0 + y + 5) for x, y in spots],
+        crs=UTM_50N,
+    ).to_crs(old.crs)
+    both = gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=old.crs)
+    geojson.write_layer(both, path, "buildings", history=False)
+    out = run(main, ["grids", "rebalance", str(area), "--dry-run", "--time-limit", "20"])
+    assert out.exit_code == 0, out.output
+    assert f" of {count} grids inside their band before" in out.output, out.output
+    assert "split: unit " in out.output and "cut by building" in out.output
+    assert "locked" not in out.output

@@ -394,3 +394,126 @@ def test_a_move_that_only_restores_compactness_completes_a_series() -> None:
         table["polsby_popper_after"].median()
         >= table["polsby_popper_before"].median() - 0.05 - 1e-9
     )
+
+
+def _line_of_units(households: list[int]) -> tuple[G.GridPlan, gpd.GeoDataFrame]:
+    """A SYNTHETIC row of 100 m blocks of 200 households in grids of 300-500, then
+    ``households``."""
+    units = units_frame([(i, 0, 200) for i in range(len(households))])
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    grown = plan.units.copy()
+    grown["households"] = households
+    return plan, grown
+
+
+def _buildings_in(cells: list[tuple[float, float, int]]) -> gpd.GeoDataFrame:
+    """SYNTHETIC 10 m buildings at (x, y) metres from the blocks' corner with households."""
+    import shapely
+
+    from tests.grids_area import X0, Y0
+
+    return gpd.GeoDataFrame(
+        {"id": [f"b{i}" for i in range(len(cells))], "households": [h for _, _, h in cells]},
+        geometry=[shapely.box(X0 + x - 5, Y0 + y - 5, X0 + x + 5, Y0 + y + 5) for x, y, _ in cells],
+        crs=UTM_50N,
+    ).to_crs("EPSG:4326")
+
+
+def test_a_grid_next_to_a_unit_over_the_max_is_not_called_locked() -> None:
+    """Nothing locked: the neighbour holding a unit over the max is named as such, never
+    'locked'."""
+    plan, grown = _line_of_units([700, 200, 260, 250, 245, 245])
+    assert grown.at["u0", "grid"] == grown.at["u1", "grid"] != grown.at["u2", "grid"]
+    result = rebalance(plan, grown)
+    text = "\n".join(result.reasons)
+    assert "locked" not in text, text
+    other = grown.at["u2", "grid"]
+    why = next(r for r in result.reasons if r.startswith(f"grid {other}"))
+    assert "unit u0 over the max" in why and grown.at["u0", "grid"] in why, why
+
+
+def test_a_neighbour_without_room_is_named() -> None:
+    """A grid over the max whose only neighbour cannot take a unit without leaving its band says
+    so (not 'locked')."""
+    plan, grown = _line_of_units([260, 250, 245, 245])
+    result = rebalance(plan, grown)
+    over = grown.at["u0", "grid"]
+    why = next(r for r in result.reasons if r.startswith(f"grid {over}"))
+    assert "no neighbour can take households without leaving its own band" in why, why
+    assert "locked" not in why and grown.at["u2", "grid"] in why
+
+
+def test_a_neighbour_in_another_parent_only_is_named() -> None:
+    """A grid whose only neighbour is in another parent says so (households do not cross
+    parents)."""
+    units = units_frame([(i, 0, 200) for i in range(6)], parent="110108001001")
+    units.loc[["u2", "u3"], "parent_code"] = "110108001002"
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    grown = plan.units.copy()
+    grown["households"] = [300, 260, 200, 200, 170, 170]
+    result = rebalance(plan, grown)
+    why = next(r for r in result.reasons if r.startswith(f"grid {grown.at['u0', 'grid']}"))
+    assert "another parent" in why and grown.at["u2", "grid"] in why and "locked" not in why
+
+
+def test_the_summary_counts_the_grids_before_and_after_apart() -> None:
+    """'N of M before' counts the grids the rebalance started from, not the ones it created."""
+    units = synthetic_units(49, seed=2)
+    plan = G.build_grids(units, UTM_50N, seed=0)
+    k = len(plan.grids)
+    grown = plan.units.copy()
+    grown["households"] = np.round(
+        grown["households"] * (500 * k + 100) / grown["households"].sum()
+    ).astype(int)
+    result = rebalance(plan, grown)
+    assert result.created
+    line = result.summary()[0]
+    assert f" of {k} grids inside their band before" in line, line
+    assert f" of {k + len(result.created) - len(result.retired)} after" in line, line
+
+
+def test_a_unit_over_the_max_is_split_by_building() -> None:
+    """A block of 520 households in four buildings is cut into one piece per building; a piece
+    moves so both grids come into band; codes kept, grids contiguous; apply_moves cuts it the
+    same way."""
+    plan, grown = _line_of_units([520, 20, 150, 150])
+    buildings = _buildings_in(
+        [
+            *[(25, 25, 130), (75, 25, 130), (25, 75, 130), (75, 75, 130)],
+            *[(150, 50, 20), (250, 50, 150), (350, 50, 150)],
+        ]
+    )
+    whole = rebalance(plan, grown, compactness_tolerance=1.0)
+    assert any("unit u0" in r and "split it by building" in r for r in whole.reasons)
+    result = rebalance(plan, grown, compactness_tolerance=1.0, buildings=buildings)
+    assert result.in_band, result.reasons
+    assert list(result.split) == ["u0"] and len(result.split["u0"]) == 4
+    assert "u0 (520 households, 4 buildings)" in result.split_notes[0]
+    units = result.plan.units
+    assert "u0" not in units.index and set(result.split["u0"]) <= set(units.index)
+    assert units["households"].sum() == grown["households"].sum()
+    assert set(result.plan.grids["code"]) == set(plan.grids["code"])
+    for geom in result.plan.grids.to_crs(UTM_50N).geometry:  # each grid one piece
+        assert geom.buffer(0.01).geom_type == "Polygon"
+    again = G.apply_moves(plan, result.moves, grown, buildings=buildings)
+    assert again.units["grid"].to_dict() == units["grid"].to_dict()
+
+
+def test_a_locked_unit_over_the_max_is_not_split() -> None:
+    """A locked block over the max stays whole and the reason says it is locked."""
+    plan, grown = _line_of_units([520, 20, 150, 150])
+    buildings = _buildings_in([(25, 25, 130), (75, 25, 130), (25, 75, 130), (75, 75, 130)])
+    result = rebalance(plan, grown, locked_units=["u0"], buildings=buildings)
+    assert not result.split and "u0" in result.plan.units.index
+    text = "\n".join(result.reasons)
+    assert "unit u0" in text and "4 buildings" in text and "locked" in text
+
+
+def test_a_unit_with_one_building_over_the_max_says_it_cannot_be_split() -> None:
+    """One building of 520 households: cannot be cut; the reason says to raise the max."""
+    plan, grown = _line_of_units([520, 20, 150, 150])
+    buildings = _buildings_in([(50, 50, 520)])
+    result = rebalance(plan, grown, buildings=buildings)
+    assert not result.split
+    why = next(r for r in result.reasons if r.startswith("unit u0"))
+    assert "1 building)" in why and "cannot be split by building" in why and "--parent-band" in why

@@ -189,3 +189,40 @@ def test_snap_keeps_a_crossing_unit_whose_repair_is_a_collection() -> None:
     snapped = G.units.snap(frame)
     assert len(snapped) == 1
     assert snapped.geometry.iloc[0].area == pytest.approx(shapely.make_valid(crossing).area)
+
+
+def test_split_units_by_building_keeps_columns_and_shares_edges_exactly() -> None:
+    """A SYNTHETIC block with three buildings becomes three pieces in its place: grid, parent and
+    other columns kept, households recounted, pieces tile the block, and a neighbour shares its
+    edge with the pieces exactly (one part when dissolved); a locked neighbour is left as is."""
+    from geogrid.grids.units import buildings_per_unit, split_units_by_building
+    from tests.grids_area import X0, Y0
+
+    units = units_frame([(0, 0, 300), (1, 0, 50), (0, 1, 50)])
+    units["grid"] = ["A", "A", "B"]
+    points = [(20, 30, 100), (50, 70, 120), (85, 20, 80), (150, 50, 50)]
+    bld = gpd.GeoDataFrame(
+        {"id": [f"b{i}" for i in range(4)], "households": [h for _, _, h in points]},
+        geometry=[
+            shapely.box(X0 + x - 3, Y0 + y - 3, X0 + x + 3, Y0 + y + 3) for x, y, _ in points
+        ],
+        crs=UTM_50N,
+    ).to_crs("EPSG:4326")
+    assert buildings_per_unit(units, bld, UTM_50N).tolist() == [3, 1, 0]
+    out, pieces = split_units_by_building(units, bld, UTM_50N, ["u0", "u1"], keep_whole=["u2"])
+    assert list(pieces) == ["u0"] and len(pieces["u0"]) == 3  # u1 has one building: whole
+    assert list(out.index) == [*pieces["u0"], "u1", "u2"]
+    cut = out.loc[pieces["u0"]]
+    assert set(cut["grid"]) == {"A"} and set(cut["parent_code"]) == {"000000000000"}
+    assert sorted(cut["households"]) == [80, 100, 120]
+    metric = out.to_crs(UTM_50N)
+    whole = units.to_crs(UTM_50N).geometry.iloc[0]
+    assert abs(shapely.union_all(metric.geometry.iloc[:3].to_numpy()).area - whole.area) < 1.0
+    joined = shapely.union_all(out.loc[[*pieces["u0"], "u1"]].geometry.to_numpy())
+    assert joined.geom_type == "Polygon"
+    # the cut meeting the shared edge became a vertex of the neighbour too
+    coords = shapely.get_coordinates
+    assert len(coords(out.geometry.loc["u1"])) == len(coords(units.geometry.loc["u1"])) + 1
+    assert out.geometry.loc["u2"].equals_exact(units.geometry.loc["u2"], 0.0)
+    same, none = split_units_by_building(units, bld, UTM_50N, ["u1"])
+    assert none == {} and same is units

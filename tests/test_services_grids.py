@@ -391,3 +391,47 @@ def test_hand_drawn_communities_across_blocks_nest_grids_in_parents(
     expected = 35 * 60 if from_file else int(buildings()["households"].sum())
     assert grids["households"].sum() == expected
     assert result.plan.units["households"].sum() == expected
+
+
+def _add_buildings(folder: Path, spots: list[tuple[float, float, int]]) -> None:
+    """Add SYNTHETIC 10 m buildings at (x, y) metres from the area's corner to its buildings."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geogrid.io import geojson
+    from tests.grids_area import UTM_50N, X0, Y0
+
+    path = folder / "buildings.geojson"
+    old = gpd.read_file(path)
+    new = gpd.GeoDataFrame(
+        {
+            "id": [f"way/{9000 + i}" for i in range(len(spots))],
+            "building": "apartments",
+            "households": [h for _, _, h in spots],
+            "households_source": "survey",
+        },
+        geometry=[shapely.box(X0 + x - 5, Y0 + y - 5, X0 + x + 5, Y0 + y + 5) for x, y, _ in spots],
+        crs=UTM_50N,
+    ).to_crs(old.crs)
+    both = gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=old.crs)
+    geojson.write_layer(both, path, "buildings", history=False)
+
+
+def test_a_block_over_the_max_is_split_by_building_and_the_preview_accepted(area: Path) -> None:
+    """New buildings put one block over the max: the rebalance cuts it by building (pieces in the
+    saved units, grids contiguous, codes kept), says so, and the accepted preview is the same."""
+    S.generate(area, seed=0, author="setup", restarts=1)
+    before = versions.load_version(area)[1]
+    _add_buildings(area, [(15, 85, 110), (50, 85, 110), (85, 85, 110), (85, 50, 110)])
+    preview = S.rebalance(area, dry_run=True, time_limit_s=20)
+    result = preview.result
+    assert len(result.split) == 1, result.reasons
+    ((unit, parts),) = result.split.items()
+    assert len(parts) >= 4 and unit not in result.plan.units.index
+    assert any(f"unit {unit} (" in n and "cut by building" in n for n in result.split_notes)
+    assert any(f"split: unit {unit}" in line for line in result.summary())
+    assert set(before["code"]) <= set(result.plan.grids["code"]) | set(result.retired)
+    assert not [p for p in preview.problems if "contiguous" in str(p) or "gap" in str(p)]
+    saved = S.accept_rebalance(area, result.moves, area_tag=preview.area_tag, author="王芳")
+    assert saved.plan.units["grid"].to_dict() == result.plan.units["grid"].to_dict()

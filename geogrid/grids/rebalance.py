@@ -33,8 +33,9 @@ dissolved, re-cut, improved); this module is the entry and the result.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -50,7 +51,12 @@ from geogrid.grids.partition import feasible_counts
 from geogrid.grids.rebalance_moves import dissolve, fix_grids, improve, split_off, undo_unneeded
 from geogrid.grids.rebalance_search import ChainSearch
 from geogrid.grids.rebalance_state import GridState, Rules, band_violation
-from geogrid.grids.units import PERSONS_PER_HOUSEHOLD, order_rows
+from geogrid.grids.units import (
+    PERSONS_PER_HOUSEHOLD,
+    buildings_per_unit,
+    order_rows,
+    split_units_by_building,
+)
 
 #: Default fall of the median and of the worst Polsby-Popper a rebalance may cause.
 COMPACTNESS_TOLERANCE = 0.05
@@ -86,6 +92,13 @@ class RebalanceResult:
     per_worker
         Per grid worker, the units with households that leave or join each
         of their grids (:func:`geogrid.grids.diff.worker_changes`, kind unit).
+    split
+        Units over their max cut by building (given ``buildings``), each
+        with its pieces (``<unit_id>.<n>``) as they are in ``plan.units``;
+        a unit whose pieces all stayed in its grid is whole again and not
+        listed.
+    split_notes
+        One sentence per unit in ``split``: households, buildings, pieces.
     """
 
     plan: GridPlan
@@ -98,6 +111,8 @@ class RebalanceResult:
     retired: tuple[str, ...]
     reasons: tuple[str, ...]
     per_worker: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WORKER_COLUMNS))
+    split: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    split_notes: tuple[str, ...] = ()
 
     @property
     def in_band(self) -> bool:
@@ -106,17 +121,23 @@ class RebalanceResult:
         return bool(alive["in_band_after"].all())
 
     def summary(self) -> list[str]:
-        """Lines for a person: totals, created and retired codes, reasons."""
-        alive = self.per_grid[self.per_grid["status"] != "retired"]
+        """Lines for a person: totals, created and retired codes, split units, reasons.
+
+        Before counts the grids of the version the rebalance started from
+        (retired ones included, created ones not); after, the result's grids.
+        """
+        before = self.per_grid[self.per_grid["status"] != "created"]
+        after = self.per_grid[self.per_grid["status"] != "retired"]
         lines = [
-            f"{int(alive['in_band_before'].sum())} of {len(alive)} grids inside their band before, "
-            f"{int(alive['in_band_after'].sum())} after; {self.households_moved} households in "
-            f"{self.units_moved} units moved"
+            f"{int(before['in_band_before'].sum())} of {len(before)} grids inside their band "
+            f"before, {int(after['in_band_after'].sum())} of {len(after)} after; "
+            f"{self.households_moved} households in {self.units_moved} units moved"
         ]
         if self.created:
             lines.append(f"created: {', '.join(self.created)}")
         if self.retired:
             lines.append(f"retired: {', '.join(self.retired)}")
+        lines += [f"split: {n}" for n in self.split_notes]
         lines += [f"reason: {r}" for r in self.reasons]
         return lines
 
@@ -134,6 +155,7 @@ def rebalance(
     locked_units: Iterable[str] = (),
     time_limit_s: float = 60.0,
     seed: int = 0,
+    buildings: gpd.GeoDataFrame | None = None,
 ) -> RebalanceResult:
     """Bring grids back into their band, moving as few households (then units) as possible.
 
@@ -162,6 +184,12 @@ def rebalance(
         Stop searching after this long (the reasons say so).
     seed
         Same input and seed give the same result (used when a grid is split).
+    buildings
+        The buildings (or register points) with ``households``: a unit over
+        its max with two or more of them inside, not locked, is first cut
+        into one piece per building (:func:`split_units_by_building`; the
+        graph is then rebuilt); pieces that all stay in the unit's grid are
+        joined again at the end. Without them such a unit is only reported.
 
     Returns
     -------
@@ -176,6 +204,33 @@ def rebalance(
         )
     band = band or plan.default_band
     bands = dict(plan.bands if parent_band is None else parent_band)
+    locked_codes = {str(c) for c in locked_grids}
+    if "locked" in plan.grids.columns and "code" in plan.grids.columns:
+        locked_codes |= set(
+            plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str)
+        )
+    unknown = sorted(
+        locked_codes
+        - set(units["grid"])
+        - set(plan.grids.get("code", pd.Series(dtype=str)).astype(str))
+    )
+    if unknown:
+        raise InputError(f"locked grids not found: {', '.join(unknown[:10])}")
+    locked_ids = {str(u) for u in locked_units}
+    bad = sorted(locked_ids - set(units.index))
+    if bad:
+        raise InputError(f"locked units not found: {', '.join(bad[:10])}")
+    whole = units
+    n_buildings: dict[str, int] = {}
+    pieces: dict[str, list[str]] = {}
+    if buildings is not None and len(buildings):
+        units, pieces, n_buildings = _split_over_max(
+            units, buildings, plan.metric_crs, band, bands, locked_codes, locked_ids
+        )
+        if pieces:
+            graph = None  # the given graph is of the whole units
+            if also is not None and also[0] not in ("households", "population"):
+                _share_out(units, whole, pieces, also[0])
     graph = graph if graph is not None else unit_graph(units, plan.metric_crs)
     if graph.adjacency.shape[0] != len(units):
         raise InputError(
@@ -193,34 +248,30 @@ def rebalance(
         str(units["parent_code"].iloc[int(np.flatnonzero(labels == i)[0])])
         for i in range(len(codes))
     ]
-    locked_codes = {str(c) for c in locked_grids}
-    if "locked" in plan.grids.columns and "code" in plan.grids.columns:
-        locked_codes |= set(
-            plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str)
-        )
-    unknown = sorted(
-        locked_codes - set(codes) - set(plan.grids.get("code", pd.Series(dtype=str)).astype(str))
-    )
-    if unknown:
-        raise InputError(f"locked grids not found: {', '.join(unknown[:10])}")
-    locked_ids = {str(u) for u in locked_units}
-    bad = sorted(locked_ids - set(ids))
-    if bad:
-        raise InputError(f"locked units not found: {', '.join(bad[:10])}")
     frozen = units.index.isin(list(locked_ids)) | units["grid"].isin(list(locked_codes)).to_numpy()
     if "locked" in units.columns:
         frozen |= units["locked"].fillna(False).astype(bool).to_numpy()
     closed = {label_of[c] for c in locked_codes if c in label_of}
+    locked_labels = set(closed)
     reasons: list[str] = []
     band_of = [bands.get(p, band) for p in parent_of_label]
-    # a unit over the max: its grid is left alone
+    # a unit over the max (not cut by building): its grid is left alone
+    heavy: dict[int, str] = {}
     for i in np.flatnonzero(pop > np.array([band_of[g].max_households for g in labels])):
         g = int(labels[i])
         reasons.append(
-            f"unit {ids[i]} (grid {codes[g]}, parent {parent_of_label[g]}) holds {int(pop[i])} "
-            f"households, over the max {band_of[g].max_households}: no grid holding it can be in "
-            "band; split it by building (smaller units) or raise the max for this parent"
+            _over_max(
+                str(ids[i]),
+                int(pop[i]),
+                n_buildings.get(str(ids[i])) if buildings is not None else None,
+                codes[g],
+                parent_of_label[g],
+                band_of[g],
+                bool(frozen[i]),
+            )
         )
+        if g not in closed:
+            heavy.setdefault(g, str(ids[i]))
         closed.add(g)
     state = GridState(graph, labels.copy(), pop, extra, frozen, len(codes))
     pp0 = [state.pp(g) for g in range(len(codes))]
@@ -238,6 +289,16 @@ def rebalance(
     h_before = state.h.copy()
     e_before = state.e.copy()
     rng = np.random.default_rng(seed)
+
+    def _outside(parent: str) -> str:
+        """Which of the parent's grids its total leaves out, if any."""
+        out = []
+        if any(parent_of_label[g] == parent for g in locked_labels):
+            out.append("locked grids")
+        if any(parent_of_label[g] == parent for g in heavy):
+            out.append("grids holding a unit over the max")
+        return f" (outside {' and '.join(out)})" if out else ""
+
     # grid count per parent
     infeasible: set[str] = set()
     for parent in sorted(set(parent_of_label)):
@@ -255,9 +316,8 @@ def rebalance(
             )
             infeasible.add(parent)
             reasons.append(
-                f"parent {parent}: its {total:.0f} households (outside locked grids and units "
-                "over the "
-                f"max) cannot be divided into grids of {pband}: {high} grid(s) hold at most "
+                f"parent {parent}: its {total:.0f} households{_outside(parent)} cannot be "
+                f"divided into grids of {pband}: {high} grid(s) hold at most "
                 f"{high * pband.max_households}, {low} need at least {low * pband.min_households}; "
                 "widen the band for this parent (--parent-band) or move the parent's outline"
                 + (
@@ -354,7 +414,18 @@ def rebalance(
     for g in range(len(state.members)):
         if state.members[g] and g not in closed and band_violation(state, rules, g) > 0:
             reasons.append(
-                _why(state, rules, g, new_codes, infeasible, compactness_tolerance, also)
+                _why(
+                    state,
+                    rules,
+                    g,
+                    new_codes,
+                    infeasible,
+                    compactness_tolerance,
+                    also,
+                    locked_labels,
+                    heavy,
+                    [str(i) for i in ids],
+                )
             )
     final = np.asarray([new_codes[int(lab)] for lab in state.labels], dtype=object)
     moved_mask = state.labels != labels
@@ -369,6 +440,27 @@ def rebalance(
     changed = set(moves["from_code"]) | set(moves["to_code"])
     units["grid"] = final
     units["locked"] = frozen
+    kept_split: dict[str, tuple[str, ...]] = {}
+    notes: list[str] = []
+    if pieces:
+        units, kept_split = _join_unmoved(units, whole, pieces)
+        for u in sorted(set(pieces) - set(kept_split)):
+            b = band_of[label_of[str(whole.at[u, "grid"])]]
+            reasons.append(
+                f"unit {u} (grid {whole.at[u, 'grid']}, {int(whole.at[u, 'households'])} "
+                f"households, {n_buildings[u]} buildings) is above the band's max "
+                f"{b.max_households}: it was cut by building, but no piece could move to a "
+                "neighbouring grid within the rules (contiguity, bands, compactness), so it "
+                "stays whole; raise --compactness-tolerance or the max for this parent"
+            )
+        for u, parts in kept_split.items():
+            b = band_of[label_of[str(whole.at[u, "grid"])]]
+            notes.append(
+                f"unit {u} ({int(whole.at[u, 'households'])} households, {n_buildings[u]} "
+                f"buildings) was above the band's max {b.max_households}: cut by building "
+                f"into {len(parts)} pieces ({parts[0]} .. {parts[-1]}), "
+                f"{len(set(units.loc[list(parts), 'grid']))} grid(s) hold them"
+            )
     new_plan = GridPlan(
         units=units,
         grids=_grids(plan, units, changed),
@@ -380,7 +472,7 @@ def rebalance(
     per_grid = _per_grid(state, rules, labels, new_codes, h_before, e_before, pp0, closed, also)
     return RebalanceResult(
         plan=new_plan,
-        grid_of=pd.Series(final, index=units.index, name="grid"),
+        grid_of=units["grid"].rename("grid"),
         moves=moves,
         households_moved=int(moves["households"].sum()),
         units_moved=len(moves),
@@ -394,6 +486,118 @@ def rebalance(
             workers_of(new_plan.grids),
             "unit",
         ),
+        split=kept_split,
+        split_notes=tuple(notes),
+    )
+
+
+def _split_over_max(
+    units: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    metric_crs: str,
+    band: Band,
+    bands: Mapping[str, Band],
+    locked_codes: set[str],
+    locked_ids: set[str],
+) -> tuple[gpd.GeoDataFrame, dict[str, list[str]], dict[str, int]]:
+    """Units over their parent's max cut by building (unless locked); building counts of all.
+
+    Returns the units (pieces in place of the cut ones), the pieces per
+    unit cut and the number of buildings with households per unit over the
+    max (cut or not).
+    """
+    maxima = np.array(
+        [bands.get(str(p), band).max_households for p in units["parent_code"]], dtype=float
+    )
+    over = units["households"].fillna(0).to_numpy(dtype=float) > maxima
+    if not over.any():
+        return units, {}, {}
+    count = buildings_per_unit(units, buildings, metric_crs)
+    n_buildings = {str(u): int(c) for u, c in zip(units.index[over], count[over], strict=True)}
+    locked = units.index.isin(list(locked_ids)) | units["grid"].isin(list(locked_codes)).to_numpy()
+    if "locked" in units.columns:
+        locked |= units["locked"].fillna(False).astype(bool).to_numpy()
+    todo = [str(u) for u in units.index[over & ~locked & (count >= 2)]]
+    cut, pieces = split_units_by_building(
+        units, buildings, metric_crs, todo, keep_whole=[str(u) for u in units.index[locked]]
+    )
+    return cut, pieces, n_buildings
+
+
+def _share_out(
+    units: gpd.GeoDataFrame,
+    whole: gpd.GeoDataFrame,
+    pieces: Mapping[str, list[str]],
+    column: str,
+) -> None:
+    """Give the pieces of each cut unit its ``column`` in proportion to their households."""
+    for u, parts in pieces.items():
+        hh = units.loc[parts, "households"].fillna(0).to_numpy(dtype=float)
+        share = hh / hh.sum() if hh.sum() > 0 else np.full(len(parts), 1.0 / len(parts))
+        units.loc[parts, column] = float(whole.at[u, column] or 0) * share
+
+
+def _join_unmoved(
+    units: gpd.GeoDataFrame, whole: gpd.GeoDataFrame, pieces: Mapping[str, list[str]]
+) -> tuple[gpd.GeoDataFrame, dict[str, tuple[str, ...]]]:
+    """Units with each cut unit whole again when all its pieces ended in its own grid."""
+    rejoin = [
+        u
+        for u, parts in pieces.items()
+        if set(units.loc[parts, "grid"].astype(str)) == {str(whole.at[u, "grid"])}
+    ]
+    kept = {u: tuple(parts) for u, parts in pieces.items() if u not in rejoin}
+    if not rejoin:
+        return units, kept
+    drop = [p for u in rejoin for p in pieces[u]]
+    back = whole.loc[rejoin].copy()
+    back["locked"] = False  # a locked unit is never cut
+    base = pd.Series(units.index.str.rsplit(".", n=1).str[0], index=units.index)
+    position = {u: i for i, u in enumerate(whole.index)}
+    out = pd.concat([units.drop(index=drop), back[[c for c in units.columns if c in back]]])
+    key = [position.get(u, position.get(base.get(u, u), len(position))) for u in out.index]
+    out = out.iloc[np.argsort(np.asarray(key), kind="stable")]
+    out.index.name = units.index.name
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs), kept
+
+
+def _over_max(
+    unit: str,
+    households: int,
+    buildings: int | None,
+    code: str,
+    parent: str,
+    band: Band,
+    locked: bool,
+) -> str:
+    """Why a unit over the max stays whole, and what to do, in one sentence."""
+    where = f"unit {unit} (grid {code}, parent {parent}"
+    if buildings is None:
+        return (
+            f"{where}, {households} households) is above the band's max {band.max_households}: "
+            "no grid holding it can be in band; split it by building with `geogrid grids "
+            "rebalance` on the area (it cuts such a unit by the buildings or register points "
+            "inside) or raise the max for this parent (--parent-band)"
+        )
+    head = (
+        f"{where}, {households} households, {buildings} building"
+        f"{'' if buildings == 1 else 's'}) is above the band's max {band.max_households}"
+    )
+    if locked and buildings >= 2:
+        return (
+            f"{head}: it is locked, so it is not split by building; unlock its grid "
+            f"(`geogrid grids lock AREA {code} --unlock`) and rebalance again, or raise the "
+            "max for this parent (--parent-band)"
+        )
+    if buildings >= 2:
+        return (
+            f"{head}: its buildings stand at one spot and cannot be cut apart; raise the max "
+            f"for this parent (--parent-band {parent}=MIN-MAX)"
+        )
+    return (
+        f"{head}: {'its one building holds' if buildings else 'no building lies in it to hold'}"
+        " them, so it cannot be split by building; raise the max for this parent "
+        f"(--parent-band {parent}=MIN-MAX) or give the register by entrance"
     )
 
 
@@ -433,6 +637,7 @@ def apply_moves(
     moves: pd.DataFrame,
     units: gpd.GeoDataFrame | None = None,
     problems: Iterable[str] = (),
+    buildings: gpd.GeoDataFrame | None = None,
 ) -> GridPlan:
     """The plan after the unit moves of a rebalance (``RebalanceResult.moves``), e.g. a preview
     accepted later.
@@ -441,7 +646,10 @@ def apply_moves(
     is (else the grids changed since the rebalance: InputError); locked
     units and grids refuse to move. The grids layer is rebuilt as
     :func:`rebalance` does: grids no unit left or joined keep their rows.
-    ``units`` carries today's households (default the plan's).
+    ``units`` carries today's households (default the plan's). A move of a
+    piece ``<unit_id>.<n>`` of a unit the rebalance cut by building cuts
+    that unit again from ``buildings`` (the same buildings give the same
+    pieces).
     """
     units = _units_of(plan, units)
     locked_codes: set[str] = set()
@@ -449,6 +657,22 @@ def apply_moves(
         locked_codes = set(
             plan.grids.loc[plan.grids["locked"].fillna(False).astype(bool), "code"].astype(str)
         )
+    if buildings is not None and len(buildings):
+        named = set(moves["unit_id"].astype(str))
+        cut = sorted(
+            {
+                u.rsplit(".", 1)[0]
+                for u in named - set(units.index)
+                if "." in u and u.rsplit(".", 1)[0] in units.index
+            }
+        )
+        if cut:
+            locked = units["grid"].isin(list(locked_codes)).to_numpy(copy=True)
+            if "locked" in units.columns:
+                locked |= units["locked"].fillna(False).astype(bool).to_numpy()
+            units, _ = split_units_by_building(
+                units, buildings, plan.metric_crs, cut, keep_whole=list(units.index[locked])
+            )
     frozen = units["grid"].isin(list(locked_codes)).to_numpy(copy=True)
     if "locked" in units.columns:
         frozen = frozen | units["locked"].fillna(False).astype(bool).to_numpy()
@@ -490,8 +714,18 @@ def _why(
     infeasible: set[str],
     tolerance: float,
     also: tuple[str, Band] | None,
+    locked: Collection[int] = (),
+    heavy: Mapping[int, str] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> str:
-    """Why grid ``g`` is still outside its band, in one sentence."""
+    """Why grid ``g`` is still outside its band, in one sentence.
+
+    ``locked`` are the labels of locked grids, ``heavy`` the labels of grids
+    left alone because they hold a unit over the max (with that unit): only
+    the former are called locked; ``ids`` name the units (row numbers
+    without them).
+    """
+    heavy = heavy or {}
     parent = rules.parent[g]
     h = state.h[g]
     b = rules.band[g]
@@ -500,31 +734,92 @@ def _why(
     if parent in infeasible:
         return f"{where}: parent {parent} cannot be divided into the band (see above)"
     nbr_grids: set[int] = set()
-    locked_units: set[int] = set()
+    other_parent: set[int] = set()
+    own_border: set[int] = set()
     for u in state.members[g]:
         for w in state.graph.neighbours(u).tolist():
             other = int(state.labels[w])
-            if other != g and rules.parent[other] == parent:
+            if other == g:
+                continue
+            if rules.parent[other] == parent:
                 nbr_grids.add(other)
-                if state.frozen[w]:
-                    locked_units.add(w)
-    locked = sorted(codes[o] for o in nbr_grids if o in rules.closed)
-    if nbr_grids and len(locked) == len(nbr_grids):
-        return (
-            f"{where}: every neighbouring grid ({', '.join(locked)}) is locked; unlock one so "
-            "households can move"
-        )
-    if locked:
-        return (
-            f"{where}: its neighbours {', '.join(locked)} are locked and the others cannot give or "
-            "take households without leaving their band; unlock a neighbour or widen the band"
-        )
+                own_border.add(u)
+            else:
+                other_parent.add(other)
     if not nbr_grids:
+        if other_parent:
+            names = ", ".join(sorted(codes[o] for o in other_parent)[:5])
+            return (
+                f"{where}: its only neighbours ({names}) are in another parent and households do "
+                f"not cross parents; widen the band for parent {parent} (--parent-band) or move "
+                "the parent's outline"
+            )
         return (
-            f"{where}: no other grid of parent {parent} touches it; widen the band for this parent"
+            f"{where}: no other grid touches it; widen the band for parent {parent} (--parent-band)"
+        )
+    lock = sorted(codes[o] for o in nbr_grids if o in locked)
+    held = sorted(
+        f"{codes[o]} (unit {heavy[o]} over the max)"
+        for o in nbr_grids
+        if o not in locked and o in heavy
+    )
+    open_nbrs = sorted(o for o in nbr_grids if o not in rules.closed)
+    over = h > b.max_households
+    under = h < b.min_households
+
+    def smallest(frm: int, to: int) -> float:
+        """Households of the smallest movable unit of ``frm`` on its border with ``to``."""
+        sizes = [
+            state.pop[u]
+            for u in state.members[frm]
+            if not state.frozen[u]
+            and state.pop[u] > 0
+            and any(int(state.labels[w]) == to for w in state.graph.neighbours(u).tolist())
+        ]
+        return min(sizes) if sizes else math.inf
+
+    if over:
+        stuck = [o for o in open_nbrs if state.h[o] + smallest(g, o) > rules.band[o].max_households]
+        verb, room = "take", "no room under its max"
+    elif under:
+        stuck = [o for o in open_nbrs if state.h[o] - smallest(o, g) < rules.band[o].min_households]
+        verb, room = "give", "nothing to spare over its min"
+    else:  # the second quantity is what is out of band
+        stuck, verb, room = [], "give or take", ""
+    closed_parts = []
+    if lock:
+        closed_parts.append(f"{', '.join(lock)} {'is' if len(lock) == 1 else 'are'} locked")
+    if held:
+        closed_parts.append(
+            f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} left alone (see above)"
+        )
+    if not open_nbrs:
+        if held and not lock:
+            return (
+                f"{where}: its only neighbour(s) of parent {parent}, {'; '.join(closed_parts)}, "
+                "cannot take part; split that unit by building or raise the max"
+            )
+        return (
+            f"{where}: every neighbouring grid of parent {parent} is closed: "
+            f"{'; '.join(closed_parts)}; unlock one so households can move"
+        )
+    frozen_border = own_border and all(bool(state.frozen[u]) for u in own_border)
+    if frozen_border:
+        units = ", ".join(str(ids[u] if ids is not None else u) for u in sorted(own_border)[:5])
+        return (
+            f"{where}: every unit on its border with grids of parent {parent} ({units}) is "
+            "locked; unlock one so households can move"
+        )
+    lead = f"{where}: " + (f"{'; '.join(closed_parts)}; " if closed_parts else "")
+    if stuck and len(stuck) == len(open_nbrs):
+        names = ", ".join(f"{codes[o]} ({state.h[o]:.0f})" for o in stuck)
+        return (
+            lead + f"no neighbour can {verb} households without leaving its own band "
+            f"({names}: {room}) and no chain of moves through them keeps every grid in band; "
+            f"widen the band for parent {parent} (--parent-band) or split/merge by hand"
         )
     return (
-        f"{where}: no chain of border moves keeps every grid contiguous, inside its band and "
+        lead + "no chain of border moves keeps every grid contiguous, inside its band and "
         f"within the compactness tolerance ({tolerance:.2f}); raise --compactness-tolerance or "
         "split/merge by hand"
     )

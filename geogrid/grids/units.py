@@ -5,7 +5,8 @@ Street blocks: the street network, the area outline and the parent
 slivers under ``min_unit_m2`` join their longest-shared neighbour. Or units
 from buildings (:func:`units_from_buildings`: one Voronoi cell per building,
 clipped to the area) or user-supplied polygons; a unit over the max can be
-cut into building cells (:func:`refine_units`). Households per unit come
+cut into building cells (:func:`refine_units`, or
+:func:`split_units_by_building` keeping the unit's grid, for a rebalance). Households per unit come
 from the buildings inside (:func:`count_households`) or a table
 (:func:`apply_household_table`); a new estate becomes building records cut
 along the units it covers (:func:`estate_buildings`). Written geometries are snapped to
@@ -15,6 +16,7 @@ along the units it covers (:func:`estate_buildings`). Written geometries are sna
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -360,6 +362,137 @@ def refine_units(
     out = pd.concat([kept, extra[[c for c in kept.columns if c in extra.columns]]])
     out.index.name = "unit_id"
     return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs)
+
+
+def buildings_per_unit(
+    units: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, metric_crs: str
+) -> np.ndarray:
+    """How many buildings (or register points) with households lie in each unit (row order)."""
+    if not len(units) or not len(buildings):
+        return np.zeros(len(units), dtype=np.int64)
+    has = buildings["households"].fillna(0).to_numpy(dtype=float) > 0
+    if not has.any():
+        return np.zeros(len(units), dtype=np.int64)
+    which = _building_units(units, buildings[has], metric_crs)
+    return np.bincount(which, minlength=len(units)).astype(np.int64)
+
+
+def split_units_by_building(
+    units: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    metric_crs: str,
+    unit_ids: list[str],
+    persons_per_household: float = PERSONS_PER_HOUSEHOLD,
+    keep_whole: Iterable[str] = (),
+) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
+    """Cut the named units into one piece per building with households (its Voronoi cell).
+
+    Each piece keeps every column of its unit (grid, parent, locked, ...)
+    but households and population, recounted from its buildings; pieces are
+    ``<unit_id>.<n>`` (n from 1, in the order of the cells), in place of the
+    unit. A unit with fewer than two such buildings stays whole. The points
+    where a cut meets the unit's outline are inserted as vertices into the
+    neighbouring units (not those in ``keep_whole``, e.g. locked), so
+    pieces and neighbours share their edges exactly. The same units and
+    buildings give the same pieces. Returns the units and, per unit cut,
+    its piece ids.
+    """
+    if not unit_ids or not len(buildings) or not len(units):
+        return units, {}
+    with_households = buildings[buildings["households"].fillna(0).to_numpy(dtype=float) > 0]
+    if not len(with_households):
+        return units, {}
+    which = _building_units(units, with_households, metric_crs)
+    metric_units = to_metric(units, metric_crs, "units")
+    metric_buildings = to_metric(with_households, metric_crs, "buildings")
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for unit_id in unit_ids:
+        pos = units.index.get_loc(unit_id)
+        inside = metric_buildings.iloc[np.flatnonzero(which == pos)]
+        points = shapely.point_on_surface(inside.geometry.to_numpy())
+        if len(points) < 2 or len(shapely.get_parts(shapely.union_all(points))) < 2:
+            continue  # one building (or all at one spot): nothing to cut by
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(
+                # a margin: the cells' outer edges, reprojected, must still cover the unit
+                shapely.multipoints(points),
+                extend_to=shapely.buffer(metric_units.geometry.iloc[pos], 100.0),
+            )
+        )
+        cells = gpd.GeoSeries(cells, crs=metric_crs).to_crs(units.crs).to_numpy()
+        cells = _cut_on_outline(units.geometry.iloc[pos], cells)
+        if len(cells) < 2:
+            continue
+        centres = shapely.centroid(cells)
+        cells = cells[np.lexsort((shapely.get_x(centres), -shapely.get_y(centres)))]
+        row = units.iloc[[pos] * len(cells)].drop(columns=[units.geometry.name])
+        row.index = pd.Index([f"{unit_id}.{i + 1}" for i in range(len(cells))], name="unit_id")
+        frames[unit_id] = gpd.GeoDataFrame(row, geometry=list(cells), crs=units.crs)
+    if not frames:
+        return units, {}
+    cut = gpd.GeoDataFrame(pd.concat(list(frames.values())), geometry="geometry", crs=units.crs)
+    units = _insert_cut_points(units.drop(index=list(frames)), cut, set(keep_whole)).pipe(
+        lambda rest: pd.concat([rest, units.loc[list(frames)]]).loc[units.index]
+    )
+    recount = count_households(
+        cut[["geometry"]],
+        with_households.iloc[np.isin(which, [units.index.get_loc(u) for u in frames])],
+        metric_crs,
+        persons_per_household,
+    )
+    cut["households"] = recount["households"].to_numpy()
+    if "population" in units.columns:
+        cut["population"] = recount["population"].to_numpy()
+    pieces = {u: [i for i in cut.index if i.rsplit(".", 1)[0] == u] for u in frames}
+    at = {u: units.index.get_loc(u) for u in frames}
+    parts = []
+    start = 0
+    for u in sorted(frames, key=lambda u: at[u]):
+        parts += [units.iloc[start : at[u]], cut.loc[pieces[u]]]
+        start = at[u] + 1
+    parts.append(units.iloc[start:])
+    out = pd.concat(parts)
+    out.index.name = units.index.name
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs), pieces
+
+
+def _cut_on_outline(outline: shapely.Geometry, cells: np.ndarray) -> np.ndarray:
+    """``cells`` clipped to ``outline`` (in its CRS: its own vertices kept exactly)."""
+    out = []
+    for piece in shapely.get_parts(shapely.intersection(cells, outline)):
+        if piece.geom_type == "Polygon" and piece.area > 1e-9 * outline.area:
+            out.append(piece)
+    return np.asarray(out, dtype=object)
+
+
+def _insert_cut_points(
+    units: gpd.GeoDataFrame, cut: gpd.GeoDataFrame, skip: set[str]
+) -> gpd.GeoDataFrame:
+    """Units touching the pieces get the pieces' new outline points as vertices.
+
+    Where a cut crosses the unit's outline between two of its vertices,
+    the crossing point is a rounding error off the neighbour's straight
+    edge; inserted into that edge (it moves by far less than a millimetre),
+    the piece and the neighbour share the edge exactly (no sliver between
+    them, grids built from both stay in one part). Units in ``skip`` (the
+    locked ones) are left as they are.
+    """
+    points = shapely.multipoints(shapely.get_coordinates(cut.geometry.to_numpy()))
+    scale = max(1.0, float(np.abs(shapely.get_coordinates(points)).max()))
+    tolerance = 1e-9 * scale
+    geoms = units.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    near = np.unique(
+        tree.query(cut.geometry.to_numpy(), predicate="dwithin", distance=tolerance)[1]
+    )
+    out = units.copy()
+    for pos in near:
+        if str(units.index[pos]) in skip:
+            continue
+        snapped = shapely.snap(geoms[pos], points, tolerance)
+        if snapped.is_valid and abs(snapped.area - geoms[pos].area) <= 1e-6 * geoms[pos].area:
+            out.iloc[pos, out.columns.get_loc(out.geometry.name)] = snapped
+    return out
 
 
 def units_from_buildings(

@@ -728,7 +728,10 @@ def rebalance(
     """Bring the current grids back into their band with the fewest households moved.
 
     Households are recounted from the area's buildings (or set from a CSV
-    ``id,households`` of unit ids); bands default to the saved version's.
+    ``id,households`` of unit ids); bands default to the saved version's. A
+    unit over its max with several buildings (or register points) inside is
+    cut by building first (``RebalanceResult.split``; not when the CSV gives
+    the households).
     Without ``dry_run`` the result is saved as a new grid version, under the
     area's lock from reading to saving; a dry run (a preview) holds the lock
     only while it reads.
@@ -811,6 +814,8 @@ def _rebalance(
         compactness_tolerance=compactness_tolerance,
         time_limit_s=time_limit_s,
         seed=seed,
+        # units over the max are cut by building only when the buildings give the households
+        buildings=area.buildings if len(area.buildings) and households_csv is None else None,
     )
     problems = check(area, result.plan, area.communities)
     return RebalanceRun(
@@ -851,7 +856,13 @@ def accept_rebalance(
             )
         plan = load_plan(area_dir, head)
         area = store.read_area(name, with_network=False)
-        new = G.apply_moves(plan, moves, _today_units(area, plan, None), problems=reasons)
+        new = G.apply_moves(
+            plan,
+            moves,
+            _today_units(area, plan, None),
+            problems=reasons,
+            buildings=area.buildings if len(area.buildings) else None,
+        )
         problems = check(area, new, area.communities)
         households = int(moves["households"].sum()) if len(moves) else 0
         what = f"rebalance: {households} households in {len(moves)} units moved"
