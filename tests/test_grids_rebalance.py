@@ -517,3 +517,18 @@ def test_a_unit_with_one_building_over_the_max_says_it_cannot_be_split() -> None
     assert not result.split
     why = next(r for r in result.reasons if r.startswith("unit u0"))
     assert "1 building)" in why and "cannot be split by building" in why and "--parent-band" in why
+
+
+def test_pieces_that_cannot_move_join_again_and_neighbours_keep_their_outline() -> None:
+    """A block over the max next to a locked grid only: cut, no piece can move, so it is whole
+    again, named in the reasons, and its neighbour's geometry is byte-identical."""
+    plan, grown = _line_of_units([520, 20, 150, 150])
+    buildings = _buildings_in([(20, 30, 180), (50, 70, 180), (85, 20, 160)])  # a cut meets u1
+    result = rebalance(plan, grown, locked_grids=[grown.at["u2", "grid"]], buildings=buildings)
+    assert not result.split and result.households_moved == 0
+    units = result.plan.units
+    assert list(units.index) == ["u0", "u1", "u2", "u3"]
+    for u in units.index:
+        assert units.geometry[u].equals_exact(grown.geometry[u], 0.0), u
+    why = next(r for r in result.reasons if r.startswith("unit u0"))
+    assert "cut by building, but no piece could move" in why

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geogrid.errors import InputError
 from geogrid.grids.codes import assemble_grids, free_codes
@@ -558,6 +559,18 @@ def _join_unmoved(
     key = [position.get(u, position.get(base.get(u, u), len(position))) for u in out.index]
     out = out.iloc[np.argsort(np.asarray(key), kind="stable")]
     out.index.name = units.index.name
+    # neighbours given the cut points as vertices get their own outline back unless a piece
+    # that stays cut touches them
+    others = [u for u in out.index if u in whole.index and u not in pieces]
+    kept_geoms = units.loc[[p for parts in kept.values() for p in parts]].geometry.to_numpy()
+    near: set[str] = set()
+    if len(kept_geoms) and others:
+        hits = shapely.STRtree(kept_geoms).query(
+            out.loc[others].geometry.to_numpy(), predicate="dwithin", distance=1e-6
+        )[0]
+        near = {others[i] for i in hits}
+    restore = [u for u in others if u not in near]
+    out.loc[restore, "geometry"] = whole.loc[restore].geometry.to_numpy()
     return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs), kept
 
 
