@@ -712,9 +712,7 @@ def improve_prize_tw_routes(
     process compiles the kernels (or loads them from numba's disk cache) before the clock
     starts, as :func:`geogrid.planning.solvers.search.improve_prize_routes` does.
     """
-    if not _WARM:
-        _WARM.append(True)  # before warming: warm_up calls this function
-        warm_up()
+    ensure_compiled()
     t_start = time.perf_counter()
     problem = PrizeTWProblem(arrays)
     first = problem.plan(routes)
@@ -743,6 +741,13 @@ def improve_prize_tw_routes(
     return tuple(
         tuple(int(u) for u in best_r[v, 1 : best_c[v] - 1]) for v in range(len(problem.starts))
     )
+
+
+def ensure_compiled() -> None:
+    """Compile the kernels once per process (:func:`warm_up` the first time, then nothing)."""
+    if not _WARM:
+        _WARM.append(True)  # before warming: warm_up calls improve_prize_tw_routes
+        warm_up()
 
 
 def warm_up() -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from geogrid.planning.solvers import ils, sisr, streams
+from geogrid.planning.solvers import ils, prize_tw, sisr, streams
 
 UNLIMITED = 2**40
 PACK_AT = (0.5, 0.75, 0.9)
@@ -85,10 +85,11 @@ def pack_routes(
 
 
 def warm_up_searches() -> None:
-    """Compile (or load from numba's disk cache) both compiled searches now, e.g. in a
+    """Compile (or load from numba's disk cache) the three compiled searches now, e.g. in a
     background thread when a server starts, so the first plan does not wait for it."""
     ils.warm_up()
     sisr.warm_up()
+    prize_tw.ensure_compiled()
 
 
 def _path_arrays(
