@@ -155,7 +155,8 @@ def test_undo_goes_back_and_keeps_history(store) -> None:
 
 def test_version_tag_changes_with_every_write_and_only_then(store) -> None:
     """The version tag stays while the area is only read, and changes with a grid save, an
-    undo, a layer write, a plan and a patrol log (what the web's area cache relies on)."""
+    undo, a layer write, new incidents, a plan and a patrol log (what the web's area cache
+    relies on)."""
     s, name = store
     tags = [s.version_tag(name)]
     s.read_area(name)
@@ -179,6 +180,8 @@ def test_version_tag_changes_with_every_write_and_only_then(store) -> None:
     )
     s.write_layer(name, "schools", schools, author="t", message="schools")
     wrote("a layer write")
+    s.add_incidents(name, incidents_in(grids, n=3), author="t")
+    wrote("new incidents")
     if not isinstance(s, FolderStore):  # the folder's tag covers its layers and grid
         # versions; its pages read plans and logs from their own files
         s.save_plan(name, PlanDocument(day="2024-06-01", summary={}, geojson={}))

@@ -648,6 +648,7 @@ class PostgisStore:
             )
             if fresh:
                 self._assign_grids(conn, row.id, [str(_prop(f, "id")) for f in fresh])
+                self._touch(conn, row.id)  # the web shows the new incidents at its next request
             if "incidents" not in row.layers:
                 conn.execute(
                     update(T.areas)
