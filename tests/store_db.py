@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +47,28 @@ def db_url() -> str:
 
 def unique_name(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def migration_schema() -> Iterator[tuple[Any, Any, str]]:
+    """(connection, Alembic config, schema name) on a fresh schema of its own, with the store's
+    migrations; the schema is dropped at the end (one transaction)."""
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from geogrid.store.postgis import MIGRATIONS, engine_for
+
+    engine = engine_for(db_url())
+    schema = unique_name("mig")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'SET LOCAL search_path TO "{schema}", public'))
+        config.attributes["connection"] = conn
+        config.attributes["version_table_schema"] = schema
+        yield conn, config, schema
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def make_template(folder: Path) -> Path:

@@ -6,26 +6,16 @@ Needs PostgreSQL + PostGIS (GEOGRID_TEST_DB, started by scripts/test.sh); skips 
 from __future__ import annotations
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
-from store_db import db_url, unique_name
+from store_db import migration_schema
 
 from geogrid.store import tables as T
-from geogrid.store.postgis import MIGRATIONS, engine_for
 
 
 def test_upgrade_then_downgrade_in_a_fresh_schema() -> None:
     """Upgrading an empty schema makes every table of geogrid.store.tables but the later
     plan_files and area_files (incidents partitioned), and downgrading removes them all."""
-    engine = engine_for(db_url())
-    schema = unique_name("mig")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        conn.execute(text(f'SET LOCAL search_path TO "{schema}", public'))
-        config.attributes["connection"] = conn
-        config.attributes["version_table_schema"] = schema
+    with migration_schema() as (conn, config, schema):
         command.upgrade(config, "0001")
         made = set(inspect(conn).get_table_names(schema=schema))
         assert set(T.metadata.tables) - {"plan_files", "area_files"} <= made  # later revisions
@@ -39,4 +29,3 @@ def test_upgrade_then_downgrade_in_a_fresh_schema() -> None:
         assert kind == "p"  # a partitioned table
         command.downgrade(config, "base")
         assert set(inspect(conn).get_table_names(schema=schema)) <= {"alembic_version"}
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
