@@ -39,7 +39,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 
 from geogrid import grids as G
 from geogrid.crs import WGS84
-from geogrid.errors import ConflictError
+from geogrid.errors import ConflictError, InputError
 from geogrid.io.workspace import Workspace
 from geogrid.services import grids as S
 from geogrid.store.base import StoredArea
@@ -175,6 +175,13 @@ def require_current(where: StoredArea, given: str | None = None) -> str:
     if given != version_tag(where):
         abort(409, description=stale_message(where, given))
     return given
+
+
+def _still_current(where: StoredArea, given: str) -> None:
+    """In a background job: raise InputError (the job's message) when the grids changed
+    since the version ``given`` that the planner started the job from."""
+    if given != version_tag(where):
+        raise InputError(stale_message(where, given))
 
 
 # --------------------------------------------------------------------------- JSON shapes
@@ -403,10 +410,7 @@ def _regenerate(
 ) -> dict[str, Any]:
     progress(0.1, "waiting for other edits")
     with app.app_context(), where.store.lock(where.name):
-        if given != version_tag(where):
-            from geogrid.errors import InputError
-
-            raise InputError(stale_message(where, given))
+        _still_current(where, given)
         progress(0.3, f"building grids (band {band}, seed {seed})")
         result = S.generate(
             where,
@@ -471,10 +475,7 @@ def _rebalance_preview(
     """The job of POST /api/planner/rebalance: a dry run, as plain JSON data."""
     progress(0.05, "recounting households")
     with app.app_context():
-        if given != version_tag(where):
-            from geogrid.errors import InputError
-
-            raise InputError(stale_message(where, given))
+        _still_current(where, given)
         progress(0.2, f"moving units (at most {time_limit_s:.0f} s)")
         run = S.rebalance(
             where,
