@@ -217,17 +217,22 @@ def save_incidents(
     if existing is not None and len(existing) and len(new_layer):
         old_by_id = {str(v): i for i, v in enumerate(existing["id"].astype(str))}
         replace_at: dict[int, int] = {}  # existing position -> new position
-        for pos, ident in enumerate(new_layer["id"].astype(str)):
-            at = old_by_id.get(ident)
-            if at is None:
-                continue
-            if _text(existing.iloc[at].get("source")) != _text(new_layer.iloc[pos].get("source")):
-                other_source += 1
-                continue
+        pairs = [
+            (pos, old_by_id[ident])
+            for pos, ident in enumerate(new_layer["id"].astype(str))
+            if ident in old_by_id
+        ]
+        new_at = [pos for pos, _ in pairs]
+        old_at = [at for _, at in pairs]
+        same_source, same = _same_records(existing.iloc[old_at], new_layer.iloc[new_at])
+        other_source = int((~same_source).sum())
+        for (pos, at), keep in zip(pairs, same_source & ~same, strict=True):
+            if not keep:
+                continue  # another source's id, or the same record: nothing to compare
             changed = _changes(existing.iloc[at], new_layer.iloc[pos])
             if changed:
                 if len(examples) < 5:
-                    examples.append((ident, changed))
+                    examples.append((str(new_layer["id"].iloc[pos]), changed))
                 replace_at[at] = pos
         if correct and replace_at:
             existing = existing.copy()
@@ -284,6 +289,36 @@ def _moved(a: object, b: object) -> str:
     dx = (b.x - a.x) * 111_320.0 * np.cos(np.radians((a.y + b.y) / 2))
     dy = (b.y - a.y) * 110_540.0
     return f" moved {float(np.hypot(dx, dy)):.0f} m"
+
+
+def _same_records(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For aligned rows of stored and new records of the same ids: (same source, identical),
+    decided on whole columns so that re-importing a large unchanged file does not compare
+    row by row. "Identical" is strict (every value the same as :func:`_text` writes it, the
+    position within ~0.1 m); rows not identical are looked at by :func:`_changes`, which
+    also knows times written differently for the same instant."""
+
+    def texts(frame: gpd.GeoDataFrame, column: str) -> np.ndarray:
+        if column not in frame.columns:
+            return np.full(len(frame), "", dtype=object)
+        values: np.ndarray = frame[column].map(_text).to_numpy(dtype=object)
+        return values
+
+    same_source = texts(old, "source") == texts(new, "source")
+    same = np.ones(len(new), dtype=bool)
+    for column in new.columns:
+        if column == "id":
+            continue
+        if column == "geometry":
+            same &= np.asarray(
+                shapely.equals_exact(
+                    old.geometry.to_numpy(), new.geometry.to_numpy(), tolerance=1e-6
+                ),
+                dtype=bool,
+            )
+        else:
+            same &= texts(old, column) == texts(new, column)
+    return same_source, same
 
 
 def _changes(old: pd.Series, new: pd.Series) -> str:
