@@ -188,6 +188,17 @@ def is_lonlat_system(system: str) -> bool:
     return bool(known.is_geographic)
 
 
+def named_lonlat(system: str) -> str | None:
+    """The named system (wgs84, gcj02, bd09) that coordinates stated in ``system`` read as,
+    for telling whether a file was really written in another: the named ones themselves,
+    any other geographic CRS ``"wgs84"`` (EPSG:4326; CGCS2000, EPSG:4490, differs from
+    WGS-84 by centimetres); None for projected systems and unknown names."""
+    key = system_key(system)
+    if key in LONLAT_SYSTEMS:
+        return key
+    return "wgs84" if is_lonlat_system(system) else None
+
+
 def lonlat_mixups(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of x, y stated to be lon/lat that cannot be: ``swapped`` (the latitude is beyond
     ±90 while the longitude would fit a latitude: the longitude is in the y column) and

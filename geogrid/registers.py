@@ -529,9 +529,9 @@ def detect_offset(
     Returns None when the stated system fits, the file is not lon/lat, or
     there are too few points to tell.
     """
-    key = crs.system_key(stated)
+    key = crs.named_lonlat(stated)
     good = np.isfinite(x) & np.isfinite(y)
-    if key not in crs.LONLAT_SYSTEMS or good.sum() < min_points or not len(reference):
+    if key is None or good.sum() < min_points or not len(reference):
         return None
     x, y = x[good], y[good]
     geoms = to_metric(

@@ -60,6 +60,7 @@ from geogrid.crs import (  # noqa: E402
     gcj02_to_wgs84,
     is_lonlat_system,
     lonlat_from_system,
+    named_lonlat,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
@@ -184,3 +185,19 @@ def test_is_lonlat_system_knows_geographic_systems(system, lonlat):
     """Named lon/lat systems and geographic EPSG codes (CGCS2000 included) are lon/lat;
     projected ones and unknown names are not."""
     assert is_lonlat_system(system) is lonlat
+
+
+@pytest.mark.parametrize(
+    ("system", "named"),
+    [
+        ("GCJ-02", "gcj02"),
+        ("bd09", "bd09"),
+        ("EPSG:4490", "wgs84"),
+        ("4326", "wgs84"),
+        ("EPSG:4549", None),
+        ("no such system", None),
+    ],
+)
+def test_named_lonlat_reads_geographic_codes_as_wgs84(system, named):
+    """What a stated system is compared as when a file may be in another Chinese system."""
+    assert named_lonlat(system) == named

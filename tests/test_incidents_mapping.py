@@ -366,3 +366,7 @@ def test_a_whole_file_in_another_chinese_system_is_refused():
     text = str(err.value)
     assert "警情.csv" in text and 'coordinates = "gcj02"' in text
     assert len(inc.clean_incidents(table, mapping("gcj02"), area=area).incidents) == 60
+    # stated as a geographic EPSG code (CGCS2000, WGS-84), the same file is refused as well
+    for stated in ("EPSG:4490", "EPSG:4326"):
+        with pytest.raises(InputError, match='coordinates = "gcj02"'):
+            inc.clean_incidents(table, mapping(stated), area=area, where="警情.csv")

@@ -81,6 +81,9 @@ def test_detect_offset_gcj02_given_as_wgs84() -> None:
     assert found is not None and found.likely == "gcj02"
     assert 450 < found.shift_m < 650 and found.direction == "east-northeast"
     assert "GCJ-02" in found.message("r.xlsx")
+    # a register stating CGCS2000 lon/lat (EPSG:4490) is checked the same way
+    cgcs = detect_offset(x, y, "EPSG:4490", grids_area.buildings(), METRIC)
+    assert cgcs is not None and cgcs.likely == "gcj02"
     assert (
         detect_offset(
             pts["lon"].to_numpy(), pts["lat"].to_numpy(), "wgs84", grids_area.buildings(), METRIC

@@ -329,8 +329,8 @@ def _refuse_other_system(
     outside the area as stated and at most a quarter as many read in another
     of WGS-84 / GCJ-02 / BD-09 (outside China the systems are one).
     """
-    key = crs.system_key(stated)
-    if key not in crs.LONLAT_SYSTEMS or len(x) < MIN_ROWS_FOR_SYSTEM:
+    key = crs.named_lonlat(stated)
+    if key is None or len(x) < MIN_ROWS_FOR_SYSTEM:
         return
     shapely.prepare(area)
 
