@@ -18,8 +18,10 @@ from geogrid.store.base import (
     HEAD,
     PatrolLog,
     PlanDocument,
+    StoredArea,
     UserRecord,
     area_store,
+    command_area,
     folder_of,
     is_db_url,
     open_store,
@@ -346,3 +348,13 @@ def test_open_store_and_area_store(tmp_path, monkeypatch) -> None:
     store, name = area_store(tmp_path / "haidian")
     assert type(store).__name__ == "PostgisStore" and name == "haidian"
     assert "nobody" in repr(store) and "password" not in repr(store)
+
+
+def test_command_area_follows_geogrid_store(tmp_path, monkeypatch) -> None:
+    """An AREA argument is the folder, or with GEOGRID_STORE the database's area of its name."""
+    monkeypatch.delenv("GEOGRID_STORE", raising=False)
+    assert command_area(tmp_path / "demo") == tmp_path / "demo"
+    monkeypatch.setenv("GEOGRID_STORE", "postgresql://nobody@127.0.0.1:1/none")
+    found = command_area("data/geo/demo/")
+    assert isinstance(found, StoredArea) and found.name == "demo"
+    assert type(found.store).__name__ == "PostgisStore"

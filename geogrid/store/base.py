@@ -355,6 +355,17 @@ def area_store(area_dir: AreaRef) -> tuple[Store, str]:
     return folder_of(area_dir)
 
 
+def command_area(area_dir: Path | str) -> AreaRef:
+    """The area an AREA argument of a command names: with ``GEOGRID_STORE`` set to a
+    PostgreSQL URL, the area of that database named as the folder's last part (``data/geo/demo``
+    is the area ``demo``); otherwise the folder itself."""
+    url = os.environ.get(ENV, "").strip()
+    if url and is_db_url(url):
+        path = Path(area_dir)
+        return StoredArea(open_store(url), path.name or path.resolve().name)
+    return Path(area_dir)
+
+
 def folder_path(area: AreaRef) -> Path | None:
     """The folder of an area when it lives in one (a folder, or an area of a folder store
     while ``GEOGRID_STORE`` names no database); None for an area in a database."""
