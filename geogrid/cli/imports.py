@@ -4,7 +4,9 @@
 One import family: FILE + ``--mapping M.toml`` (see ``data/mappings/office_*.toml``),
 good rows kept, a rejects report with row and reason, re-runs change nothing.
 The commands attach to the ``grids`` and ``layers`` groups and add the
-``households`` and ``teams`` groups.
+``households`` and ``teams`` groups. With ``GEOGRID_STORE=postgresql://...`` AREA names
+the database's area of that name (``data/geo/demo`` is the area ``demo``; no folder is
+read or written), else the folder.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 from geogrid.cli.base import area_argument, friendly_errors, main, mapping_option, rejects_option
 from geogrid.cli.grids import grids
 from geogrid.cli.layers import layers
+from geogrid.store.base import command_area
 
 AREA = area_argument("area_dir")
 FILE = click.argument("source", type=click.Path(path_type=Path, exists=True))
@@ -84,7 +87,7 @@ def households_import(
     from geogrid.services.imports import import_households
 
     report = import_households(
-        area_dir,
+        command_area(area_dir),
         source,
         mapping_path,
         unmatched=unmatched,
@@ -131,7 +134,7 @@ def grids_import(
     from geogrid.services.imports import import_grids
 
     result = import_grids(
-        area_dir,
+        command_area(area_dir),
         source,
         mapping_path,
         repair_slivers_m2=repair_m2,
@@ -176,13 +179,13 @@ def layers_import(
     extra = {"author": author} if author else {}
     if as_ == "communities":
         report = import_communities(
-            area_dir, source, mapping_path, rejects_path=rejects_path, **extra
+            command_area(area_dir), source, mapping_path, rejects_path=rejects_path, **extra
         )
     else:
         if not layer:
             raise click.UsageError("give --layer NAME (schools, police, cameras ...)")
         report = import_places(
-            area_dir, source, layer, mapping_path, rejects_path=rejects_path, **extra
+            command_area(area_dir), source, layer, mapping_path, rejects_path=rejects_path, **extra
         )
     _echo_report(report)
 
@@ -210,7 +213,7 @@ def teams_import(
     from geogrid.services.imports import import_teams
 
     report = import_teams(
-        area_dir,
+        command_area(area_dir),
         source,
         mapping_path,
         rejects_path=rejects_path,

@@ -5,7 +5,10 @@ map files through :mod:`geogrid.io.vectors`) and a mapping TOML
 (:mod:`geogrid.io.mappings`) -> :mod:`geogrid.registers` /
 :mod:`geogrid.grids.imported` -> the area's writer
 (:meth:`geogrid.io.workspace.Workspace.write_layer`, history kept) or a grid
-version (:func:`geogrid.io.versions.save_version`, message ``imported``).
+version (:func:`geogrid.io.versions.save_version`, message ``imported``); with
+``GEOGRID_STORE=postgresql://...`` the area of that database instead
+(:class:`~geogrid.store.access.AreaAccess`: ``Store.write_layer`` / ``Store.save_version``,
+each one transaction, so a failing import leaves the database as it was).
 
 Every import:
 
@@ -19,9 +22,11 @@ Every import:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,9 +43,11 @@ from geogrid.io.incidents import write_rejects
 from geogrid.io.mappings import read_import_mapping
 from geogrid.io.sheets import SheetOptions, read_sheet
 from geogrid.io.vectors import VECTOR_SUFFIXES, read_vectors
-from geogrid.io.workspace import AREA_LAYERS, Workspace
+from geogrid.io.workspace import AREA_LAYERS
 from geogrid.layers import get_spec
 from geogrid.services.grids import default_parent_code, repair_interrupted_save
+from geogrid.store.access import AreaAccess
+from geogrid.store.base import AreaRef
 
 UNMATCHED = ("reject", "points")
 _LAYER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -56,7 +63,8 @@ class ImportReport:
     kept: int
     rejects: R.Rejects
     rejects_path: Path | None
-    written: Path | None
+    #: the file written, or the layer of the database area (``GEOGRID_STORE``)
+    written: Path | str | None
     summary: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -113,7 +121,7 @@ def _read_rows(source: Path, mapping: R.ImportMapping, *, vectors_only: bool = F
     return _Rows(R.mapped_fields(sheet.table, mapping, sheet.where), None, sheet.where)
 
 
-def _reference(ws: Workspace) -> gpd.GeoSeries:
+def _reference(ws: AreaAccess) -> gpd.GeoSeries:
     """The area's streets and buildings, what lon/lat points should fit."""
     parts = []
     for name in ("buildings", "edges"):
@@ -125,7 +133,7 @@ def _reference(ws: Workspace) -> gpd.GeoSeries:
     return gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=WGS84)
 
 
-def _check_offset(rows: _Rows, mapping: R.ImportMapping, ws: Workspace, metric_crs: str) -> None:
+def _check_offset(rows: _Rows, mapping: R.ImportMapping, ws: AreaAccess, metric_crs: str) -> None:
     if not mapping.offset_check:
         return
     if rows.geometry is None:
@@ -163,22 +171,18 @@ def _same_layer(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, spec: str) 
 
 
 def _write(
-    ws: Workspace,
+    ws: AreaAccess,
     name: str,
     old: gpd.GeoDataFrame | None,
     new: gpd.GeoDataFrame,
     *,
     author: str,
     message: str,
-) -> Path | None:
+) -> Path | str | None:
     spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else "places"
     if _same_layer(old, new, spec):
         return None
-    if hasattr(ws, "write_layer"):
-        return ws.write_layer(name, new, author=author, message=message)
-    return geojson.write_layer(  # pragma: no cover - an older Workspace without its writer
-        new, ws.layer_file(name), spec, history_dir=ws.history_dir, author=author, message=message
-    )
+    return ws.write_layer(name, new, author=author, message=message)
 
 
 def _finish(report: ImportReport, source: Path, rejects_path: Path | str | None) -> ImportReport:
@@ -188,7 +192,7 @@ def _finish(report: ImportReport, source: Path, rejects_path: Path | str | None)
     return report
 
 
-def _outline(ws: Workspace) -> shapely.Geometry:
+def _outline(ws: AreaAccess) -> shapely.Geometry:
     boundary = ws.read_layer("boundary", required=True)
     assert boundary is not None
     return shapely.union_all(boundary.geometry.to_numpy())
@@ -198,7 +202,7 @@ def _outline(ws: Workspace) -> shapely.Geometry:
 
 
 def import_households(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     source: Path | str,
     mapping_path: Path | str,
     *,
@@ -219,7 +223,7 @@ def import_households(
         raise InputError(f"--unmatched {unmatched!r}: choose {' or '.join(UNMATCHED)}")
     source = Path(source)
     mapping = read_import_mapping(mapping_path, "households")
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     manifest = ws.read_manifest()
     metric = str(manifest["metric_crs"])
     outline = _outline(ws)
@@ -350,7 +354,7 @@ class GridImport:
 
 
 def import_grids(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     source: Path | str,
     mapping_path: Path | str,
     *,
@@ -370,9 +374,10 @@ def import_grids(
     """
     source = Path(source)
     mapping = read_import_mapping(mapping_path, "grids")
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     with ws.lock():
-        repair_interrupted_save(ws)
+        if ws.folder is not None:
+            repair_interrupted_save(ws.folder)
         area = ws.read()
         metric = area.metric_crs
         rows = _read_rows(source, mapping, vectors_only=True)
@@ -420,24 +425,12 @@ def import_grids(
             band=band,
             require_worker="worker" in mapping.columns,
         )
-        version = None
-        current = versions.list_versions(ws.path)[1]
-        unchanged = current is not None and ws.version_grids_path(current).read_text(
-            encoding="utf-8"
-        ) == geojson.dumps_features(geojson.prepare_features(grids, get_spec("grids"), "grids"))
-        if not unchanged:
-            version = versions.save_version(
-                ws.path,
-                grids,
-                units,
-                author=author,
-                message="imported",
-                meta={
-                    "band": [band.min_households, band.max_households],
-                    "bands": {},
-                    "source": source.name,
-                },
-            )
+        meta: dict[str, Any] = {
+            "band": [band.min_households, band.max_households],
+            "bands": {},
+            "source": source.name,
+        }
+        version = _save_grids(ws, grids, units, author=author, meta=meta)
     report = ImportReport(
         source,
         "grids",
@@ -445,11 +438,43 @@ def import_grids(
         len(grids),
         rejects,
         None,
-        None if version is None else ws.grids_path,
+        None if version is None else ws.layer_where("grids"),
         summary=[f"{len(grids)} grids, {int(grids['households'].sum())} households"],
         notes=[*rows.notes, *notes],
     )
     return GridImport(_finish(report, source, rejects_path), version, found, moves)
+
+
+def _save_grids(
+    ws: AreaAccess,
+    grids: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    *,
+    author: str,
+    meta: dict[str, Any],
+) -> versions.GridVersion | None:
+    """Save imported grids as a version ``imported``, unless the current one is the same."""
+    text = geojson.dumps_features(geojson.prepare_features(grids, get_spec("grids"), "grids"))
+    if ws.folder is not None:
+        folder = ws.folder
+        current = versions.list_versions(folder.path)[1]
+        if (
+            current is not None
+            and folder.version_grids_path(current).read_text(encoding="utf-8") == text
+        ):
+            return None
+        return versions.save_version(
+            folder.path, grids, units, author=author, message="imported", meta=meta
+        )
+    head = ws.store.list_versions(ws.name)[1]
+    if head is not None:
+        stored = ws.store.load_version(ws.name, head)[1]
+        again = geojson.dumps_features(geojson.prepare_features(stored, get_spec("grids"), "grids"))
+        if json.loads(again) == json.loads(text):  # the database keeps no key order of a frame
+            return None
+    return ws.store.save_version(
+        ws.name, grids, units, author=author, message="imported", meta=meta, parent=head
+    )
 
 
 def _grids_layer(good: gpd.GeoDataFrame, area: object, metric: str) -> gpd.GeoDataFrame:
@@ -501,7 +526,7 @@ def _grids_layer(good: gpd.GeoDataFrame, area: object, metric: str) -> gpd.GeoDa
 
 
 def import_places(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     source: Path | str,
     layer: str,
     mapping_path: Path | str,
@@ -522,7 +547,7 @@ def import_places(
         )
     source = Path(source)
     mapping = read_import_mapping(mapping_path, "places")
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     metric = str(ws.read_manifest()["metric_crs"])
     outline = _outline(ws)
     rows = _read_rows(source, mapping)
@@ -580,7 +605,7 @@ def import_places(
 
 
 def import_communities(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     source: Path | str,
     mapping_path: Path | str,
     *,
@@ -593,7 +618,7 @@ def import_communities(
     """
     source = Path(source)
     mapping = read_import_mapping(mapping_path, "communities")
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     ws.read_manifest()
     outline = _outline(ws)
     rows = _read_rows(source, mapping, vectors_only=True)
@@ -628,7 +653,7 @@ def import_communities(
 
 
 def import_teams(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     source: Path | str,
     mapping_path: Path | str,
     *,
@@ -641,7 +666,7 @@ def import_teams(
     """
     source = Path(source)
     mapping = read_import_mapping(mapping_path, "teams")
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     metric = str(ws.read_manifest()["metric_crs"])
     outline = _outline(ws)
     rows = _read_rows(source, mapping)

@@ -181,8 +181,11 @@ class PostgisStore:
         self.engine = engine_for(url)
 
     def __repr__(self) -> str:
-        shown = make_url(sqlalchemy_url(self.url)).render_as_string(hide_password=True)
-        return f"PostgisStore({shown!r})"
+        return f"PostgisStore({self.shown_url()!r})"
+
+    def shown_url(self) -> str:
+        """The database's URL as a message shows it: without the password."""
+        return make_url(sqlalchemy_url(self.url)).render_as_string(hide_password=True)
 
     # ------------------------------------------------------------------ areas
 
@@ -192,10 +195,9 @@ class PostgisStore:
         )
         row = conn.execute(query.with_for_update() if for_update else query).one_or_none()
         if row is None:
-            raise InputError(
-                f"{area}: no such area in the database; push its folder first "
-                "(`geogrid store push AREA_DIR --db URL`)"
-            )
+            from geogrid.store.access import missing_area
+
+            raise missing_area(self, area)
         return row
 
     def list_areas(self) -> list[str]:
