@@ -229,3 +229,100 @@ def test_no_hot_spot_is_a_sentence_naming_the_cells(runner, area, tmp_path):
     assert "counted in the area's 64 grids" in res.output
     assert "none stands out at FDR 1e-12" in res.output and "--resolution 9" in res.output
     assert json.loads(out.read_text(encoding="utf-8"))["features"] == []
+
+
+# ----------------------------------------------------------------------- GEOGRID_STORE
+
+
+def _corrected_copy(source: Path, out: Path, good_id: str) -> Path:
+    """``source`` with the position of record ``good_id`` moved ~200 m (a correction)."""
+    lines = source.read_bytes().decode("gbk").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(good_id + ","))
+    cells = lines[at].split(",")
+    cells[3] = f"{float(cells[3]) + 0.002:.7f}"
+    lines[at] = ",".join(cells)
+    out.write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    return out
+
+
+def test_import_with_geogrid_store_writes_the_database_as_into_a_folder(area, tmp_path):
+    """With GEOGRID_STORE `incidents import --area` (a folder that does not exist here) adds
+    to the database's incidents exactly what the same import adds to a folder; a re-import
+    with a corrected position corrects it in both; a rerun changes nothing; each write
+    changes the version tag and the incidents get their grid in the database."""
+    from tests.store_commands import same_features, twins
+
+    pair = twins(area, tmp_path)
+    source = tmp_path / "export" / "haidian_gcj02_gbk.csv"
+    source.parent.mkdir()
+    source.write_bytes((DATA / "haidian_gcj02_gbk.csv").read_bytes())
+    mapping = str(DATA / "haidian_gcj02.toml")
+
+    def both(src: Path) -> tuple[str, str]:
+        tag = pair.store.version_tag(pair.name)
+        folder = pair.run_folder(
+            ["incidents", "import", str(src), "--mapping", mapping, "--area", str(pair.folder)]
+        )
+        db = pair.run_db(
+            ["incidents", "import", str(src), "--mapping", mapping, "--area", str(pair.missing)]
+        )
+        assert folder.exit_code == 0 and db.exit_code == 0, folder.output + db.output
+        assert not pair.missing.exists() and pair.name in db.output
+        assert same_features(pair.db_layer("incidents"), pair.folder_layer("incidents"))
+        return db.output, tag
+
+    out, tag = both(source)
+    assert "3 new, 503 in" in out and pair.store.version_tag(pair.name) != tag
+    stored = pair.store.read_incidents(pair.name)
+    assert len(stored) == 503 and stored["grid"].notna().all()
+    good_id = str(pair.store.read_layer(pair.name, "incidents")["id"].iloc[-1])
+    corrected = _corrected_copy(source, tmp_path / "export" / "corrected.csv", good_id)
+    out, tag = both(corrected)
+    assert "0 new, 1 corrected" in out and pair.store.version_tag(pair.name) != tag
+    out, tag = both(corrected)
+    assert "0 new, 503 in" in out and pair.store.version_tag(pair.name) == tag
+
+
+def test_bad_incidents_file_with_geogrid_store_changes_nothing(area, tmp_path):
+    """A mapping naming a missing column and a file whose every row is rejected: exit 1, the
+    database area unchanged."""
+    from tests.store_commands import twins
+
+    pair = twins(area, tmp_path)
+    before = pair.snapshot()
+    source = tmp_path / "calls.csv"
+    source.write_text("编号,时间,类别,经度,纬度\nA1,2024-06-01 10:00,theft,0,0\n", encoding="utf-8")
+    out = pair.run_db(
+        [
+            "incidents",
+            "import",
+            str(source),
+            "--mapping",
+            str(DATA / "haidian_gcj02.toml"),
+            "--area",
+            str(pair.missing),
+        ]
+    )
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    assert pair.snapshot() == before
+
+
+def test_summary_hotspots_publish_with_geogrid_store_read_the_database(area, tmp_path):
+    """summary, hotspots and publish on the database's area print what they print on the
+    folder (the incidents are read from the database, no folder exists here)."""
+    from tests.store_commands import twins
+
+    pair = twins(area, tmp_path)
+    for args in (
+        ["incidents", "summary", "--level", "community"],
+        ["incidents", "hotspots", "--top", "3"],
+    ):
+        folder = pair.run_folder([*args[:2], "--area", str(pair.folder), *args[2:]])
+        db = pair.run_db([*args[:2], "--area", str(pair.missing), *args[2:]])
+        assert folder.exit_code == 0 and db.exit_code == 0, folder.output + db.output
+        assert db.output == folder.output
+    out = pair.run_db(
+        ["incidents", "publish", "--area", str(pair.missing), "--out", str(tmp_path / "pub")]
+    )
+    assert out.exit_code == 0, out.output
+    assert not pair.missing.exists()

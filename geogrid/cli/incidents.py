@@ -11,6 +11,13 @@ from pathlib import Path
 import click
 
 from geogrid.cli.base import friendly_errors, main
+from geogrid.store.base import AreaRef, command_area
+
+
+def _area(area_dir: Path | None) -> AreaRef | None:
+    """--area: the folder, or with GEOGRID_STORE=postgresql://... the database's area of that
+    name (``data/geo/demo`` is the area ``demo``)."""
+    return None if area_dir is None else command_area(area_dir)
 
 
 @main.group()
@@ -23,7 +30,8 @@ _AREA = click.option(
     "area_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Area folder (uses its incidents.geojson, grids and metric CRS).",
+    help="Area folder (uses its incidents.geojson, grids and metric CRS); with "
+    "GEOGRID_STORE=postgresql://... the database's area of the folder's name.",
 )
 _FILE = click.option(
     "--incidents",
@@ -101,7 +109,8 @@ def incidents_import(
     from geogrid.services.incidents import import_file
 
     report = import_file(
-        source, mapping_path, area_dir=area_dir, out_path=out_path, rejects_path=rejects_path,
+        source, mapping_path, area_dir=_area(area_dir), out_path=out_path,
+        rejects_path=rejects_path,
         correct=not keep_existing,
     )  # fmt: skip
     for line in report.lines():
@@ -163,7 +172,7 @@ def incidents_summary(
     from geogrid.services import incidents as service
 
     data = service.load(
-        area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
+        _area(area_dir), incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
     )
     result = service.summary(
         data, freq=freq, level=level, resolution=resolution, period=period, csv_path=csv_path
@@ -226,7 +235,7 @@ def incidents_hotspots(
     from geogrid.services import incidents as service
 
     data = service.load(
-        area_dir, incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
+        _area(area_dir), incidents_file, timezone=tz, zones_file=zones_file, zone_id=zone_id
     )
     spots = service.hotspots(data, resolution=resolution, alpha=alpha, top=top, out_path=out_path)
     if data.cells is None:
@@ -243,7 +252,10 @@ def incidents_hotspots(
         hint = (
             f"; to look finer than the grids: --incidents {area_dir / 'incidents.geojson'} "
             "--resolution 9 (H3 cells)"
-            if data.cells is not None and zones_file is None and area_dir is not None
+            if data.cells is not None
+            and zones_file is None
+            and area_dir is not None
+            and isinstance(_area(area_dir), Path)
             else ""
         )
         click.echo(f"none stands out at FDR {alpha}{hint}")
@@ -305,7 +317,7 @@ def incidents_publish(
     """Write the public dataset: counts by cell and month, release rules applied."""
     from geogrid.services import incidents as service
 
-    data = service.load(area_dir, incidents_file, timezone=tz)
+    data = service.load(_area(area_dir), incidents_file, timezone=tz)
     released, paths = service.publish(
         data, out_dir, k=k, freq=freq, by_category=by_category, resolution=resolution
     )

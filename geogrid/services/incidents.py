@@ -9,6 +9,7 @@ and print what it returns.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ from geogrid.incidents import (
     rank_hotspots,
     summarize,
 )
+from geogrid.incidents.mapping import incidents_from_layer
 from geogrid.io.atomic import write_text_atomic
-from geogrid.io.geojson import dumps_features, read_vector
+from geogrid.io.geojson import dumps_features, read_layer, read_vector, write_layer
 from geogrid.io.incidents import (
     Saved,
     import_incidents,
@@ -40,8 +42,9 @@ from geogrid.io.incidents import (
     write_rejects,
 )
 from geogrid.io.tables import frame_csv
-from geogrid.io.workspace import Workspace
 from geogrid.layers import features_from_frame
+from geogrid.store.access import AreaAccess
+from geogrid.store.base import AreaRef
 
 IMPORT_AUTHOR = "geogrid incidents import"
 
@@ -68,20 +71,28 @@ class ImportReport:
     result: Cleaned
     saved: Saved
     rejects_path: Path
+    #: the database area written (``GEOGRID_STORE``); None for a file
+    stored_in: str | None = None
 
     def lines(self) -> list[str]:
         result, saved = self.result, self.saved
         corrected = f", {saved.corrected} corrected" if saved.corrected else ""
+        where = self.stored_in or saved.path
         out = [
             f"{self.source.name}: {result.rows} rows, {len(result.incidents)} good, "
             f"{len(result.rejects)} rejected; {saved.added} new{corrected}, "
-            f"{saved.total} in {saved.path}"
+            f"{saved.total} in {where}"
         ]
         out += [f"  rejected {reason}: {n}" for reason, n in result.reject_counts().items()]
         if saved.corrected:
             out.append(
                 f"  corrected: {saved.corrected} records of the same source and id had other "
-                f"values and were replaced (the previous file is in {saved.path.parent}/history/)"
+                + (
+                    "values and were replaced (the previous file is in "
+                    f"{saved.path.parent}/history/)"
+                    if self.stored_in is None
+                    else "values and were replaced"
+                )
             )
         if saved.differ:
             out.append(
@@ -123,7 +134,7 @@ def zones_from_file(path: Path | str, id_column: str | None = None) -> gpd.GeoDa
 
 
 def load(
-    area_dir: Path | str | None = None,
+    area_dir: AreaRef | None = None,
     incidents_file: Path | str | None = None,
     *,
     timezone: str | None = None,
@@ -140,12 +151,21 @@ def load(
         raise InputError("give either --area DIR or --incidents FILE.geojson")
     cells = None
     if area_dir is not None:
-        ws = Workspace(area_dir)
+        ws = AreaAccess.of(area_dir)
         manifest = ws.read_manifest()
         ws.read_layer("boundary", required=True)  # an area without its outline is broken
         grids = ws.read_layer("grids")
         timezone = timezone or str(manifest.get("timezone") or DEFAULT_TIMEZONE)
-        frame = load_incidents(ws.incidents_path, timezone)
+        if ws.folder is not None:
+            frame = load_incidents(ws.folder.incidents_path, timezone)
+        else:
+            layer = ws.read_layer("incidents")
+            if layer is None:
+                raise InputError(
+                    f"{ws.where()}: no incidents to work with; import some first "
+                    "(geogrid incidents import)"
+                )
+            frame = incidents_from_layer(layer, timezone)
         metric = str(manifest["metric_crs"])
         if grids is not None and len(grids):
             cells = grid_cells(grids)
@@ -165,7 +185,7 @@ def import_file(
     source: Path | str,
     mapping_path: Path | str,
     *,
-    area_dir: Path | str | None = None,
+    area_dir: AreaRef | None = None,
     out_path: Path | str | None = None,
     rejects_path: Path | str | None = None,
     author: str = IMPORT_AUTHOR,
@@ -183,23 +203,50 @@ def import_file(
         raise InputError("give either --area DIR or --out FILE.geojson")
     source = Path(source)
     mapping = read_mapping(mapping_path)
+    stored_in = None
     if area_dir is not None:
-        ws = Workspace(area_dir)
+        ws = AreaAccess.of(area_dir)
         ws.read_manifest()
         boundary = ws.read_layer("boundary", required=True)
         assert boundary is not None
         result = import_incidents(source, mapping, area=boundary.geometry.union_all())
-        with ws.lock():
-            saved = save_incidents(
-                result.incidents, ws.incidents_path, author=author, correct=correct
-            )
+        if ws.folder is not None:
+            with ws.lock():
+                saved = save_incidents(
+                    result.incidents, ws.folder.incidents_path, author=author, correct=correct
+                )
+        else:
+            saved = _save_stored(ws, result.incidents, author=author, correct=correct)
+            stored_in = ws.where()
     else:
         assert out_path is not None
         result = import_incidents(source, mapping, area=None)
         saved = save_incidents(result.incidents, Path(out_path), author=author, correct=correct)
     rejects = Path(rejects_path) if rejects_path else source.with_name(f"{source.name}.rejects.csv")
     write_rejects(result.rejects, rejects, source.name)
-    return ImportReport(source, result, saved, rejects)
+    return ImportReport(source, result, saved, rejects, stored_in)
+
+
+def _save_stored(
+    ws: AreaAccess, incidents: gpd.GeoDataFrame, *, author: str, correct: bool
+) -> Saved:
+    """:func:`save_incidents` on an area of a database: the stored incidents merged with the
+    new ones exactly as into a file (the same ids added, the same corrections), then the
+    whole layer written in one transaction (``Store.write_layer``: grids assigned, version
+    tag changed) when anything was added or corrected; nothing written otherwise."""
+    with tempfile.TemporaryDirectory(prefix="geogrid-incidents-") as tmp:
+        path = Path(tmp) / "incidents.geojson"
+        stored = ws.read_layer("incidents")
+        if stored is not None:
+            write_layer(stored, path, "incidents", history=False)
+        saved = save_incidents(incidents, path, author=author, correct=correct)
+        if stored is None or saved.added or saved.corrected:
+            merged = read_layer(path, "incidents")
+            what = f"import: {saved.added} incidents added" + (
+                f", {saved.corrected} corrected" if saved.corrected else ""
+            )
+            ws.write_layer("incidents", merged, author=author, message=what)
+    return saved
 
 
 @dataclass(frozen=True)
