@@ -342,3 +342,75 @@ def test_boundary_coordinates_converts_an_outline_without_streets(
     res = runner.invoke(main, ["area", "build", str(MINI), "--boundary-coordinates", "gcj02",
                                "--out", str(tmp_path / "x")])  # fmt: skip
     assert res.exit_code == 2 and "--boundary-coordinates goes with --boundary" in res.output
+
+
+# ----------------------------------------------------------------------- GEOGRID_STORE
+
+
+def _db_env() -> dict[str, str]:
+    from tests.store_db import db_url
+
+    return {"GEOGRID_STORE": db_url()}
+
+
+def test_build_with_geogrid_store_stores_the_area_in_the_database(
+    runner: CliRunner, tmp_path: Path
+):
+    """With GEOGRID_STORE `area build --out data/geo/NAME` builds the area and stores it in
+    the database as NAME (no folder written): the same layers as the folder build; info and
+    validate read it there; a rebuild keeps the planner's grid versions; a failed build
+    leaves the stored area as it was."""
+    from geogrid.store.base import open_store
+    from geogrid.store.folder import FolderStore
+    from tests.store_commands import same_features
+    from tests.store_db import unique_name
+
+    env = _db_env()
+    name = unique_name("build")
+    folder = tmp_path / "folder" / name
+    missing = tmp_path / "nowhere" / name
+    args = ["area", "build", str(MINI), "--admin", "矿业大学社区居委会", "--admin-code", "110108"]
+    res = runner.invoke(main, [*args, "--out", str(folder)], env={"GEOGRID_STORE": ""})
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, [*args, "--out", str(missing)], env=env)
+    assert res.exit_code == 0, res.output
+    assert not missing.exists() and f"area written to area {name} in" in res.output
+    assert "geogrid_test:geogrid_test@" not in res.output
+    store = open_store(env["GEOGRID_STORE"])
+    stored, built = store.export_area(name), FolderStore(folder.parent).export_area(name)
+    assert sorted(stored.layers) == sorted(built.layers)
+    for layer in built.layers:
+        assert same_features(stored.layers[layer], built.layers[layer]), layer
+    assert stored.manifest["counts"] == built.manifest["counts"]
+    for command in ("info", "validate"):
+        res = runner.invoke(main, ["area", command, str(missing)], env=env)
+        assert res.exit_code == 0 and name in res.output, res.output
+    assert "ODbL" in runner.invoke(main, ["area", "info", str(missing)], env=env).output
+    # a rebuild keeps what the planner made: the grid versions stay
+    from tests import grids_area
+
+    grids = grids_area.units_frame([(0, 0, 10)])
+    store.save_version(name, grids.assign(code="110108001001001"), None, author="li", message="x")
+    tag = store.version_tag(name)
+    res = runner.invoke(main, [*args, "--out", str(missing)], env=env)
+    assert res.exit_code == 0, res.output
+    assert [v.message for v in store.list_versions(name)[0]] == ["x"]
+    assert store.version_tag(name) != tag
+    before = store.export_area(name)
+    res = runner.invoke(main, [*args[:2], str(tmp_path / "nothing.osm"), "--out", str(missing)],
+                        env=env)  # fmt: skip
+    assert res.exit_code != 0
+    after = store.export_area(name)
+    assert after.layers == before.layers and after.manifest == before.manifest
+
+
+def test_info_on_an_area_missing_from_the_database_is_one_line(runner: CliRunner, tmp_path):
+    """Area info / validate on a name the database does not hold: exit 1, one line."""
+    from tests.store_db import unique_name
+
+    absent = unique_name("absent")
+    for command in ("info", "validate"):
+        res = runner.invoke(main, ["area", command, str(tmp_path / absent)], env=_db_env())
+        assert res.exit_code == 1
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and absent in lines[0] and "geogrid store push" in lines[0]

@@ -76,3 +76,21 @@ def test_workers_option_reaches_the_matrix(
         main, ["network", "matrix", str(out), "--from", "schools", "--workers", "0"]
     )
     assert res.exit_code == 2 and "--workers" in res.output
+
+
+def test_matrix_with_geogrid_store_reads_the_database(runner: CliRunner, tmp_path: Path):
+    """With GEOGRID_STORE the matrix of the database's area (no folder here) is the folder's."""
+    from tests.store_commands import twins
+
+    out = tmp_path / "mini"
+    runner.invoke(
+        main, ["area", "build", str(MINI), "--out", str(out), "--admin", "矿业大学社区居委会"]
+    )
+    pair = twins(out, tmp_path)
+    args = ["--from", "schools", "--mode", "bike"]
+    folder = pair.run_folder(["network", "matrix", str(pair.folder), *args])
+    db = pair.run_db(["network", "matrix", str(pair.missing), *args])
+    assert folder.exit_code == 0 and db.exit_code == 0, folder.output + db.output
+    assert db.output == folder.output and not pair.missing.exists()
+    bad = pair.run_db(["network", "matrix", str(pair.missing), "--from", "nope"])
+    assert bad.exit_code == 1 and pair.name in bad.output and "schools" in bad.output

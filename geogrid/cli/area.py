@@ -94,7 +94,9 @@ def area_build(
         build_area,
         build_area_from_place,
         build_area_without_streets,
+        build_into,
     )
+    from geogrid.store.base import command_area
 
     name = name or out_dir.name
     if boundary_coordinates is not None and boundary_file is None:
@@ -105,8 +107,11 @@ def area_build(
     if place:
         if osm_file is not None or roads is not None:
             raise click.UsageError("give either OSM_FILE, --roads or --place, not several")
-        report = build_area_from_place(
-            place, out_dir, name=name, admin_code=admin_code, timezone=timezone
+        report = build_into(
+            command_area(out_dir),
+            lambda folder: build_area_from_place(
+                place, folder, name=name, admin_code=admin_code, timezone=timezone
+            ),
         )
     elif osm_file is None and roads is None:
         if boundary_file is None:
@@ -116,18 +121,25 @@ def area_build(
             )
         if admin or bbox:
             raise click.UsageError("without an OSM file the area outline is --boundary FILE")
-        report = build_area_without_streets(
-            boundary_file, out_dir, name=name, admin_code=admin_code, timezone=timezone,
-            coordinates=boundary_coordinates,
+        boundary_path = boundary_file
+        report = build_into(
+            command_area(out_dir),
+            lambda folder: build_area_without_streets(
+                boundary_path, folder, name=name, admin_code=admin_code, timezone=timezone,
+                coordinates=boundary_coordinates,
+            ),
         )  # fmt: skip
     else:
         choice = BoundaryChoice(
             geojson_path=boundary_file, admin=admin, bbox=parse_bbox(bbox),
             coordinates=boundary_coordinates,
         )  # fmt: skip
-        report = build_area(
-            osm_file, out_dir, name=name, boundary=choice, admin_code=admin_code,
-            timezone=timezone, roads=roads,
+        report = build_into(
+            command_area(out_dir),
+            lambda folder: build_area(
+                osm_file, folder, name=name, boundary=choice, admin_code=admin_code,
+                timezone=timezone, roads=roads,
+            ),
         )  # fmt: skip
     for line in report.lines():
         click.echo(line)
@@ -139,12 +151,11 @@ def area_build(
 def area_info(area_dir: Path) -> None:
     """Summarise an area: manifest, sources, layer counts, household coverage (validates every
     layer)."""
-    from geogrid.io.workspace import read_area
-    from geogrid.services.area import area_household_coverage
+    from geogrid.services.area import area_household_coverage, read_area_of
 
-    loaded = read_area(area_dir)
+    where, loaded = read_area_of(area_dir)
     m = loaded.manifest
-    click.echo(f"{m['name']}  ({area_dir})")
+    click.echo(f"{m['name']}  ({where})")
     if m.get("description"):
         click.echo(f"  {m['description']}")
     click.echo(f"  metric CRS: {m['metric_crs']}   bbox: {m.get('bbox')}")
@@ -182,7 +193,7 @@ def area_info(area_dir: Path) -> None:
 @friendly_errors
 def area_validate(area_dir: Path) -> None:
     """Check every layer of an area; list all problems (exit 1 when any)."""
-    from geogrid.io.workspace import read_area
+    from geogrid.services.area import read_area_of
 
-    read_area(area_dir)
-    click.echo(f"{area_dir}: all layers valid")
+    where, _ = read_area_of(area_dir)
+    click.echo(f"{where}: all layers valid")

@@ -45,15 +45,15 @@ def network_matrix(
 ) -> None:
     """Travel-time matrix in minutes between the places of two layers."""
     from geogrid.errors import InputError
-    from geogrid.io.workspace import read_area
     from geogrid.network import StreetNetwork, available_cpus, travel_time_matrix
+    from geogrid.services.area import read_area_of
 
-    loaded = read_area(area_dir)
+    where, loaded = read_area_of(area_dir)  # the folder, or GEOGRID_STORE's database
     nodes, edges = loaded.require_streets("geogrid network matrix")
     for layer in (from_layer, to_layer or from_layer):
         if layer not in loaded.layers:
             raise InputError(
-                f"{area_dir}: no layer {layer!r}; layers are: "
+                f"{where}: no layer {layer!r}; layers are: "
                 f"{', '.join(sorted(loaded.layers)) or 'none'}"
             )
     net = StreetNetwork.from_frames(nodes, edges, loaded.metric_crs)

@@ -7,12 +7,21 @@ layers and the street network. With ``roads`` (an office's road layer,
 :mod:`geogrid.io.roads`) the street network comes from that layer instead,
 with or without an OSM file. ``build_area_from_place`` does the same from a
 place name through osmnx when the network is reachable.
+
+:func:`build_into` runs any of them for an area of a database
+(``GEOGRID_STORE=postgresql://...``): on a working copy of the area in a
+temporary folder (pulled first when the database holds it, so a rebuild keeps
+the planner's grids, versions, incidents and teams), then the whole area is
+stored in one transaction (``Store.import_area``): a failing build leaves the
+database as it was.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +48,8 @@ from geogrid.errors import InputError
 from geogrid.io import geojson, osm
 from geogrid.io.workspace import MANIFEST_SCHEMA, Area, Workspace
 from geogrid.network import StreetNetwork
+from geogrid.store.access import shown_store
+from geogrid.store.base import AreaRef, StoredArea, area_store
 
 OSM_LICENCE = "ODbL 1.0"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -113,9 +124,11 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     coverage: HouseholdCoverage | None = None
     timezone: str = ""
+    #: the database area it was stored as (``GEOGRID_STORE``); None for a folder
+    stored_in: str | None = None
 
     def lines(self) -> list[str]:
-        out = [f"area written to {self.path}"]
+        out = [f"area written to {self.stored_in or self.path}"]
         if self.timezone:
             out.append(f"  time zone: {self.timezone}")
         out += [f"  {k}: {v}" for k, v in self.counts.items()]
@@ -125,11 +138,47 @@ class BuildReport:
         out += [f"  warning: {w}" for w in self.warnings[:MAX_WARNINGS_SHOWN]]
         if len(self.warnings) > MAX_WARNINGS_SHOWN:
             hidden = len(self.warnings) - MAX_WARNINGS_SHOWN
-            out.append(
-                f"  ... and {hidden} more warnings, "
-                f"all listed in {Workspace(self.path).manifest_path}"
+            listed = (
+                f"area.json of {self.stored_in}"
+                if self.stored_in
+                else Workspace(self.path).manifest_path
             )
+            out.append(f"  ... and {hidden} more warnings, all listed in {listed}")
         return out
+
+
+def build_into(out: AreaRef, build: Callable[[Path], BuildReport]) -> BuildReport:
+    """``build(folder)`` for the area ``out`` names: its folder, or for an area of a database
+    a working copy in a temporary folder (the stored area pulled into it first, when there is
+    one), stored back whole in one transaction once the build succeeded."""
+    from geogrid.store.folder import FolderStore
+
+    store, name = area_store(out)
+    if isinstance(store, FolderStore):
+        return build(store.workspace(name).path if isinstance(out, StoredArea) else Path(out))
+    with tempfile.TemporaryDirectory(prefix="geogrid-build-") as tmp:
+        work = FolderStore(Path(tmp))
+        if name in store.list_areas():
+            work.import_area(name, store.export_area(name))
+        report = build(work.workspace(name).path)
+        store.import_area(name, work.export_area(name))
+    report.stored_in = f"area {name} in {shown_store(store)}"
+    return report
+
+
+def read_area_of(area_dir: AreaRef) -> tuple[str, Area]:
+    """The whole area (every layer validated) and where it is, in messages: the folder, or
+    with ``GEOGRID_STORE=postgresql://...`` the database's area of the folder's name."""
+    from geogrid.store.access import AreaAccess
+    from geogrid.store.base import command_area
+
+    ws = AreaAccess.of(command_area(area_dir) if isinstance(area_dir, (Path, str)) else area_dir)
+    if ws.folder is not None:
+        from geogrid.io.workspace import read_area
+
+        return str(area_dir), read_area(ws.folder.path)
+    streets = ws.read_manifest().get("streets", True) is not False
+    return ws.where(), ws.read(with_network=streets)
 
 
 def sha256_of(path: Path) -> str:
