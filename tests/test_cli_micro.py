@@ -40,3 +40,28 @@ def test_grids_micro_summarises_problems_and_lists_all_on_request(tmp_path) -> N
     assert full.output.count(": address over band: ") > short.output.count(": address over band: ")
     check = runner.invoke(main, ["grids", "micro-check", str(area), "--band", "10-15"])
     assert check.exit_code == 2 and "by kind:" in check.output
+
+
+def test_grids_micro_with_geogrid_store_writes_the_database(tmp_path) -> None:
+    """With GEOGRID_STORE `grids micro` writes the database area's micro_grids (no folder
+    here), the same as on the folder, and micro-check reads them there; --dry-run and a bad
+    band change nothing."""
+    from tests.store_commands import same_features, twins
+
+    area = make_area(tmp_path / "area", with_communities=True)
+    SG.generate(area, seed=0, author="test")
+    pair = twins(area, tmp_path)
+    before = pair.snapshot()
+    dry = pair.run_db(["grids", "micro", str(pair.missing), "--band", "100-250", "--dry-run"])
+    bad = pair.run_db(["grids", "micro", str(pair.missing), "--band", "15-10"])
+    assert dry.exit_code == 0 and bad.exit_code == 1, dry.output + bad.output
+    assert pair.snapshot() == before
+    folder = pair.run_folder(["grids", "micro", str(pair.folder), "--band", "100-250"])
+    db = pair.run_db(["grids", "micro", str(pair.missing), "--band", "100-250"])
+    assert folder.exit_code == 0 and db.exit_code == 0, folder.output + db.output
+    assert pair.name in db.output and not pair.missing.exists()
+    assert pair.db_layer("micro_grids")
+    assert same_features(pair.db_layer("micro_grids"), pair.folder_layer("micro_grids"))
+    assert pair.store.version_tag(pair.name) != before[0]
+    check = pair.run_db(["grids", "micro-check", str(pair.missing), "--band", "100-250"])
+    assert check.exit_code == 0 and "0 problem(s)" in check.output, check.output

@@ -62,9 +62,10 @@ def grids_micro(
     """
     from geogrid.grids import Band
     from geogrid.services.micro_grids import build_micro
+    from geogrid.store.base import command_area
 
     run = build_micro(
-        area_dir,
+        command_area(area_dir),
         band=Band(*_band(band_text)),
         entrances_path=entrances_path,
         seed=seed,
@@ -85,8 +86,11 @@ def grids_micro_check(area_dir: Path, band_text: str, require_leader: bool) -> N
     """List every problem of the micro-grids (codes, pieces, band, households placed once)."""
     from geogrid.grids import Band
     from geogrid.services.micro_grids import validate_micro
+    from geogrid.store.base import command_area
 
-    problems = validate_micro(area_dir, band=Band(*_band(band_text)), require_leader=require_leader)
+    problems = validate_micro(
+        command_area(area_dir), band=Band(*_band(band_text)), require_leader=require_leader
+    )
     from geogrid.grids.micro import summarize_problems
 
     for p in problems:

@@ -5,6 +5,8 @@ buildings (and optionally the register's entrances, CSV/Excel through
 :mod:`geogrid.io.sheets`) -> :func:`geogrid.grids.micro.build_micro_grids` ->
 ``micro_grids.geojson`` written by the area's writer (history kept), with
 the independent check's problems. Leaders of unchanged micro-grids are kept.
+With ``GEOGRID_STORE=postgresql://...`` the area is the database's
+(:class:`~geogrid.store.access.AreaAccess`; the layer written in one transaction).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from geogrid.grids.model import Band
 from geogrid.io.sheets import read_sheet
 from geogrid.io.workspace import Workspace
 from geogrid.services.grids import repair_interrupted_save
+from geogrid.store.access import AreaAccess
+from geogrid.store.base import AreaRef
 
 #: Notes listed in the report unless every one is asked for.
 MAX_NOTES_SHOWN = 5
@@ -43,7 +47,7 @@ class MicroRun:
     band: Band
     notes: list[str] = field(default_factory=list)
     problems: list[GridProblem] = field(default_factory=list)
-    written: Path | None = None
+    written: Path | str | None = None  #: the file, or the database layer
 
     @property
     def addresses_over_band(self) -> int:
@@ -90,7 +94,7 @@ class MicroRun:
 
 
 def build_micro(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     *,
     band: Band = DEFAULT_MICRO_BAND,
     entrances_path: Path | str | None = None,
@@ -100,14 +104,14 @@ def build_micro(
     message: str | None = None,
 ) -> MicroRun:
     """Cut every grid of the area into micro-grids and write ``micro_grids.geojson``."""
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     entrances = None
     if entrances_path is not None:
         sheet = read_sheet(entrances_path)
         entrances = entrance_table(sheet.table, sheet.where)
     with ws.lock():
-        if not dry_run:
-            repair_interrupted_save(ws)
+        if not dry_run and ws.folder is not None:
+            repair_interrupted_save(ws.folder)
         area = ws.read(with_network=False)
         previous = ws.read_layer("micro_grids")
         plan = build_micro_grids(
@@ -134,10 +138,10 @@ def build_micro(
 
 
 def validate_micro(
-    area_dir: Path | str, *, band: Band = DEFAULT_MICRO_BAND, require_leader: bool = False
+    area_dir: AreaRef, *, band: Band = DEFAULT_MICRO_BAND, require_leader: bool = False
 ) -> list[GridProblem]:
     """Every problem of the area's micro-grids against its grids and buildings."""
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     area = ws.read(with_network=False)
     micro = ws.read_layer("micro_grids", required=True)
     assert micro is not None
