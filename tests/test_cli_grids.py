@@ -172,3 +172,68 @@ def test_grids_cli_rebalance_splits_a_block_by_building(tmp_path: Path) -> None:
     assert f" of {count} grids inside their band before" in out.output, out.output
     assert "split: unit " in out.output and "cut by building" in out.output
     assert "locked" not in out.output
+
+
+# ----------------------------------------------------------------------- GEOGRID_STORE
+
+
+def test_grids_communities_with_geogrid_store_writes_the_database(tmp_path: Path) -> None:
+    """With GEOGRID_STORE `grids communities` writes the database area's communities (no
+    folder here) as on the folder; a level with no admin area there changes nothing."""
+    from geogrid.services.area import BoundaryChoice, build_area
+    from tests.store_commands import same_features, twins
+
+    osm = Path(__file__).parent / "data" / "osm" / "clipped_admin.osm"
+    build_area(
+        osm, tmp_path / "corner", name="corner",
+        boundary=BoundaryChoice(bbox=(114.100, 22.600, 114.120, 22.620)),
+        admin_code="441900", timezone="Asia/Shanghai",
+    )  # fmt: skip
+    pair = twins(tmp_path / "corner", tmp_path)
+    before = pair.snapshot()
+    bad = pair.run_db(["grids", "communities", str(pair.missing), "--osm", str(osm),
+                       "--admin-level", "4"])  # fmt: skip
+    assert bad.exit_code == 1 and pair.name in bad.output, bad.output
+    assert pair.snapshot() == before
+    args = ["--osm", str(osm), "--admin-level", "8,10"]
+    folder = pair.run_folder(["grids", "communities", str(pair.folder), *args])
+    db = pair.run_db(["grids", "communities", str(pair.missing), *args])
+    assert folder.exit_code == 0 and db.exit_code == 0, folder.output + db.output
+    assert "wrote 4 communities to communities.geojson of area " + pair.name in db.output
+    assert not pair.missing.exists() and pair.store.version_tag(pair.name) != before[0]
+    assert same_features(pair.db_layer("communities"), pair.folder_layer("communities"))
+
+
+def test_grids_grow_with_geogrid_store_writes_the_database(tmp_path: Path) -> None:
+    """With GEOGRID_STORE `grids grow` adds the estate to the database area's buildings (no
+    folder here) as on the folder, from the database's current grid version; an estate
+    outside the area changes nothing."""
+    import geopandas as gpd
+    import shapely
+
+    from geogrid.services import grids as SG
+    from tests.grids_area import UTM_50N, X0, Y0
+    from tests.store_commands import same_features, twins
+
+    area = make_area(tmp_path / "area", with_communities=True)
+    SG.generate(area, seed=0, author="test")
+    pair = twins(area, tmp_path)
+    before = pair.snapshot()
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(X0 + 1e5, Y0, X0 + 1e5 + 50, Y0 + 50)],
+                     crs=UTM_50N).to_crs("EPSG:4326").to_file(far, driver="GeoJSON")  # fmt: skip
+    bad = pair.run_db(["grids", "grow", str(pair.missing), "--polygon", str(far),
+                       "--households", "10"])  # fmt: skip
+    assert bad.exit_code == 1 and "outside the area" in bad.output, bad.output
+    assert pair.snapshot() == before
+    estate = tmp_path / "estate.geojson"
+    gpd.GeoDataFrame(
+        geometry=[shapely.box(X0 + 10, Y0 + 10, X0 + 150, Y0 + 80)], crs=UTM_50N
+    ).to_crs("EPSG:4326").to_file(estate, driver="GeoJSON")
+    args = ["--polygon", str(estate), "--households", "260", "--name", "新小区"]
+    folder = pair.run_folder(["grids", "grow", str(pair.folder), *args])
+    db = pair.run_db(["grids", "grow", str(pair.missing), *args])
+    assert folder.exit_code == 0 and db.exit_code == 0, folder.output + db.output
+    assert "added 260 households" in db.output and pair.name in db.output
+    assert not pair.missing.exists() and pair.store.version_tag(pair.name) != before[0]
+    assert same_features(pair.db_layer("buildings"), pair.folder_layer("buildings"))

@@ -78,14 +78,16 @@ def grids_communities(
     area_dir: Path, osm_path: Path, admin_levels: tuple[str, ...], street_code: str
 ) -> None:
     """Store the OSM admin areas inside the area as communities.geojson (grid parents)."""
-    from geogrid.io.workspace import Workspace
     from geogrid.services.grids import import_communities
+    from geogrid.store.access import AreaAccess
+    from geogrid.store.base import command_area
 
     levels = _admin_levels(admin_levels)
-    frame = import_communities(area_dir, osm_path, admin_level=levels, street_code=street_code)
+    area = AreaAccess.of(command_area(area_dir))  # the folder, or GEOGRID_STORE's database
+    frame = import_communities(area.ref, osm_path, admin_level=levels, street_code=street_code)
     for code, name in zip(frame["code"], frame["name"], strict=True):
         click.echo(f"{code}  {name}")
-    click.echo(f"wrote {len(frame)} communities to {Workspace(area_dir).communities_path}")
+    click.echo(f"wrote {len(frame)} communities to {area.layer_where('communities')}")
 
 
 @grids.command("build")
@@ -496,9 +498,10 @@ def grids_grow(
     """Add a new estate with its households to the buildings (cut along the units it covers);
     then 'geogrid grids rebalance' moves only the grids around it."""
     from geogrid.services.grids import grow
+    from geogrid.store.base import command_area
 
     for line in grow(
-        area_dir,
+        command_area(area_dir),
         polygon_path,
         households,
         estate_id=estate_id,

@@ -5,7 +5,8 @@ folder, the database of ``GEOGRID_STORE``, or a :class:`~geogrid.store.base.Stor
 the web app passes), computes with :mod:`geogrid.grids`, saves versions
 through the store; ``parent`` makes a save from a version that is no longer
 current a :class:`~geogrid.errors.ConflictError`. Communities import and
-``grow`` still write the folder only.
+``grow`` write their layer through :class:`~geogrid.store.access.AreaAccess`
+(the folder as before, or the database's area in one transaction).
 Every edit re-validates the grids and returns the problems found. Reading
 never writes; every command that writes first repairs a grid save that was
 cut short (:func:`repair_interrupted_save`), under the area's lock.
@@ -29,6 +30,7 @@ from geogrid.grids.units import split_by_parents
 from geogrid.io import geojson, versions
 from geogrid.io.workspace import Area, Workspace
 from geogrid.store import Store, area_store
+from geogrid.store.access import AreaAccess
 from geogrid.store.base import HEAD, AreaRef, Parent, folder_path
 
 
@@ -87,7 +89,7 @@ def default_parent_code(admin_code: str | None) -> str:
 
 
 def import_communities(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     osm_path: Path | str,
     *,
     admin_level: int | Sequence[int] = 10,
@@ -105,9 +107,9 @@ def import_communities(
     """
     from geogrid.io.osm import describe_admin_levels, read_osm
 
-    area_dir = Path(area_dir)
-    ws = Workspace(area_dir)
-    repair_interrupted_save(ws)
+    ws = AreaAccess.of(area_dir)
+    if ws.folder is not None:
+        repair_interrupted_save(ws.folder)
     area = ws.read(with_network=False)
     outline = shapely.union_all(area.boundary.geometry.to_numpy())
     extract = read_osm(Path(osm_path))
@@ -119,7 +121,7 @@ def import_communities(
     if not len(chosen):
         raise InputError(
             f"{osm_path}: no admin relation has admin_level {said} inside the area "
-            f"{area_dir}; levels present: {describe_admin_levels(extract, outline) or 'none'}; "
+            f"{ws.where()}; levels present: {describe_admin_levels(extract, outline) or 'none'}; "
             "choose one with --admin-level or draw communities.geojson by hand",
             problems=[w for lv in levels for w in _why_no_communities(extract, outline, lv)],
         )
@@ -883,7 +885,7 @@ class Growth:
     """What :func:`grow` added: the estate's building records and the buildings file."""
 
     buildings: gpd.GeoDataFrame
-    path: Path
+    path: Path | str  #: the buildings file, or the database area's layer
     units: list[str]
 
     def summary(self) -> list[str]:
@@ -897,7 +899,7 @@ class Growth:
 
 
 def grow(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     polygon_path: Path | str,
     households: int,
     *,
@@ -916,10 +918,11 @@ def grow(
     """
     from geogrid.io.vectors import read_vectors
 
-    ws = Workspace(area_dir)
+    ws = AreaAccess.of(area_dir)
     with ws.lock():
-        repair_interrupted_save(ws)
-        plan = load_plan(ws.path)
+        if ws.folder is not None:
+            repair_interrupted_save(ws.folder)
+        plan = load_plan(ws.ref)
         area = ws.read(with_network=False)
         frame = read_vectors(polygon_path, coordinates=coordinates).frame
         polygons = frame[
@@ -933,7 +936,7 @@ def grow(
         boundary = shapely.union_all(area.boundary.geometry.to_numpy())
         if not outline.intersects(boundary):
             raise InputError(
-                f"{polygon_path}: the estate lies outside the area {ws.path.name}; "
+                f"{polygon_path}: the estate lies outside the area {ws.name}; "
                 "check its coordinates (--coordinates gcj02/bd09/EPSG code)"
             )
         taken = set(area.buildings["id"].astype(str)) if len(area.buildings) else set()
