@@ -259,3 +259,170 @@ def test_time_limit_stops_the_search() -> None:
     arrays = _arrays(1, n_stops=12)
     routes = prize_tw.improve_prize_tw_routes(arrays, [(), ()], time_limit_s=0.2, seed=0)
     assert _feasible(arrays, routes)
+
+
+# ------------------------------------------------------------------ local search
+
+
+def _travel(arrays: RoutingArrays, routes: tuple[tuple[int, ...], ...]) -> int:
+    """Travel of every route, depot to depot, on the team's own matrix."""
+    total = 0
+    for v, r in enumerate(routes):
+        m = arrays.travel[arrays.vehicle_matrix[v]]
+        path = [arrays.starts[v], *r, arrays.ends[v]]
+        total += sum(int(m[a, b]) for a, b in itertools.pairwise(path))
+    return total
+
+
+def _shortened(
+    arrays: RoutingArrays, routes: tuple[tuple[int, ...], ...]
+) -> tuple[tuple[int, ...], ...]:
+    """The local search applied to ``routes`` (which must fit)."""
+    problem = prize_tw.PrizeTWProblem(arrays)
+    plan = problem.plan(routes)
+    assert problem.schedule(plan)
+    problem.local_search(plan)
+    return problem.routes_of(plan)
+
+
+def _points(
+    xy: list[tuple[float, float]],
+    depots: list[int],
+    *,
+    windows: dict[int, tuple[int, int]] | None = None,
+    allowed: dict[int, tuple[int, ...]] | None = None,
+    capacity: list[int] | None = None,
+    min_gaps: list[tuple[int, int, int]] | None = None,
+    shift: int = 10_000,
+) -> RoutingArrays:
+    """Hand-made instance: nodes at ``xy`` (metres = seconds), team v starts and ends at
+    ``depots[v]``, every other node an optional stop with prize 1, demand 1, no dwell."""
+    pts = np.array(xy, dtype=float)
+    travel = np.ceil(np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1))).astype(np.int64)
+    n, teams = len(xy), len(depots)
+    stops = [i for i in range(n) if i not in depots]
+    return RoutingArrays.from_lists(
+        travel[None],
+        [0] * teams,
+        depots,
+        depots,
+        [(0, shift)] * teams,
+        [0] * n,
+        [(windows or {}).get(i, (0, shift)) if i in stops else None for i in range(n)],
+        [1000 if i in stops else None for i in range(n)],
+        prizes=[1 if i in stops else 0 for i in range(n)],
+        allowed=None if allowed is None else [allowed.get(i) for i in range(n)],
+        demand=[1 if i in stops else 0 for i in range(n)],
+        capacity=capacity,
+        min_gaps=min_gaps or [],
+    )
+
+
+SQUARE = [(0, 0), (0, 100), (100, 100), (100, 0), (0, 200), (100, 200)]
+"""Depot 0 and five stops round a 100 x 200 m rectangle."""
+
+
+def test_two_opt_uncrosses_a_route() -> None:
+    """A route that crosses itself is uncrossed (2-opt / or-opt within the route)."""
+    arrays = _points(SQUARE, [0])
+    start = ((1, 5, 4, 2, 3),)  # 1 -> 5 crosses 4 -> 2
+    assert _feasible(arrays, start)
+    out = _shortened(arrays, start)
+    assert _feasible(arrays, out)
+    assert sorted(out[0]) == sorted(start[0])
+    assert _travel(arrays, out) == 600 < _travel(arrays, start)
+
+
+def test_a_window_keeps_the_longer_order() -> None:
+    """When the short order breaks a window the route keeps an order that fits."""
+    arrays = _points(SQUARE, [0], windows={5: (0, 250)})
+    start = ((1, 5, 4, 2, 3),)  # 5 must come first: reached at 242 s via 1
+    assert _feasible(arrays, start)
+    out = _shortened(arrays, start)
+    assert _feasible(arrays, out)
+    assert sorted(out[0]) == sorted(start[0])
+    assert _travel(arrays, out) <= _travel(arrays, start)
+    assert out[0].index(5) <= 1
+
+
+TWO_DEPOTS = [(0, 0), (1000, 0), (0, 100), (50, 100), (1000, 100), (1050, 100)]
+"""Team 0's base 0 and stops 2, 3 near it; team 1's base 1 and stops 4, 5 near it."""
+
+
+def test_stops_move_to_the_team_nearby() -> None:
+    """Stops served by the far team are swapped / relocated to the near one."""
+    arrays = _points(TWO_DEPOTS, [0, 1])
+    start = ((2, 4), (5, 3))
+    out = _shortened(arrays, start)
+    assert _feasible(arrays, out)
+    assert sorted(out[0]) == [2, 3] and sorted(out[1]) == [4, 5]
+    assert _travel(arrays, out) < _travel(arrays, start)
+    relocated = _shortened(arrays, ((2, 3, 4), (5,)))
+    assert sorted(relocated[0]) == [2, 3] and sorted(relocated[1]) == [4, 5]
+
+
+def test_team_masks_and_capacity_hold_moves_back() -> None:
+    """A stop only team 1 may serve stays on team 1, and a full team takes no more."""
+    masked = _points(TWO_DEPOTS, [0, 1], allowed={3: (1,)})
+    out = _shortened(masked, ((2, 4), (5, 3)))
+    assert _feasible(masked, out)
+    assert 3 in out[1]
+    full = _points(TWO_DEPOTS, [0, 1], capacity=[1, 3])
+    out = _shortened(full, ((2,), (4, 5, 3)))
+    assert _feasible(full, out)
+    assert len(out[0]) <= 1
+
+
+def test_revisit_gaps_hold_in_the_local_search() -> None:
+    """A revisit stays at least its gap after its first pass, whichever route moves."""
+    arrays = _points(TWO_DEPOTS, [0, 1], min_gaps=[(2, 3, 500)])
+    start = ((2, 4), (5, 3))  # 3 on the far team, 500 s after 2
+    assert _feasible(arrays, start)
+    out = _shortened(arrays, start)
+    assert _feasible(arrays, out)
+    assert _travel(arrays, out) <= _travel(arrays, start)
+
+
+def _random_feasible_plans(
+    arrays: RoutingArrays, rng: np.random.Generator, count: int
+) -> list[tuple[tuple[int, ...], ...]]:
+    """Random plans (random stops, order and team) that fit, for the property tests."""
+    stops = [i for i in range(arrays.n_nodes) if i not in set(arrays.starts)]
+    out: list[tuple[tuple[int, ...], ...]] = []
+    for _ in range(4000):
+        if len(out) == count:
+            break
+        pick = [int(i) for i in rng.permutation(stops)[: rng.integers(2, len(stops) + 1)]]
+        team = rng.integers(0, arrays.n_vehicles, len(pick))
+        routes = tuple(
+            tuple(i for i, t in zip(pick, team, strict=True) if t == v)
+            for v in range(arrays.n_vehicles)
+        )
+        if _feasible(arrays, routes):
+            out.append(routes)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_local_search_keeps_every_constraint_on_random_plans(seed: int) -> None:
+    """On seeded synthetic instances with windows, dwell, two modes, masks, capacities and
+    a revisit gap, every shortened plan still fits (independent check), serves the same
+    stops and travels no more."""
+    allowed: list[tuple[int, ...] | None] = [(1,), None, None, (0,), None, None, None]
+    arrays = _arrays(
+        seed,
+        n_stops=7,
+        modes=2,
+        allowed=allowed,
+        capacity=[9, 9],
+        min_gaps=[(1, 6, 40)] if seed % 2 else None,
+        shift=400,
+    )
+    rng = np.random.default_rng(seed)
+    plans = _random_feasible_plans(arrays, rng, 15)
+    assert plans
+    for start in plans:
+        out = _shortened(arrays, start)
+        assert _feasible(arrays, out), (start, out)
+        assert sorted(i for r in out for i in r) == sorted(i for r in start for i in r)
+        assert _travel(arrays, out) <= _travel(arrays, start)

@@ -56,6 +56,10 @@ RESTART_AFTER = 2000
 """Iterations without a new best before the search goes back to the best plan."""
 NEAR = 20
 """Nearest stops kept per stop for related removals."""
+LS_NEAR = 10
+"""Nearest stops each visit is tried next to by the local search."""
+LS_PASSES = 20
+"""Most passes of the local search over every visit."""
 CHUNK_S = 0.02
 """Seconds per compiled chunk between clock checks."""
 LAST_STATS: list[int] = [0]
@@ -460,6 +464,228 @@ def _recreate_blink(
                 )
 
 
+# ------------------------------------------------------------------ local search
+
+
+@njit(cache=True)
+def _splice_delta(v, p, mid, nmid, s, T, node, veh, allowed, routes, est, lst, vst, other):
+    """Travel change of route v becoming ``routes[v, :p] + mid[:nmid] + routes[v, s:]``,
+    or BIG when that breaks a window, the shift, the load or (``other``: the middle comes
+    from another route) the team restriction. O(nmid + s - p): the prefix keeps its
+    earliest starts and the suffix its latest ones, so only the middle is scheduled.
+    Revisit gaps are not read (linked plans are re-scheduled whole after the move)."""
+    r = routes[v]
+    M = T[veh[v, MATRIX]]
+    prev = r[p - 1]
+    t = est[v, p - 1]
+    new = 0
+    load = 0
+    for i in range(nmid):
+        c = mid[i]
+        if other and not allowed[c, v]:
+            return BIG
+        new += M[prev, c]
+        t = max(t + node[prev, SVC] + M[prev, c], node[c, OPEN])
+        if t > node[c, CLOSE]:
+            return BIG
+        load += node[c, DEMAND]
+        prev = c
+    q = r[s]
+    new += M[prev, q]
+    if t + node[prev, SVC] + M[prev, q] > lst[v, s]:
+        return BIG
+    old = 0
+    for k in range(p, s + 1):
+        old += M[r[k - 1], r[k]]
+        if k < s:
+            load -= node[r[k], DEMAND]
+    if other and vst[v, 0] + load > veh[v, CAP]:
+        return BIG
+    return new - old
+
+
+@njit(cache=True)
+def _splice(v, p, mid, nmid, s, routes, count, loc) -> None:
+    """Route v becomes ``routes[v, :p] + mid[:nmid] + routes[v, s:]`` (no schedule)."""
+    n = count[v]
+    tail = routes[v, s:n].copy()
+    k = p
+    for i in range(nmid):
+        routes[v, k] = mid[i]
+        loc[mid[i], 0] = v
+        loc[mid[i], 1] = k
+        k += 1
+    for i in range(tail.shape[0]):
+        routes[v, k] = tail[i]
+        if i < tail.shape[0] - 1:
+            loc[tail[i], 0] = v
+            loc[tail[i], 1] = k
+        k += 1
+    count[v] = k
+
+
+@njit(cache=True)
+def _commit(
+    va, pa, ma, na, sa, vb, pb, mb, nb, sb, T, node, veh, follow, nfollow, plan, bak, linked
+):
+    """Apply one splice (vb < 0) or two and re-schedule; False (plan restored) when the
+    schedule breaks, e.g. a revisit gap across routes."""
+    routes, count, loc, est, lst, vst = plan
+    _restore(routes, count, loc, est, lst, vst, bak[0], bak[1], bak[2], bak[3], bak[4], bak[5])
+    _splice(va, pa, ma, na, sa, routes, count, loc)
+    if vb >= 0:
+        _splice(vb, pb, mb, nb, sb, routes, count, loc)
+    if linked:
+        ok = _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+    else:
+        ok = _schedule(va, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+        if ok and vb >= 0:
+            ok = _schedule(vb, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+    if not ok:
+        _restore(bak[0], bak[1], bak[2], bak[3], bak[4], bak[5], routes, count, loc, est, lst, vst)
+    return ok
+
+
+@njit(cache=True)
+def _copy_range(src, a, b, out, at, rev):
+    """out[at:] = src[a:b] (reversed when ``rev``); returns the new end."""
+    for i in range(b - a):
+        out[at + i] = src[b - 1 - i] if rev else src[a + i]
+    return at + b - a
+
+
+@njit(cache=True)
+def _improve_pair(u, w, T, node, veh, allowed, follow, nfollow, plan, bak, ma, mb, linked):
+    """First improving travel-reducing move that brings u next to w: within a route
+    2-opt (reverse the stretch between them) and or-opt (u's string of 1-3 visits moved
+    next to w); between routes relocate u next to w, swap u and w, and 2-opt* (u's head
+    joined to w's tail). Every move keeps windows, shift, load, team masks and gaps."""
+    routes, count, loc, est, lst, vst = plan
+    va, ka = loc[u, 0], loc[u, 1]
+    vb, kb = loc[w, 0], loc[w, 1]
+    if va < 0 or vb < 0:
+        return False
+    if va == vb:
+        r = routes[va]
+        n = count[va]
+        # 2-opt: u and w become neighbours
+        if ka + 1 < kb:
+            p, s = ka + 1, kb + 1
+        elif kb < ka - 1:
+            p, s = kb, ka
+        else:
+            p, s = 0, 0
+        if s > p:
+            nm = _copy_range(r, p, s, ma, 0, True)
+            d = _splice_delta(va, p, ma, nm, s, T, node, veh, allowed, routes, est, lst, vst, False)
+            if d < 0 and _commit(
+                va, p, ma, nm, s, -1, 0, mb, 0, 0, T, node, veh, follow, nfollow, plan, bak, linked
+            ):
+                return True
+        # or-opt: u's string after w or before w
+        for length in range(1, 4):
+            if ka + length > n - 1:
+                break
+            for after in (kb, kb - 1):
+                if after < 0 or (ka - 1 <= after < ka + length):
+                    continue
+                if after < ka:
+                    p, s = after + 1, ka + length
+                    nm = _copy_range(r, ka, ka + length, ma, 0, False)
+                    nm = _copy_range(r, after + 1, ka, ma, nm, False)
+                else:
+                    p, s = ka, after + 1
+                    nm = _copy_range(r, ka + length, after + 1, ma, 0, False)
+                    nm = _copy_range(r, ka, ka + length, ma, nm, False)
+                d = _splice_delta(
+                    va, p, ma, nm, s, T, node, veh, allowed, routes, est, lst, vst, False
+                )
+                if d < 0 and _commit(
+                    va, p, ma, nm, s, -1, 0, mb, 0, 0, T, node, veh, follow, nfollow, plan, bak,
+                    linked,
+                ):  # fmt: skip
+                    return True
+        return False
+    na_ = count[va]
+    nb_ = count[vb]
+    ra = routes[va]
+    rb = routes[vb]
+    # relocate u after w or before w
+    ma[0] = u
+    da = _splice_delta(va, ka, ma, 0, ka + 1, T, node, veh, allowed, routes, est, lst, vst, False)
+    if da < BIG:
+        for pb in (kb + 1, kb):
+            db = _splice_delta(
+                vb, pb, ma, 1, pb, T, node, veh, allowed, routes, est, lst, vst, True
+            )
+            if db < BIG and da + db < 0 and _commit(
+                va, ka, mb, 0, ka + 1, vb, pb, ma, 1, pb, T, node, veh, follow, nfollow, plan,
+                bak, linked,
+            ):  # fmt: skip
+                return True
+    # swap u and w
+    ma[0] = w
+    mb[0] = u
+    da = _splice_delta(va, ka, ma, 1, ka + 1, T, node, veh, allowed, routes, est, lst, vst, True)
+    if da < BIG:
+        db = _splice_delta(
+            vb, kb, mb, 1, kb + 1, T, node, veh, allowed, routes, est, lst, vst, True
+        )
+        if db < BIG and da + db < 0 and _commit(
+            va, ka, ma, 1, ka + 1, vb, kb, mb, 1, kb + 1, T, node, veh, follow, nfollow, plan,
+            bak, linked,
+        ):  # fmt: skip
+            return True
+    # 2-opt*: u's head then w's tail, w's head then u's tail
+    nm_a = _copy_range(rb, kb, nb_ - 1, ma, 0, False)
+    nm_b = _copy_range(ra, ka + 1, na_ - 1, mb, 0, False)
+    da = _splice_delta(
+        va, ka + 1, ma, nm_a, na_ - 1, T, node, veh, allowed, routes, est, lst, vst, True
+    )
+    if da < BIG:
+        db = _splice_delta(
+            vb, kb, mb, nm_b, nb_ - 1, T, node, veh, allowed, routes, est, lst, vst, True
+        )
+        if db < BIG and da + db < 0 and _commit(
+            va, ka + 1, ma, nm_a, na_ - 1, vb, kb, mb, nm_b, nb_ - 1, T, node, veh, follow,
+            nfollow, plan, bak, linked,
+        ):  # fmt: skip
+            return True
+    return False
+
+
+@njit(cache=True)
+def local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, plan, bak) -> int:
+    """Travel-reducing moves (:func:`_improve_pair` for each visit and its ``LS_NEAR``
+    nearest visited stops) until none improves or ``LS_PASSES`` passes; returns how many
+    moves were applied. Prizes are unchanged: the time freed is for the next recreate."""
+    routes = plan[0]
+    loc = plan[2]
+    ma = np.empty(routes.shape[1], dtype=np.int64)
+    mb = np.empty(routes.shape[1], dtype=np.int64)
+    g = min(LS_NEAR, near.shape[1])
+    moves = 0
+    for _ in range(LS_PASSES):
+        improved = False
+        for u in cand:
+            if loc[u, 0] < 0:
+                continue
+            for j in range(g):
+                w = near[u, j]
+                if (
+                    w >= 0
+                    and loc[w, 0] >= 0
+                    and _improve_pair(
+                        u, w, T, node, veh, allowed, follow, nfollow, plan, bak, ma, mb, linked
+                    )
+                ):
+                    improved = True
+                    moves += 1
+        if not improved:
+            break
+    return moves
+
+
 # ------------------------------------------------------------------ search
 
 
@@ -508,6 +734,7 @@ def run_chunk(
     cur_val = _plan_value(node, cr, cc, cv, scale)
     best_val = _plan_value(node, br, bc, bv, scale)
     touched = np.zeros(V, dtype=np.bool_)
+    bak = (wr.copy(), wc.copy(), wl.copy(), we.copy(), ws.copy(), wv.copy())
     for it in range(iterations):
         share = share0 + (share1 - share0) * it / max(1, iterations)
         temp = temp0 * (1.0 - share)
@@ -526,14 +753,27 @@ def run_chunk(
             state[1] += 1
         if not ok:
             continue
-        if rng.random() < 0.5:
-            _recreate_greedy(
-                rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv, linked
-            )
-        else:
-            _recreate_blink(
-                rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv, linked
-            )
+        greedy = rng.random() < 0.5
+        for again in range(2):
+            if greedy:
+                _recreate_greedy(
+                    rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv,
+                    linked,
+                )  # fmt: skip
+            else:
+                _recreate_blink(
+                    rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv,
+                    linked,
+                )  # fmt: skip
+            # shorten the routes, then fill the time freed (once)
+            if (
+                again
+                or local_search(
+                    T, node, veh, allowed, follow, nfollow, cand, near, linked, work, bak
+                )
+                == 0
+            ):
+                break
         val = _plan_value(node, wr, wc, wv, scale)
         accept = val >= cur_val
         if not accept and temp > 0.0:
@@ -657,6 +897,33 @@ class PrizeTWProblem:
             start_plan(self.T, self.node, self.veh, self.follow, self.nfollow, self.linked, plan)
         )
 
+    def local_search(self, plan: tuple[np.ndarray, ...]) -> int:
+        """Shorten the routes of a scheduled ``plan`` in place (:func:`local_search`);
+        returns how many moves were applied."""
+        bak = tuple(a.copy() for a in plan)
+        return int(
+            local_search(
+                self.T,
+                self.node,
+                self.veh,
+                self.allowed,
+                self.follow,
+                self.nfollow,
+                self.cand,
+                self.near,
+                self.linked,
+                plan,
+                bak,
+            )
+        )
+
+    def routes_of(self, plan: tuple[np.ndarray, ...]) -> tuple[tuple[int, ...], ...]:
+        """The visits of each route of ``plan`` (without depots)."""
+        paths, count = plan[0], plan[1]
+        return tuple(
+            tuple(int(u) for u in paths[v, 1 : count[v] - 1]) for v in range(len(self.starts))
+        )
+
     def run(
         self,
         rng: np.random.Generator,
@@ -737,10 +1004,7 @@ def improve_prize_tw_routes(
             rate = n / max(took, 1e-6)
             n = int(max(1, min(rate * CHUNK_S, rate * max(left, 0.0))))
     LAST_STATS[:] = [int(state[1])]
-    best_r, best_c = plans[1][0], plans[1][1]
-    return tuple(
-        tuple(int(u) for u in best_r[v, 1 : best_c[v] - 1]) for v in range(len(problem.starts))
-    )
+    return problem.routes_of(plans[1])
 
 
 def ensure_compiled() -> None:
