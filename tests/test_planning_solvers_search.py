@@ -9,6 +9,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from geogrid.planning.solvers import search
 from geogrid.planning.solvers.routing import RoutingArrays, solve_routing
 from geogrid.planning.solvers.search import (
     improve_prize_routes,
@@ -95,6 +96,35 @@ def test_prize_routes_search_is_deterministic_with_iteration_limit() -> None:
         for _ in range(2)
     ]
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_prize_routes_fresh_walk_alone_reaches_small_optimum_from_a_poor_start(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the whole budget given to the walk from the greedy construction
+    (FRESH_SHARE 1), a poor given plan (the one farthest reachable stop) does not hold the
+    search back: the answer is the exact optimum (Held-Karp) of a 9-stop instance, within
+    the limit, and the same on a second run."""
+    monkeypatch.setattr(search, "FRESH_SHARE", 1.0)
+    rng = np.random.default_rng(20 + seed)
+    xy = rng.uniform(0, 100, (11, 2))
+    cost = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
+    prizes = [*rng.integers(1, 20, 9).tolist(), 0, 0]
+    optimum = _orienteering_optimum(cost, 9, 10, 180, prizes, list(range(9)))
+    reachable = [i for i in range(9) if cost[9, i] + cost[i, 10] <= 180]
+    far = max(reachable, key=lambda i: cost[9, i] + cost[i, 10])
+    runs = [
+        improve_prize_routes(
+            cost, [9], [10], [180], prizes, [(far,)], time_limit_s=30, seed=seed, max_iterations=300
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    path = [9, *runs[0][0], 10]
+    assert sum(cost[a, b] for a, b in pairwise(path)) <= 180
+    assert len(set(runs[0][0])) == len(runs[0][0])
+    assert sum(prizes[i] for i in runs[0][0]) == optimum
 
 
 @pytest.mark.parametrize("seed", range(3))

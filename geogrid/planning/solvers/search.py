@@ -37,6 +37,12 @@ SISR_TEMPERATURE = (1.0, 0.01)
 the starting plan (falling exponentially over the budget)."""
 TEMPERATURE = 1.0
 """Starting temperature of the annealing, in average prizes (falls linearly to 0)."""
+FRESH_SHARE = 0.25
+"""Share of :func:`improve_prize_routes`' budget for a walk of its own from the greedy
+construction before the walk from the given plan (0: none)."""
+FRESH_CONTINUE = False
+"""True: when that walk ends better than the given plan, the main walk goes on from its
+best; False: the main walk starts from the given plan (the better plan is kept as best)."""
 
 
 def pack_routes(
@@ -188,15 +194,15 @@ def improve_prize_routes(
     pool_v = np.zeros(POOL_BUFFER, dtype=np.int64)
     mean_prize = float(prize[cand].mean())
 
-    def drain() -> None:
-        for k in range(int(state[5])):
+    def drain(st: np.ndarray) -> None:
+        for k in range(int(st[5])):
             path = pool_r[k, : pool_c[k]]
             key = (cls_of[int(pool_v[k])], frozenset(path[1:-1].tolist()))
             ln = int(cost[path[:-1], path[1:]].sum())
             old = pool.get(key)
             if old is None or ln < old[0]:
                 pool[key] = (ln, path.copy())
-        state[5] = 0
+        st[5] = 0
 
     def pack() -> None:
         hint_keys = []
@@ -244,40 +250,83 @@ def improve_prize_routes(
             cur_r[:], cur_c[:], cur_l[:], cur_u[:] = ps, pc, pl, pu
             state[:5] = (p, ln, p, ln, 0)
 
-    pack_at = list(PACK_AT)
-    for n, share0, share1 in _chunks(
-        t_start, time_limit_s, max_iterations, 8 if max_iterations is None else 64
-    ):
-        ils.run_chunk(
-            cost,
-            prize,
-            cand,
-            limit,
-            cur_r,
-            cur_c,
-            cur_l,
-            cur_u,
-            best_r,
-            best_c,
-            best_l,
-            state,
-            n,
-            share0,
-            share1,
-            mean_prize * TEMPERATURE,
-            RESTART_AFTER,
-            pool_r,
-            pool_c,
-            pool_v,
-            int(POOL_MARGIN * mean_prize),
-            rng=rng,
+    def walk(
+        plan: tuple[np.ndarray, ...],
+        best: tuple[np.ndarray, ...],
+        st: np.ndarray,
+        t0: float,
+        span_s: float,
+        iterations: int | None,
+        pack_at: list[float],
+    ) -> None:
+        """Anneal ``plan`` (routes, counts, lengths, used) over its own span of the
+        budget, keeping ``best`` (routes, counts, lengths) and the pool up to date."""
+        for n, share0, share1 in _chunks(t0, span_s, iterations, 8 if iterations is None else 64):
+            ils.run_chunk(
+                cost,
+                prize,
+                cand,
+                limit,
+                *plan,
+                *best,
+                st,
+                n,
+                share0,
+                share1,
+                mean_prize * TEMPERATURE,
+                RESTART_AFTER,
+                pool_r,
+                pool_c,
+                pool_v,
+                int(POOL_MARGIN * mean_prize),
+                rng=rng,
+            )
+            if st[5] > POOL_BUFFER // 2:
+                drain(st)
+            if pack_at and share1 >= pack_at[0]:
+                pack_at.pop(0)
+                drain(st)
+                pack()
+
+    fresh_its = None if max_iterations is None else int(max_iterations * FRESH_SHARE)
+    if FRESH_SHARE > 0 and (fresh_its is None or fresh_its > 0):
+        # a walk of its own from the greedy construction (most valuable stop that fits
+        # first): a poor basin of the given plan (e.g. OR-Tools' on p4.2.a) is not the end
+        fr_r, fr_c = _path_arrays(starts, [() for _ in starts], ends, width)
+        fr_l = np.zeros(n_routes, dtype=np.int64)
+        fr_u = np.zeros(len(prize), dtype=np.bool_)
+        ils.descend(cost, prize, cand, limit, fr_r, fr_c, fr_l, fr_u, rng)
+        fb = (fr_r.copy(), fr_c.copy(), fr_l.copy())
+        pf = int(ils.plan_prize(prize, fr_r, fr_c))
+        fst = np.array([pf, fr_l.sum(), pf, fr_l.sum(), 0, 0], dtype=np.int64)
+        walk(
+            (fr_r, fr_c, fr_l, fr_u),
+            fb,
+            fst,
+            time.perf_counter(),
+            time_limit_s * FRESH_SHARE,
+            fresh_its,
+            [],
         )
-        if state[5] > POOL_BUFFER // 2:
-            drain()
-        if pack_at and share1 >= pack_at[0]:
-            pack_at.pop(0)
-            drain()
-            pack()
+        drain(fst)
+        if (int(fst[2]), -int(fst[3])) > (int(state[2]), -int(state[3])):
+            best_r[:], best_c[:], best_l[:] = fb
+            state[2], state[3], state[4] = fst[2], fst[3], 0
+            if FRESH_CONTINUE:
+                cur_r[:], cur_c[:], cur_l[:] = fb
+                cur_u[:] = False
+                for v in range(n_routes):
+                    cur_u[best_r[v, 1 : best_c[v] - 1]] = True
+                state[0], state[1] = fst[2], fst[3]
+    walk(
+        (cur_r, cur_c, cur_l, cur_u),
+        (best_r, best_c, best_l),
+        state,
+        time.perf_counter(),
+        t_start + time_limit_s - time.perf_counter(),
+        None if max_iterations is None else max_iterations - (fresh_its or 0),
+        list(PACK_AT),
+    )
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))
 
 
