@@ -98,6 +98,56 @@ def test_layers_write_read_and_list(store) -> None:
     assert s.read_layer(name, "schools")["name"].tolist() == ["一小", "二小"]
 
 
+def test_a_replaced_layer_is_kept_in_the_history(store) -> None:
+    """Each write that replaces a layer keeps who replaced it, when and why, oldest first; the
+    first write of a layer replaces nothing."""
+    s, name = store
+    grids = s.read_layer(name, "grids")
+    schools = gpd.GeoDataFrame(
+        {"id": ["s1"], "name": ["一小"], "kind": "school"},
+        geometry=[grids.geometry.iloc[0].representative_point()],
+        crs="EPSG:4326",
+    )
+    s.write_layer(name, "schools", schools, author="li", message="first")
+    assert s.layer_history(name, "schools") == []
+    s.write_layer(name, "schools", schools.assign(name="二小"), author="wang", message="renamed")
+    s.write_layer(name, "schools", schools, author="li", message="back")
+    history = s.layer_history(name, "schools")
+    assert [(h["author"], h["message"]) for h in history] == [("wang", "renamed"), ("li", "back")]
+    assert all(h["layer"] == "schools" and h["replaced_at"].endswith("Z") for h in history)
+    assert s.layer_history(name, "police") == []
+
+
+def test_write_layers_is_all_or_nothing(store) -> None:
+    """Several layers and the manifest written at once; one layer breaking its spec writes
+    none of them and leaves the version tag."""
+    s, name = store
+    grids = s.read_layer(name, "grids")
+    point = grids.geometry.iloc[0].representative_point()
+    schools = gpd.GeoDataFrame(
+        {"id": ["s1"], "name": ["一小"], "kind": "school"}, geometry=[point], crs="EPSG:4326"
+    )
+    police = schools.assign(id=["p1"], name=["派出所"], kind="police")
+    manifest = {**s.read_manifest(name), "description": "written with its layers"}
+    s.write_layers(name, {"schools": schools, "police": police}, author="t", message="two",
+                   manifest=manifest)  # fmt: skip
+    assert s.layer_names(name) == ["police", "schools"]
+    assert s.read_manifest(name)["description"] == "written with its layers"
+    tag = s.version_tag(name)
+    bad = police.assign(name=[None]).set_geometry([None])
+    with pytest.raises(InputError):
+        s.write_layers(
+            name,
+            {"schools": schools.assign(name="三小"), "police": bad},
+            author="t",
+            message="bad",
+            manifest={**manifest, "description": "x"},
+        )
+    assert s.read_layer(name, "schools")["name"].tolist() == ["一小"]
+    assert s.read_manifest(name)["description"] == "written with its layers"
+    assert s.version_tag(name) == tag
+
+
 def test_save_version_records_author_message_parent(store) -> None:
     """A save becomes current, made from the previous head, with author, message and meta."""
     s, name = store

@@ -22,7 +22,7 @@ the folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +163,25 @@ class Store(Protocol):
         self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
     ) -> None:
         """Validate and replace a layer; the previous one is kept in the history."""
+        ...
+
+    def write_layers(
+        self,
+        area: str,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        author: str,
+        message: str,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        """Validate every layer, then replace them all (and the manifest when given): all or
+        nothing (a layer that breaks its spec writes none); the previous ones are kept in the
+        history."""
+        ...
+
+    def layer_history(self, area: str, name: str) -> list[dict[str, Any]]:
+        """The replaced versions of layer ``name``, oldest first: ``{"layer", "replaced_at"
+        (ISO UTC), "author", "message"}`` of each write that replaced it."""
         ...
 
     # ------------------------------------------------------------------ grid versions

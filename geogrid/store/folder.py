@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
@@ -27,7 +27,7 @@ from geogrid.io.atomic import write_bytes_atomic, write_json_atomic, write_text_
 from geogrid.io.incidents import save_incidents
 from geogrid.io.plans import has_plan, read_plan, write_plan_documents
 from geogrid.io.tables import FORMULA_STARTS, csv_text
-from geogrid.io.workspace import AREA_LAYERS, Area, Workspace
+from geogrid.io.workspace import AREA_LAYERS, PLACES_SPEC, Area, Workspace
 from geogrid.store.base import (
     HEAD,
     AreaDump,
@@ -104,6 +104,45 @@ class FolderStore:
         self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
     ) -> None:
         self.workspace(area).write_layer(name, frame, author=author, message=message)
+
+    def write_layers(
+        self,
+        area: str,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        author: str,
+        message: str,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        """Every layer checked first (nothing written when one breaks its spec), then each
+        written under the lock (the previous file to ``history/``), then ``area.json``."""
+        ws = self.workspace(area)
+        for name, frame in layers.items():
+            spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else PLACES_SPEC
+            source = geojson.source_name(ws.layer_file(name))
+            geojson.checked_features(frame, spec, source, where=str(ws.layer_file(name)))
+        with ws.lock():
+            for name, frame in layers.items():
+                ws.write_layer(name, frame, author=author, message=message)
+            if manifest is not None:
+                ws.write_manifest(manifest)
+
+    def layer_history(self, area: str, name: str) -> list[dict[str, Any]]:
+        """The sidecars of ``history/<layer>/``, oldest first."""
+        ws = self.workspace(area)
+        folder = ws.history_dir / ws.layer_file(name).stem
+        out = []
+        for sidecar in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            out.append(
+                {
+                    "layer": name,
+                    "replaced_at": meta.get("replaced_at"),
+                    "author": meta.get("author"),
+                    "message": meta.get("message"),
+                }
+            )
+        return sorted(out, key=lambda h: str(h["replaced_at"]))
 
     # ------------------------------------------------------------------ grid versions
 

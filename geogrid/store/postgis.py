@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -315,24 +315,85 @@ class PostgisStore:
     def write_layer(
         self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
     ) -> None:
-        del author, message  # the database keeps no history of layers (only of grid versions)
-        features = checked_features(
-            frame,
-            _spec_of(name),
-            _source_of(name),
-            where=f"{_source_of(name)} of {area} (database)",
-        )
-        self._ensure_partitions(features if name == "incidents" else [])
+        self.write_layers(area, {name: frame}, author=author, message=message)
+
+    def write_layers(
+        self,
+        area: str,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        author: str,
+        message: str,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
+        """Every layer checked first, then all written in one transaction: each replaced
+        layer's features kept in ``layer_history``, the version tag changed, incidents given
+        their grid again when incidents or grids changed."""
+        checked = {
+            name: checked_features(
+                frame,
+                _spec_of(name),
+                _source_of(name),
+                where=f"{_source_of(name)} of {area} (database)",
+            )
+            for name, frame in layers.items()
+        }
+        self._ensure_partitions(checked.get("incidents", []))
         with self.engine.begin() as conn:
             row = self._area(conn, area, for_update=True)
-            self._put_layer(conn, row.id, name, features)
-            conn.execute(
-                update(T.areas)
-                .where(T.areas.c.id == row.id)
-                .values(layers=sorted({*row.layers, name}), updated=func.clock_timestamp())
-            )
-            if name in ("incidents", "grids"):
+            for name, features in checked.items():
+                if name in row.layers:
+                    self._keep_history(conn, row.id, name, author=author, message=message)
+                self._put_layer(conn, row.id, name, features)
+            values: dict[str, Any] = {
+                "layers": sorted({*row.layers, *checked}),
+                "updated": func.clock_timestamp(),
+            }
+            if manifest is not None:
+                values["manifest"] = manifest
+            conn.execute(update(T.areas).where(T.areas.c.id == row.id).values(**values))
+            if {"incidents", "grids"} & set(checked):
                 self._assign_grids(conn, row.id)
+
+    def _keep_history(
+        self, conn: Connection, area_id: int, name: str, *, author: str, message: str
+    ) -> None:
+        """Keep layer ``name`` as it is now in ``layer_history`` (in the caller's transaction,
+        the area's row held)."""
+        t = T.layer_history
+        seq = conn.scalar(
+            select(func.coalesce(func.max(t.c.seq), 0) + 1).where(t.c.area_id == area_id)
+        )
+        conn.execute(
+            insert(t).values(
+                area_id=area_id,
+                seq=seq,
+                layer=name,
+                features=self._features(conn, area_id, name),
+                author=author,
+                message=message,
+                replaced_at=func.clock_timestamp(),
+            )
+        )
+
+    def layer_history(self, area: str, name: str) -> list[dict[str, Any]]:
+        t = T.layer_history
+        with self.engine.connect() as conn:
+            row = self._area(conn, area)
+            rows = conn.execute(
+                select(t.c.author, t.c.message, t.c.replaced_at)
+                .where(t.c.area_id == row.id, t.c.layer == name)
+                .order_by(t.c.seq)
+            )
+            return [
+                {
+                    "layer": name,
+                    "replaced_at": _iso(r.replaced_at),
+                    "author": r.author,
+                    "message": r.message,
+                }
+                for r in rows
+            ]
 
     def _put_layer(
         self, conn: Connection, area_id: int, name: str, features: Sequence[Feature]

@@ -195,6 +195,22 @@ area_files = Table(
     PrimaryKeyConstraint("area_id", "name"),
 )
 
+#: layers as they were before a write replaced them (what a folder keeps under ``history/``):
+#: the features as stored, who replaced them, when and why
+layer_history = Table(
+    "layer_history",
+    metadata,
+    _area_id(),
+    Column("seq", Integer, nullable=False),
+    Column("layer", Text, nullable=False),
+    Column("features", JSON, nullable=False),
+    Column("author", Text, nullable=True),
+    Column("message", Text, nullable=True),
+    Column("replaced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("area_id", "seq"),
+    Index("ix_layer_history_area_layer", "area_id", "layer"),
+)
+
 patrol_logs = Table(
     "patrol_logs",
     metadata,
