@@ -186,6 +186,15 @@ def test_imports_with_geogrid_store_write_the_database_as_a_folder_import_would(
             assert list(db_grids["code"]) == list(folder_grids["code"])
         else:
             assert same_features(pair.db_layer(layer_of[kind]), pair.folder_layer(layer_of[kind]))
+            history = pair.store.layer_history(pair.name, layer_of[kind])
+            folder_history = FolderStore(pair.folder.parent).layer_history(
+                pair.folder.name, layer_of[kind]
+            )
+            assert [(h["author"], h["message"]) for h in history] == [
+                (h["author"], h["message"]) for h in folder_history
+            ]
+            if kind in ("households", "communities"):  # they replaced a layer: in the history
+                assert history and history[-1]["author"] == "li", history
         tag = pair.store.version_tag(pair.name)
         again = pair.run_db(_import_args(kind, pair.missing, source, mapping))
         assert again.exit_code == 0 and "unchanged" in again.output, again.output

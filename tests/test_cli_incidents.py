@@ -279,6 +279,8 @@ def test_import_with_geogrid_store_writes_the_database_as_into_a_folder(area, tm
     corrected = _corrected_copy(source, tmp_path / "export" / "corrected.csv", good_id)
     out, tag = both(corrected)
     assert "0 new, 1 corrected" in out and pair.store.version_tag(pair.name) != tag
+    history = [h["message"] for h in pair.store.layer_history(pair.name, "incidents")]
+    assert history == ["import: 3 incidents added", "import: 0 incidents added, 1 corrected"]
     out, tag = both(corrected)
     assert "0 new, 503 in" in out and pair.store.version_tag(pair.name) == tag
 

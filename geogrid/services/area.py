@@ -12,7 +12,8 @@ place name through osmnx when the network is reachable.
 (``GEOGRID_STORE=postgresql://...``): on a working copy of the area in a
 temporary folder (pulled first when the database holds it, so a rebuild keeps
 the planner's grids, versions, incidents and teams), then the whole area is
-stored in one transaction (``Store.import_area``): a failing build leaves the
+stored in one transaction (``Store.import_area``, or ``Store.write_layers`` for a
+rebuild, its layer history kept): a failing build leaves the
 database as it was.
 """
 
@@ -54,6 +55,7 @@ from geogrid.store.base import AreaRef, StoredArea, area_store
 OSM_LICENCE = "ODbL 1.0"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 MAX_WARNINGS_SHOWN = 5
+BUILD_AUTHOR = "geogrid area build"
 #: Columns of a DataV (geo.datav.aliyun.com) outline: those files are GCJ-02.
 DATAV_COLUMNS = frozenset({"adcode", "acroutes", "childrenNum", "centroid", "parent"})
 SYSTEM_LABELS = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
@@ -149,8 +151,11 @@ class BuildReport:
 
 def build_into(out: AreaRef, build: Callable[[Path], BuildReport]) -> BuildReport:
     """``build(folder)`` for the area ``out`` names: its folder, or for an area of a database
-    a working copy in a temporary folder (the stored area pulled into it first, when there is
-    one), stored back whole in one transaction once the build succeeded."""
+    a working copy in a temporary folder, stored once the build succeeded: a new area whole
+    (``Store.import_area``); an area the database holds is pulled into the copy first and the
+    layers the build changed written back with the manifest in one transaction
+    (``Store.write_layers``: the replaced layers kept in its history; grid versions,
+    incidents, teams, plans left as they are)."""
     from geogrid.store.folder import FolderStore
 
     store, name = area_store(out)
@@ -158,10 +163,20 @@ def build_into(out: AreaRef, build: Callable[[Path], BuildReport]) -> BuildRepor
         return build(store.workspace(name).path if isinstance(out, StoredArea) else Path(out))
     with tempfile.TemporaryDirectory(prefix="geogrid-build-") as tmp:
         work = FolderStore(Path(tmp))
-        if name in store.list_areas():
+        if name not in store.list_areas():
+            report = build(work.workspace(name).path)
+            store.import_area(name, work.export_area(name))
+        else:
             work.import_area(name, store.export_area(name))
-        report = build(work.workspace(name).path)
-        store.import_area(name, work.export_area(name))
+            before = work.export_area(name).layers
+            report = build(work.workspace(name).path)
+            after = work.export_area(name)
+            changed = [n for n, features in after.layers.items() if before.get(n) != features]
+            frames = {n: frame for n in changed if (frame := work.read_layer(name, n)) is not None}
+            store.write_layers(
+                name, frames, author=BUILD_AUTHOR, message="area built again",
+                manifest=after.manifest,
+            )  # fmt: skip
     report.stored_in = f"area {name} in {shown_store(store)}"
     return report
 
