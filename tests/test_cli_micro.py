@@ -44,8 +44,8 @@ def test_grids_micro_summarises_problems_and_lists_all_on_request(tmp_path) -> N
 
 def test_grids_micro_with_geogrid_store_writes_the_database(tmp_path) -> None:
     """With GEOGRID_STORE `grids micro` writes the database area's micro_grids (no folder
-    here), the same as on the folder, and micro-check reads them there; --dry-run and a bad
-    band change nothing."""
+    here), the same as on the folder, and micro-check and the grids report (micro-grids per
+    grid) read them there; --dry-run and a bad band change nothing."""
     from tests.store_commands import same_features, twins
 
     area = make_area(tmp_path / "area", with_communities=True)
@@ -65,3 +65,13 @@ def test_grids_micro_with_geogrid_store_writes_the_database(tmp_path) -> None:
     assert pair.store.version_tag(pair.name) != before[0]
     check = pair.run_db(["grids", "micro-check", str(pair.missing), "--band", "100-250"])
     assert check.exit_code == 0 and "0 problem(s)" in check.output, check.output
+    import pandas as pd
+
+    for run, where, out in (
+        (pair.run_db, pair.missing, tmp_path / "db.csv"),
+        (pair.run_folder, pair.folder, tmp_path / "folder.csv"),
+    ):
+        assert run(["grids", "report", str(where), "--csv", str(out)]).exit_code == 0
+    db_counts = pd.read_csv(tmp_path / "db.csv", encoding="utf-8-sig")["micro_grids"]
+    folder_counts = pd.read_csv(tmp_path / "folder.csv", encoding="utf-8-sig")["micro_grids"]
+    assert db_counts.sum() > 0 and list(db_counts) == list(folder_counts)

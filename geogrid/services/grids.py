@@ -31,7 +31,7 @@ from geogrid.io import geojson, versions
 from geogrid.io.workspace import Area, Workspace
 from geogrid.store import Store, area_store
 from geogrid.store.access import AreaAccess
-from geogrid.store.base import HEAD, AreaRef, Parent, folder_path
+from geogrid.store.base import HEAD, AreaRef, Parent
 
 
 @dataclass
@@ -636,11 +636,9 @@ def report(
     store, name = area_store(area_dir)
     area = store.read_area(name, with_network=False)
     table = G.grid_report(area.grids, area.metric_crs)
-    folder = folder_path(area_dir)
-    if folder is not None and folder.is_dir():  # micro-grids live in the folder only
-        from geogrid.services.micro_grids import micro_grid_counts
+    from geogrid.grids.micro import micro_counts
 
-        table["micro_grids"] = micro_grid_counts(folder, area.grids)
+    table["micro_grids"] = micro_counts(area.grids, store.read_layer(name, "micro_grids"))
     versions.write_report(
         table, Path(csv_path) if csv_path else None, Path(json_path) if json_path else None
     )

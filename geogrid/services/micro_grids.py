@@ -23,12 +23,10 @@ from geogrid.grids.micro import (
     build_micro_grids,
     check_micro_grids,
     entrance_table,
-    micro_counts,
     summarize_problems,
 )
 from geogrid.grids.model import Band
 from geogrid.io.sheets import read_sheet
-from geogrid.io.workspace import Workspace
 from geogrid.services.grids import repair_interrupted_save
 from geogrid.store.access import AreaAccess
 from geogrid.store.base import AreaRef
@@ -148,10 +146,3 @@ def validate_micro(
     return check_micro_grids(
         micro, area.grids, area.buildings, area.metric_crs, band=band, require_leader=require_leader
     )
-
-
-def micro_grid_counts(area_dir: Path | str, grids: gpd.GeoDataFrame) -> list[int]:
-    """Micro-grids per grid of ``grids`` (0 everywhere when the area has none)."""
-    ws = Workspace(area_dir)
-    micro = ws.read_layer("micro_grids") if ws.exists() else None
-    return micro_counts(grids, micro)
