@@ -414,3 +414,26 @@ def test_info_on_an_area_missing_from_the_database_is_one_line(runner: CliRunner
         assert res.exit_code == 1
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and absent in lines[0] and "geogrid store push" in lines[0]
+
+
+def test_an_incidents_only_area_built_into_the_database(runner: CliRunner, tmp_path: Path):
+    """With GEOGRID_STORE `area build --boundary` stores an incidents-only area in the
+    database; info says it has no street network; incidents import into it there."""
+    from geogrid.store.base import open_store
+    from tests.store_db import unique_name
+
+    boundary, calls, mapping = _write_boundary_and_incidents(tmp_path)
+    env = _db_env()
+    name = unique_name("futian")
+    missing = tmp_path / "nowhere" / name
+    res = runner.invoke(main, ["area", "build", "--boundary", str(boundary), "--out",
+                               str(missing)], env=env)  # fmt: skip
+    assert res.exit_code == 0 and "incidents-only area" in res.output, res.output
+    store = open_store(env["GEOGRID_STORE"])
+    assert store.read_manifest(name)["streets"] is False and not missing.exists()
+    res = runner.invoke(main, ["area", "info", str(missing)], env=env)
+    assert res.exit_code == 0 and "street network: none" in res.output, res.output
+    res = runner.invoke(main, ["incidents", "import", str(calls), "--mapping", str(mapping),
+                               "--area", str(missing)], env=env)  # fmt: skip
+    assert res.exit_code == 0 and "120 good" in res.output, res.output
+    assert len(store.read_incidents(name)) == 120

@@ -207,3 +207,31 @@ def test_gcj02_boundary_is_refused_and_converted_when_stated(tmp_path: Path, ext
     plain = tmp_path / "true.geojson"
     gpd.GeoDataFrame({"name": ["x"]}, geometry=[true], crs=4326).to_file(plain)
     build_area(osm_path, tmp_path / "c", name="c", boundary=BoundaryChoice(geojson_path=plain))
+
+
+def test_build_into_a_store_and_read_it_back(tmp_path: Path) -> None:
+    """build_into stores a new area of a database whole, and a rebuild writes back only what
+    changed (the layer history says so); read_area_of reads it. Needs GEOGRID_TEST_DB."""
+    from geogrid.services.area import build_area_without_streets, build_into, read_area_of
+    from geogrid.store.base import StoredArea, open_store
+    from tests.store_db import db_url, unique_name
+
+    store = open_store(db_url())
+    name = unique_name("built")
+    boundary = tmp_path / "b.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["x"]}, geometry=[shapely.box(114.05, 22.53, 114.07, 22.55)], crs="EPSG:4326"
+    ).to_file(boundary, driver="GeoJSON")
+    where = StoredArea(store, name)
+    report = build_into(
+        where, lambda folder: build_area_without_streets(boundary, folder, name=name)
+    )
+    assert name in "\n".join(report.lines()) and store.read_manifest(name)["streets"] is False
+    shown, area = read_area_of(where)
+    assert name in shown and len(area.boundary) == 1 and area.edges is None
+    gpd.GeoDataFrame(
+        {"name": ["x"]}, geometry=[shapely.box(114.05, 22.53, 114.08, 22.55)], crs="EPSG:4326"
+    ).to_file(boundary, driver="GeoJSON")
+    build_into(where, lambda folder: build_area_without_streets(boundary, folder, name=name))
+    assert [h["author"] for h in store.layer_history(name, "boundary")] == ["geogrid area build"]
+    assert store.layer_history(name, "grids") == []

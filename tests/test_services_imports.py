@@ -375,3 +375,24 @@ def test_communities_from_shapefile(area: Path, tmp_path: Path) -> None:
     layer = Workspace(area).read_layer("communities")
     assert list(layer["code"]) == ["110108001000", "110108002000"] and report.written is not None
     assert I.import_communities(area, shp, mapping).written is None
+
+
+def test_an_area_of_a_store_is_imported_into_through_the_store(tmp_path: Path) -> None:
+    """A StoredArea (what the web and the CLI with GEOGRID_STORE pass) is imported into through
+    its store: places land in the database's layer, the report names it, a re-run is
+    unchanged. Needs GEOGRID_TEST_DB (skips without)."""
+    from geogrid.store.base import StoredArea
+    from tests.store_commands import twins
+
+    pair = twins(grids_area.make_area(tmp_path / "area"), tmp_path)
+    rows = O.places_rows("gcj02")
+    path = tmp_path / "places.xlsx"
+    rows.to_excel(path, index=False)
+    where = StoredArea(pair.store, pair.name)
+    report = I.import_places(where, path, "key_places", _places_mapping(tmp_path, "gcj02"))
+    assert report.kept == 3 and f"layers/key_places.geojson of area {pair.name}" in str(
+        report.written
+    )
+    assert len(pair.store.read_layer(pair.name, "key_places")) == 3
+    again = I.import_places(where, path, "key_places", _places_mapping(tmp_path, "gcj02"))
+    assert again.written is None

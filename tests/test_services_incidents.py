@@ -172,3 +172,22 @@ def test_a_corrected_reimport_is_reported_as_corrected(area: Path, tmp_path: Pat
     assert "0 new, 1 corrected" in report.lines()[0]
     assert any(f"id {good_id}: position moved 1" in line for line in report.lines())
     assert any("history/" in line for line in report.lines())
+
+
+def test_an_area_of_a_store_is_loaded_and_imported_through_the_store(
+    area: Path, tmp_path: Path
+) -> None:
+    """A StoredArea's incidents are loaded from and imported into its store (the database
+    here; its folder copy left alone). Needs GEOGRID_TEST_DB (skips without)."""
+    from geogrid.store.base import StoredArea
+    from tests.store_commands import twins
+
+    pair = twins(area, tmp_path)
+    where = StoredArea(pair.store, pair.name)
+    assert len(service.load(where).incidents) == 500
+    source = tmp_path / "calls.csv"
+    source.write_bytes((DATA / "haidian_gcj02_gbk.csv").read_bytes())
+    report = service.import_file(source, DATA / "haidian_gcj02.toml", area_dir=where)
+    assert report.saved.added == 3 and pair.name in report.lines()[0]
+    assert len(service.load(where).incidents) == 503
+    assert len(Workspace(pair.folder).read_layer("incidents")) == 500
