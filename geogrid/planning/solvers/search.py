@@ -40,6 +40,8 @@ TEMPERATURE = 1.0
 FRESH_SHARE = 0.25
 """Share of :func:`improve_prize_routes`' budget for a walk of its own from the greedy
 construction before the walk from the given plan (0: none)."""
+FRESH_TEMPERATURE = 1.0
+"""Starting temperature of that walk, in average prizes."""
 FRESH_CONTINUE = False
 """True: when that walk ends better than the given plan, the main walk goes on from its
 best; False: the main walk starts from the given plan (the better plan is kept as best)."""
@@ -258,6 +260,7 @@ def improve_prize_routes(
         span_s: float,
         iterations: int | None,
         pack_at: list[float],
+        temperature: float,
     ) -> None:
         """Anneal ``plan`` (routes, counts, lengths, used) over its own span of the
         budget, keeping ``best`` (routes, counts, lengths) and the pool up to date."""
@@ -273,7 +276,7 @@ def improve_prize_routes(
                 n,
                 share0,
                 share1,
-                mean_prize * TEMPERATURE,
+                mean_prize * temperature,
                 RESTART_AFTER,
                 pool_r,
                 pool_c,
@@ -307,6 +310,7 @@ def improve_prize_routes(
             time_limit_s * FRESH_SHARE,
             fresh_its,
             [],
+            FRESH_TEMPERATURE,
         )
         drain(fst)
         if (int(fst[2]), -int(fst[3])) > (int(state[2]), -int(state[3])):
@@ -326,6 +330,7 @@ def improve_prize_routes(
         t_start + time_limit_s - time.perf_counter(),
         None if max_iterations is None else max_iterations - (fresh_its or 0),
         list(PACK_AT),
+        TEMPERATURE,
     )
     return tuple(tuple(int(i) for i in best_r[v, 1 : best_c[v] - 1]) for v in range(n_routes))
 
