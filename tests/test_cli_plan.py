@@ -153,3 +153,125 @@ def test_posts_far_existing_post_names_its_layer(roads_area: Path) -> None:
     assert "p3 (江边警务室, police)" in result.output
     result = CliRunner().invoke(main, [*args, "--max-snap-m", "1000"])
     assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------------------- GEOGRID_STORE=postgresql://...
+
+
+@pytest.fixture
+def pushed(demo: Path, tmp_path: Path) -> tuple[str, str, Path]:
+    """(database URL, area name, a folder copy of the same area): the demo pushed into the
+    test database under a name of its own; skips without GEOGRID_TEST_DB."""
+    import shutil
+
+    from store_db import db_url, unique_name
+
+    from geogrid.store.folder import FolderStore
+    from geogrid.store.postgis import PostgisStore
+    from geogrid.store.transfer import copy_area
+
+    url, name = db_url(), unique_name("plan")
+    copy_area(FolderStore(demo.parent), demo.name, PostgisStore(url), name)
+    folder = tmp_path / "folder" / name
+    shutil.copytree(demo, folder, ignore=shutil.ignore_patterns(".lock"))
+    return url, name, folder
+
+
+def _without_times(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k != "solve_s"}
+
+
+def test_plan_with_geogrid_store_plans_the_area_in_the_database(
+    pushed: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    """With GEOGRID_STORE naming the database, `geogrid plan AREA` on a path with no folder
+    plans the database's area of that name: the same plan as the folder gives (plan.json and
+    plan.geojson), kept in the database (Store.read_plan, route sheets as the document
+    plans/route_sheets.pdf); nothing is written where the path points."""
+    import json
+
+    from geogrid.store.postgis import PostgisStore
+
+    url, name, folder = pushed
+    args = ["--config", str(DATA / "small.toml"), "--time-limit", "1", "--workers", "1"]
+    on_folder = CliRunner().invoke(main, ["plan", str(folder), *args])
+    assert on_folder.exit_code == 0, on_folder.output
+    nowhere = tmp_path / "no-folder" / name
+    result = CliRunner().invoke(main, ["plan", str(nowhere), *args], env={"GEOGRID_STORE": url})
+    assert result.exit_code == 0, result.output
+    assert not nowhere.parent.exists()
+    assert f"saved plans/route_sheets.pdf in area {name} (database)" in result.output
+    store = PostgisStore(url)
+    stored = store.read_plan(name)
+    assert stored is not None and stored.summary is not None
+    summary = json.loads((folder / "plans" / "plan.json").read_text(encoding="utf-8"))
+    assert _without_times(stored.summary) == _without_times(summary)
+    geojson = json.loads((folder / "plans" / "plan.geojson").read_text(encoding="utf-8"))
+    assert stored.geojson == geojson
+    pdf = store.read_area_file(name, "plans/route_sheets.pdf")
+    assert pdf is not None and pdf.startswith(b"%PDF")
+    # the same lines about the teams as on the folder
+    teams = [line for line in result.output.splitlines() if line.startswith("team-")]
+    assert teams == [t for t in on_folder.output.splitlines() if t.startswith("team-")] != []
+
+
+def test_plan_with_geogrid_store_and_out_writes_the_files_there(
+    pushed: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    """--out still writes the files to that local folder (GPX, sheets, plan.json) from the
+    database's area; the database keeps no command-line plan then."""
+    from geogrid.store.postgis import PostgisStore
+
+    url, name, _folder = pushed
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["plan", str(tmp_path / name), "--config", str(DATA / "small.toml"), "--out", str(out),
+         "--time-limit", "1", "--workers", "1"],
+        env={"GEOGRID_STORE": url},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "route_sheets.pdf").exists() and len(list(out.glob("*.gpx"))) == 3
+    assert f"wrote {out / 'plan.json'}" in result.output
+    assert PostgisStore(url).read_plan(name) is None
+
+
+def test_coverage_and_posts_with_geogrid_store_read_the_database(
+    pushed: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    """Coverage and posts on the database's area print what they print on its folder (the
+    same shares, the same sites)."""
+    url, name, folder = pushed
+    env = {"GEOGRID_STORE": url}
+    nowhere = str(tmp_path / "no-folder" / name)
+    for args in (["coverage", "--minutes", "1,3"], ["posts", "-k", "1", "--time-limit", "2"]):
+        here = CliRunner().invoke(main, [args[0], str(folder), *args[1:]])
+        there = CliRunner().invoke(main, [args[0], nowhere, *args[1:]], env=env)
+        assert here.exit_code == 0 and there.exit_code == 0, there.output
+        # whether the solver proved the posts optimal in its time depends on the machine's load
+        proof = " (proven optimal)"
+        assert there.output.replace(proof, "") == here.output.replace(proof, "")
+    assert not (tmp_path / "no-folder").exists()
+
+
+def test_an_area_missing_from_the_database_is_one_line(tmp_path: Path) -> None:
+    """A command on an area the database lacks: one line naming the area and the database
+    (no password) and how to push it; exit code 1."""
+    from urllib.parse import urlsplit
+
+    from store_db import db_url, unique_name
+
+    url, name = db_url(), unique_name("missing")
+    for command in (["plan"], ["coverage"], ["posts"]):
+        result = CliRunner().invoke(
+            main, [*command, str(tmp_path / name)], env={"GEOGRID_STORE": url}
+        )
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert f"area {name!r} is not in the database" in lines[0]
+        assert "geogrid store push" in lines[0]
+        parts = urlsplit(url)
+        assert str(parts.hostname) in lines[0]
+        if parts.password:
+            assert f":{parts.password}@" not in lines[0] and ":***@" in lines[0]

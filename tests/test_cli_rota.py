@@ -66,3 +66,76 @@ def test_rota_command_errors_are_messages(demo: Path) -> None:
         ["rota", str(demo), "--week", "2026-W50", "--config", str(strict), "--time-limit", "5"],
     )
     assert result.exit_code == 1 and "cannot hold every stop's nights" in result.output
+
+
+def test_rota_command_with_geogrid_store_plans_the_database_area(
+    demo: Path, tmp_path: Path
+) -> None:
+    """With GEOGRID_STORE naming the database, `geogrid rota AREA` on a path with no folder
+    plans the week of the database's area of that name: the same rota.json and nights' plans
+    as on its folder, kept in the database (the rota as the document
+    plans/rota/<week>/rota.json with its PDFs, each night with Store.save_plan and its route
+    sheets); nothing is written where the path points."""
+    import json
+    import re
+    import shutil
+
+    from store_db import db_url, unique_name
+
+    from geogrid.store.folder import FolderStore
+    from geogrid.store.postgis import PostgisStore
+    from geogrid.store.transfer import copy_area
+
+    url, name = db_url(), unique_name("rota")
+    store = PostgisStore(url)
+    copy_area(FolderStore(demo.parent), demo.name, store, name)
+    folder = tmp_path / "folder" / name
+    shutil.copytree(demo, folder, ignore=shutil.ignore_patterns(".lock", "plans"))
+    args = ["--week", "2026-W50", "--config", str(EXAMPLE), "--time-limit", "5",
+            "--night-time-limit", "1"]  # fmt: skip
+    here = CliRunner().invoke(main, ["rota", str(folder), *args])
+    assert here.exit_code == 0, here.output
+    nowhere = tmp_path / "no-folder" / name
+    there = CliRunner().invoke(main, ["rota", str(nowhere), *args], env={"GEOGRID_STORE": url})
+    assert there.exit_code == 0, there.output
+    assert not nowhere.parent.exists()
+
+    def said(output: str) -> list[str]:
+        """What the command printed but the files and the solver's seconds."""
+        return [
+            re.sub(r" in [0-9.]+ s\b", "", line)
+            for line in output.splitlines()
+            if not line.startswith(("wrote", "saved"))
+        ]
+
+    assert said(there.output) == said(here.output)
+    assert f"saved plans/rota/2026-W50/rota.pdf in area {name} (database)" in there.output
+    week = folder / "plans" / "rota" / "2026-W50"
+    document = store.read_area_file(name, "plans/rota/2026-W50/rota.json")
+    assert document is not None
+
+    def timeless(text: str | bytes) -> dict:
+        return {k: v for k, v in json.loads(text).items() if k != "solve_s"}
+
+    assert timeless(document) == timeless((week / "rota.json").read_text(encoding="utf-8"))
+    for pdf in ("rota.pdf", "team-1.pdf"):
+        assert (store.read_area_file(name, f"plans/rota/2026-W50/{pdf}") or b"")[:4] == b"%PDF"
+    night = store.read_plan(name, "2026-12-07")
+    assert night is not None and "2026-12-07" in store.plan_days(name)
+    web = folder / "plans" / "web" / "2026-12-07"
+    assert night.geojson == json.loads((web / "plan.geojson").read_text(encoding="utf-8"))
+    sheets = store.read_plan_file(name, "2026-12-07", "route_sheets.pdf")
+    assert sheets is not None and sheets.startswith(b"%PDF")
+
+
+def test_rota_command_on_an_area_missing_from_the_database(tmp_path: Path) -> None:
+    """One line naming the area and the database, suggesting geogrid store push; exit 1."""
+    from store_db import db_url, unique_name
+
+    url, name = db_url(), unique_name("missing")
+    result = CliRunner().invoke(
+        main, ["rota", str(tmp_path / name), "--week", "2026-W50"], env={"GEOGRID_STORE": url}
+    )
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert f"area {name!r} is not in the database" in result.output
+    assert "geogrid store push" in result.output

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from geogrid.cli.base import area_argument, config_option, friendly_errors, main
+from geogrid.cli.plan import wrote
 from geogrid.io.atomic import write_text_atomic
 from geogrid.services import patrol_log as service
+from geogrid.services.patrol import command_where
 
 
 @main.group("patrol")
@@ -56,9 +58,13 @@ def log(
     time_offset_h: int,
     config_path: Path | None,
 ) -> None:
-    """Match TRACK to the team's plan of the night and add a row to the patrol log."""
+    """Match TRACK to the team's plan of the night and add a row to the patrol log.
+
+    With GEOGRID_STORE=postgresql://... the plan comes from that database's area and the log
+    row, the track and the visits are saved there."""
+    where = command_where(area)
     done = service.log_patrol(
-        area,
+        where,
         day,
         team,
         track,
@@ -78,7 +84,7 @@ def log(
         detail = f"{s.dwell_min:g} min ({s.how})" if s.visited else s.reason
         click.echo(f"  {mark} {s.name or s.stop_id}{extra}: {detail}")
     for path in done.paths:
-        click.echo(f"wrote {path}")
+        click.echo(wrote(where, path))
 
 
 @patrol.command("export")
@@ -106,7 +112,7 @@ def log(
 @friendly_errors
 def export(area: Path, day: str, team: str, fmt: str, datum: str, out_dir: Path) -> None:
     """Write the team's plan of the night for a phone: <team>[.gcj02].gpx|kml."""
-    name, text = service.phone_file(area, day, team, fmt, datum)
+    name, text = service.phone_file(command_where(area), day, team, fmt, datum)
     path = write_text_atomic(out_dir / name, text)
     click.echo(f"wrote {path}")
 
@@ -123,8 +129,12 @@ def export(area: Path, day: str, team: str, fmt: str, datum: str, out_dir: Path)
 @config_option("Patrol TOML config (school calendar, radii) [AREA/patrol.toml].")
 @friendly_errors
 def report(area: Path, month: str, out_dir: Path | None, config_path: Path | None) -> None:
-    """The monthly patrol report: PDF with charts, CSV and Excel, from the patrol log."""
-    figures, paths = service.write_monthly_report(area, month, out_dir, config_path)
+    """The monthly patrol report: PDF with charts, CSV and Excel, from the patrol log.
+
+    With GEOGRID_STORE=postgresql://... the log is that database's and, without --out, the
+    report is saved there (reports/MONTH/...)."""
+    where = command_where(area)
+    figures, paths = service.write_monthly_report(where, month, out_dir, config_path)
     f = figures.figures()
     click.echo(
         f"{month}: {f['patrols']} patrols, {f['volunteer_hours']} volunteer-hours, "
@@ -132,4 +142,4 @@ def report(area: Path, month: str, out_dir: Path | None, config_path: Path | Non
         f"{float(f['hotspot_coverage']):.0%}, 护学岗 {float(f['school_attendance']):.0%}"
     )
     for path in paths:
-        click.echo(f"wrote {path}")
+        click.echo(wrote(where, path, out_dir))

@@ -17,6 +17,7 @@ from geogrid.cli.base import (
 )
 from geogrid.io.geojson import read_vector
 from geogrid.services import patrol as service
+from geogrid.store.base import AreaRef, StoredArea
 
 
 @main.command("plan")
@@ -49,16 +50,20 @@ def plan(
 ) -> None:
     """Plan every team's route: writes plan.geojson, <team>.gpx and route_sheets.pdf.
 
+    With GEOGRID_STORE=postgresql://... AREA names the area of that database (the folder's
+    last name): the plan and route sheets are saved in the database unless --out is given.
+
     A district whose teams have areas (teams layer area_codes, or [teams.<id>]
     communities/grids) is planned one community at a time, side by side in --workers
     processes; --time-limit is then the whole district's search time.
     """
     from geogrid.network import available_cpus
 
+    where = service.command_where(area)
     spots = read_vector(hotspots, "hot-spot file") if hotspots is not None else None
     run = service.plan_area(
-        area, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed, date=date,
-        workers=workers if workers is not None else available_cpus(),
+        where, config_path, out_dir, hotspots=spots, time_limit_s=time_limit_s, seed=seed,
+        date=date, workers=workers if workers is not None else available_cpus(),
     )  # fmt: skip
     from geogrid.planning.plan import plan_summary
 
@@ -66,7 +71,15 @@ def plan(
     for team, why in run.idle.items():
         click.echo(f"{team} stays at its base: {why}")
     for path in run.paths:
-        click.echo(f"wrote {path}")
+        click.echo(wrote(where, path, out_dir))
+
+
+def wrote(where: AreaRef, path: Path, out_dir: Path | None = None) -> str:
+    """The line saying where a file went: a path written, or a document saved in the area of
+    the database (a file of ``--out`` is written all the same)."""
+    if isinstance(where, StoredArea) and out_dir is None:
+        return f"saved {path} in area {where.name} (database)"
+    return f"wrote {path}"
 
 
 @main.command("coverage")
@@ -101,8 +114,9 @@ def coverage(
         mins = tuple(float(m) for m in minutes.split(","))
     except ValueError as err:
         raise click.BadParameter(f"{minutes!r}: give minutes like 1,3,5") from err
+    where = service.command_where(area)
     _, shares = service.coverage_report(
-        area, posts_layer, mins, mode, speed_kmh, out_path, max_snap_m=max_snap_m
+        where, posts_layer, mins, mode, speed_kmh, out_path, max_snap_m=max_snap_m
     )
     for row in shares:
         click.echo(
@@ -149,8 +163,8 @@ def posts(
 ) -> None:
     """Choose K new posts that maximise the demand reached within MINUTES (MCLP)."""
     chosen = service.site_posts(
-        area, k, minutes, existing or None, mode=mode, demand=demand, time_limit_s=time_limit_s,
-        max_snap_m=max_snap_m,
+        service.command_where(area), k, minutes, existing or None, mode=mode, demand=demand,
+        time_limit_s=time_limit_s, max_snap_m=max_snap_m,
     )  # fmt: skip
     share = float(chosen["covered_share"].iloc[0]) if len(chosen) else 0.0
     for _, row in chosen.iterrows():

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from geogrid.cli.base import HOTSPOTS, area_argument, config_option, friendly_errors, main
+from geogrid.cli.plan import wrote
 from geogrid.io.geojson import read_vector
 from geogrid.planning.rota import rota_summary
 from geogrid.services import rota as service
+from geogrid.services.patrol import command_where
 
 
 @main.command("rota")
@@ -41,10 +43,14 @@ def rota(
     seed: int | None,
 ) -> None:
     """Plan the WEEK: rota.json, rota.csv, rota.pdf and <team>.pdf under AREA/plans/rota/<week>/,
-    and each night's routes (sheets, GPX) under AREA/plans/web/<date>/."""
+    and each night's routes (sheets, GPX) under AREA/plans/web/<date>/.
+
+    With GEOGRID_STORE=postgresql://... the week is planned on that database's area and saved
+    there (rota.json and PDFs as its documents, each night's plan and sheets as its plans)."""
+    where = command_where(area)
     spots = read_vector(hotspots, "hot-spot file") if hotspots is not None else None
     run = service.plan_week(
-        area,
+        where,
         week,
         config_path,
         hotspots=spots,
@@ -61,4 +67,4 @@ def rota(
     if run.rounds > 1:
         click.echo(f"  ({run.rounds} rounds: a night that did not fit in one route was reassigned)")
     for path in run.paths:
-        click.echo(f"wrote {path}")
+        click.echo(wrote(where, path))

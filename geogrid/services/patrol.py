@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import geopandas as gpd
 
@@ -52,7 +54,63 @@ from geogrid.planning.problem import (
 from geogrid.planning.solve import solve_patrol
 from geogrid.planning.workload import extra_passes
 from geogrid.printing.sheets import render_route_sheets
-from geogrid.store.base import AreaRef, PlanDocument, Store, StoredArea, folder_path
+from geogrid.store.base import (
+    ENV,
+    AreaRef,
+    PlanDocument,
+    Store,
+    StoredArea,
+    command_area,
+    folder_path,
+)
+
+
+def shown_url(url: str) -> str:
+    """A database URL as a message may show it: the password left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+def command_where(area_dir: Path | str) -> AreaRef:
+    """The area a command's AREA argument names (:func:`~geogrid.store.base.command_area`):
+    with ``GEOGRID_STORE`` set to a PostgreSQL URL the database's area of the folder's name,
+    else the folder. An area missing from the database is one :class:`InputError` naming
+    the area and the database (no password) and how to put it there."""
+    where = command_area(area_dir)
+    if isinstance(where, StoredArea) and where.name not in where.store.list_areas():
+        url = shown_url(os.environ.get(ENV, "").strip())
+        raise InputError(
+            f"area {where.name!r} is not in the database {url} (GEOGRID_STORE); push its "
+            f"folder first: geogrid store push {area_dir} --db URL"
+        )
+    return where
+
+
+def read_where(where: AreaRef, *, with_network: bool = True) -> Area:
+    """The whole area: from its folder (:func:`~geogrid.io.workspace.read_area`) or, for an
+    area in a database, from the store."""
+    if not isinstance(where, StoredArea):
+        return read_area(where, with_network=with_network)
+    stored = database_area(where)
+    if stored is None:
+        return read_area(area_folder(where), with_network=with_network)
+    return stored.store.read_area(stored.name, with_network=with_network)
+
+
+def put_area_file(stored: StoredArea, name: str, data: bytes | None) -> None:
+    """Keep ``data`` as the document ``name`` of an area in a database (None removes it)."""
+
+    def replace(_old: bytes | None) -> bytes | None:
+        return data
+
+    stored.store.update_area_file(stored.name, name, replace)
 
 
 def read_patrol_config(path: Path | str | None) -> PatrolConfig:
@@ -293,7 +351,7 @@ def solve_area(
 
 
 def plan_area(
-    folder: Path | str,
+    folder: AreaRef,
     config_path: Path | str | None = None,
     out_dir: Path | str | None = None,
     *,
@@ -312,22 +370,48 @@ def plan_area(
     A district whose teams' areas make several groups is planned group by group
     (``[solver] decompose``, :mod:`geogrid.planning.district`), in up to ``workers``
     processes; the time limit is then the whole district's.
+
+    For an area in a database (:func:`database_area`) the config is ``config_path``, else
+    the area's ``patrol.toml`` document, else the defaults; without ``out_dir`` the plan
+    goes to ``Store.save_plan`` (day None: the command line's plan) and the route sheets
+    to the area's documents ``plans/route_sheets.pdf`` (and ``plans/<team>.pdf``); the
+    returned paths are then those names. With ``out_dir`` the files are written there.
     """
-    config = read_patrol_config(config_path)
-    area = read_area(folder)
+    stored = database_area(folder)
+    if stored is None:
+        config = read_patrol_config(config_path)
+        area = read_area(area_folder(folder) if isinstance(folder, StoredArea) else folder)
+    else:
+        config = area_config(stored, config_path)
+        area = stored.store.read_area(stored.name)
     solved = solve_area(area, config, hotspots, time_limit_s, seed, date, workers)
     problem, plan, visits, routes, pdf, summary, idle = solved
-    out = Path(out_dir) if out_dir is not None else Workspace(area.path).plans_dir()
-    paths = write_plan(out, visits, routes, pdf, summary)
+    sheets: dict[str, bytes] = {}
     if team_sheets:
         for route in plan.routes:
             team = problem.teams[route.team]
             one = dataclasses.replace(plan, routes=(route,))
-            sheet = render_route_sheets(
+            sheets[f"{team.id}.pdf"] = render_route_sheets(
                 problem, one, routes, area.edges, area.metric_crs, date=date
             )
-            paths.append(write_bytes_atomic(out / f"{team.id}.pdf", sheet))
+    if stored is not None and out_dir is None:
+        stored.store.save_plan(
+            stored.name, PlanDocument(None, _plain(summary), plan_geojson(visits, routes))
+        )
+        names = [f"{CLI_PLANS}/plan.json"]
+        for name, data in {"route_sheets.pdf": pdf, **sheets}.items():
+            put_area_file(stored, f"{CLI_PLANS}/{name}", data)
+            names.append(f"{CLI_PLANS}/{name}")
+        return PatrolRun(problem, plan, visits, routes, tuple(map(Path, names)), idle)
+    out = Path(out_dir) if out_dir is not None else Workspace(area.path).plans_dir()
+    paths = write_plan(out, visits, routes, pdf, summary)
+    for name, data in sheets.items():
+        paths.append(write_bytes_atomic(out / name, data))
     return PatrolRun(problem, plan, visits, routes, tuple(paths), idle)
+
+
+#: where an area in a database keeps the command line's plan files (the folder's ``plans/``)
+CLI_PLANS = "plans"
 
 
 # ----------------------------------------------------------------- plans of a shift (web app)
@@ -607,7 +691,7 @@ def posts_from_area(area: Area, layer: str) -> gpd.GeoDataFrame:
 
 
 def coverage_report(
-    folder: Path | str,
+    folder: AreaRef,
     posts_layer: str,
     minutes: tuple[float, ...] = (1.0, 3.0, 5.0),
     mode: str = "walk",
@@ -620,7 +704,7 @@ def coverage_report(
     Every point (posts and demand) must lie within ``max_snap_m`` of a street
     of the mode; the error names the layer and the points that do not.
     """
-    area = read_area(folder)
+    area = read_where(folder)
     nodes, edges = area.require_streets("geogrid coverage")
     network = StreetNetwork.from_frames(nodes, edges, area.metric_crs)
     posts = posts_from_area(area, posts_layer)
@@ -659,7 +743,7 @@ def _demand_layers(area: Area, exclude: str | None = None) -> dict[str, gpd.GeoD
 
 
 def site_posts(
-    folder: Path | str,
+    folder: AreaRef,
     k: int,
     minutes: float = 3.0,
     existing_layer: str | None = "police",
@@ -672,7 +756,7 @@ def site_posts(
     """Choose ``k`` new posts maximising the demand reached within ``minutes``."""
     from geogrid.planning.coverage import choose_posts
 
-    area = read_area(folder)
+    area = read_where(folder)
     nodes, edges = area.require_streets("siting posts")
     network = StreetNetwork.from_frames(nodes, edges, area.metric_crs)
     layers = _demand_layers(area)

@@ -28,7 +28,7 @@ import pandas as pd
 from geogrid.errors import InputError
 from geogrid.incidents import incidents_from_layer
 from geogrid.io.plans import phone_file_name, plan_phone_file, read_plan
-from geogrid.io.reports import write_report
+from geogrid.io.reports import report_csv, report_xlsx, write_report
 from geogrid.io.tracks import (
     read_track,
     read_track_geojson,
@@ -40,7 +40,7 @@ from geogrid.io.tracks import (
 )
 from geogrid.io.workspace import Area, Workspace, read_area
 from geogrid.planning.problem import parse_hhmm
-from geogrid.planning.report import MonthlyReport, month_range, monthly_report
+from geogrid.planning.report import VISIT_COLUMNS, MonthlyReport, month_range, monthly_report
 from geogrid.planning.rota import SchoolCalendar
 from geogrid.planning.tracks import PlannedStop, TrackMatch, TrackPoints, check_track, match_track
 from geogrid.printing.report import render_monthly_report
@@ -49,11 +49,12 @@ from geogrid.services.patrol import (
     area_folder,
     area_hotspots,
     database_area,
+    put_area_file,
     read_patrol_config,
     shift_config,
 )
 from geogrid.store import PatrolLog
-from geogrid.store.base import AreaRef, area_store
+from geogrid.store.base import AreaRef, StoredArea, area_store
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -296,17 +297,30 @@ def logs_frame(logs: list[PatrolLog]) -> pd.DataFrame:
 
 
 def build_monthly_report(
-    folder: Path | str, month: str, config_path: Path | str | None = None
+    folder: AreaRef, month: str, config_path: Path | str | None = None
 ) -> MonthlyReport:
-    """The figures of ``month`` (YYYY-MM) from the area's patrol log, visits and incidents."""
-    ws = Workspace(folder)
+    """The figures of ``month`` (YYYY-MM) from the area's patrol log, visits and incidents.
+
+    For an area in a database the log is ``Store.patrol_logs``, the visits are the
+    ``<team>.visits.json`` files kept with each logged day's plan (:func:`log_patrol`) and the
+    config is ``config_path``, else the area's ``patrol.toml`` document, else the defaults."""
     first, last = month_range(month)
-    area = read_area(ws.path, with_network=False)
-    config = read_patrol_config(config_path if config_path is not None else shift_config(ws.path))
+    stored = database_area(folder)
+    if stored is None:
+        ws = Workspace(area_folder(folder) if isinstance(folder, StoredArea) else folder)
+        area = read_area(ws.path, with_network=False)
+        config = read_patrol_config(
+            config_path if config_path is not None else shift_config(ws.path)
+        )
+        store, name = area_store(ws.path)
+    else:
+        area = stored.store.read_area(stored.name, with_network=False)
+        config = area_config(stored, config_path)
+        store, name = stored.store, stored.name
     cal = config.rota.calendar
     calendar = SchoolCalendar.from_strings(cal.school_weekdays, cal.holidays, cal.makeup_days)
-    store, name = area_store(ws.path)
-    logs = logs_frame(store.patrol_logs(name, start=first.isoformat(), end=last.isoformat()))
+    rows = store.patrol_logs(name, start=first.isoformat(), end=last.isoformat())
+    logs = logs_frame(rows)
     incidents = hotspots = None
     if area.incidents is not None and len(area.incidents):
         frame = incidents_from_layer(area.incidents, area.timezone)
@@ -322,9 +336,10 @@ def build_monthly_report(
             hotspots = pd.DataFrame({"lon": spots.geometry.x, "lat": spots.geometry.y})
         except InputError:
             hotspots = None
+    visits = read_visits(ws.patrol_visits_path) if stored is None else stored_visits(stored, rows)
     return monthly_report(
         logs,
-        read_visits(ws.patrol_visits_path),
+        visits,
         month,
         calendar=calendar,
         incidents=incidents,
@@ -334,17 +349,51 @@ def build_monthly_report(
     )
 
 
+def stored_visits(stored: StoredArea, logs: list[PatrolLog]) -> pd.DataFrame:
+    """The visits table (as :func:`geogrid.io.tracks.read_visits` gives the folder's) of the
+    logged patrols ``logs`` of an area in a database: each patrol's ``<team>.visits.json``."""
+    columns = [*VISIT_COLUMNS, "dwell_min", "nearest_m", "how", "reason"]
+    rows: list[dict[str, Any]] = []
+    for day, team in sorted(dict.fromkeys((g.date, g.team) for g in logs)):
+        data = stored.store.read_plan_file(stored.name, day, f"{team}.visits.json")
+        if data is not None:
+            rows += json.loads(data.decode("utf-8"))
+    return pd.DataFrame(rows, columns=columns)
+
+
+#: where an area in a database keeps a month's report (the folder's ``reports/<month>/``)
+REPORTS = "reports"
+
+
 def write_monthly_report(
-    folder: Path | str,
+    folder: AreaRef,
     month: str,
     out_dir: Path | str | None = None,
     config_path: Path | str | None = None,
 ) -> tuple[MonthlyReport, list[Path]]:
     """Write report.pdf, report.csv and report.xlsx of ``month`` (default
-    ``<area>/reports/<month>/``)."""
-    ws = Workspace(folder)
-    report = build_monthly_report(ws.path, month, config_path)
-    area_name = str(read_area(ws.path, with_network=False).name)
+    ``<area>/reports/<month>/``). For an area in a database without ``out_dir`` they are
+    saved as the area's documents ``reports/<month>/report.*`` (the returned names)."""
+    stored = database_area(folder)
+    if stored is None:
+        ws = Workspace(area_folder(folder) if isinstance(folder, StoredArea) else folder)
+        report = build_monthly_report(ws.path, month, config_path)
+        area_name = str(read_area(ws.path, with_network=False).name)
+        pdf = render_monthly_report(report, area_name)
+        out = Path(out_dir) if out_dir is not None else ws.report_dir(month)
+        return report, write_report(out, report, pdf)
+    report = build_monthly_report(stored, month, config_path)
+    area_name = str(stored.store.read_area(stored.name, with_network=False).name)
     pdf = render_monthly_report(report, area_name)
-    out = Path(out_dir) if out_dir is not None else ws.report_dir(month)
-    return report, write_report(out, report, pdf)
+    if out_dir is not None:
+        return report, write_report(Path(out_dir), report, pdf)
+    files = {
+        "report.pdf": pdf,
+        "report.csv": report_csv(report).encode("utf-8"),
+        "report.xlsx": report_xlsx(report),
+    }
+    names = []
+    for file_name, data in files.items():
+        names.append(f"{REPORTS}/{month}/{file_name}")
+        put_area_file(stored, names[-1], data)
+    return report, [Path(n) for n in names]
