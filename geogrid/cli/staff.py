@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from geogrid.cli.base import area_argument, friendly_errors, main, mapping_option, rejects_option
+from geogrid.services.patrol import command_where
+from geogrid.store.base import AreaRef, StoredArea
 
 AREA = area_argument("area_dir")
 RULES = click.option(
@@ -20,10 +22,18 @@ RULES = click.option(
 )
 
 
+def saved(where: AreaRef, line: str) -> str:
+    """``line``, its ``wrote NAME`` said as a document saved in the area of the database."""
+    if isinstance(where, StoredArea) and line.startswith("wrote "):
+        return f"saved {line.removeprefix('wrote ')} in area {where.name} (database)"
+    return line
+
+
 @main.group()
 def staff() -> None:
     """1+3+N staffing (一格一员 + 民警、干部、物业 + N 志愿者): roster, assignment,
-    notice boards."""
+    notice boards. With GEOGRID_STORE=postgresql://... AREA is that database's area of the
+    folder's name: the roster and staffing are its documents."""
 
 
 @staff.command("import")
@@ -43,11 +53,12 @@ def staff_import(
     """Read a staff roster (CSV/Excel): good rows kept, bad rows listed with row and reason."""
     from geogrid.services.staffing import import_roster
 
+    where = command_where(area_dir)
     report = import_roster(
-        area_dir, source, mapping_path, rules_path=rules_path, rejects_path=rejects_path
+        where, source, mapping_path, rules_path=rules_path, rejects_path=rejects_path
     )
     for line in report.lines():
-        click.echo(line)
+        click.echo(saved(where, line))
 
 
 @staff.command("synthetic")
@@ -59,8 +70,9 @@ def staff_synthetic(area_dir: Path, seed: int, volunteers: int) -> None:
     """Make a seeded SYNTHETIC roster that can staff every grid (for demos; labelled synthetic)."""
     from geogrid.services.staffing import synthetic_roster
 
-    for line in synthetic_roster(area_dir, seed=seed, volunteers_per_grid=volunteers).lines():
-        click.echo(line)
+    where = command_where(area_dir)
+    for line in synthetic_roster(where, seed=seed, volunteers_per_grid=volunteers).lines():
+        click.echo(saved(where, line))
 
 
 @staff.command("assign")
@@ -81,11 +93,17 @@ def staff_assign(
     notice boards."""
     from geogrid.services.staffing import assign
 
+    where = command_where(area_dir)
     run = assign(
-        area_dir, rules_path=rules_path, seed=seed, publish_phones=publish_phones, dry_run=dry_run
+        where, rules_path=rules_path, seed=seed, publish_phones=publish_phones, dry_run=dry_run
     )
     for line in run.lines():
         click.echo(line)
+    if isinstance(where, StoredArea) and not dry_run:
+        click.echo(
+            f"saved staff/staffing.json in area {where.name} (database); its tables and notice "
+            "boards are made from it when downloaded (geogrid staff notices AREA --out FILE)"
+        )
 
 
 @staff.command("notices")
@@ -109,8 +127,9 @@ def staff_notices(
     """Print the grid notice boards (网格公示牌) of the saved staffing, one A4 page per grid."""
     from geogrid.services.staffing import notice_boards
 
-    path = notice_boards(area_dir, out=out, publish_phones=publish_phones, codes=codes)
-    click.echo(f"wrote {path}")
+    where = command_where(area_dir)
+    path = notice_boards(where, out=out, publish_phones=publish_phones, codes=codes)
+    click.echo(saved(where, f"wrote {path}") if out is None else f"wrote {path}")
 
 
 @staff.command("diff")
@@ -127,7 +146,7 @@ def staff_diff(area_dir: Path, against: str) -> None:
     """Who changes grid (e.g. after geogrid grids rebalance and staff assign)."""
     from geogrid.services.staffing import diff
 
-    changes = diff(area_dir, against=against)
+    changes = diff(command_where(area_dir), against=against)
     for row in changes.to_dict("records"):
         click.echo(
             f"{row['name']} ({row['role']}, {row['person_id']}): "

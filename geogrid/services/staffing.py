@@ -96,6 +96,7 @@ ROSTER_NAME = "staff/roster.json"
 STAFFING_NAME = "staff/staffing.json"
 HISTORY_NAME = "staff/history"
 RULES_NAME = "staffing.toml"
+NOTICES_NAME = "staff/notice_boards.pdf"
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,26 @@ class StaffPlace:
         data = self._doc(RULES_NAME)
         return None if data is None else (RULES_NAME, data)
 
+    def save_roster(self, roster: S.Roster, source: str) -> Path:
+        """Keep ``roster`` as ``staff/roster.json`` (the folder's file under its lock, or the
+        area's document); the file written, or the document's name."""
+        if self.ws is not None:
+            with self.ws.lock():
+                return store.write_roster(self.ws.roster_path, roster, source)
+        assert self.stored is not None
+        data = {
+            "schema": store.ROSTER_SCHEMA,
+            "source": source,
+            "synthetic": roster.synthetic,
+            "written": datetime.now(UTC).isoformat(timespec="seconds"),
+            "people": roster.records(),
+        }
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        self.stored.store.update_area_file(
+            self.stored.name, ROSTER_NAME, lambda _old: text.encode("utf-8")
+        )
+        return Path(ROSTER_NAME)
+
     def save_staffing(self, record: dict[str, Any], expected_version: int | None) -> None:
         """For an area in a database: save ``record`` as the next staffing version when the
         current one is still ``expected_version`` (ConflictError otherwise, nothing saved);
@@ -271,18 +292,19 @@ def _capacities(rules: S.StaffingRules) -> dict[str, int]:
 
 
 def import_roster(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     source: Path | str,
     mapping_path: Path | str,
     *,
     rules_path: Path | str | None = None,
     rejects_path: Path | str | None = None,
 ) -> RosterImport:
-    """Read a staff roster (CSV/Excel) with its mapping; good rows become ``staff/roster.json``."""
+    """Read a staff roster (CSV/Excel) with its mapping; good rows become ``staff/roster.json``
+    (for an area in a database, its document of that name)."""
     source = Path(source)
     mapping = read_import_mapping(mapping_path, "staff")
-    ws = Workspace(area_dir)
-    area = ws.read(with_network=False)
+    place = StaffPlace.of(area_dir)
+    area = place.read_area(with_network=False)
     rules = load_rules(area_dir, rules_path)
     options = SheetOptions(
         sheet=mapping.sheet,
@@ -313,17 +335,16 @@ def import_roster(
     )
     path = Path(rejects_path) if rejects_path else source.with_name(f"{source.name}.rejects.csv")
     write_rejects(roster.rejects.table, path, source.name)
-    with ws.lock():
-        written = store.write_roster(ws.roster_path, roster, source.name)
+    written = place.save_roster(roster, source.name)
     return RosterImport(source.name, len(fields), roster, path, written)
 
 
 def synthetic_roster(
-    area_dir: Path | str, *, seed: int = 7, volunteers_per_grid: int = 4
+    area_dir: AreaRef, *, seed: int = 7, volunteers_per_grid: int = 4
 ) -> RosterImport:
     """A seeded synthetic roster that can staff every grid (labelled synthetic)."""
-    ws = Workspace(area_dir)
-    area = ws.read(with_network=False)
+    place = StaffPlace.of(area_dir)
+    area = place.read_area(with_network=False)
     table = generate_roster(area.grids, seed=seed, volunteers_per_grid=volunteers_per_grid)
     table.index = pd.RangeIndex(2, len(table) + 2)
     fields = (
@@ -345,10 +366,7 @@ def synthetic_roster(
     roster = S.Roster(
         tuple(replace(p, synthetic=True) for p in roster.people), roster.rejects, synthetic=True
     )
-    with ws.lock():
-        written = store.write_roster(
-            ws.roster_path, roster, f"geogrid.synthetic.generate_roster(seed={seed})"
-        )
+    written = place.save_roster(roster, f"geogrid.synthetic.generate_roster(seed={seed})")
     return RosterImport(f"synthetic roster (seed {seed})", len(table), roster, None, written)
 
 
@@ -498,16 +516,24 @@ def current_table(
 
 
 def notice_boards(
-    area_dir: Path | str,
+    area_dir: AreaRef,
     *,
     out: Path | str | None = None,
     publish_phones: bool = False,
     codes: tuple[str, ...] = (),
 ) -> Path:
     """Write the notice boards (one A4 page per grid) of the saved staffing; phones only when
-    ``publish_phones``."""
-    ws = Workspace(area_dir)
+    ``publish_phones``. For an area in a database without ``out`` the PDF is saved as its
+    document ``staff/notice_boards.pdf`` (the name is returned)."""
+    place = StaffPlace.of(area_dir)
     pdf = notice_boards_pdf(area_dir, publish_phones=publish_phones, codes=codes)
+    if place.ws is None:
+        if out:
+            return write_bytes_atomic(Path(out), pdf)
+        assert place.stored is not None
+        place.stored.store.update_area_file(place.stored.name, NOTICES_NAME, lambda _old: pdf)
+        return Path(NOTICES_NAME)
+    ws = place.ws
     path = Path(out) if out else ws.notice_boards_path
     with ws.lock():
         return write_bytes_atomic(path, pdf)
@@ -542,11 +568,11 @@ def notice_boards_pdf(
     )
 
 
-def diff(area_dir: Path | str, *, against: str = "previous") -> pd.DataFrame:
+def diff(area_dir: AreaRef, *, against: str = "previous") -> pd.DataFrame:
     """Who changes grid: the previous staffing (or the roster's current grids) -> the saved one."""
-    ws = Workspace(area_dir)
-    after = store.assignment_frame(store.read_staffing(ws.staffing_path))
-    roster = store.read_roster(ws.roster_path)
+    place = StaffPlace.of(area_dir)
+    after = store.assignment_frame(place.staffing())
+    roster = place.roster()
     if against == "roster":
         before = pd.DataFrame(
             [
@@ -557,7 +583,7 @@ def diff(area_dir: Path | str, *, against: str = "previous") -> pd.DataFrame:
             columns=["person_id", "name", "role", "grid"],
         )
     elif against == "previous":
-        previous = store.previous_staffing(ws.staffing_history_dir)
+        previous = place.previous()
         if previous is None:
             raise InputError(
                 "there is no earlier staffing to compare with; use --against roster "
