@@ -12,6 +12,7 @@ import pytest
 from tracks_area import DAY, TRACKS, make_planned_area
 
 from geogrid.errors import InputError
+from geogrid.io.tracks import read_visits
 from geogrid.io.workspace import Workspace
 from geogrid.services import patrol_log as service
 from geogrid.store.folder import FolderStore
@@ -98,3 +99,34 @@ def test_phone_files(area: Path) -> None:
     assert service.phone_file(area, DAY, "team-a", "kml", "wgs84")[0] == "team-a.kml"
     name, text = service.phone_file(area, DAY, "team-a", "gpx", "gcj02")
     assert name == "team-a.gcj02.gpx" and "GCJ-02" in text
+
+
+def test_the_month_of_an_area_in_the_database_is_the_folders(area: Path, tmp_path: Path) -> None:
+    """The same two uploads of a night (the second a correction) on the folder and on the area
+    pushed to PostGIS give the same month: the database's report reads Store.patrol_logs and
+    each logged patrol's visits kept with the day's plan; with out_dir its files are written
+    there, without it they are the area's reports/<month>/ documents."""
+    from store_db import db_url, unique_name
+
+    from geogrid.store.base import StoredArea
+    from geogrid.store.postgis import PostgisStore
+    from geogrid.store.transfer import copy_area
+
+    name = unique_name("month")
+    stored = StoredArea(PostgisStore(db_url()), name)
+    copy_area(FolderStore(area.parent), area.name, stored.store, name)
+    for where in (area, stored):
+        service.log_patrol(where, DAY, "team-a", TRACKS / "walk.gpx", members="3")
+        service.log_patrol(where, DAY, "team-a", TRACKS / "checkins.csv", members="2")
+    here = service.build_monthly_report(area, "2026-11")
+    there = service.build_monthly_report(stored, "2026-11")
+    assert there.figures() == here.figures() and there.done == 2
+    visits = service.stored_visits(stored, stored.store.patrol_logs(name))
+    on_folder = read_visits(Workspace(area).patrol_visits_path)
+    assert list(visits["stop_id"]) == list(on_folder["stop_id"])
+    _, paths = service.write_monthly_report(stored, "2026-11", tmp_path / "out")
+    assert paths[1] == tmp_path / "out" / "report.csv" and paths[1].exists()
+    _, names = service.write_monthly_report(stored, "2026-11")
+    files = ("report.pdf", "report.csv", "report.xlsx")
+    assert names == [Path("reports/2026-11") / n for n in files]
+    assert stored.store.read_area_file(name, "reports/2026-11/report.csv") == paths[1].read_bytes()
