@@ -175,3 +175,130 @@ def test_run_chunk_is_seeded() -> None:
         )
         results.append((best_r.copy(), best_c.copy(), int(state[1])))
     assert (results[0][0] == results[1][0]).all() and results[0][2] == results[1][2]
+
+
+def _long_route_start(seed: int, n_stops: int = 30):
+    """A feasible plan of two long routes on wide windows (every window [0, 5000], shift 6000):
+    the stops in index order split in two halves."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (n_stops + 1, 2))
+    travel = np.ceil(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))).astype(np.int64)
+    service = np.array([*rng.integers(5, 15, n_stops), 0], dtype=np.int64)
+    w_open = np.zeros(n_stops + 1, dtype=np.int64)
+    w_close = np.array([*[5000] * n_stops, BIG], dtype=np.int64)
+    demand = np.array([*rng.integers(1, 5, n_stops), 0], dtype=np.int64)
+    half = n_stops // 2
+    routes = np.zeros((3, n_stops + 2), dtype=np.int64)
+    count = np.array([half + 2, n_stops - half + 2, 2], dtype=np.int64)
+    routes[0, : half + 2] = [n_stops, *range(half), n_stops]
+    routes[1, : n_stops - half + 2] = [n_stops, *range(half, n_stops), n_stops]
+    routes[2, :2] = n_stops
+    return travel, service, w_open, w_close, demand, routes, count
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ruin_and_recreate_put_every_stop_back_within_windows_shift_and_capacity(
+    seed: int,
+) -> None:
+    travel, service, w_open, w_close, demand, routes, count, stops = _feasible_start(seed)
+    n_routes, width = routes.shape
+    lo = np.zeros(n_routes, dtype=np.int64)
+    hi = np.full(n_routes, 2000, dtype=np.int64)
+    cap = np.full(n_routes, 12, dtype=np.int64)
+    near = travel[np.ix_(stops, stops)]
+    adj = np.zeros((15, len(stops)), dtype=np.int64)
+    adj[stops] = stops[np.argsort(near, axis=1, kind="stable")]
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        where = np.full(15, -1, dtype=np.int64)
+        for v in range(n_routes):
+            where[routes[v, 1 : count[v] - 1]] = v
+        removed = np.empty(15, dtype=np.int64)
+        n_removed = sisr.ruin(rng, adj, stops, routes, count, where, removed)
+        assert 1 <= n_removed <= len(stops)
+        est = np.zeros((n_routes, width), dtype=np.int64)
+        lst = np.zeros((n_routes, width), dtype=np.int64)
+        load = np.zeros(n_routes, dtype=np.int64)
+        for v in range(n_routes):
+            load[v] = demand[routes[v, 1 : count[v] - 1]].sum()
+            assert sisr.schedule(
+                travel, service, w_open, w_close, routes[v], count[v], 0, 2000, est[v], lst[v]
+            )
+        ok = sisr.recreate(
+            rng,
+            travel,
+            service,
+            w_open,
+            w_close,
+            demand,
+            lo,
+            hi,
+            cap,
+            routes,
+            count,
+            load,
+            est,
+            lst,
+            where,
+            removed,
+            n_removed,
+            travel[14].astype(np.float64),
+        )
+        assert ok  # each stop has a route of its own to go back to at worst
+        served = sorted(int(i) for v in range(n_routes) for i in routes[v, 1 : count[v] - 1])
+        assert served == sorted(stops.tolist())
+        for v in range(n_routes):
+            path = [int(i) for i in routes[v, : count[v]]]
+            assert _earliest(travel, service, w_open, w_close, path, 0, 2000) is not None, path
+            assert sum(demand[i] for i in path[1:-1]) <= 12
+            assert all(where[i] == v for i in path[1:-1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_run_chunk_on_long_routes_runs_hotter_and_stays_feasible(seed: int) -> None:
+    travel, service, w_open, w_close, demand, routes, count = _long_route_start(seed)
+    n = travel.shape[0] - 1
+    stops = np.arange(n, dtype=np.int64)
+    adj = np.zeros((n + 1, n), dtype=np.int64)
+    adj[stops] = stops[np.argsort(travel[np.ix_(stops, stops)], axis=1, kind="stable")]
+    start_total = sum(int(sisr.route_cost(travel, routes[v], count[v])) for v in range(3))
+    best_r, best_c = routes.copy(), count.copy()
+    state = np.array([start_total, start_total], dtype=np.int64)
+    sisr.run_chunk(
+        travel,
+        service,
+        w_open,
+        w_close,
+        demand,
+        np.zeros(3, dtype=np.int64),
+        np.full(3, 6000, dtype=np.int64),
+        np.full(3, 60, dtype=np.int64),
+        adj,
+        stops,
+        travel[n].astype(np.float64),
+        routes,
+        count,
+        best_r,
+        best_c,
+        state,
+        500,
+        0.0,
+        1.0,
+        20.0,
+        0.5,
+        rng=np.random.default_rng(seed),
+    )
+    assert state[1] < start_total  # stops in index order are far from the shortest routes
+    served = sorted(int(i) for v in range(3) for i in best_r[v, 1 : best_c[v] - 1])
+    assert served == list(range(n))
+    for v in range(3):
+        path = [int(i) for i in best_r[v, : best_c[v]]]
+        assert _earliest(travel, service, w_open, w_close, path, 0, 6000) is not None
+        assert sum(demand[i] for i in path[1:-1]) <= 60
+
+
+def test_heat_is_one_for_short_routes_and_grows_to_max_heat_for_long_ones() -> None:
+    assert sisr.heat(np.array([5, 12, 2])) == 1.0  # 13 visits on 2 routes
+    assert sisr.heat(np.array([22, 2, 22])) == pytest.approx(2.0)  # 40 visits on 2 routes
+    assert sisr.heat(np.array([60, 2])) == sisr.MAX_HEAT
+    assert sisr.heat(np.array([2, 2])) == 1.0  # no busy route

@@ -27,6 +27,10 @@ from geogrid.planning.solvers.streams import Stream, below, generator
 BLINK = 0.01
 MAX_STRING = 10
 MEAN_REMOVED = 10
+LONG_ROUTE = 10.0
+"""Visits per route above which the annealing runs hotter (see :func:`_run_chunk`)."""
+MAX_HEAT = 3.0
+"""Most the start temperature is multiplied by for long routes."""
 
 _stream = Stream()
 
@@ -155,6 +159,10 @@ def recreate(
     else:  # closest first
         order = order[np.argsort(far[order], kind="mergesort")]
     n_routes = routes.shape[0]
+    # each place is skipped with probability BLINK: count down the places to the next skip
+    # (geometric) instead of drawing a number for every place
+    log_keep = np.log(1.0 - BLINK)
+    to_blink = int(np.log(1.0 - rng.random()) / log_keep)
     for u in order:
         best, bv, bk = np.int64(1) << 60, -1, 0
         tried_empty = False
@@ -167,8 +175,10 @@ def recreate(
             r = routes[v]
             feasible_here = False
             for k in range(n - 1):
-                if rng.random() < BLINK:
+                if to_blink == 0:
+                    to_blink = int(np.log(1.0 - rng.random()) / log_keep)
                     continue
+                to_blink -= 1
                 a, b = r[k], r[k + 1]
                 arrive = est[v, k] + service[a] + travel[a, u]
                 start = max(arrive, w_open[u])
@@ -207,6 +217,18 @@ def recreate(
 
 
 @njit(cache=True)
+def heat(count) -> float:
+    """Visits per busy route (``count`` holds path lengths, start and end included) over
+    :data:`LONG_ROUTE`, within [1, :data:`MAX_HEAT`]: 1 when no route is busy."""
+    visits, busy = 0, 0
+    for v in range(count.shape[0]):
+        if count[v] > 2:
+            busy += 1
+            visits += count[v] - 2
+    return min(max(visits / max(busy, 1) / LONG_ROUTE, 1.0), MAX_HEAT)
+
+
+@njit(cache=True)
 def _run_chunk(
     rng,
     travel,
@@ -234,9 +256,15 @@ def _run_chunk(
     """Run ``n_iter`` iterations, updating the plan arrays in place.
 
     ``state`` = [current cost, best cost]. The temperature falls
-    exponentially from ``t_start`` to ``t_end`` as the budget share goes from 0 to 1.
+    exponentially from ``t_start`` to ``t_end`` as the budget share goes from 0 to 1,
+    both multiplied by :func:`heat` of the current plan (``t_end`` by its square): plans
+    of a few long routes on wide windows (Solomon C2, R2, RC2) need a hotter search than
+    plans of many short routes (C1, R1, RC1).
     """
     n_routes, width = cur_r.shape
+    hot = heat(cur_c)
+    t_start = t_start * hot
+    t_end = t_end * hot * hot
     n_nodes = travel.shape[0]
     removed = np.empty(n_nodes, dtype=np.int64)
     est = np.zeros((n_routes, width), dtype=np.int64)
