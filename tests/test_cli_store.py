@@ -18,7 +18,7 @@ def test_migrate_push_pull(tmp_path) -> None:
     url = db_url()
     runner = CliRunner()
     result = runner.invoke(main, ["store", "migrate", "--db", url])
-    assert result.exit_code == 0 and "revision 0004" in result.output
+    assert result.exit_code == 0 and "revision 0005" in result.output
     folder = make_incidents_area(tmp_path / unique_name())
     result = runner.invoke(main, ["store", "push", str(folder), "--db", url])
     assert result.exit_code == 0, result.output

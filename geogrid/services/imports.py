@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import shapely
 from geogrid import grids as G
 from geogrid import registers as R
 from geogrid.crs import WGS84
-from geogrid.errors import InputError
+from geogrid.errors import ConflictError, InputError
 from geogrid.grids.imported import Move, check_features, repair_slivers, units_in_grids
 from geogrid.io import geojson, versions
 from geogrid.io.incidents import write_rejects
@@ -178,11 +179,48 @@ def _write(
     *,
     author: str,
     message: str,
+    expected: int,
 ) -> Path | str | None:
+    """Write ``new`` over ``old`` (read at revision ``expected``) unless they are the same;
+    a layer written since is a ConflictError (nothing written)."""
     spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else "places"
     if _same_layer(old, new, spec):
         return None
-    return ws.write_layer(name, new, author=author, message=message)
+    return ws.write_layer(name, new, author=author, message=message, expected=expected)
+
+
+#: how many times a merge by id is made again from the layer as it is now, when another
+#: import wrote the layer between our read and our write
+MERGE_ATTEMPTS = 3
+
+
+def _merge_write(
+    ws: AreaAccess,
+    name: str,
+    merge: Callable[[gpd.GeoDataFrame | None], gpd.GeoDataFrame | None],
+    *,
+    author: str,
+    message: str,
+) -> tuple[Path | str | None, gpd.GeoDataFrame | None]:
+    """Read layer ``name`` (and its revision), ``merge`` the new rows into it and write the
+    result from that revision; when another write came in between, read and merge again
+    (the merge is made from the fresh layer, so nothing of theirs is lost), at most
+    :data:`MERGE_ATTEMPTS` times. Returns (where it was written or None, the merged layer)."""
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        revision = ws.layer_revision(name)
+        old = ws.read_layer(name)
+        merged = merge(old)
+        if merged is None:
+            return None, old
+        try:
+            return (
+                _write(ws, name, old, merged, author=author, message=message, expected=revision),
+                merged,
+            )
+        except ConflictError:
+            if attempt == MERGE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _finish(report: ImportReport, source: Path, rejects_path: Path | str | None) -> ImportReport:
@@ -227,6 +265,7 @@ def import_households(
     manifest = ws.read_manifest()
     metric = str(manifest["metric_crs"])
     outline = _outline(ws)
+    revision = ws.layer_revision("buildings")
     buildings = ws.read_layer("buildings", required=True)
     assert buildings is not None
     rows = _read_rows(source, mapping)
@@ -308,6 +347,7 @@ def import_households(
         author=author,
         message=f"households from {source.name}: {n_buildings} buildings"
         + (f", {len(units)} point units" if units is not None else ""),
+        expected=revision,  # the buildings matched are the ones read: a stale read is refused
     )
     report = ImportReport(
         source,
@@ -585,11 +625,14 @@ def import_places(
         rejects = rejects.plus(points.rejects)
         located = points.rows
     places = R.places_from_rows(located, mapping, layer)
-    old = ws.read_layer(layer)
-    merged = R.merge_by_id(old, places)
-    written = _write(
-        ws, layer, old, merged, author=author, message=f"{len(places)} places from {source.name}"
+    written, merged = _merge_write(
+        ws,
+        layer,
+        lambda old: R.merge_by_id(old, places),
+        author=author,
+        message=f"{len(places)} places from {source.name}",
     )
+    assert merged is not None
     report = ImportReport(
         source,
         "places",
@@ -626,6 +669,7 @@ def import_communities(
     features = gpd.GeoDataFrame(rows.fields, geometry=rows.geometry.to_numpy(), crs=WGS84)
     features.index = rows.fields.index
     communities, rejects = R.communities_from_rows(features, outline, mapping)
+    revision = ws.layer_revision("communities")
     old = ws.read_layer("communities")
     written = _write(
         ws,
@@ -634,6 +678,7 @@ def import_communities(
         communities,
         author=author,
         message=f"{len(communities)} communities from {source.name}",
+        expected=revision,  # replaces the layer whole: another import's since is a conflict
     )
     report = ImportReport(
         source,
@@ -689,15 +734,12 @@ def import_teams(
     )
     teams, bad = R.teams_from_rows(fields, points, all_places, mapping)
     rejects = rejects.plus(bad)
-    old = ws.read_layer("teams")
-    merged = R.merge_by_id(old, teams) if len(teams) else old
     written = None
-    if merged is not None and len(teams):
-        written = _write(
+    if len(teams):
+        written, _ = _merge_write(
             ws,
             "teams",
-            old,
-            merged,
+            lambda old: R.merge_by_id(old, teams),
             author=author,
             message=f"{len(teams)} teams from {source.name}",
         )

@@ -10,7 +10,7 @@ and print what it returns.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geogrid.crs import metric_crs_for
-from geogrid.errors import InputError
+from geogrid.errors import ConflictError, InputError
 from geogrid.incidents import (
     DEFAULT_TIMEZONE,
     Cleaned,
@@ -29,9 +29,15 @@ from geogrid.incidents import (
     rank_hotspots,
     summarize,
 )
-from geogrid.incidents.mapping import incidents_from_layer
+from geogrid.incidents.mapping import incidents_from_layer, incidents_to_layer
 from geogrid.io.atomic import write_text_atomic
-from geogrid.io.geojson import dumps_features, read_layer, read_vector, write_layer
+from geogrid.io.geojson import (
+    dumps_features,
+    read_geojson_features,
+    read_layer,
+    read_vector,
+    write_layer,
+)
 from geogrid.io.incidents import (
     Saved,
     import_incidents,
@@ -227,26 +233,57 @@ def import_file(
     return ImportReport(source, result, saved, rejects, stored_in)
 
 
+#: how many times a database import merges again from fresh data when another write of the
+#: incidents came in between its read and its write
+MERGE_ATTEMPTS = 3
+
+
 def _save_stored(
     ws: AreaAccess, incidents: gpd.GeoDataFrame, *, author: str, correct: bool
 ) -> Saved:
-    """:func:`save_incidents` on an area of a database: the stored incidents merged with the
-    new ones exactly as into a file (the same ids added, the same corrections), then the
-    whole layer written in one transaction (``Store.write_layer``: grids assigned, version
-    tag changed) when anything was added or corrected; nothing written otherwise."""
-    with tempfile.TemporaryDirectory(prefix="geogrid-incidents-") as tmp:
-        path = Path(tmp) / "incidents.geojson"
-        stored = ws.read_layer("incidents")
-        if stored is not None:
-            write_layer(stored, path, "incidents", history=False)
-        saved = save_incidents(incidents, path, author=author, correct=correct)
-        if stored is None or saved.added or saved.corrected:
-            merged = read_layer(path, "incidents")
-            what = f"import: {saved.added} incidents added" + (
-                f", {saved.corrected} corrected" if saved.corrected else ""
+    """:func:`save_incidents` on an area of a database, writing only what changed.
+
+    The stored records of the new ids (and the layer's revision) are read; they are merged
+    with the new ones exactly as a file would be (the same ids added, the same corrections,
+    the same counts and examples); then only the added records are inserted and the
+    corrected ones updated in place (``Store.update_incidents``: grids assigned to those,
+    their old values kept in the history) from that revision. Another import in between is
+    a conflict: the merge is made again from the fresh records, at most
+    :data:`MERGE_ATTEMPTS` times. Nothing is written when nothing is new or different."""
+    ids = incidents_to_layer(incidents)["id"].astype(str).unique().tolist()
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        revision = ws.layer_revision("incidents")
+        stored = ws.store.incidents_with_ids(ws.name, ids)
+        with tempfile.TemporaryDirectory(prefix="geogrid-incidents-") as tmp:
+            path = Path(tmp) / "incidents.geojson"
+            before: list[dict[str, Any]] = []
+            if stored is not None:
+                write_layer(stored, path, "incidents", history=False)
+                before = read_geojson_features(path)
+            saved = save_incidents(incidents, path, author=author, correct=correct)
+            if stored is not None and not saved.added and not saved.corrected:
+                return replace(saved, total=ws.store.count_incidents(ws.name))
+            after = read_layer(path, "incidents")
+            features = read_geojson_features(path)
+        fixed = [i for i, (a, b) in enumerate(zip(before, features, strict=False)) if a != b]
+        what = f"import: {saved.added} incidents added" + (
+            f", {saved.corrected} corrected" if saved.corrected else ""
+        )
+        try:
+            total = ws.store.update_incidents(
+                ws.name,
+                after.iloc[len(before) :],
+                after.iloc[fixed],
+                author=author,
+                message=what,
+                expected=revision,
             )
-            ws.write_layer("incidents", merged, author=author, message=what)
-    return saved
+        except ConflictError:
+            if attempt == MERGE_ATTEMPTS:
+                raise
+            continue
+        return replace(saved, total=total)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True)

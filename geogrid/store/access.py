@@ -22,7 +22,7 @@ import geopandas as gpd
 
 from geogrid.errors import InputError
 from geogrid.io.workspace import AREA_LAYERS, Area, Workspace
-from geogrid.store.base import AreaRef, Store, StoredArea, area_store
+from geogrid.store.base import AreaRef, Store, StoredArea, area_store, layer_conflict
 
 
 def shown_store(store: Store) -> str:
@@ -133,11 +133,35 @@ class AreaAccess:
         """The folder's lock; nothing for a database (each write is one transaction)."""
         return self.folder.lock() if self.folder is not None else nullcontext()
 
+    def layer_revision(self, name: str) -> int:
+        """Layer ``name``'s revision (:meth:`Store.layer_revision`): read it before the layer,
+        give it to :meth:`write_layer` as ``expected``."""
+        return self.store.layer_revision(self.name, name)
+
     def write_layer(
-        self, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
+        self,
+        name: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
     ) -> Path | str:
-        """Validate and replace layer ``name``; returns where it went (file or database)."""
+        """Validate and replace layer ``name``; returns where it went (file or database).
+
+        With ``expected`` (the revision read before the layer) a layer written since is a
+        :class:`~geogrid.errors.ConflictError` naming who wrote it, when and why; nothing is
+        written (the folder checks under its lock, the database in the write's transaction).
+        """
         if self.folder is not None:
-            return self.folder.write_layer(name, frame, author=author, message=message)
-        self.store.write_layer(self.name, name, frame, author=author, message=message)
+            with self.folder.lock():
+                if expected is not None:
+                    now = self.layer_revision(name)
+                    if now != expected:
+                        history = self.store.layer_history(self.name, name)
+                        raise layer_conflict(self.name, name, expected, now, history)
+                return self.folder.write_layer(name, frame, author=author, message=message)
+        self.store.write_layer(
+            self.name, name, frame, author=author, message=message, expected=expected
+        )
         return self.layer_where(name)

@@ -21,10 +21,12 @@ the folder.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -33,7 +35,7 @@ import pandas as pd
 
 from geogrid.errors import ConflictError
 from geogrid.io.versions import GridVersion
-from geogrid.io.workspace import Area
+from geogrid.io.workspace import AREA_LAYERS, Area
 
 if TYPE_CHECKING:
     from geogrid.store.folder import FolderStore
@@ -97,6 +99,22 @@ class PlanDocument:
 
 
 @dataclass
+class LayerHistoryEntry:
+    """One replaced version of a layer, as a folder keeps it under ``history/<layer>/``: the
+    file's GeoJSON text and its sidecar, byte for byte."""
+
+    layer: str  #: the layer's name (``incidents``, ``schools``)
+    file: str  #: the history file's name (``20261206T050418123456Z.geojson``)
+    text: str  #: the replaced layer's GeoJSON, as written
+    sidecar: str  #: the sidecar ``.json`` as written (layer file, replaced_at, author, message)
+    replaced_at: str  #: ISO UTC
+    author: str | None = None
+    message: str | None = None
+    #: only the records a database import changed (their old values), not the whole layer
+    partial: bool = False
+
+
+@dataclass
 class AreaDump:
     """Everything of one area as plain data: what ``geogrid store push/pull`` copies.
 
@@ -115,6 +133,8 @@ class AreaDump:
     #: history (``staff/...``), the rules (``staffing.toml``) and the patrol config
     #: (``patrol.toml``), by name, byte for byte
     documents: dict[str, bytes] = field(default_factory=dict)
+    #: every replaced layer version (the folder's ``history/``), oldest first
+    layer_history: list[LayerHistoryEntry] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -159,10 +179,27 @@ class Store(Protocol):
         """One layer (area layer or key-location layer); None when absent."""
         ...
 
+    def layer_revision(self, area: str, name: str) -> int:
+        """How many times layer ``name`` was written: 0 while absent, then one more with every
+        write (its replaced versions in the history, plus one). What a writer states as
+        ``expected`` so that a write from a stale read is refused."""
+        ...
+
     def write_layer(
-        self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
+        self,
+        area: str,
+        name: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
     ) -> None:
-        """Validate and replace a layer; the previous one is kept in the history."""
+        """Validate and replace a layer; the previous one is kept in the history.
+
+        With ``expected`` (the :meth:`layer_revision` the frame was made from) a layer
+        written since raises :class:`~geogrid.errors.ConflictError` naming who wrote it, when
+        and why, and nothing is saved."""
         ...
 
     def write_layers(
@@ -173,10 +210,11 @@ class Store(Protocol):
         author: str,
         message: str,
         manifest: dict[str, Any] | None = None,
+        expected: Mapping[str, int] | None = None,
     ) -> None:
         """Validate every layer, then replace them all (and the manifest when given): all or
-        nothing (a layer that breaks its spec writes none); the previous ones are kept in the
-        history."""
+        nothing (a layer that breaks its spec writes none, a stale ``expected`` revision of
+        one writes none); the previous ones are kept in the history."""
         ...
 
     def layer_history(self, area: str, name: str) -> list[dict[str, Any]]:
@@ -237,6 +275,32 @@ class Store(Protocol):
     ) -> gpd.GeoDataFrame | None:
         """The incidents layer (``start <= time < end``, ISO times) with ``grid``: the code
         of the current grid that covers each (None outside every grid)."""
+        ...
+
+    def count_incidents(self, area: str) -> int:
+        """How many incident records the area holds (0 without an incidents layer)."""
+        ...
+
+    def incidents_with_ids(self, area: str, ids: Sequence[str]) -> gpd.GeoDataFrame | None:
+        """The stored incident records whose id is in ``ids`` (layer order, as the layer
+        reads); None when the area has no incidents layer."""
+        ...
+
+    def update_incidents(
+        self,
+        area: str,
+        added: gpd.GeoDataFrame,
+        corrected: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
+    ) -> int:
+        """Append the records of ``added`` and replace the stored records of the ids of
+        ``corrected`` in place (both incidents *layer* frames); returns the total. One
+        write of the layer (its revision goes up by one; a stale ``expected`` is a
+        :class:`~geogrid.errors.ConflictError`); the history keeps what it replaced (the
+        folder: the whole file; the database: the corrected records' old values only)."""
         ...
 
     # ------------------------------------------------------------------ plans, logs
@@ -407,6 +471,61 @@ def conflict(
         f"{area}: the grids changed since you loaded them ({name(parent)}, now {name(head)})"
         + (f": {changes}" if changes else "")
         + ". Your change was not saved: reload to see theirs, then redo yours."
+    )
+
+
+def history_entry(
+    layer: str,
+    text: str,
+    replaced_at: datetime,
+    *,
+    author: str | None,
+    message: str | None,
+    partial: bool = False,
+    file: str | None = None,
+) -> LayerHistoryEntry:
+    """A history entry as :func:`geogrid.io.geojson.save_history` would write it at
+    ``replaced_at`` (file named by the UTC time, sidecar with the layer's file, the time,
+    author and message; ``"partial": true`` for a database import's changed records)."""
+    when = replaced_at.astimezone(UTC)
+    source = AREA_LAYERS[layer][0] if layer in AREA_LAYERS else f"layers/{layer}.geojson"
+    meta: dict[str, Any] = {
+        "layer": source,
+        "replaced_at": when.isoformat().replace("+00:00", "Z"),
+        "author": author,
+        "message": message,
+    }
+    if partial:
+        meta["partial"] = True
+    return LayerHistoryEntry(
+        layer=layer,
+        file=file or f"{when.strftime('%Y%m%dT%H%M%S%fZ')}.geojson",
+        text=text,
+        sidecar=json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
+        replaced_at=meta["replaced_at"],
+        author=author,
+        message=message,
+        partial=partial,
+    )
+
+
+def layer_conflict(
+    area: str, layer: str, expected: int, now: int, history: list[dict[str, Any]]
+) -> ConflictError:
+    """The error of a layer write made from revision ``expected`` while ``now`` is current;
+    ``history`` is :meth:`Store.layer_history` of the layer (who replaced what, when)."""
+    # history[k] is the write that made revision k + 2 (it replaced revision k + 1)
+    newer = history[max(expected - 1, 0) :]
+    changes = "; ".join(
+        f"{h.get('author') or 'someone'} wrote it at {h.get('replaced_at')}: {h.get('message')}"
+        for h in newer
+    )
+    if expected == 0 and now > 0 and not changes:
+        changes = "another write made it"
+    return ConflictError(
+        f"{area}: layer {layer} changed since you read it (revision {expected}, now {now})"
+        + (f": {changes}" if changes else "")
+        + ". Nothing was saved: run it again to work on theirs."
     )
 
 

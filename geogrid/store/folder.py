@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
@@ -31,12 +31,14 @@ from geogrid.io.workspace import AREA_LAYERS, PLACES_SPEC, Area, Workspace
 from geogrid.store.base import (
     HEAD,
     AreaDump,
+    LayerHistoryEntry,
     Parent,
     PatrolLog,
     PlanDocument,
     UserRecord,
     VersionHistory,
     conflict,
+    layer_conflict,
     newer_than,
     utc_time,
 )
@@ -100,10 +102,36 @@ class FolderStore:
     def read_layer(self, area: str, name: str) -> gpd.GeoDataFrame | None:
         return self.workspace(area).read_layer(name)
 
+    def layer_revision(self, area: str, name: str) -> int:
+        """The sidecars of ``history/<layer>/`` (one per replaced file), plus one when the
+        layer's file is there."""
+        ws = self.workspace(area)
+        folder = ws.history_dir / ws.layer_file(name).stem
+        kept = sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
+        return kept + (1 if ws.layer_file(name).exists() else 0)
+
+    def check_revision(self, area: str, name: str, expected: int | None) -> None:
+        """Under the lock: refuse a write of layer ``name`` made from another revision."""
+        if expected is None:
+            return
+        now = self.layer_revision(area, name)
+        if now != expected:
+            raise layer_conflict(area, name, expected, now, self.layer_history(area, name))
+
     def write_layer(
-        self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
+        self,
+        area: str,
+        name: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
     ) -> None:
-        self.workspace(area).write_layer(name, frame, author=author, message=message)
+        ws = self.workspace(area)
+        with ws.lock():
+            self.check_revision(area, name, expected)
+            ws.write_layer(name, frame, author=author, message=message)
 
     def write_layers(
         self,
@@ -113,15 +141,19 @@ class FolderStore:
         author: str,
         message: str,
         manifest: dict[str, Any] | None = None,
+        expected: Mapping[str, int] | None = None,
     ) -> None:
-        """Every layer checked first (nothing written when one breaks its spec), then each
-        written under the lock (the previous file to ``history/``), then ``area.json``."""
+        """Every layer checked first (nothing written when one breaks its spec), then, under
+        the lock, every ``expected`` revision, then each layer written (the previous file to
+        ``history/``), then ``area.json``."""
         ws = self.workspace(area)
         for name, frame in layers.items():
             spec = AREA_LAYERS[name][1] if name in AREA_LAYERS else PLACES_SPEC
             source = geojson.source_name(ws.layer_file(name))
             geojson.checked_features(frame, spec, source, where=str(ws.layer_file(name)))
         with ws.lock():
+            for name, revision in (expected or {}).items():
+                self.check_revision(area, name, revision)
             for name, frame in layers.items():
                 ws.write_layer(name, frame, author=author, message=message)
             if manifest is not None:
@@ -199,6 +231,36 @@ class FolderStore:
         with ws.lock():
             saved = save_incidents(incidents, ws.incidents_path, author=author)
         return saved.added, saved.total
+
+    def count_incidents(self, area: str) -> int:
+        layer = self.workspace(area).read_layer("incidents")
+        return 0 if layer is None else len(layer)
+
+    def incidents_with_ids(self, area: str, ids: Sequence[str]) -> gpd.GeoDataFrame | None:
+        layer = self.workspace(area).read_layer("incidents")
+        if layer is None:
+            return None
+        return layer[layer["id"].astype(str).isin(set(ids))].reset_index(drop=True)
+
+    def update_incidents(
+        self,
+        area: str,
+        added: gpd.GeoDataFrame,
+        corrected: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
+    ) -> int:
+        """Under the lock: the layer read, the corrected records replaced where they stand,
+        the added ones appended, the whole file written (the previous one to ``history/``)."""
+        ws = self.workspace(area)
+        with ws.lock():
+            self.check_revision(area, "incidents", expected)
+            layer = ws.read_layer("incidents")
+            merged = replace_records(layer, corrected, added)
+            ws.write_layer("incidents", merged, author=author, message=message)
+        return len(merged)
 
     def read_incidents(
         self, area: str, *, start: str | None = None, end: str | None = None
@@ -383,7 +445,34 @@ class FolderStore:
             plans=plans,
             patrol_logs=self.patrol_logs(area),
             manifest_text=ws.manifest_path.read_text(encoding="utf-8"),
+            layer_history=self._history_entries(ws),
         )
+
+    @staticmethod
+    def _history_entries(ws: Workspace) -> list[LayerHistoryEntry]:
+        """Every ``history/<layer>/<time>.geojson`` with its sidecar, oldest first."""
+        stems = {Path(file).stem: name for name, (file, _) in AREA_LAYERS.items()}
+        entries = []
+        if not ws.history_dir.is_dir():
+            return []
+        for folder in sorted(p for p in ws.history_dir.iterdir() if p.is_dir()):
+            for copy in sorted(folder.glob("*.geojson")):
+                sidecar = copy.with_suffix(".json")
+                side = sidecar.read_bytes().decode("utf-8") if sidecar.is_file() else ""
+                meta = json.loads(side) if side else {}
+                entries.append(
+                    LayerHistoryEntry(
+                        layer=stems.get(folder.name, folder.name),
+                        file=copy.name,
+                        text=copy.read_bytes().decode("utf-8"),
+                        sidecar=side,
+                        replaced_at=str(meta.get("replaced_at") or ""),
+                        author=meta.get("author"),
+                        message=meta.get("message"),
+                        partial=bool(meta.get("partial", False)),
+                    )
+                )
+        return sorted(entries, key=lambda e: (e.replaced_at, e.layer, e.file))
 
     def import_area(self, area: str, dump: AreaDump) -> None:
         """Write ``dump`` as a new area folder (refused when the folder holds anything)."""
@@ -415,6 +504,11 @@ class FolderStore:
                 write_bytes_atomic(
                     self._area_file(area, name), data, private=name.startswith("staff/")
                 )
+            for entry in dump.layer_history:
+                copy = ws.history_dir / ws.layer_file(entry.layer).stem / entry.file
+                write_bytes_atomic(copy, entry.text.encode("utf-8"))
+                if entry.sidecar:
+                    write_bytes_atomic(copy.with_suffix(".json"), entry.sidecar.encode("utf-8"))
 
 
 def index_of(history: VersionHistory) -> dict[str, Any]:
@@ -438,6 +532,37 @@ def index_of(history: VersionHistory) -> dict[str, Any]:
     if history.undone:
         index["undone"] = [dict(u) for u in history.undone]
     return index
+
+
+def replace_records(
+    layer: gpd.GeoDataFrame | None, corrected: gpd.GeoDataFrame, added: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """An incidents layer with the records of ``corrected`` put in place of the stored ones of
+    the same id (columns joined as :func:`geogrid.io.incidents.save_incidents` does) and
+    ``added`` appended."""
+    if layer is None or not len(layer):
+        merged = added.reset_index(drop=True)
+    else:
+        merged = layer.copy()
+        if len(corrected):
+            at = {str(v): i for i, v in enumerate(merged["id"].astype(str))}
+            rows = [at[str(i)] for i in corrected["id"].astype(str)]
+            for column in corrected.columns:
+                if column not in merged.columns:
+                    merged[column] = None
+                values = corrected[column].to_numpy(dtype=object)
+                if column == "geometry":
+                    merged.loc[merged.index[rows], "geometry"] = gpd.GeoSeries(
+                        values, index=merged.index[rows], crs=merged.crs
+                    )
+                else:
+                    merged[column] = merged[column].astype(object)
+                    merged.loc[merged.index[rows], column] = values
+        if len(added):
+            merged = gpd.GeoDataFrame(
+                pd.concat([merged, added], ignore_index=True), geometry="geometry", crs=merged.crs
+            )
+    return merged
 
 
 def covering_grid(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | None) -> list[str | None]:

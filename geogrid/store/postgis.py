@@ -24,6 +24,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from sqlalchemy import (
     Connection,
     Engine,
     Text,
+    any_,
+    bindparam,
     cast,
     create_engine,
     delete,
@@ -49,11 +52,12 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 
 from geogrid.errors import InputError
-from geogrid.io.geojson import checked_features, frame_from_features
+from geogrid.io.geojson import checked_features, dumps_features, frame_from_features
 from geogrid.io.versions import GridVersion, units_features, units_from_features
 from geogrid.io.workspace import AREA_LAYERS, PLACES_SPEC, Area
 from geogrid.layers import get_spec
@@ -63,12 +67,15 @@ from geogrid.store.base import (
     HEAD,
     AreaDump,
     Feature,
+    LayerHistoryEntry,
     Parent,
     PatrolLog,
     PlanDocument,
     UserRecord,
     VersionHistory,
     conflict,
+    history_entry,
+    layer_conflict,
     newer_than,
     utc_time,
 )
@@ -312,10 +319,45 @@ class PostgisStore:
             row = self._area(conn, area)
             return self._frame(conn, row.id, name) if name in row.layers else None
 
-    def write_layer(
-        self, area: str, name: str, frame: gpd.GeoDataFrame, *, author: str, message: str
+    def _revision(self, conn: Connection, row: Any, name: str) -> int:
+        t = T.layer_history
+        kept = conn.scalar(
+            select(func.count()).select_from(t).where(t.c.area_id == row.id, t.c.layer == name)
+        )
+        return int(kept or 0) + (1 if name in row.layers else 0)
+
+    def layer_revision(self, area: str, name: str) -> int:
+        """Rows of ``layer_history`` of the layer, plus one when the area has the layer."""
+        with self.engine.connect() as conn:
+            return self._revision(conn, self._area(conn, area), name)
+
+    def _check_revision(
+        self, conn: Connection, area: str, row: Any, name: str, expected: int | None
     ) -> None:
-        self.write_layers(area, {name: frame}, author=author, message=message)
+        """With the area's row held: refuse a write of ``name`` made from another revision."""
+        if expected is None:
+            return
+        now = self._revision(conn, row, name)
+        if now != expected:
+            raise layer_conflict(area, name, expected, now, self._history_of(conn, row.id, name))
+
+    def write_layer(
+        self,
+        area: str,
+        name: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
+    ) -> None:
+        self.write_layers(
+            area,
+            {name: frame},
+            author=author,
+            message=message,
+            expected=None if expected is None else {name: expected},
+        )
 
     def write_layers(
         self,
@@ -325,10 +367,12 @@ class PostgisStore:
         author: str,
         message: str,
         manifest: dict[str, Any] | None = None,
+        expected: Mapping[str, int] | None = None,
     ) -> None:
-        """Every layer checked first, then all written in one transaction: each replaced
-        layer's features kept in ``layer_history``, the version tag changed, incidents given
-        their grid again when incidents or grids changed."""
+        """Every layer checked first, then all written in one transaction holding the area's
+        row: every ``expected`` revision checked (ConflictError, nothing written), each
+        replaced layer's features kept in ``layer_history``, the version tag changed,
+        incidents given their grid again when incidents or grids changed."""
         checked = {
             name: checked_features(
                 frame,
@@ -341,6 +385,8 @@ class PostgisStore:
         self._ensure_partitions(checked.get("incidents", []))
         with self.engine.begin() as conn:
             row = self._area(conn, area, for_update=True)
+            for name, revision in (expected or {}).items():
+                self._check_revision(conn, area, row, name, revision)
             for name, features in checked.items():
                 if name in row.layers:
                     self._keep_history(conn, row.id, name, author=author, message=message)
@@ -359,7 +405,22 @@ class PostgisStore:
         self, conn: Connection, area_id: int, name: str, *, author: str, message: str
     ) -> None:
         """Keep layer ``name`` as it is now in ``layer_history`` (in the caller's transaction,
-        the area's row held)."""
+        the area's row held), as the file a folder would keep."""
+        when = self._now(conn)
+        text_ = dumps_features(self._features(conn, area_id, name))
+        self._add_history(
+            conn, area_id, history_entry(name, text_, when, author=author, message=message)
+        )
+
+    @staticmethod
+    def _now(conn: Connection) -> datetime:
+        """The database's clock (``clock_timestamp()``), as a history entry's time."""
+        when = conn.scalar(select(func.clock_timestamp()))
+        assert isinstance(when, datetime)
+        return when
+
+    def _add_history(self, conn: Connection, area_id: int, entry: LayerHistoryEntry) -> None:
+        """Append one history entry (its GeoJSON text kept as written)."""
         t = T.layer_history
         seq = conn.scalar(
             select(func.coalesce(func.max(t.c.seq), 0) + 1).where(t.c.area_id == area_id)
@@ -368,32 +429,82 @@ class PostgisStore:
             insert(t).values(
                 area_id=area_id,
                 seq=seq,
-                layer=name,
-                features=self._features(conn, area_id, name),
-                author=author,
-                message=message,
-                replaced_at=func.clock_timestamp(),
+                layer=entry.layer,
+                features=cast(literal(entry.text, Text), JSON),
+                author=entry.author,
+                message=entry.message,
+                replaced_at=(
+                    _when(entry.replaced_at) if entry.replaced_at else func.clock_timestamp()
+                ),
+                file=entry.file,
+                sidecar=entry.sidecar,
+                partial=entry.partial,
             )
         )
 
-    def layer_history(self, area: str, name: str) -> list[dict[str, Any]]:
+    def _history_of(self, conn: Connection, area_id: int, name: str) -> list[dict[str, Any]]:
         t = T.layer_history
+        rows = conn.execute(
+            select(t.c.author, t.c.message, t.c.replaced_at)
+            .where(t.c.area_id == area_id, t.c.layer == name)
+            .order_by(t.c.seq)
+        )
+        return [
+            {
+                "layer": name,
+                "replaced_at": _iso(r.replaced_at),
+                "author": r.author,
+                "message": r.message,
+            }
+            for r in rows
+        ]
+
+    def layer_history(self, area: str, name: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            row = self._area(conn, area)
-            rows = conn.execute(
-                select(t.c.author, t.c.message, t.c.replaced_at)
-                .where(t.c.area_id == row.id, t.c.layer == name)
-                .order_by(t.c.seq)
+            return self._history_of(conn, self._area(conn, area).id, name)
+
+    def _history_entries(self, conn: Connection, area_id: int) -> list[LayerHistoryEntry]:
+        """Every history entry of the area as a folder keeps it, oldest first (entries kept
+        before their file and sidecar were stored get them made as a folder would)."""
+        t = T.layer_history
+        rows = conn.execute(
+            select(
+                t.c.layer,
+                t.c.file,
+                cast(t.c.features, Text).label("text"),
+                t.c.sidecar,
+                t.c.replaced_at,
+                t.c.author,
+                t.c.message,
+                t.c.partial,
             )
-            return [
-                {
-                    "layer": name,
-                    "replaced_at": _iso(r.replaced_at),
-                    "author": r.author,
-                    "message": r.message,
-                }
-                for r in rows
-            ]
+            .where(t.c.area_id == area_id)
+            .order_by(t.c.seq)
+        )
+        entries: list[LayerHistoryEntry] = []
+        taken: set[tuple[str, str]] = set()
+        for r in rows:
+            text_ = r.text if not r.text.lstrip().startswith("[") else None
+            if text_ is None:  # 0004 kept a list of features
+                text_ = dumps_features(json.loads(r.text))
+            entry = history_entry(
+                r.layer,
+                text_,
+                r.replaced_at,
+                author=r.author,
+                message=r.message,
+                partial=r.partial,
+                file=r.file,
+            )
+            if r.sidecar is not None:
+                entry = replace(entry, sidecar=r.sidecar)
+            n, stem = 1, entry.file.removesuffix(".geojson")
+            while (entry.layer, entry.file) in taken:
+                entry = replace(entry, file=f"{stem}-{n}.geojson")
+                n += 1
+            taken.add((entry.layer, entry.file))
+            entries.append(entry)
+        return entries
 
     def _put_layer(
         self, conn: Connection, area_id: int, name: str, features: Sequence[Feature]
@@ -678,7 +789,6 @@ class PostgisStore:
     def add_incidents(
         self, area: str, incidents: gpd.GeoDataFrame, *, author: str | None = None
     ) -> tuple[int, int]:
-        del author  # the database keeps no history of layers (only of grid versions)
         from geogrid.incidents import incidents_to_layer
 
         features = checked_features(
@@ -710,6 +820,10 @@ class PostgisStore:
                 conn, row.id, _rows_of(fresh), first_ord=0 if last is None else int(last) + 1
             )
             if fresh:
+                if "incidents" in row.layers:  # one more write of the layer, as a folder's
+                    self._keep_records(
+                        conn, row.id, [], author=author, message=f"add: {len(fresh)} incidents"
+                    )
                 self._assign_grids(conn, row.id, [str(_prop(f, "id")) for f in fresh])
                 self._touch(conn, row.id)  # the web shows the new incidents at its next request
             if "incidents" not in row.layers:
@@ -722,6 +836,122 @@ class PostgisStore:
                 select(func.count()).select_from(T.incidents).where(T.incidents.c.area_id == row.id)
             )
             return len(fresh), int(total or 0)
+
+    def _keep_records(
+        self,
+        conn: Connection,
+        area_id: int,
+        old: Sequence[Feature],
+        *,
+        author: str | None,
+        message: str,
+    ) -> None:
+        """A history entry of the incidents layer holding only ``old`` (the records a write
+        replaced), not the whole layer."""
+        when = self._now(conn)
+        self._add_history(
+            conn,
+            area_id,
+            history_entry(
+                "incidents",
+                dumps_features(old),
+                when,
+                author=author,
+                message=message,
+                partial=True,
+            ),
+        )
+
+    def _incident_rows(self, conn: Connection, area_id: int, ids: Sequence[str]) -> list[Any]:
+        t = T.incidents
+        chosen = bindparam("ids", list(ids), type_=ARRAY(Text))
+        return list(
+            conn.execute(
+                select(t.c.feature, func.ST_AsBinary(t.c.geom).label("wkb"), t.c.grid)
+                .where(t.c.area_id == area_id, t.c.id == any_(chosen))
+                .order_by(t.c.ord)
+            )
+        )
+
+    def count_incidents(self, area: str) -> int:
+        t = T.incidents
+        with self.engine.connect() as conn:
+            row = self._area(conn, area)
+            total = conn.scalar(select(func.count()).select_from(t).where(t.c.area_id == row.id))
+        return int(total or 0)
+
+    def incidents_with_ids(self, area: str, ids: Sequence[str]) -> gpd.GeoDataFrame | None:
+        with self.engine.connect() as conn:
+            row = self._area(conn, area)
+            if "incidents" not in row.layers:
+                return None
+            rows = self._incident_rows(conn, row.id, ids) if ids else []
+        frame = frame_from_features(_features_of(rows), get_spec("incidents"))
+        frame.attrs["problems"] = []
+        return frame
+
+    def update_incidents(
+        self,
+        area: str,
+        added: gpd.GeoDataFrame,
+        corrected: gpd.GeoDataFrame,
+        *,
+        author: str,
+        message: str,
+        expected: int | None = None,
+    ) -> int:
+        """One transaction holding the area's row: the revision checked, the corrected records
+        updated in place (their old values kept in ``layer_history``, nothing else), the added
+        ones inserted after the last (partitions made, grid assigned at insert), and only those
+        given their grid; the rest of the layer is not touched."""
+        where = f"incidents of {area} (database)"
+        fixed = checked_features(corrected, "incidents", "incidents.geojson", where=where)
+        fresh = checked_features(added, "incidents", "incidents.geojson", where=where)
+        self._ensure_partitions([*fixed, *fresh])
+        t = T.incidents
+        with self.engine.begin() as conn:
+            row = self._area(conn, area, for_update=True)
+            self._check_revision(conn, area, row, "incidents", expected)
+            fixed_ids = [str(_prop(f, "id")) for f in fixed]
+            if "incidents" in row.layers:
+                old = _features_of(self._incident_rows(conn, row.id, fixed_ids)) if fixed else []
+                self._keep_records(conn, row.id, old, author=author, message=message)
+            if fixed:
+                conn.execute(
+                    update(t)
+                    .where(t.c.area_id == row.id, t.c.id == bindparam("b_id"))
+                    .values(
+                        feature=bindparam("b_feature", type_=JSON),
+                        geom=bindparam("b_geom", type_=t.c.geom.type),
+                        time=bindparam("b_time", type_=t.c.time.type),
+                        category=bindparam("b_category"),
+                        grid=None,
+                    ),
+                    [
+                        {
+                            "b_id": i,
+                            "b_feature": r["feature"],
+                            "b_geom": r["geom"],
+                            "b_time": _when(str(_prop(r["feature"], "time"))),
+                            "b_category": str(_prop(r["feature"], "category")),
+                        }
+                        for i, r in zip(fixed_ids, _rows_of(fixed), strict=True)
+                    ],
+                )
+            last = conn.scalar(select(func.max(t.c.ord)).where(t.c.area_id == row.id))
+            self._insert_incidents(
+                conn, row.id, _rows_of(fresh), first_ord=0 if last is None else int(last) + 1
+            )
+            changed = [*fixed_ids, *(str(_prop(f, "id")) for f in fresh)]
+            if changed:
+                self._assign_grids(conn, row.id, changed)
+            conn.execute(
+                update(T.areas)
+                .where(T.areas.c.id == row.id)
+                .values(layers=sorted({*row.layers, "incidents"}), updated=func.clock_timestamp())
+            )
+            total = conn.scalar(select(func.count()).select_from(t).where(t.c.area_id == row.id))
+            return int(total or 0)
 
     def read_incidents(
         self, area: str, *, start: str | None = None, end: str | None = None
@@ -1005,6 +1235,7 @@ class PostgisStore:
             manifest_text = conn.scalar(
                 select(cast(T.areas.c.manifest, Text)).where(T.areas.c.id == row.id)
             )
+            layer_history = self._history_entries(conn, row.id)
         days = [None, *self.plan_days(area)]
         plans = [p for day in days if (p := self.read_plan(area, day)) is not None]
         return AreaDump(
@@ -1015,6 +1246,7 @@ class PostgisStore:
             plans=plans,
             patrol_logs=self.patrol_logs(area),
             manifest_text=manifest_text,
+            layer_history=layer_history,
         )
 
     def _documents(self, area: str) -> dict[str, bytes]:
@@ -1028,11 +1260,21 @@ class PostgisStore:
             return {r.name: bytes(r.data) for r in rows}
 
     def import_area(self, area: str, dump: AreaDump) -> None:
-        """Replace ``area`` in the database with ``dump``, in one transaction."""
+        """Replace ``area`` in the database with ``dump``, in one transaction.
+
+        The layer history is appended to, not replaced: the entries the database had for an
+        area of that name (writes made there since it was pushed) stay, with the dump's
+        entries it lacked (by layer and file), in time order."""
         if not area or "/" in area:
             raise InputError(f"{area!r} is not an area name")
         self._ensure_partitions(dump.layers.get("incidents", []))
         with self.engine.begin() as conn:
+            before = conn.scalar(
+                select(T.areas.c.id).where(T.areas.c.name == area).with_for_update()
+            )
+            kept = [] if before is None else self._history_entries(conn, before)
+            known = {(e.layer, e.file) for e in kept}
+            entries = kept + [e for e in dump.layer_history if (e.layer, e.file) not in known]
             conn.execute(delete(T.areas).where(T.areas.c.name == area))
             manifest: Any = dump.manifest
             if dump.manifest_text is not None:  # json keeps the text as written
@@ -1074,6 +1316,8 @@ class PostgisStore:
                     )
                 )
             self._add_logs(conn, area_id, dump.patrol_logs)
+            for entry in sorted(entries, key=lambda e: (e.replaced_at, e.layer, e.file)):
+                self._add_history(conn, area_id, entry)
             if dump.documents:
                 conn.execute(
                     insert(T.area_files),

@@ -196,7 +196,8 @@ area_files = Table(
 )
 
 #: layers as they were before a write replaced them (what a folder keeps under ``history/``):
-#: the features as stored, who replaced them, when and why
+#: the GeoJSON text as the folder's file, who replaced them, when and why; an entry counts
+#: one write of the layer (``Store.layer_revision``)
 layer_history = Table(
     "layer_history",
     metadata,
@@ -207,6 +208,11 @@ layer_history = Table(
     Column("author", Text, nullable=True),
     Column("message", Text, nullable=True),
     Column("replaced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    #: the history file's name and its sidecar as a folder writes them (kept byte for byte)
+    Column("file", Text, nullable=True),
+    Column("sidecar", Text, nullable=True),
+    #: only the records an incidents import changed (their old values), not the whole layer
+    Column("partial", Boolean, nullable=False, server_default="false"),
     PrimaryKeyConstraint("area_id", "seq"),
     Index("ix_layer_history_area_layer", "area_id", "layer"),
 )
