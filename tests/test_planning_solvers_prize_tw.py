@@ -426,3 +426,28 @@ def test_local_search_keeps_every_constraint_on_random_plans(seed: int) -> None:
         assert _feasible(arrays, out), (start, out)
         assert sorted(i for r in out for i in r) == sorted(i for r in start for i in r)
         assert _travel(arrays, out) <= _travel(arrays, start)
+
+
+def test_a_fortran_ordered_matrix_needs_no_second_compiled_signature() -> None:
+    """Travel sliced out of a bigger matrix (Fortran order) runs the kernels compiled by
+    warm_up, not a second specialisation compiled inside the timed search."""
+    prize_tw.warm_up()
+    arrays = _arrays(3, n_stops=8)
+    fortran = RoutingArrays.from_lists(
+        np.asfortranarray(arrays.travel),
+        arrays.vehicle_matrix,
+        arrays.starts,
+        arrays.ends,
+        arrays.shifts,
+        arrays.service,
+        arrays.windows,
+        arrays.penalties,
+        prizes=arrays.prizes,
+        demand=arrays.demand,
+    )
+    before = len(prize_tw.run_chunk.signatures)
+    routes = prize_tw.improve_prize_tw_routes(
+        fortran, [(), ()], time_limit_s=0.0, seed=1, max_iterations=20
+    )
+    assert _feasible(fortran, routes)
+    assert len(prize_tw.run_chunk.signatures) == before

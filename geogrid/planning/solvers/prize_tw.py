@@ -58,6 +58,13 @@ NEAR = 20
 """Nearest stops kept per stop for related removals."""
 LS_NEAR = 10
 """Nearest stops each visit is tried next to by the local search."""
+LS_MODE = 1
+"""When the local search runs: 0 never, 1 after every recreate, 2 when the candidate is
+within the temperature of the current plan, 3 when it beats the best."""
+KICK = True
+"""Every second stall, restart from the best plan with most of its visits removed."""
+KICK_SHARE = (0.4, 1.0)
+"""Share of the visits a kick removes (uniform in this range)."""
 LS_PASSES = 20
 """Most passes of the local search over every visit."""
 CHUNK_S = 0.02
@@ -700,6 +707,41 @@ def _restore(src_r, src_c, src_l, src_e, src_s, src_v, routes, count, loc, est, 
 
 
 @njit(cache=True)
+def _kick(rng, T, node, veh, allowed, follow, nfollow, cand, near, linked, scale, plan, bak):
+    """Remove a random KICK_SHARE of the visits of ``plan`` and recreate it greedily,
+    then shorten it and fill the time freed: a far jump out of the best plan's basin.
+    Returns the new plan's value (it may be below the best; the best is kept apart), or
+    -inf when the plan left does not fit (then the caller restores the best)."""
+    routes, count, loc, est, lst, vst = plan
+    V = routes.shape[0]
+    touched = np.zeros(V, dtype=np.bool_)
+    share = KICK_SHARE[0] + (KICK_SHARE[1] - KICK_SHARE[0]) * rng.random()
+    for c in cand:
+        if loc[c, 0] >= 0 and rng.random() < share:
+            _take(c, routes, count, loc, follow, nfollow, touched)
+    ok = True
+    if linked:
+        ok = _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst)
+    else:
+        for v in range(V):
+            if touched[v] and not _schedule(
+                v, T, node, veh, follow, nfollow, routes, count, loc, est, lst, vst
+            ):
+                ok = False
+    if not ok:
+        return -np.inf
+    _recreate_greedy(
+        rng, cand, T, node, veh, allowed, follow, nfollow, routes, count, loc, est, lst, vst, linked
+    )
+    if local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, plan, bak) > 0:
+        _recreate_blink(
+            rng, cand, T, node, veh, allowed, follow, nfollow, routes, count, loc, est, lst, vst,
+            linked,
+        )  # fmt: skip
+    return _plan_value(node, routes, count, vst, scale)
+
+
+@njit(cache=True)
 def run_chunk(
     rng,
     T,
@@ -720,11 +762,13 @@ def run_chunk(
     best,
     work,
     state,
+    ls_mode,
+    kick,
 ) -> None:
     """``iterations`` of ruin, recreate and annealing acceptance.
 
     ``cur``, ``best`` and ``work`` are tuples (routes, count, loc, est, lst, vst);
-    ``state`` holds [iterations since the best, total iterations]. The temperature falls
+    ``state`` holds [iterations since the best, total iterations, stalls]. The temperature falls
     linearly from ``temp0`` x (1 - share0) to ``temp0`` x (1 - share1) over the chunk.
     """
     cr, cc, cl, ce, cs, cv = cur
@@ -765,12 +809,15 @@ def run_chunk(
                     rng, cand, T, node, veh, allowed, follow, nfollow, wr, wc, wl, we, ws, wv,
                     linked,
                 )  # fmt: skip
+            if again or ls_mode == 0:
+                break
+            if ls_mode >= 2:  # only a candidate near the current (2) or above the best (3)
+                val = _plan_value(node, wr, wc, wv, scale)
+                if val < (cur_val - temp if ls_mode == 2 else best_val):
+                    break
             # shorten the routes, then fill the time freed (once)
             if (
-                again
-                or local_search(
-                    T, node, veh, allowed, follow, nfollow, cand, near, linked, work, bak
-                )
+                local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, work, bak)
                 == 0
             ):
                 break
@@ -791,6 +838,15 @@ def run_chunk(
                 _restore(br, bc, bl, be, bs, bv, cr, cc, cl, ce, cs, cv)
                 cur_val = best_val
                 state[0] = 0
+                state[2] += 1
+                if kick and state[2] % 2 == 0:  # every second stall: a kick from the best
+                    cur_val = _kick(
+                        rng, T, node, veh, allowed, follow, nfollow, cand, near, linked, scale,
+                        cur, bak,
+                    )  # fmt: skip
+                    if cur_val == -np.inf:
+                        _restore(br, bc, bl, be, bs, bv, cr, cc, cl, ce, cs, cv)
+                        cur_val = best_val
 
 
 @njit(cache=True)
@@ -866,13 +922,17 @@ class PrizeTWProblem:
             order = np.argsort(dist, axis=1, kind="stable")[:, :k]
             near[self.cand] = self.cand[order]
         self.near = near
-        self.T = np.array(arrays.travel, dtype=np.int64)  # writable: one compiled signature
+        # writable and C-ordered: the one compiled signature (a sliced matrix is often in
+        # Fortran order, which would compile a second one inside the first timed search)
+        self.T = np.array(arrays.travel, dtype=np.int64, order="C")
         self.node = node
         self.veh = veh
         self.starts = arrays.starts
         self.ends = arrays.ends
         self.scale = float(sum(hi - lo for lo, hi in arrays.shifts) + self.T.max() * (L + 2) + 1)
         self.temp0 = TEMPERATURE * (float(np.mean(optional)) if optional else 1.0)
+        self.ls_mode = LS_MODE
+        self.kick = KICK
 
     def plan(self, routes: Sequence[Sequence[int]]) -> tuple[np.ndarray, ...]:
         """A plan in the kernels' arrays (not yet scheduled)."""
@@ -954,6 +1014,8 @@ class PrizeTWProblem:
             best,
             work,
             state,
+            self.ls_mode,
+            self.kick,
         )
 
 
@@ -986,7 +1048,7 @@ def improve_prize_tw_routes(
     if len(problem.cand) == 0 or not problem.schedule(first):
         return tuple(tuple(int(u) for u in r) for r in routes)
     plans = (first, tuple(a.copy() for a in first), tuple(a.copy() for a in first))
-    state = np.zeros(2, dtype=np.int64)
+    state = np.zeros(3, dtype=np.int64)
     rng = generator(int(seed))
     if max_iterations is not None:
         chunk = 50
