@@ -191,3 +191,59 @@ def test_an_area_of_a_store_is_loaded_and_imported_through_the_store(
     assert report.saved.added == 3 and pair.name in report.lines()[0]
     assert len(service.load(where).incidents) == 503
     assert len(Workspace(pair.folder).read_layer("incidents")) == 500
+
+
+def test_two_imports_into_a_database_area_at_once_lose_nothing(
+    area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports into one database area read the stored records at the same moment (two
+    threads); the one that writes second is refused (stale revision), merges again from the
+    fresh records and writes: every record of both is there, both writes in the history.
+    Needs GEOGRID_TEST_DB (skips without)."""
+    from geogrid.store.base import StoredArea
+    from geogrid.store.postgis import PostgisStore
+    from tests.store_commands import twins
+
+    pair = twins(area, tmp_path)
+    where = StoredArea(pair.store, pair.name)
+    lines = (DATA / "haidian_gcj02_gbk.csv").read_bytes().decode("gbk").splitlines()
+    sources = []
+    for tag in ("X", "Y"):
+        source = tmp_path / f"calls-{tag}.csv"
+        body = [lines[0]] + [f"{tag}{line}" for line in lines[1:]]
+        source.write_bytes(("\n".join(body) + "\n").encode("gbk"))
+        sources.append(source)
+    barrier = threading.Barrier(2)
+    reads: list[str] = []
+    read = PostgisStore.incidents_with_ids
+
+    def read_together(self, name, ids):  # the first read of each import waits for the other's
+        found = read(self, name, ids)
+        reads.append(threading.current_thread().name)
+        if len(reads) <= 2:
+            barrier.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(PostgisStore, "incidents_with_ids", read_together)
+    reports: dict[int, object] = {}
+
+    def run(i: int) -> None:
+        try:
+            reports[i] = service.import_file(
+                sources[i], DATA / "haidian_gcj02.toml", area_dir=where
+            )
+        except Exception as err:
+            reports[i] = err
+
+    threads = [threading.Thread(target=run, args=(i,), name=f"import{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(isinstance(r, service.ImportReport) for r in reports.values()), reports
+    assert len(reads) == 3  # one import read again after its conflict
+    added = [r.saved.added for r in reports.values()]  # type: ignore[union-attr]
+    assert added == [4, 4]
+    assert pair.store.count_incidents(pair.name) == 508
+    history = [h["message"] for h in pair.store.layer_history(pair.name, "incidents")]
+    assert history == ["import: 4 incidents added"] * 2

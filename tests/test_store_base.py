@@ -408,3 +408,77 @@ def test_command_area_follows_geogrid_store(tmp_path, monkeypatch) -> None:
     found = command_area("data/geo/demo/")
     assert isinstance(found, StoredArea) and found.name == "demo"
     assert type(found.store).__name__ == "PostgisStore"
+
+
+def _schools(s, name: str, label: str = "一小") -> gpd.GeoDataFrame:
+    grids = s.read_layer(name, "grids")
+    return gpd.GeoDataFrame(
+        {"id": ["s1"], "name": [label], "kind": "school"},
+        geometry=[grids.geometry.iloc[0].representative_point()],
+        crs="EPSG:4326",
+    )
+
+
+def test_a_layer_write_from_a_stale_revision_is_a_conflict(store) -> None:
+    """Each write of a layer moves its revision on by one; a write stating a revision that is
+    no longer current is a ConflictError naming who wrote it, when and why, and saves
+    nothing (write_layers: none of its layers)."""
+    s, name = store
+    assert s.layer_revision(name, "schools") == 0
+    s.write_layer(name, "schools", _schools(s, name), author="li", message="first", expected=0)
+    assert s.layer_revision(name, "schools") == 1
+    s.write_layer(name, "schools", _schools(s, name, "二小"), author="wang", message="renamed",
+                  expected=1)  # fmt: skip
+    assert s.layer_revision(name, "schools") == 2
+    tag = s.version_tag(name)
+    with pytest.raises(ConflictError, match=r"schools changed .*revision 1, now 2.*wang.*renamed"):
+        s.write_layer(name, "schools", _schools(s, name, "三小"), author="li", message="stale",
+                      expected=1)  # fmt: skip
+    with pytest.raises(ConflictError, match="schools"):
+        s.write_layers(
+            name,
+            {"police": _schools(s, name, "派出所"), "schools": _schools(s, name, "三小")},
+            author="li",
+            message="stale",
+            expected={"police": 0, "schools": 1},
+        )
+    assert s.read_layer(name, "schools")["name"].tolist() == ["二小"]
+    assert s.read_layer(name, "police") is None and s.version_tag(name) == tag
+    s.write_layer(name, "police", _schools(s, name), author="li", message="new", expected=0)
+    with pytest.raises(ConflictError, match="another write made it"):
+        s.write_layer(name, "police", _schools(s, name), author="li", message="new", expected=0)
+    assert s.layer_revision(name, "police") == 1
+
+
+def test_update_incidents_adds_and_corrects_in_place(store) -> None:
+    """update_incidents appends new records and replaces corrected ones where they stand
+    (grid assigned to them), one write of the layer: its revision goes up by one and the
+    history keeps the replaced records (a folder the whole file, the database only the
+    corrected ones); a stale revision saves nothing."""
+    from geogrid.incidents import incidents_to_layer
+
+    s, name = store
+    _, grids, _ = s.load_version(name)
+    layer = incidents_to_layer(incidents_in(grids, n=6))
+    assert s.incidents_with_ids(name, ["S000"]) is None and s.count_incidents(name) == 0
+    assert s.update_incidents(name, layer, layer.iloc[:0], author="t", message="six",
+                              expected=0) == 6  # fmt: skip
+    moved = grids.geometry.iloc[5].representative_point()
+    fixed = layer.iloc[[1, 3]].copy()
+    fixed["category"] = "fraud"
+    fixed = fixed.set_geometry([moved, moved], crs="EPSG:4326")
+    extra = incidents_to_layer(incidents_in(grids, n=8)).iloc[6:]
+    total = s.update_incidents(name, extra, fixed, author="wang", message="fix", expected=1)
+    assert total == 8 == s.count_incidents(name) and s.layer_revision(name, "incidents") == 2
+    read = s.read_incidents(name)
+    assert read["id"].tolist() == [f"S{i:03d}" for i in range(8)]
+    assert read["category"].tolist() == ["theft", "fraud", "theft", "fraud"] + ["theft"] * 4
+    assert read["grid"].tolist() == covering_grid(read, grids)
+    assert read["grid"].iloc[1] == read["grid"].iloc[3]
+    history = s.layer_history(name, "incidents")
+    assert [(h["author"], h["message"]) for h in history] == [("wang", "fix")]
+    assert s.incidents_with_ids(name, ["S003", "S007", "nope"])["id"].tolist() == ["S003", "S007"]
+    with pytest.raises(ConflictError, match=r"incidents changed .*wang"):
+        s.update_incidents(name, extra.iloc[:0], layer.iloc[[0]], author="li", message="stale",
+                           expected=1)  # fmt: skip
+    assert s.read_incidents(name)["category"].tolist() == read["category"].tolist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+import geopandas as gpd
 import pytest
 import shapely
 from sqlalchemy import text
@@ -148,3 +149,36 @@ def test_url_spellings() -> None:
     assert sqlalchemy_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert sqlalchemy_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert sqlalchemy_url("postgresql+psycopg://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_two_layer_writes_from_one_revision_one_wins_one_conflicts(db) -> None:
+    """Two imports that read a layer at the same revision write it at the same moment (two
+    threads, two connections): one lands, the other gets ConflictError naming the winner
+    and its message; the layer is the winner's and the replaced one is in the history."""
+    store, name = db
+    grids = store.read_layer(name, "grids")
+    point = grids.geometry.iloc[0].representative_point()
+    schools = [
+        gpd.GeoDataFrame(
+            {"id": ["s1"], "name": [f"school {i}"], "kind": "school"},
+            geometry=[point],
+            crs="EPSG:4326",
+        )
+        for i in range(3)
+    ]
+    store.write_layer(name, "schools", schools[2], author="setup", message="first")
+    revision = store.layer_revision(name, "schools")
+    results = _race(
+        lambda i: store.write_layer(
+            name, "schools", schools[i], author=f"office{i}", message=f"import {i}",
+            expected=revision,
+        )
+    )  # fmt: skip
+    conflicts = [r for r in results if isinstance(r, ConflictError)]
+    assert len(conflicts) == 1 and results.count(None) == 1, results
+    winner = results.index(None)
+    assert f"office{winner}" in str(conflicts[0]) and f"import {winner}" in str(conflicts[0])
+    assert store.read_layer(name, "schools")["name"].tolist() == [f"school {winner}"]
+    history = store.layer_history(name, "schools")
+    assert [h["author"] for h in history] == [f"office{winner}"]
+    assert store.layer_revision(name, "schools") == revision + 1

@@ -118,3 +118,59 @@ def test_bad_targets_are_refused(busy_area: Path, tmp_path: Path) -> None:
         push(busy_area, str(tmp_path))
     with pytest.raises(InputError, match="no such area"):
         pull(url, unique_name("missing"), tmp_path / "nothing")
+
+
+def _history(folder: Path) -> dict[str, bytes]:
+    """The files of the area's ``history/`` (replaced layers and their sidecars)."""
+    root = folder / "history"
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_layer_history_goes_both_ways_and_a_push_again_keeps_the_databases(
+    busy_area: Path, tmp_path: Path
+) -> None:
+    """The folder's history/ (replaced grids and schools with their sidecars) is pushed and
+    pulled back byte for byte; a layer written in the database and incidents corrected there
+    (only the old records kept, marked partial) stay when the folder is pushed again (the
+    database's history is appended to, not replaced), and come out with the pull."""
+    import json
+
+    import geopandas as gpd
+
+    from geogrid.store.base import open_store
+
+    url = db_url()
+    folder = tmp_path / unique_name()
+    shutil.copytree(busy_area, folder, ignore=shutil.ignore_patterns(".lock"))
+    local = FolderStore(folder.parent)
+    schools = local.read_layer(folder.name, "schools")
+    local.write_layer(folder.name, "schools", schools.assign(name=["三小", "四小"]),
+                      author="赵", message="renamed")  # fmt: skip
+    before = _history(folder)
+    assert any(k.startswith("grids/") for k in before)
+    assert any(k.startswith("schools/") for k in before)
+    name = push(folder, url)
+    assert _history(pull(url, name, tmp_path / "back")) == before
+    db = open_store(url)
+    assert db.layer_history(name, "schools")[0]["message"] == "renamed"
+    db.write_layer(name, "schools", schools, author="钱", message="in the database",
+                   expected=db.layer_revision(name, "schools"))  # fmt: skip
+    stored = db.incidents_with_ids(name, ["S001"])
+    assert isinstance(stored, gpd.GeoDataFrame) and len(stored) == 1
+    fixed = stored.assign(category="fraud")
+    db.update_incidents(name, fixed.iloc[:0], fixed, author="孙", message="fix S001")
+    push(folder, url, name)
+    messages = [h["message"] for h in db.layer_history(name, "schools")]
+    assert messages == ["renamed", "in the database"]
+    assert [h["message"] for h in db.layer_history(name, "incidents")] == ["fix S001"]
+    after = _history(pull(url, name, tmp_path / "again"))
+    assert {k: v for k, v in after.items() if k in before} == before
+    added = sorted(set(after) - set(before))
+    assert [k.split("/")[0] for k in added] == ["incidents"] * 2 + ["schools"] * 2
+    sidecar = json.loads(after[next(k for k in added if k.startswith("incidents/") and
+                                    k.endswith(".json"))])  # fmt: skip
+    assert sidecar["partial"] is True and sidecar["author"] == "孙"
+    copy = json.loads(after[next(k for k in added if k.endswith(".geojson") and
+                                 k.startswith("incidents/"))])  # fmt: skip
+    assert [f["properties"]["id"] for f in copy["features"]] == ["S001"]
+    assert copy["features"][0]["properties"]["category"] == "theft"

@@ -41,7 +41,8 @@ def migrate(url: str) -> None:
 )
 @friendly_errors
 def push(area_dir: Path, url: str, name: str | None) -> None:
-    """Copy an area folder into the database (replacing the area of that name there)."""
+    """Copy an area folder into the database (replacing the area of that name there; its layer
+    history is kept and the folder's history/ added to it)."""
     from geogrid.store.transfer import push as run
 
     click.echo(f"pushed {area_dir} as area {run(area_dir, url, name)!r}")

@@ -2,9 +2,16 @@
 
 A copy moves everything the store keeps of an area: manifest, every layer
 (features as stored, so a folder pushed and pulled back gives byte-identical
-layer files), every grid version with its units, undos, plans and the patrol
-log. The folder's ``history/`` of replaced layer files and the plans' GPX and
-PDF files are not copied (they are made again from what is).
+layer files), every grid version with its units, undos, plans, the patrol
+log and the layer history (the folder's ``history/<layer>/`` files and their
+sidecars, byte for byte; an incidents import made in the database kept only
+the records it replaced, and its sidecar says ``"partial": true``). The plans'
+GPX and PDF files are not copied (they are made again from what is).
+
+Pushing an area the database already holds replaces its layers, versions,
+plans and logs, but *appends* to its layer history: the entries written in the
+database since (imports run there) stay, with the pushed folder's entries it
+lacked, in time order; pulling it afterwards gives them all as files.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from geogrid.store.folder import FolderStore
 
 def copy_area(source: Store, area: str, target: Store, name: str | None = None) -> str:
     """Copy ``area`` of ``source`` into ``target`` as ``name`` (same name by default),
-    replacing what ``target`` had under that name; returns the name."""
+    replacing what ``target`` had under that name (a database keeps its layer history and
+    adds the copy's); returns the name."""
     name = name or area
     target.import_area(name, source.export_area(area))
     return name
