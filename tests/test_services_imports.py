@@ -396,3 +396,54 @@ def test_an_area_of_a_store_is_imported_into_through_the_store(tmp_path: Path) -
     assert len(pair.store.read_layer(pair.name, "key_places")) == 3
     again = I.import_places(where, path, "key_places", _places_mapping(tmp_path, "gcj02"))
     assert again.written is None
+
+
+def _write_between(monkeypatch: pytest.MonkeyPatch, area: Path, layer: str, frame) -> None:
+    """Make another import write ``frame`` as ``layer`` right after the first read of it (the
+    read sees the layer as it was; the write is from a stale revision)."""
+    from geogrid.store.access import AreaAccess
+
+    read = AreaAccess.read_layer
+    done: list[bool] = []
+
+    def read_then_other_write(self, name, *, required=False):
+        found = read(self, name, required=required)
+        if name == layer and not done:
+            done.append(True)
+            Workspace(area).write_layer(layer, frame, author="王五", message="the other import")
+        return found
+
+    monkeypatch.setattr(AreaAccess, "read_layer", read_then_other_write)
+
+
+def test_a_layer_written_meanwhile_is_merged_again_or_a_conflict(
+    area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Places written by another import between our read and our write: the merge by id is
+    made again from their layer (theirs and ours both kept). Communities (replaced whole):
+    the one-line conflict naming who wrote them, theirs left as they are."""
+    import geopandas as gpd
+    import shapely
+
+    from geogrid.errors import ConflictError
+
+    point = shapely.Point(Workspace(area).read_layer("boundary").geometry.iloc[0].centroid)
+    theirs = gpd.GeoDataFrame(
+        {"id": ["X1"], "name": ["他们的"], "kind": "school"}, geometry=[point], crs="EPSG:4326"
+    )
+    _write_between(monkeypatch, area, "key_places", theirs)
+    path = tmp_path / "places.xlsx"
+    O.places_rows("gcj02").to_excel(path, index=False)
+    report = I.import_places(area, path, "key_places", _places_mapping(tmp_path, "gcj02"))
+    layer = Workspace(area).read_layer("key_places")
+    assert report.written is not None and "X1" in set(layer["id"]) and len(layer) == 4
+    communities = Workspace(area).read_layer("communities")
+    _write_between(monkeypatch, area, "communities", communities.iloc[:1])
+    comms = grids_area.communities().rename(columns={"code": "CODE", "name": "NAME"})
+    comms["CODE"] = ["110108001", "110108002"]
+    shp = O.write_shapefile(tmp_path / "c", comms, O.GK_117E, stem="街道")
+    mapping = O.write_text(tmp_path / "c.toml", O.COMMUNITIES_TOML)
+    with pytest.raises(ConflictError, match=r"communities changed .*王五.*the other import") as err:
+        I.import_communities(area, shp, mapping)
+    assert "\n" not in str(err.value)
+    assert len(Workspace(area).read_layer("communities")) == 1
