@@ -482,3 +482,17 @@ def test_update_incidents_adds_and_corrects_in_place(store) -> None:
         s.update_incidents(name, extra.iloc[:0], layer.iloc[[0]], author="li", message="stale",
                            expected=1)  # fmt: skip
     assert s.read_incidents(name)["category"].tolist() == read["category"].tolist()
+
+
+def test_adding_incidents_is_a_write_of_the_layer(store) -> None:
+    """add_incidents that adds records moves the layer's revision on and is in its history
+    as into a folder (the first one makes the layer and replaces nothing)."""
+    s, name = store
+    _, grids, _ = s.load_version(name)
+    incidents = incidents_in(grids, n=8)
+    s.add_incidents(name, incidents.iloc[:5], author="li")
+    s.add_incidents(name, incidents, author="wang")
+    s.add_incidents(name, incidents, author="zhao")  # nothing new: no write
+    assert s.layer_revision(name, "incidents") == 2
+    history = s.layer_history(name, "incidents")
+    assert [(h["author"], h["message"]) for h in history] == [("wang", "import: 3 incidents added")]

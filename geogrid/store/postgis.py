@@ -822,7 +822,11 @@ class PostgisStore:
             if fresh:
                 if "incidents" in row.layers:  # one more write of the layer, as a folder's
                     self._keep_records(
-                        conn, row.id, [], author=author, message=f"add: {len(fresh)} incidents"
+                        conn,
+                        row.id,
+                        [],
+                        author=author,
+                        message=f"import: {len(fresh)} incidents added",
                     )
                 self._assign_grids(conn, row.id, [str(_prop(f, "id")) for f in fresh])
                 self._touch(conn, row.id)  # the web shows the new incidents at its next request
