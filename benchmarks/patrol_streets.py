@@ -20,8 +20,9 @@ shifts; one PyVRP profile per team (its own mode's matrix, and a stop the team m
 serve made unreachable for it: edges of 10^9 s). PyVRP cannot model a revisit gap: a
 revisit is a separate client at the same place with the gap dropped, and when PyVRP's
 plan breaks a gap, revisits are taken out of it one by one (the fewest needed, latest
-first) until it fits; the table says how many. Its routes are then re-scheduled by
-``schedule_orders`` and judged by ``check_plan`` like ours.
+first) until it fits; the table says how many. A second row per area takes the revisits
+out of the problem for both (the variant PyVRP models exactly). PyVRP's routes are
+re-scheduled by ``schedule_orders`` and judged by ``check_plan`` like ours.
 """
 
 from __future__ import annotations
@@ -144,6 +145,24 @@ def solve_pyvrp(problem: PatrolProblem, time_s: float, seed: int) -> tuple[int, 
         dropped += 1
 
 
+def without_revisits(problem: PatrolProblem) -> PatrolProblem:
+    """The same problem with every revisit stop taken out (what PyVRP models exactly)."""
+    keep = [i for i, s in enumerate(problem.stops) if s.revisit_of is None]
+    locs = [*keep, *range(problem.n_stops, problem.n_locations)]
+    index = {loc: j for j, loc in enumerate(locs)}
+    return PatrolProblem(
+        teams=problem.teams,
+        stops=tuple(problem.stops[i] for i in keep),
+        travel_s=problem.travel_s[:, locs][:, :, locs].copy(),
+        metres=problem.metres[:, locs][:, :, locs].copy(),
+        matrix_of_team=problem.matrix_of_team,
+        start_loc=tuple(index[x] for x in problem.start_loc),
+        end_loc=tuple(index[x] for x in problem.end_loc),
+        metric_crs=problem.metric_crs,
+        team_areas=problem.team_areas,
+    )
+
+
 def run_area(
     label: str, folder: Path, time_s: float, out: Path | None, pyvrp: bool = True
 ) -> list[str]:
@@ -183,6 +202,19 @@ def run_area(
         f" | {'' if peer is None else peer} | {peer_check}"
         f" | {'' if peer is None else f'{plan.prize - peer:+d}'} |"
     ]
+    if pyvrp and any(s.revisit_of is not None for s in problem.stops):
+        # the variant both model exactly: no revisits
+        plain = without_revisits(problem)
+        ours2 = solve_patrol(plain, time_limit_s=time_s, seed=1)
+        bad2 = check_plan(plain, ours2)
+        peer2, check2 = solve_pyvrp(plain, time_s, 1)
+        rows.append(
+            f"| {label}{synthetic}, revisits taken out | {len(teams)} | {plain.n_stops}"
+            f" | {sum(s.prize for s in plain.stops)} | {ours2.prize} | {len(ours2.visited())}"
+            f" | {sum(r.metres for r in ours2.routes) / 1000:.1f} | | {ours2.solve_s:.1f}"
+            f" | {'ok' if not bad2 else len(bad2)} | {peer2} | {check2}"
+            f" | {ours2.prize - peer2:+d} |"
+        )
     rev = sum(s.revisit_of is not None for s in problem.stops)
     modes = len(set(problem.matrix_of_team))
     masked = sum(s.teams is not None for s in problem.stops)
