@@ -38,6 +38,8 @@ from geogrid.planning.solve import solve_patrol
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "solomon_vrptw"
 SCALE = 1000
 DEFAULT = "C101,C201,R101,R201,RC101,RC201"
+AT_BEST_KNOWN = 0.01
+"""A gap (%) at most this counts as reaching the best known (rounding of the x 1000 matrix)."""
 
 
 def read_solomon(name: str) -> tuple[int, int, np.ndarray]:
@@ -160,6 +162,7 @@ def main() -> int:
     print("| instance | BKS (distance) | ours | routes | gap % | PyVRP | routes | PyVRP gap % |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     gaps: list[tuple[float, float]] = []
+    classes: dict[str, list[tuple[float, float]]] = {}
     for name in names:
         vehicles, capacity, rows = read_solomon(name)
         ours, our_routes, _ = solve_ours(rows, vehicles, capacity, args.time, args.seed)
@@ -167,6 +170,7 @@ def main() -> int:
         best = ref[name]
         g1, g2 = 100 * (ours / best - 1), 100 * (peer / best - 1)
         gaps.append((g1, g2))
+        classes.setdefault(name[:-2], []).append((g1, g2))
         print(
             f"| {name} | {best:.2f} | {ours:.2f} | {our_routes} | {g1:.2f}"
             f" | {peer:.2f} | {peer_routes} | {g2:.2f} |"
@@ -174,6 +178,17 @@ def main() -> int:
         sys.stdout.flush()
     mean = np.mean(gaps, axis=0)
     print(f"| **mean** | | | | {mean[0]:.2f} | | | {mean[1]:.2f} |")
+    by_class = ", ".join(
+        f"{c} {np.mean(g, axis=0)[0]:.2f} / {np.mean(g, axis=0)[1]:.2f}" for c, g in classes.items()
+    )
+    print(f"By class (ours / PyVRP mean gap %): {by_class}")
+    at = np.asarray(gaps) <= AT_BEST_KNOWN
+    print(
+        f"At the best known (gap <= {AT_BEST_KNOWN} %): ours {at[:, 0].sum()} of {len(gaps)},"
+        f" PyVRP {at[:, 1].sum()}; ours shorter than PyVRP on"
+        f" {sum(a < b - AT_BEST_KNOWN for a, b in gaps)}, longer on"
+        f" {sum(a > b + AT_BEST_KNOWN for a, b in gaps)}"
+    )
     return 0
 
 
