@@ -33,8 +33,8 @@ from geogrid.incidents.mapping import incidents_from_layer, incidents_to_layer
 from geogrid.io.atomic import write_text_atomic
 from geogrid.io.geojson import (
     dumps_features,
+    frame_from_features,
     read_geojson_features,
-    read_layer,
     read_vector,
     write_layer,
 )
@@ -48,7 +48,7 @@ from geogrid.io.incidents import (
     write_rejects,
 )
 from geogrid.io.tables import frame_csv
-from geogrid.layers import features_from_frame
+from geogrid.layers import features_from_frame, get_spec
 from geogrid.store.access import AreaAccess
 from geogrid.store.base import AreaRef
 
@@ -263,17 +263,17 @@ def _save_stored(
             saved = save_incidents(incidents, path, author=author, correct=correct)
             if stored is not None and not saved.added and not saved.corrected:
                 return replace(saved, total=ws.store.count_incidents(ws.name))
-            after = read_layer(path, "incidents")
-            features = read_geojson_features(path)
-        fixed = [i for i, (a, b) in enumerate(zip(before, features, strict=False)) if a != b]
+            features = read_geojson_features(path)  # written and checked by save_incidents
+        fixed = [f for f, old in zip(features, before, strict=False) if f != old]
+        spec = get_spec("incidents")
         what = f"import: {saved.added} incidents added" + (
             f", {saved.corrected} corrected" if saved.corrected else ""
         )
         try:
             total = ws.store.update_incidents(
                 ws.name,
-                after.iloc[len(before) :],
-                after.iloc[fixed],
+                frame_from_features(features[len(before) :], spec),
+                frame_from_features(fixed, spec),
                 author=author,
                 message=what,
                 expected=revision,
