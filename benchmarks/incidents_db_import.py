@@ -106,6 +106,21 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=200_000)
     parser.add_argument("--corrections", type=int, default=150)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="leave the schema as it is (to time an older checkout against a newer schema)",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="only the first import, into an area named NAME left in the database",
+    )
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="only the re-import, into the area NAME left by --keep (same --incidents, --seed)",
+    )
     args = parser.parse_args()
     if not args.db:
         print("skipped: give --db postgresql://... (or set GEOGRID_TEST_DB)")
@@ -118,7 +133,8 @@ def main() -> int:
     from geogrid.store.postgis import migrate
     from geogrid.store.transfer import push
 
-    migrate(args.db)
+    if not args.no_migrate:
+        migrate(args.db)
     store = open_store(args.db)
     engine = store.engine  # type: ignore[attr-defined]
     load = os.getloadavg()
@@ -131,9 +147,10 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="geogrid-bench-") as tmp:
         work = Path(tmp)
-        name = f"bench{uuid.uuid4().hex[:10]}"
-        make_area(work / name)
-        push(work / name, args.db)
+        name = args.reuse or args.keep or f"bench{uuid.uuid4().hex[:10]}"
+        if not args.reuse:
+            make_area(work / name)
+            push(work / name, args.db)
         area = StoredArea(store, name)
         table = incidents_table(args.incidents, args.seed)
         (work / "mapping.toml").write_text(MAPPING, encoding="utf-8")
@@ -147,7 +164,10 @@ def main() -> int:
         fixed.loc[rows, "lon"] = np.round(np.where(lon > mid, lon - 0.0003, lon + 0.0003), 7)
         fixed.to_csv(work / "corrected.csv", index=False)
         try:
-            for step, csv in (("import", "incidents.csv"), ("re-import", "corrected.csv")):
+            steps = [("import", "incidents.csv"), ("re-import", "corrected.csv")]
+            if args.reuse or args.keep:
+                steps = steps[1:] if args.reuse else steps[:1]
+            for step, csv in steps:
                 with engine.connect() as conn:
                     kept_before = history_rows(conn, name)
                 t0 = time.perf_counter()
@@ -164,8 +184,9 @@ def main() -> int:
                 }
                 print(f"{step}: {json.dumps(out[step])}", flush=True)
         finally:
-            with engine.begin() as conn:
-                conn.execute(delete(T.areas).where(T.areas.c.name == name))
+            if not args.keep:
+                with engine.begin() as conn:
+                    conn.execute(delete(T.areas).where(T.areas.c.name == name))
     print(json.dumps(out, indent=2))
     return 0
 

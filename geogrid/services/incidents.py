@@ -233,6 +233,46 @@ def import_file(
     return ImportReport(source, result, saved, rejects, stored_in)
 
 
+def _text_of(values: pd.Series) -> np.ndarray:
+    """Values as compared by :func:`_unchanged`: None/NaN empty, everything else ``str``."""
+
+    def text(v: object) -> str:
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    out: np.ndarray = values.map(text).to_numpy(dtype=object)
+    return out
+
+
+def _unchanged(stored: gpd.GeoDataFrame | None, layer: gpd.GeoDataFrame) -> np.ndarray:
+    """Which new records (rows of the incidents ``layer``) are stored exactly as they are: the
+    same id once in ``layer``, every column of the layer there with the same text, the same
+    geometry. Stricter than :func:`geogrid.io.incidents.save_incidents`'s own comparison, so a
+    record set aside here would have been left as it is there too."""
+    keep = np.zeros(len(layer), dtype=bool)
+    if stored is None or not len(stored) or not layer["id"].astype(str).is_unique:
+        return keep
+    if not set(layer.columns) <= set(stored.columns):
+        return keep
+    ids = layer["id"].astype(str)
+    by_id = stored.assign(_id=stored["id"].astype(str)).drop_duplicates("_id").set_index("_id")
+    found = ids.isin(by_id.index).to_numpy()
+    if not found.any():
+        return keep
+    new = layer[found]
+    old = by_id.loc[ids[found]]
+    same = np.ones(len(new), dtype=bool)
+    for column in layer.columns:
+        if column == "geometry":
+            same &= np.asarray(
+                shapely.equals_exact(new.geometry.to_numpy(), old.geometry.to_numpy(), 0.0),
+                dtype=bool,
+            )
+        elif column != "id":
+            same &= _text_of(new[column]) == _text_of(old[column])
+    keep[np.flatnonzero(found)[same]] = True
+    return keep
+
+
 #: how many times a database import merges again from fresh data when another write of the
 #: incidents came in between its read and its write
 MERGE_ATTEMPTS = 3
@@ -250,17 +290,25 @@ def _save_stored(
     their old values kept in the history) from that revision. Another import in between is
     a conflict: the merge is made again from the fresh records, at most
     :data:`MERGE_ATTEMPTS` times. Nothing is written when nothing is new or different."""
-    ids = incidents_to_layer(incidents)["id"].astype(str).unique().tolist()
+    given = incidents_to_layer(incidents)
+    ids = given["id"].astype(str).unique().tolist()
     for attempt in range(1, MERGE_ATTEMPTS + 1):
         revision = ws.layer_revision("incidents")
         stored = ws.store.incidents_with_ids(ws.name, ids)
+        unchanged = _unchanged(stored, given)
+        new = incidents
+        if unchanged.any():  # identical records change nothing and count in nothing: set aside
+            assert stored is not None
+            same = set(given["id"].astype(str)[unchanged])
+            new = incidents[~unchanged]
+            stored = stored[~stored["id"].astype(str).isin(same)]
         with tempfile.TemporaryDirectory(prefix="geogrid-incidents-") as tmp:
             path = Path(tmp) / "incidents.geojson"
             before: list[dict[str, Any]] = []
             if stored is not None:
                 write_layer(stored, path, "incidents", history=False)
                 before = read_geojson_features(path)
-            saved = save_incidents(incidents, path, author=author, correct=correct)
+            saved = save_incidents(new, path, author=author, correct=correct)
             if stored is not None and not saved.added and not saved.corrected:
                 return replace(saved, total=ws.store.count_incidents(ws.name))
             features = read_geojson_features(path)  # written and checked by save_incidents
