@@ -165,5 +165,5 @@ def test_patrol_commands_on_an_area_missing_from_the_database(tmp_path: Path) ->
         result = CliRunner().invoke(main, args, env={"GEOGRID_STORE": url})
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
-        assert f"area {name!r} is not in the database" in result.output
+        assert f"{name}: no such area in the database" in result.output
         assert "geogrid store push" in result.output

@@ -269,7 +269,7 @@ def test_an_area_missing_from_the_database_is_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 1 and "Traceback" not in result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1, result.output
-        assert f"area {name!r} is not in the database" in lines[0]
+        assert f"{name}: no such area in the database" in lines[0]
         assert "geogrid store push" in lines[0]
         parts = urlsplit(url)
         assert str(parts.hostname) in lines[0]

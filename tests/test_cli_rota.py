@@ -137,5 +137,5 @@ def test_rota_command_on_an_area_missing_from_the_database(tmp_path: Path) -> No
         main, ["rota", str(tmp_path / name), "--week", "2026-W50"], env={"GEOGRID_STORE": url}
     )
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
-    assert f"area {name!r} is not in the database" in result.output
+    assert f"{name}: no such area in the database" in result.output
     assert "geogrid store push" in result.output

@@ -127,5 +127,5 @@ def test_staff_on_an_area_missing_from_the_database(tmp_path) -> None:
             main, ["staff", command, str(tmp_path / name)], env={"GEOGRID_STORE": url}
         )
         assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
-        assert f"area {name!r} is not in the database" in result.output
+        assert f"{name}: no such area in the database" in result.output
         assert "geogrid store push" in result.output

@@ -12,13 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import geopandas as gpd
 
@@ -54,8 +52,8 @@ from geogrid.planning.problem import (
 from geogrid.planning.solve import solve_patrol
 from geogrid.planning.workload import extra_passes
 from geogrid.printing.sheets import render_route_sheets
+from geogrid.store.access import missing_area
 from geogrid.store.base import (
-    ENV,
     AreaRef,
     PlanDocument,
     Store,
@@ -65,19 +63,6 @@ from geogrid.store.base import (
 )
 
 
-def shown_url(url: str) -> str:
-    """A database URL as a message may show it: the password left out."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
-
-
 def command_where(area_dir: Path | str) -> AreaRef:
     """The area a command's AREA argument names (:func:`~geogrid.store.base.command_area`):
     with ``GEOGRID_STORE`` set to a PostgreSQL URL the database's area of the folder's name,
@@ -85,11 +70,7 @@ def command_where(area_dir: Path | str) -> AreaRef:
     the area and the database (no password) and how to put it there."""
     where = command_area(area_dir)
     if isinstance(where, StoredArea) and where.name not in where.store.list_areas():
-        url = shown_url(os.environ.get(ENV, "").strip())
-        raise InputError(
-            f"area {where.name!r} is not in the database {url} (GEOGRID_STORE); push its "
-            f"folder first: geogrid store push {area_dir} --db URL"
-        )
+        raise missing_area(where.store, where.name)
     return where
 
 
