@@ -112,6 +112,16 @@ def test_hotspots_from_the_areas_incidents_have_findable_names(demo: Path) -> No
     assert [s.name for s in stops if s.kind == "hotspot"][:5] == list(spots["name"])
 
 
+def test_a_missing_hotspot_file_of_the_config_says_how_to_give_one(demo: Path) -> None:
+    """A [hotspots] file the area lacks (e.g. an area in a database, which has no folder) is an
+    error naming the file and the two ways out, not a read of some other folder."""
+    area = read_area(demo, with_network=False)
+    config = PatrolConfig.from_dict({"hotspots": {"file": "not-here.geojson"}})
+    with pytest.raises(InputError, match=r"not-here\.geojson: no such hot-spot file") as err:
+        area_stops(area, config)
+    assert "--hotspots FILE" in str(err.value) and "from_incidents" in str(err.value)
+
+
 def test_area_config_of_an_area_in_the_database(tmp_path: Path) -> None:
     """An area in PostGIS plans with its own patrol.toml (pushed with it, byte for byte): a
     given config path wins, a missing one gives the defaults, bad TOML names the area."""

@@ -165,7 +165,14 @@ def area_stops(
         raise InputError("the patrol config names layers the area lacks", problems)
     spots = config.hotspots
     if hotspots is None and spots.file:
-        hotspots = read_vector(area.path / spots.file, "hot-spot file")
+        spot_file = area.path / spots.file
+        if not spot_file.exists():
+            raise InputError(
+                f"{spot_file}: no such hot-spot file (the patrol config's [hotspots] file is read "
+                "from the area's folder; an area in a database has none): give the file with "
+                "--hotspots FILE, or set from_incidents = true in [hotspots]"
+            )
+        hotspots = read_vector(spot_file, "hot-spot file")
     if hotspots is None and spots.from_incidents and area.incidents is not None:
         hotspots = area_hotspots(area, top=spots.top)
     if hotspots is not None and len(hotspots):
