@@ -9,6 +9,7 @@ import pytest
 
 from geogrid.planning.solvers import prize_tw
 from geogrid.planning.solvers.routing import RoutingArrays
+from geogrid.planning.solvers.streams import generator
 
 LATE = 2**40
 
@@ -451,3 +452,96 @@ def test_a_fortran_ordered_matrix_needs_no_second_compiled_signature() -> None:
     )
     assert _feasible(fortran, routes)
     assert len(prize_tw.run_chunk.signatures) == before
+
+
+# ------------------------------------------------------------------ recreate
+
+
+def _rich_arrays(seed: int) -> RoutingArrays:
+    """Windows, dwell, two modes, a team mask and capacities (no revisit gap: a place's
+    cost is then a function of its own route alone)."""
+    allowed: list[tuple[int, ...] | None] = [(1,), None, None, (0,), None, None, None, None]
+    return _arrays(seed, n_stops=8, modes=2, allowed=allowed, capacity=[9, 9], shift=300)
+
+
+def _added_time(arrays: RoutingArrays, v: int, route: tuple[int, ...], k: int, u: int) -> int:
+    """Independent cost of u after position k (0 = the depot) of ``route``: how much later
+    than before the next node can start (waiting and dwell included), at least 0."""
+    travel = arrays.travel[arrays.vehicle_matrix[v]]
+    starts = _starts(arrays, v, route, {})
+    assert starts is not None
+    path = [arrays.starts[v], *route, arrays.ends[v]]
+    p, q = path[k], path[k + 1]
+    leave = (arrays.shifts[v][0] if k == 0 else starts[p]) + int(arrays.service[p])
+    t = leave + int(travel[p, u])
+    w = arrays.windows[u]
+    if w is not None:
+        t = max(t, w[0])
+    return max(t + int(arrays.service[u]) + int(travel[u, q]) - leave - int(travel[p, q]), 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_best_place_is_the_cheapest_place_that_fits(seed: int) -> None:
+    """On random plans that fit, the compiled cheapest place of every unvisited stop in
+    every route (bisection and early stop on the windows included) has the least added
+    time among the places that fit by the independent check, and is None exactly when no
+    place fits."""
+    arrays = _rich_arrays(seed)
+    problem = prize_tw.PrizeTWProblem(arrays)
+    rng = np.random.default_rng(seed)
+    plans = _random_feasible_plans(arrays, rng, 12)
+    assert plans
+    stream = generator(seed)
+    for routes in plans:
+        plan = problem.plan(routes)
+        assert problem.schedule(plan)
+        paths, count, loc, est, lst, vst = plan
+        visited = {i for r in routes for i in r}
+        for u in (int(i) for i in problem.cand if int(i) not in visited):
+            for v, route in enumerate(routes):
+                fits = [
+                    k
+                    for k in range(len(route) + 1)
+                    if _feasible(
+                        arrays,
+                        tuple((*r[:k], u, *r[k:]) if w == v else r for w, r in enumerate(routes)),
+                    )
+                ]
+                d, k = prize_tw._best_place(
+                    u, v, problem.T, problem.node, problem.veh, problem.allowed, paths, count,
+                    loc, est, lst, vst, stream, 0.0,
+                )  # fmt: skip
+                if not fits:
+                    assert (d, k) == (-1, -1), (routes, u, v)
+                    continue
+                costs = {j: _added_time(arrays, v, route, j, u) for j in fits}
+                assert k in fits, (routes, u, v, k, fits)
+                assert d == costs[k] == min(costs.values()), (routes, u, v, costs)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_greedy_recreate_leaves_no_stop_that_still_fits(seed: int) -> None:
+    """The greedy recreate drops a stop once it fits nowhere (an insertion never makes
+    room on a metric matrix): on random plans, whatever it leaves out fits in no place of
+    any route by the independent check, and what it builds fits."""
+    arrays = _rich_arrays(seed)
+    problem = prize_tw.PrizeTWProblem(arrays)
+    rng = np.random.default_rng(100 + seed)
+    plans = _random_feasible_plans(arrays, rng, 12)
+    assert plans
+    stream = generator(seed)
+    for routes in plans:
+        plan = problem.plan(routes)
+        assert problem.schedule(plan)
+        prize_tw._recreate_greedy(
+            stream, problem.cand, problem.T, problem.node, problem.veh, problem.allowed,
+            problem.follow, problem.nfollow, *plan, False,
+        )  # fmt: skip
+        out = problem.routes_of(plan)
+        assert _feasible(arrays, out)
+        left = [int(i) for i in problem.cand if all(int(i) not in r for r in out)]
+        for u in left:
+            for v, route in enumerate(out):
+                for k in range(len(route) + 1):
+                    grown = tuple((*r[:k], u, *r[k:]) if w == v else r for w, r in enumerate(out))
+                    assert not _feasible(arrays, grown), (routes, out, u, v, k)

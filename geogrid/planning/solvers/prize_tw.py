@@ -168,35 +168,6 @@ def _schedule_all(T, node, veh, follow, nfollow, routes, count, loc, est, lst, v
 
 
 @njit(cache=True)
-def _insert_delta(u, v, k, T, node, veh, allowed, routes, loc, est, lst, vst, shift):
-    """Added travel (``shift``: added time - travel, waiting, dwell) of serving u between
-    positions k and k+1 of route v, or -1 when it breaks a window, the shift, a gap, the
-    load or the team restriction (O(1))."""
-    if not allowed[u, v]:
-        return -1
-    if vst[v, 0] + node[u, DEMAND] > veh[v, CAP]:
-        return -1
-    M = T[veh[v, MATRIX]]
-    p = routes[v, k]
-    q = routes[v, k + 1]
-    t = max(est[v, k] + node[p, SVC] + M[p, u], node[u, OPEN])
-    a = node[u, BEFORE]
-    if a >= 0:
-        va = loc[a, 0]
-        if va < 0 or (va == v and loc[a, 1] > k):
-            return -1
-        t = max(t, est[va, loc[a, 1]] + node[u, GAP])
-    if t > node[u, CLOSE]:
-        return -1
-    arrive = t + node[u, SVC] + M[u, q]
-    if arrive > lst[v, k + 1]:
-        return -1
-    if shift:  # the time it takes from the route: travel, waiting and dwell
-        return max(arrive - est[v, k] - node[p, SVC] - M[p, q], 0)
-    return M[p, u] + M[u, q] - M[p, q]
-
-
-@njit(cache=True)
 def _put(u, v, k, routes, count, loc) -> None:
     """Place u after position k of route v (no schedule)."""
     n = count[v]
@@ -305,12 +276,56 @@ def _ruin(rng, cand, near, routes, count, loc, follow, nfollow, touched) -> None
 
 @njit(cache=True)
 def _best_place(u, v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, blink):
-    """Cheapest feasible place of u in route v: (added time, position) or (-1, -1)."""
+    """Cheapest feasible place of u in route v: (added time, position) or (-1, -1). The
+    added time is what u takes from the route (travel, waiting and dwell); a place must
+    keep u's window, the route's later latest starts, the load, the team restriction and a
+    revisit's gap after its first pass (O(1) a place)."""
     best = -1
     where = -1
-    for k in range(count[v] - 1):
-        d = _insert_delta(u, v, k, T, node, veh, allowed, routes, loc, est, lst, vst, True)
-        if d >= 0 and (best < 0 or d < best):
+    if not allowed[u, v] or vst[v, 0] + node[u, DEMAND] > veh[v, CAP]:
+        return best, where
+    M = T[veh[v, MATRIX]]
+    r = routes[v]
+    n = count[v]
+    opens = node[u, OPEN]
+    closes = node[u, CLOSE]
+    svc = node[u, SVC]
+    ready = opens  # the earliest u may start: its window, and a revisit's gap
+    a = node[u, BEFORE]
+    first_k = 0
+    if a >= 0:
+        va = loc[a, 0]
+        if va < 0:
+            return best, where
+        ready = max(ready, est[va, loc[a, 1]] + node[u, GAP])
+        if va == v:
+            first_k = loc[a, 1]  # after its first pass on the same route
+    # earliest and latest starts never fall along a route: skip (by bisection) the places
+    # whose successor must start before u may, stop at the first place that starts after
+    # u closes (exact: only places that cannot fit are skipped)
+    lo_k = first_k
+    hi_k = n - 1
+    while lo_k < hi_k:
+        mid = (lo_k + hi_k) // 2
+        if lst[v, mid + 1] < ready:
+            lo_k = mid + 1
+        else:
+            hi_k = mid
+    for k in range(lo_k, n - 1):
+        ek = est[v, k]
+        if ek > closes:
+            break
+        p = r[k]
+        q = r[k + 1]
+        leave = ek + node[p, SVC]
+        t = max(leave + M[p, u], ready)
+        if t > closes:
+            continue
+        arrive = t + svc + M[u, q]
+        if arrive > lst[v, k + 1]:
+            continue
+        d = max(arrive - leave - M[p, q], 0)
+        if best < 0 or d < best:
             if blink > 0.0 and rng.random() < blink:
                 continue
             best = d
@@ -369,6 +384,14 @@ def _recreate_greedy(
             bd[i, v] = d
             bk[i, v] = k
     alive = np.ones(m, dtype=np.bool_)
+    if not linked:
+        # a visit added to a route only delays what follows it and hurries what comes before
+        # (travel obeys the triangle inequality), so a stop that fits nowhere now never will
+        for i in range(m):
+            alive[i] = False
+            for v in range(V):
+                if bd[i, v] >= 0:
+                    alive[i] = True
     while True:
         pick = -1
         pick_v = -1
@@ -413,6 +436,8 @@ def _recreate_greedy(
             w = todo[i]
             every = linked or node[w, BEFORE] == u
             for v in range(V):
+                if not linked and (v != pick_v or bd[i, v] < 0):
+                    continue  # unchanged route, or still no place (see above)
                 if every or v == pick_v or not ok:
                     d, k = _best_place(
                         w, v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, 0.0
@@ -662,33 +687,43 @@ def _improve_pair(u, w, T, node, veh, allowed, follow, nfollow, plan, bak, ma, m
 
 
 @njit(cache=True)
-def local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, plan, bak) -> int:
+def local_search(
+    T, node, veh, allowed, follow, nfollow, cand, near, linked, plan, bak, dirty
+) -> int:
     """Travel-reducing moves (:func:`_improve_pair` for each visit and its ``LS_NEAR``
     nearest visited stops) until none improves or ``LS_PASSES`` passes; returns how many
-    moves were applied. Prizes are unchanged: the time freed is for the next recreate."""
+    moves were applied. Prizes are unchanged: the time freed is for the next recreate.
+
+    Only pairs with a route in ``dirty`` (changed since the plan was last searched; every
+    route for a plan with revisits, whose schedules read each other) are tried; each
+    pass's changed routes are the next pass's dirty ones. ``dirty`` is overwritten."""
     routes = plan[0]
     loc = plan[2]
+    V = routes.shape[0]
     ma = np.empty(routes.shape[1], dtype=np.int64)
     mb = np.empty(routes.shape[1], dtype=np.int64)
+    changed = np.zeros(V, dtype=np.bool_)
     g = min(LS_NEAR, near.shape[1])
     moves = 0
     for _ in range(LS_PASSES):
-        improved = False
+        changed[:] = False
         for u in cand:
-            if loc[u, 0] < 0:
-                continue
             for j in range(g):
+                va = loc[u, 0]
                 w = near[u, j]
-                if (
-                    w >= 0
-                    and loc[w, 0] >= 0
-                    and _improve_pair(
-                        u, w, T, node, veh, allowed, follow, nfollow, plan, bak, ma, mb, linked
-                    )
+                if va < 0 or w < 0:
+                    break
+                vb = loc[w, 0]
+                if vb < 0 or not (linked or dirty[va] or dirty[vb]):
+                    continue
+                if _improve_pair(
+                    u, w, T, node, veh, allowed, follow, nfollow, plan, bak, ma, mb, linked
                 ):
-                    improved = True
                     moves += 1
-        if not improved:
+                    changed[va] = True
+                    changed[vb] = True
+        dirty[:] = changed
+        if not changed.any():
             break
     return moves
 
@@ -733,7 +768,8 @@ def _kick(rng, T, node, veh, allowed, follow, nfollow, cand, near, linked, scale
     _recreate_greedy(
         rng, cand, T, node, veh, allowed, follow, nfollow, routes, count, loc, est, lst, vst, linked
     )
-    if local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, plan, bak) > 0:
+    dirty = np.ones(V, dtype=np.bool_)
+    if local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, plan, bak, dirty):
         _recreate_blink(
             rng, cand, T, node, veh, allowed, follow, nfollow, routes, count, loc, est, lst, vst,
             linked,
@@ -778,6 +814,7 @@ def run_chunk(
     cur_val = _plan_value(node, cr, cc, cv, scale)
     best_val = _plan_value(node, br, bc, bv, scale)
     touched = np.zeros(V, dtype=np.bool_)
+    dirty = np.ones(V, dtype=np.bool_)
     bak = (wr.copy(), wc.copy(), wl.copy(), we.copy(), ws.copy(), wv.copy())
     for it in range(iterations):
         share = share0 + (share1 - share0) * it / max(1, iterations)
@@ -816,10 +853,16 @@ def run_chunk(
                 if val < (cur_val - temp if ls_mode == 2 else best_val):
                     break
             # shorten the routes, then fill the time freed (once)
-            if (
-                local_search(T, node, veh, allowed, follow, nfollow, cand, near, linked, work, bak)
-                == 0
-            ):
+            for v in range(V):  # the routes ruin and recreate changed
+                dirty[v] = wc[v] != cc[v]
+                for k in range(1, wc[v] - 1):
+                    if dirty[v] or wr[v, k] != cr[v, k]:
+                        dirty[v] = True
+                        break
+            moves = local_search(
+                T, node, veh, allowed, follow, nfollow, cand, near, linked, work, bak, dirty
+            )
+            if moves == 0:
                 break
         val = _plan_value(node, wr, wc, wv, scale)
         accept = val >= cur_val
@@ -974,6 +1017,7 @@ class PrizeTWProblem:
                 self.linked,
                 plan,
                 bak,
+                np.ones(len(self.starts), dtype=np.bool_),
             )
         )
 
