@@ -545,3 +545,13 @@ def test_greedy_recreate_leaves_no_stop_that_still_fits(seed: int) -> None:
                 for k in range(len(route) + 1):
                     grown = tuple((*r[:k], u, *r[k:]) if w == v else r for w, r in enumerate(out))
                     assert not _feasible(arrays, grown), (routes, out, u, v, k)
+
+
+@pytest.mark.parametrize("gaps", [None, [(1, 5, 30)]])
+def test_last_stats_count_every_iteration_with_or_without_revisits(
+    gaps: list[tuple[int, int, int]] | None,
+) -> None:
+    """The iteration count the benchmarks read is the iterations run, revisits or not."""
+    arrays = _arrays(2, n_stops=7, min_gaps=gaps, shift=400)
+    prize_tw.improve_prize_tw_routes(arrays, [(), ()], time_limit_s=0.0, seed=1, max_iterations=70)
+    assert prize_tw.LAST_STATS == [70]

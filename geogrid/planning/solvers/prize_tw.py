@@ -822,6 +822,7 @@ def run_chunk(
         _restore(cr, cc, cl, ce, cs, cv, wr, wc, wl, we, ws, wv)
         touched[:] = False
         _ruin(rng, cand, near, wr, wc, wl, follow, nfollow, touched)
+        state[1] += 1
         ok = True
         if linked:
             ok = _schedule_all(T, node, veh, follow, nfollow, wr, wc, wl, we, ws, wv)
@@ -831,7 +832,6 @@ def run_chunk(
                     v, T, node, veh, follow, nfollow, wr, wc, wl, we, ws, wv
                 ):
                     ok = False
-            state[1] += 1
         if not ok:
             continue
         greedy = rng.random() < 0.5
