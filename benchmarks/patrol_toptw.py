@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/patrol_toptw.py [--time 10] [--seed 1] [--teams 1,2]
-        [--instances C101,R101,...] [--families c1,r1,rc1] [--rich]
+        [--instances C101,R101,...] [--families c1,r1,rc1] [--rich] [--seeds 1,2,3]
 
 TOPTW instances are built the standard way (Righini & Salani 2009; Montemanni &
 Gambardella 2009; Vansteenwegen et al. 2009): a Solomon 100-customer VRPTW
@@ -199,6 +199,35 @@ def solve_pyvrp(
     return plan.prize, wall, "ok" if not bad else bad[0]
 
 
+def seed_sweep(names: list[str], teams: list[int], seeds: list[int], time_s: float) -> int:
+    """Each (instance, m) solved by both methods with every seed, in one run: the spread
+    a single-seed table cannot show."""
+    print(
+        f"# TOPTW seed sweep, {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {time_s:g} s per"
+        f" method, seeds {','.join(map(str, seeds))}, {os.cpu_count()} CPUs,"
+        f" load {os.getloadavg()[0]:.1f}"
+    )
+    print("| instance | m | ours per seed | PyVRP per seed | ours mean | PyVRP mean |"
+          " seeds ours >= PyVRP |")  # fmt: skip
+    print("|---|---:|---|---|---:|---:|---:|")
+    for name in names:
+        rows = read_solomon(name)
+        for m in teams:
+            problem = toptw_problem(rows, m)
+            ours, peer = [], []
+            for seed in seeds:
+                ours.append(solve_ours(problem, time_s, seed)[0])
+                score, _, check = solve_pyvrp(rows, m, problem, time_s, seed)
+                peer.append(score if check == "ok" else 0)
+            at_least = sum(o >= p for o, p in zip(ours, peer, strict=True))
+            print(
+                f"| {name} | {m} | {' '.join(map(str, ours))} | {' '.join(map(str, peer))}"
+                f" | {np.mean(ours):.1f} | {np.mean(peer):.1f} | {at_least} of {len(seeds)} |"
+            )
+            sys.stdout.flush()
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--time", type=float, default=10.0)
@@ -209,6 +238,12 @@ def main() -> int:
     parser.add_argument("--rich", action="store_true", help="also the variants only we model")
     parser.add_argument("--no-pyvrp", action="store_true")
     parser.add_argument("--best", default="", help="JSON file of the best scores seen here")
+    parser.add_argument(
+        "--seeds",
+        default="",
+        help="e.g. 1,2,3,4,5: instead of the table, each run with every seed by both methods"
+        " (run-to-run spread: scores per seed, means, seeds where ours is at least PyVRP's)",
+    )
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} is absent (the shared benchmark data is not mounted)")
@@ -230,6 +265,8 @@ def main() -> int:
         seen = json.loads(best_path.read_text())
     warm_up_searches_untimed()
     warm_up()
+    if args.seeds:
+        return seed_sweep(names, teams, [int(x) for x in args.seeds.split(",")], args.time)
     print(
         f"# TOPTW on Solomon (profit = demand, Tmax = depot due, travel = ceil(dist x {SCALE})),"
         f" {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%MZ}, {args.time:g} s per method, seed"

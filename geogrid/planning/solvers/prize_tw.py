@@ -24,6 +24,14 @@ routes to the fixed point and refused when it breaks anything.
 
 Required stops carry a prize above all optional prizes together, so no
 accepted plan drops one.
+
+Speed is iterations, so the recreate avoids work that cannot pay: the cheapest
+place of a stop in a route is found by bisection on the latest starts (both
+earliest and latest starts rise along a route) and stops at the first place
+that starts after the stop closes; the greedy recreate drops a stop once it
+fits nowhere (on a metric matrix an insertion never makes room elsewhere in its
+route, and the other routes are unchanged); the local search after a recreate
+tries only pairs on routes that changed since the plan was last searched.
 """
 
 from __future__ import annotations
