@@ -480,21 +480,34 @@ def _added_time(arrays: RoutingArrays, v: int, route: tuple[int, ...], k: int, u
     return max(t + int(arrays.service[u]) + int(travel[u, q]) - leave - int(travel[p, q]), 0)
 
 
+def _scheduled_random_plans(seed: int, plan_seed: int):
+    """(arrays, problem, routes, scheduled plan) for random plans that fit an instance of
+    :func:`_rich_arrays`."""
+    arrays = _rich_arrays(seed)
+    problem = prize_tw.PrizeTWProblem(arrays)
+    plans = _random_feasible_plans(arrays, np.random.default_rng(plan_seed), 12)
+    assert plans
+    for routes in plans:
+        plan = problem.plan(routes)
+        assert problem.schedule(plan)
+        yield arrays, problem, routes, plan
+
+
+def _inserted(
+    routes: tuple[tuple[int, ...], ...], v: int, k: int, u: int
+) -> tuple[tuple[int, ...], ...]:
+    """``routes`` with u served after the first k visits of route v."""
+    return tuple((*r[:k], u, *r[k:]) if w == v else r for w, r in enumerate(routes))
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_best_place_is_the_cheapest_place_that_fits(seed: int) -> None:
     """On random plans that fit, the compiled cheapest place of every unvisited stop in
     every route (bisection and early stop on the windows included) has the least added
     time among the places that fit by the independent check, and is None exactly when no
     place fits."""
-    arrays = _rich_arrays(seed)
-    problem = prize_tw.PrizeTWProblem(arrays)
-    rng = np.random.default_rng(seed)
-    plans = _random_feasible_plans(arrays, rng, 12)
-    assert plans
     stream = generator(seed)
-    for routes in plans:
-        plan = problem.plan(routes)
-        assert problem.schedule(plan)
+    for arrays, problem, routes, plan in _scheduled_random_plans(seed, seed):
         paths, count, loc, est, lst, vst = plan
         visited = {i for r in routes for i in r}
         for u in (int(i) for i in problem.cand if int(i) not in visited):
@@ -502,10 +515,7 @@ def test_best_place_is_the_cheapest_place_that_fits(seed: int) -> None:
                 fits = [
                     k
                     for k in range(len(route) + 1)
-                    if _feasible(
-                        arrays,
-                        tuple((*r[:k], u, *r[k:]) if w == v else r for w, r in enumerate(routes)),
-                    )
+                    if _feasible(arrays, _inserted(routes, v, k, u))
                 ]
                 d, k = prize_tw._best_place(
                     u, v, problem.T, problem.node, problem.veh, problem.allowed, paths, count,
@@ -524,15 +534,8 @@ def test_greedy_recreate_leaves_no_stop_that_still_fits(seed: int) -> None:
     """The greedy recreate drops a stop once it fits nowhere (an insertion never makes
     room on a metric matrix): on random plans, whatever it leaves out fits in no place of
     any route by the independent check, and what it builds fits."""
-    arrays = _rich_arrays(seed)
-    problem = prize_tw.PrizeTWProblem(arrays)
-    rng = np.random.default_rng(100 + seed)
-    plans = _random_feasible_plans(arrays, rng, 12)
-    assert plans
     stream = generator(seed)
-    for routes in plans:
-        plan = problem.plan(routes)
-        assert problem.schedule(plan)
+    for arrays, problem, routes, plan in _scheduled_random_plans(seed, 100 + seed):
         prize_tw._recreate_greedy(
             stream, problem.cand, problem.T, problem.node, problem.veh, problem.allowed,
             problem.follow, problem.nfollow, *plan, False,
@@ -543,8 +546,7 @@ def test_greedy_recreate_leaves_no_stop_that_still_fits(seed: int) -> None:
         for u in left:
             for v, route in enumerate(out):
                 for k in range(len(route) + 1):
-                    grown = tuple((*r[:k], u, *r[k:]) if w == v else r for w, r in enumerate(out))
-                    assert not _feasible(arrays, grown), (routes, out, u, v, k)
+                    assert not _feasible(arrays, _inserted(out, v, k, u)), (routes, out, u, v, k)
 
 
 @pytest.mark.parametrize("gaps", [None, [(1, 5, 30)]])
