@@ -58,7 +58,7 @@ BLINK = 0.01
 """Probability of skipping a place in the cheapest-place recreate."""
 NOISE = 0.3
 """Relative noise on the prize / added time ratio in the greedy recreate."""
-TEMPERATURE = 0.25
+TEMPERATURE = 0.5
 """Starting temperature of the annealing, in mean optional prizes (falls linearly to 0)."""
 RESTART_AFTER = 2000
 """Iterations without a new best before the search goes back to the best plan."""
