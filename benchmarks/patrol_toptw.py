@@ -214,15 +214,18 @@ def seed_sweep(names: list[str], teams: list[int], seeds: list[int], time_s: flo
         rows = read_solomon(name)
         for m in teams:
             problem = toptw_problem(rows, m)
-            ours, peer = [], []
+            ours, peer, bad = [], [], []
             for seed in seeds:
                 ours.append(solve_ours(problem, time_s, seed)[0])
                 score, _, check = solve_pyvrp(rows, m, problem, time_s, seed)
                 peer.append(score if check == "ok" else 0)
+                if check != "ok":  # counted as 0, and said why
+                    bad.append(f"seed {seed}: PyVRP {check}")
             at_least = sum(o >= p for o, p in zip(ours, peer, strict=True))
             print(
                 f"| {name} | {m} | {' '.join(map(str, ours))} | {' '.join(map(str, peer))}"
                 f" | {np.mean(ours):.1f} | {np.mean(peer):.1f} | {at_least} of {len(seeds)} |"
+                + "".join(f"\n  {b}" for b in bad)
             )
             sys.stdout.flush()
     return 0

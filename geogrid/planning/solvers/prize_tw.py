@@ -421,7 +421,7 @@ def _recreate_greedy(
             return
         u = todo[pick]
         alive[pick] = False
-        ok = _insert(
+        _insert(  # refused (u out again) only with revisits, where every place is redone
             u,
             pick_v,
             bk[pick, pick_v],
@@ -442,11 +442,10 @@ def _recreate_greedy(
             if not alive[i]:
                 continue
             w = todo[i]
-            every = linked or node[w, BEFORE] == u
             for v in range(V):
-                if not linked and (v != pick_v or bd[i, v] < 0):
-                    continue  # unchanged route, or still no place (see above)
-                if every or v == pick_v or not ok:
+                # with revisits any route may have moved (schedules read each other);
+                # else only the route changed, where a stop with no place still has none
+                if linked or (v == pick_v and bd[i, v] >= 0):
                     d, k = _best_place(
                         w, v, T, node, veh, allowed, routes, count, loc, est, lst, vst, rng, 0.0
                     )
