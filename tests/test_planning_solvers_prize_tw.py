@@ -557,3 +557,41 @@ def test_last_stats_count_every_iteration_with_or_without_revisits(
     arrays = _arrays(2, n_stops=7, min_gaps=gaps, shift=400)
     prize_tw.improve_prize_tw_routes(arrays, [(), ()], time_limit_s=0.0, seed=1, max_iterations=70)
     assert prize_tw.LAST_STATS == [70]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_portfolio_returns_its_best_search_and_shares_the_iterations(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each search of the portfolio runs its share of the iterations at its temperature;
+    the plan returned is the best of theirs (by prize, checked independently)."""
+    portfolio = ((1.0, 0.25), (0.2, 0.75))
+    monkeypatch.setattr(prize_tw, "PORTFOLIO", portfolio)
+    Plans = tuple[tuple[np.ndarray, ...], ...]
+    seen: dict[int, tuple[prize_tw.PrizeTWProblem, Plans]] = {}
+    ran: dict[float, int] = {}
+    real_run = prize_tw.PrizeTWProblem.run
+
+    def spy(
+        self: prize_tw.PrizeTWProblem,
+        rng: np.random.Generator,
+        plans: Plans,
+        state: np.ndarray,
+        share: tuple[float, float],
+        iterations: int,
+        temp_factor: float = 1.0,
+    ) -> None:
+        seen[id(plans)] = (self, plans)
+        ran[temp_factor] = ran.get(temp_factor, 0) + iterations
+        return real_run(self, rng, plans, state, share, iterations, temp_factor)
+
+    monkeypatch.setattr(prize_tw.PrizeTWProblem, "run", spy)
+    arrays = _arrays(20 + seed, n_stops=14, n_teams=2, shift=300)
+    out = prize_tw.improve_prize_tw_routes(
+        arrays, [(), ()], time_limit_s=0.0, seed=seed, max_iterations=80
+    )
+    assert ran == {1.0: 20, 0.2: 60}
+    bests = [problem.routes_of(plans[1]) for problem, plans in seen.values()]
+    assert len(bests) == 2 and all(_feasible(arrays, b) for b in bests)
+    assert _feasible(arrays, out)
+    assert _prize(arrays, out) == max(_prize(arrays, b) for b in bests)

@@ -11,6 +11,10 @@ probability of skipping a place); the result is accepted by simulated
 annealing on the prize (travel time breaks ties), and the search goes back to
 the best plan when it stalls. Numbers only, no OR-Tools:
 :func:`improve_prize_tw_routes` drives it in short chunks from OR-Tools' plan.
+Two such searches (:data:`PORTFOLIO`) take turns on the clock, a warm one and a
+cool one, and the better plan wins: on the hard instances with windows some
+basins are only reached warm (R104 with four teams) and others only cool (RC106
+with four teams: a route through a cluster of small prizes).
 
 A plan is held in fixed-size arrays: ``routes[v, :count[v]]`` is vehicle v's
 path, start node first and end node last; ``loc[i] = (v, position)`` or
@@ -77,6 +81,11 @@ LS_PASSES = 20
 """Most passes of the local search over every visit."""
 CHUNK_S = 0.02
 """Seconds per compiled chunk between clock checks."""
+PORTFOLIO = ((1.0, 0.5), (0.2, 0.5))
+"""(temperature factor, share of the time) of independent searches from the same first plan
+that take turns; the best of their plans is returned. The factor multiplies
+:data:`TEMPERATURE`: a warm search and a cool one, since hard instances with windows need
+one or the other."""
 LAST_STATS: list[int] = [0]
 """Iterations of the last :func:`improve_prize_tw_routes` (for benchmarks)."""
 
@@ -1042,8 +1051,10 @@ class PrizeTWProblem:
         state: np.ndarray,
         share: tuple[float, float],
         iterations: int,
+        temp_factor: float = 1.0,
     ) -> None:
-        """``iterations`` of the search on (current, best, work) ``plans``."""
+        """``iterations`` of the search on (current, best, work) ``plans``, at ``temp_factor``
+        times the temperature."""
         cur, best, work = plans
         run_chunk(
             rng,
@@ -1057,7 +1068,7 @@ class PrizeTWProblem:
             self.near,
             self.linked,
             self.scale,
-            self.temp0,
+            self.temp0 * temp_factor,
             share[0],
             share[1],
             iterations,
@@ -1087,7 +1098,8 @@ def improve_prize_tw_routes(
     ``routes`` are per vehicle the nodes of ``arrays`` in order (without depots), e.g.
     OR-Tools' plan. Returns the best plan found: never less prize, and never more travel
     at the same prize, than ``routes``; ``routes`` themselves when they are not feasible
-    in the search's own schedule. Stops at ``max_iterations`` when given (then the same
+    in the search's own schedule. The searches of :data:`PORTFOLIO` share the time (or
+    ``max_iterations``) by their shares. Stops at ``max_iterations`` when given (then the same
     seed gives the same plan on any machine), else at ``time_limit_s``. The first call in a
     process compiles the kernels (or loads them from numba's disk cache) before the clock
     starts, as :func:`geogrid.planning.solvers.search.improve_prize_routes` does.
@@ -1098,26 +1110,42 @@ def improve_prize_tw_routes(
     first = problem.plan(routes)
     if len(problem.cand) == 0 or not problem.schedule(first):
         return tuple(tuple(int(u) for u in r) for r in routes)
-    plans = (first, tuple(a.copy() for a in first), tuple(a.copy() for a in first))
-    state = np.zeros(3, dtype=np.int64)
+    # per search: its temperature factor, share, (current, best, work) plans and state
+    members = [
+        (
+            factor,
+            share,
+            tuple(tuple(a.copy() for a in first) for _ in range(3)),
+            np.zeros(3, np.int64),
+        )
+        for factor, share in PORTFOLIO
+    ]
     rng = generator(int(seed))
     if max_iterations is not None:
         chunk = 50
-        for done in range(0, max_iterations, chunk):
-            n = min(chunk, max_iterations - done)
-            problem.run(rng, plans, state, (done / max_iterations, (done + n) / max_iterations), n)
+        for factor, part, plans, state in members:
+            total = max(1, round(max_iterations * part))
+            for done in range(0, total, chunk):
+                n = min(chunk, total - done)
+                problem.run(rng, plans, state, (done / total, (done + n) / total), n, factor)
     else:
-        n = 5
+        n = [5] * len(members)
+        used_s = [0.0] * len(members)
         while (now := time.perf_counter()) < t_start + time_limit_s:
+            j = min(range(len(members)), key=lambda i: used_s[i] / members[i][1])
+            factor, _, plans, state = members[j]
             share = (now - t_start) / time_limit_s
             t0 = time.perf_counter()
-            problem.run(rng, plans, state, (share, min(1.0, share + 0.001)), n)
+            problem.run(rng, plans, state, (share, min(1.0, share + 0.001)), n[j], factor)
             took = time.perf_counter() - t0
+            used_s[j] += took
             left = t_start + time_limit_s - time.perf_counter()
-            rate = n / max(took, 1e-6)
-            n = int(max(1, min(rate * CHUNK_S, rate * max(left, 0.0))))
-    LAST_STATS[:] = [int(state[1])]
-    return problem.routes_of(plans[1])
+            rate = n[j] / max(took, 1e-6)
+            n[j] = int(max(1, min(rate * CHUNK_S, rate * max(left, 0.0))))
+    LAST_STATS[:] = [int(sum(state[1] for *_, state in members))]
+    bests = [plans[1] for _, _, plans, _ in members]
+    values = [_plan_value(problem.node, b[0], b[1], b[5], problem.scale) for b in bests]
+    return problem.routes_of(bests[int(np.argmax(values))])
 
 
 def ensure_compiled() -> None:
