@@ -1129,19 +1129,19 @@ def improve_prize_tw_routes(
                 n = min(chunk, total - done)
                 problem.run(rng, plans, state, (done / total, (done + n) / total), n, factor)
     else:
-        n = [5] * len(members)
+        batch = [5] * len(members)
         used_s = [0.0] * len(members)
         while (now := time.perf_counter()) < t_start + time_limit_s:
             j = min(range(len(members)), key=lambda i: used_s[i] / members[i][1])
             factor, _, plans, state = members[j]
             share = (now - t_start) / time_limit_s
             t0 = time.perf_counter()
-            problem.run(rng, plans, state, (share, min(1.0, share + 0.001)), n[j], factor)
+            problem.run(rng, plans, state, (share, min(1.0, share + 0.001)), batch[j], factor)
             took = time.perf_counter() - t0
             used_s[j] += took
             left = t_start + time_limit_s - time.perf_counter()
-            rate = n[j] / max(took, 1e-6)
-            n[j] = int(max(1, min(rate * CHUNK_S, rate * max(left, 0.0))))
+            rate = batch[j] / max(took, 1e-6)
+            batch[j] = int(max(1, min(rate * CHUNK_S, rate * max(left, 0.0))))
     LAST_STATS[:] = [int(sum(state[1] for *_, state in members))]
     bests = [plans[1] for _, _, plans, _ in members]
     values = [_plan_value(problem.node, b[0], b[1], b[5], problem.scale) for b in bests]
